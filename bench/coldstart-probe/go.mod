@@ -1,0 +1,3 @@
+module coldstart-probe
+
+go 1.19

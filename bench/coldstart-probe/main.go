@@ -1,0 +1,121 @@
+// coldstart-probe times a cold start by hand: it starts a command, polls a URL with a fresh TCP
+// connection every interval until it answers 200, prints the elapsed microseconds (from just before
+// the start to the 200) on stdout, and kills the command's process group.
+//
+//	coldstart-probe [-port-env PORT] [-url http://127.0.0.1:{port}/] [-interval 1ms] [-timeout 10s] -- cmd args...
+//	coldstart-probe -free-port      # prints a free TCP port on 127.0.0.1 and exits
+//
+// With -port-env the probe picks a free port, passes it to the command in that environment variable and
+// substitutes it for {port} in the URL. Exit status: 0 on a 200, 1 on timeout or early exit, 2 on usage.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	url := flag.String("url", "http://127.0.0.1:{port}/", "URL to poll; {port} is replaced by the -port-env port")
+	portEnv := flag.String("port-env", "", "pick a free port and pass it to the command in this variable")
+	interval := flag.Duration("interval", time.Millisecond, "pause after a failed poll")
+	timeout := flag.Duration("timeout", 10*time.Second, "give up after this long")
+	freePort := flag.Bool("free-port", false, "print a free port and exit")
+	flag.Parse()
+
+	if *freePort {
+		p, err := pickPort()
+		if err != nil {
+			fail(1, "failed to find a free port: %v", err)
+		}
+		fmt.Println(p)
+		return
+	}
+	if flag.NArg() == 0 {
+		fail(2, "usage: coldstart-probe [flags] -- command args...")
+	}
+	cmd := exec.Command(flag.Arg(0), flag.Args()[1:]...)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	// Own process group, so that the kill below reaches the command and its children and nothing else.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	target := *url
+	if *portEnv != "" {
+		p, err := pickPort()
+		if err != nil {
+			fail(1, "failed to find a free port: %v", err)
+		}
+		cmd.Env = append(os.Environ(), *portEnv+"="+strconv.Itoa(p))
+		target = strings.ReplaceAll(target, "{port}", strconv.Itoa(p))
+	}
+
+	// A fresh connection per poll: no keep-alive, no pooled connection that could hide a dead server.
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil}}
+	exited := make(chan error, 1)
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		fail(1, "failed to start %s: %v", flag.Arg(0), err)
+	}
+	go func() { exited <- cmd.Wait() }()
+	elapsed, err := poll(client, target, start, *interval, *timeout, exited)
+	// Killing -pid is safe: the group leader is our child and is not reaped (its PID cannot be reused)
+	// until cmd.Wait returns, which happens only after it has died.
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	<-exited
+	if err != nil {
+		fail(1, "%v", err)
+	}
+	fmt.Println(elapsed.Microseconds())
+}
+
+func poll(client *http.Client, url string, start time.Time, interval, timeout time.Duration, exited chan error) (time.Duration, error) {
+	deadline := start.Add(timeout)
+	for {
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				cancel()
+				return time.Since(start), nil
+			}
+		}
+		cancel()
+		select {
+		case werr := <-exited:
+			exited <- werr // for main's <-exited
+			return 0, fmt.Errorf("command exited before answering 200: %v", werr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			if err == nil {
+				err = errors.New("last answer was not 200")
+			}
+			return 0, fmt.Errorf("no 200 from %s within %s: %v", url, timeout, err)
+		}
+		time.Sleep(interval)
+	}
+}
+
+func pickPort() (int, error) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func fail(code int, format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "coldstart-probe: "+format+"\n", args...)
+	os.Exit(code)
+}

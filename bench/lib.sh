@@ -1,0 +1,175 @@
+# shellcheck shell=bash
+# Helpers shared by the bench/ scripts; sourced, never run. Nothing here starts a process by itself.
+#
+# Every long-running process a script starts goes through bench_spawn, which puts it in a new session
+# (so its group can be signalled as a whole) and records its PID; bench_cleanup, installed as the EXIT
+# trap by bench_init, stops exactly those groups and removes the temp dir. No pkill, no killall.
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck disable=SC2034 # used by the scripts that source this file
+REPO_ROOT="$(cd "$BENCH_DIR/.." && pwd)"
+BENCH_TMP=""
+BENCH_LAST_PID=""
+_bench_pids=()
+_bench_fg=""
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+need() { command -v "$1" >/dev/null 2>&1 || die "$1 is required${2:+ ($2)}"; }
+
+bench_init() {
+  BENCH_TMP="$(mktemp -d -t isola-bench.XXXXXX)"
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+# bench_spawn LOGFILE CMD ARGS... : starts CMD in its own session, output to LOGFILE; PID in BENCH_LAST_PID.
+bench_spawn() {
+  local logfile="$1"; shift
+  setsid "$@" >"$logfile" 2>&1 </dev/null &
+  BENCH_LAST_PID=$!
+  _bench_pids+=("$BENCH_LAST_PID")
+}
+
+# bench_stop PID : TERM, then KILL after 10 s. The group is signalled only if PID is still our own child
+# and leads its group (setsid in a non-interactive shell execs in place, so it does): a PID that has
+# exited and been reused by an unrelated process fails the parent check and is left alone.
+bench_stop() {
+  local pid="$1" ppid pgid target sig
+  for sig in TERM KILL; do
+    ppid="$(ps -o ppid= -p "$pid" 2>/dev/null | tr -d ' ')" || return 0
+    [[ "$ppid" == "$$" ]] || return 0
+    pgid="$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ')" || return 0
+    target="$pid"; [[ "$pgid" == "$pid" ]] && target="-$pid"
+    kill "-$sig" -- "$target" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if ! kill -0 "$pid" 2>/dev/null; then wait "$pid" 2>/dev/null || true; return 0; fi
+    log "pid $pid ignored SIG$sig"
+  done
+}
+
+# bench_fg CMD ARGS... : runs CMD as if in the foreground, but so that INT/TERM run the traps at once
+# (bash defers traps until a foreground child exits; `wait` is interruptible). Cleanup stops it.
+bench_fg() {
+  local rc=0
+  "$@" &
+  _bench_fg=$!
+  wait "$_bench_fg" || rc=$?
+  _bench_fg=""
+  return "$rc"
+}
+
+bench_cleanup() {
+  local rc=$? i
+  trap - EXIT
+  [[ -z "$_bench_fg" ]] || bench_stop "$_bench_fg"
+  for ((i = ${#_bench_pids[@]} - 1; i >= 0; i--)); do bench_stop "${_bench_pids[i]}"; done
+  if [[ -n "$BENCH_TMP" ]]; then
+    if [[ $rc -ne 0 && -z "${KEEP_TMP:-}" ]]; then
+      log "logs of the failed run (set KEEP_TMP=1 to keep $BENCH_TMP):"
+      tail -n 20 "$BENCH_TMP"/*.log >&2 2>/dev/null || true
+    fi
+    if [[ -n "${KEEP_TMP:-}" ]]; then log "kept $BENCH_TMP"; else rm -rf "$BENCH_TMP"; fi
+  fi
+  exit "$rc"
+}
+
+# bench_free_port : a TCP port on 127.0.0.1 nobody listens on, below the default ephemeral range.
+bench_free_port() {
+  local p
+  for _ in $(seq 200); do
+    p=$((20000 + RANDOM % 12000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+  done
+  die "no free port found"
+}
+
+# bench_wait_http URL SECONDS [PID] : until URL answers 2xx; fails early if PID has exited.
+bench_wait_http() {
+  local url="$1" secs="$2" pid="${3:-}" i
+  for ((i = 0; i < secs * 20; i++)); do
+    curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null && return 0
+    if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then die "process $pid exited while waiting for $url"; fi
+    sleep 0.05
+  done
+  die "$url did not answer within ${secs}s"
+}
+
+# bench_results_dir NAME : a new bench/results/<UTC timestamp>/ (or $RESULTS_DIR), never an old one.
+bench_results_dir() {
+  local dir="${RESULTS_DIR:-$BENCH_DIR/results/$(date -u +%Y%m%dT%H%M%SZ)}"
+  mkdir -p "$dir"
+  [[ -e "$dir/$1" ]] && die "$dir/$1 exists; results are never overwritten"
+  echo "$dir"
+}
+
+# --- Isola -------------------------------------------------------------------------------------------
+
+ISOLA="${ISOLA:-./isola}"
+ISOLA_URL=""
+ISOLA_TOKEN_VALUE=""
+
+# isola_start : runs `isola serve` on a free port with a temp state dir; sets ISOLA_URL, ISOLA_TOKEN_VALUE.
+isola_start() {
+  local port state
+  port="$(bench_free_port)"
+  state="$BENCH_TMP/state"
+  mkdir -p "$state"
+  # Relative to the current directory, which the scripts set to the repo root (the launcher expects it).
+  [[ -x "$ISOLA" ]] || command -v "$ISOLA" >/dev/null || die "$ISOLA not found or not executable (set ISOLA=...)"
+  log "starting $ISOLA serve --port $port --state-dir $state"
+  bench_spawn "$BENCH_TMP/isola.log" "$ISOLA" serve --port "$port" --state-dir "$state"
+  ISOLA_URL="http://127.0.0.1:$port"
+  bench_wait_http "$ISOLA_URL/healthz" "${ISOLA_START_TIMEOUT:-90}" "$BENCH_LAST_PID"
+  for _ in $(seq 100); do [[ -s "$state/admin-token" ]] && break; sleep 0.05; done
+  [[ -s "$state/admin-token" ]] || die "no admin token in $state/admin-token"
+  ISOLA_TOKEN_VALUE="$(cat "$state/admin-token")"
+  log "isola is up at $ISOLA_URL"
+}
+
+# isola_deploy NAME DIR : PUT a tar.gz of DIR to /system/functions/NAME (a deploy builds the function).
+isola_deploy() {
+  local name="$1" dir="$2" code
+  log "deploying $name from $dir"
+  code="$(tar czf - -C "$dir" . | curl -sS -o "$BENCH_TMP/deploy-$name.out" -w '%{http_code}' \
+    --max-time "${ISOLA_DEPLOY_TIMEOUT:-300}" -X PUT \
+    -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" -H 'Content-Type: application/gzip' \
+    --data-binary @- "$ISOLA_URL/system/functions/$name")"
+  [[ "$code" == 2* ]] || die "deploy of $name answered $code: $(head -c 2000 "$BENCH_TMP/deploy-$name.out")"
+}
+
+# isola_describe NAME : the describe JSON on stdout.
+isola_describe() {
+  curl -fsS --max-time 10 -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" "$ISOLA_URL/system/functions/$1"
+}
+
+# isola_ready_endpoint NAME : "host:port id" of the first instance in state "ready".
+isola_ready_endpoint() {
+  local filter='.instances[]? | select(.state == "ready") | "\(.endpoint) \(.id)"'
+  if command -v jq >/dev/null 2>&1; then
+    isola_describe "$1" | jq -r "$filter" | head -n 1
+  else
+    isola_describe "$1" | python3 -c '
+import json, sys
+for i in json.load(sys.stdin).get("instances", []):
+    if i.get("state") == "ready":
+        print(i["endpoint"], i["id"]); break'
+  fi
+}
+
+# --- statistics --------------------------------------------------------------------------------------
+
+# stats : numbers on stdin -> "n p50 p95 mean" (nearest-rank percentiles).
+stats() {
+  sort -g | awk '{ v[NR] = $1; s += $1 }
+    function pct(p,  r) { r = int(p * NR + 0.999999); if (r < 1) r = 1; return v[r] }
+    END { if (NR == 0) { print "0 nan nan nan"; exit }
+          printf "%d %.3f %.3f %.3f\n", NR, pct(0.50), pct(0.95), s / NR }'
+}
+
+# median : numbers on stdin -> their median (mean of the middle two for an even count).
+median() {
+  sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan";
+    else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}

@@ -1,0 +1,3 @@
+module static
+
+go 1.19

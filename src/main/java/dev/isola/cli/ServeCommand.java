@@ -1,0 +1,44 @@
+package dev.isola.cli;
+
+import dev.isola.config.IsolaConfig;
+import dev.isola.server.IsolaServer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code isola serve}: runs the platform in the foreground until interrupted. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Run the Isola server (gateway, admin API, dispatcher) in the foreground.")
+final class ServeCommand implements Callable<Integer> {
+    @Mixin
+    ServeOptions options = new ServeOptions();
+
+    @Override
+    public Integer call() throws InterruptedException {
+        IsolaConfig config = options.config();
+        IsolaServer server = IsolaServer.start(config);
+        stopOnShutdown(server);
+        System.out.println("Isola is serving on http://" + displayHost(config.host()) + ":" + server.port()
+                + " (default backend " + server.defaultBackend() + ")");
+        System.out.println("Admin token: " + config.stateDir().resolve("admin-token"));
+        new CountDownLatch(1).await();
+        return 0;
+    }
+
+    static String displayHost(String host) {
+        return host.equals("0.0.0.0") ? "127.0.0.1" : host;
+    }
+
+    /**
+     * On SIGINT/SIGTERM the JVM runs this hook: it drains requests and stops every instance before the process
+     * exits, so a stopped server leaves no sandbox behind.
+     */
+    static void stopOnShutdown(IsolaServer server) {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.out.println("Stopping Isola: draining requests and stopping instances...");
+            server.close();
+        }, "isola-shutdown"));
+    }
+}

@@ -1,0 +1,45 @@
+package dev.isola.cli;
+
+import dev.isola.config.ConfigLoader;
+import dev.isola.config.IsolaConfig;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.Optional;
+
+/** Server options shared by {@code serve} and {@code up}; flags override the file and the environment. */
+final class ServeOptions {
+    @Option(names = "--port", description = "Gateway port (default 8080; 0 picks a free one).")
+    Integer port;
+
+    @Option(names = "--host", description = "Address to listen on (default 0.0.0.0).")
+    String host;
+
+    @Option(names = "--state-dir", description = "State directory (default /var/lib/isola as root, else "
+            + "~/.local/share/isola).")
+    Path stateDir;
+
+    @Option(names = "--config", description = "YAML configuration file.")
+    Path configFile;
+
+    @Option(names = "--backend", description = "Default sandbox backend for functions that name none "
+            + "(default auto: the strongest this host runs).")
+    String backend;
+
+    IsolaConfig config() {
+        IsolaConfig c = ConfigLoader.load(Optional.ofNullable(configFile), System.getenv());
+        if (port != null) {
+            c = c.withPort(port);
+        }
+        if (host != null) {
+            c = c.withHost(host);
+        }
+        if (stateDir != null) {
+            c = c.withStateDir(stateDir.toAbsolutePath());
+        }
+        if (backend != null) {
+            c = c.withDefaultBackend(backend);
+        }
+        return c;
+    }
+}

@@ -1,0 +1,411 @@
+package dev.isola.dispatch;
+
+import dev.isola.function.DeployedFunction;
+import dev.isola.function.Scaling;
+import dev.isola.metrics.Metrics;
+import dev.isola.sandbox.spi.Instance;
+
+import java.lang.System.Logger.Level;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * The instances of one function version and the requests waiting for them.
+ *
+ * <p>Algorithm (HikariCP-like, with Lambda/OpenWhisk semantics): {@link #acquire} takes a free slot of a ready
+ * instance — preferring the busiest one that still has room, so load packs onto few instances and the rest can idle
+ * out; otherwise it reserves a new {@link Slot} in state STARTING (if fewer than {@code maxInstances} exist),
+ * releases the lock and launches the instance; otherwise it waits on {@link #changed} until the deadline, in a
+ * queue bounded by {@code queueLimit}. In single-use mode every acquire launches a fresh instance and release
+ * retires it.
+ *
+ * <p>Invariants, all guarded by {@link #lock}: {@code slots} holds every live instance including starting ones, so
+ * {@code slots.size() <= maxInstances}; {@code 0 <= inFlight <= concurrency} per slot; a slot leaves {@code slots}
+ * exactly once and its instance is closed exactly once, outside the lock. No sandbox call (start, stop, liveness of a
+ * starting instance) ever runs while the lock is held.
+ *
+ * <p>Failure modes: a failed start removes its slot and wakes waiters (one of them may try again); an instance found
+ * that failed an exchange (connection refused or reset, malformed response) takes no new requests and is stopped once
+ * its other requests finish, as is one found dead by {@link #maintain}; the next request starts a new one; {@link #drain} makes
+ * acquire return {@link Drained} and closes instances once their in-flight requests finish.
+ */
+final class InstancePool {
+    private static final System.Logger LOG = System.getLogger(InstancePool.class.getName());
+
+    private final DeployedFunction function;
+    private final Scaling scaling;
+    private final String backend;
+    private final Launcher launcher;
+    private final Ticker ticker;
+    private final InstantSource wallClock;
+    private final Metrics metrics;
+    private final int queueLimit;
+    private final Consumer<Instance> retire;
+    private final InstanceIds ids;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final List<Slot> slots = new ArrayList<>();
+    private int waiting;
+    private boolean draining;
+
+    /** Returned by {@link #acquire} once the pool drains: the dispatcher retries on the current version or 404s. */
+    static final Acquisition Drained = new Acquisition.StartFailed("function version is being replaced or removed");
+
+    InstancePool(DeployedFunction function, Launcher launcher, Ticker ticker, InstantSource wallClock, Metrics metrics,
+                 int queueLimit, Consumer<Instance> retire) {
+        this.function = function;
+        this.scaling = function.manifest().scaling();
+        this.backend = launcher.backend(function);
+        this.launcher = launcher;
+        this.ticker = ticker;
+        this.wallClock = wallClock;
+        this.metrics = metrics;
+        this.queueLimit = queueLimit;
+        this.retire = retire;
+        this.ids = new InstanceIds(function.name());
+    }
+
+    DeployedFunction function() {
+        return function;
+    }
+
+    String backend() {
+        return backend;
+    }
+
+    Acquisition acquire(long deadlineNanos) {
+        List<Slot> dead = new ArrayList<>();
+        try {
+            return acquire(deadlineNanos, dead);
+        } finally {
+            dead.forEach(s -> retire.accept(s.instance));
+        }
+    }
+
+    private Acquisition acquire(long deadlineNanos, List<Slot> dead) {
+        Slot started;
+        lock.lock();
+        try {
+            while (true) {
+                if (draining) {
+                    return Drained;
+                }
+                if (!scaling.singleUse()) {
+                    Slot free = busiestWithRoom(dead);
+                    if (free != null) {
+                        free.inFlight++;
+                        return new Acquisition.Acquired(new PoolLease(free, false, 0));
+                    }
+                }
+                if (slots.size() < scaling.maxInstances()) {
+                    started = reserveSlot();
+                    break;
+                }
+                if (waiting >= queueLimit) {
+                    return new Acquisition.Saturated("fn=" + function.name() + ": all " + scaling.maxInstances()
+                            + " instances are busy and " + waiting + " requests are already queued");
+                }
+                long remaining = deadlineNanos - ticker.nanos();
+                if (remaining <= 0) {
+                    return new Acquisition.TimedOut("fn=" + function.name() + ": no instance became free within the "
+                            + "invocation timeout (" + scaling.maxInstances() + " instances, concurrency "
+                            + scaling.concurrency() + " each)");
+                }
+                waiting++;
+                try {
+                    changed.awaitNanos(remaining);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return new Acquisition.TimedOut("fn=" + function.name() + ": interrupted while waiting");
+                } finally {
+                    waiting--;
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        return startInto(started, true);
+    }
+
+    /** Launches the reserved slot's instance outside the lock; hands it to the caller when {@code forCaller}. */
+    private Acquisition startInto(Slot slot, boolean forCaller) {
+        long begin = ticker.nanos();
+        Instance instance;
+        try {
+            instance = launcher.launch(function, slot.id);
+        } catch (RuntimeException e) {
+            lock.lock();
+            try {
+                slots.remove(slot);
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+            String message = e instanceof StartFailedException ? e.getMessage()
+                    : "fn=" + function.name() + " inst=" + slot.id + ": failed to start: " + e;
+            LOG.log(Level.WARNING, message);
+            return new Acquisition.StartFailed(message);
+        }
+        long took = ticker.nanos() - begin;
+        metrics.coldStarted(function.name().value(), backend, took);
+        LOG.log(Level.DEBUG, () -> "fn=" + function.name() + " inst=" + slot.id + " started in "
+                + TimeUnit.NANOSECONDS.toMillis(took) + " ms via " + backend);
+        boolean retireNow;
+        lock.lock();
+        try {
+            slot.instance = instance;
+            slot.coldStartNanos = took;
+            slot.lastUsedNanos = ticker.nanos();
+            retireNow = draining;
+            if (retireNow) {
+                slots.remove(slot);
+            } else {
+                slot.state = InstanceState.READY;
+                if (forCaller) {
+                    slot.inFlight = 1;
+                }
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        if (retireNow) {
+            retire.accept(instance);
+            return Drained;
+        }
+        return forCaller ? new Acquisition.Acquired(new PoolLease(slot, true, took)) : null;
+    }
+
+    private Slot reserveSlot() {
+        Slot slot = new Slot(ids.next(), wallClock.instant());
+        slots.add(slot);
+        return slot;
+    }
+
+    /**
+     * The ready instance with the most requests that still has room. Idle instances found dead on the way are taken
+     * out of {@code slots} into {@code dead} (the caller stops them after unlocking), so a crash between requests
+     * frees its slot at once instead of at the next housekeeping round.
+     */
+    private Slot busiestWithRoom(List<Slot> dead) {
+        Slot best = null;
+        for (var it = slots.iterator(); it.hasNext(); ) {
+            Slot s = it.next();
+            if (s.state != InstanceState.READY || s.broken || s.inFlight >= scaling.concurrency()) {
+                continue;
+            }
+            if (!s.instance.isAlive()) {
+                if (s.inFlight == 0) {
+                    it.remove();
+                    dead.add(s);
+                }
+                continue;
+            }
+            if (best == null || s.inFlight > best.inFlight) {
+                best = s;
+            }
+        }
+        return best;
+    }
+
+    private void release(Slot slot, boolean healthy) {
+        boolean remove;
+        lock.lock();
+        try {
+            slot.inFlight--;
+            slot.served++;
+            slot.lastUsedNanos = ticker.nanos();
+            // An instance that failed an exchange takes no new requests and goes once its others finish.
+            slot.broken |= !healthy;
+            remove = scaling.singleUse() || ((slot.broken || draining) && slot.inFlight == 0);
+            if (remove) {
+                remove = slots.remove(slot);
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        if (remove) {
+            if (slot.broken) {
+                LOG.log(Level.WARNING, "fn=" + function.name() + " inst=" + slot.id + " failed a request ("
+                        + slot.instance.exitReason().orElse("it did not answer") + "); replacing it");
+            }
+            retire.accept(slot.instance);
+        }
+    }
+
+    /**
+     * Housekeeping, run periodically: removes dead instances and those idle past the idle timeout (keeping
+     * {@code minInstances}), then starts instances up to {@code minInstances}.
+     */
+    void maintain() {
+        List<Slot> removed = new ArrayList<>();
+        int toStart;
+        List<Slot> reserved = new ArrayList<>();
+        lock.lock();
+        try {
+            long now = ticker.nanos();
+            long idleNanos = scaling.idleTimeout().toNanos();
+            for (var it = slots.iterator(); it.hasNext(); ) {
+                Slot s = it.next();
+                if (s.state != InstanceState.READY || s.inFlight > 0) {
+                    continue;
+                }
+                boolean dead = s.broken || !s.instance.isAlive();
+                boolean idle = now - s.lastUsedNanos >= idleNanos && slots.size() > scaling.minInstances();
+                if (dead || idle) {
+                    it.remove();
+                    removed.add(s);
+                }
+            }
+            toStart = draining ? 0 : scaling.minInstances() - slots.size();
+            for (int i = 0; i < toStart; i++) {
+                reserved.add(reserveSlot());
+            }
+            if (!removed.isEmpty()) {
+                changed.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+        for (Slot s : removed) {
+            LOG.log(Level.DEBUG, () -> "fn=" + function.name() + " inst=" + s.id + " stopped: "
+                    + s.instance.exitReason().map(r -> "died, " + r).orElse("idle"));
+            retire.accept(s.instance);
+        }
+        for (Slot s : reserved) {
+            Thread.ofVirtual().name("prewarm-" + s.id).start(() -> startInto(s, false));
+        }
+    }
+
+    /**
+     * Stops accepting requests, waits up to {@code graceNanos} for in-flight ones, then retires every instance.
+     * Instances still starting are retired by their starter when the start completes.
+     */
+    void drain(long graceNanos) {
+        List<Slot> idle = new ArrayList<>();
+        lock.lock();
+        try {
+            draining = true;
+            changed.signalAll();
+            long deadline = ticker.nanos() + graceNanos;
+            while (slots.stream().anyMatch(s -> s.state == InstanceState.STARTING || s.inFlight > 0)) {
+                long remaining = deadline - ticker.nanos();
+                if (remaining <= 0) {
+                    break;
+                }
+                changed.awaitNanos(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(50)));
+            }
+            for (var it = slots.iterator(); it.hasNext(); ) {
+                Slot s = it.next();
+                if (s.state == InstanceState.READY) {
+                    it.remove();
+                    idle.add(s);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            lock.unlock();
+        }
+        idle.forEach(s -> retire.accept(s.instance));
+    }
+
+    List<InstanceView> snapshot() {
+        lock.lock();
+        try {
+            List<InstanceView> views = new ArrayList<>(slots.size());
+            for (Slot s : slots) {
+                InstanceState state = draining && s.state == InstanceState.READY ? InstanceState.DRAINING : s.state;
+                String endpoint = s.instance == null ? "" : s.instance.endpoint().getHostString() + ":"
+                        + s.instance.endpoint().getPort();
+                views.add(new InstanceView(s.id, function.name().value(), function.version(), backend, state, endpoint,
+                        s.startedAt, s.inFlight, s.served, s.coldStartNanos / 1e6));
+            }
+            return views;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    int size() {
+        lock.lock();
+        try {
+            return slots.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** One instance's bookkeeping. Fields are guarded by the pool lock, except the immutable ones. */
+    private static final class Slot {
+        final String id;
+        final Instant startedAt;
+        InstanceState state = InstanceState.STARTING;
+        Instance instance;
+        int inFlight;
+        boolean broken;
+        long served;
+        long lastUsedNanos;
+        long coldStartNanos;
+
+        Slot(String id, Instant startedAt) {
+            this.id = id;
+            this.startedAt = startedAt;
+        }
+    }
+
+    private final class PoolLease implements Lease {
+        private final Slot slot;
+        private final boolean cold;
+        private final long startNanos;
+        private boolean released;
+
+        PoolLease(Slot slot, boolean cold, long startNanos) {
+            this.slot = slot;
+            this.cold = cold;
+            this.startNanos = startNanos;
+        }
+
+        @Override
+        public java.net.InetSocketAddress endpoint() {
+            return slot.instance.endpoint();
+        }
+
+        @Override
+        public String instanceId() {
+            return slot.id;
+        }
+
+        @Override
+        public String backend() {
+            return backend;
+        }
+
+        @Override
+        public boolean coldStart() {
+            return cold;
+        }
+
+        @Override
+        public long startNanos() {
+            return startNanos;
+        }
+
+        @Override
+        public void release(boolean healthy) {
+            if (released) {
+                throw new IllegalStateException("lease of " + slot.id + " released twice");
+            }
+            released = true;
+            InstancePool.this.release(slot, healthy);
+        }
+    }
+}

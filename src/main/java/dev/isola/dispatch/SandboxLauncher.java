@@ -1,0 +1,211 @@
+package dev.isola.dispatch;
+
+import dev.isola.function.DeployedFunction;
+import dev.isola.logs.FunctionLogs;
+import dev.isola.sandbox.spi.Instance;
+import dev.isola.sandbox.spi.InstanceSpec;
+import dev.isola.sandbox.spi.OutputSink;
+import dev.isola.sandbox.spi.SandboxProvider;
+import dev.isola.sandbox.spi.Sandboxes;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+/**
+ * Starts instances through the sandbox providers and waits until they serve.
+ *
+ * <p>Readiness: the instance gets {@code ISOLA_READY_URL}; while waiting for that callback the launcher also probes
+ * the endpoint with TCP connects (backoff from {@value #FIRST_PROBE_MICROS} µs doubling to
+ * {@value #MAX_PROBE_MILLIS} ms — fine-grained first because a process instance is up in a few milliseconds), so
+ * unmodified HTTP servers that never call back are ready as soon as they accept. A sandbox that exits while
+ * starting fails fast with its exit reason and last output lines; one that is silent past the start timeout is
+ * stopped. Either way nothing is left behind.
+ */
+public final class SandboxLauncher implements Launcher {
+    private static final long FIRST_PROBE_MICROS = 250;
+    private static final long MAX_PROBE_MILLIS = 25;
+    private static final int OUTPUT_LINES_IN_ERRORS = 20;
+
+    private final Sandboxes sandboxes;
+    private final String defaultBackend;
+    private final Readiness readiness;
+    private final Supplier<URI> callbackBase;
+    private final Path runDir;
+    private final FunctionLogs logs;
+    private final Duration startTimeout;
+
+    public SandboxLauncher(Sandboxes sandboxes, String defaultBackend, Readiness readiness, Supplier<URI> callbackBase,
+                           Path runDir, FunctionLogs logs, Duration startTimeout) {
+        this.sandboxes = sandboxes;
+        this.defaultBackend = defaultBackend;
+        this.readiness = readiness;
+        this.callbackBase = callbackBase;
+        this.runDir = runDir;
+        this.logs = logs;
+        this.startTimeout = startTimeout;
+    }
+
+    @Override
+    public String backend(DeployedFunction function) {
+        return function.manifest().backend().orElse(defaultBackend);
+    }
+
+    @Override
+    public Instance launch(DeployedFunction function, String instanceId) {
+        String backend = backend(function);
+        SandboxProvider provider = sandboxes.find(backend).orElseThrow(() -> new StartFailedException(
+                "fn=" + function.name() + ": backend '" + backend + "' is not installed in this Isola"));
+        Path workDir = runDir.resolve(instanceId);
+        try {
+            Files.createDirectories(workDir);
+        } catch (IOException e) {
+            throw new StartFailedException("Failed to create work directory " + workDir + ": " + e.getMessage(), e);
+        }
+        Readiness.Ticket ticket = readiness.expect(instanceId);
+        RecentLines recent = new RecentLines(logs.sink(function.name(), instanceId));
+        Instance instance = null;
+        try {
+            URI readyUrl = callbackBase.get().resolve("/_/ready/" + instanceId + "/" + ticket.nonce());
+            Map<String, String> env = new HashMap<>(function.manifest().env());
+            env.put("ISOLA_READY_URL", readyUrl.toString());
+            env.put("ISOLA_FUNCTION", function.name().value());
+            env.put("ISOLA_INSTANCE", instanceId);
+            instance = provider.start(new InstanceSpec(instanceId, function.name(), function.version(),
+                    function.artifact(), function.manifest().limits(), env, readyUrl, workDir, recent));
+            awaitReady(instance, ticket, function, recent);
+            return new WorkDirInstance(instance, workDir);
+        } catch (RuntimeException e) {
+            if (instance != null) {
+                instance.close();
+            }
+            deleteTree(workDir);
+            if (e instanceof StartFailedException) {
+                throw e;
+            }
+            throw new StartFailedException("fn=" + function.name() + " inst=" + instanceId + ": failed to start on "
+                    + backend + ": " + e.getMessage(), e);
+        } finally {
+            readiness.forget(instanceId);
+        }
+    }
+
+    private void awaitReady(Instance instance, Readiness.Ticket ticket, DeployedFunction function, RecentLines recent) {
+        long deadline = System.nanoTime() + startTimeout.toNanos();
+        long backoffMicros = FIRST_PROBE_MICROS;
+        while (true) {
+            if (ticket.signalled().isDone() || accepts(instance.endpoint())) {
+                return;
+            }
+            if (!instance.isAlive()) {
+                throw new StartFailedException("fn=" + function.name() + " inst=" + instance.id()
+                        + ": the function " + instance.exitReason().orElse("stopped") + " before it was ready"
+                        + recent.describe());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new StartFailedException("fn=" + function.name() + " inst=" + instance.id()
+                        + ": not ready after " + startTimeout.toSeconds() + " s (it neither called ISOLA_READY_URL "
+                        + "nor accepted connections on $PORT)" + recent.describe());
+            }
+            try {
+                ticket.signalled().get(backoffMicros, TimeUnit.MICROSECONDS);
+            } catch (TimeoutException ignored) {
+                // Probe again.
+            } catch (ExecutionException e) {
+                throw new IllegalStateException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StartFailedException("fn=" + function.name() + ": interrupted while starting");
+            }
+            backoffMicros = Math.min(backoffMicros * 2, MAX_PROBE_MILLIS * 1000);
+        }
+    }
+
+    private static boolean accepts(InetSocketAddress endpoint) {
+        try (Socket socket = new Socket()) {
+            socket.connect(endpoint, 50);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var walk = Files.walk(dir)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // Best effort: a leftover scratch dir is reaped at the next start-up.
+        }
+    }
+
+    /** Forwards output to the function log and keeps the last lines for start-failure messages. */
+    private static final class RecentLines implements OutputSink {
+        private final OutputSink delegate;
+        private final Deque<String> last = new ArrayDeque<>();
+
+        RecentLines(OutputSink delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public void line(String text) {
+            delegate.line(text);
+            synchronized (last) {
+                if (last.size() == OUTPUT_LINES_IN_ERRORS) {
+                    last.removeFirst();
+                }
+                last.addLast(text);
+            }
+        }
+
+        String describe() {
+            synchronized (last) {
+                return last.isEmpty() ? "" : "; its last output:\n" + String.join("\n", last);
+            }
+        }
+    }
+
+    /** Deletes the instance's scratch directory after the sandbox is gone. */
+    private record WorkDirInstance(Instance delegate, Path workDir) implements Instance {
+        @Override
+        public String id() {
+            return delegate.id();
+        }
+
+        @Override
+        public InetSocketAddress endpoint() {
+            return delegate.endpoint();
+        }
+
+        @Override
+        public boolean isAlive() {
+            return delegate.isAlive();
+        }
+
+        @Override
+        public java.util.Optional<String> exitReason() {
+            return delegate.exitReason();
+        }
+
+        @Override
+        public void close() {
+            delegate.close();
+            deleteTree(workDir);
+        }
+    }
+}

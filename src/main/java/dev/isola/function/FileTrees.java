@@ -1,0 +1,78 @@
+package dev.isola.function;
+
+import dev.isola.IsolaException;
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.function.Predicate;
+
+/** Copying and deleting directory trees without ever following a symlink out of them. */
+final class FileTrees {
+    private FileTrees() {
+    }
+
+    /**
+     * Copies {@code from} into {@code to} (created if missing). Symlinks are copied as links, not followed, so a
+     * link can never pull a file from outside the source into the artefact.
+     */
+    static void copy(Path from, Path to, Predicate<Path> skipRelative) throws IOException {
+        Files.createDirectories(to);
+        Files.walkFileTree(from, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+                Path relative = from.relativize(dir);
+                if (!relative.toString().isEmpty() && skipRelative.test(relative)) {
+                    return FileVisitResult.SKIP_SUBTREE;
+                }
+                Path target = to.resolve(relative.toString());
+                if (!Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+                    Files.copy(dir, target, StandardCopyOption.COPY_ATTRIBUTES);
+                }
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Path relative = from.relativize(file);
+                if (!skipRelative.test(relative)) {
+                    Files.copy(file, to.resolve(relative.toString()), LinkOption.NOFOLLOW_LINKS,
+                            StandardCopyOption.COPY_ATTRIBUTES);
+                }
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+    /** Deletes {@code root} and everything below it; symlinks are removed, never followed. Absent is fine. */
+    static void deleteRecursively(Path root) {
+        try {
+            if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+                return;
+            }
+            Files.walkFileTree(root, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.deleteIfExists(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+                    if (e != null && !(e instanceof NoSuchFileException)) {
+                        throw e;
+                    }
+                    Files.deleteIfExists(dir);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            throw new IsolaException("Failed to delete " + root + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,24 @@
+package dev.isola.function;
+
+import java.nio.file.Path;
+
+/**
+ * Turns a function's unpacked sources into its backend-neutral {@link Artifact}: a directory that is the whole root
+ * filesystem of the function, and the command that starts it.
+ */
+public interface FunctionBuilder {
+    /**
+     * A builder using the host's toolchains; {@code cacheDir} keeps Go's build and module caches between builds.
+     */
+    static FunctionBuilder create(Path cacheDir) {
+        return new HostFunctionBuilder(cacheDir, HostFunctionBuilder.findGo(), HostFunctionBuilder.GO_BUILD_TIMEOUT);
+    }
+
+    /**
+     * Builds {@code sourceDir} (which the builder may modify, e.g. add a {@code go.mod}) into {@code outDir}, which
+     * must be absent or empty.
+     *
+     * @throws BuildFailedException if the sources do not build; {@code outDir} is then deleted
+     */
+    Artifact build(Manifest manifest, Path sourceDir, Path outDir);
+}

@@ -1,0 +1,144 @@
+package dev.isola.function;
+
+import dev.isola.IsolaException;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * Builds with the host's own tools. Go sources become one static binary ({@code CGO_ENABLED=0}) and nothing else;
+ * node and binary functions are copied as they are. Go runs offline ({@code GOPROXY=off}) with a private cache and
+ * a clean environment, so a build cannot depend on the operator's shell or reach the network.
+ */
+final class HostFunctionBuilder implements FunctionBuilder {
+    static final Duration GO_BUILD_TIMEOUT = Duration.ofMinutes(5);
+    private static final String MANIFEST = "function.yaml";
+    /** Go 1.19 is what Debian 12 ships; a module without a go directive would be built in pre-modules mode. */
+    private static final String DEFAULT_GO_MOD = "module fn\n\ngo 1.19\n";
+    private static final List<Path> WELL_KNOWN_GO = List.of(Path.of("/usr/lib/go/bin/go"), Path.of("/usr/local/go/bin/go"));
+    private static final String DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
+
+    private final Path cacheDir;
+    private final Optional<Path> go;
+    private final Duration goTimeout;
+
+    HostFunctionBuilder(Path cacheDir, Optional<Path> go, Duration goTimeout) {
+        this.cacheDir = cacheDir.toAbsolutePath().normalize();
+        this.go = go;
+        this.goTimeout = goTimeout;
+    }
+
+    /** The {@code go} executable on {@code PATH}, else in the usual install locations. */
+    static Optional<Path> findGo() {
+        String path = Optional.ofNullable(System.getenv("PATH")).orElse(DEFAULT_PATH);
+        return Stream.concat(Stream.of(path.split(File.pathSeparator)).filter(s -> !s.isEmpty()).map(d -> Path.of(d, "go")),
+                        WELL_KNOWN_GO.stream())
+                .filter(p -> Files.isRegularFile(p) && Files.isExecutable(p))
+                .findFirst();
+    }
+
+    @Override
+    public Artifact build(Manifest manifest, Path sourceDir, Path outDir) {
+        Path out = outDir.toAbsolutePath().normalize();
+        try {
+            Files.createDirectories(out);
+            return switch (manifest.runtime()) {
+                case GO -> buildGo(manifest, sourceDir, out);
+                case NODE -> new Artifact(Runtime.NODE, out, List.of("node", copyWithEntry(manifest, sourceDir, out)));
+                case BINARY -> {
+                    String entry = copyWithEntry(manifest, sourceDir, out);
+                    makeExecutable(out.resolve(entry));
+                    yield new Artifact(Runtime.BINARY, out, List.of("./" + entry));
+                }
+            };
+        } catch (IOException e) {
+            FileTrees.deleteRecursively(out);
+            throw new IsolaException("Failed to build function " + manifest.name() + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            FileTrees.deleteRecursively(out);
+            throw e;
+        }
+    }
+
+    private Artifact buildGo(Manifest manifest, Path sourceDir, Path out) throws IOException {
+        Path goBinary = go.orElseThrow(() -> new BuildFailedException(
+                "Go toolchain not found on this host (no 'go' on PATH); install golang-go to deploy runtime: go"));
+        Path goMod = sourceDir.resolve("go.mod");
+        if (!Files.exists(goMod, LinkOption.NOFOLLOW_LINKS)) {
+            Files.writeString(goMod, DEFAULT_GO_MOD);
+        }
+        Files.createDirectories(cacheDir);
+        Path binary = out.resolve("fn");
+        // "./" keeps a relative entry a directory; a bare "cmd/server" would be looked up as an import path.
+        String pkg = manifest.entry().equals(".") ? "." : "./" + manifest.entry();
+        ProcessBuilder pb = new ProcessBuilder(goBinary.toString(), "build", "-trimpath", "-ldflags=-s -w",
+                "-o", binary.toString(), pkg).directory(sourceDir.toFile());
+        pb.environment().clear();
+        pb.environment().putAll(goEnvironment());
+
+        BuildProcess.Result result = BuildProcess.run(pb, goTimeout, "go build for " + manifest.name());
+        if (result.timedOut()) {
+            throw new BuildFailedException("go build timed out after " + goTimeout.toSeconds() + " s"
+                    + outputSuffix(result.output()));
+        }
+        if (result.exitCode() != 0) {
+            throw new BuildFailedException("go build failed (exit " + result.exitCode() + ")"
+                    + outputSuffix(result.output()));
+        }
+        if (!Files.isRegularFile(binary, LinkOption.NOFOLLOW_LINKS)) {
+            throw new BuildFailedException("go build produced no binary for package '" + manifest.entry() + "'"
+                    + outputSuffix(result.output()));
+        }
+        return new Artifact(Runtime.GO, out, List.of("./fn"));
+    }
+
+    private Map<String, String> goEnvironment() {
+        return Map.ofEntries(
+                Map.entry("PATH", Optional.ofNullable(System.getenv("PATH")).orElse(DEFAULT_PATH)),
+                Map.entry("HOME", cacheDir.toString()),
+                Map.entry("CGO_ENABLED", "0"),
+                Map.entry("GOTOOLCHAIN", "local"),
+                Map.entry("GOPROXY", "off"),
+                Map.entry("GOFLAGS", "-mod=mod"),
+                Map.entry("GOCACHE", cacheDir.resolve("go-build").toString()),
+                Map.entry("GOPATH", cacheDir.resolve("gopath").toString()),
+                // No user go env file and no go.work from a parent directory may change the build.
+                Map.entry("GOENV", "off"),
+                Map.entry("GOWORK", "off"));
+    }
+
+    /** Copies the sources except the manifest and returns the entry, checked to be a file inside the artefact. */
+    private static String copyWithEntry(Manifest manifest, Path sourceDir, Path out) throws IOException {
+        FileTrees.copy(sourceDir, out, relative -> relative.toString().equals(MANIFEST));
+        String entry = manifest.entry();
+        Path file = out.resolve(entry);
+        if (!Files.isRegularFile(file) || !file.toRealPath().startsWith(out.toRealPath())) {
+            throw new BuildFailedException("entry '" + entry + "' is not a file in the archive (runtime "
+                    + manifest.runtime().wireName() + ")");
+        }
+        return entry;
+    }
+
+    private static void makeExecutable(Path file) throws IOException {
+        Set<PosixFilePermission> permissions = EnumSet.noneOf(PosixFilePermission.class);
+        permissions.addAll(Files.getPosixFilePermissions(file));
+        permissions.addAll(EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_EXECUTE,
+                PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_EXECUTE,
+                PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_EXECUTE));
+        Files.setPosixFilePermissions(file, permissions);
+    }
+
+    private static String outputSuffix(String output) {
+        return output.isBlank() ? "" : ":\n" + output.strip();
+    }
+}

@@ -1,0 +1,282 @@
+package dev.isola.function;
+
+import dev.isola.IsolaException;
+import dev.isola.store.Store;
+import dev.isola.store.VersionRow;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.System.Logger.Level;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Collectors;
+
+/**
+ * {@link FunctionService} over a state directory and a {@link Store}.
+ *
+ * <p>A deploy works in a private directory under {@code tmp/} (sources in {@code src/}, build output in
+ * {@code rootfs/}), renames the finished root filesystem to {@code functions/<name>/v<N>} in one atomic move (same
+ * file system), and only then inserts the row. So a row always points at a complete artefact; a crash can leave at
+ * worst a directory without a row, which {@link #loadAll()} removes. Per-name locks serialise deploy and delete of
+ * one name, so version numbers are not raced; the lock is held across the build, which is fine off the request path.
+ */
+final class LocalFunctionService implements FunctionService {
+    private static final System.Logger LOG = System.getLogger(LocalFunctionService.class.getName());
+    private static final String MANIFEST = "function.yaml";
+
+    private final Path functionsDir;
+    private final Path tmpDir;
+    private final Store store;
+    private final FunctionBuilder builder;
+    private final ArchiveLimits limits;
+    private final InstantSource clock;
+    private final ConcurrentHashMap<FunctionName, ReentrantLock> locks = new ConcurrentHashMap<>();
+
+    LocalFunctionService(Path stateDir, Store store, FunctionBuilder builder, ArchiveLimits limits, InstantSource clock) {
+        Path state = stateDir.toAbsolutePath().normalize();
+        this.functionsDir = state.resolve("functions");
+        this.tmpDir = state.resolve("tmp");
+        this.store = store;
+        this.builder = builder;
+        this.limits = limits;
+        this.clock = clock;
+        try {
+            Files.createDirectories(functionsDir);
+            // Whatever is in tmp/ belongs to deploys of an earlier run that never finished.
+            FileTrees.deleteRecursively(tmpDir);
+            Files.createDirectories(tmpDir);
+        } catch (IOException e) {
+            throw new IsolaException("Failed to prepare state directory " + state + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public DeployResult deploy(FunctionName nameFromUrl, InputStream archive) {
+        ReentrantLock lock = lockFor(nameFromUrl);
+        lock.lock();
+        try {
+            return deployLocked(nameFromUrl, archive);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private DeployResult deployLocked(FunctionName name, InputStream archive) {
+        Path work = null;
+        Path versionDir = null;
+        boolean recorded = false;
+        try {
+            work = Files.createTempDirectory(tmpDir, name.value() + "-");
+            Path sources = work.resolve("src");
+            MessageDigest sha256 = sha256();
+            // The extractor reads the upload to its end, so the digest covers every byte received.
+            ArchiveExtractor.extract(new DigestInputStream(archive, sha256), sources, limits);
+            String sourceSha256 = HexFormat.of().formatHex(sha256.digest());
+
+            Path manifestFile = sources.resolve(MANIFEST);
+            if (!Files.isRegularFile(manifestFile, LinkOption.NOFOLLOW_LINKS)) {
+                throw new InvalidFunctionException("invalid_manifest", "function.yaml not found at the archive root");
+            }
+            Manifest manifest = ManifestParser.parse(manifestFile);
+            String manifestYaml = Files.readString(manifestFile);
+            if (!manifest.name().equals(name)) {
+                throw new InvalidFunctionException("name_mismatch", "function.yaml names '" + manifest.name()
+                        + "' but the archive was deployed as '" + name + "'");
+            }
+
+            boolean created = store.latest(name).isEmpty();
+            int version = store.nextVersion(name);
+            Artifact built = builder.build(manifest, sources, work.resolve("rootfs"));
+
+            versionDir = versionDir(name, version);
+            Files.createDirectories(versionDir.getParent());
+            // No row names this version yet, so anything here is debris from a crash and safe to replace.
+            FileTrees.deleteRecursively(versionDir);
+            Files.move(built.root(), versionDir, StandardCopyOption.ATOMIC_MOVE);
+            Artifact artifact = new Artifact(built.runtime(), versionDir, built.argv());
+
+            Instant deployedAt = clock.instant();
+            store.insertVersion(new VersionRow(name, version, manifest.runtime().wireName(), manifestYaml,
+                    sourceSha256, versionDir, artifact.argv(), deployedAt));
+            recorded = true;
+            LOG.log(Level.INFO, () -> "fn=" + name + " v=" + version + " deployed (" + manifest.runtime().wireName()
+                    + ", sha256 " + sourceSha256.substring(0, 12) + ")");
+            return new DeployResult(new DeployedFunction(manifest, version, artifact, sourceSha256, deployedAt),
+                    created);
+        } catch (IOException e) {
+            throw new IsolaException("Failed to deploy function " + name + ": " + e.getMessage(), e);
+        } finally {
+            if (!recorded && versionDir != null) {
+                deleteQuietly(versionDir);
+            }
+            if (work != null) {
+                deleteQuietly(work);
+            }
+        }
+    }
+
+    @Override
+    public Optional<DeployedFunction> current(FunctionName name) {
+        return store.latest(name).map(this::restore);
+    }
+
+    @Override
+    public List<DeployedFunction> list() {
+        return restoreAll(store.latestOfEach());
+    }
+
+    @Override
+    public List<VersionRow> versions(FunctionName name) {
+        return store.versions(name);
+    }
+
+    @Override
+    public boolean delete(FunctionName name) {
+        ReentrantLock lock = lockFor(name);
+        lock.lock();
+        try {
+            // Row first: a crash in between leaves only files without a row, which loadAll() removes.
+            boolean existed = store.deleteFunction(name);
+            FileTrees.deleteRecursively(functionsDir.resolve(name.value()));
+            if (existed) {
+                LOG.log(Level.INFO, "fn=" + name + " deleted");
+            }
+            return existed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public List<DeployedFunction> loadAll() {
+        removeOrphans();
+        List<VersionRow> present = new ArrayList<>();
+        for (VersionRow row : store.latestOfEach()) {
+            Path root = versionDir(row.name(), row.version());
+            if (Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
+                present.add(row);
+            } else {
+                LOG.log(Level.WARNING, "fn=" + row.name() + " v=" + row.version() + " not restored: artefact " + root
+                        + " is missing");
+            }
+        }
+        return restoreAll(present);
+    }
+
+    private List<DeployedFunction> restoreAll(List<VersionRow> rows) {
+        List<DeployedFunction> functions = new ArrayList<>();
+        for (VersionRow row : rows) {
+            try {
+                functions.add(restore(row));
+            } catch (IsolaException e) {
+                LOG.log(Level.WARNING, "fn=" + row.name() + " v=" + row.version() + " skipped: " + e.getMessage());
+            }
+        }
+        return List.copyOf(functions);
+    }
+
+    /**
+     * The artefact root comes from the layout, not from the row's absolute path, so a state directory that was
+     * moved or is reached through another path still loads.
+     */
+    private DeployedFunction restore(VersionRow row) {
+        Manifest manifest;
+        try {
+            manifest = ManifestParser.parse(row.manifestYaml());
+        } catch (InvalidFunctionException e) {
+            throw new IsolaException("Failed to load function " + row.name() + " v" + row.version()
+                    + ": stored manifest no longer parses: " + e.getMessage(), e);
+        }
+        Artifact artifact = new Artifact(manifest.runtime(), versionDir(row.name(), row.version()), row.argv());
+        return new DeployedFunction(manifest, row.version(), artifact, row.sourceSha256(), row.deployedAt());
+    }
+
+    /** Deletes version directories no row refers to, and function directories left empty by that. */
+    private void removeOrphans() {
+        try (DirectoryStream<Path> functionDirs = Files.newDirectoryStream(functionsDir)) {
+            for (Path functionDir : functionDirs) {
+                Optional<FunctionName> name = parseName(functionDir.getFileName().toString());
+                if (name.isEmpty() || !Files.isDirectory(functionDir, LinkOption.NOFOLLOW_LINKS)) {
+                    LOG.log(Level.WARNING, "state: ignoring unexpected entry " + functionDir);
+                    continue;
+                }
+                ReentrantLock lock = lockFor(name.get());
+                lock.lock();
+                try {
+                    removeOrphanVersions(name.get(), functionDir);
+                } finally {
+                    lock.unlock();
+                }
+            }
+        } catch (IOException e) {
+            throw new IsolaException("Failed to scan " + functionsDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void removeOrphanVersions(FunctionName name, Path functionDir) throws IOException {
+        // Compared by directory name, never by stored absolute path, for the same reason as in restore().
+        Set<String> referenced = store.versions(name).stream().map(row -> "v" + row.version())
+                .collect(Collectors.toSet());
+        try (DirectoryStream<Path> versionDirs = Files.newDirectoryStream(functionDir)) {
+            for (Path versionDir : versionDirs) {
+                if (!referenced.contains(versionDir.getFileName().toString())) {
+                    LOG.log(Level.INFO, "fn=" + name + " removing orphaned artefact " + versionDir.getFileName());
+                    FileTrees.deleteRecursively(versionDir);
+                }
+            }
+        }
+        try (DirectoryStream<Path> rest = Files.newDirectoryStream(functionDir)) {
+            if (!rest.iterator().hasNext()) {
+                Files.delete(functionDir);
+            }
+        }
+    }
+
+    private Path versionDir(FunctionName name, int version) {
+        return functionsDir.resolve(name.value()).resolve("v" + version);
+    }
+
+    private static Optional<FunctionName> parseName(String value) {
+        try {
+            return Optional.of(FunctionName.of(value));
+        } catch (InvalidFunctionException e) {
+            return Optional.empty();
+        }
+    }
+
+    private ReentrantLock lockFor(FunctionName name) {
+        // One small lock per name ever seen; names are bounded by what operators deploy, so they are not evicted.
+        return locks.computeIfAbsent(name, n -> new ReentrantLock());
+    }
+
+    /** Cleanup after a failure must not mask that failure; a leftover is logged and reaped at the next start. */
+    private static void deleteQuietly(Path path) {
+        try {
+            FileTrees.deleteRecursively(path);
+        } catch (IsolaException e) {
+            LOG.log(Level.WARNING, "state: could not remove " + path + ": " + e.getMessage());
+        }
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IsolaException("Failed to create SHA-256 digest: " + e.getMessage(), e);
+        }
+    }
+}

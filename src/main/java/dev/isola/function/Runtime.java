@@ -1,0 +1,15 @@
+package dev.isola.function;
+
+/** How a function's source turns into something runnable. */
+public enum Runtime {
+    /** Go module, built once into a static binary (CGO off). */
+    GO,
+    /** Node.js script and its files, run by the host's node. */
+    NODE,
+    /** A ready executable shipped in the archive. */
+    BINARY;
+
+    public String wireName() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+}

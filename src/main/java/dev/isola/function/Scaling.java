@@ -1,0 +1,34 @@
+package dev.isola.function;
+
+import java.time.Duration;
+
+/**
+ * How the dispatcher scales a function.
+ *
+ * @param concurrency  requests one instance serves at once
+ * @param minInstances instances kept warm even when idle
+ * @param maxInstances upper bound of live instances (starting ones included)
+ * @param idleTimeout  an instance idle this long is stopped (scale to zero)
+ * @param singleUse    every invocation gets a fresh instance that is stopped afterwards (the paper's cold-start mode)
+ */
+public record Scaling(int concurrency, int minInstances, int maxInstances, Duration idleTimeout, boolean singleUse) {
+    public static final Scaling DEFAULT = new Scaling(100, 0, 8, Duration.ofMinutes(5), false);
+
+    public Scaling {
+        if (concurrency < 1 || concurrency > 10_000) {
+            throw new InvalidFunctionException("invalid_manifest", "scaling.concurrency must be between 1 and 10000");
+        }
+        if (maxInstances < 1 || maxInstances > 4096) {
+            throw new InvalidFunctionException("invalid_manifest", "scaling.maxInstances must be between 1 and 4096");
+        }
+        if (minInstances < 0 || minInstances > maxInstances) {
+            throw new InvalidFunctionException("invalid_manifest", "scaling.minInstances must be between 0 and maxInstances");
+        }
+        if (idleTimeout.isNegative() || idleTimeout.isZero()) {
+            throw new InvalidFunctionException("invalid_manifest", "scaling.idleTimeout must be positive");
+        }
+        if (singleUse && minInstances > 0) {
+            throw new InvalidFunctionException("invalid_manifest", "scaling.singleUse cannot be combined with minInstances > 0");
+        }
+    }
+}

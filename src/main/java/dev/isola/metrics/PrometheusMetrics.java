@@ -1,0 +1,95 @@
+package dev.isola.metrics;
+
+import dev.isola.dispatch.InstanceView;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * {@link Metrics} in the Prometheus client library, exported in the text format at {@code /metrics}. Names follow
+ * Prometheus conventions (base units, {@code _total} counters) and OpenWhisk's split of cold and warm.
+ */
+public final class PrometheusMetrics implements Metrics {
+    /** Cold starts span 1 ms (process) to 10 s (microVM under emulation). */
+    private static final double[] COLD_START_BUCKETS = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+        5, 10, 30};
+    private static final double[] INVOCATION_BUCKETS = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+        0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final Counter invocations;
+    private final Counter coldStarts;
+    private final Histogram coldStartSeconds;
+    private final Histogram invocationSeconds;
+    private final Gauge inFlight;
+    private final PrometheusTextFormatWriter writer = new PrometheusTextFormatWriter(false);
+
+    public PrometheusMetrics(Supplier<List<InstanceView>> instances) {
+        invocations = Counter.builder().name("isola_invocations_total")
+                .help("Invocations answered, by function, backend, cold/warm and HTTP status")
+                .labelNames("function", "backend", "cold_start", "status").register(registry);
+        coldStarts = Counter.builder().name("isola_cold_starts_total")
+                .help("Instances started and ready").labelNames("function", "backend").register(registry);
+        coldStartSeconds = Histogram.builder().name("isola_cold_start_seconds")
+                .help("Time from launch to ready of new instances").classicOnly()
+                .classicUpperBounds(COLD_START_BUCKETS).labelNames("function", "backend").register(registry);
+        invocationSeconds = Histogram.builder().name("isola_invocation_duration_seconds")
+                .help("Time from request arrival to the end of the response, including any cold start").classicOnly()
+                .classicUpperBounds(INVOCATION_BUCKETS).labelNames("function", "backend", "cold_start")
+                .register(registry);
+        inFlight = Gauge.builder().name("isola_in_flight_requests")
+                .help("Requests being served by instances").labelNames("function", "backend").register(registry);
+        GaugeWithCallback.builder().name("isola_instances").help("Instances by state")
+                .labelNames("function", "backend", "state")
+                .callback(cb -> countByState(instances.get()).forEach((key, count) ->
+                        cb.call(count, key.function(), key.backend(), key.state())))
+                .register(registry);
+    }
+
+    private record Key(String function, String backend, String state) {
+    }
+
+    private static Map<Key, Double> countByState(List<InstanceView> views) {
+        Map<Key, Double> counts = new HashMap<>();
+        for (InstanceView v : views) {
+            counts.merge(new Key(v.function(), v.backend(), v.state().wireName()), 1.0, Double::sum);
+        }
+        return counts;
+    }
+
+    @Override
+    public void invoked(String function, String backend, boolean coldStart, int status, long durationNanos) {
+        String cold = coldStart ? "true" : "false";
+        invocations.labelValues(function, backend, cold, Integer.toString(status)).inc();
+        invocationSeconds.labelValues(function, backend, cold).observe(durationNanos / 1e9);
+    }
+
+    @Override
+    public void coldStarted(String function, String backend, long nanos) {
+        coldStarts.labelValues(function, backend).inc();
+        coldStartSeconds.labelValues(function, backend).observe(nanos / 1e9);
+    }
+
+    @Override
+    public void inFlight(String function, String backend, int delta) {
+        inFlight.labelValues(function, backend).inc(delta);
+    }
+
+    public String contentType() {
+        return PrometheusTextFormatWriter.CONTENT_TYPE;
+    }
+
+    public void write(OutputStream out) throws IOException {
+        writer.write(out, registry.scrape());
+    }
+}

@@ -1,0 +1,100 @@
+package dev.isola.sandbox.process;
+
+import dev.isola.sandbox.spi.Availability;
+import dev.isola.sandbox.spi.Instance;
+import dev.isola.sandbox.spi.InstanceSpec;
+import dev.isola.sandbox.spi.SandboxException;
+import dev.isola.sandbox.spi.SandboxProvider;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The {@code process} backend: each instance is a child process of the platform listening on a loopback port.
+ *
+ * <p>No isolation at all — the function runs with the platform's user, file system and network. It exists for
+ * development and as the baseline of the benchmarks; the platform says so loudly when it is used. Limits are not
+ * enforced (memory and CPU limits need cgroups, which the container backends bring).
+ *
+ * <p>Port choice: an ephemeral port is reserved by binding port 0 and released just before the child starts. Another
+ * process could take it in between; the child then fails to bind, exits, and the dispatcher reports a failed start
+ * with its output — rare enough on a single node that a retry by the next request is the right cost.
+ */
+public final class ProcessSandboxProvider implements SandboxProvider {
+    @Override
+    public String type() {
+        return "process";
+    }
+
+    @Override
+    public boolean isolating() {
+        return false;
+    }
+
+    @Override
+    public Availability probe() {
+        return Availability.yes("child processes on loopback ports; NO isolation, for development and baselines only");
+    }
+
+    @Override
+    public Instance start(InstanceSpec spec) {
+        int port = freeLoopbackPort(spec.id());
+        Path tmp = spec.workDir().resolve("tmp");
+        try {
+            Files.createDirectories(tmp);
+        } catch (IOException e) {
+            throw new SandboxException("Failed to create scratch directory of instance " + spec.id() + ": " + e.getMessage(), e);
+        }
+        ProcessBuilder builder = new ProcessBuilder(command(spec))
+                .directory(spec.artifact().root().toFile())
+                .redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        Map<String, String> env = builder.environment();
+        env.clear();
+        env.putAll(baseEnvironment(tmp));
+        env.putAll(spec.env());
+        env.put("PORT", Integer.toString(port));
+        env.put("HOST", "127.0.0.1");
+        try {
+            Process process = builder.start();
+            return new ProcessInstance(spec.id(), process, new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
+                    spec.output());
+        } catch (IOException e) {
+            throw new SandboxException("Failed to start process of instance " + spec.id() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static List<String> command(InstanceSpec spec) {
+        List<String> argv = new ArrayList<>(spec.artifact().argv());
+        String program = argv.getFirst();
+        if (program.startsWith("./")) {
+            argv.set(0, spec.artifact().root().resolve(program.substring(2)).toString());
+        }
+        return argv;
+    }
+
+    private static Map<String, String> baseEnvironment(Path tmp) {
+        Map<String, String> env = new HashMap<>();
+        env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin"));
+        env.put("HOME", tmp.toString());
+        env.put("TMPDIR", tmp.toString());
+        env.put("LANG", "C.UTF-8");
+        return env;
+    }
+
+    private static int freeLoopbackPort(String id) {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new SandboxException("Failed to reserve a loopback port for instance " + id + ": " + e.getMessage(), e);
+        }
+    }
+}

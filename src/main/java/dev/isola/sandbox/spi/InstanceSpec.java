@@ -1,0 +1,26 @@
+package dev.isola.sandbox.spi;
+
+import dev.isola.function.Artifact;
+import dev.isola.function.FunctionName;
+import dev.isola.function.Limits;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Everything a provider needs to launch one instance.
+ *
+ * @param id       unique instance id, safe for file names and container ids (never a prefix of another id)
+ * @param env      function env plus the {@code ISOLA_*} contract variables; the provider adds {@code PORT}
+ * @param readyUrl callback the function calls once it listens
+ * @param workDir  private scratch directory of this instance (exists, empty); the provider may use and must not
+ *                 outlive it, the dispatcher deletes it after {@link Instance#close()}
+ * @param output   where the instance's stdout and stderr go
+ */
+public record InstanceSpec(String id, FunctionName function, int version, Artifact artifact, Limits limits,
+                           Map<String, String> env, URI readyUrl, Path workDir, OutputSink output) {
+    public InstanceSpec {
+        env = Map.copyOf(env);
+    }
+}

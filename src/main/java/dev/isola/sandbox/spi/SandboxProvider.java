@@ -1,0 +1,34 @@
+package dev.isola.sandbox.spi;
+
+import java.nio.file.Path;
+
+/**
+ * A kind of sandbox (process, runc, runsc, microvm, ...). Implementations are found through
+ * {@link java.util.ServiceLoader} and keyed by {@link #type()}; a duplicate type fails start-up.
+ *
+ * <p>The dispatcher owns readiness: {@link #start} returns as soon as the sandbox has been launched, and the
+ * dispatcher then waits for the readiness callback or probes {@link Instance#endpoint()}.
+ */
+public interface SandboxProvider {
+    /** Stable name used in function.yaml ({@code backend:}), metrics labels and the API. */
+    String type();
+
+    /** Whether this host can run this backend, and why not. Never throws; may take a few seconds. */
+    Availability probe();
+
+    /** Whether instances are isolated from the host; {@code false} makes the platform warn loudly. */
+    boolean isolating();
+
+    /**
+     * Launches one instance. Throws {@link SandboxException} when it cannot be launched; on failure nothing the
+     * attempt created is left behind.
+     */
+    Instance start(InstanceSpec spec);
+
+    /**
+     * Removes what an earlier, crashed run of the platform left behind under {@code stateDir}. Called once at
+     * start-up before any instance starts.
+     */
+    default void reapLeftovers(Path stateDir) {
+    }
+}

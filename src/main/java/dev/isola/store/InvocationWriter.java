@@ -1,0 +1,178 @@
+package dev.isola.store;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+
+/**
+ * Moves invocation records off the request path into the database in batches.
+ *
+ * <p>Callers only {@code offer} to a bounded queue: no I/O, no waiting; a full queue drops the record and counts it,
+ * because accounting must never slow or fail an invocation. One daemon thread takes records and hands a batch to the
+ * sink when it holds {@link #BATCH_SIZE} records or its first record is {@link #MAX_DELAY} old; one transaction per
+ * batch is what makes SQLite fast here (a commit costs about as much as hundreds of inserts).
+ *
+ * <p>{@link #flush()} enqueues a barrier: records are FIFO, so when the thread reaches the barrier every record
+ * queued before it is in the batch, which is written before the barrier completes. A failing sink loses that batch
+ * (counted as dropped, logged) but never stops the thread, so flush and close cannot hang on a fault.
+ */
+final class InvocationWriter implements AutoCloseable {
+    /** Records per transaction; past a few hundred the commit cost is already amortised. */
+    static final int BATCH_SIZE = 256;
+    /** How stale a record may get before it is written; keeps the recent-invocations view current. */
+    static final Duration MAX_DELAY = Duration.ofMillis(200);
+    /** About 64k records (a few MiB): several seconds of a busy node's traffic if the disk stalls. */
+    static final int DEFAULT_CAPACITY = 65_536;
+
+    private static final System.Logger LOG = System.getLogger(InvocationWriter.class.getName());
+
+    private sealed interface Task permits Insert, Barrier, Stop {
+    }
+
+    private record Insert(InvocationRecord record) implements Task {
+    }
+
+    private record Barrier(CompletableFuture<Void> done) implements Task {
+    }
+
+    private record Stop() implements Task {
+    }
+
+    private final BlockingQueue<Task> queue;
+    private final Consumer<List<InvocationRecord>> sink;
+    private final LongAdder dropped = new LongAdder();
+    private final Thread thread;
+    private volatile boolean closed;
+
+    InvocationWriter(Consumer<List<InvocationRecord>> sink, int capacity) {
+        this.sink = sink;
+        this.queue = new ArrayBlockingQueue<>(capacity);
+        this.thread = Thread.ofPlatform().daemon().name("isola-store-writer").start(this::run);
+    }
+
+    void submit(InvocationRecord record) {
+        if (closed || !queue.offer(new Insert(record))) {
+            dropped.increment();
+        }
+    }
+
+    long dropped() {
+        return dropped.sum();
+    }
+
+    void flush() {
+        if (closed) {
+            return;
+        }
+        Barrier barrier = new Barrier(new CompletableFuture<>());
+        try {
+            queue.put(barrier);
+            // Bounded wait: if close() won the race the thread may be gone and nobody completes this barrier.
+            while (!barrier.done().isDone() && thread.isAlive()) {
+                try {
+                    barrier.done().get(100, TimeUnit.MILLISECONDS);
+                } catch (TimeoutException e) {
+                    // check the thread again
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException("Failed to flush invocation records: interrupted", e);
+        } catch (ExecutionException e) {
+            throw new StoreException("Failed to flush invocation records: " + e.getCause(), e.getCause());
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        boolean interrupted = false;
+        while (true) {
+            try {
+                queue.put(new Stop());
+                thread.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true; // finish closing first: the thread must not outlive the database connection
+            }
+        }
+        // Anything that slipped in after Stop was never written.
+        for (Task task; (task = queue.poll()) != null; ) {
+            if (task instanceof Insert) {
+                dropped.increment();
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void run() {
+        List<InvocationRecord> batch = new ArrayList<>(BATCH_SIZE);
+        // Batch age is measured with nanoTime: it only paces writes, and no test depends on it.
+        long deadline = 0;
+        while (true) {
+            Task task;
+            try {
+                task = batch.isEmpty() ? queue.take() : queue.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                write(batch); // nobody interrupts this thread but the JVM; save what we hold
+                return;
+            }
+            switch (task) {
+                case null -> write(batch);
+                case Insert insert -> {
+                    if (batch.isEmpty()) {
+                        deadline = System.nanoTime() + MAX_DELAY.toNanos();
+                    }
+                    batch.add(insert.record());
+                    if (batch.size() >= BATCH_SIZE) {
+                        write(batch);
+                    }
+                }
+                case Barrier barrier -> {
+                    write(batch);
+                    barrier.done().complete(null);
+                }
+                case Stop stop -> {
+                    write(batch);
+                    completeWaitingBarriers();
+                    return;
+                }
+            }
+        }
+    }
+
+    private void completeWaitingBarriers() {
+        for (Task task : queue) {
+            if (task instanceof Barrier barrier) {
+                barrier.done().complete(null);
+            }
+        }
+    }
+
+    private void write(List<InvocationRecord> batch) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        try {
+            sink.accept(List.copyOf(batch));
+        } catch (RuntimeException e) {
+            dropped.add(batch.size());
+            LOG.log(System.Logger.Level.WARNING, "store: dropped " + batch.size() + " invocation records: " + e.getMessage());
+        } finally {
+            batch.clear();
+        }
+    }
+}

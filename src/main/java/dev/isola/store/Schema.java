@@ -1,0 +1,77 @@
+package dev.isola.store;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+
+/**
+ * The database schema as an append-only list of migrations; {@code schema_version} records how many ran. A change
+ * adds a migration and never edits an old one, so any older database is brought forward step by step.
+ */
+final class Schema {
+    private static final List<List<String>> MIGRATIONS = List.of(
+            List.of("""
+                    CREATE TABLE function_version (
+                        name           TEXT    NOT NULL,
+                        version        INTEGER NOT NULL,
+                        runtime        TEXT    NOT NULL,
+                        manifest_yaml  TEXT    NOT NULL,
+                        source_sha256  TEXT    NOT NULL,
+                        artifact_root  TEXT    NOT NULL,
+                        argv_json      TEXT    NOT NULL,
+                        deployed_at    TEXT    NOT NULL,
+                        PRIMARY KEY (name, version)
+                    )""", """
+                    CREATE TABLE function_sequence (
+                        name           TEXT    PRIMARY KEY,
+                        last_version   INTEGER NOT NULL
+                    )""", """
+                    CREATE TABLE invocation (
+                        id             INTEGER PRIMARY KEY,
+                        function       TEXT    NOT NULL,
+                        start_micros   INTEGER NOT NULL,
+                        duration_micros INTEGER NOT NULL,
+                        cold_start     INTEGER NOT NULL,
+                        status         INTEGER NOT NULL,
+                        backend        TEXT    NOT NULL,
+                        instance_id    TEXT    NOT NULL
+                    )""",
+                    "CREATE INDEX invocation_by_function ON invocation (function, start_micros)"));
+
+    static final int CURRENT = MIGRATIONS.size();
+
+    private Schema() {
+    }
+
+    static void migrate(Connection connection, Path file) throws SQLException {
+        try (Statement st = connection.createStatement()) {
+            st.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+            int version;
+            try (ResultSet rs = st.executeQuery("SELECT COALESCE(MAX(version), 0) FROM schema_version")) {
+                version = rs.next() ? rs.getInt(1) : 0;
+            }
+            if (version > CURRENT) {
+                throw new StoreException("Failed to open store " + file + ": schema version " + version
+                        + " is newer than this Isola understands (" + CURRENT + ")");
+            }
+            for (int next = version + 1; next <= CURRENT; next++) {
+                connection.setAutoCommit(false);
+                try {
+                    for (String sql : MIGRATIONS.get(next - 1)) {
+                        st.execute(sql);
+                    }
+                    st.execute("INSERT INTO schema_version (version) VALUES (" + next + ")");
+                    connection.commit();
+                } catch (SQLException | RuntimeException e) {
+                    connection.rollback();
+                    throw e;
+                } finally {
+                    connection.setAutoCommit(true);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,311 @@
+package dev.isola.store;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.isola.function.FunctionName;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
+import org.sqlite.SQLiteConfig;
+
+/**
+ * {@link Store} on one SQLite connection in WAL mode. A JDBC connection is not thread-safe, so every use holds
+ * {@link #lock}; SQLite serialises writers anyway, and the statements are short. Invocation inserts come only from
+ * the {@link InvocationWriter} thread, in one transaction per batch. Timestamps: {@code deployed_at} is ISO-8601
+ * text (lossless), an invocation's start is epoch microseconds (compact, orderable).
+ */
+final class SqliteStore implements Store {
+    /** Long enough to ride out another connection's checkpoint; a stuck lock then surfaces as a StoreException. */
+    private static final int BUSY_TIMEOUT_MILLIS = 5_000;
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final TypeReference<List<String>> STRING_LIST = new TypeReference<>() {
+    };
+    private static final String VERSION_COLUMNS =
+            "name, version, runtime, manifest_yaml, source_sha256, artifact_root, argv_json, deployed_at";
+
+    @FunctionalInterface
+    private interface SqlWork<T> {
+        T apply(Connection connection) throws SQLException;
+    }
+
+    private final Path file;
+    private final Connection connection;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final InvocationWriter writer;
+    private volatile boolean closed;
+
+    private SqliteStore(Path file, Connection connection) {
+        this.file = file;
+        this.connection = connection;
+        this.writer = new InvocationWriter(this::insertInvocations, InvocationWriter.DEFAULT_CAPACITY);
+    }
+
+    static Store open(Path dbFile) {
+        Path file = dbFile.toAbsolutePath().normalize();
+        Connection connection = null;
+        try {
+            Files.createDirectories(file.getParent());
+            SQLiteConfig config = new SQLiteConfig();
+            config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+            // NORMAL is crash-safe in WAL mode; only the last commits before a power loss may be lost.
+            config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
+            config.setBusyTimeout(BUSY_TIMEOUT_MILLIS);
+            connection = config.createConnection("jdbc:sqlite:" + file);
+            Schema.migrate(connection, file);
+            return new SqliteStore(file, connection);
+        } catch (IOException | SQLException e) {
+            closeQuietly(connection);
+            throw new StoreException("Failed to open store " + file + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            closeQuietly(connection);
+            throw e;
+        }
+    }
+
+    @Override
+    public int nextVersion(FunctionName name) {
+        return withConnection("read next version of " + name, c -> {
+            try (PreparedStatement st = c.prepareStatement("""
+                    SELECT MAX(COALESCE((SELECT last_version FROM function_sequence WHERE name = ?), 0),
+                               COALESCE((SELECT MAX(version) FROM function_version WHERE name = ?), 0))""")) {
+                st.setString(1, name.value());
+                st.setString(2, name.value());
+                try (ResultSet rs = st.executeQuery()) {
+                    return rs.next() ? rs.getInt(1) + 1 : 1;
+                }
+            }
+        });
+    }
+
+    @Override
+    public void insertVersion(VersionRow row) {
+        withConnection("insert version " + row.name() + " v" + row.version(), c -> inTransaction(c, () -> {
+            try (PreparedStatement st = c.prepareStatement(
+                    "INSERT INTO function_version (" + VERSION_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+                st.setString(1, row.name().value());
+                st.setInt(2, row.version());
+                st.setString(3, row.runtime());
+                st.setString(4, row.manifestYaml());
+                st.setString(5, row.sourceSha256());
+                st.setString(6, row.artifactRoot().toString());
+                st.setString(7, toJson(row.argv()));
+                st.setString(8, row.deployedAt().toString());
+                st.executeUpdate();
+            }
+            // The high-water mark outlives deleteFunction, so version numbers are never handed out twice.
+            try (PreparedStatement st = c.prepareStatement("""
+                    INSERT INTO function_sequence (name, last_version) VALUES (?, ?)
+                    ON CONFLICT (name) DO UPDATE SET last_version = MAX(last_version, excluded.last_version)""")) {
+                st.setString(1, row.name().value());
+                st.setInt(2, row.version());
+                st.executeUpdate();
+            }
+        }));
+    }
+
+    @Override
+    public Optional<VersionRow> latest(FunctionName name) {
+        List<VersionRow> rows = queryVersions("read latest version of " + name,
+                "SELECT " + VERSION_COLUMNS + " FROM function_version WHERE name = ? ORDER BY version DESC LIMIT 1",
+                name.value());
+        return rows.stream().findFirst();
+    }
+
+    @Override
+    public List<VersionRow> versions(FunctionName name) {
+        return queryVersions("read versions of " + name,
+                "SELECT " + VERSION_COLUMNS + " FROM function_version WHERE name = ? ORDER BY version", name.value());
+    }
+
+    @Override
+    public List<VersionRow> latestOfEach() {
+        return queryVersions("read functions", """
+                SELECT %s FROM function_version v
+                WHERE version = (SELECT MAX(version) FROM function_version w WHERE w.name = v.name)
+                ORDER BY name""".formatted(VERSION_COLUMNS));
+    }
+
+    @Override
+    public boolean deleteFunction(FunctionName name) {
+        return withConnection("delete function " + name, c -> {
+            try (PreparedStatement st = c.prepareStatement("DELETE FROM function_version WHERE name = ?")) {
+                st.setString(1, name.value());
+                return st.executeUpdate() > 0;
+            }
+        });
+    }
+
+    @Override
+    public void record(InvocationRecord invocation) {
+        writer.submit(invocation);
+    }
+
+    @Override
+    public long droppedInvocations() {
+        return writer.dropped();
+    }
+
+    @Override
+    public void flush() {
+        writer.flush();
+    }
+
+    @Override
+    public List<InvocationRecord> recentInvocations(FunctionName function, int limit) {
+        return withConnection("read invocations of " + function, c -> {
+            try (PreparedStatement st = c.prepareStatement("""
+                    SELECT start_micros, duration_micros, cold_start, status, backend, instance_id FROM invocation
+                    WHERE function = ? ORDER BY start_micros DESC, id DESC LIMIT ?""")) {
+                st.setString(1, function.value());
+                st.setInt(2, Math.max(0, limit));
+                List<InvocationRecord> records = new ArrayList<>();
+                try (ResultSet rs = st.executeQuery()) {
+                    while (rs.next()) {
+                        records.add(new InvocationRecord(function, Instant.EPOCH.plus(rs.getLong(1), ChronoUnit.MICROS),
+                                rs.getLong(2), rs.getInt(3) != 0, rs.getInt(4), rs.getString(5), rs.getString(6)));
+                    }
+                }
+                return List.copyOf(records);
+            }
+        });
+    }
+
+    @Override
+    public long invocationCount(FunctionName function) {
+        return withConnection("count invocations of " + function, c -> {
+            try (PreparedStatement st = c.prepareStatement("SELECT COUNT(*) FROM invocation WHERE function = ?")) {
+                st.setString(1, function.value());
+                try (ResultSet rs = st.executeQuery()) {
+                    return rs.next() ? rs.getLong(1) : 0L;
+                }
+            }
+        });
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        writer.close();
+        lock.lock();
+        try {
+            closed = true;
+            connection.close();
+        } catch (SQLException e) {
+            throw new StoreException("Failed to close store " + file + ": " + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The writer thread's sink: one batch, one transaction. */
+    private void insertInvocations(List<InvocationRecord> batch) {
+        withConnection("write " + batch.size() + " invocation records", c -> inTransaction(c, () -> {
+            try (PreparedStatement st = c.prepareStatement("""
+                    INSERT INTO invocation (function, start_micros, duration_micros, cold_start, status, backend,
+                                            instance_id) VALUES (?, ?, ?, ?, ?, ?, ?)""")) {
+                for (InvocationRecord r : batch) {
+                    st.setString(1, r.function().value());
+                    st.setLong(2, ChronoUnit.MICROS.between(Instant.EPOCH, r.start()));
+                    st.setLong(3, r.durationMicros());
+                    st.setInt(4, r.coldStart() ? 1 : 0);
+                    st.setInt(5, r.status());
+                    st.setString(6, r.backend());
+                    st.setString(7, r.instanceId());
+                    st.addBatch();
+                }
+                st.executeBatch();
+            }
+        }));
+    }
+
+    private List<VersionRow> queryVersions(String what, String sql, String... parameters) {
+        return withConnection(what, c -> {
+            try (PreparedStatement st = c.prepareStatement(sql)) {
+                for (int i = 0; i < parameters.length; i++) {
+                    st.setString(i + 1, parameters[i]);
+                }
+                List<VersionRow> rows = new ArrayList<>();
+                try (ResultSet rs = st.executeQuery()) {
+                    while (rs.next()) {
+                        rows.add(new VersionRow(FunctionName.of(rs.getString(1)), rs.getInt(2), rs.getString(3),
+                                rs.getString(4), rs.getString(5), Path.of(rs.getString(6)), fromJson(rs.getString(7)),
+                                Instant.parse(rs.getString(8))));
+                    }
+                }
+                return List.copyOf(rows);
+            }
+        });
+    }
+
+    private <T> T withConnection(String what, SqlWork<T> work) {
+        lock.lock();
+        try {
+            if (closed) {
+                throw new StoreException("Failed to " + what + ": store " + file + " is closed");
+            }
+            return work.apply(connection);
+        } catch (SQLException e) {
+            throw new StoreException("Failed to " + what + ": " + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @FunctionalInterface
+    private interface SqlAction {
+        void run() throws SQLException;
+    }
+
+    private static Void inTransaction(Connection c, SqlAction action) throws SQLException {
+        c.setAutoCommit(false);
+        try {
+            action.run();
+            c.commit();
+            return null;
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(true);
+        }
+    }
+
+    private static String toJson(List<String> argv) {
+        try {
+            return JSON.writeValueAsString(argv);
+        } catch (JsonProcessingException e) {
+            throw new StoreException("Failed to encode argv " + argv + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static List<String> fromJson(String json) throws SQLException {
+        try {
+            return JSON.readValue(json, STRING_LIST);
+        } catch (JsonProcessingException e) {
+            throw new SQLException("corrupt argv_json " + json + ": " + e.getOriginalMessage(), e);
+        }
+    }
+
+    private static void closeQuietly(Connection connection) {
+        if (connection != null) {
+            try {
+                connection.close();
+            } catch (SQLException e) {
+                // Already failing to open; the original error is the one worth reporting.
+            }
+        }
+    }
+}

@@ -1,0 +1,232 @@
+package dev.isola;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.BiConsumer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Holds the checked-in openapi.yaml to the API Isola promises: the routes, auth on /system, resolvable references,
+ * Error bodies on every error status, closed response objects, and examples that satisfy their own schemas (the CLI
+ * tests use those examples as the server's answers).
+ */
+class OpenApiDocumentTest {
+    private static final Set<String> HTTP_METHODS = Set.of("get", "put", "post", "delete", "options", "head", "patch",
+            "trace");
+    private static final String PASS_THROUGH = "get post put patch delete head options";
+
+    private final JsonNode doc = load();
+
+    @Test
+    void document_isOpenApi303WithBearerScheme() {
+        assertThat(doc.path("openapi").asText()).isEqualTo("3.0.3");
+        assertThat(doc.at("/components/securitySchemes/bearer/type").asText()).isEqualTo("http");
+        assertThat(doc.at("/components/securitySchemes/bearer/scheme").asText()).isEqualTo("bearer");
+    }
+
+    @ParameterizedTest(name = "{0}: {1}")
+    @CsvSource({
+            "/function/{name},                " + PASS_THROUGH,
+            "/function/{name}/{rest},         " + PASS_THROUGH,
+            "/invoke/{name}/{rest},           get",
+            "/healthz,                        get",
+            "/metrics,                        get",
+            "/system/functions,               get",
+            "/system/functions/{name},        put get delete",
+            "/system/functions/{name}/logs,   get",
+            "/system/instances,               get",
+            "/_/ready/{instanceId}/{nonce},   post get",
+    })
+    void path_hasExactlyItsOperations(String path, String methods) {
+        JsonNode item = doc.path("paths").path(path);
+
+        assertThat(item.isObject()).as("path %s", path).isTrue();
+        assertThat(operations(item).keySet()).containsExactlyInAnyOrder(methods.split(" "));
+    }
+
+    @Test
+    void paths_areExactlyTheApi() {
+        assertThat(doc.path("paths").properties()).extracting(Map.Entry::getKey).containsExactlyInAnyOrder(
+                "/function/{name}", "/function/{name}/{rest}", "/invoke/{name}/{rest}", "/healthz", "/metrics",
+                "/system/functions", "/system/functions/{name}", "/system/functions/{name}/logs", "/system/instances",
+                "/_/ready/{instanceId}/{nonce}");
+    }
+
+    @Test
+    void operations_requireBearerExactlyUnderSystem() {
+        forEachOperation((where, op) -> {
+            if (where.contains(" /system/")) {
+                assertThat(op.path("security").toString()).as(where).isEqualTo("[{\"bearer\":[]}]");
+                assertThat(resolve(op.path("responses").path("401")).at("/content/application~1json/schema/$ref")
+                        .asText()).as(where).isEqualTo("#/components/schemas/Error");
+            } else {
+                assertThat(op.has("security")).as(where + " is public").isFalse();
+            }
+        });
+        assertThat(doc.has("security")).as("no global security: every /system operation states its own").isFalse();
+    }
+
+    @Test
+    void operations_haveUniqueIds() {
+        List<String> ids = new ArrayList<>();
+        forEachOperation((where, op) -> ids.add(op.path("operationId").asText()));
+
+        assertThat(ids).doesNotContain("").doesNotHaveDuplicates();
+    }
+
+    @Test
+    void errorResponses_carryTheErrorSchema() {
+        forEachOperation((where, op) -> op.path("responses").properties().forEach(response -> {
+            if (response.getKey().matches("[45]\\d\\d")) {
+                JsonNode schema = resolve(response.getValue()).at("/content/application~1json/schema");
+                assertThat(schema.path("$ref").asText()).as("%s %s", where, response.getKey())
+                        .isEqualTo("#/components/schemas/Error");
+            }
+        }));
+    }
+
+    @Test
+    void internalReadinessCallback_isMarkedInternal() {
+        operations(doc.at("/paths/~1_~1ready~1{instanceId}~1{nonce}")).values().forEach(op -> {
+            assertThat(op.path("x-internal").asBoolean()).isTrue();
+            assertThat(op.path("tags").toString()).isEqualTo("[\"internal\"]");
+        });
+    }
+
+    @Test
+    void references_allResolve() {
+        Set<String> refs = new TreeSet<>();
+        collectRefs(doc, refs);
+
+        assertThat(refs).isNotEmpty();
+        for (String ref : refs) {
+            assertThat(ref).as("only local references").startsWith("#/");
+            assertThat(doc.at(ref.substring(1)).isMissingNode()).as("%s resolves", ref).isFalse();
+        }
+    }
+
+    @Test
+    void objectSchemas_areClosed() {
+        doc.at("/components/schemas").properties().forEach(schema -> {
+            if (schema.getValue().path("type").asText().equals("object") && schema.getValue().has("properties")) {
+                assertThat(schema.getValue().path("additionalProperties").isBoolean()
+                        && !schema.getValue().path("additionalProperties").asBoolean())
+                        .as("%s has additionalProperties: false", schema.getKey()).isTrue();
+            }
+        });
+    }
+
+    @Test
+    void examples_satisfyTheirSchemas() {
+        Set<String> checked = new HashSet<>();
+        doc.at("/components/schemas").properties().forEach(schema -> {
+            if (schema.getValue().has("example")) {
+                List<String> problems = new ArrayList<>();
+                validate(schema.getValue().get("example"), schema.getValue(), schema.getKey(), problems);
+                assertThat(problems).as("example of %s", schema.getKey()).isEmpty();
+                checked.add(schema.getKey());
+            }
+        });
+        assertThat(checked).contains("FunctionSummary", "FunctionDetail", "Instance", "Error", "Health");
+    }
+
+    /** Enough of JSON Schema for our examples: $ref, type, enum, pattern, required, closed properties, items. */
+    private void validate(JsonNode value, JsonNode schema, String where, List<String> problems) {
+        schema = resolve(schema);
+        String type = schema.path("type").asText();
+        boolean typeOk = switch (type) {
+            case "object" -> value.isObject();
+            case "array" -> value.isArray();
+            case "string" -> value.isTextual();
+            case "integer" -> value.isIntegralNumber();
+            case "number" -> value.isNumber();
+            case "boolean" -> value.isBoolean();
+            default -> true;
+        };
+        if (!typeOk) {
+            problems.add(where + " is not " + type);
+            return;
+        }
+        if (schema.has("enum") && !schema.get("enum").toString().contains(value.toString())) {
+            problems.add(where + " = " + value + " is not one of " + schema.get("enum"));
+        }
+        if (schema.has("pattern") && !value.asText().matches(schema.get("pattern").asText())) {
+            problems.add(where + " = " + value + " does not match " + schema.get("pattern"));
+        }
+        for (JsonNode required : schema.path("required")) {
+            if (!value.has(required.asText())) {
+                problems.add(where + " lacks required " + required.asText());
+            }
+        }
+        if (value.isObject()) {
+            JsonNode additional = schema.path("additionalProperties");
+            for (Map.Entry<String, JsonNode> property : value.properties()) {
+                JsonNode propertySchema = schema.path("properties").path(property.getKey());
+                if (!propertySchema.isMissingNode()) {
+                    validate(property.getValue(), propertySchema, where + "." + property.getKey(), problems);
+                } else if (additional.isObject()) {
+                    validate(property.getValue(), additional, where + "." + property.getKey(), problems);
+                } else if (additional.isBoolean() && !additional.asBoolean()) {
+                    problems.add(where + " has unknown property " + property.getKey());
+                }
+            }
+        }
+        if (value.isArray()) {
+            for (int i = 0; i < value.size(); i++) {
+                validate(value.get(i), schema.path("items"), where + "[" + i + "]", problems);
+            }
+        }
+    }
+
+    private JsonNode resolve(JsonNode node) {
+        while (node.has("$ref")) {
+            node = doc.at(node.get("$ref").asText().substring(1));
+        }
+        return node;
+    }
+
+    private void forEachOperation(BiConsumer<String, JsonNode> action) {
+        doc.path("paths").properties().forEach(path -> operations(path.getValue())
+                .forEach((method, op) -> action.accept(method.toUpperCase() + " " + path.getKey(), op)));
+    }
+
+    private static Map<String, JsonNode> operations(JsonNode pathItem) {
+        Map<String, JsonNode> ops = new LinkedHashMap<>();
+        pathItem.properties().forEach(e -> {
+            if (HTTP_METHODS.contains(e.getKey())) {
+                ops.put(e.getKey(), e.getValue());
+            }
+        });
+        return ops;
+    }
+
+    private static void collectRefs(JsonNode node, Set<String> refs) {
+        if (node.has("$ref")) {
+            refs.add(node.get("$ref").asText());
+        }
+        node.forEach(child -> collectRefs(child, refs));
+    }
+
+    private static JsonNode load() {
+        try {
+            return new YAMLMapper().readTree(Path.of("openapi.yaml").toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

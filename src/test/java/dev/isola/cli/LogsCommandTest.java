@@ -1,0 +1,55 @@
+package dev.isola.cli;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class LogsCommandTest {
+    private static final String LOGS = "hello-7f3a9c listening on :8080\nhello-7f3a9c GET /\n";
+
+    private final FakeIsolaServer server = FakeIsolaServer.start();
+
+    @AfterEach
+    void stopServer() {
+        server.close();
+    }
+
+    @Test
+    void logs_default_asksForTail200AndPrintsText() {
+        server.on("GET", "/system/functions/hello/logs", 200, "text/plain; charset=utf-8",
+                LOGS.getBytes(StandardCharsets.UTF_8), Map.of());
+
+        IsolaCli.Result result = IsolaCli.run("logs", "hello", "--url", server.url(), "--token", "t");
+
+        assertThat(result.exitCode()).isZero();
+        assertThat(result.out()).isEqualTo(LOGS);
+        assertThat(server.lastRequest().uri().getQuery()).isEqualTo("tail=200");
+    }
+
+    @Test
+    void logs_tail_isPassedToServer() {
+        server.on("GET", "/system/functions/hello/logs", 200, "text/plain", "a\nb".getBytes(StandardCharsets.UTF_8),
+                Map.of());
+
+        IsolaCli.Result result = IsolaCli.run("logs", "hello", "--tail", "2", "--url", server.url(), "--token", "t");
+
+        assertThat(result.exitCode()).isZero();
+        assertThat(result.out()).isEqualTo("a\nb\n");
+        assertThat(server.lastRequest().uri().getQuery()).isEqualTo("tail=2");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "-1", "10001", "many"})
+    void logs_tailOutOfRange_isUsageError(String tail) {
+        IsolaCli.Result result = IsolaCli.run("logs", "hello", "--tail", tail, "--url", server.url(), "--token", "t");
+
+        assertThat(result.exitCode()).isEqualTo(2);
+        assertThat(server.requests()).isEmpty();
+    }
+}

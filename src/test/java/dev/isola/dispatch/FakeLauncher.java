@@ -1,0 +1,78 @@
+package dev.isola.dispatch;
+
+import dev.isola.function.DeployedFunction;
+import dev.isola.sandbox.spi.Instance;
+
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** A launcher whose instances are plain objects: lets pool tests count starts, stops and crashes exactly. */
+final class FakeLauncher implements Launcher {
+    final List<FakeInstance> started = new CopyOnWriteArrayList<>();
+    final AtomicInteger alive = new AtomicInteger();
+    final AtomicInteger maxAlive = new AtomicInteger();
+    volatile boolean failNext;
+
+    @Override
+    public String backend(DeployedFunction function) {
+        return "fake";
+    }
+
+    @Override
+    public Instance launch(DeployedFunction function, String instanceId) {
+        if (failNext) {
+            failNext = false;
+            throw new StartFailedException("fn=" + function.name() + ": boom");
+        }
+        FakeInstance instance = new FakeInstance(instanceId);
+        started.add(instance);
+        maxAlive.accumulateAndGet(alive.incrementAndGet(), Math::max);
+        return instance;
+    }
+
+    long closedCount() {
+        return started.stream().filter(i -> i.closed.get()).count();
+    }
+
+    final class FakeInstance implements Instance {
+        final String id;
+        final AtomicBoolean closed = new AtomicBoolean();
+        volatile boolean crashed;
+
+        FakeInstance(String id) {
+            this.id = id;
+        }
+
+        @Override
+        public String id() {
+            return id;
+        }
+
+        @Override
+        public InetSocketAddress endpoint() {
+            return InetSocketAddress.createUnresolved("fake", 1);
+        }
+
+        @Override
+        public boolean isAlive() {
+            return !crashed && !closed.get();
+        }
+
+        @Override
+        public Optional<String> exitReason() {
+            return crashed ? Optional.of("crashed") : Optional.empty();
+        }
+
+        @Override
+        public void close() {
+            if (!closed.compareAndSet(false, true)) {
+                throw new AssertionError("instance " + id + " closed twice");
+            }
+            alive.decrementAndGet();
+        }
+    }
+}

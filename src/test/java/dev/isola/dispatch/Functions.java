@@ -1,0 +1,30 @@
+package dev.isola.dispatch;
+
+import dev.isola.function.Artifact;
+import dev.isola.function.DeployedFunction;
+import dev.isola.function.FunctionName;
+import dev.isola.function.Limits;
+import dev.isola.function.Manifest;
+import dev.isola.function.Runtime;
+import dev.isola.function.Scaling;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** Test functions with chosen scaling. */
+final class Functions {
+    private Functions() {
+    }
+
+    static DeployedFunction withScaling(String name, int concurrency, int min, int max, Duration idle, boolean singleUse) {
+        Manifest m = new Manifest(FunctionName.of(name), Runtime.GO, ".", Map.of(), Optional.empty(),
+                new Limits(Limits.DEFAULT_MEMORY, 1, Duration.ofSeconds(5)),
+                new Scaling(concurrency, min, max, idle, singleUse));
+        return new DeployedFunction(m, 1, new Artifact(Runtime.GO, Path.of("/nonexistent"), List.of("./fn")), "sha",
+                Instant.EPOCH);
+    }
+}

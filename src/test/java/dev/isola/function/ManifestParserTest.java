@@ -1,0 +1,211 @@
+package dev.isola.function;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ManifestParserTest {
+
+    @Test
+    void parse_minimalManifest_appliesDefaults() {
+        Manifest m = ManifestParser.parse("name: hello\nruntime: go\n");
+
+        assertThat(m.name()).isEqualTo(FunctionName.of("hello"));
+        assertThat(m.runtime()).isEqualTo(Runtime.GO);
+        assertThat(m.entry()).isEqualTo(".");
+        assertThat(m.env()).isEmpty();
+        assertThat(m.backend()).isEmpty();
+        assertThat(m.limits()).isEqualTo(Limits.DEFAULT);
+        assertThat(m.scaling()).isEqualTo(Scaling.DEFAULT);
+    }
+
+    @Test
+    void parse_fullManifest_readsEveryField() {
+        Manifest m = ManifestParser.parse("""
+                name: hello
+                runtime: node
+                entry: ./src/server.js
+                env: {GREETING: hi, EMPTY: "", NUMBER: 42}
+                backend: runsc
+                limits: {memory: 256Mi, cpus: 0.5, timeout: 250ms}
+                scaling: {concurrency: 10, minInstances: 1, maxInstances: 4, idleTimeout: 2m, singleUse: false}
+                """);
+
+        assertThat(m.entry()).isEqualTo("src/server.js");
+        assertThat(m.env()).containsExactlyInAnyOrderEntriesOf(Map.of("GREETING", "hi", "EMPTY", "", "NUMBER", "42"));
+        assertThat(m.backend()).contains("runsc");
+        assertThat(m.limits()).isEqualTo(new Limits(256L << 20, 0.5, Duration.ofMillis(250)));
+        assertThat(m.scaling()).isEqualTo(new Scaling(10, 1, 4, Duration.ofMinutes(2), false));
+    }
+
+    @Test
+    void parse_partialSections_keepOtherDefaults() {
+        Manifest m = ManifestParser.parse("""
+                name: hello
+                runtime: go
+                limits: {timeout: 5}
+                scaling: {singleUse: true}
+                """);
+
+        assertThat(m.limits()).isEqualTo(new Limits(Limits.DEFAULT_MEMORY, 1.0, Duration.ofSeconds(5)));
+        assertThat(m.scaling()).isEqualTo(new Scaling(100, 0, 8, Duration.ofMinutes(5), true));
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+            "536870912, 536870912",
+            "512Mi,     536870912",
+            "1Gi,       1073741824",
+            "16384Ki,   16777216",
+            "100M,      100000000",
+            "2G,        2000000000",
+            "20000k,    20000000",
+    })
+    void parse_memoryQuantity_convertsToBytes(String quantity, long bytes) {
+        Manifest m = ManifestParser.parse("name: a\nruntime: go\nlimits: {memory: " + quantity + "}\n");
+
+        assertThat(m.limits().memoryBytes()).isEqualTo(bytes);
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+            "250ms, PT0.25S",
+            "30s,   PT30S",
+            "5m,    PT5M",
+            "1h,    PT1H",
+            "45,    PT45S",
+    })
+    void parse_duration_convertsUnits(String text, Duration expected) {
+        Manifest m = ManifestParser.parse("name: a\nruntime: go\nscaling: {idleTimeout: " + text + "}\n");
+
+        assertThat(m.scaling().idleTimeout()).isEqualTo(expected);
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+            "go,     ,                 .",
+            "go,     cmd/server,       cmd/server",
+            "go,     ./cmd//server/,   cmd/server",
+            "node,   ,                 index.js",
+            "node,   lib/main.js,      lib/main.js",
+            "binary, ./bin/fn,         bin/fn",
+    })
+    void parse_entry_defaultsAndNormalises(String runtime, String entry, String expected) {
+        String yaml = "name: a\nruntime: " + runtime + "\n" + (entry == null ? "" : "entry: " + entry + "\n");
+
+        assertThat(ManifestParser.parse(yaml).entry()).isEqualTo(expected);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            typo at root            | name: a\\nruntime: go\\nlimts: {}                  | unknown field 'limts' in function.yaml
+            typo in limits          | name: a\\nruntime: go\\nlimits: {memry: 1Gi}       | unknown field 'memry' in limits
+            missing name            | runtime: go                                       | name is required
+            bad name                | name: Hello\\nruntime: go                          | name: Invalid function name 'Hello'
+            missing runtime         | name: a                                           | runtime is required (go, node or binary)
+            unknown runtime         | name: a\\nruntime: python                          | runtime: 'python' is not supported
+            binary without entry    | name: a\\nruntime: binary                          | entry is required for runtime binary
+            absolute entry          | name: a\\nruntime: node\\nentry: /etc/passwd        | entry: must be a relative path
+            dotdot entry            | name: a\\nruntime: node\\nentry: lib/../../x.js     | entry: must not contain '..'
+            dot entry for node      | name: a\\nruntime: node\\nentry: .                  | entry: must name a file
+            env bad key             | name: a\\nruntime: go\\nenv: {1X: y}                | env.1X: name must match
+            env reserved ISOLA_     | name: a\\nruntime: go\\nenv: {ISOLA_READY_URL: y}   | env.ISOLA_READY_URL: PORT and ISOLA_*
+            env reserved PORT       | name: a\\nruntime: go\\nenv: {PORT: '9'}            | env.PORT: PORT and ISOLA_*
+            env null value          | name: a\\nruntime: go\\nenv: {A: }                  | env.A: value is missing
+            env list value          | name: a\\nruntime: go\\nenv: {A: [1]}               | env.A: expected a string
+            env not a map           | name: a\\nruntime: go\\nenv: [A]                    | env: expected a mapping
+            bad backend             | name: a\\nruntime: go\\nbackend: Run_C              | backend: 'Run_C' is not a backend type
+            bad memory unit         | name: a\\nruntime: go\\nlimits: {memory: 12Q}       | limits.memory: '12Q' is not a memory quantity
+            fractional memory       | name: a\\nruntime: go\\nlimits: {memory: 0.5Gi}     | limits.memory: '0.5Gi' is not a memory quantity
+            memory overflow         | name: a\\nruntime: go\\nlimits: {memory: 9999999999999Gi} | limits.memory: '9999999999999Gi' is too large
+            memory out of bounds    | name: a\\nruntime: go\\nlimits: {memory: 1Mi}       | limits.memory must be between 16Mi and 64Gi
+            cpus not a number       | name: a\\nruntime: go\\nlimits: {cpus: lots}        | limits.cpus: expected a number
+            bad timeout             | name: a\\nruntime: go\\nlimits: {timeout: 1m30s}    | limits.timeout: '1m30s' is not a duration
+            timeout too long        | name: a\\nruntime: go\\nlimits: {timeout: 2h}       | limits.timeout must be between 1ms and 1h
+            fractional concurrency  | name: a\\nruntime: go\\nscaling: {concurrency: 1.5} | scaling.concurrency: expected a whole number
+            huge concurrency        | name: a\\nruntime: go\\nscaling: {concurrency: 99999999999} | out of range
+            singleUse not boolean   | name: a\\nruntime: go\\nscaling: {singleUse: [x]}   | scaling.singleUse: expected true or false
+            min above max           | name: a\\nruntime: go\\nscaling: {minInstances: 9}  | scaling.minInstances must be between 0 and maxInstances
+            duplicate key           | name: a\\nname: b\\nruntime: go                     | Duplicate field 'name'
+            two documents           | name: a\\nruntime: go\\n---\\nname: b               | function.yaml must hold exactly one YAML document
+            not a mapping           | - name: a                                         | function.yaml must be a YAML mapping
+            empty                   | ''                                                | function.yaml is empty
+            only comments           | '# nothing here\\n'                               | function.yaml is empty
+            null document           | '~'                                               | function.yaml is empty
+            unclosed quote          | 'name: "a\\nruntime: go'                           | function.yaml is not valid YAML
+            tab indentation         | 'limits:\\n\tcpus: 1'                              | function.yaml is not valid YAML
+            """)
+    void parse_invalidManifest_failsWithFieldPath(String label, String yaml, String message) {
+        String text = yaml.replace("\\n", "\n");
+
+        assertThatThrownBy(() -> ManifestParser.parse(text))
+                .isInstanceOfSatisfying(InvalidFunctionException.class,
+                        e -> assertThat(e.code()).isEqualTo("invalid_manifest"))
+                .hasMessageContaining(message);
+    }
+
+    @Test
+    void parse_tooLarge_isRejected() {
+        String yaml = "name: a\nruntime: go\n" + "#".repeat(ManifestParser.MAX_BYTES) + "\n";
+
+        assertThatThrownBy(() -> ManifestParser.parse(yaml)).hasMessageContaining("larger than 64 KiB");
+    }
+
+    @Test
+    void parse_file_readsManifest(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("function.yaml");
+        Files.writeString(file, "name: from-file\nruntime: node\n");
+
+        assertThat(ManifestParser.parse(file).name()).isEqualTo(FunctionName.of("from-file"));
+    }
+
+    @Test
+    void parse_fileNotUtf8_isRejected(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("function.yaml");
+        Files.write(file, new byte[] {'n', 'a', 'm', 'e', ':', ' ', (byte) 0xff, (byte) 0xfe, '\n'});
+
+        assertThatThrownBy(() -> ManifestParser.parse(file)).hasMessageContaining("not valid UTF-8");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+            name: a\\nruntime: go
+            name: b\\nruntime: node\\nentry: lib/x.js\\nenv: {K: v}\\nbackend: runc
+            name: c\\nruntime: binary\\nentry: fn\\nlimits: {memory: 100M, cpus: 0.25, timeout: 1500ms}
+            name: d\\nruntime: go\\nlimits: {memory: 1Gi, cpus: 2, timeout: 1h}\\nscaling: {idleTimeout: 90s, singleUse: true}
+            name: e\\nruntime: go\\nlimits: {memory: 16777217}\\nscaling: {concurrency: 1, maxInstances: 1, idleTimeout: 3h}
+            """)
+    void toWire_roundTrip_givesEqualManifest(String yaml) throws Exception {
+        Manifest original = ManifestParser.parse(yaml.replace("\\n", "\n"));
+
+        String written = new YAMLMapper().writeValueAsString(ManifestParser.toWire(original));
+
+        assertThat(ManifestParser.parse(written)).isEqualTo(original);
+    }
+
+    @Test
+    void toWire_formatsUnitsAsTheManifestWould() {
+        Manifest m = new Manifest(FunctionName.of("w"), Runtime.GO, ".", Map.of("B", "2", "A", "1"), Optional.empty(),
+                new Limits(512L << 20, 1.0, Duration.ofSeconds(30)),
+                new Scaling(100, 0, 8, Duration.ofMillis(250), false));
+
+        Map<String, Object> wire = ManifestParser.toWire(m);
+
+        assertThat(wire).containsKeys("name", "runtime", "entry", "env", "limits", "scaling").doesNotContainKey("backend");
+        assertThat(wire.get("runtime")).isEqualTo("go");
+        assertThat(wire.get("limits")).isEqualTo(Map.of("memory", "512Mi", "cpus", 1L, "timeout", "30s"));
+        assertThat(((Map<?, ?>) wire.get("scaling")).get("idleTimeout")).isEqualTo("250ms");
+        assertThat(List.copyOf(((Map<?, ?>) wire.get("env")).keySet())).isEqualTo(List.of("A", "B"));
+    }
+}

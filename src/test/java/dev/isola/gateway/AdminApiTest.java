@@ -1,0 +1,156 @@
+package dev.isola.gateway;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.isola.testing.Leaks;
+import dev.isola.testing.TestIsola;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The admin API with good and bad input: every rejection is a clear JSON error and nothing else is disturbed. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class AdminApiTest {
+    private static final Path PROBE = TestIsola.FUNCTIONS.resolve("probe");
+    private TestIsola isola;
+
+    @BeforeAll
+    void start() {
+        isola = TestIsola.start("process");
+        assertThat(isola.deploy("keeper", PROBE, "name: keeper\nruntime: go\n").statusCode()).isEqualTo(201);
+    }
+
+    @AfterAll
+    void stop() {
+        isola.close();
+        Leaks.assertNoChildProcesses();
+    }
+
+    private HttpResponse<String> put(String name, byte[] body) {
+        return isola.admin(HttpRequest.newBuilder(isola.uri("/system/functions/" + name))
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(body)));
+    }
+
+    private void assertError(HttpResponse<String> r, int status, String code) {
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+        JsonNode body = TestIsola.json(r);
+        assertThat(body.get("error").asText()).isEqualTo(code);
+        assertThat(body.get("message").asText()).isNotBlank();
+        assertThat(isola.get("/function/keeper/").statusCode()).as("platform keeps serving").isEqualTo(200);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "name: bad\\nruntime: go\\nlimts: {memory: 1Gi}\\n|invalid_manifest",
+        "name: bad\\n|invalid_manifest",
+        "name: bad\\nruntime: cobol\\n|invalid_manifest",
+        "name: other\\nruntime: go\\n|name_mismatch",
+        "name: bad\\nruntime: go\\nlimits: {memory: lots}\\n|invalid_manifest",
+    })
+    void deploy_badManifest_isRejectedClearly(String manifest, String code) {
+        assertError(isola.deploy("bad", PROBE, manifest.replace("\\n", "\n")), 400, code);
+        assertThat(isola.get("/function/bad/").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void deploy_invalidName_is400() {
+        assertError(put("Bad_Name", TestIsola.zip(PROBE, "name: x\nruntime: go\n")), 400, "invalid_name");
+        assertError(put("a".repeat(64), TestIsola.zip(PROBE, "name: x\nruntime: go\n")), 400, "invalid_name");
+    }
+
+    @Test
+    void deploy_zipSlip_isRejectedAndWritesNothingOutside() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
+            zip.putNextEntry(new ZipEntry("function.yaml"));
+            zip.write("name: slip\nruntime: node\n".getBytes());
+            zip.putNextEntry(new ZipEntry("../../../../tmp/isola-slip-test"));
+            zip.write("owned".getBytes());
+        }
+        assertError(put("slip", bytes.toByteArray()), 400, "invalid_archive");
+        assertThat(Path.of("/tmp/isola-slip-test")).doesNotExist();
+    }
+
+    @Test
+    void deploy_garbageBody_is400() {
+        assertError(put("garbage", "this is not an archive".getBytes()), 400, "invalid_archive");
+    }
+
+    @Test
+    void deploy_archiveOverLimit_is413() {
+        byte[] big = new byte[(int) isola.server().config().maxArchiveBytes() + 10];
+        assertError(put("big", big), 413, "body_too_large");
+    }
+
+    @Test
+    void deploy_compileError_is422WithCompilerOutput(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("main.go"), "package main\n\nfunc main() { undefinedThing() }\n");
+        HttpResponse<String> r = isola.deploy("broken", dir, "name: broken\nruntime: go\n");
+        assertError(r, 422, "build_failed");
+        assertThat(TestIsola.json(r).get("message").asText()).contains("undefinedThing");
+        assertThat(isola.stateDir().resolve("functions/broken")).doesNotExist();
+    }
+
+    @Test
+    void redeploy_createsNewVersion_andDescribeShowsBoth() {
+        assertThat(isola.deploy("versioned", PROBE, "name: versioned\nruntime: go\n").statusCode()).isEqualTo(201);
+        HttpResponse<String> second = isola.deploy("versioned", PROBE,
+                "name: versioned\nruntime: go\nenv: {GREETING: v2}\n");
+        assertThat(second.statusCode()).isEqualTo(200);
+        assertThat(TestIsola.json(second).get("version").asInt()).isEqualTo(2);
+        assertThat(isola.get("/function/versioned/env?name=GREETING").body()).isEqualTo("v2\n");
+        JsonNode detail = TestIsola.json(isola.admin(HttpRequest.newBuilder(isola.uri("/system/functions/versioned"))));
+        assertThat(detail.get("versions")).hasSize(2);
+        assertThat(detail.get("manifest").get("env").get("GREETING").asText()).isEqualTo("v2");
+    }
+
+    @Test
+    void describeAndDelete_unknownFunction_are404() {
+        assertError(isola.admin(HttpRequest.newBuilder(isola.uri("/system/functions/ghost"))), 404,
+                "function_not_found");
+        assertError(isola.admin(HttpRequest.newBuilder(isola.uri("/system/functions/ghost")).DELETE()), 404,
+                "function_not_found");
+    }
+
+    @Test
+    void logs_holdFunctionOutput() {
+        isola.get("/function/keeper/");
+        HttpResponse<String> r = isola.admin(HttpRequest.newBuilder(isola.uri("/system/functions/keeper/logs?tail=5")));
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).contains("probe listening on");
+        assertError(isola.admin(HttpRequest.newBuilder(isola.uri("/system/functions/keeper/logs?tail=x"))), 400,
+                "invalid_parameter");
+    }
+
+    @Test
+    void listAndInstances_showDeployedFunctions() {
+        isola.get("/function/keeper/");
+        JsonNode list = TestIsola.json(isola.admin(HttpRequest.newBuilder(isola.uri("/system/functions"))));
+        assertThat(list.findValuesAsText("name")).contains("keeper");
+        JsonNode instances = TestIsola.json(isola.admin(HttpRequest.newBuilder(isola.uri("/system/instances"))));
+        assertThat(instances.findValuesAsText("function")).contains("keeper");
+        assertThat(instances.get(0).get("state").asText()).isEqualTo("ready");
+    }
+
+    @Test
+    void restart_bringsEveryFunctionBack() {
+        assertThat(isola.deploy("survivor", PROBE, "name: survivor\nruntime: go\n").statusCode()).isEqualTo(201);
+        isola.restart();
+        HttpResponse<String> r = isola.get("/function/survivor/env?name=GREETING");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(isola.get("/function/keeper/").statusCode()).isEqualTo(200);
+    }
+}

@@ -1,0 +1,161 @@
+package dev.isola.sandbox;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.isola.sandbox.spi.Availability;
+import dev.isola.sandbox.spi.Sandboxes;
+import dev.isola.testing.Leaks;
+import dev.isola.testing.TestIsola;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The behaviour every sandbox backend must show, through the real server and real functions (Go and Node.js).
+ * A subclass names the backend; a backend this host cannot run is skipped with the probe's reason.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+public abstract class SandboxContractTest {
+    protected TestIsola isola;
+
+    /** Backend type under test. */
+    protected abstract String backend();
+
+    @BeforeAll
+    void startIsola() {
+        Availability availability = Sandboxes.load().find(backend())
+                .map(p -> p.probe()).orElse(Availability.no("backend not installed"));
+        Assumptions.assumeTrue(availability.available(), () -> backend() + " unavailable: " + availability.detail());
+        isola = TestIsola.start(backend());
+    }
+
+    @AfterAll
+    void stopIsolaAndCheckLeaks() throws Exception {
+        if (isola == null) {
+            return;
+        }
+        Path run = isola.stateDir().resolve("run");
+        isola.close();
+        Leaks.assertNoChildProcesses();
+        Leaks.assertEmptyDir(run);
+    }
+
+    protected String manifest(String name, String runtime, String scaling) {
+        return "name: " + name + "\nruntime: " + runtime + "\n" + (runtime.equals("node") ? "entry: index.js\n" : "")
+                + "env: {GREETING: hello-from-manifest}\nscaling: " + scaling + "\n";
+    }
+
+    protected void deployProbe(String name, String runtime, String scaling) {
+        Path dir = TestIsola.FUNCTIONS.resolve(runtime.equals("node") ? "node-probe" : "probe");
+        HttpResponse<String> r = isola.deploy(name, dir, manifest(name, runtime, scaling));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    }
+
+    protected List<JsonNode> instances(String name) {
+        List<JsonNode> list = new ArrayList<>();
+        TestIsola.json(isola.admin(HttpRequest.newBuilder(isola.uri("/system/functions/" + name)).GET()))
+                .get("instances").forEach(list::add);
+        return list;
+    }
+
+    private void assertColdThenWarm(String name) {
+        HttpResponse<String> first = isola.get("/function/" + name + "/env?name=GREETING");
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+        assertThat(first.body()).isEqualTo("hello-from-manifest\n");
+        assertThat(first.headers().firstValue("X-Isola-Cold-Start")).hasValue("true");
+        HttpResponse<String> second = isola.get("/function/" + name + "/");
+        assertThat(second.statusCode()).isEqualTo(200);
+        assertThat(second.headers().firstValue("X-Isola-Cold-Start")).hasValue("false");
+        assertThat(second.headers().firstValue("X-Isola-Instance"))
+                .isEqualTo(first.headers().firstValue("X-Isola-Instance"));
+        assertThat(instances(name)).hasSize(1);
+        assertThat(instances(name).getFirst().get("backend").asText()).isEqualTo(backend());
+    }
+
+    @Test
+    void go_deployInvoke_coldStartThenWarmReuse() {
+        deployProbe("c-go-warm", "go", "{maxInstances: 2}");
+        assertColdThenWarm("c-go-warm");
+    }
+
+    @Test
+    void node_deployInvoke_coldStartThenWarmReuse() {
+        deployProbe("c-node-warm", "node", "{maxInstances: 2}");
+        assertColdThenWarm("c-node-warm");
+    }
+
+    @Test
+    void concurrencyLimit_secondConcurrentRequest_getsSecondInstance() {
+        deployProbe("c-conc", "go", "{concurrency: 1, maxInstances: 2}");
+        var a = CompletableFuture.supplyAsync(() -> isola.get("/function/c-conc/sleep?ms=1500"));
+        var b = CompletableFuture.supplyAsync(() -> isola.get("/function/c-conc/sleep?ms=1500"));
+        HttpResponse<String> ra = a.join();
+        HttpResponse<String> rb = b.join();
+        assertThat(ra.statusCode()).isEqualTo(200);
+        assertThat(rb.statusCode()).isEqualTo(200);
+        assertThat(ra.headers().firstValue("X-Isola-Instance")).isNotEqualTo(rb.headers().firstValue("X-Isola-Instance"));
+        assertThat(instances("c-conc")).hasSize(2);
+    }
+
+    @Test
+    void idleInstance_isStoppedAfterIdleTimeout() throws Exception {
+        deployProbe("c-idle", "go", "{idleTimeout: 1s}");
+        assertThat(isola.get("/function/c-idle/").statusCode()).isEqualTo(200);
+        assertThat(instances("c-idle")).hasSize(1);
+        long deadline = System.nanoTime() + 15_000_000_000L;
+        while (!instances("c-idle").isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(instances("c-idle")).as("scaled to zero").isEmpty();
+    }
+
+    @Test
+    void crashedInstance_isReplacedByNextCall() {
+        deployProbe("c-crash", "go", "{maxInstances: 1}");
+        String first = isola.get("/function/c-crash/").headers().firstValue("X-Isola-Instance").orElseThrow();
+        HttpResponse<String> crash = isola.get("/function/c-crash/crash");
+        assertThat(crash.statusCode()).isEqualTo(502);
+        assertThat(TestIsola.json(crash).get("error").asText()).isEqualTo("instance_failed");
+        HttpResponse<String> next = isola.get("/function/c-crash/");
+        assertThat(next.statusCode()).isEqualTo(200);
+        assertThat(next.headers().firstValue("X-Isola-Cold-Start")).hasValue("true");
+        assertThat(next.headers().firstValue("X-Isola-Instance")).isNotEqualTo(java.util.Optional.of(first));
+    }
+
+    @Test
+    void singleUse_everyCallIsColdAndNothingStaysRunning() throws Exception {
+        deployProbe("c-single", "go", "{singleUse: true}");
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<String> r = isola.get("/function/c-single/");
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.headers().firstValue("X-Isola-Cold-Start")).hasValue("true");
+        }
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!instances("c-single").isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(instances("c-single")).isEmpty();
+    }
+
+    @Test
+    void delete_stopsInstancesAndFunctionIsGone() {
+        deployProbe("c-delete", "go", "{maxInstances: 1}");
+        assertThat(isola.get("/function/c-delete/").statusCode()).isEqualTo(200);
+        HttpResponse<String> del = isola.admin(HttpRequest.newBuilder(isola.uri("/system/functions/c-delete")).DELETE());
+        assertThat(del.statusCode()).isEqualTo(204);
+        HttpResponse<String> after = isola.get("/function/c-delete/");
+        assertThat(after.statusCode()).isEqualTo(404);
+        assertThat(TestIsola.json(after).get("error").asText()).isEqualTo("function_not_found");
+        assertThat(isola.server().dispatcher().instances()).noneMatch(v -> v.function().equals("c-delete"));
+    }
+}

@@ -1,0 +1,103 @@
+package dev.isola.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.isola.function.FunctionName;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+
+class InvocationWriterTest {
+    private static final FunctionName NAME = FunctionName.of("fn");
+
+    private static InvocationRecord record(int i) {
+        return new InvocationRecord(NAME, Instant.EPOCH.plusSeconds(i), i, false, 200, "process", "i" + i);
+    }
+
+    @Test
+    void flush_manyRecords_writesAllInBoundedBatches() {
+        List<List<InvocationRecord>> batches = new CopyOnWriteArrayList<>();
+        try (InvocationWriter writer = new InvocationWriter(batches::add, 10_000)) {
+            for (int i = 0; i < 1_000; i++) {
+                writer.submit(record(i));
+            }
+
+            writer.flush();
+
+            assertThat(batches).allSatisfy(b -> assertThat(b).hasSizeBetween(1, InvocationWriter.BATCH_SIZE));
+            assertThat(batches.stream().flatMap(List::stream)).hasSize(1_000).startsWith(record(0)).endsWith(record(999));
+        }
+    }
+
+    @Test
+    void submit_queueFull_dropsAndCounts() throws Exception {
+        CountDownLatch inSink = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        List<InvocationRecord> written = new CopyOnWriteArrayList<>();
+        try (InvocationWriter writer = new InvocationWriter(batch -> {
+            inSink.countDown();
+            awaitQuietly(release);
+            written.addAll(batch);
+        }, 4)) {
+            writer.submit(record(0));
+            Thread flusher = Thread.ofVirtual().start(writer::flush); // makes the writer enter the sink now
+            inSink.await();
+
+            for (int i = 1; i <= 10; i++) {
+                writer.submit(record(i));
+            }
+
+            assertThat(writer.dropped()).isEqualTo(6);
+            release.countDown();
+            flusher.join();
+            writer.flush();
+            assertThat(written).containsExactly(record(0), record(1), record(2), record(3), record(4));
+        }
+    }
+
+    @Test
+    void write_sinkFails_countsBatchAsDroppedAndKeepsWriting() {
+        AtomicBoolean fail = new AtomicBoolean(true);
+        List<InvocationRecord> written = new CopyOnWriteArrayList<>();
+        try (InvocationWriter writer = new InvocationWriter(batch -> {
+            if (fail.getAndSet(false)) {
+                throw new StoreException("Failed to write: disk full");
+            }
+            written.addAll(batch);
+        }, 100)) {
+            writer.submit(record(1));
+            writer.submit(record(2));
+            writer.flush();
+            writer.submit(record(3));
+            writer.flush();
+
+            assertThat(writer.dropped()).isEqualTo(2);
+            assertThat(written).containsExactly(record(3));
+        }
+    }
+
+    @Test
+    void close_thenSubmitAndFlush_dropsWithoutBlocking() {
+        List<InvocationRecord> written = new CopyOnWriteArrayList<>();
+        InvocationWriter writer = new InvocationWriter(written::addAll, 100);
+        writer.submit(record(1));
+        writer.close();
+
+        writer.submit(record(2));
+        writer.flush();
+
+        assertThat(written).containsExactly(record(1));
+        assertThat(writer.dropped()).isEqualTo(1);
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package dev.isola.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.isola.config.IsolaConfig;
+import dev.isola.server.IsolaServer;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+
+/**
+ * A real Isola for tests: the server on 127.0.0.1:0 with its own temporary state directory, and a real HTTP client.
+ * The Go build cache is shared between test servers (under target/) so each test does not recompile the standard
+ * library. {@link #close()} stops the server and deletes the state directory.
+ */
+public final class TestIsola implements AutoCloseable {
+    public static final Path FUNCTIONS = Path.of("src/test/resources/functions");
+    private static final Path SHARED_GO_CACHE = Path.of("target/test-go-cache").toAbsolutePath();
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path stateDir;
+    private IsolaServer server;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private TestIsola(Path stateDir, IsolaServer server) {
+        this.stateDir = stateDir;
+        this.server = server;
+    }
+
+    public static TestIsola start(String backend) {
+        try {
+            Path state = Files.createTempDirectory("isola-test-");
+            Files.createDirectories(SHARED_GO_CACHE);
+            Files.createSymbolicLink(state.resolve("cache"), SHARED_GO_CACHE);
+            return new TestIsola(state, IsolaServer.start(config(state, backend)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static IsolaConfig config(Path state, String backend) {
+        return IsolaConfig.defaults().withHost("127.0.0.1").withPort(0).withStateDir(state)
+                .withDefaultBackend(backend);
+    }
+
+    /** Stops the server and starts a new one on the same state directory, as after a reboot. */
+    public void restart() {
+        String backend = server.defaultBackend();
+        server.close();
+        server = IsolaServer.start(config(stateDir, backend));
+    }
+
+    public IsolaServer server() {
+        return server;
+    }
+
+    public Path stateDir() {
+        return stateDir;
+    }
+
+    public URI uri(String path) {
+        return server.baseUri().resolve(path);
+    }
+
+    /** Zips {@code dir}, replacing its function.yaml with {@code manifest}, and PUTs it. */
+    public HttpResponse<String> deploy(String name, Path dir, String manifest) {
+        return admin(HttpRequest.newBuilder(uri("/system/functions/" + name))
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(zip(dir, manifest))));
+    }
+
+    public HttpResponse<String> admin(HttpRequest.Builder request) {
+        return send(request.header("Authorization", "Bearer " + server.adminToken()).timeout(Duration.ofMinutes(3)));
+    }
+
+    public HttpResponse<String> get(String path) {
+        return send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(60)));
+    }
+
+    public HttpResponse<String> send(HttpRequest.Builder request) {
+        try {
+            return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public HttpClient http() {
+        return http;
+    }
+
+    public static JsonNode json(HttpResponse<String> response) {
+        try {
+            return JSON.readTree(response.body());
+        } catch (IOException e) {
+            throw new AssertionError("not JSON: " + response.body(), e);
+        }
+    }
+
+    public static byte[] zip(Path dir, String manifest) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ZipOutputStream zip = new ZipOutputStream(bytes); var files = Files.walk(dir)) {
+            for (Path p : files.filter(Files::isRegularFile).sorted().toList()) {
+                String rel = dir.relativize(p).toString();
+                if (rel.equals("function.yaml")) {
+                    continue;
+                }
+                zip.putNextEntry(new ZipEntry(rel));
+                zip.write(Files.readAllBytes(p));
+                zip.closeEntry();
+            }
+            zip.putNextEntry(new ZipEntry("function.yaml"));
+            zip.write(manifest.getBytes());
+            zip.closeEntry();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    @Override
+    public void close() {
+        server.close();
+        try (var walk = Files.walk(stateDir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,92 @@
+// probe: a test function that can be told to misbehave. Used by the contract and gateway tests.
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	port := os.Getenv("PORT")
+	if port == "" {
+		port = "8080"
+	}
+	ln, err := net.Listen("tcp", os.Getenv("HOST")+":"+port)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "listen:", err)
+		os.Exit(1)
+	}
+	fmt.Println("probe listening on", ln.Addr(), "instance", os.Getenv("ISOLA_INSTANCE"))
+	if url := os.Getenv("ISOLA_READY_URL"); url != "" && os.Getenv("PROBE_NO_CALLBACK") == "" {
+		go http.Post(url, "text/plain", nil)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		fmt.Fprint(w, "ok")
+	})
+	echo := func(w http.ResponseWriter, r *http.Request) {
+		// Reflects the request so tests can check what the gateway forwarded.
+		h := sha256.New()
+		n, _ := io.Copy(h, r.Body)
+		names := make([]string, 0, len(r.Header))
+		for k := range r.Header {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		w.Header().Set("X-Echo-Method", r.Method)
+		w.Header().Set("X-Echo-Uri", r.RequestURI)
+		w.Header().Set("X-Echo-Headers", strings.Join(names, ","))
+		w.Header().Set("X-Echo-Test", r.Header.Get("X-Test"))
+		w.Header().Set("X-Echo-Body-Sha256", hex.EncodeToString(h.Sum(nil)))
+		w.Header().Set("X-Echo-Body-Length", strconv.FormatInt(n, 10))
+		w.WriteHeader(201)
+		fmt.Fprint(w, "echo")
+	}
+	mux.HandleFunc("/echo", echo)
+	mux.HandleFunc("/echo/", echo)
+	mux.HandleFunc("/sleep", func(w http.ResponseWriter, r *http.Request) {
+		ms, _ := strconv.Atoi(r.URL.Query().Get("ms"))
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+		fmt.Fprint(w, "slept")
+	})
+	mux.HandleFunc("/crash", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Println("crashing on request")
+		os.Exit(3)
+	})
+	mux.HandleFunc("/bytes", func(w http.ResponseWriter, r *http.Request) {
+		// Streams n bytes of a deterministic pattern; chunked unless ?length=1.
+		n, _ := strconv.ParseInt(r.URL.Query().Get("n"), 10, 64)
+		if r.URL.Query().Get("length") == "1" {
+			w.Header().Set("Content-Length", strconv.FormatInt(n, 10))
+		}
+		buf := make([]byte, 64*1024)
+		for i := range buf {
+			buf[i] = byte(i % 251)
+		}
+		for n > 0 {
+			k := int64(len(buf))
+			if n < k {
+				k = n
+			}
+			w.Write(buf[:k])
+			n -= k
+		}
+	})
+	mux.HandleFunc("/env", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s\n", os.Getenv(r.URL.Query().Get("name")))
+	})
+	mux.HandleFunc("/pid", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, os.Getpid())
+	})
+	http.Serve(ln, mux)
+}

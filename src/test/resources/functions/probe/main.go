@@ -16,6 +16,10 @@ import (
 )
 
 func main() {
+	if os.Getenv("PROBE_FAIL_AT_START") != "" {
+		fmt.Println("probe: configured to fail at start")
+		os.Exit(2)
+	}
 	port := os.Getenv("PORT")
 	if port == "" {
 		port = "8080"

@@ -37,6 +37,11 @@ public final class IsolaCommand implements Runnable {
     }
 
     public static void main(String[] args) {
+        // One line per record, entity first in the message ("fn=hello inst=... started"), for java.util.logging,
+        // the one backend System.Logger and Helidon log to here.
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tT.%1$tL %4$-7s %5$s%6$s%n");
+        }
         System.exit(new CommandLine(new IsolaCommand()).execute(args));
     }
 

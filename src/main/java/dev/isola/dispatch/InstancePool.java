@@ -324,8 +324,7 @@ final class InstancePool {
             List<InstanceView> views = new ArrayList<>(slots.size());
             for (Slot s : slots) {
                 InstanceState state = draining && s.state == InstanceState.READY ? InstanceState.DRAINING : s.state;
-                String endpoint = s.instance == null ? "" : s.instance.endpoint().getHostString() + ":"
-                        + s.instance.endpoint().getPort();
+                String endpoint = s.instance == null ? "" : hostAndPort(s.instance.endpoint());
                 views.add(new InstanceView(s.id, function.name().value(), function.version(), backend, state, endpoint,
                         s.startedAt, s.inFlight, s.served, s.coldStartNanos / 1e6));
             }
@@ -335,13 +334,9 @@ final class InstancePool {
         }
     }
 
-    int size() {
-        lock.lock();
-        try {
-            return slots.size();
-        } finally {
-            lock.unlock();
-        }
+    private static String hostAndPort(java.net.InetSocketAddress address) {
+        String host = address.getAddress() == null ? address.getHostString() : address.getAddress().getHostAddress();
+        return host + ":" + address.getPort();
     }
 
     /** One instance's bookkeeping. Fields are guarded by the pool lock, except the immutable ones. */

@@ -38,6 +38,7 @@ public final class SandboxLauncher implements Launcher {
     private static final long FIRST_PROBE_MICROS = 250;
     private static final long MAX_PROBE_MILLIS = 25;
     private static final int OUTPUT_LINES_IN_ERRORS = 20;
+    private static final long OUTPUT_GRACE_MILLIS = 50;
 
     private final Sandboxes sandboxes;
     private final String defaultBackend;
@@ -110,6 +111,7 @@ public final class SandboxLauncher implements Launcher {
                 return;
             }
             if (!instance.isAlive()) {
+                awaitOutput();
                 throw new StartFailedException("fn=" + function.name() + " inst=" + instance.id()
                         + ": the function " + instance.exitReason().orElse("stopped") + " before it was ready"
                         + recent.describe());
@@ -130,6 +132,15 @@ public final class SandboxLauncher implements Launcher {
                 throw new StartFailedException("fn=" + function.name() + ": interrupted while starting");
             }
             backoffMicros = Math.min(backoffMicros * 2, MAX_PROBE_MILLIS * 1000);
+        }
+    }
+
+    /** Gives the output pump a moment to deliver what a dying function printed last: it explains the failure. */
+    private static void awaitOutput() {
+        try {
+            Thread.sleep(OUTPUT_GRACE_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -1,6 +1,5 @@
 package dev.isola.gateway;
 
-import java.util.Locale;
 import java.util.Set;
 
 /** Headers that describe one connection, not the message, and so are never forwarded (RFC 9110 section 7.6.1). */
@@ -12,7 +11,8 @@ final class HopByHop {
     private HopByHop() {
     }
 
-    static boolean is(String name) {
-        return NAMES.contains(name.toLowerCase(Locale.ROOT));
+    /** {@code lowerCaseName} must already be lower case (Helidon keeps it so; the upstream parser lowers it). */
+    static boolean isLowerCase(String lowerCaseName) {
+        return NAMES.contains(lowerCaseName);
     }
 }

@@ -38,7 +38,10 @@ import java.util.concurrent.TimeUnit;
  * abort the client connection.
  */
 final class ReverseProxy {
+    /** Copy buffer for large bodies; allocated only when a body needs streaming. */
     private static final int BUFFER = 64 * 1024;
+    /** Responses up to this size are read whole and sent in one write (most function answers are tiny). */
+    private static final int SMALL_BODY = 16 * 1024;
 
     private final Dispatcher dispatcher;
     private final UpstreamPool upstreams;
@@ -115,14 +118,13 @@ final class ReverseProxy {
         Duration timeout = dispatcher.timeout(name).orElse(Duration.ofSeconds(30));
         boolean hasBody = req.content().hasEntity();
         byte[] head = requestHead(req, pathAndQuery, lease, hasBody);
-        byte[] buffer = new byte[BUFFER];
         UpstreamConnection conn = null;
         try {
             UpstreamPool.Borrowed borrowed = upstreams.borrow(lease.instanceId(), lease.endpoint());
             conn = borrowed.connection();
             UpstreamResponse response;
             try {
-                response = send(conn, head, req, hasBody, buffer, timeout);
+                response = send(conn, head, req, hasBody, timeout);
             } catch (IOException e) {
                 if (!borrowed.reused() || hasBody || e instanceof SocketTimeoutException) {
                     throw e;
@@ -130,9 +132,9 @@ final class ReverseProxy {
                 // The instance closed this idle connection; nothing was consumed, so one retry is safe.
                 conn.close();
                 conn = upstreams.connectFresh(lease.endpoint());
-                response = send(conn, head, req, false, buffer, timeout);
+                response = send(conn, head, req, false, timeout);
             }
-            boolean reusable = relay(response, req, res, conn, lease, buffer);
+            boolean reusable = relay(response, req, res, conn, lease);
             if (reusable) {
                 upstreams.giveBack(lease.instanceId(), conn);
                 conn = null;
@@ -157,12 +159,13 @@ final class ReverseProxy {
     }
 
     private static UpstreamResponse send(UpstreamConnection conn, byte[] head, ServerRequest req, boolean hasBody,
-                                         byte[] buffer, Duration timeout) throws IOException {
+                                         Duration timeout) throws IOException {
         conn.readTimeout((int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
         OutputStream out = conn.out();
         out.write(head);
         if (hasBody) {
             InputStream body = req.content().inputStream();
+            byte[] buffer = new byte[BUFFER];
             long declared = req.headers().contentLength().orElse(-1);
             if (declared >= 0) {
                 Streams.copyExactly(body, out, declared, buffer);
@@ -180,13 +183,13 @@ final class ReverseProxy {
 
     /** Streams the response to the client; returns whether the upstream connection can be reused. */
     private static boolean relay(UpstreamResponse response, ServerRequest req, ServerResponse res,
-                                 UpstreamConnection conn, Lease lease, byte[] buffer) throws IOException {
+                                 UpstreamConnection conn, Lease lease) throws IOException {
         res.status(response.status);
         for (String[] h : response.headers) {
-            res.header(h[0], h[1]);
+            res.header(ResponseHeaders.name(h[0]), h[1]);
         }
-        res.header("X-Isola-Instance", lease.instanceId());
-        res.header("X-Isola-Cold-Start", lease.coldStart() ? "true" : "false");
+        res.header(ResponseHeaders.INSTANCE, lease.instanceId());
+        res.header(lease.coldStart() ? ResponseHeaders.COLD : ResponseHeaders.WARM);
         boolean head = req.prologue().method() == Method.HEAD;
         if (head || response.bodyless()) {
             if (response.contentLength >= 0) {
@@ -195,6 +198,15 @@ final class ReverseProxy {
             res.send();
             return !response.connectionClose;
         }
+        if (response.contentLength >= 0 && response.contentLength <= SMALL_BODY) {
+            byte[] body = conn.in().readNBytes((int) response.contentLength);
+            if (body.length != response.contentLength) {
+                throw new EOFException("body ended " + (response.contentLength - body.length) + " bytes early");
+            }
+            res.send(body);
+            return !response.connectionClose;
+        }
+        byte[] buffer = new byte[BUFFER];
         if (response.contentLength >= 0) {
             res.contentLength(response.contentLength);
             try (OutputStream out = res.outputStream()) {
@@ -213,15 +225,15 @@ final class ReverseProxy {
     }
 
     private static byte[] requestHead(ServerRequest req, String pathAndQuery, Lease lease, boolean hasBody) {
-        StringBuilder sb = new StringBuilder(256);
+        StringBuilder sb = new StringBuilder(1024);
         sb.append(req.prologue().method().text()).append(' ').append(pathAndQuery).append(" HTTP/1.1\r\n");
         sb.append("Host: ").append(lease.endpoint().getHostString()).append(':').append(lease.endpoint().getPort())
                 .append("\r\n");
         for (Header h : req.headers()) {
-            String n = h.name();
-            if (HopByHop.is(n)) {
+            if (HopByHop.isLowerCase(h.headerName().lowerCase())) {
                 continue;
             }
+            String n = h.name();
             for (String v : h.allValues()) {
                 sb.append(n).append(": ").append(v).append("\r\n");
             }

@@ -1,7 +1,5 @@
 package dev.isola.gateway;
 
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,21 +15,26 @@ import java.nio.charset.StandardCharsets;
  * <p>The upstream is always an Isola instance we started and the gateway is the only client, so this is a deliberately
  * small blocking client (HTTP/1.1, Content-Length or chunked framing, no TLS, no redirects): on a virtual thread it
  * writes the request head in one syscall and reads the response with no extra thread hop, which is what keeps the
- * proxy's added latency near nginx's.
+ * proxy's added latency near nginx's. It buffers reads itself instead of wrapping a {@code BufferedInputStream}:
+ * response heads are parsed byte by byte, and that class takes a lock on every {@code read()}.
  */
 final class UpstreamConnection implements AutoCloseable {
     private static final int MAX_HEAD_LINE = 16 * 1024;
     private static final int MAX_HEADERS = 200;
 
     private final Socket socket;
-    private final InputStream in;
+    private final InputStream raw;
     private final OutputStream out;
+    private final byte[] buf = new byte[16 * 1024];
+    private int pos;
+    private int limit;
+    private final InputStream body = new BodyStream();
     private long idleSinceNanos;
 
     private UpstreamConnection(Socket socket) throws IOException {
         this.socket = socket;
-        this.in = new BufferedInputStream(socket.getInputStream(), 16 * 1024);
-        this.out = new BufferedOutputStream(socket.getOutputStream(), 16 * 1024);
+        this.raw = socket.getInputStream();
+        this.out = new java.io.BufferedOutputStream(socket.getOutputStream(), 16 * 1024);
     }
 
     static UpstreamConnection open(InetSocketAddress endpoint, int connectTimeoutMillis) throws IOException {
@@ -50,8 +53,9 @@ final class UpstreamConnection implements AutoCloseable {
         return out;
     }
 
+    /** The bytes after the response head: buffered ones first, then the socket. */
     InputStream in() {
-        return in;
+        return body;
     }
 
     void readTimeout(int millis) throws SocketException {
@@ -66,28 +70,43 @@ final class UpstreamConnection implements AutoCloseable {
         idleSinceNanos = nanos;
     }
 
+    private boolean fill() throws IOException {
+        int n = raw.read(buf, 0, buf.length);
+        if (n <= 0) {
+            return false;
+        }
+        pos = 0;
+        limit = n;
+        return true;
+    }
+
     /** Reads one CRLF- (or LF-) terminated ASCII line; EOF before any byte throws {@link EOFException}. */
     String readLine() throws IOException {
-        StringBuilder line = new StringBuilder(64);
+        StringBuilder partial = null;
         while (true) {
-            int b = in.read();
-            if (b < 0) {
-                if (line.isEmpty()) {
+            if (pos == limit && !fill()) {
+                if (partial == null) {
                     throw new EOFException("connection closed by the function");
                 }
                 throw new IOException("connection closed in the middle of a response line");
             }
-            if (b == '\n') {
-                int len = line.length();
-                if (len > 0 && line.charAt(len - 1) == '\r') {
-                    line.setLength(len - 1);
-                }
-                return line.toString();
+            int start = pos;
+            while (pos < limit && buf[pos] != '\n') {
+                pos++;
             }
-            if (line.length() >= MAX_HEAD_LINE) {
+            if (pos < limit) {
+                int end = pos++;
+                String tail = new String(buf, start, end - start, StandardCharsets.ISO_8859_1);
+                String line = partial == null ? tail : partial.append(tail).toString();
+                return line.endsWith("\r") ? line.substring(0, line.length() - 1) : line;
+            }
+            if (partial == null) {
+                partial = new StringBuilder(128);
+            }
+            partial.append(new String(buf, start, pos - start, StandardCharsets.ISO_8859_1));
+            if (partial.length() > MAX_HEAD_LINE) {
                 throw new IOException("response line longer than " + MAX_HEAD_LINE + " bytes");
             }
-            line.append((char) b);
         }
     }
 
@@ -122,8 +141,7 @@ final class UpstreamConnection implements AutoCloseable {
 
     private static String printable(String s) {
         String cut = s.length() > 100 ? s.substring(0, 100) + "..." : s;
-        return new String(cut.getBytes(StandardCharsets.US_ASCII), StandardCharsets.US_ASCII)
-                .replaceAll("[^\\x20-\\x7e]", "?");
+        return cut.replaceAll("[^\\x20-\\x7e]", "?");
     }
 
     @Override
@@ -132,6 +150,31 @@ final class UpstreamConnection implements AutoCloseable {
             socket.close();
         } catch (IOException ignored) {
             // Closing a socket we no longer use; nothing to do.
+        }
+    }
+
+    /** Body bytes: what the head parser buffered past the head, then straight from the socket. */
+    private final class BodyStream extends InputStream {
+        @Override
+        public int read() throws IOException {
+            if (pos == limit && !fill()) {
+                return -1;
+            }
+            return buf[pos++] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (len == 0) {
+                return 0;
+            }
+            if (pos < limit) {
+                int n = Math.min(len, limit - pos);
+                System.arraycopy(buf, pos, b, off, n);
+                pos += n;
+                return n;
+            }
+            return raw.read(b, off, len);
         }
     }
 }

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Idle keep-alive connections per instance. LIFO, so the most recently used (warmest) connection is reused and the
@@ -20,7 +21,7 @@ final class UpstreamPool {
     private static final int MAX_IDLE_PER_INSTANCE = 256;
     private static final int CONNECT_TIMEOUT_MILLIS = 2_000;
 
-    private final Map<String, Deque<UpstreamConnection>> idle = new ConcurrentHashMap<>();
+    private final Map<String, Idle> idle = new ConcurrentHashMap<>();
     private final Ticker ticker;
 
     UpstreamPool(Ticker ticker) {
@@ -29,11 +30,11 @@ final class UpstreamPool {
 
     /** A pooled connection if one is fresh enough, else a new one. {@code reused} tells the caller which. */
     Borrowed borrow(String instanceId, InetSocketAddress endpoint) throws IOException {
-        Deque<UpstreamConnection> deque = idle.get(instanceId);
-        if (deque != null) {
+        Idle pooled = idle.get(instanceId);
+        if (pooled != null) {
             UpstreamConnection c;
             long now = ticker.nanos();
-            while ((c = deque.pollFirst()) != null) {
+            while ((c = pooled.poll()) != null) {
                 if (now - c.idleSinceNanos() < MAX_IDLE_NANOS) {
                     return new Borrowed(c, true);
                 }
@@ -48,25 +49,49 @@ final class UpstreamPool {
     }
 
     void giveBack(String instanceId, UpstreamConnection connection) {
-        Deque<UpstreamConnection> deque = idle.computeIfAbsent(instanceId, k -> new ConcurrentLinkedDeque<>());
-        if (deque.size() >= MAX_IDLE_PER_INSTANCE) {
-            connection.close();
-            return;
-        }
+        Idle pooled = idle.computeIfAbsent(instanceId, k -> new Idle());
         connection.markIdle(ticker.nanos());
-        deque.addFirst(connection);
+        if (!pooled.offer(connection)) {
+            connection.close();
+        }
     }
 
     /** Closes every pooled connection of a retired instance. */
     void forget(String instanceId) {
-        Deque<UpstreamConnection> deque = idle.remove(instanceId);
-        if (deque != null) {
-            deque.forEach(UpstreamConnection::close);
+        Idle pooled = idle.remove(instanceId);
+        if (pooled != null) {
+            UpstreamConnection c;
+            while ((c = pooled.poll()) != null) {
+                c.close();
+            }
         }
     }
 
     void closeAll() {
         idle.keySet().forEach(this::forget);
+    }
+
+    /** A LIFO stack of idle connections with an O(1) size (ConcurrentLinkedDeque.size() walks the whole list). */
+    private static final class Idle {
+        private final Deque<UpstreamConnection> stack = new ConcurrentLinkedDeque<>();
+        private final AtomicInteger size = new AtomicInteger();
+
+        boolean offer(UpstreamConnection c) {
+            if (size.incrementAndGet() > MAX_IDLE_PER_INSTANCE) {
+                size.decrementAndGet();
+                return false;
+            }
+            stack.addFirst(c);
+            return true;
+        }
+
+        UpstreamConnection poll() {
+            UpstreamConnection c = stack.pollFirst();
+            if (c != null) {
+                size.decrementAndGet();
+            }
+            return c;
+        }
     }
 
     record Borrowed(UpstreamConnection connection, boolean reused) {

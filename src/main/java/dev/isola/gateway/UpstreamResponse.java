@@ -20,7 +20,8 @@ final class UpstreamResponse {
     }
 
     void add(String name, String value) {
-        switch (name.toLowerCase(Locale.ROOT)) {
+        String lower = name.toLowerCase(Locale.ROOT);
+        switch (lower) {
             case "content-length" -> contentLength = parseLength(value);
             case "transfer-encoding" -> chunked = value.toLowerCase(Locale.ROOT).contains("chunked");
             case "connection" -> {
@@ -28,7 +29,7 @@ final class UpstreamResponse {
                 connectionClose = v.contains("close") || (http10 && !v.contains("keep-alive"));
             }
             default -> {
-                if (!HopByHop.is(name)) {
+                if (!HopByHop.isLowerCase(lower)) {
                     headers.add(new String[] {name, value});
                 }
             }

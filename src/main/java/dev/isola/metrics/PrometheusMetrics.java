@@ -13,7 +13,11 @@ import java.io.OutputStream;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
+import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
 
 /**
  * {@link Metrics} in the Prometheus client library, exported in the text format at {@code /metrics}. Names follow
@@ -33,20 +37,22 @@ public final class PrometheusMetrics implements Metrics {
     private final Histogram invocationSeconds;
     private final Gauge inFlight;
     private final PrometheusTextFormatWriter writer = new PrometheusTextFormatWriter(false);
+    private final Map<String, Map<String, Series>> seriesByFunction = new ConcurrentHashMap<>();
 
     public PrometheusMetrics(Supplier<List<InstanceView>> instances) {
         invocations = Counter.builder().name("isola_invocations_total")
                 .help("Invocations answered, by function, backend, cold/warm and HTTP status")
-                .labelNames("function", "backend", "cold_start", "status").register(registry);
+                .labelNames("function", "backend", "cold_start", "status").withoutExemplars().register(registry);
         coldStarts = Counter.builder().name("isola_cold_starts_total")
                 .help("Instances started and ready").labelNames("function", "backend").register(registry);
         coldStartSeconds = Histogram.builder().name("isola_cold_start_seconds")
                 .help("Time from launch to ready of new instances").classicOnly()
-                .classicUpperBounds(COLD_START_BUCKETS).labelNames("function", "backend").register(registry);
+                .classicUpperBounds(COLD_START_BUCKETS).labelNames("function", "backend").withoutExemplars()
+                .register(registry);
         invocationSeconds = Histogram.builder().name("isola_invocation_duration_seconds")
                 .help("Time from request arrival to the end of the response, including any cold start").classicOnly()
                 .classicUpperBounds(INVOCATION_BUCKETS).labelNames("function", "backend", "cold_start")
-                .register(registry);
+                .withoutExemplars().register(registry);
         inFlight = Gauge.builder().name("isola_in_flight_requests")
                 .help("Requests being served by instances").labelNames("function", "backend").register(registry);
         GaugeWithCallback.builder().name("isola_instances").help("Instances by state")
@@ -69,9 +75,43 @@ public final class PrometheusMetrics implements Metrics {
 
     @Override
     public void invoked(String function, String backend, boolean coldStart, int status, long durationNanos) {
-        String cold = coldStart ? "true" : "false";
-        invocations.labelValues(function, backend, cold, Integer.toString(status)).inc();
-        invocationSeconds.labelValues(function, backend, cold).observe(durationNanos / 1e9);
+        Series series = series(function, backend);
+        series.invocations(coldStart, status).inc();
+        (coldStart ? series.coldSeconds : series.warmSeconds).observe(durationNanos / 1e9);
+    }
+
+    /**
+     * Label lookups cost a list and a hash per call; the hot path looks up its function's series once per request
+     * through two identity-cheap map reads instead.
+     */
+    private Series series(String function, String backend) {
+        return seriesByFunction.computeIfAbsent(function, f -> new ConcurrentHashMap<>())
+                .computeIfAbsent(backend, b -> new Series(function, b));
+    }
+
+    /** The data points of one function on one backend. */
+    private final class Series {
+        final String function;
+        final String backend;
+        final GaugeDataPoint inFlight;
+        final DistributionDataPoint coldSeconds;
+        final DistributionDataPoint warmSeconds;
+        final Map<Integer, CounterDataPoint> coldByStatus = new ConcurrentHashMap<>();
+        final Map<Integer, CounterDataPoint> warmByStatus = new ConcurrentHashMap<>();
+
+        Series(String function, String backend) {
+            this.function = function;
+            this.backend = backend;
+            this.inFlight = PrometheusMetrics.this.inFlight.labelValues(function, backend);
+            this.coldSeconds = invocationSeconds.labelValues(function, backend, "true");
+            this.warmSeconds = invocationSeconds.labelValues(function, backend, "false");
+        }
+
+        CounterDataPoint invocations(boolean cold, int status) {
+            return (cold ? coldByStatus : warmByStatus).computeIfAbsent(status, s ->
+                    PrometheusMetrics.this.invocations.labelValues(function, backend, cold ? "true" : "false",
+                            Integer.toString(s)));
+        }
     }
 
     @Override
@@ -82,7 +122,7 @@ public final class PrometheusMetrics implements Metrics {
 
     @Override
     public void inFlight(String function, String backend, int delta) {
-        inFlight.labelValues(function, backend).inc(delta);
+        series(function, backend).inFlight.inc(delta);
     }
 
     public String contentType() {

@@ -148,6 +148,39 @@ public abstract class SandboxContractTest {
     }
 
     @Test
+    void functionWithoutCallback_isReadyByProbing() {
+        HttpResponse<String> r = isola.deploy("c-nocb", TestIsola.FUNCTIONS.resolve("probe"),
+                "name: c-nocb\nruntime: go\nenv: {PROBE_NO_CALLBACK: '1'}\n");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        HttpResponse<String> call = isola.get("/function/c-nocb/");
+        assertThat(call.statusCode()).isEqualTo(200);
+        assertThat(call.headers().firstValue("X-Isola-Cold-Start")).hasValue("true");
+    }
+
+    @Test
+    void functionFailingAtStart_is502WithItsOutput() {
+        HttpResponse<String> r = isola.deploy("c-fail", TestIsola.FUNCTIONS.resolve("probe"),
+                "name: c-fail\nruntime: go\nenv: {PROBE_FAIL_AT_START: '1'}\n");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        HttpResponse<String> call = isola.get("/function/c-fail/");
+        assertThat(call.statusCode()).isEqualTo(502);
+        assertThat(TestIsola.json(call).get("error").asText()).isEqualTo("start_failed");
+        assertThat(TestIsola.json(call).get("message").asText()).contains("configured to fail at start");
+        assertThat(instances("c-fail")).isEmpty();
+    }
+
+    @Test
+    void slowFunction_pastTimeout_is504AndPlatformKeepsServing() {
+        HttpResponse<String> r = isola.deploy("c-slow", TestIsola.FUNCTIONS.resolve("probe"),
+                "name: c-slow\nruntime: go\nlimits: {timeout: 1s}\n");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        HttpResponse<String> call = isola.get("/function/c-slow/sleep?ms=3000");
+        assertThat(call.statusCode()).isEqualTo(504);
+        assertThat(TestIsola.json(call).get("error").asText()).isEqualTo("timeout");
+        assertThat(isola.get("/function/c-slow/").statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void delete_stopsInstancesAndFunctionIsGone() {
         deployProbe("c-delete", "go", "{maxInstances: 1}");
         assertThat(isola.get("/function/c-delete/").statusCode()).isEqualTo(200);

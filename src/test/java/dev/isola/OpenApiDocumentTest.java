@@ -72,7 +72,7 @@ class OpenApiDocumentTest {
         forEachOperation((where, op) -> {
             if (where.contains(" /system/")) {
                 assertThat(op.path("security").toString()).as(where).isEqualTo("[{\"bearer\":[]}]");
-                assertThat(resolve(op.path("responses").path("401")).at("/content/application~1json/schema/$ref")
+                assertThat(OpenApiSchemas.resolve(doc, op.path("responses").path("401")).at("/content/application~1json/schema/$ref")
                         .asText()).as(where).isEqualTo("#/components/schemas/Error");
             } else {
                 assertThat(op.has("security")).as(where + " is public").isFalse();
@@ -93,7 +93,7 @@ class OpenApiDocumentTest {
     void errorResponses_carryTheErrorSchema() {
         forEachOperation((where, op) -> op.path("responses").properties().forEach(response -> {
             if (response.getKey().matches("[45]\\d\\d")) {
-                JsonNode schema = resolve(response.getValue()).at("/content/application~1json/schema");
+                JsonNode schema = OpenApiSchemas.resolve(doc, response.getValue()).at("/content/application~1json/schema");
                 assertThat(schema.path("$ref").asText()).as("%s %s", where, response.getKey())
                         .isEqualTo("#/components/schemas/Error");
             }
@@ -137,67 +137,12 @@ class OpenApiDocumentTest {
         doc.at("/components/schemas").properties().forEach(schema -> {
             if (schema.getValue().has("example")) {
                 List<String> problems = new ArrayList<>();
-                validate(schema.getValue().get("example"), schema.getValue(), schema.getKey(), problems);
+                OpenApiSchemas.validate(doc, schema.getValue().get("example"), schema.getValue(), schema.getKey(), problems);
                 assertThat(problems).as("example of %s", schema.getKey()).isEmpty();
                 checked.add(schema.getKey());
             }
         });
         assertThat(checked).contains("FunctionSummary", "FunctionDetail", "Instance", "Error", "Health");
-    }
-
-    /** Enough of JSON Schema for our examples: $ref, type, enum, pattern, required, closed properties, items. */
-    private void validate(JsonNode value, JsonNode schema, String where, List<String> problems) {
-        schema = resolve(schema);
-        String type = schema.path("type").asText();
-        boolean typeOk = switch (type) {
-            case "object" -> value.isObject();
-            case "array" -> value.isArray();
-            case "string" -> value.isTextual();
-            case "integer" -> value.isIntegralNumber();
-            case "number" -> value.isNumber();
-            case "boolean" -> value.isBoolean();
-            default -> true;
-        };
-        if (!typeOk) {
-            problems.add(where + " is not " + type);
-            return;
-        }
-        if (schema.has("enum") && !schema.get("enum").toString().contains(value.toString())) {
-            problems.add(where + " = " + value + " is not one of " + schema.get("enum"));
-        }
-        if (schema.has("pattern") && !value.asText().matches(schema.get("pattern").asText())) {
-            problems.add(where + " = " + value + " does not match " + schema.get("pattern"));
-        }
-        for (JsonNode required : schema.path("required")) {
-            if (!value.has(required.asText())) {
-                problems.add(where + " lacks required " + required.asText());
-            }
-        }
-        if (value.isObject()) {
-            JsonNode additional = schema.path("additionalProperties");
-            for (Map.Entry<String, JsonNode> property : value.properties()) {
-                JsonNode propertySchema = schema.path("properties").path(property.getKey());
-                if (!propertySchema.isMissingNode()) {
-                    validate(property.getValue(), propertySchema, where + "." + property.getKey(), problems);
-                } else if (additional.isObject()) {
-                    validate(property.getValue(), additional, where + "." + property.getKey(), problems);
-                } else if (additional.isBoolean() && !additional.asBoolean()) {
-                    problems.add(where + " has unknown property " + property.getKey());
-                }
-            }
-        }
-        if (value.isArray()) {
-            for (int i = 0; i < value.size(); i++) {
-                validate(value.get(i), schema.path("items"), where + "[" + i + "]", problems);
-            }
-        }
-    }
-
-    private JsonNode resolve(JsonNode node) {
-        while (node.has("$ref")) {
-            node = doc.at(node.get("$ref").asText().substring(1));
-        }
-        return node;
     }
 
     private void forEachOperation(BiConsumer<String, JsonNode> action) {

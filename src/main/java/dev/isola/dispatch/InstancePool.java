@@ -228,7 +228,9 @@ final class InstancePool {
             if (remove) {
                 remove = slots.remove(slot);
             }
-            changed.signalAll();
+            if (waiting > 0 || draining) {
+                changed.signalAll();
+            }
         } finally {
             lock.unlock();
         }

@@ -1,0 +1,127 @@
+package dev.isola.dispatch;
+
+import dev.isola.function.Artifact;
+import dev.isola.function.DeployedFunction;
+import dev.isola.function.FunctionName;
+import dev.isola.function.Limits;
+import dev.isola.function.Manifest;
+import dev.isola.function.Runtime;
+import dev.isola.function.Scaling;
+import dev.isola.metrics.Metrics;
+import dev.isola.sandbox.spi.Instance;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The dispatcher's share of every warm request: acquire a slot of a warm instance and release it. The baseline is
+ * the cheapest thing a pool could do — one uncontended lock round trip and a counter — measured in the same run, so
+ * the ratio says how much the pool's bookkeeping costs on top of its lock.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+@Threads(2)
+public class AcquireReleaseBenchmark {
+    private static final FunctionName NAME = FunctionName.of("bench");
+
+    private Dispatcher dispatcher;
+    private final ReentrantLock baselineLock = new ReentrantLock();
+    private long baselineCounter;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        Launcher launcher = new Launcher() {
+            @Override
+            public String backend(DeployedFunction function) {
+                return "bench";
+            }
+
+            @Override
+            public Instance launch(DeployedFunction function, String instanceId) {
+                return new IdleInstance(instanceId);
+            }
+        };
+        dispatcher = Dispatcher.create(launcher, Ticker.SYSTEM, InstantSource.system(), Metrics.NOOP, 1024,
+                Duration.ZERO);
+        Manifest manifest = new Manifest(NAME, Runtime.GO, ".", Map.of(), Optional.empty(), Limits.DEFAULT,
+                new Scaling(1000, 0, 1, Duration.ofHours(1), false));
+        dispatcher.deploy(new DeployedFunction(manifest, 1, new Artifact(Runtime.GO, Path.of("/"), List.of("./fn")),
+                "sha", Instant.EPOCH));
+        release(dispatcher.acquire(NAME));
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        dispatcher.close();
+    }
+
+    @Benchmark
+    public long baselineLockAndCount() {
+        baselineLock.lock();
+        try {
+            return ++baselineCounter;
+        } finally {
+            baselineLock.unlock();
+        }
+    }
+
+    @Benchmark
+    public String acquireRelease() {
+        Acquisition a = dispatcher.acquire(NAME);
+        return release(a);
+    }
+
+    private static String release(Acquisition a) {
+        if (!(a instanceof Acquisition.Acquired acquired)) {
+            throw new IllegalStateException("expected a warm slot, got " + a);
+        }
+        acquired.lease().release(true);
+        return acquired.lease().instanceId();
+    }
+
+    private record IdleInstance(String id) implements Instance {
+        @Override
+        public InetSocketAddress endpoint() {
+            return InetSocketAddress.createUnresolved("bench", 1);
+        }
+
+        @Override
+        public boolean isAlive() {
+            return true;
+        }
+
+        @Override
+        public Optional<String> exitReason() {
+            return Optional.empty();
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+}

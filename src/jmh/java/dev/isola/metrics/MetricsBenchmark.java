@@ -1,0 +1,44 @@
+package dev.isola.metrics;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What recording one invocation costs (in-flight up and down, the counter and the duration histogram), against the
+ * no-op metrics the hot path would use with metrics disabled, in the same run.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class MetricsBenchmark {
+    private final Metrics prometheus = new PrometheusMetrics(List::of);
+
+    @Benchmark
+    public void baselineNoop() {
+        record(Metrics.NOOP);
+    }
+
+    @Benchmark
+    public void prometheus() {
+        record(prometheus);
+    }
+
+    private static void record(Metrics m) {
+        m.inFlight("hello", "process", 1);
+        m.inFlight("hello", "process", -1);
+        m.invoked("hello", "process", false, 200, 123_456);
+    }
+}

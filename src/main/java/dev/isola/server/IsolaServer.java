@@ -75,6 +75,7 @@ public final class IsolaServer implements AutoCloseable {
             deleteChildren(runDir);
             Files.createDirectories(runDir);
 
+            owned.add(() -> sandboxes.all().forEach(SandboxProvider::shutdown));
             Store store = Store.open(state.resolve("isola.db"));
             owned.add(store);
             FunctionService functions = FunctionService.create(state, store,

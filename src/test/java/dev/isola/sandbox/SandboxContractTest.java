@@ -48,6 +48,11 @@ public abstract class SandboxContractTest {
         isola.close();
         Leaks.assertNoChildProcesses();
         Leaks.assertEmptyDir(run);
+        assertNothingElseLeft();
+    }
+
+    /** Backend-specific leak checks, run after the server stopped. */
+    protected void assertNothingElseLeft() {
     }
 
     protected String manifest(String name, String runtime, String scaling) {

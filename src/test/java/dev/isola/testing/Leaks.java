@@ -25,6 +25,28 @@ public final class Leaks {
         assertThat(childProcesses()).as("child processes left behind").isEmpty();
     }
 
+    /** No runc container, network namespace, veth, bridge or parent cgroup of Isola's is left on the host. */
+    public static void assertNoContainerLeftovers() {
+        assertThat(command("runc", "--root", "/run/isola/runc", "list", "-q")).as("runc containers").isBlank();
+        assertThat(command("ip", "netns", "list")).as("network namespaces").doesNotContain("isola-");
+        assertThat(command("ip", "-o", "link")).as("links").doesNotContain("isola0").doesNotContain(": iv");
+        assertThat(Path.of("/sys/fs/cgroup/memory/isola")).as("memory cgroup").doesNotExist();
+    }
+
+    private static String command(String... argv) {
+        try {
+            Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            p.waitFor();
+            return out;
+        } catch (java.io.IOException e) {
+            return "";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
+        }
+    }
+
     public static void assertEmptyDir(Path dir) throws java.io.IOException {
         if (!Files.exists(dir)) {
             return;

@@ -31,4 +31,8 @@ public interface SandboxProvider {
      */
     default void reapLeftovers(Path stateDir) {
     }
+
+    /** Removes shared host resources (a bridge, say) once the platform stops and no instance is left. */
+    default void shutdown() {
+    }
 }

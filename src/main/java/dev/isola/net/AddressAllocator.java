@@ -1,0 +1,81 @@
+package dev.isola.net;
+
+import dev.isola.sandbox.spi.SandboxException;
+
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.BitSet;
+
+/**
+ * Hands out instance addresses of one IPv4 subnet: never one in use, next free after the last one handed out (so
+ * a just-released address, which the host may still have in its ARP cache with the old veth's MAC, is reused as
+ * late as possible). The first host address is
+ * the bridge's (the instances' gateway). State is in memory: after a crash the platform deletes every namespace of
+ * the earlier run before it starts instances, so no address can still be in use.
+ */
+public final class AddressAllocator {
+    private final int base;
+    private final int size;
+    private final BitSet used = new BitSet();
+    private int next = 2;
+
+    /** {@code cidr} like {@code 10.200.0.0/16}. */
+    public AddressAllocator(String cidr) {
+        String[] parts = cidr.split("/");
+        int prefix = Integer.parseInt(parts[1]);
+        if (prefix < 8 || prefix > 30) {
+            throw new IllegalArgumentException("subnet prefix must be between /8 and /30: " + cidr);
+        }
+        this.base = toInt(parts[0]) & (-1 << (32 - prefix));
+        this.size = 1 << (32 - prefix);
+        used.set(0, 2);          // network address and the bridge
+        used.set(size - 1);      // broadcast
+    }
+
+    public synchronized InetAddress allocate() {
+        int i = used.nextClearBit(next);
+        if (i >= size - 1) {
+            i = used.nextClearBit(2);
+        }
+        if (i >= size - 1) {
+            throw new SandboxException("Failed to allocate an instance address: all " + (size - 3) + " are in use");
+        }
+        used.set(i);
+        next = i + 1;
+        return toAddress(base + i);
+    }
+
+    public synchronized void release(InetAddress address) {
+        int i = toInt(address.getHostAddress()) - base;
+        if (i >= 2 && i < size - 1) {
+            used.clear(i);
+        }
+    }
+
+    public InetAddress gateway() {
+        return toAddress(base + 1);
+    }
+
+    public int prefixLength() {
+        return 32 - Integer.numberOfTrailingZeros(size);
+    }
+
+    private static int toInt(String dotted) {
+        try {
+            byte[] b = InetAddress.getByName(dotted).getAddress();
+            return ((b[0] & 0xff) << 24) | ((b[1] & 0xff) << 16) | ((b[2] & 0xff) << 8) | (b[3] & 0xff);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("not an IPv4 address: " + dotted, e);
+        }
+    }
+
+    private static InetAddress toAddress(int v) {
+        try {
+            return Inet4Address.getByAddress(new byte[] {(byte) (v >>> 24), (byte) (v >>> 16), (byte) (v >>> 8),
+                (byte) v});
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

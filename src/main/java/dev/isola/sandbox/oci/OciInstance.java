@@ -1,0 +1,109 @@
+package dev.isola.sandbox.oci;
+
+import dev.isola.net.HostCommand;
+import dev.isola.net.InstanceNetwork;
+import dev.isola.sandbox.spi.Instance;
+import dev.isola.sandbox.spi.OutputSink;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/** A function in an OCI container, run by a foreground {@code <runtime> run} child of the platform. */
+final class OciInstance implements Instance {
+    private static final long GRACE_MILLIS = 2_000;
+
+    private final String id;
+    private final String runtime;
+    private final String stateRoot;
+    private final Process process;
+    private final InetSocketAddress endpoint;
+    private final InstanceNetwork.Attachment network;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final Thread pump;
+
+    OciInstance(String id, String runtime, String stateRoot, Process process, InetSocketAddress endpoint,
+                InstanceNetwork.Attachment network, OutputSink output) {
+        this.id = id;
+        this.runtime = runtime;
+        this.stateRoot = stateRoot;
+        this.process = process;
+        this.endpoint = endpoint;
+        this.network = network;
+        this.pump = Thread.ofVirtual().name("output-" + id).start(() -> pump(output));
+    }
+
+    private void pump(OutputSink output) {
+        try (BufferedReader reader = new BufferedReader(
+                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = reader.readLine()) != null) {
+                output.line(line);
+            }
+        } catch (IOException e) {
+            // The stream closes when the container ends.
+        }
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public InetSocketAddress endpoint() {
+        return endpoint;
+    }
+
+    @Override
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    @Override
+    public Optional<String> exitReason() {
+        if (process.isAlive()) {
+            return Optional.empty();
+        }
+        int status = process.exitValue();
+        // runc run exits with the container's status; 137 = SIGKILL, which the memory cgroup's OOM killer sends.
+        return Optional.of(status == 137 ? "was killed (SIGKILL; out of memory if it hit its memory limit)"
+                : status > 128 ? "was killed by signal " + (status - 128) : "exited with status " + status);
+    }
+
+    /**
+     * SIGTERM through the runtime, a grace period, SIGKILL, then {@code delete -f} (container state and cgroup),
+     * then the namespace and its veth. The container is addressed by its unique id under Isola's own state root,
+     * so no other container can be hit.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            if (process.isAlive()) {
+                HostCommand.quietly(List.of(runtime, "--root", stateRoot, "kill", id, "TERM"));
+                if (!process.waitFor(GRACE_MILLIS, TimeUnit.MILLISECONDS)) {
+                    HostCommand.quietly(List.of(runtime, "--root", stateRoot, "kill", id, "KILL"));
+                    if (!process.waitFor(GRACE_MILLIS, TimeUnit.MILLISECONDS)) {
+                        process.destroyForcibly();
+                        process.waitFor(GRACE_MILLIS, TimeUnit.MILLISECONDS);
+                    }
+                }
+            }
+            HostCommand.quietly(List.of(runtime, "--root", stateRoot, "delete", "-f", id));
+            pump.join(GRACE_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            network.close();
+        }
+    }
+}

@@ -1,0 +1,179 @@
+package dev.isola.sandbox.oci;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.isola.function.Runtime;
+import dev.isola.net.AddressAllocator;
+import dev.isola.net.HostCommand;
+import dev.isola.net.InstanceNetwork;
+import dev.isola.sandbox.spi.Availability;
+import dev.isola.sandbox.spi.Instance;
+import dev.isola.sandbox.spi.InstanceSpec;
+import dev.isola.sandbox.spi.SandboxException;
+import dev.isola.sandbox.spi.SandboxProvider;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * OCI container backends: one implementation parameterised by the runtime binary (runc today).
+ *
+ * <p>Per instance: a network namespace with a veth on the bridge ({@link InstanceNetwork}), a bundle in the
+ * instance's work directory (an empty read-only rootfs skeleton; the artefact and, for Node.js, the node binary and
+ * exactly its libraries are bind-mounted read-only), and {@code <runtime> run} as a foreground child of the platform,
+ * so the container's stdout/stderr are the child's and its liveness is the child's. Containers live under Isola's own
+ * state root ({@value #STATE_ROOT}/&lt;runtime&gt;), so start-up reaping deletes exactly the containers of an earlier
+ * run and never anyone else's. Cgroups: {@code /isola/<instance>} through the runtime's cgroupfs driver, which works
+ * on v1, hybrid and v2 hosts for runc.
+ *
+ * <p>Not yet: crun and runsc variants, the firewall rules that keep instances from the host's ports and each other,
+ * and a seccomp profile.
+ */
+public class OciSandboxProvider implements SandboxProvider {
+    static final String STATE_ROOT = "/run/isola";
+    static final int FUNCTION_PORT = 8080;
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Default subnet of instances; the bridge takes its first address. */
+    private static final AddressAllocator ADDRESSES = new AddressAllocator("10.200.0.0/16");
+    private static final InstanceNetwork NETWORK = new InstanceNetwork(ADDRESSES);
+
+    private final String runtime;
+
+    protected OciSandboxProvider(String runtime) {
+        this.runtime = runtime;
+    }
+
+    @Override
+    public String type() {
+        return runtime;
+    }
+
+    @Override
+    public boolean isolating() {
+        return true;
+    }
+
+    String stateRoot() {
+        return STATE_ROOT + "/" + runtime;
+    }
+
+    @Override
+    public Availability probe() {
+        if (!"root".equals(System.getProperty("user.name"))) {
+            return Availability.no("needs root (network namespaces, veth devices and cgroups)");
+        }
+        Path binary;
+        try {
+            binary = HostLibraries.which(runtime);
+        } catch (SandboxException e) {
+            return Availability.no(runtime + " is not installed (apt-get install " + runtime + ")");
+        }
+        for (String tool : List.of("ip", "ldd")) {
+            try {
+                HostLibraries.which(tool);
+            } catch (SandboxException e) {
+                return Availability.no(tool + " is not installed");
+            }
+        }
+        try {
+            String version = HostCommand.run(List.of(binary.toString(), "--version")).lines().findFirst().orElse("");
+            return Availability.yes(version + "; own netns + veth on " + InstanceNetwork.BRIDGE
+                    + ", cgroup limits, read-only rootfs");
+        } catch (SandboxException e) {
+            return Availability.no(runtime + " does not run: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void reapLeftovers(Path stateDir) {
+        if (!probe().available()) {
+            return;
+        }
+        try {
+            for (String id : HostCommand.run(List.of(runtime, "--root", stateRoot(), "list", "-q")).lines().toList()) {
+                if (!id.isBlank()) {
+                    HostCommand.quietly(List.of(runtime, "--root", stateRoot(), "delete", "-f", id.trim()));
+                }
+            }
+        } catch (SandboxException e) {
+            // No state root yet: nothing ran before.
+        }
+        InstanceNetwork.reapLeftovers();
+    }
+
+    @Override
+    public void shutdown() {
+        InstanceNetwork.reapLeftovers();
+        InstanceNetwork.removeBridge();
+        removeParentCgroups();
+    }
+
+    /**
+     * The runtime removes each instance's cgroup on delete but not the shared parent {@code isola} it created under
+     * every controller; rmdir succeeds only on an empty cgroup, so a busy one is left alone.
+     */
+    private static void removeParentCgroups() {
+        Path root = Path.of("/sys/fs/cgroup");
+        List<Path> candidates = new ArrayList<>(List.of(root.resolve("isola")));
+        try (var controllers = Files.list(root)) {
+            controllers.forEach(c -> candidates.add(c.resolve("isola")));
+        } catch (IOException e) {
+            return;
+        }
+        for (Path dir : candidates) {
+            try {
+                Files.deleteIfExists(dir);
+            } catch (IOException e) {
+                // Not empty (another Isola still runs instances) or not ours to remove.
+            }
+        }
+    }
+
+    @Override
+    public Instance start(InstanceSpec spec) {
+        String key = spec.id().substring(spec.id().lastIndexOf('.') + 1);
+        InstanceNetwork.Attachment net = NETWORK.attach(key);
+        try {
+            Path bundle = spec.workDir().resolve("bundle");
+            Path rootfs = bundle.resolve("rootfs");
+            for (String dir : List.of("proc", "dev", "sys", "tmp", "fn")) {
+                Files.createDirectories(rootfs.resolve(dir));
+            }
+            List<String> args = new ArrayList<>(spec.artifact().argv());
+            List<Path> hostFiles = List.of();
+            String program = args.getFirst();
+            if (program.startsWith("./")) {
+                args.set(0, "/fn/" + program.substring(2));
+            } else if (spec.artifact().runtime() == Runtime.NODE || !program.contains("/")) {
+                Path onHost = HostLibraries.which(program);
+                hostFiles = HostLibraries.closure(onHost);
+                args.set(0, onHost.toString());
+            }
+            List<String> env = new ArrayList<>();
+            env.add("PATH=/usr/local/bin:/usr/bin:/bin");
+            env.add("HOME=/tmp");
+            env.add("TMPDIR=/tmp");
+            env.add("PORT=" + FUNCTION_PORT);
+            env.add("HOST=0.0.0.0");
+            spec.env().forEach((k, v) -> env.add(k + "=" + v));
+            Map<String, Object> config = OciSpec.create(rootfs.toAbsolutePath(), spec.artifact().root().toAbsolutePath(),
+                    args, env, hostFiles, net.netnsPath(), "/isola/" + spec.id(), spec.limits());
+            Files.write(bundle.resolve("config.json"), JSON.writeValueAsBytes(config));
+            Process process = new ProcessBuilder(runtime, "--root", stateRoot(), "run", "--bundle",
+                    bundle.toAbsolutePath().toString(), spec.id())
+                    .redirectErrorStream(true)
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .start();
+            return new OciInstance(spec.id(), runtime, stateRoot(), process,
+                    new InetSocketAddress(net.address(), FUNCTION_PORT), net, spec.output());
+        } catch (IOException | RuntimeException e) {
+            net.close();
+            throw new SandboxException("Failed to start container " + spec.id() + " with " + runtime + ": "
+                    + e.getMessage(), e);
+        }
+    }
+}

@@ -89,6 +89,16 @@ func main() {
 	mux.HandleFunc("/env", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "%s\n", os.Getenv(r.URL.Query().Get("name")))
 	})
+	mux.HandleFunc("/dial", func(w http.ResponseWriter, r *http.Request) {
+		// Reports whether this instance can open a TCP connection to addr (network isolation tests).
+		c, err := net.DialTimeout("tcp", r.URL.Query().Get("addr"), 2*time.Second)
+		if err != nil {
+			fmt.Fprint(w, "failed: ", err)
+			return
+		}
+		c.Close()
+		fmt.Fprint(w, "connected")
+	})
 	mux.HandleFunc("/pid", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, os.Getpid())
 	})

@@ -15,6 +15,7 @@ import java.util.List;
 public final class InstanceNetwork {
     public static final String BRIDGE = "isola0";
     static final String NETNS_PREFIX = "isola-";
+    static final String NFT_TABLE = "isola";
     private static final Duration IP_TIMEOUT = Duration.ofSeconds(10);
 
     private final AddressAllocator addresses;
@@ -53,7 +54,7 @@ public final class InstanceNetwork {
         }
     }
 
-    /** Creates the bridge if this host does not have it yet. */
+    /** Creates the bridge and its firewall table if this host does not have them yet. */
     public synchronized void ensureBridge() {
         if (Files.exists(Path.of("/sys/class/net", BRIDGE))) {
             return;
@@ -61,7 +62,23 @@ public final class InstanceNetwork {
         HostCommand.run(List.of("ip", "-batch", "-"), "link add " + BRIDGE + " type bridge\n"
                 + "addr add " + addresses.gateway().getHostAddress() + "/" + addresses.prefixLength() + " dev " + BRIDGE
                 + "\nlink set " + BRIDGE + " up\n", IP_TIMEOUT);
+        HostCommand.quietly(List.of("nft", "delete", "table", "inet", NFT_TABLE));
+        HostCommand.run(List.of("nft", "-f", "-"), FIREWALL, IP_TIMEOUT);
     }
+
+    /**
+     * Instances may answer the host but not start anything towards it: packets arriving from the bridge are
+     * dropped unless they belong to a connection the host opened (the gateway's). That keeps the admin API, the
+     * gateway and every other host port out of reach. Instance-to-instance traffic never reaches this hook (it is
+     * bridged); the veths are isolated bridge ports for that.
+     */
+    private static final String FIREWALL = "table inet " + "isola" + " {\n"
+            + "  chain input {\n"
+            + "    type filter hook input priority 0; policy accept;\n"
+            + "    iifname \"" + BRIDGE + "\" ct state established,related accept\n"
+            + "    iifname \"" + BRIDGE + "\" drop\n"
+            + "  }\n"
+            + "}\n";
 
     /** {@code key}: short, unique among live instances, [a-z0-9] (veth names are at most 15 characters). */
     public Attachment attach(String key) {
@@ -76,6 +93,7 @@ public final class InstanceNetwork {
                     + "link add " + host + " type veth peer name " + peer + "\n"
                     + "link set " + peer + " netns " + netns + "\n"
                     + "link set " + host + " master " + BRIDGE + "\n"
+                    + "link set dev " + host + " type bridge_slave isolated on\n"
                     + "link set " + host + " up\n"
                     // A reused address may still map to the previous instance's MAC; forget it.
                     + "neigh flush to " + address.getHostAddress() + "\n", IP_TIMEOUT);
@@ -103,10 +121,11 @@ public final class InstanceNetwork {
                 .forEach(n -> HostCommand.quietly(List.of("ip", "netns", "del", n)));
     }
 
-    /** Removes the bridge (at shutdown: no instance is attached any more). */
+    /** Removes the bridge and the firewall table (at shutdown: no instance is attached any more). */
     public static void removeBridge() {
         if (Files.exists(Path.of("/sys/class/net", BRIDGE))) {
             HostCommand.quietly(List.of("ip", "link", "del", BRIDGE));
         }
+        HostCommand.quietly(List.of("nft", "delete", "table", "inet", NFT_TABLE));
     }
 }

@@ -33,4 +33,22 @@ class RuncContractTest extends SandboxContractTest {
     protected void assertNothingElseLeft() {
         Leaks.assertNoContainerLeftovers();
     }
+
+    @Test
+    void network_instanceCannotReachHostPortsOrOtherInstances() throws Exception {
+        deployProbe("c-net-a", "go", "{maxInstances: 1}");
+        deployProbe("c-net-b", "go", "{maxInstances: 1}");
+        assertThat(isola.get("/function/c-net-b/").statusCode()).isEqualTo(200);
+        String other = instances("c-net-b").getFirst().get("endpoint").asText();
+        try (java.net.ServerSocket hostPort = new java.net.ServerSocket(0, 50,
+                java.net.InetAddress.getByName("0.0.0.0"))) {
+            String host = "10.200.0.1:" + hostPort.getLocalPort();
+            try (java.net.Socket control = new java.net.Socket()) {
+                control.connect(new java.net.InetSocketAddress("10.200.0.1", hostPort.getLocalPort()), 2000);
+            }
+            assertThat(isola.get("/function/c-net-a/dial?addr=" + host).body()).as("host port").startsWith("failed");
+        }
+        assertThat(isola.get("/function/c-net-a/dial?addr=" + other).body()).as("other instance").startsWith("failed");
+        assertThat(isola.get("/function/c-net-a/dial?addr=127.0.0.1:8080").body()).as("itself").isEqualTo("connected");
+    }
 }

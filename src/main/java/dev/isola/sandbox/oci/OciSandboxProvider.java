@@ -30,8 +30,8 @@ import java.util.Map;
  * run and never anyone else's. Cgroups: {@code /isola/<instance>} through the runtime's cgroupfs driver, which works
  * on v1, hybrid and v2 hosts for runc.
  *
- * <p>Not yet: crun and runsc variants, the firewall rules that keep instances from the host's ports and each other,
- * and a seccomp profile.
+ * <p>Isolation on the network: instances cannot open connections to the host (nftables) or to each other (isolated
+ * bridge ports); they have no route out. Not yet: crun and runsc variants, per-function egress, a seccomp profile.
  */
 public class OciSandboxProvider implements SandboxProvider {
     static final String STATE_ROOT = "/run/isola";
@@ -72,11 +72,11 @@ public class OciSandboxProvider implements SandboxProvider {
         } catch (SandboxException e) {
             return Availability.no(runtime + " is not installed (apt-get install " + runtime + ")");
         }
-        for (String tool : List.of("ip", "ldd")) {
+        for (String tool : List.of("ip", "nft", "ldd")) {
             try {
                 HostLibraries.which(tool);
             } catch (SandboxException e) {
-                return Availability.no(tool + " is not installed");
+                return Availability.no(tool + " is not installed (apt-get install iproute2 nftables)");
             }
         }
         try {

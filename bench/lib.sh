@@ -110,7 +110,8 @@ ISOLA="${ISOLA:-./isola}"
 ISOLA_URL=""
 ISOLA_TOKEN_VALUE=""
 
-# isola_start : runs `isola serve` on a free port with a temp state dir; sets ISOLA_URL, ISOLA_TOKEN_VALUE.
+# isola_start : runs `isola serve` on a free port with a temp state dir and backend $BACKEND (default
+# process); sets ISOLA_URL, ISOLA_TOKEN_VALUE.
 isola_start() {
   local port state
   port="$(bench_free_port)"
@@ -118,8 +119,8 @@ isola_start() {
   mkdir -p "$state"
   # Relative to the current directory, which the scripts set to the repo root (the launcher expects it).
   [[ -x "$ISOLA" ]] || command -v "$ISOLA" >/dev/null || die "$ISOLA not found or not executable (set ISOLA=...)"
-  log "starting $ISOLA serve --port $port --state-dir $state"
-  bench_spawn "$BENCH_TMP/isola.log" "$ISOLA" serve --port "$port" --state-dir "$state"
+  log "starting $ISOLA serve --port $port --state-dir $state --backend ${BACKEND:-process}"
+  bench_spawn "$BENCH_TMP/isola.log" "$ISOLA" serve --port "$port" --state-dir "$state" --backend "${BACKEND:-process}"
   ISOLA_URL="http://127.0.0.1:$port"
   bench_wait_http "$ISOLA_URL/healthz" "${ISOLA_START_TIMEOUT:-90}" "$BENCH_LAST_PID"
   for _ in $(seq 100); do [[ -s "$state/admin-token" ]] && break; sleep 0.05; done

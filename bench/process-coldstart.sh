@@ -11,7 +11,7 @@
 # page-cache effects hit both alike. One discarded warm-up of each precedes the measured repetitions.
 #
 # Usage: bench/process-coldstart.sh   (from anywhere; needs ./isola built, go, curl, tar)
-# Env:   ISOLA=./isola  R=50  WARMUP=30  PAUSE=0.1 (s between repetitions)  RESULTS_DIR=bench/results/<utc>
+# Env:   ISOLA=./isola  BACKEND=process  R=50  WARMUP=30  PAUSE=0.1 (s between repetitions)  RESULTS_DIR=bench/results/<utc>
 #        MANIFEST_EXTRA='backend: process' (lines appended to hello-single's function.yaml)  KEEP_TMP=1
 set -euo pipefail
 

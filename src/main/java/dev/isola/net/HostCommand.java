@@ -47,8 +47,13 @@ public final class HostCommand {
 
     /** Like {@link #run} but never throws: for clean-up, where the thing may already be gone. */
     public static void quietly(List<String> argv) {
+        quietly(argv, "");
+    }
+
+    /** {@link #quietly(List)} with standard input; {@code ip -batch} goes on after a failed line with {@code -force}. */
+    public static void quietly(List<String> argv, String stdin) {
         try {
-            run(argv);
+            run(argv, stdin, Duration.ofSeconds(30));
         } catch (SandboxException ignored) {
             // Already gone, or nothing we can do about it now; start-up reaping catches what is left.
         }

@@ -27,11 +27,13 @@ public final class InstanceNetwork {
     /** A namespace with its address; {@link #close()} removes both. */
     public final class Attachment implements AutoCloseable {
         private final String netns;
+        private final String hostVeth;
         private final InetAddress address;
         private boolean closed;
 
-        Attachment(String netns, InetAddress address) {
+        Attachment(String netns, String hostVeth, InetAddress address) {
             this.netns = netns;
+            this.hostVeth = hostVeth;
             this.address = address;
         }
 
@@ -49,7 +51,9 @@ public final class InstanceNetwork {
                 return;
             }
             closed = true;
-            HostCommand.quietly(List.of("ip", "netns", "del", netns));
+            // Deleting the host end removes the pair now; the namespace itself can outlive `netns del` for a
+            // moment while the sandbox's last processes exit, and its veth with it.
+            HostCommand.quietly(List.of("ip", "-force", "-batch", "-"), "link del " + hostVeth + "\nnetns del " + netns + "\n");
             addresses.release(address);
         }
     }
@@ -87,7 +91,7 @@ public final class InstanceNetwork {
         String host = "iv" + key;
         String peer = "ic" + key;
         InetAddress address = addresses.allocate();
-        Attachment attachment = new Attachment(netns, address);
+        Attachment attachment = new Attachment(netns, host, address);
         try {
             HostCommand.run(List.of("ip", "-batch", "-"), "netns add " + netns + "\n"
                     + "link add " + host + " type veth peer name " + peer + "\n"
@@ -103,7 +107,6 @@ public final class InstanceNetwork {
                     + "route add default via " + addresses.gateway().getHostAddress() + "\n", IP_TIMEOUT);
             return attachment;
         } catch (RuntimeException e) {
-            HostCommand.quietly(List.of("ip", "link", "del", host));
             attachment.close();
             throw e;
         }

@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -20,19 +19,17 @@ final class OciInstance implements Instance {
     private static final long GRACE_MILLIS = 2_000;
 
     private final String id;
-    private final String runtime;
-    private final String stateRoot;
+    private final OciSandboxProvider provider;
     private final Process process;
     private final InetSocketAddress endpoint;
     private final InstanceNetwork.Attachment network;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Thread pump;
 
-    OciInstance(String id, String runtime, String stateRoot, Process process, InetSocketAddress endpoint,
+    OciInstance(String id, OciSandboxProvider provider, Process process, InetSocketAddress endpoint,
                 InstanceNetwork.Attachment network, OutputSink output) {
         this.id = id;
-        this.runtime = runtime;
-        this.stateRoot = stateRoot;
+        this.provider = provider;
         this.process = process;
         this.endpoint = endpoint;
         this.network = network;
@@ -89,16 +86,16 @@ final class OciInstance implements Instance {
         }
         try {
             if (process.isAlive()) {
-                HostCommand.quietly(List.of(runtime, "--root", stateRoot, "kill", id, "TERM"));
+                HostCommand.quietly(provider.command("kill", id, "15"));
                 if (!process.waitFor(GRACE_MILLIS, TimeUnit.MILLISECONDS)) {
-                    HostCommand.quietly(List.of(runtime, "--root", stateRoot, "kill", id, "KILL"));
+                    HostCommand.quietly(provider.command("kill", id, "9"));
                     if (!process.waitFor(GRACE_MILLIS, TimeUnit.MILLISECONDS)) {
                         process.destroyForcibly();
                         process.waitFor(GRACE_MILLIS, TimeUnit.MILLISECONDS);
                     }
                 }
             }
-            HostCommand.quietly(List.of(runtime, "--root", stateRoot, "delete", "-f", id));
+            HostCommand.quietly(provider.command("delete", "--force", id));
             pump.join(GRACE_MILLIS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -61,6 +61,22 @@ public class OciSandboxProvider implements SandboxProvider {
         return STATE_ROOT + "/" + runtime;
     }
 
+    /** The runtime and its global flags, ready for a subcommand. */
+    List<String> command(String... subcommand) {
+        List<String> argv = new ArrayList<>();
+        argv.add(runtime);
+        argv.add("--root");
+        argv.add(stateRoot());
+        argv.addAll(globalFlags());
+        argv.addAll(List.of(subcommand));
+        return argv;
+    }
+
+    /** Runtime-specific global flags (runsc: platform and network mode). */
+    protected List<String> globalFlags() {
+        return List.of();
+    }
+
     @Override
     public Availability probe() {
         if (!"root".equals(System.getProperty("user.name"))) {
@@ -94,9 +110,9 @@ public class OciSandboxProvider implements SandboxProvider {
             return;
         }
         try {
-            for (String id : HostCommand.run(List.of(runtime, "--root", stateRoot(), "list", "-q")).lines().toList()) {
+            for (String id : HostCommand.run(command("list", "--quiet")).lines().toList()) {
                 if (!id.isBlank()) {
-                    HostCommand.quietly(List.of(runtime, "--root", stateRoot(), "delete", "-f", id.trim()));
+                    HostCommand.quietly(command("delete", "--force", id.trim()));
                 }
             }
         } catch (SandboxException e) {
@@ -163,12 +179,12 @@ public class OciSandboxProvider implements SandboxProvider {
             Map<String, Object> config = OciSpec.create(rootfs.toAbsolutePath(), spec.artifact().root().toAbsolutePath(),
                     args, env, hostFiles, net.netnsPath(), "/isola/" + spec.id(), spec.limits());
             Files.write(bundle.resolve("config.json"), JSON.writeValueAsBytes(config));
-            Process process = new ProcessBuilder(runtime, "--root", stateRoot(), "run", "--bundle",
-                    bundle.toAbsolutePath().toString(), spec.id())
+            Process process = new ProcessBuilder(command("run", "--bundle", bundle.toAbsolutePath().toString(),
+                    spec.id()))
                     .redirectErrorStream(true)
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .start();
-            return new OciInstance(spec.id(), runtime, stateRoot(), process,
+            return new OciInstance(spec.id(), this, process,
                     new InetSocketAddress(net.address(), FUNCTION_PORT), net, spec.output());
         } catch (IOException | RuntimeException e) {
             net.close();

@@ -1,0 +1,53 @@
+package dev.isola.sandbox;
+
+import dev.isola.testing.Leaks;
+import dev.isola.testing.TestIsola;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpResponse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The contract plus what only a real container can show: an enforced memory limit, network isolation from the host
+ * and between instances, and no container, namespace, link or cgroup left behind.
+ */
+abstract class ContainerContractTest extends SandboxContractTest {
+
+    @Test
+    void memoryLimit_functionExceedingIt_isKilledWithClearError() {
+        HttpResponse<String> r = isola.deploy("c-oom", java.nio.file.Path.of("functions/go/alloc"),
+                "name: c-oom\nruntime: go\nlimits: {memory: 128Mi}\nscaling: {maxInstances: 1}\n");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        assertThat(isola.get("/function/c-oom/?mib=16").statusCode()).isEqualTo(200);
+        HttpResponse<String> oom = isola.get("/function/c-oom/?mib=1024");
+        assertThat(oom.statusCode()).isEqualTo(502);
+        assertThat(TestIsola.json(oom).get("error").asText()).isEqualTo("instance_failed");
+        HttpResponse<String> next = isola.get("/function/c-oom/?mib=16");
+        assertThat(next.statusCode()).as("a fresh instance serves the next call").isEqualTo(200);
+        assertThat(next.headers().firstValue("X-Isola-Cold-Start")).hasValue("true");
+    }
+
+    @Override
+    protected void assertNothingElseLeft() {
+        Leaks.assertNoContainerLeftovers();
+    }
+
+    @Test
+    void network_instanceCannotReachHostPortsOrOtherInstances() throws Exception {
+        deployProbe("c-net-a", "go", "{maxInstances: 1}");
+        deployProbe("c-net-b", "go", "{maxInstances: 1}");
+        assertThat(isola.get("/function/c-net-b/").statusCode()).isEqualTo(200);
+        String other = instances("c-net-b").getFirst().get("endpoint").asText();
+        try (java.net.ServerSocket hostPort = new java.net.ServerSocket(0, 50,
+                java.net.InetAddress.getByName("0.0.0.0"))) {
+            String host = "10.200.0.1:" + hostPort.getLocalPort();
+            try (java.net.Socket control = new java.net.Socket()) {
+                control.connect(new java.net.InetSocketAddress("10.200.0.1", hostPort.getLocalPort()), 2000);
+            }
+            assertThat(isola.get("/function/c-net-a/dial?addr=" + host).body()).as("host port").startsWith("failed");
+        }
+        assertThat(isola.get("/function/c-net-a/dial?addr=" + other).body()).as("other instance").startsWith("failed");
+        assertThat(isola.get("/function/c-net-a/dial?addr=127.0.0.1:8080").body()).as("itself").isEqualTo("connected");
+    }
+}

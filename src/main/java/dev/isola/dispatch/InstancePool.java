@@ -37,6 +37,8 @@ import java.util.function.Consumer;
  */
 final class InstancePool {
     private static final System.Logger LOG = System.getLogger(InstancePool.class.getName());
+    /** How long a failed exchange waits for a dying sandbox to be reaped, to report why it died. */
+    private static final long EXIT_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(300);
 
     private final DeployedFunction function;
     private final Scaling scaling;
@@ -394,6 +396,20 @@ final class InstancePool {
         @Override
         public long startNanos() {
             return startNanos;
+        }
+
+        @Override
+        public java.util.Optional<String> exitReason() {
+            long deadline = System.nanoTime() + EXIT_WAIT_NANOS;
+            while (slot.instance.isAlive() && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            return slot.instance.exitReason();
         }
 
         @Override

@@ -17,6 +17,12 @@ public interface Lease {
     long startNanos();
 
     /**
+     * Why the instance stopped, if it did: called after an exchange failed, it waits briefly for the sandbox to be
+     * reaped so the caller can say "out of memory" instead of "connection closed".
+     */
+    java.util.Optional<String> exitReason();
+
+    /**
      * Gives the slot back. {@code healthy = false} when talking to the instance failed: the pool then checks whether
      * the instance died and replaces it.
      */

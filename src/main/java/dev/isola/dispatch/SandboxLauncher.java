@@ -16,6 +16,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.Map;
@@ -39,6 +41,7 @@ public final class SandboxLauncher implements Launcher {
     private static final long MAX_PROBE_MILLIS = 25;
     private static final int OUTPUT_LINES_IN_ERRORS = 20;
     private static final long OUTPUT_GRACE_MILLIS = 50;
+    private static final int LAST_WORDS = 3;
 
     private final Sandboxes sandboxes;
     private final String defaultBackend;
@@ -87,7 +90,7 @@ public final class SandboxLauncher implements Launcher {
             instance = provider.start(new InstanceSpec(instanceId, function.name(), function.version(),
                     function.artifact(), function.manifest().limits(), env, readyUrl, workDir, recent));
             awaitReady(instance, ticket, function, recent);
-            return new WorkDirInstance(instance, workDir);
+            return new WorkDirInstance(instance, workDir, recent);
         } catch (RuntimeException e) {
             if (instance != null) {
                 instance.close();
@@ -184,6 +187,16 @@ public final class SandboxLauncher implements Launcher {
             }
         }
 
+        String describeLast(int lines) {
+            synchronized (last) {
+                if (last.isEmpty()) {
+                    return "";
+                }
+                List<String> tail = new ArrayList<>(last).subList(Math.max(0, last.size() - lines), last.size());
+                return "; its last output: " + String.join(" | ", tail);
+            }
+        }
+
         String describe() {
             synchronized (last) {
                 return last.isEmpty() ? "" : "; its last output:\n" + String.join("\n", last);
@@ -191,8 +204,11 @@ public final class SandboxLauncher implements Launcher {
         }
     }
 
-    /** Deletes the instance's scratch directory after the sandbox is gone. */
-    private record WorkDirInstance(Instance delegate, Path workDir) implements Instance {
+    /**
+     * Deletes the instance's scratch directory after the sandbox is gone, and adds the function's last words to its
+     * exit reason (a Go runtime's "out of memory", a Node.js stack trace).
+     */
+    private record WorkDirInstance(Instance delegate, Path workDir, RecentLines recent) implements Instance {
         @Override
         public String id() {
             return delegate.id();
@@ -210,7 +226,7 @@ public final class SandboxLauncher implements Launcher {
 
         @Override
         public java.util.Optional<String> exitReason() {
-            return delegate.exitReason();
+            return delegate.exitReason().map(reason -> reason + recent.describeLast(LAST_WORDS));
         }
 
         @Override

@@ -145,7 +145,8 @@ final class ReverseProxy {
                     + ": no response within the function's timeout of " + timeout.toMillis() + " ms");
         } catch (IOException | IllegalStateException e) {
             throw new InstanceFailure(502, "instance_failed", "fn=" + name + " inst=" + lease.instanceId()
-                    + ": the function failed to answer (" + describe(e) + ")");
+                    + ": the function failed to answer (" + lease.exitReason().map(r -> "it " + r)
+                    .orElseGet(() -> describe(e)) + ")");
         } finally {
             if (conn != null) {
                 conn.close();

@@ -23,6 +23,7 @@ abstract class ContainerContractTest extends SandboxContractTest {
         HttpResponse<String> oom = isola.get("/function/c-oom/?mib=1024");
         assertThat(oom.statusCode()).isEqualTo(502);
         assertThat(TestIsola.json(oom).get("error").asText()).isEqualTo("instance_failed");
+        assertThat(TestIsola.json(oom).get("message").asText()).contains("out of memory");
         HttpResponse<String> next = isola.get("/function/c-oom/?mib=16");
         assertThat(next.statusCode()).as("a fresh instance serves the next call").isEqualTo(200);
         assertThat(next.headers().firstValue("X-Isola-Cold-Start")).hasValue("true");

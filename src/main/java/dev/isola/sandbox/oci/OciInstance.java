@@ -25,10 +25,12 @@ final class OciInstance implements Instance {
     private final InstanceNetwork.Attachment network;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Thread pump;
+    private final long memoryLimit;
 
     OciInstance(String id, OciSandboxProvider provider, Process process, InetSocketAddress endpoint,
-                InstanceNetwork.Attachment network, OutputSink output) {
+                InstanceNetwork.Attachment network, OutputSink output, long memoryLimit) {
         this.id = id;
+        this.memoryLimit = memoryLimit;
         this.provider = provider;
         this.process = process;
         this.endpoint = endpoint;
@@ -69,9 +71,14 @@ final class OciInstance implements Instance {
             return Optional.empty();
         }
         int status = process.exitValue();
-        // runc run exits with the container's status; 137 = SIGKILL, which the memory cgroup's OOM killer sends.
-        return Optional.of(status == 137 ? "was killed (SIGKILL; out of memory if it hit its memory limit)"
-                : status > 128 ? "was killed by signal " + (status - 128) : "exited with status " + status);
+        // The runtime exits with the container's status. 137 = SIGKILL that Isola did not send (it is not closing):
+        // inside a memory-limited cgroup that is the kernel's OOM killer. `runc run` deletes the cgroup as it exits,
+        // so its oom_kill counter cannot be read afterwards to be certain; the message says "most likely".
+        if (status == 137 && !closed.get()) {
+            return Optional.of("was killed by the kernel (SIGKILL), most likely out of memory: its limit is "
+                    + (memoryLimit >> 20) + " MiB");
+        }
+        return Optional.of(status > 128 ? "was killed by signal " + (status - 128) : "exited with status " + status);
     }
 
     /**

@@ -185,7 +185,8 @@ public class OciSandboxProvider implements SandboxProvider {
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .start();
             return new OciInstance(spec.id(), this, process,
-                    new InetSocketAddress(net.address(), FUNCTION_PORT), net, spec.output());
+                    new InetSocketAddress(net.address(), FUNCTION_PORT), net, spec.output(),
+                    spec.limits().memoryBytes());
         } catch (IOException | RuntimeException e) {
             net.close();
             throw new SandboxException("Failed to start container " + spec.id() + " with " + runtime + ": "

@@ -39,6 +39,7 @@ final class InstancePool {
     private static final System.Logger LOG = System.getLogger(InstancePool.class.getName());
     /** How long a failed exchange waits for a dying sandbox to be reaped, to report why it died. */
     private static final long EXIT_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(300);
+    private static final long OUTPUT_GRACE_MILLIS = 50;
 
     private final DeployedFunction function;
     private final Scaling scaling;
@@ -401,13 +402,15 @@ final class InstancePool {
         @Override
         public java.util.Optional<String> exitReason() {
             long deadline = System.nanoTime() + EXIT_WAIT_NANOS;
-            while (slot.instance.isAlive() && System.nanoTime() < deadline) {
-                try {
+            try {
+                while (slot.instance.isAlive() && System.nanoTime() < deadline) {
                     Thread.sleep(5);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
                 }
+                if (!slot.instance.isAlive()) {
+                    Thread.sleep(OUTPUT_GRACE_MILLIS); // let the output pump deliver the function's last words
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
             return slot.instance.exitReason();
         }

@@ -42,6 +42,8 @@ public final class SandboxLauncher implements Launcher {
     private static final int OUTPUT_LINES_IN_ERRORS = 20;
     private static final long OUTPUT_GRACE_MILLIS = 50;
     private static final int LAST_WORDS = 3;
+    private static final java.util.regex.Pattern ERROR_LINE = java.util.regex.Pattern.compile(
+            "(?i)fatal|panic|out of memory|exception|error:|killed");
 
     private final Sandboxes sandboxes;
     private final String defaultBackend;
@@ -187,13 +189,18 @@ public final class SandboxLauncher implements Launcher {
             }
         }
 
+        /**
+         * Up to {@code lines} of the recent output, error-looking lines first: a Go runtime's "fatal error: out of
+         * memory" is followed by dozens of stack-trace lines, and the trace's tail says nothing.
+         */
         String describeLast(int lines) {
             synchronized (last) {
-                if (last.isEmpty()) {
-                    return "";
+                List<String> all = new ArrayList<>(last);
+                List<String> chosen = all.stream().filter(l -> ERROR_LINE.matcher(l).find()).limit(lines).toList();
+                if (chosen.isEmpty()) {
+                    chosen = all.subList(Math.max(0, all.size() - lines), all.size());
                 }
-                List<String> tail = new ArrayList<>(last).subList(Math.max(0, last.size() - lines), last.size());
-                return "; its last output: " + String.join(" | ", tail);
+                return chosen.isEmpty() ? "" : "; its last output: " + String.join(" | ", chosen);
             }
         }
 

@@ -13,6 +13,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * and between instances, and no container, namespace, link or cgroup left behind.
  */
 abstract class ContainerContractTest extends SandboxContractTest {
+    /** Whether the 502 of an out-of-memory death reliably says so (see RunscContractTest for when it cannot). */
+    protected boolean namesOutOfMemory() {
+        return true;
+    }
 
     @Test
     void memoryLimit_functionExceedingIt_isKilledWithClearError() {
@@ -23,7 +27,9 @@ abstract class ContainerContractTest extends SandboxContractTest {
         HttpResponse<String> oom = isola.get("/function/c-oom/?mib=1024");
         assertThat(oom.statusCode()).isEqualTo(502);
         assertThat(TestIsola.json(oom).get("error").asText()).isEqualTo("instance_failed");
-        assertThat(TestIsola.json(oom).get("message").asText()).contains("out of memory");
+        if (namesOutOfMemory()) {
+            assertThat(TestIsola.json(oom).get("message").asText()).contains("out of memory");
+        }
         HttpResponse<String> next = isola.get("/function/c-oom/?mib=16");
         assertThat(next.statusCode()).as("a fresh instance serves the next call").isEqualTo(200);
         assertThat(next.headers().firstValue("X-Isola-Cold-Start")).hasValue("true");

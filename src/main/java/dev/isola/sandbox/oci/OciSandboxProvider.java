@@ -175,7 +175,13 @@ public class OciSandboxProvider implements SandboxProvider {
             env.add("TMPDIR=/tmp");
             env.add("PORT=" + FUNCTION_PORT);
             env.add("HOST=0.0.0.0");
-            spec.env().forEach((k, v) -> env.add(k + "=" + v));
+            // No readiness callback: the firewall keeps instances from opening connections to the host (where the
+            // callback lives), so readiness comes from the launcher's TCP probe of the instance's address.
+            spec.env().forEach((k, v) -> {
+                if (!k.equals("ISOLA_READY_URL")) {
+                    env.add(k + "=" + v);
+                }
+            });
             Map<String, Object> config = OciSpec.create(rootfs.toAbsolutePath(), spec.artifact().root().toAbsolutePath(),
                     args, env, hostFiles, net.netnsPath(), "/isola/" + spec.id(), spec.limits());
             Files.write(bundle.resolve("config.json"), JSON.writeValueAsBytes(config));

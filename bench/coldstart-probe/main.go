@@ -28,6 +28,7 @@ func main() {
 	url := flag.String("url", "http://127.0.0.1:{port}/", "URL to poll; {port} is replaced by the -port-env port")
 	portEnv := flag.String("port-env", "", "pick a free port and pass it to the command in this variable")
 	interval := flag.Duration("interval", time.Millisecond, "pause after a failed poll")
+	attempt := flag.Duration("attempt", 100*time.Millisecond, "give up on one poll after this long (a SYN sent before the address is up would otherwise wait for TCP's 1 s retransmission)")
 	timeout := flag.Duration("timeout", 10*time.Second, "give up after this long")
 	freePort := flag.Bool("free-port", false, "print a free port and exit")
 	flag.Parse()
@@ -65,7 +66,7 @@ func main() {
 		fail(1, "failed to start %s: %v", flag.Arg(0), err)
 	}
 	go func() { exited <- cmd.Wait() }()
-	elapsed, err := poll(client, target, start, *interval, *timeout, exited)
+	elapsed, err := poll(client, target, start, *interval, *attempt, *timeout, exited)
 	// Killing -pid is safe: the group leader is our child and is not reaped (its PID cannot be reused)
 	// until cmd.Wait returns, which happens only after it has died.
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
@@ -76,10 +77,14 @@ func main() {
 	fmt.Println(elapsed.Microseconds())
 }
 
-func poll(client *http.Client, url string, start time.Time, interval, timeout time.Duration, exited chan error) (time.Duration, error) {
+func poll(client *http.Client, url string, start time.Time, interval, attempt, timeout time.Duration, exited chan error) (time.Duration, error) {
 	deadline := start.Add(timeout)
 	for {
-		ctx, cancel := context.WithDeadline(context.Background(), deadline)
+		attemptDeadline := time.Now().Add(attempt)
+		if attemptDeadline.After(deadline) {
+			attemptDeadline = deadline
+		}
+		ctx, cancel := context.WithDeadline(context.Background(), attemptDeadline)
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		resp, err := client.Do(req)
 		if err == nil {

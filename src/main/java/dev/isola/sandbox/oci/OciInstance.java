@@ -5,11 +5,7 @@ import dev.isola.net.InstanceNetwork;
 import dev.isola.sandbox.spi.Instance;
 import dev.isola.sandbox.spi.OutputSink;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -35,20 +31,9 @@ final class OciInstance implements Instance {
         this.process = process;
         this.endpoint = endpoint;
         this.network = network;
-        this.pump = Thread.ofVirtual().name("output-" + id).start(() -> pump(output));
+        this.pump = output.pump(process.getInputStream(), id);
     }
 
-    private void pump(OutputSink output) {
-        try (BufferedReader reader = new BufferedReader(
-                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = reader.readLine()) != null) {
-                output.line(line);
-            }
-        } catch (IOException e) {
-            // The stream closes when the container ends.
-        }
-    }
 
     @Override
     public String id() {

@@ -3,11 +3,7 @@ package dev.isola.sandbox.process;
 import dev.isola.sandbox.spi.Instance;
 import dev.isola.sandbox.spi.OutputSink;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -27,20 +23,9 @@ final class ProcessInstance implements Instance {
         this.id = id;
         this.process = process;
         this.endpoint = endpoint;
-        this.pump = Thread.ofVirtual().name("output-" + id).start(() -> pump(output));
+        this.pump = output.pump(process.getInputStream(), id);
     }
 
-    private void pump(OutputSink output) {
-        try (BufferedReader reader = new BufferedReader(
-                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = reader.readLine()) != null) {
-                output.line(line);
-            }
-        } catch (IOException e) {
-            // The stream closes when the process dies or is killed; nothing to report.
-        }
-    }
 
     @Override
     public String id() {

@@ -29,6 +29,10 @@ final class DoctorCommand implements Callable<Integer> {
             Availability a = p.probe();
             out.printf("  %-10s %-12s %s%s%n", p.type(), a.available() ? "available" : "unavailable", a.detail(),
                     p.isolating() ? "" : " [not isolating]");
+            out.flush();
+            for (String line : p.diagnostics()) {
+                out.printf("  %-10s %-12s %s%n", "", "", line);
+            }
         }
         out.println("Tools:");
         for (String tool : List.of("go", "node", "hey", "runc", "crun", "runsc", "qemu-system-x86_64")) {

@@ -13,6 +13,7 @@ import java.util.Set;
  */
 public final class RunscSandboxProvider extends OciSandboxProvider {
     private static final Set<String> PLATFORMS = Set.of("ptrace", "systrap", "kvm");
+    private static final int PLATFORM_DEADLINE_SECONDS = 10;
 
     public RunscSandboxProvider() {
         super("runsc");
@@ -25,6 +26,56 @@ public final class RunscSandboxProvider extends OciSandboxProvider {
                     + PLATFORMS + ", not '" + configured + "'");
         }
         return configured;
+    }
+
+    /**
+     * Runs {@code /bin/true} in a throw-away sandbox on every platform, each with a deadline: on hosts whose
+     * {@code /dev/kvm} is not hardware virtualisation (kvm_pvm) the kvm platform spins forever instead of failing.
+     */
+    @Override
+    public List<String> diagnostics() {
+        if (!probe().available()) {
+            return List.of();
+        }
+        return PLATFORMS.stream().sorted().map(p -> "platform " + p + ": " + tryPlatform(p)).toList();
+    }
+
+    private static String tryPlatform(String platform) {
+        java.nio.file.Path root = null;
+        Process process = null;
+        try {
+            root = java.nio.file.Files.createTempDirectory("isola-runsc-probe-");
+            long begin = System.nanoTime();
+            process = new ProcessBuilder("runsc", "--root", root.toString(), "--platform=" + platform,
+                    "--network=none", "do", "/bin/true").redirectErrorStream(true).start();
+            if (!process.waitFor(PLATFORM_DEADLINE_SECONDS, java.util.concurrent.TimeUnit.SECONDS)) {
+                boolean pvm = java.nio.file.Files.exists(java.nio.file.Path.of("/sys/module/kvm_pvm"));
+                return "hangs (no result within " + PLATFORM_DEADLINE_SECONDS + " s" + (pvm
+                        ? "; /dev/kvm here is kvm_pvm, software virtualisation that gVisor's kvm platform cannot use)"
+                        : ")");
+            }
+            String output = new String(process.getInputStream().readAllBytes()).trim();
+            if (process.exitValue() != 0) {
+                String last = output.isEmpty() ? "exit status " + process.exitValue()
+                        : output.lines().reduce((a, b) -> b).orElse("");
+                return "fails (" + last + ")";
+            }
+            return String.format("works (%.2f s)", (System.nanoTime() - begin) / 1e9);
+        } catch (java.io.IOException e) {
+            return "cannot be tried: " + e.getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        } finally {
+            if (process != null && process.isAlive()) {
+                // Our own child and the sandbox processes it started; none can be reaped (and reused) before this.
+                process.descendants().forEach(ProcessHandle::destroyForcibly);
+                process.destroyForcibly();
+            }
+            if (root != null) {
+                dev.isola.net.HostCommand.quietly(List.of("rm", "-rf", root.toString()));
+            }
+        }
     }
 
     @Override

@@ -32,6 +32,14 @@ public interface SandboxProvider {
     default void reapLeftovers(Path stateDir) {
     }
 
+    /**
+     * Slower, deeper checks for {@code isola doctor} (one line each), such as which variants of the backend work
+     * here. Never throws; each check has its own deadline.
+     */
+    default java.util.List<String> diagnostics() {
+        return java.util.List.of();
+    }
+
     /** Removes shared host resources (a bridge, say) once the platform stops and no instance is left. */
     default void shutdown() {
     }

@@ -1,0 +1,23 @@
+package dev.isola.cli;
+
+import dev.isola.sandbox.spi.Sandboxes;
+import dev.isola.testing.Leaks;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code isola doctor} on this real host: every backend with a verdict, runsc's platforms tried with a deadline. */
+class DoctorCommandTest {
+    @Test
+    void doctor_listsEveryBackendWithVerdict_andLeavesNothingRunning() {
+        IsolaCli.Result result = IsolaCli.run("doctor");
+
+        assertThat(result.exitCode()).isZero();
+        assertThat(result.out()).contains("process    available", "[not isolating]", "runc", "runsc", "Tools:");
+        boolean runsc = Sandboxes.load().find("runsc").map(p -> p.probe().available()).orElse(false);
+        if (runsc) {
+            assertThat(result.out()).contains("platform ptrace: works", "platform kvm: ", "platform systrap: ");
+        }
+        Leaks.assertNoChildProcesses();
+    }
+}

@@ -2,64 +2,39 @@ package dev.isola.sandbox.oci;
 
 import dev.isola.net.HostCommand;
 import dev.isola.net.InstanceNetwork;
-import dev.isola.sandbox.spi.Instance;
+import dev.isola.sandbox.spi.ChildProcessInstance;
 import dev.isola.sandbox.spi.OutputSink;
 
 import java.net.InetSocketAddress;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /** A function in an OCI container, run by a foreground {@code <runtime> run} child of the platform. */
-final class OciInstance implements Instance {
+final class OciInstance extends ChildProcessInstance {
     private static final long GRACE_MILLIS = 2_000;
 
-    private final String id;
     private final OciSandboxProvider provider;
-    private final Process process;
-    private final InetSocketAddress endpoint;
     private final InstanceNetwork.Attachment network;
-    private final AtomicBoolean closed = new AtomicBoolean();
-    private final Thread pump;
     private final long memoryLimit;
 
     OciInstance(String id, OciSandboxProvider provider, Process process, InetSocketAddress endpoint,
                 InstanceNetwork.Attachment network, OutputSink output, long memoryLimit) {
-        this.id = id;
-        this.memoryLimit = memoryLimit;
+        super(id, process, endpoint, output);
         this.provider = provider;
-        this.process = process;
-        this.endpoint = endpoint;
         this.network = network;
-        this.pump = output.pump(process.getInputStream(), id);
-    }
-
-
-    @Override
-    public String id() {
-        return id;
-    }
-
-    @Override
-    public InetSocketAddress endpoint() {
-        return endpoint;
-    }
-
-    @Override
-    public boolean isAlive() {
-        return process.isAlive();
+        this.memoryLimit = memoryLimit;
     }
 
     @Override
     public Optional<String> exitReason() {
-        if (process.isAlive()) {
+        if (process().isAlive()) {
             return Optional.empty();
         }
-        int status = process.exitValue();
+        int status = process().exitValue();
         // The runtime exits with the container's status. 137 = SIGKILL that Isola did not send (it is not closing):
         // inside a memory-limited cgroup that is the kernel's OOM killer. `runc run` deletes the cgroup as it exits,
         // so its oom_kill counter cannot be read afterwards to be certain; the message says "most likely".
-        if (status == 137 && !closed.get()) {
+        if (status == 137 && !closing()) {
             return Optional.of("was killed by the kernel (SIGKILL), most likely out of memory: its limit is "
                     + (memoryLimit >> 20) + " MiB");
         }
@@ -73,22 +48,22 @@ final class OciInstance implements Instance {
      */
     @Override
     public void close() {
-        if (!closed.compareAndSet(false, true)) {
+        if (!beginClose()) {
             return;
         }
         try {
-            if (process.isAlive()) {
-                HostCommand.quietly(provider.command("kill", id, "15"));
-                if (!process.waitFor(GRACE_MILLIS, TimeUnit.MILLISECONDS)) {
-                    HostCommand.quietly(provider.command("kill", id, "9"));
-                    if (!process.waitFor(GRACE_MILLIS, TimeUnit.MILLISECONDS)) {
-                        process.destroyForcibly();
-                        process.waitFor(GRACE_MILLIS, TimeUnit.MILLISECONDS);
+            if (process().isAlive()) {
+                HostCommand.quietly(provider.command("kill", id(), "15"));
+                if (!process().waitFor(GRACE_MILLIS, TimeUnit.MILLISECONDS)) {
+                    HostCommand.quietly(provider.command("kill", id(), "9"));
+                    if (!process().waitFor(GRACE_MILLIS, TimeUnit.MILLISECONDS)) {
+                        process().destroyForcibly();
+                        process().waitFor(GRACE_MILLIS, TimeUnit.MILLISECONDS);
                     }
                 }
             }
-            HostCommand.quietly(provider.command("delete", "--force", id));
-            pump.join(GRACE_MILLIS);
+            HostCommand.quietly(provider.command("delete", "--force", id()));
+            awaitOutput(GRACE_MILLIS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {

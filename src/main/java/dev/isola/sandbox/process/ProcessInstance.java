@@ -1,78 +1,52 @@
 package dev.isola.sandbox.process;
 
-import dev.isola.sandbox.spi.Instance;
+import dev.isola.sandbox.spi.ChildProcessInstance;
 import dev.isola.sandbox.spi.OutputSink;
 
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
-/** A function running as a plain child process. */
-final class ProcessInstance implements Instance {
+/** A function running as a plain child process(). */
+final class ProcessInstance extends ChildProcessInstance {
     private static final long TERM_GRACE_MILLIS = 2_000;
 
-    private final String id;
-    private final Process process;
-    private final InetSocketAddress endpoint;
-    private final AtomicBoolean closed = new AtomicBoolean();
-    private final Thread pump;
-
     ProcessInstance(String id, Process process, InetSocketAddress endpoint, OutputSink output) {
-        this.id = id;
-        this.process = process;
-        this.endpoint = endpoint;
-        this.pump = output.pump(process.getInputStream(), id);
-    }
-
-
-    @Override
-    public String id() {
-        return id;
-    }
-
-    @Override
-    public InetSocketAddress endpoint() {
-        return endpoint;
-    }
-
-    @Override
-    public boolean isAlive() {
-        return process.isAlive();
+        super(id, process, endpoint, output);
     }
 
     @Override
     public Optional<String> exitReason() {
-        if (process.isAlive()) {
+        if (process().isAlive()) {
             return Optional.empty();
         }
-        int status = process.exitValue();
+        int status = process().exitValue();
         // Java reports death by signal N as 128 + N.
         return Optional.of(status > 128 ? "killed by signal " + (status - 128) : "exited with status " + status);
     }
 
     /**
      * SIGTERM, a grace period, then SIGKILL — to the child and to every descendant it spawned. The handles come from
-     * our own child: its PID cannot be reused before we reap it, so the signals cannot hit an unrelated process.
+     * our own child: its PID cannot be reused before we reap it, so the signals cannot hit an unrelated process().
      */
     @Override
     public void close() {
-        if (!closed.compareAndSet(false, true)) {
+        if (!beginClose()) {
             return;
         }
-        List<ProcessHandle> descendants = process.descendants().toList();
-        process.destroy();
+        List<ProcessHandle> descendants = process().descendants().toList();
+        process().destroy();
         descendants.forEach(ProcessHandle::destroy);
         try {
-            if (!process.waitFor(TERM_GRACE_MILLIS, TimeUnit.MILLISECONDS)) {
-                process.destroyForcibly();
-                process.waitFor(TERM_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+            if (!process().waitFor(TERM_GRACE_MILLIS, TimeUnit.MILLISECONDS)) {
+                process().destroyForcibly();
+                process().waitFor(TERM_GRACE_MILLIS, TimeUnit.MILLISECONDS);
             }
             descendants.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
-            pump.join(TERM_GRACE_MILLIS);
+            awaitOutput(TERM_GRACE_MILLIS);
         } catch (InterruptedException e) {
-            process.destroyForcibly();
+            process().destroyForcibly();
             Thread.currentThread().interrupt();
         }
     }

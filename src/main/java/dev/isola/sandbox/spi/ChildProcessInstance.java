@@ -1,0 +1,58 @@
+package dev.isola.sandbox.spi;
+
+import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * An instance whose life is one child process of the platform (the function itself, or a runtime such as
+ * {@code runc run} in the foreground): liveness is the child's, its output is pumped into the sink, and
+ * {@link #beginClose()} makes {@code close()} idempotent.
+ */
+public abstract class ChildProcessInstance implements Instance {
+    private final String id;
+    private final Process process;
+    private final InetSocketAddress endpoint;
+    private final Thread pump;
+    private final AtomicBoolean closing = new AtomicBoolean();
+
+    protected ChildProcessInstance(String id, Process process, InetSocketAddress endpoint, OutputSink output) {
+        this.id = id;
+        this.process = process;
+        this.endpoint = endpoint;
+        this.pump = output.pump(process.getInputStream(), id);
+    }
+
+    @Override
+    public final String id() {
+        return id;
+    }
+
+    @Override
+    public final InetSocketAddress endpoint() {
+        return endpoint;
+    }
+
+    @Override
+    public final boolean isAlive() {
+        return process.isAlive();
+    }
+
+    protected final Process process() {
+        return process;
+    }
+
+    /** True exactly once: for the first caller of close(). */
+    protected final boolean beginClose() {
+        return closing.compareAndSet(false, true);
+    }
+
+    /** Whether the platform is stopping this instance (so a death now is not the function's doing). */
+    protected final boolean closing() {
+        return closing.get();
+    }
+
+    /** Waits for the output pump to deliver the last lines. */
+    protected final void awaitOutput(long millis) throws InterruptedException {
+        pump.join(millis);
+    }
+}

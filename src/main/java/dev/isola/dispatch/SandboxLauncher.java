@@ -94,7 +94,8 @@ public final class SandboxLauncher implements Launcher {
             env.put("ISOLA_FUNCTION", function.name().value());
             env.put("ISOLA_INSTANCE", instanceId);
             instance = provider.start(new InstanceSpec(instanceId, function.name(), function.version(),
-                    function.artifact(), function.manifest().limits(), env, readyUrl, workDir, recent));
+                    function.artifact(), function.manifest().limits(), env, readyUrl, workDir, recent,
+                    function.manifest().kernel()));
             awaitReady(instance, ticket, function, recent);
             return new WorkDirInstance(instance, workDir, recent);
         } catch (RuntimeException e) {

@@ -233,7 +233,9 @@ final class LocalFunctionService implements FunctionService {
                 .collect(Collectors.toSet());
         try (DirectoryStream<Path> versionDirs = Files.newDirectoryStream(functionDir)) {
             for (Path versionDir : versionDirs) {
-                if (!referenced.contains(versionDir.getFileName().toString())) {
+                // "v3.microvm" and the like: a backend's cache of version 3, which lives and dies with it.
+                String version = versionDir.getFileName().toString().split("\\.", 2)[0];
+                if (!referenced.contains(version)) {
                     LOG.log(Level.INFO, "fn=" + name + " removing orphaned artefact " + versionDir.getFileName());
                     FileTrees.deleteRecursively(versionDir);
                 }

@@ -39,6 +39,7 @@ public final class ManifestParser {
     /** A manifest is a few lines; the bound keeps a hostile upload from costing parser time. */
     public static final int MAX_BYTES = 64 * 1024;
 
+    private static final java.util.Set<String> KERNELS = java.util.Set.of("minimal", "generic");
     private static final String CODE = "invalid_manifest";
     private static final Pattern ENV_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final Pattern BACKEND = Pattern.compile("[a-z0-9-]{1,32}");
@@ -113,6 +114,7 @@ public final class ManifestParser {
         wire.put("entry", manifest.entry());
         wire.put("env", Collections.unmodifiableMap(new TreeMap<>(manifest.env())));
         manifest.backend().ifPresent(b -> wire.put("backend", b));
+        manifest.kernel().ifPresent(k -> wire.put("kernel", k));
         wire.put("limits", Collections.unmodifiableMap(limits));
         wire.put("scaling", Collections.unmodifiableMap(scaling));
         return Collections.unmodifiableMap(wire);
@@ -130,7 +132,7 @@ public final class ManifestParser {
         }
         Runtime runtime = runtime(wire.runtime());
         return new Manifest(name, runtime, entry(wire.entry(), runtime), env(wire.env()), backend(wire.backend()),
-                limits(wire.limits()), scaling(wire.scaling()));
+                kernel(wire.kernel()), limits(wire.limits()), scaling(wire.scaling()));
     }
 
     private static Runtime runtime(String value) {
@@ -209,6 +211,16 @@ public final class ManifestParser {
         }
         if (!BACKEND.matcher(value).matches()) {
             throw invalid("backend: '" + value + "' is not a backend type (1-32 of a-z, 0-9, '-')");
+        }
+        return Optional.of(value);
+    }
+
+    private static Optional<String> kernel(String value) {
+        if (value == null) {
+            return Optional.empty();
+        }
+        if (!KERNELS.contains(value)) {
+            throw invalid("kernel: '" + value + "' is not a guest kernel (minimal or generic)");
         }
         return Optional.of(value);
     }

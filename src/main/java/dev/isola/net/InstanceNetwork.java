@@ -1,48 +1,81 @@
 package dev.isola.net;
 
+import java.io.IOException;
 import java.net.InetAddress;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
- * Per-instance networking on the host bridge {@value #BRIDGE}: a network namespace {@code isola-<key>} with a veth
- * pair, the host end {@code iv<key>} on the bridge, the other end {@code eth0} inside with an address from the
- * allocator. Set up with two {@code ip -batch} runs (about 11 ms instead of 54 ms for ten separate {@code ip}
- * calls). Deleting the namespace deletes both veth ends.
+ * Per-instance networking on the host bridge {@value #BRIDGE}, shared by every backend of this platform so that
+ * one allocator hands out the addresses:
+ * <ul>
+ *   <li>containers get a network namespace {@code isola-<key>} with a veth pair, the host end {@code iv<key>} on the
+ *   bridge, the other end {@code eth0} inside. Set up with two {@code ip -batch} runs (about 11 ms instead of 54 ms
+ *   for ten separate {@code ip} calls). Deleting the namespace deletes both veth ends.</li>
+ *   <li>virtual machines get a tap {@code it<key>} on the bridge and a permanent neighbour entry for their address,
+ *   so that the first packets to a booting guest do not wait for ARP.</li>
+ * </ul>
+ * Every host port is an isolated bridge port (no instance-to-instance traffic), and the firewall table
+ * {@code inet isola} drops connections from the bridge to the host, except to the {@link ReadyRelay} that carries
+ * readiness callbacks.
  */
 public final class InstanceNetwork {
     public static final String BRIDGE = "isola0";
     static final String NETNS_PREFIX = "isola-";
+    static final String TAP_PREFIX = "it";
     static final String NFT_TABLE = "isola";
     private static final Duration IP_TIMEOUT = Duration.ofSeconds(10);
+    /** Default subnet of instances; the bridge takes its first address. */
+    private static final InstanceNetwork SHARED = new InstanceNetwork(new AddressAllocator("10.200.0.0/16"));
 
     private final AddressAllocator addresses;
+    private ReadyRelay relay;
 
     public InstanceNetwork(AddressAllocator addresses) {
         this.addresses = addresses;
     }
 
-    /** A namespace with its address; {@link #close()} removes both. */
+    /** The platform's one network: every backend attaches through it. */
+    public static InstanceNetwork shared() {
+        return SHARED;
+    }
+
+    /** An instance's place on the bridge; {@link #close()} removes its devices and frees its address. */
     public final class Attachment implements AutoCloseable {
-        private final String netns;
-        private final String hostVeth;
+        private final String device;
+        private final Optional<String> netns;
         private final InetAddress address;
         private boolean closed;
 
-        Attachment(String netns, String hostVeth, InetAddress address) {
+        Attachment(String device, Optional<String> netns, InetAddress address) {
+            this.device = device;
             this.netns = netns;
-            this.hostVeth = hostVeth;
             this.address = address;
         }
 
+        /** The namespace of a container attachment. */
         public String netnsPath() {
-            return "/var/run/netns/" + netns;
+            return "/var/run/netns/" + netns.orElseThrow(() -> new IllegalStateException(device + " has no netns"));
+        }
+
+        /** The host-side device: the veth end or the tap. */
+        public String device() {
+            return device;
         }
 
         public InetAddress address() {
             return address;
+        }
+
+        /** A locally administered MAC derived from the address: unique on the bridge as long as the address is. */
+        public String mac() {
+            byte[] a = address.getAddress();
+            return String.format("52:54:%02x:%02x:%02x:%02x", a[0] & 0xff, a[1] & 0xff, a[2] & 0xff, a[3] & 0xff);
         }
 
         @Override
@@ -51,32 +84,44 @@ public final class InstanceNetwork {
                 return;
             }
             closed = true;
-            // Deleting the host end removes the pair now; the namespace itself can outlive `netns del` for a
-            // moment while the sandbox's last processes exit, and its veth with it.
-            HostCommand.quietly(List.of("ip", "-force", "-batch", "-"), "link del " + hostVeth + "\nnetns del " + netns + "\n");
+            // Deleting the host end removes a veth pair now; the namespace itself can outlive `netns del` for a
+            // moment while the sandbox's last processes exit. A tap's permanent neighbour entry must go by hand.
+            String batch = "link del " + device + "\n"
+                    + netns.map(n -> "netns del " + n + "\n")
+                    .orElse("neigh del " + address.getHostAddress() + " dev " + BRIDGE + "\n");
+            HostCommand.quietly(List.of("ip", "-force", "-batch", "-"), batch);
             addresses.release(address);
         }
     }
 
-    /** Creates the bridge and its firewall table if this host does not have them yet. */
+    /**
+     * Creates the bridge, its firewall table and the readiness relay if this host does not have them yet.
+     */
     public synchronized void ensureBridge() {
-        if (Files.exists(Path.of("/sys/class/net", BRIDGE))) {
-            return;
+        if (!Files.exists(Path.of("/sys/class/net", BRIDGE))) {
+            HostCommand.run(List.of("ip", "-batch", "-"), "link add " + BRIDGE + " type bridge\n"
+                    + "addr add " + addresses.gateway().getHostAddress() + "/" + addresses.prefixLength() + " dev "
+                    + BRIDGE + "\nlink set " + BRIDGE + " up\n", IP_TIMEOUT);
+            HostCommand.quietly(List.of("nft", "delete", "table", "inet", NFT_TABLE));
+            HostCommand.run(List.of("nft", "-f", "-"), FIREWALL, IP_TIMEOUT);
+            closeRelay();
         }
-        HostCommand.run(List.of("ip", "-batch", "-"), "link add " + BRIDGE + " type bridge\n"
-                + "addr add " + addresses.gateway().getHostAddress() + "/" + addresses.prefixLength() + " dev " + BRIDGE
-                + "\nlink set " + BRIDGE + " up\n", IP_TIMEOUT);
-        HostCommand.quietly(List.of("nft", "delete", "table", "inet", NFT_TABLE));
-        HostCommand.run(List.of("nft", "-f", "-"), FIREWALL, IP_TIMEOUT);
+        if (relay == null) {
+            relay = ReadyRelay.open(addresses.gateway());
+            HostCommand.run(List.of("nft", "insert", "rule", "inet", NFT_TABLE, "input", "iifname", BRIDGE,
+                    "ip", "daddr", addresses.gateway().getHostAddress(), "tcp", "dport",
+                    Integer.toString(relay.port()), "accept"), "", IP_TIMEOUT);
+        }
     }
 
     /**
      * Instances may answer the host but not start anything towards it: packets arriving from the bridge are
      * dropped unless they belong to a connection the host opened (the gateway's). That keeps the admin API, the
      * gateway and every other host port out of reach. Instance-to-instance traffic never reaches this hook (it is
-     * bridged); the veths are isolated bridge ports for that.
+     * bridged); the host ports are isolated bridge ports for that. {@link #ensureBridge()} inserts one accept rule
+     * for the readiness relay's port.
      */
-    private static final String FIREWALL = "table inet " + "isola" + " {\n"
+    private static final String FIREWALL = "table inet " + NFT_TABLE + " {\n"
             + "  chain input {\n"
             + "    type filter hook input priority 0; policy accept;\n"
             + "    iifname \"" + BRIDGE + "\" ct state established,related accept\n"
@@ -84,14 +129,29 @@ public final class InstanceNetwork {
             + "  }\n"
             + "}\n";
 
-    /** {@code key}: short, unique among live instances, [a-z0-9] (veth names are at most 15 characters). */
+    /**
+     * The URL an instance on the bridge calls instead of {@code readyUrl} (which lives on the host's loopback,
+     * out of its reach); valid until {@link #forgetReadyUrl}.
+     */
+    public synchronized URI exposeReadyUrl(URI readyUrl) {
+        ensureBridge();
+        return relay.expose(readyUrl);
+    }
+
+    public synchronized void forgetReadyUrl(URI readyUrl) {
+        if (relay != null) {
+            relay.forget(readyUrl);
+        }
+    }
+
+    /** A container attachment. {@code key}: short, unique among live instances, [a-z0-9] (at most 12 chars). */
     public Attachment attach(String key) {
         ensureBridge();
         String netns = NETNS_PREFIX + key;
         String host = "iv" + key;
         String peer = "ic" + key;
         InetAddress address = addresses.allocate();
-        Attachment attachment = new Attachment(netns, host, address);
+        Attachment attachment = new Attachment(host, Optional.of(netns), address);
         try {
             HostCommand.run(List.of("ip", "-batch", "-"), "netns add " + netns + "\n"
                     + "link add " + host + " type veth peer name " + peer + "\n"
@@ -112,23 +172,66 @@ public final class InstanceNetwork {
         }
     }
 
-    /** Deletes every namespace an earlier run left (their veths go with them) and the bridge if unused. */
-    public static void reapLeftovers() {
-        String list;
+    /** A virtual-machine attachment: tap {@code it<key>} on the bridge; the guest configures its own address. */
+    public Attachment attachTap(String key) {
+        ensureBridge();
+        String tap = TAP_PREFIX + key;
+        InetAddress address = addresses.allocate();
+        Attachment attachment = new Attachment(tap, Optional.empty(), address);
         try {
-            list = HostCommand.run(List.of("ip", "netns", "list"));
+            HostCommand.run(List.of("ip", "-batch", "-"), "tuntap add dev " + tap + " mode tap\n"
+                    + "link set " + tap + " master " + BRIDGE + "\n"
+                    + "link set dev " + tap + " type bridge_slave isolated on\n"
+                    + "link set " + tap + " up\n"
+                    + "neigh replace " + address.getHostAddress() + " lladdr " + attachment.mac() + " dev " + BRIDGE
+                    + " nud permanent\n", IP_TIMEOUT);
+            return attachment;
         } catch (RuntimeException e) {
-            return;
+            attachment.close();
+            throw e;
         }
-        list.lines().map(l -> l.split("\\s+")[0]).filter(n -> n.startsWith(NETNS_PREFIX))
-                .forEach(n -> HostCommand.quietly(List.of("ip", "netns", "del", n)));
     }
 
-    /** Removes the bridge and the firewall table (at shutdown: no instance is attached any more). */
-    public static void removeBridge() {
+    public InetAddress gateway() {
+        return addresses.gateway();
+    }
+
+    public int prefixLength() {
+        return addresses.prefixLength();
+    }
+
+    /** Deletes every namespace and tap an earlier run left (veths go with their namespaces). */
+    public void reapLeftovers() {
+        try {
+            HostCommand.run(List.of("ip", "netns", "list")).lines().map(l -> l.split("\\s+")[0])
+                    .filter(n -> n.startsWith(NETNS_PREFIX))
+                    .forEach(n -> HostCommand.quietly(List.of("ip", "netns", "del", n)));
+        } catch (RuntimeException e) {
+            // No ip tool or no namespaces: nothing to reap.
+        }
+        // Only tun/tap devices with Isola's prefix: a tap is ours only if both hold.
+        try (Stream<Path> links = Files.list(Path.of("/sys/class/net"))) {
+            links.filter(l -> l.getFileName().toString().startsWith(TAP_PREFIX))
+                    .filter(l -> Files.exists(l.resolve("tun_flags")))
+                    .forEach(l -> HostCommand.quietly(List.of("ip", "link", "del", l.getFileName().toString())));
+        } catch (IOException e) {
+            // No sysfs: nothing to reap.
+        }
+    }
+
+    /** Removes the bridge, the relay and the firewall table (at shutdown: no instance is attached any more). */
+    public synchronized void removeBridge() {
+        closeRelay();
         if (Files.exists(Path.of("/sys/class/net", BRIDGE))) {
             HostCommand.quietly(List.of("ip", "link", "del", BRIDGE));
         }
         HostCommand.quietly(List.of("nft", "delete", "table", "inet", NFT_TABLE));
+    }
+
+    private void closeRelay() {
+        if (relay != null) {
+            relay.close();
+            relay = null;
+        }
     }
 }

@@ -28,7 +28,7 @@ final class BackendChoice {
         }
         for (String type : PREFERENCE) {
             var found = sandboxes.find(type);
-            if (found.isPresent() && found.get().probe().available()) {
+            if (found.isPresent() && found.get().suitableAsDefault() && found.get().probe().available()) {
                 return type;
             }
         }

@@ -67,11 +67,11 @@ public final class IsolaServer implements AutoCloseable {
             Files.createDirectories(state);
             owned.add(lockStateDir(state));
             String token = AdminToken.readOrCreate(state.resolve("admin-token"));
-            String backend = BackendChoice.resolve(config.defaultBackend(), sandboxes);
             Path runDir = state.resolve("run");
             for (SandboxProvider p : sandboxes.all()) {
                 p.reapLeftovers(state);
             }
+            String backend = BackendChoice.resolve(config.defaultBackend(), sandboxes);
             deleteChildren(runDir);
             Files.createDirectories(runDir);
 

@@ -1,8 +1,8 @@
 package dev.isola.sandbox.oci;
 
+import dev.isola.sandbox.spi.HostLibraries;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.isola.function.Runtime;
-import dev.isola.net.AddressAllocator;
 import dev.isola.net.HostCommand;
 import dev.isola.net.InstanceNetwork;
 import dev.isola.sandbox.spi.Availability;
@@ -37,9 +37,7 @@ public class OciSandboxProvider implements SandboxProvider {
     static final String STATE_ROOT = "/run/isola";
     static final int FUNCTION_PORT = 8080;
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** Default subnet of instances; the bridge takes its first address. */
-    private static final AddressAllocator ADDRESSES = new AddressAllocator("10.200.0.0/16");
-    private static final InstanceNetwork NETWORK = new InstanceNetwork(ADDRESSES);
+    private static final InstanceNetwork NETWORK = InstanceNetwork.shared();
 
     private final String runtime;
 
@@ -118,13 +116,13 @@ public class OciSandboxProvider implements SandboxProvider {
         } catch (SandboxException e) {
             // No state root yet: nothing ran before.
         }
-        InstanceNetwork.reapLeftovers();
+        NETWORK.reapLeftovers();
     }
 
     @Override
     public void shutdown() {
-        InstanceNetwork.reapLeftovers();
-        InstanceNetwork.removeBridge();
+        NETWORK.reapLeftovers();
+        NETWORK.removeBridge();
         removeParentCgroups();
     }
 

@@ -17,9 +17,12 @@ import java.util.Map;
  * @param workDir  private scratch directory of this instance (exists, empty); the provider may use and must not
  *                 outlive it, the dispatcher deletes it after {@link Instance#close()}
  * @param output   where the instance's stdout and stderr go
+ * @param kernel   guest kernel the function asked for ({@code minimal}, {@code generic}); empty for the backend's
+ *                 default. Only virtual-machine backends use it.
  */
 public record InstanceSpec(String id, FunctionName function, int version, Artifact artifact, Limits limits,
-                           Map<String, String> env, URI readyUrl, Path workDir, OutputSink output) {
+                           Map<String, String> env, URI readyUrl, Path workDir, OutputSink output,
+                           java.util.Optional<String> kernel) {
     public InstanceSpec {
         env = Map.copyOf(env);
     }

@@ -16,6 +16,14 @@ public interface SandboxProvider {
     /** Whether this host can run this backend, and why not. Never throws; may take a few seconds. */
     Availability probe();
 
+    /**
+     * Whether {@code defaultBackend: auto} may choose this backend when it is available: false when it runs here
+     * only in a slow fallback mode (a microVM under software emulation). May take a few seconds the first time.
+     */
+    default boolean suitableAsDefault() {
+        return true;
+    }
+
     /** Whether instances are isolated from the host; {@code false} makes the platform warn loudly. */
     boolean isolating();
 

@@ -1,4 +1,4 @@
-package dev.isola.sandbox.oci;
+package dev.isola.sandbox.spi;
 
 import dev.isola.net.HostCommand;
 
@@ -16,14 +16,14 @@ import java.util.regex.Pattern;
  * libraries {@code ldd} lists (with the dynamic loader). Bind-mounted read-only, so Node.js (about 100 MB with its
  * libraries) is shared by every container instead of copied into each.
  */
-final class HostLibraries {
+public final class HostLibraries {
     private static final Pattern PATH = Pattern.compile("(/\\S+)");
     private static final Map<Path, List<Path>> CACHE = new ConcurrentHashMap<>();
 
     private HostLibraries() {
     }
 
-    static List<Path> closure(Path program) {
+    public static List<Path> closure(Path program) {
         return CACHE.computeIfAbsent(program, p -> {
             List<Path> files = new ArrayList<>();
             files.add(p);
@@ -41,7 +41,7 @@ final class HostLibraries {
     }
 
     /** {@code name} on the host's PATH. */
-    static Path which(String name) {
+    public static Path which(String name) {
         for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
             Path p = Path.of(dir, name);
             if (Files.isExecutable(p)) {

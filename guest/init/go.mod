@@ -1,0 +1,3 @@
+module isola.dev/guest/init
+
+go 1.19

@@ -8,7 +8,8 @@
 // Per-version settings (argv, env, port, kernel modules) come from /isola/config.json in the initramfs;
 // per-instance settings (address, readiness URL) from the kernel command line:
 //
-//	isola.ip=10.200.0.7 isola.prefix=16 isola.gw=10.200.0.1 isola.ready=http://10.200.0.1:4711/_/ready/id/nonce
+//	isola.ip=10.200.0.7 isola.prefix=16 isola.gw=10.200.0.1 isola.instance=fn.0a1b2c3d4e
+//	isola.ready=http://10.200.0.1:4711/_/ready/fn.0a1b2c3d4e/nonce
 //
 // Everything it says goes to the serial console, which is the instance's output in Isola's function log.
 package main
@@ -56,6 +57,9 @@ func main() {
 	if err := mountRoot(); err != nil {
 		fail("mount the root disk: %v", err)
 	}
+	if instance := args["isola.instance"]; instance != "" {
+		cfg.Env = append(cfg.Env, "ISOLA_INSTANCE="+instance)
+	}
 	pid, err := startFunction(cfg)
 	if err != nil {
 		fail("start %v: %v", cfg.Argv, err)
@@ -63,6 +67,9 @@ func main() {
 	go signalReady(cfg.Port, args["isola.ready"])
 	status := reap(pid)
 	say("%s", describeExit(status))
+	// The function's sockets closed as it exited; let the guest kernel send those FINs and RSTs before the reset,
+	// or callers on the host would wait for answers from a VM that no longer exists.
+	time.Sleep(100 * time.Millisecond)
 	poweroff()
 }
 
@@ -170,10 +177,11 @@ func reap(pid int) syscall.WaitStatus {
 	}
 }
 
+// describeExit says how the function ended, in the words Isola shows callers after "the function ".
 func describeExit(status syscall.WaitStatus) string {
 	if status.Signaled() {
 		if status.Signal() == syscall.SIGKILL && oomKills() > 0 {
-			return "the function was killed: out of memory (it needed more than the VM's memory limit)"
+			return "the function was killed by the guest kernel: out of memory (it needs more than the VM's memory limit)"
 		}
 		return fmt.Sprintf("the function was killed by signal %d (%v)", int(status.Signal()), status.Signal())
 	}

@@ -178,6 +178,8 @@ public final class SandboxLauncher implements Launcher {
     private static final class RecentLines implements OutputSink {
         private final OutputSink delegate;
         private final Deque<String> last = new ArrayDeque<>();
+        /** Error-looking lines, kept apart: a stack trace longer than {@code last} must not push them out. */
+        private final Deque<String> errors = new ArrayDeque<>();
 
         RecentLines(OutputSink delegate) {
             this.delegate = delegate;
@@ -187,11 +189,18 @@ public final class SandboxLauncher implements Launcher {
         public void line(String text) {
             delegate.line(text);
             synchronized (last) {
-                if (last.size() == OUTPUT_LINES_IN_ERRORS) {
-                    last.removeFirst();
+                keep(last, text, OUTPUT_LINES_IN_ERRORS);
+                if (ERROR_LINE.matcher(text).find()) {
+                    keep(errors, text, LAST_WORDS);
                 }
-                last.addLast(text);
             }
+        }
+
+        private static void keep(Deque<String> lines, String text, int limit) {
+            if (lines.size() == limit) {
+                lines.removeFirst();
+            }
+            lines.addLast(text);
         }
 
         /**
@@ -201,7 +210,7 @@ public final class SandboxLauncher implements Launcher {
         String describeLast(int lines) {
             synchronized (last) {
                 List<String> all = new ArrayList<>(last);
-                List<String> chosen = all.stream().filter(l -> ERROR_LINE.matcher(l).find()).limit(lines).toList();
+                List<String> chosen = errors.stream().limit(lines).toList();
                 if (chosen.isEmpty()) {
                     chosen = all.subList(Math.max(0, all.size() - lines), all.size());
                 }

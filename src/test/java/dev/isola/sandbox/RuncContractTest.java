@@ -1,7 +1,7 @@
 package dev.isola.sandbox;
 
 /** The container contract on {@code runc}. */
-class RuncContractTest extends ContainerContractTest {
+class RuncContractTest extends IsolationContractTest {
     @Override
     protected String backend() {
         return "runc";

@@ -1,7 +1,7 @@
 package dev.isola.sandbox;
 
 /** The container contract on {@code runsc} (gVisor, ptrace platform by default). */
-class RunscContractTest extends ContainerContractTest {
+class RunscContractTest extends IsolationContractTest {
     @Override
     protected String backend() {
         return "runsc";

@@ -36,7 +36,12 @@ public abstract class SandboxContractTest {
         Availability availability = Sandboxes.load().find(backend())
                 .map(p -> p.probe()).orElse(Availability.no("backend not installed"));
         Assumptions.assumeTrue(availability.available(), () -> backend() + " unavailable: " + availability.detail());
+        prepareHost();
         isola = TestIsola.start(backend());
+    }
+
+    /** One-time host preparation a backend needs before its first instance (a guest kernel build, say). */
+    protected void prepareHost() {
     }
 
     @AfterAll
@@ -57,7 +62,12 @@ public abstract class SandboxContractTest {
 
     protected String manifest(String name, String runtime, String scaling) {
         return "name: " + name + "\nruntime: " + runtime + "\n" + (runtime.equals("node") ? "entry: index.js\n" : "")
-                + "env: {GREETING: hello-from-manifest}\nscaling: " + scaling + "\n";
+                + "env: {GREETING: hello-from-manifest}\nscaling: " + scaling + "\n" + extraManifest();
+    }
+
+    /** Lines every manifest of this suite gets (a microVM kernel choice, say). */
+    protected String extraManifest() {
+        return "";
     }
 
     protected void deployProbe(String name, String runtime, String scaling) {
@@ -155,7 +165,7 @@ public abstract class SandboxContractTest {
     @Test
     void functionWithoutCallback_isReadyByProbing() {
         HttpResponse<String> r = isola.deploy("c-nocb", TestIsola.FUNCTIONS.resolve("probe"),
-                "name: c-nocb\nruntime: go\nenv: {PROBE_NO_CALLBACK: '1'}\n");
+                "name: c-nocb\nruntime: go\nenv: {PROBE_NO_CALLBACK: '1'}\n" + extraManifest());
         assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
         HttpResponse<String> call = isola.get("/function/c-nocb/");
         assertThat(call.statusCode()).isEqualTo(200);
@@ -165,7 +175,7 @@ public abstract class SandboxContractTest {
     @Test
     void functionFailingAtStart_is502WithItsOutput() {
         HttpResponse<String> r = isola.deploy("c-fail", TestIsola.FUNCTIONS.resolve("probe"),
-                "name: c-fail\nruntime: go\nenv: {PROBE_FAIL_AT_START: '1'}\n");
+                "name: c-fail\nruntime: go\nenv: {PROBE_FAIL_AT_START: '1'}\n" + extraManifest());
         assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
         HttpResponse<String> call = isola.get("/function/c-fail/");
         assertThat(call.statusCode()).isEqualTo(502);
@@ -177,7 +187,7 @@ public abstract class SandboxContractTest {
     @Test
     void slowFunction_pastTimeout_is504AndPlatformKeepsServing() {
         HttpResponse<String> r = isola.deploy("c-slow", TestIsola.FUNCTIONS.resolve("probe"),
-                "name: c-slow\nruntime: go\nlimits: {timeout: 1s}\n");
+                "name: c-slow\nruntime: go\nlimits: {timeout: 1s}\n" + extraManifest());
         assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
         HttpResponse<String> call = isola.get("/function/c-slow/sleep?ms=3000");
         assertThat(call.statusCode()).isEqualTo(504);

@@ -41,6 +41,15 @@ public final class Leaks {
         assertThat(Path.of("/sys/fs/cgroup/memory/isola")).as("memory cgroup").doesNotExist();
     }
 
+    /** No QEMU, tap, bridge, firewall table or VM cgroup of Isola's is left on the host. */
+    public static void assertNoVmLeftovers() {
+        assertThat(command("ip", "-o", "link")).as("links").doesNotContain("isola0").doesNotContain(": it");
+        assertThat(command("nft", "list", "tables")).as("firewall tables").doesNotContain("isola");
+        for (String cgroup : List.of("isola-vm", "memory/isola-vm", "cpu/isola-vm", "pids/isola-vm")) {
+            assertThat(Path.of("/sys/fs/cgroup", cgroup)).as(cgroup + " cgroup").doesNotExist();
+        }
+    }
+
     private static String command(String... argv) {
         try {
             Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();

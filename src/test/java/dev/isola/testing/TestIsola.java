@@ -38,6 +38,11 @@ public final class TestIsola implements AutoCloseable {
         this.server = server;
     }
 
+    /** The build cache every test server shares (Go builds, guest kernels). */
+    public static Path sharedCacheDir() {
+        return SHARED_GO_CACHE;
+    }
+
     public static TestIsola start(String backend) {
         try {
             Path state = Files.createTempDirectory("isola-test-");

@@ -9,10 +9,10 @@ import java.net.http.HttpResponse;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The contract plus what only a real container can show: an enforced memory limit, network isolation from the host
+ * The contract plus what only a real sandbox (container or VM) can show: an enforced memory limit, network isolation from the host
  * and between instances, and no container, namespace, link or cgroup left behind.
  */
-abstract class ContainerContractTest extends SandboxContractTest {
+abstract class IsolationContractTest extends SandboxContractTest {
     /** Whether the 502 of an out-of-memory death reliably says so (see RunscContractTest for when it cannot). */
     protected boolean namesOutOfMemory() {
         return true;
@@ -21,7 +21,7 @@ abstract class ContainerContractTest extends SandboxContractTest {
     @Test
     void memoryLimit_functionExceedingIt_isKilledWithClearError() {
         HttpResponse<String> r = isola.deploy("c-oom", java.nio.file.Path.of("functions/go/alloc"),
-                "name: c-oom\nruntime: go\nlimits: {memory: 128Mi}\nscaling: {maxInstances: 1}\n");
+                "name: c-oom\nruntime: go\nlimits: {memory: 128Mi}\nscaling: {maxInstances: 1}\n" + extraManifest());
         assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
         assertThat(isola.get("/function/c-oom/?mib=16").statusCode()).isEqualTo(200);
         HttpResponse<String> oom = isola.get("/function/c-oom/?mib=1024");

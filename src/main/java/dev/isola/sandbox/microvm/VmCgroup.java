@@ -1,0 +1,159 @@
+package dev.isola.sandbox.microvm;
+
+import dev.isola.sandbox.spi.SandboxException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The cgroup that holds one QEMU process, so the VM's host-side cost is bounded like a container's: memory (guest
+ * RAM plus QEMU's own overhead), a CPU quota and a pids limit. Path {@code isola-vm/<instance id>} under each
+ * controller: the v1 hierarchies on v1 and hybrid hosts (this machine), the unified one on v2 hosts. The QEMU
+ * process joins it before it execs (the launch wrapper writes its own pid into {@code cgroup.procs}), so no guest
+ * memory is ever charged elsewhere.
+ */
+final class VmCgroup implements AutoCloseable {
+    private static final Path ROOT = Path.of("/sys/fs/cgroup");
+    /** Apart from the containers' {@code isola/}: start-up reaping here can only ever meet VM cgroups. */
+    private static final String PARENT = "isola-vm";
+    private static final long CPU_PERIOD_MICROS = 100_000;
+    /** QEMU's threads (vCPU, I/O, RCU, monitor) with room; a runaway fork would be a QEMU bug. */
+    private static final int PIDS_MAX = 64;
+
+    private final List<Path> dirs;
+
+    private VmCgroup(List<Path> dirs) {
+        this.dirs = dirs;
+    }
+
+    static VmCgroup create(String id, long memoryBytes, double cpus) {
+        List<Path> created = new ArrayList<>();
+        VmCgroup cgroup = new VmCgroup(created);
+        try {
+            long quota = Math.round(cpus * CPU_PERIOD_MICROS);
+            if (unified()) {
+                Path parent = ROOT.resolve(PARENT);
+                Files.createDirectories(parent);
+                Files.writeString(parent.resolve("cgroup.subtree_control"), "+memory +cpu +pids");
+                Path dir = mkdir(parent.resolve(id), created);
+                Files.writeString(dir.resolve("memory.max"), Long.toString(memoryBytes));
+                Files.writeString(dir.resolve("memory.swap.max"), "0");
+                Files.writeString(dir.resolve("cpu.max"), quota + " " + CPU_PERIOD_MICROS);
+                Files.writeString(dir.resolve("pids.max"), Integer.toString(PIDS_MAX));
+            } else {
+                Path memory = mkdir(ROOT.resolve("memory").resolve(PARENT).resolve(id), created);
+                Files.writeString(memory.resolve("memory.limit_in_bytes"), Long.toString(memoryBytes));
+                Path cpu = mkdir(ROOT.resolve("cpu").resolve(PARENT).resolve(id), created);
+                Files.writeString(cpu.resolve("cpu.cfs_period_us"), Long.toString(CPU_PERIOD_MICROS));
+                Files.writeString(cpu.resolve("cpu.cfs_quota_us"), Long.toString(quota));
+                Path pids = mkdir(ROOT.resolve("pids").resolve(PARENT).resolve(id), created);
+                if (Files.isDirectory(ROOT.resolve("cpuacct")) && !Files.isSameFile(ROOT.resolve("cpuacct"),
+                        ROOT.resolve("cpu"))) {
+                    mkdir(ROOT.resolve("cpuacct").resolve(PARENT).resolve(id), created);
+                }
+                Files.writeString(pids.resolve("pids.max"), Integer.toString(PIDS_MAX));
+            }
+            return cgroup;
+        } catch (IOException | RuntimeException e) {
+            cgroup.close();
+            throw new SandboxException("Failed to create the cgroup of VM " + id + ": " + e, e);
+        }
+    }
+
+    private static boolean unified() {
+        return Files.exists(ROOT.resolve("cgroup.controllers"));
+    }
+
+    private static Path mkdir(Path dir, List<Path> created) throws IOException {
+        Files.createDirectories(dir);
+        created.add(dir);
+        return dir;
+    }
+
+    /** The {@code cgroup.procs} files the launch wrapper writes its pid into. */
+    List<Path> procsFiles() {
+        return dirs.stream().map(d -> d.resolve("cgroup.procs")).toList();
+    }
+
+    /** This cgroup's CPU time so far, in nanoseconds, for the bench's start-cost figure. */
+    long cpuNanos() {
+        for (Path dir : dirs) {
+            try {
+                if (Files.exists(dir.resolve("cpuacct.usage"))) {
+                    return Long.parseLong(Files.readString(dir.resolve("cpuacct.usage")).trim());
+                }
+                if (Files.exists(dir.resolve("cpu.stat"))) {
+                    for (String line : Files.readAllLines(dir.resolve("cpu.stat"))) {
+                        if (line.startsWith("usage_usec ")) {
+                            return Long.parseLong(line.substring(11).trim()) * 1000;
+                        }
+                    }
+                }
+            } catch (IOException | NumberFormatException e) {
+                return -1;
+            }
+        }
+        return -1;
+    }
+
+    /** Removes the directories; only an empty cgroup can be removed, so call it after QEMU has exited. */
+    @Override
+    public void close() {
+        for (Path dir : dirs.reversed()) {
+            for (int attempt = 0; attempt < 20 && Files.exists(dir); attempt++) {
+                try {
+                    Files.deleteIfExists(dir);
+                } catch (IOException e) {
+                    // The exiting process may still be listed for a moment.
+                    sleepQuietly();
+                }
+            }
+        }
+    }
+
+    /**
+     * Removes the cgroups of VMs an earlier run left behind, and the parents when empty. A cgroup that still has
+     * processes cannot be removed (rmdir fails), so a live VM of another Isola on this host is never touched.
+     */
+    static void reapLeftovers() {
+        for (Path parent : parents()) {
+            try (var children = Files.list(parent)) {
+                children.filter(Files::isDirectory).forEach(VmCgroup::removeQuietly);
+            } catch (IOException e) {
+                // No such hierarchy on this host.
+            }
+        }
+    }
+
+    /** Removes the parents at shutdown, when they are empty. */
+    static void removeParents() {
+        parents().forEach(VmCgroup::removeQuietly);
+    }
+
+    private static List<Path> parents() {
+        List<Path> parents = new ArrayList<>(List.of(ROOT.resolve(PARENT)));
+        for (String controller : List.of("memory", "cpu", "cpuacct", "pids")) {
+            parents.add(ROOT.resolve(controller).resolve(PARENT));
+        }
+        return parents;
+    }
+
+    private static void removeQuietly(Path dir) {
+        try {
+            Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            // Not empty or still has processes: not ours to remove now.
+        }
+    }
+
+    private static void sleepQuietly() {
+        try {
+            Thread.sleep(25);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package dev.isola.sandbox;
+
+import dev.isola.sandbox.microvm.MinimalKernel;
+import dev.isola.testing.Leaks;
+import dev.isola.testing.TestIsola;
+
+/**
+ * The isolation contract on {@code microvm} with Isola's minimal guest kernel. The test setup builds the kernel
+ * when the shared test cache lacks it (minutes, once per machine), printing progress.
+ */
+class MicrovmContractTest extends IsolationContractTest {
+    @Override
+    protected String backend() {
+        return "microvm";
+    }
+
+    /** Which guest kernel the functions of this suite ask for. */
+    protected String kernel() {
+        return "minimal";
+    }
+
+    @Override
+    protected void prepareHost() {
+        MinimalKernel.ensureBuilt(TestIsola.sharedCacheDir(), System.out::println);
+    }
+
+    @Override
+    protected String extraManifest() {
+        return "kernel: " + kernel() + "\n";
+    }
+
+    @Override
+    protected void assertNothingElseLeft() {
+        Leaks.assertNoVmLeftovers();
+    }
+}

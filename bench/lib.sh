@@ -117,6 +117,8 @@ isola_start() {
   port="$(bench_free_port)"
   state="$BENCH_TMP/state"
   mkdir -p "$state"
+  # STATE_CACHE: a persistent build cache (Go builds, guest kernels) shared by runs instead of a cold one.
+  [[ -z "${STATE_CACHE:-}" ]] || { mkdir -p "$STATE_CACHE"; ln -sfn "$(cd "$STATE_CACHE" && pwd)" "$state/cache"; }
   # Relative to the current directory, which the scripts set to the repo root (the launcher expects it).
   [[ -x "$ISOLA" ]] || command -v "$ISOLA" >/dev/null || die "$ISOLA not found or not executable (set ISOLA=...)"
   log "starting $ISOLA serve --port $port --state-dir $state --backend ${BACKEND:-process}"

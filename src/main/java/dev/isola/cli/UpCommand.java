@@ -2,6 +2,8 @@ package dev.isola.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.isola.config.IsolaConfig;
+import dev.isola.sandbox.microvm.MinimalKernel;
+import dev.isola.sandbox.spi.Sandboxes;
 import dev.isola.server.IsolaServer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -47,6 +49,7 @@ final class UpCommand implements Callable<Integer> {
         Path examples = Optional.ofNullable(functionsDir).orElseGet(() -> Path.of(
                 Optional.ofNullable(System.getenv("ISOLA_HOME")).orElse("."), "functions"));
         List<Path> dirs = functionDirs(examples);
+        prepareGuestKernel(config.stateDir(), out);
         IsolaServer server = IsolaServer.start(config);
         ServeCommand.stopOnShutdown(server);
         out.printf("Isola is up on %s (default backend %s)%n", server.baseUri(), server.defaultBackend());
@@ -112,6 +115,28 @@ final class UpCommand implements Callable<Integer> {
             return walk.filter(p -> Files.isRegularFile(p.resolve(FunctionDirectory.MANIFEST))).sorted().toList();
         } catch (IOException e) {
             throw new CliException("Cannot list " + examples + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Builds the microVM backend's minimal guest kernel now, with progress, when this host can run microVMs and the
+     * state directory's cache lacks it: a one-time wait of a few minutes here instead of a failed first call later.
+     */
+    private static void prepareGuestKernel(Path stateDir, PrintWriter out) {
+        boolean microvm = Sandboxes.load().find("microvm").map(p -> p.probe().available()).orElse(false);
+        Path cache = stateDir.resolve("cache");
+        if (!microvm || MinimalKernel.cached(cache).isPresent() || MinimalKernel.whyNotBuildable().isPresent()) {
+            return;
+        }
+        out.println("Building the microvm backend's minimal guest kernel once (a few minutes):");
+        out.flush();
+        try {
+            MinimalKernel.ensureBuilt(cache, line -> {
+                out.println("  " + line);
+                out.flush();
+            });
+        } catch (RuntimeException e) {
+            out.println("  " + e.getMessage() + " (microvm functions can use kernel: generic meanwhile)");
         }
     }
 }

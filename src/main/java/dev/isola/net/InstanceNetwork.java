@@ -200,28 +200,47 @@ public final class InstanceNetwork {
         return addresses.prefixLength();
     }
 
-    /** Deletes every namespace and tap an earlier run left (veths go with their namespaces). */
-    public void reapLeftovers() {
-        try {
-            HostCommand.run(List.of("ip", "netns", "list")).lines().map(l -> l.split("\\s+")[0])
-                    .filter(n -> n.startsWith(NETNS_PREFIX))
-                    .forEach(n -> HostCommand.quietly(List.of("ip", "netns", "del", n)));
-        } catch (RuntimeException e) {
-            // No ip tool or no namespaces: nothing to reap.
+    /**
+     * Deletes the namespaces and taps of the given instance keys: those an earlier, crashed run of this state
+     * directory left. Scoped by key so that another Isola on this host keeps its instances' devices.
+     */
+    public void reapLeftovers(java.util.Collection<String> keys) {
+        if (keys.isEmpty()) {
+            return;
         }
-        // Only tun/tap devices with Isola's prefix: a tap is ours only if both hold.
-        try (Stream<Path> links = Files.list(Path.of("/sys/class/net"))) {
-            links.filter(l -> l.getFileName().toString().startsWith(TAP_PREFIX))
-                    .filter(l -> Files.exists(l.resolve("tun_flags")))
-                    .forEach(l -> HostCommand.quietly(List.of("ip", "link", "del", l.getFileName().toString())));
-        } catch (IOException e) {
-            // No sysfs: nothing to reap.
+        StringBuilder batch = new StringBuilder();
+        for (String key : keys) {
+            if (Files.exists(Path.of("/var/run/netns", NETNS_PREFIX + key))) {
+                batch.append("netns del ").append(NETNS_PREFIX).append(key).append('\n');
+            }
+            if (Files.exists(Path.of("/sys/class/net", TAP_PREFIX + key))) {
+                batch.append("link del ").append(TAP_PREFIX).append(key).append('\n');
+            }
+        }
+        if (!batch.isEmpty()) {
+            HostCommand.quietly(List.of("ip", "-force", "-batch", "-"), batch.toString());
         }
     }
 
-    /** Removes the bridge, the relay and the firewall table (at shutdown: no instance is attached any more). */
+    /** The device key of an instance id ({@code <function>.<hex>}): its random part. */
+    public static String key(String instanceId) {
+        return instanceId.substring(instanceId.lastIndexOf('.') + 1);
+    }
+
+    /**
+     * At shutdown, when this platform's instances are gone: closes the relay, and removes the bridge and the
+     * firewall table unless another Isola on this host still has instances on the bridge.
+     */
     public synchronized void removeBridge() {
         closeRelay();
+        Path ports = Path.of("/sys/class/net", BRIDGE, "brif");
+        try (Stream<Path> attached = Files.exists(ports) ? Files.list(ports) : Stream.empty()) {
+            if (attached.findAny().isPresent()) {
+                return;
+            }
+        } catch (IOException e) {
+            return;
+        }
         if (Files.exists(Path.of("/sys/class/net", BRIDGE))) {
             HostCommand.quietly(List.of("ip", "link", "del", BRIDGE));
         }

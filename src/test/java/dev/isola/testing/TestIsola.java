@@ -45,9 +45,19 @@ public final class TestIsola implements AutoCloseable {
 
     public static TestIsola start(String backend) {
         try {
-            Path state = Files.createTempDirectory("isola-test-");
+            return startOn(Files.createTempDirectory("isola-test-"), backend);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A server on an existing state directory (one a test prepared, say with leftovers of a "crashed" run). */
+    public static TestIsola startOn(Path state, String backend) {
+        try {
             Files.createDirectories(SHARED_GO_CACHE);
-            Files.createSymbolicLink(state.resolve("cache"), SHARED_GO_CACHE);
+            if (!Files.exists(state.resolve("cache"), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                Files.createSymbolicLink(state.resolve("cache"), SHARED_GO_CACHE);
+            }
             return new TestIsola(state, IsolaServer.start(config(state, backend)));
         } catch (IOException e) {
             throw new UncheckedIOException(e);

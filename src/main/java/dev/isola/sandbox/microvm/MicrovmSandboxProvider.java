@@ -1,10 +1,8 @@
 package dev.isola.sandbox.microvm;
 
 import dev.isola.config.StateDirs;
-import dev.isola.net.HostCommand;
 import dev.isola.net.InstanceNetwork;
 import dev.isola.sandbox.spi.Availability;
-import dev.isola.sandbox.spi.HostLibraries;
 import dev.isola.sandbox.spi.Instance;
 import dev.isola.sandbox.spi.InstanceSpec;
 import dev.isola.sandbox.spi.SandboxException;
@@ -110,14 +108,14 @@ public final class MicrovmSandboxProvider implements SandboxProvider {
         return lines;
     }
 
+    /** VMs, taps and cgroups of this state directory's earlier run; other Isolas' are left alone. */
     @Override
     public void reapLeftovers(Path stateDir) {
         cacheDir = stateDir.resolve("cache");
+        List<String> ids = SandboxProvider.leftoverInstanceIds(stateDir);
         stopLeftoverVms(stateDir.resolve("run"));
-        if (probe().available()) {
-            NETWORK.reapLeftovers();
-        }
-        VmCgroup.reapLeftovers();
+        NETWORK.reapLeftovers(ids.stream().map(InstanceNetwork::key).toList());
+        VmCgroup.reapLeftovers(ids);
     }
 
     @Override
@@ -137,8 +135,7 @@ public final class MicrovmSandboxProvider implements SandboxProvider {
         Path init = GuestInit.ensureBuilt(cacheDir);
         GuestImages.Images images = GuestImages.ensure(spec.artifact(), kernel, init, spec.env());
         Accelerator accelerator = accelerator().accelerator();
-        String key = spec.id().substring(spec.id().lastIndexOf('.') + 1);
-        InstanceNetwork.Attachment net = NETWORK.attachTap(key);
+        InstanceNetwork.Attachment net = NETWORK.attachTap(InstanceNetwork.key(spec.id()));
         URI readyUrl = null;
         VmCgroup cgroup = null;
         try {

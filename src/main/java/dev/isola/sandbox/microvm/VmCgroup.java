@@ -114,16 +114,11 @@ final class VmCgroup implements AutoCloseable {
         }
     }
 
-    /**
-     * Removes the cgroups of VMs an earlier run left behind, and the parents when empty. A cgroup that still has
-     * processes cannot be removed (rmdir fails), so a live VM of another Isola on this host is never touched.
-     */
-    static void reapLeftovers() {
+    /** Removes the cgroups of the given instances of an earlier run (rmdir fails on one that still has processes). */
+    static void reapLeftovers(List<String> ids) {
         for (Path parent : parents()) {
-            try (var children = Files.list(parent)) {
-                children.filter(Files::isDirectory).forEach(VmCgroup::removeQuietly);
-            } catch (IOException e) {
-                // No such hierarchy on this host.
+            for (String id : ids) {
+                removeQuietly(parent.resolve(id));
             }
         }
     }

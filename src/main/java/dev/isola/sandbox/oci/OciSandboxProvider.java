@@ -102,26 +102,27 @@ public class OciSandboxProvider implements SandboxProvider {
         }
     }
 
+    /** Containers (and their namespaces) of this state directory's earlier run; other Isolas' are left alone. */
     @Override
     public void reapLeftovers(Path stateDir) {
-        if (!probe().available()) {
+        List<String> ids = SandboxProvider.leftoverInstanceIds(stateDir);
+        if (ids.isEmpty() || !probe().available()) {
             return;
         }
         try {
-            for (String id : HostCommand.run(command("list", "--quiet")).lines().toList()) {
-                if (!id.isBlank()) {
-                    HostCommand.quietly(command("delete", "--force", id.trim()));
+            for (String id : HostCommand.run(command("list", "--quiet")).lines().map(String::trim).toList()) {
+                if (ids.contains(id)) {
+                    HostCommand.quietly(command("delete", "--force", id));
                 }
             }
         } catch (SandboxException e) {
             // No state root yet: nothing ran before.
         }
-        NETWORK.reapLeftovers();
+        NETWORK.reapLeftovers(ids.stream().map(InstanceNetwork::key).toList());
     }
 
     @Override
     public void shutdown() {
-        NETWORK.reapLeftovers();
         NETWORK.removeBridge();
         removeParentCgroups();
     }
@@ -149,8 +150,7 @@ public class OciSandboxProvider implements SandboxProvider {
 
     @Override
     public Instance start(InstanceSpec spec) {
-        String key = spec.id().substring(spec.id().lastIndexOf('.') + 1);
-        InstanceNetwork.Attachment net = NETWORK.attach(key);
+        InstanceNetwork.Attachment net = NETWORK.attach(InstanceNetwork.key(spec.id()));
         try {
             Path bundle = spec.workDir().resolve("bundle");
             Path rootfs = bundle.resolve("rootfs");

@@ -48,6 +48,19 @@ public interface SandboxProvider {
         return java.util.List.of();
     }
 
+    /**
+     * Ids of the instances an earlier run of the platform on {@code stateDir} left: each instance has a work
+     * directory {@code <state>/run/<id>} until it is stopped, so after a crash these name exactly that run's
+     * sandboxes, and never another Isola's on the same host.
+     */
+    static java.util.List<String> leftoverInstanceIds(Path stateDir) {
+        try (var dirs = java.nio.file.Files.list(stateDir.resolve("run"))) {
+            return dirs.filter(java.nio.file.Files::isDirectory).map(d -> d.getFileName().toString()).toList();
+        } catch (java.io.IOException e) {
+            return java.util.List.of();
+        }
+    }
+
     /** Removes shared host resources (a bridge, say) once the platform stops and no instance is left. */
     default void shutdown() {
     }

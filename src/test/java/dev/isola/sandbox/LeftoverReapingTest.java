@@ -1,0 +1,95 @@
+package dev.isola.sandbox;
+
+import dev.isola.testing.TestIsola;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Start-up after a crash: what the crashed run of this state directory left (a VM process, a network namespace, a
+ * tap, a VM cgroup) is removed; the same kinds of things belonging to another Isola on the host are not.
+ */
+class LeftoverReapingTest {
+    private static final String OURS = "fn.a0a0a0a0a0";
+    private static final String FOREIGN_KEY = "b1b1b1b1b1";
+
+    @BeforeEach
+    void needsRoot() {
+        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "needs root (netns, taps, cgroups)");
+        Assumptions.assumeTrue(Files.isDirectory(Path.of("/sys/fs/cgroup/memory")) || Files.exists(
+                Path.of("/sys/fs/cgroup/cgroup.controllers")), "no cgroup file system");
+    }
+
+    @Test
+    void start_reapsLeftoversOfThisStateDirOnly() throws Exception {
+        Path state = Files.createTempDirectory("isola-test-crashed-");
+        Path work = Files.createDirectories(state.resolve("run").resolve(OURS));
+        String qmp = work.resolve("qmp.sock").toAbsolutePath().toString();
+        // A stand-in for a VM whose platform died: a process whose command line names this instance's QMP socket.
+        Process vm = new ProcessBuilder("tail", "-f", "/dev/null", qmp).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        Files.writeString(work.resolve("qemu.pid"), Long.toString(vm.pid()));
+        Path cgroup = vmCgroup(OURS);
+        Files.createDirectories(cgroup);
+        String ourKey = OURS.substring(3);
+        ip("netns", "add", "isola-" + ourKey);
+        ip("tuntap", "add", "dev", "it" + ourKey, "mode", "tap");
+        ip("netns", "add", "isola-" + FOREIGN_KEY);
+        ip("tuntap", "add", "dev", "it" + FOREIGN_KEY, "mode", "tap");
+        try {
+            TestIsola.startOn(state, "process").close();
+
+            assertThat(vm.waitFor(5, TimeUnit.SECONDS)).as("leftover VM process stopped").isTrue();
+            assertThat(Path.of("/var/run/netns/isola-" + ourKey)).doesNotExist();
+            assertThat(Path.of("/sys/class/net/it" + ourKey)).doesNotExist();
+            assertThat(cgroup).doesNotExist();
+            assertThat(Path.of("/var/run/netns/isola-" + FOREIGN_KEY)).as("another Isola's namespace").exists();
+            assertThat(Path.of("/sys/class/net/it" + FOREIGN_KEY)).as("another Isola's tap").exists();
+        } finally {
+            vm.destroyForcibly();
+            vm.waitFor();
+            for (String key : List.of(ourKey, FOREIGN_KEY)) {
+                quietly("ip", "netns", "del", "isola-" + key);
+                quietly("ip", "link", "del", "it" + key);
+            }
+            Files.deleteIfExists(cgroup);
+            try {
+                Files.deleteIfExists(cgroup.getParent());
+            } catch (IOException e) {
+                // Another Isola on this host has VMs there.
+            }
+        }
+    }
+
+    private static Path vmCgroup(String id) {
+        Path unified = Path.of("/sys/fs/cgroup/cgroup.controllers");
+        return Files.exists(unified) ? Path.of("/sys/fs/cgroup/isola-vm", id) : Path.of("/sys/fs/cgroup/memory/isola-vm", id);
+    }
+
+    private static void ip(String... args) throws IOException, InterruptedException {
+        List<String> argv = new java.util.ArrayList<>(List.of("ip"));
+        argv.addAll(List.of(args));
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor()).as(String.join(" ", argv) + ": " + out).isZero();
+    }
+
+    private static void quietly(String... argv) {
+        try {
+            new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start().waitFor();
+        } catch (IOException e) {
+            // Already gone.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -37,12 +37,15 @@ final class ChartStyle {
         return known != null ? known : OTHER_COLORS.get(Math.floorMod(backend.hashCode(), OTHER_COLORS.size()));
     }
 
+    /** Go solid, Node.js dashed; the gateway variant of a series thinner and dotted within that pattern. */
     static Stroke stroke(String runtime, String variant) {
-        float width = variant.equals("gateway") ? 1.5f : 2.5f;
-        if (runtime.equals("go") || runtime.isEmpty()) {
-            return new BasicStroke(width);
-        }
-        return new BasicStroke(width, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {8f, 5f}, 0f);
+        boolean node = !runtime.equals("go") && !runtime.isEmpty();
+        boolean gateway = variant.equals("gateway");
+        float[] dash = node ? (gateway ? new float[] {8f, 3f, 2f, 3f} : new float[] {8f, 5f})
+                : (gateway ? new float[] {2f, 3f} : null);
+        float width = gateway ? 1.8f : 2.5f;
+        return dash == null ? new BasicStroke(width)
+                : new BasicStroke(width, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, dash, 0f);
     }
 
     /** Title, subtitles (what the whiskers are, the microVM accelerator), background and legend position. */

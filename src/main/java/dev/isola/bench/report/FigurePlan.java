@@ -18,7 +18,6 @@ final class FigurePlan {
 
     static List<Figure> plan(ExperimentSpec spec, List<Group> experimentGroups) {
         List<Group> drawable = experimentGroups.stream().filter(g -> g.stats().isPresent()).toList();
-        long metrics = drawable.stream().map(g -> g.key().metric()).distinct().count();
         Map<List<String>, List<Group>> parts = new LinkedHashMap<>();
         for (Group g : drawable) {
             String variant = spec.seriesByVariant() ? "" : g.key().variant();
@@ -29,6 +28,8 @@ final class FigurePlan {
             String metric = part.get(0);
             String variant = part.get(1);
             Optional<Integer> number = spec.figure(variant);
+            // Name the metric only when this variant has several, e.g. burst's mean_ms and p95_ms.
+            long metrics = parts.keySet().stream().filter(p -> p.get(1).equals(variant)).count();
             String name = number.map(n -> String.format(Locale.ROOT, "fig%02d-", n)).orElse("fig-") + spec.id()
                     + (variant.isEmpty() ? "" : "-" + slug(variant)) + (metrics > 1 ? "-" + slug(metric) : "");
             String unit = groups.getFirst().unit();

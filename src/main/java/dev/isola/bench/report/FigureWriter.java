@@ -2,6 +2,7 @@ package dev.isola.bench.report;
 
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
+import org.jfree.chart.text.TextUtils;
 import org.jfree.svg.SVGGraphics2D;
 
 import java.awt.geom.Rectangle2D;
@@ -30,6 +31,9 @@ final class FigureWriter {
         if (figures.isEmpty()) {
             return figures;
         }
+        // JFreeChart draws rotated text (the y axis label) as glyph outlines to dodge JDK bugs fixed long before
+        // Java 25; outlines would make the SVG's axis label unsearchable and unselectable, so draw it as text.
+        TextUtils.setUseDrawRotatedStringWorkaround(false);
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {

@@ -45,7 +45,7 @@ final class HtmlReport {
         out.append(section("metadata", "Run metadata", metadata(meta)));
         out.append(section("results", "Results", tables.main(summary)));
         for (ExperimentSpec spec : Experiments.ALL) {
-            out.append(experiment(spec, summary, figures, tables));
+            out.append(experiment(spec, summary, figures, tables, paper));
         }
         List<String> unknown = summary.experiments().stream().filter(e -> Experiments.find(e).isEmpty()).toList();
         for (String experiment : unknown) {
@@ -85,7 +85,7 @@ final class HtmlReport {
     }
 
     private static String experiment(ExperimentSpec spec, Summary summary, List<Figure> figures,
-                                     ResultTables tables) {
+                                     ResultTables tables, PaperValues paper) {
         String numbers = spec.figureNumbers().stream().map(String::valueOf).collect(Collectors.joining(", "));
         String title = "Fig. " + numbers + ": " + spec.title();
         StringBuilder body = new StringBuilder();
@@ -107,13 +107,16 @@ final class HtmlReport {
                     .append("<a href=\"figures/").append(Html.text(f.png())).append("\">PNG</a></figcaption>")
                     .append("</figure>\n");
         }
+        if (spec.id().equals("idle-memory")) {
+            body.append(MemoryPerInstance.table(groups, paper));
+        }
         body.append(tables.detail(groups));
         return section("experiment-" + spec.id(), title, body.toString());
     }
 
     private static String notes(RunMetadata meta, Summary summary) {
         List<String> notes = new ArrayList<>();
-        notes.add("The paper ran on an Intel NUC (i5-1135G7, 8 threads, 64 GiB, Ubuntu 23.04, Linux 6.2) with "
+        notes.add("The paper ran on an 11th generation Intel NUC (i5-1135G7, 64 GiB, Ubuntu 23.04, Linux 6.2) with "
                 + "its own Rust harness; absolute values are not expected to match, the ordering of backends is "
                 + "what to compare.");
         notes.add("Paper values are means of the authors' published raw data (the data its figures plot); where "

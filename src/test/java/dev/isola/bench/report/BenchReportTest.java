@@ -100,6 +100,7 @@ class BenchReportTest {
         assertThat(html).doesNotContain("<script>").contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;");
         assertThat(html).contains("timeout 1").contains("all failed");
         assertThat(html).contains("Start cost is (partly) measured as CPU time");
+        assertThat(html).contains("Memory per instance (least-squares slope over n)");
         assertThat(html).doesNotContain("Not run.");
     }
 

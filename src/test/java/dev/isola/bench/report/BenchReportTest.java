@@ -127,6 +127,18 @@ class BenchReportTest {
     }
 
     @Test
+    void render_interruptedRun_saysSoAtTheTop() throws IOException {
+        SyntheticRun.write(run, List.of("cold-start"));
+        Files.writeString(run.resolve("metadata.json"), "{\"config\": {\"quick\": false}, \"interrupted\": true}");
+
+        BenchReport.render(run);
+
+        String html = Files.readString(run.resolve("report.html"));
+        assertThat(html).contains("This run was interrupted").contains("Run <b>interrupted</b>");
+        assertThat(html).doesNotContain("microvm accelerator");
+    }
+
+    @Test
     void render_malformedCsv_namesFileAndLine() throws IOException {
         SyntheticRun.write(run, List.of("cold-start"));
         Path csv = run.resolve("raw").resolve("cold-start.csv");

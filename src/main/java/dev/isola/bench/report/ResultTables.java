@@ -1,0 +1,155 @@
+package dev.isola.bench.report;
+
+import dev.isola.bench.result.Sample;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The tables of the HTML report: the main table (one headline row per experiment × backend × runtime, with the
+ * paper's value beside ours), the per-experiment detail tables, the failures table and the paper's values.
+ */
+final class ResultTables {
+    private static final String STATS_HEAD = "<th>n ok</th><th>mean</th><th>median</th><th>p95</th>"
+            + "<th>95% CI of mean</th><th>failed</th><th>paper</th><th>ours / paper</th>";
+
+    private final PaperValues paper;
+
+    ResultTables(PaperValues paper) {
+        this.paper = paper;
+    }
+
+    /** One row per series: bar groups as they are, line series at their headline x. */
+    String main(Summary summary) {
+        StringBuilder out = new StringBuilder("<table class=\"results\"><thead><tr><th>experiment</th>"
+                + "<th>backend</th><th>runtime</th><th>variant</th><th>metric</th><th>x</th>" + STATS_HEAD
+                + "</tr></thead><tbody>\n");
+        for (Headline h : headlines(summary)) {
+            GroupKey k = h.group().key();
+            String experiment = Experiments.find(k.experiment())
+                    .flatMap(spec -> spec.figure(k.variant()).map(n -> k.experiment() + " (fig. " + n + ")"))
+                    .orElse(k.experiment());
+            out.append("<tr>").append(Html.td(experiment)).append(Html.td(k.backend())).append(Html.td(k.runtime()))
+                    .append(Html.td(k.variant())).append(Html.td(k.metric()))
+                    .append(Html.td(k.x() + h.label())).append(statsCells(h.group(), h.paper())).append("</tr>\n");
+        }
+        return out.append("</tbody></table>\n").toString();
+    }
+
+    /** Every group of one experiment, each x on its own row, with the paper's value at the same x. */
+    String detail(List<Group> groups) {
+        StringBuilder out = new StringBuilder("<table class=\"results\"><thead><tr><th>backend</th><th>runtime</th>"
+                + "<th>variant</th><th>metric</th><th>x</th>" + STATS_HEAD + "</tr></thead><tbody>\n");
+        for (Group g : groups) {
+            GroupKey k = g.key();
+            out.append("<tr>").append(Html.td(k.backend())).append(Html.td(k.runtime())).append(Html.td(k.variant()))
+                    .append(Html.td(k.metric())).append(Html.td(k.x()))
+                    .append(statsCells(g, paper.find(k))).append("</tr>\n");
+        }
+        return out.append("</tbody></table>\n").toString();
+    }
+
+    String failures(Summary summary) {
+        List<Group> failed = summary.groups().stream().filter(g -> g.failed() > 0).toList();
+        if (failed.isEmpty()) {
+            return "<p>No repetition failed.</p>\n";
+        }
+        StringBuilder out = new StringBuilder("<table class=\"results\"><thead><tr><th>experiment</th>"
+                + "<th>backend</th><th>runtime</th><th>variant</th><th>x</th><th>metric</th><th>ok</th>"
+                + "<th>timeout</th><th>error</th><th>first errors</th></tr></thead><tbody>\n");
+        for (Group g : failed) {
+            GroupKey k = g.key();
+            out.append("<tr>").append(Html.td(k.experiment())).append(Html.td(k.backend()))
+                    .append(Html.td(k.runtime())).append(Html.td(k.variant())).append(Html.td(k.x()))
+                    .append(Html.td(k.metric())).append(Html.num(Integer.toString(g.ok())))
+                    .append(Html.num(Integer.toString(g.failed(Sample.Status.TIMEOUT))))
+                    .append(Html.num(Integer.toString(g.failed(Sample.Status.ERROR))))
+                    .append("<td class=\"err\">").append(Html.text(String.join(" | ", g.errors()))).append("</td>")
+                    .append("</tr>\n");
+        }
+        return out.append("</tbody></table>\n").toString();
+    }
+
+    String paperValues() {
+        StringBuilder out = new StringBuilder("<table class=\"results\"><thead><tr><th>figure</th>"
+                + "<th>experiment</th><th>backend</th><th>runtime</th><th>variant</th><th>x</th><th>metric</th>"
+                + "<th>value</th><th>unit</th><th>source</th></tr></thead><tbody>\n");
+        for (PaperValue v : paper.all()) {
+            out.append("<tr>").append(Html.num(Integer.toString(v.figure()))).append(Html.td(v.experiment()))
+                    .append(Html.td(v.backend())).append(Html.td(v.runtime())).append(Html.td(v.variant()))
+                    .append(Html.td(v.x())).append(Html.td(v.metric())).append(Html.num(Html.number(v.value())))
+                    .append(Html.td(v.unit())).append(Html.td(v.note())).append("</tr>\n");
+        }
+        return out.append("</tbody></table>\n").toString();
+    }
+
+    private String statsCells(Group g, Optional<PaperValue> paperValue) {
+        StringBuilder out = new StringBuilder();
+        out.append(Html.num(Integer.toString(g.ok())));
+        if (g.stats().isPresent()) {
+            Stats s = g.stats().get();
+            String unit = g.unit().isEmpty() ? "" : " " + g.unit();
+            out.append(Html.num(Html.number(s.mean()) + unit)).append(Html.num(Html.number(s.median())))
+                    .append(Html.num(Html.number(s.p95())))
+                    .append(Html.num(s.ciHalfWidth().isPresent()
+                            ? "[" + Html.number(s.ciLow()) + ", " + Html.number(s.ciHigh()) + "]" : "n=1"));
+        } else {
+            out.append("<td class=\"n\" colspan=\"4\">all failed</td>");
+        }
+        out.append(Html.num(failedText(g)));
+        if (paperValue.isPresent()) {
+            PaperValue p = paperValue.get();
+            String x = p.x().isEmpty() || p.x().equals(g.key().x()) ? "" : " @x=" + p.x();
+            out.append("<td class=\"n paper\" title=\"").append(Html.text(p.note())).append("\">")
+                    .append(Html.text(Html.number(p.value()) + " " + p.unit() + x + " (fig. " + p.figure() + ")"))
+                    .append("</td>");
+            out.append(Html.num(g.stats().map(s -> Html.number(s.mean() / p.value()) + "x").orElse("-")));
+        } else {
+            out.append("<td class=\"n\">-</td><td class=\"n\">-</td>");
+        }
+        return out.toString();
+    }
+
+    private static String failedText(Group g) {
+        if (g.failed() == 0) {
+            return "0";
+        }
+        List<String> parts = new ArrayList<>();
+        g.failures().entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .forEach(e -> parts.add(e.getKey().wire() + " " + e.getValue()));
+        return g.failed() + " (" + String.join(", ", parts) + ")";
+    }
+
+    /** A main-table row: the group shown, the paper's value it is compared with, and a note on the x chosen. */
+    private record Headline(Group group, Optional<PaperValue> paper, String label) {
+    }
+
+    private List<Headline> headlines(Summary summary) {
+        Map<GroupKey, List<Group>> series = new LinkedHashMap<>();
+        for (Group g : summary.groups()) {
+            series.computeIfAbsent(g.key().withoutX(), k -> new ArrayList<>()).add(g);
+        }
+        List<Headline> rows = new ArrayList<>();
+        series.forEach((seriesKey, groups) -> {
+            ExperimentSpec.Headline kind = Experiments.find(seriesKey.experiment())
+                    .map(ExperimentSpec::headline).orElse(ExperimentSpec.Headline.ONLY);
+            switch (kind) {
+                case ONLY -> groups.forEach(g -> rows.add(new Headline(g, paper.find(g.key()), "")));
+                case LARGEST_X -> {
+                    Group last = groups.getLast();
+                    rows.add(new Headline(last, paper.find(last.key()), groups.size() > 1 ? " (largest)" : ""));
+                }
+                case PEAK -> {
+                    Group peak = groups.stream().filter(g -> g.stats().isPresent())
+                            .max(Comparator.comparingDouble(g -> g.stats().get().mean())).orElse(groups.getLast());
+                    rows.add(new Headline(peak, paper.peak(seriesKey), " (peak)"));
+                }
+            }
+        });
+        return rows;
+    }
+}

@@ -32,7 +32,7 @@ public final class Leaks {
         while (command("ip", "-o", "link").contains(": iv") && System.nanoTime() < deadline) {
             Thread.onSpinWait();
         }
-        for (String runtime : List.of("runc", "runsc")) {
+        for (String runtime : List.of("runc", "runsc", "crun")) {
             assertThat(command(runtime, "--root", "/run/isola/" + runtime, "list", "--quiet"))
                     .as(runtime + " containers").isBlank();
         }

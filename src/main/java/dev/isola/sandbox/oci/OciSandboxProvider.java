@@ -61,13 +61,18 @@ public class OciSandboxProvider implements SandboxProvider {
 
     /** The runtime and its global flags, ready for a subcommand. */
     List<String> command(String... subcommand) {
-        List<String> argv = new ArrayList<>();
+        List<String> argv = new ArrayList<>(launchPrefix());
         argv.add(runtime);
         argv.add("--root");
         argv.add(stateRoot());
         argv.addAll(globalFlags());
         argv.addAll(List.of(subcommand));
         return argv;
+    }
+
+    /** What runs the runtime on this host, if not plain exec (crun on hybrid cgroup hosts: a private mount ns). */
+    protected List<String> launchPrefix() {
+        return List.of();
     }
 
     /** Runtime-specific global flags (runsc: platform and network mode). */

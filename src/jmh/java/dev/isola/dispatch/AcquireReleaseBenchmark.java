@@ -68,7 +68,7 @@ public class AcquireReleaseBenchmark {
         };
         dispatcher = Dispatcher.create(launcher, Ticker.SYSTEM, InstantSource.system(), Metrics.NOOP, 1024,
                 Duration.ZERO);
-        Manifest manifest = new Manifest(NAME, Runtime.GO, ".", Map.of(), Optional.empty(), Optional.empty(), Limits.DEFAULT,
+        Manifest manifest = new Manifest(NAME, Runtime.GO, ".", Map.of(), Optional.empty(), Optional.empty(), false, Limits.DEFAULT,
                 new Scaling(1000, 0, 1, Duration.ofHours(1), false));
         dispatcher.deploy(new DeployedFunction(manifest, 1, new Artifact(Runtime.GO, Path.of("/"), List.of("./fn")),
                 "sha", Instant.EPOCH));

@@ -95,7 +95,7 @@ public final class SandboxLauncher implements Launcher {
             env.put("ISOLA_INSTANCE", instanceId);
             instance = provider.start(new InstanceSpec(instanceId, function.name(), function.version(),
                     function.artifact(), function.manifest().limits(), env, readyUrl, workDir, recent,
-                    function.manifest().kernel()));
+                    function.manifest().kernel(), function.manifest().egress()));
             awaitReady(instance, ticket, function, recent);
             return new WorkDirInstance(instance, workDir, recent);
         } catch (RuntimeException e) {

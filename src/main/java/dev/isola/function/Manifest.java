@@ -10,9 +10,11 @@ import java.util.Optional;
  * @param backend sandbox type, or empty for the platform's default backend
  * @param kernel  guest kernel for virtual-machine backends ({@code minimal} or {@code generic}); empty for the
  *                backend's default; other backends ignore it
+ * @param egress  whether instances may open connections beyond the host (NAT through the host); off by default
  */
 public record Manifest(FunctionName name, Runtime runtime, String entry, Map<String, String> env,
-                       Optional<String> backend, Optional<String> kernel, Limits limits, Scaling scaling) {
+                       Optional<String> backend, Optional<String> kernel, boolean egress, Limits limits,
+                       Scaling scaling) {
     public Manifest {
         env = Map.copyOf(env);
     }

@@ -115,6 +115,7 @@ public final class ManifestParser {
         wire.put("env", Collections.unmodifiableMap(new TreeMap<>(manifest.env())));
         manifest.backend().ifPresent(b -> wire.put("backend", b));
         manifest.kernel().ifPresent(k -> wire.put("kernel", k));
+        wire.put("egress", manifest.egress());
         wire.put("limits", Collections.unmodifiableMap(limits));
         wire.put("scaling", Collections.unmodifiableMap(scaling));
         return Collections.unmodifiableMap(wire);
@@ -132,7 +133,7 @@ public final class ManifestParser {
         }
         Runtime runtime = runtime(wire.runtime());
         return new Manifest(name, runtime, entry(wire.entry(), runtime), env(wire.env()), backend(wire.backend()),
-                kernel(wire.kernel()), limits(wire.limits()), scaling(wire.scaling()));
+                kernel(wire.kernel()), Boolean.TRUE.equals(wire.egress()), limits(wire.limits()), scaling(wire.scaling()));
     }
 
     private static Runtime runtime(String value) {

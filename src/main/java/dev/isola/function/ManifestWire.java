@@ -7,7 +7,7 @@ import java.util.Map;
  * {@code null}) so that {@link ManifestParser} can say which one is missing. Never leaves the parser.
  */
 record ManifestWire(String name, String runtime, String entry, Map<String, String> env, String backend,
-                    String kernel, LimitsWire limits, ScalingWire scaling) {
+                    String kernel, Boolean egress, LimitsWire limits, ScalingWire scaling) {
 
     /** Quantities stay strings so that {@code 512Mi}, {@code 30s} and plain numbers all arrive unchanged. */
     record LimitsWire(String memory, Double cpus, String timeout) {

@@ -29,6 +29,9 @@ public final class InstanceNetwork {
     static final String NETNS_PREFIX = "isola-";
     static final String TAP_PREFIX = "it";
     static final String NFT_TABLE = "isola";
+    private static final String EGRESS_SET = "egress";
+    private static final Path IP_FORWARD = Path.of("/proc/sys/net/ipv4/ip_forward");
+    private static final System.Logger LOG = System.getLogger(InstanceNetwork.class.getName());
     private static final Duration IP_TIMEOUT = Duration.ofSeconds(10);
     /** Default subnet of instances; the bridge takes its first address. */
     private static final InstanceNetwork SHARED = new InstanceNetwork(new AddressAllocator("10.200.0.0/16"));
@@ -51,11 +54,24 @@ public final class InstanceNetwork {
         private final Optional<String> netns;
         private final InetAddress address;
         private boolean closed;
+        private boolean egress;
 
         Attachment(String device, Optional<String> netns, InetAddress address) {
             this.device = device;
             this.netns = netns;
             this.address = address;
+        }
+
+        /**
+         * Lets this instance open connections beyond the host: its address joins the firewall's egress set
+         * (forwarded and masqueraded) until {@link #close()}. Needs IPv4 forwarding on the host, which this turns
+         * on (once, logged) if it is off.
+         */
+        public synchronized void allowEgress() {
+            enableForwarding();
+            HostCommand.run(List.of("nft", "add", "element", "inet", NFT_TABLE, EGRESS_SET,
+                    "{ " + address.getHostAddress() + " }"), "", IP_TIMEOUT);
+            egress = true;
         }
 
         /** The namespace of a container attachment. */
@@ -90,6 +106,10 @@ public final class InstanceNetwork {
                     + netns.map(n -> "netns del " + n + "\n")
                     .orElse("neigh del " + address.getHostAddress() + " dev " + BRIDGE + "\n");
             HostCommand.quietly(List.of("ip", "-force", "-batch", "-"), batch);
+            if (egress) {
+                HostCommand.quietly(List.of("nft", "delete", "element", "inet", NFT_TABLE, EGRESS_SET,
+                        "{ " + address.getHostAddress() + " }"));
+            }
             addresses.release(address);
         }
     }
@@ -122,12 +142,38 @@ public final class InstanceNetwork {
      * for the readiness relay's port.
      */
     private static final String FIREWALL = "table inet " + NFT_TABLE + " {\n"
+            + "  set " + EGRESS_SET + " { type ipv4_addr; }\n"
             + "  chain input {\n"
             + "    type filter hook input priority 0; policy accept;\n"
             + "    iifname \"" + BRIDGE + "\" ct state established,related accept\n"
             + "    iifname \"" + BRIDGE + "\" drop\n"
             + "  }\n"
+            // Routed traffic: out only from instances of functions with egress, in only as their replies.
+            + "  chain forward {\n"
+            + "    type filter hook forward priority 0; policy accept;\n"
+            + "    iifname \"" + BRIDGE + "\" oifname != \"" + BRIDGE + "\" ip saddr @" + EGRESS_SET + " accept\n"
+            + "    oifname \"" + BRIDGE + "\" ct state established,related accept\n"
+            + "    iifname \"" + BRIDGE + "\" drop\n"
+            + "    oifname \"" + BRIDGE + "\" drop\n"
+            + "  }\n"
+            + "  chain postrouting {\n"
+            + "    type nat hook postrouting priority 100; policy accept;\n"
+            + "    ip saddr @" + EGRESS_SET + " oifname != \"" + BRIDGE + "\" masquerade\n"
+            + "  }\n"
             + "}\n";
+
+    private static synchronized void enableForwarding() {
+        try {
+            if (!Files.readString(IP_FORWARD).trim().equals("1")) {
+                Files.writeString(IP_FORWARD, "1");
+                LOG.log(System.Logger.Level.WARNING, "net: turned on IPv4 forwarding (net.ipv4.ip_forward=1) for "
+                        + "a function with egress; the firewall table inet " + NFT_TABLE + " forwards only such "
+                        + "instances' traffic and its replies through " + BRIDGE);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("Failed to turn on IPv4 forwarding for egress: " + e.getMessage(), e);
+        }
+    }
 
     /**
      * The URL an instance on the bridge calls instead of {@code readyUrl} (which lives on the host's loopback,

@@ -21,7 +21,7 @@ final class Functions {
     }
 
     static DeployedFunction withScaling(String name, int concurrency, int min, int max, Duration idle, boolean singleUse) {
-        Manifest m = new Manifest(FunctionName.of(name), Runtime.GO, ".", Map.of(), Optional.empty(), Optional.empty(),
+        Manifest m = new Manifest(FunctionName.of(name), Runtime.GO, ".", Map.of(), Optional.empty(), Optional.empty(), false,
                 new Limits(Limits.DEFAULT_MEMORY, 1, Duration.ofSeconds(5)),
                 new Scaling(concurrency, min, max, idle, singleUse));
         return new DeployedFunction(m, 1, new Artifact(Runtime.GO, Path.of("/nonexistent"), List.of("./fn")), "sha",

@@ -60,7 +60,7 @@ class FunctionBuilderTest {
     }
 
     private static Manifest manifest(Runtime runtime, String entry) {
-        return new Manifest(FunctionName.of("fn"), runtime, entry, Map.of(), Optional.empty(), Optional.empty(), Limits.DEFAULT,
+        return new Manifest(FunctionName.of("fn"), runtime, entry, Map.of(), Optional.empty(), Optional.empty(), false, Limits.DEFAULT,
                 Scaling.DEFAULT);
     }
 

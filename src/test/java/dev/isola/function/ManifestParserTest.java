@@ -196,7 +196,7 @@ class ManifestParserTest {
 
     @Test
     void toWire_formatsUnitsAsTheManifestWould() {
-        Manifest m = new Manifest(FunctionName.of("w"), Runtime.GO, ".", Map.of("B", "2", "A", "1"), Optional.empty(), Optional.empty(),
+        Manifest m = new Manifest(FunctionName.of("w"), Runtime.GO, ".", Map.of("B", "2", "A", "1"), Optional.empty(), Optional.empty(), false,
                 new Limits(512L << 20, 1.0, Duration.ofSeconds(30)),
                 new Scaling(100, 0, 8, Duration.ofMillis(250), false));
 

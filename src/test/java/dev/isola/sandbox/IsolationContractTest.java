@@ -57,4 +57,22 @@ abstract class IsolationContractTest extends SandboxContractTest {
         assertThat(isola.get("/function/c-net-a/dial?addr=" + other).body()).as("other instance").startsWith("failed");
         assertThat(isola.get("/function/c-net-a/dial?addr=127.0.0.1:8080").body()).as("itself").isEqualTo("connected");
     }
+
+    /**
+     * An "outside" network the host routes to (a namespace behind a veth, with a server in it): an instance of a
+     * function with {@code egress: true} reaches it, one without does not.
+     */
+    @Test
+    void egress_onlyFunctionsThatAskForItReachBeyondTheHost() throws Exception {
+        deployProbe("c-noegress", "go", "{maxInstances: 1}");
+        HttpResponse<String> r = isola.deploy("c-egress", TestIsola.FUNCTIONS.resolve("probe"),
+                manifest("c-egress", "go", "{maxInstances: 1}") + "egress: true\n");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        try (OutsideNetwork outside = OutsideNetwork.create()) {
+            HttpResponse<String> with = isola.get("/function/c-egress/dial?addr=" + outside.address());
+            assertThat(with.body()).as("with egress: %s", with).isEqualTo("connected");
+            HttpResponse<String> without = isola.get("/function/c-noegress/dial?addr=" + outside.address());
+            assertThat(without.body()).as("without egress: %s", without).startsWith("failed");
+        }
+    }
 }

@@ -49,7 +49,7 @@ final class GuestImages {
     private GuestImages() {
     }
 
-    static Images ensure(Artifact artifact, GuestKernel kernel, Path init, Map<String, String> env) {
+    static Images ensure(Artifact artifact, GuestKernel kernel, Path init, Map<String, String> env, boolean egress) {
         Path dir = artifact.root().resolveSibling(artifact.root().getFileName() + ".microvm");
         synchronized (LOCKS.computeIfAbsent(dir, d -> new Object())) {
             try {
@@ -57,7 +57,7 @@ final class GuestImages {
                 Path disk = dir.resolve("root.ext4");
                 List<String> argv = guestArgv(artifact);
                 if (!Files.exists(disk)) {
-                    buildRootDisk(artifact, disk);
+                    buildRootDisk(artifact, disk, egress);
                 }
                 Path initramfs = dir.resolve("initrd-" + kernel.name() + "-" + init.getParent().getFileName() + ".cpio");
                 if (!Files.exists(initramfs)) {
@@ -83,13 +83,18 @@ final class GuestImages {
         return argv;
     }
 
-    private static void buildRootDisk(Artifact artifact, Path disk) throws IOException {
+    private static void buildRootDisk(Artifact artifact, Path disk, boolean egress) throws IOException {
         Path stage = Files.createTempDirectory(disk.getParent(), "stage-");
         try {
             for (String dir : List.of("proc", "dev", "sys", "tmp", "fn")) {
                 Files.createDirectories(stage.resolve(dir));
             }
             copyTree(artifact.root(), stage.resolve("fn"));
+            Path resolvConf = Path.of("/etc/resolv.conf");
+            if (egress && Files.isRegularFile(resolvConf)) {
+                Files.createDirectories(stage.resolve("etc"));
+                Files.copy(resolvConf, stage.resolve("etc/resolv.conf"));
+            }
             String program = artifact.argv().getFirst();
             if (!program.startsWith("./") && (artifact.runtime() == Runtime.NODE || !program.contains("/"))) {
                 for (Path file : HostLibraries.closure(HostLibraries.which(program))) {

@@ -133,12 +133,15 @@ public final class MicrovmSandboxProvider implements SandboxProvider {
     public Instance start(InstanceSpec spec) {
         GuestKernel kernel = kernel(spec.kernel().orElse(GuestKernel.MINIMAL));
         Path init = GuestInit.ensureBuilt(cacheDir);
-        GuestImages.Images images = GuestImages.ensure(spec.artifact(), kernel, init, spec.env());
+        GuestImages.Images images = GuestImages.ensure(spec.artifact(), kernel, init, spec.env(), spec.egress());
         Accelerator accelerator = accelerator().accelerator();
         InstanceNetwork.Attachment net = NETWORK.attachTap(InstanceNetwork.key(spec.id()));
         URI readyUrl = null;
         VmCgroup cgroup = null;
         try {
+            if (spec.egress()) {
+                net.allowEgress();
+            }
             readyUrl = NETWORK.exposeReadyUrl(spec.readyUrl());
             cgroup = VmCgroup.create(spec.id(), spec.limits().memoryBytes() + QEMU_OVERHEAD_BYTES,
                     spec.limits().cpus());

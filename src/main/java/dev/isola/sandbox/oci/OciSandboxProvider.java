@@ -36,6 +36,7 @@ import java.util.Map;
 public class OciSandboxProvider implements SandboxProvider {
     static final String STATE_ROOT = "/run/isola";
     static final int FUNCTION_PORT = 8080;
+    private static final Path RESOLV_CONF = Path.of("/etc/resolv.conf");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final InstanceNetwork NETWORK = InstanceNetwork.shared();
 
@@ -157,6 +158,9 @@ public class OciSandboxProvider implements SandboxProvider {
     public Instance start(InstanceSpec spec) {
         InstanceNetwork.Attachment net = NETWORK.attach(InstanceNetwork.key(spec.id()));
         try {
+            if (spec.egress()) {
+                net.allowEgress();
+            }
             Path bundle = spec.workDir().resolve("bundle");
             Path rootfs = bundle.resolve("rootfs");
             for (String dir : List.of("proc", "dev", "sys", "tmp", "fn")) {
@@ -171,6 +175,11 @@ public class OciSandboxProvider implements SandboxProvider {
                 Path onHost = HostLibraries.which(program);
                 hostFiles = HostLibraries.closure(onHost);
                 args.set(0, onHost.toString());
+            }
+            if (spec.egress() && Files.isRegularFile(RESOLV_CONF)) {
+                // Names resolve as on the host (useful when its resolver is reachable from the bridge).
+                hostFiles = new ArrayList<>(hostFiles);
+                hostFiles.add(RESOLV_CONF);
             }
             List<String> env = new ArrayList<>();
             env.add("PATH=/usr/local/bin:/usr/bin:/bin");

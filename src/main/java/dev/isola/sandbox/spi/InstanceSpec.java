@@ -19,10 +19,11 @@ import java.util.Map;
  * @param output   where the instance's stdout and stderr go
  * @param kernel   guest kernel the function asked for ({@code minimal}, {@code generic}); empty for the backend's
  *                 default. Only virtual-machine backends use it.
+ * @param egress   whether the instance may open connections beyond the host; isolating backends enforce it
  */
 public record InstanceSpec(String id, FunctionName function, int version, Artifact artifact, Limits limits,
                            Map<String, String> env, URI readyUrl, Path workDir, OutputSink output,
-                           java.util.Optional<String> kernel) {
+                           java.util.Optional<String> kernel, boolean egress) {
     public InstanceSpec {
         env = Map.copyOf(env);
     }

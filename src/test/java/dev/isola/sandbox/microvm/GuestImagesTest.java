@@ -34,7 +34,7 @@ class GuestImagesTest {
                 "ISOLA_INSTANCE", "fn.0123456789", "ISOLA_FUNCTION", "fn");
 
         GuestImages.Images images = GuestImages.ensure(new Artifact(Runtime.BINARY, version, List.of("./fn", "-v")),
-                kernel, init, env);
+                kernel, init, env, false);
 
         assertThat(images.rootDisk()).isEqualTo(dir.resolve("functions/fn/v1.microvm/root.ext4")).isRegularFile();
         assertThat(Files.size(images.rootDisk())).isGreaterThanOrEqualTo(16L << 20);
@@ -61,7 +61,7 @@ class GuestImagesTest {
                 .doesNotContain("ISOLA_INSTANCE");
 
         long built = Files.getLastModifiedTime(images.rootDisk()).toMillis();
-        GuestImages.ensure(new Artifact(Runtime.BINARY, version, List.of("./fn", "-v")), kernel, init, env);
+        GuestImages.ensure(new Artifact(Runtime.BINARY, version, List.of("./fn", "-v")), kernel, init, env, false);
         assertThat(Files.getLastModifiedTime(images.rootDisk()).toMillis()).as("cached").isEqualTo(built);
     }
 }

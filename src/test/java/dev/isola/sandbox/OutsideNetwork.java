@@ -1,0 +1,64 @@
+package dev.isola.sandbox;
+
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * A stand-in for the world beyond the host, made only of things this test creates: a network namespace
+ * {@value #NETNS} joined to the host by a veth on 10.201.0.0/30, with busybox's httpd listening inside on
+ * {@value #PORT}. {@link #close()} stops that server (the child this class started) and deletes the namespace,
+ * which deletes the veth.
+ */
+final class OutsideNetwork implements AutoCloseable {
+    private static final String NETNS = "itest-outside";
+    private static final String HOST_END = "itest-out0";
+    private static final int PORT = 9000;
+
+    private final Process server;
+    private final java.nio.file.Path docroot;
+
+    private OutsideNetwork(Process server, java.nio.file.Path docroot) {
+        this.server = server;
+        this.docroot = docroot;
+    }
+
+    static OutsideNetwork create() throws IOException, InterruptedException {
+        run("ip", "netns", "add", NETNS);
+        try {
+            run("ip", "link", "add", HOST_END, "type", "veth", "peer", "name", "itest-out1", "netns", NETNS);
+            run("ip", "addr", "add", "10.201.0.1/30", "dev", HOST_END);
+            run("ip", "link", "set", HOST_END, "up");
+            run("ip", "-n", NETNS, "addr", "add", "10.201.0.2/30", "dev", "itest-out1");
+            run("ip", "-n", NETNS, "link", "set", "itest-out1", "up");
+            java.nio.file.Path docroot = java.nio.file.Files.createTempDirectory("isola-test-outside-");
+            Process server = new ProcessBuilder("ip", "netns", "exec", NETNS, "busybox", "httpd", "-f", "-p",
+                    Integer.toString(PORT), "-h", docroot.toString()).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            Thread.sleep(200);
+            return new OutsideNetwork(server, docroot);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            run("ip", "netns", "del", NETNS);
+            throw e;
+        }
+    }
+
+    String address() {
+        return "10.201.0.2:" + PORT;
+    }
+
+    @Override
+    public void close() throws IOException, InterruptedException {
+        server.destroyForcibly();
+        server.waitFor();
+        run("ip", "netns", "del", NETNS);
+        java.nio.file.Files.deleteIfExists(docroot);
+    }
+
+    private static void run(String... argv) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(List.of(argv)).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (p.waitFor() != 0) {
+            throw new IOException(String.join(" ", argv) + " failed: " + out);
+        }
+    }
+}

@@ -1,5 +1,7 @@
 package dev.isola.bench.report;
 
+import dev.isola.bench.result.SampleCsv;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -47,7 +49,7 @@ public record PaperValues(List<PaperValue> all) {
             if (line.isBlank()) {
                 continue;
             }
-            List<String> f = CsvFields.split(line);
+            List<String> f = SampleCsv.fields(line);
             try {
                 if (f.size() != COLUMNS) {
                     throw new IllegalArgumentException("expected " + COLUMNS + " fields, found " + f.size());

@@ -62,6 +62,6 @@ class PaperValuesTest {
 
     @Test
     void split_handlesQuotedCommasAndQuotes() {
-        assertThat(CsvFields.split("a,\"b, c\",\"say \"\"hi\"\"\",")).containsExactly("a", "b, c", "say \"hi\"", "");
+        assertThat(dev.isola.bench.result.SampleCsv.fields("a,\"b, c\",\"say \"\"hi\"\"\",")).containsExactly("a", "b, c", "say \"hi\"", "");
     }
 }

@@ -10,7 +10,8 @@ import java.util.List;
  * powers of two. Variant {@code direct} calls the instance's endpoint (from /system/instances) as the paper did,
  * bypassing the platform; variant {@code gateway} goes through Isola's gateway as users do. The function accepts up
  * to 10,000 concurrent requests on its single instance, so the gateway neither queues nor starts more instances.
- * Values per run: {@code requests_per_s} (hey's figure) and {@code errors} (requests without a 2xx answer).
+ * Values per run: {@code requests_per_s} (hey's figure, which counts failed requests too, as the paper plotted it;
+ * a run in which every request failed is an error row instead) and {@code errors} (requests without a 2xx answer).
  */
 final class NetworkConcurrencyExperiment implements Experiment {
     private static final int MAX_CONCURRENCY = 10_000;
@@ -51,7 +52,13 @@ final class NetworkConcurrencyExperiment implements Experiment {
                     t.checkStop();
                     try {
                         Hey.Result r = Hey.run(target[1], t.profile().heyRequests(), clients, HEY_DEADLINE);
-                        t.ok(target[0], x, rep, "requests_per_s", r.requestsPerSecond(), "req/s");
+                        if (r.ok2xx() == 0) {
+                            // hey still prints a rate when every request failed; that is no throughput.
+                            t.failed(target[0], x, rep, "requests_per_s", "req/s", Sample.Status.ERROR,
+                                    "all " + t.profile().heyRequests() + " requests failed");
+                        } else {
+                            t.ok(target[0], x, rep, "requests_per_s", r.requestsPerSecond(), "req/s");
+                        }
                         t.ok(target[0], x, rep, "errors", r.errors(), "count");
                     } catch (BenchException e) {
                         t.failed(target[0], x, rep, "requests_per_s", "req/s", Sample.Status.ERROR, e.getMessage());

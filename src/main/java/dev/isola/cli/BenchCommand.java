@@ -44,8 +44,9 @@ final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(arity = "1..*", paramLabel = "EXPERIMENT", description = "Experiments to run, or 'all'.")
-    List<String> experiments;
+    // 0..*, checked in call(): picocli would otherwise demand an EXPERIMENT before the 'report' subcommand too.
+    @Parameters(arity = "0..*", paramLabel = "EXPERIMENT", description = "Experiments to run, or 'all'.")
+    List<String> experiments = List.of();
 
     @Option(names = "--backends", split = ",", paramLabel = "TYPE",
             description = "Sandbox backends (default: every backend this host can run, see 'isola doctor').")
@@ -117,6 +118,9 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private BenchConfig config() {
+        if (experiments.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "Missing EXPERIMENT: name one or more, or 'all'");
+        }
         List<String> ids = new ArrayList<>();
         for (String e : experiments) {
             if (e.equals("all")) {
@@ -177,9 +181,15 @@ final class BenchCommand implements Callable<Integer> {
         public Integer call() {
             try {
                 RunDirectory.requireRun(dir);
-                BenchReport.render(dir);
             } catch (BenchException e) {
                 spec.commandLine().getErr().println("Error: " + e.getMessage());
+                return 1;
+            }
+            try {
+                BenchReport.render(dir);
+            } catch (RuntimeException e) {
+                spec.commandLine().getErr().println("Error: failed to render the report of " + dir + ": "
+                        + (e.getMessage() == null ? e : e.getMessage()));
                 return 1;
             }
             spec.commandLine().getOut().println("Report written to " + dir);

@@ -83,7 +83,7 @@ final class BenchClient {
                 return ready;
             }
             if (System.nanoTime() > deadline) {
-                throw new BenchException("Failed to get " + count + " ready instances of " + function + " within "
+                throw BenchException.timedOut("Failed to get " + count + " ready instances of " + function + " within "
                         + timeout.toSeconds() + " s: " + ready.size() + " ready");
             }
             Thread.sleep(5); // the API call itself takes about a millisecond; 5 ms keeps the server mostly idle
@@ -95,7 +95,7 @@ final class BenchClient {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!instances(function).isEmpty()) {
             if (System.nanoTime() > deadline) {
-                throw new BenchException("Failed to stop the instances of " + function + " within "
+                throw BenchException.timedOut("Failed to stop the instances of " + function + " within "
                         + timeout.toSeconds() + " s");
             }
             Thread.sleep(20);

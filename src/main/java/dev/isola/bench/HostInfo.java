@@ -25,7 +25,8 @@ final class HostInfo {
 
     static Map<String, Object> host() {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("cpuModel", firstValue(Path.of("/proc/cpuinfo"), "model name", ':').orElse(System.getProperty("os.arch")));
+        m.put("cpuModel", firstValue(Path.of("/proc/cpuinfo"), "model name", ':')
+                .orElse(System.getProperty("os.arch")));
         m.put("cores", Runtime.getRuntime().availableProcessors());
         m.put("memoryMib", firstValue(Path.of("/proc/meminfo"), "MemTotal", ':')
                 .map(v -> Long.parseLong(v.replaceAll("\\D+", "")) / 1024).orElse(-1L));

@@ -42,13 +42,18 @@ final class IdleMemoryExperiment implements Experiment {
                 MemInfo.dropCaches();
                 long before = MemInfo.availableKib();
                 String name = t.deploy(FunctionSpec.idle("hello", n));
-                t.client().awaitReady(name, n, READY_TIMEOUT);
-                t.sleep(t.profile().memorySettle());
-                MemInfo.dropCaches();
-                long after = MemInfo.availableKib();
-                double usedMib = (before - after) / 1024.0;
-                t.ok("", x, rep, "mem_used_mib", usedMib, "MiB");
-                t.ok("", x, rep, "mem_per_instance_mib", usedMib / n, "MiB");
+                try {
+                    t.client().awaitReady(name, n, READY_TIMEOUT);
+                    t.sleep(t.profile().memorySettle());
+                    MemInfo.dropCaches();
+                    long after = MemInfo.availableKib();
+                    double usedMib = (before - after) / 1024.0;
+                    t.ok("", x, rep, "mem_used_mib", usedMib, "MiB");
+                    t.ok("", x, rep, "mem_per_instance_mib", usedMib / n, "MiB");
+                } catch (BenchException e) {
+                    t.failed("", x, rep, "mem_used_mib", "MiB", e.status(), e.getMessage());
+                    t.failed("", x, rep, "mem_per_instance_mib", "MiB", e.status(), e.getMessage());
+                }
                 t.remove(name);
                 t.step();
             }

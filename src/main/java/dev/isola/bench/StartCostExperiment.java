@@ -1,5 +1,7 @@
 package dev.isola.bench;
 
+import dev.isola.bench.result.Sample;
+
 import java.time.Duration;
 import java.util.OptionalLong;
 
@@ -39,13 +41,16 @@ final class StartCostExperiment implements Experiment {
         for (int rep = 0; rep < t.profile().reps(); rep++) {
             t.checkStop();
             String name = t.deploy(FunctionSpec.idle("hello", 1));
-            InstanceInfo instance = t.client().awaitReady(name, 1, READY_TIMEOUT).getFirst();
-            OptionalLong pid = instance.pid();
-            if (pid.isEmpty()) {
-                t.failed("cpu-time", "", rep, "cpu_ms", "ms", dev.isola.bench.result.Sample.Status.ERROR,
-                        "the " + t.backend() + " backend reports no host process for its instances");
-            } else {
-                t.ok("cpu-time", "", rep, "cpu_ms", ProcessTreeCpu.read(pid.getAsLong()).totalMillis(), "ms");
+            try {
+                OptionalLong pid = t.client().awaitReady(name, 1, READY_TIMEOUT).getFirst().pid();
+                if (pid.isEmpty()) {
+                    t.failed("cpu-time", "", rep, "cpu_ms", "ms", Sample.Status.ERROR,
+                            "the " + t.backend() + " backend reports no host process for its instances");
+                } else {
+                    t.ok("cpu-time", "", rep, "cpu_ms", ProcessTreeCpu.read(pid.getAsLong()).totalMillis(), "ms");
+                }
+            } catch (BenchException e) {
+                t.failed("cpu-time", "", rep, "cpu_ms", "ms", e.status(), e.getMessage());
             }
             t.remove(name);
             t.step();

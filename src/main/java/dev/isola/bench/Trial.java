@@ -86,7 +86,14 @@ final class Trial {
         results.append(Sample.ok(experiment.id(), backend, runtime, variant, x, rep, metric, value, unit));
     }
 
+    /**
+     * A failed repetition. Not recorded once the run is stopping: on Ctrl-C the web server's own shutdown hook may
+     * close the gateway before the runner stops, and the calls it cuts off are the stop's doing, not the backend's.
+     */
     void failed(String variant, String x, int rep, String metric, String unit, Sample.Status status, String error) {
+        if (stopping.getAsBoolean()) {
+            return;
+        }
         results.append(Sample.failed(experiment.id(), backend, runtime, variant, x, rep, metric, unit, status, error));
     }
 

@@ -331,7 +331,8 @@ final class InstancePool {
                 InstanceState state = draining && s.state == InstanceState.READY ? InstanceState.DRAINING : s.state;
                 String endpoint = s.instance == null ? "" : hostAndPort(s.instance.endpoint());
                 views.add(new InstanceView(s.id, function.name().value(), function.version(), backend, state, endpoint,
-                        s.startedAt, s.inFlight, s.served, s.coldStartNanos / 1e6));
+                        s.startedAt, s.inFlight, s.served, s.coldStartNanos / 1e6,
+                        s.instance == null ? java.util.OptionalLong.empty() : s.instance.pid()));
             }
             return views;
         } finally {

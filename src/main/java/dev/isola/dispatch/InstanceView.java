@@ -1,8 +1,15 @@
 package dev.isola.dispatch;
 
 import java.time.Instant;
+import java.util.OptionalLong;
 
-/** A read-only snapshot of one instance, for the API and metrics. */
+/**
+ * A read-only snapshot of one instance, for the API and metrics.
+ *
+ * @param pid host process id of the sandbox's root process, once it runs and when the backend has one (see
+ *            {@link dev.isola.sandbox.spi.Instance#pid()})
+ */
 public record InstanceView(String id, String function, int version, String backend, InstanceState state,
-                           String endpoint, Instant startedAt, int inFlight, long served, double coldStartMillis) {
+                           String endpoint, Instant startedAt, int inFlight, long served, double coldStartMillis,
+                           OptionalLong pid) {
 }

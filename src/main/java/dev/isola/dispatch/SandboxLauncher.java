@@ -251,6 +251,11 @@ public final class SandboxLauncher implements Launcher {
         }
 
         @Override
+        public java.util.OptionalLong pid() {
+            return delegate.pid();
+        }
+
+        @Override
         public void close() {
             delegate.close();
             deleteTree(workDir);

@@ -191,6 +191,7 @@ final class AdminApi {
         m.put("inFlight", v.inFlight());
         m.put("served", v.served());
         m.put("coldStartMillis", Math.round(v.coldStartMillis() * 100) / 100.0);
+        v.pid().ifPresent(pid -> m.put("pid", pid));
         return m;
     }
 

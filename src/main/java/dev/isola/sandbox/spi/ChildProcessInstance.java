@@ -1,6 +1,7 @@
 package dev.isola.sandbox.spi;
 
 import java.net.InetSocketAddress;
+import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -35,6 +36,11 @@ public abstract class ChildProcessInstance implements Instance {
     @Override
     public final boolean isAlive() {
         return process.isAlive();
+    }
+
+    @Override
+    public final OptionalLong pid() {
+        return OptionalLong.of(process.pid());
     }
 
     protected final Process process() {

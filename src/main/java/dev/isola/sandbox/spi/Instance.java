@@ -2,6 +2,7 @@ package dev.isola.sandbox.spi;
 
 import java.net.InetSocketAddress;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /** One running sandbox serving one function version. */
 public interface Instance extends AutoCloseable {
@@ -15,6 +16,15 @@ public interface Instance extends AutoCloseable {
 
     /** Why the sandbox stopped, once it has ("exited with status 2", "killed: out of memory"). */
     Optional<String> exitReason();
+
+    /**
+     * Host process id of the sandbox's root process (the function itself, the runtime's foreground process, the
+     * VMM), whose process tree holds every host process of the sandbox; empty when the backend has none. Read-only
+     * information for resource accounting ({@code isola bench}): nothing may signal it, the instance owns its stop.
+     */
+    default OptionalLong pid() {
+        return OptionalLong.empty();
+    }
 
     /** Stops the sandbox and removes everything it created. Idempotent; never throws. */
     @Override

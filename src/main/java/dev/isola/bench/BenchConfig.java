@@ -1,0 +1,36 @@
+package dev.isola.bench;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * What one {@code isola bench} run measures and where it writes.
+ *
+ * @param experiments  experiment ids, in the order they run (see {@link Experiments})
+ * @param backends     sandbox backends; each gets its own fresh server
+ * @param runtimes     function runtimes, {@code go} and/or {@code node}
+ * @param profile      sizes and repetitions
+ * @param runDir       the run directory: new or empty, never an earlier run's
+ * @param functionsDir the example functions ({@code go/<workload>}, {@code node/<workload>})
+ * @param goCache      a persistent Go build cache shared by the run's servers, so Go functions do not rebuild the
+ *                     standard library on every deploy
+ */
+public record BenchConfig(List<String> experiments, List<String> backends, List<String> runtimes,
+                          BenchProfile profile, Path runDir, Path functionsDir, Path goCache) {
+    public BenchConfig {
+        experiments = List.copyOf(experiments);
+        backends = List.copyOf(backends);
+        runtimes = List.copyOf(runtimes);
+        if (experiments.isEmpty() || backends.isEmpty() || runtimes.isEmpty()) {
+            throw new IllegalArgumentException("a bench run needs at least one experiment, backend and runtime");
+        }
+        for (String id : experiments) {
+            Experiments.byId(id);
+        }
+        for (String r : runtimes) {
+            if (!r.equals("go") && !r.equals("node")) {
+                throw new IllegalArgumentException("Unknown runtime '" + r + "': use go or node");
+            }
+        }
+    }
+}

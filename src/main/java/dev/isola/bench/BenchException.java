@@ -1,0 +1,30 @@
+package dev.isola.bench;
+
+import dev.isola.IsolaException;
+
+/** A benchmark step that could not be carried out (deploy refused, tool missing, instance never ready). */
+public final class BenchException extends IsolaException {
+    private final boolean timedOut;
+
+    public BenchException(String message) {
+        this(message, null, false);
+    }
+
+    public BenchException(String message, Throwable cause) {
+        this(message, cause, false);
+    }
+
+    private BenchException(String message, Throwable cause, boolean timedOut) {
+        super(message, cause);
+        this.timedOut = timedOut;
+    }
+
+    /** A wait that ran out of time (recorded with status {@code timeout} rather than {@code error}). */
+    static BenchException timedOut(String message) {
+        return new BenchException(message, null, true);
+    }
+
+    dev.isola.bench.result.Sample.Status status() {
+        return timedOut ? dev.isola.bench.result.Sample.Status.TIMEOUT : dev.isola.bench.result.Sample.Status.ERROR;
+    }
+}

@@ -1,0 +1,67 @@
+package dev.isola.bench;
+
+import dev.isola.config.IsolaConfig;
+import dev.isola.server.IsolaServer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+/**
+ * A real Isola for one backend of a run, in this JVM: 127.0.0.1 on a free port, a fresh temporary state directory
+ * (so no function or instance of another run or of a user's server is in the way), and the run's persistent Go build
+ * cache linked in as {@code <state>/cache}. Experiments reach it only over HTTP. {@link #close()} stops the server,
+ * which stops every instance, then deletes the state directory.
+ */
+final class BenchServer implements AutoCloseable {
+    private final Path stateDir;
+    private final IsolaServer server;
+
+    private BenchServer(Path stateDir, IsolaServer server) {
+        this.stateDir = stateDir;
+        this.server = server;
+    }
+
+    static BenchServer start(String backend, Path goCache) {
+        Path state;
+        try {
+            state = Files.createTempDirectory("isola-bench-");
+        } catch (IOException e) {
+            throw new BenchException("Failed to create a state directory: " + e.getMessage(), e);
+        }
+        try {
+            Files.createDirectories(goCache);
+            Files.createSymbolicLink(state.resolve("cache"), goCache.toAbsolutePath());
+            IsolaConfig config = IsolaConfig.defaults().withHost("127.0.0.1").withPort(0).withStateDir(state)
+                    .withDefaultBackend(backend);
+            return new BenchServer(state, IsolaServer.start(config));
+        } catch (IOException | RuntimeException e) {
+            delete(state);
+            throw new BenchException("Failed to start Isola with backend " + backend + ": " + e.getMessage(), e);
+        }
+    }
+
+    BenchClient client() {
+        return new BenchClient(server.baseUri(), server.adminToken());
+    }
+
+    @Override
+    public void close() {
+        try {
+            server.close();
+        } finally {
+            delete(stateDir);
+        }
+    }
+
+    /** Deletes the state directory; the cache link is removed, never followed. */
+    private static void delete(Path dir) {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // Best effort: a leftover temp directory is harmless and named isola-bench-*.
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package dev.isola.bench;
+
+import dev.isola.bench.result.Sample;
+
+import java.time.Duration;
+
+/**
+ * Network throughput (paper §4.7): {@code static} serves a 50 MiB file; per repetition, 4 concurrent hey clients fetch
+ * it until the total (10 GiB by default, as the paper: 204 requests) has been requested, straight from the instance's
+ * endpoint as the paper did. {@code throughput_mib_s} = MiB of 2xx answers / hey's wall time. A run with failed
+ * requests is recorded as an error, with their count.
+ */
+final class NetworkThroughputExperiment implements Experiment {
+    private static final Duration HEY_DEADLINE = Duration.ofMinutes(30);
+
+    @Override
+    public String id() {
+        return "network-throughput";
+    }
+
+    @Override
+    public String metric() {
+        return "throughput_mib_s";
+    }
+
+    @Override
+    public String unit() {
+        return "MiB/s";
+    }
+
+    @Override
+    public int steps(BenchProfile profile) {
+        return profile.reps();
+    }
+
+    @Override
+    public void run(Trial t) throws InterruptedException {
+        Hey.executable().orElseThrow(() -> new BenchException("Failed to run hey: it is not installed (not on PATH, "
+                + "no /usr/bin/hey); apt-get install hey"));
+        BenchProfile p = t.profile();
+        String query = "?mib=" + p.fileMib();
+        String name = t.deploy(FunctionSpec.warm("static", 4 * p.throughputClients()));
+        String url = "http://" + NetworkConcurrencyExperiment.warmEndpoint(t, name, query) + "/" + query;
+        int requests = (int) Math.max(p.throughputClients(), p.throughputTotalMib() / p.fileMib());
+        for (int rep = 0; rep < p.reps(); rep++) {
+            t.checkStop();
+            try {
+                Hey.Result r = Hey.run(url, requests, p.throughputClients(), HEY_DEADLINE);
+                if (r.errors() > 0) {
+                    t.failed("", "", rep, "throughput_mib_s", "MiB/s", Sample.Status.ERROR,
+                            r.errors() + " of " + requests + " requests failed");
+                } else {
+                    t.ok("", "", rep, "throughput_mib_s", r.ok2xx() * (double) p.fileMib() / r.totalSeconds(),
+                            "MiB/s");
+                }
+            } catch (BenchException e) {
+                t.failed("", "", rep, "throughput_mib_s", "MiB/s", Sample.Status.ERROR, e.getMessage());
+            }
+            t.step();
+        }
+        t.remove(name);
+    }
+}

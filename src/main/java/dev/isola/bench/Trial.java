@@ -1,0 +1,130 @@
+package dev.isola.bench;
+
+import dev.isola.bench.result.Sample;
+
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Everything one experiment run (one backend, one runtime) works with: the profile, the API client, the example
+ * functions, where rows go, progress, and the stop signal. Row helpers fill in experiment, backend and runtime, so an
+ * experiment only says what it measured.
+ */
+final class Trial {
+    private static final Duration DEPLOY_SETTLE_TIMEOUT = Duration.ofMinutes(2);
+
+    private final Experiment experiment;
+    private final String backend;
+    private final String runtime;
+    private final BenchProfile profile;
+    private final BenchClient client;
+    private final Workloads workloads;
+    private final RawResults results;
+    private final Progress progress;
+    private final BooleanSupplier stopping;
+    private final java.util.Set<String> deployed = new java.util.LinkedHashSet<>();
+
+    Trial(Experiment experiment, String backend, String runtime, BenchProfile profile, BenchClient client,
+          Workloads workloads, RawResults results, Progress progress, BooleanSupplier stopping) {
+        this.experiment = experiment;
+        this.backend = backend;
+        this.runtime = runtime;
+        this.profile = profile;
+        this.client = client;
+        this.workloads = workloads;
+        this.results = results;
+        this.progress = progress;
+        this.stopping = stopping;
+    }
+
+    String backend() {
+        return backend;
+    }
+
+    String runtime() {
+        return runtime;
+    }
+
+    BenchProfile profile() {
+        return profile;
+    }
+
+    BenchClient client() {
+        return client;
+    }
+
+    /** Deploys the workload for this runtime and backend; returns the function name. */
+    String deploy(FunctionSpec spec) throws InterruptedException {
+        String name = Workloads.name(spec, runtime);
+        deployed.add(name);
+        client.deploy(name, workloads.archive(spec, runtime, backend));
+        return name;
+    }
+
+    /** Deletes the function and waits until its instances are gone, so the next measurement starts on a quiet host. */
+    void remove(String name) throws InterruptedException {
+        client.delete(name);
+        client.awaitGone(name, DEPLOY_SETTLE_TIMEOUT);
+        deployed.remove(name);
+    }
+
+    /** After a failed experiment: deletes what it left deployed, so the next one starts on a quiet host. */
+    void cleanup() {
+        for (String name : java.util.List.copyOf(deployed)) {
+            try {
+                remove(name);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                progress.note("Failed to delete " + name + " after a failed experiment: " + e.getMessage());
+            }
+        }
+    }
+
+    void ok(String variant, String x, int rep, String metric, double value, String unit) {
+        results.append(Sample.ok(experiment.id(), backend, runtime, variant, x, rep, metric, value, unit));
+    }
+
+    /**
+     * A failed repetition. Not recorded once the run is stopping: on Ctrl-C the web server's own shutdown hook may
+     * close the gateway before the runner stops, and the calls it cuts off are the stop's doing, not the backend's.
+     */
+    void failed(String variant, String x, int rep, String metric, String unit, Sample.Status status, String error) {
+        if (stopping.getAsBoolean()) {
+            return;
+        }
+        results.append(Sample.failed(experiment.id(), backend, runtime, variant, x, rep, metric, unit, status, error));
+    }
+
+    /** A row for a call: its completion time when it succeeded, its failure otherwise. */
+    void call(String variant, String x, int rep, String metric, Call call) {
+        if (call.ok()) {
+            ok(variant, x, rep, metric, call.millis(), "ms");
+        } else {
+            failed(variant, x, rep, metric, "ms", call.status(), call.error());
+        }
+    }
+
+    /** One repetition done. */
+    void step() {
+        progress.step();
+    }
+
+    void note(String line) {
+        progress.note(line);
+    }
+
+    /** Throws when the run is being stopped; experiments call it between repetitions. */
+    void checkStop() throws InterruptedException {
+        if (stopping.getAsBoolean() || Thread.currentThread().isInterrupted()) {
+            throw new InterruptedException("bench run stopped");
+        }
+    }
+
+    /** A sleep that Ctrl-C cuts short. */
+    void sleep(Duration d) throws InterruptedException {
+        checkStop();
+        Thread.sleep(d);
+    }
+}

@@ -1,0 +1,199 @@
+package dev.isola.cli;
+
+import dev.isola.bench.BenchConfig;
+import dev.isola.bench.BenchException;
+import dev.isola.bench.BenchProfile;
+import dev.isola.bench.BenchRunner;
+import dev.isola.bench.Experiments;
+import dev.isola.bench.Progress;
+import dev.isola.bench.RunDirectory;
+import dev.isola.bench.report.BenchReport;
+import dev.isola.sandbox.spi.SandboxProvider;
+import dev.isola.sandbox.spi.Sandboxes;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code isola bench}: runs the paper's experiments against an Isola started in this process (a fresh state directory
+ * per backend), through the same HTTP API users call, and writes a new run directory (raw CSV, metadata.json, report).
+ * Ctrl-C stops cleanly: the shutdown hook asks the runner to stop and waits while it stops the server (and so every
+ * instance), writes the metadata of a partial run and renders the report of what finished.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = BenchCommand.Report.class,
+        description = {"Run the paper's experiments on this host and write raw results, metadata and a report.",
+                "EXPERIMENT is 'all' or any of: cold-start, burst, start-cost, idle-cpu, idle-memory, cpu, memory, "
+                        + "network-concurrency, network-throughput, disk."})
+final class BenchCommand implements Callable<Integer> {
+    private static final Duration STOP_WAIT = Duration.ofMinutes(2);
+    private static final java.util.regex.Pattern SIZE = java.util.regex.Pattern.compile("([0-9]{1,9})(Mi|Gi)B?");
+
+    @Spec
+    CommandSpec spec;
+
+    // 0..*, checked in call(): picocli would otherwise demand an EXPERIMENT before the 'report' subcommand too.
+    @Parameters(arity = "0..*", paramLabel = "EXPERIMENT", description = "Experiments to run, or 'all'.")
+    List<String> experiments = List.of();
+
+    @Option(names = "--backends", split = ",", paramLabel = "TYPE",
+            description = "Sandbox backends (default: every backend this host can run, see 'isola doctor').")
+    List<String> backends;
+
+    @Option(names = "--runtimes", split = ",", paramLabel = "RUNTIME", defaultValue = "go,node",
+            description = "Function runtimes: go, node (default: ${DEFAULT-VALUE}).")
+    List<String> runtimes;
+
+    @Option(names = "--reps", paramLabel = "N",
+            description = "Repetitions of every measurement (default: 100 as the paper; 2 with --quick).")
+    Integer reps;
+
+    @Option(names = "--quick", description = "Small sizes for a smoke test (a minute or two per backend).")
+    boolean quick;
+
+    @Option(names = "--out", paramLabel = "DIR",
+            description = "Run directory; must not exist or be empty (default: bench/results/<UTC timestamp>).")
+    Path out;
+
+    @Option(names = "--throughput-total", paramLabel = "SIZE",
+            description = "Data moved per network-throughput repetition, e.g. 10Gi, 512Mi (default: 10Gi; 4Mi with "
+                    + "--quick).")
+    String throughputTotal;
+
+    @Option(names = "--functions", paramLabel = "DIR",
+            description = "The example functions, holding go/ and node/ (default: $ISOLA_HOME/functions).")
+    Path functionsDir;
+
+    @Option(names = "--go-cache", paramLabel = "DIR",
+            description = "Persistent Go build cache shared by runs (default: ~/.cache/isola/bench-go-cache).")
+    Path goCache;
+
+    @Option(names = "--verbose", description = "Show the server's log lines (hidden by default: they would "
+            + "interleave with the progress line).")
+    boolean verbose;
+
+    @Override
+    public Integer call() {
+        PrintWriter stdout = spec.commandLine().getOut();
+        BenchConfig config = config();
+        if (!verbose) {
+            java.util.logging.Logger.getLogger("").setLevel(java.util.logging.Level.WARNING);
+        }
+        BenchRunner runner = new BenchRunner(config, Progress.console(stdout));
+        Thread hook = new Thread(() -> runner.stop(STOP_WAIT), "isola-bench-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        stdout.printf("isola bench: %s on %s (%s), %d reps%s -> %s%n", String.join(" ", config.experiments()),
+                String.join(",", config.backends()), String.join(",", config.runtimes()), config.profile().reps(),
+                config.profile().quick() ? ", quick" : "", config.runDir());
+        stdout.flush();
+        BenchRunner.Result result;
+        try {
+            result = runner.run();
+        } catch (BenchException e) {
+            spec.commandLine().getErr().println("Error: " + e.getMessage());
+            return 1;
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // Already shutting down (Ctrl-C): the hook is what is waiting for us.
+            }
+        }
+        stdout.printf("%s: %d rows in %s%n", result.interrupted() ? "Interrupted" : "Done", result.rows(),
+                result.runDir());
+        stdout.flush();
+        return result.interrupted() ? 130 : 0;
+    }
+
+    private BenchConfig config() {
+        if (experiments.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "Missing EXPERIMENT: name one or more, or 'all'");
+        }
+        List<String> ids = new ArrayList<>();
+        for (String e : experiments) {
+            if (e.equals("all")) {
+                ids.addAll(Experiments.ids());
+            } else if (Experiments.ids().contains(e)) {
+                ids.add(e);
+            } else {
+                throw new ParameterException(spec.commandLine(), "Unknown experiment '" + e + "': use all or any of "
+                        + String.join(", ", Experiments.ids()));
+            }
+        }
+        BenchProfile profile = quick ? BenchProfile.quickProfile() : BenchProfile.paper(BenchProfile.PAPER_REPS);
+        if (reps != null) {
+            if (reps < 1) {
+                throw new ParameterException(spec.commandLine(), "--reps must be at least 1");
+            }
+            profile = profile.withReps(reps);
+        }
+        if (throughputTotal != null) {
+            java.util.regex.Matcher m = SIZE.matcher(throughputTotal.strip());
+            if (!m.matches()) {
+                throw new ParameterException(spec.commandLine(), "--throughput-total must be a size in MiB or GiB "
+                        + "such as 10Gi or 512Mi, not '" + throughputTotal + "'");
+            }
+            long mib = Long.parseLong(m.group(1)) * (m.group(2).startsWith("G") ? 1024 : 1);
+            profile = profile.withThroughputTotalMib(Math.max(profile.fileMib(), mib));
+        }
+        Path home = Path.of(Optional.ofNullable(System.getenv("ISOLA_HOME")).orElse("."));
+        Path runDir = Optional.ofNullable(out).orElseGet(() -> RunDirectory.fresh(home.resolve("bench/results"),
+                Instant.now()));
+        Path functions = Optional.ofNullable(functionsDir).orElse(home.resolve("functions"));
+        Path cache = Optional.ofNullable(goCache).orElse(Path.of(System.getProperty("user.home"), ".cache", "isola",
+                "bench-go-cache"));
+        try {
+            return new BenchConfig(List.copyOf(new LinkedHashSet<>(ids)), backends == null ? availableBackends()
+                    : backends, runtimes, profile, runDir, functions, cache);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    private static List<String> availableBackends() {
+        return Sandboxes.load().all().stream().filter(p -> p.probe().available()).map(SandboxProvider::type)
+                .sorted().toList();
+    }
+
+    /** {@code isola bench report DIR}: renders the figures and report of a run again from its raw results. */
+    @Command(name = "report", mixinStandardHelpOptions = true,
+            description = "Re-render the figures and report of a bench run from its raw results and metadata.")
+    static final class Report implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(paramLabel = "DIR", description = "A run directory (holding raw/ and metadata.json).")
+        Path dir;
+
+        @Override
+        public Integer call() {
+            try {
+                RunDirectory.requireRun(dir);
+            } catch (BenchException e) {
+                spec.commandLine().getErr().println("Error: " + e.getMessage());
+                return 1;
+            }
+            try {
+                BenchReport.render(dir);
+            } catch (RuntimeException e) {
+                spec.commandLine().getErr().println("Error: failed to render the report of " + dir + ": "
+                        + (e.getMessage() == null ? e : e.getMessage()));
+                return 1;
+            }
+            spec.commandLine().getOut().println("Report written to " + dir);
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,130 @@
+package dev.isola.bench;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The parsers and small calculations the experiments rely on, without a server. */
+class BenchPartsTest {
+    private static final String HEY = """
+
+            Summary:
+              Total:\t1.2345 secs
+              Slowest:\t0.0100 secs
+              Requests/sec:\t26544.1234
+
+            Status code distribution:
+              [200]\t32000 responses
+              [502]\t700 responses
+
+            Error distribution:
+              [68]\tGet "http://127.0.0.1:8080/": dial tcp: connection refused
+            """;
+
+    @Test
+    void hey_parse_readsRateTimeAndCountsNon2xxAsErrors() {
+        Hey.Result r = Hey.parse(HEY, 32_768);
+
+        assertThat(r.totalSeconds()).isEqualTo(1.2345);
+        assertThat(r.requestsPerSecond()).isEqualTo(26544.1234);
+        assertThat(r.ok2xx()).isEqualTo(32_000);
+        assertThat(r.errors()).isEqualTo(768);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "<not supported>,,instructions,0,100.00,,|-1",
+            "123456,,instructions:u,1000,100.00,,|123456",
+            "1234,,instructions,1000,100.00,,|1234"})
+    void perf_parse_readsCountOrNothing(String line, long expected) {
+        assertThat(PerfStat.parse(line)).isEqualTo(expected < 0 ? java.util.Optional.empty()
+                : java.util.Optional.of(expected));
+    }
+
+    @ParameterizedTest
+    @CsvSource({"'7', 7", "'9 7', 9", "'5 1 4 2 3', 5",
+            "'20 19 18 17 16 15 14 13 12 11 10 9 8 7 6 5 4 3 2 1', 19"})
+    void p95_isNearestRank(String values, double expected) {
+        double[] v = java.util.Arrays.stream(values.split(" ")).mapToDouble(Double::parseDouble).toArray();
+
+        assertThat(BurstExperiment.p95(v)).isEqualTo(expected);
+    }
+
+    @Test
+    void coldStartSeconds_sumsTheFunctionsHistogramOnly() {
+        String metrics = """
+                # TYPE isola_cold_start_seconds histogram
+                isola_cold_start_seconds_sum{backend="process",function="bench-hello-go"} 0.125
+                isola_cold_start_seconds_sum{backend="runc",function="bench-hello-go"} 0.25
+                isola_cold_start_seconds_sum{backend="process",function="bench-hello-go2"} 9
+                isola_cold_start_seconds_count{backend="process",function="bench-hello-go"} 3
+                """;
+
+        assertThat(ColdStartExperiment.coldStartSeconds(metrics, "bench-hello-go")).isEqualTo(0.375);
+        assertThat(ColdStartExperiment.coldStartSeconds(metrics, "other")).isZero();
+    }
+
+    @Test
+    void manifest_keepsRuntimeEntryAndEnv_andSetsBackendLimitsScaling() throws Exception {
+        String example = """
+                name: node-hello
+                runtime: node
+                entry: index.js
+                env: {GREETING: "it's me"}
+                scaling: {concurrency: 100, maxInstances: 4}
+                """;
+
+        String manifest = Workloads.manifest(example, FunctionSpec.idle("hello", 3), "node", "runc");
+
+        assertThat(manifest).contains("name: bench-hello-node\n", "runtime: node\n", "entry: 'index.js'\n",
+                "GREETING: 'it''s me'", "backend: runc\n", "limits: {memory: 512Mi, cpus: 1,",
+                "scaling: {concurrency: 1, minInstances: 3, maxInstances: 3, idleTimeout: 1h, singleUse: false}");
+    }
+
+    @Test
+    void processTreeCpu_ofThisJvm_isPositiveAndGrows() throws Exception {
+        long self = ProcessHandle.current().pid();
+        ProcessTreeCpu.Reading before = ProcessTreeCpu.read(self);
+        long end = System.nanoTime() + 50_000_000L;
+        long spin = 0;
+        while (System.nanoTime() < end) {
+            spin++;
+        }
+        ProcessTreeCpu.Reading after = ProcessTreeCpu.read(self);
+
+        assertThat(spin).isPositive();
+        assertThat(before.totalMillis()).isPositive();
+        assertThat(after.millisSince(before)).isGreaterThanOrEqualTo(40);
+    }
+
+    @Test
+    void progress_plain_printsExperimentRepetitionsAndEstimate() {
+        StringWriter text = new StringWriter();
+        Progress progress = new Progress(new PrintWriter(text), false);
+
+        progress.begin("burst", "process", "go", 2);
+        progress.step();
+        progress.step();
+        progress.end();
+
+        assertThat(text.toString()).contains("burst process/go  rep 0/2", "rep 2/2", "elapsed 0:00", "left ~0:00");
+    }
+
+    @Test
+    void progress_terminal_rewritesOneLine() {
+        StringWriter text = new StringWriter();
+        Progress progress = new Progress(new PrintWriter(text), true);
+
+        progress.begin("cpu", "runc", "node", 3);
+        progress.step();
+        progress.end();
+
+        assertThat(text.toString()).startsWith("\rcpu runc/node  rep 0/3").contains("\rcpu runc/node  rep 1/3")
+                .endsWith(System.lineSeparator());
+    }
+}

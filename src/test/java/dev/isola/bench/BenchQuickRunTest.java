@@ -1,0 +1,126 @@
+package dev.isola.bench;
+
+import dev.isola.bench.result.Sample;
+import dev.isola.bench.result.SampleCsv;
+import dev.isola.testing.Leaks;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Every experiment in its quick form on the process backend, once for the class (about half a minute), and each
+ * experiment's raw file read back with {@link SampleCsv#read} against the schema docs/bench.md promises.
+ */
+class BenchQuickRunTest {
+    static final Path FUNCTIONS = Path.of("functions");
+    static final Path GO_CACHE = Path.of("target/test-go-cache").toAbsolutePath();
+
+    private static Path parent;
+    private static BenchRunner.Result result;
+
+    @BeforeAll
+    static void runAll() throws IOException {
+        parent = Files.createTempDirectory("isola-bench-test-");
+        BenchConfig config = new BenchConfig(Experiments.ids(), List.of("process"), List.of("go", "node"),
+                BenchProfile.quickProfile(), parent.resolve("run"), FUNCTIONS, GO_CACHE);
+        result = new BenchRunner(config, Progress.silent()).run();
+    }
+
+    @AfterAll
+    static void cleanUp() throws IOException {
+        TestFiles.deleteTree(parent);
+    }
+
+    static Stream<Arguments> schema() {
+        return Stream.of(
+                Arguments.of("cold-start", Set.of("completion_ms"), Set.of(""), Set.of("")),
+                Arguments.of("burst", Set.of("mean_ms", "p95_ms", "completion_ms"), Set.of("", "request"),
+                        Set.of("2", "4")),
+                Arguments.of("start-cost", Set.of("cpu_ms"), Set.of("cpu-time"), Set.of("")),
+                Arguments.of("idle-cpu", Set.of(PerfStat.available() ? "instructions_millions" : "cpu_ms"),
+                        Set.of(PerfStat.available() ? "instructions" : "cpu-time"), Set.of("")),
+                Arguments.of("idle-memory", Set.of("mem_used_mib", "mem_per_instance_mib"), Set.of(""),
+                        Set.of("1", "2")),
+                Arguments.of("cpu", Set.of("duration_ms"), Set.of(""), Set.of("")),
+                Arguments.of("memory", Set.of("duration_ms"), Set.of("matrix", "alloc"), Set.of("")),
+                Arguments.of("network-concurrency", Set.of("requests_per_s", "errors"), Set.of("direct", "gateway"),
+                        Set.of("1", "4")),
+                Arguments.of("network-throughput", Set.of("throughput_mib_s"), Set.of(""), Set.of("")),
+                Arguments.of("disk", Set.of("duration_ms", "read_ms"), Set.of(""), Set.of("")));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("schema")
+    void quickRun_writesEveryExperimentInTheSchema(String experiment, Set<String> metrics, Set<String> variants,
+                                                   Set<String> xs) {
+        List<Sample> rows = SampleCsv.read(result.runDir().resolve("raw").resolve(experiment + ".csv"));
+
+        assertThat(rows).isNotEmpty().allSatisfy(s -> {
+            assertThat(s.experiment()).isEqualTo(experiment);
+            assertThat(s.backend()).isEqualTo("process");
+            assertThat(s.runtime()).isIn("go", "node");
+            assertThat(s.rep()).isBetween(0, 1);
+        });
+        assertThat(rows.stream().map(Sample::metric).collect(Collectors.toSet())).containsAll(metrics);
+        assertThat(rows.stream().map(Sample::variant).collect(Collectors.toSet())).isEqualTo(variants);
+        assertThat(rows.stream().map(Sample::x).collect(Collectors.toSet())).isEqualTo(xs);
+        assertThat(rows.stream().map(Sample::runtime).collect(Collectors.toSet())).containsExactlyInAnyOrder("go",
+                "node");
+        for (String metric : metrics) {
+            assertThat(rows.stream().filter(s -> s.metric().equals(metric)).map(Sample::rep).distinct())
+                    .as(metric + " repetitions").containsExactlyInAnyOrder(0, 1);
+        }
+        assertThat(rows).filteredOn(s -> !s.ok() && !platformPortRace(s)).as("failed rows").isEmpty();
+        assertThat(rows).filteredOn(Sample::ok).allSatisfy(s -> assertThat(s.value().getAsDouble()).isFinite());
+    }
+
+    /**
+     * The process backend reserves a port by binding port 0 and releasing it before the child binds; under concurrent
+     * starts two instances can end up on one port (see the process provider's header). A burst records that as a
+     * failed call, which is the bench doing its job; it is the backend's bug, not this test's subject.
+     */
+    private static boolean platformPortRace(Sample s) {
+        return s.experiment().equals("burst") && (s.error().contains("instance_failed")
+                || s.error().contains("start_failed"));
+    }
+
+    @Test
+    void quickRun_unitsMatchMetrics() {
+        try (Stream<Path> files = Files.list(result.runDir().resolve("raw"))) {
+            List<Sample> all = files.flatMap(f -> SampleCsv.read(f).stream()).toList();
+            assertThat(all).allSatisfy(s -> assertThat(s.unit()).isEqualTo(switch (s.metric()) {
+                case "requests_per_s" -> "req/s";
+                case "errors" -> "count";
+                case "throughput_mib_s" -> "MiB/s";
+                case "mem_used_mib", "mem_per_instance_mib" -> "MiB";
+                case "instructions_millions" -> "Minstr";
+                default -> "ms";
+            }));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void quickRun_writesMetadataAndLeavesNothingRunning() throws IOException {
+        String metadata = Files.readString(result.runDir().resolve("metadata.json"));
+
+        assertThat(result.interrupted()).isFalse();
+        assertThat(metadata).contains("\"interrupted\" : false", "\"quick\" : true", "\"reps\" : 2", "\"cpuModel\"",
+                "\"kernel\"", "\"runc\"", "\"hey\"", "\"endedAt\" : \"");
+        Leaks.assertNoChildProcesses();
+    }
+}

@@ -12,8 +12,11 @@ import java.util.concurrent.TimeUnit;
 final class ProcessInstance extends ChildProcessInstance {
     private static final long TERM_GRACE_MILLIS = 2_000;
 
-    ProcessInstance(String id, Process process, InetSocketAddress endpoint, OutputSink output) {
+    private final Runnable releasePort;
+
+    ProcessInstance(String id, Process process, InetSocketAddress endpoint, OutputSink output, Runnable releasePort) {
         super(id, process, endpoint, output);
+        this.releasePort = releasePort;
     }
 
     @Override
@@ -48,6 +51,8 @@ final class ProcessInstance extends ChildProcessInstance {
         } catch (InterruptedException e) {
             process().destroyForcibly();
             Thread.currentThread().interrupt();
+        } finally {
+            releasePort.run();
         }
     }
 }

@@ -16,6 +16,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The {@code process} backend: each instance is a child process of the platform listening on a loopback port.
@@ -24,11 +26,16 @@ import java.util.Map;
  * development and as the baseline of the benchmarks; the platform says so loudly when it is used. Limits are not
  * enforced (memory and CPU limits need cgroups, which the container backends bring).
  *
- * <p>Port choice: an ephemeral port is reserved by binding port 0 and released just before the child starts. Another
- * process could take it in between; the child then fails to bind, exits, and the dispatcher reports a failed start
- * with its output — rare enough on a single node that a retry by the next request is the right cost.
+ * <p>Port choice: an ephemeral port is found by binding port 0 and released just before the child starts, so the
+ * kernel may offer the same port again before the child has bound it: in a burst of starts two instances would get
+ * one port, and the probe of the loser would reach the winner. Ports handed to live instances are therefore
+ * remembered until the instance is closed and never handed out twice. Another process could still take a port in
+ * between; the child then fails to bind, exits, and the dispatcher reports a failed start with its output.
  */
 public final class ProcessSandboxProvider implements SandboxProvider {
+    private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
+    private static final int PORT_ATTEMPTS = 100;
+
     @Override
     public String type() {
         return "process";
@@ -66,8 +73,9 @@ public final class ProcessSandboxProvider implements SandboxProvider {
         try {
             Process process = builder.start();
             return new ProcessInstance(spec.id(), process, new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
-                    spec.output());
+                    spec.output(), () -> HANDED_OUT.remove(port));
         } catch (IOException e) {
+            HANDED_OUT.remove(port);
             throw new SandboxException("Failed to start process of instance " + spec.id() + ": " + e.getMessage(), e);
         }
     }
@@ -91,10 +99,19 @@ public final class ProcessSandboxProvider implements SandboxProvider {
     }
 
     private static int freeLoopbackPort(String id) {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new SandboxException("Failed to reserve a loopback port for instance " + id + ": " + e.getMessage(), e);
+        for (int attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
+            int port;
+            try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                port = socket.getLocalPort();
+            } catch (IOException e) {
+                throw new SandboxException("Failed to reserve a loopback port for instance " + id + ": "
+                        + e.getMessage(), e);
+            }
+            if (HANDED_OUT.add(port)) {
+                return port;
+            }
         }
+        throw new SandboxException("Failed to reserve a loopback port for instance " + id + ": every port offered in "
+                + PORT_ATTEMPTS + " attempts belongs to a live instance");
     }
 }

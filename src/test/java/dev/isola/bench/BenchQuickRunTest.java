@@ -83,18 +83,8 @@ class BenchQuickRunTest {
             assertThat(rows.stream().filter(s -> s.metric().equals(metric)).map(Sample::rep).distinct())
                     .as(metric + " repetitions").containsExactlyInAnyOrder(0, 1);
         }
-        assertThat(rows).filteredOn(s -> !s.ok() && !platformPortRace(s)).as("failed rows").isEmpty();
+        assertThat(rows).filteredOn(s -> !s.ok()).as("failed rows").isEmpty();
         assertThat(rows).filteredOn(Sample::ok).allSatisfy(s -> assertThat(s.value().getAsDouble()).isFinite());
-    }
-
-    /**
-     * The process backend reserves a port by binding port 0 and releasing it before the child binds; under concurrent
-     * starts two instances can end up on one port (see the process provider's header). A burst records that as a
-     * failed call, which is the bench doing its job; it is the backend's bug, not this test's subject.
-     */
-    private static boolean platformPortRace(Sample s) {
-        return s.experiment().equals("burst") && (s.error().contains("instance_failed")
-                || s.error().contains("start_failed"));
     }
 
     @Test

@@ -77,7 +77,8 @@ final class BenchCommand implements Callable<Integer> {
     Path functionsDir;
 
     @Option(names = "--go-cache", paramLabel = "DIR",
-            description = "Persistent Go build cache shared by runs (default: ~/.cache/isola/bench-go-cache).")
+            description = "Persistent build cache (Go builds, guest kernels) shared by runs "
+                    + "(default: ~/.cache/isola/bench-go-cache).")
     Path goCache;
 
     @Option(names = "--verbose", description = "Show the server's log lines (hidden by default: they would "
@@ -90,6 +91,12 @@ final class BenchCommand implements Callable<Integer> {
         BenchConfig config = config();
         if (!verbose) {
             java.util.logging.Logger.getLogger("").setLevel(java.util.logging.Level.WARNING);
+        }
+        if (config.backends().contains("microvm")) {
+            dev.isola.sandbox.microvm.MinimalKernel.prebuild(config.goCache(), line -> {
+                stdout.println(line);
+                stdout.flush();
+            });
         }
         BenchRunner runner = new BenchRunner(config, Progress.console(stdout));
         Thread hook = new Thread(() -> runner.stop(STOP_WAIT), "isola-bench-stop");

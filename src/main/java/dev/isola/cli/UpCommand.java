@@ -118,25 +118,13 @@ final class UpCommand implements Callable<Integer> {
         }
     }
 
-    /**
-     * Builds the microVM backend's minimal guest kernel now, with progress, when this host can run microVMs and the
-     * state directory's cache lacks it: a one-time wait of a few minutes here instead of a failed first call later.
-     */
+    /** A host that can run microVMs gets the minimal guest kernel before the first function needs it. */
     private static void prepareGuestKernel(Path stateDir, PrintWriter out) {
-        boolean microvm = Sandboxes.load().find("microvm").map(p -> p.probe().available()).orElse(false);
-        Path cache = stateDir.resolve("cache");
-        if (!microvm || MinimalKernel.cached(cache).isPresent() || MinimalKernel.whyNotBuildable().isPresent()) {
-            return;
-        }
-        out.println("Building the microvm backend's minimal guest kernel once (a few minutes):");
-        out.flush();
-        try {
-            MinimalKernel.ensureBuilt(cache, line -> {
-                out.println("  " + line);
+        if (Sandboxes.load().find("microvm").map(p -> p.probe().available()).orElse(false)) {
+            MinimalKernel.prebuild(stateDir.resolve("cache"), line -> {
+                out.println(line);
                 out.flush();
             });
-        } catch (RuntimeException e) {
-            out.println("  " + e.getMessage() + " (microvm functions can use kernel: generic meanwhile)");
         }
     }
 }

@@ -68,6 +68,22 @@ public final class MinimalKernel {
         return Optional.empty();
     }
 
+    /**
+     * For commands a person waits on ({@code isola up}, {@code isola bench}): builds the kernel now, with progress,
+     * if this host can and the cache lacks it; a failure is reported, not thrown (the generic kernel still works).
+     */
+    public static void prebuild(Path cacheDir, Consumer<String> out) {
+        if (cached(cacheDir).isPresent() || whyNotBuildable().isPresent()) {
+            return;
+        }
+        out.accept("Building the microvm backend's minimal guest kernel once (a few minutes):");
+        try {
+            ensureBuilt(cacheDir, line -> out.accept("  " + line));
+        } catch (RuntimeException e) {
+            out.accept("  " + e.getMessage() + " (microvm functions can use kernel: generic meanwhile)");
+        }
+    }
+
     /** Builds the kernel unless the cache has it; returns the {@code vmlinux}. Blocks for minutes on a build. */
     public static Path ensureBuilt(Path cacheDir, Consumer<String> progress) {
         Path image = imagePath(cacheDir);

@@ -99,6 +99,17 @@ func main() {
 		c.Close()
 		fmt.Fprint(w, "connected")
 	})
+	mux.HandleFunc("/tmpwrite", func(w http.ResponseWriter, r *http.Request) {
+		// Reports whether the function can write to its temporary directory (every sandbox must allow it).
+		f, err := os.CreateTemp("", "probe-*")
+		if err != nil {
+			fmt.Fprint(w, "failed: ", err)
+			return
+		}
+		f.Close()
+		os.Remove(f.Name())
+		fmt.Fprint(w, "ok")
+	})
 	mux.HandleFunc("/pid", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, os.Getpid())
 	})

@@ -110,6 +110,13 @@ public abstract class SandboxContractTest {
     }
 
     @Test
+    void tmpdir_isWritableByTheFunction() {
+        deployProbe("c-tmp", "go", "{maxInstances: 1}");
+        HttpResponse<String> r = isola.get("/function/c-tmp/tmpwrite");
+        assertThat(r.body()).as("%s", r).isEqualTo("ok");
+    }
+
+    @Test
     void concurrencyLimit_secondConcurrentRequest_getsSecondInstance() {
         deployProbe("c-conc", "go", "{concurrency: 1, maxInstances: 2}");
         var a = CompletableFuture.supplyAsync(() -> isola.get("/function/c-conc/sleep?ms=1500"));

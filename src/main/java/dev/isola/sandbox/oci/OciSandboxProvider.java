@@ -163,7 +163,9 @@ public class OciSandboxProvider implements SandboxProvider {
             }
             Path bundle = spec.workDir().resolve("bundle");
             Path rootfs = bundle.resolve("rootfs");
-            for (String dir : List.of("proc", "dev", "sys", "tmp", "fn")) {
+            // No "tmp": runc gives a tmpfs the mode of an existing mount point (0755 here), which would take
+            // /tmp's 1777 away from the function's user; a mount point runc creates itself keeps mode=1777.
+            for (String dir : List.of("proc", "dev", "sys", "fn")) {
                 Files.createDirectories(rootfs.resolve(dir));
             }
             List<String> args = new ArrayList<>(spec.artifact().argv());

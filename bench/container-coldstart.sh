@@ -50,31 +50,7 @@ log "building bench/coldstart-probe and functions/go/hello"
 bundle="$BENCH_TMP/bundle"
 mkdir -p "$bundle/rootfs"/{proc,dev,sys,tmp,fn}
 (cd functions/go/hello && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$BENCH_TMP/fn/fn" .)
-python3 - "$bundle" "$BENCH_TMP/fn" "$HAND_NS" <<'PY'
-import json, sys
-bundle, fn, ns = sys.argv[1:4]
-none = []
-spec = {
-  "ociVersion": "1.0.2",
-  "process": {"terminal": False, "user": {"uid": 65534, "gid": 65534}, "args": ["/fn/fn"],
-              "env": ["PATH=/usr/bin:/bin", "PORT=8080", "HOST=0.0.0.0", "TMPDIR=/tmp"], "cwd": "/fn",
-              "capabilities": {k: none for k in ["bounding", "effective", "permitted", "inheritable", "ambient"]},
-              "noNewPrivileges": True},
-  "root": {"path": bundle + "/rootfs", "readonly": True},
-  "hostname": "fn",
-  "mounts": [
-    {"destination": "/proc", "type": "proc", "source": "proc"},
-    {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"]},
-    {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]},
-    {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=1777"]},
-    {"destination": "/fn", "type": "bind", "source": fn, "options": ["rbind", "ro"]}],
-  "linux": {"namespaces": [{"type": t} for t in ["pid", "ipc", "uts", "mount"]]
-                          + [{"type": "network", "path": "/var/run/netns/" + ns}],
-            "cgroupsPath": "/isola-bench/hand",
-            "resources": {"memory": {"limit": 536870912, "swap": 536870912},
-                          "cpu": {"quota": 100000, "period": 100000}, "pids": {"limit": 1024}}}}
-json.dump(spec, open(bundle + "/config.json", "w"))
-PY
+python3 bench/oci-bundle.py "$bundle" "$BENCH_TMP/fn" "$HAND_NS" /isola-bench/hand
 
 # The timed command: namespace + veth, then the runtime in the foreground.
 cat >"$BENCH_TMP/hand.sh" <<EOF

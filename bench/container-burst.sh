@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# container-burst.sh — n concurrent cold starts of Go hello in containers through Isola against the same burst of
+# containers started by hand with the runtime, in the same run (issue 3's burst figure).
+#
+#   by hand: n copies of what Isola does per instance, all at once: a network namespace with a veth (one
+#            `ip -batch`), `<runtime> run` of a bundle with the same essentials, each polled every 1 ms by its own
+#            bench/coldstart-probe until it answers 200; a container's completion is its probe's elapsed time.
+#   Isola:   n concurrent GET /function/hello-burst (single-use, maxInstances 100), curl's time_total each.
+# Per burst: mean and p95 of the n completions. Methods alternate first/second every other repetition.
+#
+# Usage: RUNTIME=runc|crun|runsc bench/container-burst.sh   (root; needs go, curl, ip, the runtime, python3)
+# Env:   SIZES="10 20 30 40 50 60 70 80 90 100"  R=3  PAUSE=1  RESULTS_DIR=...  KEEP_TMP=1
+# Target (issue 3): Isola/hand mean completion <= 1.15.
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+cd "$REPO_ROOT"
+
+RUNTIME="${RUNTIME:-runc}"
+SIZES="${SIZES:-10 20 30 40 50 60 70 80 90 100}"
+R="${R:-3}"
+PAUSE="${PAUSE:-1}"
+need go; need curl; need tar; need ip; need python3; need "$RUNTIME"
+[[ "$(id -u)" == 0 ]] || die "needs root (namespaces, veths, cgroups)"
+
+HAND_ROOT=/run/isola-bench/burst-$RUNTIME
+runtime_cmd=("$RUNTIME" --root "$HAND_ROOT")
+[[ "$RUNTIME" == runsc ]] && runtime_cmd+=(--platform=ptrace --network=host)
+# crun refuses hybrid cgroup hosts; run it as Isola does, in a mount namespace without the cgroup2 mount.
+if [[ "$RUNTIME" == crun && -s /sys/fs/cgroup/unified/cgroup.controllers ]]; then
+  runtime_cmd=(unshare --mount --propagation private /bin/sh -c 'umount /sys/fs/cgroup/unified && exec "$@"' crun
+    "${runtime_cmd[@]}")
+fi
+max_n=0; for n in $SIZES; do ((n > max_n)) && max_n=$n; done
+((max_n <= 250)) || die "sizes above 250 do not fit the by-hand address plan"
+
+hand_cleanup() {
+  local i
+  for ((i = 1; i <= max_n; i++)); do "${runtime_cmd[@]}" delete --force "ibb$i" >/dev/null 2>&1 || true; done
+  for ((i = 1; i <= max_n; i++)); do echo "netns del ibb$i"; done | ip -force -batch - 2>/dev/null || true
+}
+cleanup_all() {
+  local rc=$?
+  hand_cleanup
+  rmdir /sys/fs/cgroup/*/isola-bench/burst* /sys/fs/cgroup/*/isola-bench "$HAND_ROOT" 2>/dev/null || true
+  (exit "$rc"); bench_cleanup
+}
+
+bench_init
+trap cleanup_all EXIT
+results="$(bench_results_dir container-burst-"$RUNTIME".csv)"
+csv="$results/container-burst-$RUNTIME.csv"
+
+log "building bench/coldstart-probe and functions/go/hello"
+(cd bench/coldstart-probe && CGO_ENABLED=0 go build -o "$BENCH_TMP/coldstart-probe" .)
+(cd functions/go/hello && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$BENCH_TMP/fn/fn" .)
+for ((i = 1; i <= max_n; i++)); do
+  b="$BENCH_TMP/bundle$i"
+  mkdir -p "$b/rootfs"/{proc,dev,sys,fn}
+  python3 bench/oci-bundle.py "$b" "$BENCH_TMP/fn" "ibb$i" "/isola-bench/burst$i"
+  # Instance i: 10.202.i.0/30, host .1, container .2.
+  cat >"$BENCH_TMP/hand$i.sh" <<SH
+#!/bin/sh
+ip -batch - <<IP || exit 1
+netns add ibb$i
+link add ibv$i type veth peer name ibc$i
+link set ibc$i netns ibb$i
+addr add 10.202.$i.1/30 dev ibv$i
+link set ibv$i up
+IP
+ip -n ibb$i -batch - <<IP || exit 1
+link set ibc$i name eth0
+addr add 10.202.$i.2/30 dev eth0
+link set eth0 up
+link set lo up
+IP
+ip neigh flush dev ibv$i
+exec ${runtime_cmd[*]@Q} run --bundle $b ibb$i
+SH
+  chmod +x "$BENCH_TMP/hand$i.sh"
+done
+
+# hand_burst N : prints the N completion times (ms), one per line.
+hand_burst() {
+  local n="$1" i
+  hand_cleanup
+  for ((i = 1; i <= n; i++)); do
+    "$BENCH_TMP/coldstart-probe" -url "http://10.202.$i.2:8080/" -interval 1ms -timeout 120s -- \
+      "$BENCH_TMP/hand$i.sh" >"$BENCH_TMP/hand$i.out" 2>>"$BENCH_TMP/probe.log" &
+  done
+  wait || die "a hand start failed: $(tail -n 3 "$BENCH_TMP/probe.log")"
+  hand_cleanup
+  for ((i = 1; i <= n; i++)); do awk '{ printf "%.3f\n", $1 / 1000 }' "$BENCH_TMP/hand$i.out"; done
+}
+
+fn="$BENCH_TMP/hello-burst"
+cp -r functions/go/hello "$fn"
+printf 'name: hello-burst\nruntime: go\nentry: .\nscaling: {singleUse: true, maxInstances: 250}\nlimits: {timeout: 120s}\n' \
+  >"$fn/function.yaml"
+BACKEND="$RUNTIME" isola_start
+isola_deploy hello-burst "$fn"
+
+# isola_burst N : prints the N completion times (ms) of N concurrent calls.
+isola_burst() {
+  local n="$1" i
+  for ((i = 1; i <= n; i++)); do
+    curl -sS -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 180 "$ISOLA_URL/function/hello-burst" \
+      >"$BENCH_TMP/isola$i.out" &
+  done
+  wait
+  for ((i = 1; i <= n; i++)); do
+    read -r code secs <"$BENCH_TMP/isola$i.out"
+    [[ "$code" == 200 ]] || die "a burst call answered $code"
+    awk -v s="$secs" 'BEGIN { printf "%.3f\n", s * 1000 }'
+  done
+}
+
+{
+  echo "date: $(date -u +%FT%TZ)"; echo "host: $(uname -srm), $(nproc) CPUs"
+  echo "runtime: $("$RUNTIME" --version 2>&1 | head -n 1)"; echo "SIZES=$SIZES R=$R PAUSE=$PAUSE"
+} >"$results/container-burst-$RUNTIME-meta.txt"
+
+isola_burst 2 >/dev/null; hand_burst 2 >/dev/null   # warm-up
+echo "size,repetition,method,mean_ms,p95_ms,max_ms" >"$csv"
+for n in $SIZES; do
+  for ((r = 1; r <= R; r++)); do
+    order=(hand isola); ((r % 2)) || order=(isola hand)
+    line=""
+    for m in "${order[@]}"; do
+      if [[ "$m" == hand ]]; then hand_burst "$n" >"$BENCH_TMP/times"; else isola_burst "$n" >"$BENCH_TMP/times"; fi
+      read -r _ _ p95 mean <<<"$(stats <"$BENCH_TMP/times")"
+      max="$(sort -g "$BENCH_TMP/times" | tail -n 1)"
+      echo "$n,$r,$m,$mean,$p95,$max" >>"$csv"
+      line+="$m mean $mean p95 $p95  "
+      sleep "$PAUSE"
+    done
+    log "n=$n rep $r/$R: $line"
+  done
+done
+
+{
+  echo
+  echo "Burst of n concurrent cold starts of Go hello in $RUNTIME, $R repetitions per n (ms; mean over repetitions)"
+  printf '%5s %12s %12s %12s %12s %9s %9s\n' n hand_mean isola_mean hand_p95 isola_p95 mean_ratio p95_ratio
+  for n in $SIZES; do
+    awk -F, -v n="$n" '$1 == n { s[$3] += $4; p[$3] += $5; c[$3]++ }
+      END { hm = s["hand"] / c["hand"]; im = s["isola"] / c["isola"]; hp = p["hand"] / c["hand"]; ip = p["isola"] / c["isola"]
+            printf "%5d %12.1f %12.1f %12.1f %12.1f %9.2f %9.2f\n", n, hm, im, hp, ip, im / hm, ip / hp }' "$csv"
+  done
+  echo "(target: isola/hand mean ratio <= 1.15)"
+} | tee "$results/container-burst-$RUNTIME-summary.txt"
+log "results in $results"

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -98,6 +99,18 @@ func main() {
 		}
 		c.Close()
 		fmt.Fprint(w, "connected")
+	})
+	mux.HandleFunc("/keyctl", func(w http.ResponseWriter, r *http.Request) {
+		// keyctl(KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, create): allowed to any unprivileged process
+		// unless a seccomp filter denies it (the seccomp test).
+		const keyctlGetKeyringID = 0
+		keySpecSessionKeyring := -3
+		_, _, errno := syscall.Syscall(syscall.SYS_KEYCTL, keyctlGetKeyringID, uintptr(keySpecSessionKeyring), 1)
+		if errno != 0 {
+			fmt.Fprint(w, "failed: ", errno.Error())
+			return
+		}
+		fmt.Fprint(w, "ok")
 	})
 	mux.HandleFunc("/tmpwrite", func(w http.ResponseWriter, r *http.Request) {
 		// Reports whether the function can write to its temporary directory (every sandbox must allow it).

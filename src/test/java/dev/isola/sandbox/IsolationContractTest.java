@@ -2,6 +2,7 @@ package dev.isola.sandbox;
 
 import dev.isola.testing.Leaks;
 import dev.isola.testing.TestIsola;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
@@ -13,6 +14,19 @@ import static org.assertj.core.api.Assertions.assertThat;
  * and between instances, and no container, namespace, link or cgroup left behind.
  */
 abstract class IsolationContractTest extends SandboxContractTest {
+    /** Whether the backend puts Isola's seccomp profile on the function (runc, crun; not gVisor or a VM). */
+    protected boolean filtersSyscalls() {
+        return true;
+    }
+
+    @Test
+    void seccomp_deniedSystemCallFailsWithEperm() {
+        Assumptions.assumeTrue(filtersSyscalls(), () -> backend() + " isolates system calls another way");
+        deployProbe("c-seccomp", "go", "{maxInstances: 1}");
+        HttpResponse<String> r = isola.get("/function/c-seccomp/keyctl");
+        assertThat(r.body()).as("%s", r).isEqualTo("failed: operation not permitted");
+    }
+
     /** Whether the 502 of an out-of-memory death reliably says so (see RunscContractTest for when it cannot). */
     protected boolean namesOutOfMemory() {
         return true;

@@ -76,6 +76,11 @@ public class OciSandboxProvider implements SandboxProvider {
         return List.of();
     }
 
+    /** Whether containers get {@link SeccompProfile} (runc, crun); gVisor filters its own sandbox instead. */
+    protected boolean appliesSeccompProfile() {
+        return true;
+    }
+
     /** Runtime-specific global flags (runsc: platform and network mode). */
     protected List<String> globalFlags() {
         return List.of();
@@ -197,7 +202,8 @@ public class OciSandboxProvider implements SandboxProvider {
                 }
             });
             Map<String, Object> config = OciSpec.create(rootfs.toAbsolutePath(), spec.artifact().root().toAbsolutePath(),
-                    args, env, hostFiles, net.netnsPath(), "/isola/" + spec.id(), spec.limits());
+                    args, env, hostFiles, net.netnsPath(), "/isola/" + spec.id(), spec.limits(),
+                    appliesSeccompProfile());
             Files.write(bundle.resolve("config.json"), JSON.writeValueAsBytes(config));
             Process process = new ProcessBuilder(command("run", "--bundle", bundle.toAbsolutePath().toString(),
                     spec.id()))

@@ -22,7 +22,8 @@ final class OciSpec {
     }
 
     static Map<String, Object> create(Path rootfs, Path artifact, List<String> args, List<String> env,
-                                      List<Path> hostFiles, String netnsPath, String cgroupsPath, Limits limits) {
+                                      List<Path> hostFiles, String netnsPath, String cgroupsPath, Limits limits,
+                                      boolean seccomp) {
         Map<String, Object> spec = new LinkedHashMap<>();
         spec.put("ociVersion", "1.0.2");
         Map<String, Object> process = new LinkedHashMap<>();
@@ -53,6 +54,9 @@ final class OciSpec {
         linux.put("maskedPaths", List.of("/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
                 "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware"));
         linux.put("readonlyPaths", List.of("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"));
+        if (seccomp) {
+            linux.put("seccomp", SeccompProfile.spec());
+        }
         spec.put("linux", linux);
         return spec;
     }

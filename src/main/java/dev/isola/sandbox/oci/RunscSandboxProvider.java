@@ -19,6 +19,11 @@ public final class RunscSandboxProvider extends OciSandboxProvider {
         super("runsc");
     }
 
+    @Override
+    protected boolean appliesSeccompProfile() {
+        return false;
+    }
+
     static String platform() {
         String configured = System.getenv().getOrDefault("ISOLA_RUNSC_PLATFORM", "ptrace");
         if (!PLATFORMS.contains(configured)) {

@@ -83,13 +83,15 @@ done
 
 # hand_burst N : prints the N completion times (ms), one per line.
 hand_burst() {
-  local n="$1" i
+  local n="$1" i pids=()
   hand_cleanup
   for ((i = 1; i <= n; i++)); do
     "$BENCH_TMP/coldstart-probe" -url "http://10.202.$i.2:8080/" -interval 1ms -timeout 120s -- \
       "$BENCH_TMP/hand$i.sh" >"$BENCH_TMP/hand$i.out" 2>>"$BENCH_TMP/probe.log" &
+    pids+=($!)
   done
-  wait || die "a hand start failed: $(tail -n 3 "$BENCH_TMP/probe.log")"
+  # Only these: a bare `wait` would also wait for the isola server this script started.
+  for pid in "${pids[@]}"; do wait "$pid" || die "a hand start failed: $(tail -n 3 "$BENCH_TMP/probe.log")"; done
   hand_cleanup
   for ((i = 1; i <= n; i++)); do awk '{ printf "%.3f\n", $1 / 1000 }' "$BENCH_TMP/hand$i.out"; done
 }
@@ -103,12 +105,13 @@ isola_deploy hello-burst "$fn"
 
 # isola_burst N : prints the N completion times (ms) of N concurrent calls.
 isola_burst() {
-  local n="$1" i
+  local n="$1" i pids=()
   for ((i = 1; i <= n; i++)); do
     curl -sS -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 180 "$ISOLA_URL/function/hello-burst" \
       >"$BENCH_TMP/isola$i.out" &
+    pids+=($!)
   done
-  wait
+  for pid in "${pids[@]}"; do wait "$pid" || true; done
   for ((i = 1; i <= n; i++)); do
     read -r code secs <"$BENCH_TMP/isola$i.out"
     [[ "$code" == 200 ]] || die "a burst call answered $code"

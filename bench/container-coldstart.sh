@@ -37,7 +37,7 @@ cleanup_all() {
   local rc=$?
   hand_cleanup
   rmdir /sys/fs/cgroup/*/isola-bench "$HAND_ROOT" 2>/dev/null || true
-  (exit "$rc"); bench_cleanup
+  bench_cleanup "$rc"
 }
 
 bench_init

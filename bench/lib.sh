@@ -60,8 +60,11 @@ bench_fg() {
   return "$rc"
 }
 
+# bench_cleanup [RC] : stops what bench_spawn started, removes the temp dir, exits with RC (default: $?). Scripts
+# with their own EXIT trap pass their status explicitly: under `set -e` a failing command inside a trap ends the
+# shell at once, so `(exit "$rc")` before this call would skip the cleanup.
 bench_cleanup() {
-  local rc=$? i
+  local rc=${1:-$?} i
   trap - EXIT
   [[ -z "$_bench_fg" ]] || bench_stop "$_bench_fg"
   for ((i = ${#_bench_pids[@]} - 1; i >= 0; i--)); do bench_stop "${_bench_pids[i]}"; done

@@ -26,15 +26,19 @@ import java.util.concurrent.ConcurrentHashMap;
  * development and as the baseline of the benchmarks; the platform says so loudly when it is used. Limits are not
  * enforced (memory and CPU limits need cgroups, which the container backends bring).
  *
- * <p>Port choice: an ephemeral port is found by binding port 0 and released just before the child starts, so the
- * kernel may offer the same port again before the child has bound it: in a burst of starts two instances would get
- * one port, and the probe of the loser would reach the winner. Ports handed to live instances are therefore
- * remembered until the instance is closed and never handed out twice. Another process could still take a port in
- * between; the child then fails to bind, exits, and the dispatcher reports a failed start with its output.
+ * <p>Port choice: ports come from below the kernel's ephemeral range ({@code ip_local_port_range}), tried in turn
+ * and checked free by binding them, and are remembered until the instance is closed, so no two live instances ever
+ * get one port. Below the ephemeral range because a port is free only until the child binds it: the platform's own
+ * outgoing connections (readiness probes, the proxy's upstream connections) take ephemeral ports, and in a burst of
+ * starts one of them would take a port just handed to a child (measured: a few failed starts per 100-instance burst
+ * with ports from bind(0)). Another program could still take a port in between; the child then fails to bind,
+ * exits, and the dispatcher reports a failed start with its output.
  */
 public final class ProcessSandboxProvider implements SandboxProvider {
     private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
-    private static final int PORT_ATTEMPTS = 100;
+    private static final int PORT_ATTEMPTS = 1000;
+    private static final int LOWEST_PORT = 10_000;
+    private static final java.util.concurrent.atomic.AtomicInteger NEXT_PORT = new java.util.concurrent.atomic.AtomicInteger();
 
     @Override
     public String type() {
@@ -99,16 +103,54 @@ public final class ProcessSandboxProvider implements SandboxProvider {
     }
 
     private static int freeLoopbackPort(String id) {
+        int ephemeralLow = ephemeralLow();
+        if (ephemeralLow - LOWEST_PORT < PORT_ATTEMPTS) {
+            return kernelChosenPort(id);
+        }
+        int span = ephemeralLow - LOWEST_PORT;
         for (int attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
-            int port;
+            int port = LOWEST_PORT + Math.floorMod(NEXT_PORT.getAndIncrement(), span);
+            if (HANDED_OUT.add(port)) {
+                if (bindable(port)) {
+                    return port;
+                }
+                HANDED_OUT.remove(port);
+            }
+        }
+        throw new SandboxException("Failed to reserve a loopback port for instance " + id + ": no free port in "
+                + PORT_ATTEMPTS + " attempts between " + LOWEST_PORT + " and " + ephemeralLow);
+    }
+
+    private static boolean bindable(int port) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.setReuseAddress(false);
+            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** The low end of the kernel's ephemeral port range (32768 by default). */
+    private static int ephemeralLow() {
+        try {
+            return Integer.parseInt(Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim()
+                    .split("\\s+")[0]);
+        } catch (IOException | RuntimeException e) {
+            return 32_768;
+        }
+    }
+
+    /** Where no room is left below the ephemeral range: a port the kernel picks, remembered like the others. */
+    private static int kernelChosenPort(String id) {
+        for (int attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
             try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-                port = socket.getLocalPort();
+                if (HANDED_OUT.add(socket.getLocalPort())) {
+                    return socket.getLocalPort();
+                }
             } catch (IOException e) {
                 throw new SandboxException("Failed to reserve a loopback port for instance " + id + ": "
                         + e.getMessage(), e);
-            }
-            if (HANDED_OUT.add(port)) {
-                return port;
             }
         }
         throw new SandboxException("Failed to reserve a loopback port for instance " + id + ": every port offered in "

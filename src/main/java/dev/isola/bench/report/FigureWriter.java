@@ -50,6 +50,9 @@ final class FigureWriter {
     }
 
     private static void png(JFreeChart chart, Path file) {
+        // No disk cache: ImageIO's cache registers a shutdown hook on first use, which fails ("Shutdown in
+        // progress") when the report of an interrupted run is rendered from the bench's own shutdown hook.
+        javax.imageio.ImageIO.setUseCache(false);
         try {
             ChartUtils.saveChartAsPNG(file.toFile(), chart, ChartStyle.WIDTH, ChartStyle.HEIGHT);
         } catch (IOException e) {

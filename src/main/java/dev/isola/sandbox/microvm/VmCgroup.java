@@ -114,18 +114,45 @@ final class VmCgroup implements AutoCloseable {
         }
     }
 
-    /** Removes the cgroups of the given instances of an earlier run (rmdir fails on one that still has processes). */
+    /**
+     * Removes the cgroups of the given instances of an earlier run, then every VM cgroup without processes: one
+     * whose QEMU is gone is garbage whoever made it (an Isola stopped while VMs were still booting leaves such
+     * cgroups behind). rmdir fails on a cgroup that still has processes, so a live VM is never touched; a cgroup
+     * another Isola created a moment before its QEMU joins it is the one case this could hit, and that start then
+     * fails cleanly.
+     */
     static void reapLeftovers(List<String> ids) {
         for (Path parent : parents()) {
             for (String id : ids) {
                 removeQuietly(parent.resolve(id));
             }
         }
+        removeEmptyChildren();
     }
 
     /** Removes the parents at shutdown, when they are empty. */
     static void removeParents() {
+        removeEmptyChildren();
         parents().forEach(VmCgroup::removeQuietly);
+    }
+
+    private static void removeEmptyChildren() {
+        for (Path parent : parents()) {
+            try (var children = Files.list(parent)) {
+                children.filter(Files::isDirectory).filter(VmCgroup::withoutProcesses)
+                        .forEach(VmCgroup::removeQuietly);
+            } catch (IOException e) {
+                // No such hierarchy on this host.
+            }
+        }
+    }
+
+    private static boolean withoutProcesses(Path cgroup) {
+        try {
+            return Files.readString(cgroup.resolve("cgroup.procs")).isBlank();
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static List<Path> parents() {

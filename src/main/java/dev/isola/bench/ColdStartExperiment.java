@@ -29,10 +29,6 @@ final class ColdStartExperiment implements Experiment {
         return "ms";
     }
 
-    @Override
-    public int steps(BenchProfile profile) {
-        return profile.reps();
-    }
 
     @Override
     public void run(Trial t) throws InterruptedException {

@@ -20,10 +20,6 @@ final class CpuExperiment implements Experiment {
         return "ms";
     }
 
-    @Override
-    public int steps(BenchProfile profile) {
-        return profile.reps();
-    }
 
     @Override
     public void run(Trial t) throws InterruptedException {

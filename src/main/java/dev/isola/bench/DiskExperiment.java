@@ -26,10 +26,6 @@ final class DiskExperiment implements Experiment {
         return "ms";
     }
 
-    @Override
-    public int steps(BenchProfile profile) {
-        return profile.reps();
-    }
 
     @Override
     public void run(Trial t) throws InterruptedException {

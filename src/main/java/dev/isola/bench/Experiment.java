@@ -15,8 +15,10 @@ interface Experiment {
 
     String unit();
 
-    /** Progress steps of one run with this profile (repetitions × x values × variants). */
-    int steps(BenchProfile profile);
+    /** Progress steps of one run with this profile (repetitions × x values × variants); one per repetition here. */
+    default int steps(BenchProfile profile) {
+        return profile.reps();
+    }
 
     void run(Trial trial) throws InterruptedException;
 }

@@ -28,10 +28,6 @@ final class IdleCpuExperiment implements Experiment {
         return "ms";
     }
 
-    @Override
-    public int steps(BenchProfile profile) {
-        return profile.reps();
-    }
 
     @Override
     public void run(Trial t) throws InterruptedException {

@@ -28,10 +28,6 @@ final class NetworkThroughputExperiment implements Experiment {
         return "MiB/s";
     }
 
-    @Override
-    public int steps(BenchProfile profile) {
-        return profile.reps();
-    }
 
     @Override
     public void run(Trial t) throws InterruptedException {

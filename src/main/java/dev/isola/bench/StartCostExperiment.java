@@ -31,10 +31,6 @@ final class StartCostExperiment implements Experiment {
         return "ms";
     }
 
-    @Override
-    public int steps(BenchProfile profile) {
-        return profile.reps();
-    }
 
     @Override
     public void run(Trial t) throws InterruptedException {

@@ -2,9 +2,10 @@
 # container-burst.sh — n concurrent cold starts of Go hello in containers through Isola against the same burst of
 # containers started by hand with the runtime, in the same run (issue 3's burst figure).
 #
-#   by hand: n copies of what Isola does per instance, all at once: a network namespace with a veth (one
-#            `ip -batch`), `<runtime> run` of a bundle with the same essentials, each polled every 1 ms by its own
-#            bench/coldstart-probe until it answers 200; a container's completion is its probe's elapsed time.
+#   by hand: n copies of what Isola does per instance, all at once: a network namespace with a veth (two
+#            `ip -batch`), `<runtime> run` of the bundle Isola writes (bench/oci-bundle.py), each polled every
+#            1 ms by its own bench/coldstart-probe until it answers 200; a container's completion is its probe's
+#            elapsed time.
 #   Isola:   n concurrent GET /function/hello-burst (single-use, maxInstances 100), curl's time_total each.
 # Per burst: mean and p95 of the n completions. Methods alternate first/second every other repetition.
 #
@@ -52,25 +53,28 @@ trap cleanup_all EXIT
 results="$(bench_results_dir container-burst-"$RUNTIME".csv)"
 csv="$results/container-burst-$RUNTIME.csv"
 
-log "building bench/coldstart-probe and functions/go/hello"
+log "building bench/coldstart-probe"
 (cd bench/coldstart-probe && CGO_ENABLED=0 go build -o "$BENCH_TMP/coldstart-probe" .)
-(cd functions/go/hello && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$BENCH_TMP/fn/fn" .)
+fn="$BENCH_TMP/hello-burst"
+cp -r functions/go/hello "$fn"
+printf 'name: hello-burst\nruntime: go\nentry: .\nscaling: {singleUse: true, maxInstances: 250}\nlimits: {timeout: 120s}\n' \
+  >"$fn/function.yaml"
+BACKEND="$RUNTIME" isola_start
+isola_deploy hello-burst "$fn"
+isola_bundle_config hello-template "$BENCH_TMP/template"
 for ((i = 1; i <= max_n; i++)); do
   b="$BENCH_TMP/bundle$i"
-  mkdir -p "$b/rootfs"/{proc,dev,sys,fn}
-  python3 bench/oci-bundle.py "$b" "$BENCH_TMP/fn" "ibb$i" "/isola-bench/burst$i"
+  python3 bench/oci-bundle.py "$BENCH_TMP/template" "$b" "ibb$i" "/isola-bench/burst$i"
   # Instance i: 10.202.i.0/30, host .1, container .2.
   cat >"$BENCH_TMP/hand$i.sh" <<SH
 #!/bin/sh
 ip -batch - <<IP || exit 1
 netns add ibb$i
-link add ibv$i type veth peer name ibc$i
-link set ibc$i netns ibb$i
+link add ibv$i type veth peer name eth0 netns ibb$i
 addr add 10.202.$i.1/30 dev ibv$i
 link set ibv$i up
 IP
 ip -n ibb$i -batch - <<IP || exit 1
-link set ibc$i name eth0
 addr add 10.202.$i.2/30 dev eth0
 link set eth0 up
 link set lo up
@@ -96,12 +100,6 @@ hand_burst() {
   for ((i = 1; i <= n; i++)); do awk '{ printf "%.3f\n", $1 / 1000 }' "$BENCH_TMP/hand$i.out"; done
 }
 
-fn="$BENCH_TMP/hello-burst"
-cp -r functions/go/hello "$fn"
-printf 'name: hello-burst\nruntime: go\nentry: .\nscaling: {singleUse: true, maxInstances: 250}\nlimits: {timeout: 120s}\n' \
-  >"$fn/function.yaml"
-BACKEND="$RUNTIME" isola_start
-isola_deploy hello-burst "$fn"
 
 # isola_burst N : prints the N completion times (ms) of N concurrent calls.
 isola_burst() {

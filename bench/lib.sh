@@ -145,6 +145,30 @@ isola_deploy() {
   [[ "$code" == 2* ]] || die "deploy of $name answered $code: $(head -c 2000 "$BENCH_TMP/deploy-$name.out")"
 }
 
+# isola_bundle_config NAME DIR [FUNCTION_DIR MANIFEST] : deploys FUNCTION_DIR (default Go hello; MANIFEST: its
+# function.yaml lines after the name, "runtime: go\nentry: ." by default) as NAME, keeping its instance warm, calls
+# it once and copies the config.json Isola wrote for that container instance to DIR/config.json and the artefact it
+# mounts at /fn to DIR/fn, then removes NAME again. By-hand baselines start that very bundle
+# (bench/oci-bundle.py DIR ...), so they differ from Isola in nothing but who starts them.
+isola_bundle_config() {
+  local name="$1" dir="$2" src="${3:-functions/go/hello}" manifest="${4:-runtime: go\nentry: .}" id config
+  cp -r "$src" "$BENCH_TMP/$name"
+  printf "name: %s\n$manifest\n" "$name" >"$BENCH_TMP/$name/function.yaml"
+  isola_deploy "$name" "$BENCH_TMP/$name"
+  curl -fsS -o /dev/null --max-time 60 "$ISOLA_URL/function/$name" || die "first call of $name failed"
+  read -r _ id <<<"$(isola_ready_endpoint "$name")"
+  [[ -n "$id" ]] || die "$name has no ready instance"
+  config="$BENCH_TMP/state/run/$id/bundle/config.json"
+  [[ -s "$config" ]] || die "instance $id of $name has no OCI bundle"
+  mkdir -p "$dir"
+  cp "$config" "$dir/config.json"
+  cp -r "$(python3 -c 'import json, sys
+print(next(m["source"] for m in json.load(open(sys.argv[1]))["mounts"] if m["destination"] == "/fn"))' "$config")" \
+    "$dir/fn"
+  curl -fsS -o /dev/null --max-time 60 -X DELETE -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" \
+    "$ISOLA_URL/system/functions/$name" || die "delete of $name failed"
+}
+
 # isola_describe NAME : the describe JSON on stdout.
 isola_describe() {
   curl -fsS --max-time 10 -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" "$ISOLA_URL/system/functions/$1"

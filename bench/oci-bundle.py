@@ -1,27 +1,27 @@
 #!/usr/bin/env python3
-"""oci-bundle.py BUNDLE FN_DIR NETNS CGROUP — writes BUNDLE/config.json for the bench scripts' containers started by
-hand: the same essentials as Isola's own bundles (read-only root, user nobody, no capabilities, the function
-read-only at /fn, memory and CPU limits, the given network namespace and cgroup path)."""
-import json, sys
-bundle, fn, ns, cgroup = sys.argv[1:5]
-none = []
-spec = {
-  "ociVersion": "1.0.2",
-  "process": {"terminal": False, "user": {"uid": 65534, "gid": 65534}, "args": ["/fn/fn"],
-              "env": ["PATH=/usr/bin:/bin", "PORT=8080", "HOST=0.0.0.0", "TMPDIR=/tmp"], "cwd": "/fn",
-              "capabilities": {k: none for k in ["bounding", "effective", "permitted", "inheritable", "ambient"]},
-              "noNewPrivileges": True},
-  "root": {"path": bundle + "/rootfs", "readonly": True},
-  "hostname": "fn",
-  "mounts": [
-    {"destination": "/proc", "type": "proc", "source": "proc"},
-    {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"]},
-    {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]},
-    {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=1777"]},
-    {"destination": "/fn", "type": "bind", "source": fn, "options": ["rbind", "ro"]}],
-  "linux": {"namespaces": [{"type": t} for t in ["pid", "ipc", "uts", "mount"]]
-                          + [{"type": "network", "path": "/var/run/netns/" + ns}],
-            "cgroupsPath": cgroup,
-            "resources": {"memory": {"limit": 536870912, "swap": 536870912},
-                          "cpu": {"quota": 100000, "period": 100000}, "pids": {"limit": 1024}}}}
-json.dump(spec, open(bundle + "/config.json", "w"))
+"""oci-bundle.py TEMPLATE BUNDLE NETNS CGROUP — writes BUNDLE/config.json for a container started by hand from
+TEMPLATE, a copy of one of Isola's own instances (lib.sh's isola_bundle_config: TEMPLATE/config.json and the
+artefact in TEMPLATE/fn). Everything stays as Isola wrote it (process, mounts, limits, seccomp filter) except what
+named that instance: the root directory (BUNDLE/rootfs, an empty skeleton like Isola's), the artefact's place, the
+network namespace (/var/run/netns/NETNS) and the cgroup path."""
+import json
+import os
+import sys
+
+template, bundle, ns, cgroup = sys.argv[1:5]
+with open(os.path.join(template, "config.json")) as f:
+    spec = json.load(f)
+rootfs = os.path.join(bundle, "rootfs")
+for d in ("proc", "dev", "sys", "fn"):
+    os.makedirs(os.path.join(rootfs, d), exist_ok=True)
+spec["root"]["path"] = rootfs
+for mount in spec["mounts"]:
+    if mount["destination"] == "/fn":
+        mount["source"] = os.path.abspath(os.path.join(template, "fn"))
+spec["linux"]["cgroupsPath"] = cgroup
+namespaces = [n for n in spec["linux"]["namespaces"] if n["type"] == "network"]
+if len(namespaces) != 1:
+    sys.exit(f"{template}/config.json: expected one network namespace, found {len(namespaces)}")
+namespaces[0]["path"] = "/var/run/netns/" + ns
+with open(os.path.join(bundle, "config.json"), "w") as f:
+    json.dump(spec, f)

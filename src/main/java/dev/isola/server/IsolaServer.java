@@ -69,7 +69,7 @@ public final class IsolaServer implements AutoCloseable {
             String token = AdminToken.readOrCreate(state.resolve("admin-token"));
             Path runDir = state.resolve("run");
             for (SandboxProvider p : sandboxes.all()) {
-                p.reapLeftovers(state);
+                p.open(state);
             }
             String backend = BackendChoice.resolve(config.defaultBackend(), sandboxes);
             deleteChildren(runDir);

@@ -50,8 +50,9 @@ abstract class IsolationContractTest extends SandboxContractTest {
     }
 
     @Override
-    protected void assertNothingElseLeft() {
+    protected void assertNothingElseLeft() throws java.io.IOException {
         Leaks.assertNoContainerLeftovers();
+        Leaks.assertEmptyDir(isola.stateDir().resolve("spare-networks"));
     }
 
     @Test

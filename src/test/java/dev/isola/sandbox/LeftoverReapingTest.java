@@ -20,6 +20,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class LeftoverReapingTest {
     private static final String OURS = "fn.a0a0a0a0a0";
     private static final String FOREIGN_KEY = "b1b1b1b1b1";
+    /** A network attachment made ahead of need (SpareAttachments), recorded by its marker file. */
+    private static final String SPARE_KEY = "nc2c2c2c2c2c";
 
     @BeforeEach
     void needsRoot() {
@@ -43,6 +45,9 @@ class LeftoverReapingTest {
         ip("netns", "add", "isola-" + ourKey);
         ip("tuntap", "add", "dev", "it" + ourKey, "mode", "tap");
         ip("netns", "add", "isola-" + FOREIGN_KEY);
+        Path spareMarker = Files.createDirectories(state.resolve("spare-networks")).resolve(SPARE_KEY);
+        Files.createFile(spareMarker);
+        ip("netns", "add", "isola-" + SPARE_KEY);
         ip("tuntap", "add", "dev", "it" + FOREIGN_KEY, "mode", "tap");
         try {
             TestIsola.startOn(state, "process").close();
@@ -51,12 +56,14 @@ class LeftoverReapingTest {
             assertThat(Path.of("/var/run/netns/isola-" + ourKey)).doesNotExist();
             assertThat(Path.of("/sys/class/net/it" + ourKey)).doesNotExist();
             assertThat(cgroup).doesNotExist();
+            assertThat(Path.of("/var/run/netns/isola-" + SPARE_KEY)).as("spare network namespace").doesNotExist();
+            assertThat(spareMarker).doesNotExist();
             assertThat(Path.of("/var/run/netns/isola-" + FOREIGN_KEY)).as("another Isola's namespace").exists();
             assertThat(Path.of("/sys/class/net/it" + FOREIGN_KEY)).as("another Isola's tap").exists();
         } finally {
             vm.destroyForcibly();
             vm.waitFor();
-            for (String key : List.of(ourKey, FOREIGN_KEY)) {
+            for (String key : List.of(ourKey, FOREIGN_KEY, SPARE_KEY)) {
                 quietly("ip", "netns", "del", "isola-" + key);
                 quietly("ip", "link", "del", "it" + key);
             }

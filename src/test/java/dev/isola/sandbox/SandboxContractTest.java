@@ -57,7 +57,7 @@ public abstract class SandboxContractTest {
     }
 
     /** Backend-specific leak checks, run after the server stopped. */
-    protected void assertNothingElseLeft() {
+    protected void assertNothingElseLeft() throws java.io.IOException {
     }
 
     protected String manifest(String name, String runtime, String scaling) {

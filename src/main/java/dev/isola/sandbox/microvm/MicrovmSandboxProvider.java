@@ -110,7 +110,7 @@ public final class MicrovmSandboxProvider implements SandboxProvider {
 
     /** VMs, taps and cgroups of this state directory's earlier run; other Isolas' are left alone. */
     @Override
-    public void reapLeftovers(Path stateDir) {
+    public void open(Path stateDir) {
         cacheDir = stateDir.resolve("cache");
         List<String> ids = SandboxProvider.leftoverInstanceIds(stateDir);
         stopLeftoverVms(stateDir.resolve("run"));

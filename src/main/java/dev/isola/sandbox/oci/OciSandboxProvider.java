@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.isola.function.Runtime;
 import dev.isola.net.HostCommand;
 import dev.isola.net.InstanceNetwork;
+import dev.isola.net.SpareAttachments;
 import dev.isola.sandbox.spi.Availability;
 import dev.isola.sandbox.spi.Instance;
 import dev.isola.sandbox.spi.InstanceSpec;
@@ -20,18 +21,19 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * OCI container backends: one implementation parameterised by the runtime binary (runc today).
+ * OCI container backends: one implementation parameterised by the runtime binary (runc, crun, runsc).
  *
- * <p>Per instance: a network namespace with a veth on the bridge ({@link InstanceNetwork}), a bundle in the
- * instance's work directory (an empty read-only rootfs skeleton; the artefact and, for Node.js, the node binary and
- * exactly its libraries are bind-mounted read-only), and {@code <runtime> run} as a foreground child of the platform,
- * so the container's stdout/stderr are the child's and its liveness is the child's. Containers live under Isola's own
- * state root ({@value #STATE_ROOT}/&lt;runtime&gt;), so start-up reaping deletes exactly the containers of an earlier
- * run and never anyone else's. Cgroups: {@code /isola/<instance>} through the runtime's cgroupfs driver, which works
- * on v1, hybrid and v2 hosts for runc.
+ * <p>Per instance: a network namespace with a veth on the bridge ({@link InstanceNetwork}; usually one made ahead
+ * of need by {@link SpareAttachments}), a bundle in the instance's work directory (an empty read-only rootfs
+ * skeleton; the artefact and, for Node.js, the node binary and exactly its libraries are bind-mounted read-only),
+ * and {@code <runtime> run} as a foreground child of the platform, so the container's stdout/stderr are the child's
+ * and its liveness is the child's. Containers live under Isola's own state root ({@value #STATE_ROOT}/&lt;runtime&gt;),
+ * so start-up reaping deletes exactly the containers of an earlier run and never anyone else's. Cgroups:
+ * {@code /isola/<instance>} through the runtime's cgroupfs driver (v1, hybrid and v2 hosts).
  *
  * <p>Isolation on the network: instances cannot open connections to the host (nftables) or to each other (isolated
- * bridge ports); they have no route out. Not yet: crun and runsc variants, per-function egress, a seccomp profile.
+ * bridge ports); only functions with {@code egress: true} get a route out. runc and crun apply
+ * {@link SeccompProfile}.
  */
 public class OciSandboxProvider implements SandboxProvider {
     static final String STATE_ROOT = "/run/isola";
@@ -39,8 +41,13 @@ public class OciSandboxProvider implements SandboxProvider {
     private static final Path RESOLV_CONF = Path.of("/etc/resolv.conf");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final InstanceNetwork NETWORK = InstanceNetwork.shared();
+    /** Namespaces with their veth kept ready for the next cold starts ({@link SpareAttachments}). */
+    private static final int SPARE_NETWORKS = 2;
+    private static final String SPARE_NETWORKS_DIR = "spare-networks";
 
     private final String runtime;
+    /** Set by {@link #open}; without it (a provider used outside a platform) every start attaches anew. */
+    private SpareAttachments spares;
 
     protected OciSandboxProvider(String runtime) {
         this.runtime = runtime;
@@ -113,9 +120,15 @@ public class OciSandboxProvider implements SandboxProvider {
         }
     }
 
-    /** Containers (and their namespaces) of this state directory's earlier run; other Isolas' are left alone. */
+    /**
+     * Reaps the containers (and their namespaces) of this state directory's earlier run and the network attachments
+     * it had made ahead of need; other Isolas' are left alone.
+     */
     @Override
-    public void reapLeftovers(Path stateDir) {
+    public void open(Path stateDir) {
+        Path spareMarkers = stateDir.resolve(SPARE_NETWORKS_DIR);
+        spares = new SpareAttachments(NETWORK, spareMarkers, SPARE_NETWORKS);
+        SpareAttachments.reapLeftovers(NETWORK, spareMarkers);
         List<String> ids = SandboxProvider.leftoverInstanceIds(stateDir);
         if (ids.isEmpty() || !probe().available()) {
             return;
@@ -134,6 +147,9 @@ public class OciSandboxProvider implements SandboxProvider {
 
     @Override
     public void shutdown() {
+        if (spares != null) {
+            spares.close();
+        }
         NETWORK.removeBridge();
         removeParentCgroups();
     }
@@ -161,7 +177,7 @@ public class OciSandboxProvider implements SandboxProvider {
 
     @Override
     public Instance start(InstanceSpec spec) {
-        InstanceNetwork.Attachment net = NETWORK.attach(InstanceNetwork.key(spec.id()));
+        InstanceNetwork.Attachment net = spares != null ? spares.take() : NETWORK.attach(InstanceNetwork.key(spec.id()));
         try {
             if (spec.egress()) {
                 net.allowEgress();

@@ -34,10 +34,11 @@ public interface SandboxProvider {
     Instance start(InstanceSpec spec);
 
     /**
-     * Removes what an earlier, crashed run of the platform left behind under {@code stateDir}. Called once at
-     * start-up before any instance starts.
+     * Called once when the platform starts on {@code stateDir}, before any instance starts: removes what an earlier,
+     * crashed run on this state directory left behind (and nothing of another Isola's on this host), and tells the
+     * backend where this run keeps its state.
      */
-    default void reapLeftovers(Path stateDir) {
+    default void open(Path stateDir) {
     }
 
     /**

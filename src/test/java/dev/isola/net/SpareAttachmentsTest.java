@@ -1,0 +1,123 @@
+package dev.isola.net;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Real namespaces and veths on the real bridge: needs root and iproute2. */
+class SpareAttachmentsTest {
+    private final InstanceNetwork network = InstanceNetwork.shared();
+    private Path markers;
+
+    @BeforeEach
+    void needsRoot() throws IOException {
+        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "needs root (netns, veth)");
+        markers = Files.createTempDirectory("isola-test-spares-");
+    }
+
+    @AfterEach
+    void removeBridge() throws IOException {
+        if (markers != null) {
+            network.removeBridge();
+            Files.deleteIfExists(markers);
+        }
+    }
+
+    @Test
+    void take_servesSparesMadeInTheBackground_andCloseRemovesTheUnused() throws Exception {
+        SpareAttachments spares = new SpareAttachments(network, markers, 2);
+        InstanceNetwork.Attachment first = spares.take();
+        assertThat(netns(first)).as("made on the spot: nothing was ready").exists();
+        awaitMarkers(3);
+
+        InstanceNetwork.Attachment second = spares.take();
+        assertThat(netns(second)).exists();
+        assertThat(second.address()).isNotEqualTo(first.address());
+        awaitMarkers(4);
+
+        List<String> unused = markerKeys().stream().filter(k -> !k.equals(key(first)) && !k.equals(key(second)))
+                .toList();
+        spares.close();
+        assertThat(markerKeys()).as("only the taken ones stay, until their instances stop")
+                .containsExactlyInAnyOrder(key(first), key(second));
+        for (String key : unused) {
+            assertThat(Path.of("/var/run/netns", InstanceNetwork.NETNS_PREFIX + key)).as("unused spare").doesNotExist();
+        }
+
+        first.close();
+        second.close();
+        assertThat(markerKeys()).isEmpty();
+        assertThat(netns(first)).doesNotExist();
+        assertThat(netns(second)).doesNotExist();
+    }
+
+    @Test
+    void reapLeftovers_removesRecordedAttachmentsOnly() throws Exception {
+        SpareAttachments spares = new SpareAttachments(network, markers, 1);
+        InstanceNetwork.Attachment crashed = spares.take();
+        awaitMarkers(2);
+        // A crash: nothing is closed, the markers stay. Another directory's attachment must survive the reaping.
+        Path otherMarkers = Files.createTempDirectory("isola-test-other-spares-");
+        SpareAttachments others = new SpareAttachments(network, otherMarkers, 0);
+        InstanceNetwork.Attachment foreign = others.take();
+        try {
+            List<String> recorded = markerKeys();
+            SpareAttachments.reapLeftovers(network, markers);
+
+            assertThat(markerKeys()).isEmpty();
+            for (String key : recorded) {
+                assertThat(Path.of("/var/run/netns", InstanceNetwork.NETNS_PREFIX + key)).doesNotExist();
+            }
+            assertThat(netns(foreign)).as("another state directory's attachment").exists();
+        } finally {
+            foreign.close();
+            spares.close();
+            crashed.close();
+            Files.deleteIfExists(otherMarkers);
+        }
+    }
+
+    private static Path netns(InstanceNetwork.Attachment attachment) {
+        return Path.of(attachment.netnsPath());
+    }
+
+    private static String key(InstanceNetwork.Attachment attachment) {
+        return attachment.device().substring(2);
+    }
+
+    private List<String> markerKeys() throws IOException {
+        try (Stream<Path> list = Files.list(markers)) {
+            return list.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    private List<String> namespaces() throws IOException {
+        List<String> keys = markerKeys();
+        try (Stream<Path> list = Files.list(Path.of("/var/run/netns"))) {
+            return list.map(p -> p.getFileName().toString())
+                    .filter(n -> keys.stream().anyMatch(k -> n.equals(InstanceNetwork.NETNS_PREFIX + k))).toList();
+        }
+    }
+
+    /** Waits until {@code count} attachments are recorded and every recorded one has its namespace. */
+    private void awaitMarkers(int count) throws Exception {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            if (markerKeys().size() == count && namespaces().size() == count) {
+                return;
+            }
+            Thread.sleep(10);
+        }
+        assertThat(markerKeys()).as("recorded attachments").hasSize(count);
+        assertThat(namespaces()).as("their namespaces").hasSize(count);
+    }
+}

@@ -65,6 +65,13 @@ public record BenchProfile(int reps, boolean quick, List<Integer> burstSizes, Li
                 requestTimeout);
     }
 
+    /** The same instance counts for bursts and for idle memory. */
+    public BenchProfile withCounts(List<Integer> counts) {
+        return new BenchProfile(reps, quick, counts, counts, idleSettle, idleWindow, memorySettle,
+                heyRequests, heyClients, fileMib, throughputTotalMib, throughputClients, fibN, matrixN, allocMib,
+                requestTimeout);
+    }
+
     public BenchProfile withThroughputTotalMib(long totalMib) {
         return new BenchProfile(reps, quick, burstSizes, idleMemoryCounts, idleSettle, idleWindow, memorySettle,
                 heyRequests, heyClients, fileMib, totalMib, throughputClients, fibN, matrixN, allocMib,

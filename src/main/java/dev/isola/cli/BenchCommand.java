@@ -63,6 +63,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "Small sizes for a smoke test (a minute or two per backend).")
     boolean quick;
 
+    @Option(names = "--counts", split = ",", paramLabel = "N",
+            description = "Instance counts of the burst and idle-memory experiments (default: 10,20,...,100 as the "
+                    + "paper; 2,4 and 1,2 with --quick).")
+    List<Integer> counts;
+
     @Option(names = "--out", paramLabel = "DIR",
             description = "Run directory; must not exist or be empty (default: bench/results/<UTC timestamp>).")
     Path out;
@@ -145,6 +150,12 @@ final class BenchCommand implements Callable<Integer> {
                 throw new ParameterException(spec.commandLine(), "--reps must be at least 1");
             }
             profile = profile.withReps(reps);
+        }
+        if (counts != null) {
+            if (counts.stream().anyMatch(n -> n < 1)) {
+                throw new ParameterException(spec.commandLine(), "--counts must be at least 1 each, not " + counts);
+            }
+            profile = profile.withCounts(counts);
         }
         if (throughputTotal != null) {
             java.util.regex.Matcher m = SIZE.matcher(throughputTotal.strip());

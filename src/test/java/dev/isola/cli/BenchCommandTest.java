@@ -51,6 +51,14 @@ class BenchCommandTest {
     }
 
     @Test
+    void zeroCount_isUsageError() {
+        IsolaCli.Result result = IsolaCli.run("bench", "idle-memory", "--counts", "1,0");
+
+        assertThat(result.exitCode()).isEqualTo(2);
+        assertThat(result.err()).contains("--counts must be at least 1");
+    }
+
+    @Test
     void report_ofADirectoryWithoutRawResults_fails(@TempDir Path dir) {
         IsolaCli.Result result = IsolaCli.run("bench", "report", dir.toString());
 

@@ -140,6 +140,18 @@ final class InstancePool {
     /** Launches the reserved slot's instance outside the lock; hands it to the caller when {@code forCaller}. */
     private Acquisition startInto(Slot slot, boolean forCaller) {
         long begin = ticker.nanos();
+        lock.lock();
+        try {
+            if (draining) {
+                // Reserved before the drain began (a pre-warm): not worth starting any more.
+                slots.remove(slot);
+                changed.signalAll();
+                return Drained;
+            }
+            slot.starter = Thread.currentThread();
+        } finally {
+            lock.unlock();
+        }
         Instance instance;
         try {
             instance = launcher.launch(function, slot.id);
@@ -147,6 +159,7 @@ final class InstancePool {
             lock.lock();
             try {
                 slots.remove(slot);
+                forgetAbort(slot);
                 changed.signalAll();
             } finally {
                 lock.unlock();
@@ -166,6 +179,7 @@ final class InstancePool {
             slot.instance = instance;
             slot.coldStartNanos = took;
             slot.lastUsedNanos = ticker.nanos();
+            forgetAbort(slot);
             retireNow = draining;
             if (retireNow) {
                 slots.remove(slot);
@@ -184,6 +198,17 @@ final class InstancePool {
             return Drained;
         }
         return forCaller ? new Acquisition.Acquired(new PoolLease(slot, true, took)) : null;
+    }
+
+    /**
+     * Clears the interrupt {@link #abortStarts} sent a start that finished anyway: the starter may be a request
+     * thread, whose next blocking socket operation an interrupt would fail. Under the lock.
+     */
+    private void forgetAbort(Slot slot) {
+        slot.starter = null;
+        if (slot.aborted) {
+            Thread.interrupted();
+        }
     }
 
     private Slot reserveSlot() {
@@ -291,8 +316,10 @@ final class InstancePool {
     }
 
     /**
-     * Stops accepting requests, waits up to {@code graceNanos} for in-flight ones, then retires every instance.
-     * Instances still starting are retired by their starter when the start completes.
+     * Stops accepting requests, waits up to {@code graceNanos} for in-flight ones and starts, then retires every
+     * instance. Starts still running after that are interrupted (the launcher stops what it began), and drain
+     * returns once they have ended, so nothing is still being created after it: a platform shutting down must not
+     * remove its network or cgroups under a sandbox that is still being built.
      */
     void drain(long graceNanos) {
         List<Slot> idle = new ArrayList<>();
@@ -308,6 +335,7 @@ final class InstancePool {
                 }
                 changed.awaitNanos(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(50)));
             }
+            abortStarts();
             for (var it = slots.iterator(); it.hasNext(); ) {
                 Slot s = it.next();
                 if (s.state == InstanceState.READY) {
@@ -321,6 +349,19 @@ final class InstancePool {
             lock.unlock();
         }
         idle.forEach(s -> retire.accept(s.instance));
+    }
+
+    /** Interrupts the starts still running and waits until they have ended. Under the lock. */
+    private void abortStarts() throws InterruptedException {
+        for (Slot s : slots) {
+            if (s.state == InstanceState.STARTING && s.starter != null && !s.aborted) {
+                s.aborted = true;
+                s.starter.interrupt();
+            }
+        }
+        while (slots.stream().anyMatch(s -> s.state == InstanceState.STARTING)) {
+            changed.await(50, TimeUnit.MILLISECONDS);
+        }
     }
 
     List<InstanceView> snapshot() {
@@ -356,6 +397,10 @@ final class InstancePool {
         long served;
         long lastUsedNanos;
         long coldStartNanos;
+        /** The thread running this slot's start, while it runs. */
+        Thread starter;
+        /** Whether {@link #abortStarts} interrupted the start. */
+        boolean aborted;
 
         Slot(String id, Instant startedAt) {
             this.id = id;

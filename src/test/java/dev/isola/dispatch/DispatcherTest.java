@@ -196,6 +196,27 @@ class DispatcherTest {
         assertThat(launcher.closedCount()).isEqualTo(1);
     }
 
+    @Test
+    void close_abortsStartsStillRunning_andReturnsWhenTheyEnded() throws Exception {
+        dispatcher.deploy(Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), false));
+        launcher.hangUntilInterrupted = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CompletableFuture<Acquisition> caller = java.util.concurrent.CompletableFuture
+                .supplyAsync(() -> dispatcher.acquire(HELLO, now.get() + Duration.ofMinutes(5).toNanos()));
+        assertThat(launcher.hangUntilInterrupted.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+        Thread closer = Thread.ofPlatform().start(dispatcher::close);
+        long realDeadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (closer.isAlive() && System.nanoTime() < realDeadline) {
+            now.addAndGet(Duration.ofSeconds(1).toNanos()); // the drain's grace period passes
+            closer.join(Duration.ofMillis(10));
+        }
+
+        assertThat(closer.isAlive()).as("close still waiting for a start").isFalse();
+        assertThat(launcher.interruptedLaunches.get()).isEqualTo(1);
+        assertThat(caller.get(5, java.util.concurrent.TimeUnit.SECONDS))
+                .isInstanceOf(Acquisition.StartFailed.class);
+    }
+
     private void awaitInstances(int n) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while (dispatcher.instances(HELLO).stream().filter(v -> v.state() == InstanceState.READY).count() < n

@@ -16,6 +16,9 @@ final class FakeLauncher implements Launcher {
     final AtomicInteger alive = new AtomicInteger();
     final AtomicInteger maxAlive = new AtomicInteger();
     volatile boolean failNext;
+    /** When set, launches block until interrupted (a sandbox still booting), then fail as the real launcher does. */
+    volatile java.util.concurrent.CountDownLatch hangUntilInterrupted;
+    final AtomicInteger interruptedLaunches = new AtomicInteger();
 
     @Override
     public String backend(DeployedFunction function) {
@@ -27,6 +30,15 @@ final class FakeLauncher implements Launcher {
         if (failNext) {
             failNext = false;
             throw new StartFailedException("fn=" + function.name() + ": boom");
+        }
+        if (hangUntilInterrupted != null) {
+            hangUntilInterrupted.countDown();
+            try {
+                new java.util.concurrent.CountDownLatch(1).await();
+            } catch (InterruptedException e) {
+                interruptedLaunches.incrementAndGet();
+                throw new StartFailedException("fn=" + function.name() + ": interrupted while starting");
+            }
         }
         FakeInstance instance = new FakeInstance(instanceId);
         started.add(instance);

@@ -8,7 +8,9 @@ import java.time.Duration;
  * starts n instances; none is called), wait until all are ready and the settle time, drop the page cache again (the
  * deploy's build reads and writes files; running instances keep their mapped pages), read again, delete the function.
  * Values: {@code mem_used_mib} (the drop) and {@code mem_per_instance_mib}. Without root the cache cannot be dropped;
- * the metadata says so and the figures then include page-cache noise.
+ * the metadata says so and the figures then include page-cache noise. Also {@code pss_per_instance_mib}: the mean
+ * PSS of each instance's host processes ({@link ProcessTreeMemory}), which MemAvailable's drift on a shared host
+ * does not blur.
  */
 final class IdleMemoryExperiment implements Experiment {
     private static final Duration READY_TIMEOUT = Duration.ofMinutes(5);
@@ -50,6 +52,7 @@ final class IdleMemoryExperiment implements Experiment {
                     double usedMib = (before - after) / 1024.0;
                     t.ok("", x, rep, "mem_used_mib", usedMib, "MiB");
                     t.ok("", x, rep, "mem_per_instance_mib", usedMib / n, "MiB");
+                    recordPss(t, name, n, x, rep);
                 } catch (BenchException e) {
                     t.failed("", x, rep, "mem_used_mib", "MiB", e.status(), e.getMessage());
                     t.failed("", x, rep, "mem_per_instance_mib", "MiB", e.status(), e.getMessage());
@@ -58,5 +61,17 @@ final class IdleMemoryExperiment implements Experiment {
                 t.step();
             }
         }
+    }
+
+    /** PSS of every instance's host processes, averaged: the per-instance cost without MemAvailable's drift. */
+    private static void recordPss(Trial t, String name, int n, String x, int rep) throws InterruptedException {
+        java.util.List<InstanceInfo> instances = t.client().instances(name);
+        if (instances.size() != n || instances.stream().anyMatch(i -> i.pid().isEmpty())) {
+            t.failed("", x, rep, "pss_per_instance_mib", "MiB", dev.isola.bench.result.Sample.Status.ERROR, "expected " + n + " instances with a host "
+                    + "pid, found " + instances.size());
+            return;
+        }
+        long kib = instances.stream().mapToLong(i -> ProcessTreeMemory.pssKib(i.pid().getAsLong())).sum();
+        t.ok("", x, rep, "pss_per_instance_mib", kib / 1024.0 / n, "MiB");
     }
 }

@@ -52,7 +52,8 @@ class BenchQuickRunTest {
                 Arguments.of("start-cost", Set.of("cpu_ms"), Set.of("cpu-time"), Set.of("")),
                 Arguments.of("idle-cpu", Set.of(PerfStat.available() ? "instructions_millions" : "cpu_ms"),
                         Set.of(PerfStat.available() ? "instructions" : "cpu-time"), Set.of("")),
-                Arguments.of("idle-memory", Set.of("mem_used_mib", "mem_per_instance_mib"), Set.of(""),
+                Arguments.of("idle-memory", Set.of("mem_used_mib", "mem_per_instance_mib", "pss_per_instance_mib"),
+                        Set.of(""),
                         Set.of("1", "2")),
                 Arguments.of("cpu", Set.of("duration_ms"), Set.of(""), Set.of("")),
                 Arguments.of("memory", Set.of("duration_ms"), Set.of("matrix", "alloc"), Set.of("")),
@@ -104,7 +105,7 @@ class BenchQuickRunTest {
                 case "requests_per_s" -> "req/s";
                 case "errors" -> "count";
                 case "throughput_mib_s" -> "MiB/s";
-                case "mem_used_mib", "mem_per_instance_mib" -> "MiB";
+                case "mem_used_mib", "mem_per_instance_mib", "pss_per_instance_mib" -> "MiB";
                 case "instructions_millions" -> "Minstr";
                 default -> "ms";
             }));

@@ -3,9 +3,9 @@
 # containers started by hand with the runtime, in the same run (issue 3's burst figure).
 #
 #   by hand: n copies of what Isola does per instance, all at once: a network namespace with a veth (two
-#            `ip -batch`), `<runtime> run` of the bundle Isola writes (bench/oci-bundle.py), each polled every
-#            1 ms by its own bench/coldstart-probe until it answers 200; a container's completion is its probe's
-#            elapsed time.
+#            `ip -batch`), `<runtime> run` of the bundle Isola writes (bench/oci-bundle.py), all started and
+#            polled every 1 ms by one bench/coldstart-probe -burst until each answers 200; a container's
+#            completion is its elapsed time from the burst's start.
 #   Isola:   n concurrent GET /function/hello-burst (single-use, maxInstances 100), curl's time_total each.
 # Per burst: mean and p95 of the n completions. Methods alternate first/second every other repetition.
 #
@@ -85,21 +85,17 @@ SH
   chmod +x "$BENCH_TMP/hand$i.sh"
 done
 
-# hand_burst N : prints the N completion times (ms), one per line.
+# hand_burst N : prints the N completion times (ms), one per line. One coldstart-probe starts all N and polls
+# them all (every 1 ms each), as one gateway waits for Isola's N.
 hand_burst() {
-  local n="$1" i pids=()
+  local n="$1" i
   hand_cleanup
-  for ((i = 1; i <= n; i++)); do
-    "$BENCH_TMP/coldstart-probe" -url "http://10.202.$i.2:8080/" -interval 1ms -timeout 120s -- \
-      "$BENCH_TMP/hand$i.sh" >"$BENCH_TMP/hand$i.out" 2>>"$BENCH_TMP/probe.log" &
-    pids+=($!)
-  done
-  # Only these: a bare `wait` would also wait for the isola server this script started.
-  for pid in "${pids[@]}"; do wait "$pid" || die "a hand start failed: $(tail -n 3 "$BENCH_TMP/probe.log")"; done
+  for ((i = 1; i <= n; i++)); do echo "http://10.202.$i.2:8080/ $BENCH_TMP/hand$i.sh"; done |
+    "$BENCH_TMP/coldstart-probe" -burst -interval 1ms -timeout 120s >"$BENCH_TMP/hand.out" \
+      2>>"$BENCH_TMP/probe.log" || die "a hand start failed: $(tail -n 3 "$BENCH_TMP/probe.log")"
   hand_cleanup
-  for ((i = 1; i <= n; i++)); do awk '{ printf "%.3f\n", $1 / 1000 }' "$BENCH_TMP/hand$i.out"; done
+  awk '{ printf "%.3f\n", $1 / 1000 }' "$BENCH_TMP/hand.out"
 }
-
 
 # isola_burst N : prints the N completion times (ms) of N concurrent calls.
 isola_burst() {

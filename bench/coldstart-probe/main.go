@@ -4,6 +4,12 @@
 //
 //	coldstart-probe [-port-env PORT] [-url http://127.0.0.1:{port}/] [-interval 1ms] [-timeout 10s] -- cmd args...
 //	coldstart-probe -free-port      # prints a free TCP port on 127.0.0.1 and exits
+//	coldstart-probe -burst [-interval 1ms] [-timeout 10s] < LINES
+//
+// -burst starts many at once, for burst baselines: each stdin line is "URL COMMAND [ARGS...]" (split on
+// spaces); all commands start together, one process polls every URL, and it prints one elapsed time in
+// microseconds per line, in input order. One poller instead of one per command keeps the baseline from
+// paying for n probe processes that the platform under test does not run.
 //
 // With -port-env the probe picks a free port, passes it to the command in that environment variable and
 // substitutes it for {port} in the URL. Exit status: 0 on a 200, 1 on timeout or early exit, 2 on usage.
@@ -14,12 +20,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -31,8 +39,13 @@ func main() {
 	attempt := flag.Duration("attempt", 100*time.Millisecond, "give up on one poll after this long (a SYN sent before the address is up would otherwise wait for TCP's 1 s retransmission)")
 	timeout := flag.Duration("timeout", 10*time.Second, "give up after this long")
 	freePort := flag.Bool("free-port", false, "print a free port and exit")
+	burst := flag.Bool("burst", false, "start every stdin line's command at once and poll its URL")
 	flag.Parse()
 
+	if *burst {
+		runBurst(*interval, *attempt, *timeout)
+		return
+	}
 	if *freePort {
 		p, err := pickPort()
 		if err != nil {
@@ -108,6 +121,74 @@ func poll(client *http.Client, url string, start time.Time, interval, attempt, t
 			return 0, fmt.Errorf("no 200 from %s within %s: %v", url, timeout, err)
 		}
 		time.Sleep(interval)
+	}
+}
+
+type burstEntry struct {
+	url  string
+	argv []string
+}
+
+func runBurst(interval, attempt, timeout time.Duration) {
+	var entries []burstEntry
+	data, err := io.ReadAll(os.Stdin)
+	if err != nil {
+		fail(1, "failed to read stdin: %v", err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		if len(fields) < 2 {
+			fail(2, "burst line %q: want URL COMMAND [ARGS...]", line)
+		}
+		entries = append(entries, burstEntry{fields[0], fields[1:]})
+	}
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil}}
+	type result struct {
+		elapsed time.Duration
+		err     error
+	}
+	results := make([]result, len(entries))
+	cmds := make([]*exec.Cmd, len(entries))
+	exits := make([]chan error, len(entries))
+	start := time.Now()
+	for i, e := range entries {
+		cmd := exec.Command(e.argv[0], e.argv[1:]...)
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := cmd.Start(); err != nil {
+			fail(1, "failed to start %s: %v", e.argv[0], err)
+		}
+		cmds[i] = cmd
+		exits[i] = make(chan error, 1)
+		go func(c *exec.Cmd, ch chan error) { ch <- c.Wait() }(cmd, exits[i])
+	}
+	var wg sync.WaitGroup
+	for i, e := range entries {
+		wg.Add(1)
+		go func(i int, url string) {
+			defer wg.Done()
+			elapsed, err := poll(client, url, start, interval, attempt, timeout, exits[i])
+			results[i] = result{elapsed, err}
+		}(i, e.url)
+	}
+	wg.Wait()
+	failed := false
+	for i, c := range cmds {
+		_ = syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
+		<-exits[i]
+		if results[i].err != nil {
+			fmt.Fprintf(os.Stderr, "coldstart-probe: %s: %v\n", entries[i].url, results[i].err)
+			failed = true
+		}
+	}
+	if failed {
+		os.Exit(1)
+	}
+	for _, r := range results {
+		fmt.Println(r.elapsed.Microseconds())
 	}
 }
 

@@ -29,7 +29,8 @@ HAND_ROOT=/run/isola-bench/burst-$RUNTIME
 runtime_cmd=("$RUNTIME" --root "$HAND_ROOT")
 [[ "$RUNTIME" == runsc ]] && runtime_cmd+=(--platform=ptrace --network=host)
 # crun refuses hybrid cgroup hosts; run it as Isola does, in a mount namespace without the cgroup2 mount.
-if [[ "$RUNTIME" == crun && -s /sys/fs/cgroup/unified/cgroup.controllers ]]; then
+# (cgroupfs files report size 0: test the content, not -s.)
+if [[ "$RUNTIME" == crun && -n "$(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null)" ]]; then
   runtime_cmd=(unshare --mount --propagation private /bin/sh -c 'umount /sys/fs/cgroup/unified && exec "$@"' crun
     "${runtime_cmd[@]}")
 fi

@@ -26,14 +26,7 @@ need go; need curl; need tar; need ip; need python3; need "$RUNTIME"
 [[ "$(id -u)" == 0 ]] || die "needs root (namespaces, veths, cgroups)"
 
 HAND_ROOT=/run/isola-bench/burst-$RUNTIME
-runtime_cmd=("$RUNTIME" --root "$HAND_ROOT")
-[[ "$RUNTIME" == runsc ]] && runtime_cmd+=(--platform=ptrace --network=host)
-# crun refuses hybrid cgroup hosts; run it as Isola does, in a mount namespace without the cgroup2 mount.
-# (cgroupfs files report size 0: test the content, not -s.)
-if [[ "$RUNTIME" == crun && -n "$(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null)" ]]; then
-  runtime_cmd=(unshare --mount --propagation private /bin/sh -c 'umount /sys/fs/cgroup/unified && exec "$@"' crun
-    "${runtime_cmd[@]}")
-fi
+oci_runtime_cmd "$RUNTIME" "$HAND_ROOT"
 max_n=0; for n in $SIZES; do ((n > max_n)) && max_n=$n; done
 ((max_n <= 250)) || die "sizes above 250 do not fit the by-hand address plan"
 

@@ -27,14 +27,7 @@ HAND_NS=ibench-hand          # not isola-*: Isola reaps those at start-up
 HAND_HOST=ibh0
 HAND_ROOT=/run/isola-bench/$RUNTIME
 HAND_ID=ibench-hand
-runtime_cmd=("$RUNTIME" --root "$HAND_ROOT")
-[[ "$RUNTIME" == runsc ]] && runtime_cmd+=(--platform=ptrace --network=host)
-# crun refuses hybrid cgroup hosts; run it as Isola does, in a mount namespace without the cgroup2 mount.
-# (cgroupfs files report size 0: test the content, not -s.)
-if [[ "$RUNTIME" == crun && -n "$(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null)" ]]; then
-  runtime_cmd=(unshare --mount --propagation private /bin/sh -c 'umount /sys/fs/cgroup/unified && exec "$@"' crun
-    "${runtime_cmd[@]}")
-fi
+oci_runtime_cmd "$RUNTIME" "$HAND_ROOT"
 
 hand_cleanup() {
   "${runtime_cmd[@]}" delete --force "$HAND_ID" >/dev/null 2>&1 || true

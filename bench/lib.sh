@@ -169,6 +169,19 @@ print(next(m["source"] for m in json.load(open(sys.argv[1]))["mounts"] if m["des
     "$ISOLA_URL/system/functions/$name" || die "delete of $name failed"
 }
 
+# oci_runtime_cmd RUNTIME ROOT : sets the array runtime_cmd to RUNTIME with its state under ROOT, run by hand as
+# Isola runs it: runsc with the ptrace platform and the host network stack in the instance's namespace; crun on
+# hybrid cgroup hosts (which it refuses) in a private mount namespace without the cgroup2 mount.
+oci_runtime_cmd() {
+  runtime_cmd=("$1" --root "$2")
+  [[ "$1" == runsc ]] && runtime_cmd+=(--platform=ptrace --network=host)
+  # cgroupfs files report size 0: test the content, not -s.
+  if [[ "$1" == crun && -n "$(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null)" ]]; then
+    runtime_cmd=(unshare --mount --propagation private /bin/sh -c 'umount /sys/fs/cgroup/unified && exec "$@"' crun
+      "${runtime_cmd[@]}")
+  fi
+}
+
 # isola_describe NAME : the describe JSON on stdout.
 isola_describe() {
   curl -fsS --max-time 10 -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" "$ISOLA_URL/system/functions/$1"

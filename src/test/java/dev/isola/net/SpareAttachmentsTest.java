@@ -2,7 +2,6 @@ package dev.isola.net;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -13,13 +12,12 @@ import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Real namespaces and veths on the real bridge: needs root and iproute2. */
+/** Real namespaces and veths on the real bridge (those tests need root and iproute2). */
 class SpareAttachmentsTest {
     private final InstanceNetwork network = InstanceNetwork.shared();
     private Path markers;
 
-    @BeforeEach
-    void needsRoot() throws IOException {
+    private void needsRoot() throws IOException {
         Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "needs root (netns, veth)");
         markers = Files.createTempDirectory("isola-test-spares-");
     }
@@ -34,6 +32,7 @@ class SpareAttachmentsTest {
 
     @Test
     void take_servesSparesMadeInTheBackground_andCloseRemovesTheUnused() throws Exception {
+        needsRoot();
         SpareAttachments spares = new SpareAttachments(network, markers, 2);
         InstanceNetwork.Attachment first = spares.take();
         assertThat(netns(first)).as("made on the spot: nothing was ready").exists();
@@ -62,6 +61,7 @@ class SpareAttachmentsTest {
 
     @Test
     void reapLeftovers_removesRecordedAttachmentsOnly() throws Exception {
+        needsRoot();
         SpareAttachments spares = new SpareAttachments(network, markers, 1);
         InstanceNetwork.Attachment crashed = spares.take();
         awaitMarkers(2);
@@ -83,6 +83,17 @@ class SpareAttachmentsTest {
             spares.close();
             crashed.close();
             Files.deleteIfExists(otherMarkers);
+        }
+    }
+
+    @Test
+    void target_defaultsWhenUnset_andRejectsNonsense() {
+        assertThat(SpareAttachments.target(null)).isEqualTo(SpareAttachments.DEFAULT_TARGET);
+        assertThat(SpareAttachments.target(" 0 ")).isZero();
+        assertThat(SpareAttachments.target("32")).isEqualTo(32);
+        for (String bad : List.of("-1", "many", "100000")) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> SpareAttachments.target(bad))
+                    .hasMessageContaining("ISOLA_SPARE_NETWORKS").hasMessageContaining(bad);
         }
     }
 

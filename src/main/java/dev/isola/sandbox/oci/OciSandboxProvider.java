@@ -41,8 +41,6 @@ public class OciSandboxProvider implements SandboxProvider {
     private static final Path RESOLV_CONF = Path.of("/etc/resolv.conf");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final InstanceNetwork NETWORK = InstanceNetwork.shared();
-    /** Namespaces with their veth kept ready for the next cold starts ({@link SpareAttachments}). */
-    private static final int SPARE_NETWORKS = 2;
     private static final String SPARE_NETWORKS_DIR = "spare-networks";
 
     private final String runtime;
@@ -127,7 +125,9 @@ public class OciSandboxProvider implements SandboxProvider {
     @Override
     public void open(Path stateDir) {
         Path spareMarkers = stateDir.resolve(SPARE_NETWORKS_DIR);
-        spares = new SpareAttachments(NETWORK, spareMarkers, SPARE_NETWORKS);
+        // Namespaces with their veth kept ready for the next cold starts.
+        spares = new SpareAttachments(NETWORK, spareMarkers,
+                SpareAttachments.target(System.getenv("ISOLA_SPARE_NETWORKS")));
         SpareAttachments.reapLeftovers(NETWORK, spareMarkers);
         List<String> ids = SandboxProvider.leftoverInstanceIds(stateDir);
         if (ids.isEmpty() || !probe().available()) {

@@ -10,15 +10,18 @@ import java.util.BitSet;
 /**
  * Hands out instance addresses of one IPv4 subnet: never one in use, next free after the last one handed out (so
  * a just-released address, which the host may still have in its ARP cache with the old veth's MAC, is reused as
- * late as possible). The first host address is
- * the bridge's (the instances' gateway). State is in memory: after a crash the platform deletes every namespace of
- * the earlier run before it starts instances, so no address can still be in use.
+ * late as possible). The first host address is the bridge's (the instances' gateway). Each allocator starts at a
+ * random place in the subnet: a platform restarted on the same host (tests, benchmarks, upgrades) then does not
+ * hand out the very addresses the previous run used seconds ago, whose connection-tracking entries (TIME_WAIT,
+ * 120 s) and neighbour entries elsewhere may still stand. State is in memory: after a crash the platform deletes
+ * every namespace of the earlier run before it starts instances, so no address can still be in use.
  */
 public final class AddressAllocator {
     private final int base;
     private final int size;
     private final BitSet used = new BitSet();
-    private int next = 2;
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+    private int next;
 
     /** {@code cidr} like {@code 10.200.0.0/16}. */
     public AddressAllocator(String cidr) {
@@ -31,6 +34,7 @@ public final class AddressAllocator {
         this.size = 1 << (32 - prefix);
         used.set(0, 2);          // network address and the bridge
         used.set(size - 1);      // broadcast
+        next = 2 + RANDOM.nextInt(size - 3);
     }
 
     public synchronized InetAddress allocate() {

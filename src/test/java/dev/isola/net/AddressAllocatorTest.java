@@ -33,4 +33,14 @@ class AddressAllocatorTest {
         }
         assertThat(allocator.allocate()).as("wraps around to the released one").isEqualTo(first);
     }
+
+    @Test
+    void newAllocators_startAtRandomPlaces() {
+        Set<String> firsts = new HashSet<>();
+        for (int i = 0; i < 20; i++) {
+            firsts.add(new AddressAllocator("10.200.0.0/16").allocate().getHostAddress());
+        }
+        assertThat(firsts).as("a restarted platform does not reuse the previous run's first addresses")
+                .hasSizeGreaterThan(1);
+    }
 }

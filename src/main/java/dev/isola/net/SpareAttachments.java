@@ -86,35 +86,34 @@ public final class SpareAttachments implements AutoCloseable {
     }
 
     private void refill() {
-        while (true) {
+        try {
+            while (belowTarget()) {
+                InstanceNetwork.Attachment made = make(true);
+                if (!offer(made)) {
+                    made.close();
+                }
+            }
+        } catch (RuntimeException e) {
+            // The next take makes its own and reports the failure to its caller; this only logs.
+            LOG.log(System.Logger.Level.WARNING, "net: failed to make a spare network attachment: " + e.getMessage());
+        } finally {
             synchronized (this) {
-                if (closed || ready.size() >= target) {
-                    making = false;
-                    notifyAll();
-                    return;
-                }
+                making = false;
+                notifyAll();
             }
-            InstanceNetwork.Attachment made;
-            try {
-                made = make(true);
-            } catch (RuntimeException e) {
-                // The next take makes its own and reports the failure to its caller; this only logs.
-                LOG.log(System.Logger.Level.WARNING, "net: failed to make a spare network attachment: "
-                        + e.getMessage());
-                synchronized (this) {
-                    making = false;
-                    notifyAll();
-                }
-                return;
-            }
-            synchronized (this) {
-                if (!closed) {
-                    ready.addLast(made);
-                    continue;
-                }
-            }
-            made.close();
         }
+    }
+
+    private synchronized boolean belowTarget() {
+        return !closed && ready.size() < target;
+    }
+
+    private synchronized boolean offer(InstanceNetwork.Attachment made) {
+        if (closed) {
+            return false;
+        }
+        ready.addLast(made);
+        return true;
     }
 
     /** {@code background}: at the lowest CPU priority, so as not to slow down the start that took the last one. */

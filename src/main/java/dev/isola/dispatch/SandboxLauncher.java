@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
@@ -31,8 +32,8 @@ import java.util.function.Supplier;
  *
  * <p>Readiness: the instance gets {@code ISOLA_READY_URL}; while waiting for that callback the launcher also probes
  * the endpoint with TCP connects (backoff from {@value #FIRST_PROBE_MICROS} µs doubling to
- * {@value #MAX_PROBE_MILLIS} ms — fine-grained because a process instance is up in a few milliseconds), so
- * unmodified HTTP servers that never call back are ready as soon as they accept. A sandbox that exits while
+ * {@value #MAX_PROBE_MILLIS} ms — fine-grained because a process instance is up in a few milliseconds; coarser while
+ * many starts are in flight), so unmodified HTTP servers that never call back are ready as soon as they accept. A sandbox that exits while
  * starting fails fast with its exit reason and last output lines; one that is silent past the start timeout is
  * stopped. Either way nothing is left behind.
  */
@@ -43,6 +44,14 @@ public final class SandboxLauncher implements Launcher {
      * (measured with bench/container-coldstart.sh); a refused connect costs microseconds.
      */
     private static final long MAX_PROBE_MILLIS = 1;
+    /**
+     * The cap grows with the starts in flight (1 ms per {@value #STARTS_PER_PROBE_MILLI} of them, at most
+     * {@value #MAX_BUSY_PROBE_MILLIS} ms), so that a burst of n starts probes about 2,000 times a second in all
+     * instead of n * 1,000: during a burst every core is busy starting sandboxes, and the probes' CPU would slow all
+     * of them, while a few ms of detection delay is lost in a burst's hundreds of milliseconds.
+     */
+    private static final int STARTS_PER_PROBE_MILLI = 2;
+    private static final long MAX_BUSY_PROBE_MILLIS = 20;
     private static final int OUTPUT_LINES_IN_ERRORS = 20;
     private static final long OUTPUT_GRACE_MILLIS = 50;
     private static final int LAST_WORDS = 3;
@@ -56,6 +65,7 @@ public final class SandboxLauncher implements Launcher {
     private final Path runDir;
     private final FunctionLogs logs;
     private final Duration startTimeout;
+    private final AtomicInteger startsInFlight = new AtomicInteger();
 
     public SandboxLauncher(Sandboxes sandboxes, String defaultBackend, Readiness readiness, Supplier<URI> callbackBase,
                            Path runDir, FunctionLogs logs, Duration startTimeout) {
@@ -96,7 +106,12 @@ public final class SandboxLauncher implements Launcher {
             instance = provider.start(new InstanceSpec(instanceId, function.name(), function.version(),
                     function.artifact(), function.manifest().limits(), env, readyUrl, workDir, recent,
                     function.manifest().kernel(), function.manifest().egress()));
-            awaitReady(instance, ticket, function, recent);
+            startsInFlight.incrementAndGet();
+            try {
+                awaitReady(instance, ticket, function, recent);
+            } finally {
+                startsInFlight.decrementAndGet();
+            }
             return new WorkDirInstance(instance, workDir, recent);
         } catch (RuntimeException e) {
             if (instance != null) {
@@ -141,8 +156,13 @@ public final class SandboxLauncher implements Launcher {
                 Thread.currentThread().interrupt();
                 throw new StartFailedException("fn=" + function.name() + ": interrupted while starting");
             }
-            backoffMicros = Math.min(backoffMicros * 2, MAX_PROBE_MILLIS * 1000);
+            backoffMicros = Math.min(backoffMicros * 2, probeCapMicros(startsInFlight.get()));
         }
+    }
+
+    static long probeCapMicros(int startsInFlight) {
+        long millis = Math.max(MAX_PROBE_MILLIS, startsInFlight / STARTS_PER_PROBE_MILLI);
+        return Math.min(millis, MAX_BUSY_PROBE_MILLIS) * 1000;
     }
 
     /** Gives the output pump a moment to deliver what a dying function printed last: it explains the failure. */

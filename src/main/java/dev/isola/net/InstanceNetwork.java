@@ -96,8 +96,7 @@ public final class InstanceNetwork {
 
         /** A locally administered MAC derived from the address: unique on the bridge as long as the address is. */
         public String mac() {
-            byte[] a = address.getAddress();
-            return String.format("52:54:%02x:%02x:%02x:%02x", a[0] & 0xff, a[1] & 0xff, a[2] & 0xff, a[3] & 0xff);
+            return macOf(address);
         }
 
         @Override
@@ -121,12 +120,23 @@ public final class InstanceNetwork {
         }
     }
 
+    /** A locally administered MAC derived from an address of the subnet. */
+    static String macOf(InetAddress address) {
+        byte[] a = address.getAddress();
+        return String.format("52:54:%02x:%02x:%02x:%02x", a[0] & 0xff, a[1] & 0xff, a[2] & 0xff, a[3] & 0xff);
+    }
+
     /**
-     * Creates the bridge, its firewall table and the readiness relay if this host does not have them yet.
+     * Creates the bridge, its firewall table and the readiness relay if this host does not have them yet. The
+     * bridge gets a fixed MAC (derived from its address): without one, Linux gives a bridge the lowest MAC of its
+     * ports, which changes as instances come and go, and every instance that had cached the old one for its
+     * gateway sent its replies into the void until its ARP entry expired — single requests stalled for 13, 51 or
+     * 102 s (TCP's retransmission totals) in bursts of cold starts.
      */
     public synchronized void ensureBridge() {
         if (!Files.exists(Path.of("/sys/class/net", BRIDGE))) {
-            HostCommand.run(List.of("ip", "-batch", "-"), "link add " + BRIDGE + " type bridge\n"
+            HostCommand.run(List.of("ip", "-batch", "-"), "link add " + BRIDGE + " address "
+                    + macOf(addresses.gateway()) + " type bridge\n"
                     + "addr add " + addresses.gateway().getHostAddress() + "/" + addresses.prefixLength() + " dev "
                     + BRIDGE + "\nlink set " + BRIDGE + " up\n", IP_TIMEOUT);
             HostCommand.quietly(List.of("nft", "delete", "table", "inet", NFT_TABLE));

@@ -87,6 +87,22 @@ class SpareAttachmentsTest {
     }
 
     @Test
+    void bridgeMac_staysFixedWhilePortsComeAndGo() throws Exception {
+        needsRoot();
+        SpareAttachments spares = new SpareAttachments(network, markers, 0);
+        InstanceNetwork.Attachment first = spares.take();
+        Path bridgeMac = Path.of("/sys/class/net", InstanceNetwork.BRIDGE, "address");
+        String mac = Files.readString(bridgeMac).trim();
+        InstanceNetwork.Attachment second = spares.take();
+        first.close();
+        // Linux would otherwise give the bridge its lowest port MAC; instances caching the old one lose replies.
+        assertThat(Files.readString(bridgeMac).trim()).isEqualTo(mac)
+                .isEqualTo(InstanceNetwork.macOf(network.gateway()));
+        second.close();
+        spares.close();
+    }
+
+    @Test
     void target_defaultsWhenUnset_andRejectsNonsense() {
         assertThat(SpareAttachments.target(null)).isEqualTo(SpareAttachments.DEFAULT_TARGET);
         assertThat(SpareAttachments.target(" 0 ")).isZero();

@@ -96,6 +96,12 @@ public class AcquireReleaseBenchmark {
         return release(a);
     }
 
+    /** What the gateway's event loop does for a warm call: the non-blocking path. */
+    @Benchmark
+    public String tryAcquireRelease() {
+        return release(dispatcher.tryAcquire(NAME));
+    }
+
     private static String release(Acquisition a) {
         if (!(a instanceof Acquisition.Acquired acquired)) {
             throw new IllegalStateException("expected a warm slot, got " + a);

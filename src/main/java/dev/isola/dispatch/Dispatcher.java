@@ -68,6 +68,17 @@ public final class Dispatcher implements AutoCloseable {
         return acquire(name, ticker.nanos() + pool.function().manifest().limits().timeout().toNanos());
     }
 
+    /**
+     * Acquires a slot without waiting: {@code Acquired} when a ready instance has room, {@code NotFound} for an
+     * unknown function, {@code null} when only {@link #acquire(FunctionName)} can tell (it would queue or start an
+     * instance). Lets an event-loop caller take the warm path inline and hand only the rest to a thread that may
+     * block.
+     */
+    public Acquisition tryAcquire(FunctionName name) {
+        InstancePool pool = pools.get(name);
+        return pool == null ? new Acquisition.NotFound(name) : pool.tryAcquire();
+    }
+
     /** Acquires a slot of the function's current version, waiting until {@code deadlineNanos} (of the ticker). */
     public Acquisition acquire(FunctionName name, long deadlineNanos) {
         for (int attempt = 0; attempt < ACQUIRE_ATTEMPTS; attempt++) {

@@ -92,6 +92,29 @@ final class InstancePool {
         }
     }
 
+    /**
+     * The non-blocking part of {@link #acquire(long)}: a free slot of a ready instance, or {@code null} when the
+     * caller would have to wait, start an instance (also always in single-use mode) or retry (draining).
+     */
+    Acquisition.Acquired tryAcquire() {
+        List<Slot> dead = new ArrayList<>();
+        lock.lock();
+        try {
+            if (draining || scaling.singleUse()) {
+                return null;
+            }
+            Slot free = busiestWithRoom(dead);
+            if (free == null) {
+                return null;
+            }
+            free.inFlight++;
+            return new Acquisition.Acquired(new PoolLease(free, false, 0));
+        } finally {
+            lock.unlock();
+            dead.forEach(s -> retire.accept(s.instance));
+        }
+    }
+
     private Acquisition acquire(long deadlineNanos, List<Slot> dead) {
         Slot started;
         lock.lock();

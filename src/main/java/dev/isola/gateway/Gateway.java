@@ -2,60 +2,121 @@ package dev.isola.gateway;
 
 import dev.isola.dispatch.Dispatcher;
 import dev.isola.dispatch.Readiness;
-import dev.isola.function.FunctionName;
 import dev.isola.function.FunctionService;
-import dev.isola.function.InvalidFunctionException;
 import dev.isola.logs.FunctionLogs;
 import dev.isola.metrics.PrometheusMetrics;
 import dev.isola.store.Store;
 import io.helidon.http.HeaderNames;
-import io.helidon.http.Method;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
-import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ResourceLeakDetector;
+import io.netty.util.concurrent.EventExecutor;
 
 import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.time.InstantSource;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
- * The HTTP front door: one port, one route table. Invocations ({@code /function/{name}/...}, {@code /invoke/...}) go
- * through {@link ReverseProxy}; {@code /system/...} is the admin API behind the token; {@code /healthz},
- * {@code /metrics} and the readiness callback {@code /_/ready/{id}/{nonce}} are open. Unknown routes get a JSON 404.
+ * The HTTP front door: one port, two servers behind it.
+ *
+ * <p>The <em>edge</em> (Netty, event loops) owns the port and the hot path: it proxies invocations
+ * ({@code /function/{name}/...}, {@code /invoke/...}) to instances and answers {@code /healthz} and the readiness
+ * callbacks itself. The <em>control plane</em> (Helidon, on a loopback port of its own) serves the admin API behind
+ * its token, {@code /metrics} and the JSON 404 of unknown routes; the edge forwards those requests to it. Why two: an
+ * invocation is a few microseconds of work on each side of two socket hops, and on a thread-per-connection server
+ * every one of those hops parks and wakes a thread, which cost more than the work itself (see docs/architecture.md);
+ * the admin API is rare and easiest to write as blocking handlers.
  */
 public final class Gateway implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Gateway.class.getName());
+    /** Connections with no request for this long are closed, as Helidon did before the edge existed. */
+    private static final int IDLE_CONNECTION_SECONDS = 300;
 
-    private final WebServer server;
-    private final UpstreamPool upstreams;
+    private final Channel edge;
+    private final EdgeTransport transport;
+    private final List<UpstreamPool> upstreams;
+    private final WebServer controlPlane;
 
-    private Gateway(WebServer server, UpstreamPool upstreams) {
-        this.server = server;
+    private Gateway(Channel edge, EdgeTransport transport, List<UpstreamPool> upstreams, WebServer controlPlane) {
+        this.edge = edge;
+        this.transport = transport;
         this.upstreams = upstreams;
+        this.controlPlane = controlPlane;
     }
 
     /** What the gateway serves; all collaborators are owned (and closed) by the caller. */
     public record Parts(Dispatcher dispatcher, Readiness readiness, FunctionService functions, FunctionLogs logs,
                         Store store, PrometheusMetrics metrics, String adminToken, long maxBodyBytes,
-                        long maxArchiveBytes) {
+                        long maxArchiveBytes, int threads) {
     }
 
     public static Gateway start(String host, int port, Parts parts) {
-        UpstreamPool upstreams = new UpstreamPool(parts.dispatcher().ticker());
-        parts.dispatcher().onRetire(upstreams::forget);
-        ReverseProxy proxy = new ReverseProxy(parts.dispatcher(), upstreams, parts.metrics(), parts.store(),
-                InstantSource.system());
+        if (System.getProperty("io.netty.leakDetection.level") == null) {
+            // The sampling leak detector records a stack trace every 128 buffers: visible in the proxy's profile.
+            // Tests and debugging turn it back on with -Dio.netty.leakDetection.level=paranoid.
+            ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
+        }
+        WebServer controlPlane = startControlPlane(parts);
+        EdgeTransport transport = EdgeTransport.create(parts.threads() > 0 ? parts.threads()
+                : EdgeTransport.defaultThreads());
+        Map<EventLoop, UpstreamPool> pools = new HashMap<>();
+        for (EventExecutor loop : transport.group()) {
+            pools.put((EventLoop) loop, new UpstreamPool((EventLoop) loop, transport.socketChannel()));
+        }
+        parts.dispatcher().onRetire(id -> pools.values().forEach(p -> p.forget(id)));
+        EdgeRouter router = new EdgeRouter(new InvocationTarget.Services(parts.dispatcher(), parts.metrics(),
+                parts.store()), parts.readiness(), new InetSocketAddress(InetAddress.getLoopbackAddress(),
+                controlPlane.port()), parts.maxBodyBytes());
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(transport.group())
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        // Reader idleness only: watching writes too would add a listener to every write.
+                        ch.pipeline().addLast(new IdleStateHandler(IDLE_CONNECTION_SECONDS, 0, 0));
+                        ch.pipeline().addLast(new HttpServerCodec(new HttpDecoderConfig()
+                                .setMaxInitialLineLength(8192).setMaxHeaderSize(16 * 1024).setMaxChunkSize(64 * 1024)));
+                        ch.pipeline().addLast(new HttpServerExpectContinueHandler());
+                        ch.pipeline().addLast(new FrontHandler(router, pools.get(ch.eventLoop())));
+                    }
+                });
+        try {
+            Channel edge = bootstrap.bind(host, port).syncUninterruptibly().channel();
+            LOG.log(System.Logger.Level.DEBUG, "edge on " + edge.localAddress() + " (" + transport.name() + ", "
+                    + pools.size() + " event loops); control plane on 127.0.0.1:" + controlPlane.port());
+            return new Gateway(edge, transport, List.copyOf(pools.values()), controlPlane);
+        } catch (RuntimeException e) {
+            transport.group().shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
+            controlPlane.stop();
+            throw new IllegalStateException("Cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static WebServer startControlPlane(Parts parts) {
         AdminAuth auth = new AdminAuth(parts.adminToken());
         AdminApi admin = new AdminApi(parts.functions(), parts.dispatcher(), parts.logs(), parts.store(),
                 parts.maxArchiveBytes());
         HttpRouting.Builder routing = HttpRouting.builder()
-                .any("/function/*", (req, res) -> invoke(proxy, req, res, "/function/", parts.maxBodyBytes()))
-                .get("/invoke/*", (req, res) -> invoke(proxy, req, res, "/invoke/", parts.maxBodyBytes()))
-                .get("/healthz", (req, res) -> AdminApi.json(res, 200, java.util.Map.of("status", "ok")))
                 .get("/metrics", (req, res) -> metrics(parts.metrics(), res))
-                .route(m -> m == Method.POST || m == Method.GET, io.helidon.http.PathMatchers.create("/_/ready/{id}/{nonce}"),
-                        (req, res) -> ready(parts.readiness(), req, res))
                 .any("/system", auth::filter)
                 .any("/system/*", auth::filter);
         admin.routes(routing);
@@ -68,44 +129,18 @@ public final class Gateway implements AutoCloseable {
                         ApiError.send(res, 500, "internal_error", "Isola failed to handle the request; see its log");
                     }
                 });
-        WebServer server = WebServer.builder()
-                .host(host)
-                .port(port)
-                .backlog(4096)
+        return WebServer.builder()
+                .host(InetAddress.getLoopbackAddress().getHostAddress())
+                .port(0)
                 .maxPayloadSize(-1)
                 .idleConnectionTimeout(Duration.ofMinutes(5))
                 .routing(routing)
                 .build()
                 .start();
-        return new Gateway(server, upstreams);
     }
 
     public int port() {
-        return server.port();
-    }
-
-    private static void invoke(ReverseProxy proxy, ServerRequest req, ServerResponse res, String prefix,
-                               long maxBodyBytes) {
-        String raw = req.path().rawPath();
-        String rest = raw.substring(prefix.length());
-        int slash = rest.indexOf('/');
-        String rawName = slash < 0 ? rest : rest.substring(0, slash);
-        String path = slash < 0 ? "/" : rest.substring(slash);
-        FunctionName name;
-        try {
-            name = FunctionName.of(rawName);
-        } catch (InvalidFunctionException e) {
-            ApiError.send(res, 404, "function_not_found", "Function '" + rawName + "' is not deployed");
-            return;
-        }
-        long declared = req.headers().contentLength().orElse(-1);
-        if (declared > maxBodyBytes) {
-            ApiError.send(res, 413, "body_too_large", "Request body of " + declared + " bytes exceeds the limit of "
-                    + maxBodyBytes + " bytes (maxBodyBytes)");
-            return;
-        }
-        String query = req.query().rawValue();
-        proxy.forward(name, query.isEmpty() ? path : path + "?" + query, req, res);
+        return ((InetSocketAddress) edge.localAddress()).getPort();
     }
 
     private static void metrics(PrometheusMetrics metrics, ServerResponse res) throws java.io.IOException {
@@ -115,18 +150,11 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
-    private static void ready(Readiness readiness, ServerRequest req, ServerResponse res) {
-        var params = req.path().pathParameters();
-        if (readiness.signal(params.get("id"), params.get("nonce"))) {
-            res.status(204).send();
-        } else {
-            ApiError.send(res, 404, "not_found", "No starting instance with this id and nonce");
-        }
-    }
-
     @Override
     public void close() {
-        server.stop();
-        upstreams.closeAll();
+        edge.close().syncUninterruptibly();
+        upstreams.forEach(UpstreamPool::closeAll);
+        transport.group().shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        controlPlane.stop();
     }
 }

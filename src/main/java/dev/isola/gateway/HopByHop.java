@@ -1,18 +1,40 @@
 package dev.isola.gateway;
 
-import java.util.Set;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 
-/** Headers that describe one connection, not the message, and so are never forwarded (RFC 9110 section 7.6.1). */
+import java.util.List;
+
+/**
+ * Headers that describe one connection, not the message, and so are never forwarded (RFC 9110 section 7.6.1). The
+ * framing headers (Content-Length, Transfer-Encoding) stay: the proxy keeps each message's framing as it came.
+ */
 final class HopByHop {
-    private static final Set<String> NAMES = Set.of("connection", "keep-alive", "proxy-authenticate",
-            "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host",
-            "content-length", "expect");
+    private static final List<CharSequence> NAMES = List.of(HttpHeaderNames.KEEP_ALIVE,
+            HttpHeaderNames.PROXY_AUTHENTICATE, HttpHeaderNames.PROXY_AUTHORIZATION, "proxy-connection",
+            HttpHeaderNames.TE, HttpHeaderNames.TRAILER, HttpHeaderNames.UPGRADE);
 
     private HopByHop() {
     }
 
-    /** {@code lowerCaseName} must already be lower case (Helidon keeps it so; the upstream parser lowers it). */
-    static boolean isLowerCase(String lowerCaseName) {
-        return NAMES.contains(lowerCaseName);
+    /** Removes the hop-by-hop headers, including those the Connection header names. */
+    static void removeFrom(HttpHeaders headers) {
+        for (String connection : headers.getAll(HttpHeaderNames.CONNECTION)) {
+            for (String token : connection.split(",")) {
+                String name = token.trim();
+                if (!name.isEmpty() && !isFraming(name)) {
+                    headers.remove(name);
+                }
+            }
+        }
+        headers.remove(HttpHeaderNames.CONNECTION);
+        for (CharSequence name : NAMES) {
+            headers.remove(name);
+        }
+    }
+
+    private static boolean isFraming(String name) {
+        return HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(name)
+                || HttpHeaderNames.TRANSFER_ENCODING.contentEqualsIgnoreCase(name);
     }
 }

@@ -1,99 +1,119 @@
 package dev.isola.gateway;
 
-import dev.isola.dispatch.Ticker;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 
-import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.util.Deque;
+import java.util.ArrayDeque;
+import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Idle keep-alive connections per instance. LIFO, so the most recently used (warmest) connection is reused and the
- * others age out. A connection idle longer than {@link #MAX_IDLE_NANOS} is dropped instead of reused: Node.js closes
- * idle keep-alive connections after 5 s, and reusing one the function is closing makes the request fail.
+ * Keep-alive connections to instances, owned by one event loop and only ever touched from it (no locks): a request
+ * borrows a connection made by the loop that serves its client, so the whole exchange stays on one thread.
+ *
+ * <p>LIFO per instance, so the most recently used (warmest) connection is reused and the others age out. A connection
+ * idle longer than {@link #MAX_IDLE_NANOS} is closed instead of reused: Node.js closes idle keep-alive connections
+ * after 5 s, and reusing one the function is closing makes the request fail.
  */
 final class UpstreamPool {
     static final long MAX_IDLE_NANOS = TimeUnit.SECONDS.toNanos(4);
     private static final int MAX_IDLE_PER_INSTANCE = 256;
     private static final int CONNECT_TIMEOUT_MILLIS = 2_000;
+    /** Body pieces of up to 64 KiB: a streamed 50 MiB answer is 800 writes, not the codec's default 6,400. */
+    private static final int MAX_CHUNK = 64 * 1024;
 
-    private final Map<String, Idle> idle = new ConcurrentHashMap<>();
-    private final Ticker ticker;
-
-    UpstreamPool(Ticker ticker) {
-        this.ticker = ticker;
+    private record Idle(Channel channel, long sinceNanos) {
     }
 
-    /** A pooled connection if one is fresh enough, else a new one. {@code reused} tells the caller which. */
-    Borrowed borrow(String instanceId, InetSocketAddress endpoint) throws IOException {
-        Idle pooled = idle.get(instanceId);
-        if (pooled != null) {
-            UpstreamConnection c;
-            long now = ticker.nanos();
-            while ((c = pooled.poll()) != null) {
-                if (now - c.idleSinceNanos() < MAX_IDLE_NANOS) {
-                    return new Borrowed(c, true);
-                }
-                c.close();
+    private final EventLoop loop;
+    private final Bootstrap bootstrap;
+    private final Map<String, ArrayDeque<Idle>> idle = new HashMap<>();
+
+    UpstreamPool(EventLoop loop, Class<? extends SocketChannel> channelClass) {
+        this.loop = loop;
+        this.bootstrap = new Bootstrap()
+                .group(loop)
+                .channel(channelClass)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MILLIS)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new HttpClientCodec(
+                                new HttpDecoderConfig().setMaxChunkSize(MAX_CHUNK).setMaxHeaderSize(16 * 1024),
+                                false, true));
+                        ch.pipeline().addLast(new UpstreamHandler());
+                    }
+                });
+    }
+
+    EventLoop loop() {
+        return loop;
+    }
+
+    /** The warmest idle connection to {@code key} that is still open and fresh, or {@code null}. */
+    Channel poll(String key) {
+        ArrayDeque<Idle> pooled = idle.get(key);
+        if (pooled == null) {
+            return null;
+        }
+        long now = System.nanoTime();
+        for (Idle c; (c = pooled.pollLast()) != null; ) {
+            if (c.channel().isActive() && now - c.sinceNanos() < MAX_IDLE_NANOS) {
+                return c.channel();
             }
+            c.channel().close();
         }
-        return new Borrowed(UpstreamConnection.open(endpoint, CONNECT_TIMEOUT_MILLIS), false);
+        return null;
     }
 
-    UpstreamConnection connectFresh(InetSocketAddress endpoint) throws IOException {
-        return UpstreamConnection.open(endpoint, CONNECT_TIMEOUT_MILLIS);
+    ChannelFuture connect(InetSocketAddress endpoint) {
+        return bootstrap.connect(endpoint);
     }
 
-    void giveBack(String instanceId, UpstreamConnection connection) {
-        Idle pooled = idle.computeIfAbsent(instanceId, k -> new Idle());
-        connection.markIdle(ticker.nanos());
-        if (!pooled.offer(connection)) {
-            connection.close();
+    void giveBack(String key, Channel channel) {
+        ArrayDeque<Idle> pooled = idle.computeIfAbsent(key, k -> new ArrayDeque<>());
+        if (pooled.size() >= MAX_IDLE_PER_INSTANCE || !channel.isActive()) {
+            channel.close();
+            return;
         }
+        channel.config().setAutoRead(true); // an idle connection reads, so a close by the instance is seen
+        pooled.addLast(new Idle(channel, System.nanoTime()));
     }
 
-    /** Closes every pooled connection of a retired instance. */
-    void forget(String instanceId) {
-        Idle pooled = idle.remove(instanceId);
-        if (pooled != null) {
-            UpstreamConnection c;
-            while ((c = pooled.poll()) != null) {
-                c.close();
+    /** Closes the idle connections to an instance that is going away; safe from any thread. */
+    void forget(String key) {
+        onLoop(() -> {
+            ArrayDeque<Idle> pooled = idle.remove(key);
+            if (pooled != null) {
+                pooled.forEach(c -> c.channel().close());
             }
-        }
+        });
     }
 
+    /** Closes every idle connection; runs on the loop, so call it before the loop shuts down. */
     void closeAll() {
-        idle.keySet().forEach(this::forget);
+        onLoop(() -> {
+            idle.values().forEach(q -> q.forEach(c -> c.channel().close()));
+            idle.clear();
+        });
     }
 
-    /** A LIFO stack of idle connections with an O(1) size (ConcurrentLinkedDeque.size() walks the whole list). */
-    private static final class Idle {
-        private final Deque<UpstreamConnection> stack = new ConcurrentLinkedDeque<>();
-        private final AtomicInteger size = new AtomicInteger();
-
-        boolean offer(UpstreamConnection c) {
-            if (size.incrementAndGet() > MAX_IDLE_PER_INSTANCE) {
-                size.decrementAndGet();
-                return false;
-            }
-            stack.addFirst(c);
-            return true;
+    private void onLoop(Runnable task) {
+        try {
+            loop.execute(task);
+        } catch (RejectedExecutionException e) {
+            // The gateway has shut down, and its connections went with the loop.
         }
-
-        UpstreamConnection poll() {
-            UpstreamConnection c = stack.pollFirst();
-            if (c != null) {
-                size.decrementAndGet();
-            }
-            return c;
-        }
-    }
-
-    record Borrowed(UpstreamConnection connection, boolean reused) {
     }
 }

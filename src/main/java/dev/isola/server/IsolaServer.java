@@ -93,7 +93,8 @@ public final class IsolaServer implements AutoCloseable {
             dispatcherRef.set(dispatcher);
             owned.add(dispatcher);
             Gateway gateway = Gateway.start(config.host(), config.port(), new Gateway.Parts(dispatcher, readiness,
-                    functions, logs, store, metrics, token, config.maxBodyBytes(), config.maxArchiveBytes()));
+                    functions, logs, store, metrics, token, config.maxBodyBytes(), config.maxArchiveBytes(),
+                    config.gatewayThreads()));
             owned.add(gateway);
             callbackBase.set(URI.create("http://127.0.0.1:" + gateway.port()));
             for (DeployedFunction fn : functions.loadAll()) {

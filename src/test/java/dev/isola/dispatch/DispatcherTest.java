@@ -77,6 +77,29 @@ class DispatcherTest {
     }
 
     @Test
+    void tryAcquire_takesOnlyAFreeSlotOfAReadyInstance_andNeverStartsOne() {
+        assertThat(dispatcher.tryAcquire(HELLO)).isEqualTo(new Acquisition.NotFound(HELLO));
+        dispatcher.deploy(Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), false));
+        assertThat(dispatcher.tryAcquire(HELLO)).as("no instance yet: only acquire may start one").isNull();
+        assertThat(launcher.started).isEmpty();
+        Lease cold = acquired(dispatcher.acquire(HELLO, deadline()));
+        assertThat(dispatcher.tryAcquire(HELLO)).as("its only slot is taken").isNull();
+        cold.release(true);
+        Lease warm = acquired(dispatcher.tryAcquire(HELLO));
+        assertThat(warm.coldStart()).isFalse();
+        assertThat(warm.instanceId()).isEqualTo(cold.instanceId());
+        warm.release(true);
+        assertThat(launcher.started).hasSize(1);
+    }
+
+    @Test
+    void tryAcquire_singleUse_alwaysLeavesItToAcquire() {
+        dispatcher.deploy(Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), true));
+        acquired(dispatcher.acquire(HELLO, deadline())).release(true);
+        assertThat(dispatcher.tryAcquire(HELLO)).isNull();
+    }
+
+    @Test
     void acquire_allBusyPastDeadline_timesOut() {
         dispatcher.deploy(Functions.withScaling("hello", 1, 0, 1, Duration.ofMinutes(1), false));
         Lease a = acquired(dispatcher.acquire(HELLO, deadline()));

@@ -1,0 +1,93 @@
+package dev.isola.gateway;
+
+import dev.isola.dispatch.Readiness;
+import dev.isola.function.FunctionName;
+import dev.isola.function.InvalidFunctionException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The edge's route table. Invocations ({@code ANY /function/{name}[/rest]}, {@code GET /invoke/{name}/rest}) are
+ * proxied to an instance; the two endpoints instances and probes call ({@code /_/ready/{id}/{nonce}},
+ * {@code /healthz}) are answered here; everything else (the admin API, {@code /metrics}, unknown routes) goes to the
+ * control plane, which owns those answers, the JSON 404 included.
+ */
+final class EdgeRouter {
+    private static final String FUNCTION = "/function/";
+    private static final String INVOKE = "/invoke/";
+    private static final String READY = "/_/ready/";
+    private static final byte[] HEALTHY = "{\"status\":\"ok\"}".getBytes(StandardCharsets.UTF_8);
+
+    private final InvocationTarget.Services services;
+    private final Readiness readiness;
+    private final ControlPlaneTarget controlPlane;
+    private final long maxBodyBytes;
+
+    EdgeRouter(InvocationTarget.Services services, Readiness readiness, InetSocketAddress controlPlane,
+               long maxBodyBytes) {
+        this.services = services;
+        this.readiness = readiness;
+        this.controlPlane = new ControlPlaneTarget(controlPlane);
+        this.maxBodyBytes = maxBodyBytes;
+    }
+
+    FrontHandler.Exchange route(FrontHandler front, HttpRequest request) {
+        String uri = request.uri();
+        int q = uri.indexOf('?');
+        String path = q < 0 ? uri : uri.substring(0, q);
+        HttpMethod method = request.method();
+        if (path.startsWith(FUNCTION)) {
+            return invocation(front, request, uri, FUNCTION.length());
+        }
+        if (path.startsWith(INVOKE) && (method == HttpMethod.GET || method == HttpMethod.HEAD)) {
+            return invocation(front, request, uri, INVOKE.length());
+        }
+        if (path.equals("/healthz") && method == HttpMethod.GET) {
+            return LocalReply.of(front, request, ApiError.json(HttpResponseStatus.OK, HEALTHY));
+        }
+        if (path.startsWith(READY) && (method == HttpMethod.POST || method == HttpMethod.GET)) {
+            return LocalReply.of(front, request, ready(path.substring(READY.length())));
+        }
+        return new ProxyExchange(front, request, uri, controlPlane, Long.MAX_VALUE);
+    }
+
+    private FrontHandler.Exchange invocation(FrontHandler front, HttpRequest request, String uri, int nameAt) {
+        int end = nameAt;
+        while (end < uri.length() && uri.charAt(end) != '/' && uri.charAt(end) != '?') {
+            end++;
+        }
+        String rawName = uri.substring(nameAt, end);
+        String rest = end == uri.length() ? "/" : uri.charAt(end) == '?' ? "/" + uri.substring(end)
+                : uri.substring(end);
+        FunctionName name;
+        try {
+            name = FunctionName.of(rawName);
+        } catch (InvalidFunctionException e) {
+            return LocalReply.of(front, request, ApiError.response(404, "function_not_found",
+                    "Function '" + rawName + "' is not deployed"));
+        }
+        long declared = HttpUtil.getContentLength(request, -1L);
+        if (declared > maxBodyBytes) {
+            return LocalReply.rejecting(front, request, ApiError.response(413, "body_too_large", "Request body of "
+                    + declared + " bytes exceeds the limit of " + maxBodyBytes + " bytes (maxBodyBytes)"));
+        }
+        return new ProxyExchange(front, request, rest, new InvocationTarget(services, name), maxBodyBytes);
+    }
+
+    private FullHttpResponse ready(String idAndNonce) {
+        int slash = idAndNonce.indexOf('/');
+        if (slash > 0 && idAndNonce.indexOf('/', slash + 1) < 0
+                && readiness.signal(idAndNonce.substring(0, slash), idAndNonce.substring(slash + 1))) {
+            return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NO_CONTENT);
+        }
+        return ApiError.response(404, "not_found", "No starting instance with this id and nonce");
+    }
+}

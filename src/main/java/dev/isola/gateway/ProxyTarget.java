@@ -1,0 +1,30 @@
+package dev.isola.gateway;
+
+import io.netty.handler.codec.http.HttpHeaders;
+
+/**
+ * Where a {@link ProxyExchange} sends its request and what the platform does around it. Called on the exchange's
+ * event loop unless a method says otherwise.
+ */
+interface ProxyTarget {
+    /**
+     * Finds the upstream and answers with exactly one of {@link ProxyExchange#opened} or
+     * {@link ProxyExchange#rejected}, on the exchange's loop, now or later (a cold start takes a while).
+     */
+    void open(ProxyExchange exchange);
+
+    /** Adds the platform's own response headers. */
+    void decorate(HttpHeaders headers);
+
+    /** Ends the request's hold on the upstream; called exactly once for every {@code opened}. */
+    void finish(int status, boolean healthy);
+
+    /** Who is talking, for error messages: {@code fn=hello inst=hello-3}. */
+    String label();
+
+    /**
+     * Says in words why the upstream failed, {@code cause} being what the connection saw. May block (it waits for a
+     * dying sandbox to be reaped to say "out of memory"), so it is called on a virtual thread, never on the loop.
+     */
+    String describeFailure(String cause);
+}

@@ -1,0 +1,228 @@
+package dev.isola.gateway;
+
+import dev.isola.testing.Leaks;
+import dev.isola.testing.TestIsola;
+import io.netty.util.internal.PlatformDependent;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The edge's HTTP/1.1 handling where a library client would hide it: raw sockets that pipeline, send Expect, send
+ * garbage, stream a body past the limit, read slowly, or hang up while their function is still busy.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class EdgeProxyTest {
+    private static final Pattern IN_FLIGHT = Pattern.compile(
+            "isola_in_flight_requests\\{[^}]*function=\"probe\"[^}]*} (\\d+)");
+    private TestIsola isola;
+
+    @BeforeAll
+    void start() {
+        isola = TestIsola.start("process");
+        HttpResponse<String> r = isola.deploy("probe", TestIsola.FUNCTIONS.resolve("probe"),
+                "name: probe\nruntime: go\nscaling: {concurrency: 50}\n");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    }
+
+    @AfterAll
+    void stop() {
+        isola.close();
+        Leaks.assertNoChildProcesses();
+    }
+
+    @Test
+    void pipelinedRequests_areAnsweredInOrder() throws IOException {
+        try (Socket s = connect()) {
+            StringBuilder requests = new StringBuilder();
+            for (int i = 0; i < 5; i++) {
+                requests.append("GET /function/probe/echo/").append(i).append(" HTTP/1.1\r\nHost: x\r\n\r\n");
+            }
+            s.getOutputStream().write(requests.toString().getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            for (int i = 0; i < 5; i++) {
+                Response r = Response.read(in);
+                assertThat(r.status).isEqualTo(201);
+                assertThat(r.header("X-Echo-Uri")).isEqualTo("/echo/" + i);
+            }
+        }
+    }
+
+    @Test
+    void expectContinue_isAnsweredByTheEdge() throws IOException {
+        try (Socket s = connect()) {
+            OutputStream out = s.getOutputStream();
+            out.write(("POST /function/probe/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                    + "Expect: 100-continue\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            assertThat(Response.read(in).status).isEqualTo(100);
+            out.write("hello".getBytes(StandardCharsets.US_ASCII));
+            Response r = Response.read(in);
+            assertThat(r.status).isEqualTo(201);
+            assertThat(r.header("X-Echo-Body-Length")).isEqualTo("5");
+        }
+    }
+
+    @Test
+    void malformedRequest_is400Json_andTheConnectionCloses() throws IOException {
+        try (Socket s = connect()) {
+            s.getOutputStream().write("GET /function/probe/ HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            Response r = Response.read(s.getInputStream());
+            assertThat(r.status).isEqualTo(400);
+            assertThat(r.body()).contains("\"error\":\"bad_request\"");
+            assertThat(s.getInputStream().read()).as("connection closed").isEqualTo(-1);
+        }
+        assertThat(isola.get("/function/probe/").statusCode()).as("still serving").isEqualTo(200);
+    }
+
+    @Test
+    void chunkedBodyPastTheLimit_is413() throws IOException {
+        long limit = isola.server().config().maxBodyBytes();
+        try (Socket s = connect()) {
+            OutputStream out = s.getOutputStream();
+            out.write("POST /function/probe/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            byte[] chunk = new byte[1 << 20];
+            byte[] size = (Integer.toHexString(chunk.length) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+            try {
+                for (long sent = 0; sent <= limit; sent += chunk.length) {
+                    out.write(size);
+                    out.write(chunk);
+                    out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+                }
+            } catch (IOException e) {
+                // the edge may close before the client has finished sending: the answer is already there
+            }
+            Response r = Response.read(s.getInputStream());
+            assertThat(r.status).isEqualTo(413);
+            assertThat(r.body()).contains("\"error\":\"body_too_large\"");
+        }
+        assertThat(isola.get("/function/probe/").statusCode()).as("still serving").isEqualTo(200);
+    }
+
+    @Test
+    void slowReader_getsThe50MiBAnswerIntact() throws IOException, InterruptedException {
+        long n = 50L << 20;
+        try (Socket s = connect()) {
+            s.setReceiveBufferSize(64 * 1024);
+            s.getOutputStream().write(("GET /function/probe/bytes?n=" + n + "&length=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            Response head = Response.readHead(in);
+            assertThat(head.status).isEqualTo(200);
+            assertThat(head.header("Content-Length")).isEqualTo(Long.toString(n));
+            Thread.sleep(1_000); // the function has written everything by now; the edge must hold it back, not buffer it
+            // The server runs in this JVM: Netty's count of its direct buffers is the edge's holding.
+            assertThat(PlatformDependent.usedDirectMemory()).as("bytes the edge holds for the slow reader")
+                    .isLessThan(16L << 20);
+            byte[] buf = new byte[64 * 1024];
+            long total = 0;
+            boolean patternOk = true;
+            while (total < n) {
+                int k = in.read(buf, 0, (int) Math.min(buf.length, n - total));
+                if (k < 0) {
+                    break;
+                }
+                for (int i = 0; i < k; i++) {
+                    patternOk &= buf[i] == (byte) (((total + i) % (64 * 1024)) % 251);
+                }
+                total += k;
+            }
+            assertThat(total).isEqualTo(n);
+            assertThat(patternOk).isTrue();
+        }
+    }
+
+    @Test
+    void clientHangingUp_whileTheFunctionWorks_freesItsSlot() throws Exception {
+        try (Socket s = connect()) {
+            s.getOutputStream().write("GET /function/probe/sleep?ms=800 HTTP/1.1\r\nHost: x\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            waitFor(() -> inFlight() == 1, Duration.ofSeconds(10));
+        }
+        waitFor(() -> inFlight() == 0, Duration.ofSeconds(10));
+        assertThat(isola.get("/function/probe/").statusCode()).as("still serving").isEqualTo(200);
+        assertThat(inFlight()).isZero();
+    }
+
+    private long inFlight() {
+        Matcher m = IN_FLIGHT.matcher(isola.get("/metrics").body());
+        long sum = 0;
+        while (m.find()) {
+            sum += Long.parseLong(m.group(1));
+        }
+        return sum;
+    }
+
+    private static void waitFor(java.util.function.BooleanSupplier condition, Duration limit) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("condition not met within " + limit).isLessThan(deadline);
+            Thread.sleep(20);
+        }
+    }
+
+    private Socket connect() throws IOException {
+        Socket s = new Socket("127.0.0.1", isola.server().port());
+        s.setSoTimeout(30_000);
+        return s;
+    }
+
+    /** A response read off the wire: status line, headers, and a Content-Length body if asked for. */
+    private record Response(int status, List<String[]> headers, byte[] bodyBytes) {
+        String header(String name) {
+            return headers.stream().filter(h -> h[0].equalsIgnoreCase(name)).map(h -> h[1]).findFirst().orElse(null);
+        }
+
+        String body() {
+            return new String(bodyBytes, StandardCharsets.UTF_8);
+        }
+
+        static Response readHead(InputStream in) throws IOException {
+            String status = line(in);
+            List<String[]> headers = new ArrayList<>();
+            for (String l; !(l = line(in)).isEmpty(); ) {
+                int colon = l.indexOf(':');
+                headers.add(new String[] {l.substring(0, colon).trim(), l.substring(colon + 1).trim()});
+            }
+            return new Response(Integer.parseInt(status.split(" ")[1]), headers, new byte[0]);
+        }
+
+        static Response read(InputStream in) throws IOException {
+            Response head = readHead(in);
+            String length = head.header("Content-Length");
+            byte[] body = length == null ? new byte[0] : in.readNBytes(Integer.parseInt(length));
+            return new Response(head.status, head.headers, body);
+        }
+
+        private static String line(InputStream in) throws IOException {
+            ByteArrayOutputStream buf = new ByteArrayOutputStream();
+            for (int b; (b = in.read()) != '\n'; ) {
+                if (b < 0) {
+                    throw new IOException("connection closed mid-line: " + buf);
+                }
+                if (b != '\r') {
+                    buf.write(b);
+                }
+            }
+            return buf.toString(StandardCharsets.US_ASCII);
+        }
+    }
+}

@@ -16,8 +16,10 @@ import java.util.stream.Stream;
  * Container attachments (namespace + veth on the bridge) made ahead of need. Making one takes about 8 ms of a
  * container's 40 ms cold start (two {@code ip} runs and the kernel's work, measured with
  * bench/container-coldstart.sh); a start that finds one ready skips that, and a replacement is made in the
- * background, one at a time at the lowest CPU priority. A burst that empties the pool makes the rest on the spot,
- * as without it.
+ * background, one at a time at the lowest CPU priority, once takes have paused for {@link #QUIET_NANOS} (at most
+ * {@link #MAX_DEFER_NANOS} after the first): making them during a burst would compete for the kernel's network
+ * lock and the CPU with the very starts it is meant to speed up. A burst that empties the pool makes the rest on
+ * the spot, as without it.
  *
  * <p>Spares are named by keys of their own ({@value #KEY_PREFIX} + 11 hex digits; instance keys are 10 digits, so
  * the two never collide), not by the instance that takes them. Each has a marker file {@code <markers>/<key>} for
@@ -32,6 +34,8 @@ public final class SpareAttachments implements AutoCloseable {
      */
     public static final int DEFAULT_TARGET = 16;
     private static final int MAX_TARGET = 1024;
+    static final long QUIET_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(200);
+    static final long MAX_DEFER_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
     private static final String KEY_PREFIX = "n";
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final System.Logger LOG = System.getLogger(SpareAttachments.class.getName());
@@ -42,6 +46,7 @@ public final class SpareAttachments implements AutoCloseable {
     private final Deque<InstanceNetwork.Attachment> ready = new ArrayDeque<>();
     private boolean making;
     private boolean closed;
+    private long lastTakeNanos;
 
     /** Keeps {@code target} attachments ready once the first one is taken (nothing is made before that). */
     public SpareAttachments(InstanceNetwork network, Path markers, int target) {
@@ -72,6 +77,7 @@ public final class SpareAttachments implements AutoCloseable {
         InstanceNetwork.Attachment spare;
         synchronized (this) {
             spare = ready.pollFirst();
+            lastTakeNanos = System.nanoTime();
             replenish();
         }
         return spare != null ? spare : make(false);
@@ -87,6 +93,7 @@ public final class SpareAttachments implements AutoCloseable {
 
     private void refill() {
         try {
+            awaitQuiet();
             while (belowTarget()) {
                 InstanceNetwork.Attachment made = make(true);
                 if (!offer(made)) {
@@ -100,6 +107,24 @@ public final class SpareAttachments implements AutoCloseable {
             synchronized (this) {
                 making = false;
                 notifyAll();
+            }
+        }
+    }
+
+    /** Waits until no take for {@link #QUIET_NANOS}, or {@link #MAX_DEFER_NANOS} have passed, or close. */
+    private synchronized void awaitQuiet() {
+        long deadline = System.nanoTime() + MAX_DEFER_NANOS;
+        while (!closed) {
+            long now = System.nanoTime();
+            long wait = Math.min(lastTakeNanos + QUIET_NANOS, deadline) - now;
+            if (wait <= 0) {
+                return;
+            }
+            try {
+                java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, wait);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
             }
         }
     }
@@ -144,6 +169,7 @@ public final class SpareAttachments implements AutoCloseable {
         List<InstanceNetwork.Attachment> unused;
         synchronized (this) {
             closed = true;
+            notifyAll(); // a refill waiting for quiet stops waiting
             while (making) {
                 try {
                     wait();

@@ -60,6 +60,26 @@ class SpareAttachmentsTest {
     }
 
     @Test
+    void refill_waitsUntilTakesPause() throws Exception {
+        needsRoot();
+        SpareAttachments spares = new SpareAttachments(network, markers, 1);
+        java.time.Instant before = java.time.Instant.now();
+        InstanceNetwork.Attachment taken = spares.take();
+        try {
+            awaitMarkers(2);
+            String spare = markerKeys().stream().filter(k -> !k.equals(key(taken))).findFirst().orElseThrow();
+            java.time.Instant made = Files.getLastModifiedTime(markers.resolve(spare)).toInstant();
+            // File times come from the kernel's coarse clock (a tick behind): allow 20 ms.
+            assertThat(java.time.Duration.between(before, made))
+                    .as("the spare is made once takes have paused, not during the burst")
+                    .isGreaterThanOrEqualTo(java.time.Duration.ofNanos(SpareAttachments.QUIET_NANOS).minusMillis(20));
+        } finally {
+            spares.close();
+            taken.close();
+        }
+    }
+
+    @Test
     void reapLeftovers_removesRecordedAttachmentsOnly() throws Exception {
         needsRoot();
         SpareAttachments spares = new SpareAttachments(network, markers, 1);

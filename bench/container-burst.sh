@@ -6,7 +6,9 @@
 #            `ip -batch`), `<runtime> run` of the bundle Isola writes (bench/oci-bundle.py), all started and
 #            polled every 1 ms by one bench/coldstart-probe -burst until each answers 200; a container's
 #            completion is its elapsed time from the burst's start.
-#   Isola:   n concurrent GET /function/hello-burst (single-use, maxInstances 100), curl's time_total each.
+#   Isola:   n concurrent GET /function/hello-burst (single-use, maxInstances 100), all sent and timed by one
+#            bench/coldstart-probe -calls process (like the hand side's single poller: n curl processes would
+#            charge Isola for n process starts on a 2-core host).
 # Per burst: mean and p95 of the n completions. Methods alternate first/second every other repetition.
 #
 # Usage: RUNTIME=runc|crun|runsc bench/container-burst.sh   (root; needs go, curl, ip, the runtime, python3)
@@ -93,18 +95,9 @@ hand_burst() {
 
 # isola_burst N : prints the N completion times (ms) of N concurrent calls.
 isola_burst() {
-  local n="$1" i pids=()
-  for ((i = 1; i <= n; i++)); do
-    curl -sS -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 180 "$ISOLA_URL/function/hello-burst" \
-      >"$BENCH_TMP/isola$i.out" &
-    pids+=($!)
-  done
-  for pid in "${pids[@]}"; do wait "$pid" || true; done
-  for ((i = 1; i <= n; i++)); do
-    read -r code secs <"$BENCH_TMP/isola$i.out"
-    [[ "$code" == 200 ]] || die "a burst call answered $code"
-    awk -v s="$secs" 'BEGIN { printf "%.3f\n", s * 1000 }'
-  done
+  "$BENCH_TMP/coldstart-probe" -calls "$1" -url "$ISOLA_URL/function/hello-burst" -timeout 180s \
+    >"$BENCH_TMP/isola.out" || die "a burst call through Isola failed"
+  awk '{ printf "%.3f\n", $1 / 1000 }' "$BENCH_TMP/isola.out"
 }
 
 {

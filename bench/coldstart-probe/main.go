@@ -5,11 +5,16 @@
 //	coldstart-probe [-port-env PORT] [-url http://127.0.0.1:{port}/] [-interval 1ms] [-timeout 10s] -- cmd args...
 //	coldstart-probe -free-port      # prints a free TCP port on 127.0.0.1 and exits
 //	coldstart-probe -burst [-interval 1ms] [-timeout 10s] < LINES
+//	coldstart-probe -calls N -url URL [-timeout 10s]
 //
 // -burst starts many at once, for burst baselines: each stdin line is "URL COMMAND [ARGS...]" (split on
 // spaces); all commands start together, one process polls every URL, and it prints one elapsed time in
 // microseconds per line, in input order. One poller instead of one per command keeps the baseline from
 // paying for n probe processes that the platform under test does not run.
+//
+// -calls is the platform's side of the same burst: N concurrent GETs of URL (one connection each) from this one
+// process, all released together; it prints each call's elapsed microseconds, in call order, and fails unless
+// every call answered 200.
 //
 // With -port-env the probe picks a free port, passes it to the command in that environment variable and
 // substitutes it for {port} in the URL. Exit status: 0 on a 200, 1 on timeout or early exit, 2 on usage.
@@ -40,8 +45,13 @@ func main() {
 	timeout := flag.Duration("timeout", 10*time.Second, "give up after this long")
 	freePort := flag.Bool("free-port", false, "print a free port and exit")
 	burst := flag.Bool("burst", false, "start every stdin line's command at once and poll its URL")
+	calls := flag.Int("calls", 0, "send this many concurrent GETs of -url and print each one's time")
 	flag.Parse()
 
+	if *calls > 0 {
+		runCalls(*calls, *url, *timeout)
+		return
+	}
 	if *burst {
 		runBurst(*interval, *attempt, *timeout)
 		return
@@ -189,6 +199,46 @@ func runBurst(interval, attempt, timeout time.Duration) {
 	}
 	for _, r := range results {
 		fmt.Println(r.elapsed.Microseconds())
+	}
+}
+
+func runCalls(n int, url string, timeout time.Duration) {
+	client := &http.Client{Timeout: timeout, Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil,
+		MaxConnsPerHost: 0}}
+	elapsed := make([]time.Duration, n)
+	errs := make([]error, n)
+	var ready, done sync.WaitGroup
+	release := make(chan struct{})
+	ready.Add(n)
+	done.Add(n)
+	var start time.Time
+	for i := 0; i < n; i++ {
+		go func(i int) {
+			defer done.Done()
+			ready.Done()
+			<-release
+			resp, err := client.Get(url)
+			if err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					err = fmt.Errorf("answered %d", resp.StatusCode)
+				}
+			}
+			elapsed[i], errs[i] = time.Since(start), err
+		}(i)
+	}
+	ready.Wait()
+	start = time.Now()
+	close(release)
+	done.Wait()
+	for i, err := range errs {
+		if err != nil {
+			fail(1, "call %d of %s: %v", i+1, url, err)
+		}
+	}
+	for _, e := range elapsed {
+		fmt.Println(e.Microseconds())
 	}
 }
 

@@ -47,6 +47,7 @@ public final class Gateway implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Gateway.class.getName());
     /** Connections with no request for this long are closed, as Helidon did before the edge existed. */
     private static final int IDLE_CONNECTION_SECONDS = 300;
+    private static final int CLOSE_WAIT_SECONDS = 5;
 
     private final Channel edge;
     private final EdgeTransport transport;
@@ -150,11 +151,20 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops listening, closes every connection and stops the loops. Bounded: a loop that died (say, of a class
+     * that could not be loaded because the jar was replaced under the running server) never reports its end, and
+     * shutdown must go on to stop the instances anyway.
+     */
     @Override
     public void close() {
-        edge.close().syncUninterruptibly();
+        edge.close().awaitUninterruptibly(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
         upstreams.forEach(UpstreamPool::closeAll);
-        transport.group().shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        if (!transport.group().shutdownGracefully(0, 2, TimeUnit.SECONDS)
+                .awaitUninterruptibly(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS)) {
+            LOG.log(System.Logger.Level.WARNING, "gateway: event loops did not stop within " + CLOSE_WAIT_SECONDS
+                    + " s; going on with the shutdown");
+        }
         controlPlane.stop();
     }
 }

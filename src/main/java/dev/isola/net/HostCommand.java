@@ -41,6 +41,17 @@ public final class HostCommand {
         }
     }
 
+    /**
+     * {@code argv} at the lowest CPU priority (nice 19): for work nobody waits on — spares made ahead of need, the
+     * clean-up of a stopped instance — so that it yields to the starts a caller is waiting for.
+     */
+    public static List<String> inBackground(List<String> argv) {
+        List<String> niced = new java.util.ArrayList<>(argv.size() + 3);
+        niced.addAll(List.of("nice", "-n", "19"));
+        niced.addAll(argv);
+        return niced;
+    }
+
     public static String run(List<String> argv) {
         return run(argv, "", Duration.ofSeconds(30));
     }

@@ -110,7 +110,8 @@ public final class InstanceNetwork {
             String batch = "link del " + device + "\n"
                     + netns.map(n -> "netns del " + n + "\n")
                     .orElse("neigh del " + address.getHostAddress() + " dev " + BRIDGE + "\n");
-            HostCommand.quietly(List.of("ip", "-force", "-batch", "-"), batch);
+            // Nobody waits for this: in a burst of single-use calls it must not slow the starts still running.
+            HostCommand.quietly(HostCommand.inBackground(List.of("ip", "-force", "-batch", "-")), batch);
             if (egress) {
                 HostCommand.quietly(List.of("nft", "delete", "element", "inet", NFT_TABLE, EGRESS_SET,
                         "{ " + address.getHostAddress() + " }"));
@@ -215,13 +216,12 @@ public final class InstanceNetwork {
     /** {@code background}: runs the tools at the lowest CPU priority (nice 19), for attachments made ahead of need. */
     Attachment attach(String key, boolean background) {
         ensureBridge();
-        List<String> nice = background ? List.of("nice", "-n", "19") : List.of();
         String netns = NETNS_PREFIX + key;
         String host = "iv" + key;
         InetAddress address = addresses.allocate();
         Attachment attachment = new Attachment(host, Optional.of(netns), address);
         try {
-            HostCommand.run(concat(nice, "ip", "-batch", "-"), "netns add " + netns + "\n"
+            HostCommand.run(priority(background, List.of("ip", "-batch", "-")), "netns add " + netns + "\n"
                     // The peer is born inside the namespace: moving it there afterwards costs about 20 ms
                     // (the kernel waits for an RCU grace period), creating it there about 2 ms.
                     + "link add " + host + " type veth peer name eth0 netns " + netns + "\n"
@@ -230,7 +230,7 @@ public final class InstanceNetwork {
                     + "link set " + host + " up\n"
                     // A reused address may still map to the previous instance's MAC; forget it.
                     + "neigh flush to " + address.getHostAddress() + "\n", IP_TIMEOUT);
-            HostCommand.run(concat(nice, "ip", "-n", netns, "-batch", "-"), "addr add " + address.getHostAddress() + "/" + addresses.prefixLength() + " dev eth0\n"
+            HostCommand.run(priority(background, List.of("ip", "-n", netns, "-batch", "-")), "addr add " + address.getHostAddress() + "/" + addresses.prefixLength() + " dev eth0\n"
                     + "link set eth0 up\nlink set lo up\n"
                     + "route add default via " + addresses.gateway().getHostAddress() + "\n", IP_TIMEOUT);
             return attachment;
@@ -240,8 +240,8 @@ public final class InstanceNetwork {
         }
     }
 
-    private static List<String> concat(List<String> prefix, String... argv) {
-        return Stream.concat(prefix.stream(), Stream.of(argv)).toList();
+    private static List<String> priority(boolean background, List<String> argv) {
+        return background ? HostCommand.inBackground(argv) : argv;
     }
 
     /** A virtual-machine attachment: tap {@code it<key>} on the bridge; the guest configures its own address. */

@@ -53,16 +53,18 @@ final class OciInstance extends ChildProcessInstance {
         }
         try {
             if (process().isAlive()) {
-                HostCommand.quietly(provider.command("kill", id(), "15"));
+                // At nice 19, like all of the stop: nobody waits for it, and in a burst of single-use calls the
+                // runtime's own CPU (a runsc process costs tens of ms) would slow the starts still running.
+                HostCommand.quietly(HostCommand.inBackground(provider.command("kill", id(), "15")));
                 if (!process().waitFor(GRACE_MILLIS, TimeUnit.MILLISECONDS)) {
-                    HostCommand.quietly(provider.command("kill", id(), "9"));
+                    HostCommand.quietly(HostCommand.inBackground(provider.command("kill", id(), "9")));
                     if (!process().waitFor(GRACE_MILLIS, TimeUnit.MILLISECONDS)) {
                         process().destroyForcibly();
                         process().waitFor(GRACE_MILLIS, TimeUnit.MILLISECONDS);
                     }
                 }
             }
-            HostCommand.quietly(provider.command("delete", "--force", id()));
+            HostCommand.quietly(HostCommand.inBackground(provider.command("delete", "--force", id())));
             awaitOutput(GRACE_MILLIS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -93,11 +93,19 @@ hand_burst() {
   awk '{ printf "%.3f\n", $1 / 1000 }' "$BENCH_TMP/hand.out"
 }
 
-# isola_burst N : prints the N completion times (ms) of N concurrent calls.
+# isola_burst N : prints the N completion times (ms) of N concurrent calls, then waits (unmeasured) until Isola has
+# stopped the N single-use instances, as hand_burst cleans up before it returns: otherwise the next burst, Isola's
+# or the hand one, would share the host with up to N container teardowns.
 isola_burst() {
   "$BENCH_TMP/coldstart-probe" -calls "$1" -url "$ISOLA_URL/function/hello-burst" -timeout 180s \
     >"$BENCH_TMP/isola.out" || die "a burst call through Isola failed"
   awk '{ printf "%.3f\n", $1 / 1000 }' "$BENCH_TMP/isola.out"
+  local t
+  for ((t = 0; t < 1200; t++)); do
+    compgen -G "/run/isola/$RUNTIME/hello-burst.*" >/dev/null || return 0
+    sleep 0.1
+  done
+  die "Isola still has hello-burst containers 120 s after the burst"
 }
 
 {

@@ -65,6 +65,8 @@ final class ProxyExchange implements FrontHandler.Exchange {
     private boolean responseStarted;
     private boolean skippingInterim;
     private boolean upstreamKeepAlive;
+    /** False when the answer's framing ends with the connection (close-delimited to an HTTP/1.0 client). */
+    private boolean responseKeepAlive = true;
     private int status;
     private boolean done;
     private long lastProgressNanos;
@@ -139,6 +141,7 @@ final class ProxyExchange implements FrontHandler.Exchange {
             return;
         }
         sendBody(piece);
+        progress(); // a body still arriving is not a silent instance
         if (!requestDone && !upstream.isWritable()) {
             front.pauseReading();
         }
@@ -253,8 +256,7 @@ final class ProxyExchange implements FrontHandler.Exchange {
                 // The instance closed this idle connection; nothing of the request was consumed: send it again.
                 retried = true;
                 reused = false;
-                upstream.close();
-                upstream = null;
+                closeUpstream();
                 connect();
                 return;
             }
@@ -289,6 +291,7 @@ final class ProxyExchange implements FrontHandler.Exchange {
         target.decorate(headers);
         response.setProtocolVersion(HttpVersion.HTTP_1_1);
         HttpUtil.setKeepAlive(headers, clientVersion, keepAlive);
+        responseKeepAlive = keepAlive;
         front.channel().write(response);
     }
 
@@ -302,7 +305,7 @@ final class ProxyExchange implements FrontHandler.Exchange {
         } else {
             used.close();
         }
-        front.finished(this, keepClient());
+        front.finished(this, keepClient() && responseKeepAlive);
     }
 
     private void tooLarge() {

@@ -42,8 +42,9 @@ public final class HostCommand {
     }
 
     /**
-     * {@code argv} at the lowest CPU priority (nice 19): for work nobody waits on — spares made ahead of need, the
-     * clean-up of a stopped instance — so that it yields to the starts a caller is waiting for.
+     * {@code argv} at the lowest CPU priority (nice 19): for work nobody waits on and that runs apart from the
+     * starts callers wait for (spares made ahead of need, once takes pause). Not for work during a burst: a niced
+     * process holding a kernel lock the starts need (rtnl, cgroups) stalls them all.
      */
     public static List<String> inBackground(List<String> argv) {
         List<String> niced = new java.util.ArrayList<>(argv.size() + 3);

@@ -110,8 +110,7 @@ public final class InstanceNetwork {
             String batch = "link del " + device + "\n"
                     + netns.map(n -> "netns del " + n + "\n")
                     .orElse("neigh del " + address.getHostAddress() + " dev " + BRIDGE + "\n");
-            // Nobody waits for this: in a burst of single-use calls it must not slow the starts still running.
-            HostCommand.quietly(HostCommand.inBackground(List.of("ip", "-force", "-batch", "-")), batch);
+            HostCommand.quietly(List.of("ip", "-force", "-batch", "-"), batch);
             if (egress) {
                 HostCommand.quietly(List.of("nft", "delete", "element", "inet", NFT_TABLE, EGRESS_SET,
                         "{ " + address.getHostAddress() + " }"));

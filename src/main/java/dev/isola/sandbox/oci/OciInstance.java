@@ -53,18 +53,19 @@ final class OciInstance extends ChildProcessInstance {
         }
         try {
             if (process().isAlive()) {
-                // At nice 19, like all of the stop: nobody waits for it, and in a burst of single-use calls the
-                // runtime's own CPU (a runsc process costs tens of ms) would slow the starts still running.
-                HostCommand.quietly(HostCommand.inBackground(provider.command("kill", id(), "15")));
+                HostCommand.quietly(provider.command("kill", id(), "15"));
                 if (!process().waitFor(GRACE_MILLIS, TimeUnit.MILLISECONDS)) {
-                    HostCommand.quietly(HostCommand.inBackground(provider.command("kill", id(), "9")));
+                    HostCommand.quietly(provider.command("kill", id(), "9"));
                     if (!process().waitFor(GRACE_MILLIS, TimeUnit.MILLISECONDS)) {
                         process().destroyForcibly();
                         process().waitFor(GRACE_MILLIS, TimeUnit.MILLISECONDS);
                     }
                 }
             }
-            HostCommand.quietly(HostCommand.inBackground(provider.command("delete", "--force", id())));
+            // Not niced, unlike the spare networks made ahead: deleting a container and its devices takes kernel
+            // locks (cgroups, rtnl) that the starts of a burst need too, and a starved holder would stall them all.
+            // (Tried at nice 19: bursts were no faster, bench/container-burst.sh.)
+            HostCommand.quietly(provider.command("delete", "--force", id()));
             awaitOutput(GRACE_MILLIS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -29,7 +29,7 @@ import java.util.stream.Stream;
 public final class SpareAttachments implements AutoCloseable {
     /**
      * Enough for a burst of 16 cold starts without making any on the spot: with 16, bursts of 10..100 runc starts
-     * finished 0.78-0.99 of the time of the same burst by hand, against 1.41-1.56 with 2 (bench/container-burst.sh).
+     * took 0.5-0.85 of the time they took with 2 (bench/container-burst.sh, same harness and run conditions).
      * Each costs about 80 KiB of kernel memory and an address.
      */
     public static final int DEFAULT_TARGET = 16;

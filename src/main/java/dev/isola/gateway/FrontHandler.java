@@ -143,6 +143,15 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** {@code from} gives up its request before reading all of it: {@code to} reads the rest and answers. */
+    void handOver(Exchange from, Exchange to) {
+        if (from == current) {
+            current = to;
+            resumeReading(); // an exchange waiting for its upstream had paused it
+            to.begin();
+        }
+    }
+
     private void replayPipelined() {
         while (!pipelined.isEmpty() && (current == null || !currentRequestDone) && ctx.channel().isActive()) {
             channelRead(ctx, pipelined.poll());

@@ -114,9 +114,16 @@ final class ProxyExchange implements FrontHandler.Exchange {
     }
 
     void rejected(int code, String error, String message) {
-        if (!done) {
-            done = true;
+        if (done) {
+            return;
+        }
+        done = true;
+        releaseEarlyBody();
+        if (requestDone) {
             front.replyError(this, code, error, message, keepClient());
+        } else {
+            // Answer once the rest of the request is read, so a keep-alive client keeps its connection.
+            front.handOver(this, LocalReply.of(front, request, ApiError.response(code, error, message)));
         }
     }
 

@@ -65,6 +65,23 @@ class EdgeProxyTest {
     }
 
     @Test
+    void undeployedFunction_is404_andTheConnectionStaysUsable() throws IOException {
+        try (Socket s = connect()) {
+            OutputStream out = s.getOutputStream();
+            InputStream in = s.getInputStream();
+            out.write(("POST /function/not-deployed/ HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
+                    .getBytes(StandardCharsets.US_ASCII));
+            Response missing = Response.read(in);
+            assertThat(missing.status).isEqualTo(404);
+            assertThat(missing.body()).contains("\"error\":\"function_not_found\"");
+            out.write("GET /function/probe/echo/again HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            Response next = Response.read(in);
+            assertThat(next.status).isEqualTo(201);
+            assertThat(next.header("X-Echo-Uri")).isEqualTo("/echo/again");
+        }
+    }
+
+    @Test
     void expectContinue_isAnsweredByTheEdge() throws IOException {
         try (Socket s = connect()) {
             OutputStream out = s.getOutputStream();

@@ -67,7 +67,6 @@ final class InvocationTarget implements ProxyTarget {
     }
 
     private void acquired(ProxyExchange exchange, Acquisition acquisition) {
-        String backend = services.dispatcher().backend(name).orElse("-");
         switch (acquisition) {
             case Acquisition.Acquired a -> {
                 lease = a.lease();
@@ -82,14 +81,18 @@ final class InvocationTarget implements ProxyTarget {
                 exchange.rejected(429, "saturated", s.message());
             }
             case Acquisition.StartFailed f -> {
-                record(true, 502, backend, "-");
+                record(true, 502, backend(), "-");
                 exchange.rejected(502, "start_failed", f.message());
             }
             case Acquisition.TimedOut t -> {
-                record(false, 504, backend, "-");
+                record(false, 504, backend(), "-");
                 exchange.rejected(504, "timeout", t.message());
             }
         }
+    }
+
+    private String backend() {
+        return services.dispatcher().backend(name).orElse("-");
     }
 
     @Override

@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,10 +34,7 @@ class EdgeProxyTest {
 
     @BeforeAll
     void start() {
-        isola = TestIsola.start("process");
-        HttpResponse<String> r = isola.deploy("probe", TestIsola.FUNCTIONS.resolve("probe"),
-                "name: probe\nruntime: go\nscaling: {concurrency: 50}\n");
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        isola = TestIsola.withProbe();
     }
 
     @AfterAll

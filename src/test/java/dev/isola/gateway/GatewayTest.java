@@ -22,10 +22,7 @@ class GatewayTest {
 
     @BeforeAll
     void start() {
-        isola = TestIsola.start("process");
-        HttpResponse<String> r = isola.deploy("probe", TestIsola.FUNCTIONS.resolve("probe"),
-                "name: probe\nruntime: go\nscaling: {concurrency: 50}\n");
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        isola = TestIsola.withProbe();
     }
 
     @AfterAll

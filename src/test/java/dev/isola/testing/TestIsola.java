@@ -51,6 +51,18 @@ public final class TestIsola implements AutoCloseable {
         }
     }
 
+    /** A server on the process backend with the test function {@code probe} deployed (50 requests per instance). */
+    public static TestIsola withProbe() {
+        TestIsola isola = start("process");
+        HttpResponse<String> r = isola.deploy("probe", FUNCTIONS.resolve("probe"),
+                "name: probe\nruntime: go\nscaling: {concurrency: 50}\n");
+        if (r.statusCode() != 201) {
+            isola.close();
+            throw new IllegalStateException("deploying probe answered " + r.statusCode() + ": " + r.body());
+        }
+        return isola;
+    }
+
     /** A server on an existing state directory (one a test prepared, say with leftovers of a "crashed" run). */
     public static TestIsola startOn(Path state, String backend) {
         try {

@@ -32,13 +32,14 @@ public final class ConfigLoader {
                       @JsonProperty("maxArchiveBytes") Long maxArchiveBytes,
                       @JsonProperty("queueLimit") Integer queueLimit, @JsonProperty("startTimeout") String startTimeout,
                       @JsonProperty("logMaxBytes") Long logMaxBytes,
-                      @JsonProperty("gatewayThreads") Integer gatewayThreads) {
+                      @JsonProperty("gatewayThreads") Integer gatewayThreads,
+                      @JsonProperty("gatewaySpinMicros") Integer gatewaySpinMicros) {
     }
 
     public static IsolaConfig load(Optional<Path> file, Map<String, String> env) {
         IsolaConfig c = IsolaConfig.defaults();
         FileConfig f = file.map(ConfigLoader::read).orElse(new FileConfig(null, null, null, null, null, null, null,
-                null, null, null));
+                null, null, null, null));
         String host = pick(env, "ISOLA_HOST", f.host(), c.host(), s -> s);
         int port = pick(env, "ISOLA_PORT", f.port(), c.port(), s -> parse("port", s, Integer::parseInt));
         Path stateDir = pick(env, "ISOLA_STATE_DIR", f.stateDir() == null ? null : Path.of(f.stateDir()), c.stateDir(),
@@ -57,14 +58,16 @@ public final class ConfigLoader {
                 s -> parse("logMaxBytes", s, Long::parseLong));
         int gatewayThreads = pick(env, "ISOLA_GATEWAY_THREADS", f.gatewayThreads(), c.gatewayThreads(),
                 s -> parse("gatewayThreads", s, Integer::parseInt));
+        int gatewaySpin = pick(env, "ISOLA_GATEWAY_SPIN_MICROS", f.gatewaySpinMicros(), c.gatewaySpinMicros(),
+                s -> parse("gatewaySpinMicros", s, Integer::parseInt));
         return new IsolaConfig(host, port, stateDir, backend, maxBody, maxArchive, queue, start, logMax,
-                gatewayThreads);
+                gatewayThreads, gatewaySpin);
     }
 
     private static FileConfig read(Path file) {
         try {
             FileConfig f = YAML.readValue(Files.readAllBytes(file), FileConfig.class);
-            return f == null ? new FileConfig(null, null, null, null, null, null, null, null, null, null) : f;
+            return f == null ? new FileConfig(null, null, null, null, null, null, null, null, null, null, null) : f;
         } catch (UnrecognizedPropertyException e) {
             throw new ConfigException("Invalid configuration in " + file + ": unknown key '" + e.getPropertyName()
                     + "'");

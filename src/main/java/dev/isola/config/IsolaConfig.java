@@ -14,10 +14,11 @@ import java.time.Duration;
  * @param startTimeout   how long an instance may take to become ready
  * @param logMaxBytes    console output kept per function (twice this on disk at most)
  * @param gatewayThreads event loops of the gateway; 0 picks one per core
+ * @param gatewaySpinMicros how long a gateway event loop polls before it sleeps, while waits are short; 0 never
  */
 public record IsolaConfig(String host, int port, Path stateDir, String defaultBackend, long maxBodyBytes,
                           long maxArchiveBytes, int queueLimit, Duration startTimeout, long logMaxBytes,
-                          int gatewayThreads) {
+                          int gatewayThreads, int gatewaySpinMicros) {
     public IsolaConfig {
         require(host != null && !host.isBlank(), "host", "must not be empty");
         require(port >= 0 && port <= 65535, "port", "must be between 0 and 65535");
@@ -32,31 +33,33 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
         require(logMaxBytes >= 4096, "logMaxBytes", "must be at least 4096");
         require(gatewayThreads >= 0 && gatewayThreads <= 256, "gatewayThreads",
                 "must be between 0 (one per core) and 256");
+        require(gatewaySpinMicros >= 0 && gatewaySpinMicros <= 10_000, "gatewaySpinMicros",
+                "must be between 0 (never poll) and 10000");
     }
 
     public static IsolaConfig defaults() {
         return new IsolaConfig("0.0.0.0", 8080, StateDirs.defaultStateDir(), "auto", 64L << 20, 128L << 20, 1024,
-                Duration.ofSeconds(60), 1L << 20, 0);
+                Duration.ofSeconds(60), 1L << 20, 0, 100);
     }
 
     public IsolaConfig withPort(int newPort) {
         return new IsolaConfig(host, newPort, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, logMaxBytes, gatewayThreads);
+                startTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros);
     }
 
     public IsolaConfig withHost(String newHost) {
         return new IsolaConfig(newHost, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, logMaxBytes, gatewayThreads);
+                startTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros);
     }
 
     public IsolaConfig withStateDir(Path dir) {
         return new IsolaConfig(host, port, dir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, logMaxBytes, gatewayThreads);
+                startTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros);
     }
 
     public IsolaConfig withDefaultBackend(String backend) {
         return new IsolaConfig(host, port, stateDir, backend, maxBodyBytes, maxArchiveBytes, queueLimit, startTimeout,
-                logMaxBytes, gatewayThreads);
+                logMaxBytes, gatewayThreads, gatewaySpinMicros);
     }
 
     private static void require(boolean ok, String key, String what) {

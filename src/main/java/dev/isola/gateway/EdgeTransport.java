@@ -1,7 +1,9 @@
 package dev.isola.gateway;
 
+import io.netty.channel.DefaultSelectStrategyFactory;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SelectStrategyFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
@@ -13,6 +15,8 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
+import java.nio.channels.spi.SelectorProvider;
+
 /**
  * The gateway's event loops and the socket classes that go with them: Linux epoll when Netty's native library loads
  * (the normal case on a Debian host), Java NIO otherwise. Client and upstream sockets share the loops, so one
@@ -21,14 +25,19 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 record EdgeTransport(EventLoopGroup group, Class<? extends ServerChannel> serverChannel,
                      Class<? extends SocketChannel> socketChannel, String name) {
 
-    static EdgeTransport create(int threads) {
+    /** {@code spinNanos}: how long a loop polls before it blocks, while waits are short (0: it never polls). */
+    static EdgeTransport create(int threads, long spinNanos) {
         DefaultThreadFactory names = new DefaultThreadFactory("isola-gateway", true);
+        SelectStrategyFactory strategy = spinNanos > 0 ? () -> new SpinBeforeBlocking(spinNanos)
+                : DefaultSelectStrategyFactory.INSTANCE;
         if (Epoll.isAvailable()) {
-            return new EdgeTransport(new MultiThreadIoEventLoopGroup(threads, names, EpollIoHandler.newFactory()),
-                    EpollServerSocketChannel.class, EpollSocketChannel.class, "epoll");
+            return new EdgeTransport(new MultiThreadIoEventLoopGroup(threads, names,
+                    EpollIoHandler.newFactory(0, strategy)), EpollServerSocketChannel.class, EpollSocketChannel.class,
+                    "epoll");
         }
-        return new EdgeTransport(new MultiThreadIoEventLoopGroup(threads, names, NioIoHandler.newFactory()),
-                NioServerSocketChannel.class, NioSocketChannel.class, "nio");
+        return new EdgeTransport(new MultiThreadIoEventLoopGroup(threads, names,
+                NioIoHandler.newFactory(SelectorProvider.provider(), strategy)), NioServerSocketChannel.class,
+                NioSocketChannel.class, "nio");
     }
 
     /** Event loops for this host: one per core, which is also what nginx's {@code worker_processes auto} picks. */

@@ -64,7 +64,7 @@ public final class Gateway implements AutoCloseable {
     /** What the gateway serves; all collaborators are owned (and closed) by the caller. */
     public record Parts(Dispatcher dispatcher, Readiness readiness, FunctionService functions, FunctionLogs logs,
                         Store store, PrometheusMetrics metrics, String adminToken, long maxBodyBytes,
-                        long maxArchiveBytes, int threads) {
+                        long maxArchiveBytes, int threads, int spinMicros) {
     }
 
     public static Gateway start(String host, int port, Parts parts) {
@@ -75,7 +75,7 @@ public final class Gateway implements AutoCloseable {
         }
         WebServer controlPlane = startControlPlane(parts);
         EdgeTransport transport = EdgeTransport.create(parts.threads() > 0 ? parts.threads()
-                : EdgeTransport.defaultThreads());
+                : EdgeTransport.defaultThreads(), TimeUnit.MICROSECONDS.toNanos(parts.spinMicros()));
         Map<EventLoop, UpstreamPool> pools = new HashMap<>();
         for (EventExecutor loop : transport.group()) {
             pools.put((EventLoop) loop, new UpstreamPool((EventLoop) loop, transport.socketChannel()));

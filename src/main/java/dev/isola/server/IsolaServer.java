@@ -94,7 +94,7 @@ public final class IsolaServer implements AutoCloseable {
             owned.add(dispatcher);
             Gateway gateway = Gateway.start(config.host(), config.port(), new Gateway.Parts(dispatcher, readiness,
                     functions, logs, store, metrics, token, config.maxBodyBytes(), config.maxArchiveBytes(),
-                    config.gatewayThreads()));
+                    config.gatewayThreads(), config.gatewaySpinMicros()));
             owned.add(gateway);
             callbackBase.set(URI.create("http://127.0.0.1:" + gateway.port()));
             for (DeployedFunction fn : functions.loadAll()) {

@@ -35,6 +35,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * exits, and the dispatcher reports a failed start with its output.
  */
 public final class ProcessSandboxProvider implements SandboxProvider {
+    private static final System.Logger LOG = System.getLogger(ProcessSandboxProvider.class.getName());
     private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
     private static final int PORT_ATTEMPTS = 1000;
     private static final int LOWEST_PORT = 10_000;
@@ -53,6 +54,16 @@ public final class ProcessSandboxProvider implements SandboxProvider {
     @Override
     public Availability probe() {
         return Availability.yes("child processes on loopback ports; NO isolation, for development and baselines only");
+    }
+
+    /** Stops the instances a crashed run on {@code stateDir} left running (see {@link ProcessRecord}). */
+    @Override
+    public void open(Path stateDir) {
+        for (String id : SandboxProvider.leftoverInstanceIds(stateDir)) {
+            if (ProcessRecord.stopLeftover(stateDir.resolve("run").resolve(id))) {
+                LOG.log(System.Logger.Level.INFO, "process: stopped instance " + id + ", left by an earlier run");
+            }
+        }
     }
 
     @Override
@@ -76,6 +87,12 @@ public final class ProcessSandboxProvider implements SandboxProvider {
         env.put("HOST", "127.0.0.1");
         try {
             Process process = builder.start();
+            try {
+                ProcessRecord.write(spec.workDir(), process.toHandle());
+            } catch (IOException e) {
+                process.destroyForcibly();
+                throw e;
+            }
             return new ProcessInstance(spec.id(), process, new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
                     spec.output(), () -> HANDED_OUT.remove(port));
         } catch (IOException e) {

@@ -41,6 +41,12 @@ class LeftoverReapingTest {
         Files.writeString(work.resolve("qemu.pid"), Long.toString(vm.pid()));
         Path cgroup = vmCgroup(OURS);
         Files.createDirectories(cgroup);
+        // A container cgroup whose runtime state is gone (a runtime killed half-way through a start), with a
+        // process still in it, and another Isola's container cgroup.
+        Path containerCgroup = Files.createDirectories(containerCgroup(OURS));
+        Path foreignCgroup = Files.createDirectories(containerCgroup("fn." + FOREIGN_KEY));
+        Process stray = new ProcessBuilder("sleep", "600").start();
+        Files.writeString(containerCgroup.resolve("cgroup.procs"), Long.toString(stray.pid()));
         String ourKey = OURS.substring(3);
         ip("netns", "add", "isola-" + ourKey);
         ip("tuntap", "add", "dev", "it" + ourKey, "mode", "tap");
@@ -56,6 +62,9 @@ class LeftoverReapingTest {
             assertThat(Path.of("/var/run/netns/isola-" + ourKey)).doesNotExist();
             assertThat(Path.of("/sys/class/net/it" + ourKey)).doesNotExist();
             assertThat(cgroup).doesNotExist();
+            assertThat(stray.waitFor(5, TimeUnit.SECONDS)).as("process left in a container cgroup").isTrue();
+            assertThat(containerCgroup).doesNotExist();
+            assertThat(foreignCgroup).as("another Isola's container cgroup").exists();
             assertThat(Path.of("/var/run/netns/isola-" + SPARE_KEY)).as("spare network namespace").doesNotExist();
             assertThat(spareMarker).doesNotExist();
             assertThat(Path.of("/var/run/netns/isola-" + FOREIGN_KEY)).as("another Isola's namespace").exists();
@@ -63,6 +72,15 @@ class LeftoverReapingTest {
         } finally {
             vm.destroyForcibly();
             vm.waitFor();
+            stray.destroyForcibly();
+            stray.waitFor();
+            Files.deleteIfExists(containerCgroup);
+            Files.deleteIfExists(foreignCgroup);
+            try {
+                Files.deleteIfExists(containerCgroup.getParent());
+            } catch (IOException e) {
+                // Another Isola on this host has containers there.
+            }
             for (String key : List.of(ourKey, FOREIGN_KEY, SPARE_KEY)) {
                 quietly("ip", "netns", "del", "isola-" + key);
                 quietly("ip", "link", "del", "it" + key);
@@ -74,6 +92,12 @@ class LeftoverReapingTest {
                 // Another Isola on this host has VMs there.
             }
         }
+    }
+
+    /** Where runc puts an instance's cgroup ({@code cgroupsPath /isola/<id>}); the memory controller on v1. */
+    private static Path containerCgroup(String id) {
+        Path unified = Path.of("/sys/fs/cgroup/cgroup.controllers");
+        return Files.exists(unified) ? Path.of("/sys/fs/cgroup/isola", id) : Path.of("/sys/fs/cgroup/memory/isola", id);
     }
 
     private static Path vmCgroup(String id) {

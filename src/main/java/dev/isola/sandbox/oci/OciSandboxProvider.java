@@ -19,6 +19,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * OCI container backends: one implementation parameterised by the runtime binary (runc, crun, runsc).
@@ -36,6 +41,7 @@ import java.util.Map;
  * {@link SeccompProfile}.
  */
 public class OciSandboxProvider implements SandboxProvider {
+    private static final System.Logger LOG = System.getLogger(OciSandboxProvider.class.getName());
     static final String STATE_ROOT = "/run/isola";
     static final int FUNCTION_PORT = 8080;
     private static final Path RESOLV_CONF = Path.of("/etc/resolv.conf");
@@ -143,6 +149,45 @@ public class OciSandboxProvider implements SandboxProvider {
             // No state root yet: nothing ran before.
         }
         NETWORK.reapLeftovers(ids.stream().map(InstanceNetwork::key).toList());
+        ids.forEach(OciSandboxProvider::removeInstanceCgroups);
+    }
+
+    /**
+     * The instance's cgroups ({@code isola/<id>} under every controller), which the runtime's delete leaves when the
+     * container's state is gone (a runtime killed half-way through a start). Any process still in them belonged
+     * to that instance.
+     */
+    private static void removeInstanceCgroups(String id) {
+        for (Path dir : cgroupDirs("isola/" + id)) {
+            if (!Files.isDirectory(dir)) {
+                continue;
+            }
+            try {
+                List<ProcessHandle> left = Files.readAllLines(dir.resolve("cgroup.procs")).stream()
+                        .map(pid -> ProcessHandle.of(Long.parseLong(pid.trim()))).flatMap(Optional::stream).toList();
+                left.forEach(ProcessHandle::destroyForcibly);
+                CompletableFuture.allOf(left.stream().map(ProcessHandle::onExit).toArray(CompletableFuture[]::new))
+                        .get(5, TimeUnit.SECONDS);
+                Files.deleteIfExists(dir);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (IOException | RuntimeException | ExecutionException | TimeoutException e) {
+                LOG.log(System.Logger.Level.WARNING, "oci: could not remove leftover cgroup " + dir + ": " + e);
+            }
+        }
+    }
+
+    /** {@code relative} under the unified hierarchy and under each v1 controller. */
+    private static List<Path> cgroupDirs(String relative) {
+        Path root = Path.of("/sys/fs/cgroup");
+        List<Path> dirs = new ArrayList<>(List.of(root.resolve(relative)));
+        try (var controllers = Files.list(root)) {
+            controllers.filter(Files::isDirectory).forEach(c -> dirs.add(c.resolve(relative)));
+        } catch (IOException e) {
+            // No cgroup file system: nothing to remove.
+        }
+        return dirs;
     }
 
     @Override
@@ -159,14 +204,7 @@ public class OciSandboxProvider implements SandboxProvider {
      * every controller; rmdir succeeds only on an empty cgroup, so a busy one is left alone.
      */
     private static void removeParentCgroups() {
-        Path root = Path.of("/sys/fs/cgroup");
-        List<Path> candidates = new ArrayList<>(List.of(root.resolve("isola")));
-        try (var controllers = Files.list(root)) {
-            controllers.forEach(c -> candidates.add(c.resolve("isola")));
-        } catch (IOException e) {
-            return;
-        }
-        for (Path dir : candidates) {
+        for (Path dir : cgroupDirs("isola")) {
             try {
                 Files.deleteIfExists(dir);
             } catch (IOException e) {

@@ -19,7 +19,8 @@ import java.util.stream.Stream;
  * background, one at a time at the lowest CPU priority, once takes have paused for {@link #QUIET_NANOS} (at most
  * {@link #MAX_DEFER_NANOS} after the first): making them during a burst would compete for the kernel's network
  * lock and the CPU with the very starts it is meant to speed up. A burst that empties the pool makes the rest on
- * the spot, as without it.
+ * the spot, as without it. The pool keeps at least the configured number, and grows to the size of the bursts it
+ * sees (up to {@value #CEILING_FACTOR} times that number; {@link BurstSizing}).
  *
  * <p>Spares are named by keys of their own ({@value #KEY_PREFIX} + 11 hex digits; instance keys are 10 digits, so
  * the two never collide), not by the instance that takes them. Each has a marker file {@code <markers>/<key>} for
@@ -28,11 +29,13 @@ import java.util.stream.Stream;
  */
 public final class SpareAttachments implements AutoCloseable {
     /**
-     * Enough for a burst of 16 cold starts without making any on the spot: with 16, bursts of 10..100 runc starts
-     * took 0.5-0.85 of the time they took with 2 (bench/container-burst.sh, same harness and run conditions).
-     * Each costs about 80 KiB of kernel memory and an address.
+     * Kept ready at least: enough for a burst of 16 cold starts without making any on the spot. With 16, bursts of
+     * 10..100 runc starts took 0.5-0.85 of the time they took with 2 (bench/container-burst.sh, same harness and
+     * run conditions). Each costs 120-220 KiB of kernel memory and an address.
      */
     public static final int DEFAULT_TARGET = 16;
+    /** The pool grows with the bursts up to this many times its configured size. */
+    static final int CEILING_FACTOR = 8;
     private static final int MAX_TARGET = 1024;
     static final long QUIET_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(200);
     static final long MAX_DEFER_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
@@ -42,7 +45,7 @@ public final class SpareAttachments implements AutoCloseable {
 
     private final InstanceNetwork network;
     private final Path markers;
-    private final int target;
+    private final BurstSizing sizing;
     private final Deque<InstanceNetwork.Attachment> ready = new ArrayDeque<>();
     private boolean making;
     private boolean closed;
@@ -52,7 +55,7 @@ public final class SpareAttachments implements AutoCloseable {
     public SpareAttachments(InstanceNetwork network, Path markers, int target) {
         this.network = network;
         this.markers = markers;
-        this.target = target;
+        this.sizing = new BurstSizing(target, Math.min(MAX_TARGET, target * CEILING_FACTOR), QUIET_NANOS);
     }
 
     /** The pool size from {@code ISOLA_SPARE_NETWORKS}: 0 turns the pool off, unset means {@link #DEFAULT_TARGET}. */
@@ -78,6 +81,7 @@ public final class SpareAttachments implements AutoCloseable {
         synchronized (this) {
             spare = ready.pollFirst();
             lastTakeNanos = System.nanoTime();
+            sizing.took(lastTakeNanos);
             replenish();
         }
         return spare != null ? spare : make(false);
@@ -85,7 +89,7 @@ public final class SpareAttachments implements AutoCloseable {
 
     /** One background maker at a time: a burst that empties the pool is not also slowed by n makers at once. */
     private void replenish() {
-        if (!closed && !making && ready.size() < target) {
+        if (!closed && !making && ready.size() < sizing.target()) {
             making = true;
             Thread.ofVirtual().name("spare-networks").start(this::refill);
         }
@@ -100,6 +104,7 @@ public final class SpareAttachments implements AutoCloseable {
                     made.close();
                 }
             }
+            surplus().forEach(InstanceNetwork.Attachment::close);
         } catch (RuntimeException e) {
             // The next take makes its own and reports the failure to its caller; this only logs.
             LOG.log(System.Logger.Level.WARNING, "net: failed to make a spare network attachment: " + e.getMessage());
@@ -130,7 +135,16 @@ public final class SpareAttachments implements AutoCloseable {
     }
 
     private synchronized boolean belowTarget() {
-        return !closed && ready.size() < target;
+        return !closed && ready.size() < sizing.target();
+    }
+
+    /** Takes out what exceeds the target once the large bursts are no longer among the recent ones. */
+    private synchronized List<InstanceNetwork.Attachment> surplus() {
+        List<InstanceNetwork.Attachment> extra = new ArrayList<>();
+        while (ready.size() > sizing.target()) {
+            extra.add(ready.pollLast());
+        }
+        return extra;
     }
 
     private synchronized boolean offer(InstanceNetwork.Attachment made) {

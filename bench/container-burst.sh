@@ -12,7 +12,7 @@
 # Per burst: mean and p95 of the n completions. Methods alternate first/second every other repetition.
 #
 # Usage: RUNTIME=runc|crun|runsc bench/container-burst.sh   (root; needs go, curl, ip, the runtime, python3)
-# Env:   SIZES="10 20 30 40 50 60 70 80 90 100"  R=3  PAUSE=1  RESULTS_DIR=...  KEEP_TMP=1
+# Env:   SIZES="10 20 30 40 50 60 70 80 90 100"  R=3  PAUSE=1  WARMUP_BURSTS=5  RESULTS_DIR=...  KEEP_TMP=1
 # Target (issue 3): Isola/hand mean completion <= 1.15.
 set -euo pipefail
 
@@ -24,6 +24,7 @@ RUNTIME="${RUNTIME:-runc}"
 SIZES="${SIZES:-10 20 30 40 50 60 70 80 90 100}"
 R="${R:-3}"
 PAUSE="${PAUSE:-1}"
+WARMUP_BURSTS="${WARMUP_BURSTS:-5}"
 need go; need curl; need tar; need ip; need python3; need "$RUNTIME"
 [[ "$(id -u)" == 0 ]] || die "needs root (namespaces, veths, cgroups)"
 
@@ -93,19 +94,25 @@ hand_burst() {
   awk '{ printf "%.3f\n", $1 / 1000 }' "$BENCH_TMP/hand.out"
 }
 
-# isola_burst N : prints the N completion times (ms) of N concurrent calls, then waits (unmeasured) until Isola has
-# stopped the N single-use instances, as hand_burst cleans up before it returns: otherwise the next burst, Isola's
-# or the hand one, would share the host with up to N container teardowns.
+# isola_burst N : prints the N completion times (ms) of N concurrent calls, then waits (unmeasured) until Isola is
+# quiet again, as hand_burst cleans up before it returns: until it has stopped the N single-use instances and
+# refilled its spare networks (their marker count holds still for 1 s). Otherwise the next burst, Isola's or the
+# hand one, would share the host with up to N container teardowns and namespace creations.
 isola_burst() {
   "$BENCH_TMP/coldstart-probe" -calls "$1" -url "$ISOLA_URL/function/hello-burst" -timeout 180s \
     >"$BENCH_TMP/isola.out" || die "a burst call through Isola failed"
   awk '{ printf "%.3f\n", $1 / 1000 }' "$BENCH_TMP/isola.out"
-  local t
+  local t stable=0 count last=-1
   for ((t = 0; t < 1200; t++)); do
-    compgen -G "/run/isola/$RUNTIME/hello-burst.*" >/dev/null || return 0
+    compgen -G "/run/isola/$RUNTIME/hello-burst.*" >/dev/null || break
     sleep 0.1
   done
-  die "Isola still has hello-burst containers 120 s after the burst"
+  ((t < 1200)) || die "Isola still has hello-burst containers 120 s after the burst"
+  for ((t = 0; t < 600 && stable < 5; t++)); do
+    count="$(find "$BENCH_TMP/state/spare-networks" -type f 2>/dev/null | wc -l)"
+    if [[ "$count" == "$last" ]]; then stable=$((stable + 1)); else stable=0; last="$count"; fi
+    sleep 0.2
+  done
 }
 
 {
@@ -113,7 +120,10 @@ isola_burst() {
   echo "runtime: $("$RUNTIME" --version 2>&1 | head -n 1)"; echo "SIZES=$SIZES R=$R PAUSE=$PAUSE"
 } >"$results/container-burst-$RUNTIME-meta.txt"
 
-isola_burst 2 >/dev/null; hand_burst 2 >/dev/null   # warm-up
+# Warm-up. Isola is a long-running JVM: a few bursts first get its start path compiled, as in a platform that has
+# served for a while (without them the first sizes measured the JIT compiling during the burst, on the same cores).
+for ((i = 0; i < WARMUP_BURSTS; i++)); do isola_burst 10 >/dev/null; done
+hand_burst 2 >/dev/null
 echo "size,repetition,method,mean_ms,p95_ms,max_ms" >"$csv"
 for n in $SIZES; do
   for ((r = 1; r <= R; r++)); do

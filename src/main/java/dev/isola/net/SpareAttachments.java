@@ -87,9 +87,12 @@ public final class SpareAttachments implements AutoCloseable {
         return spare != null ? spare : make(false);
     }
 
-    /** One background maker at a time: a burst that empties the pool is not also slowed by n makers at once. */
+    /**
+     * One background maker at a time: a burst that empties the pool is not also slowed by n makers at once. It also
+     * trims the pool when the target has shrunk.
+     */
     private void replenish() {
-        if (!closed && !making && ready.size() < sizing.target()) {
+        if (!closed && !making && ready.size() != sizing.target()) {
             making = true;
             Thread.ofVirtual().name("spare-networks").start(this::refill);
         }

@@ -22,10 +22,21 @@ const server = http.createServer((req, res) => {
     res.end('ok');
   });
 });
-server.listen(port, process.env.HOST || '0.0.0.0', () => {
-  console.log(`node-probe listening on ${port} instance ${process.env.ISOLA_INSTANCE}`);
+function signalReady() {
   const ready = process.env.ISOLA_READY_URL;
   if (ready) {
     fetch(ready, { method: 'POST' }).catch(() => {});
   }
-});
+}
+
+// LISTEN_DELAY_MS breaks the contract on purpose: it signals ready at once and listens only that much later.
+const listenDelay = Number(process.env.LISTEN_DELAY_MS || 0);
+if (listenDelay > 0) {
+  signalReady();
+}
+setTimeout(() => server.listen(port, process.env.HOST || '0.0.0.0', () => {
+  console.log(`node-probe listening on ${port} instance ${process.env.ISOLA_INSTANCE}`);
+  if (listenDelay === 0) {
+    signalReady();
+  }
+}), listenDelay);

@@ -109,6 +109,11 @@ final class InvocationTarget implements ProxyTarget {
     }
 
     @Override
+    public boolean fresh() {
+        return lease.coldStart();
+    }
+
+    @Override
     public String label() {
         return "fn=" + name + (lease == null ? "" : " inst=" + lease.instanceId());
     }

@@ -2,6 +2,7 @@ package dev.isola.gateway;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -32,7 +33,9 @@ import java.util.concurrent.TimeUnit;
  * other side pauses until it can, so a 50 MiB answer to a slow client holds a few buffers, not 50 MiB.
  *
  * <p>Failures: a pooled connection the instance had closed fails before any response byte; the request is then sent
- * once more on a fresh connection when that is safe (it had no body). A connection refused or reset with no response
+ * once more on a fresh connection when that is safe (it had no body). A freshly started instance that refuses the
+ * connection is tried again for up to a second (it may have said it is ready a moment before it listens). A
+ * connection refused or reset with no response
  * ends the lease as unhealthy (the dispatcher checks whether the instance died and replaces it) and the caller gets
  * a 502 that says what happened. No response head within the function's timeout is a 504. Once response bytes went
  * out, the only honest signal left is to abort the client connection.
@@ -40,6 +43,8 @@ import java.util.concurrent.TimeUnit;
 final class ProxyExchange implements FrontHandler.Exchange {
     /** Status recorded when the client went away before its answer: nginx's "client closed request". */
     static final int CLIENT_CLOSED = 499;
+    private static final long REFUSED_RETRY_MILLIS = 10;
+    private static final long REFUSED_RETRY_WINDOW_MILLIS = 1_000;
 
     private final FrontHandler front;
     private final HttpRequest request;
@@ -71,6 +76,7 @@ final class ProxyExchange implements FrontHandler.Exchange {
     private boolean done;
     private long lastProgressNanos;
     private ScheduledFuture<?> timer;
+    private long firstRefusedNanos;
 
     ProxyExchange(FrontHandler front, HttpRequest request, String pathAndQuery, ProxyTarget target,
                   long maxBodyBytes) {
@@ -179,10 +185,35 @@ final class ProxyExchange implements FrontHandler.Exchange {
                 connecting.channel().close();
             } else if (f.isSuccess()) {
                 use(connecting.channel());
+            } else if (refused(f.cause()) && target.fresh() && mayRetryRefused()) {
+                loop().schedule(() -> {
+                    if (!done) {
+                        connect();
+                    }
+                }, REFUSED_RETRY_MILLIS, TimeUnit.MILLISECONDS);
             } else {
-                fail(f.cause() instanceof ConnectException ? "connection refused" : describe(f.cause()));
+                fail(refused(f.cause()) ? "connection refused"
+                        : f.cause() instanceof ConnectTimeoutException ? "no connection within "
+                        + UpstreamPool.CONNECT_TIMEOUT_MILLIS + " ms" : describe(f.cause()));
             }
         });
+    }
+
+    private static boolean refused(Throwable cause) {
+        return cause instanceof ConnectException && !(cause instanceof ConnectTimeoutException);
+    }
+
+    /**
+     * Whether a refused connection to a freshly started instance should be tried again: nothing was sent, and an
+     * instance that just said it is ready may not accept yet (it called back before listening, or a probe met it
+     * half-way). Up to {@value #REFUSED_RETRY_WINDOW_MILLIS} ms after the first refusal, then the refusal stands.
+     */
+    private boolean mayRetryRefused() {
+        long now = System.nanoTime();
+        if (firstRefusedNanos == 0) {
+            firstRefusedNanos = now;
+        }
+        return now - firstRefusedNanos < TimeUnit.MILLISECONDS.toNanos(REFUSED_RETRY_WINDOW_MILLIS);
     }
 
     private void use(Channel channel) {

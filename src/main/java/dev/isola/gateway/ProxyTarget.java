@@ -19,6 +19,11 @@ interface ProxyTarget {
     /** Ends the request's hold on the upstream; called exactly once for every {@code opened}. */
     void finish(int status, boolean healthy);
 
+    /** Whether the upstream was started for this request (a cold start), so may not accept connections quite yet. */
+    default boolean fresh() {
+        return false;
+    }
+
     /** Who is talking, for error messages: {@code fn=hello inst=hello-3}. */
     String label();
 

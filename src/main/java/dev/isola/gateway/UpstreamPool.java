@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
 final class UpstreamPool {
     static final long MAX_IDLE_NANOS = TimeUnit.SECONDS.toNanos(4);
     private static final int MAX_IDLE_PER_INSTANCE = 256;
-    private static final int CONNECT_TIMEOUT_MILLIS = 2_000;
+    static final int CONNECT_TIMEOUT_MILLIS = 2_000;
     /** Body pieces of up to 64 KiB: a streamed 50 MiB answer is 800 writes, not the codec's default 6,400. */
     private static final int MAX_CHUNK = 64 * 1024;
 

@@ -1,0 +1,64 @@
+package dev.isola.gateway;
+
+import dev.isola.testing.Leaks;
+import dev.isola.testing.TestIsola;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.net.http.HttpResponse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A freshly started instance that refuses the first connection: it called ISOLA_READY_URL before it listened (the
+ * Node.js test function, told to, signals at once and listens later). Real server, real Node.js processes.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ColdConnectTest {
+    private TestIsola isola;
+
+    @BeforeAll
+    void start() {
+        isola = TestIsola.start("process");
+    }
+
+    @AfterAll
+    void stop() {
+        isola.close();
+        Leaks.assertNoChildProcesses();
+    }
+
+    @Test
+    void readyBeforeListening_coldCallIsAnsweredOnceItListens() {
+        deploy("late", 300);
+
+        HttpResponse<String> r = isola.get("/function/late/");
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("ok");
+        assertThat(r.headers().firstValue("X-Isola-Cold-Start")).hasValue("true");
+    }
+
+    @Test
+    void readyButNeverListening_is502ThatSaysRefused_afterAboutASecond() {
+        deploy("never", 120_000);
+
+        long begin = System.nanoTime();
+        HttpResponse<String> r = isola.get("/function/never/");
+        long tookMillis = (System.nanoTime() - begin) / 1_000_000;
+
+        assertThat(r.statusCode()).isEqualTo(502);
+        assertThat(TestIsola.json(r).get("error").asText()).isEqualTo("instance_failed");
+        assertThat(TestIsola.json(r).get("message").asText()).contains("connection refused");
+        assertThat(tookMillis).as("refusals are retried for a second, then stand").isGreaterThanOrEqualTo(1_000);
+    }
+
+    private void deploy(String name, int listenDelayMillis) {
+        HttpResponse<String> r = isola.deploy(name, TestIsola.FUNCTIONS.resolve("node-probe"),
+                "name: " + name + "\nruntime: node\nentry: index.js\nenv: {LISTEN_DELAY_MS: '" + listenDelayMillis
+                        + "'}\n");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    }
+}

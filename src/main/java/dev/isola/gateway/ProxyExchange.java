@@ -43,6 +43,7 @@ import java.util.concurrent.TimeUnit;
 final class ProxyExchange implements FrontHandler.Exchange {
     /** Status recorded when the client went away before its answer: nginx's "client closed request". */
     static final int CLIENT_CLOSED = 499;
+    private static final System.Logger LOG = System.getLogger(ProxyExchange.class.getName());
     private static final long REFUSED_RETRY_MILLIS = 10;
     private static final long REFUSED_RETRY_WINDOW_MILLIS = 1_000;
 
@@ -212,6 +213,8 @@ final class ProxyExchange implements FrontHandler.Exchange {
         long now = System.nanoTime();
         if (firstRefusedNanos == 0) {
             firstRefusedNanos = now;
+            LOG.log(System.Logger.Level.INFO, () -> target.label() + ": refused the first connection after it was "
+                    + "ready (" + endpoint + "); trying again for up to " + REFUSED_RETRY_WINDOW_MILLIS + " ms");
         }
         return now - firstRefusedNanos < TimeUnit.MILLISECONDS.toNanos(REFUSED_RETRY_WINDOW_MILLIS);
     }

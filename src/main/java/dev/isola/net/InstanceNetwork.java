@@ -181,7 +181,7 @@ public final class InstanceNetwork {
 
     private static synchronized void enableForwarding() {
         try {
-            if (!Files.readString(IP_FORWARD).trim().equals("1")) {
+            if (!Files.readAllLines(IP_FORWARD).getFirst().trim().equals("1")) {
                 Files.writeString(IP_FORWARD, "1");
                 LOG.log(System.Logger.Level.WARNING, "net: turned on IPv4 forwarding (net.ipv4.ip_forward=1) for "
                         + "a function with egress; the firewall table inet " + NFT_TABLE + " forwards only such "

@@ -94,9 +94,9 @@ public final class ProcessSandboxProvider implements SandboxProvider {
                 throw e;
             }
             return new ProcessInstance(spec.id(), process, new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
-                    spec.output(), () -> HANDED_OUT.remove(port));
+                    spec.output(), () -> releasePort(port));
         } catch (IOException e) {
-            HANDED_OUT.remove(port);
+            releasePort(port);
             throw new SandboxException("Failed to start process of instance " + spec.id() + ": " + e.getMessage(), e);
         }
     }
@@ -119,7 +119,7 @@ public final class ProcessSandboxProvider implements SandboxProvider {
         return env;
     }
 
-    private static int freeLoopbackPort(String id) {
+    static int freeLoopbackPort(String id) {
         int ephemeralLow = ephemeralLow();
         if (ephemeralLow - LOWEST_PORT < PORT_ATTEMPTS) {
             return kernelChosenPort(id);
@@ -138,6 +138,10 @@ public final class ProcessSandboxProvider implements SandboxProvider {
                 + PORT_ATTEMPTS + " attempts between " + LOWEST_PORT + " and " + ephemeralLow);
     }
 
+    static void releasePort(int port) {
+        HANDED_OUT.remove(port);
+    }
+
     private static boolean bindable(int port) {
         try (ServerSocket socket = new ServerSocket()) {
             socket.setReuseAddress(false);
@@ -148,11 +152,15 @@ public final class ProcessSandboxProvider implements SandboxProvider {
         }
     }
 
-    /** The low end of the kernel's ephemeral port range (32768 by default). */
-    private static int ephemeralLow() {
+    /**
+     * The low end of the kernel's ephemeral port range (32768 by default). Read by lines, not with
+     * {@code Files.readString}: a numeric sysctl reports size 0 and answers only a read at offset 0, so the JDK's
+     * read of a size-0 file gets its first byte alone ("3").
+     */
+    static int ephemeralLow() {
         try {
-            return Integer.parseInt(Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim()
-                    .split("\\s+")[0]);
+            return Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).getFirst()
+                    .trim().split("\\s+")[0]);
         } catch (IOException | RuntimeException e) {
             return 32_768;
         }

@@ -18,10 +18,13 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
 
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One client connection: takes requests one at a time and gives each to the {@link Exchange} the {@link EdgeRouter}
@@ -44,15 +47,25 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
 
         default void clientWritable() {
         }
+
+        /**
+         * Called by the connection's watchdog: ends the exchange if it has timed out, else says in how many
+         * nanoseconds to look again ({@code -1}: never, it does not time out or has ended).
+         */
+        default long checkTimeout() {
+            return -1;
+        }
     }
 
     private final EdgeRouter router;
     private final UpstreamPool upstreams;
     private ChannelHandlerContext ctx;
-    private String remoteHost;
+    private AsciiString remoteHost;
     private Exchange current;
     private boolean currentRequestDone;
     private final ArrayDeque<Object> pipelined = new ArrayDeque<>();
+    private ScheduledFuture<?> watchdog;
+    private long watchdogAtNanos;
 
     FrontHandler(EdgeRouter router, UpstreamPool upstreams) {
         this.router = router;
@@ -72,12 +85,40 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** The client's address, for X-Forwarded-For; one per connection, so worked out once. */
-    String remoteHost() {
+    AsciiString remoteHost() {
         if (remoteHost == null) {
-            remoteHost = ctx.channel().remoteAddress() instanceof InetSocketAddress a
-                    ? a.getAddress().getHostAddress() : "-";
+            remoteHost = new AsciiString(ctx.channel().remoteAddress() instanceof InetSocketAddress a
+                    ? a.getAddress().getHostAddress() : "-");
         }
         return remoteHost;
+    }
+
+    /**
+     * Has the current exchange's {@link Exchange#checkTimeout} called within {@code delayNanos}. One timer per
+     * connection, left running across its requests and moved only to fire earlier: scheduling and cancelling a
+     * timer for every request showed in the profile (the loop's timer heap), and a timer that fires early just
+     * re-arms for what is left.
+     */
+    void watch(long delayNanos) {
+        long at = System.nanoTime() + delayNanos;
+        if (watchdog != null) {
+            if (watchdogAtNanos - at <= 0) {
+                return;
+            }
+            watchdog.cancel(false);
+        }
+        watchdogAtNanos = at;
+        watchdog = loop().schedule(this::watchdogFired, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void watchdogFired() {
+        watchdog = null;
+        if (current != null) {
+            long again = current.checkTimeout();
+            if (again > 0) {
+                watch(again);
+            }
+        }
     }
 
     /** Stops taking bytes from the client until {@link #resumeReading()}: the upstream cannot take them yet. */
@@ -199,6 +240,10 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext context) {
+        if (watchdog != null) {
+            watchdog.cancel(false);
+            watchdog = null;
+        }
         Exchange gone = current;
         current = null;
         pipelined.forEach(ReferenceCountUtil::release);

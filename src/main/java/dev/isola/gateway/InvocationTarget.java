@@ -10,6 +10,7 @@ import dev.isola.store.InvocationRecord;
 import dev.isola.store.Store;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -24,8 +25,11 @@ import java.util.concurrent.TimeUnit;
  * queue the request or start an instance does a virtual thread wait for it and hand the lease back to the loop.
  */
 final class InvocationTarget implements ProxyTarget {
-    static final String INSTANCE_HEADER = "X-Isola-Instance";
-    static final String COLD_START_HEADER = "X-Isola-Cold-Start";
+    /** Header names and fixed values as AsciiString: the encoder copies those as bytes instead of char by char. */
+    static final AsciiString INSTANCE_HEADER = AsciiString.cached("X-Isola-Instance");
+    static final AsciiString COLD_START_HEADER = AsciiString.cached("X-Isola-Cold-Start");
+    private static final AsciiString TRUE = AsciiString.cached("true");
+    private static final AsciiString FALSE = AsciiString.cached("false");
 
     /** What the gateway shares with every invocation. */
     record Services(Dispatcher dispatcher, Metrics metrics, Store store) {
@@ -37,6 +41,7 @@ final class InvocationTarget implements ProxyTarget {
     private final long beginNanos;
     private final Instant started;
     private Lease lease;
+    private Metrics.FunctionMetrics metrics;
 
     InvocationTarget(Services services, FunctionName name) {
         this.services = services;
@@ -70,7 +75,8 @@ final class InvocationTarget implements ProxyTarget {
         switch (acquisition) {
             case Acquisition.Acquired a -> {
                 lease = a.lease();
-                services.metrics().inFlight(name.value(), lease.backend(), 1);
+                metrics = services.metrics().of(name.value(), lease.backend());
+                metrics.inFlight(1);
                 Duration timeout = services.dispatcher().timeout(name).orElse(Duration.ofSeconds(30));
                 exchange.opened(lease.endpoint(), lease.instanceId(), timeout.toMillis());
             }
@@ -98,13 +104,13 @@ final class InvocationTarget implements ProxyTarget {
     @Override
     public void decorate(HttpHeaders headers) {
         headers.set(INSTANCE_HEADER, lease.instanceId());
-        headers.set(COLD_START_HEADER, lease.coldStart() ? "true" : "false");
+        headers.set(COLD_START_HEADER, lease.coldStart() ? TRUE : FALSE);
     }
 
     @Override
     public void finish(int status, boolean healthy) {
         lease.release(healthy);
-        services.metrics().inFlight(name.value(), lease.backend(), -1);
+        metrics.inFlight(-1);
         record(lease.coldStart(), status, lease.backend(), lease.instanceId());
     }
 
@@ -126,7 +132,7 @@ final class InvocationTarget implements ProxyTarget {
 
     private void record(boolean cold, int status, String backend, String instance) {
         long took = ticker.nanos() - beginNanos;
-        services.metrics().invoked(name.value(), backend, cold, status, took);
+        (metrics != null ? metrics : services.metrics().of(name.value(), backend)).invoked(cold, status, took);
         services.store().record(new InvocationRecord(name, started, TimeUnit.NANOSECONDS.toMicros(took), cold, status,
                 backend, instance));
     }

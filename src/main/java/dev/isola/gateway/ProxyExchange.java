@@ -16,8 +16,8 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -43,6 +43,8 @@ import java.util.concurrent.TimeUnit;
 final class ProxyExchange implements FrontHandler.Exchange {
     /** Status recorded when the client went away before its answer: nginx's "client closed request". */
     static final int CLIENT_CLOSED = 499;
+    private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("X-Forwarded-For");
+    private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("X-Forwarded-Host");
     private static final System.Logger LOG = System.getLogger(ProxyExchange.class.getName());
     private static final long REFUSED_RETRY_MILLIS = 10;
     private static final long REFUSED_RETRY_WINDOW_MILLIS = 1_000;
@@ -76,7 +78,8 @@ final class ProxyExchange implements FrontHandler.Exchange {
     private int status;
     private boolean done;
     private long lastProgressNanos;
-    private ScheduledFuture<?> timer;
+    /** Whether the function's timeout runs (on the connection's {@link FrontHandler#watch watchdog}). */
+    private boolean timing;
     private long firstRefusedNanos;
 
     ProxyExchange(FrontHandler front, HttpRequest request, String pathAndQuery, ProxyTarget target,
@@ -379,24 +382,26 @@ final class ProxyExchange implements FrontHandler.Exchange {
         });
     }
 
-    private void onTimeout() {
-        timer = null;
-        if (done) {
-            return;
+    @Override
+    public long checkTimeout() {
+        if (done || !timing) {
+            return -1;
         }
-        long idle = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastProgressNanos);
-        if (idle < timeoutMillis) {
-            timer = loop().schedule(this::onTimeout, timeoutMillis - idle, TimeUnit.MILLISECONDS);
-            return;
+        long idle = System.nanoTime() - lastProgressNanos;
+        long timeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        if (idle < timeoutNanos) {
+            return timeoutNanos - idle;
         }
+        timing = false;
         if (responseStarted) {
             end(504, true);
             front.channel().close();
-            return;
+            return -1;
         }
         end(504, true);
         front.replyError(this, 504, "timeout", target.label() + ": no response within the function's timeout of "
                 + timeoutMillis + " ms", keepClient());
+        return -1;
     }
 
     /** Marks the exchange over, closes the upstream connection if it still holds one, ends the target's hold. */
@@ -435,10 +440,10 @@ final class ProxyExchange implements FrontHandler.Exchange {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
             headers.remove(HttpHeaderNames.CONTENT_LENGTH);
         }
-        headers.set(HttpHeaderNames.HOST, endpoint.getHostString() + ":" + endpoint.getPort());
-        headers.add("X-Forwarded-For", front.remoteHost());
+        headers.set(HttpHeaderNames.HOST, front.upstreams().hostHeader(poolKey, endpoint));
+        headers.add(X_FORWARDED_FOR, front.remoteHost());
         if (host != null && !host.isEmpty()) {
-            headers.add("X-Forwarded-Host", host);
+            headers.add(X_FORWARDED_HOST, host);
         }
         request.setUri(pathAndQuery);
         request.setProtocolVersion(HttpVersion.HTTP_1_1);
@@ -455,16 +460,14 @@ final class ProxyExchange implements FrontHandler.Exchange {
     }
 
     private void armTimer() {
-        if (timeoutMillis > 0 && timer == null) {
-            timer = loop().schedule(this::onTimeout, timeoutMillis, TimeUnit.MILLISECONDS);
+        if (timeoutMillis > 0 && !timing) {
+            timing = true;
+            front.watch(TimeUnit.MILLISECONDS.toNanos(timeoutMillis));
         }
     }
 
     private void cancelTimer() {
-        if (timer != null) {
-            timer.cancel(false);
-            timer = null;
-        }
+        timing = false;
     }
 
     private void releaseEarlyBody() {

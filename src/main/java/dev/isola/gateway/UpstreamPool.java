@@ -9,6 +9,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.util.AsciiString;
 
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
@@ -38,6 +39,8 @@ final class UpstreamPool {
     private final EventLoop loop;
     private final Bootstrap bootstrap;
     private final Map<String, ArrayDeque<Idle>> idle = new HashMap<>();
+    /** The Host header for each instance ("10.200.0.7:8080"), made once instead of once per request. */
+    private final Map<String, AsciiString> hostHeaders = new HashMap<>();
 
     UpstreamPool(EventLoop loop, Class<? extends SocketChannel> channelClass) {
         this.loop = loop;
@@ -77,6 +80,15 @@ final class UpstreamPool {
         return null;
     }
 
+    AsciiString hostHeader(String key, InetSocketAddress endpoint) {
+        AsciiString host = hostHeaders.get(key);
+        if (host == null) {
+            host = new AsciiString(endpoint.getHostString() + ":" + endpoint.getPort());
+            hostHeaders.put(key, host);
+        }
+        return host;
+    }
+
     ChannelFuture connect(InetSocketAddress endpoint) {
         return bootstrap.connect(endpoint);
     }
@@ -94,6 +106,7 @@ final class UpstreamPool {
     /** Closes the idle connections to an instance that is going away; safe from any thread. */
     void forget(String key) {
         onLoop(() -> {
+            hostHeaders.remove(key);
             ArrayDeque<Idle> pooled = idle.remove(key);
             if (pooled != null) {
                 pooled.forEach(c -> c.channel().close());
@@ -106,6 +119,7 @@ final class UpstreamPool {
         onLoop(() -> {
             idle.values().forEach(q -> q.forEach(c -> c.channel().close()));
             idle.clear();
+            hostHeaders.clear();
         });
     }
 

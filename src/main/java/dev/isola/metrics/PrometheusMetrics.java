@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Supplier;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
@@ -74,43 +75,48 @@ public final class PrometheusMetrics implements Metrics {
     }
 
     @Override
-    public void invoked(String function, String backend, boolean coldStart, int status, long durationNanos) {
-        Series series = series(function, backend);
-        series.invocations(coldStart, status).inc();
-        (coldStart ? series.coldSeconds : series.warmSeconds).observe(durationNanos / 1e9);
-    }
-
-    /**
-     * Label lookups cost a list and a hash per call; the hot path looks up its function's series once per request
-     * through two identity-cheap map reads instead.
-     */
-    private Series series(String function, String backend) {
-        return seriesByFunction.computeIfAbsent(function, f -> new ConcurrentHashMap<>())
+    public FunctionMetrics of(String function, String backend) {
+        Map<String, Series> byBackend = seriesByFunction.get(function);
+        Series series = byBackend == null ? null : byBackend.get(backend);
+        return series != null ? series : seriesByFunction.computeIfAbsent(function, f -> new ConcurrentHashMap<>())
                 .computeIfAbsent(backend, b -> new Series(function, b));
     }
 
     /** The data points of one function on one backend. */
-    private final class Series {
+    private final class Series implements FunctionMetrics {
         final String function;
         final String backend;
-        final GaugeDataPoint inFlight;
+        final GaugeDataPoint gauge;
         final DistributionDataPoint coldSeconds;
         final DistributionDataPoint warmSeconds;
-        final Map<Integer, CounterDataPoint> coldByStatus = new ConcurrentHashMap<>();
-        final Map<Integer, CounterDataPoint> warmByStatus = new ConcurrentHashMap<>();
+        /** Counters by status (three digits, RFC 9110), made on first use: no boxing or hashing per call. */
+        final AtomicReferenceArray<CounterDataPoint> coldByStatus = new AtomicReferenceArray<>(1000);
+        final AtomicReferenceArray<CounterDataPoint> warmByStatus = new AtomicReferenceArray<>(1000);
 
         Series(String function, String backend) {
             this.function = function;
             this.backend = backend;
-            this.inFlight = PrometheusMetrics.this.inFlight.labelValues(function, backend);
+            this.gauge = inFlight.labelValues(function, backend);
             this.coldSeconds = invocationSeconds.labelValues(function, backend, "true");
             this.warmSeconds = invocationSeconds.labelValues(function, backend, "false");
         }
 
-        CounterDataPoint invocations(boolean cold, int status) {
-            return (cold ? coldByStatus : warmByStatus).computeIfAbsent(status, s ->
-                    PrometheusMetrics.this.invocations.labelValues(function, backend, cold ? "true" : "false",
-                            Integer.toString(s)));
+        @Override
+        public void invoked(boolean cold, int status, long durationNanos) {
+            AtomicReferenceArray<CounterDataPoint> byStatus = cold ? coldByStatus : warmByStatus;
+            int code = Math.clamp(status, 0, byStatus.length() - 1);
+            CounterDataPoint counter = byStatus.get(code);
+            if (counter == null) { // labelValues returns the one data point of these labels, so a race is harmless
+                counter = invocations.labelValues(function, backend, cold ? "true" : "false", Integer.toString(code));
+                byStatus.set(code, counter);
+            }
+            counter.inc();
+            (cold ? coldSeconds : warmSeconds).observe(durationNanos / 1e9);
+        }
+
+        @Override
+        public void inFlight(int delta) {
+            gauge.inc(delta);
         }
     }
 
@@ -118,11 +124,6 @@ public final class PrometheusMetrics implements Metrics {
     public void coldStarted(String function, String backend, long nanos) {
         coldStarts.labelValues(function, backend).inc();
         coldStartSeconds.labelValues(function, backend).observe(nanos / 1e9);
-    }
-
-    @Override
-    public void inFlight(String function, String backend, int delta) {
-        series(function, backend).inFlight.inc(delta);
     }
 
     public String contentType() {

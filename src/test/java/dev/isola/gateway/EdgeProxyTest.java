@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -74,6 +75,31 @@ class EdgeProxyTest {
             Response next = Response.read(in);
             assertThat(next.status).isEqualTo(201);
             assertThat(next.header("X-Echo-Uri")).isEqualTo("/echo/again");
+        }
+    }
+
+    @Test
+    void shorterTimeout_afterALongerOne_onOneConnection_stillFires() throws IOException {
+        HttpResponse<String> deployed = isola.deploy("probe-1s", TestIsola.FUNCTIONS.resolve("probe"),
+                "name: probe-1s\nruntime: go\nlimits: {timeout: 1s}\n");
+        assertThat(deployed.statusCode()).as(deployed.body()).isEqualTo(201);
+        try (Socket s = connect()) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            InputStream in = s.getInputStream();
+            // The first exchange arms the connection's watchdog for probe's 30 s; the second needs it at 1 s.
+            out.write("GET /function/probe/ HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertThat(Response.read(in).status).isEqualTo(200);
+            long begin = System.nanoTime();
+            out.write("GET /function/probe-1s/sleep?ms=8000 HTTP/1.1\r\nHost: x\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            Response slow = Response.read(in);
+            assertThat(slow.status).isEqualTo(504);
+            assertThat(Duration.ofNanos(System.nanoTime() - begin)).isLessThan(Duration.ofSeconds(5));
+            out.write("GET /function/probe/ HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertThat(Response.read(in).status).as("the connection serves on").isEqualTo(200);
+        } finally {
+            isola.admin(java.net.http.HttpRequest.newBuilder(isola.uri("/system/functions/probe-1s")).DELETE());
         }
     }
 

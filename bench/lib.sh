@@ -158,7 +158,7 @@ isola_bundle_config() {
   curl -fsS -o /dev/null --max-time 60 "$ISOLA_URL/function/$name" || die "first call of $name failed"
   read -r _ id <<<"$(isola_ready_endpoint "$name")"
   [[ -n "$id" ]] || die "$name has no ready instance"
-  config="$BENCH_TMP/state/run/$id/bundle/config.json"
+  config="$BENCH_TMP/state/run/$id/config.json"
   [[ -s "$config" ]] || die "instance $id of $name has no OCI bundle"
   mkdir -p "$dir"
   cp "$config" "$dir/config.json"

@@ -2,8 +2,8 @@
 """oci-bundle.py TEMPLATE BUNDLE NETNS CGROUP — writes BUNDLE/config.json for a container started by hand from
 TEMPLATE, a copy of one of Isola's own instances (lib.sh's isola_bundle_config: TEMPLATE/config.json and the
 artefact in TEMPLATE/fn). Everything stays as Isola wrote it (process, mounts, limits, seccomp filter) except what
-named that instance: the root directory (BUNDLE/rootfs, an empty skeleton like Isola's), the artefact's place, the
-network namespace (/var/run/netns/NETNS) and the cgroup path."""
+named that instance: the artefact's place, the network namespace (/var/run/netns/NETNS) and the cgroup path. The
+root stays the one Isola's instances share (an empty skeleton of mount points in Isola's cache, read-only)."""
 import json
 import os
 import sys
@@ -11,10 +11,9 @@ import sys
 template, bundle, ns, cgroup = sys.argv[1:5]
 with open(os.path.join(template, "config.json")) as f:
     spec = json.load(f)
-rootfs = os.path.join(bundle, "rootfs")
-for d in ("proc", "dev", "sys", "fn"):
-    os.makedirs(os.path.join(rootfs, d), exist_ok=True)
-spec["root"]["path"] = rootfs
+if not os.path.isdir(spec["root"]["path"]):
+    sys.exit(f"{template}/config.json: its root {spec['root']['path']} does not exist")
+os.makedirs(bundle, exist_ok=True)
 for mount in spec["mounts"]:
     if mount["destination"] == "/fn":
         mount["source"] = os.path.abspath(os.path.join(template, "fn"))

@@ -2,6 +2,7 @@ package dev.isola.sandbox.oci;
 
 import dev.isola.sandbox.spi.HostLibraries;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.isola.config.StateDirs;
 import dev.isola.function.Runtime;
 import dev.isola.net.HostCommand;
 import dev.isola.net.InstanceNetwork;
@@ -29,8 +30,9 @@ import java.util.concurrent.TimeoutException;
  * OCI container backends: one implementation parameterised by the runtime binary (runc, crun, runsc).
  *
  * <p>Per instance: a network namespace with a veth on the bridge ({@link InstanceNetwork}; usually one made ahead
- * of need by {@link SpareAttachments}), a bundle in the instance's work directory (an empty read-only rootfs
- * skeleton; the artefact and, for Node.js, the node binary and exactly its libraries are bind-mounted read-only),
+ * of need by {@link SpareAttachments}), its work directory as the bundle (config.json; the read-only root is a
+ * skeleton of mount points shared by instances alike, {@link RootfsSkeletons}; the artefact and, for Node.js, the
+ * node binary and exactly its libraries are bind-mounted read-only),
  * and {@code <runtime> run} as a foreground child of the platform, so the container's stdout/stderr are the child's
  * and its liveness is the child's. Containers live under Isola's own state root ({@value #STATE_ROOT}/&lt;runtime&gt;),
  * so start-up reaping deletes exactly the containers of an earlier run and never anyone else's. Cgroups:
@@ -52,6 +54,8 @@ public class OciSandboxProvider implements SandboxProvider {
     private final String runtime;
     /** Set by {@link #open}; without it (a provider used outside a platform) every start attaches anew. */
     private SpareAttachments spares;
+    private volatile RootfsSkeletons skeletons = new RootfsSkeletons(
+            StateDirs.defaultStateDir().resolve("cache").resolve("oci"));
 
     protected OciSandboxProvider(String runtime) {
         this.runtime = runtime;
@@ -130,6 +134,7 @@ public class OciSandboxProvider implements SandboxProvider {
      */
     @Override
     public void open(Path stateDir) {
+        skeletons = new RootfsSkeletons(stateDir.resolve("cache").resolve("oci"));
         Path spareMarkers = stateDir.resolve(SPARE_NETWORKS_DIR);
         // Namespaces with their veth kept ready for the next cold starts.
         spares = new SpareAttachments(NETWORK, spareMarkers,
@@ -220,13 +225,8 @@ public class OciSandboxProvider implements SandboxProvider {
             if (spec.egress()) {
                 net.allowEgress();
             }
-            Path bundle = spec.workDir().resolve("bundle");
-            Path rootfs = bundle.resolve("rootfs");
-            // No "tmp": runc gives a tmpfs the mode of an existing mount point (0755 here), which would take
-            // /tmp's 1777 away from the function's user; a mount point runc creates itself keeps mode=1777.
-            for (String dir : List.of("proc", "dev", "sys", "fn")) {
-                Files.createDirectories(rootfs.resolve(dir));
-            }
+            // The instance's work directory is its bundle: config.json, and a root shared with its peers.
+            Path bundle = spec.workDir();
             List<String> args = new ArrayList<>(spec.artifact().argv());
             List<Path> hostFiles = List.of();
             String program = args.getFirst();
@@ -255,6 +255,7 @@ public class OciSandboxProvider implements SandboxProvider {
                     env.add(k + "=" + v);
                 }
             });
+            Path rootfs = skeletons.ensure(hostFiles);
             Map<String, Object> config = OciSpec.create(rootfs.toAbsolutePath(), spec.artifact().root().toAbsolutePath(),
                     args, env, hostFiles, net.netnsPath(), "/isola/" + spec.id(), spec.limits(),
                     appliesSeccompProfile());

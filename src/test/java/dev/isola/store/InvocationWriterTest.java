@@ -33,6 +33,29 @@ class InvocationWriterTest {
     }
 
     @Test
+    void afterAQuietSpell_aSubmitWakesTheWriter_andIsWrittenWithoutAFlush() throws Exception {
+        List<InvocationRecord> written = new CopyOnWriteArrayList<>();
+        try (InvocationWriter writer = new InvocationWriter(written::addAll, 100)) {
+            writer.submit(record(1));
+            awaitSize(written, 1);
+            Thread.sleep(5 * InvocationWriter.MAX_DELAY.toMillis()); // idle: the writer sleeps without a timeout
+
+            writer.submit(record(2));
+
+            awaitSize(written, 2);
+            assertThat(written).containsExactly(record(1), record(2));
+        }
+    }
+
+    private static void awaitSize(List<?> list, int size) throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (list.size() < size && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(list).hasSize(size);
+    }
+
+    @Test
     void submit_queueFull_dropsAndCounts() throws Exception {
         CountDownLatch inSink = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);

@@ -94,10 +94,10 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Has the current exchange's {@link Exchange#checkTimeout} called within {@code delayNanos}. One timer per
-     * connection, left running across its requests and moved only to fire earlier: scheduling and cancelling a
-     * timer for every request showed in the profile (the loop's timer heap), and a timer that fires early just
-     * re-arms for what is left.
+     * Calls the current exchange's {@link Exchange#checkTimeout} within {@code delayNanos}. One timer per connection,
+     * left running across its requests and moved only to fire earlier: scheduling and cancelling a timer for every
+     * request showed in the profile (the loop's timer heap), and a timer that fires early just re-arms for what is
+     * left.
      */
     void watch(long delayNanos) {
         long at = System.nanoTime() + delayNanos;

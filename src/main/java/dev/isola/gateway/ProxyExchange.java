@@ -34,10 +34,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Failures: a pooled connection the instance had closed fails before any response byte; the request is then sent
  * once more on a fresh connection when that is safe (it had no body). A freshly started instance that refuses the
- * connection is tried again for up to a second (it may have said it is ready a moment before it listens). A
- * connection refused or reset with no response
- * ends the lease as unhealthy (the dispatcher checks whether the instance died and replaces it) and the caller gets
- * a 502 that says what happened. No response head within the function's timeout is a 504. Once response bytes went
+ * connection is tried again for up to a second (it may have said it is ready a moment before it listens). Otherwise
+ * a connection refused or reset with no response ends the lease as unhealthy (the dispatcher checks whether the
+ * instance died and replaces it) and the caller gets a 502 that says what happened. No response head within the function's timeout is a 504. Once response bytes went
  * out, the only honest signal left is to abort the client connection.
  */
 final class ProxyExchange implements FrontHandler.Exchange {
@@ -209,8 +208,7 @@ final class ProxyExchange implements FrontHandler.Exchange {
 
     /**
      * Whether a refused connection to a freshly started instance should be tried again: nothing was sent, and an
-     * instance that just said it is ready may not accept yet (it called back before listening, or a probe met it
-     * half-way). Up to {@value #REFUSED_RETRY_WINDOW_MILLIS} ms after the first refusal, then the refusal stands.
+     * instance that just said it is ready may not accept yet (it called back before it listened). Up to {@value #REFUSED_RETRY_WINDOW_MILLIS} ms after the first refusal, then the refusal stands.
      */
     private boolean mayRetryRefused() {
         long now = System.nanoTime();

@@ -5,7 +5,7 @@
 //	coldstart-probe [-port-env PORT] [-url http://127.0.0.1:{port}/] [-interval 1ms] [-timeout 10s] -- cmd args...
 //	coldstart-probe -free-port      # prints a free TCP port on 127.0.0.1 and exits
 //	coldstart-probe -burst [-interval 1ms] [-timeout 10s] < LINES
-//	coldstart-probe -calls N -url URL [-timeout 10s]
+//	coldstart-probe -calls N -url URL [-cold] [-timeout 10s]
 //
 // -burst starts many at once, for burst baselines: each stdin line is "URL COMMAND [ARGS...]" (split on
 // spaces); all commands start together, one process polls every URL, and it prints one elapsed time in
@@ -14,7 +14,7 @@
 //
 // -calls is the platform's side of the same burst: N concurrent GETs of URL (one connection each) from this one
 // process, all released together; it prints each call's elapsed microseconds, in call order, and fails unless
-// every call answered 200.
+// every call answered 200 (and, with -cold, unless the platform says each was a cold start: X-Isola-Cold-Start).
 //
 // With -port-env the probe picks a free port, passes it to the command in that environment variable and
 // substitutes it for {port} in the URL. Exit status: 0 on a 200, 1 on timeout or early exit, 2 on usage.
@@ -46,10 +46,11 @@ func main() {
 	freePort := flag.Bool("free-port", false, "print a free port and exit")
 	burst := flag.Bool("burst", false, "start every stdin line's command at once and poll its URL")
 	calls := flag.Int("calls", 0, "send this many concurrent GETs of -url and print each one's time")
+	cold := flag.Bool("cold", false, "with -calls: fail unless every answer has X-Isola-Cold-Start: true")
 	flag.Parse()
 
 	if *calls > 0 {
-		runCalls(*calls, *url, *timeout)
+		runCalls(*calls, *url, *cold, *timeout)
 		return
 	}
 	if *burst {
@@ -202,7 +203,7 @@ func runBurst(interval, attempt, timeout time.Duration) {
 	}
 }
 
-func runCalls(n int, url string, timeout time.Duration) {
+func runCalls(n int, url string, cold bool, timeout time.Duration) {
 	client := &http.Client{Timeout: timeout, Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil,
 		MaxConnsPerHost: 0}}
 	elapsed := make([]time.Duration, n)
@@ -223,6 +224,8 @@ func runCalls(n int, url string, timeout time.Duration) {
 				resp.Body.Close()
 				if resp.StatusCode != http.StatusOK {
 					err = fmt.Errorf("answered %d", resp.StatusCode)
+				} else if cold && resp.Header.Get("X-Isola-Cold-Start") != "true" {
+					err = errors.New("answered by a warm instance, not a cold start")
 				}
 			}
 			elapsed[i], errs[i] = time.Since(start), err

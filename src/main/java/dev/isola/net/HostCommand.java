@@ -1,6 +1,7 @@
 package dev.isola.net;
 
 import dev.isola.sandbox.spi.SandboxException;
+import dev.isola.sandbox.spi.ProcessStarter;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -17,7 +18,7 @@ public final class HostCommand {
     public static String run(List<String> argv, String stdin, Duration timeout) {
         String output = "";
         try {
-            Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+            Process p = ProcessStarter.start(new ProcessBuilder(argv).redirectErrorStream(true));
             try (var in = p.getOutputStream()) {
                 in.write(stdin.getBytes(StandardCharsets.UTF_8));
             }

@@ -39,6 +39,12 @@ public final class Leaks {
         assertThat(command("ip", "netns", "list")).as("network namespaces").doesNotContain("isola-");
         assertThat(command("ip", "-o", "link")).as("links").doesNotContain("isola0").doesNotContain(": iv");
         assertThat(Path.of("/sys/fs/cgroup/memory/isola")).as("memory cgroup").doesNotExist();
+        try {
+            assertThat(Files.readAllLines(Path.of("/proc/self/mountinfo"))).as("crun's mount namespace")
+                    .noneMatch(line -> line.contains("crun-mntns"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** No QEMU, tap, bridge, firewall table or VM cgroup of Isola's is left on the host. */

@@ -5,6 +5,7 @@ import dev.isola.net.InstanceNetwork;
 import dev.isola.sandbox.spi.Availability;
 import dev.isola.sandbox.spi.Instance;
 import dev.isola.sandbox.spi.InstanceSpec;
+import dev.isola.sandbox.spi.ProcessStarter;
 import dev.isola.sandbox.spi.SandboxException;
 import dev.isola.sandbox.spi.SandboxProvider;
 
@@ -154,7 +155,7 @@ public final class MicrovmSandboxProvider implements SandboxProvider {
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
             pb.environment().put("ISOLA_CGROUP_PROCS", String.join(" ",
                     cgroup.procsFiles().stream().map(Path::toString).toList()));
-            Process process = pb.start();
+            Process process = ProcessStarter.start(pb);
             return MicrovmInstance.start(spec.id(), process,
                     new InetSocketAddress(net.address(), GuestImages.FUNCTION_PORT), spec.output(), qmp, net,
                     readyUrl, cgroup);

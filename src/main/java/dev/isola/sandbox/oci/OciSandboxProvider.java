@@ -10,6 +10,7 @@ import dev.isola.net.SpareAttachments;
 import dev.isola.sandbox.spi.Availability;
 import dev.isola.sandbox.spi.Instance;
 import dev.isola.sandbox.spi.InstanceSpec;
+import dev.isola.sandbox.spi.ProcessStarter;
 import dev.isola.sandbox.spi.SandboxException;
 import dev.isola.sandbox.spi.SandboxProvider;
 
@@ -260,11 +261,10 @@ public class OciSandboxProvider implements SandboxProvider {
                     args, env, hostFiles, net.netnsPath(), "/isola/" + spec.id(), spec.limits(),
                     appliesSeccompProfile());
             Files.write(bundle.resolve("config.json"), JSON.writeValueAsBytes(config));
-            Process process = new ProcessBuilder(command("run", "--bundle", bundle.toAbsolutePath().toString(),
-                    spec.id()))
+            Process process = ProcessStarter.start(new ProcessBuilder(command("run", "--bundle",
+                    bundle.toAbsolutePath().toString(), spec.id()))
                     .redirectErrorStream(true)
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                    .start();
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))));
             return new OciInstance(spec.id(), this, process,
                     new InetSocketAddress(net.address(), FUNCTION_PORT), net, spec.output(),
                     spec.limits().memoryBytes());

@@ -3,6 +3,7 @@ package dev.isola.sandbox.process;
 import dev.isola.sandbox.spi.Availability;
 import dev.isola.sandbox.spi.Instance;
 import dev.isola.sandbox.spi.InstanceSpec;
+import dev.isola.sandbox.spi.ProcessStarter;
 import dev.isola.sandbox.spi.SandboxException;
 import dev.isola.sandbox.spi.SandboxProvider;
 
@@ -86,7 +87,7 @@ public final class ProcessSandboxProvider implements SandboxProvider {
         env.put("PORT", Integer.toString(port));
         env.put("HOST", "127.0.0.1");
         try {
-            Process process = builder.start();
+            Process process = ProcessStarter.start(builder);
             try {
                 ProcessRecord.write(spec.workDir(), process.toHandle());
             } catch (IOException e) {

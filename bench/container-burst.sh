@@ -36,7 +36,6 @@ need go; need curl; need tar; need ip; need python3; need "$RUNTIME"
 [[ "$(id -u)" == 0 ]] || die "needs root (namespaces, veths, cgroups)"
 
 HAND_ROOT=/run/isola-bench/burst-$RUNTIME
-oci_runtime_cmd "$RUNTIME" "$HAND_ROOT"
 max_n=0; for n in $SIZES; do ((n > max_n)) && max_n=$n; done
 ((max_n <= 250)) || die "sizes above 250 do not fit the by-hand address plan"
 
@@ -54,6 +53,7 @@ cleanup_all() {
 
 bench_init
 trap cleanup_all EXIT
+oci_runtime_cmd "$RUNTIME" "$HAND_ROOT"
 results="$(bench_results_dir container-burst-"$RUNTIME".csv)"
 csv="$results/container-burst-$RUNTIME.csv"
 

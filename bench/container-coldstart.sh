@@ -27,7 +27,6 @@ HAND_NS=ibench-hand          # not isola-*: Isola reaps those at start-up
 HAND_HOST=ibh0
 HAND_ROOT=/run/isola-bench/$RUNTIME
 HAND_ID=ibench-hand
-oci_runtime_cmd "$RUNTIME" "$HAND_ROOT"
 
 hand_cleanup() {
   "${runtime_cmd[@]}" delete --force "$HAND_ID" >/dev/null 2>&1 || true
@@ -43,6 +42,7 @@ cleanup_all() {
 
 bench_init
 trap cleanup_all EXIT
+oci_runtime_cmd "$RUNTIME" "$HAND_ROOT"
 results="$(bench_results_dir container-coldstart-"$RUNTIME".csv)"
 csv="$results/container-coldstart-$RUNTIME.csv"
 

@@ -68,6 +68,10 @@ bench_cleanup() {
   trap - EXIT
   [[ -z "$_bench_fg" ]] || bench_stop "$_bench_fg"
   for ((i = ${#_bench_pids[@]} - 1; i >= 0; i--)); do bench_stop "${_bench_pids[i]}"; done
+  if [[ -n "${_bench_mntns:-}" ]]; then
+    umount -l "$_bench_mntns/ns" "$_bench_mntns" 2>/dev/null || true
+    rm -rf "$_bench_mntns"
+  fi
   if [[ -n "$BENCH_TMP" ]]; then
     if [[ $rc -ne 0 && -z "${KEEP_TMP:-}" ]]; then
       log "logs of the failed run (set KEEP_TMP=1 to keep $BENCH_TMP):"
@@ -171,14 +175,23 @@ print(next(m["source"] for m in json.load(open(sys.argv[1]))["mounts"] if m["des
 
 # oci_runtime_cmd RUNTIME ROOT : sets the array runtime_cmd to RUNTIME with its state under ROOT, run by hand as
 # Isola runs it: runsc with the ptrace platform and the host network stack in the instance's namespace; crun on
-# hybrid cgroup hosts (which it refuses) in a private mount namespace without the cgroup2 mount.
+# hybrid cgroup hosts (which it refuses) in a mount namespace without the cgroup2 mount, made once (as Isola's
+# CrunMountNamespace: a slave of the host's, /run/netns shared so that later netns mounts reach it) and entered
+# with nsenter; bench_cleanup removes it.
 oci_runtime_cmd() {
   runtime_cmd=("$1" --root "$2")
   [[ "$1" == runsc ]] && runtime_cmd+=(--platform=ptrace --network=host)
   # cgroupfs files report size 0: test the content, not -s.
   if [[ "$1" == crun && -n "$(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null)" ]]; then
-    runtime_cmd=(unshare --mount --propagation private /bin/sh -c 'umount /sys/fs/cgroup/unified && exec "$@"' crun
-      "${runtime_cmd[@]}")
+    _bench_mntns="$2.mntns"
+    mkdir -p /run/netns "$_bench_mntns"
+    mount --make-shared /run/netns 2>/dev/null ||
+      { mount --bind /run/netns /run/netns && mount --make-shared /run/netns; }
+    mount --bind "$_bench_mntns" "$_bench_mntns" && mount --make-private "$_bench_mntns"
+    : >"$_bench_mntns/ns"
+    unshare --mount="$_bench_mntns/ns" --propagation slave umount /sys/fs/cgroup/unified ||
+      die "could not make a mount namespace for crun in $_bench_mntns"
+    runtime_cmd=(nsenter --mount="$_bench_mntns/ns" "${runtime_cmd[@]}")
   fi
 }
 

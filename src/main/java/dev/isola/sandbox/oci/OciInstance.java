@@ -42,9 +42,10 @@ final class OciInstance extends ChildProcessInstance {
     }
 
     /**
-     * SIGTERM through the runtime, a grace period, SIGKILL, then {@code delete -f} (container state and cgroup),
-     * then the namespace and its veth. The container is addressed by its unique id under Isola's own state root,
-     * so no other container can be hit.
+     * SIGTERM (to {@code <runtime> run}, which passes it on to the container, or through {@code <runtime> kill}), a
+     * grace period, SIGKILL, then {@code delete -f} (container state and cgroup) unless {@code run} has removed them
+     * as it exited, then the namespace and its veth. The container is addressed by its unique id under Isola's own
+     * state root, so no other container can be hit.
      */
     @Override
     public void close() {
@@ -53,7 +54,11 @@ final class OciInstance extends ChildProcessInstance {
         }
         try {
             if (process().isAlive()) {
-                HostCommand.quietly(provider.command("kill", id(), "15"));
+                if (provider.forwardsSignals()) {
+                    process().destroy();
+                } else {
+                    HostCommand.quietly(provider.command("kill", id(), "15"));
+                }
                 if (!process().waitFor(GRACE_MILLIS, TimeUnit.MILLISECONDS)) {
                     HostCommand.quietly(provider.command("kill", id(), "9"));
                     if (!process().waitFor(GRACE_MILLIS, TimeUnit.MILLISECONDS)) {
@@ -65,7 +70,9 @@ final class OciInstance extends ChildProcessInstance {
             // Not niced, unlike the spare networks made ahead: deleting a container and its devices takes kernel
             // locks (cgroups, rtnl) that the starts of a burst need too, and a starved holder would stall them all.
             // (Tried at nice 19: bursts were no faster, bench/container-burst.sh.)
-            HostCommand.quietly(provider.command("delete", "--force", id()));
+            if (provider.hasState(id())) {
+                HostCommand.quietly(provider.command("delete", "--force", id()));
+            }
             awaitOutput(GRACE_MILLIS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -97,6 +97,26 @@ public class OciSandboxProvider implements SandboxProvider {
         return true;
     }
 
+    /**
+     * Whether {@code <runtime> run} passes a SIGTERM it gets on to the container's process and, once that exits,
+     * removes the container's state and cgroup itself (runc, crun): stopping an instance then takes no runtime
+     * command at all, where {@code kill} and {@code delete} were two more processes per instance.
+     */
+    protected boolean forwardsSignals() {
+        return true;
+    }
+
+    /** Whether the runtime still has state for container {@code id} (its files under {@link #stateRoot()}). */
+    boolean hasState(String id) {
+        try (var entries = Files.newDirectoryStream(Path.of(stateRoot()), id + "*")) {
+            return entries.iterator().hasNext();
+        } catch (java.nio.file.NoSuchFileException e) {
+            return false;
+        } catch (IOException e) {
+            return true; // cannot tell: delete, which is harmless when nothing is left
+        }
+    }
+
     /** Runtime-specific global flags (runsc: platform and network mode). */
     protected List<String> globalFlags() {
         return List.of();

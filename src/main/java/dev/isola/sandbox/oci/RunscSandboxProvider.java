@@ -24,6 +24,12 @@ public final class RunscSandboxProvider extends OciSandboxProvider {
         return false;
     }
 
+    /** {@code runsc run} dies of a SIGTERM itself, taking the sandbox with it unstopped and leaving its state. */
+    @Override
+    protected boolean forwardsSignals() {
+        return false;
+    }
+
     static String platform() {
         String configured = System.getenv().getOrDefault("ISOLA_RUNSC_PLATFORM", "ptrace");
         if (!PLATFORMS.contains(configured)) {

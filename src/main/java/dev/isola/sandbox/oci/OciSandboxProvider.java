@@ -156,6 +156,7 @@ public class OciSandboxProvider implements SandboxProvider {
     @Override
     public void open(Path stateDir) {
         skeletons = new RootfsSkeletons(stateDir.resolve("cache").resolve("oci"));
+        skeletons.removeUnfinished();
         Path spareMarkers = stateDir.resolve(SPARE_NETWORKS_DIR);
         // Namespaces with their veth kept ready for the next cold starts.
         spares = new SpareAttachments(NETWORK, spareMarkers,

@@ -34,12 +34,28 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class RootfsSkeletons {
     private static final List<String> DIRECTORIES = List.of("proc", "dev", "sys", "fn");
+    private static final String BUILDING = ".building-";
 
     private final Path dir;
     private final Map<String, Path> made = new ConcurrentHashMap<>();
 
     RootfsSkeletons(Path dir) {
         this.dir = dir;
+    }
+
+    /**
+     * Deletes skeletons a crashed run left half-built (under their temporary names). Only at start-up, before any
+     * start of this state directory's platform can be building one.
+     */
+    void removeUnfinished() {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (var entries = Files.newDirectoryStream(dir, BUILDING + "*")) {
+            entries.forEach(RootfsSkeletons::deleteTree);
+        } catch (IOException e) {
+            // Harmless leftovers; the next start-up tries again.
+        }
     }
 
     /** The skeleton with mount points for {@code hostFiles} (absolute paths) besides the fixed ones. */
@@ -67,7 +83,7 @@ final class RootfsSkeletons {
 
     private void build(Path skeleton, TreeSet<String> files) throws IOException {
         Files.createDirectories(dir);
-        Path temporary = Files.createTempDirectory(dir, ".building-");
+        Path temporary = Files.createTempDirectory(dir, BUILDING);
         try {
             Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString("rwxr-xr-x"));
             for (String d : DIRECTORIES) {
@@ -115,7 +131,7 @@ final class RootfsSkeletons {
         try (var walk = Files.walk(root)) {
             walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException e) {
-            // A leftover temporary skeleton is harmless.
+            // A leftover temporary skeleton is harmless and removed at the next start-up.
         }
     }
 }

@@ -33,6 +33,18 @@ class RootfsSkeletonsTest {
     }
 
     @Test
+    void halfBuiltSkeletonsOfACrashedRun_areRemovedAtStartUp_finishedOnesKept() throws Exception {
+        RootfsSkeletons skeletons = new RootfsSkeletons(cache);
+        Path kept = skeletons.ensure(List.of());
+        Files.createDirectories(cache.resolve(".building-12345/usr/bin"));
+
+        new RootfsSkeletons(cache).removeUnfinished();
+
+        assertThat(cache.resolve(".building-12345")).doesNotExist();
+        assertThat(kept).isDirectory();
+    }
+
+    @Test
     void sameMountPoints_shareOneSkeleton_otherOnesGetTheirOwn() {
         RootfsSkeletons skeletons = new RootfsSkeletons(cache);
         Path go = skeletons.ensure(List.of());

@@ -15,6 +15,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The seam between the gateway and the sandboxes: per function the pool of its current version.
@@ -77,6 +78,25 @@ public final class Dispatcher implements AutoCloseable {
     public Acquisition tryAcquire(FunctionName name) {
         InstancePool pool = pools.get(name);
         return pool == null ? new Acquisition.NotFound(name) : pool.tryAcquire();
+    }
+
+    /**
+     * For an event-loop caller after {@link #tryAcquire} found no free slot: decides now whether the call starts an
+     * instance (reserving its slot at once, see {@link InstancePool#acquireLater}) and returns the rest, to run on a
+     * thread that may block: the start, or the wait, as {@link #acquire(FunctionName)}.
+     */
+    public Supplier<Acquisition> acquireLater(FunctionName name) {
+        InstancePool pool = pools.get(name);
+        if (pool == null) {
+            return () -> new Acquisition.NotFound(name);
+        }
+        long deadline = ticker.nanos() + pool.function().manifest().limits().timeout().toNanos();
+        Supplier<Acquisition> rest = pool.acquireLater(deadline);
+        return () -> {
+            Acquisition result = rest.get();
+            // Drained: the version was replaced before the reserved start ran; the current one serves the call.
+            return result == InstancePool.Drained ? acquire(name, deadline) : result;
+        };
     }
 
     /** Acquires a slot of the function's current version, waiting until {@code deadlineNanos} (of the ticker). */

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The instances of one function version and the requests waiting for them.
@@ -113,6 +114,31 @@ final class InstancePool {
             lock.unlock();
             dead.forEach(s -> retire.accept(s.instance));
         }
+    }
+
+    /**
+     * The rest of {@link #acquire(long)}, for a thread that may block, with the decision to start an instance taken
+     * now: when no ready instance has room but the pool may grow, a slot is reserved at once and the returned
+     * supplier starts its instance. So a call starts an instance exactly when one was needed as it arrived, however
+     * long its thread then waits for a CPU: in a burst on a busy host a late thread would otherwise find an
+     * instance another call had started and used meanwhile, and the burst would start fewer instances than it
+     * had concurrent calls. Otherwise the supplier acquires as {@link #acquire(long)} does.
+     */
+    Supplier<Acquisition> acquireLater(long deadlineNanos) {
+        List<Slot> dead = new ArrayList<>();
+        Slot reserved = null;
+        lock.lock();
+        try {
+            boolean free = !scaling.singleUse() && busiestWithRoom(dead) != null;
+            if (!draining && !free && slots.size() < scaling.maxInstances()) {
+                reserved = reserveSlot();
+            }
+        } finally {
+            lock.unlock();
+            dead.forEach(s -> retire.accept(s.instance));
+        }
+        Slot slot = reserved;
+        return slot != null ? () -> startInto(slot, true) : () -> acquire(deadlineNanos);
     }
 
     private Acquisition acquire(long deadlineNanos, List<Slot> dead) {

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * One invocation of a function: a lease from the dispatcher, the {@code X-Isola-*} headers, metrics and the
@@ -23,6 +24,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>The warm path ({@link Dispatcher#tryAcquire}) runs inline on the event loop; only when the dispatcher would
  * queue the request or start an instance does a virtual thread wait for it and hand the lease back to the loop.
+ * Whether it starts one is decided on the loop too, as the request arrives ({@link Dispatcher#acquireLater}).
  */
 final class InvocationTarget implements ProxyTarget {
     /** Header names and fixed values as AsciiString: the encoder copies those as bytes instead of char by char. */
@@ -59,8 +61,9 @@ final class InvocationTarget implements ProxyTarget {
             return;
         }
         EventLoop loop = exchange.loop();
+        Supplier<Acquisition> rest = services.dispatcher().acquireLater(name);
         Thread.ofVirtual().name("acquire-" + name).start(() -> {
-            Acquisition later = services.dispatcher().acquire(name);
+            Acquisition later = rest.get();
             try {
                 loop.execute(() -> acquired(exchange, later));
             } catch (RejectedExecutionException e) { // the gateway is shutting down

@@ -7,7 +7,9 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -97,6 +99,59 @@ class DispatcherTest {
         dispatcher.deploy(Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), true));
         acquired(dispatcher.acquire(HELLO, deadline())).release(true);
         assertThat(dispatcher.tryAcquire(HELLO)).isNull();
+    }
+
+    @Test
+    void acquireLater_reservesTheStartsAsCallsArrive_evenIfAnEarlierCallsInstanceIsFreeBeforeTheyRun() {
+        dispatcher.deploy(Functions.withScaling("hello", 1, 0, 5, Duration.ofMinutes(1), false));
+        List<Supplier<Acquisition>> burst = List.of(dispatcher.acquireLater(HELLO), dispatcher.acquireLater(HELLO),
+                dispatcher.acquireLater(HELLO));
+        assertThat(dispatcher.instances(HELLO)).as("three starts reserved on arrival").hasSize(3)
+                .allMatch(i -> i.state() == InstanceState.STARTING);
+
+        Lease first = acquired(burst.get(0).get());
+        first.release(true); // free before the other two calls' threads run
+        Lease second = acquired(burst.get(1).get());
+        Lease third = acquired(burst.get(2).get());
+        assertThat(List.of(first, second, third)).allMatch(Lease::coldStart);
+        assertThat(launcher.started).hasSize(3);
+
+        Supplier<Acquisition> next = dispatcher.acquireLater(HELLO);
+        assertThat(dispatcher.instances(HELLO)).as("a free instance: nothing reserved").hasSize(3);
+        Lease warm = acquired(next.get());
+        assertThat(warm.coldStart()).isFalse();
+        assertThat(warm.instanceId()).isEqualTo(first.instanceId());
+        List.of(second, third, warm).forEach(l -> l.release(true));
+    }
+
+    @Test
+    void acquireLater_atMaxInstances_waitsForAFreeSlot() throws Exception {
+        dispatcher.deploy(Functions.withScaling("hello", 1, 0, 1, Duration.ofMinutes(1), false));
+        Lease busy = acquired(dispatcher.acquire(HELLO, deadline()));
+        Supplier<Acquisition> waiting = dispatcher.acquireLater(HELLO);
+        assertThat(dispatcher.instances(HELLO)).hasSize(1);
+        var waiter = Thread.ofVirtual().start(() -> {
+            Lease l = acquired(waiting.get());
+            assertThat(l.instanceId()).isEqualTo(busy.instanceId());
+            l.release(true);
+        });
+        busy.release(true);
+        waiter.join(5_000);
+        assertThat(waiter.isAlive()).isFalse();
+        assertThat(launcher.started).hasSize(1);
+    }
+
+    @Test
+    void acquireLater_versionReplacedBeforeTheReservedStartRuns_startsOnTheNewVersion() {
+        dispatcher.deploy(Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), false));
+        Supplier<Acquisition> reserved = dispatcher.acquireLater(HELLO);
+        dispatcher.deploy(Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), false));
+
+        Lease lease = acquired(reserved.get());
+        assertThat(lease.coldStart()).isTrue();
+        assertThat(launcher.started).hasSize(1);
+        assertThat(dispatcher.instances(HELLO)).extracting(InstanceView::id).containsExactly(lease.instanceId());
+        lease.release(true);
     }
 
     @Test

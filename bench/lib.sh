@@ -174,25 +174,33 @@ print(next(m["source"] for m in json.load(open(sys.argv[1]))["mounts"] if m["des
 }
 
 # oci_runtime_cmd RUNTIME ROOT : sets the array runtime_cmd to RUNTIME with its state under ROOT, run by hand as
-# Isola runs it: runsc with the ptrace platform and the host network stack in the instance's namespace; crun on
-# hybrid cgroup hosts (which it refuses) in a mount namespace without the cgroup2 mount, made once (as Isola's
-# CrunMountNamespace: a slave of the host's, /run/netns shared so that later netns mounts reach it) and entered
-# with nsenter; bench_cleanup removes it.
+# Isola runs it: runsc with the ptrace platform and its own network stack (netstack) in the instance's namespace,
+# in a mount namespace with an empty tmpfs over /proc/sys/net (this runsc takes any namespace that shows
+# net.core.rmem_default for the host's, and refuses netstack there); crun on hybrid cgroup hosts (which it refuses)
+# in a mount namespace without the cgroup2 mount. Each namespace is made once (as Isola's RuntimeMountNamespace: a
+# slave of the host's, /run/netns shared so that later netns mounts reach it) and entered with nsenter;
+# bench_cleanup removes it.
 oci_runtime_cmd() {
+  local change=()
   runtime_cmd=("$1" --root "$2")
-  [[ "$1" == runsc ]] && runtime_cmd+=(--platform=ptrace --network=host)
+  if [[ "$1" == runsc ]]; then
+    runtime_cmd+=(--platform=ptrace --network=sandbox)
+    change=(mount -t tmpfs -o size=4k,mode=0555 isola-no-net-sysctls /proc/sys/net)
+  fi
   # cgroupfs files report size 0: test the content, not -s.
   if [[ "$1" == crun && -n "$(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null)" ]]; then
-    _bench_mntns="$2.mntns"
-    mkdir -p /run/netns "$_bench_mntns"
-    mount --make-shared /run/netns 2>/dev/null ||
-      { mount --bind /run/netns /run/netns && mount --make-shared /run/netns; }
-    mount --bind "$_bench_mntns" "$_bench_mntns" && mount --make-private "$_bench_mntns"
-    : >"$_bench_mntns/ns"
-    unshare --mount="$_bench_mntns/ns" --propagation slave umount /sys/fs/cgroup/unified ||
-      die "could not make a mount namespace for crun in $_bench_mntns"
-    runtime_cmd=(nsenter --mount="$_bench_mntns/ns" "${runtime_cmd[@]}")
+    change=(umount /sys/fs/cgroup/unified)
   fi
+  ((${#change[@]})) || return 0
+  _bench_mntns="$2.mntns"
+  mkdir -p /run/netns "$_bench_mntns"
+  mount --make-shared /run/netns 2>/dev/null ||
+    { mount --bind /run/netns /run/netns && mount --make-shared /run/netns; }
+  mount --bind "$_bench_mntns" "$_bench_mntns" && mount --make-private "$_bench_mntns"
+  : >"$_bench_mntns/ns"
+  unshare --mount="$_bench_mntns/ns" --propagation slave "${change[@]}" ||
+    die "could not make a mount namespace for $1 in $_bench_mntns"
+  runtime_cmd=(nsenter --mount="$_bench_mntns/ns" "${runtime_cmd[@]}")
 }
 
 # isola_describe NAME : the describe JSON on stdout.

@@ -37,6 +37,7 @@ public final class Dispatcher implements AutoCloseable {
     private final Map<FunctionName, InstancePool> pools = new ConcurrentHashMap<>();
     private final Set<Thread> retiring = ConcurrentHashMap.newKeySet();
     private final List<java.util.function.Consumer<String>> retireListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<java.util.function.Consumer<String>> exitListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Thread housekeeper;
     private volatile boolean closed;
 
@@ -116,7 +117,8 @@ public final class Dispatcher implements AutoCloseable {
 
     /** Serves {@code function} from now on; a previous version drains in the background. */
     public void deploy(DeployedFunction function) {
-        InstancePool fresh = new InstancePool(function, launcher, ticker, wallClock, metrics, queueLimit, this::retire);
+        InstancePool fresh = new InstancePool(function, launcher, ticker, wallClock, metrics, queueLimit, this::retire,
+                instance -> exitListeners.forEach(l -> l.accept(instance.id())));
         InstancePool old = pools.put(function.name(), fresh);
         if (old != null) {
             Thread.ofVirtual().name("drain-" + function.name()).start(() -> old.drain(drainGrace(old)));
@@ -179,6 +181,14 @@ public final class Dispatcher implements AutoCloseable {
     /** Tells {@code listener} the id of every instance taken out of service (before it is stopped). */
     public void onRetire(java.util.function.Consumer<String> listener) {
         retireListeners.add(listener);
+    }
+
+    /**
+     * Tells {@code listener} the id of every instance whose sandbox has its own network stack once it has exited
+     * ({@link Instance#onExit}): connections to it will never be answered.
+     */
+    public void onExit(java.util.function.Consumer<String> listener) {
+        exitListeners.add(listener);
     }
 
     private void retire(Instance instance) {

@@ -51,6 +51,7 @@ final class InstancePool {
     private final Metrics metrics;
     private final int queueLimit;
     private final Consumer<Instance> retire;
+    private final Consumer<Instance> exited;
     private final InstanceIds ids;
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -63,7 +64,7 @@ final class InstancePool {
     static final Acquisition Drained = new Acquisition.StartFailed("function version is being replaced or removed");
 
     InstancePool(DeployedFunction function, Launcher launcher, Ticker ticker, InstantSource wallClock, Metrics metrics,
-                 int queueLimit, Consumer<Instance> retire) {
+                 int queueLimit, Consumer<Instance> retire, Consumer<Instance> exited) {
         this.function = function;
         this.scaling = function.manifest().scaling();
         this.backend = launcher.backend(function);
@@ -73,6 +74,7 @@ final class InstancePool {
         this.metrics = metrics;
         this.queueLimit = queueLimit;
         this.retire = retire;
+        this.exited = exited;
         this.ids = new InstanceIds(function.name());
     }
 
@@ -218,6 +220,7 @@ final class InstancePool {
             LOG.log(Level.WARNING, message);
             return new Acquisition.StartFailed(message);
         }
+        instance.onExit().thenRun(() -> exited.accept(instance));
         long took = ticker.nanos() - begin;
         metrics.coldStarted(function.name().value(), backend, took);
         LOG.log(Level.DEBUG, () -> "fn=" + function.name() + " inst=" + slot.id + " started in "
@@ -492,6 +495,11 @@ final class InstancePool {
         @Override
         public long startNanos() {
             return startNanos;
+        }
+
+        @Override
+        public boolean instanceAlive() {
+            return slot.instance.isAlive();
         }
 
         @Override

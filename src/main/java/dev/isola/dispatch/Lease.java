@@ -16,6 +16,9 @@ public interface Lease {
     /** Nanoseconds this request spent waiting for the cold start (0 when warm). */
     long startNanos();
 
+    /** Whether the instance's sandbox still runs (cheap; {@link #exitReason} says why not). */
+    boolean instanceAlive();
+
     /**
      * Why the instance stopped, if it did: called after an exchange failed, it waits briefly for the sandbox to be
      * reaped so the caller can say "out of memory" instead of "connection closed".

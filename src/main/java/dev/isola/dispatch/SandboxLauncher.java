@@ -276,6 +276,11 @@ public final class SandboxLauncher implements Launcher {
         }
 
         @Override
+        public java.util.concurrent.CompletionStage<Void> onExit() {
+            return delegate.onExit();
+        }
+
+        @Override
         public void close() {
             delegate.close();
             deleteTree(workDir);

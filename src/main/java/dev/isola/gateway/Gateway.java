@@ -81,6 +81,7 @@ public final class Gateway implements AutoCloseable {
             pools.put((EventLoop) loop, new UpstreamPool((EventLoop) loop, transport.socketChannel()));
         }
         parts.dispatcher().onRetire(id -> pools.values().forEach(p -> p.forget(id)));
+        parts.dispatcher().onExit(id -> pools.values().forEach(p -> p.drop(id)));
         EdgeRouter router = new EdgeRouter(new InvocationTarget.Services(parts.dispatcher(), parts.metrics(),
                 parts.store()), parts.readiness(), new InetSocketAddress(InetAddress.getLoopbackAddress(),
                 controlPlane.port()), parts.maxBodyBytes());

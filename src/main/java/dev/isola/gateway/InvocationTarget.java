@@ -123,6 +123,11 @@ final class InvocationTarget implements ProxyTarget {
     }
 
     @Override
+    public boolean alive() {
+        return lease.instanceAlive();
+    }
+
+    @Override
     public String label() {
         return "fn=" + name + (lease == null ? "" : " inst=" + lease.instanceId());
     }

@@ -182,7 +182,7 @@ final class ProxyExchange implements FrontHandler.Exchange {
     // --- upstream side -------------------------------------------------------------------------------------------
 
     private void connect() {
-        ChannelFuture connecting = front.upstreams().connect(endpoint);
+        ChannelFuture connecting = front.upstreams().connect(poolKey, endpoint);
         connecting.addListener(f -> {
             if (done) {
                 connecting.channel().close();
@@ -294,7 +294,7 @@ final class ProxyExchange implements FrontHandler.Exchange {
             return;
         }
         if (!responseStarted) {
-            if (reused && !retried && bodyBytes == 0 && requestDone) {
+            if (reused && !retried && bodyBytes == 0 && requestDone && target.alive()) {
                 // The instance closed this idle connection; nothing of the request was consumed: send it again.
                 retried = true;
                 reused = false;

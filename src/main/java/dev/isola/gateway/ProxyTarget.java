@@ -24,6 +24,11 @@ interface ProxyTarget {
         return false;
     }
 
+    /** Whether the upstream may still answer (its sandbox has not exited). Cheap: a flag, no waiting. */
+    default boolean alive() {
+        return true;
+    }
+
     /** Who is talking, for error messages: {@code fn=hello inst=hello-3}. */
     String label();
 

@@ -14,7 +14,10 @@ import io.netty.util.AsciiString;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -30,6 +33,7 @@ final class UpstreamPool {
     static final long MAX_IDLE_NANOS = TimeUnit.SECONDS.toNanos(4);
     private static final int MAX_IDLE_PER_INSTANCE = 256;
     static final int CONNECT_TIMEOUT_MILLIS = 2_000;
+    static final long DROP_GRACE_MILLIS = 200;
     /** Body pieces of up to 64 KiB: a streamed 50 MiB answer is 800 writes, not the codec's default 6,400. */
     private static final int MAX_CHUNK = 64 * 1024;
 
@@ -39,6 +43,11 @@ final class UpstreamPool {
     private final EventLoop loop;
     private final Bootstrap bootstrap;
     private final Map<String, ArrayDeque<Idle>> idle = new HashMap<>();
+    /**
+     * Every open connection to each instance, idle or carrying a request, so that all can be closed when the
+     * instance is gone. Changes per connection made or closed, not per request (connections are kept alive).
+     */
+    private final Map<String, Set<Channel>> open = new HashMap<>();
     /** The Host header for each instance ("10.200.0.7:8080"), made once instead of once per request. */
     private final Map<String, AsciiString> hostHeaders = new HashMap<>();
 
@@ -89,8 +98,17 @@ final class UpstreamPool {
         return host;
     }
 
-    ChannelFuture connect(InetSocketAddress endpoint) {
-        return bootstrap.connect(endpoint);
+    ChannelFuture connect(String key, InetSocketAddress endpoint) {
+        ChannelFuture connecting = bootstrap.connect(endpoint);
+        Channel channel = connecting.channel();
+        open.computeIfAbsent(key, k -> new HashSet<>()).add(channel);
+        channel.closeFuture().addListener(f -> {
+            Set<Channel> channels = open.get(key);
+            if (channels != null && channels.remove(channel) && channels.isEmpty()) {
+                open.remove(key);
+            }
+        });
+        return connecting;
     }
 
     void giveBack(String key, Channel channel) {
@@ -114,10 +132,31 @@ final class UpstreamPool {
         });
     }
 
+    /**
+     * Closes, after {@link #DROP_GRACE_MILLIS}, every connection to an instance whose sandbox (with its own network
+     * stack) has exited, those carrying a request too: their exchanges then fail with the instance's exit reason
+     * instead of waiting for an answer that cannot come. The grace lets the loop read what had arrived before the
+     * exit. Safe from any thread.
+     */
+    void drop(String key) {
+        try {
+            loop.schedule(() -> {
+                forget(key);
+                Set<Channel> channels = open.remove(key);
+                if (channels != null) {
+                    List.copyOf(channels).forEach(Channel::close);
+                }
+            }, DROP_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // The gateway has shut down, and its connections went with the loop.
+        }
+    }
+
     /** Closes every idle connection; runs on the loop, so call it before the loop shuts down. */
     void closeAll() {
         onLoop(() -> {
-            idle.values().forEach(q -> q.forEach(c -> c.channel().close()));
+            open.values().forEach(channels -> List.copyOf(channels).forEach(Channel::close));
+            open.clear();
             idle.clear();
             hostHeaders.clear();
         });

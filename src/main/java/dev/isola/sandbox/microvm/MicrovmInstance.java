@@ -50,6 +50,12 @@ final class MicrovmInstance extends ChildProcessInstance {
         return new MicrovmInstance(id, process, endpoint, watching, initSaid, qmpSocket, network, readyUrl, cgroup);
     }
 
+    /** The guest kernel's TCP stack dies with QEMU without closing the gateway's connections. */
+    @Override
+    public java.util.concurrent.CompletionStage<Void> onExit() {
+        return childExit();
+    }
+
     @Override
     public Optional<String> exitReason() {
         if (process().isAlive()) {

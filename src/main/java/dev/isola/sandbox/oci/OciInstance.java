@@ -26,6 +26,11 @@ final class OciInstance extends ChildProcessInstance {
     }
 
     @Override
+    public java.util.concurrent.CompletionStage<Void> onExit() {
+        return provider.ownNetworkStack() ? childExit() : super.onExit();
+    }
+
+    @Override
     public Optional<String> exitReason() {
         if (process().isAlive()) {
             return Optional.empty();

@@ -53,6 +53,9 @@ public class OciSandboxProvider implements SandboxProvider {
     private static final String SPARE_NETWORKS_DIR = "spare-networks";
 
     private final String runtime;
+    /** Where the runtime's own mount namespace is kept, if it needs one ({@link #mountNamespaceChange}). */
+    private Path namespaceDir;
+    private RuntimeMountNamespace namespace;
     /** Set by {@link #open}; without it (a provider used outside a platform) every start attaches anew. */
     private SpareAttachments spares;
     private volatile RootfsSkeletons skeletons = new RootfsSkeletons(
@@ -60,6 +63,7 @@ public class OciSandboxProvider implements SandboxProvider {
 
     protected OciSandboxProvider(String runtime) {
         this.runtime = runtime;
+        this.namespaceDir = StateDirs.defaultStateDir().resolve(runtime + "-mntns");
     }
 
     @Override
@@ -87,9 +91,24 @@ public class OciSandboxProvider implements SandboxProvider {
         return argv;
     }
 
-    /** What runs the runtime on this host, if not plain exec (crun on hybrid cgroup hosts: a private mount ns). */
-    protected List<String> launchPrefix() {
+    /**
+     * The change to a copy of the host's mounts this runtime needs on this host, as a command run in that copy (then
+     * every runtime command runs in it, {@link RuntimeMountNamespace}); empty to run in the host's mount namespace.
+     */
+    protected List<String> mountNamespaceChange() {
         return List.of();
+    }
+
+    /** What runs the runtime: nothing, or entering its mount namespace (made at the first command that needs it). */
+    private synchronized List<String> launchPrefix() {
+        if (namespace == null) {
+            List<String> change = mountNamespaceChange();
+            if (change.isEmpty()) {
+                return List.of();
+            }
+            namespace = RuntimeMountNamespace.create(namespaceDir, change);
+        }
+        return namespace.prefix();
     }
 
     /** Whether containers get {@link SeccompProfile} (runc, crun); gVisor filters its own sandbox instead. */
@@ -104,6 +123,11 @@ public class OciSandboxProvider implements SandboxProvider {
      */
     protected boolean forwardsSignals() {
         return true;
+    }
+
+    /** Whether the sandbox has a network stack of its own, which dies without closing its connections (runsc). */
+    protected boolean ownNetworkStack() {
+        return false;
     }
 
     /** Whether the runtime still has state for container {@code id} (its files under {@link #stateRoot()}). */
@@ -155,6 +179,11 @@ public class OciSandboxProvider implements SandboxProvider {
      */
     @Override
     public void open(Path stateDir) {
+        synchronized (this) {
+            namespaceDir = stateDir.resolve(runtime + "-mntns");
+            // Left by a run that crashed: made anew when the runtime is next needed.
+            RuntimeMountNamespace.remove(namespaceDir);
+        }
         skeletons = new RootfsSkeletons(stateDir.resolve("cache").resolve("oci"));
         skeletons.removeUnfinished();
         Path spareMarkers = stateDir.resolve(SPARE_NETWORKS_DIR);
@@ -224,6 +253,12 @@ public class OciSandboxProvider implements SandboxProvider {
         }
         NETWORK.removeBridge();
         removeParentCgroups();
+        synchronized (this) {
+            if (namespace != null) {
+                RuntimeMountNamespace.remove(namespaceDir);
+                namespace = null;
+            }
+        }
     }
 
     /**

@@ -7,9 +7,14 @@ import java.util.Set;
  * The {@code runsc} (gVisor) backend: the same bundles and namespaces as runc, with a user-space kernel in between.
  *
  * <p>Platform from {@code ISOLA_RUNSC_PLATFORM} (default {@code ptrace}, the one that works everywhere; {@code kvm}
- * needs real hardware virtualisation — on PVM hosts it spins forever). Network mode {@code host}: the sandbox uses
- * the host kernel's TCP stack inside the instance's own namespace; gVisor's netstack ({@code sandbox}) needs a
- * workaround on kernels where every namespace exposes {@code /proc/sys/net/core/rmem_default}.
+ * needs real hardware virtualisation — on PVM hosts it spins forever). Network mode {@code sandbox}: gVisor's own
+ * network stack (netstack) serves the instance's address inside the instance's namespace, so the function's
+ * network calls never reach the host kernel's TCP/IP code.
+ *
+ * <p>runsc refuses netstack in what it takes for the host's root network namespace, and tells by whether
+ * {@code /proc/sys/net/core/rmem_default} exists; recent kernels (6.18 here) expose that file in every namespace.
+ * So runsc runs in a mount namespace of its own with an empty tmpfs over {@code /proc/sys/net}
+ * ({@link RuntimeMountNamespace}).
  */
 public final class RunscSandboxProvider extends OciSandboxProvider {
     private static final Set<String> PLATFORMS = Set.of("ptrace", "systrap", "kvm");
@@ -91,6 +96,16 @@ public final class RunscSandboxProvider extends OciSandboxProvider {
 
     @Override
     protected List<String> globalFlags() {
-        return List.of("--platform=" + platform(), "--network=host");
+        return List.of("--platform=" + platform(), "--network=sandbox");
+    }
+
+    @Override
+    protected boolean ownNetworkStack() {
+        return true;
+    }
+
+    @Override
+    protected List<String> mountNamespaceChange() {
+        return List.of("mount", "-t", "tmpfs", "-o", "size=4k,mode=0555", "isola-no-net-sysctls", "/proc/sys/net");
     }
 }

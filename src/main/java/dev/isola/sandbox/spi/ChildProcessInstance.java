@@ -38,6 +38,11 @@ public abstract class ChildProcessInstance implements Instance {
         return process.isAlive();
     }
 
+    /** When the child has exited: what {@link #onExit()} returns for a sandbox with its own network stack. */
+    protected final java.util.concurrent.CompletionStage<Void> childExit() {
+        return process.onExit().thenApply(p -> null);
+    }
+
     @Override
     public final OptionalLong pid() {
         return OptionalLong.of(process.pid());

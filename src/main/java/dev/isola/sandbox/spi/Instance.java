@@ -26,6 +26,16 @@ public interface Instance extends AutoCloseable {
         return OptionalLong.empty();
     }
 
+    /**
+     * For sandboxes with a network stack of their own (gVisor's netstack, a VM's kernel): completes when the sandbox
+     * has exited, of itself or stopped. Such a sandbox dies without closing its connections (no FIN, no reset), so
+     * the platform then closes them itself, requests in flight included, which would otherwise wait out the
+     * function's timeout. Never by default: with the host kernel's stack, connections close as the process exits.
+     */
+    default java.util.concurrent.CompletionStage<Void> onExit() {
+        return new java.util.concurrent.CompletableFuture<>();
+    }
+
     /** Stops the sandbox and removes everything it created. Idempotent; never throws. */
     @Override
     void close();

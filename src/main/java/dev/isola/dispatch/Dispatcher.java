@@ -121,7 +121,16 @@ public final class Dispatcher implements AutoCloseable {
                 instance -> exitListeners.forEach(l -> l.accept(instance.id())));
         InstancePool old = pools.put(function.name(), fresh);
         if (old != null) {
-            Thread.ofVirtual().name("drain-" + function.name()).start(() -> old.drain(drainGrace(old)));
+            // Tracked like a retirement: close() waits for it, so no instance is stopped after close returns.
+            Thread drain = Thread.ofVirtual().name("drain-" + function.name()).unstarted(() -> {
+                try {
+                    old.drain(drainGrace(old));
+                } finally {
+                    retiring.remove(Thread.currentThread());
+                }
+            });
+            retiring.add(drain);
+            drain.start();
         }
         fresh.maintain();
     }

@@ -181,8 +181,7 @@ public class OciSandboxProvider implements SandboxProvider {
     public void open(Path stateDir) {
         synchronized (this) {
             namespaceDir = stateDir.resolve(runtime + "-mntns");
-            // Left by a run that crashed: made anew when the runtime is next needed.
-            RuntimeMountNamespace.remove(namespaceDir);
+            removeNamespace(); // left by a run that crashed: made anew when the runtime is next needed
         }
         skeletons = new RootfsSkeletons(stateDir.resolve("cache").resolve("oci"));
         skeletons.removeUnfinished();
@@ -255,9 +254,18 @@ public class OciSandboxProvider implements SandboxProvider {
         removeParentCgroups();
         synchronized (this) {
             if (namespace != null) {
-                RuntimeMountNamespace.remove(namespaceDir);
+                removeNamespace();
                 namespace = null;
             }
+        }
+    }
+
+    /** Never throws: a namespace that cannot be removed must not keep the platform from starting or stopping. */
+    private void removeNamespace() {
+        try {
+            RuntimeMountNamespace.remove(namespaceDir);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, runtime + ": " + e.getMessage());
         }
     }
 

@@ -51,6 +51,12 @@ public final class SandboxLauncher implements Launcher {
      * of them, while a few ms of detection delay is lost in a burst's hundreds of milliseconds.
      */
     private static final int STARTS_PER_PROBE_MILLI = 2;
+    /**
+     * Nor does a probe come more often than every 1/{@value #WAITED_PER_PROBE} of the time waited so far: a start
+     * that has taken 400 ms (gVisor in a burst) is probed every 20 ms, one of a few ms every 1 ms, so detection adds
+     * about the same small fraction to every start, and slow sandboxes are not probed hundreds of times each.
+     */
+    private static final int WAITED_PER_PROBE = 20;
     private static final long MAX_BUSY_PROBE_MILLIS = 20;
     private static final int OUTPUT_LINES_IN_ERRORS = 20;
     private static final long OUTPUT_GRACE_MILLIS = 50;
@@ -129,7 +135,8 @@ public final class SandboxLauncher implements Launcher {
     }
 
     private void awaitReady(Instance instance, Readiness.Ticket ticket, DeployedFunction function, RecentLines recent) {
-        long deadline = System.nanoTime() + startTimeout.toNanos();
+        long begin = System.nanoTime();
+        long deadline = begin + startTimeout.toNanos();
         long backoffMicros = FIRST_PROBE_MICROS;
         while (true) {
             if (ticket.signalled().isDone() || accepts(instance.endpoint())) {
@@ -156,13 +163,15 @@ public final class SandboxLauncher implements Launcher {
                 Thread.currentThread().interrupt();
                 throw new StartFailedException("fn=" + function.name() + ": interrupted while starting");
             }
-            backoffMicros = Math.min(backoffMicros * 2, probeCapMicros(startsInFlight.get()));
+            backoffMicros = Math.min(backoffMicros * 2, probeCapMicros(startsInFlight.get(),
+                    TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - begin)));
         }
     }
 
-    static long probeCapMicros(int startsInFlight) {
-        long millis = Math.max(MAX_PROBE_MILLIS, startsInFlight / STARTS_PER_PROBE_MILLI);
-        return Math.min(millis, MAX_BUSY_PROBE_MILLIS) * 1000;
+    static long probeCapMicros(int startsInFlight, long waitedMicros) {
+        long micros = Math.max(Math.max(MAX_PROBE_MILLIS, startsInFlight / STARTS_PER_PROBE_MILLI) * 1000,
+                waitedMicros / WAITED_PER_PROBE);
+        return Math.min(micros, MAX_BUSY_PROBE_MILLIS * 1000);
     }
 
     /** Gives the output pump a moment to deliver what a dying function printed last: it explains the failure. */

@@ -33,7 +33,7 @@ import java.util.function.Supplier;
  * <p>Readiness: the instance gets {@code ISOLA_READY_URL}; while waiting for that callback the launcher also probes
  * the endpoint with TCP connects (backoff from {@value #FIRST_PROBE_MICROS} µs doubling to
  * {@value #MAX_PROBE_MILLIS} ms — fine-grained because a process instance is up in a few milliseconds; coarser while
- * many starts are in flight), so unmodified HTTP servers that never call back are ready as soon as they accept. A sandbox that exits while
+ * many starts are in flight or the start has already taken long), so unmodified HTTP servers that never call back are ready as soon as they accept. A sandbox that exits while
  * starting fails fast with its exit reason and last output lines; one that is silent past the start timeout is
  * stopped. Either way nothing is left behind.
  */

@@ -1,17 +1,24 @@
 package dev.isola.net;
 
 /**
- * How many network attachments to keep ready: at least the configured floor, and as many as the largest of the last
- * {@value #REMEMBERED} bursts took, up to a ceiling. A burst is a run of takes less than {@code quietNanos} apart.
+ * How many network attachments to keep ready: at least the configured floor, and {@value #HEADROOM} times as many as
+ * the largest of the last {@value #REMEMBERED} bursts took, up to a ceiling. A burst is a run of takes less than
+ * {@code quietNanos} apart.
  *
  * <p>Why adaptive: an attachment made during a burst costs the burst two {@code ip} runs and the kernel's network
  * lock, which every other start of the burst is waiting for (bench/container-burst.sh: with 100 runc starts the
  * attachments made on the spot took 0.9 s at the median, 2.6 s at p90). A pool as large as the bursts a host
  * actually sees takes that out of the burst, while a host whose bursts are small keeps only the floor (each
- * attachment costs 120-220 KiB of kernel memory and an address). Not thread-safe: its owner synchronizes.
+ * attachment costs 120-220 KiB of kernel memory and an address).
+ *
+ * <p>Why headroom: the next burst is often larger than the last, and the attachments it then makes on the spot are
+ * made while its other sandboxes boot on the same cores: with 16 gVisor starts under way, each took 230-280 ms
+ * instead of 8 ms on an idle host (bench/container-burst.sh, runsc, 20 starts from a pool of 16), and the starts
+ * waiting for them finished last. Not thread-safe: its owner synchronizes.
  */
 final class BurstSizing {
     static final int REMEMBERED = 8;
+    static final int HEADROOM = 2;
 
     private final int floor;
     private final int ceiling;
@@ -46,6 +53,6 @@ final class BurstSizing {
         for (int size : recent) {
             largest = Math.max(largest, size);
         }
-        return Math.max(floor, Math.min(ceiling, largest));
+        return Math.max(floor, Math.min(ceiling, largest * HEADROOM));
     }
 }

@@ -18,31 +18,33 @@ class BurstSizingTest {
     }
 
     @Test
-    void keepsTheFloor_untilABurstTakesMore() {
+    void keepsTheFloor_untilTwiceABurstIsMore() {
+        assertThat(sizing.target()).isEqualTo(16);
+        burst(8);
         assertThat(sizing.target()).isEqualTo(16);
         burst(10);
-        assertThat(sizing.target()).isEqualTo(16);
-        burst(70);
-        assertThat(sizing.target()).isEqualTo(70);
+        assertThat(sizing.target()).isEqualTo(20);
+        burst(50);
+        assertThat(sizing.target()).isEqualTo(100);
     }
 
     @Test
     void growsWhileABurstIsUnderWay_upToTheCeiling() {
         burst(40);
-        assertThat(sizing.target()).isEqualTo(40);
-        burst(500);
+        assertThat(sizing.target()).isEqualTo(80);
+        burst(65);
         assertThat(sizing.target()).isEqualTo(128);
     }
 
     @Test
     void shrinksOnceTheLargeBurstIsNoLongerAmongTheRecentOnes() {
-        burst(90);
+        burst(60);
         for (int i = 0; i < BurstSizing.REMEMBERED - 1; i++) {
             burst(20);
         }
-        assertThat(sizing.target()).as("the 90 is still remembered").isEqualTo(90);
+        assertThat(sizing.target()).as("the 60 is still remembered").isEqualTo(120);
         burst(20);
-        assertThat(sizing.target()).isEqualTo(20);
+        assertThat(sizing.target()).isEqualTo(40);
     }
 
     @Test
@@ -51,7 +53,7 @@ class BurstSizingTest {
             sizing.took(now);
             now += QUIET - 1;
         }
-        assertThat(sizing.target()).isEqualTo(30);
+        assertThat(sizing.target()).isEqualTo(60);
     }
 
     @Test

@@ -94,21 +94,6 @@ SH
   chmod +x "$BENCH_TMP/hand$i.sh"
 done
 
-# settle : waits (up to 60 s) until the host is idle again: at least 90 % of its CPU time idle over half a second.
-# Removing n containers and network namespaces goes on in the kernel (and in gVisor's exiting sandboxes) after
-# the commands that remove them return; without this the next burst shared the host with that, and which side
-# paid depended on who went second (runsc, n >= 40: Isola's bursts right after a hand burst were 10-40 % slower).
-settle() {
-  local t i total a b
-  for ((t = 0; t < 120; t++)); do
-    read -ra a < /proc/stat; sleep 0.5; read -ra b < /proc/stat
-    total=0
-    for ((i = 1; i < ${#a[@]}; i++)); do total=$((total + b[i] - a[i])); done
-    ((total > 0 && (b[4] - a[4]) * 100 >= total * 90)) && return 0
-  done
-  return 0
-}
-
 # hand_burst N : prints the N completion times (ms), one per line. One coldstart-probe starts all N and polls
 # them all (every 1 ms each), as one gateway waits for Isola's N.
 hand_burst() {
@@ -134,30 +119,12 @@ isola_burst() {
     ((rc == 0)) && break
     ((rc == 3 && attempt < 5)) || die "a burst call through Isola failed: $(tail -n 1 "$BENCH_TMP/probe.log")"
     echo "$1" >>"$BENCH_TMP/warm-retries"
-    isola_quiet
+    isola_quiet hello-burst
   done
   awk '{ printf "%.3f\n", $1 / 1000 }' "$BENCH_TMP/isola.out"
-  isola_quiet
+  isola_quiet hello-burst
 }
 
-
-# isola_quiet : waits until the idle timeout (or single use) has stopped every hello-burst instance and Isola has
-# refilled its spare networks (their marker count holds still for 1 s). Otherwise the next burst, Isola's or the
-# hand one, would share the host with up to N container teardowns and namespace creations.
-isola_quiet() {
-  local t stable=0 count last=-1
-  for ((t = 0; t < 3000; t++)); do
-    compgen -G "/run/isola/$RUNTIME/hello-burst.*" >/dev/null || break
-    sleep 0.1
-  done
-  ((t < 3000)) || die "Isola still has hello-burst containers 300 s after the burst"
-  for ((t = 0; t < 600 && stable < 5; t++)); do
-    count="$(find "$BENCH_TMP/state/spare-networks" -type f 2>/dev/null | wc -l)"
-    if [[ "$count" == "$last" ]]; then stable=$((stable + 1)); else stable=0; last="$count"; fi
-    sleep 0.2
-  done
-  settle
-}
 
 {
   echo "date: $(date -u +%FT%TZ)"; echo "host: $(uname -srm), $(nproc) CPUs"

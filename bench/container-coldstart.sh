@@ -3,7 +3,9 @@
 # call starts a container) against the same container started by hand with the runtime, interleaved in the same
 # run. "By hand" times what Isola has to do too: a network namespace with a veth (two `ip -batch`), `<runtime>
 # run` of the very bundle Isola writes (its config.json, copied from a live instance; bench/oci-bundle.py) and
-# polling the function's address every 1 ms until it answers 200.
+# polling the function's address every 1 ms until it answers 200. Each measurement starts on a quiet host: the hand
+# side removes its container before the next one, and Isola's single-use instance must be gone and its spare
+# network remade (isola_quiet) - teardown that neither figure should carry nor push onto the other side's next run.
 #
 # Usage: RUNTIME=runc|crun|runsc bench/container-coldstart.sh    (root; needs go, node, curl, ip, the runtime,
 #        python3)
@@ -90,6 +92,7 @@ by_hand() {
   us="$("$BENCH_TMP/coldstart-probe" -url http://10.201.0.2:8080/ -interval 1ms -timeout 20s -- \
     "$BENCH_TMP/hand-$1.sh" 2>>"$BENCH_TMP/probe.log")" || die "hand start failed: $(tail -n 3 "$BENCH_TMP/probe.log")"
   hand_cleanup
+  settle
   awk -v us="$us" 'BEGIN { printf "%.3f", us / 1000 }'
 }
 
@@ -100,6 +103,7 @@ through_isola() {
     die "request to /function/hello-single-$1 failed"
   read -r code secs <<<"$out"
   [[ "$code" == 200 ]] || die "/function/hello-single-$1 answered $code"
+  isola_quiet "hello-single-$1"
   awk -v s="$secs" 'BEGIN { printf "%.3f", s * 1000 }'
 }
 

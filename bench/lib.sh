@@ -173,6 +173,40 @@ print(next(m["source"] for m in json.load(open(sys.argv[1]))["mounts"] if m["des
     "$ISOLA_URL/system/functions/$name" || die "delete of $name failed"
 }
 
+# settle : waits (up to 60 s) until the host is idle again: at least 90 % of its CPU time idle over half a second.
+# Removing containers and network namespaces goes on in the kernel (and in gVisor's exiting sandboxes) after the
+# commands that remove them return; without this the next measurement shared the host with that, and which side
+# paid depended on who went second (runsc bursts, n >= 40: Isola's right after a by-hand burst were 10-40 % slower).
+settle() {
+  local t i total before after
+  for ((t = 0; t < 120; t++)); do
+    read -ra before < /proc/stat; sleep 0.5; read -ra after < /proc/stat
+    total=0
+    for ((i = 1; i < ${#before[@]}; i++)); do total=$((total + after[i] - before[i])); done
+    ((total > 0 && (after[4] - before[4]) * 100 >= total * 90)) && return 0
+  done
+  return 0
+}
+
+# isola_quiet FUNCTION : waits until Isola has stopped every container of FUNCTION on $RUNTIME (single use, or its
+# idle timeout), has refilled its spare networks (their marker count holds still for 1 s) and the host is idle.
+# Otherwise the next measurement, Isola's or the by-hand one, would share the host with container teardowns and
+# namespace creations, work the by-hand side does only after its own measurement and outside it.
+isola_quiet() {
+  local t stable=0 count last=-1
+  for ((t = 0; t < 3000; t++)); do
+    compgen -G "/run/isola/$RUNTIME/$1.*" >/dev/null || break
+    sleep 0.1
+  done
+  ((t < 3000)) || die "Isola still has $1 containers 300 s later"
+  for ((t = 0; t < 600 && stable < 5; t++)); do
+    count="$(find "$BENCH_TMP/state/spare-networks" -type f 2>/dev/null | wc -l)"
+    if [[ "$count" == "$last" ]]; then stable=$((stable + 1)); else stable=0; last="$count"; fi
+    sleep 0.2
+  done
+  settle
+}
+
 # oci_runtime_cmd RUNTIME ROOT : sets the array runtime_cmd to RUNTIME with its state under ROOT, run by hand as
 # Isola runs it: runsc with the ptrace platform and its own network stack (netstack) in the instance's namespace,
 # in a mount namespace with an empty tmpfs over /proc/sys/net (this runsc takes any namespace that shows

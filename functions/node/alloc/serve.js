@@ -39,6 +39,13 @@ function serve(handler) {
     log(`failed to listen on ${host}:${port}: ${err.message}`);
     process.exit(1);
   });
+  // Exit on SIGTERM, the platform's stop signal, once the requests under way are answered. Node.js installs no
+  // handler for it, and in a container Node.js is PID 1, which the kernel spares signals without a handler: the
+  // platform would wait out its grace period and then SIGKILL.
+  process.once('SIGTERM', () => {
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
+  });
   server.listen(port, host, () => {
     const addr = server.address();
     log(`listening on ${addr.address}:${addr.port}`);

@@ -16,8 +16,8 @@
 # Per burst: mean and p95 of the n completions. Methods alternate first/second every other repetition.
 #
 # Usage: RUNTIME=runc|crun|runsc bench/container-burst.sh   (root; needs go, curl, ip, the runtime, python3)
-# Env:   SIZES="10 20 30 40 50 60 70 80 90 100"  R=3  PAUSE=1  WARMUP_BURSTS=5  RESULTS_DIR=...  KEEP_TMP=1
-#        IDLE=4s (runsc: 20s; longer than the slowest burst)  SINGLE_USE=0
+# Env:   SIZES="10 20 30 40 50 60 70 80 90 100"  R=3  PAUSE=1  WARMUP_BURSTS=10  WARMUP_SIZE=30  RESULTS_DIR=...  KEEP_TMP=1
+#        IDLE=4s (runsc: 12s; longer than the slowest burst)  SINGLE_USE=0
 # Target (issue 3): Isola/hand mean and p95 completion <= 1.15.
 set -euo pipefail
 
@@ -29,9 +29,10 @@ RUNTIME="${RUNTIME:-runc}"
 SIZES="${SIZES:-10 20 30 40 50 60 70 80 90 100}"
 R="${R:-3}"
 PAUSE="${PAUSE:-1}"
-WARMUP_BURSTS="${WARMUP_BURSTS:-5}"
+WARMUP_BURSTS="${WARMUP_BURSTS:-10}"
+WARMUP_SIZE="${WARMUP_SIZE:-30}"
 SINGLE_USE="${SINGLE_USE:-0}"
-if [[ "${RUNTIME:-runc}" == runsc ]]; then IDLE="${IDLE:-20s}"; else IDLE="${IDLE:-4s}"; fi
+if [[ "${RUNTIME:-runc}" == runsc ]]; then IDLE="${IDLE:-12s}"; else IDLE="${IDLE:-4s}"; fi
 need go; need curl; need tar; need ip; need python3; need "$RUNTIME"
 [[ "$(id -u)" == 0 ]] || die "needs root (namespaces, veths, cgroups)"
 
@@ -128,12 +129,15 @@ isola_burst() {
 
 {
   echo "date: $(date -u +%FT%TZ)"; echo "host: $(uname -srm), $(nproc) CPUs"
-  echo "runtime: $("$RUNTIME" --version 2>&1 | head -n 1)"; echo "SIZES=$SIZES R=$R PAUSE=$PAUSE SINGLE_USE=$SINGLE_USE IDLE=$IDLE"
+  echo "runtime: $("$RUNTIME" --version 2>&1 | head -n 1)"; echo "SIZES=$SIZES R=$R PAUSE=$PAUSE SINGLE_USE=$SINGLE_USE IDLE=$IDLE WARMUP=${WARMUP_BURSTS}x$WARMUP_SIZE"
 } >"$results/container-burst-$RUNTIME-meta.txt"
 
-# Warm-up. Isola is a long-running JVM: a few bursts first get its start path compiled, as in a platform that has
-# served for a while (without them the first sizes measured the JIT compiling during the burst, on the same cores).
-for ((i = 0; i < WARMUP_BURSTS; i++)); do isola_burst 10 >/dev/null; done
+# Warm-up. Isola is a long-running JVM: 300 starts first get its start path compiled, as in a platform that has
+# served for a while. Without them the first sizes measured the JIT compiling during the burst, on the same cores;
+# after 50 (5 bursts of 10), a profile of measured runsc bursts of 40 still had the JIT compilers at 27 % of the
+# JVM's CPU and 29 % of the request threads' time in the interpreter (each method of the start path runs once per
+# start, and the JIT compiles a method after a few hundred calls).
+for ((i = 0; i < WARMUP_BURSTS; i++)); do isola_burst "$WARMUP_SIZE" >/dev/null; done
 hand_burst 2 >/dev/null
 echo "size,repetition,method,mean_ms,p95_ms,max_ms" >"$csv"
 for n in $SIZES; do

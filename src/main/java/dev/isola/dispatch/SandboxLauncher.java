@@ -10,6 +10,7 @@ import dev.isola.sandbox.spi.Sandboxes;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.Proxy;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.file.Files;
@@ -183,8 +184,9 @@ public final class SandboxLauncher implements Launcher {
         }
     }
 
+    /** {@link Proxy#NO_PROXY}: a plain {@code new Socket()} asks the default proxy selector on every connect. */
     private static boolean accepts(InetSocketAddress endpoint) {
-        try (Socket socket = new Socket()) {
+        try (Socket socket = new Socket(Proxy.NO_PROXY)) {
             socket.connect(endpoint, 50);
             return true;
         } catch (IOException e) {

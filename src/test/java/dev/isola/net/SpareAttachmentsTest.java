@@ -66,7 +66,7 @@ class SpareAttachmentsTest {
         java.time.Instant before = java.time.Instant.now();
         InstanceNetwork.Attachment taken = spares.take();
         try {
-            awaitMarkers(2);
+            awaitMarkers(3); // the one taken and two spares: twice the burst of one
             String spare = markerKeys().stream().filter(k -> !k.equals(key(taken))).findFirst().orElseThrow();
             java.time.Instant made = Files.getLastModifiedTime(markers.resolve(spare)).toInstant();
             // File times come from the kernel's coarse clock (a tick behind): allow 20 ms.

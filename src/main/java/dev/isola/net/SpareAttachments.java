@@ -19,8 +19,8 @@ import java.util.stream.Stream;
  * background, one at a time at the lowest CPU priority, once takes have paused for {@link #QUIET_NANOS} (at most
  * {@link #MAX_DEFER_NANOS} after the first): making them during a burst would compete for the kernel's network
  * lock and the CPU with the very starts it is meant to speed up. A burst that empties the pool makes the rest on
- * the spot, as without it. The pool keeps at least the configured number, and grows to the size of the bursts it
- * sees (up to {@value #CEILING_FACTOR} times that number; {@link BurstSizing}).
+ * the spot, as without it. The pool keeps at least the configured number, and grows to twice the size of the bursts
+ * it sees (up to {@value #CEILING_FACTOR} times that number; {@link BurstSizing}).
  *
  * <p>Spares are named by keys of their own ({@value #KEY_PREFIX} + 11 hex digits; instance keys are 10 digits, so
  * the two never collide), not by the instance that takes them. Each has a marker file {@code <markers>/<key>} for

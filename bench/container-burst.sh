@@ -41,13 +41,14 @@ max_n=0; for n in $SIZES; do ((n > max_n)) && max_n=$n; done
 ((max_n <= 250)) || die "sizes above 250 do not fit the by-hand address plan"
 
 hand_cleanup() {
-  local i
-  for ((i = 1; i <= max_n; i++)); do "${runtime_cmd[@]}" delete --force "ibb$i" >/dev/null 2>&1 || true; done
+  local i rc=0
+  oci_delete_all || rc=1
   for ((i = 1; i <= max_n; i++)); do echo "netns del ibb$i"; done | ip -force -batch - 2>/dev/null || true
+  return "$rc"
 }
 cleanup_all() {
   local rc=$?
-  hand_cleanup
+  hand_cleanup || true
   rmdir /sys/fs/cgroup/*/isola-bench/burst* /sys/fs/cgroup/*/isola-bench "$HAND_ROOT" 2>/dev/null || true
   bench_cleanup "$rc"
 }
@@ -99,11 +100,11 @@ done
 # them all (every 1 ms each), as one gateway waits for Isola's N.
 hand_burst() {
   local n="$1" i
-  hand_cleanup
+  hand_cleanup || die "the by-hand containers of the last burst could not be deleted"
   for ((i = 1; i <= n; i++)); do echo "http://10.202.$i.2:8080/ $BENCH_TMP/hand$i.sh"; done |
     "$BENCH_TMP/coldstart-probe" -burst -interval 1ms -timeout 120s >"$BENCH_TMP/hand.out" \
       2>>"$BENCH_TMP/probe.log" || die "a hand start failed: $(tail -n 3 "$BENCH_TMP/probe.log")"
-  hand_cleanup
+  hand_cleanup || die "the by-hand containers of this burst could not be deleted"
   settle
   awk '{ printf "%.3f\n", $1 / 1000 }' "$BENCH_TMP/hand.out"
 }

@@ -31,13 +31,15 @@ HAND_ROOT=/run/isola-bench/$RUNTIME
 HAND_ID=ibench-hand
 
 hand_cleanup() {
-  "${runtime_cmd[@]}" delete --force "$HAND_ID" >/dev/null 2>&1 || true
+  local rc=0
+  oci_delete_all || rc=1
   ip netns del "$HAND_NS" 2>/dev/null || true
   ip link del "$HAND_HOST" 2>/dev/null || true
+  return "$rc"
 }
 cleanup_all() {
   local rc=$?
-  hand_cleanup
+  hand_cleanup || true
   rmdir /sys/fs/cgroup/*/isola-bench "$HAND_ROOT" 2>/dev/null || true
   bench_cleanup "$rc"
 }
@@ -88,10 +90,10 @@ done
 # by_hand LANG : one start by hand, its time to the first 200 in ms.
 by_hand() {
   local us
-  hand_cleanup
+  hand_cleanup || die "the last by-hand container could not be deleted"
   us="$("$BENCH_TMP/coldstart-probe" -url http://10.201.0.2:8080/ -interval 1ms -timeout 20s -- \
     "$BENCH_TMP/hand-$1.sh" 2>>"$BENCH_TMP/probe.log")" || die "hand start failed: $(tail -n 3 "$BENCH_TMP/probe.log")"
-  hand_cleanup
+  hand_cleanup || die "the by-hand container could not be deleted"
   settle
   awk -v us="$us" 'BEGIN { printf "%.3f", us / 1000 }'
 }

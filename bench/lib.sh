@@ -207,6 +207,21 @@ isola_quiet() {
   settle
 }
 
+# oci_delete_all : force-deletes every container under runtime_cmd's state root (the script's own), retrying for up
+# to 10 s; fails if any is left. A gVisor sandbox killed in a burst of 100 once outlived its `delete --force`, and
+# the next burst's `run` of that name failed ("container already exists").
+oci_delete_all() {
+  local t ids id
+  for ((t = 0; t < 50; t++)); do
+    ids="$("${runtime_cmd[@]}" list --quiet 2>/dev/null || true)"
+    [[ -n "$ids" ]] || return 0
+    ((t == 0)) || sleep 0.2
+    for id in $ids; do "${runtime_cmd[@]}" delete --force "$id" >/dev/null 2>&1 || true; done
+  done
+  log "containers left after deleting them for 10 s: $ids"
+  return 1
+}
+
 # oci_runtime_cmd RUNTIME ROOT : sets the array runtime_cmd to RUNTIME with its state under ROOT, run by hand as
 # Isola runs it: runsc with the ptrace platform and its own network stack (netstack) in the instance's namespace,
 # in a mount namespace with an empty tmpfs over /proc/sys/net (this runsc takes any namespace that shows

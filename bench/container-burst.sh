@@ -127,7 +127,6 @@ isola_burst() {
   isola_quiet hello-burst
 }
 
-
 {
   echo "date: $(date -u +%FT%TZ)"; echo "host: $(uname -srm), $(nproc) CPUs"
   echo "runtime: $("$RUNTIME" --version 2>&1 | head -n 1)"; echo "SIZES=$SIZES R=$R PAUSE=$PAUSE SINGLE_USE=$SINGLE_USE IDLE=$IDLE WARMUP=${WARMUP_BURSTS}x$WARMUP_SIZE"

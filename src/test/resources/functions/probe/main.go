@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -126,5 +127,16 @@ func main() {
 	mux.HandleFunc("/pid", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, os.Getpid())
 	})
-	http.Serve(ln, mux)
+	// /connections: how many connections the server has accepted, so that tests can tell whether the platform
+	// sent its first request on the connection its readiness probe opened.
+	var accepted atomic.Int64
+	mux.HandleFunc("/connections", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, accepted.Load())
+	})
+	server := &http.Server{Handler: mux, ConnState: func(_ net.Conn, state http.ConnState) {
+		if state == http.StateNew {
+			accepted.Add(1)
+		}
+	}}
+	server.Serve(ln)
 }

@@ -10,8 +10,6 @@ import dev.isola.sandbox.spi.Sandboxes;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.Proxy;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,10 +20,9 @@ import java.util.List;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 
 /**
@@ -139,8 +136,12 @@ public final class SandboxLauncher implements Launcher {
         long begin = System.nanoTime();
         long deadline = begin + startTimeout.toNanos();
         long backoffMicros = FIRST_PROBE_MICROS;
+        // Parks between probes, woken early by a callback: a timed get on the future threw (and filled in the stack
+        // of) a TimeoutException for every pause.
+        Thread waiter = Thread.currentThread();
+        ticket.signalled().thenRun(() -> LockSupport.unpark(waiter));
         while (true) {
-            if (ticket.signalled().isDone() || accepts(instance.endpoint())) {
+            if (ticket.signalled().isDone() || readiness.accepts(instance.id(), instance.endpoint())) {
                 return;
             }
             if (!instance.isAlive()) {
@@ -154,14 +155,8 @@ public final class SandboxLauncher implements Launcher {
                         + ": not ready after " + startTimeout.toSeconds() + " s (it neither called ISOLA_READY_URL "
                         + "nor accepted connections on $PORT)" + recent.describe());
             }
-            try {
-                ticket.signalled().get(backoffMicros, TimeUnit.MICROSECONDS);
-            } catch (TimeoutException ignored) {
-                // Probe again.
-            } catch (ExecutionException e) {
-                throw new IllegalStateException(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(backoffMicros));
+            if (Thread.currentThread().isInterrupted()) {
                 throw new StartFailedException("fn=" + function.name() + ": interrupted while starting");
             }
             backoffMicros = Math.min(backoffMicros * 2, probeCapMicros(startsInFlight.get(),
@@ -181,16 +176,6 @@ public final class SandboxLauncher implements Launcher {
             Thread.sleep(OUTPUT_GRACE_MILLIS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    /** {@link Proxy#NO_PROXY}: a plain {@code new Socket()} asks the default proxy selector on every connect. */
-    private static boolean accepts(InetSocketAddress endpoint) {
-        try (Socket socket = new Socket(Proxy.NO_PROXY)) {
-            socket.connect(endpoint, 50);
-            return true;
-        } catch (IOException e) {
-            return false;
         }
     }
 

@@ -80,6 +80,7 @@ public final class Gateway implements AutoCloseable {
         for (EventExecutor loop : transport.group()) {
             pools.put((EventLoop) loop, new UpstreamPool((EventLoop) loop, transport.socketChannel()));
         }
+        parts.readiness().probeWith(new FirstConnections(pools));
         parts.dispatcher().onRetire(id -> pools.values().forEach(p -> p.forget(id)));
         parts.dispatcher().onExit(id -> pools.values().forEach(p -> p.drop(id)));
         EdgeRouter router = new EdgeRouter(new InvocationTarget.Services(parts.dispatcher(), parts.metrics(),

@@ -63,7 +63,7 @@ final class InvocationTarget implements ProxyTarget {
         EventLoop loop = exchange.loop();
         Supplier<Acquisition> rest = services.dispatcher().acquireLater(name);
         Thread.ofVirtual().name("acquire-" + name).start(() -> {
-            Acquisition later = rest.get();
+            Acquisition later = ScopedValue.where(FirstConnections.REQUEST_LOOP, loop).call(rest::get);
             try {
                 loop.execute(() -> acquired(exchange, later));
             } catch (RejectedExecutionException e) { // the gateway is shutting down

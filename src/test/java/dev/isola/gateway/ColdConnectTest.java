@@ -12,8 +12,9 @@ import java.net.http.HttpResponse;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A freshly started instance that refuses the first connection: it called ISOLA_READY_URL before it listened (the
- * Node.js test function, told to, signals at once and listens later). Real server, real Node.js processes.
+ * The first connection to a freshly started instance: the one the readiness probe opened, and one the instance
+ * refuses because it called ISOLA_READY_URL before it listened (the Node.js test function, told to, signals at once
+ * and listens later). Real server, real Go and Node.js processes.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ColdConnectTest {
@@ -53,6 +54,20 @@ class ColdConnectTest {
         assertThat(TestIsola.json(r).get("error").asText()).isEqualTo("instance_failed");
         assertThat(TestIsola.json(r).get("message").asText()).contains("connection refused");
         assertThat(tookMillis).as("refusals are retried for a second, then stand").isGreaterThanOrEqualTo(1_000);
+    }
+
+    @Test
+    void coldCall_goesOnTheConnectionTheReadinessProbeOpened() {
+        HttpResponse<String> d = isola.deploy("first", TestIsola.FUNCTIONS.resolve("probe"),
+                "name: first\nruntime: go\nenv: {PROBE_NO_CALLBACK: '1'}\n");
+        assertThat(d.statusCode()).as(d.body()).isEqualTo(201);
+
+        HttpResponse<String> cold = isola.get("/function/first/connections");
+        HttpResponse<String> warm = isola.get("/function/first/connections");
+
+        assertThat(cold.headers().firstValue("X-Isola-Cold-Start")).hasValue("true");
+        assertThat(cold.body()).as("connections the instance had accepted, the probe's included").isEqualTo("1");
+        assertThat(warm.body()).as("and the next call reuses it").isEqualTo("1");
     }
 
     private void deploy(String name, int listenDelayMillis) {

@@ -34,6 +34,8 @@ import java.util.function.Supplier;
  * many starts are in flight or the start has already taken long), so unmodified HTTP servers that never call back are ready as soon as they accept. A sandbox that exits while
  * starting fails fast with its exit reason and last output lines; one that is silent past the start timeout is
  * stopped. Either way nothing is left behind.
+ *
+ * <p>While the CPU is saturated, starts beyond one per core wait their turn ({@link StartAdmission}).
  */
 public final class SandboxLauncher implements Launcher {
     private static final long FIRST_PROBE_MICROS = 250;
@@ -70,6 +72,7 @@ public final class SandboxLauncher implements Launcher {
     private final FunctionLogs logs;
     private final Duration startTimeout;
     private final AtomicInteger startsInFlight = new AtomicInteger();
+    private final StartAdmission admission = StartAdmission.forHost(System.getenv("ISOLA_START_ADMISSION"));
 
     public SandboxLauncher(Sandboxes sandboxes, String defaultBackend, Readiness readiness, Supplier<URI> callbackBase,
                            Path runDir, FunctionLogs logs, Duration startTimeout) {
@@ -101,12 +104,15 @@ public final class SandboxLauncher implements Launcher {
         Readiness.Ticket ticket = readiness.expect(instanceId);
         RecentLines recent = new RecentLines(logs.sink(function.name(), instanceId));
         Instance instance = null;
+        boolean admitted = false;
         try {
             URI readyUrl = callbackBase.get().resolve("/_/ready/" + instanceId + "/" + ticket.nonce());
             Map<String, String> env = new HashMap<>(function.manifest().env());
             env.put("ISOLA_READY_URL", readyUrl.toString());
             env.put("ISOLA_FUNCTION", function.name().value());
             env.put("ISOLA_INSTANCE", instanceId);
+            admit(function);
+            admitted = true;
             instance = provider.start(new InstanceSpec(instanceId, function.name(), function.version(),
                     function.artifact(), function.manifest().limits(), env, readyUrl, workDir, recent,
                     function.manifest().kernel(), function.manifest().egress()));
@@ -128,7 +134,19 @@ public final class SandboxLauncher implements Launcher {
             throw new StartFailedException("fn=" + function.name() + " inst=" + instanceId + ": failed to start on "
                     + backend + ": " + e.getMessage(), e);
         } finally {
+            if (admitted) {
+                admission.finished();
+            }
             readiness.forget(instanceId);
+        }
+    }
+
+    private void admit(DeployedFunction function) {
+        try {
+            admission.admit();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StartFailedException("fn=" + function.name() + ": interrupted while waiting to start");
         }
     }
 

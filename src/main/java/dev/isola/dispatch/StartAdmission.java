@@ -1,0 +1,147 @@
+package dev.isola.dispatch;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
+
+/**
+ * Admission of sandbox starts while the CPU is saturated. n sandboxes that boot at once on a host with few cores
+ * share the CPU and all finish late (processor sharing): a burst of 100 gVisor starts on 2 cores had its calls
+ * answered after 6-9 s, and most of them near the end. Admitted in turn while the CPU is saturated, the first ones
+ * finish early, and the mean drops for about the same time to the last one.
+ *
+ * <p>Saturation is the kernel's CPU pressure ({@code /proc/pressure/cpu}, "some": the share of time in which a
+ * runnable task waited for a CPU) over the last {@value #WINDOW_MILLIS} ms. As many starts as the host has cores
+ * are always admitted; more only while the pressure is below {@value #SATURATED_PERCENT} %. So starts that wait on
+ * something other than the CPU (a function that sleeps in its init, a microVM's timers) are admitted as they come,
+ * and so is everything on a host without pressure information (then admission is off). Waiting starts are admitted
+ * in the order they came.
+ */
+final class StartAdmission {
+    static final long WINDOW_MILLIS = 10;
+    static final int SATURATED_PERCENT = 50;
+    private static final Path PRESSURE = Path.of("/proc/pressure/cpu");
+
+    private final int alwaysAdmitted;
+    /** Cumulative microseconds of CPU stall ("some"), or empty when the host does not say. */
+    private final Optional<LongSupplier> stallMicros;
+    private final Ticker ticker;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final ArrayDeque<Condition> waiting = new ArrayDeque<>();
+    private int admitted;
+    private long sampledNanos;
+    private long sampledStall;
+    private boolean saturated;
+
+    StartAdmission(int alwaysAdmitted, Optional<LongSupplier> stallMicros, Ticker ticker) {
+        this.alwaysAdmitted = alwaysAdmitted;
+        this.stallMicros = stallMicros;
+        this.ticker = ticker;
+        stallMicros.ifPresent(s -> {
+            sampledNanos = ticker.nanos();
+            sampledStall = s.getAsLong();
+        });
+    }
+
+    /** For this host: one start per core always, more while the CPU has room ({@code ISOLA_START_ADMISSION=off}: all). */
+    static StartAdmission forHost(String setting) {
+        int cores = Runtime.getRuntime().availableProcessors();
+        if ("off".equals(setting) || readStall().isEmpty()) {
+            return new StartAdmission(cores, Optional.empty(), Ticker.SYSTEM);
+        }
+        if (setting != null && !setting.isBlank() && !"cpu-pressure".equals(setting)) {
+            throw new IllegalArgumentException("Invalid configuration: ISOLA_START_ADMISSION must be 'cpu-pressure' "
+                    + "(the default) or 'off', got '" + setting + "'");
+        }
+        return new StartAdmission(cores, Optional.of(() -> readStall().orElse(0L)), Ticker.SYSTEM);
+    }
+
+    /** Blocks until the start may begin; every admission is followed by one {@link #finished()}. */
+    void admit() throws InterruptedException {
+        lock.lock();
+        try {
+            if (waiting.isEmpty() && mayStart()) {
+                admitted++;
+                return;
+            }
+            Condition turn = lock.newCondition();
+            waiting.addLast(turn);
+            try {
+                while (waiting.peekFirst() != turn || !mayStart()) {
+                    if (waiting.peekFirst() == turn) {
+                        turn.await(WINDOW_MILLIS, TimeUnit.MILLISECONDS); // the pressure may have dropped by then
+                    } else {
+                        turn.await();
+                    }
+                }
+                admitted++;
+            } finally {
+                waiting.remove(turn);
+                Condition next = waiting.peekFirst();
+                if (next != null) {
+                    next.signal();
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Starts waiting for their turn. */
+    int waiting() {
+        lock.lock();
+        try {
+            return waiting.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The admitted start is ready, or failed. */
+    void finished() {
+        lock.lock();
+        try {
+            admitted--;
+            Condition next = waiting.peekFirst();
+            if (next != null) {
+                next.signal();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean mayStart() {
+        return admitted < alwaysAdmitted || stallMicros.isEmpty() || !saturated();
+    }
+
+    /** Whether the CPU was saturated in the last window; sampled at most once per window. */
+    private boolean saturated() {
+        long now = ticker.nanos();
+        long elapsedMicros = TimeUnit.NANOSECONDS.toMicros(now - sampledNanos);
+        if (elapsedMicros >= TimeUnit.MILLISECONDS.toMicros(WINDOW_MILLIS)) {
+            long stall = stallMicros.get().getAsLong();
+            saturated = (stall - sampledStall) * 100 >= elapsedMicros * SATURATED_PERCENT;
+            sampledNanos = now;
+            sampledStall = stall;
+        }
+        return saturated;
+    }
+
+    /** The "some total=" of {@code /proc/pressure/cpu}, if the kernel has pressure information turned on. */
+    private static Optional<Long> readStall() {
+        try {
+            String first = Files.readAllLines(PRESSURE).getFirst();
+            int at = first.indexOf("total=");
+            return at < 0 ? Optional.empty() : Optional.of(Long.parseLong(first.substring(at + 6).trim()));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty(); // no such file, or "operation not supported" (psi=0)
+        }
+    }
+}

@@ -1,0 +1,139 @@
+package dev.isola.dispatch;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Admission of starts by CPU pressure, with the clock and the kernel's stall counter moved by hand. */
+class StartAdmissionTest {
+    private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
+    private final AtomicLong stallMicros = new AtomicLong();
+
+    private StartAdmission admission(int alwaysAdmitted) {
+        return new StartAdmission(alwaysAdmitted, Optional.of(stallMicros::get), nanos::get);
+    }
+
+    /** The next window: every runnable task got a CPU ({@code stalled} false) or some waited all along. */
+    private void window(boolean stalled) {
+        long window = TimeUnit.MILLISECONDS.toNanos(StartAdmission.WINDOW_MILLIS * 2);
+        nanos.addAndGet(window);
+        if (stalled) {
+            stallMicros.addAndGet(TimeUnit.NANOSECONDS.toMicros(window));
+        }
+    }
+
+    private static void until(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("condition within 5 s").isLessThan(deadline);
+            Thread.sleep(1);
+        }
+    }
+
+    private static Thread admitting(StartAdmission admission, String name, List<String> admitted) {
+        return Thread.ofVirtual().start(() -> {
+            try {
+                admission.admit();
+                admitted.add(name);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+    }
+
+    @Test
+    void onePerCore_isAdmittedHoweverBusyTheCpu() throws InterruptedException {
+        StartAdmission admission = admission(2);
+        window(true);
+
+        admission.admit();
+        admission.admit();
+
+        assertThat(admission.waiting()).isZero();
+    }
+
+    @Test
+    void beyondThat_aStartIsAdmittedWhileTheCpuHasRoom() throws InterruptedException {
+        StartAdmission admission = admission(1);
+        admission.admit();
+        window(false);
+
+        admission.admit();
+
+        assertThat(admission.waiting()).isZero();
+    }
+
+    @Test
+    void whileTheCpuIsSaturated_aStartWaitsUntilAnotherIsReady() throws InterruptedException {
+        StartAdmission admission = admission(1);
+        admission.admit();
+        window(true);
+        List<String> admitted = new CopyOnWriteArrayList<>();
+
+        Thread waiter = admitting(admission, "second", admitted);
+        until(() -> admission.waiting() == 1);
+        Thread.sleep(StartAdmission.WINDOW_MILLIS * 5); // several re-checks of a saturated CPU
+        assertThat(admitted).isEmpty();
+
+        admission.finished();
+        waiter.join(5_000);
+        assertThat(admitted).containsExactly("second");
+    }
+
+    @Test
+    void theFirstWaiting_isAdmittedWhenThePressureDrops() throws InterruptedException {
+        StartAdmission admission = admission(1);
+        admission.admit();
+        window(true);
+        List<String> admitted = new CopyOnWriteArrayList<>();
+        Thread waiter = admitting(admission, "second", admitted);
+        until(() -> admission.waiting() == 1);
+
+        window(false);
+
+        waiter.join(5_000);
+        assertThat(admitted).containsExactly("second");
+    }
+
+    @Test
+    void waitingStarts_areAdmittedInTheOrderTheyCame() throws InterruptedException {
+        StartAdmission admission = admission(1);
+        admission.admit();
+        window(true);
+        List<String> admitted = new CopyOnWriteArrayList<>();
+        List<Thread> waiters = new java.util.ArrayList<>();
+        for (String name : List.of("a", "b", "c")) {
+            waiters.add(admitting(admission, name, admitted));
+            int queued = waiters.size();
+            until(() -> admission.waiting() == queued);
+        }
+
+        for (int i = 1; i <= 3; i++) {
+            admission.finished();
+            int done = i;
+            until(() -> admitted.size() == done);
+        }
+
+        for (Thread w : waiters) {
+            w.join(5_000);
+        }
+        assertThat(admitted).containsExactly("a", "b", "c");
+    }
+
+    @Test
+    void withoutPressureInformation_everyStartIsAdmitted() throws InterruptedException {
+        StartAdmission admission = new StartAdmission(1, Optional.empty(), nanos::get);
+
+        for (int i = 0; i < 10; i++) {
+            admission.admit();
+        }
+
+        assertThat(admission.waiting()).isZero();
+    }
+}

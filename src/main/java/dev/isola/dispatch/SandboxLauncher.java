@@ -31,9 +31,10 @@ import java.util.function.Supplier;
  * <p>Readiness: the instance gets {@code ISOLA_READY_URL}; while waiting for that callback the launcher also probes
  * the endpoint with TCP connects (backoff from {@value #FIRST_PROBE_MICROS} µs doubling to
  * {@value #MAX_PROBE_MILLIS} ms — fine-grained because a process instance is up in a few milliseconds; coarser while
- * many starts are in flight or the start has already taken long), so unmodified HTTP servers that never call back are ready as soon as they accept. A sandbox that exits while
- * starting fails fast with its exit reason and last output lines; one that is silent past the start timeout is
- * stopped. Either way nothing is left behind.
+ * many starts are in flight or the start has already taken long), so unmodified HTTP servers that never call back
+ * are ready as soon as they accept (the gateway's probe keeps that connection for the request, {@link EndpointProbe}).
+ * A sandbox that exits while starting fails fast with its exit reason and last output lines; one that is silent past
+ * the start timeout is stopped. Either way nothing is left behind.
  *
  * <p>While the CPU is saturated, starts beyond one per core wait their turn ({@link StartAdmission}).
  */
@@ -83,6 +84,11 @@ public final class SandboxLauncher implements Launcher {
         this.runDir = runDir;
         this.logs = logs;
         this.startTimeout = startTimeout;
+    }
+
+    /** Starts waiting for their turn while the CPU is saturated ({@link StartAdmission}). */
+    public int startsWaiting() {
+        return admission.waiting();
     }
 
     @Override

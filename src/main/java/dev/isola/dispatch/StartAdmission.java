@@ -49,7 +49,7 @@ final class StartAdmission {
         });
     }
 
-    /** For this host: one start per core always, more while the CPU has room ({@code ISOLA_START_ADMISSION=off}: all). */
+    /** For this host: one start per core always, more while the CPU has room; {@code off} admits every start. */
     static StartAdmission forHost(String setting) {
         int cores = Runtime.getRuntime().availableProcessors();
         if ("off".equals(setting) || readStall().isEmpty()) {

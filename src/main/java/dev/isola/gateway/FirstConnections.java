@@ -5,6 +5,9 @@ import io.netty.channel.EventLoop;
 
 import java.net.InetSocketAddress;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The gateway's readiness probe: when a start is for a request ({@link #REQUEST_LOOP} is bound, by
@@ -16,6 +19,12 @@ final class FirstConnections implements EndpointProbe {
     /** The event loop of the request an instance is being started for, on the thread that starts it. */
     static final ScopedValue<EventLoop> REQUEST_LOOP = ScopedValue.newInstance();
 
+    /**
+     * The connect itself times out after {@value EndpointProbe#CONNECT_TIMEOUT_MILLIS} ms; this bounds the wait for a
+     * loop that shut down under the probe and will not answer.
+     */
+    private static final long MAX_WAIT_MILLIS = 1_000;
+
     private final Map<EventLoop, UpstreamPool> pools;
 
     FirstConnections(Map<EventLoop, UpstreamPool> pools) {
@@ -25,6 +34,16 @@ final class FirstConnections implements EndpointProbe {
     @Override
     public boolean accepts(String instanceId, InetSocketAddress endpoint) {
         UpstreamPool pool = REQUEST_LOOP.isBound() ? pools.get(REQUEST_LOOP.get()) : null;
-        return pool != null ? pool.probe(instanceId, endpoint).join() : EndpointProbe.connects(endpoint);
+        if (pool == null) {
+            return EndpointProbe.connects(endpoint);
+        }
+        try {
+            return pool.probe(instanceId, endpoint).get(MAX_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            return false; // the loop shut down under the probe: the launcher's next check says why
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 }

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
@@ -61,6 +62,13 @@ public final class PrometheusMetrics implements Metrics {
                 .callback(cb -> countByState(instances.get()).forEach((key, count) ->
                         cb.call(count, key.function(), key.backend(), key.state())))
                 .register(registry);
+    }
+
+    /** Exports {@code waiting}, the starts held back while the CPU is saturated, as {@code isola_starts_waiting}. */
+    public void watchStartsWaiting(IntSupplier waiting) {
+        GaugeWithCallback.builder().name("isola_starts_waiting")
+                .help("Instance starts waiting for their turn while the CPU is saturated")
+                .callback(cb -> cb.call(waiting.getAsInt())).register(registry);
     }
 
     private record Key(String function, String backend, String state) {

@@ -88,6 +88,7 @@ public final class IsolaServer implements AutoCloseable {
                     : dispatcherRef.get().instances());
             SandboxLauncher launcher = new SandboxLauncher(sandboxes, backend, readiness, callbackBase::get, runDir,
                     logs, config.startTimeout());
+            metrics.watchStartsWaiting(launcher::startsWaiting);
             Dispatcher dispatcher = Dispatcher.create(launcher, Ticker.SYSTEM, InstantSource.system(), metrics,
                     config.queueLimit(), Duration.ofSeconds(1));
             dispatcherRef.set(dispatcher);

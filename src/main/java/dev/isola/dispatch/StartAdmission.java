@@ -51,13 +51,13 @@ final class StartAdmission {
 
     /** For this host: one start per core always, more while the CPU has room; {@code off} admits every start. */
     static StartAdmission forHost(String setting) {
+        if (setting != null && !setting.isBlank() && !"cpu-pressure".equals(setting) && !"off".equals(setting)) {
+            throw new IllegalArgumentException("Invalid configuration: ISOLA_START_ADMISSION must be 'cpu-pressure' "
+                    + "(the default) or 'off', got '" + setting + "'");
+        }
         int cores = Runtime.getRuntime().availableProcessors();
         if ("off".equals(setting) || readStall().isEmpty()) {
             return new StartAdmission(cores, Optional.empty(), Ticker.SYSTEM);
-        }
-        if (setting != null && !setting.isBlank() && !"cpu-pressure".equals(setting)) {
-            throw new IllegalArgumentException("Invalid configuration: ISOLA_START_ADMISSION must be 'cpu-pressure' "
-                    + "(the default) or 'off', got '" + setting + "'");
         }
         return new StartAdmission(cores, Optional.of(() -> readStall().orElse(0L)), Ticker.SYSTEM);
     }

@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Admission of starts by CPU pressure, with the clock and the kernel's stall counter moved by hand. */
 class StartAdmissionTest {
@@ -124,6 +125,18 @@ class StartAdmissionTest {
             w.join(5_000);
         }
         assertThat(admitted).containsExactly("a", "b", "c");
+    }
+
+    @Test
+    void setting_offAdmitsEveryStart_andAnUnknownOneIsRefusedByName() throws InterruptedException {
+        StartAdmission off = StartAdmission.forHost("off");
+        for (int i = 0; i < 100; i++) {
+            off.admit();
+        }
+        assertThat(off.waiting()).isZero();
+
+        assertThatThrownBy(() -> StartAdmission.forHost("fifo"))
+                .hasMessageContaining("ISOLA_START_ADMISSION").hasMessageContaining("'fifo'");
     }
 
     @Test

@@ -1,5 +1,8 @@
 package dev.isola.bench;
 
+import dev.isola.config.ConfigLoader;
+import dev.isola.server.HostBackends;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -49,9 +52,8 @@ final class HostInfo {
      * {@code /dev/kvm} cannot run stock guests that is TCG, and microVM figures must say so.
      */
     private static String microvmAccelerator() {
-        return dev.isola.sandbox.spi.Sandboxes.load().find("microvm")
-                .filter(p -> p.probe().available())
-                .flatMap(p -> p.diagnostics().stream().filter(l -> l.startsWith("accelerator: ")).findFirst())
+        return HostBackends.of(ConfigLoader.load(Optional.empty())).report("microvm")
+                .flatMap(r -> r.diagnostics().stream().filter(l -> l.startsWith("accelerator: ")).findFirst())
                 .map(l -> l.substring("accelerator: ".length()))
                 .orElse("none (the microvm backend is not available on this host)");
     }

@@ -8,8 +8,9 @@ import dev.isola.bench.Experiments;
 import dev.isola.bench.Progress;
 import dev.isola.bench.RunDirectory;
 import dev.isola.bench.report.BenchReport;
-import dev.isola.sandbox.spi.SandboxProvider;
-import dev.isola.sandbox.spi.Sandboxes;
+import dev.isola.config.ConfigLoader;
+import dev.isola.config.IsolaConfig;
+import dev.isola.server.HostBackends;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -97,12 +98,10 @@ final class BenchCommand implements Callable<Integer> {
         if (!verbose) {
             java.util.logging.Logger.getLogger("").setLevel(java.util.logging.Level.WARNING);
         }
-        if (config.backends().contains("microvm")) {
-            dev.isola.sandbox.microvm.MinimalKernel.prebuild(config.goCache(), line -> {
-                stdout.println(line);
-                stdout.flush();
-            });
-        }
+        HostBackends.of(IsolaConfig.defaults().withBuildCache(config.goCache())).prepare(config.backends(), line -> {
+            stdout.println(line);
+            stdout.flush();
+        });
         BenchRunner runner = new BenchRunner(config, Progress.console(stdout));
         Thread hook = new Thread(() -> runner.stop(STOP_WAIT), "isola-bench-stop");
         Runtime.getRuntime().addShutdownHook(hook);
@@ -166,7 +165,7 @@ final class BenchCommand implements Callable<Integer> {
             long mib = Long.parseLong(m.group(1)) * (m.group(2).startsWith("G") ? 1024 : 1);
             profile = profile.withThroughputTotalMib(Math.max(profile.fileMib(), mib));
         }
-        Path home = Path.of(Optional.ofNullable(System.getenv("ISOLA_HOME")).orElse("."));
+        Path home = Path.of(ConfigLoader.environment("ISOLA_HOME").orElse("."));
         Path runDir = Optional.ofNullable(out).orElseGet(() -> RunDirectory.fresh(home.resolve("bench/results"),
                 Instant.now()));
         Path functions = Optional.ofNullable(functionsDir).orElse(home.resolve("functions"));
@@ -181,8 +180,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static List<String> availableBackends() {
-        return Sandboxes.load().all().stream().filter(p -> p.probe().available()).map(SandboxProvider::type)
-                .sorted().toList();
+        return HostBackends.of(ConfigLoader.load(Optional.empty())).runnable().stream().sorted().toList();
     }
 
     /** {@code isola bench report DIR}: renders the figures and report of a run again from its raw results. */

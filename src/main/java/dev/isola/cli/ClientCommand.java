@@ -9,13 +9,13 @@ import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
 /**
- * Base of the subcommands that talk to a server: the shared {@link ServerOptions}, and the one place where a failed
+ * Base of the subcommands that talk to a server: the shared {@link ConnectOptions}, and the one place where a failed
  * request becomes a message on stderr and exit code 1. Usage errors are picocli {@code ParameterException}s and
  * exit with 2; anything else is a bug and keeps picocli's stack trace.
  */
 abstract class ClientCommand implements Callable<Integer> {
     @Mixin
-    ServerOptions server;
+    ConnectOptions server;
 
     @Spec
     CommandSpec spec;

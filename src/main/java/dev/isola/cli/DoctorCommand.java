@@ -1,16 +1,16 @@
 package dev.isola.cli;
 
+import dev.isola.config.ConfigLoader;
 import dev.isola.sandbox.spi.Availability;
-import dev.isola.sandbox.spi.SandboxProvider;
-import dev.isola.sandbox.spi.Sandboxes;
+import dev.isola.server.HostBackends;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** {@code isola doctor}: what this host can run, and why not. */
@@ -24,30 +24,26 @@ final class DoctorCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
+        HostBackends backends = HostBackends.of(ConfigLoader.load(Optional.empty()));
         out.println("Sandbox backends:");
-        for (SandboxProvider p : Sandboxes.load().all()) {
-            Availability a = p.probe();
-            out.printf("  %-10s %-12s %s%s%n", p.type(), a.available() ? "available" : "unavailable", a.detail(),
-                    p.isolating() ? "" : " [not isolating]");
-            out.flush();
-            for (String line : p.diagnostics()) {
+        for (HostBackends.Report r : backends.reports()) {
+            Availability a = r.availability();
+            String state = switch (a) {
+                case Availability.Ready ready -> "available";
+                case Availability.Slow slow -> "slow";
+                case Availability.Unavailable no -> "unavailable";
+            };
+            out.printf("  %-10s %-12s %s%s%n", r.type(), state, a.describe(),
+                    r.isolation().isolating() ? "" : " [not isolating]");
+            for (String line : r.diagnostics()) {
                 out.printf("  %-10s %-12s %s%n", "", "", line);
             }
+            out.flush();
         }
         out.println("Tools:");
         for (String tool : List.of("go", "node", "hey", "runc", "crun", "runsc", "qemu-system-x86_64")) {
-            out.printf("  %-20s %s%n", tool, which(tool).map(Path::toString).orElse("not found"));
+            out.printf("  %-20s %s%n", tool, backends.tool(tool).map(Path::toString).orElse("not found"));
         }
         return 0;
-    }
-
-    static java.util.Optional<Path> which(String tool) {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-            Path p = Path.of(dir, tool);
-            if (Files.isExecutable(p)) {
-                return java.util.Optional.of(p);
-            }
-        }
-        return java.util.Optional.empty();
     }
 }

@@ -13,7 +13,7 @@ import java.util.concurrent.CountDownLatch;
         description = "Run the Isola server (gateway, admin API, dispatcher) in the foreground.")
 final class ServeCommand implements Callable<Integer> {
     @Mixin
-    ServeOptions options = new ServeOptions();
+    LocalServerOptions options = new LocalServerOptions();
 
     @Override
     public Integer call() throws InterruptedException {

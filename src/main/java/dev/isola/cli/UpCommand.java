@@ -2,8 +2,8 @@ package dev.isola.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.isola.config.IsolaConfig;
-import dev.isola.sandbox.microvm.MinimalKernel;
-import dev.isola.sandbox.spi.Sandboxes;
+import dev.isola.config.ConfigLoader;
+import dev.isola.server.HostBackends;
 import dev.isola.server.IsolaServer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -37,7 +37,7 @@ final class UpCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Mixin
-    ServeOptions serve = new ServeOptions();
+    LocalServerOptions serve = new LocalServerOptions();
 
     @Option(names = "--functions", description = "Directory of example functions (default $ISOLA_HOME/functions).")
     Path functionsDir;
@@ -47,9 +47,14 @@ final class UpCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         IsolaConfig config = serve.config();
         Path examples = Optional.ofNullable(functionsDir).orElseGet(() -> Path.of(
-                Optional.ofNullable(System.getenv("ISOLA_HOME")).orElse("."), "functions"));
+                ConfigLoader.environment("ISOLA_HOME").orElse("."), "functions"));
         List<Path> dirs = functionDirs(examples);
-        prepareGuestKernel(config.stateDir(), out);
+        // A host that can run microVMs gets the minimal guest kernel before the first function needs it.
+        HostBackends host = HostBackends.of(config);
+        host.prepare(host.runnable(), line -> {
+            out.println(line);
+            out.flush();
+        });
         IsolaServer server = IsolaServer.start(config);
         ServeCommand.stopOnShutdown(server);
         out.printf("Isola is up on %s (default backend %s)%n", server.baseUri(), server.defaultBackend());
@@ -115,16 +120,6 @@ final class UpCommand implements Callable<Integer> {
             return walk.filter(p -> Files.isRegularFile(p.resolve(FunctionDirectory.MANIFEST))).sorted().toList();
         } catch (IOException e) {
             throw new CliException("Cannot list " + examples + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** A host that can run microVMs gets the minimal guest kernel before the first function needs it. */
-    private static void prepareGuestKernel(Path stateDir, PrintWriter out) {
-        if (Sandboxes.load().find("microvm").map(p -> p.probe().available()).orElse(false)) {
-            MinimalKernel.prebuild(stateDir.resolve("cache"), line -> {
-                out.println(line);
-                out.flush();
-            });
         }
     }
 }

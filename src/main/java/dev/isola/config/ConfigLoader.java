@@ -5,22 +5,35 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.isola.host.Executables;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 
 /**
  * One configuration path: defaults, then the YAML file, then {@code ISOLA_*} environment variables, then command-line
- * flags (applied by the caller with the {@code with*} methods).
+ * flags (applied by the caller with the {@code with*} methods). This is the only place that reads the process
+ * environment ({@link #environment}); everything below gets what it needs from the records built here.
+ *
+ * <p>Sandbox backends own sections: {@code sandbox: {runsc: {platform: systrap}}} in the file, or
+ * {@code ISOLA_SANDBOX_RUNSC_PLATFORM=systrap} in the environment (key words in capitals joined by underscores:
+ * {@code ISOLA_SANDBOX_MICROVM_TB_MIB} is {@code sandbox.microvm.tbMib}). The older names
+ * {@code ISOLA_RUNSC_PLATFORM} and {@code ISOLA_MICROVM_TB_MIB} still work.
  */
 public final class ConfigLoader {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    private static final String SANDBOX_ENV = "ISOLA_SANDBOX_";
+    private static final Map<String, String> LEGACY_SANDBOX_ENV = Map.of(
+            "ISOLA_RUNSC_PLATFORM", "runsc.platform",
+            "ISOLA_MICROVM_TB_MIB", "microvm.tbMib");
 
     private ConfigLoader() {
     }
@@ -33,13 +46,28 @@ public final class ConfigLoader {
                       @JsonProperty("queueLimit") Integer queueLimit, @JsonProperty("startTimeout") String startTimeout,
                       @JsonProperty("logMaxBytes") Long logMaxBytes,
                       @JsonProperty("gatewayThreads") Integer gatewayThreads,
-                      @JsonProperty("gatewaySpinMicros") Integer gatewaySpinMicros) {
+                      @JsonProperty("gatewaySpinMicros") Integer gatewaySpinMicros,
+                      @JsonProperty("startAdmission") String startAdmission,
+                      @JsonProperty("spareNetworks") Integer spareNetworks,
+                      @JsonProperty("buildCache") String buildCache,
+                      @JsonProperty("sandbox") Map<String, Map<String, Object>> sandbox) {
+        static final FileConfig EMPTY = new FileConfig(null, null, null, null, null, null, null, null, null, null,
+                null, null, null, null, null);
+    }
+
+    /** One variable of the platform's environment, if set and not blank. */
+    public static Optional<String> environment(String name) {
+        return Optional.ofNullable(System.getenv(name)).filter(v -> !v.isBlank());
+    }
+
+    /** From the file (if any) and the platform's environment. */
+    public static IsolaConfig load(Optional<Path> file) {
+        return load(file, System.getenv());
     }
 
     public static IsolaConfig load(Optional<Path> file, Map<String, String> env) {
         IsolaConfig c = IsolaConfig.defaults();
-        FileConfig f = file.map(ConfigLoader::read).orElse(new FileConfig(null, null, null, null, null, null, null,
-                null, null, null, null));
+        FileConfig f = file.map(ConfigLoader::read).orElse(FileConfig.EMPTY);
         String host = pick(env, "ISOLA_HOST", f.host(), c.host(), s -> s);
         int port = pick(env, "ISOLA_PORT", f.port(), c.port(), s -> parse("port", s, Integer::parseInt));
         Path stateDir = pick(env, "ISOLA_STATE_DIR", f.stateDir() == null ? null : Path.of(f.stateDir()), c.stateDir(),
@@ -60,14 +88,61 @@ public final class ConfigLoader {
                 s -> parse("gatewayThreads", s, Integer::parseInt));
         int gatewaySpin = pick(env, "ISOLA_GATEWAY_SPIN_MICROS", f.gatewaySpinMicros(), c.gatewaySpinMicros(),
                 s -> parse("gatewaySpinMicros", s, Integer::parseInt));
+        String admission = pick(env, "ISOLA_START_ADMISSION", f.startAdmission(), c.startAdmission(), s -> s);
+        int spares = pick(env, "ISOLA_SPARE_NETWORKS", f.spareNetworks(), c.spareNetworks(),
+                s -> parse("spareNetworks", s, Integer::parseInt));
+        Optional<Path> buildCache = Optional.ofNullable(pick(env, "ISOLA_BUILD_CACHE",
+                f.buildCache() == null ? null : Path.of(f.buildCache()), null, Path::of));
         return new IsolaConfig(host, port, stateDir, backend, maxBody, maxArchive, queue, start, logMax,
-                gatewayThreads, gatewaySpin);
+                gatewayThreads, gatewaySpin, admission, spares, sandboxSections(f.sandbox(), env), buildCache,
+                Executables.fromPath(Optional.ofNullable(env.get("PATH"))));
+    }
+
+    /** The file's {@code sandbox} sections, then the environment's {@code ISOLA_SANDBOX_<TYPE>_<KEY>} over them. */
+    private static Map<String, Section> sandboxSections(Map<String, Map<String, Object>> fromFile,
+                                                        Map<String, String> env) {
+        Map<String, Map<String, String>> values = new HashMap<>();
+        if (fromFile != null) {
+            fromFile.forEach((type, keys) -> {
+                Map<String, String> section = values.computeIfAbsent(type, t -> new HashMap<>());
+                if (keys != null) {
+                    keys.forEach((key, value) -> section.put(key, String.valueOf(value)));
+                }
+            });
+        }
+        env.forEach((name, value) -> {
+            String typeAndKey = LEGACY_SANDBOX_ENV.get(name);
+            if (typeAndKey == null && name.startsWith(SANDBOX_ENV) && name.indexOf('_', SANDBOX_ENV.length()) > 0) {
+                String rest = name.substring(SANDBOX_ENV.length());
+                int cut = rest.indexOf('_');
+                typeAndKey = rest.substring(0, cut).toLowerCase(Locale.ROOT) + "." + camelCase(rest.substring(cut + 1));
+            }
+            if (typeAndKey != null && !value.isBlank()) {
+                int dot = typeAndKey.indexOf('.');
+                values.computeIfAbsent(typeAndKey.substring(0, dot), t -> new HashMap<>())
+                        .put(typeAndKey.substring(dot + 1), value.trim());
+            }
+        });
+        Map<String, Section> sections = new HashMap<>();
+        values.forEach((type, keys) -> sections.put(type, new Section("sandbox." + type, keys)));
+        return sections;
+    }
+
+    /** {@code TB_MIB} → {@code tbMib}. */
+    static String camelCase(String words) {
+        StringBuilder out = new StringBuilder();
+        for (String word : words.toLowerCase(Locale.ROOT).split("_")) {
+            if (!word.isEmpty()) {
+                out.append(out.isEmpty() ? word : Character.toUpperCase(word.charAt(0)) + word.substring(1));
+            }
+        }
+        return out.toString();
     }
 
     private static FileConfig read(Path file) {
         try {
             FileConfig f = YAML.readValue(Files.readAllBytes(file), FileConfig.class);
-            return f == null ? new FileConfig(null, null, null, null, null, null, null, null, null, null, null) : f;
+            return f == null ? FileConfig.EMPTY : f;
         } catch (UnrecognizedPropertyException e) {
             throw new ConfigException("Invalid configuration in " + file + ": unknown key '" + e.getPropertyName()
                     + "'");

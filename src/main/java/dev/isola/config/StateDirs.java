@@ -19,7 +19,8 @@ public final class StateDirs {
      * {@code ~/.local/share/isola}, so an unprivileged developer never needs write access to /var/lib.
      */
     public static Path defaultStateDir() {
-        return defaultStateDir(System.getenv(), System.getProperty("user.name"),
+        return defaultStateDir(ConfigLoader.environment("ISOLA_STATE_DIR").map(v -> Map.of("ISOLA_STATE_DIR", v))
+                        .orElse(Map.of()), System.getProperty("user.name"),
                 Path.of(System.getProperty("user.home")));
     }
 

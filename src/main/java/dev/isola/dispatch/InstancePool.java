@@ -1,30 +1,36 @@
 package dev.isola.dispatch;
 
+import dev.isola.Ticker;
 import dev.isola.function.DeployedFunction;
 import dev.isola.function.Scaling;
 import dev.isola.metrics.Metrics;
 import dev.isola.sandbox.spi.Instance;
 
 import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 
 /**
  * The instances of one function version and the requests waiting for them.
  *
- * <p>Algorithm (HikariCP-like, with Lambda/OpenWhisk semantics): {@link #acquire} takes a free slot of a ready
+ * <p>Algorithm (HikariCP-like, with Lambda/OpenWhisk semantics): {@link #begin} takes a free slot of a ready
  * instance — preferring the busiest one that still has room, so load packs onto few instances and the rest can idle
  * out; otherwise it reserves a new {@link Slot} in state STARTING (if fewer than {@code maxInstances} exist),
  * releases the lock and launches the instance; otherwise it waits on {@link #changed} until the deadline, in a
- * queue bounded by {@code queueLimit}. In single-use mode every acquire launches a fresh instance and release
- * retires it.
+ * queue bounded by {@code queueLimit}. {@link #begin} decides without blocking and leaves the start or the wait to
+ * a thread that may block ({@link Attempt.Later}); {@link #acquire} is the blocking whole. In single-use mode every
+ * acquire launches a fresh instance and release retires it.
  *
  * <p>Invariants, all guarded by {@link #lock}: {@code slots} holds every live instance including starting ones, so
  * {@code slots.size() <= maxInstances}; {@code 0 <= inFlight <= concurrency} per slot; a slot leaves {@code slots}
@@ -33,17 +39,22 @@ import java.util.function.Supplier;
  *
  * <p>Failure modes: a failed start removes its slot and wakes waiters (one of them may try again); an instance found
  * that failed an exchange (connection refused or reset, malformed response) takes no new requests and is stopped once
- * its other requests finish, as is one found dead by {@link #maintain}; the next request starts a new one; {@link #drain} makes
- * acquire return {@link Drained} and closes instances once their in-flight requests finish.
+ * its other requests finish, as is one found dead by {@link #maintain}; the next request starts a new one;
+ * {@link #drain} makes acquire answer {@link Attempt.Drained} and closes instances once their in-flight requests
+ * finish.
  */
 final class InstancePool {
     private static final System.Logger LOG = System.getLogger(InstancePool.class.getName());
     /** How long a failed exchange waits for a dying sandbox to be reaped, to report why it died. */
     private static final long EXIT_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(300);
     private static final long OUTPUT_GRACE_MILLIS = 50;
+    private static final long EXIT_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+
+    private static final Attempt DRAINED = new Attempt.Drained();
 
     private final DeployedFunction function;
     private final Scaling scaling;
+    private final Duration timeout;
     private final String backend;
     private final Launcher launcher;
     private final Ticker ticker;
@@ -51,7 +62,8 @@ final class InstancePool {
     private final Metrics metrics;
     private final int queueLimit;
     private final Consumer<Instance> retire;
-    private final Consumer<Instance> exited;
+    private final InstanceEvents events;
+    private final EndpointProbe prewarmProbe;
     private final InstanceIds ids;
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -60,79 +72,66 @@ final class InstancePool {
     private int waiting;
     private boolean draining;
 
-    /** Returned by {@link #acquire} once the pool drains: the dispatcher retries on the current version or 404s. */
-    static final Acquisition Drained = new Acquisition.StartFailed("function version is being replaced or removed");
-
-    InstancePool(DeployedFunction function, Launcher launcher, Ticker ticker, InstantSource wallClock, Metrics metrics,
-                 int queueLimit, Consumer<Instance> retire, Consumer<Instance> exited) {
+    InstancePool(DeployedFunction function, Dispatcher.Parts parts, Consumer<Instance> retire) {
         this.function = function;
         this.scaling = function.manifest().scaling();
+        this.timeout = function.manifest().limits().timeout();
+        this.launcher = parts.launcher();
         this.backend = launcher.backend(function);
-        this.launcher = launcher;
-        this.ticker = ticker;
-        this.wallClock = wallClock;
-        this.metrics = metrics;
-        this.queueLimit = queueLimit;
+        this.ticker = parts.ticker();
+        this.wallClock = parts.wallClock();
+        this.metrics = parts.metrics();
+        this.queueLimit = parts.queueLimit();
         this.retire = retire;
-        this.exited = exited;
+        this.events = parts.events();
+        this.prewarmProbe = parts.probe();
         this.ids = new InstanceIds(function.name());
     }
 
-    DeployedFunction function() {
-        return function;
+    /** The function's timeout: how long a call may wait for a slot, and how long its answer may take. */
+    Duration timeout() {
+        return timeout;
     }
 
     String backend() {
         return backend;
     }
 
-    Acquisition acquire(long deadlineNanos) {
+    /** Blocks until the call has a slot (or a final answer), or the pool drains. */
+    Attempt acquire(long deadlineNanos, EndpointProbe probe) {
         List<Slot> dead = new ArrayList<>();
         try {
-            return acquire(deadlineNanos, dead);
+            return acquire(deadlineNanos, probe, dead);
         } finally {
             dead.forEach(s -> retire.accept(s.instance));
         }
     }
 
     /**
-     * The non-blocking part of {@link #acquire(long)}: a free slot of a ready instance, or {@code null} when the
-     * caller would have to wait, start an instance (also always in single-use mode) or retry (draining).
+     * The call's outcome decided now, without blocking: a free slot of a ready instance ({@link Attempt.Done}), or
+     * the rest for a thread that may block ({@link Attempt.Later}), with the decision to start an instance taken
+     * now: when no ready instance has room but the pool may grow, a slot is reserved at once and the rest starts
+     * its instance. So a call starts an instance exactly when one was needed as it arrived, however long its thread
+     * then waits for a CPU: in a burst of 70 crun starts on 2 cores, decided on the thread, up to 19 of the calls
+     * found another call's instance already free, and the burst started fewer instances than it had concurrent
+     * calls. Otherwise the rest waits as {@link #acquire} does.
      */
-    Acquisition.Acquired tryAcquire() {
-        List<Slot> dead = new ArrayList<>();
-        lock.lock();
-        try {
-            if (draining || scaling.singleUse()) {
-                return null;
-            }
-            Slot free = busiestWithRoom(dead);
-            if (free == null) {
-                return null;
-            }
-            free.inFlight++;
-            return new Acquisition.Acquired(new PoolLease(free, false, 0));
-        } finally {
-            lock.unlock();
-            dead.forEach(s -> retire.accept(s.instance));
-        }
-    }
-
-    /**
-     * The rest of {@link #acquire(long)}, for a thread that may block, with the decision to start an instance taken
-     * now: when no ready instance has room but the pool may grow, a slot is reserved at once and the returned
-     * supplier starts its instance. So a call starts an instance exactly when one was needed as it arrived, however
-     * long its thread then waits for a CPU: in a burst on a busy host a late thread would otherwise find an
-     * instance another call had started and used meanwhile, and the burst would start fewer instances than it
-     * had concurrent calls. Otherwise the supplier acquires as {@link #acquire(long)} does.
-     */
-    Supplier<Acquisition> acquireLater(long deadlineNanos) {
+    Attempt begin(long deadlineNanos, EndpointProbe probe) {
         List<Slot> dead = new ArrayList<>();
         Slot reserved = null;
         lock.lock();
         try {
-            boolean free = !scaling.singleUse() && busiestWithRoom(dead) != null;
-            if (!draining && !free && slots.size() < scaling.maxInstances()) {
+            if (draining) {
+                return DRAINED;
+            }
+            if (!scaling.singleUse()) {
+                Slot free = busiestWithRoom(dead);
+                if (free != null) {
+                    free.inFlight++;
+                    return new Attempt.Done(new Acquisition.Acquired(new PoolLease(free, false, 0)));
+                }
+            }
+            if (slots.size() < scaling.maxInstances()) {
                 reserved = reserveSlot();
             }
         } finally {
@@ -140,22 +139,22 @@ final class InstancePool {
             dead.forEach(s -> retire.accept(s.instance));
         }
         Slot slot = reserved;
-        return slot != null ? () -> startInto(slot, true) : () -> acquire(deadlineNanos);
+        return new Attempt.Later(slot != null ? () -> startInto(slot, true, probe) : () -> acquire(deadlineNanos, probe));
     }
 
-    private Acquisition acquire(long deadlineNanos, List<Slot> dead) {
+    private Attempt acquire(long deadlineNanos, EndpointProbe probe, List<Slot> dead) {
         Slot started;
         lock.lock();
         try {
             while (true) {
                 if (draining) {
-                    return Drained;
+                    return DRAINED;
                 }
                 if (!scaling.singleUse()) {
                     Slot free = busiestWithRoom(dead);
                     if (free != null) {
                         free.inFlight++;
-                        return new Acquisition.Acquired(new PoolLease(free, false, 0));
+                        return new Attempt.Done(new Acquisition.Acquired(new PoolLease(free, false, 0)));
                     }
                 }
                 if (slots.size() < scaling.maxInstances()) {
@@ -163,21 +162,23 @@ final class InstancePool {
                     break;
                 }
                 if (waiting >= queueLimit) {
-                    return new Acquisition.Saturated("fn=" + function.name() + ": all " + scaling.maxInstances()
-                            + " instances are busy and " + waiting + " requests are already queued");
+                    return new Attempt.Done(new Acquisition.Saturated("fn=" + function.name() + ": all "
+                            + scaling.maxInstances() + " instances are busy and " + waiting
+                            + " requests are already queued"));
                 }
                 long remaining = deadlineNanos - ticker.nanos();
                 if (remaining <= 0) {
-                    return new Acquisition.TimedOut("fn=" + function.name() + ": no instance became free within the "
-                            + "invocation timeout (" + scaling.maxInstances() + " instances, concurrency "
-                            + scaling.concurrency() + " each)");
+                    return new Attempt.Done(new Acquisition.TimedOut("fn=" + function.name() + ": no instance became "
+                            + "free within the invocation timeout (" + scaling.maxInstances() + " instances, "
+                            + "concurrency " + scaling.concurrency() + " each)", backend));
                 }
                 waiting++;
                 try {
                     changed.awaitNanos(remaining);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    return new Acquisition.TimedOut("fn=" + function.name() + ": interrupted while waiting");
+                    return new Attempt.Done(new Acquisition.TimedOut("fn=" + function.name()
+                            + ": interrupted while waiting", backend));
                 } finally {
                     waiting--;
                 }
@@ -185,11 +186,14 @@ final class InstancePool {
         } finally {
             lock.unlock();
         }
-        return startInto(started, true);
+        return startInto(started, true, probe);
     }
 
-    /** Launches the reserved slot's instance outside the lock; hands it to the caller when {@code forCaller}. */
-    private Acquisition startInto(Slot slot, boolean forCaller) {
+    /**
+     * Launches the reserved slot's instance outside the lock; hands it to the caller when {@code forCaller} (else
+     * answers {@code null}: a pre-warm has no caller).
+     */
+    private Attempt startInto(Slot slot, boolean forCaller, EndpointProbe probe) {
         long begin = ticker.nanos();
         lock.lock();
         try {
@@ -197,7 +201,7 @@ final class InstancePool {
                 // Reserved before the drain began (a pre-warm): not worth starting any more.
                 slots.remove(slot);
                 changed.signalAll();
-                return Drained;
+                return DRAINED;
             }
             slot.starter = Thread.currentThread();
         } finally {
@@ -205,7 +209,7 @@ final class InstancePool {
         }
         Instance instance;
         try {
-            instance = launcher.launch(function, slot.id);
+            instance = launcher.launch(function, slot.id, probe);
         } catch (RuntimeException e) {
             lock.lock();
             try {
@@ -218,9 +222,9 @@ final class InstancePool {
             String message = e instanceof StartFailedException ? e.getMessage()
                     : "fn=" + function.name() + " inst=" + slot.id + ": failed to start: " + e;
             LOG.log(Level.WARNING, message);
-            return new Acquisition.StartFailed(message);
+            return new Attempt.Done(new Acquisition.StartFailed(message, backend));
         }
-        instance.onExit().thenRun(() -> exited.accept(instance));
+        instance.onExit().thenRun(() -> events.exited(instance.id()));
         long took = ticker.nanos() - begin;
         metrics.coldStarted(function.name().value(), backend, took);
         LOG.log(Level.DEBUG, () -> "fn=" + function.name() + " inst=" + slot.id + " started in "
@@ -247,9 +251,9 @@ final class InstancePool {
         }
         if (retireNow) {
             retire.accept(instance);
-            return Drained;
+            return DRAINED;
         }
-        return forCaller ? new Acquisition.Acquired(new PoolLease(slot, true, took)) : null;
+        return forCaller ? new Attempt.Done(new Acquisition.Acquired(new PoolLease(slot, true, took))) : null;
     }
 
     /**
@@ -363,7 +367,7 @@ final class InstancePool {
             retire.accept(s.instance);
         }
         for (Slot s : reserved) {
-            Thread.ofVirtual().name("prewarm-" + s.id).start(() -> startInto(s, false));
+            Thread.ofVirtual().name("prewarm-" + s.id).start(() -> startInto(s, false, prewarmProbe));
         }
     }
 
@@ -425,7 +429,7 @@ final class InstancePool {
                 String endpoint = s.instance == null ? "" : hostAndPort(s.instance.endpoint());
                 views.add(new InstanceView(s.id, function.name().value(), function.version(), backend, state, endpoint,
                         s.startedAt, s.inFlight, s.served, s.coldStartNanos / 1e6,
-                        s.instance == null ? java.util.OptionalLong.empty() : s.instance.pid()));
+                        s.instance == null ? OptionalLong.empty() : s.instance.pid()));
             }
             return views;
         } finally {
@@ -433,7 +437,7 @@ final class InstancePool {
         }
     }
 
-    private static String hostAndPort(java.net.InetSocketAddress address) {
+    private static String hostAndPort(InetSocketAddress address) {
         String host = address.getAddress() == null ? address.getHostString() : address.getAddress().getHostAddress();
         return host + ":" + address.getPort();
     }
@@ -473,8 +477,13 @@ final class InstancePool {
         }
 
         @Override
-        public java.net.InetSocketAddress endpoint() {
+        public InetSocketAddress endpoint() {
             return slot.instance.endpoint();
+        }
+
+        @Override
+        public Duration timeout() {
+            return timeout;
         }
 
         @Override
@@ -503,17 +512,14 @@ final class InstancePool {
         }
 
         @Override
-        public java.util.Optional<String> exitReason() {
-            long deadline = System.nanoTime() + EXIT_WAIT_NANOS;
-            try {
-                while (slot.instance.isAlive() && System.nanoTime() < deadline) {
-                    Thread.sleep(5);
-                }
-                if (!slot.instance.isAlive()) {
-                    Thread.sleep(OUTPUT_GRACE_MILLIS); // let the output pump deliver the function's last words
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        public Optional<String> exitReason() {
+            long deadline = ticker.nanos() + EXIT_WAIT_NANOS;
+            while (slot.instance.isAlive() && ticker.nanos() - deadline < 0 && !Thread.currentThread().isInterrupted()) {
+                LockSupport.parkNanos(EXIT_POLL_NANOS);
+            }
+            if (!slot.instance.isAlive()) {
+                // Let the output pump deliver the function's last words.
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(OUTPUT_GRACE_MILLIS));
             }
             return slot.instance.exitReason();
         }

@@ -11,6 +11,9 @@ public interface Launcher {
     /** Backend type the instance will run on. */
     String backend(DeployedFunction function);
 
-    /** Blocks until the instance is ready; throws {@link StartFailedException} with a reason a person can act on. */
-    Instance launch(DeployedFunction function, String instanceId);
+    /**
+     * Blocks until the instance is ready, telling readiness with {@code probe} (and the instance's callback); throws
+     * {@link StartFailedException} with a reason a person can act on.
+     */
+    Instance launch(DeployedFunction function, String instanceId, EndpointProbe probe);
 }

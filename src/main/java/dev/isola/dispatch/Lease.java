@@ -1,6 +1,8 @@
 package dev.isola.dispatch;
 
 import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Optional;
 
 /** One request's hold on one slot of one instance. Released exactly once. */
 public interface Lease {
@@ -9,6 +11,9 @@ public interface Lease {
     String instanceId();
 
     String backend();
+
+    /** The function's timeout: how long its answer may take. */
+    Duration timeout();
 
     /** Whether this request waited for the instance to start. */
     boolean coldStart();
@@ -21,9 +26,9 @@ public interface Lease {
 
     /**
      * Why the instance stopped, if it did: called after an exchange failed, it waits briefly for the sandbox to be
-     * reaped so the caller can say "out of memory" instead of "connection closed".
+     * reaped so the caller can say "out of memory" instead of "connection closed". May block.
      */
-    java.util.Optional<String> exitReason();
+    Optional<String> exitReason();
 
     /**
      * Gives the slot back. {@code healthy = false} when talking to the instance failed: the pool then checks whether

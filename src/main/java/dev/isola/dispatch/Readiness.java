@@ -1,5 +1,7 @@
 package dev.isola.dispatch;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.Map;
@@ -7,15 +9,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * How starting instances become ready. Callbacks: each starting instance gets a URL with its id and a random nonce
- * (so nothing but the instance, which learnt the nonce from its environment, can mark it ready). Probes: the
- * launcher also tries to connect to the instance, with the {@link EndpointProbe} the gateway installs.
+ * The readiness callbacks of starting instances: each gets a URL with its id and a random nonce (so nothing but the
+ * instance, which learnt the nonce from its environment, can mark it ready). The launcher also probes the instance
+ * ({@link EndpointProbe}), so functions that never call back are found too.
  */
 public final class Readiness {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Map<String, Ticket> pending = new ConcurrentHashMap<>();
-    private volatile EndpointProbe probe = (instanceId, endpoint) -> EndpointProbe.connects(endpoint);
 
     /** A registered expectation of one callback. */
     record Ticket(String nonce, CompletableFuture<Void> signalled) {
@@ -33,19 +34,11 @@ public final class Readiness {
         pending.remove(instanceId);
     }
 
-    /** Probes with {@code probe} from now on. */
-    public void probeWith(EndpointProbe probe) {
-        this.probe = probe;
-    }
-
-    boolean accepts(String instanceId, java.net.InetSocketAddress endpoint) {
-        return probe.accepts(instanceId, endpoint);
-    }
-
     /** Called by the gateway's callback route. Returns whether the id and nonce matched a starting instance. */
     public boolean signal(String instanceId, String nonce) {
         Ticket ticket = pending.get(instanceId);
-        if (ticket == null || !java.security.MessageDigest.isEqual(ticket.nonce().getBytes(), nonce.getBytes())) {
+        if (ticket == null || !MessageDigest.isEqual(ticket.nonce().getBytes(StandardCharsets.US_ASCII),
+                nonce.getBytes(StandardCharsets.US_ASCII))) {
             return false;
         }
         ticket.signalled().complete(null);

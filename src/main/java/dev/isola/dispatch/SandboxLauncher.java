@@ -1,11 +1,14 @@
 package dev.isola.dispatch;
 
+import dev.isola.Ticker;
 import dev.isola.function.DeployedFunction;
+import dev.isola.host.FileTrees;
 import dev.isola.logs.FunctionLogs;
+import dev.isola.metrics.Metrics;
 import dev.isola.sandbox.spi.Instance;
 import dev.isola.sandbox.spi.InstanceSpec;
 import dev.isola.sandbox.spi.OutputSink;
-import dev.isola.sandbox.spi.SandboxProvider;
+import dev.isola.sandbox.spi.SandboxBackend;
 import dev.isola.sandbox.spi.Sandboxes;
 
 import java.io.IOException;
@@ -16,14 +19,18 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 
 /**
  * Starts instances through the sandbox providers and waits until they serve.
@@ -32,7 +39,7 @@ import java.util.function.Supplier;
  * the endpoint with TCP connects (backoff from {@value #FIRST_PROBE_MICROS} µs doubling to
  * {@value #MAX_PROBE_MILLIS} ms — fine-grained because a process instance is up in a few milliseconds; coarser while
  * many starts are in flight or the start has already taken long), so unmodified HTTP servers that never call back
- * are ready as soon as they accept (the gateway's probe keeps that connection for the request, {@link EndpointProbe}).
+ * are ready as soon as they accept (the probe of a call keeps that connection for the call, {@link EndpointProbe}).
  * A sandbox that exits while starting fails fast with its exit reason and last output lines; one that is silent past
  * the start timeout is stopped. Either way nothing is left behind.
  *
@@ -62,7 +69,7 @@ public final class SandboxLauncher implements Launcher {
     private static final int OUTPUT_LINES_IN_ERRORS = 20;
     private static final long OUTPUT_GRACE_MILLIS = 50;
     private static final int LAST_WORDS = 3;
-    private static final java.util.regex.Pattern ERROR_LINE = java.util.regex.Pattern.compile(
+    private static final Pattern ERROR_LINE = Pattern.compile(
             "(?i)fatal|panic|out of memory|exception|error:|killed");
 
     private final Sandboxes sandboxes;
@@ -72,23 +79,33 @@ public final class SandboxLauncher implements Launcher {
     private final Path runDir;
     private final FunctionLogs logs;
     private final Duration startTimeout;
+    private final Ticker ticker;
     private final AtomicInteger startsInFlight = new AtomicInteger();
-    private final StartAdmission admission = StartAdmission.forHost(System.getenv("ISOLA_START_ADMISSION"));
+    private final StartAdmission admission;
 
-    public SandboxLauncher(Sandboxes sandboxes, String defaultBackend, Readiness readiness, Supplier<URI> callbackBase,
-                           Path runDir, FunctionLogs logs, Duration startTimeout) {
-        this.sandboxes = sandboxes;
-        this.defaultBackend = defaultBackend;
-        this.readiness = readiness;
-        this.callbackBase = callbackBase;
-        this.runDir = runDir;
-        this.logs = logs;
-        this.startTimeout = startTimeout;
+    /**
+     * What the launcher is made of.
+     *
+     * @param callbackBase   where the gateway listens, known once it does: the base of the readiness callback URLs
+     * @param runDir         under which each instance gets its work directory
+     * @param startAdmission {@code cpu-pressure} or {@code off} ({@link StartAdmission})
+     */
+    public record Parts(Sandboxes sandboxes, String defaultBackend, Readiness readiness, Supplier<URI> callbackBase,
+                        Path runDir, FunctionLogs logs, Duration startTimeout, String startAdmission, Ticker ticker,
+                        Metrics metrics) {
     }
 
-    /** Starts waiting for their turn while the CPU is saturated ({@link StartAdmission}). */
-    public int startsWaiting() {
-        return admission.waiting();
+    public SandboxLauncher(Parts parts) {
+        this.sandboxes = parts.sandboxes();
+        this.defaultBackend = parts.defaultBackend();
+        this.readiness = parts.readiness();
+        this.callbackBase = parts.callbackBase();
+        this.runDir = parts.runDir();
+        this.logs = parts.logs();
+        this.startTimeout = parts.startTimeout();
+        this.ticker = parts.ticker();
+        this.admission = StartAdmission.forHost(parts.startAdmission(), parts.ticker());
+        parts.metrics().watchStartsWaiting(admission::waiting);
     }
 
     @Override
@@ -97,9 +114,9 @@ public final class SandboxLauncher implements Launcher {
     }
 
     @Override
-    public Instance launch(DeployedFunction function, String instanceId) {
+    public Instance launch(DeployedFunction function, String instanceId, EndpointProbe probe) {
         String backend = backend(function);
-        SandboxProvider provider = sandboxes.find(backend).orElseThrow(() -> new StartFailedException(
+        SandboxBackend provider = sandboxes.find(backend).orElseThrow(() -> new StartFailedException(
                 "fn=" + function.name() + ": backend '" + backend + "' is not installed in this Isola"));
         Path workDir = runDir.resolve(instanceId);
         try {
@@ -124,7 +141,7 @@ public final class SandboxLauncher implements Launcher {
                     function.manifest().kernel(), function.manifest().egress()));
             startsInFlight.incrementAndGet();
             try {
-                awaitReady(instance, ticket, function, recent);
+                awaitReady(instance, ticket, function, recent, probe);
             } finally {
                 startsInFlight.decrementAndGet();
             }
@@ -133,7 +150,7 @@ public final class SandboxLauncher implements Launcher {
             if (instance != null) {
                 instance.close();
             }
-            deleteTree(workDir);
+            FileTrees.deleteQuietly(workDir);
             if (e instanceof StartFailedException) {
                 throw e;
             }
@@ -156,8 +173,9 @@ public final class SandboxLauncher implements Launcher {
         }
     }
 
-    private void awaitReady(Instance instance, Readiness.Ticket ticket, DeployedFunction function, RecentLines recent) {
-        long begin = System.nanoTime();
+    private void awaitReady(Instance instance, Readiness.Ticket ticket, DeployedFunction function, RecentLines recent,
+                            EndpointProbe probe) {
+        long begin = ticker.nanos();
         long deadline = begin + startTimeout.toNanos();
         long backoffMicros = FIRST_PROBE_MICROS;
         // Parks between probes, woken early by a callback: a timed get on the future threw (and filled in the stack
@@ -165,7 +183,7 @@ public final class SandboxLauncher implements Launcher {
         Thread waiter = Thread.currentThread();
         ticket.signalled().thenRun(() -> LockSupport.unpark(waiter));
         while (true) {
-            if (ticket.signalled().isDone() || readiness.accepts(instance.id(), instance.endpoint())) {
+            if (ticket.signalled().isDone() || probe.accepts(instance.id(), instance.endpoint())) {
                 return;
             }
             if (!instance.isAlive()) {
@@ -174,7 +192,7 @@ public final class SandboxLauncher implements Launcher {
                         + ": the function " + instance.exitReason().orElse("stopped") + " before it was ready"
                         + recent.describe());
             }
-            if (System.nanoTime() > deadline) {
+            if (ticker.nanos() - deadline > 0) {
                 throw new StartFailedException("fn=" + function.name() + " inst=" + instance.id()
                         + ": not ready after " + startTimeout.toSeconds() + " s (it neither called ISOLA_READY_URL "
                         + "nor accepted connections on $PORT)" + recent.describe());
@@ -184,7 +202,7 @@ public final class SandboxLauncher implements Launcher {
                 throw new StartFailedException("fn=" + function.name() + ": interrupted while starting");
             }
             backoffMicros = Math.min(backoffMicros * 2, probeCapMicros(startsInFlight.get(),
-                    TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - begin)));
+                    TimeUnit.NANOSECONDS.toMicros(ticker.nanos() - begin)));
         }
     }
 
@@ -196,22 +214,7 @@ public final class SandboxLauncher implements Launcher {
 
     /** Gives the output pump a moment to deliver what a dying function printed last: it explains the failure. */
     private static void awaitOutput() {
-        try {
-            Thread.sleep(OUTPUT_GRACE_MILLIS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var walk = Files.walk(dir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            // Best effort: a leftover scratch dir is reaped at the next start-up.
-        }
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(OUTPUT_GRACE_MILLIS));
     }
 
     /** Forwards output to the function log and keeps the last lines for start-failure messages. */
@@ -286,24 +289,24 @@ public final class SandboxLauncher implements Launcher {
         }
 
         @Override
-        public java.util.Optional<String> exitReason() {
+        public Optional<String> exitReason() {
             return delegate.exitReason().map(reason -> reason + recent.describeLast(LAST_WORDS));
         }
 
         @Override
-        public java.util.OptionalLong pid() {
+        public OptionalLong pid() {
             return delegate.pid();
         }
 
         @Override
-        public java.util.concurrent.CompletionStage<Void> onExit() {
+        public CompletionStage<Void> onExit() {
             return delegate.onExit();
         }
 
         @Override
         public void close() {
             delegate.close();
-            deleteTree(workDir);
+            FileTrees.deleteQuietly(workDir); // the record start-up reaping uses goes last
         }
     }
 }

@@ -1,5 +1,7 @@
 package dev.isola.dispatch;
 
+import dev.isola.Ticker;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,17 +51,16 @@ final class StartAdmission {
         });
     }
 
-    /** For this host: one start per core always, more while the CPU has room; {@code off} admits every start. */
-    static StartAdmission forHost(String setting) {
-        if (setting != null && !setting.isBlank() && !"cpu-pressure".equals(setting) && !"off".equals(setting)) {
-            throw new IllegalArgumentException("Invalid configuration: ISOLA_START_ADMISSION must be 'cpu-pressure' "
-                    + "(the default) or 'off', got '" + setting + "'");
-        }
+    /**
+     * For this host: one start per core always, more while the CPU has room; {@code off} admits every start.
+     * {@code setting} is validated by the configuration ({@code startAdmission}).
+     */
+    static StartAdmission forHost(String setting, Ticker ticker) {
         int cores = Runtime.getRuntime().availableProcessors();
         if ("off".equals(setting) || readStall().isEmpty()) {
-            return new StartAdmission(cores, Optional.empty(), Ticker.SYSTEM);
+            return new StartAdmission(cores, Optional.empty(), ticker);
         }
-        return new StartAdmission(cores, Optional.of(() -> readStall().orElse(0L)), Ticker.SYSTEM);
+        return new StartAdmission(cores, Optional.of(() -> readStall().orElse(0L)), ticker);
     }
 
     /** Blocks until the start may begin; every admission is followed by one {@link #finished()}. */

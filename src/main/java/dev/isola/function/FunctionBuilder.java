@@ -1,5 +1,7 @@
 package dev.isola.function;
 
+import dev.isola.host.ProcessRunner;
+
 import java.nio.file.Path;
 
 /**
@@ -10,8 +12,9 @@ public interface FunctionBuilder {
     /**
      * A builder using the host's toolchains; {@code cacheDir} keeps Go's build and module caches between builds.
      */
-    static FunctionBuilder create(Path cacheDir) {
-        return new HostFunctionBuilder(cacheDir, HostFunctionBuilder.findGo(), HostFunctionBuilder.GO_BUILD_TIMEOUT);
+    static FunctionBuilder create(ProcessRunner runner, Path cacheDir) {
+        return new HostFunctionBuilder(runner, cacheDir, HostFunctionBuilder.findGo(runner.executables()),
+                HostFunctionBuilder.GO_BUILD_TIMEOUT);
     }
 
     /**

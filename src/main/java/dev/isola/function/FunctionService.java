@@ -1,7 +1,5 @@
 package dev.isola.function;
 
-import dev.isola.store.Store;
-import dev.isola.store.VersionRow;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.InstantSource;
@@ -17,7 +15,7 @@ import java.util.Optional;
  */
 public interface FunctionService {
 
-    static FunctionService create(Path stateDir, Store store, FunctionBuilder builder, ArchiveLimits limits) {
+    static FunctionService create(Path stateDir, FunctionStore store, FunctionBuilder builder, ArchiveLimits limits) {
         return new LocalFunctionService(stateDir, store, builder, limits, InstantSource.system());
     }
 
@@ -37,7 +35,7 @@ public interface FunctionService {
     List<DeployedFunction> list();
 
     /** Every stored version of {@code name}, oldest first. */
-    List<VersionRow> versions(FunctionName name);
+    List<FunctionVersion> versions(FunctionName name);
 
     /**
      * Removes every version of {@code name}, rows and files. The caller stops the function's instances first.

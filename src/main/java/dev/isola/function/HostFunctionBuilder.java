@@ -1,7 +1,12 @@
 package dev.isola.function;
 
 import dev.isola.IsolaException;
-import java.io.File;
+import dev.isola.host.Command;
+import dev.isola.host.CommandResult;
+import dev.isola.host.Executables;
+import dev.isola.host.FileTrees;
+import dev.isola.host.ProcessRunner;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -13,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.stream.Stream;
 
 /**
  * Builds with the host's own tools. Go sources become one static binary ({@code CGO_ENABLED=0}) and nothing else;
@@ -26,25 +30,25 @@ final class HostFunctionBuilder implements FunctionBuilder {
     /** Go 1.19 is what Debian 12 ships; a module without a go directive would be built in pre-modules mode. */
     private static final String DEFAULT_GO_MOD = "module fn\n\ngo 1.19\n";
     private static final List<Path> WELL_KNOWN_GO = List.of(Path.of("/usr/lib/go/bin/go"), Path.of("/usr/local/go/bin/go"));
-    private static final String DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
+    /** Bytes of the toolchain's output kept for the error; go stops after ten errors, so the head is what matters. */
+    static final int MAX_OUTPUT = 64 * 1024;
 
+    private final ProcessRunner runner;
     private final Path cacheDir;
     private final Optional<Path> go;
     private final Duration goTimeout;
 
-    HostFunctionBuilder(Path cacheDir, Optional<Path> go, Duration goTimeout) {
+    HostFunctionBuilder(ProcessRunner runner, Path cacheDir, Optional<Path> go, Duration goTimeout) {
+        this.runner = runner;
         this.cacheDir = cacheDir.toAbsolutePath().normalize();
         this.go = go;
         this.goTimeout = goTimeout;
     }
 
     /** The {@code go} executable on {@code PATH}, else in the usual install locations. */
-    static Optional<Path> findGo() {
-        String path = Optional.ofNullable(System.getenv("PATH")).orElse(DEFAULT_PATH);
-        return Stream.concat(Stream.of(path.split(File.pathSeparator)).filter(s -> !s.isEmpty()).map(d -> Path.of(d, "go")),
-                        WELL_KNOWN_GO.stream())
-                .filter(p -> Files.isRegularFile(p) && Files.isExecutable(p))
-                .findFirst();
+    static Optional<Path> findGo(Executables executables) {
+        return executables.find("go").or(() -> WELL_KNOWN_GO.stream()
+                .filter(p -> Files.isRegularFile(p) && Files.isExecutable(p)).findFirst());
     }
 
     @Override
@@ -81,12 +85,10 @@ final class HostFunctionBuilder implements FunctionBuilder {
         Path binary = out.resolve("fn");
         // "./" keeps a relative entry a directory; a bare "cmd/server" would be looked up as an import path.
         String pkg = manifest.entry().equals(".") ? "." : "./" + manifest.entry();
-        ProcessBuilder pb = new ProcessBuilder(goBinary.toString(), "build", "-trimpath", "-ldflags=-s -w",
-                "-o", binary.toString(), pkg).directory(sourceDir.toFile());
-        pb.environment().clear();
-        pb.environment().putAll(goEnvironment());
-
-        BuildProcess.Result result = BuildProcess.run(pb, goTimeout, "go build for " + manifest.name());
+        // The runner kills the whole tree at the deadline: go build forks compile and link workers.
+        CommandResult result = runner.result(Command.of(goBinary.toString(), "build", "-trimpath", "-ldflags=-s -w",
+                "-o", binary.toString(), pkg).in(sourceDir).withEnvironment(goEnvironment()).withTimeout(goTimeout)
+                .withOutputLimit(MAX_OUTPUT));
         if (result.timedOut()) {
             throw new BuildFailedException("go build timed out after " + goTimeout.toSeconds() + " s"
                     + outputSuffix(result.output()));
@@ -104,7 +106,7 @@ final class HostFunctionBuilder implements FunctionBuilder {
 
     private Map<String, String> goEnvironment() {
         return Map.ofEntries(
-                Map.entry("PATH", Optional.ofNullable(System.getenv("PATH")).orElse(DEFAULT_PATH)),
+                Map.entry("PATH", runner.executables().pathVariable()),
                 Map.entry("HOME", cacheDir.toString()),
                 Map.entry("CGO_ENABLED", "0"),
                 Map.entry("GOTOOLCHAIN", "local"),

@@ -1,8 +1,7 @@
 package dev.isola.function;
 
 import dev.isola.IsolaException;
-import dev.isola.store.Store;
-import dev.isola.store.VersionRow;
+import dev.isola.host.FileTrees;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.System.Logger.Level;
@@ -26,7 +25,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
 
 /**
- * {@link FunctionService} over a state directory and a {@link Store}.
+ * {@link FunctionService} over a state directory and a {@link FunctionStore}.
  *
  * <p>A deploy works in a private directory under {@code tmp/} (sources in {@code src/}, build output in
  * {@code rootfs/}), renames the finished root filesystem to {@code functions/<name>/v<N>} in one atomic move (same
@@ -40,13 +39,13 @@ final class LocalFunctionService implements FunctionService {
 
     private final Path functionsDir;
     private final Path tmpDir;
-    private final Store store;
+    private final FunctionStore store;
     private final FunctionBuilder builder;
     private final ArchiveLimits limits;
     private final InstantSource clock;
     private final ConcurrentHashMap<FunctionName, ReentrantLock> locks = new ConcurrentHashMap<>();
 
-    LocalFunctionService(Path stateDir, Store store, FunctionBuilder builder, ArchiveLimits limits, InstantSource clock) {
+    LocalFunctionService(Path stateDir, FunctionStore store, FunctionBuilder builder, ArchiveLimits limits, InstantSource clock) {
         Path state = stateDir.toAbsolutePath().normalize();
         this.functionsDir = state.resolve("functions");
         this.tmpDir = state.resolve("tmp");
@@ -110,7 +109,7 @@ final class LocalFunctionService implements FunctionService {
             Artifact artifact = new Artifact(built.runtime(), versionDir, built.argv());
 
             Instant deployedAt = clock.instant();
-            store.insertVersion(new VersionRow(name, version, manifest.runtime().wireName(), manifestYaml,
+            store.insertVersion(new FunctionVersion(name, version, manifest.runtime().wireName(), manifestYaml,
                     sourceSha256, versionDir, artifact.argv(), deployedAt));
             recorded = true;
             LOG.log(Level.INFO, () -> "fn=" + name + " v=" + version + " deployed (" + manifest.runtime().wireName()
@@ -140,7 +139,7 @@ final class LocalFunctionService implements FunctionService {
     }
 
     @Override
-    public List<VersionRow> versions(FunctionName name) {
+    public List<FunctionVersion> versions(FunctionName name) {
         return store.versions(name);
     }
 
@@ -164,8 +163,8 @@ final class LocalFunctionService implements FunctionService {
     @Override
     public List<DeployedFunction> loadAll() {
         removeOrphans();
-        List<VersionRow> present = new ArrayList<>();
-        for (VersionRow row : store.latestOfEach()) {
+        List<FunctionVersion> present = new ArrayList<>();
+        for (FunctionVersion row : store.latestOfEach()) {
             Path root = versionDir(row.name(), row.version());
             if (Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
                 present.add(row);
@@ -177,9 +176,9 @@ final class LocalFunctionService implements FunctionService {
         return restoreAll(present);
     }
 
-    private List<DeployedFunction> restoreAll(List<VersionRow> rows) {
+    private List<DeployedFunction> restoreAll(List<FunctionVersion> rows) {
         List<DeployedFunction> functions = new ArrayList<>();
-        for (VersionRow row : rows) {
+        for (FunctionVersion row : rows) {
             try {
                 functions.add(restore(row));
             } catch (IsolaException e) {
@@ -193,7 +192,7 @@ final class LocalFunctionService implements FunctionService {
      * The artefact root comes from the layout, not from the row's absolute path, so a state directory that was
      * moved or is reached through another path still loads.
      */
-    private DeployedFunction restore(VersionRow row) {
+    private DeployedFunction restore(FunctionVersion row) {
         Manifest manifest;
         try {
             manifest = ManifestParser.parse(row.manifestYaml());

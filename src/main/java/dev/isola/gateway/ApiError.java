@@ -1,8 +1,7 @@
 package dev.isola.gateway;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.helidon.http.HeaderNames;
-import io.helidon.webserver.http.ServerResponse;
+import dev.isola.api.ErrorBody;
+import dev.isola.api.ErrorCode;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -11,26 +10,22 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
-
-/** The one error body of the API: {@code {"error": "<stable code>", "message": "<what is wrong>"}}. */
+/** The API's error body as a complete response of the edge. */
 final class ApiError {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private ApiError() {
     }
 
-    /** Sends the error from the control plane (Helidon). */
-    static void send(ServerResponse res, int status, String code, String message) {
-        res.status(status);
-        res.header(HeaderNames.CONTENT_TYPE, "application/json");
-        res.send(body(code, message));
+    static FullHttpResponse response(ErrorCode code, String message) {
+        return response(code.status(), code, message);
     }
 
-    /** The error as a complete response of the edge (Netty). */
+    static FullHttpResponse response(int status, ErrorCode code, String message) {
+        return json(HttpResponseStatus.valueOf(status), ErrorBody.json(code, message));
+    }
+
+    /** Transitional: an error named by its wire code. */
     static FullHttpResponse response(int status, String code, String message) {
-        return json(HttpResponseStatus.valueOf(status), body(code, message));
+        return response(status, ErrorCode.fromWire(code).orElseThrow(), message);
     }
 
     static FullHttpResponse json(HttpResponseStatus status, byte[] body) {
@@ -39,16 +34,5 @@ final class ApiError {
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
         response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
         return response;
-    }
-
-    private static byte[] body(String code, String message) {
-        Map<String, String> body = new LinkedHashMap<>();
-        body.put("error", code);
-        body.put("message", message);
-        try {
-            return JSON.writeValueAsBytes(body);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException("cannot serialise an error body", e);
-        }
     }
 }

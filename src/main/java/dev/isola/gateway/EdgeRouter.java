@@ -1,5 +1,6 @@
 package dev.isola.gateway;
 
+import dev.isola.api.ErrorCode;
 import dev.isola.dispatch.Readiness;
 import dev.isola.function.FunctionName;
 import dev.isola.function.InvalidFunctionException;
@@ -15,7 +16,8 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The edge's route table. Invocations ({@code ANY /function/{name}[/rest]}, {@code GET /invoke/{name}/rest}) are
+ * The edge's routes ({@link dev.isola.api.Route.Plane#EDGE} of the route table), matched by hand: this runs for every
+ * request. Invocations ({@code ANY /function/{name}[/rest]}, {@code GET /invoke/{name}/rest}) are
  * proxied to an instance; the two endpoints instances and probes call ({@code /_/ready/{id}/{nonce}},
  * {@code /healthz}) are answered here; everything else (the admin API, {@code /metrics}, unknown routes) goes to the
  * control plane, which owns those answers, the JSON 404 included.
@@ -71,12 +73,12 @@ final class EdgeRouter {
         try {
             name = FunctionName.of(rawName);
         } catch (InvalidFunctionException e) {
-            return LocalReply.of(front, request, ApiError.response(404, "function_not_found",
+            return LocalReply.of(front, request, ApiError.response(ErrorCode.FUNCTION_NOT_FOUND,
                     "Function '" + rawName + "' is not deployed"));
         }
         long declared = HttpUtil.getContentLength(request, -1L);
         if (declared > maxBodyBytes) {
-            return LocalReply.rejecting(front, request, ApiError.response(413, "body_too_large", "Request body of "
+            return LocalReply.rejecting(front, request, ApiError.response(ErrorCode.BODY_TOO_LARGE, "Request body of "
                     + declared + " bytes exceeds the limit of " + maxBodyBytes + " bytes (maxBodyBytes)"));
         }
         return new ProxyExchange(front, request, rest, new InvocationTarget(services, name), maxBodyBytes);
@@ -88,6 +90,6 @@ final class EdgeRouter {
                 && readiness.signal(idAndNonce.substring(0, slash), idAndNonce.substring(slash + 1))) {
             return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NO_CONTENT);
         }
-        return ApiError.response(404, "not_found", "No starting instance with this id and nonce");
+        return ApiError.response(ErrorCode.NOT_FOUND, "No starting instance with this id and nonce");
     }
 }

@@ -1,9 +1,10 @@
 package dev.isola.gateway;
 
+import dev.isola.Ticker;
+import dev.isola.api.ErrorCode;
 import dev.isola.dispatch.Acquisition;
 import dev.isola.dispatch.Dispatcher;
 import dev.isola.dispatch.Lease;
-import dev.isola.dispatch.Ticker;
 import dev.isola.function.FunctionName;
 import dev.isola.metrics.Metrics;
 import dev.isola.store.InvocationRecord;
@@ -12,19 +13,19 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
 
-import java.time.Duration;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
 /**
  * One invocation of a function: a lease from the dispatcher, the {@code X-Isola-*} headers, metrics and the
  * invocation record.
  *
- * <p>The warm path ({@link Dispatcher#tryAcquire}) runs inline on the event loop; only when the dispatcher would
- * queue the request or start an instance does a virtual thread wait for it and hand the lease back to the loop.
- * Whether it starts one is decided on the loop too, as the request arrives ({@link Dispatcher#acquireLater}).
+ * <p>The dispatcher answers on the event loop without blocking: the warm path is served inline; only a call that must
+ * wait or that starts an instance ({@link Acquisition.Pending}, decided as the call arrives) has a virtual thread wait
+ * for it and hand the lease back to the loop. A start for this call is probed from this call's loop, which keeps the
+ * connection the instance accepts for the call ({@link UpstreamPool#probeForCalls}).
  */
 final class InvocationTarget implements ProxyTarget {
     /** Header names and fixed values as AsciiString: the encoder copies those as bytes instead of char by char. */
@@ -34,12 +35,11 @@ final class InvocationTarget implements ProxyTarget {
     private static final AsciiString FALSE = AsciiString.cached("false");
 
     /** What the gateway shares with every invocation. */
-    record Services(Dispatcher dispatcher, Metrics metrics, Store store) {
+    record Services(Dispatcher dispatcher, Metrics metrics, Store store, Ticker ticker, InstantSource wallClock) {
     }
 
     private final Services services;
     private final FunctionName name;
-    private final Ticker ticker;
     private final long beginNanos;
     private final Instant started;
     private Lease lease;
@@ -48,22 +48,20 @@ final class InvocationTarget implements ProxyTarget {
     InvocationTarget(Services services, FunctionName name) {
         this.services = services;
         this.name = name;
-        this.ticker = services.dispatcher().ticker();
-        this.beginNanos = ticker.nanos();
-        this.started = Instant.now();
+        this.beginNanos = services.ticker().nanos();
+        this.started = services.wallClock().instant();
     }
 
     @Override
     public void open(ProxyExchange exchange) {
-        Acquisition now = services.dispatcher().tryAcquire(name);
-        if (now != null) {
+        EventLoop loop = exchange.loop();
+        Acquisition now = services.dispatcher().acquire(name, exchange.upstreams().probeForCalls());
+        if (!(now instanceof Acquisition.Pending pending)) {
             acquired(exchange, now);
             return;
         }
-        EventLoop loop = exchange.loop();
-        Supplier<Acquisition> rest = services.dispatcher().acquireLater(name);
         Thread.ofVirtual().name("acquire-" + name).start(() -> {
-            Acquisition later = ScopedValue.where(FirstConnections.REQUEST_LOOP, loop).call(rest::get);
+            Acquisition later = pending.await();
             try {
                 loop.execute(() -> acquired(exchange, later));
             } catch (RejectedExecutionException e) { // the gateway is shutting down
@@ -80,28 +78,24 @@ final class InvocationTarget implements ProxyTarget {
                 lease = a.lease();
                 metrics = services.metrics().of(name.value(), lease.backend());
                 metrics.inFlight(1);
-                Duration timeout = services.dispatcher().timeout(name).orElse(Duration.ofSeconds(30));
-                exchange.opened(lease.endpoint(), lease.instanceId(), timeout.toMillis());
+                exchange.opened(lease.endpoint(), lease.instanceId(), lease.timeout().toMillis());
             }
             case Acquisition.NotFound n ->
-                    exchange.rejected(404, "function_not_found", "Function '" + n.name() + "' is not deployed");
+                    exchange.rejected(ErrorCode.FUNCTION_NOT_FOUND, "Function '" + n.name() + "' is not deployed");
             case Acquisition.Saturated s -> {
-                record(false, 429, "-", "-");
-                exchange.rejected(429, "saturated", s.message());
+                record(false, ErrorCode.SATURATED.status(), "-", "-");
+                exchange.rejected(ErrorCode.SATURATED, s.message());
             }
             case Acquisition.StartFailed f -> {
-                record(true, 502, backend(), "-");
-                exchange.rejected(502, "start_failed", f.message());
+                record(true, ErrorCode.START_FAILED.status(), f.backend(), "-");
+                exchange.rejected(ErrorCode.START_FAILED, f.message());
             }
             case Acquisition.TimedOut t -> {
-                record(false, 504, backend(), "-");
-                exchange.rejected(504, "timeout", t.message());
+                record(false, ErrorCode.TIMEOUT.status(), t.backend(), "-");
+                exchange.rejected(ErrorCode.TIMEOUT, t.message());
             }
+            case Acquisition.Pending p -> throw new IllegalStateException("a settled acquisition is never pending");
         }
-    }
-
-    private String backend() {
-        return services.dispatcher().backend(name).orElse("-");
     }
 
     @Override
@@ -139,7 +133,7 @@ final class InvocationTarget implements ProxyTarget {
     }
 
     private void record(boolean cold, int status, String backend, String instance) {
-        long took = ticker.nanos() - beginNanos;
+        long took = services.ticker().nanos() - beginNanos;
         (metrics != null ? metrics : services.metrics().of(name.value(), backend)).invoked(cold, status, took);
         services.store().record(new InvocationRecord(name, started, TimeUnit.NANOSECONDS.toMicros(took), cold, status,
                 backend, instance));

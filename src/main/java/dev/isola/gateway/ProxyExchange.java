@@ -1,5 +1,6 @@
 package dev.isola.gateway;
 
+import dev.isola.api.ErrorCode;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ConnectTimeoutException;
@@ -96,6 +97,10 @@ final class ProxyExchange implements FrontHandler.Exchange {
         return front.loop();
     }
 
+    UpstreamPool upstreams() {
+        return front.upstreams();
+    }
+
     @Override
     public void begin() {
         target.open(this);
@@ -122,17 +127,17 @@ final class ProxyExchange implements FrontHandler.Exchange {
         }
     }
 
-    void rejected(int code, String error, String message) {
+    void rejected(ErrorCode code, String message) {
         if (done) {
             return;
         }
         done = true;
         releaseEarlyBody();
         if (requestDone) {
-            front.replyError(this, code, error, message, keepClient());
+            front.replyError(this, code.status(), code.wireName(), message, keepClient());
         } else {
             // Answer once the rest of the request is read, so a keep-alive client keeps its connection.
-            front.handOver(this, LocalReply.of(front, request, ApiError.response(code, error, message)));
+            front.handOver(this, LocalReply.of(front, request, ApiError.response(code, message)));
         }
     }
 

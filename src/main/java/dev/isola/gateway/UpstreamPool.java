@@ -1,5 +1,6 @@
 package dev.isola.gateway;
 
+import dev.isola.Ticker;
 import dev.isola.dispatch.EndpointProbe;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -21,8 +22,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Keep-alive connections to instances, owned by one event loop and only ever touched from it (no locks): a request
@@ -39,11 +42,17 @@ final class UpstreamPool {
     static final long DROP_GRACE_MILLIS = 200;
     /** Body pieces of up to 64 KiB: a streamed 50 MiB answer is 800 writes, not the codec's default 6,400. */
     private static final int MAX_CHUNK = 64 * 1024;
+    /**
+     * The probe's connect itself times out after {@value EndpointProbe#CONNECT_TIMEOUT_MILLIS} ms; this bounds the
+     * wait for a loop that shut down under the probe and will not answer.
+     */
+    private static final long MAX_PROBE_WAIT_MILLIS = 1_000;
 
     private record Idle(Channel channel, long sinceNanos) {
     }
 
     private final EventLoop loop;
+    private final Ticker ticker;
     private final Bootstrap bootstrap;
     private final Bootstrap probes;
     private final Map<String, ArrayDeque<Idle>> idle = new HashMap<>();
@@ -55,8 +64,9 @@ final class UpstreamPool {
     /** The Host header for each instance ("10.200.0.7:8080"), made once instead of once per request. */
     private final Map<String, AsciiString> hostHeaders = new HashMap<>();
 
-    UpstreamPool(EventLoop loop, Class<? extends SocketChannel> channelClass) {
+    UpstreamPool(EventLoop loop, Class<? extends SocketChannel> channelClass, Ticker ticker) {
         this.loop = loop;
+        this.ticker = ticker;
         this.bootstrap = new Bootstrap()
                 .group(loop)
                 .channel(channelClass)
@@ -94,7 +104,7 @@ final class UpstreamPool {
         if (pooled == null) {
             return null;
         }
-        long now = System.nanoTime();
+        long now = ticker.nanos();
         for (Idle c; (c = pooled.pollLast()) != null; ) {
             if (c.channel().isActive() && now - c.sinceNanos() < MAX_IDLE_NANOS) {
                 return c.channel();
@@ -120,6 +130,25 @@ final class UpstreamPool {
     }
 
     /**
+     * The readiness probe of a call served by this loop (passed to the dispatcher with the call): the connection the
+     * instance accepts is kept for the call, see {@link #probe}.
+     */
+    EndpointProbe probeForCalls() {
+        return this::probeAndKeep;
+    }
+
+    private boolean probeAndKeep(String instanceId, InetSocketAddress endpoint) {
+        try {
+            return probe(instanceId, endpoint).get(MAX_PROBE_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            return false; // the loop shut down under the probe: the launcher's next check says why
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /**
      * A readiness probe of a starting instance, from any thread: a connection that the instance accepts is not closed
      * but pooled as its first idle connection, and the request the instance was started for, served by this loop,
      * sends its request on it. A probe that closed its connection made that request open a second one, and the
@@ -138,7 +167,7 @@ final class UpstreamPool {
                 accepted.complete(f.isSuccess());
             }));
         } catch (RejectedExecutionException e) {
-            accepted.complete(EndpointProbe.connects(endpoint)); // the gateway has shut down
+            accepted.complete(EndpointProbe.CONNECT.accepts(key, endpoint)); // the gateway has shut down
         }
         return accepted;
     }
@@ -160,7 +189,7 @@ final class UpstreamPool {
             return;
         }
         channel.config().setAutoRead(true); // an idle connection reads, so a close by the instance is seen
-        pooled.addLast(new Idle(channel, System.nanoTime()));
+        pooled.addLast(new Idle(channel, ticker.nanos()));
     }
 
     /** Closes the idle connections to an instance that is going away; safe from any thread. */
@@ -197,10 +226,12 @@ final class UpstreamPool {
     /** Closes every idle connection; runs on the loop, so call it before the loop shuts down. */
     void closeAll() {
         onLoop(() -> {
-            open.values().forEach(channels -> List.copyOf(channels).forEach(Channel::close));
+            // Copied first: a channel's close listener removes it from these maps while they are walked.
+            List<Channel> all = open.values().stream().flatMap(Set::stream).toList();
             open.clear();
             idle.clear();
             hostHeaders.clear();
+            all.forEach(Channel::close);
         });
     }
 

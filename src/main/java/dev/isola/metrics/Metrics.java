@@ -1,5 +1,9 @@
 package dev.isola.metrics;
 
+import java.util.List;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
+
 /**
  * What the platform reports about itself. A tiny interface so the hot path calls plain methods and tests or a
  * disabled exporter use {@link #NOOP}.
@@ -13,6 +17,16 @@ public interface Metrics {
 
     /** A new instance became ready after {@code nanos}. */
     void coldStarted(String function, String backend, long nanos);
+
+    /** Reports, whenever metrics are read, how many instances each function has in each state. */
+    void watchInstances(Supplier<List<InstanceGroup>> census);
+
+    /** Reports, whenever metrics are read, how many instance starts wait for their turn (CPU saturated). */
+    void watchStartsWaiting(IntSupplier waiting);
+
+    /** The instances of one function on one backend in one state ({@code starting}, {@code ready}, ...). */
+    record InstanceGroup(String function, String backend, String state, int instances) {
+    }
 
     /** The series of one function on one backend. */
     interface FunctionMetrics {
@@ -41,6 +55,14 @@ public interface Metrics {
 
         @Override
         public void coldStarted(String function, String backend, long nanos) {
+        }
+
+        @Override
+        public void watchInstances(Supplier<List<InstanceGroup>> census) {
+        }
+
+        @Override
+        public void watchStartsWaiting(IntSupplier waiting) {
         }
     };
 }

@@ -1,6 +1,5 @@
 package dev.isola.metrics;
 
-import dev.isola.dispatch.InstanceView;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -10,7 +9,6 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -41,7 +39,7 @@ public final class PrometheusMetrics implements Metrics {
     private final PrometheusTextFormatWriter writer = new PrometheusTextFormatWriter(false);
     private final Map<String, Map<String, Series>> seriesByFunction = new ConcurrentHashMap<>();
 
-    public PrometheusMetrics(Supplier<List<InstanceView>> instances) {
+    public PrometheusMetrics() {
         invocations = Counter.builder().name("isola_invocations_total")
                 .help("Invocations answered, by function, backend, cold/warm and HTTP status")
                 .labelNames("function", "backend", "cold_start", "status").withoutExemplars().register(registry);
@@ -57,29 +55,22 @@ public final class PrometheusMetrics implements Metrics {
                 .withoutExemplars().register(registry);
         inFlight = Gauge.builder().name("isola_in_flight_requests")
                 .help("Requests being served by instances").labelNames("function", "backend").register(registry);
+    }
+
+    @Override
+    public void watchInstances(Supplier<List<InstanceGroup>> census) {
         GaugeWithCallback.builder().name("isola_instances").help("Instances by state")
                 .labelNames("function", "backend", "state")
-                .callback(cb -> countByState(instances.get()).forEach((key, count) ->
-                        cb.call(count, key.function(), key.backend(), key.state())))
+                .callback(cb -> census.get().forEach(g -> cb.call(g.instances(), g.function(), g.backend(), g.state())))
                 .register(registry);
     }
 
     /** Exports {@code waiting}, the starts held back while the CPU is saturated, as {@code isola_starts_waiting}. */
+    @Override
     public void watchStartsWaiting(IntSupplier waiting) {
         GaugeWithCallback.builder().name("isola_starts_waiting")
                 .help("Instance starts waiting for their turn while the CPU is saturated")
                 .callback(cb -> cb.call(waiting.getAsInt())).register(registry);
-    }
-
-    private record Key(String function, String backend, String state) {
-    }
-
-    private static Map<Key, Double> countByState(List<InstanceView> views) {
-        Map<Key, Double> counts = new HashMap<>();
-        for (InstanceView v : views) {
-            counts.merge(new Key(v.function(), v.backend(), v.state().wireName()), 1.0, Double::sum);
-        }
-        return counts;
     }
 
     @Override

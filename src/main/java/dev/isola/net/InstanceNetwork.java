@@ -1,18 +1,23 @@
 package dev.isola.net;
 
+import dev.isola.Ticker;
+import dev.isola.host.Command;
+import dev.isola.host.ProcessRunner;
+
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * Per-instance networking on the host bridge {@value #BRIDGE}, shared by every backend of this platform so that
- * one allocator hands out the addresses:
+ * Per-instance networking on the host bridge {@value #BRIDGE}, one per platform run and shared by every backend of
+ * it, so that one allocator hands out the addresses:
  * <ul>
  *   <li>containers get a network namespace {@code isola-<key>} with a veth pair, the host end {@code iv<key>} on the
  *   bridge, the other end {@code eth0} inside. Set up with two {@code ip -batch} runs (about 11 ms instead of 54 ms
@@ -22,9 +27,9 @@ import java.util.stream.Stream;
  * </ul>
  * Every host port is an isolated bridge port (no instance-to-instance traffic), and the firewall table
  * {@code inet isola} drops connections from the bridge to the host, except to the {@link ReadyRelay} that carries
- * readiness callbacks.
+ * readiness callbacks. Container attachments usually come ready-made from {@link SpareAttachments}.
  */
-public final class InstanceNetwork {
+public final class InstanceNetwork implements AutoCloseable {
     public static final String BRIDGE = "isola0";
     static final String NETNS_PREFIX = "isola-";
     static final String TAP_PREFIX = "it";
@@ -33,19 +38,34 @@ public final class InstanceNetwork {
     private static final Path IP_FORWARD = Path.of("/proc/sys/net/ipv4/ip_forward");
     private static final System.Logger LOG = System.getLogger(InstanceNetwork.class.getName());
     private static final Duration IP_TIMEOUT = Duration.ofSeconds(10);
-    /** Default subnet of instances; the bridge takes its first address. */
-    private static final InstanceNetwork SHARED = new InstanceNetwork(new AddressAllocator("10.200.0.0/16"));
+    /** Subnet of instances; the bridge takes its first address. */
+    public static final String SUBNET = "10.200.0.0/16";
+    private static final String SPARE_MARKERS = "spare-networks";
 
     private final AddressAllocator addresses;
+    private final ProcessRunner runner;
+    private final SpareAttachments spares;
     private ReadyRelay relay;
 
-    public InstanceNetwork(AddressAllocator addresses) {
+    private InstanceNetwork(AddressAllocator addresses, ProcessRunner runner, Ticker ticker, Path stateDir,
+                            int spareTarget) {
         this.addresses = addresses;
+        this.runner = runner;
+        this.spares = new SpareAttachments(this, stateDir.resolve(SPARE_MARKERS), spareTarget, ticker);
     }
 
-    /** The platform's one network: every backend attaches through it. */
-    public static InstanceNetwork shared() {
-        return SHARED;
+    /**
+     * The network of the platform run on {@code stateDir}; nothing is made on the host until the first attachment.
+     *
+     * @param spareTarget container attachments kept ready once the first is taken (0: none, each start makes its own)
+     */
+    public static InstanceNetwork create(AddressAllocator addresses, ProcessRunner runner, Ticker ticker,
+                                         Path stateDir, int spareTarget) {
+        return new InstanceNetwork(addresses, runner, ticker, stateDir, spareTarget);
+    }
+
+    ProcessRunner runner() {
+        return runner;
     }
 
     /** An instance's place on the bridge; {@link #close()} removes its devices and frees its address. */
@@ -70,8 +90,8 @@ public final class InstanceNetwork {
          */
         public synchronized void allowEgress() {
             enableForwarding();
-            HostCommand.run(List.of("nft", "add", "element", "inet", NFT_TABLE, EGRESS_SET,
-                    "{ " + address.getHostAddress() + " }"), "", IP_TIMEOUT);
+            runner.run(Command.of("nft", "add", "element", "inet", NFT_TABLE, EGRESS_SET,
+                    "{ " + address.getHostAddress() + " }").withTimeout(IP_TIMEOUT));
             egress = true;
         }
 
@@ -110,9 +130,9 @@ public final class InstanceNetwork {
             String batch = "link del " + device + "\n"
                     + netns.map(n -> "netns del " + n + "\n")
                     .orElse("neigh del " + address.getHostAddress() + " dev " + BRIDGE + "\n");
-            HostCommand.quietly(List.of("ip", "-force", "-batch", "-"), batch);
+            runner.quietly(Command.of("ip", "-force", "-batch", "-").withStdin(batch));
             if (egress) {
-                HostCommand.quietly(List.of("nft", "delete", "element", "inet", NFT_TABLE, EGRESS_SET,
+                runner.quietly(Command.of("nft", "delete", "element", "inet", NFT_TABLE, EGRESS_SET,
                         "{ " + address.getHostAddress() + " }"));
             }
             addresses.release(address);
@@ -135,19 +155,19 @@ public final class InstanceNetwork {
      */
     public synchronized void ensureBridge() {
         if (!Files.exists(Path.of("/sys/class/net", BRIDGE))) {
-            HostCommand.run(List.of("ip", "-batch", "-"), "link add " + BRIDGE + " address "
+            ip(Command.of("ip", "-batch", "-").withStdin("link add " + BRIDGE + " address "
                     + macOf(addresses.gateway()) + " type bridge\n"
                     + "addr add " + addresses.gateway().getHostAddress() + "/" + addresses.prefixLength() + " dev "
-                    + BRIDGE + "\nlink set " + BRIDGE + " up\n", IP_TIMEOUT);
-            HostCommand.quietly(List.of("nft", "delete", "table", "inet", NFT_TABLE));
-            HostCommand.run(List.of("nft", "-f", "-"), FIREWALL, IP_TIMEOUT);
+                    + BRIDGE + "\nlink set " + BRIDGE + " up\n"));
+            runner.quietly(Command.of("nft", "delete", "table", "inet", NFT_TABLE));
+            ip(Command.of("nft", "-f", "-").withStdin(FIREWALL));
             closeRelay();
         }
         if (relay == null) {
             relay = ReadyRelay.open(addresses.gateway());
-            HostCommand.run(List.of("nft", "insert", "rule", "inet", NFT_TABLE, "input", "iifname", BRIDGE,
+            ip(Command.of("nft", "insert", "rule", "inet", NFT_TABLE, "input", "iifname", BRIDGE,
                     "ip", "daddr", addresses.gateway().getHostAddress(), "tcp", "dport",
-                    Integer.toString(relay.port()), "accept"), "", IP_TIMEOUT);
+                    Integer.toString(relay.port()), "accept"));
         }
     }
 
@@ -207,9 +227,18 @@ public final class InstanceNetwork {
         }
     }
 
-    /** A container attachment. {@code key}: short, unique among live instances, [a-z0-9] (at most 12 chars). */
+    /** A container attachment: a spare made ahead of need when there is one, else one made now. */
+    public Attachment attachContainer() {
+        return spares.take();
+    }
+
+    /** A container attachment made now. {@code key}: short, unique among live ones, [a-z0-9] (at most 12 chars). */
     public Attachment attach(String key) {
         return attach(key, false);
+    }
+
+    private void ip(Command command) {
+        runner.run(command.withTimeout(IP_TIMEOUT));
     }
 
     /** {@code background}: runs the tools at the lowest CPU priority (nice 19), for attachments made ahead of need. */
@@ -220,7 +249,7 @@ public final class InstanceNetwork {
         InetAddress address = addresses.allocate();
         Attachment attachment = new Attachment(host, Optional.of(netns), address);
         try {
-            HostCommand.run(priority(background, List.of("ip", "-batch", "-")), "netns add " + netns + "\n"
+            ip(priority(background, Command.of("ip", "-batch", "-").withStdin("netns add " + netns + "\n"
                     // The peer is born inside the namespace: moving it there afterwards costs about 20 ms
                     // (the kernel waits for an RCU grace period), creating it there about 2 ms.
                     + "link add " + host + " type veth peer name eth0 netns " + netns + "\n"
@@ -228,10 +257,11 @@ public final class InstanceNetwork {
                     + "link set dev " + host + " type bridge_slave isolated on\n"
                     + "link set " + host + " up\n"
                     // A reused address may still map to the previous instance's MAC; forget it.
-                    + "neigh flush to " + address.getHostAddress() + "\n", IP_TIMEOUT);
-            HostCommand.run(priority(background, List.of("ip", "-n", netns, "-batch", "-")), "addr add " + address.getHostAddress() + "/" + addresses.prefixLength() + " dev eth0\n"
+                    + "neigh flush to " + address.getHostAddress() + "\n")));
+            ip(priority(background, Command.of("ip", "-n", netns, "-batch", "-").withStdin("addr add "
+                    + address.getHostAddress() + "/" + addresses.prefixLength() + " dev eth0\n"
                     + "link set eth0 up\nlink set lo up\n"
-                    + "route add default via " + addresses.gateway().getHostAddress() + "\n", IP_TIMEOUT);
+                    + "route add default via " + addresses.gateway().getHostAddress() + "\n")));
             return attachment;
         } catch (RuntimeException e) {
             attachment.close();
@@ -239,8 +269,8 @@ public final class InstanceNetwork {
         }
     }
 
-    private static List<String> priority(boolean background, List<String> argv) {
-        return background ? HostCommand.inBackground(argv) : argv;
+    private static Command priority(boolean background, Command command) {
+        return background ? command.niced() : command;
     }
 
     /** A virtual-machine attachment: tap {@code it<key>} on the bridge; the guest configures its own address. */
@@ -250,12 +280,12 @@ public final class InstanceNetwork {
         InetAddress address = addresses.allocate();
         Attachment attachment = new Attachment(tap, Optional.empty(), address);
         try {
-            HostCommand.run(List.of("ip", "-batch", "-"), "tuntap add dev " + tap + " mode tap\n"
+            ip(Command.of("ip", "-batch", "-").withStdin("tuntap add dev " + tap + " mode tap\n"
                     + "link set " + tap + " master " + BRIDGE + "\n"
                     + "link set dev " + tap + " type bridge_slave isolated on\n"
                     + "link set " + tap + " up\n"
                     + "neigh replace " + address.getHostAddress() + " lladdr " + attachment.mac() + " dev " + BRIDGE
-                    + " nud permanent\n", IP_TIMEOUT);
+                    + " nud permanent\n"));
             return attachment;
         } catch (RuntimeException e) {
             attachment.close();
@@ -271,11 +301,16 @@ public final class InstanceNetwork {
         return addresses.prefixLength();
     }
 
+    /** Deletes the spare attachments an earlier, crashed run on this state directory recorded. */
+    public void reapLeftoverSpares() {
+        spares.reapLeftovers();
+    }
+
     /**
      * Deletes the namespaces and taps of the given instance keys: those an earlier, crashed run of this state
      * directory left. Scoped by key so that another Isola on this host keeps its instances' devices.
      */
-    public void reapLeftovers(java.util.Collection<String> keys) {
+    public void reapLeftovers(Collection<String> keys) {
         if (keys.isEmpty()) {
             return;
         }
@@ -289,7 +324,7 @@ public final class InstanceNetwork {
             }
         }
         if (!batch.isEmpty()) {
-            HostCommand.quietly(List.of("ip", "-force", "-batch", "-"), batch.toString());
+            runner.quietly(Command.of("ip", "-force", "-batch", "-").withStdin(batch.toString()));
         }
     }
 
@@ -299,10 +334,16 @@ public final class InstanceNetwork {
     }
 
     /**
-     * At shutdown, when this platform's instances are gone: closes the relay, and removes the bridge and the
-     * firewall table unless another Isola on this host still has instances on the bridge.
+     * At shutdown, when this platform's instances are gone: removes the spares, closes the relay, and removes the
+     * bridge and the firewall table unless another Isola on this host still has instances on the bridge.
      */
-    public synchronized void removeBridge() {
+    @Override
+    public void close() {
+        spares.close();
+        removeBridge();
+    }
+
+    private synchronized void removeBridge() {
         closeRelay();
         Path ports = Path.of("/sys/class/net", BRIDGE, "brif");
         try (Stream<Path> attached = Files.exists(ports) ? Files.list(ports) : Stream.empty()) {
@@ -313,9 +354,9 @@ public final class InstanceNetwork {
             return;
         }
         if (Files.exists(Path.of("/sys/class/net", BRIDGE))) {
-            HostCommand.quietly(List.of("ip", "link", "del", BRIDGE));
+            runner.quietly(List.of("ip", "link", "del", BRIDGE));
         }
-        HostCommand.quietly(List.of("nft", "delete", "table", "inet", NFT_TABLE));
+        runner.quietly(List.of("nft", "delete", "table", "inet", NFT_TABLE));
     }
 
     private void closeRelay() {

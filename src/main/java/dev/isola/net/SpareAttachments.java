@@ -1,5 +1,8 @@
 package dev.isola.net;
 
+import dev.isola.Ticker;
+import dev.isola.config.IsolaConfig;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -10,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -27,18 +31,12 @@ import java.util.stream.Stream;
  * as long as its devices exist — through the life of the instance that took it — so that the next start-up after
  * a crash removes exactly this state directory's spares ({@link #reapLeftovers}), never another Isola's.
  */
-public final class SpareAttachments implements AutoCloseable {
-    /**
-     * Kept ready at least: enough for a burst of 16 cold starts without making any on the spot. With 16, bursts of
-     * 10..100 runc starts took 0.5-0.85 of the time they took with 2 (bench/container-burst.sh, same harness and
-     * run conditions). Each costs 120-220 KiB of kernel memory and an address.
-     */
-    public static final int DEFAULT_TARGET = 16;
+final class SpareAttachments implements AutoCloseable {
     /** The pool grows with the bursts up to this many times its configured size. */
     static final int CEILING_FACTOR = 8;
-    private static final int MAX_TARGET = 1024;
-    static final long QUIET_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(200);
-    static final long MAX_DEFER_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
+    private static final int MAX_TARGET = IsolaConfig.MAX_SPARE_NETWORKS;
+    static final long QUIET_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+    static final long MAX_DEFER_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final String KEY_PREFIX = "n";
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final System.Logger LOG = System.getLogger(SpareAttachments.class.getName());
@@ -46,41 +44,26 @@ public final class SpareAttachments implements AutoCloseable {
     private final InstanceNetwork network;
     private final Path markers;
     private final BurstSizing sizing;
+    private final Ticker ticker;
     private final Deque<InstanceNetwork.Attachment> ready = new ArrayDeque<>();
     private boolean making;
     private boolean closed;
     private long lastTakeNanos;
 
     /** Keeps {@code target} attachments ready once the first one is taken (nothing is made before that). */
-    public SpareAttachments(InstanceNetwork network, Path markers, int target) {
+    SpareAttachments(InstanceNetwork network, Path markers, int target, Ticker ticker) {
         this.network = network;
         this.markers = markers;
+        this.ticker = ticker;
         this.sizing = new BurstSizing(target, Math.min(MAX_TARGET, target * CEILING_FACTOR), QUIET_NANOS);
     }
 
-    /** The pool size from {@code ISOLA_SPARE_NETWORKS}: 0 turns the pool off, unset means {@link #DEFAULT_TARGET}. */
-    public static int target(String configured) {
-        if (configured == null || configured.isBlank()) {
-            return DEFAULT_TARGET;
-        }
-        try {
-            int n = Integer.parseInt(configured.trim());
-            if (n >= 0 && n <= MAX_TARGET) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // Reported below.
-        }
-        throw new IllegalArgumentException("Invalid configuration: ISOLA_SPARE_NETWORKS must be 0.." + MAX_TARGET
-                + " (network namespaces kept ready for container starts), got '" + configured + "'");
-    }
-
     /** A ready attachment, or one made now when none is; either way a replacement is started in the background. */
-    public InstanceNetwork.Attachment take() {
+    InstanceNetwork.Attachment take() {
         InstanceNetwork.Attachment spare;
         synchronized (this) {
             spare = ready.pollFirst();
-            lastTakeNanos = System.nanoTime();
+            lastTakeNanos = ticker.nanos();
             sizing.took(lastTakeNanos);
             replenish();
         }
@@ -121,15 +104,15 @@ public final class SpareAttachments implements AutoCloseable {
 
     /** Waits until no take for {@link #QUIET_NANOS}, or {@link #MAX_DEFER_NANOS} have passed, or close. */
     private synchronized void awaitQuiet() {
-        long deadline = System.nanoTime() + MAX_DEFER_NANOS;
+        long deadline = ticker.nanos() + MAX_DEFER_NANOS;
         while (!closed) {
-            long now = System.nanoTime();
+            long now = ticker.nanos();
             long wait = Math.min(lastTakeNanos + QUIET_NANOS, deadline) - now;
             if (wait <= 0) {
                 return;
             }
             try {
-                java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, wait);
+                TimeUnit.NANOSECONDS.timedWait(this, wait);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
@@ -202,7 +185,7 @@ public final class SpareAttachments implements AutoCloseable {
     }
 
     /** Removes the devices of every attachment an earlier, crashed run recorded in {@code markers}. */
-    public static void reapLeftovers(InstanceNetwork network, Path markers) {
+    void reapLeftovers() {
         if (!Files.isDirectory(markers)) {
             return;
         }

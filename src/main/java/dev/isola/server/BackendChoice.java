@@ -2,36 +2,36 @@ package dev.isola.server;
 
 import dev.isola.config.ConfigException;
 import dev.isola.sandbox.spi.Availability;
-import dev.isola.sandbox.spi.SandboxProvider;
+import dev.isola.sandbox.spi.SandboxBackend;
 import dev.isola.sandbox.spi.Sandboxes;
 
-import java.util.List;
+import java.util.Comparator;
 
-/** Resolves the configured default backend; {@code auto} takes the strongest isolation this host can run. */
+/**
+ * Resolves the configured default backend; {@code auto} takes the one with the strongest isolation that runs well
+ * on this host ({@link Availability.Ready}; a backend that runs only slowly here is never the default), and among
+ * equals the first in the order of the service files (runc before crun). {@code process} always runs.
+ */
 final class BackendChoice {
-    /** Strongest isolation first; process is the fallback that always works. */
-    static final List<String> PREFERENCE = List.of("microvm", "runsc", "runc", "crun", "process");
-
     private BackendChoice() {
     }
 
     static String resolve(String configured, Sandboxes sandboxes) {
         if (!configured.equals("auto")) {
-            SandboxProvider p = sandboxes.find(configured).orElseThrow(() -> new ConfigException(
+            SandboxBackend backend = sandboxes.find(configured).orElseThrow(() -> new ConfigException(
                     "Invalid configuration: 'defaultBackend' names '" + configured + "', which this Isola does not have"));
-            Availability a = p.probe();
-            if (!a.available()) {
+            if (backend.probe() instanceof Availability.Unavailable no) {
                 throw new ConfigException("Invalid configuration: 'defaultBackend' " + configured
-                        + " cannot run on this host: " + a.detail());
+                        + " cannot run on this host: " + no.reason());
             }
             return configured;
         }
-        for (String type : PREFERENCE) {
-            var found = sandboxes.find(type);
-            if (found.isPresent() && found.get().suitableAsDefault() && found.get().probe().available()) {
-                return type;
-            }
-        }
-        throw new ConfigException("No sandbox backend can run on this host; run 'isola doctor' to see why");
+        return sandboxes.all().stream()
+                .sorted(Comparator.comparing(SandboxBackend::isolation).reversed())
+                .filter(b -> b.probe() instanceof Availability.Ready)
+                .map(SandboxBackend::type)
+                .findFirst()
+                .orElseThrow(() -> new ConfigException("No sandbox backend can run on this host; run 'isola doctor' "
+                        + "to see why"));
     }
 }

@@ -1,19 +1,26 @@
 package dev.isola.server;
 
 import dev.isola.IsolaException;
+import dev.isola.Ticker;
+import dev.isola.admin.ControlPlane;
+import dev.isola.admin.Deployments;
 import dev.isola.config.IsolaConfig;
 import dev.isola.dispatch.Dispatcher;
+import dev.isola.dispatch.EndpointProbe;
 import dev.isola.dispatch.Readiness;
 import dev.isola.dispatch.SandboxLauncher;
-import dev.isola.dispatch.Ticker;
 import dev.isola.function.ArchiveLimits;
-import dev.isola.function.DeployedFunction;
 import dev.isola.function.FunctionBuilder;
 import dev.isola.function.FunctionService;
+import dev.isola.gateway.EdgeLoops;
 import dev.isola.gateway.Gateway;
+import dev.isola.host.FileTrees;
+import dev.isola.host.ProcessRunner;
 import dev.isola.logs.FunctionLogs;
 import dev.isola.metrics.PrometheusMetrics;
-import dev.isola.sandbox.spi.SandboxProvider;
+import dev.isola.net.AddressAllocator;
+import dev.isola.net.InstanceNetwork;
+import dev.isola.sandbox.spi.SandboxBackend;
 import dev.isola.sandbox.spi.Sandboxes;
 import dev.isola.store.Store;
 
@@ -32,12 +39,16 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Assembles and runs one Isola: state directory, store, function service, sandboxes, dispatcher and gateway. Start-up
- * order matters: leftovers of a crashed run are reaped before any instance starts, and every stored function is back
- * in the dispatcher before the port opens. {@link #close()} undoes it in reverse.
+ * Assembles and runs one Isola: state directory, store, function service, sandboxes, dispatcher, control plane and
+ * gateway. Start-up order matters: leftovers of a crashed run are reaped before any instance starts, and every
+ * stored function is back in the dispatcher before the port opens. {@link #close()} undoes it in reverse: the
+ * gateway stops listening, the dispatcher drains and stops every instance, and only then do the shared host
+ * resources (event loops, the backends' shared state, the network) go.
  */
 public final class IsolaServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(IsolaServer.class.getName());
+    /** How often idle and dead instances are reaped. */
+    private static final Duration HOUSEKEEPING = Duration.ofSeconds(1);
 
     private final IsolaConfig config;
     private final List<AutoCloseable> owned;
@@ -57,50 +68,52 @@ public final class IsolaServer implements AutoCloseable {
     }
 
     public static IsolaServer start(IsolaConfig config) {
-        return start(config, Sandboxes.load());
-    }
-
-    public static IsolaServer start(IsolaConfig config, Sandboxes sandboxes) {
         List<AutoCloseable> owned = new ArrayList<>();
+        Ticker ticker = Ticker.SYSTEM;
+        InstantSource clock = InstantSource.system();
         try {
             Path state = config.stateDir();
             Files.createDirectories(state);
             owned.add(lockStateDir(state));
             String token = AdminToken.readOrCreate(state.resolve("admin-token"));
-            Path runDir = state.resolve("run");
-            for (SandboxProvider p : sandboxes.all()) {
-                p.open(state);
-            }
+            ProcessRunner runner = ProcessRunner.create(config.executables());
+            InstanceNetwork network = InstanceNetwork.create(new AddressAllocator(InstanceNetwork.SUBNET), runner,
+                    ticker, state, config.spareNetworks());
+            owned.add(network);
+            Sandboxes sandboxes = HostBackends.sandboxes(config, runner, network, ticker);
+            network.reapLeftoverSpares();
+            sandboxes.all().forEach(SandboxBackend::reapLeftovers);
+            owned.add(() -> sandboxes.all().forEach(SandboxBackend::shutdown));
             String backend = BackendChoice.resolve(config.defaultBackend(), sandboxes);
-            deleteChildren(runDir);
+            Path runDir = state.resolve("run");
+            FileTrees.deleteChildren(runDir); // the records of the sandboxes just reaped go last
             Files.createDirectories(runDir);
 
-            owned.add(() -> sandboxes.all().forEach(SandboxProvider::shutdown));
             Store store = Store.open(state.resolve("isola.db"));
             owned.add(store);
             FunctionService functions = FunctionService.create(state, store,
-                    FunctionBuilder.create(state.resolve("cache")), ArchiveLimits.DEFAULT);
+                    FunctionBuilder.create(runner, config.cacheDir()), ArchiveLimits.DEFAULT);
             FunctionLogs logs = FunctionLogs.create(state.resolve("logs"), config.logMaxBytes());
             Readiness readiness = new Readiness();
             AtomicReference<URI> callbackBase = new AtomicReference<>();
-            AtomicReference<Dispatcher> dispatcherRef = new AtomicReference<>();
-            PrometheusMetrics metrics = new PrometheusMetrics(() -> dispatcherRef.get() == null ? List.of()
-                    : dispatcherRef.get().instances());
-            SandboxLauncher launcher = new SandboxLauncher(sandboxes, backend, readiness, callbackBase::get, runDir,
-                    logs, config.startTimeout());
-            metrics.watchStartsWaiting(launcher::startsWaiting);
-            Dispatcher dispatcher = Dispatcher.create(launcher, Ticker.SYSTEM, InstantSource.system(), metrics,
-                    config.queueLimit(), Duration.ofSeconds(1));
-            dispatcherRef.set(dispatcher);
+            PrometheusMetrics metrics = new PrometheusMetrics();
+            SandboxLauncher launcher = new SandboxLauncher(new SandboxLauncher.Parts(sandboxes, backend, readiness,
+                    callbackBase::get, runDir, logs, config.startTimeout(), config.startAdmission(), ticker,
+                    metrics));
+            EdgeLoops loops = EdgeLoops.create(config.gatewayThreads(), config.gatewaySpinMicros(), ticker);
+            owned.add(loops);
+            Dispatcher dispatcher = Dispatcher.create(new Dispatcher.Parts(launcher, ticker, clock, metrics,
+                    config.queueLimit(), HOUSEKEEPING, loops, EndpointProbe.CONNECT));
             owned.add(dispatcher);
-            Gateway gateway = Gateway.start(config.host(), config.port(), new Gateway.Parts(dispatcher, readiness,
-                    functions, logs, store, metrics, token, config.maxBodyBytes(), config.maxArchiveBytes(),
-                    config.gatewayThreads(), config.gatewaySpinMicros()));
+            Deployments deployments = new Deployments(functions, dispatcher, logs);
+            ControlPlane controlPlane = ControlPlane.start(new ControlPlane.Parts(deployments, store, metrics, token,
+                    config.maxArchiveBytes()));
+            owned.add(controlPlane);
+            Gateway gateway = Gateway.start(config.host(), config.port(), loops, new Gateway.Parts(dispatcher,
+                    readiness, store, metrics, controlPlane.address(), config.maxBodyBytes(), ticker, clock));
             owned.add(gateway);
             callbackBase.set(URI.create("http://127.0.0.1:" + gateway.port()));
-            for (DeployedFunction fn : functions.loadAll()) {
-                dispatcher.deploy(fn);
-            }
+            deployments.restoreAll();
             warnIfUnisolated(sandboxes, backend);
             LOG.log(Level.INFO, "isola listening on " + config.host() + ":" + gateway.port() + ", state in " + state
                     + ", default backend " + backend);
@@ -115,7 +128,7 @@ public final class IsolaServer implements AutoCloseable {
     }
 
     private static void warnIfUnisolated(Sandboxes sandboxes, String backend) {
-        sandboxes.find(backend).filter(p -> !p.isolating()).ifPresent(p -> LOG.log(Level.WARNING,
+        sandboxes.find(backend).filter(b -> !b.isolation().isolating()).ifPresent(b -> LOG.log(Level.WARNING,
                 "default backend '" + backend + "' does NOT isolate functions from the host: use it for development "
                         + "and benchmarks only"));
     }
@@ -130,15 +143,6 @@ public final class IsolaServer implements AutoCloseable {
                     + state);
         }
         return channel;
-    }
-
-    private static void deleteChildren(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) {
-            return;
-        }
-        try (var walk = Files.walk(dir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).filter(p -> !p.equals(dir)).forEach(p -> p.toFile().delete());
-        }
     }
 
     public int port() {

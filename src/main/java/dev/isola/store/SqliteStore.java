@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.isola.function.FunctionName;
+import dev.isola.function.FunctionVersion;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -89,7 +90,7 @@ final class SqliteStore implements Store {
     }
 
     @Override
-    public void insertVersion(VersionRow row) {
+    public void insertVersion(FunctionVersion row) {
         withConnection("insert version " + row.name() + " v" + row.version(), c -> inTransaction(c, () -> {
             try (PreparedStatement st = c.prepareStatement(
                     "INSERT INTO function_version (" + VERSION_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
@@ -115,21 +116,21 @@ final class SqliteStore implements Store {
     }
 
     @Override
-    public Optional<VersionRow> latest(FunctionName name) {
-        List<VersionRow> rows = queryVersions("read latest version of " + name,
+    public Optional<FunctionVersion> latest(FunctionName name) {
+        List<FunctionVersion> rows = queryVersions("read latest version of " + name,
                 "SELECT " + VERSION_COLUMNS + " FROM function_version WHERE name = ? ORDER BY version DESC LIMIT 1",
                 name.value());
         return rows.stream().findFirst();
     }
 
     @Override
-    public List<VersionRow> versions(FunctionName name) {
+    public List<FunctionVersion> versions(FunctionName name) {
         return queryVersions("read versions of " + name,
                 "SELECT " + VERSION_COLUMNS + " FROM function_version WHERE name = ? ORDER BY version", name.value());
     }
 
     @Override
-    public List<VersionRow> latestOfEach() {
+    public List<FunctionVersion> latestOfEach() {
         return queryVersions("read functions", """
                 SELECT %s FROM function_version v
                 WHERE version = (SELECT MAX(version) FROM function_version w WHERE w.name = v.name)
@@ -231,16 +232,16 @@ final class SqliteStore implements Store {
         }));
     }
 
-    private List<VersionRow> queryVersions(String what, String sql, String... parameters) {
+    private List<FunctionVersion> queryVersions(String what, String sql, String... parameters) {
         return withConnection(what, c -> {
             try (PreparedStatement st = c.prepareStatement(sql)) {
                 for (int i = 0; i < parameters.length; i++) {
                     st.setString(i + 1, parameters[i]);
                 }
-                List<VersionRow> rows = new ArrayList<>();
+                List<FunctionVersion> rows = new ArrayList<>();
                 try (ResultSet rs = st.executeQuery()) {
                     while (rs.next()) {
-                        rows.add(new VersionRow(FunctionName.of(rs.getString(1)), rs.getInt(2), rs.getString(3),
+                        rows.add(new FunctionVersion(FunctionName.of(rs.getString(1)), rs.getInt(2), rs.getString(3),
                                 rs.getString(4), rs.getString(5), Path.of(rs.getString(6)), fromJson(rs.getString(7)),
                                 Instant.parse(rs.getString(8))));
                     }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.isola.store.Store;
-import dev.isola.store.VersionRow;
+import dev.isola.function.FunctionVersion;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -127,7 +127,7 @@ class FunctionServiceTest {
             assertThat(fn.version()).isEqualTo(2);
             assertThat(fn.manifest().env()).containsEntry("MESSAGE", "two");
         });
-        assertThat(service.versions(HELLO)).extracting(VersionRow::version).containsExactly(1, 2);
+        assertThat(service.versions(HELLO)).extracting(FunctionVersion::version).containsExactly(1, 2);
         assertThat(state.resolve("functions/hello/v1")).isDirectory();
         assertThat(state.resolve("functions/hello/v2")).isDirectory();
     }

@@ -43,8 +43,8 @@ class SqliteStoreTest {
         store.close();
     }
 
-    static VersionRow row(FunctionName name, int version) {
-        return new VersionRow(name, version, "go", "name: " + name + "\nruntime: go\n", "ab".repeat(32),
+    static FunctionVersion row(FunctionName name, int version) {
+        return new FunctionVersion(name, version, "go", "name: " + name + "\nruntime: go\n", "ab".repeat(32),
                 Path.of("/state/functions/" + name + "/v" + version), List.of("./fn"), T0.plusSeconds(version));
     }
 

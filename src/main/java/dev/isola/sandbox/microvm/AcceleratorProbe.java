@@ -1,12 +1,19 @@
 package dev.isola.sandbox.microvm;
 
+import dev.isola.host.Command;
+import dev.isola.host.CommandResult;
+import dev.isola.host.FileTrees;
+import dev.isola.host.HostException;
+import dev.isola.host.ProcessRunner;
+
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Chooses the accelerator by really booting a tiny guest (the init in probe mode, no devices) under KVM with a
@@ -17,15 +24,21 @@ import java.util.concurrent.TimeUnit;
  */
 final class AcceleratorProbe {
     /** A KVM guest of this size reaches user space in well under a second; 10 s leaves room on a loaded host. */
-    private static final long DEADLINE_MILLIS = 10_000;
+    private static final Duration DEADLINE = Duration.ofSeconds(10);
     static final String PROBE_OK = "isola-init: probe ok";
 
     record Choice(Accelerator accelerator, String reason) {
     }
 
+    private final ProcessRunner runner;
     private Choice choice;
 
-    synchronized Choice choose(GuestKernel kernel, Path init, Path scratchDir) {
+    AcceleratorProbe(ProcessRunner runner) {
+        this.runner = runner;
+    }
+
+    /** {@code init} is built only when a test boot is needed (there is a {@code /dev/kvm} to test). */
+    synchronized Choice choose(GuestKernel kernel, Supplier<Path> init, Path scratchDir) {
         if (choice == null) {
             choice = probe(kernel, init, scratchDir);
         }
@@ -33,11 +46,11 @@ final class AcceleratorProbe {
     }
 
     /** The choice if one was made, without probing. */
-    synchronized java.util.Optional<Choice> known() {
-        return java.util.Optional.ofNullable(choice);
+    synchronized Optional<Choice> known() {
+        return Optional.ofNullable(choice);
     }
 
-    private static Choice probe(GuestKernel kernel, Path init, Path scratchDir) {
+    private Choice probe(GuestKernel kernel, Supplier<Path> init, Path scratchDir) {
         Path kvm = Path.of("/dev/kvm");
         if (!Files.exists(kvm)) {
             return new Choice(Accelerator.TCG, "no /dev/kvm on this host (no hardware virtualisation exposed); "
@@ -49,38 +62,27 @@ final class AcceleratorProbe {
         Path dir = null;
         try {
             dir = Files.createTempDirectory(scratchDir, "accel-probe-");
-            Path initramfs = GuestImages.probeInitramfs(dir, init);
-            List<String> argv = new ArrayList<>(List.of(MicrovmSandboxProvider.QEMU,
+            Path initramfs = GuestImages.probeInitramfs(dir, init.get());
+            List<String> argv = new ArrayList<>(List.of(MicrovmBackend.QEMU,
                     "-M", kernel.acpi() ? "microvm" : "microvm,acpi=off"));
-            argv.addAll(Accelerator.KVM.qemuArgs());
+            argv.addAll(Accelerator.KVM.qemuArgs(0));
             argv.addAll(List.of("-m", "128M", "-smp", "1", "-nodefaults", "-no-user-config", "-nographic",
                     "-no-reboot", "-serial", "stdio", "-kernel", kernel.image().toString(), "-initrd",
                     initramfs.toString(), "-append", "console=ttyS0 quiet reboot=t panic=-1 isola.probe=1"));
-            Path log = dir.resolve("console.log");
-            Process qemu = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-            boolean exited = qemu.waitFor(DEADLINE_MILLIS, TimeUnit.MILLISECONDS);
-            if (!exited) {
-                // Our own child: the handle cannot signal anything else.
-                qemu.destroyForcibly();
-                qemu.waitFor(2, TimeUnit.SECONDS);
-            }
-            String console = Files.readString(log, StandardCharsets.ISO_8859_1);
-            if (console.contains(PROBE_OK)) {
+            // The runner kills QEMU at the deadline: a guest that spins under kvm_pvm never exits by itself.
+            CommandResult result = runner.result(Command.of(argv).withTimeout(DEADLINE));
+            if (result.output().contains(PROBE_OK)) {
                 return new Choice(Accelerator.KVM, "KVM booted a test guest");
             }
-            String why = exited ? "QEMU under KVM failed: " + lastLine(console)
-                    : "a test guest under KVM made no progress within " + DEADLINE_MILLIS / 1000 + " s";
+            String why = !result.timedOut() ? "QEMU under KVM failed: " + lastLine(result.output())
+                    : "a test guest under KVM made no progress within " + DEADLINE.toSeconds() + " s";
             return new Choice(Accelerator.TCG, why + pvm + "; software emulation (TCG)");
-        } catch (IOException e) {
+        } catch (IOException | HostException e) {
             return new Choice(Accelerator.TCG, "could not run the KVM probe (" + e.getMessage()
                     + "); software emulation (TCG)");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new Choice(Accelerator.TCG, "KVM probe interrupted; software emulation (TCG)");
         } finally {
             if (dir != null) {
-                MinimalKernel.deleteTree(dir);
+                FileTrees.deleteQuietly(dir);
             }
         }
     }

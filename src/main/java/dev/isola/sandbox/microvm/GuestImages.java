@@ -3,8 +3,10 @@ package dev.isola.sandbox.microvm;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.isola.function.Artifact;
 import dev.isola.function.Runtime;
-import dev.isola.net.HostCommand;
-import dev.isola.sandbox.spi.HostLibraries;
+import dev.isola.host.Command;
+import dev.isola.host.FileTrees;
+import dev.isola.host.HostLibraries;
+import dev.isola.host.ProcessRunner;
 import dev.isola.sandbox.spi.SandboxException;
 import org.apache.commons.compress.archivers.cpio.CpioArchiveEntry;
 import org.apache.commons.compress.archivers.cpio.CpioArchiveOutputStream;
@@ -41,17 +43,21 @@ final class GuestImages {
     /** The unprivileged user the function runs as inside the guest ("nobody"). */
     private static final int FUNCTION_UID = 65534;
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Map<Path, Object> LOCKS = new ConcurrentHashMap<>();
+    private final ProcessRunner runner;
+    private final HostLibraries libraries;
+    private final Map<Path, Object> locks = new ConcurrentHashMap<>();
 
     record Images(Path rootDisk, Path initramfs) {
     }
 
-    private GuestImages() {
+    GuestImages(ProcessRunner runner) {
+        this.runner = runner;
+        this.libraries = new HostLibraries(runner);
     }
 
-    static Images ensure(Artifact artifact, GuestKernel kernel, Path init, Map<String, String> env, boolean egress) {
+    Images ensure(Artifact artifact, GuestKernel kernel, Path init, Map<String, String> env, boolean egress) {
         Path dir = artifact.root().resolveSibling(artifact.root().getFileName() + ".microvm");
-        synchronized (LOCKS.computeIfAbsent(dir, d -> new Object())) {
+        synchronized (locks.computeIfAbsent(dir, d -> new Object())) {
             try {
                 Files.createDirectories(dir);
                 Path disk = dir.resolve("root.ext4");
@@ -72,18 +78,18 @@ final class GuestImages {
     }
 
     /** The function's command as seen inside the guest's root. */
-    private static List<String> guestArgv(Artifact artifact) {
+    private List<String> guestArgv(Artifact artifact) {
         List<String> argv = new ArrayList<>(artifact.argv());
         String program = argv.getFirst();
         if (program.startsWith("./")) {
             argv.set(0, "/fn/" + program.substring(2));
         } else if (artifact.runtime() == Runtime.NODE || !program.contains("/")) {
-            argv.set(0, HostLibraries.which(program).toString());
+            argv.set(0, runner.executables().require(program).toString());
         }
         return argv;
     }
 
-    private static void buildRootDisk(Artifact artifact, Path disk, boolean egress) throws IOException {
+    private void buildRootDisk(Artifact artifact, Path disk, boolean egress) throws IOException {
         Path stage = Files.createTempDirectory(disk.getParent(), "stage-");
         try {
             for (String dir : List.of("proc", "dev", "sys", "tmp", "fn")) {
@@ -97,7 +103,7 @@ final class GuestImages {
             }
             String program = artifact.argv().getFirst();
             if (!program.startsWith("./") && (artifact.runtime() == Runtime.NODE || !program.contains("/"))) {
-                for (Path file : HostLibraries.closure(HostLibraries.which(program))) {
+                for (Path file : libraries.closure(runner.executables().require(program))) {
                     Path target = stage.resolve(file.toString().substring(1));
                     Files.createDirectories(target.getParent());
                     Files.copy(file, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES);
@@ -107,16 +113,16 @@ final class GuestImages {
             long mib = Math.max(16, (long) (bytes * 1.15 / (1 << 20)) + 8);
             Path tmp = disk.resolveSibling("root.ext4.tmp");
             Files.deleteIfExists(tmp);
-            HostCommand.run(List.of("mke2fs", "-q", "-F", "-t", "ext4", "-O", "^has_journal", "-m", "0",
-                    "-L", "isola-fn", "-E", "root_owner=0:0", "-d", stage.toString(), tmp.toString(), mib + "M"),
-                    "", Duration.ofSeconds(120));
+            runner.run(Command.of("mke2fs", "-q", "-F", "-t", "ext4", "-O", "^has_journal", "-m", "0",
+                    "-L", "isola-fn", "-E", "root_owner=0:0", "-d", stage.toString(), tmp.toString(), mib + "M")
+                    .withTimeout(Duration.ofSeconds(120)));
             Files.move(tmp, disk, StandardCopyOption.ATOMIC_MOVE);
         } finally {
-            MinimalKernel.deleteTree(stage);
+            FileTrees.deleteQuietly(stage);
         }
     }
 
-    private static void buildInitramfs(Path initramfs, GuestKernel kernel, Path init, List<String> argv,
+    private void buildInitramfs(Path initramfs, GuestKernel kernel, Path init, List<String> argv,
                                        Map<String, String> env) throws IOException {
         List<String> guestEnv = new ArrayList<>(List.of("PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp",
                 "TMPDIR=/tmp", "PORT=" + FUNCTION_PORT, "HOST=0.0.0.0"));
@@ -148,7 +154,8 @@ final class GuestImages {
             file(cpio, "init", Files.readAllBytes(init), 0755);
             file(cpio, "isola/config.json", JSON.writeValueAsBytes(config), 0644);
             for (int i = 0; i < modules.size(); i++) {
-                file(cpio, modules.get(i).substring(1), moduleBytes(kernel.modules().get(i)), 0644);
+                file(cpio, modules.get(i).substring(1), moduleBytes(kernel.modules().get(i), initramfs.getParent()),
+                        0644);
             }
             cpio.finish();
         }
@@ -178,23 +185,22 @@ final class GuestImages {
         cpio.closeArchiveEntry();
     }
 
-    /** A module as the kernel's finit_module takes it: Debian may ship them xz-compressed. */
-    private static byte[] moduleBytes(Path module) throws IOException {
+    /**
+     * A module as the kernel's finit_module takes it: Debian may ship them xz-compressed, and {@code xz -d} unpacks
+     * a copy in a scratch directory beside the image.
+     */
+    private byte[] moduleBytes(Path module, Path scratchDir) throws IOException {
         if (!module.toString().endsWith(".xz")) {
             return Files.readAllBytes(module);
         }
-        Process p = new ProcessBuilder("xz", "-dc", module.toString()).start();
-        p.getOutputStream().close();
-        byte[] bytes = p.getInputStream().readAllBytes();
+        Path scratch = Files.createTempDirectory(scratchDir, "module-");
         try {
-            if (p.waitFor() != 0) {
-                throw new IOException("xz -dc " + module + " failed");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
+            Path packed = Files.copy(module, scratch.resolve("module.ko.xz"));
+            runner.run(Command.of("xz", "-d", packed.toString()));
+            return Files.readAllBytes(scratch.resolve("module.ko"));
+        } finally {
+            FileTrees.deleteQuietly(scratch);
         }
-        return bytes;
     }
 
     private static void directory(CpioArchiveOutputStream cpio, String name) throws IOException {

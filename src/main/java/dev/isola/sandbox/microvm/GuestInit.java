@@ -1,19 +1,24 @@
 package dev.isola.sandbox.microvm;
 
+import dev.isola.host.Command;
+import dev.isola.host.CommandResult;
+import dev.isola.host.FileTrees;
+import dev.isola.host.HostException;
+import dev.isola.host.ProcessRunner;
 import dev.isola.sandbox.spi.SandboxException;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 
 /**
  * PID 1 of every guest: the Go program under {@code guest/init/}, compiled once per source hash with the host's Go
@@ -25,42 +30,40 @@ final class GuestInit {
     private GuestInit() {
     }
 
-    static synchronized Path ensureBuilt(Path cacheDir) {
+    /** A build of a few Go files; a minute means something hangs. */
+    private static final Duration BUILD_TIMEOUT = Duration.ofMinutes(2);
+
+    static synchronized Path ensureBuilt(ProcessRunner runner, Path cacheDir) {
         byte[][] sources = SOURCES.stream().map(GuestInit::source).toArray(byte[][]::new);
         Path binary = cacheDir.resolve("microvm").resolve("init-" + hash(sources)).resolve("init");
         if (Files.isExecutable(binary)) {
             return binary;
         }
+        Path src = null;
         try {
             Files.createDirectories(binary.getParent());
-            Path src = Files.createTempDirectory(binary.getParent(), "src-");
-            try {
-                for (int i = 0; i < SOURCES.size(); i++) {
-                    Files.write(src.resolve(SOURCES.get(i)), sources[i]);
-                }
-                Path out = src.resolve("init");
-                ProcessBuilder pb = new ProcessBuilder("go", "build", "-trimpath", "-ldflags=-s -w", "-o",
-                        out.toString(), ".").directory(src.toFile()).redirectErrorStream(true);
-                pb.environment().putAll(java.util.Map.of("CGO_ENABLED", "0", "GOPROXY", "off", "GOFLAGS", "",
-                        "GOCACHE", cacheDir.resolve("go-build").toAbsolutePath().toString(),
-                        "HOME", cacheDir.toAbsolutePath().toString()));
-                Process p = pb.start();
-                p.getOutputStream().close();
-                String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                    p.destroyForcibly();
-                    throw new SandboxException("Failed to build the microVM init with go: " + output.trim());
-                }
-                Files.move(out, binary, StandardCopyOption.ATOMIC_MOVE);
-                return binary;
-            } finally {
-                MinimalKernel.deleteTree(src);
+            src = Files.createTempDirectory(binary.getParent(), "src-");
+            for (int i = 0; i < SOURCES.size(); i++) {
+                Files.write(src.resolve(SOURCES.get(i)), sources[i]);
             }
-        } catch (IOException e) {
+            Path out = src.resolve("init");
+            CommandResult result = runner.result(Command.of("go", "build", "-trimpath", "-ldflags=-s -w", "-o",
+                    out.toString(), ".").in(src).withTimeout(BUILD_TIMEOUT).withEnvironment(Map.of(
+                    "PATH", runner.executables().pathVariable(), "CGO_ENABLED", "0", "GOPROXY", "off",
+                    "GOFLAGS", "", "GOCACHE", cacheDir.resolve("go-build").toAbsolutePath().toString(),
+                    "HOME", cacheDir.toAbsolutePath().toString())));
+            if (!result.succeeded()) {
+                throw new SandboxException("Failed to build the microVM init with go: " + (result.timedOut()
+                        ? "no result within " + BUILD_TIMEOUT.toSeconds() + " s" : result.output()));
+            }
+            Files.move(out, binary, StandardCopyOption.ATOMIC_MOVE);
+            return binary;
+        } catch (IOException | HostException e) {
             throw new SandboxException("Failed to build the microVM init: " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SandboxException("Failed to build the microVM init: interrupted", e);
+        } finally {
+            if (src != null) {
+                FileTrees.deleteQuietly(src);
+            }
         }
     }
 

@@ -1,14 +1,15 @@
 package dev.isola.sandbox.microvm;
 
+import dev.isola.host.ProcessStop;
 import dev.isola.net.InstanceNetwork;
 import dev.isola.sandbox.spi.ChildProcessInstance;
 import dev.isola.sandbox.spi.OutputSink;
 
 import java.net.InetSocketAddress;
-import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -18,28 +19,29 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class MicrovmInstance extends ChildProcessInstance {
     private static final String INIT_PREFIX = "isola-init: ";
-    private static final long QMP_GRACE_MILLIS = 1_000;
-    private static final long TERM_GRACE_MILLIS = 1_000;
+    private static final Duration QMP_GRACE = Duration.ofSeconds(1);
+    private static final Duration TERM_GRACE = Duration.ofSeconds(1);
 
     private final Path qmpSocket;
     private final InstanceNetwork.Attachment network;
-    private final URI readyUrl;
+    private final Runnable forgetReadyUrl;
     private final VmCgroup cgroup;
     private final AtomicReference<String> initSaid;
 
     private MicrovmInstance(String id, Process process, InetSocketAddress endpoint, OutputSink output,
                             AtomicReference<String> initSaid, Path qmpSocket, InstanceNetwork.Attachment network,
-                            URI readyUrl, VmCgroup cgroup) {
+                            Runnable forgetReadyUrl, VmCgroup cgroup) {
         super(id, process, endpoint, output);
         this.initSaid = initSaid;
         this.qmpSocket = qmpSocket;
         this.network = network;
-        this.readyUrl = readyUrl;
+        this.forgetReadyUrl = forgetReadyUrl;
         this.cgroup = cgroup;
     }
 
     static MicrovmInstance start(String id, Process process, InetSocketAddress endpoint, OutputSink output,
-                                 Path qmpSocket, InstanceNetwork.Attachment network, URI readyUrl, VmCgroup cgroup) {
+                                 Path qmpSocket, InstanceNetwork.Attachment network, Runnable forgetReadyUrl,
+                                 VmCgroup cgroup) {
         AtomicReference<String> initSaid = new AtomicReference<>();
         OutputSink watching = line -> {
             if (line.startsWith(INIT_PREFIX)) {
@@ -47,12 +49,13 @@ final class MicrovmInstance extends ChildProcessInstance {
             }
             output.line(line);
         };
-        return new MicrovmInstance(id, process, endpoint, watching, initSaid, qmpSocket, network, readyUrl, cgroup);
+        return new MicrovmInstance(id, process, endpoint, watching, initSaid, qmpSocket, network, forgetReadyUrl,
+                cgroup);
     }
 
     /** The guest kernel's TCP stack dies with QEMU without closing the gateway's connections. */
     @Override
-    public java.util.concurrent.CompletionStage<Void> onExit() {
+    public CompletionStage<Void> onExit() {
         return childExit();
     }
 
@@ -61,11 +64,7 @@ final class MicrovmInstance extends ChildProcessInstance {
         if (process().isAlive()) {
             return Optional.empty();
         }
-        try {
-            awaitOutput(200);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        awaitOutput(200);
         String said = initSaid.get();
         if (said != null && said.startsWith("the function ")) {
             return Optional.of(said.substring("the function ".length()));
@@ -91,25 +90,19 @@ final class MicrovmInstance extends ChildProcessInstance {
         if (!beginClose()) {
             return;
         }
+        Thread quit = null;
         try {
             if (process().isAlive()) {
-                Thread quit = Thread.ofVirtual().start(() -> Qmp.quit(qmpSocket));
-                if (!process().waitFor(QMP_GRACE_MILLIS, TimeUnit.MILLISECONDS)) {
-                    process().destroy();
-                    if (!process().waitFor(TERM_GRACE_MILLIS, TimeUnit.MILLISECONDS)) {
-                        process().destroyForcibly();
-                        process().waitFor(TERM_GRACE_MILLIS, TimeUnit.MILLISECONDS);
-                    }
-                }
+                quit = Thread.ofVirtual().unstarted(() -> Qmp.quit(qmpSocket));
+                ProcessStop.of(process()).then(quit::start, QMP_GRACE).term(TERM_GRACE).run(TERM_GRACE);
+            }
+            awaitOutput(TERM_GRACE.toMillis());
+        } finally {
+            if (quit != null) {
                 quit.interrupt();
             }
-            awaitOutput(TERM_GRACE_MILLIS);
-        } catch (InterruptedException e) {
-            process().destroyForcibly();
-            Thread.currentThread().interrupt();
-        } finally {
             network.close();
-            InstanceNetwork.shared().forgetReadyUrl(readyUrl);
+            forgetReadyUrl.run();
             cgroup.close();
         }
     }

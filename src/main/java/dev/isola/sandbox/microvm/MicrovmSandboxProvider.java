@@ -1,287 +1,30 @@
 package dev.isola.sandbox.microvm;
 
-import dev.isola.config.StateDirs;
-import dev.isola.net.InstanceNetwork;
-import dev.isola.sandbox.spi.Availability;
-import dev.isola.sandbox.spi.Instance;
-import dev.isola.sandbox.spi.InstanceSpec;
-import dev.isola.sandbox.spi.ProcessStarter;
-import dev.isola.sandbox.spi.SandboxException;
+import dev.isola.sandbox.spi.Isolation;
+import dev.isola.sandbox.spi.SandboxBackend;
+import dev.isola.sandbox.spi.SandboxContext;
 import dev.isola.sandbox.spi.SandboxProvider;
 
-import java.io.File;
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.URI;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Optional;
+import java.util.Set;
 
 /**
- * The {@code microvm} backend: each instance is its own virtual machine, one QEMU {@code -M microvm} process
- * booting a guest kernel straight from {@code -kernel}/{@code -initrd} (no firmware), 1 vCPU and the function's
- * memory limit as guest RAM.
- *
- * <p>Per instance: a tap on the shared bridge with an address from the shared allocator (same firewall and
- * isolation as containers), the version's read-only root disk and initramfs ({@link GuestImages}, built once), a
- * cgroup around QEMU ({@link VmCgroup}), a QMP socket and a pid file in the instance's work directory. The guest's
- * init configures the network from the kernel command line and calls the readiness URL through the bridge's
- * {@code ReadyRelay}. Kernels: {@code minimal} (built by Isola, {@link MinimalKernel}) or {@code generic} (Debian's
- * cloud kernel, {@link GenericKernel}), chosen per function with {@code kernel:}.
- *
- * <p>Accelerator: KVM when a test boot under KVM works, TCG otherwise ({@link AcceleratorProbe}); {@code auto}
- * never picks this backend as the platform default under TCG, where a cold start takes seconds.
- *
- * <p>Failure modes: the guest's OOM killer ends a function that outgrows its memory, the init reports it on the
- * console and resets the VM, and QEMU ({@code -no-reboot}) exits: the instance is dead and says why. If Isola
- * itself dies, its QEMU processes are found at the next start through their pid files and stopped.
+ * The {@code microvm} backend ({@link MicrovmBackend}). Its section: {@code tbMib}, TCG's translation cache per VM
+ * in MiB (default {@value Accelerator#DEFAULT_TB_MIB}; see {@link Accelerator#TCG}).
  */
 public final class MicrovmSandboxProvider implements SandboxProvider {
-    static final String QEMU = "qemu-system-x86_64";
-    /** Host memory QEMU needs beside guest RAM: its own code and data plus TCG's translation cache (32 MiB). */
-    private static final long QEMU_OVERHEAD_BYTES = 192L << 20;
-    private static final System.Logger LOG = System.getLogger(MicrovmSandboxProvider.class.getName());
-    private static final InstanceNetwork NETWORK = InstanceNetwork.shared();
-
-    private final AcceleratorProbe accelerators = new AcceleratorProbe();
-    private volatile Path cacheDir = StateDirs.defaultStateDir().resolve("cache");
-    private Thread kernelBuild;
-
     @Override
     public String type() {
         return "microvm";
     }
 
     @Override
-    public boolean isolating() {
-        return true;
+    public Isolation isolation() {
+        return Isolation.VIRTUAL_MACHINE;
     }
 
     @Override
-    public Availability probe() {
-        if (!"root".equals(System.getProperty("user.name"))) {
-            return Availability.no("needs root (tap devices, cgroups)");
-        }
-        if (!MinimalKernel.onPath(QEMU)) {
-            return Availability.no(QEMU + " is not installed (apt-get install qemu-system-x86)");
-        }
-        for (String tool : List.of("ip", "nft", "mke2fs", "go")) {
-            if (!MinimalKernel.onPath(tool)) {
-                return Availability.no(tool + " is not installed (apt-get install iproute2 nftables e2fsprogs "
-                        + "golang-go)");
-            }
-        }
-        Optional<String> noMinimal = MinimalKernel.cached(cacheDir).isPresent() ? Optional.empty()
-                : MinimalKernel.whyNotBuildable();
-        boolean generic = GenericKernel.find().isPresent();
-        if (noMinimal.isPresent() && !generic) {
-            return Availability.no("no guest kernel: minimal cannot be built (" + noMinimal.get() + ") and "
-                    + GenericKernel.whyMissing());
-        }
-        String accel = accelerators.known().map(c -> "accelerator " + c.accelerator().wireName())
-                .orElse("accelerator chosen at first start");
-        return Availability.yes("QEMU microvm, " + accel + "; kernels: minimal "
-                + (MinimalKernel.cached(cacheDir).isPresent() ? "built" : noMinimal.map(r -> "unavailable")
-                .orElse("not built yet")) + ", generic " + (generic ? "installed" : "unavailable")
-                + "; tap on " + InstanceNetwork.BRIDGE);
-    }
-
-    /** Only with hardware virtualisation: under emulation a cold start takes seconds. */
-    @Override
-    public boolean suitableAsDefault() {
-        return probe().available() && accelerator().accelerator() == Accelerator.KVM;
-    }
-
-    @Override
-    public List<String> diagnostics() {
-        List<String> lines = new ArrayList<>();
-        lines.add("minimal kernel: " + MinimalKernel.cached(cacheDir).map(Path::toString)
-                .orElse(MinimalKernel.whyNotBuildable().map(r -> "cannot be built: " + r)
-                        .orElse("not built yet (isola up builds it, about 3-6 minutes)")));
-        lines.add("generic kernel: " + GenericKernel.find().map(k -> k.image() + " with " + k.modules().size()
-                + " modules from the initramfs").orElse(GenericKernel.whyMissing()));
-        if (probe().available()) {
-            AcceleratorProbe.Choice choice = accelerator();
-            lines.add("accelerator: " + choice.accelerator().wireName() + " (" + choice.reason() + ")");
-        }
-        return lines;
-    }
-
-    /** VMs, taps and cgroups of this state directory's earlier run; other Isolas' are left alone. */
-    @Override
-    public void open(Path stateDir) {
-        cacheDir = stateDir.resolve("cache");
-        List<String> ids = SandboxProvider.leftoverInstanceIds(stateDir);
-        stopLeftoverVms(stateDir.resolve("run"));
-        NETWORK.reapLeftovers(ids.stream().map(InstanceNetwork::key).toList());
-        VmCgroup.reapLeftovers(ids);
-    }
-
-    @Override
-    public void shutdown() {
-        NETWORK.removeBridge();
-        VmCgroup.removeParents();
-    }
-
-    /** The minimal kernel, built now if missing (blocking, with progress): for {@code isola up} and tests. */
-    public Path ensureMinimalKernel(java.util.function.Consumer<String> progress) {
-        return MinimalKernel.ensureBuilt(cacheDir, progress);
-    }
-
-    @Override
-    public Instance start(InstanceSpec spec) {
-        GuestKernel kernel = kernel(spec.kernel().orElse(GuestKernel.MINIMAL));
-        Path init = GuestInit.ensureBuilt(cacheDir);
-        GuestImages.Images images = GuestImages.ensure(spec.artifact(), kernel, init, spec.env(), spec.egress());
-        Accelerator accelerator = accelerator().accelerator();
-        InstanceNetwork.Attachment net = NETWORK.attachTap(InstanceNetwork.key(spec.id()));
-        URI readyUrl = null;
-        VmCgroup cgroup = null;
-        try {
-            if (spec.egress()) {
-                net.allowEgress();
-            }
-            readyUrl = NETWORK.exposeReadyUrl(spec.readyUrl());
-            cgroup = VmCgroup.create(spec.id(), spec.limits().memoryBytes() + QEMU_OVERHEAD_BYTES,
-                    spec.limits().cpus());
-            Path qmp = spec.workDir().resolve("qmp.sock").toAbsolutePath();
-            List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c",
-                    // Join the cgroup, then become QEMU (same pid): nothing runs outside the limits.
-                    "for f in $ISOLA_CGROUP_PROCS; do echo $$ > \"$f\" || exit 125; done; exec \"$@\"", "isola-vm"));
-            argv.addAll(qemuCommand(spec, kernel, images, accelerator, net, readyUrl, qmp));
-            ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true)
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-            pb.environment().put("ISOLA_CGROUP_PROCS", String.join(" ",
-                    cgroup.procsFiles().stream().map(Path::toString).toList()));
-            Process process = ProcessStarter.start(pb);
-            return MicrovmInstance.start(spec.id(), process,
-                    new InetSocketAddress(net.address(), GuestImages.FUNCTION_PORT), spec.output(), qmp, net,
-                    readyUrl, cgroup);
-        } catch (IOException | RuntimeException e) {
-            net.close();
-            if (readyUrl != null) {
-                NETWORK.forgetReadyUrl(spec.readyUrl());
-            }
-            if (cgroup != null) {
-                cgroup.close();
-            }
-            throw new SandboxException("Failed to start VM " + spec.id() + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static List<String> qemuCommand(InstanceSpec spec, GuestKernel kernel, GuestImages.Images images,
-                                            Accelerator accelerator, InstanceNetwork.Attachment net, URI readyUrl,
-                                            Path qmp) {
-        // no_timer_check: under load (a burst of emulated boots) the kernel's IO-APIC timer check can miss its
-        // window and panic ("IO-APIC + timer doesn't work"); the virtual timer is known to work.
-        List<String> cmdline = new ArrayList<>(List.of("console=ttyS0", "quiet", "reboot=t", "panic=-1",
-                "no_timer_check",
-                "isola.ip=" + net.address().getHostAddress(), "isola.prefix=" + NETWORK.prefixLength(),
-                "isola.gw=" + NETWORK.gateway().getHostAddress(), "isola.instance=" + spec.id(),
-                "isola.ready=" + readyUrl));
-        cmdline.addAll(kernel.cmdline(accelerator));
-        long memoryMib = Math.max(64, spec.limits().memoryBytes() >> 20);
-        List<String> argv = new ArrayList<>(List.of(QEMU,
-                // The generic kernel finds virtio-mmio devices through ACPI; the minimal one has no ACPI and gets
-                // them as virtio_mmio.device= arguments, which QEMU appends when ACPI is off.
-                "-M", kernel.acpi() ? "microvm" : "microvm,acpi=off"));
-        argv.addAll(accelerator.qemuArgs());
-        argv.addAll(List.of(
-                "-m", memoryMib + "M", "-smp", "1",
-                "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
-                "-serial", "stdio",
-                "-kernel", kernel.image().toString(),
-                "-initrd", images.initramfs().toString(),
-                "-append", String.join(" ", cmdline),
-                "-drive", "id=root,file=" + images.rootDisk() + ",format=raw,if=none,readonly=on",
-                "-device", "virtio-blk-device,drive=root",
-                "-netdev", "tap,id=net0,ifname=" + net.device() + ",script=no,downscript=no",
-                "-device", "virtio-net-device,netdev=net0,mac=" + net.mac(),
-                "-qmp", "unix:" + qmp + ",server=on,wait=off",
-                "-pidfile", qmp.resolveSibling("qemu.pid").toString()));
-        return argv;
-    }
-
-    private GuestKernel kernel(String name) {
-        if (name.equals(GuestKernel.GENERIC)) {
-            return GenericKernel.find().orElseThrow(() -> new SandboxException("Failed to find the generic guest "
-                    + "kernel: " + GenericKernel.whyMissing()));
-        }
-        Optional<Path> minimal = MinimalKernel.cached(cacheDir);
-        if (minimal.isEmpty()) {
-            buildKernelInBackground();
-            throw new SandboxException("The minimal guest kernel is not built yet: Isola is building it now "
-                    + "(about 3-6 minutes; `isola up` builds it before starting). Try again when it is done.");
-        }
-        return new GuestKernel(GuestKernel.MINIMAL, minimal.get(), false, List.of(),
-                minimal.get().getParent().getFileName().toString());
-    }
-
-    private synchronized void buildKernelInBackground() {
-        if (kernelBuild != null && kernelBuild.isAlive()) {
-            return;
-        }
-        if (MinimalKernel.whyNotBuildable().isPresent()) {
-            throw new SandboxException("The minimal guest kernel cannot be built on this host: "
-                    + MinimalKernel.whyNotBuildable().get());
-        }
-        Path cache = cacheDir;
-        kernelBuild = Thread.ofPlatform().daemon().name("isola-kernel-build").start(() -> {
-            try {
-                MinimalKernel.ensureBuilt(cache, line -> LOG.log(System.Logger.Level.INFO, "microvm: " + line));
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "microvm: " + e.getMessage());
-            }
-        });
-    }
-
-    private AcceleratorProbe.Choice accelerator() {
-        Optional<AcceleratorProbe.Choice> known = accelerators.known();
-        if (known.isPresent()) {
-            return known.get();
-        }
-        Optional<GuestKernel> kernel = MinimalKernel.cached(cacheDir)
-                .map(k -> new GuestKernel(GuestKernel.MINIMAL, k, false, List.of(), "probe"))
-                .or(GenericKernel::find);
-        if (kernel.isEmpty()) {
-            return new AcceleratorProbe.Choice(Accelerator.TCG, "no guest kernel to test KVM with yet");
-        }
-        try {
-            Files.createDirectories(cacheDir);
-        } catch (IOException e) {
-            return new AcceleratorProbe.Choice(Accelerator.TCG, "cannot write " + cacheDir + ": " + e.getMessage());
-        }
-        return accelerators.choose(kernel.get(), GuestInit.ensureBuilt(cacheDir), cacheDir);
-    }
-
-    /**
-     * QEMU processes of a crashed earlier run: each left a pid file in its instance's work directory. A pid is
-     * signalled only if that process's command line names the same work directory's QMP socket, so a recycled
-     * pid that now belongs to another program is never hit.
-     */
-    private static void stopLeftoverVms(Path runDir) {
-        if (!Files.isDirectory(runDir)) {
-            return;
-        }
-        try (var instances = Files.list(runDir)) {
-            for (Path dir : instances.toList()) {
-                Path pidFile = dir.resolve("qemu.pid");
-                if (!Files.isRegularFile(pidFile)) {
-                    continue;
-                }
-                long pid = Long.parseLong(Files.readString(pidFile).trim());
-                String qmp = dir.resolve("qmp.sock").toAbsolutePath().toString();
-                ProcessHandle.of(pid).filter(h -> h.info().arguments()
-                        .map(args -> String.join(" ", args).contains(qmp)).orElse(false))
-                        .ifPresent(h -> {
-                            h.destroyForcibly();
-                            h.onExit().orTimeout(5, java.util.concurrent.TimeUnit.SECONDS).join();
-                        });
-            }
-        } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "microvm: could not stop leftover VMs: " + e.getMessage());
-        }
+    public SandboxBackend create(SandboxContext context) {
+        context.settings().allowOnly(Set.of("tbMib"));
+        return new MicrovmBackend(context, context.settings().integer("tbMib", 1, 4096, Accelerator.DEFAULT_TB_MIB));
     }
 }

@@ -1,11 +1,14 @@
 package dev.isola.sandbox.microvm;
 
+import dev.isola.host.Command;
+import dev.isola.host.CommandResult;
+import dev.isola.host.FileTrees;
+import dev.isola.host.HostException;
+import dev.isola.host.ProcessRunner;
 import dev.isola.sandbox.spi.SandboxException;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -14,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -32,18 +36,26 @@ import java.util.function.Consumer;
  * directory beside the cache and is moved in only when complete, under a file lock (two Isolas on one host build
  * it once). A build takes about 3 minutes on 2 cores; progress is reported as the share of objects compiled.
  */
-public final class MinimalKernel {
+final class MinimalKernel {
     static final Path SOURCE_TARBALL = Path.of("/usr/src/linux-source-6.1.tar.xz");
     static final String FRAGMENT_RESOURCE = "guest/kernel/minimal.config";
     /** Objects ("CC" lines) in one build of this fragment, counted once; only used for the progress figure. */
     private static final int EXPECTED_OBJECTS = 870;
     private static final long PROGRESS_EVERY_NANOS = 5_000_000_000L;
+    /** A build takes minutes; an hour means it hangs. */
+    private static final Duration STEP_TIMEOUT = Duration.ofHours(1);
+    private static final int TAIL_LINES = 20;
 
-    private MinimalKernel() {
+    private final ProcessRunner runner;
+    private final Path cacheDir;
+
+    MinimalKernel(ProcessRunner runner, Path cacheDir) {
+        this.runner = runner;
+        this.cacheDir = cacheDir;
     }
 
     /** The built kernel, if this cache has it. */
-    public static Optional<Path> cached(Path cacheDir) {
+    Optional<Path> cached() {
         if (!Files.isRegularFile(SOURCE_TARBALL)) {
             return Optional.empty();
         }
@@ -52,12 +64,12 @@ public final class MinimalKernel {
     }
 
     /** Why this host cannot build the kernel, if it cannot. */
-    public static Optional<String> whyNotBuildable() {
+    Optional<String> whyNotBuildable() {
         if (!Files.isRegularFile(SOURCE_TARBALL)) {
             return Optional.of(SOURCE_TARBALL + " is missing (apt-get install linux-source-6.1)");
         }
         for (String tool : List.of("make", "gcc", "flex", "bison", "bc", "tar", "xz")) {
-            if (!onPath(tool)) {
+            if (!runner.executables().has(tool)) {
                 return Optional.of(tool + " is missing (apt-get install build-essential flex bison bc libelf-dev "
                         + "xz-utils)");
             }
@@ -72,20 +84,20 @@ public final class MinimalKernel {
      * For commands a person waits on ({@code isola up}, {@code isola bench}): builds the kernel now, with progress,
      * if this host can and the cache lacks it; a failure is reported, not thrown (the generic kernel still works).
      */
-    public static void prebuild(Path cacheDir, Consumer<String> out) {
-        if (cached(cacheDir).isPresent() || whyNotBuildable().isPresent()) {
+    void prebuild(Consumer<String> out) {
+        if (cached().isPresent() || whyNotBuildable().isPresent()) {
             return;
         }
         out.accept("Building the microvm backend's minimal guest kernel once (a few minutes):");
         try {
-            ensureBuilt(cacheDir, line -> out.accept("  " + line));
+            ensureBuilt(line -> out.accept("  " + line));
         } catch (RuntimeException e) {
             out.accept("  " + e.getMessage() + " (microvm functions can use kernel: generic meanwhile)");
         }
     }
 
     /** Builds the kernel unless the cache has it; returns the {@code vmlinux}. Blocks for minutes on a build. */
-    public static Path ensureBuilt(Path cacheDir, Consumer<String> progress) {
+    Path ensureBuilt(Consumer<String> progress) {
         Path image = imagePath(cacheDir);
         if (Files.isRegularFile(image)) {
             return image;
@@ -109,7 +121,7 @@ public final class MinimalKernel {
         }
     }
 
-    private static void build(Path image, Consumer<String> progress) throws IOException {
+    private void build(Path image, Consumer<String> progress) throws IOException {
         Path scratch = Files.createTempDirectory(image.getParent().getParent(), ".build-");
         long started = System.nanoTime();
         try {
@@ -144,7 +156,7 @@ public final class MinimalKernel {
             progress.accept("minimal guest kernel: built in " + (System.nanoTime() - started) / 1_000_000_000L
                     + " s: " + image);
         } finally {
-            deleteTree(scratch);
+            FileTrees.deleteQuietly(scratch);
         }
     }
 
@@ -169,29 +181,28 @@ public final class MinimalKernel {
         }
     }
 
-    private static void run(Path dir, List<String> argv, Consumer<String> lines) throws IOException {
-        Process p = new ProcessBuilder(argv).directory(dir.toFile()).redirectErrorStream(true).start();
-        p.getOutputStream().close();
+    private void run(Path dir, List<String> argv, Consumer<String> lines) {
         List<String> tail = new ArrayList<>();
-        try (InputStream in = p.getInputStream();
-             BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-            for (String line = reader.readLine(); line != null; line = reader.readLine()) {
-                lines.accept(line);
-                tail.add(line);
-                if (tail.size() > 20) {
-                    tail.removeFirst();
-                }
-            }
-        }
+        CommandResult result;
         try {
-            if (p.waitFor() != 0) {
+            result = runner.result(Command.of(argv).in(dir).withTimeout(STEP_TIMEOUT), line -> {
+                lines.accept(line);
+                synchronized (tail) {
+                    tail.add(line);
+                    if (tail.size() > TAIL_LINES) {
+                        tail.removeFirst();
+                    }
+                }
+            });
+        } catch (HostException e) {
+            throw new SandboxException("Failed to build the minimal guest kernel: " + e.getMessage(), e);
+        }
+        if (!result.succeeded()) {
+            synchronized (tail) {
                 throw new SandboxException("Failed to build the minimal guest kernel: '" + String.join(" ", argv)
-                        + "' exited with status " + p.exitValue() + ":\n" + String.join("\n", tail));
+                        + "' " + (result.timedOut() ? "did not finish within " + STEP_TIMEOUT.toMinutes() + " min"
+                        : "exited with status " + result.exitCode()) + ":\n" + String.join("\n", tail));
             }
-        } catch (InterruptedException e) {
-            p.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new SandboxException("Failed to build the minimal guest kernel: interrupted", e);
         }
     }
 
@@ -223,26 +234,6 @@ public final class MinimalKernel {
             return in.readAllBytes();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    static boolean onPath(String tool) {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-            if (Files.isExecutable(Path.of(dir, tool))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var walk = Files.walk(dir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            // Best effort: a scratch directory is only disk space.
         }
     }
 }

@@ -1,9 +1,15 @@
 package dev.isola.sandbox.oci;
 
+import dev.isola.sandbox.spi.Isolation;
+import dev.isola.sandbox.spi.SandboxBackend;
+import dev.isola.sandbox.spi.SandboxContext;
+import dev.isola.sandbox.spi.SandboxProvider;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The {@code crun} backend: the same bundles, namespaces and limits as runc, run by crun (C, faster to start).
@@ -14,15 +20,27 @@ import java.util.List;
  * so crun sees pure cgroup v1 ({@link RuntimeMountNamespace}); the host's mounts are untouched. On v1 and v2 hosts
  * crun runs directly.
  */
-public final class CrunSandboxProvider extends OciSandboxProvider {
+public final class CrunSandboxProvider implements SandboxProvider {
     static final Path UNIFIED = Path.of("/sys/fs/cgroup/unified");
 
-    public CrunSandboxProvider() {
-        super("crun");
+    @Override
+    public String type() {
+        return "crun";
     }
 
     @Override
-    protected List<String> mountNamespaceChange() {
+    public Isolation isolation() {
+        return Isolation.CONTAINER;
+    }
+
+    @Override
+    public SandboxBackend create(SandboxContext context) {
+        context.settings().allowOnly(Set.of());
+        return new OciBackend(context, new RuntimeTraits("crun", isolation(), List.of(), mountNamespaceChange(),
+                true, true, false), List::of);
+    }
+
+    static List<String> mountNamespaceChange() {
         return hybrid() ? List.of("umount", UNIFIED.toString()) : List.of();
     }
 

@@ -1,33 +1,34 @@
 package dev.isola.sandbox.oci;
 
-import dev.isola.net.HostCommand;
+import dev.isola.host.ProcessStop;
 import dev.isola.net.InstanceNetwork;
 import dev.isola.sandbox.spi.ChildProcessInstance;
 import dev.isola.sandbox.spi.OutputSink;
 
 import java.net.InetSocketAddress;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
 
 /** A function in an OCI container, run by a foreground {@code <runtime> run} child of the platform. */
 final class OciInstance extends ChildProcessInstance {
-    private static final long GRACE_MILLIS = 2_000;
+    private static final Duration GRACE = Duration.ofSeconds(2);
 
-    private final OciSandboxProvider provider;
+    private final OciBackend backend;
     private final InstanceNetwork.Attachment network;
     private final long memoryLimit;
 
-    OciInstance(String id, OciSandboxProvider provider, Process process, InetSocketAddress endpoint,
+    OciInstance(String id, OciBackend backend, Process process, InetSocketAddress endpoint,
                 InstanceNetwork.Attachment network, OutputSink output, long memoryLimit) {
         super(id, process, endpoint, output);
-        this.provider = provider;
+        this.backend = backend;
         this.network = network;
         this.memoryLimit = memoryLimit;
     }
 
     @Override
-    public java.util.concurrent.CompletionStage<Void> onExit() {
-        return provider.ownNetworkStack() ? childExit() : super.onExit();
+    public CompletionStage<Void> onExit() {
+        return backend.traits().ownNetworkStack() ? childExit() : super.onExit();
     }
 
     @Override
@@ -58,29 +59,19 @@ final class OciInstance extends ChildProcessInstance {
             return;
         }
         try {
-            if (process().isAlive()) {
-                if (provider.forwardsSignals()) {
-                    process().destroy();
-                } else {
-                    HostCommand.quietly(provider.command("kill", id(), "15"));
-                }
-                if (!process().waitFor(GRACE_MILLIS, TimeUnit.MILLISECONDS)) {
-                    HostCommand.quietly(provider.command("kill", id(), "9"));
-                    if (!process().waitFor(GRACE_MILLIS, TimeUnit.MILLISECONDS)) {
-                        process().destroyForcibly();
-                        process().waitFor(GRACE_MILLIS, TimeUnit.MILLISECONDS);
-                    }
-                }
-            }
+            Runnable term = backend.traits().forwardsSignals() ? process()::destroy
+                    : () -> backend.quietly(backend.command("kill", id(), "15"));
+            ProcessStop.of(process())
+                    .then(term, GRACE)
+                    .then(() -> backend.quietly(backend.command("kill", id(), "9")), GRACE)
+                    .run(GRACE);
             // Not niced, unlike the spare networks made ahead: deleting a container and its devices takes kernel
             // locks (cgroups, rtnl) that the starts of a burst need too, and a starved holder would stall them all.
             // (Tried at nice 19: bursts were no faster, bench/container-burst.sh.)
-            if (provider.hasState(id())) {
-                HostCommand.quietly(provider.command("delete", "--force", id()));
+            if (backend.hasState(id())) {
+                backend.quietly(backend.command("delete", "--force", id()));
             }
-            awaitOutput(GRACE_MILLIS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            awaitOutput(GRACE.toMillis());
         } finally {
             network.close();
         }

@@ -1,5 +1,6 @@
 package dev.isola.sandbox.oci;
 
+import dev.isola.host.FileTrees;
 import dev.isola.sandbox.spi.SandboxException;
 
 import java.io.IOException;
@@ -52,7 +53,7 @@ final class RootfsSkeletons {
             return;
         }
         try (var entries = Files.newDirectoryStream(dir, BUILDING + "*")) {
-            entries.forEach(RootfsSkeletons::deleteTree);
+            entries.forEach(FileTrees::deleteQuietly);
         } catch (IOException e) {
             // Harmless leftovers; the next start-up tries again.
         }
@@ -98,15 +99,15 @@ final class RootfsSkeletons {
             try {
                 Files.move(temporary, skeleton, StandardCopyOption.ATOMIC_MOVE);
             } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {
-                deleteTree(temporary); // another start made it first
+                FileTrees.deleteQuietly(temporary); // another start made it first
             } catch (IOException e) {
                 if (!Files.isDirectory(skeleton)) {
                     throw e;
                 }
-                deleteTree(temporary); // a non-empty directory of that name: another start made it first
+                FileTrees.deleteQuietly(temporary); // a non-empty directory of that name: another start made it first
             }
         } catch (IOException | RuntimeException e) {
-            deleteTree(temporary);
+            FileTrees.deleteQuietly(temporary);
             throw e;
         }
     }
@@ -121,17 +122,6 @@ final class RootfsSkeletons {
             return "rootfs-" + HexFormat.of().formatHex(sha.digest(), 0, 8);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    private static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (var walk = Files.walk(root)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            // A leftover temporary skeleton is harmless and removed at the next start-up.
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.isola.sandbox.oci;
 
-import dev.isola.net.HostCommand;
+import dev.isola.host.HostException;
+import dev.isola.host.ProcessRunner;
 import dev.isola.sandbox.spi.SandboxException;
 
 import java.io.IOException;
@@ -37,9 +38,9 @@ final class RuntimeMountNamespace {
      * Makes the namespace in {@code dir} (created if missing), replacing one an earlier run left there, and runs
      * {@code change} (a command, not a shell line) in it.
      */
-    static RuntimeMountNamespace create(Path dir, List<String> change) {
+    static RuntimeMountNamespace create(ProcessRunner runner, Path dir, List<String> change) {
         RuntimeMountNamespace ns = new RuntimeMountNamespace(dir.toAbsolutePath());
-        remove(ns.dir);
+        remove(runner, ns.dir);
         try {
             Files.createDirectories(ns.dir);
             Files.createDirectories(NETNS_DIR);
@@ -51,16 +52,16 @@ final class RuntimeMountNamespace {
         List<String> unshare = new ArrayList<>(List.of("unshare", "--mount=" + d + "/ns", "--propagation", "slave"));
         unshare.addAll(change);
         try {
-            HostCommand.run(List.of("/bin/sh", "-ec",
+            runner.run(List.of("/bin/sh", "-ec",
                     // /run/netns shared (a bind mount of itself first if it is no mount point yet), as ip netns does.
                     "mount --make-shared " + netns + " 2>/dev/null || { mount --bind " + netns + " " + netns
                             + " && mount --make-shared " + netns + "; }\n"
                             + "mount --bind " + d + " " + d + "\n"
                             + "mount --make-private " + d + "\n"
                             + ": > " + d + "/ns\n"));
-            HostCommand.run(unshare);
-        } catch (SandboxException e) {
-            remove(ns.dir);
+            runner.run(unshare);
+        } catch (HostException e) {
+            remove(runner, ns.dir);
             throw e;
         }
         return ns;
@@ -75,13 +76,13 @@ final class RuntimeMountNamespace {
      * Unmounts the namespace's file and the directory's own bind mount and deletes the directory; the namespace
      * goes once no process is left in it. Missing pieces are fine (nothing was made, or a crash left half).
      */
-    static void remove(Path dir) {
+    static void remove(ProcessRunner runner, Path dir) {
         if (!Files.exists(dir)) {
             return;
         }
         // umount -l: a runtime command still running in the namespace does not keep it from being unlinked.
-        HostCommand.quietly(List.of("umount", "-l", dir.resolve("ns").toString()));
-        HostCommand.quietly(List.of("umount", "-l", dir.toString()));
+        runner.quietly(List.of("umount", "-l", dir.resolve("ns").toString()));
+        runner.quietly(List.of("umount", "-l", dir.toString()));
         try {
             Files.deleteIfExists(dir.resolve("ns"));
             Files.deleteIfExists(dir);

@@ -1,16 +1,17 @@
 package dev.isola.sandbox.process;
 
+import dev.isola.host.ProcessStop;
 import dev.isola.sandbox.spi.ChildProcessInstance;
 import dev.isola.sandbox.spi.OutputSink;
 
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
-/** A function running as a plain child process(). */
+/** A function running as a plain child process. */
 final class ProcessInstance extends ChildProcessInstance {
-    private static final long TERM_GRACE_MILLIS = 2_000;
+    private static final Duration TERM_GRACE = Duration.ofSeconds(2);
 
     private final Runnable releasePort;
 
@@ -31,7 +32,8 @@ final class ProcessInstance extends ChildProcessInstance {
 
     /**
      * SIGTERM, a grace period, then SIGKILL — to the child and to every descendant it spawned. The handles come from
-     * our own child: its PID cannot be reused before we reap it, so the signals cannot hit an unrelated process().
+     * our own child's live tree, listed before it is signalled: its pid cannot be reused before we reap it, and a
+     * {@link ProcessHandle} pins the start time too, so the signals cannot hit an unrelated process.
      */
     @Override
     public void close() {
@@ -39,18 +41,19 @@ final class ProcessInstance extends ChildProcessInstance {
             return;
         }
         List<ProcessHandle> descendants = process().descendants().toList();
-        process().destroy();
-        descendants.forEach(ProcessHandle::destroy);
         try {
-            if (!process().waitFor(TERM_GRACE_MILLIS, TimeUnit.MILLISECONDS)) {
-                process().destroyForcibly();
-                process().waitFor(TERM_GRACE_MILLIS, TimeUnit.MILLISECONDS);
-            }
+            ProcessStop.of(process())
+                    .then(() -> {
+                        process().destroy();
+                        descendants.forEach(ProcessHandle::destroy);
+                    }, TERM_GRACE)
+                    .killWith(() -> {
+                        process().destroyForcibly();
+                        descendants.forEach(ProcessHandle::destroyForcibly);
+                    })
+                    .run(TERM_GRACE);
             descendants.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
-            awaitOutput(TERM_GRACE_MILLIS);
-        } catch (InterruptedException e) {
-            process().destroyForcibly();
-            Thread.currentThread().interrupt();
+            awaitOutput(TERM_GRACE.toMillis());
         } finally {
             releasePort.run();
         }

@@ -2,6 +2,7 @@ package dev.isola.sandbox.spi;
 
 import java.net.InetSocketAddress;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -39,7 +40,7 @@ public abstract class ChildProcessInstance implements Instance {
     }
 
     /** When the child has exited: what {@link #onExit()} returns for a sandbox with its own network stack. */
-    protected final java.util.concurrent.CompletionStage<Void> childExit() {
+    protected final CompletionStage<Void> childExit() {
         return process.onExit().thenApply(p -> null);
     }
 
@@ -62,8 +63,12 @@ public abstract class ChildProcessInstance implements Instance {
         return closing.get();
     }
 
-    /** Waits for the output pump to deliver the last lines. */
-    protected final void awaitOutput(long millis) throws InterruptedException {
-        pump.join(millis);
+    /** Waits up to {@code millis} for the output pump to deliver the last lines; an interrupt ends the wait. */
+    protected final void awaitOutput(long millis) {
+        try {
+            pump.join(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -3,6 +3,8 @@ package dev.isola.sandbox.spi;
 import java.net.InetSocketAddress;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /** One running sandbox serving one function version. */
 public interface Instance extends AutoCloseable {
@@ -32,8 +34,8 @@ public interface Instance extends AutoCloseable {
      * the platform then closes them itself, requests in flight included, which would otherwise wait out the
      * function's timeout. Never by default: with the host kernel's stack, connections close as the process exits.
      */
-    default java.util.concurrent.CompletionStage<Void> onExit() {
-        return new java.util.concurrent.CompletableFuture<>();
+    default CompletionStage<Void> onExit() {
+        return new CompletableFuture<>();
     }
 
     /** Stops the sandbox and removes everything it created. Idempotent; never throws. */

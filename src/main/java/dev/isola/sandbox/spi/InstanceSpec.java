@@ -7,6 +7,7 @@ import dev.isola.function.Limits;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Everything a provider needs to launch one instance.
@@ -23,7 +24,7 @@ import java.util.Map;
  */
 public record InstanceSpec(String id, FunctionName function, int version, Artifact artifact, Limits limits,
                            Map<String, String> env, URI readyUrl, Path workDir, OutputSink output,
-                           java.util.Optional<String> kernel, boolean egress) {
+                           Optional<String> kernel, boolean egress) {
     public InstanceSpec {
         env = Map.copyOf(env);
     }

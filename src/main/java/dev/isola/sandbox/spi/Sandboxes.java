@@ -3,39 +3,52 @@ package dev.isola.sandbox.spi;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.ServiceLoader;
+import java.util.function.Function;
 
-/** The registry of sandbox providers, found through {@link ServiceLoader}. */
+/** The backends of one platform run, by type, created from the providers {@link ServiceLoader} finds. */
 public final class Sandboxes {
-    private final Map<String, SandboxProvider> byType;
+    private final Map<String, SandboxBackend> byType;
 
-    private Sandboxes(Map<String, SandboxProvider> byType) {
+    private Sandboxes(Map<String, SandboxBackend> byType) {
         this.byType = Collections.unmodifiableMap(byType);
     }
 
-    public static Sandboxes load() {
-        return of(ServiceLoader.load(SandboxProvider.class).stream().map(ServiceLoader.Provider::get).toList());
-    }
-
-    public static Sandboxes of(Collection<SandboxProvider> providers) {
-        Map<String, SandboxProvider> map = new LinkedHashMap<>();
-        for (SandboxProvider p : providers) {
-            SandboxProvider previous = map.putIfAbsent(p.type(), p);
+    /** Every provider on the class path, in the order of their service files; a duplicate type fails. */
+    public static List<SandboxProvider> providers() {
+        List<SandboxProvider> all = ServiceLoader.load(SandboxProvider.class).stream()
+                .map(ServiceLoader.Provider::get).toList();
+        Map<String, SandboxProvider> seen = new LinkedHashMap<>();
+        for (SandboxProvider p : all) {
+            SandboxProvider previous = seen.putIfAbsent(p.type(), p);
             if (previous != null) {
                 throw new IllegalStateException("Failed to load sandbox providers: type '" + p.type()
                         + "' is provided by both " + previous.getClass().getName() + " and " + p.getClass().getName());
             }
         }
+        return all;
+    }
+
+    /** A backend of each provider, each created with the context {@code contexts} gives it. */
+    public static Sandboxes create(List<SandboxProvider> providers, Function<SandboxProvider, SandboxContext> contexts) {
+        Map<String, SandboxBackend> map = new LinkedHashMap<>();
+        for (SandboxProvider p : providers) {
+            if (map.containsKey(p.type())) {
+                throw new IllegalStateException("Failed to create sandbox backends: type '" + p.type() + "' twice");
+            }
+            map.put(p.type(), p.create(contexts.apply(p)));
+        }
         return new Sandboxes(map);
     }
 
-    public Optional<SandboxProvider> find(String type) {
+    public Optional<SandboxBackend> find(String type) {
         return Optional.ofNullable(byType.get(type));
     }
 
-    public Collection<SandboxProvider> all() {
+    public Collection<SandboxBackend> all() {
         return byType.values();
     }
 }

@@ -1,6 +1,4 @@
-package dev.isola.sandbox.spi;
-
-import dev.isola.net.HostCommand;
+package dev.isola.host;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,20 +12,24 @@ import java.util.regex.Pattern;
 /**
  * The host files a dynamically linked program needs inside a container: the program and exactly the shared
  * libraries {@code ldd} lists (with the dynamic loader). Bind-mounted read-only, so Node.js (about 100 MB with its
- * libraries) is shared by every container instead of copied into each.
+ * libraries) is shared by every container instead of copied into each. Looked up once per program.
  */
 public final class HostLibraries {
     private static final Pattern PATH = Pattern.compile("(/\\S+)");
-    private static final Map<Path, List<Path>> CACHE = new ConcurrentHashMap<>();
 
-    private HostLibraries() {
+    private final ProcessRunner runner;
+    private final Map<Path, List<Path>> closures = new ConcurrentHashMap<>();
+
+    public HostLibraries(ProcessRunner runner) {
+        this.runner = runner;
     }
 
-    public static List<Path> closure(Path program) {
-        return CACHE.computeIfAbsent(program, p -> {
+    /** {@code program} followed by every shared library it loads. */
+    public List<Path> closure(Path program) {
+        return closures.computeIfAbsent(program, p -> {
             List<Path> files = new ArrayList<>();
             files.add(p);
-            for (String line : HostCommand.run(List.of("ldd", p.toString())).lines().toList()) {
+            for (String line : runner.run(List.of("ldd", p.toString())).lines().toList()) {
                 Matcher m = PATH.matcher(line.contains("=>") ? line.substring(line.indexOf("=>")) : line);
                 if (m.find()) {
                     Path lib = Path.of(m.group(1));
@@ -38,16 +40,5 @@ public final class HostLibraries {
             }
             return List.copyOf(files);
         });
-    }
-
-    /** {@code name} on the host's PATH. */
-    public static Path which(String name) {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-            Path p = Path.of(dir, name);
-            if (Files.isExecutable(p)) {
-                return p.toAbsolutePath();
-            }
-        }
-        throw new dev.isola.sandbox.spi.SandboxException("Failed to find " + name + " on the host's PATH");
     }
 }

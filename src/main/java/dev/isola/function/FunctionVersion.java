@@ -1,22 +1,22 @@
-package dev.isola.store;
+package dev.isola.function;
 
-import dev.isola.function.FunctionName;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 
 /**
- * One deployed version of a function as stored: enough to restore it after a restart without rebuilding.
+ * One deployed version of a function as recorded in the {@link FunctionStore}: enough to restore it after a restart
+ * without rebuilding, and what the API lists of each version.
  *
  * @param runtime       the manifest's runtime wire name ({@code go}, {@code node}, {@code binary})
  * @param manifestYaml  the {@code function.yaml} text as deployed; reparsed on load
  * @param sourceSha256  hex SHA-256 of the uploaded archive
  * @param artifactRoot  the built root filesystem of this version
  */
-public record VersionRow(FunctionName name, int version, String runtime, String manifestYaml, String sourceSha256,
+public record FunctionVersion(FunctionName name, int version, String runtime, String manifestYaml, String sourceSha256,
                          Path artifactRoot, List<String> argv, Instant deployedAt) {
-    public VersionRow {
+    public FunctionVersion {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(runtime, "runtime");
         Objects.requireNonNull(manifestYaml, "manifestYaml");

@@ -1,6 +1,5 @@
-package dev.isola.function;
+package dev.isola.host;
 
-import dev.isola.IsolaException;
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -13,7 +12,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.function.Predicate;
 
 /** Copying and deleting directory trees without ever following a symlink out of them. */
-final class FileTrees {
+public final class FileTrees {
     private FileTrees() {
     }
 
@@ -21,7 +20,7 @@ final class FileTrees {
      * Copies {@code from} into {@code to} (created if missing). Symlinks are copied as links, not followed, so a
      * link can never pull a file from outside the source into the artefact.
      */
-    static void copy(Path from, Path to, Predicate<Path> skipRelative) throws IOException {
+    public static void copy(Path from, Path to, Predicate<Path> skipRelative) throws IOException {
         Files.createDirectories(to);
         Files.walkFileTree(from, new SimpleFileVisitor<>() {
             @Override
@@ -50,7 +49,7 @@ final class FileTrees {
     }
 
     /** Deletes {@code root} and everything below it; symlinks are removed, never followed. Absent is fine. */
-    static void deleteRecursively(Path root) {
+    public static void deleteRecursively(Path root) {
         try {
             if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
                 return;
@@ -72,7 +71,29 @@ final class FileTrees {
                 }
             });
         } catch (IOException e) {
-            throw new IsolaException("Failed to delete " + root + ": " + e.getMessage(), e);
+            throw new HostException("Failed to delete " + root + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Deletes what {@code dir} holds (symlinks removed, never followed) and keeps {@code dir}. Absent is fine. */
+    public static void deleteChildren(Path dir) {
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (var children = Files.list(dir)) {
+            children.forEach(FileTrees::deleteRecursively);
+        } catch (IOException e) {
+            throw new HostException("Failed to empty " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** {@link #deleteRecursively} for clean-up paths: a leftover is reaped later, and must not mask the failure. */
+    public static boolean deleteQuietly(Path root) {
+        try {
+            deleteRecursively(root);
+            return true;
+        } catch (HostException e) {
+            return false;
         }
     }
 }

@@ -1,18 +1,19 @@
-package dev.isola.gateway;
+package dev.isola.admin;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.isola.dispatch.Dispatcher;
+import dev.isola.api.ErrorCode;
+import dev.isola.api.Route;
 import dev.isola.dispatch.InstanceView;
+import dev.isola.function.DeployResult;
 import dev.isola.function.DeployedFunction;
 import dev.isola.function.FunctionName;
-import dev.isola.function.FunctionService;
+import dev.isola.function.FunctionVersion;
 import dev.isola.function.InvalidFunctionException;
 import dev.isola.function.ManifestParser;
-import dev.isola.logs.FunctionLogs;
 import dev.isola.store.Store;
-import dev.isola.store.VersionRow;
 import io.helidon.http.HeaderNames;
-import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
@@ -23,38 +24,40 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * The admin API under {@code /system}: deploy, list, describe, delete functions, their logs and all instances. Every
- * route requires the bearer token ({@link AdminAuth}); every error is an {@link ApiError} body.
+ * route requires the bearer token ({@link AdminAuth}); every error is the API's error body.
  */
 final class AdminApi {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int DEFAULT_TAIL = 200;
     private static final int MAX_TAIL = 10_000;
 
-    private final FunctionService functions;
-    private final Dispatcher dispatcher;
-    private final FunctionLogs logs;
+    private final Deployments deployments;
     private final Store store;
     private final long maxArchiveBytes;
 
-    AdminApi(FunctionService functions, Dispatcher dispatcher, FunctionLogs logs, Store store, long maxArchiveBytes) {
-        this.functions = functions;
-        this.dispatcher = dispatcher;
-        this.logs = logs;
+    AdminApi(Deployments deployments, Store store, long maxArchiveBytes) {
+        this.deployments = deployments;
         this.store = store;
         this.maxArchiveBytes = maxArchiveBytes;
     }
 
-    void routes(HttpRules rules) {
-        rules.put("/system/functions/{name}", this::deploy)
-                .get("/system/functions", this::list)
-                .get("/system/functions/{name}", this::describe)
-                .delete("/system/functions/{name}", this::delete)
-                .get("/system/functions/{name}/logs", this::logs)
-                .get("/system/instances", (req, res) -> json(res, 200, dispatcher.instances().stream()
-                        .map(AdminApi::instance).toList()));
+    /** The handler of one {@code /system} route of the table. */
+    Handler handler(Route route) {
+        return switch (route) {
+            case LIST_FUNCTIONS -> this::list;
+            case DEPLOY_FUNCTION -> this::deploy;
+            case DESCRIBE_FUNCTION -> this::describe;
+            case DELETE_FUNCTION -> this::delete;
+            case FUNCTION_LOGS -> this::logs;
+            case LIST_INSTANCES -> (req, res) -> json(res, 200, deployments.dispatcher().instances().stream()
+                    .map(AdminApi::instance).toList());
+            case INVOKE, INVOKE_PATH, INVOKE_HARNESS, HEALTH, READY, METRICS ->
+                    throw new IllegalArgumentException(route + " is not an admin route");
+        };
     }
 
     private void deploy(ServerRequest req, ServerResponse res) {
@@ -62,45 +65,41 @@ final class AdminApi {
         try {
             name = FunctionName.of(req.path().pathParameters().get("name"));
         } catch (InvalidFunctionException e) {
-            ApiError.send(res, 400, e.code(), e.getMessage());
+            HttpErrors.send(res, 400, code(e), e.getMessage());
             return;
         }
         long declared = req.headers().contentLength().orElse(-1);
         if (declared > maxArchiveBytes) {
             req.content().consume();
-            ApiError.send(res, 413, "body_too_large", "Archive of " + declared + " bytes exceeds the limit of "
+            HttpErrors.send(res, ErrorCode.BODY_TOO_LARGE, "Archive of " + declared + " bytes exceeds the limit of "
                     + maxArchiveBytes + " bytes (maxArchiveBytes)");
             return;
         }
         if (!req.content().hasEntity()) {
-            ApiError.send(res, 400, "invalid_archive", "The request body must be a zip or tar.gz of the function "
-                    + "directory");
+            HttpErrors.send(res, ErrorCode.INVALID_ARCHIVE, "The request body must be a zip or tar.gz of the "
+                    + "function directory");
             return;
         }
         try (InputStream body = new LimitedInputStream(req.content().inputStream(), maxArchiveBytes)) {
-            dev.isola.function.DeployResult result = functions.deploy(name, body);
-            dispatcher.deploy(result.function());
+            DeployResult result = deployments.deploy(name, body);
             json(res, result.created() ? 201 : 200, detail(result.function()));
         } catch (LimitedInputStream.LimitExceededException e) {
-            ApiError.send(res, 413, "body_too_large", "Archive exceeds the limit of " + maxArchiveBytes
+            HttpErrors.send(res, ErrorCode.BODY_TOO_LARGE, "Archive exceeds the limit of " + maxArchiveBytes
                     + " bytes (maxArchiveBytes)");
         } catch (InvalidFunctionException e) {
-            ApiError.send(res, statusOf(e.code()), e.code(), e.getMessage());
+            HttpErrors.send(res, code(e), e.getMessage());
         } catch (IOException e) {
-            ApiError.send(res, 400, "invalid_archive", "Failed to read the archive: " + e.getMessage());
+            HttpErrors.send(res, ErrorCode.INVALID_ARCHIVE, "Failed to read the archive: " + e.getMessage());
         }
     }
 
-    static int statusOf(String code) {
-        return switch (code) {
-            case "archive_too_large", "body_too_large" -> 413;
-            case "build_failed" -> 422;
-            default -> 400;
-        };
+    /** The code of a rejected deploy; its status comes with it (413 for sizes, 422 for builds, 400 otherwise). */
+    static ErrorCode code(InvalidFunctionException e) {
+        return ErrorCode.fromWire(e.code()).orElse(ErrorCode.INVALID_MANIFEST);
     }
 
     private void list(ServerRequest req, ServerResponse res) {
-        json(res, 200, functions.list().stream().map(this::summary).toList());
+        json(res, 200, deployments.functions().list().stream().map(this::summary).toList());
     }
 
     private void describe(ServerRequest req, ServerResponse res) {
@@ -109,43 +108,43 @@ final class AdminApi {
 
     private void delete(ServerRequest req, ServerResponse res) {
         withFunction(req, res, fn -> {
-            dispatcher.remove(fn.name());
-            functions.delete(fn.name());
-            logs.delete(fn.name());
+            deployments.remove(fn);
             res.status(204).send();
         });
     }
 
     private void logs(ServerRequest req, ServerResponse res) {
         withFunction(req, res, fn -> {
-            int tail;
-            try {
-                tail = req.query().first("tail").map(Integer::parseInt).orElse(DEFAULT_TAIL);
-            } catch (NumberFormatException e) {
-                ApiError.send(res, 400, "invalid_parameter", "tail must be a number between 1 and " + MAX_TAIL);
+            Optional<Integer> tail = tail(req);
+            if (tail.isEmpty()) {
+                HttpErrors.send(res, ErrorCode.INVALID_PARAMETER, "tail must be a number between 1 and " + MAX_TAIL);
                 return;
             }
-            if (tail < 1 || tail > MAX_TAIL) {
-                ApiError.send(res, 400, "invalid_parameter", "tail must be a number between 1 and " + MAX_TAIL);
-                return;
-            }
-            List<String> lines = logs.tail(fn.name(), tail);
+            List<String> lines = deployments.logs().tail(fn.name(), tail.get());
             res.header(HeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
             res.send((lines.isEmpty() ? "" : String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
         });
     }
 
-    private void withFunction(ServerRequest req, ServerResponse res, java.util.function.Consumer<DeployedFunction> then) {
+    private static Optional<Integer> tail(ServerRequest req) {
+        try {
+            int tail = req.query().first("tail").map(Integer::parseInt).orElse(DEFAULT_TAIL);
+            return tail >= 1 && tail <= MAX_TAIL ? Optional.of(tail) : Optional.empty();
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    private void withFunction(ServerRequest req, ServerResponse res, Consumer<DeployedFunction> then) {
         String raw = req.path().pathParameters().get("name");
         Optional<DeployedFunction> fn;
         try {
-            fn = functions.current(FunctionName.of(raw));
+            fn = deployments.current(FunctionName.of(raw));
         } catch (InvalidFunctionException e) {
-            ApiError.send(res, 404, "function_not_found", "Function '" + raw + "' is not deployed");
-            return;
+            fn = Optional.empty();
         }
         if (fn.isEmpty()) {
-            ApiError.send(res, 404, "function_not_found", "Function '" + raw + "' is not deployed");
+            HttpErrors.send(res, ErrorCode.FUNCTION_NOT_FOUND, "Function '" + raw + "' is not deployed");
             return;
         }
         then.accept(fn.get());
@@ -156,22 +155,22 @@ final class AdminApi {
         m.put("name", fn.name().value());
         m.put("version", fn.version());
         m.put("runtime", fn.manifest().runtime().wireName());
-        m.put("backend", dispatcher.backend(fn.name()).orElse(fn.manifest().backend().orElse("")));
+        m.put("backend", deployments.dispatcher().backend(fn.name()).orElse(fn.manifest().backend().orElse("")));
         m.put("deployedAt", fn.deployedAt().toString());
-        m.put("instances", dispatcher.instances(fn.name()).size());
+        m.put("instances", deployments.dispatcher().instances(fn.name()).size());
         return m;
     }
 
     private Map<String, Object> detail(DeployedFunction fn) {
         Map<String, Object> m = summary(fn);
         m.put("manifest", ManifestParser.toWire(fn.manifest()));
-        m.put("versions", functions.versions(fn.name()).stream().map(AdminApi::version).toList());
-        m.put("instances", dispatcher.instances(fn.name()).stream().map(AdminApi::instance).toList());
+        m.put("versions", deployments.functions().versions(fn.name()).stream().map(AdminApi::version).toList());
+        m.put("instances", deployments.dispatcher().instances(fn.name()).stream().map(AdminApi::instance).toList());
         m.put("invocations", store.invocationCount(fn.name()));
         return m;
     }
 
-    private static Map<String, Object> version(VersionRow v) {
+    private static Map<String, Object> version(FunctionVersion v) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("version", v.version());
         m.put("deployedAt", v.deployedAt().toString());
@@ -201,7 +200,7 @@ final class AdminApi {
             res.status(status);
             res.header(HeaderNames.CONTENT_TYPE, "application/json");
             res.send(bytes);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot serialise a response body", e);
         }
     }

@@ -7,8 +7,11 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.util.Optional;
 
-/** Server options shared by {@code serve} and {@code up}; flags override the file and the environment. */
-final class ServeOptions {
+/**
+ * The flags of the server that {@code serve} and {@code up} run in this process (as opposed to
+ * {@link ConnectOptions}, which say where a server to talk to is); flags override the file and the environment.
+ */
+final class LocalServerOptions {
     @Option(names = "--port", description = "Gateway port (default 8080; 0 picks a free one).")
     Integer port;
 
@@ -27,7 +30,7 @@ final class ServeOptions {
     String backend;
 
     IsolaConfig config() {
-        IsolaConfig c = ConfigLoader.load(Optional.ofNullable(configFile), System.getenv());
+        IsolaConfig c = ConfigLoader.load(Optional.ofNullable(configFile));
         if (port != null) {
             c = c.withPort(port);
         }

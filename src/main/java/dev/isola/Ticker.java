@@ -1,4 +1,4 @@
-package dev.isola.dispatch;
+package dev.isola;
 
 /** Monotonic nanosecond time, injected so tests can move it by hand. */
 @FunctionalInterface

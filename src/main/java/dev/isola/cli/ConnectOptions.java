@@ -1,5 +1,6 @@
 package dev.isola.cli;
 
+import dev.isola.config.ConfigLoader;
 import dev.isola.config.StateDirs;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -20,7 +21,7 @@ import java.util.Optional;
  * environment variable and then to what works on the server's own host, so that {@code isola list} needs no flags
  * there. The token is resolved only when an admin route is called: invocations need none.
  */
-final class ServerOptions {
+final class ConnectOptions {
     static final String DEFAULT_URL = "http://127.0.0.1:8080";
 
     @Spec(Spec.Target.MIXEE)
@@ -111,6 +112,6 @@ final class ServerOptions {
     }
 
     private static Optional<String> env(String name) {
-        return Optional.ofNullable(System.getenv(name)).filter(v -> !v.isBlank());
+        return ConfigLoader.environment(name);
     }
 }

@@ -1,5 +1,6 @@
-package dev.isola.gateway;
+package dev.isola.admin;
 
+import dev.isola.api.ErrorCode;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -18,13 +19,13 @@ final class AdminAuth {
     void filter(ServerRequest req, ServerResponse res) {
         String header = req.headers().first(HeaderNames.AUTHORIZATION).orElse("");
         if (!header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            ApiError.send(res, 401, "unauthorized", "Missing admin token: send 'Authorization: Bearer <token>'; "
+            HttpErrors.send(res, ErrorCode.UNAUTHORIZED, "Missing admin token: send 'Authorization: Bearer <token>'; "
                     + "the token is in the file admin-token in the server's state directory");
             return;
         }
         byte[] given = header.substring(7).trim().getBytes(StandardCharsets.US_ASCII);
         if (!MessageDigest.isEqual(given, token)) {
-            ApiError.send(res, 401, "unauthorized", "Wrong admin token");
+            HttpErrors.send(res, ErrorCode.UNAUTHORIZED, "Wrong admin token");
             return;
         }
         res.next();

@@ -1,4 +1,4 @@
-package dev.isola.gateway;
+package dev.isola.admin;
 
 import java.io.FilterInputStream;
 import java.io.IOException;

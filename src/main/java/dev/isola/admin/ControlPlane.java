@@ -1,0 +1,90 @@
+package dev.isola.admin;
+
+import dev.isola.api.ErrorCode;
+import dev.isola.api.Route;
+import dev.isola.metrics.PrometheusMetrics;
+import dev.isola.store.Store;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Method;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.Handler;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerResponse;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+
+/**
+ * The control plane: the admin API behind its token, {@code /metrics} and the JSON 404 of unknown routes, on a
+ * loopback port of its own (Helidon, blocking handlers on virtual threads). The edge forwards everything that is not
+ * an invocation here. Its routes are exactly the {@link Route.Plane#CONTROL} routes of the table.
+ */
+public final class ControlPlane implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(ControlPlane.class.getName());
+
+    private final WebServer server;
+
+    private ControlPlane(WebServer server) {
+        this.server = server;
+    }
+
+    /** What the control plane serves; all of it is owned (and closed) by the caller. */
+    public record Parts(Deployments deployments, Store store, PrometheusMetrics metrics, String adminToken,
+                        long maxArchiveBytes) {
+    }
+
+    public static ControlPlane start(Parts parts) {
+        AdminAuth auth = new AdminAuth(parts.adminToken());
+        AdminApi admin = new AdminApi(parts.deployments(), parts.store(), parts.maxArchiveBytes());
+        HttpRouting.Builder routing = HttpRouting.builder()
+                .any("/system", auth::filter)
+                .any("/system/*", auth::filter);
+        for (Route route : Route.values()) {
+            if (route.plane() != Route.Plane.CONTROL) {
+                continue;
+            }
+            Handler handler = route == Route.METRICS ? (req, res) -> metrics(parts.metrics(), res)
+                    : admin.handler(route);
+            route.methods().forEach(method -> routing.route(Method.create(method), route.path(), handler));
+        }
+        routing.any((req, res) -> HttpErrors.send(res, ErrorCode.NOT_FOUND, "No route for "
+                        + req.prologue().method().text() + " " + req.path().rawPath()))
+                .error(Throwable.class, (req, res, t) -> {
+                    LOG.log(System.Logger.Level.ERROR, "request " + req.prologue().method().text() + " "
+                            + req.path().rawPath() + " failed", t);
+                    if (!res.isSent()) {
+                        HttpErrors.send(res, ErrorCode.INTERNAL_ERROR, "Isola failed to handle the request; see its "
+                                + "log");
+                    }
+                });
+        WebServer server = WebServer.builder()
+                .host(InetAddress.getLoopbackAddress().getHostAddress())
+                .port(0)
+                .maxPayloadSize(-1)
+                .idleConnectionTimeout(Duration.ofMinutes(5))
+                .routing(routing)
+                .build()
+                .start();
+        return new ControlPlane(server);
+    }
+
+    /** Where the edge forwards the control plane's requests. */
+    public InetSocketAddress address() {
+        return new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port());
+    }
+
+    private static void metrics(PrometheusMetrics metrics, ServerResponse res) throws IOException {
+        res.header(HeaderNames.CONTENT_TYPE, metrics.contentType());
+        try (OutputStream out = res.outputStream()) {
+            metrics.write(out);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop();
+    }
+}

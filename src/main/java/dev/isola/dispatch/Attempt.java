@@ -1,0 +1,18 @@
+package dev.isola.dispatch;
+
+import java.util.function.Supplier;
+
+/** What an {@link InstancePool} answers; the dispatcher turns it into an {@link Acquisition}. */
+sealed interface Attempt {
+    /** The call's outcome. */
+    record Done(Acquisition acquisition) implements Attempt {
+    }
+
+    /** The rest must run on a thread that may block: a start reserved for the call, or a wait for a slot. */
+    record Later(Supplier<Attempt> rest) implements Attempt {
+    }
+
+    /** The pool's version was replaced or removed: the dispatcher tries the function's current version. */
+    record Drained() implements Attempt {
+    }
+}

@@ -1,0 +1,207 @@
+package dev.isola.dispatch;
+
+import dev.isola.Ticker;
+import dev.isola.function.DeployedFunction;
+import dev.isola.function.FunctionName;
+import dev.isola.metrics.Metrics;
+import dev.isola.sandbox.spi.Instance;
+
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@link Dispatcher} over one {@link InstancePool} per function: the pool of its current version.
+ *
+ * <p>Deploying a new version swaps the pool atomically; the old pool drains in the background (requests it is
+ * serving finish, new ones go to the new version), and a call that its pool turned away while draining is tried on
+ * the current version. Removing a function drains synchronously. A housekeeper thread runs
+ * {@link InstancePool#maintain()} on every pool each {@code maintainInterval}. Stopping an instance can take
+ * seconds, so it happens on its own virtual thread; {@link #close()} waits for all of them.
+ */
+final class PoolDispatcher implements Dispatcher {
+    private static final System.Logger LOG = System.getLogger(PoolDispatcher.class.getName());
+    /** How often a call follows a version swap before it gives up with NotFound (a function redeployed that fast). */
+    private static final int ACQUIRE_ATTEMPTS = 3;
+    private static final long CLOSE_DRAIN_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    private final Parts parts;
+    private final Ticker ticker;
+    private final Map<FunctionName, InstancePool> pools = new ConcurrentHashMap<>();
+    private final Set<Thread> retiring = ConcurrentHashMap.newKeySet();
+    private final Thread housekeeper;
+    private volatile boolean closed;
+
+    PoolDispatcher(Parts parts) {
+        this.parts = parts;
+        this.ticker = parts.ticker();
+        this.housekeeper = parts.maintainInterval().isZero() ? null
+                : Thread.ofPlatform().daemon().name("isola-housekeeper").start(this::housekeep);
+        parts.metrics().watchInstances(this::census);
+    }
+
+    @Override
+    public Acquisition acquire(FunctionName name, EndpointProbe probe) {
+        InstancePool pool = pools.get(name);
+        if (pool == null) {
+            return new Acquisition.NotFound(name);
+        }
+        long deadline = ticker.nanos() + pool.timeout().toNanos();
+        return switch (pool.begin(deadline, probe)) {
+            case Attempt.Done done -> done.acquisition();
+            case Attempt.Later later -> new Acquisition.Pending(() -> settle(name, later.rest().get(), deadline, probe));
+            case Attempt.Drained drained -> new Acquisition.Pending(() -> acquireCurrent(name, deadline, probe));
+        };
+    }
+
+    private Acquisition settle(FunctionName name, Attempt attempt, long deadline, EndpointProbe probe) {
+        return switch (attempt) {
+            case Attempt.Done done -> done.acquisition();
+            case Attempt.Later later -> settle(name, later.rest().get(), deadline, probe);
+            // The version was replaced before the call's start or wait ended: the current one serves the call.
+            case Attempt.Drained drained -> acquireCurrent(name, deadline, probe);
+        };
+    }
+
+    /** Blocks for a slot of the function's current version, following version swaps a few times. */
+    private Acquisition acquireCurrent(FunctionName name, long deadline, EndpointProbe probe) {
+        for (int attempt = 0; attempt < ACQUIRE_ATTEMPTS; attempt++) {
+            InstancePool pool = pools.get(name);
+            if (pool == null) {
+                break;
+            }
+            if (pool.acquire(deadline, probe) instanceof Attempt.Done done) {
+                return done.acquisition();
+            }
+        }
+        return new Acquisition.NotFound(name);
+    }
+
+    @Override
+    public void deploy(DeployedFunction function) {
+        InstancePool fresh = new InstancePool(function, parts, this::retire);
+        InstancePool old = pools.put(function.name(), fresh);
+        if (old != null) {
+            // Tracked like a retirement: close() waits for it, so no instance is stopped after close returns.
+            track("drain-" + function.name(), () -> old.drain(drainGrace(old)));
+        }
+        fresh.maintain();
+    }
+
+    @Override
+    public boolean remove(FunctionName name) {
+        InstancePool old = pools.remove(name);
+        if (old == null) {
+            return false;
+        }
+        old.drain(drainGrace(old));
+        return true;
+    }
+
+    @Override
+    public Optional<String> backend(FunctionName name) {
+        return Optional.ofNullable(pools.get(name)).map(InstancePool::backend);
+    }
+
+    @Override
+    public List<InstanceView> instances() {
+        List<InstanceView> all = new ArrayList<>();
+        pools.values().forEach(p -> all.addAll(p.snapshot()));
+        all.sort(Comparator.comparing(InstanceView::function).thenComparing(InstanceView::startedAt));
+        return all;
+    }
+
+    @Override
+    public List<InstanceView> instances(FunctionName name) {
+        InstancePool pool = pools.get(name);
+        return pool == null ? List.of() : pool.snapshot();
+    }
+
+    /** The instances by function, backend and state, for the metrics. */
+    private List<Metrics.InstanceGroup> census() {
+        record Key(String function, String backend, String state) {
+        }
+        Map<Key, Integer> counts = new HashMap<>();
+        for (InstanceView v : instances()) {
+            counts.merge(new Key(v.function(), v.backend(), v.state().wireName()), 1, Integer::sum);
+        }
+        return counts.entrySet().stream().map(e -> new Metrics.InstanceGroup(e.getKey().function(),
+                e.getKey().backend(), e.getKey().state(), e.getValue())).toList();
+    }
+
+    @Override
+    public void maintain() {
+        pools.values().forEach(InstancePool::maintain);
+    }
+
+    /**
+     * Every round's failure is logged and the next round runs: an Error (out of memory while a pool was busy) too,
+     * since a housekeeper that died would let idle instances run for ever.
+     */
+    private void housekeep() {
+        while (!closed) {
+            try {
+                Thread.sleep(parts.maintainInterval());
+                maintain();
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException | Error e) {
+                LOG.log(Level.ERROR, "housekeeping failed; retrying next round", e);
+            }
+        }
+    }
+
+    private void retire(Instance instance) {
+        parts.events().retired(instance.id());
+        track("stop-" + instance.id(), instance::close);
+    }
+
+    /** Runs {@code work} on a virtual thread kept in {@link #retiring} until it ends, for {@link #close()}. */
+    private void track(String name, Runnable work) {
+        Thread tracked = Thread.ofVirtual().name(name).unstarted(() -> {
+            try {
+                work.run();
+            } finally {
+                retiring.remove(Thread.currentThread());
+            }
+        });
+        retiring.add(tracked);
+        tracked.start();
+    }
+
+    private static long drainGrace(InstancePool pool) {
+        return pool.timeout().toNanos();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        if (housekeeper != null) {
+            housekeeper.interrupt();
+        }
+        List<InstancePool> all = new ArrayList<>(pools.values());
+        pools.clear();
+        List<Thread> drains = all.stream()
+                .map(p -> Thread.ofVirtual().start(() -> p.drain(Math.min(drainGrace(p), CLOSE_DRAIN_NANOS))))
+                .toList();
+        drains.forEach(PoolDispatcher::joinQuietly);
+        while (!retiring.isEmpty()) {
+            retiring.forEach(PoolDispatcher::joinQuietly);
+        }
+    }
+
+    private static void joinQuietly(Thread thread) {
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package dev.isola.function;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Where the {@link FunctionService} records deployed versions; the store package adapts a database to it. Faults
+ * are unchecked exceptions of the adapter. Thread-safe.
+ */
+public interface FunctionStore {
+    /**
+     * The number the next version of {@code name} gets: one above any version it ever had, so a number is never
+     * reused, not even after the function was deleted (caches keyed by name and version stay correct). Does not
+     * reserve the number: callers serialise deploys of one name.
+     */
+    int nextVersion(FunctionName name);
+
+    /** Records a version; fails also if that name and version already exist. */
+    void insertVersion(FunctionVersion version);
+
+    Optional<FunctionVersion> latest(FunctionName name);
+
+    /** All stored versions of {@code name}, oldest first. */
+    List<FunctionVersion> versions(FunctionName name);
+
+    /** The latest version of every function, sorted by name. */
+    List<FunctionVersion> latestOfEach();
+
+    /** Removes every version of {@code name}; its invocation records stay. Returns whether any existed. */
+    boolean deleteFunction(FunctionName name);
+}

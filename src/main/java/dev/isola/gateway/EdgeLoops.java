@@ -1,0 +1,78 @@
+package dev.isola.gateway;
+
+import dev.isola.Ticker;
+import dev.isola.dispatch.InstanceEvents;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.EventExecutor;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The edge's event loops and, per loop, its keep-alive connections to instances ({@link UpstreamPool}). Made before
+ * the dispatcher, which tells them of instances going away ({@link InstanceEvents}), and closed after it.
+ */
+public final class EdgeLoops implements InstanceEvents, AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(EdgeLoops.class.getName());
+    private static final int CLOSE_WAIT_SECONDS = 5;
+
+    private final EdgeTransport transport;
+    private final Map<EventLoop, UpstreamPool> pools;
+
+    private EdgeLoops(EdgeTransport transport, Map<EventLoop, UpstreamPool> pools) {
+        this.transport = transport;
+        this.pools = Map.copyOf(pools);
+    }
+
+    /**
+     * @param threads    event loops; 0 picks one per core, as nginx's {@code worker_processes auto} does
+     * @param spinMicros how long a loop polls before it blocks, while waits are short (0: it never polls)
+     */
+    public static EdgeLoops create(int threads, int spinMicros, Ticker ticker) {
+        EdgeTransport transport = EdgeTransport.create(threads > 0 ? threads : EdgeTransport.defaultThreads(),
+                TimeUnit.MICROSECONDS.toNanos(spinMicros));
+        Map<EventLoop, UpstreamPool> pools = new HashMap<>();
+        for (EventExecutor loop : transport.group()) {
+            pools.put((EventLoop) loop, new UpstreamPool((EventLoop) loop, transport.socketChannel(), ticker));
+        }
+        return new EdgeLoops(transport, pools);
+    }
+
+    EdgeTransport transport() {
+        return transport;
+    }
+
+    UpstreamPool upstreams(EventLoop loop) {
+        return pools.get(loop);
+    }
+
+    List<UpstreamPool> allUpstreams() {
+        return List.copyOf(pools.values());
+    }
+
+    @Override
+    public void retired(String instanceId) {
+        pools.values().forEach(p -> p.forget(instanceId));
+    }
+
+    @Override
+    public void exited(String instanceId) {
+        pools.values().forEach(p -> p.drop(instanceId));
+    }
+
+    /**
+     * Stops the loops. Bounded: a loop that died (say, of a class that could not be loaded because the jar was
+     * replaced under the running server) never reports its end, and shutdown must go on anyway.
+     */
+    @Override
+    public void close() {
+        pools.values().forEach(UpstreamPool::closeAll);
+        if (!transport.group().shutdownGracefully(0, 2, TimeUnit.SECONDS)
+                .awaitUninterruptibly(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS)) {
+            LOG.log(System.Logger.Level.WARNING, "gateway: event loops did not stop within " + CLOSE_WAIT_SECONDS
+                    + " s; going on with the shutdown");
+        }
+    }
+}

@@ -1,0 +1,250 @@
+package dev.isola.host;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+/**
+ * The one way Isola runs host programs: tools run to completion ({@link #run}, {@link #result}, {@link #quietly}) and
+ * long-lived children such as a sandbox's runtime or QEMU ({@link #start}).
+ *
+ * <p>Every run has a deadline. Its output is read on a thread of its own while the caller waits for the exit, so a
+ * child that prints much cannot fill its pipe and stall, and a child that hangs is killed at the deadline (with the
+ * processes it forked, listed before it dies) instead of holding the caller for ever. Output past the command's
+ * limit is read and dropped.
+ *
+ * <p>Threads: {@link ProcessBuilder#start()} is a native call (fork, exec of the JDK's spawn helper, a wait until the
+ * child has exec'd) that pins a virtual thread's carrier for its whole duration, and blocking pipe I/O pins it too;
+ * with as many carriers as cores, a burst of sandbox starts on virtual threads held every carrier and the gateway's
+ * hand-offs waited behind them (up to ~100 ms on 2 cores). So spawning and pipe I/O run on small pools of platform
+ * threads here; a virtual caller only parks.
+ */
+public final class ProcessRunner {
+    /** How long the output may still take once the child has exited (a grandchild may hold the pipe). */
+    private static final Duration DRAIN_GRACE = Duration.ofSeconds(2);
+    private static final Duration KILL_GRACE = Duration.ofSeconds(5);
+
+    private final Executables executables;
+    /** Enough that spawns never wait for each other on a host busy starting sandboxes; idle threads end. */
+    private final ThreadPoolExecutor spawner;
+    private final ExecutorService pipes;
+
+    private ProcessRunner(Executables executables) {
+        this.executables = executables;
+        int cores = Runtime.getRuntime().availableProcessors();
+        this.spawner = new ThreadPoolExecutor(4 * cores, 4 * cores, 30, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), Thread.ofPlatform().daemon().name("isola-spawn-", 0).factory());
+        this.spawner.allowCoreThreadTimeOut(true);
+        this.pipes = Executors.newCachedThreadPool(Thread.ofPlatform().daemon().name("isola-pipe-", 0).factory());
+    }
+
+    public static ProcessRunner create(Executables executables) {
+        return new ProcessRunner(executables);
+    }
+
+    public Executables executables() {
+        return executables;
+    }
+
+    /** Runs {@code command}; returns its output, or throws with its exit status and output when it failed. */
+    public String run(Command command) {
+        CommandResult result = result(command);
+        if (result.timedOut()) {
+            throw new HostException("Failed to run " + command.describe() + ": no exit within "
+                    + command.timeout().toSeconds() + " s" + suffix(result.output()));
+        }
+        if (result.exitCode() != 0) {
+            throw new HostException("Failed to run " + command.describe() + ": exit status " + result.exitCode()
+                    + suffix(result.output()));
+        }
+        return result.output();
+    }
+
+    public String run(List<String> argv) {
+        return run(Command.of(argv));
+    }
+
+    /** Like {@link #run} but never throws: for clean-up, where the thing may already be gone. */
+    public void quietly(Command command) {
+        try {
+            run(command);
+        } catch (HostException ignored) {
+            // Already gone, or nothing we can do about it now; start-up reaping catches what is left.
+        }
+    }
+
+    public void quietly(List<String> argv) {
+        quietly(Command.of(argv));
+    }
+
+    /**
+     * Runs {@code command} to its end or its deadline, whatever its exit status. Throws only when it cannot be
+     * started, or when the caller is interrupted (the child is killed first).
+     */
+    public CommandResult result(Command command) {
+        return result(command, line -> { });
+    }
+
+    /**
+     * {@link #result(Command)}, handing each line of output to {@code eachLine} as it comes (on a pipe thread), for
+     * long runs that report progress; the result still holds the output up to the command's limit, its end kept.
+     */
+    public CommandResult result(Command command, Consumer<String> eachLine) {
+        ProcessBuilder builder = new ProcessBuilder(command.argv()).redirectErrorStream(true);
+        command.directory().ifPresent(d -> builder.directory(d.toFile()));
+        command.environment().ifPresent(env -> {
+            builder.environment().clear();
+            builder.environment().putAll(env);
+        });
+        Process process = start(builder);
+        Output output = new Output(command.outputLimit(), eachLine);
+        Future<?> reading = pipes.submit(() -> output.drain(process.getInputStream()));
+        Future<?> writing = pipes.submit(() -> feed(process.getOutputStream(), command.stdin()));
+        try {
+            boolean exited = process.waitFor(command.timeout().toNanos(), TimeUnit.NANOSECONDS);
+            if (!exited) {
+                killTree(process);
+                process.waitFor(KILL_GRACE.toNanos(), TimeUnit.NANOSECONDS);
+            }
+            awaitQuietly(reading, DRAIN_GRACE);
+            writing.cancel(true);
+            return new CommandResult(exited ? process.exitValue() : -1, !exited, output.text());
+        } catch (InterruptedException e) {
+            killTree(process);
+            Thread.currentThread().interrupt();
+            throw new HostException("Failed to run " + command.describe() + ": interrupted", e);
+        }
+    }
+
+    /**
+     * Starts a long-lived child the caller owns (and stops): on a spawn thread when the caller is a virtual thread.
+     * An interrupt while it starts does not lose the child: the caller gets it, with its interrupt flag set.
+     */
+    public Process start(ProcessBuilder builder) {
+        try {
+            if (!Thread.currentThread().isVirtual()) {
+                return builder.start();
+            }
+            Future<Process> started = spawner.submit(builder::start);
+            boolean interrupted = false;
+            try {
+                while (true) {
+                    try {
+                        return started.get();
+                    } catch (InterruptedException e) {
+                        interrupted = true; // the process starts anyway: wait for it, so that the caller owns it
+                    }
+                }
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        } catch (IOException e) {
+            throw new HostException("Failed to start " + builder.command().getFirst() + ": " + e.getMessage(), e);
+        } catch (ExecutionException e) {
+            throw new HostException("Failed to start " + builder.command().getFirst() + ": "
+                    + e.getCause().getMessage(), e.getCause());
+        }
+    }
+
+    /**
+     * SIGKILL to {@code process} and every process it forked. The descendants are listed from our own child's live
+     * tree before it dies (afterwards they are re-parented and no longer found), and a {@link ProcessHandle} pins the
+     * start time as well as the pid, so a recycled pid is never hit.
+     */
+    public static void killTree(Process process) {
+        List<ProcessHandle> descendants = process.descendants().toList();
+        process.destroyForcibly();
+        descendants.forEach(ProcessHandle::destroyForcibly);
+    }
+
+    private static void feed(OutputStream stdin, String input) {
+        try (stdin) {
+            stdin.write(input.getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            // The child exited without reading its input; its exit status says what happened.
+        }
+    }
+
+    private static void awaitQuietly(Future<?> task, Duration grace) throws InterruptedException {
+        try {
+            task.get(grace.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            // A grandchild still holds the pipe: what was read so far is the output.
+        }
+    }
+
+    private static String suffix(String output) {
+        return output.isEmpty() ? "" : ": " + output;
+    }
+
+    /**
+     * Combined output up to a limit; the rest is read and dropped so the child never blocks on a full pipe. Lines
+     * go to a consumer as they complete (a line longer than {@value #MAX_LINE} bytes is cut there).
+     */
+    private static final class Output {
+        private static final int MAX_LINE = 8192;
+
+        private final int limit;
+        private final Consumer<String> eachLine;
+        private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
+        private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+        private boolean truncated;
+
+        Output(int limit, Consumer<String> eachLine) {
+            this.limit = limit;
+            this.eachLine = eachLine;
+        }
+
+        void drain(InputStream in) {
+            byte[] buffer = new byte[8192];
+            try (in) {
+                for (int n; (n = in.read(buffer)) != -1; ) {
+                    synchronized (this) {
+                        int keep = Math.min(n, limit - kept.size());
+                        if (keep > 0) {
+                            kept.write(buffer, 0, keep);
+                        }
+                        truncated |= keep < n;
+                    }
+                    lines(buffer, n);
+                }
+            } catch (IOException e) {
+                // The pipe closes under us when the process is killed; what was read so far is still reported.
+            }
+            if (line.size() > 0) {
+                eachLine.accept(line.toString(StandardCharsets.UTF_8));
+            }
+        }
+
+        private void lines(byte[] buffer, int n) {
+            for (int i = 0; i < n; i++) {
+                if (buffer[i] == '\n') {
+                    eachLine.accept(line.toString(StandardCharsets.UTF_8));
+                    line.reset();
+                } else if (line.size() < MAX_LINE) {
+                    line.write(buffer[i]);
+                }
+            }
+        }
+
+        synchronized String text() {
+            String text = kept.toString(StandardCharsets.UTF_8).trim();
+            return truncated ? text + "\n[output truncated at " + (limit / 1024) + " KiB]" : text;
+        }
+    }
+}

@@ -1,0 +1,326 @@
+package dev.isola.sandbox.oci;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.isola.function.Runtime;
+import dev.isola.host.Command;
+import dev.isola.host.HostException;
+import dev.isola.host.HostLibraries;
+import dev.isola.host.ProcessRunner;
+import dev.isola.net.InstanceNetwork;
+import dev.isola.sandbox.spi.Availability;
+import dev.isola.sandbox.spi.Instance;
+import dev.isola.sandbox.spi.InstanceSpec;
+import dev.isola.sandbox.spi.Isolation;
+import dev.isola.sandbox.spi.SandboxBackend;
+import dev.isola.sandbox.spi.SandboxContext;
+import dev.isola.sandbox.spi.SandboxException;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+/**
+ * OCI container backends: one implementation, parameterised by the runtime's {@link RuntimeTraits} (runc, crun,
+ * runsc).
+ *
+ * <p>Per instance: a network namespace with a veth on the bridge ({@link InstanceNetwork}; usually one made ahead
+ * of need), its work directory as the bundle (config.json; the read-only root is a skeleton of mount points shared
+ * by instances alike, {@link RootfsSkeletons}; the artefact and, for Node.js, the node binary and exactly its
+ * libraries are bind-mounted read-only), and {@code <runtime> run} as a foreground child of the platform, so the
+ * container's stdout/stderr are the child's and its liveness is the child's. Containers live under Isola's own state
+ * root ({@value #STATE_ROOT}/&lt;runtime&gt;), so start-up reaping deletes exactly the containers of an earlier run
+ * and never anyone else's. Cgroups: {@code /isola/<instance>} through the runtime's cgroupfs driver (v1, hybrid and
+ * v2 hosts).
+ *
+ * <p>Isolation on the network: instances cannot open connections to the host (nftables) or to each other (isolated
+ * bridge ports); only functions with {@code egress: true} get a route out. runc and crun apply
+ * {@link SeccompProfile}.
+ */
+final class OciBackend implements SandboxBackend {
+    private static final System.Logger LOG = System.getLogger(OciBackend.class.getName());
+    static final String STATE_ROOT = "/run/isola";
+    static final int FUNCTION_PORT = 8080;
+    private static final Path RESOLV_CONF = Path.of("/etc/resolv.conf");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final SandboxContext context;
+    private final RuntimeTraits traits;
+    private final Supplier<List<String>> diagnostics;
+    private final ProcessRunner runner;
+    private final InstanceNetwork network;
+    private final HostLibraries libraries;
+    private final RootfsSkeletons skeletons;
+    /** Where the runtime's own mount namespace is kept, if it needs one. */
+    private final Path namespaceDir;
+    private RuntimeMountNamespace namespace;
+
+    OciBackend(SandboxContext context, RuntimeTraits traits, Supplier<List<String>> diagnostics) {
+        this.context = context;
+        this.traits = traits;
+        this.diagnostics = diagnostics;
+        this.runner = context.runner();
+        this.network = context.network();
+        this.libraries = new HostLibraries(runner);
+        this.skeletons = new RootfsSkeletons(context.cacheDir().resolve("oci"));
+        this.namespaceDir = context.stateDir().resolve(traits.runtime() + "-mntns");
+    }
+
+    @Override
+    public String type() {
+        return traits.runtime();
+    }
+
+    @Override
+    public Isolation isolation() {
+        return traits.isolation();
+    }
+
+    RuntimeTraits traits() {
+        return traits;
+    }
+
+    ProcessRunner runner() {
+        return runner;
+    }
+
+    String stateRoot() {
+        return STATE_ROOT + "/" + traits.runtime();
+    }
+
+    /** The runtime and its global flags, ready for a subcommand. */
+    List<String> command(String... subcommand) {
+        List<String> argv = new ArrayList<>(launchPrefix());
+        argv.add(traits.runtime());
+        argv.add("--root");
+        argv.add(stateRoot());
+        argv.addAll(traits.globalFlags());
+        argv.addAll(List.of(subcommand));
+        return argv;
+    }
+
+    /** What runs the runtime: nothing, or entering its mount namespace (made at the first command that needs it). */
+    private synchronized List<String> launchPrefix() {
+        if (traits.mountNamespaceChange().isEmpty()) {
+            return List.of();
+        }
+        if (namespace == null) {
+            namespace = RuntimeMountNamespace.create(runner, namespaceDir, traits.mountNamespaceChange());
+        }
+        return namespace.prefix();
+    }
+
+    /** Whether the runtime still has state for container {@code id} (its files under {@link #stateRoot()}). */
+    boolean hasState(String id) {
+        try (var entries = Files.newDirectoryStream(Path.of(stateRoot()), id + "*")) {
+            return entries.iterator().hasNext();
+        } catch (NoSuchFileException e) {
+            return false;
+        } catch (IOException e) {
+            return true; // cannot tell: delete, which is harmless when nothing is left
+        }
+    }
+
+    @Override
+    public Availability probe() {
+        if (!"root".equals(System.getProperty("user.name"))) {
+            return new Availability.Unavailable("needs root (network namespaces, veth devices and cgroups)");
+        }
+        Optional<Path> binary = runner.executables().find(traits.runtime());
+        if (binary.isEmpty()) {
+            return new Availability.Unavailable(traits.runtime() + " is not installed (apt-get install "
+                    + traits.runtime() + ")");
+        }
+        for (String tool : List.of("ip", "nft", "ldd")) {
+            if (!runner.executables().has(tool)) {
+                return new Availability.Unavailable(tool + " is not installed (apt-get install iproute2 nftables)");
+            }
+        }
+        try {
+            String version = runner.run(List.of(binary.get().toString(), "--version")).lines().findFirst()
+                    .orElse("");
+            return new Availability.Ready(version + "; own netns + veth on " + InstanceNetwork.BRIDGE
+                    + ", cgroup limits, read-only rootfs");
+        } catch (HostException e) {
+            return new Availability.Unavailable(traits.runtime() + " does not run: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public List<String> diagnostics() {
+        return probe().runs() ? diagnostics.get() : List.of();
+    }
+
+    /** Reaps the containers (and their namespaces and cgroups) of this state directory's earlier run. */
+    @Override
+    public void reapLeftovers() {
+        synchronized (this) {
+            removeNamespace(); // left by a run that crashed: made anew when the runtime is next needed
+        }
+        skeletons.removeUnfinished();
+        List<String> ids = context.leftoverInstanceIds();
+        if (ids.isEmpty() || !probe().runs()) {
+            return;
+        }
+        try {
+            for (String id : runner.run(command("list", "--quiet")).lines().map(String::trim).toList()) {
+                if (ids.contains(id)) {
+                    runner.quietly(command("delete", "--force", id));
+                }
+            }
+        } catch (HostException e) {
+            // No state root yet: nothing ran before.
+        }
+        network.reapLeftovers(ids.stream().map(InstanceNetwork::key).toList());
+        ids.forEach(OciBackend::removeInstanceCgroups);
+    }
+
+    /**
+     * The instance's cgroups ({@code isola/<id>} under every controller), which the runtime's delete leaves when the
+     * container's state is gone (a runtime killed half-way through a start). Any process still in them belonged
+     * to that instance.
+     */
+    private static void removeInstanceCgroups(String id) {
+        for (Path dir : cgroupDirs("isola/" + id)) {
+            if (!Files.isDirectory(dir)) {
+                continue;
+            }
+            try {
+                List<ProcessHandle> left = Files.readAllLines(dir.resolve("cgroup.procs")).stream()
+                        .map(pid -> ProcessHandle.of(Long.parseLong(pid.trim()))).flatMap(Optional::stream).toList();
+                left.forEach(ProcessHandle::destroyForcibly);
+                CompletableFuture.allOf(left.stream().map(ProcessHandle::onExit).toArray(CompletableFuture[]::new))
+                        .get(5, TimeUnit.SECONDS);
+                Files.deleteIfExists(dir);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (IOException | RuntimeException | ExecutionException | TimeoutException e) {
+                LOG.log(System.Logger.Level.WARNING, "oci: could not remove leftover cgroup " + dir + ": " + e);
+            }
+        }
+    }
+
+    /** {@code relative} under the unified hierarchy and under each v1 controller. */
+    private static List<Path> cgroupDirs(String relative) {
+        Path root = Path.of("/sys/fs/cgroup");
+        List<Path> dirs = new ArrayList<>(List.of(root.resolve(relative)));
+        try (var controllers = Files.list(root)) {
+            controllers.filter(Files::isDirectory).forEach(c -> dirs.add(c.resolve(relative)));
+        } catch (IOException e) {
+            // No cgroup file system: nothing to remove.
+        }
+        return dirs;
+    }
+
+    @Override
+    public void shutdown() {
+        removeParentCgroups();
+        synchronized (this) {
+            if (namespace != null) {
+                removeNamespace();
+                namespace = null;
+            }
+        }
+    }
+
+    /** Never throws: a namespace that cannot be removed must not keep the platform from starting or stopping. */
+    private void removeNamespace() {
+        try {
+            RuntimeMountNamespace.remove(runner, namespaceDir);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, traits.runtime() + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * The runtime removes each instance's cgroup on delete but not the shared parent {@code isola} it created under
+     * every controller; rmdir succeeds only on an empty cgroup, so a busy one is left alone.
+     */
+    private static void removeParentCgroups() {
+        for (Path dir : cgroupDirs("isola")) {
+            try {
+                Files.deleteIfExists(dir);
+            } catch (IOException e) {
+                // Not empty (another Isola still runs instances) or not ours to remove.
+            }
+        }
+    }
+
+    @Override
+    public Instance start(InstanceSpec spec) {
+        InstanceNetwork.Attachment net = network.attachContainer();
+        try {
+            if (spec.egress()) {
+                net.allowEgress();
+            }
+            // The instance's work directory is its bundle: config.json, and a root shared with its peers.
+            Path bundle = spec.workDir();
+            List<String> args = new ArrayList<>(spec.artifact().argv());
+            List<Path> hostFiles = List.of();
+            String program = args.getFirst();
+            if (program.startsWith("./")) {
+                args.set(0, "/fn/" + program.substring(2));
+            } else if (spec.artifact().runtime() == Runtime.NODE || !program.contains("/")) {
+                Path onHost = runner.executables().require(program);
+                hostFiles = libraries.closure(onHost);
+                args.set(0, onHost.toString());
+            }
+            if (spec.egress() && Files.isRegularFile(RESOLV_CONF)) {
+                // Names resolve as on the host (useful when its resolver is reachable from the bridge).
+                hostFiles = new ArrayList<>(hostFiles);
+                hostFiles.add(RESOLV_CONF);
+            }
+            Path rootfs = skeletons.ensure(hostFiles);
+            Map<String, Object> config = OciSpec.create(rootfs.toAbsolutePath(),
+                    spec.artifact().root().toAbsolutePath(), args, environment(spec), hostFiles, net.netnsPath(),
+                    "/isola/" + spec.id(), spec.limits(), traits.seccompProfile());
+            Files.write(bundle.resolve("config.json"), JSON.writeValueAsBytes(config));
+            Process process = runner.start(new ProcessBuilder(command("run", "--bundle",
+                    bundle.toAbsolutePath().toString(), spec.id()))
+                    .redirectErrorStream(true)
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))));
+            return new OciInstance(spec.id(), this, process, new InetSocketAddress(net.address(), FUNCTION_PORT), net,
+                    spec.output(), spec.limits().memoryBytes());
+        } catch (IOException | RuntimeException e) {
+            net.close();
+            throw new SandboxException("Failed to start container " + spec.id() + " with " + traits.runtime() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The container's environment. No readiness callback: the firewall keeps instances from opening connections to
+     * the host (where the callback lives), so readiness comes from the launcher's TCP probe of the instance.
+     */
+    private static List<String> environment(InstanceSpec spec) {
+        List<String> env = new ArrayList<>();
+        env.add("PATH=/usr/local/bin:/usr/bin:/bin");
+        env.add("HOME=/tmp");
+        env.add("TMPDIR=/tmp");
+        env.add("PORT=" + FUNCTION_PORT);
+        env.add("HOST=0.0.0.0");
+        spec.env().forEach((k, v) -> {
+            if (!k.equals("ISOLA_READY_URL")) {
+                env.add(k + "=" + v);
+            }
+        });
+        return env;
+    }
+
+    /** Runs a runtime command for clean-up: never throws. */
+    void quietly(List<String> argv) {
+        runner.quietly(Command.of(argv));
+    }
+}

@@ -1,0 +1,83 @@
+package dev.isola.server;
+
+import dev.isola.Ticker;
+import dev.isola.config.IsolaConfig;
+import dev.isola.host.Executables;
+import dev.isola.host.ProcessRunner;
+import dev.isola.net.AddressAllocator;
+import dev.isola.net.InstanceNetwork;
+import dev.isola.sandbox.spi.Availability;
+import dev.isola.sandbox.spi.Isolation;
+import dev.isola.sandbox.spi.SandboxBackend;
+import dev.isola.sandbox.spi.SandboxContext;
+import dev.isola.sandbox.spi.Sandboxes;
+
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * The sandbox backends of a configuration as seen from this host, without a server: what {@code isola doctor}
+ * reports and what {@code isola up} and {@code isola bench} prepare. Creating them changes nothing on the host.
+ */
+public final class HostBackends {
+    private final Sandboxes sandboxes;
+    private final Executables executables;
+
+    private HostBackends(Sandboxes sandboxes, Executables executables) {
+        this.sandboxes = sandboxes;
+        this.executables = executables;
+    }
+
+    public static HostBackends of(IsolaConfig config) {
+        ProcessRunner runner = ProcessRunner.create(config.executables());
+        InstanceNetwork network = InstanceNetwork.create(new AddressAllocator(InstanceNetwork.SUBNET), runner,
+                Ticker.SYSTEM, config.stateDir(), 0);
+        return new HostBackends(sandboxes(config, runner, network, Ticker.SYSTEM), config.executables());
+    }
+
+    /** The backends of a platform run on {@code config}, each created with its own section of the configuration. */
+    static Sandboxes sandboxes(IsolaConfig config, ProcessRunner runner, InstanceNetwork network, Ticker ticker) {
+        return Sandboxes.create(Sandboxes.providers(), p -> new SandboxContext(config.sandbox(p.type()),
+                config.stateDir(), config.cacheDir(), network, runner, ticker));
+    }
+
+    /** One backend as this host sees it. */
+    public record Report(String type, Isolation isolation, Availability availability, List<String> diagnostics) {
+    }
+
+    /** Every backend with its availability and, for those that run, the deeper checks (slow: seconds each). */
+    public List<Report> reports() {
+        return sandboxes.all().stream().map(HostBackends::report).toList();
+    }
+
+    /** One backend's report, if this Isola has that backend. */
+    public Optional<Report> report(String type) {
+        return sandboxes.find(type).map(HostBackends::report);
+    }
+
+    private static Report report(SandboxBackend backend) {
+        Availability a = backend.probe();
+        return new Report(backend.type(), backend.isolation(), a, a.runs() ? backend.diagnostics() : List.of());
+    }
+
+    /** The types of the backends that run on this host. */
+    public List<String> runnable() {
+        return sandboxes.all().stream().filter(b -> b.probe().runs()).map(SandboxBackend::type).toList();
+    }
+
+    /**
+     * Builds what the first instances of the backends {@code types} would otherwise wait for (a guest kernel), with
+     * progress lines.
+     */
+    public void prepare(Collection<String> types, Consumer<String> progress) {
+        sandboxes.all().stream().filter(b -> types.contains(b.type())).forEach(b -> b.prepare(progress));
+    }
+
+    /** Where a host tool is, if it is installed. */
+    public Optional<Path> tool(String name) {
+        return executables.find(name);
+    }
+}

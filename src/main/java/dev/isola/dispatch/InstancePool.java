@@ -420,6 +420,15 @@ final class InstancePool {
         }
     }
 
+    int waiting() {
+        lock.lock();
+        try {
+            return waiting;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     List<InstanceView> snapshot() {
         lock.lock();
         try {

@@ -124,6 +124,12 @@ final class PoolDispatcher implements Dispatcher {
         return pool == null ? List.of() : pool.snapshot();
     }
 
+    /** Calls of {@code name} waiting for a slot now (for tests that must know a call is queued). */
+    int waiting(FunctionName name) {
+        InstancePool pool = pools.get(name);
+        return pool == null ? 0 : pool.waiting();
+    }
+
     /** The instances by function, backend and state, for the metrics. */
     private List<Metrics.InstanceGroup> census() {
         record Key(String function, String backend, String state) {

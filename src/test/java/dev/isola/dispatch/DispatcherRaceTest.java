@@ -9,9 +9,11 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -30,9 +32,11 @@ class DispatcherRaceTest {
     void acquireReleaseReap_manyThreads_keepInvariants() throws Exception {
         AtomicLong now = new AtomicLong();
         FakeLauncher launcher = new FakeLauncher();
-        Dispatcher dispatcher = Dispatcher.create(launcher, now::get, InstantSource.system(), Metrics.NOOP, 10_000,
-                Duration.ZERO);
-        dispatcher.deploy(Functions.withScaling("race", CONCURRENCY, 0, MAX_INSTANCES, Duration.ofMillis(1), false));
+        Dispatcher dispatcher = Dispatcher.create(new Dispatcher.Parts(launcher, now::get, InstantSource.system(),
+                Metrics.NOOP, 10_000, Duration.ZERO, InstanceEvents.NONE, EndpointProbe.CONNECT));
+        // The reaper moves the clock 1 ms a round: calls may wait much longer than the default 5 s of fake time.
+        dispatcher.deploy(Functions.withScaling("race", CONCURRENCY, 0, MAX_INSTANCES, Duration.ofMillis(1), false,
+                Duration.ofHours(1)));
         Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
         AtomicInteger violations = new AtomicInteger();
         AtomicInteger completed = new AtomicInteger();
@@ -40,9 +44,9 @@ class DispatcherRaceTest {
         for (int t = 0; t < THREADS; t++) {
             int seed = t;
             workers.add(Thread.ofPlatform().start(() -> {
-                java.util.Random random = new java.util.Random(seed);
+                Random random = new Random(seed);
                 for (int i = 0; i < CYCLES_PER_THREAD; i++) {
-                    Acquisition a = dispatcher.acquire(FN, Long.MAX_VALUE);
+                    Acquisition a = dispatcher.acquire(FN, EndpointProbe.CONNECT).settled();
                     if (!(a instanceof Acquisition.Acquired acquired)) {
                         violations.incrementAndGet();
                         continue;
@@ -69,7 +73,7 @@ class DispatcherRaceTest {
                 now.addAndGet(Duration.ofMillis(1).toNanos());
                 dispatcher.maintain();
                 maxPooled.accumulateAndGet(dispatcher.instances(FN).size(), Math::max);
-                Thread.onSpinWait();
+                LockSupport.parkNanos(10_000); // bounds the fake time that passes to ~100 s per real second
             }
         });
         for (Thread w : workers) {

@@ -8,8 +8,11 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Supplier;
+import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -21,7 +24,8 @@ class DispatcherTest {
     private Dispatcher dispatcher = create(16);
 
     private Dispatcher create(int queueLimit) {
-        return Dispatcher.create(launcher, now::get, InstantSource.system(), Metrics.NOOP, queueLimit, Duration.ZERO);
+        return Dispatcher.create(new Dispatcher.Parts(launcher, now::get, InstantSource.system(), Metrics.NOOP,
+                queueLimit, Duration.ZERO, InstanceEvents.NONE, EndpointProbe.CONNECT));
     }
 
     @AfterEach
@@ -30,24 +34,44 @@ class DispatcherTest {
         assertThat(launcher.alive.get()).as("instances still running after close").isZero();
     }
 
-    private Lease acquired(Acquisition a) {
+    /** The call's outcome decided on arrival, as the gateway's event loop sees it. */
+    private Acquisition arrive() {
+        return dispatcher.acquire(HELLO, EndpointProbe.CONNECT);
+    }
+
+    /** The call's final outcome, waiting for it as the gateway's virtual thread does. */
+    private Acquisition call() {
+        return arrive().settled();
+    }
+
+    private static Lease acquired(Acquisition a) {
         assertThat(a).isInstanceOf(Acquisition.Acquired.class);
         return ((Acquisition.Acquired) a).lease();
     }
 
-    private long deadline() {
-        return now.get() + Duration.ofSeconds(1).toNanos();
+    private static Acquisition.Pending pending(Acquisition a) {
+        assertThat(a).isInstanceOf(Acquisition.Pending.class);
+        return (Acquisition.Pending) a;
+    }
+
+    /** Polls (in real time) until {@code done}; fails saying what it waited for. */
+    private static void awaitUntil(BooleanSupplier done, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (!done.getAsBoolean()) {
+            assertThat(System.nanoTime() - deadline).as("timed out waiting until " + what).isNegative();
+            Thread.sleep(2);
+        }
     }
 
     @Test
     void acquire_unknownFunction_isNotFound() {
-        assertThat(dispatcher.acquire(HELLO, deadline())).isEqualTo(new Acquisition.NotFound(HELLO));
+        assertThat(arrive()).isEqualTo(new Acquisition.NotFound(HELLO));
     }
 
     @Test
     void acquire_noInstance_coldStartsOne() {
         dispatcher.deploy(Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), false));
-        Lease lease = acquired(dispatcher.acquire(HELLO, deadline()));
+        Lease lease = acquired(call());
         assertThat(lease.coldStart()).isTrue();
         assertThat(launcher.started).hasSize(1);
         lease.release(true);
@@ -56,9 +80,9 @@ class DispatcherTest {
     @Test
     void acquire_afterRelease_reusesWarmInstance() {
         dispatcher.deploy(Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), false));
-        Lease first = acquired(dispatcher.acquire(HELLO, deadline()));
+        Lease first = acquired(call());
         first.release(true);
-        Lease second = acquired(dispatcher.acquire(HELLO, deadline()));
+        Lease second = acquired(call());
         assertThat(second.coldStart()).isFalse();
         assertThat(second.instanceId()).isEqualTo(first.instanceId());
         second.release(true);
@@ -67,9 +91,9 @@ class DispatcherTest {
     @Test
     void acquire_concurrencyReached_startsAnotherUpToMax() {
         dispatcher.deploy(Functions.withScaling("hello", 2, 0, 2, Duration.ofMinutes(1), false));
-        Lease a = acquired(dispatcher.acquire(HELLO, deadline()));
-        Lease b = acquired(dispatcher.acquire(HELLO, deadline()));
-        Lease c = acquired(dispatcher.acquire(HELLO, deadline()));
+        Lease a = acquired(call());
+        Lease b = acquired(call());
+        Lease c = acquired(call());
         assertThat(b.instanceId()).isEqualTo(a.instanceId());
         assertThat(c.instanceId()).isNotEqualTo(a.instanceId());
         assertThat(launcher.started).hasSize(2);
@@ -79,15 +103,14 @@ class DispatcherTest {
     }
 
     @Test
-    void tryAcquire_takesOnlyAFreeSlotOfAReadyInstance_andNeverStartsOne() {
-        assertThat(dispatcher.tryAcquire(HELLO)).isEqualTo(new Acquisition.NotFound(HELLO));
+    void arrive_takesAFreeSlotOfAReadyInstanceAtOnce_andLeavesStartsToTheWait() {
         dispatcher.deploy(Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), false));
-        assertThat(dispatcher.tryAcquire(HELLO)).as("no instance yet: only acquire may start one").isNull();
-        assertThat(launcher.started).isEmpty();
-        Lease cold = acquired(dispatcher.acquire(HELLO, deadline()));
-        assertThat(dispatcher.tryAcquire(HELLO)).as("its only slot is taken").isNull();
+        Acquisition.Pending first = pending(arrive());
+        assertThat(launcher.started).as("the start runs in await, off the caller's loop").isEmpty();
+        Lease cold = acquired(first.await());
+        assertThat(cold.coldStart()).isTrue();
         cold.release(true);
-        Lease warm = acquired(dispatcher.tryAcquire(HELLO));
+        Lease warm = acquired(arrive());
         assertThat(warm.coldStart()).isFalse();
         assertThat(warm.instanceId()).isEqualTo(cold.instanceId());
         warm.release(true);
@@ -95,60 +118,56 @@ class DispatcherTest {
     }
 
     @Test
-    void tryAcquire_singleUse_alwaysLeavesItToAcquire() {
+    void arrive_singleUse_alwaysStartsAFreshInstance() {
         dispatcher.deploy(Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), true));
-        acquired(dispatcher.acquire(HELLO, deadline())).release(true);
-        assertThat(dispatcher.tryAcquire(HELLO)).isNull();
+        acquired(call()).release(true);
+        assertThat(arrive()).isInstanceOf(Acquisition.Pending.class);
     }
 
     @Test
-    void acquireLater_reservesTheStartsAsCallsArrive_evenIfAnEarlierCallsInstanceIsFreeBeforeTheyRun() {
+    void arrive_reservesTheStartsAsCallsArrive_evenIfAnEarlierCallsInstanceIsFreeBeforeTheyRun() {
         dispatcher.deploy(Functions.withScaling("hello", 1, 0, 5, Duration.ofMinutes(1), false));
-        List<Supplier<Acquisition>> burst = List.of(dispatcher.acquireLater(HELLO), dispatcher.acquireLater(HELLO),
-                dispatcher.acquireLater(HELLO));
+        List<Acquisition.Pending> burst = List.of(pending(arrive()), pending(arrive()), pending(arrive()));
         assertThat(dispatcher.instances(HELLO)).as("three starts reserved on arrival").hasSize(3)
                 .allMatch(i -> i.state() == InstanceState.STARTING);
 
-        Lease first = acquired(burst.get(0).get());
+        Lease first = acquired(burst.get(0).await());
         first.release(true); // free before the other two calls' threads run
-        Lease second = acquired(burst.get(1).get());
-        Lease third = acquired(burst.get(2).get());
+        Lease second = acquired(burst.get(1).await());
+        Lease third = acquired(burst.get(2).await());
         assertThat(List.of(first, second, third)).allMatch(Lease::coldStart);
         assertThat(launcher.started).hasSize(3);
 
-        Supplier<Acquisition> next = dispatcher.acquireLater(HELLO);
+        Lease warm = acquired(arrive());
         assertThat(dispatcher.instances(HELLO)).as("a free instance: nothing reserved").hasSize(3);
-        Lease warm = acquired(next.get());
         assertThat(warm.coldStart()).isFalse();
         assertThat(warm.instanceId()).isEqualTo(first.instanceId());
         List.of(second, third, warm).forEach(l -> l.release(true));
     }
 
     @Test
-    void acquireLater_atMaxInstances_waitsForAFreeSlot() throws Exception {
+    void arrive_atMaxInstances_waitsForAFreeSlot() throws Exception {
         dispatcher.deploy(Functions.withScaling("hello", 1, 0, 1, Duration.ofMinutes(1), false));
-        Lease busy = acquired(dispatcher.acquire(HELLO, deadline()));
-        Supplier<Acquisition> waiting = dispatcher.acquireLater(HELLO);
-        assertThat(dispatcher.instances(HELLO)).hasSize(1);
-        var waiter = Thread.ofVirtual().start(() -> {
-            Lease l = acquired(waiting.get());
-            assertThat(l.instanceId()).isEqualTo(busy.instanceId());
-            l.release(true);
-        });
+        Lease busy = acquired(call());
+        Acquisition.Pending waiting = pending(arrive());
+        assertThat(dispatcher.instances(HELLO)).as("nothing reserved at the limit").hasSize(1);
+        CompletableFuture<Acquisition> waiter = CompletableFuture.supplyAsync(waiting::await);
+        awaitUntil(() -> ((PoolDispatcher) dispatcher).waiting(HELLO) == 1, "the call waits in the queue");
         busy.release(true);
-        waiter.join(5_000);
-        assertThat(waiter.isAlive()).isFalse();
+        Lease lease = acquired(waiter.get(5, TimeUnit.SECONDS));
+        assertThat(lease.instanceId()).isEqualTo(busy.instanceId());
+        lease.release(true);
         assertThat(launcher.started).hasSize(1);
     }
 
     @Test
-    void acquireLater_versionReplacedBeforeTheReservedStartRuns_stillStartsOne_andNothingIsLeft() {
+    void arrive_versionReplacedBeforeTheReservedStartRuns_stillStartsOne_andNothingIsLeft() {
         dispatcher.deploy(Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), false));
-        Supplier<Acquisition> reserved = dispatcher.acquireLater(HELLO);
+        Acquisition.Pending reserved = pending(arrive());
         dispatcher.deploy(Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), false));
 
-        // On the old version if its drain has not begun yet, else (Drained) on the new one.
-        Lease lease = acquired(reserved.get());
+        // On the old version if its drain has not begun yet, else (drained) on the new one.
+        Lease lease = acquired(reserved.await());
         assertThat(lease.coldStart()).isTrue();
         assertThat(launcher.started).hasSize(1);
         lease.release(true);
@@ -156,10 +175,12 @@ class DispatcherTest {
     }
 
     @Test
-    void acquire_allBusyPastDeadline_timesOut() {
+    void acquire_allBusyPastTheFunctionsTimeout_timesOut() {
         dispatcher.deploy(Functions.withScaling("hello", 1, 0, 1, Duration.ofMinutes(1), false));
-        Lease a = acquired(dispatcher.acquire(HELLO, deadline()));
-        assertThat(dispatcher.acquire(HELLO, now.get())).isInstanceOf(Acquisition.TimedOut.class);
+        Lease a = acquired(call());
+        Acquisition.Pending waiting = pending(arrive());
+        now.addAndGet(Functions.TIMEOUT.toNanos());
+        assertThat(waiting.await()).isInstanceOf(Acquisition.TimedOut.class);
         a.release(true);
     }
 
@@ -168,27 +189,16 @@ class DispatcherTest {
         dispatcher.close();
         dispatcher = create(0);
         dispatcher.deploy(Functions.withScaling("hello", 1, 0, 1, Duration.ofMinutes(1), false));
-        Lease a = acquired(dispatcher.acquire(HELLO, deadline()));
-        assertThat(dispatcher.acquire(HELLO, deadline())).isInstanceOf(Acquisition.Saturated.class);
+        Lease a = acquired(call());
+        assertThat(call()).isInstanceOf(Acquisition.Saturated.class);
         a.release(true);
     }
 
-    @Test
-    void acquire_waiterGetsSlotWhenReleased() throws Exception {
-        dispatcher.deploy(Functions.withScaling("hello", 1, 0, 1, Duration.ofMinutes(1), false));
-        Lease a = acquired(dispatcher.acquire(HELLO, deadline()));
-        var waiter = Thread.ofVirtual().start(() -> acquired(dispatcher.acquire(HELLO, Long.MAX_VALUE)).release(true));
-        Thread.sleep(20);
-        a.release(true);
-        waiter.join(5_000);
-        assertThat(waiter.isAlive()).isFalse();
-        assertThat(launcher.started).hasSize(1);
-    }
 
     @Test
     void maintain_idlePastTimeout_stopsInstance() {
         dispatcher.deploy(Functions.withScaling("hello", 1, 0, 2, Duration.ofSeconds(30), false));
-        acquired(dispatcher.acquire(HELLO, deadline())).release(true);
+        acquired(call()).release(true);
         now.addAndGet(Duration.ofSeconds(29).toNanos());
         dispatcher.maintain();
         assertThat(dispatcher.instances(HELLO)).hasSize(1);
@@ -204,7 +214,7 @@ class DispatcherTest {
         now.addAndGet(Duration.ofHours(1).toNanos());
         dispatcher.maintain();
         assertThat(dispatcher.instances(HELLO)).hasSize(1);
-        Lease lease = acquired(dispatcher.acquire(HELLO, deadline()));
+        Lease lease = acquired(call());
         assertThat(lease.coldStart()).isFalse();
         lease.release(true);
     }
@@ -212,9 +222,9 @@ class DispatcherTest {
     @Test
     void singleUse_everyCallGetsFreshInstanceStoppedAfterwards() {
         dispatcher.deploy(Functions.withScaling("hello", 1, 0, 4, Duration.ofMinutes(1), true));
-        Lease a = acquired(dispatcher.acquire(HELLO, deadline()));
+        Lease a = acquired(call());
         a.release(true);
-        Lease b = acquired(dispatcher.acquire(HELLO, deadline()));
+        Lease b = acquired(call());
         assertThat(b.coldStart()).isTrue();
         assertThat(b.instanceId()).isNotEqualTo(a.instanceId());
         b.release(true);
@@ -224,10 +234,10 @@ class DispatcherTest {
     @Test
     void crashedInstance_isReplacedOnNextCall() {
         dispatcher.deploy(Functions.withScaling("hello", 1, 0, 1, Duration.ofMinutes(1), false));
-        Lease a = acquired(dispatcher.acquire(HELLO, deadline()));
+        Lease a = acquired(call());
         launcher.started.getFirst().crashed = true;
         a.release(false);
-        Lease b = acquired(dispatcher.acquire(HELLO, deadline()));
+        Lease b = acquired(call());
         assertThat(b.coldStart()).isTrue();
         assertThat(b.instanceId()).isNotEqualTo(a.instanceId());
         b.release(true);
@@ -236,9 +246,9 @@ class DispatcherTest {
     @Test
     void crashWhileIdle_isReapedAndReplaced() {
         dispatcher.deploy(Functions.withScaling("hello", 1, 0, 1, Duration.ofMinutes(1), false));
-        acquired(dispatcher.acquire(HELLO, deadline())).release(true);
+        acquired(call()).release(true);
         launcher.started.getFirst().crashed = true;
-        Lease b = acquired(dispatcher.acquire(HELLO, deadline()));
+        Lease b = acquired(call());
         assertThat(b.coldStart()).as("a dead instance is never handed out").isTrue();
         b.release(true);
     }
@@ -247,41 +257,37 @@ class DispatcherTest {
     void startFailure_isReportedAndFreesTheSlot() {
         dispatcher.deploy(Functions.withScaling("hello", 1, 0, 1, Duration.ofMinutes(1), false));
         launcher.failNext = true;
-        assertThat(dispatcher.acquire(HELLO, deadline())).isInstanceOf(Acquisition.StartFailed.class);
-        acquired(dispatcher.acquire(HELLO, deadline())).release(true);
+        assertThat(call()).isInstanceOf(Acquisition.StartFailed.class);
+        acquired(call()).release(true);
     }
 
     @Test
     void remove_stopsInstancesAndForgetsFunction() {
         dispatcher.deploy(Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), false));
-        acquired(dispatcher.acquire(HELLO, deadline())).release(true);
+        acquired(call()).release(true);
         assertThat(dispatcher.remove(HELLO)).isTrue();
-        assertThat(dispatcher.acquire(HELLO, deadline())).isInstanceOf(Acquisition.NotFound.class);
+        assertThat(arrive()).isInstanceOf(Acquisition.NotFound.class);
     }
 
     @Test
     void deploy_newVersion_drainsOldInstances() throws Exception {
         dispatcher.deploy(Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), false));
-        Lease old = acquired(dispatcher.acquire(HELLO, deadline()));
+        Lease old = acquired(call());
         dispatcher.deploy(Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), false));
-        Lease fresh = acquired(dispatcher.acquire(HELLO, deadline()));
+        Lease fresh = acquired(call());
         assertThat(fresh.instanceId()).isNotEqualTo(old.instanceId());
         old.release(true);
         fresh.release(true);
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (launcher.closedCount() < 1 && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
+        awaitUntil(() -> launcher.closedCount() >= 1, "the old version's instance is stopped");
         assertThat(launcher.closedCount()).isEqualTo(1);
     }
 
     @Test
     void close_abortsStartsStillRunning_andReturnsWhenTheyEnded() throws Exception {
         dispatcher.deploy(Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), false));
-        launcher.hangUntilInterrupted = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.CompletableFuture<Acquisition> caller = java.util.concurrent.CompletableFuture
-                .supplyAsync(() -> dispatcher.acquire(HELLO, now.get() + Duration.ofMinutes(5).toNanos()));
-        assertThat(launcher.hangUntilInterrupted.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        launcher.hangUntilInterrupted = new CountDownLatch(1);
+        CompletableFuture<Acquisition> caller = CompletableFuture.supplyAsync(this::call);
+        assertThat(launcher.hangUntilInterrupted.await(5, TimeUnit.SECONDS)).isTrue();
 
         Thread closer = Thread.ofPlatform().start(dispatcher::close);
         long realDeadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
@@ -292,15 +298,12 @@ class DispatcherTest {
 
         assertThat(closer.isAlive()).as("close still waiting for a start").isFalse();
         assertThat(launcher.interruptedLaunches.get()).isEqualTo(1);
-        assertThat(caller.get(5, java.util.concurrent.TimeUnit.SECONDS))
+        assertThat(caller.get(5, TimeUnit.SECONDS))
                 .isInstanceOf(Acquisition.StartFailed.class);
     }
 
     private void awaitInstances(int n) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (dispatcher.instances(HELLO).stream().filter(v -> v.state() == InstanceState.READY).count() < n
-                && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
+        awaitUntil(() -> dispatcher.instances(HELLO).stream().filter(v -> v.state() == InstanceState.READY).count()
+                >= n, n + " ready instances");
     }
 }

@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -17,7 +18,7 @@ final class FakeLauncher implements Launcher {
     final AtomicInteger maxAlive = new AtomicInteger();
     volatile boolean failNext;
     /** When set, launches block until interrupted (a sandbox still booting), then fail as the real launcher does. */
-    volatile java.util.concurrent.CountDownLatch hangUntilInterrupted;
+    volatile CountDownLatch hangUntilInterrupted;
     final AtomicInteger interruptedLaunches = new AtomicInteger();
 
     @Override
@@ -26,7 +27,7 @@ final class FakeLauncher implements Launcher {
     }
 
     @Override
-    public Instance launch(DeployedFunction function, String instanceId) {
+    public Instance launch(DeployedFunction function, String instanceId, EndpointProbe probe) {
         if (failNext) {
             failNext = false;
             throw new StartFailedException("fn=" + function.name() + ": boom");
@@ -34,7 +35,7 @@ final class FakeLauncher implements Launcher {
         if (hangUntilInterrupted != null) {
             hangUntilInterrupted.countDown();
             try {
-                new java.util.concurrent.CountDownLatch(1).await();
+                new CountDownLatch(1).await();
             } catch (InterruptedException e) {
                 interruptedLaunches.incrementAndGet();
                 throw new StartFailedException("fn=" + function.name() + ": interrupted while starting");

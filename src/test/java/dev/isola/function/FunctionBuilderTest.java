@@ -1,5 +1,6 @@
 package dev.isola.function;
 
+import dev.isola.testing.TestHost;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -66,7 +67,7 @@ class FunctionBuilderTest {
 
     private static FunctionBuilder goBuilder() {
         Assumptions.assumeTrue(GoToolchain.installed(), "go not installed");
-        return FunctionBuilder.create(GoToolchain.sharedCache());
+        return FunctionBuilder.create(TestHost.runner(), GoToolchain.sharedCache());
     }
 
     @Test
@@ -113,7 +114,7 @@ class FunctionBuilderTest {
 
     @Test
     void build_goToolchainMissing_failsClearly() throws Exception {
-        var builder = new HostFunctionBuilder(tmp.resolve("cache"), Optional.empty(), Duration.ofMinutes(1));
+        var builder = new HostFunctionBuilder(TestHost.runner(), tmp.resolve("cache"), Optional.empty(), Duration.ofMinutes(1));
 
         assertThatThrownBy(() -> builder.build(manifest(Runtime.GO, "."), src(), out()))
                 .isInstanceOf(BuildFailedException.class)
@@ -125,7 +126,7 @@ class FunctionBuilderTest {
     void build_goPastDeadline_killsTheBuildTree() throws Exception {
         Path childPid = tmp.resolve("child.pid");
         Path fakeGo = fakeGo("sleep 60 &\necho $! > '" + childPid + "'\nwait\n");
-        var builder = new HostFunctionBuilder(tmp.resolve("cache"), Optional.of(fakeGo), Duration.ofMillis(500));
+        var builder = new HostFunctionBuilder(TestHost.runner(), tmp.resolve("cache"), Optional.of(fakeGo), Duration.ofMillis(500));
 
         assertThatThrownBy(() -> builder.build(manifest(Runtime.GO, "."), src(), out()))
                 .isInstanceOf(BuildFailedException.class)
@@ -142,7 +143,7 @@ class FunctionBuilderTest {
     @Test
     void build_hugeToolOutput_isCapped() throws Exception {
         Path fakeGo = fakeGo("yes x | head -c 300000\nexit 2\n");
-        var builder = new HostFunctionBuilder(tmp.resolve("cache"), Optional.of(fakeGo), Duration.ofMinutes(1));
+        var builder = new HostFunctionBuilder(TestHost.runner(), tmp.resolve("cache"), Optional.of(fakeGo), Duration.ofMinutes(1));
 
         assertThatThrownBy(() -> builder.build(manifest(Runtime.GO, "."), src(), out()))
                 .isInstanceOf(BuildFailedException.class)
@@ -159,7 +160,7 @@ class FunctionBuilderTest {
         Files.writeString(src().resolve("lib/util.js"), "module.exports = 1\n");
         Files.createSymbolicLink(src().resolve("lib/alias.js"), Path.of("util.js"));
 
-        Artifact artifact = FunctionBuilder.create(tmp.resolve("cache")).build(manifest(Runtime.NODE, "index.js"),
+        Artifact artifact = FunctionBuilder.create(TestHost.runner(), tmp.resolve("cache")).build(manifest(Runtime.NODE, "index.js"),
                 src(), out());
 
         assertThat(artifact.argv()).containsExactly("node", "index.js");
@@ -175,7 +176,7 @@ class FunctionBuilderTest {
         Files.writeString(src().resolve("bin/server"), "#!/bin/sh\necho hi\n");
         Files.setPosixFilePermissions(src().resolve("bin/server"), PosixFilePermissions.fromString("rw-r--r--"));
 
-        Artifact artifact = FunctionBuilder.create(tmp.resolve("cache")).build(manifest(Runtime.BINARY, "bin/server"),
+        Artifact artifact = FunctionBuilder.create(TestHost.runner(), tmp.resolve("cache")).build(manifest(Runtime.BINARY, "bin/server"),
                 src(), out());
 
         assertThat(artifact.argv()).containsExactly("./bin/server");
@@ -195,7 +196,7 @@ class FunctionBuilderTest {
         Files.writeString(src().resolve("other.js"), "x");
         Files.createSymbolicLink(src().resolve("escape"), Path.of("/bin/sh"));
 
-        assertThatThrownBy(() -> FunctionBuilder.create(tmp.resolve("cache")).build(manifest(runtime, entry), src(), out()))
+        assertThatThrownBy(() -> FunctionBuilder.create(TestHost.runner(), tmp.resolve("cache")).build(manifest(runtime, entry), src(), out()))
                 .isInstanceOf(BuildFailedException.class)
                 .hasMessageContaining("entry '" + entry + "' is not a file in the archive");
         assertThat(out()).doesNotExist();

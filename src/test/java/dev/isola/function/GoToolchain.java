@@ -1,5 +1,6 @@
 package dev.isola.function;
 
+import dev.isola.testing.TestHost;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -9,7 +10,7 @@ final class GoToolchain {
     }
 
     static Optional<Path> go() {
-        return HostFunctionBuilder.findGo();
+        return HostFunctionBuilder.findGo(TestHost.runner().executables());
     }
 
     static boolean installed() {

@@ -4,7 +4,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
+import dev.isola.Ticker;
+import dev.isola.host.FileTrees;
+import dev.isola.testing.TestHost;
+
 import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -14,26 +20,34 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** Real namespaces and veths on the real bridge (those tests need root and iproute2). */
 class SpareAttachmentsTest {
-    private final InstanceNetwork network = InstanceNetwork.shared();
+    private InstanceNetwork network;
+    private Path state;
     private Path markers;
 
     private void needsRoot() throws IOException {
         Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "needs root (netns, veth)");
-        markers = Files.createTempDirectory("isola-test-spares-");
+        state = Files.createTempDirectory("isola-test-spares-");
+        markers = state.resolve("markers");
+        network = InstanceNetwork.create(new AddressAllocator(InstanceNetwork.SUBNET), TestHost.runner(),
+                Ticker.SYSTEM, state, 0);
     }
 
     @AfterEach
-    void removeBridge() throws IOException {
-        if (markers != null) {
-            network.removeBridge();
-            Files.deleteIfExists(markers);
+    void removeBridge() {
+        if (network != null) {
+            network.close();
+            FileTrees.deleteRecursively(state);
         }
+    }
+
+    private SpareAttachments spares(Path recordedIn, int target) {
+        return new SpareAttachments(network, recordedIn, target, Ticker.SYSTEM);
     }
 
     @Test
     void take_servesSparesMadeInTheBackground_andCloseRemovesTheUnused() throws Exception {
         needsRoot();
-        SpareAttachments spares = new SpareAttachments(network, markers, 2);
+        SpareAttachments spares = spares(markers, 2);
         InstanceNetwork.Attachment first = spares.take();
         assertThat(netns(first)).as("made on the spot: nothing was ready").exists();
         awaitMarkers(3);
@@ -62,17 +76,17 @@ class SpareAttachmentsTest {
     @Test
     void refill_waitsUntilTakesPause() throws Exception {
         needsRoot();
-        SpareAttachments spares = new SpareAttachments(network, markers, 1);
-        java.time.Instant before = java.time.Instant.now();
+        SpareAttachments spares = spares(markers, 1);
+        Instant before = Instant.now();
         InstanceNetwork.Attachment taken = spares.take();
         try {
             awaitMarkers(3); // the one taken and two spares: twice the burst of one
             String spare = markerKeys().stream().filter(k -> !k.equals(key(taken))).findFirst().orElseThrow();
-            java.time.Instant made = Files.getLastModifiedTime(markers.resolve(spare)).toInstant();
+            Instant made = Files.getLastModifiedTime(markers.resolve(spare)).toInstant();
             // File times come from the kernel's coarse clock (a tick behind): allow 20 ms.
-            assertThat(java.time.Duration.between(before, made))
+            assertThat(Duration.between(before, made))
                     .as("the spare is made once takes have paused, not during the burst")
-                    .isGreaterThanOrEqualTo(java.time.Duration.ofNanos(SpareAttachments.QUIET_NANOS).minusMillis(20));
+                    .isGreaterThanOrEqualTo(Duration.ofNanos(SpareAttachments.QUIET_NANOS).minusMillis(20));
         } finally {
             spares.close();
             taken.close();
@@ -82,16 +96,16 @@ class SpareAttachmentsTest {
     @Test
     void reapLeftovers_removesRecordedAttachmentsOnly() throws Exception {
         needsRoot();
-        SpareAttachments spares = new SpareAttachments(network, markers, 1);
+        SpareAttachments spares = spares(markers, 1);
         InstanceNetwork.Attachment crashed = spares.take();
         awaitMarkers(3); // the one taken and two spares: twice the burst of one
         // A crash: nothing is closed, the markers stay. Another directory's attachment must survive the reaping.
         Path otherMarkers = Files.createTempDirectory("isola-test-other-spares-");
-        SpareAttachments others = new SpareAttachments(network, otherMarkers, 0);
+        SpareAttachments others = spares(otherMarkers, 0);
         InstanceNetwork.Attachment foreign = others.take();
         try {
             List<String> recorded = markerKeys();
-            SpareAttachments.reapLeftovers(network, markers);
+            spares.reapLeftovers();
 
             assertThat(markerKeys()).isEmpty();
             for (String key : recorded) {
@@ -109,7 +123,7 @@ class SpareAttachmentsTest {
     @Test
     void bridgeMac_staysFixedWhilePortsComeAndGo() throws Exception {
         needsRoot();
-        SpareAttachments spares = new SpareAttachments(network, markers, 0);
+        SpareAttachments spares = spares(markers, 0);
         InstanceNetwork.Attachment first = spares.take();
         Path bridgeMac = Path.of("/sys/class/net", InstanceNetwork.BRIDGE, "address");
         String mac = Files.readString(bridgeMac).trim();
@@ -120,17 +134,6 @@ class SpareAttachmentsTest {
                 .isEqualTo(InstanceNetwork.macOf(network.gateway()));
         second.close();
         spares.close();
-    }
-
-    @Test
-    void target_defaultsWhenUnset_andRejectsNonsense() {
-        assertThat(SpareAttachments.target(null)).isEqualTo(SpareAttachments.DEFAULT_TARGET);
-        assertThat(SpareAttachments.target(" 0 ")).isZero();
-        assertThat(SpareAttachments.target("32")).isEqualTo(32);
-        for (String bad : List.of("-1", "many", "100000")) {
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> SpareAttachments.target(bad))
-                    .hasMessageContaining("ISOLA_SPARE_NETWORKS").hasMessageContaining(bad);
-        }
     }
 
     private static Path netns(InstanceNetwork.Attachment attachment) {

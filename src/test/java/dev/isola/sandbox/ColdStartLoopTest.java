@@ -1,7 +1,7 @@
 package dev.isola.sandbox;
 
+import dev.isola.testing.TestHost;
 import dev.isola.sandbox.spi.Availability;
-import dev.isola.sandbox.spi.Sandboxes;
 import dev.isola.testing.Leaks;
 import dev.isola.testing.TestIsola;
 import org.junit.jupiter.api.Assumptions;
@@ -27,8 +27,8 @@ class ColdStartLoopTest {
 
     @Test
     void thousandColdStarts_leaveNothingBehind() throws Exception {
-        Availability runc = Sandboxes.load().find("runc").map(p -> p.probe()).orElse(Availability.no("not installed"));
-        Assumptions.assumeTrue(runc.available(), () -> "runc unavailable: " + runc.detail());
+        Availability runc = TestHost.probe("runc");
+        Assumptions.assumeTrue(runc.runs(), () -> "runc unavailable: " + runc.describe());
         try (TestIsola isola = TestIsola.start("runc")) {
             HttpResponse<String> deploy = isola.deploy("loop", Path.of("functions/go/hello"),
                     "name: loop\nruntime: go\nscaling: {singleUse: true}\n");

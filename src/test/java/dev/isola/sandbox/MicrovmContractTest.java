@@ -1,8 +1,11 @@
 package dev.isola.sandbox;
 
-import dev.isola.sandbox.microvm.MinimalKernel;
+import dev.isola.config.IsolaConfig;
+import dev.isola.server.HostBackends;
 import dev.isola.testing.Leaks;
 import dev.isola.testing.TestIsola;
+
+import java.util.List;
 
 /**
  * The isolation contract on {@code microvm} with Isola's minimal guest kernel. The test setup builds the kernel
@@ -21,7 +24,8 @@ class MicrovmContractTest extends IsolationContractTest {
 
     @Override
     protected void prepareHost() {
-        MinimalKernel.ensureBuilt(TestIsola.sharedCacheDir(), System.out::println);
+        HostBackends.of(IsolaConfig.defaults().withBuildCache(TestIsola.sharedCacheDir()))
+                .prepare(List.of("microvm"), System.out::println);
     }
 
     @Override

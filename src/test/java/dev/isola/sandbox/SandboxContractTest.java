@@ -1,8 +1,8 @@
 package dev.isola.sandbox;
 
+import dev.isola.testing.TestHost;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.isola.sandbox.spi.Availability;
-import dev.isola.sandbox.spi.Sandboxes;
 import dev.isola.testing.Leaks;
 import dev.isola.testing.TestIsola;
 import org.junit.jupiter.api.AfterAll;
@@ -33,9 +33,8 @@ public abstract class SandboxContractTest {
 
     @BeforeAll
     void startIsola() {
-        Availability availability = Sandboxes.load().find(backend())
-                .map(p -> p.probe()).orElse(Availability.no("backend not installed"));
-        Assumptions.assumeTrue(availability.available(), () -> backend() + " unavailable: " + availability.detail());
+        Availability availability = TestHost.probe(backend());
+        Assumptions.assumeTrue(availability.runs(), () -> backend() + " unavailable: " + availability.describe());
         prepareHost();
         isola = TestIsola.start(backend());
     }

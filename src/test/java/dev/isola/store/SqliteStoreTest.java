@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.isola.function.FunctionName;
+import dev.isola.function.FunctionVersion;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;

@@ -1,31 +1,43 @@
 package dev.isola.sandbox.microvm;
 
+import dev.isola.config.ConfigException;
+import dev.isola.testing.TestHost;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class AcceleratorTest {
     @Test
-    void tbMib_defaultsWhenUnset() {
-        assertThat(Accelerator.tbMib(null)).isEqualTo(Accelerator.DEFAULT_TB_MIB);
-        assertThat(Accelerator.tbMib(" ")).isEqualTo(Accelerator.DEFAULT_TB_MIB);
-        assertThat(Accelerator.tbMib("128")).isEqualTo(128);
+    void qemuArgs_tcgTakesTheTranslationCacheSize() {
+        assertThat(Accelerator.TCG.qemuArgs(128)).containsSequence("-accel", "tcg,tb-size=128");
+        assertThat(Accelerator.KVM.qemuArgs(128)).containsSequence("-accel", "kvm");
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"0", "-5", "4097", "lots", "1.5"})
-    void tbMib_rejectsValuesOutsideRangeNamingTheSetting(String value) {
-        assertThatThrownBy(() -> Accelerator.tbMib(value)).hasMessageContaining("ISOLA_MICROVM_TB_MIB")
+    void tbMib_outsideItsRange_failsNamingTheKey(String value, @TempDir Path state) {
+        assertThatThrownBy(() -> TestHost.backend("microvm", state, Map.of("tbMib", value)))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("'sandbox.microvm.tbMib'")
                 .hasMessageContaining(value);
     }
 
     @Test
+    void anUnknownKey_failsNamingIt(@TempDir Path state) {
+        assertThatThrownBy(() -> TestHost.backend("microvm", state, Map.of("tbmib", "32")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("'sandbox.microvm.tbmib'");
+    }
+
+    @Test
     void generic_kernelGetsTscHintsOnlyUnderEmulation() {
-        GuestKernel generic = new GuestKernel(GuestKernel.GENERIC, java.nio.file.Path.of("/boot/x"), true,
-                java.util.List.of(), "v");
+        GuestKernel generic = new GuestKernel(GuestKernel.GENERIC, Path.of("/boot/x"), true, List.of(), "v");
         assertThat(generic.cmdline(Accelerator.TCG)).contains("tsc_early_khz=2000000");
         assertThat(generic.cmdline(Accelerator.KVM)).isEmpty();
     }

@@ -7,6 +7,7 @@ import dev.isola.function.Runtime;
 import org.apache.commons.compress.archivers.cpio.CpioArchiveEntry;
 import org.apache.commons.compress.archivers.cpio.CpioArchiveInputStream;
 import org.junit.jupiter.api.Assumptions;
+import dev.isola.testing.TestHost;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,7 +24,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class GuestImagesTest {
     @Test
     void ensure_buildsRootDiskAndInitramfsOnceBesideTheVersion(@TempDir Path dir) throws IOException {
-        Assumptions.assumeTrue(MinimalKernel.onPath("mke2fs"), "mke2fs (e2fsprogs) is not installed");
+        Assumptions.assumeTrue(TestHost.runner().executables().has("mke2fs"), "mke2fs (e2fsprogs) is not installed");
+        GuestImages builder = new GuestImages(TestHost.runner());
         Path version = Files.createDirectories(dir.resolve("functions/fn/v1"));
         Files.writeString(version.resolve("fn"), "#!/bin/sh\n");
         Path init = Files.createDirectories(dir.resolve("init-abc")).resolve("init");
@@ -33,7 +35,7 @@ class GuestImagesTest {
         Map<String, String> env = Map.of("GREETING", "hi", "ISOLA_READY_URL", "http://127.0.0.1:1/_/ready/x/y",
                 "ISOLA_INSTANCE", "fn.0123456789", "ISOLA_FUNCTION", "fn");
 
-        GuestImages.Images images = GuestImages.ensure(new Artifact(Runtime.BINARY, version, List.of("./fn", "-v")),
+        GuestImages.Images images = builder.ensure(new Artifact(Runtime.BINARY, version, List.of("./fn", "-v")),
                 kernel, init, env, false);
 
         assertThat(images.rootDisk()).isEqualTo(dir.resolve("functions/fn/v1.microvm/root.ext4")).isRegularFile();
@@ -61,7 +63,7 @@ class GuestImagesTest {
                 .doesNotContain("ISOLA_INSTANCE");
 
         long built = Files.getLastModifiedTime(images.rootDisk()).toMillis();
-        GuestImages.ensure(new Artifact(Runtime.BINARY, version, List.of("./fn", "-v")), kernel, init, env, false);
+        builder.ensure(new Artifact(Runtime.BINARY, version, List.of("./fn", "-v")), kernel, init, env, false);
         assertThat(Files.getLastModifiedTime(images.rootDisk()).toMillis()).as("cached").isEqualTo(built);
     }
 }

@@ -17,21 +17,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ProcessPortsTest {
     @Test
     void ephemeralLow_isTheKernelsSetting() throws Exception {
-        assertThat(ProcessSandboxProvider.ephemeralLow()).isEqualTo(kernelEphemeralLow());
+        assertThat(LoopbackPorts.ephemeralLow()).isEqualTo(kernelEphemeralLow());
     }
 
     @Test
     void instancePorts_areBelowTheEphemeralRange_andNeverHandedOutTwice() throws Exception {
         int low = kernelEphemeralLow();
+        LoopbackPorts loopback = new LoopbackPorts();
         Set<Integer> ports = new HashSet<>();
         try {
             for (int i = 0; i < 200; i++) {
-                int port = ProcessSandboxProvider.freeLoopbackPort("test-" + i);
+                int port = loopback.take("test-" + i);
                 assertThat(ports.add(port)).as("port %d handed out twice", port).isTrue();
                 assertThat(port).isLessThan(low);
             }
         } finally {
-            ports.forEach(ProcessSandboxProvider::releasePort);
+            ports.forEach(loopback::release);
         }
     }
 

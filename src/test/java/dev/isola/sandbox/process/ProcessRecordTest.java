@@ -1,6 +1,6 @@
 package dev.isola.sandbox.process;
 
-import dev.isola.sandbox.spi.SandboxProvider;
+import dev.isola.testing.TestHost;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -29,7 +30,7 @@ class ProcessRecordTest {
     }
 
     @Test
-    void open_stopsTheProcessesOfLeftoverInstances_andTheirChildren() throws Exception {
+    void reapLeftovers_stopsTheProcessesOfLeftoverInstances_andTheirChildren() throws Exception {
         Path work = Files.createDirectories(state.resolve("run").resolve("fn.a0a0a0a0a0"));
         // A function that started a child of its own, as a node function may.
         Process leftover = start("sh", "-c", "sleep 600 & wait");
@@ -37,32 +38,31 @@ class ProcessRecordTest {
         awaitChild(leftover);
         List<ProcessHandle> children = leftover.descendants().toList();
 
-        SandboxProvider provider = new ProcessSandboxProvider();
-        provider.open(state);
+        TestHost.backend("process", state, Map.of()).reapLeftovers();
 
         assertThat(leftover.waitFor(5, TimeUnit.SECONDS)).as("leftover instance stopped").isTrue();
         assertThat(children).isNotEmpty().noneMatch(ProcessHandle::isAlive);
     }
 
     @Test
-    void open_leavesAProcessAlone_whenItsPidWasReused() throws Exception {
+    void reapLeftovers_leavesAProcessAlone_whenItsPidWasReused() throws Exception {
         Path work = Files.createDirectories(state.resolve("run").resolve("fn.b1b1b1b1b1"));
         Process other = start("sleep", "600");
         // The recorded process started at another time: the pid now belongs to someone else.
         Files.writeString(work.resolve(ProcessRecord.FILE), other.pid() + " 12345\n");
 
-        new ProcessSandboxProvider().open(state);
+        TestHost.backend("process", state, Map.of()).reapLeftovers();
 
         assertThat(other.isAlive()).isTrue();
     }
 
     @Test
-    void open_toleratesTornOrMissingRecords() throws Exception {
+    void reapLeftovers_toleratesTornOrMissingRecords() throws Exception {
         Files.createDirectories(state.resolve("run").resolve("fn.c2c2c2c2c2"));
         Files.writeString(Files.createDirectories(state.resolve("run").resolve("fn.d3d3d3d3d3"))
                 .resolve(ProcessRecord.FILE), "12");
 
-        new ProcessSandboxProvider().open(state); // no exception
+        TestHost.backend("process", state, Map.of()).reapLeftovers(); // no exception
     }
 
     private Process start(String... argv) throws Exception {

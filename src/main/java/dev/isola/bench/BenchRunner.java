@@ -3,6 +3,7 @@ package dev.isola.bench;
 import dev.isola.bench.report.BenchReport;
 import dev.isola.bench.result.Sample;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -30,7 +31,7 @@ public final class BenchRunner {
      * @param rows        rows written
      * @param interrupted stopped before the end
      */
-    public record Result(java.nio.file.Path runDir, long rows, boolean interrupted) {
+    public record Result(Path runDir, long rows, boolean interrupted) {
     }
 
     private final BenchConfig config;

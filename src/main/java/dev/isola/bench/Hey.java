@@ -1,5 +1,6 @@
 package dev.isola.bench;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -7,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -33,14 +35,13 @@ final class Hey {
     }
 
     /** Where hey is: on PATH, else /usr/bin/hey; empty when neither. */
-    static java.util.Optional<String> executable() {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+    static Optional<String> executable() {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
             if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "hey"))) {
-                return java.util.Optional.of(Path.of(dir, "hey").toString());
+                return Optional.of(Path.of(dir, "hey").toString());
             }
         }
-        return Files.isExecutable(Path.of("/usr/bin/hey")) ? java.util.Optional.of("/usr/bin/hey")
-                : java.util.Optional.empty();
+        return Files.isExecutable(Path.of("/usr/bin/hey")) ? Optional.of("/usr/bin/hey") : Optional.empty();
     }
 
     static Result run(String url, int requests, int clients, Duration deadline) throws InterruptedException {

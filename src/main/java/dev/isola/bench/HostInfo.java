@@ -1,5 +1,7 @@
 package dev.isola.bench;
 
+import dev.isola.sandbox.spi.Sandboxes;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -49,7 +51,7 @@ final class HostInfo {
      * {@code /dev/kvm} cannot run stock guests that is TCG, and microVM figures must say so.
      */
     private static String microvmAccelerator() {
-        return dev.isola.sandbox.spi.Sandboxes.load().find("microvm")
+        return Sandboxes.load().find("microvm")
                 .filter(p -> p.probe().available())
                 .flatMap(p -> p.diagnostics().stream().filter(l -> l.startsWith("accelerator: ")).findFirst())
                 .map(l -> l.substring("accelerator: ".length()))

@@ -3,6 +3,9 @@ package dev.isola.bench;
 import dev.isola.bench.result.Sample;
 
 import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -22,7 +25,7 @@ final class Trial {
     private final RawResults results;
     private final Progress progress;
     private final BooleanSupplier stopping;
-    private final java.util.Set<String> deployed = new java.util.LinkedHashSet<>();
+    private final Set<String> deployed = new LinkedHashSet<>();
 
     Trial(Experiment experiment, String backend, String runtime, BenchProfile profile, BenchClient client,
           Workloads workloads, RawResults results, Progress progress, BooleanSupplier stopping) {
@@ -70,7 +73,7 @@ final class Trial {
 
     /** After a failed experiment: deletes what it left deployed, so the next one starts on a quiet host. */
     void cleanup() {
-        for (String name : java.util.List.copyOf(deployed)) {
+        for (String name : List.copyOf(deployed)) {
             try {
                 remove(name);
             } catch (InterruptedException e) {

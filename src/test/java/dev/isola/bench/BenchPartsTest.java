@@ -6,6 +6,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.Arrays;
+import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -42,15 +44,14 @@ class BenchPartsTest {
             "123456,,instructions:u,1000,100.00,,|123456",
             "1234,,instructions,1000,100.00,,|1234"})
     void perf_parse_readsCountOrNothing(String line, long expected) {
-        assertThat(PerfStat.parse(line)).isEqualTo(expected < 0 ? java.util.Optional.empty()
-                : java.util.Optional.of(expected));
+        assertThat(PerfStat.parse(line)).isEqualTo(expected < 0 ? Optional.empty() : Optional.of(expected));
     }
 
     @ParameterizedTest
     @CsvSource({"'7', 7", "'9 7', 9", "'5 1 4 2 3', 5",
             "'20 19 18 17 16 15 14 13 12 11 10 9 8 7 6 5 4 3 2 1', 19"})
     void p95_isNearestRank(String values, double expected) {
-        double[] v = java.util.Arrays.stream(values.split(" ")).mapToDouble(Double::parseDouble).toArray();
+        double[] v = Arrays.stream(values.split(" ")).mapToDouble(Double::parseDouble).toArray();
 
         assertThat(BurstExperiment.p95(v)).isEqualTo(expected);
     }

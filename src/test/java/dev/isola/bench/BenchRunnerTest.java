@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -110,7 +111,7 @@ class BenchRunnerTest {
 
     @Test
     void freshDirectory_neverReusesAnExistingOne() throws IOException {
-        java.time.Instant now = java.time.Instant.parse("2026-01-02T03:04:05Z");
+        Instant now = Instant.parse("2026-01-02T03:04:05Z");
         Files.createDirectories(parent.resolve("20260102T030405Z"));
 
         assertThat(RunDirectory.fresh(parent, now)).isEqualTo(parent.resolve("20260102T030405Z-2"));

@@ -5,6 +5,7 @@ import org.jfree.chart.JFreeChart;
 import org.jfree.chart.text.TextUtils;
 import org.jfree.svg.SVGGraphics2D;
 
+import javax.imageio.ImageIO;
 import java.awt.geom.Rectangle2D;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -52,7 +53,7 @@ final class FigureWriter {
     private static void png(JFreeChart chart, Path file) {
         // No disk cache: ImageIO's cache registers a shutdown hook on first use, which fails ("Shutdown in
         // progress") when the report of an interrupted run is rendered from the bench's own shutdown hook.
-        javax.imageio.ImageIO.setUseCache(false);
+        ImageIO.setUseCache(false);
         try {
             ChartUtils.saveChartAsPNG(file.toFile(), chart, ChartStyle.WIDTH, ChartStyle.HEIGHT);
         } catch (IOException e) {

@@ -1,5 +1,6 @@
 package dev.isola.bench.result;
 
+import java.util.Locale;
 import java.util.Objects;
 import java.util.OptionalDouble;
 
@@ -28,11 +29,11 @@ public record Sample(String experiment, String backend, String runtime, String v
         OK, TIMEOUT, ERROR;
 
         public String wire() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
 
         public static Status fromWire(String text) {
-            return valueOf(text.toUpperCase(java.util.Locale.ROOT));
+            return valueOf(text.toUpperCase(Locale.ROOT));
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.isola.bench.report;
 
+import dev.isola.bench.result.SampleCsv;
 import org.junit.jupiter.api.Test;
 
 import java.io.BufferedReader;
@@ -62,6 +63,7 @@ class PaperValuesTest {
 
     @Test
     void split_handlesQuotedCommasAndQuotes() {
-        assertThat(dev.isola.bench.result.SampleCsv.fields("a,\"b, c\",\"say \"\"hi\"\"\",")).containsExactly("a", "b, c", "say \"hi\"", "");
+        assertThat(SampleCsv.fields("a,\"b, c\",\"say \"\"hi\"\"\",")).containsExactly("a", "b, c", "say \"hi\"",
+                "");
     }
 }

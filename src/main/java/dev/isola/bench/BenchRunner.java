@@ -60,7 +60,7 @@ public final class BenchRunner {
         RunDirectory.writeMetadata(config.runDir(), metadata(started, null, false, host, tools, notes));
         boolean interrupted = false;
         long rows = 0;
-        try (RawResults raw = new RawResults(RunDirectory.raw(config.runDir()))) {
+        try (RawResultsWriter raw = new RawResultsWriter(RunDirectory.raw(config.runDir()))) {
             try {
                 for (String backend : config.backends()) {
                     if (stopping || !runBackend(backend, raw)) {
@@ -104,7 +104,7 @@ public final class BenchRunner {
     }
 
     /** Returns false when stopped. */
-    private boolean runBackend(String backend, RawResults raw) {
+    private boolean runBackend(String backend, RawResultsWriter raw) {
         BenchServer server;
         try {
             server = BenchServer.start(backend, config.goCache());
@@ -146,7 +146,7 @@ public final class BenchRunner {
     }
 
     /** Runs one experiment; returns false when stopped. */
-    private boolean measure(Experiment exp, Trial trial, RawResults raw) {
+    private boolean measure(Experiment exp, Trial trial, RawResultsWriter raw) {
         beginMeasuring();
         try {
             exp.run(trial);

@@ -28,7 +28,7 @@ final class Hey {
      * @param ok2xx responses with a 2xx status
      * @param errors requests that got no 2xx answer (other statuses, connection errors, timeouts)
      */
-    record Result(double totalSeconds, double requestsPerSecond, long ok2xx, long errors) {
+    record Outcome(double totalSeconds, double requestsPerSecond, long ok2xx, long errors) {
     }
 
     private Hey() {
@@ -44,7 +44,7 @@ final class Hey {
         return Files.isExecutable(Path.of("/usr/bin/hey")) ? Optional.of("/usr/bin/hey") : Optional.empty();
     }
 
-    static Result run(String url, int requests, int clients, Duration deadline) throws InterruptedException {
+    static Outcome run(String url, int requests, int clients, Duration deadline) throws InterruptedException {
         String hey = executable().orElseThrow(() -> new BenchException("Failed to run hey: it is not installed "
                 + "(not on PATH, no /usr/bin/hey); apt-get install hey"));
         List<String> command = List.of(hey, "-n", Integer.toString(requests), "-c", Integer.toString(clients), url);
@@ -79,7 +79,7 @@ final class Hey {
         }
     }
 
-    static Result parse(String text, int requests) {
+    static Outcome parse(String text, int requests) {
         double total = number(TOTAL, text);
         double rps = number(RPS, text);
         long ok = 0;
@@ -89,7 +89,7 @@ final class Hey {
                 ok += Long.parseLong(m.group(2));
             }
         }
-        return new Result(total, rps, ok, Math.max(0, requests - ok));
+        return new Outcome(total, rps, ok, Math.max(0, requests - ok));
     }
 
     private static double number(Pattern p, String text) {

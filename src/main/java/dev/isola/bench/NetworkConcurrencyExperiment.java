@@ -51,7 +51,7 @@ final class NetworkConcurrencyExperiment implements Experiment {
                 for (int rep = 0; rep < t.profile().reps(); rep++) {
                     t.checkStop();
                     try {
-                        Hey.Result r = Hey.run(target[1], t.profile().heyRequests(), clients, HEY_DEADLINE);
+                        Hey.Outcome r = Hey.run(target[1], t.profile().heyRequests(), clients, HEY_DEADLINE);
                         if (r.ok2xx() == 0) {
                             // hey still prints a rate when every request failed; that is no throughput.
                             t.failed(target[0], x, rep, "requests_per_s", "req/s", Sample.Status.ERROR,

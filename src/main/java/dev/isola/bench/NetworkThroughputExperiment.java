@@ -41,7 +41,7 @@ final class NetworkThroughputExperiment implements Experiment {
         for (int rep = 0; rep < p.reps(); rep++) {
             t.checkStop();
             try {
-                Hey.Result r = Hey.run(url, requests, p.throughputClients(), HEY_DEADLINE);
+                Hey.Outcome r = Hey.run(url, requests, p.throughputClients(), HEY_DEADLINE);
                 if (r.errors() > 0) {
                     t.failed("", "", rep, "throughput_mib_s", "MiB/s", Sample.Status.ERROR,
                             r.errors() + " of " + requests + " requests failed");

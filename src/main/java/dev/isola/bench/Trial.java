@@ -22,13 +22,13 @@ final class Trial {
     private final BenchProfile profile;
     private final BenchClient client;
     private final Workloads workloads;
-    private final RawResults results;
+    private final RawResultsWriter results;
     private final Progress progress;
     private final BooleanSupplier stopping;
     private final Set<String> deployed = new LinkedHashSet<>();
 
     Trial(Experiment experiment, String backend, String runtime, BenchProfile profile, BenchClient client,
-          Workloads workloads, RawResults results, Progress progress, BooleanSupplier stopping) {
+          Workloads workloads, RawResultsWriter results, Progress progress, BooleanSupplier stopping) {
         this.experiment = experiment;
         this.backend = backend;
         this.runtime = runtime;

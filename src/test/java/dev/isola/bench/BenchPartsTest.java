@@ -30,7 +30,7 @@ class BenchPartsTest {
 
     @Test
     void hey_parse_readsRateTimeAndCountsNon2xxAsErrors() {
-        Hey.Result r = Hey.parse(HEY, 32_768);
+        Hey.Outcome r = Hey.parse(HEY, 32_768);
 
         assertThat(r.totalSeconds()).isEqualTo(1.2345);
         assertThat(r.requestsPerSecond()).isEqualTo(26544.1234);

@@ -28,7 +28,7 @@ final class ResultTables {
         StringBuilder out = new StringBuilder("<table class=\"results\"><thead><tr><th>experiment</th>"
                 + "<th>backend</th><th>runtime</th><th>variant</th><th>metric</th><th>x</th>" + STATS_HEAD
                 + "</tr></thead><tbody>\n");
-        for (Headline h : headlines(summary)) {
+        for (HeadlineRow h : headlines(summary)) {
             GroupKey k = h.group().key();
             String experiment = Experiments.find(k.experiment())
                     .flatMap(spec -> spec.figure(k.variant()).map(n -> k.experiment() + " (fig. " + n + ")"))
@@ -125,28 +125,28 @@ final class ResultTables {
     }
 
     /** A main-table row: the group shown, the paper's value it is compared with, and a note on the x chosen. */
-    private record Headline(Group group, Optional<PaperValue> paper, String label) {
+    private record HeadlineRow(Group group, Optional<PaperValue> paper, String label) {
     }
 
-    private List<Headline> headlines(Summary summary) {
+    private List<HeadlineRow> headlines(Summary summary) {
         Map<GroupKey, List<Group>> series = new LinkedHashMap<>();
         for (Group g : summary.groups()) {
             series.computeIfAbsent(g.key().withoutX(), k -> new ArrayList<>()).add(g);
         }
-        List<Headline> rows = new ArrayList<>();
+        List<HeadlineRow> rows = new ArrayList<>();
         series.forEach((seriesKey, groups) -> {
             ExperimentSpec.Headline kind = Experiments.find(seriesKey.experiment())
                     .map(ExperimentSpec::headline).orElse(ExperimentSpec.Headline.ONLY);
             switch (kind) {
-                case ONLY -> groups.forEach(g -> rows.add(new Headline(g, paper.find(g.key()), "")));
+                case ONLY -> groups.forEach(g -> rows.add(new HeadlineRow(g, paper.find(g.key()), "")));
                 case LARGEST_X -> {
                     Group last = groups.getLast();
-                    rows.add(new Headline(last, paper.find(last.key()), groups.size() > 1 ? " (largest)" : ""));
+                    rows.add(new HeadlineRow(last, paper.find(last.key()), groups.size() > 1 ? " (largest)" : ""));
                 }
                 case PEAK -> {
                     Group peak = groups.stream().filter(g -> g.stats().isPresent())
                             .max(Comparator.comparingDouble(g -> g.stats().get().mean())).orElse(groups.getLast());
-                    rows.add(new Headline(peak, paper.peak(seriesKey), " (peak)"));
+                    rows.add(new HeadlineRow(peak, paper.peak(seriesKey), " (peak)"));
                 }
             }
         });

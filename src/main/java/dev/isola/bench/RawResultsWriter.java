@@ -13,15 +13,16 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * {@code raw/<experiment>.csv}, one file per experiment, appended and flushed row by row as values are measured: a run
- * stopped by Ctrl-C or a crash keeps everything measured so far, and the report can be rendered from it. Thread-safe.
+ * Writes {@code raw/<experiment>.csv}, one file per experiment, appended and flushed row by row as values are
+ * measured: a run stopped by Ctrl-C or a crash keeps everything measured so far, and the report (its
+ * {@code RawResultsReader}) can be rendered from it. Thread-safe.
  */
-final class RawResults implements AutoCloseable {
+final class RawResultsWriter implements AutoCloseable {
     private final Path dir;
     private final Map<String, Writer> open = new HashMap<>();
     private long rows;
 
-    RawResults(Path dir) {
+    RawResultsWriter(Path dir) {
         this.dir = dir;
     }
 

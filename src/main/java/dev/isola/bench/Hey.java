@@ -44,9 +44,14 @@ final class Hey {
         return Files.isExecutable(Path.of("/usr/bin/hey")) ? Optional.of("/usr/bin/hey") : Optional.empty();
     }
 
+    /** Where hey is; fails, saying how to install it, when it is not installed. */
+    static String requireInstalled() {
+        return executable().orElseThrow(() -> new BenchException("Failed to run hey: it is not installed (not on "
+                + "PATH, no /usr/bin/hey); apt-get install hey"));
+    }
+
     static Outcome run(String url, int requests, int clients, Duration deadline) throws InterruptedException {
-        String hey = executable().orElseThrow(() -> new BenchException("Failed to run hey: it is not installed "
-                + "(not on PATH, no /usr/bin/hey); apt-get install hey"));
+        String hey = requireInstalled();
         List<String> command = List.of(hey, "-n", Integer.toString(requests), "-c", Integer.toString(clients), url);
         Path out;
         Process p;

@@ -19,21 +19,6 @@ final class IdleMemoryExperiment implements Experiment {
     private static final Duration READY_TIMEOUT = Duration.ofMinutes(5);
 
     @Override
-    public String id() {
-        return "idle-memory";
-    }
-
-    @Override
-    public String metric() {
-        return "mem_used_mib";
-    }
-
-    @Override
-    public String unit() {
-        return "MiB";
-    }
-
-    @Override
     public int steps(BenchProfile profile) {
         return profile.reps() * profile.idleMemoryCounts().size();
     }

@@ -27,25 +27,26 @@ final class RawResultsWriter implements AutoCloseable {
     }
 
     synchronized void append(Sample sample) {
+        String experiment = sample.key().experiment();
+        Path file = dir.resolve(experiment + ".csv");
         try {
-            Writer w = open.get(sample.experiment());
+            Writer w = open.get(experiment);
             if (w == null) {
                 Files.createDirectories(dir);
-                Path file = dir.resolve(sample.experiment() + ".csv");
                 boolean fresh = !Files.exists(file);
                 w = Files.newBufferedWriter(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
                 if (fresh) {
                     w.write(SampleCsv.HEADER);
                     w.write('\n');
                 }
-                open.put(sample.experiment(), w);
+                open.put(experiment, w);
             }
             w.write(SampleCsv.line(sample));
             w.write('\n');
             w.flush();
             rows++;
         } catch (IOException e) {
-            throw new UncheckedIOException("Failed to append to " + dir.resolve(sample.experiment() + ".csv"), e);
+            throw new UncheckedIOException("Failed to append to " + file, e);
         }
     }
 

@@ -15,8 +15,9 @@ import java.util.function.BooleanSupplier;
  */
 final class Trial {
     private static final Duration DEPLOY_SETTLE_TIMEOUT = Duration.ofMinutes(2);
+    private static final Duration INSTANCE_READY_TIMEOUT = Duration.ofSeconds(30);
 
-    private final Experiment experiment;
+    private final String experimentId;
     private final String backend;
     private final String runtime;
     private final BenchProfile profile;
@@ -27,9 +28,9 @@ final class Trial {
     private final BooleanSupplier stopping;
     private final Set<String> deployed = new LinkedHashSet<>();
 
-    Trial(Experiment experiment, String backend, String runtime, BenchProfile profile, BenchClient client,
+    Trial(String experimentId, String backend, String runtime, BenchProfile profile, BenchClient client,
           Workloads workloads, RawResultsWriter results, Progress progress, BooleanSupplier stopping) {
-        this.experiment = experiment;
+        this.experimentId = experimentId;
         this.backend = backend;
         this.runtime = runtime;
         this.profile = profile;
@@ -71,6 +72,18 @@ final class Trial {
         deployed.remove(name);
     }
 
+    /**
+     * Calls the function once through the gateway (starting its instance) and returns that instance's endpoint, for
+     * load that must reach the instance directly, as the paper's did.
+     */
+    String warmEndpoint(String name, String query) throws InterruptedException {
+        Call warmUp = client.invoke(name, query, profile.requestTimeout());
+        if (!warmUp.ok()) {
+            throw new BenchException("Failed to warm up " + name + ": " + warmUp.error());
+        }
+        return client.awaitReady(name, 1, INSTANCE_READY_TIMEOUT).getFirst().endpoint();
+    }
+
     /** After a failed experiment: deletes what it left deployed, so the next one starts on a quiet host. */
     void cleanup() {
         for (String name : List.copyOf(deployed)) {
@@ -86,7 +99,7 @@ final class Trial {
     }
 
     void ok(String variant, String x, int rep, String metric, double value, String unit) {
-        results.append(Sample.ok(experiment.id(), backend, runtime, variant, x, rep, metric, value, unit));
+        results.append(Sample.ok(experimentId, backend, runtime, variant, x, rep, metric, value, unit));
     }
 
     /**
@@ -97,7 +110,7 @@ final class Trial {
         if (stopping.getAsBoolean()) {
             return;
         }
-        results.append(Sample.failed(experiment.id(), backend, runtime, variant, x, rep, metric, unit, status, error));
+        results.append(Sample.failed(experimentId, backend, runtime, variant, x, rep, metric, unit, status, error));
     }
 
     /** A row for a call: its completion time when it succeeded, its failure otherwise. */

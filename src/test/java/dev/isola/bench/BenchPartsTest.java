@@ -1,5 +1,6 @@
 package dev.isola.bench;
 
+import dev.isola.bench.result.Experiments;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -54,6 +55,12 @@ class BenchPartsTest {
         double[] v = Arrays.stream(values.split(" ")).mapToDouble(Double::parseDouble).toArray();
 
         assertThat(BurstExperiment.p95(v)).isEqualTo(expected);
+    }
+
+    @Test
+    void everyCataloguedExperiment_hasAnImplementation() {
+        assertThat(Experiments.ALL).allSatisfy(spec ->
+                assertThat(Experiment.of(spec).steps(BenchProfile.quickProfile())).as(spec.id()).isPositive());
     }
 
     @Test

@@ -73,7 +73,7 @@ class BenchRunnerTest {
         List<Sample> rows = SampleCsv.read(result.runDir().resolve("raw/cpu.csv"));
         assertThat(rows).hasSize(2).allSatisfy(s -> {
             assertThat(s.status()).isEqualTo(Sample.Status.ERROR);
-            assertThat(s.metric()).isEqualTo("duration_ms");
+            assertThat(s.key().metric()).isEqualTo("duration_ms");
             assertThat(s.value()).isEmpty();
             assertThat(s.error()).startsWith("HTTP 400");
         });
@@ -88,14 +88,14 @@ class BenchRunnerTest {
         BenchRunner.Result result = new BenchRunner(config, Progress.silent()).run();
 
         List<Sample> cold = SampleCsv.read(result.runDir().resolve("raw/cold-start.csv"));
-        assertThat(cold).filteredOn(s -> s.backend().equals("no-such-backend")).singleElement().satisfies(s -> {
+        assertThat(cold).filteredOn(s -> s.key().backend().equals("no-such-backend")).singleElement().satisfies(s -> {
             assertThat(s.status()).isEqualTo(Sample.Status.ERROR);
-            assertThat(s.metric()).isEqualTo("completion_ms");
+            assertThat(s.key().metric()).isEqualTo("completion_ms");
             assertThat(s.error()).contains("no-such-backend");
         });
-        assertThat(cold).filteredOn(s -> s.backend().equals("process")).isNotEmpty().allMatch(Sample::ok);
+        assertThat(cold).filteredOn(s -> s.key().backend().equals("process")).isNotEmpty().allMatch(Sample::ok);
         assertThat(SampleCsv.read(result.runDir().resolve("raw/disk.csv"))).anyMatch(s -> !s.ok()
-                && s.backend().equals("no-such-backend"));
+                && s.key().backend().equals("no-such-backend"));
     }
 
     @Test

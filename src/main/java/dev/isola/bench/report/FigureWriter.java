@@ -1,5 +1,8 @@
 package dev.isola.bench.report;
 
+import dev.isola.bench.result.ExperimentSpec;
+import dev.isola.bench.result.ExperimentSpec.Chart;
+import dev.isola.bench.result.Experiments;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.text.TextUtils;
@@ -41,7 +44,7 @@ final class FigureWriter {
             throw new BenchReportException("Failed to create figure directory " + dir + ": " + e.getMessage(), e);
         }
         for (Figure figure : figures) {
-            JFreeChart chart = figure.spec().kind() == ExperimentSpec.Kind.BAR
+            JFreeChart chart = figure.spec().chart() == Chart.BAR
                     ? BarChart.create(figure, accelerator)
                     : LineChart.create(figure, accelerator);
             png(chart, dir.resolve(figure.png()));

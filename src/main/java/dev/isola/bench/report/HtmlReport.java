@@ -1,5 +1,8 @@
 package dev.isola.bench.report;
 
+import dev.isola.bench.result.ExperimentSpec;
+import dev.isola.bench.result.Experiments;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,5 +1,9 @@
 package dev.isola.bench.report;
 
+import dev.isola.bench.result.ExperimentSpec;
+import dev.isola.bench.result.ExperimentSpec.Headline;
+import dev.isola.bench.result.Experiments;
+import dev.isola.bench.result.GroupKey;
 import dev.isola.bench.result.Sample;
 
 import java.util.ArrayList;
@@ -79,9 +83,10 @@ final class ResultTables {
                 + "<th>experiment</th><th>backend</th><th>runtime</th><th>variant</th><th>x</th><th>metric</th>"
                 + "<th>value</th><th>unit</th><th>source</th></tr></thead><tbody>\n");
         for (PaperValue v : paper.all()) {
-            out.append("<tr>").append(Html.num(Integer.toString(v.figure()))).append(Html.td(v.experiment()))
-                    .append(Html.td(v.backend())).append(Html.td(v.runtime())).append(Html.td(v.variant()))
-                    .append(Html.td(v.x())).append(Html.td(v.metric())).append(Html.num(Html.number(v.value())))
+            GroupKey k = v.key();
+            out.append("<tr>").append(Html.num(Integer.toString(v.figure()))).append(Html.td(k.experiment()))
+                    .append(Html.td(k.backend())).append(Html.td(k.runtime())).append(Html.td(k.variant()))
+                    .append(Html.td(k.x())).append(Html.td(k.metric())).append(Html.num(Html.number(v.value())))
                     .append(Html.td(v.unit())).append(Html.td(v.note())).append("</tr>\n");
         }
         return out.append("</tbody></table>\n").toString();
@@ -103,7 +108,7 @@ final class ResultTables {
         out.append(Html.num(failedText(g)));
         if (paperValue.isPresent()) {
             PaperValue p = paperValue.get();
-            String x = p.x().isEmpty() || p.x().equals(g.key().x()) ? "" : " @x=" + p.x();
+            String x = p.key().x().isEmpty() || p.key().x().equals(g.key().x()) ? "" : " @x=" + p.key().x();
             out.append("<td class=\"n paper\" title=\"").append(Html.text(p.note())).append("\">")
                     .append(Html.text(Html.number(p.value()) + " " + p.unit() + x + " (fig. " + p.figure() + ")"))
                     .append("</td>");
@@ -135,8 +140,8 @@ final class ResultTables {
         }
         List<HeadlineRow> rows = new ArrayList<>();
         series.forEach((seriesKey, groups) -> {
-            ExperimentSpec.Headline kind = Experiments.find(seriesKey.experiment())
-                    .map(ExperimentSpec::headline).orElse(ExperimentSpec.Headline.ONLY);
+            Headline kind = Experiments.find(seriesKey.experiment()).map(ExperimentSpec::headline)
+                    .orElse(Headline.ONLY);
             switch (kind) {
                 case ONLY -> groups.forEach(g -> rows.add(new HeadlineRow(g, paper.find(g.key()), "")));
                 case LARGEST_X -> {

@@ -1,5 +1,7 @@
 package dev.isola.bench;
 
+import dev.isola.bench.result.Experiments;
+
 import java.nio.file.Path;
 import java.util.List;
 
@@ -25,7 +27,10 @@ public record BenchConfig(List<String> experiments, List<String> backends, List<
             throw new IllegalArgumentException("a bench run needs at least one experiment, backend and runtime");
         }
         for (String id : experiments) {
-            Experiments.byId(id);
+            if (Experiments.find(id).isEmpty()) {
+                throw new IllegalArgumentException("Unknown experiment '" + id + "': use one of "
+                        + String.join(", ", Experiments.ids()) + " or all");
+            }
         }
         for (String r : runtimes) {
             if (!r.equals("go") && !r.equals("node")) {

@@ -1,6 +1,7 @@
 package dev.isola.bench;
 
 import dev.isola.IsolaException;
+import dev.isola.bench.result.Sample;
 
 /** A benchmark step that could not be carried out (deploy refused, tool missing, instance never ready). */
 public final class BenchException extends IsolaException {
@@ -24,7 +25,7 @@ public final class BenchException extends IsolaException {
         return new BenchException(message, null, true);
     }
 
-    dev.isola.bench.result.Sample.Status status() {
-        return timedOut ? dev.isola.bench.result.Sample.Status.TIMEOUT : dev.isola.bench.result.Sample.Status.ERROR;
+    Sample.Status status() {
+        return timedOut ? Sample.Status.TIMEOUT : Sample.Status.ERROR;
     }
 }

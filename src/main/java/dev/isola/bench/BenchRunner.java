@@ -1,8 +1,11 @@
 package dev.isola.bench;
 
 import dev.isola.bench.report.BenchReport;
+import dev.isola.bench.result.ExperimentSpec;
+import dev.isola.bench.result.Experiments;
 import dev.isola.bench.result.Sample;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -30,7 +33,7 @@ public final class BenchRunner {
      * @param rows        rows written
      * @param interrupted stopped before the end
      */
-    public record Result(java.nio.file.Path runDir, long rows, boolean interrupted) {
+    public record Result(Path runDir, long rows, boolean interrupted) {
     }
 
     private final BenchConfig config;
@@ -59,7 +62,7 @@ public final class BenchRunner {
         RunDirectory.writeMetadata(config.runDir(), metadata(started, null, false, host, tools, notes));
         boolean interrupted = false;
         long rows = 0;
-        try (RawResults raw = new RawResults(RunDirectory.raw(config.runDir()))) {
+        try (RawResultsWriter raw = new RawResultsWriter(RunDirectory.raw(config.runDir()))) {
             try {
                 for (String backend : config.backends()) {
                     if (stopping || !runBackend(backend, raw)) {
@@ -103,17 +106,15 @@ public final class BenchRunner {
     }
 
     /** Returns false when stopped. */
-    private boolean runBackend(String backend, RawResults raw) {
+    private boolean runBackend(String backend, RawResultsWriter raw) {
         BenchServer server;
         try {
             server = BenchServer.start(backend, config.goCache());
         } catch (RuntimeException e) {
             progress.note("backend " + backend + ": " + message(e));
-            for (String id : config.experiments()) {
-                Experiment exp = Experiments.byId(id);
+            for (ExperimentSpec spec : experiments()) {
                 for (String runtime : config.runtimes()) {
-                    raw.append(Sample.failed(id, backend, runtime, "", "", 0, exp.metric(), exp.unit(),
-                            Sample.Status.ERROR, message(e)));
+                    raw.append(couldNotRun(spec, backend, runtime, e));
                 }
             }
             return true;
@@ -121,16 +122,16 @@ public final class BenchRunner {
         try {
             BenchClient client = server.client();
             Workloads workloads = new Workloads(config.functionsDir());
-            for (String id : config.experiments()) {
-                Experiment exp = Experiments.byId(id);
+            for (ExperimentSpec spec : experiments()) {
+                Experiment exp = Experiment.of(spec);
                 for (String runtime : config.runtimes()) {
                     if (stopping) {
                         return false;
                     }
-                    Trial trial = new Trial(exp, backend, runtime, config.profile(), client, workloads, raw, progress,
-                            () -> stopping);
-                    progress.begin(id, backend, runtime, exp.steps(config.profile()));
-                    if (!measure(exp, trial, raw)) {
+                    Trial trial = new Trial(spec.id(), backend, runtime, config.profile(), client, workloads, raw,
+                            progress, () -> stopping);
+                    progress.begin(spec.id(), backend, runtime, exp.steps(config.profile()));
+                    if (!measure(spec, exp, trial, raw)) {
                         return false;
                     }
                     progress.end();
@@ -145,7 +146,7 @@ public final class BenchRunner {
     }
 
     /** Runs one experiment; returns false when stopped. */
-    private boolean measure(Experiment exp, Trial trial, RawResults raw) {
+    private boolean measure(ExperimentSpec spec, Experiment exp, Trial trial, RawResultsWriter raw) {
         beginMeasuring();
         try {
             exp.run(trial);
@@ -156,15 +157,25 @@ public final class BenchRunner {
             if (stopping) {
                 return false; // an interrupted HTTP call or tool surfaces as a failure: not the experiment's
             }
-            raw.append(Sample.failed(exp.id(), trial.backend(), trial.runtime(), "", "", 0, exp.metric(), exp.unit(),
-                    Sample.Status.ERROR, message(e)));
-            progress.note(exp.id() + " " + trial.backend() + "/" + trial.runtime() + " failed: " + message(e));
+            raw.append(couldNotRun(spec, trial.backend(), trial.runtime(), e));
+            progress.note(spec.id() + " " + trial.backend() + "/" + trial.runtime() + " failed: " + message(e));
             return true;
         } finally {
             if (!endMeasuring()) {
                 trial.cleanup();
             }
         }
+    }
+
+    /** The experiments of this run, in the order asked for (the configuration checked that each exists). */
+    private List<ExperimentSpec> experiments() {
+        return config.experiments().stream().map(id -> Experiments.find(id).orElseThrow()).toList();
+    }
+
+    /** The one row of an experiment that could not run at all, under its main metric. */
+    private static Sample couldNotRun(ExperimentSpec spec, String backend, String runtime, RuntimeException e) {
+        return Sample.failed(spec.id(), backend, runtime, "", "", 0, spec.metric(), spec.unit(), Sample.Status.ERROR,
+                message(e));
     }
 
     private void beginMeasuring() {

@@ -21,21 +21,6 @@ final class BurstExperiment implements Experiment {
     private static final Duration GONE_TIMEOUT = Duration.ofMinutes(2);
 
     @Override
-    public String id() {
-        return "burst";
-    }
-
-    @Override
-    public String metric() {
-        return "mean_ms";
-    }
-
-    @Override
-    public String unit() {
-        return "ms";
-    }
-
-    @Override
     public int steps(BenchProfile profile) {
         return profile.reps() * profile.burstSizes().size();
     }

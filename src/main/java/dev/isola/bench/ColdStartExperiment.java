@@ -15,22 +15,6 @@ final class ColdStartExperiment implements Experiment {
     private static final Duration GONE_TIMEOUT = Duration.ofSeconds(30);
 
     @Override
-    public String id() {
-        return "cold-start";
-    }
-
-    @Override
-    public String metric() {
-        return "completion_ms";
-    }
-
-    @Override
-    public String unit() {
-        return "ms";
-    }
-
-
-    @Override
     public void run(Trial t) throws InterruptedException {
         String name = t.deploy(FunctionSpec.singleUse("hello", 1));
         for (int rep = 0; rep < t.profile().reps(); rep++) {

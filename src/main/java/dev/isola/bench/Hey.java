@@ -1,5 +1,6 @@
 package dev.isola.bench;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -7,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -26,26 +28,30 @@ final class Hey {
      * @param ok2xx responses with a 2xx status
      * @param errors requests that got no 2xx answer (other statuses, connection errors, timeouts)
      */
-    record Result(double totalSeconds, double requestsPerSecond, long ok2xx, long errors) {
+    record Outcome(double totalSeconds, double requestsPerSecond, long ok2xx, long errors) {
     }
 
     private Hey() {
     }
 
     /** Where hey is: on PATH, else /usr/bin/hey; empty when neither. */
-    static java.util.Optional<String> executable() {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+    static Optional<String> executable() {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
             if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "hey"))) {
-                return java.util.Optional.of(Path.of(dir, "hey").toString());
+                return Optional.of(Path.of(dir, "hey").toString());
             }
         }
-        return Files.isExecutable(Path.of("/usr/bin/hey")) ? java.util.Optional.of("/usr/bin/hey")
-                : java.util.Optional.empty();
+        return Files.isExecutable(Path.of("/usr/bin/hey")) ? Optional.of("/usr/bin/hey") : Optional.empty();
     }
 
-    static Result run(String url, int requests, int clients, Duration deadline) throws InterruptedException {
-        String hey = executable().orElseThrow(() -> new BenchException("Failed to run hey: it is not installed "
-                + "(not on PATH, no /usr/bin/hey); apt-get install hey"));
+    /** Where hey is; fails, saying how to install it, when it is not installed. */
+    static String requireInstalled() {
+        return executable().orElseThrow(() -> new BenchException("Failed to run hey: it is not installed (not on "
+                + "PATH, no /usr/bin/hey); apt-get install hey"));
+    }
+
+    static Outcome run(String url, int requests, int clients, Duration deadline) throws InterruptedException {
+        String hey = requireInstalled();
         List<String> command = List.of(hey, "-n", Integer.toString(requests), "-c", Integer.toString(clients), url);
         Path out;
         Process p;
@@ -78,7 +84,7 @@ final class Hey {
         }
     }
 
-    static Result parse(String text, int requests) {
+    static Outcome parse(String text, int requests) {
         double total = number(TOTAL, text);
         double rps = number(RPS, text);
         long ok = 0;
@@ -88,7 +94,7 @@ final class Hey {
                 ok += Long.parseLong(m.group(2));
             }
         }
-        return new Result(total, rps, ok, Math.max(0, requests - ok));
+        return new Outcome(total, rps, ok, Math.max(0, requests - ok));
     }
 
     private static double number(Pattern p, String text) {

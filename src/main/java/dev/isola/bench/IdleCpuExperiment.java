@@ -14,22 +14,6 @@ final class IdleCpuExperiment implements Experiment {
     private static final Duration READY_TIMEOUT = Duration.ofMinutes(2);
 
     @Override
-    public String id() {
-        return "idle-cpu";
-    }
-
-    @Override
-    public String metric() {
-        return "cpu_ms";
-    }
-
-    @Override
-    public String unit() {
-        return "ms";
-    }
-
-
-    @Override
     public void run(Trial t) throws InterruptedException {
         String name = t.deploy(FunctionSpec.idle("hello", 1));
         InstanceInfo instance = t.client().awaitReady(name, 1, READY_TIMEOUT).getFirst();

@@ -1,6 +1,9 @@
 package dev.isola.bench;
 
+import dev.isola.bench.result.Sample;
+
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Idle memory (paper §4.4): how much MemAvailable (/proc/meminfo) drops with n idle no-op instances. Per instance
@@ -14,21 +17,6 @@ import java.time.Duration;
  */
 final class IdleMemoryExperiment implements Experiment {
     private static final Duration READY_TIMEOUT = Duration.ofMinutes(5);
-
-    @Override
-    public String id() {
-        return "idle-memory";
-    }
-
-    @Override
-    public String metric() {
-        return "mem_used_mib";
-    }
-
-    @Override
-    public String unit() {
-        return "MiB";
-    }
 
     @Override
     public int steps(BenchProfile profile) {
@@ -65,10 +53,10 @@ final class IdleMemoryExperiment implements Experiment {
 
     /** PSS of every instance's host processes, averaged: the per-instance cost without MemAvailable's drift. */
     private static void recordPss(Trial t, String name, int n, String x, int rep) throws InterruptedException {
-        java.util.List<InstanceInfo> instances = t.client().instances(name);
+        List<InstanceInfo> instances = t.client().instances(name);
         if (instances.size() != n || instances.stream().anyMatch(i -> i.pid().isEmpty())) {
-            t.failed("", x, rep, "pss_per_instance_mib", "MiB", dev.isola.bench.result.Sample.Status.ERROR, "expected " + n + " instances with a host "
-                    + "pid, found " + instances.size());
+            t.failed("", x, rep, "pss_per_instance_mib", "MiB", Sample.Status.ERROR, "expected " + n
+                    + " instances with a host pid, found " + instances.size());
             return;
         }
         long kib = instances.stream().mapToLong(i -> ProcessTreeMemory.pssKib(i.pid().getAsLong())).sum();

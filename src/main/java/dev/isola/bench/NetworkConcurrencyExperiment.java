@@ -18,31 +18,15 @@ final class NetworkConcurrencyExperiment implements Experiment {
     private static final Duration HEY_DEADLINE = Duration.ofMinutes(10);
 
     @Override
-    public String id() {
-        return "network-concurrency";
-    }
-
-    @Override
-    public String metric() {
-        return "requests_per_s";
-    }
-
-    @Override
-    public String unit() {
-        return "req/s";
-    }
-
-    @Override
     public int steps(BenchProfile profile) {
         return 2 * profile.reps() * profile.heyClients().size();
     }
 
     @Override
     public void run(Trial t) throws InterruptedException {
-        Hey.executable().orElseThrow(() -> new BenchException("Failed to run hey: it is not installed (not on PATH, "
-                + "no /usr/bin/hey); apt-get install hey"));
+        Hey.requireInstalled();
         String name = t.deploy(FunctionSpec.warm("hello", MAX_CONCURRENCY));
-        String endpoint = warmEndpoint(t, name, "/");
+        String endpoint = t.warmEndpoint(name, "/");
         List<String[]> targets = List.of(new String[]{"direct", "http://" + endpoint + "/"},
                 new String[]{"gateway", t.client().base().resolve("/function/" + name).toString()});
         for (int clients : t.profile().heyClients()) {
@@ -51,7 +35,7 @@ final class NetworkConcurrencyExperiment implements Experiment {
                 for (int rep = 0; rep < t.profile().reps(); rep++) {
                     t.checkStop();
                     try {
-                        Hey.Result r = Hey.run(target[1], t.profile().heyRequests(), clients, HEY_DEADLINE);
+                        Hey.Outcome r = Hey.run(target[1], t.profile().heyRequests(), clients, HEY_DEADLINE);
                         if (r.ok2xx() == 0) {
                             // hey still prints a rate when every request failed; that is no throughput.
                             t.failed(target[0], x, rep, "requests_per_s", "req/s", Sample.Status.ERROR,
@@ -69,14 +53,5 @@ final class NetworkConcurrencyExperiment implements Experiment {
             }
         }
         t.remove(name);
-    }
-
-    /** Calls the function once through the gateway (starting its instance) and returns that instance's endpoint. */
-    static String warmEndpoint(Trial t, String name, String query) throws InterruptedException {
-        Call warmUp = t.client().invoke(name, query, t.profile().requestTimeout());
-        if (!warmUp.ok()) {
-            throw new BenchException("Failed to warm up " + name + ": " + warmUp.error());
-        }
-        return t.client().awaitReady(name, 1, Duration.ofSeconds(30)).getFirst().endpoint();
     }
 }

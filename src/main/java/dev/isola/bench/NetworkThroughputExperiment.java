@@ -14,34 +14,17 @@ final class NetworkThroughputExperiment implements Experiment {
     private static final Duration HEY_DEADLINE = Duration.ofMinutes(30);
 
     @Override
-    public String id() {
-        return "network-throughput";
-    }
-
-    @Override
-    public String metric() {
-        return "throughput_mib_s";
-    }
-
-    @Override
-    public String unit() {
-        return "MiB/s";
-    }
-
-
-    @Override
     public void run(Trial t) throws InterruptedException {
-        Hey.executable().orElseThrow(() -> new BenchException("Failed to run hey: it is not installed (not on PATH, "
-                + "no /usr/bin/hey); apt-get install hey"));
+        Hey.requireInstalled();
         BenchProfile p = t.profile();
         String query = "?mib=" + p.fileMib();
         String name = t.deploy(FunctionSpec.warm("static", 4 * p.throughputClients()));
-        String url = "http://" + NetworkConcurrencyExperiment.warmEndpoint(t, name, query) + "/" + query;
+        String url = "http://" + t.warmEndpoint(name, query) + "/" + query;
         int requests = (int) Math.max(p.throughputClients(), p.throughputTotalMib() / p.fileMib());
         for (int rep = 0; rep < p.reps(); rep++) {
             t.checkStop();
             try {
-                Hey.Result r = Hey.run(url, requests, p.throughputClients(), HEY_DEADLINE);
+                Hey.Outcome r = Hey.run(url, requests, p.throughputClients(), HEY_DEADLINE);
                 if (r.errors() > 0) {
                     t.failed("", "", rep, "throughput_mib_s", "MiB/s", Sample.Status.ERROR,
                             r.errors() + " of " + requests + " requests failed");

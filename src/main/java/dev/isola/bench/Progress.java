@@ -1,6 +1,8 @@
 package dev.isola.bench;
 
+import java.io.Console;
 import java.io.PrintWriter;
+import java.io.Writer;
 import java.time.Duration;
 import java.util.Locale;
 
@@ -30,13 +32,13 @@ public final class Progress {
 
     /** A progress printer for {@code out}, updating in place when stdout is a terminal. */
     public static Progress console(PrintWriter out) {
-        java.io.Console c = System.console();
+        Console c = System.console();
         return new Progress(out, c != null && c.isTerminal());
     }
 
     /** Output nowhere (tests). */
     public static Progress silent() {
-        return new Progress(new PrintWriter(java.io.Writer.nullWriter()), false);
+        return new Progress(new PrintWriter(Writer.nullWriter()), false);
     }
 
     void begin(String experiment, String backend, String runtime, int steps) {

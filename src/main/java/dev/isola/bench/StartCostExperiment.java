@@ -17,22 +17,6 @@ final class StartCostExperiment implements Experiment {
     private static final Duration READY_TIMEOUT = Duration.ofMinutes(2);
 
     @Override
-    public String id() {
-        return "start-cost";
-    }
-
-    @Override
-    public String metric() {
-        return "cpu_ms";
-    }
-
-    @Override
-    public String unit() {
-        return "ms";
-    }
-
-
-    @Override
     public void run(Trial t) throws InterruptedException {
         for (int rep = 0; rep < t.profile().reps(); rep++) {
             t.checkStop();

@@ -3,6 +3,9 @@ package dev.isola.bench;
 import dev.isola.bench.result.Sample;
 
 import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -12,21 +15,22 @@ import java.util.function.BooleanSupplier;
  */
 final class Trial {
     private static final Duration DEPLOY_SETTLE_TIMEOUT = Duration.ofMinutes(2);
+    private static final Duration INSTANCE_READY_TIMEOUT = Duration.ofSeconds(30);
 
-    private final Experiment experiment;
+    private final String experimentId;
     private final String backend;
     private final String runtime;
     private final BenchProfile profile;
     private final BenchClient client;
     private final Workloads workloads;
-    private final RawResults results;
+    private final RawResultsWriter results;
     private final Progress progress;
     private final BooleanSupplier stopping;
-    private final java.util.Set<String> deployed = new java.util.LinkedHashSet<>();
+    private final Set<String> deployed = new LinkedHashSet<>();
 
-    Trial(Experiment experiment, String backend, String runtime, BenchProfile profile, BenchClient client,
-          Workloads workloads, RawResults results, Progress progress, BooleanSupplier stopping) {
-        this.experiment = experiment;
+    Trial(String experimentId, String backend, String runtime, BenchProfile profile, BenchClient client,
+          Workloads workloads, RawResultsWriter results, Progress progress, BooleanSupplier stopping) {
+        this.experimentId = experimentId;
         this.backend = backend;
         this.runtime = runtime;
         this.profile = profile;
@@ -68,9 +72,21 @@ final class Trial {
         deployed.remove(name);
     }
 
+    /**
+     * Calls the function once through the gateway (starting its instance) and returns that instance's endpoint, for
+     * load that must reach the instance directly, as the paper's did.
+     */
+    String warmEndpoint(String name, String query) throws InterruptedException {
+        Call warmUp = client.invoke(name, query, profile.requestTimeout());
+        if (!warmUp.ok()) {
+            throw new BenchException("Failed to warm up " + name + ": " + warmUp.error());
+        }
+        return client.awaitReady(name, 1, INSTANCE_READY_TIMEOUT).getFirst().endpoint();
+    }
+
     /** After a failed experiment: deletes what it left deployed, so the next one starts on a quiet host. */
     void cleanup() {
-        for (String name : java.util.List.copyOf(deployed)) {
+        for (String name : List.copyOf(deployed)) {
             try {
                 remove(name);
             } catch (InterruptedException e) {
@@ -83,7 +99,7 @@ final class Trial {
     }
 
     void ok(String variant, String x, int rep, String metric, double value, String unit) {
-        results.append(Sample.ok(experiment.id(), backend, runtime, variant, x, rep, metric, value, unit));
+        results.append(Sample.ok(experimentId, backend, runtime, variant, x, rep, metric, value, unit));
     }
 
     /**
@@ -94,7 +110,7 @@ final class Trial {
         if (stopping.getAsBoolean()) {
             return;
         }
-        results.append(Sample.failed(experiment.id(), backend, runtime, variant, x, rep, metric, unit, status, error));
+        results.append(Sample.failed(experimentId, backend, runtime, variant, x, rep, metric, unit, status, error));
     }
 
     /** A row for a call: its completion time when it succeeded, its failure otherwise. */

@@ -4,13 +4,13 @@ import dev.isola.bench.BenchConfig;
 import dev.isola.bench.BenchException;
 import dev.isola.bench.BenchProfile;
 import dev.isola.bench.BenchRunner;
-import dev.isola.bench.Experiments;
 import dev.isola.bench.Progress;
 import dev.isola.bench.RunDirectory;
 import dev.isola.bench.report.BenchReport;
 import dev.isola.config.ConfigLoader;
 import dev.isola.config.IsolaConfig;
 import dev.isola.server.HostBackends;
+import dev.isola.bench.result.Experiments;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -27,6 +27,10 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * {@code isola bench}: runs the paper's experiments against an Isola started in this process (a fresh state directory
@@ -40,7 +44,7 @@ import java.util.concurrent.Callable;
                         + "network-concurrency, network-throughput, disk."})
 final class BenchCommand implements Callable<Integer> {
     private static final Duration STOP_WAIT = Duration.ofMinutes(2);
-    private static final java.util.regex.Pattern SIZE = java.util.regex.Pattern.compile("([0-9]{1,9})(Mi|Gi)B?");
+    private static final Pattern SIZE = Pattern.compile("([0-9]{1,9})(Mi|Gi)B?");
 
     @Spec
     CommandSpec spec;
@@ -96,7 +100,7 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         BenchConfig config = config();
         if (!verbose) {
-            java.util.logging.Logger.getLogger("").setLevel(java.util.logging.Level.WARNING);
+            Logger.getLogger("").setLevel(Level.WARNING);
         }
         HostBackends.of(IsolaConfig.defaults().withBuildCache(config.goCache())).prepare(config.backends(), line -> {
             stdout.println(line);
@@ -157,7 +161,7 @@ final class BenchCommand implements Callable<Integer> {
             profile = profile.withCounts(counts);
         }
         if (throughputTotal != null) {
-            java.util.regex.Matcher m = SIZE.matcher(throughputTotal.strip());
+            Matcher m = SIZE.matcher(throughputTotal.strip());
             if (!m.matches()) {
                 throw new ParameterException(spec.commandLine(), "--throughput-total must be a size in MiB or GiB "
                         + "such as 10Gi or 512Mi, not '" + throughputTotal + "'");

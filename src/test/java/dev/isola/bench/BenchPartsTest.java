@@ -1,11 +1,14 @@
 package dev.isola.bench;
 
+import dev.isola.bench.result.Experiments;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.Arrays;
+import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -28,7 +31,7 @@ class BenchPartsTest {
 
     @Test
     void hey_parse_readsRateTimeAndCountsNon2xxAsErrors() {
-        Hey.Result r = Hey.parse(HEY, 32_768);
+        Hey.Outcome r = Hey.parse(HEY, 32_768);
 
         assertThat(r.totalSeconds()).isEqualTo(1.2345);
         assertThat(r.requestsPerSecond()).isEqualTo(26544.1234);
@@ -42,17 +45,22 @@ class BenchPartsTest {
             "123456,,instructions:u,1000,100.00,,|123456",
             "1234,,instructions,1000,100.00,,|1234"})
     void perf_parse_readsCountOrNothing(String line, long expected) {
-        assertThat(PerfStat.parse(line)).isEqualTo(expected < 0 ? java.util.Optional.empty()
-                : java.util.Optional.of(expected));
+        assertThat(PerfStat.parse(line)).isEqualTo(expected < 0 ? Optional.empty() : Optional.of(expected));
     }
 
     @ParameterizedTest
     @CsvSource({"'7', 7", "'9 7', 9", "'5 1 4 2 3', 5",
             "'20 19 18 17 16 15 14 13 12 11 10 9 8 7 6 5 4 3 2 1', 19"})
     void p95_isNearestRank(String values, double expected) {
-        double[] v = java.util.Arrays.stream(values.split(" ")).mapToDouble(Double::parseDouble).toArray();
+        double[] v = Arrays.stream(values.split(" ")).mapToDouble(Double::parseDouble).toArray();
 
         assertThat(BurstExperiment.p95(v)).isEqualTo(expected);
+    }
+
+    @Test
+    void everyCataloguedExperiment_hasAnImplementation() {
+        assertThat(Experiments.ALL).allSatisfy(spec ->
+                assertThat(Experiment.of(spec).steps(BenchProfile.quickProfile())).as(spec.id()).isPositive());
     }
 
     @Test

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -72,7 +73,7 @@ class BenchRunnerTest {
         List<Sample> rows = SampleCsv.read(result.runDir().resolve("raw/cpu.csv"));
         assertThat(rows).hasSize(2).allSatisfy(s -> {
             assertThat(s.status()).isEqualTo(Sample.Status.ERROR);
-            assertThat(s.metric()).isEqualTo("duration_ms");
+            assertThat(s.key().metric()).isEqualTo("duration_ms");
             assertThat(s.value()).isEmpty();
             assertThat(s.error()).startsWith("HTTP 400");
         });
@@ -87,14 +88,14 @@ class BenchRunnerTest {
         BenchRunner.Result result = new BenchRunner(config, Progress.silent()).run();
 
         List<Sample> cold = SampleCsv.read(result.runDir().resolve("raw/cold-start.csv"));
-        assertThat(cold).filteredOn(s -> s.backend().equals("no-such-backend")).singleElement().satisfies(s -> {
+        assertThat(cold).filteredOn(s -> s.key().backend().equals("no-such-backend")).singleElement().satisfies(s -> {
             assertThat(s.status()).isEqualTo(Sample.Status.ERROR);
-            assertThat(s.metric()).isEqualTo("completion_ms");
+            assertThat(s.key().metric()).isEqualTo("completion_ms");
             assertThat(s.error()).contains("no-such-backend");
         });
-        assertThat(cold).filteredOn(s -> s.backend().equals("process")).isNotEmpty().allMatch(Sample::ok);
+        assertThat(cold).filteredOn(s -> s.key().backend().equals("process")).isNotEmpty().allMatch(Sample::ok);
         assertThat(SampleCsv.read(result.runDir().resolve("raw/disk.csv"))).anyMatch(s -> !s.ok()
-                && s.backend().equals("no-such-backend"));
+                && s.key().backend().equals("no-such-backend"));
     }
 
     @Test
@@ -110,7 +111,7 @@ class BenchRunnerTest {
 
     @Test
     void freshDirectory_neverReusesAnExistingOne() throws IOException {
-        java.time.Instant now = java.time.Instant.parse("2026-01-02T03:04:05Z");
+        Instant now = Instant.parse("2026-01-02T03:04:05Z");
         Files.createDirectories(parent.resolve("20260102T030405Z"));
 
         assertThat(RunDirectory.fresh(parent, now)).isEqualTo(parent.resolve("20260102T030405Z-2"));

@@ -28,7 +28,7 @@ public final class BenchReport {
     public static void render(Path runDir) {
         // Charts draw through AWT; on a server without a display AWT must be headless before its first use.
         System.setProperty("java.awt.headless", "true");
-        List<Sample> samples = RawResults.read(runDir.resolve("raw"));
+        List<Sample> samples = RawResultsReader.read(runDir.resolve("raw"));
         RunMetadata meta = RunMetadata.read(runDir.resolve("metadata.json"));
         Summary summary = Summary.of(samples);
         SummaryJson.write(summary, runDir.resolve("summary.json"));

@@ -1,5 +1,7 @@
 package dev.isola.bench.report;
 
+import dev.isola.bench.result.ExperimentSpec;
+
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;

@@ -1,5 +1,7 @@
 package dev.isola.bench.report;
 
+import dev.isola.bench.result.ExperimentSpec;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,9 +38,25 @@ final class FigurePlan {
             String title = spec.title() + (variant.isEmpty() ? "" : ": " + variant)
                     + (metrics > 1 ? " (" + metric + ")" : "");
             figures.add(new Figure(name, spec, variant, metric, unit, number, title,
-                    spec.yLabel(variant, metric, unit), groups));
+                    yLabel(spec, variant, metric, unit), groups));
         });
         return figures;
+    }
+
+    /**
+     * The y axis label. Instructions and CPU time are different quantities, so the label follows the metric and
+     * the variant, never the experiment alone.
+     */
+    private static String yLabel(ExperimentSpec spec, String variant, String metric, String unit) {
+        String quantity;
+        if (metric.contains("instructions")) {
+            quantity = "Instructions";
+        } else if (variant.equals("cpu-time") || metric.startsWith("cpu")) {
+            quantity = "CPU time";
+        } else {
+            quantity = spec.quantity(variant);
+        }
+        return unit.isEmpty() ? quantity : quantity + " (" + unit + ")";
     }
 
     /** Keeps file names portable whatever the runner calls a variant or metric. */

@@ -1,10 +1,14 @@
 package dev.isola.bench.report;
 
+import dev.isola.bench.result.ExperimentSpec;
+import dev.isola.bench.result.ExperimentSpec.Chart;
+import dev.isola.bench.result.Experiments;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.text.TextUtils;
 import org.jfree.svg.SVGGraphics2D;
 
+import javax.imageio.ImageIO;
 import java.awt.geom.Rectangle2D;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -40,7 +44,7 @@ final class FigureWriter {
             throw new BenchReportException("Failed to create figure directory " + dir + ": " + e.getMessage(), e);
         }
         for (Figure figure : figures) {
-            JFreeChart chart = figure.spec().kind() == ExperimentSpec.Kind.BAR
+            JFreeChart chart = figure.spec().chart() == Chart.BAR
                     ? BarChart.create(figure, accelerator)
                     : LineChart.create(figure, accelerator);
             png(chart, dir.resolve(figure.png()));
@@ -52,7 +56,7 @@ final class FigureWriter {
     private static void png(JFreeChart chart, Path file) {
         // No disk cache: ImageIO's cache registers a shutdown hook on first use, which fails ("Shutdown in
         // progress") when the report of an interrupted run is rendered from the bench's own shutdown hook.
-        javax.imageio.ImageIO.setUseCache(false);
+        ImageIO.setUseCache(false);
         try {
             ChartUtils.saveChartAsPNG(file.toFile(), chart, ChartStyle.WIDTH, ChartStyle.HEIGHT);
         } catch (IOException e) {

@@ -1,5 +1,6 @@
 package dev.isola.bench.report;
 
+import dev.isola.bench.result.GroupKey;
 import dev.isola.bench.result.Sample;
 
 import java.util.List;

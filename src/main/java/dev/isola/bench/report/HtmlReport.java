@@ -1,11 +1,15 @@
 package dev.isola.bench.report;
 
+import dev.isola.bench.result.ExperimentSpec;
+import dev.isola.bench.result.Experiments;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
 
@@ -133,7 +137,8 @@ final class HtmlReport {
             notes.add("Idle CPU is (partly) measured as CPU time, not instructions; the paper's values are "
                     + "instructions.");
         }
-        meta.accelerator().ifPresent(a -> notes.add("microvm accelerator: " + a + (a.toLowerCase(java.util.Locale.ROOT).contains("tcg")
+        meta.accelerator().ifPresent(a -> notes.add("microvm accelerator: " + a
+                + (a.toLowerCase(Locale.ROOT).contains("tcg")
                 ? " (emulation without KVM: microVM times are far slower than with KVM and not comparable)" : "")));
         if (meta.quick()) {
             notes.add("Quick mode: few repetitions, so confidence intervals are wide.");

@@ -1,5 +1,7 @@
 package dev.isola.bench.report;
 
+import dev.isola.bench.result.GroupKey;
+
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;

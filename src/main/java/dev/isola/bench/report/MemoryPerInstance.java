@@ -1,5 +1,7 @@
 package dev.isola.bench.report;
 
+import dev.isola.bench.result.GroupKey;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,8 +37,8 @@ final class MemoryPerInstance {
                 + "<th>paper, slope of fig. 7 data (MiB)</th><th>paper text (MiB)</th></tr></thead><tbody>\n");
         series.forEach((key, points) -> {
             List<double[]> paperPoints = paper.all().stream().filter(v -> v.matchesSeries(key))
-                    .filter(v -> !v.x().isEmpty()).map(v -> new double[] {Double.parseDouble(v.x()), v.value()})
-                    .toList();
+                    .filter(v -> !v.key().x().isEmpty())
+                    .map(v -> new double[] {Double.parseDouble(v.key().x()), v.value()}).toList();
             OptionalDouble text = paper.find(new GroupKey(key.experiment(), key.backend(), key.runtime(),
                     key.variant(), "", TEXT_METRIC)).stream().mapToDouble(PaperValue::value).findFirst();
             out.append("<tr>").append(Html.td(key.backend())).append(Html.td(key.runtime()))

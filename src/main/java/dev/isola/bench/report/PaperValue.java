@@ -1,23 +1,19 @@
 package dev.isola.bench.report;
 
+import dev.isola.bench.result.GroupKey;
+
 import java.util.Objects;
 
 /**
  * One number of the paper (Moebius et al., arXiv:2403.00515), keyed like our groups so the report can show it
- * beside ours. An empty runtime, variant or x matches any: the paper does not distinguish it.
+ * beside ours. An empty runtime, variant or x in its key matches any: the paper does not distinguish it.
  *
  * @param figure  the paper's figure the number belongs to
  * @param note    where the number comes from (paper text, or the authors' artifact data the figure plots)
  */
-public record PaperValue(int figure, String experiment, String backend, String runtime, String variant, String x,
-                         String metric, double value, String unit, String note) {
+public record PaperValue(int figure, GroupKey key, double value, String unit, String note) {
     public PaperValue {
-        Objects.requireNonNull(experiment, "experiment");
-        Objects.requireNonNull(backend, "backend");
-        Objects.requireNonNull(runtime, "runtime");
-        Objects.requireNonNull(variant, "variant");
-        Objects.requireNonNull(x, "x");
-        Objects.requireNonNull(metric, "metric");
+        Objects.requireNonNull(key, "key");
         Objects.requireNonNull(unit, "unit");
         Objects.requireNonNull(note, "note");
         if (figure < 1 || !Double.isFinite(value)) {
@@ -26,19 +22,20 @@ public record PaperValue(int figure, String experiment, String backend, String r
     }
 
     /** Same experiment, backend and metric; runtime, variant and x equal or unspecified here. */
-    boolean matches(GroupKey key) {
-        return matchesSeries(key) && wildcard(x, key.x());
+    boolean matches(GroupKey group) {
+        return matchesSeries(group) && wildcard(key.x(), group.x());
     }
 
     /** Like {@link #matches} for any x: the value belongs to this line of a line figure. */
-    boolean matchesSeries(GroupKey key) {
-        return experiment.equals(key.experiment()) && backend.equals(key.backend()) && metric.equals(key.metric())
-                && wildcard(runtime, key.runtime()) && wildcard(variant, key.variant());
+    boolean matchesSeries(GroupKey group) {
+        return key.experiment().equals(group.experiment()) && key.backend().equals(group.backend())
+                && key.metric().equals(group.metric()) && wildcard(key.runtime(), group.runtime())
+                && wildcard(key.variant(), group.variant());
     }
 
     /** How many of runtime, variant and x are specified: an exact match wins over a wildcard one. */
     int specificity() {
-        return (runtime.isEmpty() ? 0 : 1) + (variant.isEmpty() ? 0 : 1) + (x.isEmpty() ? 0 : 1);
+        return (key.runtime().isEmpty() ? 0 : 1) + (key.variant().isEmpty() ? 0 : 1) + (key.x().isEmpty() ? 0 : 1);
     }
 
     private static boolean wildcard(String mine, String theirs) {

@@ -1,5 +1,6 @@
 package dev.isola.bench.report;
 
+import dev.isola.bench.result.GroupKey;
 import dev.isola.bench.result.SampleCsv;
 
 import java.io.BufferedReader;
@@ -54,8 +55,9 @@ public record PaperValues(List<PaperValue> all) {
                 if (f.size() != COLUMNS) {
                     throw new IllegalArgumentException("expected " + COLUMNS + " fields, found " + f.size());
                 }
-                values.add(new PaperValue(Integer.parseInt(f.get(0)), f.get(1), f.get(2), f.get(3), f.get(4),
-                        f.get(5), f.get(6), Double.parseDouble(f.get(7)), f.get(8), f.get(9)));
+                GroupKey key = new GroupKey(f.get(1), f.get(2), f.get(3), f.get(4), f.get(5), f.get(6));
+                values.add(new PaperValue(Integer.parseInt(f.get(0)), key, Double.parseDouble(f.get(7)), f.get(8),
+                        f.get(9)));
             } catch (IllegalArgumentException e) {
                 throw new BenchReportException("Failed to load paper values " + RESOURCE + ":" + lineNo + ": "
                         + e.getMessage(), e);

@@ -1,5 +1,9 @@
 package dev.isola.bench.report;
 
+import dev.isola.bench.result.ExperimentSpec;
+import dev.isola.bench.result.ExperimentSpec.Headline;
+import dev.isola.bench.result.Experiments;
+import dev.isola.bench.result.GroupKey;
 import dev.isola.bench.result.Sample;
 
 import java.util.ArrayList;
@@ -28,7 +32,7 @@ final class ResultTables {
         StringBuilder out = new StringBuilder("<table class=\"results\"><thead><tr><th>experiment</th>"
                 + "<th>backend</th><th>runtime</th><th>variant</th><th>metric</th><th>x</th>" + STATS_HEAD
                 + "</tr></thead><tbody>\n");
-        for (Headline h : headlines(summary)) {
+        for (HeadlineRow h : headlines(summary)) {
             GroupKey k = h.group().key();
             String experiment = Experiments.find(k.experiment())
                     .flatMap(spec -> spec.figure(k.variant()).map(n -> k.experiment() + " (fig. " + n + ")"))
@@ -79,9 +83,10 @@ final class ResultTables {
                 + "<th>experiment</th><th>backend</th><th>runtime</th><th>variant</th><th>x</th><th>metric</th>"
                 + "<th>value</th><th>unit</th><th>source</th></tr></thead><tbody>\n");
         for (PaperValue v : paper.all()) {
-            out.append("<tr>").append(Html.num(Integer.toString(v.figure()))).append(Html.td(v.experiment()))
-                    .append(Html.td(v.backend())).append(Html.td(v.runtime())).append(Html.td(v.variant()))
-                    .append(Html.td(v.x())).append(Html.td(v.metric())).append(Html.num(Html.number(v.value())))
+            GroupKey k = v.key();
+            out.append("<tr>").append(Html.num(Integer.toString(v.figure()))).append(Html.td(k.experiment()))
+                    .append(Html.td(k.backend())).append(Html.td(k.runtime())).append(Html.td(k.variant()))
+                    .append(Html.td(k.x())).append(Html.td(k.metric())).append(Html.num(Html.number(v.value())))
                     .append(Html.td(v.unit())).append(Html.td(v.note())).append("</tr>\n");
         }
         return out.append("</tbody></table>\n").toString();
@@ -103,7 +108,7 @@ final class ResultTables {
         out.append(Html.num(failedText(g)));
         if (paperValue.isPresent()) {
             PaperValue p = paperValue.get();
-            String x = p.x().isEmpty() || p.x().equals(g.key().x()) ? "" : " @x=" + p.x();
+            String x = p.key().x().isEmpty() || p.key().x().equals(g.key().x()) ? "" : " @x=" + p.key().x();
             out.append("<td class=\"n paper\" title=\"").append(Html.text(p.note())).append("\">")
                     .append(Html.text(Html.number(p.value()) + " " + p.unit() + x + " (fig. " + p.figure() + ")"))
                     .append("</td>");
@@ -125,28 +130,28 @@ final class ResultTables {
     }
 
     /** A main-table row: the group shown, the paper's value it is compared with, and a note on the x chosen. */
-    private record Headline(Group group, Optional<PaperValue> paper, String label) {
+    private record HeadlineRow(Group group, Optional<PaperValue> paper, String label) {
     }
 
-    private List<Headline> headlines(Summary summary) {
+    private List<HeadlineRow> headlines(Summary summary) {
         Map<GroupKey, List<Group>> series = new LinkedHashMap<>();
         for (Group g : summary.groups()) {
             series.computeIfAbsent(g.key().withoutX(), k -> new ArrayList<>()).add(g);
         }
-        List<Headline> rows = new ArrayList<>();
+        List<HeadlineRow> rows = new ArrayList<>();
         series.forEach((seriesKey, groups) -> {
-            ExperimentSpec.Headline kind = Experiments.find(seriesKey.experiment())
-                    .map(ExperimentSpec::headline).orElse(ExperimentSpec.Headline.ONLY);
+            Headline kind = Experiments.find(seriesKey.experiment()).map(ExperimentSpec::headline)
+                    .orElse(Headline.ONLY);
             switch (kind) {
-                case ONLY -> groups.forEach(g -> rows.add(new Headline(g, paper.find(g.key()), "")));
+                case ONLY -> groups.forEach(g -> rows.add(new HeadlineRow(g, paper.find(g.key()), "")));
                 case LARGEST_X -> {
                     Group last = groups.getLast();
-                    rows.add(new Headline(last, paper.find(last.key()), groups.size() > 1 ? " (largest)" : ""));
+                    rows.add(new HeadlineRow(last, paper.find(last.key()), groups.size() > 1 ? " (largest)" : ""));
                 }
                 case PEAK -> {
                     Group peak = groups.stream().filter(g -> g.stats().isPresent())
                             .max(Comparator.comparingDouble(g -> g.stats().get().mean())).orElse(groups.getLast());
-                    rows.add(new Headline(peak, paper.peak(seriesKey), " (peak)"));
+                    rows.add(new HeadlineRow(peak, paper.peak(seriesKey), " (peak)"));
                 }
             }
         });

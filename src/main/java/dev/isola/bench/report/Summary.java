@@ -1,5 +1,6 @@
 package dev.isola.bench.report;
 
+import dev.isola.bench.result.GroupKey;
 import dev.isola.bench.result.Sample;
 
 import java.util.ArrayList;
@@ -23,7 +24,7 @@ public record Summary(List<Group> groups) {
     public static Summary of(List<Sample> samples) {
         Map<GroupKey, List<Sample>> byKey = new TreeMap<>();
         for (Sample s : samples) {
-            byKey.computeIfAbsent(GroupKey.of(s), k -> new ArrayList<>()).add(s);
+            byKey.computeIfAbsent(s.key(), k -> new ArrayList<>()).add(s);
         }
         List<Group> groups = new ArrayList<>();
         byKey.forEach((key, members) -> groups.add(group(key, members)));

@@ -28,9 +28,10 @@ public final class SampleCsv {
 
     /** One CSV line (no line terminator). */
     public static String line(Sample s) {
+        GroupKey k = s.key();
         String value = s.value().isPresent() ? number(s.value().getAsDouble()) : "";
-        return String.join(",", quote(s.experiment()), quote(s.backend()), quote(s.runtime()), quote(s.variant()),
-                quote(s.x()), Integer.toString(s.rep()), quote(s.metric()), value, quote(s.unit()),
+        return String.join(",", quote(k.experiment()), quote(k.backend()), quote(k.runtime()), quote(k.variant()),
+                quote(k.x()), Integer.toString(s.rep()), quote(k.metric()), value, quote(s.unit()),
                 s.status().wire(), quote(s.error()));
     }
 
@@ -78,8 +79,9 @@ public final class SampleCsv {
         try {
             OptionalDouble value = f.get(7).isEmpty() ? OptionalDouble.empty()
                     : OptionalDouble.of(Double.parseDouble(f.get(7)));
-            return new Sample(f.get(0), f.get(1), f.get(2), f.get(3), f.get(4), Integer.parseInt(f.get(5)),
-                    f.get(6), value, f.get(8), Sample.Status.fromWire(f.get(9)), f.get(10));
+            GroupKey key = new GroupKey(f.get(0), f.get(1), f.get(2), f.get(3), f.get(4), f.get(6));
+            return new Sample(key, Integer.parseInt(f.get(5)), value, f.get(8), Sample.Status.fromWire(f.get(9)),
+                    f.get(10));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(file + ":" + lineNo + ": " + e.getMessage(), e);
         }

@@ -2,6 +2,7 @@ package dev.isola.bench.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.isola.bench.result.Experiments;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.w3c.dom.Document;
@@ -20,8 +21,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 class BenchReportTest {
-    private static final List<String> ALL = List.of("cold-start", "burst", "start-cost", "idle-cpu", "idle-memory",
-            "cpu", "memory", "network-concurrency", "network-throughput", "disk");
+    private static final List<String> ALL = Experiments.ids();
 
     @TempDir
     Path run;

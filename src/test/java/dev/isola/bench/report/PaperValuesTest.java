@@ -1,5 +1,7 @@
 package dev.isola.bench.report;
 
+import dev.isola.bench.result.GroupKey;
+import dev.isola.bench.result.SampleCsv;
 import org.junit.jupiter.api.Test;
 
 import java.io.BufferedReader;
@@ -18,7 +20,7 @@ class PaperValuesTest {
             assertThat(paper.figure(figure)).as("figure %d", figure).isNotEmpty();
         }
         assertThat(paper.all()).allSatisfy(v -> {
-            assertThat(v.backend()).isIn("runc", "runsc", "microvm", "nanos", "osv");
+            assertThat(v.key().backend()).isIn("runc", "runsc", "microvm", "nanos", "osv");
             assertThat(v.note()).isNotBlank();
         });
     }
@@ -47,7 +49,7 @@ class PaperValuesTest {
         assertThat(paper.peak(new GroupKey("network-concurrency", "osv", "go", "direct", "", "requests_per_s")))
                 .hasValueSatisfying(v -> {
                     assertThat(v.value()).isCloseTo(44793, within(1.0));
-                    assertThat(v.x()).isEqualTo("32");
+                    assertThat(v.key().x()).isEqualTo("32");
                 });
     }
 
@@ -62,6 +64,7 @@ class PaperValuesTest {
 
     @Test
     void split_handlesQuotedCommasAndQuotes() {
-        assertThat(dev.isola.bench.result.SampleCsv.fields("a,\"b, c\",\"say \"\"hi\"\"\",")).containsExactly("a", "b, c", "say \"hi\"", "");
+        assertThat(SampleCsv.fields("a,\"b, c\",\"say \"\"hi\"\"\",")).containsExactly("a", "b, c", "say \"hi\"",
+                "");
     }
 }

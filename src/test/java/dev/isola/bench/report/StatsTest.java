@@ -4,6 +4,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.util.Arrays;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -81,7 +83,7 @@ class StatsTest {
             "1 2 3 4 5 6 7 8 9 10, 1.0,  10",
     })
     void quantile_interpolatesBetweenClosestRanks(String values, double p, double expected) {
-        double[] sorted = java.util.Arrays.stream(values.split(" ")).mapToDouble(Double::parseDouble).toArray();
+        double[] sorted = Arrays.stream(values.split(" ")).mapToDouble(Double::parseDouble).toArray();
 
         assertThat(Stats.quantile(sorted, p)).isCloseTo(expected, within(EPS));
     }

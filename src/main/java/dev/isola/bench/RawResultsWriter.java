@@ -13,38 +13,40 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * {@code raw/<experiment>.csv}, one file per experiment, appended and flushed row by row as values are measured: a run
- * stopped by Ctrl-C or a crash keeps everything measured so far, and the report can be rendered from it. Thread-safe.
+ * Writes {@code raw/<experiment>.csv}, one file per experiment, appended and flushed row by row as values are
+ * measured: a run stopped by Ctrl-C or a crash keeps everything measured so far, and the report (its
+ * {@code RawResultsReader}) can be rendered from it. Thread-safe.
  */
-final class RawResults implements AutoCloseable {
+final class RawResultsWriter implements AutoCloseable {
     private final Path dir;
     private final Map<String, Writer> open = new HashMap<>();
     private long rows;
 
-    RawResults(Path dir) {
+    RawResultsWriter(Path dir) {
         this.dir = dir;
     }
 
     synchronized void append(Sample sample) {
+        String experiment = sample.key().experiment();
+        Path file = dir.resolve(experiment + ".csv");
         try {
-            Writer w = open.get(sample.experiment());
+            Writer w = open.get(experiment);
             if (w == null) {
                 Files.createDirectories(dir);
-                Path file = dir.resolve(sample.experiment() + ".csv");
                 boolean fresh = !Files.exists(file);
                 w = Files.newBufferedWriter(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
                 if (fresh) {
                     w.write(SampleCsv.HEADER);
                     w.write('\n');
                 }
-                open.put(sample.experiment(), w);
+                open.put(experiment, w);
             }
             w.write(SampleCsv.line(sample));
             w.write('\n');
             w.flush();
             rows++;
         } catch (IOException e) {
-            throw new UncheckedIOException("Failed to append to " + dir.resolve(sample.experiment() + ".csv"), e);
+            throw new UncheckedIOException("Failed to append to " + file, e);
         }
     }
 

@@ -1,6 +1,4 @@
-package dev.isola.bench.report;
-
-import dev.isola.bench.result.Sample;
+package dev.isola.bench.result;
 
 import java.util.Comparator;
 import java.util.List;
@@ -8,22 +6,30 @@ import java.util.Objects;
 import java.util.OptionalDouble;
 
 /**
- * What one summary row aggregates over: every repetition of one experiment on one backend and runtime, for one
- * variant, x and metric. Ordered the way the report lists them: experiments and backends in the paper's order,
- * x numerically.
+ * What was measured, and where: everything that identifies a value but its repetition. Every repetition of one
+ * measurement shares it, so the report groups samples by it (one summary row per key), and the paper's values are
+ * keyed by it too. Ordered the way the report lists them: experiments in the paper's order, then backends, x
+ * numerically.
+ *
+ * @param experiment  experiment id, e.g. {@code cold-start}, {@code burst}, {@code idle-memory}
+ * @param backend     sandbox backend, e.g. {@code runc}
+ * @param runtime     function runtime, {@code go} or {@code node}
+ * @param variant     sub-case of the experiment ({@code matrix}/{@code alloc}, {@code direct}/{@code gateway},
+ *                    {@code cpu-time}/{@code instructions}); empty when the experiment has none
+ * @param x           independent variable of a line experiment (burst size, instance count, clients); empty
+ *                    for bar experiments
+ * @param metric      what was measured, snake case with the unit's meaning, e.g. {@code completion_ms}
  */
 public record GroupKey(String experiment, String backend, String runtime, String variant, String x, String metric)
         implements Comparable<GroupKey> {
 
-    /** The paper's order of figures, then experiments the report does not know, alphabetically. */
-    static final List<String> EXPERIMENT_ORDER = List.of("cold-start", "burst", "start-cost", "idle-cpu",
-            "idle-memory", "cpu", "memory", "network-concurrency", "network-throughput", "disk");
     /** Isola's own backends first, then the paper's (Linux microVM, the unikernels). */
-    static final List<String> BACKEND_ORDER = List.of("process", "runc", "runsc", "microvm", "nanos", "osv");
-    static final List<String> RUNTIME_ORDER = List.of("go", "node");
+    private static final List<String> BACKEND_ORDER = List.of("process", "runc", "runsc", "microvm", "nanos", "osv");
+    private static final List<String> RUNTIME_ORDER = List.of("go", "node");
 
+    /** Experiments in the paper's order, then those the catalogue does not know, alphabetically. */
     private static final Comparator<GroupKey> ORDER = Comparator
-            .comparing(GroupKey::experiment, known(EXPERIMENT_ORDER))
+            .comparing(GroupKey::experiment, known(Experiments.ids()))
             .thenComparing(GroupKey::variant)
             .thenComparing(GroupKey::metric)
             .thenComparing(GroupKey::backend, known(BACKEND_ORDER))
@@ -37,10 +43,6 @@ public record GroupKey(String experiment, String backend, String runtime, String
         Objects.requireNonNull(variant, "variant");
         Objects.requireNonNull(x, "x");
         Objects.requireNonNull(metric, "metric");
-    }
-
-    public static GroupKey of(Sample s) {
-        return new GroupKey(s.experiment(), s.backend(), s.runtime(), s.variant(), s.x(), s.metric());
     }
 
     /** x as a number, absent when it is empty or not numeric. */
@@ -62,7 +64,7 @@ public record GroupKey(String experiment, String backend, String runtime, String
         return ORDER.compare(this, other);
     }
 
-    static Comparator<String> known(List<String> order) {
+    private static Comparator<String> known(List<String> order) {
         return Comparator.<String>comparingInt(s -> order.contains(s) ? order.indexOf(s) : order.size())
                 .thenComparing(Comparator.naturalOrder());
     }

@@ -11,9 +11,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
-/** Reads every {@code raw/*.csv} of a run directory. A malformed file fails the report with its name and line. */
-final class RawResults {
-    private RawResults() {
+/**
+ * Reads every {@code raw/*.csv} of a run directory, as the runner's {@code RawResultsWriter} wrote them. A malformed
+ * file fails the report with its name and line.
+ */
+final class RawResultsReader {
+    private RawResultsReader() {
     }
 
     static List<Sample> read(Path rawDir) {

@@ -1,0 +1,87 @@
+package dev.isola.bench.result;
+
+import dev.isola.bench.result.ExperimentSpec.Chart;
+import dev.isola.bench.result.ExperimentSpec.Headline;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The paper's experiments (section 4, figures 3 to 13): the one list of their ids, titles, main metrics, figures and
+ * methods. Its order is the paper's, which is also the order {@code isola bench all} runs them in and the order the
+ * report lists them in.
+ */
+public final class Experiments {
+    public static final List<ExperimentSpec> ALL = List.of(
+            bar("cold-start", "Cold start latency", "completion_ms", "ms", 3, "Request completion time",
+                    "One no-op request through the gateway that forces a new instance; time until the response "
+                            + "is complete.",
+                    "Paper: hey -c 1 -n 1 against its Rust harness; runc and runsc started through Docker."),
+            line("burst", "Burst cold starts", "mean_ms", "ms", 4, "Mean completion time",
+                    "Concurrent cold starts (n)",
+                    "n concurrent no-op requests, each forcing a new instance; mean completion time of the n.",
+                    "Paper: n = 10 to 100 in steps of 10, every instance single-use."),
+            bar("start-cost", "Sandbox start cost", "cpu_ms", "ms", 5, "Start cost",
+                    "CPU spent to bring one instance to ready: instructions (perf) where hardware counters "
+                            + "exist, else CPU time of the sandbox's processes (labelled as such).",
+                    "Paper: perf instructions of the runtime or Firecracker process and its children, page "
+                            + "cache evicted."),
+            bar("idle-cpu", "Idle CPU", "cpu_ms", "ms", 6, "Idle CPU",
+                    "CPU used by one idle instance during a 1 s window, 15 s after it started.",
+                    "Paper: perf instructions; runc too few to record (no value)."),
+            line("idle-memory", "Idle memory", "mem_used_mib", "MiB", 7, "Memory used", "Idle instances (n)",
+                    "Drop of MemAvailable (/proc/meminfo) with n idle instances running.",
+                    "Paper: 10 to 100 instances, one measurement each."),
+            bar("cpu", "CPU performance", "duration_ms", "ms", 8, "fib(10^9) time",
+                    "Warm request computing the 10^9-th Fibonacci number iteratively (Go).",
+                    "Paper: first warm request, end-to-end time."),
+            new ExperimentSpec("memory", "Memory performance", "duration_ms", "ms", Chart.BAR,
+                    Map.of("matrix", 9, "alloc", 10),
+                    Map.of("", "Time", "matrix", "Matrix multiply time", "alloc", "Allocation time"), "", false,
+                    false, Headline.ONLY,
+                    "Warm requests: matrix multiplies two 1024x1024 matrices; alloc allocates 50 MiB and writes "
+                            + "one byte per page.",
+                    "Paper: matrix timed inside the function (multiply only); alloc end to end."),
+            new ExperimentSpec("network-concurrency", "Network concurrency", "requests_per_s", "req/s", Chart.LINE,
+                    Map.of("", 11), Map.of("", "Throughput"), "Concurrent clients (log2)", true, true,
+                    Headline.PEAK,
+                    "hey sends 32,768 no-op requests with 1 to 4096 concurrent clients, directly to one "
+                            + "instance and through the gateway.",
+                    "Paper: direct to the instance only; a series ends where hey reported errors."),
+            bar("network-throughput", "Network throughput", "throughput_mib_s", "MiB/s", 12, "Throughput",
+                    "4 concurrent clients fetch a 50 MiB static file repeatedly.",
+                    "Paper: 204 fetches (about 10 GiB) from 4 clients."),
+            bar("disk", "File system read", "duration_ms", "ms", 13, "Read time",
+                    "Warm request that reads a 50 MiB file from the sandbox's disk into memory.",
+                    "Paper: first request after a warm-up, 100 repetitions."));
+
+    private Experiments() {
+    }
+
+    /** The experiment ids, in the paper's order. */
+    public static List<String> ids() {
+        return ALL.stream().map(ExperimentSpec::id).toList();
+    }
+
+    public static Optional<ExperimentSpec> find(String id) {
+        return ALL.stream().filter(e -> e.id().equals(id)).findFirst();
+    }
+
+    /** An experiment drawn as one bar figure, with one quantity. */
+    private static ExperimentSpec bar(String id, String title, String metric, String unit, int figure,
+                                      String quantity, String how, String paper) {
+        return new ExperimentSpec(id, title, metric, unit, Chart.BAR, Map.of("", figure), Map.of("", quantity), "",
+                false, false, Headline.ONLY, how, paper);
+    }
+
+    /**
+     * An experiment drawn as one line figure over a linear x axis, one series per backend and runtime; the main
+     * table shows its largest x.
+     */
+    private static ExperimentSpec line(String id, String title, String metric, String unit, int figure,
+                                       String quantity, String xLabel, String how, String paper) {
+        return new ExperimentSpec(id, title, metric, unit, Chart.LINE, Map.of("", figure), Map.of("", quantity),
+                xLabel, false, false, Headline.LARGEST_X, how, paper);
+    }
+}

@@ -1,5 +1,6 @@
 package dev.isola.gateway;
 
+import dev.isola.Ticker;
 import dev.isola.dispatch.Dispatcher;
 import dev.isola.dispatch.Readiness;
 import dev.isola.function.FunctionService;
@@ -76,9 +77,10 @@ public final class Gateway implements AutoCloseable {
         WebServer controlPlane = startControlPlane(parts);
         EdgeTransport transport = EdgeTransport.create(parts.threads() > 0 ? parts.threads()
                 : EdgeTransport.defaultThreads(), TimeUnit.MICROSECONDS.toNanos(parts.spinMicros()));
+        Ticker ticker = Ticker.SYSTEM;
         Map<EventLoop, UpstreamPool> pools = new HashMap<>();
         for (EventExecutor loop : transport.group()) {
-            pools.put((EventLoop) loop, new UpstreamPool((EventLoop) loop, transport.socketChannel()));
+            pools.put((EventLoop) loop, new UpstreamPool((EventLoop) loop, transport.socketChannel(), ticker));
         }
         parts.readiness().probeWith(new FirstConnections(pools));
         parts.dispatcher().onRetire(id -> pools.values().forEach(p -> p.forget(id)));
@@ -86,6 +88,7 @@ public final class Gateway implements AutoCloseable {
         EdgeRouter router = new EdgeRouter(new InvocationTarget.Services(parts.dispatcher(), parts.metrics(),
                 parts.store()), parts.readiness(), new InetSocketAddress(InetAddress.getLoopbackAddress(),
                 controlPlane.port()), parts.maxBodyBytes());
+        FrontHandler.Router routes = router::route;
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(transport.group())
                 .channel(transport.serverChannel())
@@ -99,7 +102,7 @@ public final class Gateway implements AutoCloseable {
                         ch.pipeline().addLast(new HttpServerCodec(new HttpDecoderConfig()
                                 .setMaxInitialLineLength(8192).setMaxHeaderSize(16 * 1024).setMaxChunkSize(64 * 1024)));
                         ch.pipeline().addLast(new HttpServerExpectContinueHandler());
-                        ch.pipeline().addLast(new FrontHandler(router, pools.get(ch.eventLoop())));
+                        ch.pipeline().addLast(new FrontHandler(routes, pools.get(ch.eventLoop()), ticker));
                     }
                 });
         try {

@@ -1,5 +1,6 @@
 package dev.isola.gateway;
 
+import dev.isola.Ticker;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ConnectTimeoutException;
@@ -22,6 +23,8 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -47,8 +50,12 @@ final class ProxyExchange implements FrontHandler.Exchange {
     private static final System.Logger LOG = System.getLogger(ProxyExchange.class.getName());
     private static final long REFUSED_RETRY_MILLIS = 10;
     private static final long REFUSED_RETRY_WINDOW_MILLIS = 1_000;
+    /** Where work that may block runs: finding out why an instance failed waits for its sandbox to be reaped. */
+    private static final Executor OFF_LOOP = task -> Thread.ofVirtual().name("proxy-failure").start(task);
 
     private final FrontHandler front;
+    private final Ticker ticker;
+    private final Executor offLoop;
     private final HttpRequest request;
     private final String pathAndQuery;
     private final ProxyTarget target;
@@ -83,7 +90,15 @@ final class ProxyExchange implements FrontHandler.Exchange {
 
     ProxyExchange(FrontHandler front, HttpRequest request, String pathAndQuery, ProxyTarget target,
                   long maxBodyBytes) {
+        this(front, request, pathAndQuery, target, maxBodyBytes, OFF_LOOP);
+    }
+
+    /** {@code offLoop} runs what may block, off the event loop; tests run it in place. */
+    ProxyExchange(FrontHandler front, HttpRequest request, String pathAndQuery, ProxyTarget target,
+                  long maxBodyBytes, Executor offLoop) {
         this.front = front;
+        this.ticker = front.ticker();
+        this.offLoop = offLoop;
         this.request = request;
         this.pathAndQuery = pathAndQuery;
         this.target = target;
@@ -211,7 +226,7 @@ final class ProxyExchange implements FrontHandler.Exchange {
      * instance that just said it is ready may not accept yet (it called back before it listened). Up to {@value #REFUSED_RETRY_WINDOW_MILLIS} ms after the first refusal, then the refusal stands.
      */
     private boolean mayRetryRefused() {
-        long now = System.nanoTime();
+        long now = ticker.nanos();
         if (firstRefusedNanos == 0) {
             firstRefusedNanos = now;
             LOG.log(System.Logger.Level.INFO, () -> target.label() + ": refused the first connection after it was "
@@ -367,14 +382,14 @@ final class ProxyExchange implements FrontHandler.Exchange {
         cancelTimer();
         closeUpstream();
         // Finding out why may wait for the sandbox to be reaped: not on the loop.
-        Thread.ofVirtual().name("proxy-failure").start(() -> {
+        offLoop.execute(() -> {
             String message = target.describeFailure(cause);
             try {
                 loop().execute(() -> {
                     target.finish(502, false);
                     front.replyError(this, 502, "instance_failed", message, keepClient());
                 });
-            } catch (java.util.concurrent.RejectedExecutionException e) { // the gateway is shutting down
+            } catch (RejectedExecutionException e) { // the gateway is shutting down
                 target.finish(502, false);
             }
         });
@@ -385,7 +400,7 @@ final class ProxyExchange implements FrontHandler.Exchange {
         if (done || !timing) {
             return -1;
         }
-        long idle = System.nanoTime() - lastProgressNanos;
+        long idle = ticker.nanos() - lastProgressNanos;
         long timeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         if (idle < timeoutNanos) {
             return timeoutNanos - idle;
@@ -454,7 +469,7 @@ final class ProxyExchange implements FrontHandler.Exchange {
     }
 
     private void progress() {
-        lastProgressNanos = System.nanoTime();
+        lastProgressNanos = ticker.nanos();
     }
 
     private void armTimer() {

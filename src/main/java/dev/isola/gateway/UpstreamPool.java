@@ -1,5 +1,6 @@
 package dev.isola.gateway;
 
+import dev.isola.Ticker;
 import dev.isola.dispatch.EndpointProbe;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -43,9 +44,20 @@ final class UpstreamPool {
     private record Idle(Channel channel, long sinceNanos) {
     }
 
+    /**
+     * Starts a connection to an instance: a socket in production, an embedded channel in tests. The channel it hands
+     * out has the upstream handlers ({@link #addUpstreamHandlers}) once it connects.
+     */
+    @FunctionalInterface
+    interface Connector {
+        ChannelFuture connect(InetSocketAddress endpoint);
+    }
+
     private final EventLoop loop;
-    private final Bootstrap bootstrap;
-    private final Bootstrap probes;
+    private final Connector connector;
+    /** Like {@link #connector}, but its channels get the upstream handlers only once the instance accepts. */
+    private final Connector probes;
+    private final Ticker ticker;
     private final Map<String, ArrayDeque<Idle>> idle = new HashMap<>();
     /**
      * Every open connection to each instance, idle or carrying a request, so that all can be closed when the
@@ -55,9 +67,9 @@ final class UpstreamPool {
     /** The Host header for each instance ("10.200.0.7:8080"), made once instead of once per request. */
     private final Map<String, AsciiString> hostHeaders = new HashMap<>();
 
-    UpstreamPool(EventLoop loop, Class<? extends SocketChannel> channelClass) {
-        this.loop = loop;
-        this.bootstrap = new Bootstrap()
+    /** Connections over sockets of {@code channelClass}; idle ages read from {@code ticker}. */
+    UpstreamPool(EventLoop loop, Class<? extends SocketChannel> channelClass, Ticker ticker) {
+        Bootstrap bootstrap = new Bootstrap()
                 .group(loop)
                 .channel(channelClass)
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -69,16 +81,25 @@ final class UpstreamPool {
                     }
                 });
         // Most probes are refused: their channels get the HTTP handlers only once accepted.
-        this.probes = bootstrap.clone()
+        Bootstrap probes = bootstrap.clone()
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, EndpointProbe.CONNECT_TIMEOUT_MILLIS)
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                     }
                 });
+        this(loop, bootstrap::connect, probes::connect, ticker);
     }
 
-    private static void addUpstreamHandlers(ChannelPipeline pipeline) {
+    /** Connections from {@code connector}: sockets, or embedded channels in tests. */
+    UpstreamPool(EventLoop loop, Connector connector, Connector probes, Ticker ticker) {
+        this.loop = loop;
+        this.connector = connector;
+        this.probes = probes;
+        this.ticker = ticker;
+    }
+
+    static void addUpstreamHandlers(ChannelPipeline pipeline) {
         pipeline.addLast(new HttpClientCodec(
                 new HttpDecoderConfig().setMaxChunkSize(MAX_CHUNK).setMaxHeaderSize(16 * 1024), false, true));
         pipeline.addLast(new UpstreamHandler());
@@ -94,7 +115,7 @@ final class UpstreamPool {
         if (pooled == null) {
             return null;
         }
-        long now = System.nanoTime();
+        long now = ticker.nanos();
         for (Idle c; (c = pooled.pollLast()) != null; ) {
             if (c.channel().isActive() && now - c.sinceNanos() < MAX_IDLE_NANOS) {
                 return c.channel();
@@ -114,7 +135,7 @@ final class UpstreamPool {
     }
 
     ChannelFuture connect(String key, InetSocketAddress endpoint) {
-        ChannelFuture connecting = bootstrap.connect(endpoint);
+        ChannelFuture connecting = connector.connect(endpoint);
         track(key, connecting.channel());
         return connecting;
     }
@@ -160,7 +181,7 @@ final class UpstreamPool {
             return;
         }
         channel.config().setAutoRead(true); // an idle connection reads, so a close by the instance is seen
-        pooled.addLast(new Idle(channel, System.nanoTime()));
+        pooled.addLast(new Idle(channel, ticker.nanos()));
     }
 
     /** Closes the idle connections to an instance that is going away; safe from any thread. */

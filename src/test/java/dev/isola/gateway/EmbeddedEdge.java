@@ -107,6 +107,11 @@ final class EmbeddedEdge implements AutoCloseable {
         return targets.getLast();
     }
 
+    /** The state of the last exchange. */
+    ProxyState state() {
+        return target().exchange.state();
+    }
+
     List<FakeTarget> targets() {
         return targets;
     }
@@ -219,7 +224,12 @@ final class EmbeddedEdge implements AutoCloseable {
 
         /** Bytes from the instance. */
         Instance answer(String bytes) {
-            channel.writeInbound(edge.buffer(bytes));
+            return deliver(edge.buffer(bytes));
+        }
+
+        /** What the instance's codec would make of its bytes, handed on as if it had (to split what it keeps together). */
+        Instance deliver(Object decoded) {
+            channel.writeInbound(decoded);
             channel.checkException();
             edge.settle();
             return this;

@@ -362,6 +362,7 @@ final class ProxyExchange implements FrontHandler.Exchange {
         moveTo(DONE);
         status = 502;
         closeUpstream();
+        releaseEarlyBody(); // held while connecting: the connection failed before it could go
         // Finding out why may wait for the sandbox to be reaped: not on the loop.
         offLoop.execute(() -> {
             String message = target.describeFailure(cause);

@@ -86,6 +86,28 @@ class ProxyExchangeFailureTest {
         assertThat(edge.target().finished).containsExactly("502 unhealthy");
     }
 
+    @Test
+    void connectionRefused_withTheBodyHeld_is502_releasesTheBody_andClosesTheHalfReadRequest() {
+        edge.connect = Connect.REFUSE;
+        edge.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello");
+
+        assertError(502, "instance_failed", "(connection refused)");
+        assertThat(edge.clientOpen()).as("the rest of the body would be read as a request").isFalse();
+        assertThat(edge.target().finished).containsExactly("502 unhealthy");
+        // close() checks that the held "hello" was released
+    }
+
+    @Test
+    void refusedByAFreshInstance_forASecond_withTheWholeBodyHeld_releasesIt() {
+        edge.fresh = true;
+        edge.connect = Connect.REFUSE;
+        edge.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+        edge.advance(1_000);
+
+        assertError(502, "instance_failed", "(connection refused)");
+        assertThat(edge.clientOpen()).isTrue();
+    }
+
     // --- pooled connections --------------------------------------------------------------------------------------
 
     @Test

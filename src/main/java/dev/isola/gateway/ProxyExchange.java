@@ -230,9 +230,16 @@ final class ProxyExchange implements FrontHandler.Exchange {
         moveTo(AWAITING_HEAD);
         upstream = channel;
         UpstreamHandler.of(channel).attach(this);
-        // The client's head, rewritten once; the retry on a fresh connection sends the same head again.
-        channel.write(firstSend ? ForwardedHeads.toUpstream(request, pathAndQuery,
-                front.upstreams().hostHeader(poolKey, endpoint), front.remoteHost()) : request);
+        if (firstSend) {
+            channel.write(ForwardedHeads.toUpstream(request, pathAndQuery,
+                    front.upstreams().hostHeader(poolKey, endpoint), front.remoteHost()));
+        } else {
+            // The retry: the same head again, and the end of its empty body, which went on the closed connection.
+            // Without that end, a chunked request is never finished, and the connection's encoder still expects
+            // the rest of a message when the pool lends it to the next request, whose head it then refuses.
+            channel.write(request);
+            channel.write(LastHttpContent.EMPTY_LAST_CONTENT);
+        }
         while (!earlyBody.isEmpty()) {
             channel.writeAndFlush(earlyBody.poll());
         }

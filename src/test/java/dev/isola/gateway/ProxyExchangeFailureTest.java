@@ -126,6 +126,32 @@ class ProxyExchangeFailureTest {
     }
 
     @Test
+    void staleIdleConnection_retried_leavesItsNewConnectionFitForTheNextRequest() {
+        Instance stale = edge.pooledConnection();
+        edge.send(GET);
+        stale.hangUp();
+        edge.instance().answer(OK_HELLO);
+        edge.send("GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+
+        assertThat(edge.connections()).as("the retry's connection was pooled and lent again").hasSize(2);
+        assertThat(edge.instance().received()).contains("GET /next ");
+        edge.instance().answer(OK_HELLO);
+        assertThat(edge.targets()).allSatisfy(t -> assertThat(t.finished).containsExactly("200 healthy"));
+    }
+
+    @Test
+    void staleIdleConnection_chunkedRequestWithoutBody_isRetriedWhole() {
+        Instance stale = edge.pooledConnection();
+        edge.send("POST /hello HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+        assertThat(stale.received()).endsWith("\r\n\r\n0\r\n\r\n");
+        stale.hangUp();
+
+        assertThat(edge.instance().received()).isEqualTo(stale.received());
+        edge.instance().answer(OK_HELLO);
+        assertThat(edge.target().finished).containsExactly("200 healthy");
+    }
+
+    @Test
     void staleIdleConnection_withABody_is502() {
         Instance stale = edge.pooledConnection();
         edge.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");

@@ -266,12 +266,14 @@ final class ProxyExchange implements FrontHandler.Exchange {
             return;
         }
         progress();
+        if (message.decoderResult().isFailure()) {
+            // A malformed head, or a body piece (a bad chunk size): the codec ignores the rest of what the instance
+            // sends, so the connection is of no more use, and the answer, if it started, is cut short.
+            ReferenceCountUtil.release(message);
+            upstreamClosed(message.decoderResult().cause());
+            return;
+        }
         if (message instanceof HttpResponse response) {
-            if (response.decoderResult().isFailure()) {
-                ReferenceCountUtil.release(message);
-                upstreamClosed(response.decoderResult().cause());
-                return;
-            }
             if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
                 moveTo(SKIPPING_INTERIM); // 100 Continue and friends: the front answered Expect itself
             } else {

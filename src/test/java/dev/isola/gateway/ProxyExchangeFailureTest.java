@@ -233,6 +233,18 @@ class ProxyExchangeFailureTest {
     }
 
     @Test
+    void malformedChunkInTheAnswer_abortsTheClient_andDropsTheConnection() {
+        edge.send(GET);
+        edge.instance().answer("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n");
+        edge.instance().answer("zz\r\n");
+
+        assertThat(edge.received()).as("not passed off as whole").endsWith("\r\n\r\n5\r\nhello\r\n");
+        assertThat(edge.clientOpen()).isFalse();
+        assertThat(edge.instance().open()).as("its codec ignores all that follows").isFalse();
+        assertThat(edge.target().finished).containsExactly("502 unhealthy");
+    }
+
+    @Test
     void instanceClosing_afterTheHead_abortsTheClientConnection() {
         edge.send(GET);
         edge.instance().answer("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhello");

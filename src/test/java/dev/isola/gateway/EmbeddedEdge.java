@@ -227,7 +227,7 @@ final class EmbeddedEdge implements AutoCloseable {
             return deliver(edge.buffer(bytes));
         }
 
-        /** What the instance's codec would make of its bytes, handed on as if it had (to split what it keeps together). */
+        /** A message as the instance's codec would decode it: to split what the codec hands on together. */
         Instance deliver(Object decoded) {
             channel.writeInbound(decoded);
             channel.checkException();

@@ -15,6 +15,7 @@ class ProxyExchangeFailureTest {
     private static final String GET = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
     private static final String OK_HELLO = "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello";
     private static final String CLOSED = "it closed the connection; it may have crashed or run out of memory";
+    private static final String REFUSED = "fn=hello inst=hello-1: the function failed to answer (connection refused)";
 
     private final EmbeddedEdge edge = new EmbeddedEdge();
 
@@ -58,7 +59,7 @@ class ProxyExchangeFailureTest {
         edge.advance(10);
 
         assertThat(edge.connections()).as("one a 10 ms for a second").hasSize(101);
-        assertError(502, "instance_failed", "fn=hello inst=hello-1: the function failed to answer (connection refused)");
+        assertError(502, "instance_failed", REFUSED);
         assertThat(edge.target().finished).containsExactly("502 unhealthy");
         assertThat(edge.clientOpen()).isTrue();
         edge.advance(1_000);
@@ -71,7 +72,7 @@ class ProxyExchangeFailureTest {
         edge.send(GET);
 
         assertThat(edge.connections()).hasSize(1);
-        assertError(502, "instance_failed", "fn=hello inst=hello-1: the function failed to answer (connection refused)");
+        assertError(502, "instance_failed", REFUSED);
         assertThat(edge.target().finished).containsExactly("502 unhealthy");
     }
 

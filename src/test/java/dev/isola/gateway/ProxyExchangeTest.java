@@ -3,6 +3,8 @@ package dev.isola.gateway;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -37,8 +39,8 @@ class ProxyExchangeTest {
 
         edge.instance().answer(OK_HELLO);
 
-        assertThat(edge.received()).isEqualTo("HTTP/1.1 200 OK\r\ncontent-length: 5\r\nX-Isola-Instance: hello-1\r\n\r\n"
-                + "hello");
+        assertThat(edge.received())
+                .isEqualTo("HTTP/1.1 200 OK\r\ncontent-length: 5\r\nX-Isola-Instance: hello-1\r\n\r\nhello");
         assertThat(edge.target().finished).containsExactly("200 healthy");
         assertThat(edge.clientOpen()).isTrue();
         assertThat(edge.readingClient()).isTrue();
@@ -54,8 +56,8 @@ class ProxyExchangeTest {
         assertThat(edge.instance().received()).contains("GET /a ").contains("GET /b ");
         edge.instance().answer("HTTP/1.1 204 No Content\r\n\r\n");
         assertThat(edge.received()).endsWith("HTTP/1.1 204 No Content\r\nX-Isola-Instance: hello-1\r\n\r\n");
-        assertThat(edge.targets()).extracting(t -> t.finished).containsExactly(
-                java.util.List.of("200 healthy"), java.util.List.of("204 healthy"));
+        assertThat(edge.targets()).extracting(t -> t.finished).containsExactly(List.of("200 healthy"),
+                List.of("204 healthy"));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.isola.gateway;
 
+import dev.isola.Ticker;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -57,8 +58,15 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private final EdgeRouter router;
+    /** Picks the exchange that serves a request: {@link EdgeRouter#route} in production, a fake in tests. */
+    @FunctionalInterface
+    interface Router {
+        Exchange route(FrontHandler front, HttpRequest request);
+    }
+
+    private final Router router;
     private final UpstreamPool upstreams;
+    private final Ticker ticker;
     private ChannelHandlerContext ctx;
     private AsciiString remoteHost;
     private Exchange current;
@@ -67,9 +75,14 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> watchdog;
     private long watchdogAtNanos;
 
-    FrontHandler(EdgeRouter router, UpstreamPool upstreams) {
+    FrontHandler(Router router, UpstreamPool upstreams, Ticker ticker) {
         this.router = router;
         this.upstreams = upstreams;
+        this.ticker = ticker;
+    }
+
+    Ticker ticker() {
+        return ticker;
     }
 
     UpstreamPool upstreams() {
@@ -100,7 +113,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
      * left.
      */
     void watch(long delayNanos) {
-        long at = System.nanoTime() + delayNanos;
+        long at = ticker.nanos() + delayNanos;
         if (watchdog != null) {
             if (watchdogAtNanos - at <= 0) {
                 return;

@@ -62,6 +62,7 @@ public final class Gateway implements AutoCloseable {
         EdgeRouter router = new EdgeRouter(new InvocationTarget.Services(parts.dispatcher(), parts.metrics(),
                 parts.store(), parts.ticker(), parts.wallClock()), parts.readiness(), parts.controlPlane(),
                 parts.maxBodyBytes());
+        FrontHandler.Router routes = router::route;
         EdgeTransport transport = loops.transport();
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(transport.group())
@@ -76,7 +77,8 @@ public final class Gateway implements AutoCloseable {
                         ch.pipeline().addLast(new HttpServerCodec(new HttpDecoderConfig()
                                 .setMaxInitialLineLength(8192).setMaxHeaderSize(16 * 1024).setMaxChunkSize(64 * 1024)));
                         ch.pipeline().addLast(new HttpServerExpectContinueHandler());
-                        ch.pipeline().addLast(new FrontHandler(router, loops.upstreams(ch.eventLoop())));
+                        ch.pipeline().addLast(new FrontHandler(routes, loops.upstreams(ch.eventLoop()),
+                                parts.ticker()));
                     }
                 });
         try {

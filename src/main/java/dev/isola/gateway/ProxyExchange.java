@@ -1,15 +1,10 @@
 package dev.isola.gateway;
 
+import dev.isola.Ticker;
 import dev.isola.api.ErrorCode;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -17,13 +12,21 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 
-import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+
+import static dev.isola.gateway.ProxyState.AWAITING_HEAD;
+import static dev.isola.gateway.ProxyState.AWAITING_TARGET;
+import static dev.isola.gateway.ProxyState.CONNECTING;
+import static dev.isola.gateway.ProxyState.DONE;
+import static dev.isola.gateway.ProxyState.RECONNECTING;
+import static dev.isola.gateway.ProxyState.SKIPPING_INTERIM;
+import static dev.isola.gateway.ProxyState.STREAMING_RESPONSE;
 
 /**
  * One request proxied to an upstream (a function instance, or the control plane) and its answer streamed back.
@@ -33,23 +36,39 @@ import java.util.concurrent.TimeUnit;
  * when one side cannot take more (its socket buffer is full, or the instance is still starting), reading from the
  * other side pauses until it can, so a 50 MiB answer to a slow client holds a few buffers, not 50 MiB.
  *
+ * <p>A state machine ({@link ProxyState}); {@link #moveTo} makes every move and refuses any other:
+ * <pre>
+ * AWAITING_TARGET    → CONNECTING (the target opened; no idle connection) | AWAITING_HEAD (an idle one is borrowed)
+ * CONNECTING         → AWAITING_HEAD (connected: the head and the body so far go out; the function's timeout starts)
+ * AWAITING_HEAD      → SKIPPING_INTERIM (a 1xx head) | STREAMING_RESPONSE (the final head went to the client)
+ *                    | RECONNECTING (the borrowed connection was closed by the instance, the request had no body)
+ * SKIPPING_INTERIM   → AWAITING_HEAD (the 1xx ended: the edge answered Expect itself) | RECONNECTING
+ * RECONNECTING       → AWAITING_HEAD (the same request, once more, on a new connection)
+ * STREAMING_RESPONSE → DONE (the last piece went; the connection goes back to the pool)
+ * any but DONE       → DONE: rejected by the target, client gone (499), body too large (413), timeout (504), the
+ *                      upstream failed (502)
+ * </pre>
+ * The request body is not a state: the client may still be sending it in any state (an instance may answer before it
+ * has read it all); until there is an upstream, it waits in {@code earlyBody}. The target's {@link ProxyTarget#finish}
+ * is called exactly once for every {@code opened}: on the move to DONE, or as soon as it opens if the exchange ended
+ * while the target was still looking.
+ *
  * <p>Failures: a pooled connection the instance had closed fails before any response byte; the request is then sent
  * once more on a fresh connection when that is safe (it had no body). A freshly started instance that refuses the
- * connection is tried again for up to a second (it may have said it is ready a moment before it listens). Otherwise
- * a connection refused or reset with no response ends the lease as unhealthy (the dispatcher checks whether the
- * instance died and replaces it) and the caller gets a 502 that says what happened. No response head within the function's timeout is a 504. Once response bytes went
- * out, the only honest signal left is to abort the client connection.
+ * connection is tried again for up to a second ({@link UpstreamConnect}). Otherwise a connection refused or reset with
+ * no response ends the lease as unhealthy (the dispatcher checks whether the instance died and replaces it) and the
+ * caller gets a 502 that says what happened. No progress within the function's timeout is a 504. Once response bytes
+ * went out, the only honest signal left is to abort the client connection.
  */
 final class ProxyExchange implements FrontHandler.Exchange {
     /** Status recorded when the client went away before its answer: nginx's "client closed request". */
     static final int CLIENT_CLOSED = 499;
-    private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("X-Forwarded-For");
-    private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("X-Forwarded-Host");
-    private static final System.Logger LOG = System.getLogger(ProxyExchange.class.getName());
-    private static final long REFUSED_RETRY_MILLIS = 10;
-    private static final long REFUSED_RETRY_WINDOW_MILLIS = 1_000;
+    /** Where work that may block runs: finding out why an instance failed waits for its sandbox to be reaped. */
+    private static final Executor OFF_LOOP = task -> Thread.ofVirtual().name("proxy-failure").start(task);
 
     private final FrontHandler front;
+    private final Ticker ticker;
+    private final Executor offLoop;
     private final HttpRequest request;
     private final String pathAndQuery;
     private final ProxyTarget target;
@@ -57,34 +76,39 @@ final class ProxyExchange implements FrontHandler.Exchange {
     /** Read before the head is rewritten for the upstream (which drops the client's Connection header). */
     private final boolean clientKeepAlive;
     private final HttpVersion clientVersion;
-    private boolean headRewritten;
+    /** Body pieces that arrived before there was an upstream to send them to. */
     private final ArrayDeque<HttpContent> earlyBody = new ArrayDeque<>();
 
+    private ProxyState state = AWAITING_TARGET;
+    /** Whether the client has sent the whole request; with an upstream, all of it went there too. */
     private boolean requestDone;
-    private boolean requestSent;
     private long bodyBytes;
     private String poolKey;
     private InetSocketAddress endpoint;
     private long timeoutMillis;
-    private boolean opened;
     private Channel upstream;
+    /**
+     * Whether {@link #upstream} was borrowed from the pool, so the instance may have closed it while it was idle; the
+     * new connection the request then goes on is not, so it goes at most twice.
+     */
     private boolean reused;
-    private boolean retried;
-    private boolean responseStarted;
-    private boolean skippingInterim;
     private boolean upstreamKeepAlive;
     /** False when the answer's framing ends with the connection (close-delimited to an HTTP/1.0 client). */
     private boolean responseKeepAlive = true;
     private int status;
-    private boolean done;
     private long lastProgressNanos;
-    /** Whether the function's timeout runs (on the connection's {@link FrontHandler#watch watchdog}). */
-    private boolean timing;
-    private long firstRefusedNanos;
 
     ProxyExchange(FrontHandler front, HttpRequest request, String pathAndQuery, ProxyTarget target,
                   long maxBodyBytes) {
+        this(front, request, pathAndQuery, target, maxBodyBytes, OFF_LOOP);
+    }
+
+    /** {@code offLoop} runs what may block, off the event loop; tests run it in place. */
+    ProxyExchange(FrontHandler front, HttpRequest request, String pathAndQuery, ProxyTarget target,
+                  long maxBodyBytes, Executor offLoop) {
         this.front = front;
+        this.ticker = front.ticker();
+        this.offLoop = offLoop;
         this.request = request;
         this.pathAndQuery = pathAndQuery;
         this.target = target;
@@ -97,8 +121,25 @@ final class ProxyExchange implements FrontHandler.Exchange {
         return front.loop();
     }
 
+    FrontHandler front() {
+        return front;
+    }
+
     UpstreamPool upstreams() {
         return front.upstreams();
+    }
+
+    ProxyState state() {
+        return state;
+    }
+
+    /** The one place the state changes; a move the table does not allow is a bug here, not the peer's doing. */
+    private void moveTo(ProxyState next) {
+        if (!state.leadsTo(next)) {
+            throw new IllegalStateException("Failed to move proxy exchange " + target.label() + ": " + state
+                    + " cannot lead to " + next);
+        }
+        state = next;
     }
 
     @Override
@@ -110,8 +151,7 @@ final class ProxyExchange implements FrontHandler.Exchange {
 
     /** The upstream to use; {@code timeoutMillis = 0} waits for its answer as long as it takes. */
     void opened(InetSocketAddress address, String key, long timeout) {
-        opened = true;
-        if (done) { // the client left, or the body was too large, while the target was found
+        if (state == DONE) { // the client left, or the body was too large, while the target was found
             target.finish(status, true);
             return;
         }
@@ -123,15 +163,16 @@ final class ProxyExchange implements FrontHandler.Exchange {
             reused = true;
             use(pooled);
         } else {
-            connect();
+            moveTo(CONNECTING);
+            new UpstreamConnect(this, target, key, address).start();
         }
     }
 
     void rejected(ErrorCode code, String message) {
-        if (done) {
+        if (state == DONE) {
             return;
         }
-        done = true;
+        moveTo(DONE);
         releaseEarlyBody();
         if (requestDone) {
             front.replyError(this, code.status(), code.wireName(), message, keepClient());
@@ -145,7 +186,7 @@ final class ProxyExchange implements FrontHandler.Exchange {
 
     @Override
     public void content(HttpContent piece) {
-        if (done) {
+        if (state == DONE) {
             piece.release();
             return;
         }
@@ -153,7 +194,9 @@ final class ProxyExchange implements FrontHandler.Exchange {
         requestDone = piece instanceof LastHttpContent;
         if (bodyBytes > maxBodyBytes) {
             piece.release();
-            tooLarge();
+            releaseEarlyBody();
+            endWithError(413, "body_too_large", "Request body exceeds the limit of " + maxBodyBytes
+                    + " bytes (maxBodyBytes)", false);
             return;
         }
         if (upstream == null) {
@@ -161,7 +204,7 @@ final class ProxyExchange implements FrontHandler.Exchange {
             front.pauseReading(); // until there is an upstream to send it to
             return;
         }
-        sendBody(piece);
+        upstream.writeAndFlush(piece);
         progress(); // a body still arriving is not a silent instance
         if (!requestDone && !upstream.isWritable()) {
             front.pauseReading();
@@ -177,7 +220,7 @@ final class ProxyExchange implements FrontHandler.Exchange {
 
     @Override
     public void clientClosed() {
-        if (done) {
+        if (state == DONE) {
             return;
         }
         end(CLIENT_CLOSED, true);
@@ -186,95 +229,67 @@ final class ProxyExchange implements FrontHandler.Exchange {
 
     // --- upstream side -------------------------------------------------------------------------------------------
 
-    private void connect() {
-        ChannelFuture connecting = front.upstreams().connect(poolKey, endpoint);
-        connecting.addListener(f -> {
-            if (done) {
-                connecting.channel().close();
-            } else if (f.isSuccess()) {
-                use(connecting.channel());
-            } else if (refused(f.cause()) && target.fresh() && mayRetryRefused()) {
-                loop().schedule(() -> {
-                    if (!done) {
-                        connect();
-                    }
-                }, REFUSED_RETRY_MILLIS, TimeUnit.MILLISECONDS);
-            } else {
-                fail(refused(f.cause()) ? "connection refused"
-                        : f.cause() instanceof ConnectTimeoutException ? "no connection within "
-                        + UpstreamPool.CONNECT_TIMEOUT_MILLIS + " ms" : describe(f.cause()));
-            }
-        });
-    }
-
-    private static boolean refused(Throwable cause) {
-        return cause instanceof ConnectException && !(cause instanceof ConnectTimeoutException);
-    }
-
-    /**
-     * Whether a refused connection to a freshly started instance should be tried again: nothing was sent, and an
-     * instance that just said it is ready may not accept yet (it called back before it listened). Up to {@value #REFUSED_RETRY_WINDOW_MILLIS} ms after the first refusal, then the refusal stands.
-     */
-    private boolean mayRetryRefused() {
-        long now = System.nanoTime();
-        if (firstRefusedNanos == 0) {
-            firstRefusedNanos = now;
-            LOG.log(System.Logger.Level.INFO, () -> target.label() + ": refused the first connection after it was "
-                    + "ready (" + endpoint + "); trying again for up to " + REFUSED_RETRY_WINDOW_MILLIS + " ms");
-        }
-        return now - firstRefusedNanos < TimeUnit.MILLISECONDS.toNanos(REFUSED_RETRY_WINDOW_MILLIS);
-    }
-
-    private void use(Channel channel) {
+    /** Sends the request on {@code channel}: borrowed from the pool, just connected, or the retry's fresh one. */
+    void use(Channel channel) {
+        boolean firstSend = state != RECONNECTING;
+        moveTo(AWAITING_HEAD);
         upstream = channel;
         UpstreamHandler.of(channel).attach(this);
-        channel.write(forwardedHead());
+        if (firstSend) {
+            channel.write(ForwardedHeads.toUpstream(request, pathAndQuery,
+                    front.upstreams().hostHeader(poolKey, endpoint), front.remoteHost()));
+        } else {
+            // The retry: the same head again, and the end of its empty body, which went on the closed connection.
+            // Without that end, a chunked request is never finished, and the connection's encoder still expects
+            // the rest of a message when the pool lends it to the next request, whose head it then refuses.
+            channel.write(request);
+            channel.write(LastHttpContent.EMPTY_LAST_CONTENT);
+        }
         while (!earlyBody.isEmpty()) {
-            sendBody(earlyBody.poll());
+            channel.writeAndFlush(earlyBody.poll());
         }
         channel.flush();
         progress();
-        armTimer();
+        if (firstSend && timeoutMillis > 0) {
+            // The connection's watchdog (one timer, kept across requests) calls checkTimeout until DONE.
+            front.watch(TimeUnit.MILLISECONDS.toNanos(timeoutMillis));
+        }
         if (!requestDone) {
             front.resumeReading();
         }
     }
 
-    private void sendBody(HttpContent piece) {
-        boolean last = piece instanceof LastHttpContent;
-        if (last) {
-            requestSent = true;
-        }
-        upstream.writeAndFlush(piece);
-    }
-
     void upstreamWritable() {
-        if (!requestDone && !done) {
+        if (!requestDone && state != DONE) {
             front.resumeReading();
         }
     }
 
     void fromUpstream(HttpObject message) {
-        if (done) {
+        if (state == DONE) {
             ReferenceCountUtil.release(message);
             return;
         }
         progress();
+        if (message.decoderResult().isFailure()) {
+            // A malformed head, or a body piece (a bad chunk size): the codec ignores the rest of what the instance
+            // sends, so the connection is of no more use, and the answer, if it started, is cut short.
+            ReferenceCountUtil.release(message);
+            upstreamClosed(message.decoderResult().cause());
+            return;
+        }
         if (message instanceof HttpResponse response) {
-            if (response.decoderResult().isFailure()) {
-                ReferenceCountUtil.release(message);
-                upstreamClosed(response.decoderResult().cause());
-                return;
-            }
             if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
-                skippingInterim = true; // 100 Continue and friends: the front answered Expect itself
+                moveTo(SKIPPING_INTERIM); // 100 Continue and friends: the front answered Expect itself
             } else {
                 relayHead(response);
             }
         }
         if (message instanceof HttpContent piece) {
-            if (skippingInterim) {
-                skippingInterim = !(piece instanceof LastHttpContent);
+            if (state == SKIPPING_INTERIM) {
+                if (piece instanceof LastHttpContent) {
+                    moveTo(AWAITING_HEAD);
+                }
                 piece.release();
             } else if (piece instanceof LastHttpContent) {
                 front.channel().writeAndFlush(piece);
@@ -289,56 +304,43 @@ final class ProxyExchange implements FrontHandler.Exchange {
     }
 
     void upstreamReadComplete() {
-        if (!done) {
+        if (state != DONE) {
             front.channel().flush();
         }
     }
 
     void upstreamClosed(Throwable cause) {
-        if (done) {
+        if (state == DONE) {
             return;
         }
-        if (!responseStarted) {
-            if (reused && !retried && bodyBytes == 0 && requestDone && target.alive()) {
-                // The instance closed this idle connection; nothing of the request was consumed: send it again.
-                retried = true;
-                reused = false;
-                closeUpstream();
-                connect();
-                return;
-            }
+        if (state == STREAMING_RESPONSE) {
+            // Part of the answer went out already: the client can only learn of the failure by its connection ending.
+            end(502, false);
+            front.channel().close();
+        } else if (reused && bodyBytes == 0 && requestDone && target.alive()) {
+            // The instance closed this idle connection; nothing of the request was consumed: send it again.
+            reused = false;
+            moveTo(RECONNECTING);
+            closeUpstream();
+            new UpstreamConnect(this, target, poolKey, endpoint).start();
+        } else {
             fail(cause == null ? "it closed the connection; it may have crashed or run out of memory"
                     : describe(cause));
-            return;
         }
-        // Part of the answer went out already: the client can only learn of the failure by its connection ending.
-        end(502, false);
-        front.channel().close();
     }
 
     // --- endings -------------------------------------------------------------------------------------------------
 
     private void relayHead(HttpResponse response) {
-        responseStarted = true;
+        moveTo(STREAMING_RESPONSE);
         status = response.status().code();
-        upstreamKeepAlive = HttpUtil.isKeepAlive(response);
-        HttpHeaders headers = response.headers();
-        HopByHop.removeFrom(headers);
-        boolean bodyless = request.method() == HttpMethod.HEAD || status == 204 || status == 304;
-        boolean keepAlive = clientKeepAlive;
-        if (!bodyless && !HttpUtil.isTransferEncodingChunked(response) && !HttpUtil.isContentLengthSet(response)) {
-            // The instance marks the end by closing: re-frame as chunked for the client.
-            upstreamKeepAlive = false;
-            if (clientVersion == HttpVersion.HTTP_1_0) {
-                keepAlive = false;
-            } else {
-                headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-            }
-        }
-        target.decorate(headers);
-        response.setProtocolVersion(HttpVersion.HTTP_1_1);
-        HttpUtil.setKeepAlive(headers, clientVersion, keepAlive);
-        responseKeepAlive = keepAlive;
+        // The instance may mark the end by closing: then re-frame as chunked for the client, or, for an HTTP/1.0
+        // client, close its connection after the answer too.
+        boolean closeDelimited = ForwardedHeads.closeDelimited(response, request.method());
+        upstreamKeepAlive = HttpUtil.isKeepAlive(response) && !closeDelimited;
+        boolean http10 = clientVersion == HttpVersion.HTTP_1_0;
+        responseKeepAlive = clientKeepAlive && !(closeDelimited && http10);
+        ForwardedHeads.toClient(response, target, closeDelimited && !http10, clientVersion, responseKeepAlive);
         front.channel().write(response);
     }
 
@@ -347,7 +349,7 @@ final class ProxyExchange implements FrontHandler.Exchange {
         UpstreamHandler.of(used).detach();
         upstream = null;
         end(status, true);
-        if (upstreamKeepAlive && requestSent && used.isActive()) {
+        if (upstreamKeepAlive && requestDone && used.isActive()) {
             front.upstreams().giveBack(poolKey, used);
         } else {
             used.close();
@@ -355,31 +357,35 @@ final class ProxyExchange implements FrontHandler.Exchange {
         front.finished(this, keepClient() && responseKeepAlive);
     }
 
-    private void tooLarge() {
-        end(413, true);
-        releaseEarlyBody();
-        if (!responseStarted) {
-            front.replyError(this, 413, "body_too_large", "Request body exceeds the limit of " + maxBodyBytes
-                    + " bytes (maxBodyBytes)", false);
-        } else {
+    /**
+     * Ends with an error: answered with {@code finalStatus} if none of the answer went out yet, else the client
+     * connection is aborted, the only honest signal left.
+     */
+    private void endWithError(int finalStatus, String error, String message, boolean keepAlive) {
+        boolean answering = state == STREAMING_RESPONSE;
+        end(finalStatus, true);
+        if (answering) {
             front.channel().close();
+        } else {
+            front.replyError(this, finalStatus, error, message, keepAlive);
         }
     }
 
-    private void fail(String cause) {
-        done = true;
+    /** The upstream failed before any of the answer went out: a 502 that says why, the lease ends unhealthy. */
+    void fail(String cause) {
+        moveTo(DONE);
         status = 502;
-        cancelTimer();
         closeUpstream();
+        releaseEarlyBody(); // held while connecting: the connection failed before it could go
         // Finding out why may wait for the sandbox to be reaped: not on the loop.
-        Thread.ofVirtual().name("proxy-failure").start(() -> {
+        offLoop.execute(() -> {
             String message = target.describeFailure(cause);
             try {
                 loop().execute(() -> {
                     target.finish(502, false);
                     front.replyError(this, 502, "instance_failed", message, keepClient());
                 });
-            } catch (java.util.concurrent.RejectedExecutionException e) { // the gateway is shutting down
+            } catch (RejectedExecutionException e) { // the gateway is shutting down
                 target.finish(502, false);
             }
         });
@@ -387,31 +393,24 @@ final class ProxyExchange implements FrontHandler.Exchange {
 
     @Override
     public long checkTimeout() {
-        if (done || !timing) {
+        if (!state.timed() || timeoutMillis <= 0) {
             return -1;
         }
-        long idle = System.nanoTime() - lastProgressNanos;
+        long idle = ticker.nanos() - lastProgressNanos;
         long timeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         if (idle < timeoutNanos) {
             return timeoutNanos - idle;
         }
-        timing = false;
-        if (responseStarted) {
-            end(504, true);
-            front.channel().close();
-            return -1;
-        }
-        end(504, true);
-        front.replyError(this, 504, "timeout", target.label() + ": no response within the function's timeout of "
+        endWithError(504, "timeout", target.label() + ": no response within the function's timeout of "
                 + timeoutMillis + " ms", keepClient());
         return -1;
     }
 
     /** Marks the exchange over, closes the upstream connection if it still holds one, ends the target's hold. */
     private void end(int finalStatus, boolean healthy) {
-        done = true;
+        boolean opened = state != AWAITING_TARGET; // if not, opened() calls finish once the target opens
+        moveTo(DONE);
         status = finalStatus;
-        cancelTimer();
         closeUpstream();
         if (opened) {
             target.finish(finalStatus, healthy);
@@ -428,49 +427,13 @@ final class ProxyExchange implements FrontHandler.Exchange {
 
     // --- helpers -------------------------------------------------------------------------------------------------
 
-    /** The client's head, rewritten in place for the upstream (this exchange owns it; copying showed in profiles). */
-    private HttpRequest forwardedHead() {
-        if (headRewritten) { // the retry on a fresh connection sends the same head again
-            return request;
-        }
-        headRewritten = true;
-        HttpHeaders headers = request.headers();
-        String host = headers.get(HttpHeaderNames.HOST);
-        boolean chunked = HttpUtil.isTransferEncodingChunked(request);
-        HopByHop.removeFrom(headers);
-        headers.remove(HttpHeaderNames.EXPECT);
-        if (chunked) {
-            headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-            headers.remove(HttpHeaderNames.CONTENT_LENGTH);
-        }
-        headers.set(HttpHeaderNames.HOST, front.upstreams().hostHeader(poolKey, endpoint));
-        headers.add(X_FORWARDED_FOR, front.remoteHost());
-        if (host != null && !host.isEmpty()) {
-            headers.add(X_FORWARDED_HOST, host);
-        }
-        request.setUri(pathAndQuery);
-        request.setProtocolVersion(HttpVersion.HTTP_1_1);
-        return request;
-    }
-
     /** Whether the client connection can take another request: it asked to, and nothing of this one is unread. */
     private boolean keepClient() {
         return requestDone && clientKeepAlive;
     }
 
     private void progress() {
-        lastProgressNanos = System.nanoTime();
-    }
-
-    private void armTimer() {
-        if (timeoutMillis > 0 && !timing) {
-            timing = true;
-            front.watch(TimeUnit.MILLISECONDS.toNanos(timeoutMillis));
-        }
-    }
-
-    private void cancelTimer() {
-        timing = false;
+        lastProgressNanos = ticker.nanos();
     }
 
     private void releaseEarlyBody() {
@@ -478,7 +441,7 @@ final class ProxyExchange implements FrontHandler.Exchange {
         earlyBody.clear();
     }
 
-    private static String describe(Throwable cause) {
+    static String describe(Throwable cause) {
         return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
     }
 }

@@ -22,10 +22,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.ExecutionException;
 
 /**
  * Keep-alive connections to instances, owned by one event loop and only ever touched from it (no locks): a request
@@ -51,10 +51,20 @@ final class UpstreamPool {
     private record Idle(Channel channel, long sinceNanos) {
     }
 
+    /**
+     * Starts a connection to an instance: a socket in production, an embedded channel in tests. The channel it hands
+     * out has the upstream handlers ({@link #addUpstreamHandlers}) once it connects.
+     */
+    @FunctionalInterface
+    interface Connector {
+        ChannelFuture connect(InetSocketAddress endpoint);
+    }
+
     private final EventLoop loop;
+    private final Connector connector;
+    /** Like {@link #connector}, but its channels get the upstream handlers only once the instance accepts. */
+    private final Connector probes;
     private final Ticker ticker;
-    private final Bootstrap bootstrap;
-    private final Bootstrap probes;
     private final Map<String, ArrayDeque<Idle>> idle = new HashMap<>();
     /**
      * Every open connection to each instance, idle or carrying a request, so that all can be closed when the
@@ -64,10 +74,9 @@ final class UpstreamPool {
     /** The Host header for each instance ("10.200.0.7:8080"), made once instead of once per request. */
     private final Map<String, AsciiString> hostHeaders = new HashMap<>();
 
+    /** Connections over sockets of {@code channelClass}; idle ages read from {@code ticker}. */
     UpstreamPool(EventLoop loop, Class<? extends SocketChannel> channelClass, Ticker ticker) {
-        this.loop = loop;
-        this.ticker = ticker;
-        this.bootstrap = new Bootstrap()
+        Bootstrap bootstrap = new Bootstrap()
                 .group(loop)
                 .channel(channelClass)
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -79,16 +88,25 @@ final class UpstreamPool {
                     }
                 });
         // Most probes are refused: their channels get the HTTP handlers only once accepted.
-        this.probes = bootstrap.clone()
+        Bootstrap probes = bootstrap.clone()
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, EndpointProbe.CONNECT_TIMEOUT_MILLIS)
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                     }
                 });
+        this(loop, bootstrap::connect, probes::connect, ticker);
     }
 
-    private static void addUpstreamHandlers(ChannelPipeline pipeline) {
+    /** Connections from {@code connector}: sockets, or embedded channels in tests. */
+    UpstreamPool(EventLoop loop, Connector connector, Connector probes, Ticker ticker) {
+        this.loop = loop;
+        this.connector = connector;
+        this.probes = probes;
+        this.ticker = ticker;
+    }
+
+    static void addUpstreamHandlers(ChannelPipeline pipeline) {
         pipeline.addLast(new HttpClientCodec(
                 new HttpDecoderConfig().setMaxChunkSize(MAX_CHUNK).setMaxHeaderSize(16 * 1024), false, true));
         pipeline.addLast(new UpstreamHandler());
@@ -124,7 +142,7 @@ final class UpstreamPool {
     }
 
     ChannelFuture connect(String key, InetSocketAddress endpoint) {
-        ChannelFuture connecting = bootstrap.connect(endpoint);
+        ChannelFuture connecting = connector.connect(endpoint);
         track(key, connecting.channel());
         return connecting;
     }

@@ -1,6 +1,7 @@
 package dev.isola.sandbox.oci;
 
 import dev.isola.net.HostCommand;
+import dev.isola.testing.NoLeaks;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -14,6 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The runtimes' own mount namespaces: real mounts, nsenter and ip netns. */
+@NoLeaks
 class RuntimeMountNamespaceTest {
     private static final List<String> HIDE_NET_SYSCTLS = new RunscSandboxProvider().mountNamespaceChange();
 

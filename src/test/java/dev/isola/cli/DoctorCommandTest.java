@@ -2,11 +2,13 @@ package dev.isola.cli;
 
 import dev.isola.testing.TestHost;
 import dev.isola.testing.Leaks;
+import dev.isola.testing.NoLeaks;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** {@code isola doctor} on this real host: every backend with a verdict, runsc's platforms tried with a deadline. */
+@NoLeaks(Leaks.Scope.PROCESSES)
 class DoctorCommandTest {
     @Test
     void doctor_listsEveryBackendWithVerdict_andLeavesNothingRunning() {

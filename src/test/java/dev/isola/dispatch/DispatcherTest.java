@@ -2,6 +2,7 @@ package dev.isola.dispatch;
 
 import dev.isola.function.FunctionName;
 import dev.isola.metrics.Metrics;
+import dev.isola.testing.Await;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -12,12 +13,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 class DispatcherTest {
     private static final FunctionName HELLO = FunctionName.of("hello");
+    private static final Duration WAIT = Duration.ofSeconds(5);
 
     private final AtomicLong now = new AtomicLong(1_000_000_000L);
     private final FakeLauncher launcher = new FakeLauncher();
@@ -52,15 +53,6 @@ class DispatcherTest {
     private static Acquisition.Pending pending(Acquisition a) {
         assertThat(a).isInstanceOf(Acquisition.Pending.class);
         return (Acquisition.Pending) a;
-    }
-
-    /** Polls (in real time) until {@code done}; fails saying what it waited for. */
-    private static void awaitUntil(BooleanSupplier done, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (!done.getAsBoolean()) {
-            assertThat(System.nanoTime() - deadline).as("timed out waiting until " + what).isNegative();
-            Thread.sleep(2);
-        }
     }
 
     @Test
@@ -152,7 +144,7 @@ class DispatcherTest {
         Acquisition.Pending waiting = pending(arrive());
         assertThat(dispatcher.instances(HELLO)).as("nothing reserved at the limit").hasSize(1);
         CompletableFuture<Acquisition> waiter = CompletableFuture.supplyAsync(waiting::await);
-        awaitUntil(() -> ((PoolDispatcher) dispatcher).waiting(HELLO) == 1, "the call waits in the queue");
+        Await.until(WAIT, () -> ((PoolDispatcher) dispatcher).waiting(HELLO) == 1, "the call to wait in the queue");
         busy.release(true);
         Lease lease = acquired(waiter.get(5, TimeUnit.SECONDS));
         assertThat(lease.instanceId()).isEqualTo(busy.instanceId());
@@ -278,7 +270,7 @@ class DispatcherTest {
         assertThat(fresh.instanceId()).isNotEqualTo(old.instanceId());
         old.release(true);
         fresh.release(true);
-        awaitUntil(() -> launcher.closedCount() >= 1, "the old version's instance is stopped");
+        Await.until(WAIT, () -> launcher.closedCount() >= 1, "the old version's instance to stop");
         assertThat(launcher.closedCount()).isEqualTo(1);
     }
 
@@ -302,8 +294,8 @@ class DispatcherTest {
                 .isInstanceOf(Acquisition.StartFailed.class);
     }
 
-    private void awaitInstances(int n) throws InterruptedException {
-        awaitUntil(() -> dispatcher.instances(HELLO).stream().filter(v -> v.state() == InstanceState.READY).count()
-                >= n, n + " ready instances");
+    private void awaitInstances(int n) {
+        Await.until(WAIT, () -> dispatcher.instances(HELLO).stream().filter(v -> v.state() == InstanceState.READY)
+                .count() >= n, n + " ready instances");
     }
 }

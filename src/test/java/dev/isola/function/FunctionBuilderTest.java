@@ -4,6 +4,9 @@ import dev.isola.testing.TestHost;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.isola.testing.Await;
+import dev.isola.testing.Leaks;
+import dev.isola.testing.NoLeaks;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -17,7 +20,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -28,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+@NoLeaks(Leaks.Scope.PROCESSES)
 class FunctionBuilderTest {
     static final String GO_HTTP_SERVER = """
             package main
@@ -222,7 +225,7 @@ class FunctionBuilderTest {
         pb.environment().put("PORT", Integer.toString(port));
         Process process = pb.start();
         try {
-            awaitListening(port, Instant.now().plusSeconds(10));
+            awaitListening(port);
             try (HttpClient client = HttpClient.newHttpClient()) {
                 HttpResponse<String> response = client.send(
                         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/")).build(),
@@ -236,17 +239,16 @@ class FunctionBuilderTest {
         }
     }
 
-    private static void awaitListening(int port, Instant deadline) throws Exception {
-        while (true) {
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
-                return;
-            } catch (IOException e) {
-                if (Instant.now().isAfter(deadline)) {
-                    throw e;
-                }
-                Thread.sleep(Duration.ofMillis(5)); // polling a real process for readiness, not timing a result
-            }
+    private static void awaitListening(int port) {
+        Await.until(Duration.ofSeconds(10), () -> accepts(port), "the built function to listen on port " + port);
+    }
+
+    private static boolean accepts(int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
+            return true;
+        } catch (IOException e) {
+            return false;
         }
     }
 

@@ -5,7 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.isola.store.Store;
-import dev.isola.function.FunctionVersion;
+import dev.isola.testing.Leaks;
+import dev.isola.testing.NoLeaks;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+@NoLeaks(Leaks.Scope.PROCESSES)
 class FunctionServiceTest {
     private static final FunctionName HELLO = FunctionName.of("hello");
     private static final Instant NOW = Instant.parse("2026-11-26T12:00:00Z");

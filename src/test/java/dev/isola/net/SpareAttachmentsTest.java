@@ -1,5 +1,7 @@
 package dev.isola.net;
 
+import dev.isola.testing.Await;
+import dev.isola.testing.NoLeaks;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -13,12 +15,17 @@ import java.time.Duration;
 import java.time.Instant;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Real namespaces and veths on the real bridge (those tests need root and iproute2). */
+/**
+ * Real namespaces and veths on the real bridge (those tests need root and iproute2). After each test, once
+ * {@code @AfterEach} removed the bridge, nothing may be left: no namespace, veth, bridge or firewall table.
+ */
+@NoLeaks
 class SpareAttachmentsTest {
     private InstanceNetwork network;
     private Path state;
@@ -158,16 +165,14 @@ class SpareAttachmentsTest {
         }
     }
 
+    /** What the markers directory records, and which of those attachments have their namespace. */
+    private record Recorded(List<String> markers, List<String> namespaces) {
+    }
+
     /** Waits until {@code count} attachments are recorded and every recorded one has its namespace. */
-    private void awaitMarkers(int count) throws Exception {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            if (markerKeys().size() == count && namespaces().size() == count) {
-                return;
-            }
-            Thread.sleep(10);
-        }
-        assertThat(markerKeys()).as("recorded attachments").hasSize(count);
-        assertThat(namespaces()).as("their namespaces").hasSize(count);
+    private void awaitMarkers(int count) {
+        Await.until(Duration.ofSeconds(10), () -> new Recorded(markerKeys(), namespaces()),
+                r -> r.markers().size() == count && r.namespaces().size() == count,
+                count + " recorded attachments, each with its namespace");
     }
 }

@@ -3,7 +3,7 @@ package dev.isola.sandbox;
 /** The container contract on {@code crun} (in a private mount namespace on hybrid cgroup hosts). */
 class CrunContractTest extends IsolationContractTest {
     @Override
-    protected String backend() {
+    public String backend() {
         return "crun";
     }
 }

@@ -1,5 +1,6 @@
 package dev.isola.sandbox;
 
+import dev.isola.testing.NoLeaks;
 import dev.isola.testing.TestIsola;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -15,8 +16,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Start-up after a crash: what the crashed run of this state directory left (a VM process, a network namespace, a
- * tap, a VM cgroup) is removed; the same kinds of things belonging to another Isola on the host are not.
+ * tap, a VM cgroup) is removed; the same kinds of things belonging to another Isola on the host are not. The test
+ * removes the "other Isola's" things itself; then nothing may be left.
  */
+@NoLeaks
 class LeftoverReapingTest {
     private static final String OURS = "fn.a0a0a0a0a0";
     private static final String FOREIGN_KEY = "b1b1b1b1b1";

@@ -1,6 +1,11 @@
 package dev.isola.sandbox;
 
+import dev.isola.testing.Await;
+
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -24,26 +29,49 @@ final class OutsideNetwork implements AutoCloseable {
 
     static OutsideNetwork create() throws IOException, InterruptedException {
         run("ip", "netns", "add", NETNS);
+        java.nio.file.Path docroot = null;
+        Process server = null;
         try {
             run("ip", "link", "add", HOST_END, "type", "veth", "peer", "name", "itest-out1", "netns", NETNS);
             run("ip", "addr", "add", "10.201.0.1/30", "dev", HOST_END);
             run("ip", "link", "set", HOST_END, "up");
             run("ip", "-n", NETNS, "addr", "add", "10.201.0.2/30", "dev", "itest-out1");
             run("ip", "-n", NETNS, "link", "set", "itest-out1", "up");
-            java.nio.file.Path docroot = java.nio.file.Files.createTempDirectory("isola-test-outside-");
-            Process server = new ProcessBuilder("ip", "netns", "exec", NETNS, "busybox", "httpd", "-f", "-p",
+            docroot = java.nio.file.Files.createTempDirectory("isola-test-outside-");
+            server = new ProcessBuilder("ip", "netns", "exec", NETNS, "busybox", "httpd", "-f", "-p",
                     Integer.toString(PORT), "-h", docroot.toString()).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            Thread.sleep(200);
-            return new OutsideNetwork(server, docroot);
-        } catch (IOException | InterruptedException | RuntimeException e) {
+            OutsideNetwork outside = new OutsideNetwork(server, docroot);
+            Await.until(Duration.ofSeconds(10), outside::listening, "busybox httpd to listen on " + outside.address());
+            return outside;
+        } catch (IOException | InterruptedException | RuntimeException | AssertionError e) {
+            if (server != null) {
+                server.destroyForcibly(); // the child started above
+                server.waitFor();
+            }
             run("ip", "netns", "del", NETNS);
+            if (docroot != null) {
+                java.nio.file.Files.deleteIfExists(docroot);
+            }
             throw e;
         }
     }
 
     String address() {
         return "10.201.0.2:" + PORT;
+    }
+
+    /** Whether the server accepts connections from the host, over the veth; fails if it exited instead. */
+    private boolean listening() {
+        if (!server.isAlive()) {
+            throw new IllegalStateException("busybox httpd in " + NETNS + " exited with " + server.exitValue());
+        }
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("10.201.0.2", PORT), 200);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     @Override

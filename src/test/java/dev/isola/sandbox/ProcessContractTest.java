@@ -3,7 +3,7 @@ package dev.isola.sandbox;
 /** The contract on the {@code process} backend. */
 class ProcessContractTest extends SandboxContractTest {
     @Override
-    protected String backend() {
+    public String backend() {
         return "process";
     }
 }

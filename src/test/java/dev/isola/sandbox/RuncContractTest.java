@@ -3,7 +3,7 @@ package dev.isola.sandbox;
 /** The container contract on {@code runc}. */
 class RuncContractTest extends IsolationContractTest {
     @Override
-    protected String backend() {
+    public String backend() {
         return "runc";
     }
 }

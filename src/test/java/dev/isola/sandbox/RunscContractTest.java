@@ -3,7 +3,7 @@ package dev.isola.sandbox;
 /** The container contract on {@code runsc} (gVisor, ptrace platform by default). */
 class RunscContractTest extends IsolationContractTest {
     @Override
-    protected String backend() {
+    public String backend() {
         return "runsc";
     }
 

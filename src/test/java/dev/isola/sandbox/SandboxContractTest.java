@@ -1,19 +1,18 @@
 package dev.isola.sandbox;
 
-import dev.isola.testing.TestHost;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.isola.sandbox.spi.Availability;
-import dev.isola.testing.Leaks;
+import dev.isola.testing.Await;
+import dev.isola.testing.IsolaServerExtension;
 import dev.isola.testing.TestIsola;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -22,41 +21,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The behaviour every sandbox backend must show, through the real server and real functions (Go and Node.js).
- * A subclass names the backend; a backend this host cannot run is skipped with the probe's reason.
+ * A subclass names the backend; a backend this host cannot run is skipped with the probe's reason. The server lives
+ * through the class ({@link IsolaServerExtension}); after each test nothing may be left beyond its live instances,
+ * and after the class nothing at all.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-public abstract class SandboxContractTest {
+public abstract class SandboxContractTest implements IsolaServerExtension.PerBackend {
+    /** One server per subclass on its backend; after each test nothing may be left beyond its live instances. */
+    @RegisterExtension
+    static final IsolaServerExtension SERVER = IsolaServerExtension.perBackend();
+
     protected TestIsola isola;
 
-    /** Backend type under test. */
-    protected abstract String backend();
-
     @BeforeAll
-    void startIsola() {
-        Availability availability = TestHost.probe(backend());
-        Assumptions.assumeTrue(availability.runs(), () -> backend() + " unavailable: " + availability.describe());
-        prepareHost();
-        isola = TestIsola.start(backend());
-    }
-
-    /** One-time host preparation a backend needs before its first instance (a guest kernel build, say). */
-    protected void prepareHost() {
-    }
-
-    @AfterAll
-    void stopIsolaAndCheckLeaks() throws Exception {
-        if (isola == null) {
-            return;
-        }
-        Path run = isola.stateDir().resolve("run");
-        isola.close();
-        Leaks.assertNoChildProcesses();
-        Leaks.assertEmptyDir(run);
-        assertNothingElseLeft();
-    }
-
-    /** Backend-specific leak checks, run after the server stopped. */
-    protected void assertNothingElseLeft() throws java.io.IOException {
+    void useServer(TestIsola isola) {
+        this.isola = isola;
     }
 
     protected String manifest(String name, String runtime, String scaling) {
@@ -129,15 +108,11 @@ public abstract class SandboxContractTest {
     }
 
     @Test
-    void idleInstance_isStoppedAfterIdleTimeout() throws Exception {
+    void idleInstance_isStoppedAfterIdleTimeout() {
         deployProbe("c-idle", "go", "{idleTimeout: 1s}");
         assertThat(isola.get("/function/c-idle/").statusCode()).isEqualTo(200);
         assertThat(instances("c-idle")).hasSize(1);
-        long deadline = System.nanoTime() + 15_000_000_000L;
-        while (!instances("c-idle").isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-        }
-        assertThat(instances("c-idle")).as("scaled to zero").isEmpty();
+        Await.until(Duration.ofSeconds(15), () -> instances("c-idle"), List::isEmpty, "c-idle to scale to zero");
     }
 
     @Test
@@ -154,18 +129,15 @@ public abstract class SandboxContractTest {
     }
 
     @Test
-    void singleUse_everyCallIsColdAndNothingStaysRunning() throws Exception {
+    void singleUse_everyCallIsColdAndNothingStaysRunning() {
         deployProbe("c-single", "go", "{singleUse: true}");
         for (int i = 0; i < 3; i++) {
             HttpResponse<String> r = isola.get("/function/c-single/");
             assertThat(r.statusCode()).isEqualTo(200);
             assertThat(r.headers().firstValue("X-Isola-Cold-Start")).hasValue("true");
         }
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!instances("c-single").isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
-        assertThat(instances("c-single")).isEmpty();
+        Await.until(Duration.ofSeconds(10), () -> instances("c-single"), List::isEmpty,
+                "c-single's instances to stop after their one call");
     }
 
     @Test

@@ -3,11 +3,15 @@ package dev.isola.store;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.isola.function.FunctionName;
+import dev.isola.testing.Await;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 class InvocationWriterTest {
@@ -33,12 +37,17 @@ class InvocationWriterTest {
     }
 
     @Test
-    void afterAQuietSpell_aSubmitWakesTheWriter_andIsWrittenWithoutAFlush() throws Exception {
+    void afterAQuietSpell_aSubmitWakesTheWriter_andIsWrittenWithoutAFlush() {
         List<InvocationRecord> written = new CopyOnWriteArrayList<>();
+        Set<Thread> before = writerThreads();
         try (InvocationWriter writer = new InvocationWriter(written::addAll, 100)) {
+            Thread thread = writerThreads().stream().filter(t -> !before.contains(t)).findFirst().orElseThrow();
             writer.submit(record(1));
             awaitSize(written, 1);
-            Thread.sleep(5 * InvocationWriter.MAX_DELAY.toMillis()); // idle: the writer sleeps without a timeout
+            // The quiet spell: with the queue empty the writer parks without a timeout (WAITING; a batch being
+            // gathered would be TIMED_WAITING). Only a submit can wake it now.
+            Await.until(Duration.ofSeconds(5), thread::getState, s -> s == Thread.State.WAITING,
+                    "the writer to sleep without a timeout");
 
             writer.submit(record(2));
 
@@ -47,11 +56,14 @@ class InvocationWriterTest {
         }
     }
 
-    private static void awaitSize(List<?> list, int size) throws InterruptedException {
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (list.size() < size && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
+    /** The platform's writer threads alive now, by the name InvocationWriter gives them. */
+    private static Set<Thread> writerThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("isola-store-writer"))
+                .collect(Collectors.toSet());
+    }
+
+    private static void awaitSize(List<?> list, int size) {
+        Await.until(Duration.ofSeconds(5), list::size, n -> n >= size, size + " records written");
         assertThat(list).hasSize(size);
     }
 

@@ -15,14 +15,20 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
 /**
  * A real Isola for tests: the server on 127.0.0.1:0 with its own temporary state directory, and a real HTTP client.
  * The Go build cache is shared between test servers (under target/) so each test does not recompile the standard
- * library. {@link #close()} stops the server and deletes the state directory.
+ * library. {@link #close()} stops the server and deletes the state directory. A test class gets one through
+ * {@link IsolaServerExtension}, which also checks for leaks; {@link #start} and {@link #startOn} are for a test that
+ * needs a server of its own (one on a state directory it prepared, say).
  */
 public final class TestIsola implements AutoCloseable {
     public static final Path FUNCTIONS = Path.of("src/test/resources/functions");
@@ -31,6 +37,7 @@ public final class TestIsola implements AutoCloseable {
 
     private final Path stateDir;
     private IsolaServer server;
+    private boolean stopped;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private TestIsola(Path stateDir, IsolaServer server) {
@@ -54,13 +61,22 @@ public final class TestIsola implements AutoCloseable {
     /** A server on the process backend with the test function {@code probe} deployed (50 requests per instance). */
     public static TestIsola withProbe() {
         TestIsola isola = start("process");
-        HttpResponse<String> r = isola.deploy("probe", FUNCTIONS.resolve("probe"),
-                "name: probe\nruntime: go\nscaling: {concurrency: 50}\n");
-        if (r.statusCode() != 201) {
+        try {
+            isola.deployProbe();
+        } catch (RuntimeException e) {
             isola.close();
-            throw new IllegalStateException("deploying probe answered " + r.statusCode() + ": " + r.body());
+            throw e;
         }
         return isola;
+    }
+
+    /** Deploys the test function {@code probe} (50 requests per instance). */
+    void deployProbe() {
+        HttpResponse<String> r = deploy("probe", FUNCTIONS.resolve("probe"),
+                "name: probe\nruntime: go\nscaling: {concurrency: 50}\n");
+        if (r.statusCode() != 201) {
+            throw new IllegalStateException("deploying probe answered " + r.statusCode() + ": " + r.body());
+        }
     }
 
     /** A server on an existing state directory (one a test prepared, say with leftovers of a "crashed" run). */
@@ -86,6 +102,7 @@ public final class TestIsola implements AutoCloseable {
         String backend = server.defaultBackend();
         server.close();
         server = IsolaServer.start(config(stateDir, backend));
+        stopped = false;
     }
 
     public IsolaServer server() {
@@ -158,13 +175,66 @@ public final class TestIsola implements AutoCloseable {
         return bytes.toByteArray();
     }
 
-    @Override
-    public void close() {
-        server.close();
+    /** The server's live instances, as {@code GET /system/instances} lists them. */
+    public List<JsonNode> instances() {
+        HttpResponse<String> r = admin(HttpRequest.newBuilder(uri("/system/instances")).GET());
+        if (r.statusCode() != 200) {
+            throw new IllegalStateException("GET /system/instances answered " + r.statusCode() + ": " + r.body());
+        }
+        List<JsonNode> list = new ArrayList<>();
+        json(r).forEach(list::add);
+        return list;
+    }
+
+    /**
+     * What this server holds now and may keep between tests: its live instances (by the admin API) and the network
+     * attachments its state directory records (spares and taken ones alike).
+     */
+    Leaks.Holdings holdings() {
+        if (stopped) {
+            return Leaks.Holdings.stopped(stateDir);
+        }
+        Set<String> ids = new HashSet<>();
+        Set<Long> pids = new HashSet<>();
+        Set<String> keys = new HashSet<>();
+        for (JsonNode instance : instances()) {
+            String id = instance.get("id").asText();
+            ids.add(id);
+            keys.add(id.substring(id.lastIndexOf('.') + 1)); // InstanceNetwork.key: the id's random part
+            if (instance.hasNonNull("pid")) {
+                pids.add(instance.get("pid").asLong());
+            }
+        }
+        try (var markers = Files.list(stateDir.resolve("spare-networks"))) {
+            markers.forEach(m -> keys.add(m.getFileName().toString()));
+        } catch (java.nio.file.NoSuchFileException e) {
+            // No spares made: the backend has none, or no container started yet.
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return new Leaks.Holdings(stateDir, true, ids, pids, keys);
+    }
+
+    /** Stops the server, keeping the state directory (to check what it left there). */
+    void stop() {
+        if (!stopped) {
+            stopped = true;
+            server.close();
+        }
+    }
+
+    /** Deletes the state directory; the server must be stopped. */
+    void deleteStateDir() {
         try (var walk = Files.walk(stateDir)) {
             walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    @Override
+    public void close() {
+        stop();
+        deleteStateDir();
     }
 }

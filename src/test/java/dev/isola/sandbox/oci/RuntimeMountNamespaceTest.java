@@ -2,6 +2,7 @@ package dev.isola.sandbox.oci;
 
 import dev.isola.host.ProcessRunner;
 import dev.isola.testing.TestHost;
+import dev.isola.testing.NoLeaks;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -13,10 +14,10 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The runtimes' own mount namespaces: real mounts, nsenter and ip netns. */
+@NoLeaks
 class RuntimeMountNamespaceTest {
     private static final List<String> HIDE_NET_SYSCTLS = RunscSandboxProvider.HIDE_NET_SYSCTLS;
     private static final ProcessRunner RUNNER = TestHost.runner();
@@ -70,7 +71,7 @@ class RuntimeMountNamespaceTest {
     @Test
     void aFailingChange_leavesNothingMounted() {
         Path dir = state.resolve("bad-mntns");
-        assertThatThrownBy(
+        org.assertj.core.api.Assertions.assertThatThrownBy(
                 () -> RuntimeMountNamespace.create(RUNNER, dir, List.of("umount", "/no/such/mount")))
                 .hasMessageContaining("umount");
         assertThat(dir).doesNotExist();

@@ -1,20 +1,25 @@
 package dev.isola.sandbox.process;
 
+import java.util.Map;
 import dev.isola.testing.TestHost;
+import dev.isola.testing.Await;
+import dev.isola.testing.Leaks;
+import dev.isola.testing.NoLeaks;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Start-up after a crash on the process backend: instances the crashed run left are stopped, nothing else is. */
+@NoLeaks(Leaks.Scope.PROCESSES)
 class ProcessRecordTest {
     @TempDir
     Path state;
@@ -72,9 +77,8 @@ class ProcessRecordTest {
         return p;
     }
 
-    private static void awaitChild(Process p) throws InterruptedException {
-        for (int i = 0; i < 100 && p.descendants().findAny().isEmpty(); i++) {
-            Thread.sleep(20);
-        }
+    private static void awaitChild(Process p) {
+        Await.until(Duration.ofSeconds(5), () -> p.descendants().findAny().isPresent(),
+                "the leftover instance to start its child");
     }
 }

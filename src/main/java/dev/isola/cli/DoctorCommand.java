@@ -1,7 +1,6 @@
 package dev.isola.cli;
 
 import dev.isola.config.ConfigLoader;
-import dev.isola.sandbox.spi.Availability;
 import dev.isola.server.HostBackends;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -27,14 +26,7 @@ final class DoctorCommand implements Callable<Integer> {
         HostBackends backends = HostBackends.of(ConfigLoader.load(Optional.empty()));
         out.println("Sandbox backends:");
         for (HostBackends.Report r : backends.reports()) {
-            Availability a = r.availability();
-            String state = switch (a) {
-                case Availability.Ready ready -> "available";
-                case Availability.Slow slow -> "slow";
-                case Availability.Unavailable no -> "unavailable";
-            };
-            out.printf("  %-10s %-12s %s%s%n", r.type(), state, a.describe(),
-                    r.isolation().isolating() ? "" : " [not isolating]");
+            out.printf("  %-10s %-12s %s%s%n", r.type(), r.state(), r.detail(), r.isolating() ? "" : " [not isolating]");
             for (String line : r.diagnostics()) {
                 out.printf("  %-10s %-12s %s%n", "", "", line);
             }

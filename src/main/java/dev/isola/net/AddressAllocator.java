@@ -1,7 +1,5 @@
 package dev.isola.net;
 
-import dev.isola.sandbox.spi.SandboxException;
-
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -43,7 +41,7 @@ public final class AddressAllocator {
             i = used.nextClearBit(2);
         }
         if (i >= size - 1) {
-            throw new SandboxException("Failed to allocate an instance address: all " + (size - 3) + " are in use");
+            throw new NetworkException("Failed to allocate an instance address: all " + (size - 3) + " are in use");
         }
         used.set(i);
         next = i + 1;

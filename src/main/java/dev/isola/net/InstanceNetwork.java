@@ -208,7 +208,7 @@ public final class InstanceNetwork implements AutoCloseable {
                         + "instances' traffic and its replies through " + BRIDGE);
             }
         } catch (IOException e) {
-            throw new IllegalStateException("Failed to turn on IPv4 forwarding for egress: " + e.getMessage(), e);
+            throw new NetworkException("Failed to turn on IPv4 forwarding for egress: " + e.getMessage(), e);
         }
     }
 

@@ -46,7 +46,7 @@ final class ReadyRelay implements AutoCloseable {
             Thread.ofVirtual().name("isola-ready-relay").start(relay::acceptLoop);
             return relay;
         } catch (IOException e) {
-            throw new IllegalStateException("Failed to open the readiness relay on " + address.getHostAddress()
+            throw new NetworkException("Failed to open the readiness relay on " + address.getHostAddress()
                     + ": " + e.getMessage(), e);
         }
     }

@@ -7,7 +7,6 @@ import dev.isola.host.ProcessRunner;
 import dev.isola.net.AddressAllocator;
 import dev.isola.net.InstanceNetwork;
 import dev.isola.sandbox.spi.Availability;
-import dev.isola.sandbox.spi.Isolation;
 import dev.isola.sandbox.spi.SandboxBackend;
 import dev.isola.sandbox.spi.SandboxContext;
 import dev.isola.sandbox.spi.Sandboxes;
@@ -44,8 +43,16 @@ public final class HostBackends {
                 config.stateDir(), config.cacheDir(), network, runner, ticker));
     }
 
-    /** One backend as this host sees it. */
-    public record Report(String type, Isolation isolation, Availability availability, List<String> diagnostics) {
+    /**
+     * One backend as this host sees it, in words.
+     *
+     * @param state {@code available}, {@code slow} (runs only in a fallback mode here) or {@code unavailable}
+     * @param detail what runs, or why it cannot
+     */
+    public record Report(String type, boolean isolating, String state, String detail, List<String> diagnostics) {
+        public boolean runs() {
+            return !state.equals("unavailable");
+        }
     }
 
     /** Every backend with its availability and, for those that run, the deeper checks (slow: seconds each). */
@@ -60,7 +67,18 @@ public final class HostBackends {
 
     private static Report report(SandboxBackend backend) {
         Availability a = backend.probe();
-        return new Report(backend.type(), backend.isolation(), a, a.runs() ? backend.diagnostics() : List.of());
+        String state = switch (a) {
+            case Availability.Ready ready -> "available";
+            case Availability.Slow slow -> "slow";
+            case Availability.Unavailable no -> "unavailable";
+        };
+        return new Report(backend.type(), backend.isolation().isolating(), state, a.describe(),
+                a.runs() ? backend.diagnostics() : List.of());
+    }
+
+    /** One backend's own probe, if this Isola has that backend. */
+    public Optional<Availability> availability(String type) {
+        return sandboxes.find(type).map(SandboxBackend::probe);
     }
 
     /** The types of the backends that run on this host. */

@@ -45,8 +45,7 @@ public final class TestHost {
 
     /** The backend's own probe, with the build cache the test servers share (the minimal kernel lives there). */
     public static Availability probe(String backend) {
-        return HostBackends.of(IsolaConfig.defaults().withBuildCache(TestIsola.sharedCacheDir())).report(backend)
-                .map(HostBackends.Report::availability)
+        return HostBackends.of(IsolaConfig.defaults().withBuildCache(TestIsola.sharedCacheDir())).availability(backend)
                 .orElse(new Availability.Unavailable(backend + " is not a backend of this Isola"));
     }
 }

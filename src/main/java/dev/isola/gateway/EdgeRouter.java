@@ -1,6 +1,7 @@
 package dev.isola.gateway;
 
 import dev.isola.api.ErrorCode;
+import dev.isola.api.Route;
 import dev.isola.dispatch.Readiness;
 import dev.isola.function.FunctionName;
 import dev.isola.function.InvalidFunctionException;
@@ -14,9 +15,10 @@ import io.netty.handler.codec.http.HttpVersion;
 
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 
 /**
- * The edge's routes ({@link dev.isola.api.Route.Plane#EDGE} of the route table), matched by hand: this runs for every
+ * The edge's routes ({@link Route.Plane#EDGE} of the route table), matched by hand: this runs for every
  * request. Invocations ({@code ANY /function/{name}[/rest]}, {@code GET /invoke/{name}/rest}) are
  * proxied to an instance; the two endpoints instances and probes call ({@code /_/ready/{id}/{nonce}},
  * {@code /healthz}) are answered here; everything else (the admin API, {@code /metrics}, unknown routes) goes to the
@@ -45,20 +47,38 @@ final class EdgeRouter {
         String uri = request.uri();
         int q = uri.indexOf('?');
         String path = q < 0 ? uri : uri.substring(0, q);
-        HttpMethod method = request.method();
+        Optional<Route> edge = edgeRoute(request.method(), path);
+        if (edge.isEmpty()) {
+            return new ProxyExchange(front, request, uri, controlPlane, Long.MAX_VALUE);
+        }
+        return switch (edge.get()) {
+            case INVOKE, INVOKE_PATH -> invocation(front, request, uri, FUNCTION.length());
+            case INVOKE_HARNESS -> invocation(front, request, uri, INVOKE.length());
+            case HEALTH -> LocalReply.of(front, request, ApiError.json(HttpResponseStatus.OK, HEALTHY));
+            case READY -> LocalReply.of(front, request, ready(path.substring(READY.length())));
+            default -> throw new IllegalStateException(edge.get() + " is not an edge route");
+        };
+    }
+
+    /**
+     * The edge route of a request, or empty when the control plane answers it. By hand, with no regex: this runs for
+     * every request. HEAD goes where GET goes.
+     */
+    static Optional<Route> edgeRoute(HttpMethod method, String path) {
         if (path.startsWith(FUNCTION)) {
-            return invocation(front, request, uri, FUNCTION.length());
+            return Optional.of(path.indexOf('/', FUNCTION.length()) < 0 ? Route.INVOKE : Route.INVOKE_PATH);
         }
-        if (path.startsWith(INVOKE) && (method == HttpMethod.GET || method == HttpMethod.HEAD)) {
-            return invocation(front, request, uri, INVOKE.length());
+        boolean get = method == HttpMethod.GET || method == HttpMethod.HEAD;
+        if (path.startsWith(INVOKE) && get) {
+            return Optional.of(Route.INVOKE_HARNESS);
         }
-        if (path.equals("/healthz") && method == HttpMethod.GET) {
-            return LocalReply.of(front, request, ApiError.json(HttpResponseStatus.OK, HEALTHY));
+        if (path.equals("/healthz") && get) {
+            return Optional.of(Route.HEALTH);
         }
         if (path.startsWith(READY) && (method == HttpMethod.POST || method == HttpMethod.GET)) {
-            return LocalReply.of(front, request, ready(path.substring(READY.length())));
+            return Optional.of(Route.READY);
         }
-        return new ProxyExchange(front, request, uri, controlPlane, Long.MAX_VALUE);
+        return Optional.empty();
     }
 
     private FrontHandler.Exchange invocation(FrontHandler front, HttpRequest request, String uri, int nameAt) {

@@ -1,5 +1,6 @@
 package dev.isola.function;
 
+import java.util.Set;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
@@ -39,7 +40,7 @@ public final class ManifestParser {
     /** A manifest is a few lines; the bound keeps a hostile upload from costing parser time. */
     public static final int MAX_BYTES = 64 * 1024;
 
-    private static final java.util.Set<String> KERNELS = java.util.Set.of("minimal", "generic");
+    private static final Set<String> KERNELS = Set.of("minimal", "generic");
     private static final String CODE = "invalid_manifest";
     private static final Pattern ENV_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final Pattern BACKEND = Pattern.compile("[a-z0-9-]{1,32}");

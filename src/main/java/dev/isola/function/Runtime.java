@@ -1,5 +1,7 @@
 package dev.isola.function;
 
+import java.util.Locale;
+
 /** How a function's source turns into something runnable. */
 public enum Runtime {
     /** Go module, built once into a static binary (CGO off). */
@@ -10,6 +12,6 @@ public enum Runtime {
     BINARY;
 
     public String wireName() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return name().toLowerCase(Locale.ROOT);
     }
 }

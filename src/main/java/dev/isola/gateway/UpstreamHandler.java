@@ -1,5 +1,6 @@
 package dev.isola.gateway;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpObject;
@@ -13,7 +14,7 @@ import io.netty.util.ReferenceCountUtil;
 final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     private ProxyExchange exchange;
 
-    static UpstreamHandler of(io.netty.channel.Channel channel) {
+    static UpstreamHandler of(Channel channel) {
         return channel.pipeline().get(UpstreamHandler.class);
     }
 

@@ -1,5 +1,7 @@
 package dev.isola.logs;
 
+import java.io.UncheckedIOException;
+import java.nio.file.StandardCopyOption;
 import dev.isola.IsolaException;
 import dev.isola.function.FunctionName;
 import dev.isola.sandbox.spi.OutputSink;
@@ -64,7 +66,7 @@ public final class FunctionLogs {
                         }
                         last.addLast(l);
                     });
-                } catch (IOException | java.io.UncheckedIOException e) {
+                } catch (IOException | UncheckedIOException e) {
                     throw new IsolaException("Failed to read logs of function " + function + ": " + e.getMessage(), e);
                 }
             }
@@ -105,7 +107,7 @@ public final class FunctionLogs {
             byte[] bytes = (line + "\n").getBytes(StandardCharsets.UTF_8);
             try {
                 if (Files.exists(file) && Files.size(file) + bytes.length > maxBytes) {
-                    Files.move(file, rotated(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    Files.move(file, rotated(), StandardCopyOption.REPLACE_EXISTING);
                 }
                 try (OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
                     out.write(bytes);

@@ -1,5 +1,6 @@
 package dev.isola.net;
 
+import java.security.SecureRandom;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -18,7 +19,7 @@ public final class AddressAllocator {
     private final int base;
     private final int size;
     private final BitSet used = new BitSet();
-    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+    private static final SecureRandom RANDOM = new SecureRandom();
     private int next;
 
     /** {@code cidr} like {@code 10.200.0.0/16}. */

@@ -1,5 +1,6 @@
 package dev.isola.net;
 
+import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -81,7 +82,7 @@ final class ReadyRelay implements AutoCloseable {
     private void serve(Socket connection) {
         try (connection) {
             connection.setSoTimeout(READ_TIMEOUT_MILLIS);
-            String requestLine = readHead(new java.io.BufferedInputStream(connection.getInputStream(), 1024));
+            String requestLine = readHead(new BufferedInputStream(connection.getInputStream(), 1024));
             String[] parts = requestLine.split(" ");
             URI target = parts.length == 3 ? targets.remove(parts[1]) : null;
             int status = target == null ? 404 : forward(target);

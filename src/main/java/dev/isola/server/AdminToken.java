@@ -1,5 +1,6 @@
 package dev.isola.server;
 
+import java.nio.file.StandardCopyOption;
 import dev.isola.IsolaException;
 
 import java.io.IOException;
@@ -31,7 +32,7 @@ final class AdminToken {
         Files.deleteIfExists(tmp);
         Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         Files.writeString(tmp, token + "\n", StandardCharsets.US_ASCII);
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
         return token;
     }
 }

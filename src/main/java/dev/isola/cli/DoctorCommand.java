@@ -25,7 +25,7 @@ final class DoctorCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         HostBackends backends = HostBackends.of(ConfigLoader.load(Optional.empty()));
         out.println("Sandbox backends:");
-        for (HostBackends.Report r : backends.reports()) {
+        for (HostBackends.BackendReport r : backends.reports()) {
             out.printf("  %-10s %-12s %s%s%n", r.type(), r.state(), r.detail(), r.isolating() ? "" : " [not isolating]");
             for (String line : r.diagnostics()) {
                 out.printf("  %-10s %-12s %s%n", "", "", line);

@@ -49,30 +49,30 @@ public final class HostBackends {
      * @param state {@code available}, {@code slow} (runs only in a fallback mode here) or {@code unavailable}
      * @param detail what runs, or why it cannot
      */
-    public record Report(String type, boolean isolating, String state, String detail, List<String> diagnostics) {
+    public record BackendReport(String type, boolean isolating, String state, String detail, List<String> diagnostics) {
         public boolean runs() {
             return !state.equals("unavailable");
         }
     }
 
     /** Every backend with its availability and, for those that run, the deeper checks (slow: seconds each). */
-    public List<Report> reports() {
+    public List<BackendReport> reports() {
         return sandboxes.all().stream().map(HostBackends::report).toList();
     }
 
     /** One backend's report, if this Isola has that backend. */
-    public Optional<Report> report(String type) {
+    public Optional<BackendReport> report(String type) {
         return sandboxes.find(type).map(HostBackends::report);
     }
 
-    private static Report report(SandboxBackend backend) {
+    private static BackendReport report(SandboxBackend backend) {
         Availability a = backend.probe();
         String state = switch (a) {
             case Availability.Ready ready -> "available";
             case Availability.Slow slow -> "slow";
             case Availability.Unavailable no -> "unavailable";
         };
-        return new Report(backend.type(), backend.isolation().isolating(), state, a.describe(),
+        return new BackendReport(backend.type(), backend.isolation().isolating(), state, a.describe(),
                 a.runs() ? backend.diagnostics() : List.of());
     }
 

@@ -1,6 +1,7 @@
 package dev.isola.function;
 
 import dev.isola.testing.TestHost;
+import dev.isola.testing.TestIsola;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -19,6 +20,6 @@ final class GoToolchain {
 
     /** Under target/, so the first run pays for compiling the standard library and later runs reuse it. */
     static Path sharedCache() {
-        return Path.of("target", "test-go-cache").toAbsolutePath();
+        return TestIsola.sharedCacheDir();
     }
 }

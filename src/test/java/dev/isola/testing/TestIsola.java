@@ -25,14 +25,15 @@ import java.util.zip.ZipOutputStream;
 
 /**
  * A real Isola for tests: the server on 127.0.0.1:0 with its own temporary state directory, and a real HTTP client.
- * The Go build cache is shared between test servers (under target/) so each test does not recompile the standard
+ * The build cache (Go builds, guest kernels) is shared by every test server (under target/), so a test does not
+ * recompile the standard
  * library. {@link #close()} stops the server and deletes the state directory. A test class gets one through
  * {@link IsolaServerExtension}, which also checks for leaks; {@link #start} and {@link #startOn} are for a test that
  * needs a server of its own (one on a state directory it prepared, say).
  */
 public final class TestIsola implements AutoCloseable {
     public static final Path FUNCTIONS = Path.of("src/test/resources/functions");
-    private static final Path SHARED_GO_CACHE = Path.of("target/test-go-cache").toAbsolutePath();
+    private static final Path SHARED_BUILD_CACHE = Path.of("target/test-build-cache").toAbsolutePath();
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path stateDir;
@@ -47,7 +48,7 @@ public final class TestIsola implements AutoCloseable {
 
     /** The build cache every test server shares (Go builds, guest kernels). */
     public static Path sharedCacheDir() {
-        return SHARED_GO_CACHE;
+        return SHARED_BUILD_CACHE;
     }
 
     public static TestIsola start(String backend) {
@@ -82,10 +83,7 @@ public final class TestIsola implements AutoCloseable {
     /** A server on an existing state directory (one a test prepared, say with leftovers of a "crashed" run). */
     public static TestIsola startOn(Path state, String backend) {
         try {
-            Files.createDirectories(SHARED_GO_CACHE);
-            if (!Files.exists(state.resolve("cache"), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                Files.createSymbolicLink(state.resolve("cache"), SHARED_GO_CACHE);
-            }
+            Files.createDirectories(SHARED_BUILD_CACHE);
             return new TestIsola(state, IsolaServer.start(config(state, backend)));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -94,7 +92,7 @@ public final class TestIsola implements AutoCloseable {
 
     private static IsolaConfig config(Path state, String backend) {
         return IsolaConfig.defaults().withHost("127.0.0.1").withPort(0).withStateDir(state)
-                .withDefaultBackend(backend);
+                .withDefaultBackend(backend).withBuildCache(SHARED_BUILD_CACHE);
     }
 
     /** Stops the server and starts a new one on the same state directory, as after a reboot. */

@@ -26,8 +26,7 @@ import java.util.zip.ZipOutputStream;
 /**
  * A real Isola for tests: the server on 127.0.0.1:0 with its own temporary state directory, and a real HTTP client.
  * The build cache (Go builds, guest kernels) is shared by every test server (under target/), so a test does not
- * recompile the standard
- * library. {@link #close()} stops the server and deletes the state directory. A test class gets one through
+ * recompile the standard library. {@link #close()} stops the server and deletes the state directory. A test class gets one through
  * {@link IsolaServerExtension}, which also checks for leaks; {@link #start} and {@link #startOn} are for a test that
  * needs a server of its own (one on a state directory it prepared, say).
  */

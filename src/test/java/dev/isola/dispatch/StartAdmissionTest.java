@@ -1,7 +1,9 @@
 package dev.isola.dispatch;
 
+import dev.isola.testing.Await;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -13,6 +15,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Admission of starts by CPU pressure, with the clock and the kernel's stall counter moved by hand. */
 class StartAdmissionTest {
+    private static final Duration WAIT = Duration.ofSeconds(5);
     private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
     private final AtomicLong stallMicros = new AtomicLong();
 
@@ -26,14 +29,6 @@ class StartAdmissionTest {
         nanos.addAndGet(window);
         if (stalled) {
             stallMicros.addAndGet(TimeUnit.NANOSECONDS.toMicros(window));
-        }
-    }
-
-    private static void until(java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("condition within 5 s").isLessThan(deadline);
-            Thread.sleep(1);
         }
     }
 
@@ -78,7 +73,7 @@ class StartAdmissionTest {
         List<String> admitted = new CopyOnWriteArrayList<>();
 
         Thread waiter = admitting(admission, "second", admitted);
-        until(() -> admission.waiting() == 1);
+        Await.until(WAIT, () -> admission.waiting() == 1, "the admission to change");
         Thread.sleep(StartAdmission.WINDOW_MILLIS * 5); // several re-checks of a saturated CPU
         assertThat(admitted).isEmpty();
 
@@ -94,7 +89,7 @@ class StartAdmissionTest {
         window(true);
         List<String> admitted = new CopyOnWriteArrayList<>();
         Thread waiter = admitting(admission, "second", admitted);
-        until(() -> admission.waiting() == 1);
+        Await.until(WAIT, () -> admission.waiting() == 1, "the admission to change");
 
         window(false);
 
@@ -112,13 +107,13 @@ class StartAdmissionTest {
         for (String name : List.of("a", "b", "c")) {
             waiters.add(admitting(admission, name, admitted));
             int queued = waiters.size();
-            until(() -> admission.waiting() == queued);
+            Await.until(WAIT, () -> admission.waiting() == queued, "the admission to change");
         }
 
         for (int i = 1; i <= 3; i++) {
             admission.finished();
             int done = i;
-            until(() -> admitted.size() == done);
+            Await.until(WAIT, () -> admitted.size() == done, "the admission to change");
         }
 
         for (Thread w : waiters) {

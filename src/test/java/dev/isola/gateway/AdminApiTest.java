@@ -1,12 +1,12 @@
 package dev.isola.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.isola.testing.Leaks;
+import dev.isola.testing.IsolaServerExtension;
 import dev.isola.testing.TestIsola;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -25,18 +25,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class AdminApiTest {
     private static final Path PROBE = TestIsola.FUNCTIONS.resolve("probe");
+    @RegisterExtension
+    static final IsolaServerExtension SERVER = IsolaServerExtension.onBackend("process");
+
     private TestIsola isola;
 
     @BeforeAll
     void start() {
-        isola = TestIsola.start("process");
+        isola = SERVER.isola();
         assertThat(isola.deploy("keeper", PROBE, "name: keeper\nruntime: go\n").statusCode()).isEqualTo(201);
-    }
-
-    @AfterAll
-    void stop() {
-        isola.close();
-        Leaks.assertNoChildProcesses();
     }
 
     private HttpResponse<String> put(String name, byte[] body) {

@@ -2,12 +2,12 @@ package dev.isola.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.isola.OpenApiSchemas;
-import dev.isola.testing.Leaks;
+import dev.isola.testing.IsolaServerExtension;
 import dev.isola.testing.TestIsola;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -18,22 +18,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ApiConformanceTest {
     private final JsonNode doc = OpenApiSchemas.document();
+    @RegisterExtension
+    static final IsolaServerExtension SERVER = IsolaServerExtension.onBackend("process");
+
     private TestIsola isola;
 
     @BeforeAll
     void start() {
-        isola = TestIsola.start("process");
+        isola = SERVER.isola();
         HttpResponse<String> deployed = isola.deploy("conform", TestIsola.FUNCTIONS.resolve("node-probe"),
                 "name: conform\nruntime: node\nentry: index.js\nenv: {A: b}\nbackend: process\n");
         assertThat(deployed.statusCode()).isEqualTo(201);
         assertConforms(deployed, "FunctionDetail");
         isola.get("/function/conform/");
-    }
-
-    @AfterAll
-    void stop() {
-        isola.close();
-        Leaks.assertNoChildProcesses();
     }
 
     private void assertConforms(HttpResponse<String> response, String schema) {

@@ -1,11 +1,11 @@
 package dev.isola.gateway;
 
-import dev.isola.testing.Leaks;
+import dev.isola.testing.IsolaServerExtension;
 import dev.isola.testing.TestIsola;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.http.HttpResponse;
 
@@ -18,17 +18,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ColdConnectTest {
+    @RegisterExtension
+    static final IsolaServerExtension SERVER = IsolaServerExtension.onBackend("process");
+
     private TestIsola isola;
 
     @BeforeAll
     void start() {
-        isola = TestIsola.start("process");
-    }
-
-    @AfterAll
-    void stop() {
-        isola.close();
-        Leaks.assertNoChildProcesses();
+        isola = SERVER.isola();
     }
 
     @Test

@@ -1,12 +1,13 @@
 package dev.isola.gateway;
 
-import dev.isola.testing.Leaks;
+import dev.isola.testing.Await;
+import dev.isola.testing.IsolaServerExtension;
 import dev.isola.testing.TestIsola;
 import io.netty.util.internal.PlatformDependent;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -31,17 +32,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 class EdgeProxyTest {
     private static final Pattern IN_FLIGHT = Pattern.compile(
             "isola_in_flight_requests\\{[^}]*function=\"probe\"[^}]*} (\\d+)");
+    @RegisterExtension
+    static final IsolaServerExtension SERVER = IsolaServerExtension.onBackend("process").withProbe();
+
     private TestIsola isola;
 
     @BeforeAll
     void start() {
-        isola = TestIsola.withProbe();
-    }
-
-    @AfterAll
-    void stop() {
-        isola.close();
-        Leaks.assertNoChildProcesses();
+        isola = SERVER.isola();
     }
 
     @Test
@@ -194,9 +192,9 @@ class EdgeProxyTest {
         try (Socket s = connect()) {
             s.getOutputStream().write("GET /function/probe/sleep?ms=800 HTTP/1.1\r\nHost: x\r\n\r\n"
                     .getBytes(StandardCharsets.US_ASCII));
-            waitFor(() -> inFlight() == 1, Duration.ofSeconds(10));
+            Await.until(Duration.ofSeconds(10), () -> inFlight() == 1, "the busy call to be in flight");
         }
-        waitFor(() -> inFlight() == 0, Duration.ofSeconds(10));
+        Await.until(Duration.ofSeconds(10), () -> inFlight() == 0, "the abandoned call to end");
         assertThat(isola.get("/function/probe/").statusCode()).as("still serving").isEqualTo(200);
         assertThat(inFlight()).isZero();
     }
@@ -208,14 +206,6 @@ class EdgeProxyTest {
             sum += Long.parseLong(m.group(1));
         }
         return sum;
-    }
-
-    private static void waitFor(java.util.function.BooleanSupplier condition, Duration limit) throws InterruptedException {
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("condition not met within " + limit).isLessThan(deadline);
-            Thread.sleep(20);
-        }
     }
 
     private Socket connect() throws IOException {

@@ -4,6 +4,7 @@ import dev.isola.bench.report.BenchReport;
 import dev.isola.bench.result.ExperimentSpec;
 import dev.isola.bench.result.Experiments;
 import dev.isola.bench.result.Sample;
+import dev.isola.host.ProcessRunner;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,6 +38,7 @@ public final class BenchRunner {
     }
 
     private final BenchConfig config;
+    private final Tools tools;
     private final Progress progress;
     private final Object phase = new Object();
     private final CountDownLatch finished = new CountDownLatch(1);
@@ -44,8 +46,13 @@ public final class BenchRunner {
     private Thread runner;
     private boolean measuring;
 
-    public BenchRunner(BenchConfig config, Progress progress) {
+    /**
+     * @param processes runs every host program of this run (hey, perf, sync, version probes); the caller creates it
+     *                  with the run's configuration
+     */
+    public BenchRunner(BenchConfig config, ProcessRunner processes, Progress progress) {
         this.config = config;
+        this.tools = Tools.on(processes);
         this.progress = progress;
     }
 
@@ -55,11 +62,11 @@ public final class BenchRunner {
         }
         RunDirectory.create(config.runDir());
         Instant started = Instant.now();
-        Map<String, Object> host = HostInfo.host();
-        Map<String, String> tools = HostInfo.tools();
+        Map<String, Object> host = HostInfo.host(tools);
+        Map<String, String> versions = HostInfo.tools(tools);
         List<String> notes = notes();
         // Written at once too, so that a run killed hard (SIGKILL, power) still says what it was.
-        RunDirectory.writeMetadata(config.runDir(), metadata(started, null, false, host, tools, notes));
+        RunDirectory.writeMetadata(config.runDir(), metadata(started, null, false, host, versions, notes));
         boolean interrupted = false;
         long rows = 0;
         try (RawResultsWriter raw = new RawResultsWriter(RunDirectory.raw(config.runDir()))) {
@@ -76,7 +83,7 @@ public final class BenchRunner {
         } finally {
             interrupted |= stopping;
             Thread.interrupted();
-            RunDirectory.writeMetadata(config.runDir(), metadata(started, Instant.now(), interrupted, host, tools,
+            RunDirectory.writeMetadata(config.runDir(), metadata(started, Instant.now(), interrupted, host, versions,
                     notes));
             render();
             finished.countDown();
@@ -128,8 +135,8 @@ public final class BenchRunner {
                     if (stopping) {
                         return false;
                     }
-                    Trial trial = new Trial(spec.id(), backend, runtime, config.profile(), client, workloads, raw,
-                            progress, () -> stopping);
+                    Trial trial = new Trial(spec.id(), backend, runtime, config.profile(), client, workloads, tools,
+                            raw, progress, () -> stopping);
                     progress.begin(spec.id(), backend, runtime, exp.steps(config.profile()));
                     if (!measure(spec, exp, trial, raw)) {
                         return false;
@@ -212,14 +219,14 @@ public final class BenchRunner {
         }
         notes.add("start-cost: CPU time of the instance's host process tree when ready (variant cpu-time); "
                 + "instructions need perf attached before the sandbox starts, which the API cannot do");
-        notes.add(PerfStat.available() ? "idle-cpu: instructions counted with perf stat (variant instructions)"
+        notes.add(tools.perf().available() ? "idle-cpu: instructions counted with perf stat (variant instructions)"
                 : "idle-cpu: perf cannot count instructions on this host; CPU time of the instance's process tree "
                 + "(variant cpu-time)");
         return notes;
     }
 
     private Map<String, Object> metadata(Instant started, Instant ended, boolean interrupted, Map<String, Object> host,
-                                         Map<String, String> tools, List<String> notes) {
+                                         Map<String, String> versions, List<String> notes) {
         BenchProfile p = config.profile();
         Map<String, Object> bench = new LinkedHashMap<>();
         bench.put("experiments", config.experiments());
@@ -235,7 +242,7 @@ public final class BenchRunner {
         m.put("endedAt", ended == null ? null : ended.toString());
         m.put("interrupted", interrupted);
         m.put("host", host);
-        m.put("tools", tools);
+        m.put("tools", versions);
         m.put("bench", bench);
         m.put("pageCacheDropped", MemInfo.canDropCaches());
         m.put("notes", notes);

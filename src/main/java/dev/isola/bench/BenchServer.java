@@ -1,13 +1,12 @@
 package dev.isola.bench;
 
 import dev.isola.config.IsolaConfig;
+import dev.isola.host.FileTrees;
 import dev.isola.server.IsolaServer;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
 
 /**
  * A real Isola for one backend of a run, in this JVM: 127.0.0.1 on a free port, a fresh temporary state directory
@@ -38,7 +37,7 @@ final class BenchServer implements AutoCloseable {
                     .withDefaultBackend(backend);
             return new BenchServer(state, IsolaServer.start(config));
         } catch (IOException | RuntimeException e) {
-            delete(state);
+            FileTrees.deleteQuietly(state);
             throw new BenchException("Failed to start Isola with backend " + backend + ": " + e.getMessage(), e);
         }
     }
@@ -52,16 +51,9 @@ final class BenchServer implements AutoCloseable {
         try {
             server.close();
         } finally {
-            delete(stateDir);
-        }
-    }
-
-    /** Deletes the state directory; the cache link is removed, never followed. */
-    private static void delete(Path dir) {
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            // Best effort: a leftover temp directory is harmless and named isola-bench-*.
+            // The cache link is removed, never followed. Best effort: a leftover temp directory is harmless and
+            // named isola-bench-*.
+            FileTrees.deleteQuietly(stateDir);
         }
     }
 }

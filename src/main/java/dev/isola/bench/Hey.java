@@ -1,26 +1,32 @@
 package dev.isola.bench;
 
-import java.io.File;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import dev.isola.host.Command;
+import dev.isola.host.CommandResult;
+import dev.isola.host.ProcessRunner;
+
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * The {@code hey} HTTP load generator, as the paper's network experiments used it: {@code hey -n N -c C URL}, summary
- * parsed from its text output. A run that exceeds its deadline or is interrupted is killed (it is our own child).
+ * parsed from its text output, run by the bench run's {@link ProcessRunner}: a run that exceeds its deadline or is
+ * interrupted is killed with its children.
  */
 final class Hey {
     private static final Pattern TOTAL = Pattern.compile("Total:\\s+([0-9.]+) secs");
     private static final Pattern RPS = Pattern.compile("Requests/sec:\\s+([0-9.]+)");
     private static final Pattern STATUS = Pattern.compile("\\[(\\d{3})]\\s+(\\d+) responses");
+    private static final String FALLBACK = "/usr/bin/hey";
+    /**
+     * What of hey's output is kept. The summary, histograms and status counts come first and take a few KiB; only
+     * its error distribution (one line per distinct error) can grow large, and the count of failures is taken from
+     * the status counts, so a cut there loses nothing.
+     */
+    private static final int OUTPUT_LIMIT = 1024 * 1024;
 
     /**
      * @param totalSeconds wall time of the whole run
@@ -31,57 +37,35 @@ final class Hey {
     record Outcome(double totalSeconds, double requestsPerSecond, long ok2xx, long errors) {
     }
 
-    private Hey() {
+    private final ProcessRunner runner;
+
+    Hey(ProcessRunner runner) {
+        this.runner = runner;
     }
 
-    /** Where hey is: on PATH, else /usr/bin/hey; empty when neither. */
-    static Optional<String> executable() {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "hey"))) {
-                return Optional.of(Path.of(dir, "hey").toString());
-            }
-        }
-        return Files.isExecutable(Path.of("/usr/bin/hey")) ? Optional.of("/usr/bin/hey") : Optional.empty();
+    /** Where hey is: on the platform's PATH, else /usr/bin/hey; empty when neither. */
+    Optional<Path> executable() {
+        return runner.executables().find("hey").or(() -> runner.executables().find(FALLBACK));
     }
 
     /** Where hey is; fails, saying how to install it, when it is not installed. */
-    static String requireInstalled() {
+    Path requireInstalled() {
         return executable().orElseThrow(() -> new BenchException("Failed to run hey: it is not installed (not on "
-                + "PATH, no /usr/bin/hey); apt-get install hey"));
+                + "PATH, no " + FALLBACK + "); apt-get install hey"));
     }
 
-    static Outcome run(String url, int requests, int clients, Duration deadline) throws InterruptedException {
-        String hey = requireInstalled();
-        List<String> command = List.of(hey, "-n", Integer.toString(requests), "-c", Integer.toString(clients), url);
-        Path out;
-        Process p;
-        try {
-            // To a file, not a pipe: waiting on the process (interruptible, with a deadline) then needs no reader.
-            out = Files.createTempFile("isola-hey-", ".txt");
-            p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
-        } catch (IOException e) {
-            throw new BenchException("Failed to run hey: " + e.getMessage(), e);
+    Outcome run(String url, int requests, int clients, Duration deadline) throws InterruptedException {
+        Command command = Command.of(requireInstalled().toString(), "-n", Integer.toString(requests), "-c",
+                Integer.toString(clients), url).withTimeout(deadline).withOutputLimit(OUTPUT_LIMIT);
+        CommandResult result = Tools.result(runner, command);
+        if (result.timedOut()) {
+            throw new BenchException("Failed to run hey: no result within " + deadline.toSeconds() + " s");
         }
-        try {
-            if (!p.waitFor(deadline.toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new BenchException("Failed to run hey: no result within " + deadline.toSeconds() + " s");
-            }
-            String text = Files.readString(out, StandardCharsets.UTF_8);
-            if (p.exitValue() != 0) {
-                throw new BenchException("Failed to run hey (exit " + p.exitValue() + "): "
-                        + BenchClient.preview(text));
-            }
-            return parse(text, requests);
-        } catch (IOException e) {
-            throw new BenchException("Failed to read hey's output: " + e.getMessage(), e);
-        } finally {
-            p.destroyForcibly(); // our own child: exited already, or interrupted/overdue and to be stopped
-            try {
-                Files.deleteIfExists(out);
-            } catch (IOException e) {
-                // A few KiB in the temp directory; not worth failing the measurement for.
-            }
+        if (result.exitCode() != 0) {
+            throw new BenchException("Failed to run hey (exit " + result.exitCode() + "): "
+                    + BenchClient.preview(result.output()));
         }
+        return parse(result.output(), requests);
     }
 
     static Outcome parse(String text, int requests) {

@@ -1,32 +1,37 @@
 package dev.isola.bench;
 
 import dev.isola.config.ConfigLoader;
+import dev.isola.host.Command;
+import dev.isola.host.CommandResult;
+import dev.isola.host.HostException;
+import dev.isola.host.ProcessRunner;
 import dev.isola.server.HostBackends;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.concurrent.TimeUnit;
 
 /**
  * What a reader needs to compare a run with another one (the paper's harness recorded none of it): CPU model, cores,
  * memory, kernel, virtualization accelerator, and the version of every tool the backends and experiments use. Each
- * tool is asked with its own version flag; a missing tool is recorded as {@code "not installed"}, never guessed.
+ * tool is asked with its own version flag, through the run's {@link ProcessRunner}; a missing tool is recorded as
+ * {@code "not installed"}, never guessed.
  */
 final class HostInfo {
-    private static final long TOOL_TIMEOUT_SECONDS = 10;
+    private static final Duration TOOL_TIMEOUT = Duration.ofSeconds(10);
 
     private HostInfo() {
     }
 
-    static Map<String, Object> host() {
+    static Map<String, Object> host(Tools tools) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("cpuModel", firstValue(Path.of("/proc/cpuinfo"), "model name", ':')
                 .orElse(System.getProperty("os.arch")));
@@ -41,7 +46,7 @@ final class HostInfo {
         int why = accelerator.indexOf(" (");
         m.put("accelerator", why < 0 ? accelerator : accelerator.substring(0, why));
         m.put("acceleratorReason", why < 0 ? "" : accelerator.substring(why + 2, accelerator.length() - 1));
-        m.put("perfInstructions", PerfStat.available());
+        m.put("perfInstructions", tools.perf().available());
         m.put("root", MemInfo.canDropCaches());
         m.put("java", System.getProperty("java.vm.name") + " " + Runtime.version());
         return m;
@@ -58,17 +63,19 @@ final class HostInfo {
                 .orElse("none (the microvm backend is not available on this host)");
     }
 
-    static Map<String, String> tools() {
+    /** The version of every tool the backends and experiments use, by name. */
+    static Map<String, String> tools(Tools tools) {
+        ProcessRunner runner = tools.runner();
         Map<String, String> m = new LinkedHashMap<>();
-        m.put("runc", version(List.of("runc", "--version")));
-        m.put("runsc", version(List.of("runsc", "--version")));
-        m.put("qemu", version(List.of("qemu-system-x86_64", "--version")));
-        m.put("go", version(List.of("go", "version")));
-        m.put("node", version(List.of("node", "--version")));
+        m.put("runc", version(runner, List.of("runc", "--version")));
+        m.put("runsc", version(runner, List.of("runsc", "--version")));
+        m.put("qemu", version(runner, List.of("qemu-system-x86_64", "--version")));
+        m.put("go", version(runner, List.of("go", "version")));
+        m.put("node", version(runner, List.of("node", "--version")));
         // hey has no version flag: the package manager knows it.
-        m.put("hey", Hey.executable().map(path -> version(List.of("dpkg-query", "-W", "-f", "${Version}", "hey"))
-                .replace("not installed", "installed at " + path)).orElse("not installed"));
-        m.put("perf", version(List.of("perf", "--version")));
+        m.put("hey", tools.hey().executable().map(path -> version(runner, List.of("dpkg-query", "-W", "-f",
+                "${Version}", "hey")).replace("not installed", "installed at " + path)).orElse("not installed"));
+        m.put("perf", version(runner, List.of("perf", "--version")));
         return m;
     }
 
@@ -86,27 +93,28 @@ final class HostInfo {
         return Optional.ofNullable(HostInfo.class.getPackage().getImplementationVersion()).orElse("dev (not a jar)");
     }
 
-    /** The first non-empty output line of a version command; "not installed" when it cannot run or fails. */
-    static String version(List<String> command) {
-        try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            try {
-                byte[] out = p.getInputStream().readNBytes(4096);
-                if (!p.waitFor(TOOL_TIMEOUT_SECONDS, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                    return "not installed";
-                }
-                String text = new String(out, StandardCharsets.UTF_8).strip();
-                List<String> lines = text.lines().filter(l -> !l.isBlank()).limit(2).toList();
-                return lines.isEmpty() ? "not installed" : String.join("; ", lines);
-            } finally {
-                p.destroyForcibly(); // our own child, done or overdue
-            }
-        } catch (IOException e) {
+    /**
+     * The first two non-empty output lines of a version command, its program looked up on the platform's PATH as the
+     * backends look it up; "not installed" when it is not there, cannot run, fails or gives no answer in time.
+     */
+    static String version(ProcessRunner runner, List<String> command) {
+        Optional<Path> program = runner.executables().find(command.getFirst());
+        if (program.isEmpty()) {
             return "not installed";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "unknown (interrupted)";
         }
+        List<String> argv = new ArrayList<>(command);
+        argv.set(0, program.get().toString());
+        CommandResult result;
+        try {
+            result = runner.result(Command.of(argv).withTimeout(TOOL_TIMEOUT));
+        } catch (HostException e) {
+            return Thread.currentThread().isInterrupted() ? "unknown (interrupted)" : "not installed";
+        }
+        if (!result.succeeded()) {
+            return "not installed";
+        }
+        List<String> lines = result.output().lines().filter(l -> !l.isBlank()).limit(2).toList();
+        return lines.isEmpty() ? "not installed" : String.join("; ", lines);
     }
 
     private static Optional<String> firstValue(Path file, String key, char separator) {

@@ -22,14 +22,14 @@ final class IdleCpuExperiment implements Experiment {
                     + " backend reports no host process for its instances");
         }
         long pid = instance.pid().getAsLong();
-        boolean perf = PerfStat.available();
+        boolean perf = t.perf().available();
         t.sleep(t.profile().idleSettle());
         Duration window = t.profile().idleWindow();
         for (int rep = 0; rep < t.profile().reps(); rep++) {
             t.checkStop();
             try {
                 if (perf) {
-                    long n = PerfStat.instructions(ProcessTreeCpu.tree(pid), window);
+                    long n = t.perf().instructions(ProcessTreeCpu.tree(pid), window);
                     t.ok("instructions", "", rep, "instructions_millions", n / 1e6, "Minstr");
                 } else {
                     ProcessTreeCpu.Reading before = ProcessTreeCpu.read(pid);

@@ -29,13 +29,13 @@ final class IdleMemoryExperiment implements Experiment {
             String x = Integer.toString(n);
             for (int rep = 0; rep < t.profile().reps(); rep++) {
                 t.checkStop();
-                MemInfo.dropCaches();
+                t.memory().dropCaches();
                 long before = MemInfo.availableKib();
                 String name = t.deploy(FunctionSpec.idle("hello", n));
                 try {
                     t.client().awaitReady(name, n, READY_TIMEOUT);
                     t.sleep(t.profile().memorySettle());
-                    MemInfo.dropCaches();
+                    t.memory().dropCaches();
                     long after = MemInfo.availableKib();
                     double usedMib = (before - after) / 1024.0;
                     t.ok("", x, rep, "mem_used_mib", usedMib, "MiB");

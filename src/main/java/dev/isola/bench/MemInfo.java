@@ -1,9 +1,12 @@
 package dev.isola.bench;
 
+import dev.isola.host.Command;
+import dev.isola.host.ProcessRunner;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 
 /**
  * The host's available memory, as the paper read it ({@code MemAvailable} in /proc/meminfo), and dropping the page
@@ -13,8 +16,12 @@ import java.util.concurrent.TimeUnit;
 final class MemInfo {
     private static final Path MEMINFO = Path.of("/proc/meminfo");
     private static final Path DROP_CACHES = Path.of("/proc/sys/vm/drop_caches");
+    private static final Duration SYNC_TIMEOUT = Duration.ofSeconds(60);
 
-    private MemInfo() {
+    private final ProcessRunner runner;
+
+    MemInfo(ProcessRunner runner) {
+        this.runner = runner;
     }
 
     static long availableKib() {
@@ -34,19 +41,18 @@ final class MemInfo {
 
     /**
      * {@code sync}, then "3" into drop_caches (page cache, dentries and inodes; only clean, unmapped pages go, so the
-     * running instances keep theirs). Returns false when not permitted.
+     * running instances keep theirs). Returns false when not permitted. A sync that fails or is still writing back
+     * at its deadline does not stop the drop: clean pages go either way, which is all the reading needs.
      */
-    static boolean dropCaches() throws InterruptedException {
+    boolean dropCaches() throws InterruptedException {
         if (!canDropCaches()) {
             return false;
         }
         try {
-            Process sync = new ProcessBuilder("sync").redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            sync.waitFor(60, TimeUnit.SECONDS);
+            Tools.result(runner, Command.of("sync").withTimeout(SYNC_TIMEOUT));
             Files.writeString(DROP_CACHES, "3\n");
             return true;
-        } catch (IOException e) {
+        } catch (IOException | BenchException e) {
             return false;
         }
     }

@@ -24,7 +24,7 @@ final class NetworkConcurrencyExperiment implements Experiment {
 
     @Override
     public void run(Trial t) throws InterruptedException {
-        Hey.requireInstalled();
+        t.hey().requireInstalled();
         String name = t.deploy(FunctionSpec.warm("hello", MAX_CONCURRENCY));
         String endpoint = t.warmEndpoint(name, "/");
         List<String[]> targets = List.of(new String[]{"direct", "http://" + endpoint + "/"},
@@ -35,7 +35,7 @@ final class NetworkConcurrencyExperiment implements Experiment {
                 for (int rep = 0; rep < t.profile().reps(); rep++) {
                     t.checkStop();
                     try {
-                        Hey.Outcome r = Hey.run(target[1], t.profile().heyRequests(), clients, HEY_DEADLINE);
+                        Hey.Outcome r = t.hey().run(target[1], t.profile().heyRequests(), clients, HEY_DEADLINE);
                         if (r.ok2xx() == 0) {
                             // hey still prints a rate when every request failed; that is no throughput.
                             t.failed(target[0], x, rep, "requests_per_s", "req/s", Sample.Status.ERROR,

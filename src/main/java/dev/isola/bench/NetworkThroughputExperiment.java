@@ -15,7 +15,7 @@ final class NetworkThroughputExperiment implements Experiment {
 
     @Override
     public void run(Trial t) throws InterruptedException {
-        Hey.requireInstalled();
+        t.hey().requireInstalled();
         BenchProfile p = t.profile();
         String query = "?mib=" + p.fileMib();
         String name = t.deploy(FunctionSpec.warm("static", 4 * p.throughputClients()));
@@ -24,7 +24,7 @@ final class NetworkThroughputExperiment implements Experiment {
         for (int rep = 0; rep < p.reps(); rep++) {
             t.checkStop();
             try {
-                Hey.Outcome r = Hey.run(url, requests, p.throughputClients(), HEY_DEADLINE);
+                Hey.Outcome r = t.hey().run(url, requests, p.throughputClients(), HEY_DEADLINE);
                 if (r.errors() > 0) {
                     t.failed("", "", rep, "throughput_mib_s", "MiB/s", Sample.Status.ERROR,
                             r.errors() + " of " + requests + " requests failed");

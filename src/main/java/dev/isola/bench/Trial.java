@@ -10,7 +10,7 @@ import java.util.function.BooleanSupplier;
 
 /**
  * Everything one experiment run (one backend, one runtime) works with: the profile, the API client, the example
- * functions, where rows go, progress, and the stop signal. Row helpers fill in experiment, backend and runtime, so an
+ * functions, the run's host tools (hey, perf, the page-cache drop), where rows go, progress, and the stop signal. Row helpers fill in experiment, backend and runtime, so an
  * experiment only says what it measured.
  */
 final class Trial {
@@ -23,19 +23,21 @@ final class Trial {
     private final BenchProfile profile;
     private final BenchClient client;
     private final Workloads workloads;
+    private final Tools tools;
     private final RawResultsWriter results;
     private final Progress progress;
     private final BooleanSupplier stopping;
     private final Set<String> deployed = new LinkedHashSet<>();
 
     Trial(String experimentId, String backend, String runtime, BenchProfile profile, BenchClient client,
-          Workloads workloads, RawResultsWriter results, Progress progress, BooleanSupplier stopping) {
+          Workloads workloads, Tools tools, RawResultsWriter results, Progress progress, BooleanSupplier stopping) {
         this.experimentId = experimentId;
         this.backend = backend;
         this.runtime = runtime;
         this.profile = profile;
         this.client = client;
         this.workloads = workloads;
+        this.tools = tools;
         this.results = results;
         this.progress = progress;
         this.stopping = stopping;
@@ -55,6 +57,18 @@ final class Trial {
 
     BenchClient client() {
         return client;
+    }
+
+    Hey hey() {
+        return tools.hey();
+    }
+
+    PerfStat perf() {
+        return tools.perf();
+    }
+
+    MemInfo memory() {
+        return tools.memory();
     }
 
     /** Deploys the workload for this runtime and backend; returns the function name. */

@@ -7,10 +7,11 @@ import dev.isola.bench.BenchRunner;
 import dev.isola.bench.Progress;
 import dev.isola.bench.RunDirectory;
 import dev.isola.bench.report.BenchReport;
+import dev.isola.bench.result.Experiments;
 import dev.isola.config.ConfigLoader;
 import dev.isola.config.IsolaConfig;
+import dev.isola.host.ProcessRunner;
 import dev.isola.server.HostBackends;
-import dev.isola.bench.result.Experiments;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -95,6 +96,9 @@ final class BenchCommand implements Callable<Integer> {
             + "interleave with the progress line).")
     boolean verbose;
 
+    /** The platform's configuration (environment and defaults), loaded once, after the arguments were checked. */
+    private IsolaConfig platform;
+
     @Override
     public Integer call() {
         PrintWriter stdout = spec.commandLine().getOut();
@@ -106,7 +110,10 @@ final class BenchCommand implements Callable<Integer> {
             stdout.println(line);
             stdout.flush();
         });
-        BenchRunner runner = new BenchRunner(config, Progress.console(stdout));
+        // The run's one process runner: every host program the bench runs (hey, perf, sync, version probes) goes
+        // through it, looked up on the platform's PATH.
+        ProcessRunner processes = ProcessRunner.create(platform().executables());
+        BenchRunner runner = new BenchRunner(config, processes, Progress.console(stdout));
         Thread hook = new Thread(() -> runner.stop(STOP_WAIT), "isola-bench-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         stdout.printf("isola bench: %s on %s (%s), %d reps%s -> %s%n", String.join(" ", config.experiments()),
@@ -183,8 +190,15 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private static List<String> availableBackends() {
-        return HostBackends.of(ConfigLoader.load(Optional.empty())).runnable().stream().sorted().toList();
+    private List<String> availableBackends() {
+        return HostBackends.of(platform()).runnable().stream().sorted().toList();
+    }
+
+    private IsolaConfig platform() {
+        if (platform == null) {
+            platform = ConfigLoader.load(Optional.empty());
+        }
+        return platform;
     }
 
     /** {@code isola bench report DIR}: renders the figures and report of a run again from its raw results. */

@@ -1,16 +1,26 @@
 package dev.isola.bench;
 
 import dev.isola.bench.result.Experiments;
+import dev.isola.host.Executables;
+import dev.isola.host.ProcessRunner;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The parsers and small calculations the experiments rely on, without a server. */
 class BenchPartsTest {
@@ -46,6 +56,55 @@ class BenchPartsTest {
             "1234,,instructions,1000,100.00,,|1234"})
     void perf_parse_readsCountOrNothing(String line, long expected) {
         assertThat(PerfStat.parse(line)).isEqualTo(expected < 0 ? Optional.empty() : Optional.of(expected));
+    }
+
+    @Test
+    void perf_parse_findsTheCountsAmongOtherOutput() {
+        // perf's counts (its stderr) merged with the measured command's stdout and perf's own warnings.
+        String merged = """
+                some output of the measured command
+                Warning: a perf warning, with, commas
+                987654,,instructions,1000000,100.00,,
+                """;
+
+        assertThat(PerfStat.parse(merged)).contains(987_654L);
+    }
+
+    @Test
+    void hey_run_findsHeyOnTheRunnersPath_andParsesItsOutput(@TempDir Path bin) throws Exception {
+        Files.writeString(bin.resolve("hey.txt"), HEY);
+        tool(bin, "hey", "cat '" + bin.resolve("hey.txt") + "'");
+        Hey hey = new Hey(ProcessRunner.create(new Executables(List.of(bin))));
+
+        Hey.Outcome r = hey.run("http://127.0.0.1:9/", 32_768, 4, Duration.ofSeconds(30));
+
+        assertThat(hey.executable()).contains(bin.resolve("hey"));
+        assertThat(r.ok2xx()).isEqualTo(32_000);
+        assertThat(r.errors()).isEqualTo(768);
+    }
+
+    @Test
+    void hey_run_failingHey_isABenchExceptionWithItsOutput(@TempDir Path bin) throws Exception {
+        tool(bin, "hey", "echo 'no such host' >&2; exit 3");
+        Hey hey = new Hey(ProcessRunner.create(new Executables(List.of(bin))));
+
+        assertThatThrownBy(() -> hey.run("http://127.0.0.1:9/", 1, 1, Duration.ofSeconds(30)))
+                .isInstanceOf(BenchException.class).hasMessageContaining("exit 3").hasMessageContaining("no such host");
+    }
+
+    @Test
+    void perf_instructions_readsTheCountsPerfWritesToStderr(@TempDir Path bin) throws Exception {
+        tool(bin, "perf", "echo 'measured command output'; echo '4242,,instructions,1000000,100.00,,' >&2");
+        PerfStat perf = new PerfStat(ProcessRunner.create(new Executables(List.of(bin))));
+
+        assertThat(perf.instructions(List.of(1L), Duration.ofMillis(10))).isEqualTo(4242);
+    }
+
+    /** An executable shell script {@code name} in {@code bin}. */
+    private static void tool(Path bin, String name, String script) throws IOException {
+        Path file = bin.resolve(name);
+        Files.writeString(file, "#!/bin/sh\n" + script + "\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
 
     @ParameterizedTest

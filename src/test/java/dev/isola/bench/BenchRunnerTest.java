@@ -3,6 +3,7 @@ package dev.isola.bench;
 import dev.isola.bench.result.Sample;
 import dev.isola.bench.result.SampleCsv;
 import dev.isola.testing.Leaks;
+import dev.isola.testing.TestHost;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,7 +29,7 @@ class BenchRunnerTest {
     }
 
     @AfterEach
-    void deleteParent() throws IOException {
+    void deleteParent() {
         TestFiles.deleteTree(parent);
     }
 
@@ -37,11 +38,15 @@ class BenchRunnerTest {
                 BenchQuickRunTest.FUNCTIONS, BenchQuickRunTest.GO_CACHE);
     }
 
+    private static BenchRunner runner(BenchConfig config) {
+        return new BenchRunner(config, TestHost.runner(), Progress.silent());
+    }
+
     @Test
     void stop_keepsFinishedRows_marksMetadataInterrupted_andStopsEveryInstance() throws Exception {
         BenchConfig config = config(List.of("cold-start", "cpu"), List.of("process"),
                 BenchProfile.quickProfile().withReps(10_000));
-        BenchRunner runner = new BenchRunner(config, Progress.silent());
+        BenchRunner runner = runner(config);
         AtomicReference<BenchRunner.Result> result = new AtomicReference<>();
         Thread thread = Thread.ofPlatform().name("bench-under-test").start(() -> result.set(runner.run()));
         Path csv = config.runDir().resolve("raw/cold-start.csv");
@@ -68,7 +73,7 @@ class BenchRunnerTest {
         // fib accepts n up to 45: every call is answered 400, and every repetition must still be a row.
         BenchConfig config = config(List.of("cpu"), List.of("process"), BenchProfile.quickProfile().withFibN(99));
 
-        BenchRunner.Result result = new BenchRunner(config, Progress.silent()).run();
+        BenchRunner.Result result = runner(config).run();
 
         List<Sample> rows = SampleCsv.read(result.runDir().resolve("raw/cpu.csv"));
         assertThat(rows).hasSize(2).allSatisfy(s -> {
@@ -85,7 +90,7 @@ class BenchRunnerTest {
         BenchConfig config = config(List.of("cold-start", "disk"), List.of("no-such-backend", "process"),
                 BenchProfile.quickProfile().withReps(1));
 
-        BenchRunner.Result result = new BenchRunner(config, Progress.silent()).run();
+        BenchRunner.Result result = runner(config).run();
 
         List<Sample> cold = SampleCsv.read(result.runDir().resolve("raw/cold-start.csv"));
         assertThat(cold).filteredOn(s -> s.key().backend().equals("no-such-backend")).singleElement().satisfies(s -> {
@@ -104,7 +109,7 @@ class BenchRunnerTest {
         Files.createDirectories(config.runDir());
         Files.writeString(config.runDir().resolve("keep.txt"), "earlier results");
 
-        assertThatThrownBy(() -> new BenchRunner(config, Progress.silent()).run())
+        assertThatThrownBy(() -> runner(config).run())
                 .isInstanceOf(BenchException.class).hasMessageContaining("not empty");
         assertThat(config.runDir().resolve("keep.txt")).hasContent("earlier results");
     }

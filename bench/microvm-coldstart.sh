@@ -13,7 +13,7 @@
 #
 # Usage: bench/microvm-coldstart.sh   (root; needs ./isola, qemu-system-x86_64, curl, tar)
 # Env:   R=10  IDLE_N="1 4 8"  TB_SIZES="32 128"  SETTLE=5  RESULTS_DIR=...  KEEP_TMP=1
-#        STATE_CACHE=target/test-go-cache (persistent cache holding the built minimal kernel and Go builds)
+#        STATE_CACHE=target/test-build-cache (persistent cache holding the built minimal kernel and Go builds)
 # Target (issue 4): minimal/generic cold start p50 <= 0.4 under TCG.
 set -euo pipefail
 
@@ -25,7 +25,7 @@ R="${R:-10}"
 IDLE_N="${IDLE_N:-1 4 8}"
 TB_SIZES="${TB_SIZES:-32 128}"
 SETTLE="${SETTLE:-5}"
-export STATE_CACHE="${STATE_CACHE:-$REPO_ROOT/target/test-go-cache}"
+export STATE_CACHE="${STATE_CACHE:-$REPO_ROOT/target/test-build-cache}"
 need curl; need tar; need qemu-system-x86_64
 [[ "$(id -u)" == 0 ]] || die "needs root (taps, cgroups)"
 

@@ -14,11 +14,11 @@ import java.util.List;
  * @param profile      sizes and repetitions
  * @param runDir       the run directory: new or empty, never an earlier run's
  * @param functionsDir the example functions ({@code go/<workload>}, {@code node/<workload>})
- * @param goCache      a persistent Go build cache shared by the run's servers, so Go functions do not rebuild the
- *                     standard library on every deploy
+ * @param buildCache   a persistent build cache shared by the run's servers (Go builds, guest kernels), so Go
+ *                     functions do not rebuild the standard library on every deploy nor the guest kernel on every run
  */
 public record BenchConfig(List<String> experiments, List<String> backends, List<String> runtimes,
-                          BenchProfile profile, Path runDir, Path functionsDir, Path goCache) {
+                          BenchProfile profile, Path runDir, Path functionsDir, Path buildCache) {
     public BenchConfig {
         experiments = List.copyOf(experiments);
         backends = List.copyOf(backends);

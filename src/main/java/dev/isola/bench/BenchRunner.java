@@ -116,7 +116,7 @@ public final class BenchRunner {
     private boolean runBackend(String backend, RawResultsWriter raw) {
         BenchServer server;
         try {
-            server = BenchServer.start(backend, config.goCache());
+            server = BenchServer.start(backend, config.buildCache());
         } catch (RuntimeException e) {
             progress.note("backend " + backend + ": " + message(e));
             for (ExperimentSpec spec : experiments()) {

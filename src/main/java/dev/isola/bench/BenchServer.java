@@ -10,8 +10,8 @@ import java.nio.file.Path;
 
 /**
  * A real Isola for one backend of a run, in this JVM: 127.0.0.1 on a free port, a fresh temporary state directory
- * (so no function or instance of another run or of a user's server is in the way), and the run's persistent Go build
- * cache linked in as {@code <state>/cache}. Experiments reach it only over HTTP. {@link #close()} stops the server,
+ * (so no function or instance of another run or of a user's server is in the way), and the run's persistent build
+ * cache (Go builds, guest kernels) as its {@code buildCache}. Experiments reach it only over HTTP. {@link #close()} stops the server,
  * which stops every instance, then deletes the state directory.
  */
 final class BenchServer implements AutoCloseable {
@@ -23,7 +23,7 @@ final class BenchServer implements AutoCloseable {
         this.server = server;
     }
 
-    static BenchServer start(String backend, Path goCache) {
+    static BenchServer start(String backend, Path buildCache) {
         Path state;
         try {
             state = Files.createTempDirectory("isola-bench-");
@@ -31,10 +31,9 @@ final class BenchServer implements AutoCloseable {
             throw new BenchException("Failed to create a state directory: " + e.getMessage(), e);
         }
         try {
-            Files.createDirectories(goCache);
-            Files.createSymbolicLink(state.resolve("cache"), goCache.toAbsolutePath());
+            Files.createDirectories(buildCache);
             IsolaConfig config = IsolaConfig.defaults().withHost("127.0.0.1").withPort(0).withStateDir(state)
-                    .withDefaultBackend(backend);
+                    .withDefaultBackend(backend).withBuildCache(buildCache.toAbsolutePath());
             return new BenchServer(state, IsolaServer.start(config));
         } catch (IOException | RuntimeException e) {
             FileTrees.deleteQuietly(state);

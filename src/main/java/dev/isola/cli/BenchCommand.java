@@ -87,10 +87,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "The example functions, holding go/ and node/ (default: $ISOLA_HOME/functions).")
     Path functionsDir;
 
-    @Option(names = "--go-cache", paramLabel = "DIR",
+    @Option(names = {"--build-cache", "--go-cache"}, paramLabel = "DIR",
             description = "Persistent build cache (Go builds, guest kernels) shared by runs "
-                    + "(default: ~/.cache/isola/bench-go-cache).")
-    Path goCache;
+                    + "(default: ~/.cache/isola/bench-build-cache).")
+    Path buildCache;
 
     @Option(names = "--verbose", description = "Show the server's log lines (hidden by default: they would "
             + "interleave with the progress line).")
@@ -106,7 +106,7 @@ final class BenchCommand implements Callable<Integer> {
         if (!verbose) {
             Logger.getLogger("").setLevel(Level.WARNING);
         }
-        HostBackends.of(IsolaConfig.defaults().withBuildCache(config.goCache())).prepare(config.backends(), line -> {
+        HostBackends.of(IsolaConfig.defaults().withBuildCache(config.buildCache())).prepare(config.backends(), line -> {
             stdout.println(line);
             stdout.flush();
         });
@@ -180,8 +180,8 @@ final class BenchCommand implements Callable<Integer> {
         Path runDir = Optional.ofNullable(out).orElseGet(() -> RunDirectory.fresh(home.resolve("bench/results"),
                 Instant.now()));
         Path functions = Optional.ofNullable(functionsDir).orElse(home.resolve("functions"));
-        Path cache = Optional.ofNullable(goCache).orElse(Path.of(System.getProperty("user.home"), ".cache", "isola",
-                "bench-go-cache"));
+        Path cache = Optional.ofNullable(buildCache).orElse(Path.of(System.getProperty("user.home"), ".cache", "isola",
+                "bench-build-cache"));
         try {
             return new BenchConfig(List.copyOf(new LinkedHashSet<>(ids)), backends == null ? availableBackends()
                     : backends, runtimes, profile, runDir, functions, cache);

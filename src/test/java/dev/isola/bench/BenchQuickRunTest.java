@@ -6,6 +6,7 @@ import dev.isola.bench.result.Sample;
 import dev.isola.bench.result.SampleCsv;
 import dev.isola.testing.Leaks;
 import dev.isola.testing.TestHost;
+import dev.isola.testing.TestIsola;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,7 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class BenchQuickRunTest {
     static final Path FUNCTIONS = Path.of("functions");
-    static final Path GO_CACHE = Path.of("target/test-go-cache").toAbsolutePath();
+    static final Path BUILD_CACHE = TestIsola.sharedCacheDir();
 
     private static Path parent;
     private static BenchRunner.Result result;
@@ -41,7 +42,7 @@ class BenchQuickRunTest {
     static void runAll() throws IOException {
         parent = Files.createTempDirectory("isola-bench-test-");
         BenchConfig config = new BenchConfig(Experiments.ids(), List.of("process"), List.of("go", "node"),
-                BenchProfile.quickProfile(), parent.resolve("run"), FUNCTIONS, GO_CACHE);
+                BenchProfile.quickProfile(), parent.resolve("run"), FUNCTIONS, BUILD_CACHE);
         result = new BenchRunner(config, TestHost.runner(), Progress.silent()).run();
         perfCounts = new PerfStat(TestHost.runner()).available();
     }

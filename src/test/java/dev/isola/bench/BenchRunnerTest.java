@@ -2,6 +2,7 @@ package dev.isola.bench;
 
 import dev.isola.bench.result.Sample;
 import dev.isola.bench.result.SampleCsv;
+import dev.isola.testing.Await;
 import dev.isola.testing.Leaks;
 import dev.isola.testing.TestHost;
 import org.junit.jupiter.api.AfterEach;
@@ -35,7 +36,7 @@ class BenchRunnerTest {
 
     private BenchConfig config(List<String> experiments, List<String> backends, BenchProfile profile) {
         return new BenchConfig(experiments, backends, List.of("go"), profile, parent.resolve("run"),
-                BenchQuickRunTest.FUNCTIONS, BenchQuickRunTest.GO_CACHE);
+                BenchQuickRunTest.FUNCTIONS, BenchQuickRunTest.BUILD_CACHE);
     }
 
     private static BenchRunner runner(BenchConfig config) {
@@ -50,10 +51,7 @@ class BenchRunnerTest {
         AtomicReference<BenchRunner.Result> result = new AtomicReference<>();
         Thread thread = Thread.ofPlatform().name("bench-under-test").start(() -> result.set(runner.run()));
         Path csv = config.runDir().resolve("raw/cold-start.csv");
-        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-        while (dataRows(csv) < 6 && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
+        Await.until(Duration.ofMinutes(2), () -> dataRows(csv) >= 6, "six cold-start rows to be written");
 
         runner.stop(Duration.ofMinutes(1)); // what the shutdown hook does on Ctrl-C
         thread.join(Duration.ofMinutes(1));

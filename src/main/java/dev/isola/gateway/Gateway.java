@@ -4,7 +4,7 @@ import dev.isola.Ticker;
 import dev.isola.dispatch.Dispatcher;
 import dev.isola.dispatch.Readiness;
 import dev.isola.metrics.Metrics;
-import dev.isola.store.Store;
+import dev.isola.store.InvocationLog;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -48,7 +48,7 @@ public final class Gateway implements AutoCloseable {
      *
      * @param controlPlane where the requests that are not invocations go
      */
-    public record Parts(Dispatcher dispatcher, Readiness readiness, Store store, Metrics metrics,
+    public record Parts(Dispatcher dispatcher, Readiness readiness, InvocationLog invocations, Metrics metrics,
                         InetSocketAddress controlPlane, long maxBodyBytes, Ticker ticker, InstantSource wallClock) {
     }
 
@@ -60,7 +60,7 @@ public final class Gateway implements AutoCloseable {
             ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
         }
         EdgeRouter router = new EdgeRouter(new InvocationTarget.Services(parts.dispatcher(), parts.metrics(),
-                parts.store(), parts.ticker(), parts.wallClock()), parts.readiness(), parts.controlPlane(),
+                parts.invocations(), parts.ticker(), parts.wallClock()), parts.readiness(), parts.controlPlane(),
                 parts.maxBodyBytes());
         FrontHandler.Router routes = router::route;
         EdgeTransport transport = loops.transport();

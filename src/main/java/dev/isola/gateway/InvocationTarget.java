@@ -8,7 +8,7 @@ import dev.isola.dispatch.Lease;
 import dev.isola.function.FunctionName;
 import dev.isola.metrics.Metrics;
 import dev.isola.store.InvocationRecord;
-import dev.isola.store.Store;
+import dev.isola.store.InvocationLog;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
@@ -35,7 +35,8 @@ final class InvocationTarget implements ProxyTarget {
     private static final AsciiString FALSE = AsciiString.cached("false");
 
     /** What the gateway shares with every invocation. */
-    record Services(Dispatcher dispatcher, Metrics metrics, Store store, Ticker ticker, InstantSource wallClock) {
+    record Services(Dispatcher dispatcher, Metrics metrics, InvocationLog invocations, Ticker ticker,
+                    InstantSource wallClock) {
     }
 
     private final Services services;
@@ -135,7 +136,7 @@ final class InvocationTarget implements ProxyTarget {
     private void record(boolean cold, int status, String backend, String instance) {
         long took = services.ticker().nanos() - beginNanos;
         (metrics != null ? metrics : services.metrics().of(name.value(), backend)).invoked(cold, status, took);
-        services.store().record(new InvocationRecord(name, started, TimeUnit.NANOSECONDS.toMicros(took), cold, status,
+        services.invocations().record(new InvocationRecord(name, started, TimeUnit.NANOSECONDS.toMicros(took), cold, status,
                 backend, instance));
     }
 }

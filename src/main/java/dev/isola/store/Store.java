@@ -10,7 +10,7 @@ import java.util.List;
  * the state directory.
  * Artefacts are files elsewhere; rows only point at them. Faults are {@link StoreException}s. Thread-safe.
  */
-public interface Store extends FunctionStore, AutoCloseable {
+public interface Store extends FunctionStore, InvocationLog, AutoCloseable {
 
     /** Opens (creating parent directories, the file and the schema as needed) the database at {@code dbFile}. */
     static Store open(Path dbFile) {
@@ -21,6 +21,7 @@ public interface Store extends FunctionStore, AutoCloseable {
      * Queues one invocation record for writing; never does I/O on the calling thread. A background thread writes in
      * batches. If the queue is full the record is dropped and counted in {@link #droppedInvocations()}.
      */
+    @Override
     void record(InvocationRecord invocation);
 
     /** Records dropped because the queue was full, the store was closed, or a batch failed to write. */

@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -55,19 +56,29 @@ final class EmbeddedEdge implements AutoCloseable {
     boolean fresh;
     Connect connect = Connect.ACCEPT;
 
+    /** An edge whose every request is an exchange with a {@link FakeTarget}. */
     EmbeddedEdge() {
+        this(edge -> (front, request) -> {
+            FakeTarget target = new FakeTarget(edge);
+            edge.targets.add(target);
+            return new ProxyExchange(front, request, request.uri(), target, edge.maxBodyBytes, Runnable::run);
+        });
+    }
+
+    /** An edge whose requests go where {@code routers} sends them (the real router with a stub dispatcher, say). */
+    EmbeddedEdge(Function<EmbeddedEdge, FrontHandler.Router> routers) {
         clock.advance(1, TimeUnit.HOURS); // nanoTime's origin is arbitrary: do not let the code count on zero
         client = EmbeddedChannel.builder().ticker(clock).build();
         pool = new UpstreamPool(client.eventLoop(), this::connect, this::connect, ticker);
-        FrontHandler.Router router = (front, request) -> {
-            FakeTarget target = new FakeTarget(this);
-            targets.add(target);
-            return new ProxyExchange(front, request, request.uri(), target, maxBodyBytes, Runnable::run);
-        };
         // As Gateway.start builds a client connection, less the idle timer.
         client.pipeline().addLast(new HttpServerCodec(new HttpDecoderConfig()
                         .setMaxInitialLineLength(8192).setMaxHeaderSize(16 * 1024).setMaxChunkSize(64 * 1024)),
-                new HttpServerExpectContinueHandler(), new FrontHandler(router, pool, ticker));
+                new HttpServerExpectContinueHandler(), new FrontHandler(routers.apply(this), pool, ticker));
+    }
+
+    /** The one fake clock, as the platform's ticker. */
+    Ticker ticker() {
+        return ticker;
     }
 
     // --- the client ----------------------------------------------------------------------------------------------
@@ -168,7 +179,7 @@ final class EmbeddedEdge implements AutoCloseable {
     }
 
     /** Runs what the loop has queued (a pipelined request's turn, a failure's answer) and the timers due. */
-    private void settle() {
+    void settle() {
         for (int turns = 0; turns == 0 || client.hasPendingTasks(); turns++) {
             assertThat(turns).as("tasks that keep queueing more").isLessThan(1_000);
             client.runPendingTasks();

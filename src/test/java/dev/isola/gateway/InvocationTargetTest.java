@@ -1,0 +1,199 @@
+package dev.isola.gateway;
+
+import dev.isola.dispatch.Acquisition;
+import dev.isola.dispatch.Dispatcher;
+import dev.isola.dispatch.EndpointProbe;
+import dev.isola.dispatch.InstanceView;
+import dev.isola.dispatch.Lease;
+import dev.isola.dispatch.Readiness;
+import dev.isola.function.DeployedFunction;
+import dev.isola.function.FunctionName;
+import dev.isola.metrics.Metrics;
+import dev.isola.store.InvocationRecord;
+import dev.isola.testing.Await;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The edge's side of the dispatcher seam, against a stub dispatcher: each outcome becomes its status and error body,
+ * a lease is proxied with the platform's headers and released once, and every answered call is recorded.
+ */
+class InvocationTargetTest {
+    private static final FunctionName HELLO = FunctionName.of("hello");
+    private static final String GET = "GET /function/hello/x HTTP/1.1\r\nHost: edge\r\n\r\n";
+
+    private final List<InvocationRecord> recorded = new CopyOnWriteArrayList<>();
+    private final StubDispatcher dispatcher = new StubDispatcher();
+
+    private EmbeddedEdge edge() {
+        return new EmbeddedEdge(edge -> new EdgeRouter(new InvocationTarget.Services(dispatcher, Metrics.NOOP,
+                recorded::add, edge.ticker(), InstantSource.system()), new Readiness(),
+                new InetSocketAddress("127.0.0.1", 1), 1 << 20)::route);
+    }
+
+    static Stream<Arguments> refusals() {
+        return Stream.of(
+                Arguments.of(new Acquisition.NotFound(HELLO), 404, "function_not_found", false),
+                Arguments.of(new Acquisition.Saturated("fn=hello: all busy"), 429, "saturated", true),
+                Arguments.of(new Acquisition.StartFailed("fn=hello: boom", "runc"), 502, "start_failed", true),
+                Arguments.of(new Acquisition.TimedOut("fn=hello: slow", "runc"), 504, "timeout", true));
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @MethodSource("refusals")
+    void anOutcomeWithoutALease_isItsStatusAndCode_andTheConnectionStaysUsable(Acquisition outcome, int status,
+                                                                                String code, boolean recordedCall) {
+        dispatcher.outcome = outcome;
+        try (EmbeddedEdge edge = edge()) {
+            edge.send(GET);
+
+            assertThat(edge.received()).startsWith("HTTP/1.1 " + status).contains("\"error\":\"" + code + "\"");
+            assertThat(edge.clientOpen()).isTrue();
+            assertThat(recorded).hasSize(recordedCall ? 1 : 0);
+            recorded.forEach(r -> assertThat(r.status()).isEqualTo(status));
+        }
+    }
+
+    @Test
+    void aPendingOutcome_isAwaitedOffTheLoop_andAnsweredOnIt() {
+        dispatcher.outcome = new Acquisition.Pending(() -> new Acquisition.StartFailed("fn=hello: boom", "runc"));
+        try (EmbeddedEdge edge = edge()) {
+            edge.send(GET);
+            Await.until(Duration.ofSeconds(5), () -> {
+                edge.settle();
+                return edge.received().startsWith("HTTP/1.1 502");
+            }, "the start's failure to be answered");
+
+            assertThat(edge.received()).contains("\"error\":\"start_failed\"");
+        }
+    }
+
+    @Test
+    void aLease_isProxiedWithThePlatformsHeaders_releasedOnce_andRecorded() {
+        StubLease lease = new StubLease();
+        dispatcher.outcome = new Acquisition.Acquired(lease);
+        try (EmbeddedEdge edge = edge()) {
+            edge.send(GET);
+            edge.instance().answer("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
+
+            assertThat(edge.instance().received()).startsWith("GET /x HTTP/1.1");
+            assertThat(edge.received()).startsWith("HTTP/1.1 200").contains("X-Isola-Instance: " + EmbeddedEdge.KEY)
+                    .contains("X-Isola-Cold-Start: true").endsWith("hi");
+            assertThat(lease.released).containsExactly(true);
+            assertThat(recorded).singleElement().satisfies(r -> {
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.coldStart()).isTrue();
+                assertThat(r.instanceId()).isEqualTo(EmbeddedEdge.KEY);
+            });
+            assertThat(dispatcher.probes).as("a start for the call is probed from its own loop").hasSize(1);
+        }
+    }
+
+    /** Answers every call with {@link #outcome}, and remembers the probe each call passed. */
+    private static final class StubDispatcher implements Dispatcher {
+        Acquisition outcome;
+        final List<EndpointProbe> probes = new ArrayList<>();
+
+        @Override
+        public Acquisition acquire(FunctionName name, EndpointProbe probe) {
+            assertThat(name).isEqualTo(HELLO);
+            probes.add(probe);
+            return outcome;
+        }
+
+        @Override
+        public void deploy(DeployedFunction function) {
+        }
+
+        @Override
+        public boolean remove(FunctionName name) {
+            return false;
+        }
+
+        @Override
+        public Optional<String> backend(FunctionName name) {
+            return Optional.of("fake");
+        }
+
+        @Override
+        public List<InstanceView> instances() {
+            return List.of();
+        }
+
+        @Override
+        public List<InstanceView> instances(FunctionName name) {
+            return List.of();
+        }
+
+        @Override
+        public void maintain() {
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    /** A cold-started instance at the embedded edge's instance address. */
+    private static final class StubLease implements Lease {
+        final List<Boolean> released = new CopyOnWriteArrayList<>();
+
+        @Override
+        public InetSocketAddress endpoint() {
+            return EmbeddedEdge.ENDPOINT;
+        }
+
+        @Override
+        public String instanceId() {
+            return EmbeddedEdge.KEY;
+        }
+
+        @Override
+        public String backend() {
+            return "fake";
+        }
+
+        @Override
+        public Duration timeout() {
+            return Duration.ofSeconds(30);
+        }
+
+        @Override
+        public boolean coldStart() {
+            return true;
+        }
+
+        @Override
+        public long startNanos() {
+            return 1;
+        }
+
+        @Override
+        public boolean instanceAlive() {
+            return true;
+        }
+
+        @Override
+        public Optional<String> exitReason() {
+            return Optional.empty();
+        }
+
+        @Override
+        public void release(boolean healthy) {
+            released.add(healthy);
+        }
+    }
+}

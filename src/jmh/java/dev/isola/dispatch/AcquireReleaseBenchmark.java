@@ -1,5 +1,6 @@
 package dev.isola.dispatch;
 
+import dev.isola.Ticker;
 import dev.isola.function.Artifact;
 import dev.isola.function.DeployedFunction;
 import dev.isola.function.FunctionName;
@@ -62,17 +63,17 @@ public class AcquireReleaseBenchmark {
             }
 
             @Override
-            public Instance launch(DeployedFunction function, String instanceId) {
+            public Instance launch(DeployedFunction function, String instanceId, EndpointProbe probe) {
                 return new IdleInstance(instanceId);
             }
         };
-        dispatcher = Dispatcher.create(launcher, Ticker.SYSTEM, InstantSource.system(), Metrics.NOOP, 1024,
-                Duration.ZERO);
+        dispatcher = Dispatcher.create(new Dispatcher.Parts(launcher, Ticker.SYSTEM, InstantSource.system(),
+                Metrics.NOOP, 1024, Duration.ZERO, InstanceEvents.NONE, EndpointProbe.CONNECT));
         Manifest manifest = new Manifest(NAME, Runtime.GO, ".", Map.of(), Optional.empty(), Optional.empty(), false, Limits.DEFAULT,
                 new Scaling(1000, 0, 1, Duration.ofHours(1), false));
         dispatcher.deploy(new DeployedFunction(manifest, 1, new Artifact(Runtime.GO, Path.of("/"), List.of("./fn")),
                 "sha", Instant.EPOCH));
-        release(dispatcher.acquire(NAME));
+        release(dispatcher.acquire(NAME, EndpointProbe.CONNECT).settled());
     }
 
     @TearDown(Level.Trial)
@@ -90,16 +91,10 @@ public class AcquireReleaseBenchmark {
         }
     }
 
+    /** What the gateway's event loop does for a warm call: a slot decided without blocking, and released. */
     @Benchmark
     public String acquireRelease() {
-        Acquisition a = dispatcher.acquire(NAME);
-        return release(a);
-    }
-
-    /** What the gateway's event loop does for a warm call: the non-blocking path. */
-    @Benchmark
-    public String tryAcquireRelease() {
-        return release(dispatcher.tryAcquire(NAME));
+        return release(dispatcher.acquire(NAME, EndpointProbe.CONNECT));
     }
 
     private static String release(Acquisition a) {

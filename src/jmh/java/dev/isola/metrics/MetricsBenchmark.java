@@ -10,7 +10,6 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -24,7 +23,7 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class MetricsBenchmark {
-    private final Metrics prometheus = new PrometheusMetrics(List::of);
+    private final Metrics prometheus = new PrometheusMetrics();
 
     @Benchmark
     public void baselineNoop() {

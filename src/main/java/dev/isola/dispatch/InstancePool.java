@@ -121,15 +121,9 @@ final class InstancePool {
         Slot reserved = null;
         lock.lock();
         try {
-            if (draining) {
-                return DRAINED;
-            }
-            if (!scaling.singleUse()) {
-                Slot free = busiestWithRoom(dead);
-                if (free != null) {
-                    free.inFlight++;
-                    return new Attempt.Done(new Acquisition.Acquired(new PoolLease(free, false, 0)));
-                }
+            Attempt now = drainedOrWarm(dead);
+            if (now != null) {
+                return now;
             }
             if (slots.size() < scaling.maxInstances()) {
                 reserved = reserveSlot();
@@ -147,15 +141,9 @@ final class InstancePool {
         lock.lock();
         try {
             while (true) {
-                if (draining) {
-                    return DRAINED;
-                }
-                if (!scaling.singleUse()) {
-                    Slot free = busiestWithRoom(dead);
-                    if (free != null) {
-                        free.inFlight++;
-                        return new Attempt.Done(new Acquisition.Acquired(new PoolLease(free, false, 0)));
-                    }
+                Attempt now = drainedOrWarm(dead);
+                if (now != null) {
+                    return now;
                 }
                 if (slots.size() < scaling.maxInstances()) {
                     started = reserveSlot();
@@ -187,6 +175,22 @@ final class InstancePool {
             lock.unlock();
         }
         return startInto(started, true, probe);
+    }
+
+    /**
+     * Under the lock: {@link #DRAINED} once the pool drains, a free slot of a ready instance if there is one (never
+     * in single-use mode), else {@code null}: the call must start an instance or wait.
+     */
+    private Attempt drainedOrWarm(List<Slot> dead) {
+        if (draining) {
+            return DRAINED;
+        }
+        Slot free = scaling.singleUse() ? null : busiestWithRoom(dead);
+        if (free == null) {
+            return null;
+        }
+        free.inFlight++;
+        return new Attempt.Done(new Acquisition.Acquired(new PoolLease(free, false, 0)));
     }
 
     /**

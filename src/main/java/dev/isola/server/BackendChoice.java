@@ -26,10 +26,10 @@ final class BackendChoice {
             }
             return configured;
         }
-        return sandboxes.all().stream()
-                .sorted(Comparator.comparing(SandboxBackend::isolation).reversed())
-                .filter(b -> b.probe() instanceof Availability.Ready)
-                .map(SandboxBackend::type)
+        return sandboxes.entries().stream()
+                .sorted(Comparator.comparing(Sandboxes.Entry::isolation).reversed())
+                .filter(e -> e.backend().probe() instanceof Availability.Ready)
+                .map(Sandboxes.Entry::type)
                 .findFirst()
                 .orElseThrow(() -> new ConfigException("No sandbox backend can run on this host; run 'isola doctor' "
                         + "to see why"));

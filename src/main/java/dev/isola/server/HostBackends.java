@@ -57,23 +57,23 @@ public final class HostBackends {
 
     /** Every backend with its availability and, for those that run, the deeper checks (slow: seconds each). */
     public List<BackendReport> reports() {
-        return sandboxes.all().stream().map(HostBackends::report).toList();
+        return sandboxes.entries().stream().map(HostBackends::report).toList();
     }
 
     /** One backend's report, if this Isola has that backend. */
     public Optional<BackendReport> report(String type) {
-        return sandboxes.find(type).map(HostBackends::report);
+        return sandboxes.entries().stream().filter(e -> e.type().equals(type)).findFirst().map(HostBackends::report);
     }
 
-    private static BackendReport report(SandboxBackend backend) {
-        Availability a = backend.probe();
+    private static BackendReport report(Sandboxes.Entry entry) {
+        Availability a = entry.backend().probe();
         String state = switch (a) {
             case Availability.Ready ready -> "available";
             case Availability.Slow slow -> "slow";
             case Availability.Unavailable no -> "unavailable";
         };
-        return new BackendReport(backend.type(), backend.isolation().isolating(), state, a.describe(),
-                a.runs() ? backend.diagnostics() : List.of());
+        return new BackendReport(entry.type(), entry.isolation().isolating(), state, a.describe(),
+                a.runs() ? entry.backend().diagnostics() : List.of());
     }
 
     /** One backend's own probe, if this Isola has that backend. */
@@ -83,7 +83,8 @@ public final class HostBackends {
 
     /** The types of the backends that run on this host. */
     public List<String> runnable() {
-        return sandboxes.all().stream().filter(b -> b.probe().runs()).map(SandboxBackend::type).toList();
+        return sandboxes.entries().stream().filter(e -> e.backend().probe().runs()).map(Sandboxes.Entry::type)
+                .toList();
     }
 
     /**
@@ -91,7 +92,7 @@ public final class HostBackends {
      * progress lines.
      */
     public void prepare(Collection<String> types, Consumer<String> progress) {
-        sandboxes.all().stream().filter(b -> types.contains(b.type())).forEach(b -> b.prepare(progress));
+        sandboxes.entries().stream().filter(e -> types.contains(e.type())).forEach(e -> e.backend().prepare(progress));
     }
 
     /** Where a host tool is, if it is installed. */

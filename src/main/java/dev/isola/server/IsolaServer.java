@@ -20,7 +20,6 @@ import dev.isola.logs.FunctionLogs;
 import dev.isola.metrics.PrometheusMetrics;
 import dev.isola.net.AddressAllocator;
 import dev.isola.net.InstanceNetwork;
-import dev.isola.sandbox.spi.SandboxBackend;
 import dev.isola.sandbox.spi.Sandboxes;
 import dev.isola.store.Store;
 
@@ -82,8 +81,8 @@ public final class IsolaServer implements AutoCloseable {
             owned.add(network);
             Sandboxes sandboxes = HostBackends.sandboxes(config, runner, network, ticker);
             network.reapLeftoverSpares();
-            sandboxes.all().forEach(SandboxBackend::reapLeftovers);
-            owned.add(() -> sandboxes.all().forEach(SandboxBackend::shutdown));
+            sandboxes.entries().forEach(e -> e.backend().reapLeftovers());
+            owned.add(() -> sandboxes.entries().forEach(e -> e.backend().shutdown()));
             String backend = BackendChoice.resolve(config.defaultBackend(), sandboxes);
             Path runDir = state.resolve("run");
             FileTrees.deleteChildren(runDir); // the records of the sandboxes just reaped go last
@@ -128,7 +127,8 @@ public final class IsolaServer implements AutoCloseable {
     }
 
     private static void warnIfUnisolated(Sandboxes sandboxes, String backend) {
-        sandboxes.find(backend).filter(b -> !b.isolation().isolating()).ifPresent(b -> LOG.log(Level.WARNING,
+        sandboxes.entries().stream().filter(e -> e.type().equals(backend) && !e.isolation().isolating())
+                .findFirst().ifPresent(e -> LOG.log(Level.WARNING,
                 "default backend '" + backend + "' does NOT isolate functions from the host: use it for development "
                         + "and benchmarks only"));
     }

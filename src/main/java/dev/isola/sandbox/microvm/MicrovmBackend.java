@@ -5,7 +5,6 @@ import dev.isola.net.InstanceNetwork;
 import dev.isola.sandbox.spi.Availability;
 import dev.isola.sandbox.spi.Instance;
 import dev.isola.sandbox.spi.InstanceSpec;
-import dev.isola.sandbox.spi.Isolation;
 import dev.isola.sandbox.spi.SandboxBackend;
 import dev.isola.sandbox.spi.SandboxContext;
 import dev.isola.sandbox.spi.SandboxException;
@@ -66,16 +65,6 @@ final class MicrovmBackend implements SandboxBackend {
         this.accelerators = new AcceleratorProbe(runner);
         this.minimalKernel = new MinimalKernel(runner, cacheDir);
         this.images = new GuestImages(runner);
-    }
-
-    @Override
-    public String type() {
-        return "microvm";
-    }
-
-    @Override
-    public Isolation isolation() {
-        return Isolation.VIRTUAL_MACHINE;
     }
 
     /** Slow (not a default for {@code auto}) under software emulation, where a cold start takes seconds. */

@@ -10,7 +10,6 @@ import dev.isola.net.InstanceNetwork;
 import dev.isola.sandbox.spi.Availability;
 import dev.isola.sandbox.spi.Instance;
 import dev.isola.sandbox.spi.InstanceSpec;
-import dev.isola.sandbox.spi.Isolation;
 import dev.isola.sandbox.spi.SandboxBackend;
 import dev.isola.sandbox.spi.SandboxContext;
 import dev.isola.sandbox.spi.SandboxException;
@@ -75,16 +74,6 @@ final class OciBackend implements SandboxBackend {
         this.libraries = new HostLibraries(runner);
         this.skeletons = new RootfsSkeletons(context.cacheDir().resolve("oci"));
         this.namespaceDir = context.stateDir().resolve(traits.runtime() + "-mntns");
-    }
-
-    @Override
-    public String type() {
-        return traits.runtime();
-    }
-
-    @Override
-    public Isolation isolation() {
-        return traits.isolation();
     }
 
     RuntimeTraits traits() {

@@ -3,7 +3,6 @@ package dev.isola.sandbox.process;
 import dev.isola.sandbox.spi.Availability;
 import dev.isola.sandbox.spi.Instance;
 import dev.isola.sandbox.spi.InstanceSpec;
-import dev.isola.sandbox.spi.Isolation;
 import dev.isola.sandbox.spi.SandboxBackend;
 import dev.isola.sandbox.spi.SandboxContext;
 import dev.isola.sandbox.spi.SandboxException;
@@ -35,16 +34,6 @@ final class ProcessBackend implements SandboxBackend {
 
     ProcessBackend(SandboxContext context) {
         this.context = context;
-    }
-
-    @Override
-    public String type() {
-        return "process";
-    }
-
-    @Override
-    public Isolation isolation() {
-        return Isolation.NONE;
     }
 
     @Override

@@ -13,10 +13,6 @@ import java.util.function.Consumer;
  * instance; {@link #shutdown()} once every instance has been closed.
  */
 public interface SandboxBackend {
-    String type();
-
-    Isolation isolation();
-
     /** Whether this host can run this backend, and why not. Never throws; may take a few seconds. */
     Availability probe();
 

@@ -11,9 +11,13 @@ import java.util.function.Function;
 
 /** The backends of one platform run, by type, created from the providers {@link ServiceLoader} finds. */
 public final class Sandboxes {
-    private final Map<String, SandboxBackend> byType;
+    /** One backend with what its provider says of it. */
+    public record Entry(String type, Isolation isolation, SandboxBackend backend) {
+    }
 
-    private Sandboxes(Map<String, SandboxBackend> byType) {
+    private final Map<String, Entry> byType;
+
+    private Sandboxes(Map<String, Entry> byType) {
         this.byType = Collections.unmodifiableMap(byType);
     }
 
@@ -34,21 +38,22 @@ public final class Sandboxes {
 
     /** A backend of each provider, each created with the context {@code contexts} gives it. */
     public static Sandboxes create(List<SandboxProvider> providers, Function<SandboxProvider, SandboxContext> contexts) {
-        Map<String, SandboxBackend> map = new LinkedHashMap<>();
+        Map<String, Entry> map = new LinkedHashMap<>();
         for (SandboxProvider p : providers) {
             if (map.containsKey(p.type())) {
                 throw new IllegalStateException("Failed to create sandbox backends: type '" + p.type() + "' twice");
             }
-            map.put(p.type(), p.create(contexts.apply(p)));
+            map.put(p.type(), new Entry(p.type(), p.isolation(), p.create(contexts.apply(p))));
         }
         return new Sandboxes(map);
     }
 
     public Optional<SandboxBackend> find(String type) {
-        return Optional.ofNullable(byType.get(type));
+        return Optional.ofNullable(byType.get(type)).map(Entry::backend);
     }
 
-    public Collection<SandboxBackend> all() {
+    /** Every backend, in the order of the providers' service files. */
+    public Collection<Entry> entries() {
         return byType.values();
     }
 }

@@ -46,6 +46,8 @@ public final class InstanceNetwork implements AutoCloseable {
     private final ProcessRunner runner;
     private final SpareAttachments spares;
     private ReadyRelay relay;
+    /** Whether this run has attached anything to the bridge (and so may have made it). */
+    private boolean usedBridge;
 
     private InstanceNetwork(AddressAllocator addresses, ProcessRunner runner, Ticker ticker, Path stateDir,
                             int spareTarget) {
@@ -154,6 +156,7 @@ public final class InstanceNetwork implements AutoCloseable {
      * 102 s (TCP's retransmission totals) in bursts of cold starts.
      */
     public synchronized void ensureBridge() {
+        usedBridge = true;
         if (!Files.exists(Path.of("/sys/class/net", BRIDGE))) {
             ip(Command.of("ip", "-batch", "-").withStdin("link add " + BRIDGE + " address "
                     + macOf(addresses.gateway()) + " type bridge\n"
@@ -314,6 +317,9 @@ public final class InstanceNetwork implements AutoCloseable {
         if (keys.isEmpty()) {
             return;
         }
+        synchronized (this) {
+            usedBridge = true; // a run on this state directory had instances: the bridge is this one's to remove
+        }
         StringBuilder batch = new StringBuilder();
         for (String key : keys) {
             if (Files.exists(Path.of("/var/run/netns", NETNS_PREFIX + key))) {
@@ -345,6 +351,9 @@ public final class InstanceNetwork implements AutoCloseable {
 
     private synchronized void removeBridge() {
         closeRelay();
+        if (!usedBridge) {
+            return; // made by another Isola on this host, or never made: not this run's to remove
+        }
         Path ports = Path.of("/sys/class/net", BRIDGE, "brif");
         try (Stream<Path> attached = Files.exists(ports) ? Files.list(ports) : Stream.empty()) {
             if (attached.findAny().isPresent()) {

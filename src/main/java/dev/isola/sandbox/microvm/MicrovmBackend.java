@@ -55,6 +55,8 @@ final class MicrovmBackend implements SandboxBackend {
     private final MinimalKernel minimalKernel;
     private final GuestImages images;
     private Thread kernelBuild;
+    /** Whether this run started a VM (and so may have made the shared parent cgroups). */
+    private volatile boolean started;
 
     MicrovmBackend(SandboxContext context, int tbMib) {
         this.context = context;
@@ -123,7 +125,9 @@ final class MicrovmBackend implements SandboxBackend {
 
     @Override
     public void shutdown() {
-        VmCgroup.removeParents();
+        if (started) { // as for containers: never race another Isola that is making a VM's cgroup
+            VmCgroup.removeParents();
+        }
     }
 
     /** The minimal guest kernel, built now (with progress) if this host can build it and the cache lacks it. */
@@ -136,6 +140,7 @@ final class MicrovmBackend implements SandboxBackend {
 
     @Override
     public Instance start(InstanceSpec spec) {
+        started = true;
         GuestKernel kernel = kernel(spec.kernel().orElse(GuestKernel.MINIMAL));
         Path init = GuestInit.ensureBuilt(runner, cacheDir);
         GuestImages.Images built = images.ensure(spec.artifact(), kernel, init, spec.env(), spec.egress());

@@ -64,6 +64,8 @@ final class OciBackend implements SandboxBackend {
     /** Where the runtime's own mount namespace is kept, if it needs one. */
     private final Path namespaceDir;
     private RuntimeMountNamespace namespace;
+    /** Whether this run started a container (and so may have made the shared parent cgroups). */
+    private volatile boolean started;
 
     OciBackend(SandboxContext context, RuntimeTraits traits, Supplier<List<String>> diagnostics) {
         this.context = context;
@@ -215,7 +217,11 @@ final class OciBackend implements SandboxBackend {
 
     @Override
     public void shutdown() {
-        removeParentCgroups();
+        if (started) {
+            // Only a run that made containers made the parents: removing them otherwise races another Isola's runc,
+            // which creates a child under a parent it just found.
+            removeParentCgroups();
+        }
         synchronized (this) {
             if (namespace != null) {
                 removeNamespace();
@@ -249,6 +255,7 @@ final class OciBackend implements SandboxBackend {
 
     @Override
     public Instance start(InstanceSpec spec) {
+        started = true;
         InstanceNetwork.Attachment net = network.attachContainer();
         try {
             if (spec.egress()) {

@@ -16,6 +16,10 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The control plane: the admin API behind its token, {@code /metrics} and the JSON 404 of unknown routes, on a
@@ -50,6 +54,18 @@ public final class ControlPlane implements AutoCloseable {
                     : admin.handler(route);
             route.methods().forEach(method -> routing.route(Method.create(method), route.path(), handler));
         }
+        // A known path with another method: 405 naming the ones it takes (after every route, so they match first).
+        Map<String, List<String>> allowed = new LinkedHashMap<>();
+        for (Route route : Route.values()) {
+            if (route.plane() == Route.Plane.CONTROL) {
+                allowed.computeIfAbsent(route.path(), p -> new ArrayList<>()).addAll(route.methods());
+            }
+        }
+        allowed.forEach((path, methods) -> routing.any(path, (req, res) -> {
+            res.header(HeaderNames.ALLOW, String.join(", ", methods));
+            HttpErrors.send(res, ErrorCode.METHOD_NOT_ALLOWED, req.prologue().method().text() + " is not allowed on "
+                    + path + "; it takes " + String.join(", ", methods));
+        }));
         routing.any((req, res) -> HttpErrors.send(res, ErrorCode.NOT_FOUND, "No route for "
                         + req.prologue().method().text() + " " + req.path().rawPath()))
                 .error(Throwable.class, (req, res, t) -> {

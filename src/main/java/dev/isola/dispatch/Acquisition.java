@@ -32,6 +32,10 @@ public sealed interface Acquisition {
     record StartFailed(String message, String backend) implements Acquisition {
     }
 
+    /** The platform is shutting down and takes no new calls. */
+    record Unavailable(String message) implements Acquisition {
+    }
+
     /** No slot became free before the deadline. */
     record TimedOut(String message, String backend) implements Acquisition {
     }

@@ -133,7 +133,8 @@ final class InstancePool {
             dead.forEach(s -> retire.accept(s.instance));
         }
         Slot slot = reserved;
-        return new Attempt.Later(slot != null ? () -> startInto(slot, true, probe) : () -> acquire(deadlineNanos, probe));
+        return new Attempt.Later(slot != null ? () -> startInto(slot, true, probe)
+                : () -> acquire(deadlineNanos, probe));
     }
 
     private Attempt acquire(long deadlineNanos, EndpointProbe probe, List<Slot> dead) {
@@ -202,7 +203,7 @@ final class InstancePool {
         lock.lock();
         try {
             if (draining) {
-                // Reserved before the drain began (a pre-warm): not worth starting any more.
+                // Reserved before the drain began (a pre-warm, or a call whose thread came late): not worth starting.
                 slots.remove(slot);
                 changed.signalAll();
                 return DRAINED;
@@ -388,7 +389,8 @@ final class InstancePool {
             draining = true;
             changed.signalAll();
             long deadline = ticker.nanos() + graceNanos;
-            while (slots.stream().anyMatch(s -> s.state == InstanceState.STARTING || s.inFlight > 0)) {
+            while (slots.stream().anyMatch(s -> (s.state == InstanceState.STARTING && s.starter != null)
+                    || s.inFlight > 0)) {
                 long remaining = deadline - ticker.nanos();
                 if (remaining <= 0) {
                     break;
@@ -413,8 +415,11 @@ final class InstancePool {
 
     /** Interrupts the starts still running and waits until they have ended. Under the lock. */
     private void abortStarts() throws InterruptedException {
+        // A start reserved for a call whose thread has not begun it yet is dropped: when that thread comes, it finds
+        // the pool draining and the call goes to the current version.
+        slots.removeIf(s -> s.state == InstanceState.STARTING && s.starter == null);
         for (Slot s : slots) {
-            if (s.state == InstanceState.STARTING && s.starter != null && !s.aborted) {
+            if (s.state == InstanceState.STARTING && !s.aborted) {
                 s.aborted = true;
                 s.starter.interrupt();
             }
@@ -527,7 +532,8 @@ final class InstancePool {
         @Override
         public Optional<String> exitReason() {
             long deadline = ticker.nanos() + EXIT_WAIT_NANOS;
-            while (slot.instance.isAlive() && ticker.nanos() - deadline < 0 && !Thread.currentThread().isInterrupted()) {
+            while (slot.instance.isAlive() && ticker.nanos() - deadline < 0
+                    && !Thread.currentThread().isInterrupted()) {
                 LockSupport.parkNanos(EXIT_POLL_NANOS);
             }
             if (!slot.instance.isAlive()) {

@@ -49,6 +49,9 @@ final class PoolDispatcher implements Dispatcher {
 
     @Override
     public Acquisition acquire(FunctionName name, EndpointProbe probe) {
+        if (closed) {
+            return new Acquisition.Unavailable("Isola is shutting down and takes no new calls");
+        }
         InstancePool pool = pools.get(name);
         if (pool == null) {
             return new Acquisition.NotFound(name);

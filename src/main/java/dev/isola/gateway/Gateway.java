@@ -26,8 +26,8 @@ import java.util.concurrent.TimeUnit;
  * callbacks itself; everything else goes to the control plane on its loopback port (the admin API behind its token,
  * {@code /metrics}, the JSON 404 of unknown routes). Why two servers: an invocation is a few microseconds of work on
  * each side of two socket hops, and on a thread-per-connection server every one of those hops parks and wakes a
- * thread, which cost more than the work itself (see docs/architecture.md); the admin API is rare and easiest to write
- * as blocking handlers.
+ * thread, which cost more than the work itself (see docs/architecture/edge.md); the admin API is rare and easiest to
+ * write as blocking handlers.
  */
 public final class Gateway implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Gateway.class.getName());

@@ -91,6 +91,7 @@ final class InvocationTarget implements ProxyTarget {
                 record(true, ErrorCode.START_FAILED.status(), f.backend(), "-");
                 exchange.rejected(ErrorCode.START_FAILED, f.message());
             }
+            case Acquisition.Unavailable u -> exchange.rejected(ErrorCode.UNAVAILABLE, u.message());
             case Acquisition.TimedOut t -> {
                 record(false, ErrorCode.TIMEOUT.status(), t.backend(), "-");
                 exchange.rejected(ErrorCode.TIMEOUT, t.message());
@@ -136,7 +137,7 @@ final class InvocationTarget implements ProxyTarget {
     private void record(boolean cold, int status, String backend, String instance) {
         long took = services.ticker().nanos() - beginNanos;
         (metrics != null ? metrics : services.metrics().of(name.value(), backend)).invoked(cold, status, took);
-        services.invocations().record(new InvocationRecord(name, started, TimeUnit.NANOSECONDS.toMicros(took), cold, status,
-                backend, instance));
+        services.invocations().record(new InvocationRecord(name, started, TimeUnit.NANOSECONDS.toMicros(took), cold,
+                status, backend, instance));
     }
 }

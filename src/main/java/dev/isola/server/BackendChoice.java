@@ -19,7 +19,8 @@ final class BackendChoice {
     static String resolve(String configured, Sandboxes sandboxes) {
         if (!configured.equals("auto")) {
             SandboxBackend backend = sandboxes.find(configured).orElseThrow(() -> new ConfigException(
-                    "Invalid configuration: 'defaultBackend' names '" + configured + "', which this Isola does not have"));
+                    "Invalid configuration: 'defaultBackend' names '" + configured
+                            + "', which this Isola does not have"));
             if (backend.probe() instanceof Availability.Unavailable no) {
                 throw new ConfigException("Invalid configuration: 'defaultBackend' " + configured
                         + " cannot run on this host: " + no.reason());

@@ -112,8 +112,21 @@ class DispatcherTest {
     @Test
     void arrive_singleUse_alwaysStartsAFreshInstance() {
         dispatcher.deploy(Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), true));
-        acquired(call()).release(true);
-        assertThat(arrive()).isInstanceOf(Acquisition.Pending.class);
+        Lease first = acquired(call());
+        first.release(true);
+        Lease second = acquired(pending(arrive()).await());
+        assertThat(second.coldStart()).isTrue();
+        assertThat(second.instanceId()).isNotEqualTo(first.instanceId());
+        second.release(true);
+    }
+
+    @Test
+    void close_dropsAStartReservedForACallWhoseThreadNeverCame() {
+        dispatcher.deploy(Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), false));
+        Acquisition.Pending late = pending(arrive());
+        dispatcher.close(); // the fake clock never moves: a drain that waited for this start would never end
+        assertThat(late.await()).as("the call finds no version left").isInstanceOf(Acquisition.NotFound.class);
+        assertThat(launcher.started).isEmpty();
     }
 
     @Test
@@ -158,11 +171,15 @@ class DispatcherTest {
         Acquisition.Pending reserved = pending(arrive());
         dispatcher.deploy(Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), false));
 
-        // On the old version if its drain has not begun yet, else (drained) on the new one.
+        // On the old version if its drain has not begun yet, else (drained) on the new one; a start the old version
+        // had begun when its drain came is stopped, and the call starts one on the new version.
         Lease lease = acquired(reserved.await());
-        assertThat(lease.coldStart()).isTrue();
-        assertThat(launcher.started).hasSize(1);
-        lease.release(true);
+        try {
+            assertThat(lease.coldStart()).isTrue();
+            assertThat(launcher.started).hasSizeBetween(1, 2);
+        } finally {
+            lease.release(true);
+        }
         // closeAndCheckNothingLeft: the old version's drain is waited for, and it stops what it had.
     }
 
@@ -272,6 +289,13 @@ class DispatcherTest {
         fresh.release(true);
         Await.until(WAIT, () -> launcher.closedCount() >= 1, "the old version's instance to stop");
         assertThat(launcher.closedCount()).isEqualTo(1);
+    }
+
+    @Test
+    void acquire_afterClose_isUnavailable() {
+        dispatcher.deploy(Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), false));
+        dispatcher.close();
+        assertThat(arrive()).isInstanceOf(Acquisition.Unavailable.class);
     }
 
     @Test

@@ -114,6 +114,15 @@ class GatewayTest {
     }
 
     @Test
+    void knownAdminPath_withAnotherMethod_is405NamingTheAllowedOnes() {
+        HttpResponse<String> r = isola.admin(HttpRequest.newBuilder(isola.uri("/system/instances"))
+                .DELETE());
+        assertThat(r.statusCode()).isEqualTo(405);
+        assertThat(r.headers().firstValue("Allow")).hasValue("GET");
+        assertThat(TestIsola.json(r).get("error").asText()).isEqualTo("method_not_allowed");
+    }
+
+    @Test
     void oversizedBody_is413() {
         byte[] body = new byte[(int) (isola.server().config().maxBodyBytes() + 1)];
         HttpResponse<String> r = isola.send(HttpRequest.newBuilder(isola.uri("/function/probe/echo"))

@@ -49,7 +49,8 @@ class InvocationTargetTest {
                 Arguments.of(new Acquisition.NotFound(HELLO), 404, "function_not_found", false),
                 Arguments.of(new Acquisition.Saturated("fn=hello: all busy"), 429, "saturated", true),
                 Arguments.of(new Acquisition.StartFailed("fn=hello: boom", "runc"), 502, "start_failed", true),
-                Arguments.of(new Acquisition.TimedOut("fn=hello: slow", "runc"), 504, "timeout", true));
+                Arguments.of(new Acquisition.TimedOut("fn=hello: slow", "runc"), 504, "timeout", true),
+                Arguments.of(new Acquisition.Unavailable("shutting down"), 503, "unavailable", false));
     }
 
     @ParameterizedTest(name = "{0} -> {1}")

@@ -37,7 +37,8 @@ public final class Sandboxes {
     }
 
     /** A backend of each provider, each created with the context {@code contexts} gives it. */
-    public static Sandboxes create(List<SandboxProvider> providers, Function<SandboxProvider, SandboxContext> contexts) {
+    public static Sandboxes create(List<SandboxProvider> providers,
+                                   Function<SandboxProvider, SandboxContext> contexts) {
         Map<String, Entry> map = new LinkedHashMap<>();
         for (SandboxProvider p : providers) {
             if (map.containsKey(p.type())) {

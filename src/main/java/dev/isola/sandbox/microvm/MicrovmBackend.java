@@ -65,7 +65,7 @@ final class MicrovmBackend implements SandboxBackend {
         this.cacheDir = context.cacheDir();
         this.tbMib = tbMib;
         this.accelerators = new AcceleratorProbe(runner);
-        this.minimalKernel = new MinimalKernel(runner, cacheDir);
+        this.minimalKernel = new MinimalKernel(runner, cacheDir, context.ticker());
         this.images = new GuestImages(runner);
     }
 

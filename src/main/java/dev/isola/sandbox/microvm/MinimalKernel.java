@@ -1,5 +1,6 @@
 package dev.isola.sandbox.microvm;
 
+import dev.isola.Ticker;
 import dev.isola.host.Command;
 import dev.isola.host.CommandResult;
 import dev.isola.host.FileTrees;
@@ -48,10 +49,12 @@ final class MinimalKernel {
 
     private final ProcessRunner runner;
     private final Path cacheDir;
+    private final Ticker ticker;
 
-    MinimalKernel(ProcessRunner runner, Path cacheDir) {
+    MinimalKernel(ProcessRunner runner, Path cacheDir, Ticker ticker) {
         this.runner = runner;
         this.cacheDir = cacheDir;
+        this.ticker = ticker;
     }
 
     /** The built kernel, if this cache has it. */
@@ -123,7 +126,7 @@ final class MinimalKernel {
 
     private void build(Path image, Consumer<String> progress) throws IOException {
         Path scratch = Files.createTempDirectory(image.getParent().getParent(), ".build-");
-        long started = System.nanoTime();
+        long started = ticker.nanos();
         try {
             progress.accept("minimal guest kernel: unpacking " + SOURCE_TARBALL);
             run(scratch, List.of("tar", "-xf", SOURCE_TARBALL.toString(), "--strip-components=1"), line -> { });
@@ -134,13 +137,13 @@ final class MinimalKernel {
             run(scratch, List.of("make", "ARCH=x86_64", "olddefconfig"), line -> { });
             verifyConfig(scratch);
             int[] objects = {0};
-            long[] lastReport = {System.nanoTime()};
+            long[] lastReport = {ticker.nanos()};
             int jobs = Runtime.getRuntime().availableProcessors();
             run(scratch, List.of("make", "-j" + jobs, "ARCH=x86_64", "vmlinux"), line -> {
                 if (line.startsWith("  CC ")) {
                     objects[0]++;
                 }
-                long now = System.nanoTime();
+                long now = ticker.nanos();
                 if (now - lastReport[0] > PROGRESS_EVERY_NANOS) {
                     lastReport[0] = now;
                     int percent = Math.min(99, objects[0] * 100 / EXPECTED_OBJECTS);
@@ -153,7 +156,7 @@ final class MinimalKernel {
                     StandardCopyOption.REPLACE_EXISTING);
             Files.copy(scratch.resolve(".config"), image.resolveSibling("config"), StandardCopyOption.REPLACE_EXISTING);
             Files.move(image.resolveSibling("vmlinux.tmp"), image, StandardCopyOption.ATOMIC_MOVE);
-            progress.accept("minimal guest kernel: built in " + (System.nanoTime() - started) / 1_000_000_000L
+            progress.accept("minimal guest kernel: built in " + (ticker.nanos() - started) / 1_000_000_000L
                     + " s: " + image);
         } finally {
             FileTrees.deleteQuietly(scratch);

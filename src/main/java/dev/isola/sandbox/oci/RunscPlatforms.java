@@ -1,5 +1,6 @@
 package dev.isola.sandbox.oci;
 
+import dev.isola.Ticker;
 import dev.isola.host.Command;
 import dev.isola.host.CommandResult;
 import dev.isola.host.FileTrees;
@@ -21,9 +22,11 @@ final class RunscPlatforms {
     private static final Duration DEADLINE = Duration.ofSeconds(10);
 
     private final ProcessRunner runner;
+    private final Ticker ticker;
 
-    RunscPlatforms(ProcessRunner runner) {
+    RunscPlatforms(ProcessRunner runner, Ticker ticker) {
         this.runner = runner;
+        this.ticker = ticker;
     }
 
     List<String> tryEach() {
@@ -35,7 +38,7 @@ final class RunscPlatforms {
         Path root = null;
         try {
             root = Files.createTempDirectory("isola-runsc-probe-");
-            long begin = System.nanoTime();
+            long begin = ticker.nanos();
             CommandResult result = runner.result(Command.of("runsc", "--root", root.toString(),
                     "--platform=" + platform, "--network=none", "do", "/bin/true").withTimeout(DEADLINE));
             if (result.timedOut()) {
@@ -49,7 +52,7 @@ final class RunscPlatforms {
                         : result.output().lines().reduce((a, b) -> b).orElse("");
                 return "fails (" + last + ")";
             }
-            return String.format("works (%.2f s)", (System.nanoTime() - begin) / 1e9);
+            return String.format("works (%.2f s)", (ticker.nanos() - begin) / 1e9);
         } catch (IOException | HostException e) {
             return "cannot be tried: " + e.getMessage();
         } finally {

@@ -9,15 +9,12 @@ import dev.isola.sandbox.spi.Instance;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
@@ -45,10 +42,6 @@ import java.util.function.Consumer;
  */
 final class InstancePool {
     private static final System.Logger LOG = System.getLogger(InstancePool.class.getName());
-    /** How long a failed exchange waits for a dying sandbox to be reaped, to report why it died. */
-    private static final long EXIT_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(300);
-    private static final long OUTPUT_GRACE_MILLIS = 50;
-    private static final long EXIT_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
     private static final Attempt DRAINED = new Attempt.Drained();
 
@@ -91,6 +84,10 @@ final class InstancePool {
     /** The function's timeout: how long a call may wait for a slot, and how long its answer may take. */
     Duration timeout() {
         return timeout;
+    }
+
+    Ticker ticker() {
+        return ticker;
     }
 
     String backend() {
@@ -191,7 +188,7 @@ final class InstancePool {
             return null;
         }
         free.inFlight++;
-        return new Attempt.Done(new Acquisition.Acquired(new PoolLease(free, false, 0)));
+        return new Attempt.Done(new Acquisition.Acquired(new PoolLease(this, free, false, 0)));
     }
 
     /**
@@ -258,7 +255,7 @@ final class InstancePool {
             retire.accept(instance);
             return DRAINED;
         }
-        return forCaller ? new Attempt.Done(new Acquisition.Acquired(new PoolLease(slot, true, took))) : null;
+        return forCaller ? new Attempt.Done(new Acquisition.Acquired(new PoolLease(this, slot, true, took))) : null;
     }
 
     /**
@@ -304,7 +301,7 @@ final class InstancePool {
         return best;
     }
 
-    private void release(Slot slot, boolean healthy) {
+    void release(Slot slot, boolean healthy) {
         boolean remove;
         lock.lock();
         try {
@@ -458,98 +455,5 @@ final class InstancePool {
     private static String hostAndPort(InetSocketAddress address) {
         String host = address.getAddress() == null ? address.getHostString() : address.getAddress().getHostAddress();
         return host + ":" + address.getPort();
-    }
-
-    /** One instance's bookkeeping. Fields are guarded by the pool lock, except the immutable ones. */
-    private static final class Slot {
-        final String id;
-        final Instant startedAt;
-        InstanceState state = InstanceState.STARTING;
-        Instance instance;
-        int inFlight;
-        boolean broken;
-        long served;
-        long lastUsedNanos;
-        long coldStartNanos;
-        /** The thread running this slot's start, while it runs. */
-        Thread starter;
-        /** Whether {@link #abortStarts} interrupted the start. */
-        boolean aborted;
-
-        Slot(String id, Instant startedAt) {
-            this.id = id;
-            this.startedAt = startedAt;
-        }
-    }
-
-    private final class PoolLease implements Lease {
-        private final Slot slot;
-        private final boolean cold;
-        private final long startNanos;
-        private boolean released;
-
-        PoolLease(Slot slot, boolean cold, long startNanos) {
-            this.slot = slot;
-            this.cold = cold;
-            this.startNanos = startNanos;
-        }
-
-        @Override
-        public InetSocketAddress endpoint() {
-            return slot.instance.endpoint();
-        }
-
-        @Override
-        public Duration timeout() {
-            return timeout;
-        }
-
-        @Override
-        public String instanceId() {
-            return slot.id;
-        }
-
-        @Override
-        public String backend() {
-            return backend;
-        }
-
-        @Override
-        public boolean coldStart() {
-            return cold;
-        }
-
-        @Override
-        public long startNanos() {
-            return startNanos;
-        }
-
-        @Override
-        public boolean instanceAlive() {
-            return slot.instance.isAlive();
-        }
-
-        @Override
-        public Optional<String> exitReason() {
-            long deadline = ticker.nanos() + EXIT_WAIT_NANOS;
-            while (slot.instance.isAlive() && ticker.nanos() - deadline < 0
-                    && !Thread.currentThread().isInterrupted()) {
-                LockSupport.parkNanos(EXIT_POLL_NANOS);
-            }
-            if (!slot.instance.isAlive()) {
-                // Let the output pump deliver the function's last words.
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(OUTPUT_GRACE_MILLIS));
-            }
-            return slot.instance.exitReason();
-        }
-
-        @Override
-        public void release(boolean healthy) {
-            if (released) {
-                throw new IllegalStateException("lease of " + slot.id + " released twice");
-            }
-            released = true;
-            InstancePool.this.release(slot, healthy);
-        }
     }
 }

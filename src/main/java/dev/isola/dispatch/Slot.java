@@ -1,0 +1,27 @@
+package dev.isola.dispatch;
+
+import dev.isola.sandbox.spi.Instance;
+
+import java.time.Instant;
+
+/** One instance's bookkeeping. Fields are guarded by the pool lock, except the immutable ones. */
+final class Slot {
+    final String id;
+    final Instant startedAt;
+    InstanceState state = InstanceState.STARTING;
+    Instance instance;
+    int inFlight;
+    boolean broken;
+    long served;
+    long lastUsedNanos;
+    long coldStartNanos;
+    /** The thread running this slot's start, while it runs. */
+    Thread starter;
+    /** Whether {@link InstancePool} drain interrupted the start. */
+    boolean aborted;
+
+    Slot(String id, Instant startedAt) {
+        this.id = id;
+        this.startedAt = startedAt;
+    }
+}

@@ -4,6 +4,7 @@ import dev.isola.bench.report.BenchReport;
 import dev.isola.bench.result.ExperimentSpec;
 import dev.isola.bench.result.Experiments;
 import dev.isola.bench.result.Sample;
+import dev.isola.config.IsolaConfig;
 import dev.isola.host.ProcessRunner;
 
 import java.nio.file.Path;
@@ -54,6 +55,11 @@ public final class BenchRunner {
         this.config = config;
         this.tools = Tools.on(processes);
         this.progress = progress;
+    }
+
+    /** A run whose host programs are looked up on the platform's {@code PATH} ({@code platform.executables()}). */
+    public static BenchRunner onHost(BenchConfig config, IsolaConfig platform, Progress progress) {
+        return new BenchRunner(config, ProcessRunner.create(platform.executables()), progress);
     }
 
     public Result run() {

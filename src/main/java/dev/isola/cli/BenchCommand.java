@@ -10,7 +10,6 @@ import dev.isola.bench.report.BenchReport;
 import dev.isola.bench.result.Experiments;
 import dev.isola.config.ConfigLoader;
 import dev.isola.config.IsolaConfig;
-import dev.isola.host.ProcessRunner;
 import dev.isola.server.HostBackends;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -110,10 +109,8 @@ final class BenchCommand implements Callable<Integer> {
             stdout.println(line);
             stdout.flush();
         });
-        // The run's one process runner: every host program the bench runs (hey, perf, sync, version probes) goes
-        // through it, looked up on the platform's PATH.
-        ProcessRunner processes = ProcessRunner.create(platform().executables());
-        BenchRunner runner = new BenchRunner(config, processes, Progress.console(stdout));
+        // Every host program the bench runs (hey, perf, sync, version probes) is looked up on the platform's PATH.
+        BenchRunner runner = BenchRunner.onHost(config, platform(), Progress.console(stdout));
         Thread hook = new Thread(() -> runner.stop(STOP_WAIT), "isola-bench-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         stdout.printf("isola bench: %s on %s (%s), %d reps%s -> %s%n", String.join(" ", config.experiments()),

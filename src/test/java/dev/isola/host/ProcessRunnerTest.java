@@ -1,0 +1,84 @@
+package dev.isola.host;
+
+import dev.isola.testing.Await;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Real host programs (sh, cat), run the one way Isola runs them. */
+class ProcessRunnerTest {
+    private final ProcessRunner runner = ProcessRunner.create(Executables.fromPath(Optional.empty()));
+
+    @Test
+    void run_returnsTheOutput_andFeedsTheInput() {
+        assertThat(runner.run(Command.of("cat").withStdin("hello\n"))).isEqualTo("hello");
+    }
+
+    @Test
+    void run_aFailingProgram_throwsWithItsStatusAndOutput() {
+        assertThatThrownBy(() -> runner.run(List.of("sh", "-c", "echo broken >&2; exit 3")))
+                .isInstanceOf(HostException.class).hasMessageContaining("exit status 3").hasMessageContaining("broken");
+    }
+
+    @Test
+    void result_aProgramPastItsDeadline_isKilledWithWhatItForked() {
+        long begin = System.nanoTime();
+        CommandResult result = runner.result(Command.of("sh", "-c", "echo started; sleep 60 & sleep 60")
+                .withTimeout(Duration.ofMillis(300)));
+
+        assertThat(result.timedOut()).isTrue();
+        assertThat(result.succeeded()).isFalse();
+        assertThat(result.output()).isEqualTo("started");
+        assertThat(Duration.ofNanos(System.nanoTime() - begin)).as("not held by the forked sleep's open pipe")
+                .isLessThan(Duration.ofSeconds(10));
+        Await.until(Duration.ofSeconds(5), () -> ProcessHandle.current().descendants().noneMatch(ProcessHandle::isAlive),
+                "the killed program and what it forked to be gone");
+    }
+
+    @Test
+    void result_keepsOutputUpToItsLimit_andReadsTheRestSoTheChildNeverBlocks() {
+        CommandResult result = runner.result(Command.of("sh", "-c", "head -c 1000000 /dev/zero | tr '\\0' x")
+                .withOutputLimit(1024));
+
+        assertThat(result.succeeded()).isTrue();
+        assertThat(result.output()).startsWith("x".repeat(1024)).endsWith("[output truncated at 1 KiB]");
+    }
+
+    @Test
+    void result_handsEveryLineOnAsItComes() {
+        List<String> lines = new ArrayList<>();
+        runner.result(Command.of("sh", "-c", "echo one; echo two; printf three"), lines::add);
+
+        assertThat(lines).containsExactly("one", "two", "three");
+    }
+
+    @Test
+    void command_runsInItsDirectoryWithItsEnvironmentOnly(@TempDir Path dir) {
+        String out = runner.run(Command.of("/bin/sh", "-c", "pwd; echo \"$GREETING:$HOME\"").in(dir)
+                .withEnvironment(Map.of("GREETING", "hi")));
+
+        assertThat(out.lines().toList()).containsExactly(dir.toString(), "hi:");
+    }
+
+    @Test
+    void niced_runsAtTheLowestPriority() {
+        assertThat(runner.run(Command.of("sh", "-c", "cut -d' ' -f19 /proc/self/stat").niced())).isEqualTo("19");
+    }
+
+    @Test
+    void start_onAVirtualThread_givesTheCallerItsChild() throws Exception {
+        Process[] started = new Process[1];
+        Thread.ofVirtual().start(() -> started[0] = runner.start(new ProcessBuilder("true"))).join();
+
+        assertThat(started[0].waitFor()).isZero();
+    }
+}

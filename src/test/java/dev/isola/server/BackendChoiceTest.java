@@ -1,0 +1,85 @@
+package dev.isola.server;
+
+import dev.isola.config.ConfigException;
+import dev.isola.sandbox.spi.Availability;
+import dev.isola.sandbox.spi.Instance;
+import dev.isola.sandbox.spi.InstanceSpec;
+import dev.isola.sandbox.spi.Isolation;
+import dev.isola.sandbox.spi.SandboxBackend;
+import dev.isola.sandbox.spi.SandboxContext;
+import dev.isola.sandbox.spi.SandboxProvider;
+import dev.isola.sandbox.spi.Sandboxes;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** {@code auto} ranks backends by the isolation their providers declare, among those that run well here. */
+class BackendChoiceTest {
+    private static final Availability READY = new Availability.Ready("runs");
+    private static final Availability SLOW = new Availability.Slow("runs", "software emulation");
+    private static final Availability MISSING = new Availability.Unavailable("not installed");
+
+    @Test
+    void auto_takesTheStrongestIsolationThatRunsWell_andAmongEqualsTheFirstListed() {
+        Sandboxes host = sandboxes(fake("process", Isolation.NONE, READY), fake("runc", Isolation.CONTAINER, READY),
+                fake("crun", Isolation.CONTAINER, READY), fake("runsc", Isolation.USER_SPACE_KERNEL, MISSING),
+                fake("microvm", Isolation.VIRTUAL_MACHINE, SLOW));
+
+        assertThat(BackendChoice.resolve("auto", host)).isEqualTo("runc");
+    }
+
+    @Test
+    void anExplicitBackend_mayBeSlow_butMustRunAndExist() {
+        Sandboxes host = sandboxes(fake("process", Isolation.NONE, READY),
+                fake("microvm", Isolation.VIRTUAL_MACHINE, SLOW), fake("runsc", Isolation.USER_SPACE_KERNEL, MISSING));
+
+        assertThat(BackendChoice.resolve("microvm", host)).isEqualTo("microvm");
+        assertThatThrownBy(() -> BackendChoice.resolve("runsc", host)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("not installed");
+        assertThatThrownBy(() -> BackendChoice.resolve("firecracker", host)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'firecracker'");
+    }
+
+    @Test
+    void auto_withNothingThatRuns_failsPointingAtDoctor() {
+        Sandboxes host = sandboxes(fake("runc", Isolation.CONTAINER, MISSING));
+
+        assertThatThrownBy(() -> BackendChoice.resolve("auto", host)).hasMessageContaining("isola doctor");
+    }
+
+    private static Sandboxes sandboxes(SandboxProvider... providers) {
+        return Sandboxes.create(List.of(providers), p -> null);
+    }
+
+    private static SandboxProvider fake(String type, Isolation isolation, Availability availability) {
+        return new SandboxProvider() {
+            @Override
+            public String type() {
+                return type;
+            }
+
+            @Override
+            public Isolation isolation() {
+                return isolation;
+            }
+
+            @Override
+            public SandboxBackend create(SandboxContext context) {
+                return new SandboxBackend() {
+                    @Override
+                    public Availability probe() {
+                        return availability;
+                    }
+
+                    @Override
+                    public Instance start(InstanceSpec spec) {
+                        throw new UnsupportedOperationException("a fake backend starts nothing");
+                    }
+                };
+            }
+        };
+    }
+}

@@ -8,8 +8,11 @@ sealed interface Attempt {
     record Done(Acquisition acquisition) implements Attempt {
     }
 
-    /** The rest must run on a thread that may block: a start reserved for the call, or a wait for a slot. */
-    record Later(Supplier<Attempt> rest) implements Attempt {
+    /**
+     * The rest must run on a thread that may block: a start reserved for the call, or a wait for a slot until
+     * {@code deadlineNanos} (of the pool's ticker).
+     */
+    record Later(Supplier<Attempt> rest, long deadlineNanos) implements Attempt {
     }
 
     /** The pool's version was replaced or removed: the dispatcher tries the function's current version. */

@@ -113,7 +113,7 @@ final class InstancePool {
      * found another call's instance already free, and the burst started fewer instances than it had concurrent
      * calls. Otherwise the rest waits as {@link #acquire} does.
      */
-    Attempt begin(long deadlineNanos, EndpointProbe probe) {
+    Attempt begin(EndpointProbe probe) {
         List<Slot> dead = new ArrayList<>();
         Slot reserved = null;
         lock.lock();
@@ -130,8 +130,10 @@ final class InstancePool {
             dead.forEach(s -> retire.accept(s.instance));
         }
         Slot slot = reserved;
-        return new Attempt.Later(slot != null ? () -> startInto(slot, true, probe)
-                : () -> acquire(deadlineNanos, probe));
+        // Read the clock only here, off the warm path: the call's deadline counts from its arrival.
+        long deadline = ticker.nanos() + timeout.toNanos();
+        return new Attempt.Later(slot != null ? () -> startInto(slot, true, probe) : () -> acquire(deadline, probe),
+                deadline);
     }
 
     private Attempt acquire(long deadlineNanos, EndpointProbe probe, List<Slot> dead) {

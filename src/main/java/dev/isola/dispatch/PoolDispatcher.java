@@ -56,18 +56,21 @@ final class PoolDispatcher implements Dispatcher {
         if (pool == null) {
             return new Acquisition.NotFound(name);
         }
-        long deadline = ticker.nanos() + pool.timeout().toNanos();
-        return switch (pool.begin(deadline, probe)) {
+        return switch (pool.begin(probe)) {
             case Attempt.Done done -> done.acquisition();
-            case Attempt.Later later -> new Acquisition.Pending(() -> settle(name, later.rest().get(), deadline, probe));
-            case Attempt.Drained drained -> new Acquisition.Pending(() -> acquireCurrent(name, deadline, probe));
+            case Attempt.Later later -> new Acquisition.Pending(() -> settle(name, later.rest().get(),
+                    later.deadlineNanos(), probe));
+            case Attempt.Drained drained -> {
+                long deadline = ticker.nanos() + pool.timeout().toNanos();
+                yield new Acquisition.Pending(() -> acquireCurrent(name, deadline, probe));
+            }
         };
     }
 
     private Acquisition settle(FunctionName name, Attempt attempt, long deadline, EndpointProbe probe) {
         return switch (attempt) {
             case Attempt.Done done -> done.acquisition();
-            case Attempt.Later later -> settle(name, later.rest().get(), deadline, probe);
+            case Attempt.Later later -> settle(name, later.rest().get(), later.deadlineNanos(), probe);
             // The version was replaced before the call's start or wait ended: the current one serves the call.
             case Attempt.Drained drained -> acquireCurrent(name, deadline, probe);
         };

@@ -48,6 +48,8 @@ import java.util.concurrent.locks.ReentrantLock;
 @Fork(1)
 @Threads(2)
 public class AcquireReleaseBenchmark {
+    /** How long close() lets calls finish (of the fake clock in the tests). */
+    private static final Duration DRAIN = Duration.ofSeconds(5);
     private static final FunctionName NAME = FunctionName.of("bench");
 
     private Dispatcher dispatcher;
@@ -68,7 +70,7 @@ public class AcquireReleaseBenchmark {
             }
         };
         dispatcher = Dispatcher.create(new Dispatcher.Parts(launcher, Ticker.SYSTEM, InstantSource.system(),
-                Metrics.NOOP, 1024, Duration.ZERO, InstanceEvents.NONE, EndpointProbe.CONNECT));
+                Metrics.NOOP, 1024, Duration.ZERO, InstanceEvents.NONE, EndpointProbe.CONNECT, DRAIN));
         Manifest manifest = new Manifest(NAME, Runtime.GO, ".", Map.of(), Optional.empty(), Optional.empty(), false, Limits.DEFAULT,
                 new Scaling(1000, 0, 1, Duration.ofHours(1), false));
         dispatcher.deploy(new DeployedFunction(manifest, 1, new Artifact(Runtime.GO, Path.of("/"), List.of("./fn")),

@@ -44,6 +44,7 @@ public final class ConfigLoader {
                       @JsonProperty("maxBodyBytes") Long maxBodyBytes,
                       @JsonProperty("maxArchiveBytes") Long maxArchiveBytes,
                       @JsonProperty("queueLimit") Integer queueLimit, @JsonProperty("startTimeout") String startTimeout,
+                      @JsonProperty("drainTimeout") String drainTimeout,
                       @JsonProperty("logMaxBytes") Long logMaxBytes,
                       @JsonProperty("gatewayThreads") Integer gatewayThreads,
                       @JsonProperty("gatewaySpinMicros") Integer gatewaySpinMicros,
@@ -52,7 +53,7 @@ public final class ConfigLoader {
                       @JsonProperty("buildCache") String buildCache,
                       @JsonProperty("sandbox") Map<String, Map<String, Object>> sandbox) {
         static final FileConfig EMPTY = new FileConfig(null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null);
+                null, null, null, null, null, null);
     }
 
     /** One variable of the platform's environment, if set and not blank. */
@@ -82,6 +83,9 @@ public final class ConfigLoader {
         Duration start = pick(env, "ISOLA_START_TIMEOUT",
                 f.startTimeout() == null ? null : parse("startTimeout", f.startTimeout(), ConfigLoader::duration),
                 c.startTimeout(), s -> parse("startTimeout", s, ConfigLoader::duration));
+        Duration drain = pick(env, "ISOLA_DRAIN_TIMEOUT",
+                f.drainTimeout() == null ? null : parse("drainTimeout", f.drainTimeout(), ConfigLoader::duration),
+                c.drainTimeout(), s -> parse("drainTimeout", s, ConfigLoader::duration));
         long logMax = pick(env, "ISOLA_LOG_MAX_BYTES", f.logMaxBytes(), c.logMaxBytes(),
                 s -> parse("logMaxBytes", s, Long::parseLong));
         int gatewayThreads = pick(env, "ISOLA_GATEWAY_THREADS", f.gatewayThreads(), c.gatewayThreads(),
@@ -93,7 +97,7 @@ public final class ConfigLoader {
                 s -> parse("spareNetworks", s, Integer::parseInt));
         Optional<Path> buildCache = Optional.ofNullable(pick(env, "ISOLA_BUILD_CACHE",
                 f.buildCache() == null ? null : Path.of(f.buildCache()), null, Path::of));
-        return new IsolaConfig(host, port, stateDir, backend, maxBody, maxArchive, queue, start, logMax,
+        return new IsolaConfig(host, port, stateDir, backend, maxBody, maxArchive, queue, start, drain, logMax,
                 gatewayThreads, gatewaySpin, admission, spares, sandboxSections(f.sandbox(), env), buildCache,
                 Executables.fromPath(Optional.ofNullable(env.get("PATH"))));
     }

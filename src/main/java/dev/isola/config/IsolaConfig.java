@@ -18,6 +18,8 @@ import java.util.Set;
  * @param maxArchiveBytes largest deploy archive (compressed) the admin API accepts
  * @param queueLimit     requests that may wait per function when all its instances are busy
  * @param startTimeout   how long an instance may take to become ready
+ * @param drainTimeout   how long a stopping server lets calls in flight and queued calls finish before it stops the
+ *                       instances under them
  * @param logMaxBytes    console output kept per function (twice this on disk at most)
  * @param gatewayThreads event loops of the gateway; 0 picks one per core
  * @param gatewaySpinMicros how long a gateway event loop polls before it sleeps, while waits are short; 0 never
@@ -30,7 +32,7 @@ import java.util.Set;
  * @param executables    where host programs are found (the platform's {@code PATH})
  */
 public record IsolaConfig(String host, int port, Path stateDir, String defaultBackend, long maxBodyBytes,
-                          long maxArchiveBytes, int queueLimit, Duration startTimeout, long logMaxBytes,
+                          long maxArchiveBytes, int queueLimit, Duration startTimeout, Duration drainTimeout, long logMaxBytes,
                           int gatewayThreads, int gatewaySpinMicros, String startAdmission, int spareNetworks,
                           Map<String, Section> sandbox, Optional<Path> buildCache, Executables executables) {
     public static final Set<String> START_ADMISSIONS = Set.of("cpu-pressure", "off");
@@ -48,6 +50,7 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
         require(queueLimit >= 0, "queueLimit", "must not be negative");
         require(startTimeout != null && !startTimeout.isNegative() && !startTimeout.isZero(), "startTimeout",
                 "must be positive");
+        require(drainTimeout != null && !drainTimeout.isNegative(), "drainTimeout", "must not be negative");
         require(logMaxBytes >= 4096, "logMaxBytes", "must be at least 4096");
         require(gatewayThreads >= 0 && gatewayThreads <= 256, "gatewayThreads",
                 "must be between 0 (one per core) and 256");
@@ -71,7 +74,7 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
 
     public static IsolaConfig defaults() {
         return new IsolaConfig("0.0.0.0", 8080, StateDirs.defaultStateDir(), "auto", 64L << 20, 128L << 20, 1024,
-                Duration.ofSeconds(60), 1L << 20, 0, defaultSpinMicros(Runtime.getRuntime().availableProcessors()),
+                Duration.ofSeconds(60), Duration.ofSeconds(30), 1L << 20, 0, defaultSpinMicros(Runtime.getRuntime().availableProcessors()),
                 "cpu-pressure", DEFAULT_SPARE_NETWORKS, Map.of(),
                 Optional.empty(), Executables.fromPath(Optional.empty()));
     }
@@ -99,31 +102,31 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
 
     public IsolaConfig withPort(int newPort) {
         return new IsolaConfig(host, newPort, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, sandbox,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, sandbox,
                 buildCache, executables);
     }
 
     public IsolaConfig withHost(String newHost) {
         return new IsolaConfig(newHost, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, sandbox,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, sandbox,
                 buildCache, executables);
     }
 
     public IsolaConfig withStateDir(Path dir) {
         return new IsolaConfig(host, port, dir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, sandbox,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, sandbox,
                 buildCache, executables);
     }
 
     public IsolaConfig withDefaultBackend(String backend) {
         return new IsolaConfig(host, port, stateDir, backend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, sandbox,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, sandbox,
                 buildCache, executables);
     }
 
     public IsolaConfig withBuildCache(Path dir) {
         return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, sandbox,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, sandbox,
                 Optional.of(dir), executables);
     }
 

@@ -43,7 +43,10 @@ public interface Dispatcher extends AutoCloseable {
     /** Runs one round of housekeeping (idle timeouts, dead instances, {@code minInstances}) now. */
     void maintain();
 
-    /** Drains every function (each for at most its timeout) and waits until every instance has stopped. */
+    /**
+     * Takes no new calls (they are answered {@code Unavailable}), lets the calls in flight and the queued ones finish
+     * for up to the drain timeout, then stops every instance and returns once all have stopped.
+     */
     @Override
     void close();
 
@@ -54,9 +57,10 @@ public interface Dispatcher extends AutoCloseable {
      * @param maintainInterval how often idle and dead instances are reaped; {@link Duration#ZERO} runs no
      *                         housekeeper (tests call {@link #maintain()} themselves)
      * @param probe            the readiness probe of starts that are not for a call (pre-warming)
+     * @param drainTimeout     how long {@link #close()} lets calls in flight and queued ones finish
      */
     record Parts(Launcher launcher, Ticker ticker, InstantSource wallClock, Metrics metrics, int queueLimit,
-                 Duration maintainInterval, InstanceEvents events, EndpointProbe probe) {
+                 Duration maintainInterval, InstanceEvents events, EndpointProbe probe, Duration drainTimeout) {
     }
 
     static Dispatcher create(Parts parts) {

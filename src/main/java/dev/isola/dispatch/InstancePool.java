@@ -428,6 +428,30 @@ final class InstancePool {
         }
     }
 
+    /**
+     * Waits until no call is in flight, queued or being started for, or until {@code deadlineNanos}: a stopping
+     * platform lets its calls finish. The pool keeps serving its queue meanwhile.
+     */
+    void awaitQuiet(long deadlineNanos) {
+        lock.lock();
+        try {
+            while (waiting > 0 || slots.stream().anyMatch(s -> s.inFlight > 0
+                    || (s.state == InstanceState.STARTING && s.starter != null))) {
+                long remaining = deadlineNanos - ticker.nanos();
+                if (remaining <= 0) {
+                    LOG.log(Level.WARNING, "fn=" + function.name() + ": drain deadline passed with calls still "
+                            + "running; stopping its instances under them");
+                    return;
+                }
+                changed.awaitNanos(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(50)));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     int waiting() {
         lock.lock();
         try {

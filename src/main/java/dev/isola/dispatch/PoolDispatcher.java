@@ -15,7 +15,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 
 /**
  * {@link Dispatcher} over one {@link InstancePool} per function: the pool of its current version.
@@ -30,7 +29,6 @@ final class PoolDispatcher implements Dispatcher {
     private static final System.Logger LOG = System.getLogger(PoolDispatcher.class.getName());
     /** How often a call follows a version swap before it gives up with NotFound (a function redeployed that fast). */
     private static final int ACQUIRE_ATTEMPTS = 3;
-    private static final long CLOSE_DRAIN_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final Parts parts;
     private final Ticker ticker;
@@ -198,11 +196,13 @@ final class PoolDispatcher implements Dispatcher {
         if (housekeeper != null) {
             housekeeper.interrupt();
         }
+        // New calls are answered Unavailable from now on; those in flight and queued finish first, up to the drain
+        // deadline, and only then go the instances (a shutdown that stopped them at once failed every call in flight).
+        long deadline = ticker.nanos() + parts.drainTimeout().toNanos();
         List<InstancePool> all = new ArrayList<>(pools.values());
+        all.forEach(p -> p.awaitQuiet(deadline));
         pools.clear();
-        List<Thread> drains = all.stream()
-                .map(p -> Thread.ofVirtual().start(() -> p.drain(Math.min(drainGrace(p), CLOSE_DRAIN_NANOS))))
-                .toList();
+        List<Thread> drains = all.stream().map(p -> Thread.ofVirtual().start(() -> p.drain(0))).toList();
         drains.forEach(PoolDispatcher::joinQuietly);
         while (!retiring.isEmpty()) {
             retiring.forEach(PoolDispatcher::joinQuietly);

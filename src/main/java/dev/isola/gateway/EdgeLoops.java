@@ -6,7 +6,6 @@ import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.EventExecutor;
 
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -46,10 +45,6 @@ public final class EdgeLoops implements InstanceEvents, AutoCloseable {
 
     UpstreamPool upstreams(EventLoop loop) {
         return pools.get(loop);
-    }
-
-    List<UpstreamPool> allUpstreams() {
-        return List.copyOf(pools.values());
     }
 
     @Override

@@ -16,6 +16,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 
 /**
  * The edge's routes ({@link Route.Plane#EDGE} of the route table), matched by hand: this runs for every
@@ -32,13 +33,16 @@ final class EdgeRouter {
 
     private final InvocationTarget.Services services;
     private final Readiness readiness;
+    private final BooleanSupplier draining;
     private final ControlPlaneTarget controlPlane;
     private final long maxBodyBytes;
 
-    EdgeRouter(InvocationTarget.Services services, Readiness readiness, InetSocketAddress controlPlane,
-               long maxBodyBytes) {
+    /** {@code draining}: whether the server is stopping (then {@code /healthz} answers 503, so balancers move away). */
+    EdgeRouter(InvocationTarget.Services services, Readiness readiness, BooleanSupplier draining,
+               InetSocketAddress controlPlane, long maxBodyBytes) {
         this.services = services;
         this.readiness = readiness;
+        this.draining = draining;
         this.controlPlane = new ControlPlaneTarget(controlPlane);
         this.maxBodyBytes = maxBodyBytes;
     }
@@ -54,7 +58,10 @@ final class EdgeRouter {
         return switch (edge.get()) {
             case INVOKE, INVOKE_PATH -> invocation(front, request, uri, FUNCTION.length());
             case INVOKE_HARNESS -> invocation(front, request, uri, INVOKE.length());
-            case HEALTH -> LocalReply.of(front, request, ApiError.json(HttpResponseStatus.OK, HEALTHY));
+            case HEALTH -> draining.getAsBoolean()
+                    ? LocalReply.rejecting(front, request, ApiError.response(ErrorCode.UNAVAILABLE,
+                    "Isola is shutting down; calls in flight are finishing"))
+                    : LocalReply.of(front, request, ApiError.json(HttpResponseStatus.OK, HEALTHY));
             case READY -> LocalReply.of(front, request, ready(path.substring(READY.length())));
             default -> throw new IllegalStateException(edge.get() + " is not an edge route");
         };

@@ -19,6 +19,7 @@ import io.netty.util.ResourceLeakDetector;
 import java.net.InetSocketAddress;
 import java.time.InstantSource;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The HTTP front door: the edge (Netty, event loops) owns the public port and the hot path. It proxies invocations
@@ -36,11 +37,11 @@ public final class Gateway implements AutoCloseable {
     private static final int CLOSE_WAIT_SECONDS = 5;
 
     private final Channel edge;
-    private final EdgeLoops loops;
+    private final AtomicBoolean draining;
 
-    private Gateway(Channel edge, EdgeLoops loops) {
+    private Gateway(Channel edge, AtomicBoolean draining) {
         this.edge = edge;
-        this.loops = loops;
+        this.draining = draining;
     }
 
     /**
@@ -59,9 +60,10 @@ public final class Gateway implements AutoCloseable {
             // Tests and debugging turn it back on with -Dio.netty.leakDetection.level=paranoid.
             ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
         }
+        AtomicBoolean draining = new AtomicBoolean();
         EdgeRouter router = new EdgeRouter(new InvocationTarget.Services(parts.dispatcher(), parts.metrics(),
-                parts.invocations(), parts.ticker(), parts.wallClock()), parts.readiness(), parts.controlPlane(),
-                parts.maxBodyBytes());
+                parts.invocations(), parts.ticker(), parts.wallClock()), parts.readiness(), draining::get,
+                parts.controlPlane(), parts.maxBodyBytes());
         FrontHandler.Router routes = router::route;
         EdgeTransport transport = loops.transport();
         ServerBootstrap bootstrap = new ServerBootstrap()
@@ -84,7 +86,7 @@ public final class Gateway implements AutoCloseable {
         try {
             Channel edge = bootstrap.bind(host, port).syncUninterruptibly().channel();
             LOG.log(System.Logger.Level.DEBUG, "edge on " + edge.localAddress() + " (" + transport.name() + ")");
-            return new Gateway(edge, loops);
+            return new Gateway(edge, draining);
         } catch (RuntimeException e) {
             throw new IllegalStateException("Cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
         }
@@ -94,10 +96,14 @@ public final class Gateway implements AutoCloseable {
         return ((InetSocketAddress) edge.localAddress()).getPort();
     }
 
-    /** Stops listening and closes the connections to instances; the loops stop with {@link EdgeLoops#close()}. */
+    /**
+     * The first step of a stop: no new connections, and {@code /healthz} answers 503 so that a load balancer moves
+     * away. Open connections keep being served (the dispatcher answers new calls 503 and lets those in flight
+     * finish); they close with the loops ({@link EdgeLoops#close()}), after the dispatcher has drained.
+     */
     @Override
     public void close() {
+        draining.set(true);
         edge.close().awaitUninterruptibly(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
-        loops.allUpstreams().forEach(UpstreamPool::closeAll);
     }
 }

@@ -174,7 +174,10 @@ final class ProxyExchange implements FrontHandler.Exchange {
         }
         moveTo(DONE);
         releaseEarlyBody();
-        if (requestDone) {
+        if (code == ErrorCode.UNAVAILABLE) {
+            // The server is stopping: this connection is not worth keeping, the client should go elsewhere.
+            front.handOver(this, LocalReply.rejecting(front, request, ApiError.response(code, message)));
+        } else if (requestDone) {
             front.replyError(this, code.status(), code.wireName(), message, keepClient());
         } else {
             // Answer once the rest of the request is read, so a keep-alive client keeps its connection.

@@ -42,7 +42,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * gateway. Start-up order matters: leftovers of a crashed run are reaped before any instance starts, and every
  * stored function is back in the dispatcher before the port opens. {@link #close()} undoes it in reverse: the
  * gateway stops listening, the dispatcher drains and stops every instance, and only then do the shared host
- * resources (event loops, the backends' shared state, the network) go.
+ * resources (event loops, the backends' shared state, the network) go. Calls in flight finish meanwhile (up to
+ * {@code drainTimeout}): the loops and their connections stay until the dispatcher has drained.
  */
 public final class IsolaServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(IsolaServer.class.getName());
@@ -102,7 +103,7 @@ public final class IsolaServer implements AutoCloseable {
             EdgeLoops loops = EdgeLoops.create(config.gatewayThreads(), config.gatewaySpinMicros(), ticker);
             owned.add(loops);
             Dispatcher dispatcher = Dispatcher.create(new Dispatcher.Parts(launcher, ticker, clock, metrics,
-                    config.queueLimit(), HOUSEKEEPING, loops, EndpointProbe.CONNECT));
+                    config.queueLimit(), HOUSEKEEPING, loops, EndpointProbe.CONNECT, config.drainTimeout()));
             owned.add(dispatcher);
             Deployments deployments = new Deployments(functions, dispatcher, logs);
             ControlPlane controlPlane = ControlPlane.start(new ControlPlane.Parts(deployments, store, metrics, token,

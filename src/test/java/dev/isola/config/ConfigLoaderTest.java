@@ -86,12 +86,14 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void startAdmissionSpareNetworksAndBuildCache_areReadAndChecked() {
+    void startAdmissionSpareNetworksBuildCacheAndDrain_areReadAndChecked() {
         IsolaConfig c = ConfigLoader.load(Optional.empty(), Map.of("ISOLA_START_ADMISSION", "off",
-                "ISOLA_SPARE_NETWORKS", "0", "ISOLA_BUILD_CACHE", "/tmp/isola-cache"));
+                "ISOLA_SPARE_NETWORKS", "0", "ISOLA_BUILD_CACHE", "/tmp/isola-cache", "ISOLA_DRAIN_TIMEOUT", "5s"));
 
         assertThat(c.startAdmission()).isEqualTo("off");
         assertThat(c.spareNetworks()).isZero();
+        assertThat(c.drainTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(IsolaConfig.defaults().drainTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(c.cacheDir()).isEqualTo(Path.of("/tmp/isola-cache"));
         assertThat(IsolaConfig.defaults().cacheDir()).isEqualTo(IsolaConfig.defaults().stateDir().resolve("cache"));
         assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), Map.of("ISOLA_START_ADMISSION", "fifo")))

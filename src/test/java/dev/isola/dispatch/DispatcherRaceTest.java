@@ -22,6 +22,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * must hold at every step and nothing may be left running at the end.
  */
 class DispatcherRaceTest {
+    /** How long close() lets calls finish (of the fake clock in the tests). */
+    private static final Duration DRAIN = Duration.ofSeconds(5);
     private static final FunctionName FN = FunctionName.of("race");
     private static final int THREADS = 8;
     private static final int CYCLES_PER_THREAD = 2_000;
@@ -33,7 +35,7 @@ class DispatcherRaceTest {
         AtomicLong now = new AtomicLong();
         FakeLauncher launcher = new FakeLauncher();
         Dispatcher dispatcher = Dispatcher.create(new Dispatcher.Parts(launcher, now::get, InstantSource.system(),
-                Metrics.NOOP, 10_000, Duration.ZERO, InstanceEvents.NONE, EndpointProbe.CONNECT));
+                Metrics.NOOP, 10_000, Duration.ZERO, InstanceEvents.NONE, EndpointProbe.CONNECT, DRAIN));
         // The reaper moves the clock 1 ms a round: calls may wait much longer than the default 5 s of fake time.
         dispatcher.deploy(Functions.withScaling("race", CONCURRENCY, 0, MAX_INSTANCES, Duration.ofMillis(1), false,
                 Duration.ofHours(1)));

@@ -17,6 +17,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class DispatcherTest {
+    /** How long close() lets calls finish (of the fake clock in the tests). */
+    private static final Duration DRAIN = Duration.ofSeconds(5);
     private static final FunctionName HELLO = FunctionName.of("hello");
     private static final Duration WAIT = Duration.ofSeconds(5);
 
@@ -26,7 +28,7 @@ class DispatcherTest {
 
     private Dispatcher create(int queueLimit) {
         return Dispatcher.create(new Dispatcher.Parts(launcher, now::get, InstantSource.system(), Metrics.NOOP,
-                queueLimit, Duration.ZERO, InstanceEvents.NONE, EndpointProbe.CONNECT));
+                queueLimit, Duration.ZERO, InstanceEvents.NONE, EndpointProbe.CONNECT, DRAIN));
     }
 
     @AfterEach

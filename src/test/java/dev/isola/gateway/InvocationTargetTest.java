@@ -40,29 +40,30 @@ class InvocationTargetTest {
 
     private EmbeddedEdge edge() {
         return new EmbeddedEdge(edge -> new EdgeRouter(new InvocationTarget.Services(dispatcher, Metrics.NOOP,
-                recorded::add, edge.ticker(), InstantSource.system()), new Readiness(),
+                recorded::add, edge.ticker(), InstantSource.system()), new Readiness(), () -> false,
                 new InetSocketAddress("127.0.0.1", 1), 1 << 20)::route);
     }
 
     static Stream<Arguments> refusals() {
         return Stream.of(
-                Arguments.of(new Acquisition.NotFound(HELLO), 404, "function_not_found", false),
-                Arguments.of(new Acquisition.Saturated("fn=hello: all busy"), 429, "saturated", true),
-                Arguments.of(new Acquisition.StartFailed("fn=hello: boom", "runc"), 502, "start_failed", true),
-                Arguments.of(new Acquisition.TimedOut("fn=hello: slow", "runc"), 504, "timeout", true),
-                Arguments.of(new Acquisition.Unavailable("shutting down"), 503, "unavailable", false));
+                Arguments.of(new Acquisition.NotFound(HELLO), 404, "function_not_found", false, true),
+                Arguments.of(new Acquisition.Saturated("fn=hello: all busy"), 429, "saturated", true, true),
+                Arguments.of(new Acquisition.StartFailed("fn=hello: boom", "runc"), 502, "start_failed", true, true),
+                Arguments.of(new Acquisition.TimedOut("fn=hello: slow", "runc"), 504, "timeout", true, true),
+                // A stopping server: the client should go elsewhere, so its connection is not kept.
+                Arguments.of(new Acquisition.Unavailable("shutting down"), 503, "unavailable", false, false));
     }
 
     @ParameterizedTest(name = "{0} -> {1}")
     @MethodSource("refusals")
-    void anOutcomeWithoutALease_isItsStatusAndCode_andTheConnectionStaysUsable(Acquisition outcome, int status,
-                                                                                String code, boolean recordedCall) {
+    void anOutcomeWithoutALease_isItsStatusAndCode(Acquisition outcome, int status, String code,
+                                                   boolean recordedCall, boolean keepsConnection) {
         dispatcher.outcome = outcome;
         try (EmbeddedEdge edge = edge()) {
             edge.send(GET);
 
             assertThat(edge.received()).startsWith("HTTP/1.1 " + status).contains("\"error\":\"" + code + "\"");
-            assertThat(edge.clientOpen()).isTrue();
+            assertThat(edge.clientOpen()).isEqualTo(keepsConnection);
             assertThat(recorded).hasSize(recordedCall ? 1 : 0);
             recorded.forEach(r -> assertThat(r.status()).isEqualTo(status));
         }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +19,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "-exit" {
+		os.Exit(0) // the child of /newns: it only has to exist
+	}
 	if os.Getenv("PROBE_FAIL_AT_START") != "" {
 		fmt.Println("probe: configured to fail at start")
 		os.Exit(2)
@@ -109,6 +113,17 @@ func main() {
 		_, _, errno := syscall.Syscall(syscall.SYS_KEYCTL, keyctlGetKeyringID, uintptr(keySpecSessionKeyring), 1)
 		if errno != 0 {
 			fmt.Fprint(w, "failed: ", errno.Error())
+			return
+		}
+		fmt.Fprint(w, "ok")
+	})
+	mux.HandleFunc("/newns", func(w http.ResponseWriter, r *http.Request) {
+		// Starts a child in a new user and network namespace (clone with CLONE_NEWUSER|CLONE_NEWNET), which any
+		// unprivileged process may do unless a seccomp filter denies it: inside, it would hold CAP_NET_ADMIN.
+		cmd := exec.Command("/proc/self/exe", "-exit")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWNET}
+		if err := cmd.Run(); err != nil {
+			fmt.Fprint(w, "failed: ", err)
 			return
 		}
 		fmt.Fprint(w, "ok")

@@ -19,6 +19,8 @@ public enum ErrorCode {
     INVALID_MANIFEST(400),
     INVALID_ARCHIVE(400),
     NAME_MISMATCH(400),
+    /** The manifest asks for what the operator does not allow: a backend below the isolation floor, or egress. */
+    NOT_PERMITTED(400),
     ARCHIVE_TOO_LARGE(413),
     BODY_TOO_LARGE(413),
     BUILD_FAILED(422),

@@ -2,6 +2,7 @@ package dev.isola.cli;
 
 import dev.isola.config.ConfigLoader;
 import dev.isola.config.IsolaConfig;
+import dev.isola.config.TrustPolicy;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -29,6 +30,14 @@ final class LocalServerOptions {
             + "(default auto: the strongest this host runs).")
     String backend;
 
+    @Option(names = "--isolation-floor", description = "Weakest sandbox a deploy may use: none, container, sandbox "
+            + "(gVisor) or vm (default container as root, else none).")
+    String isolationFloor;
+
+    @Option(names = "--allow-egress", description = "Honour 'egress: true' in manifests (default: refuse such "
+            + "deploys).")
+    Boolean allowEgress;
+
     IsolaConfig config() {
         IsolaConfig c = ConfigLoader.load(Optional.ofNullable(configFile));
         if (port != null) {
@@ -42,6 +51,11 @@ final class LocalServerOptions {
         }
         if (backend != null) {
             c = c.withDefaultBackend(backend);
+        }
+        if (isolationFloor != null || allowEgress != null) {
+            TrustPolicy t = c.trust();
+            c = c.withTrust(new TrustPolicy(isolationFloor != null ? isolationFloor : t.isolationFloor(),
+                    allowEgress != null ? allowEgress : t.allowEgress(), t.egressPrivateRanges()));
         }
         return c;
     }

@@ -11,7 +11,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -51,9 +53,12 @@ public final class ConfigLoader {
                       @JsonProperty("startAdmission") String startAdmission,
                       @JsonProperty("spareNetworks") Integer spareNetworks,
                       @JsonProperty("buildCache") String buildCache,
+                      @JsonProperty("isolationFloor") String isolationFloor,
+                      @JsonProperty("allowEgress") Boolean allowEgress,
+                      @JsonProperty("egressPrivateRanges") List<String> egressPrivateRanges,
                       @JsonProperty("sandbox") Map<String, Map<String, Object>> sandbox) {
         static final FileConfig EMPTY = new FileConfig(null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null);
     }
 
     /** One variable of the platform's environment, if set and not blank. */
@@ -99,7 +104,25 @@ public final class ConfigLoader {
                 f.buildCache() == null ? null : Path.of(f.buildCache()), null, Path::of));
         return new IsolaConfig(host, port, stateDir, backend, maxBody, maxArchive, queue, start, drain, logMax,
                 gatewayThreads, gatewaySpin, admission, spares, sandboxSections(f.sandbox(), env), buildCache,
-                Executables.fromPath(Optional.ofNullable(env.get("PATH"))));
+                Executables.fromPath(Optional.ofNullable(env.get("PATH"))), trust(f, env, c.trust()));
+    }
+
+    private static TrustPolicy trust(FileConfig f, Map<String, String> env, TrustPolicy defaults) {
+        String floor = pick(env, "ISOLA_ISOLATION_FLOOR", f.isolationFloor(), defaults.isolationFloor(), s -> s);
+        boolean egress = pick(env, "ISOLA_ALLOW_EGRESS", f.allowEgress(), defaults.allowEgress(),
+                s -> parse("allowEgress", s, ConfigLoader::bool));
+        List<String> ranges = pick(env, "ISOLA_EGRESS_PRIVATE_RANGES", f.egressPrivateRanges(),
+                defaults.egressPrivateRanges(),
+                s -> Arrays.stream(s.split(",")).map(String::strip).filter(r -> !r.isEmpty()).toList());
+        return new TrustPolicy(floor, egress, ranges);
+    }
+
+    private static boolean bool(String s) {
+        return switch (s.toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "1" -> true;
+            case "false", "no", "0" -> false;
+            default -> throw new IllegalArgumentException(s);
+        };
     }
 
     /** The file's {@code sandbox} sections, then the environment's {@code ISOLA_SANDBOX_<TYPE>_<KEY>} over them. */

@@ -30,11 +30,13 @@ import java.util.Set;
  * @param buildCache     where builds are kept between runs (Go's caches, guest kernels, VM images' parts); empty
  *                       for {@code <stateDir>/cache} ({@link #cacheDir()})
  * @param executables    where host programs are found (the platform's {@code PATH})
+ * @param trust          what the operator lets functions have: the isolation floor and egress
  */
 public record IsolaConfig(String host, int port, Path stateDir, String defaultBackend, long maxBodyBytes,
                           long maxArchiveBytes, int queueLimit, Duration startTimeout, Duration drainTimeout, long logMaxBytes,
                           int gatewayThreads, int gatewaySpinMicros, String startAdmission, int spareNetworks,
-                          Map<String, Section> sandbox, Optional<Path> buildCache, Executables executables) {
+                          Map<String, Section> sandbox, Optional<Path> buildCache, Executables executables,
+                          TrustPolicy trust) {
     public static final Set<String> START_ADMISSIONS = Set.of("cpu-pressure", "off");
     /** The most network attachments the pool may be configured to keep ready. */
     public static final int MAX_SPARE_NETWORKS = 1024;
@@ -63,6 +65,7 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
         sandbox = Map.copyOf(sandbox);
         require(buildCache != null, "buildCache", "must be set or empty");
         require(executables != null, "PATH", "must be known");
+        require(trust != null, "isolationFloor", "must be set");
     }
 
     /**
@@ -76,7 +79,7 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
         return new IsolaConfig("0.0.0.0", 8080, StateDirs.defaultStateDir(), "auto", 64L << 20, 128L << 20, 1024,
                 Duration.ofSeconds(60), Duration.ofSeconds(30), 1L << 20, 0, defaultSpinMicros(Runtime.getRuntime().availableProcessors()),
                 "cpu-pressure", DEFAULT_SPARE_NETWORKS, Map.of(),
-                Optional.empty(), Executables.fromPath(Optional.empty()));
+                Optional.empty(), Executables.fromPath(Optional.empty()), TrustPolicy.defaults());
     }
 
     /**
@@ -103,31 +106,37 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
     public IsolaConfig withPort(int newPort) {
         return new IsolaConfig(host, newPort, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
                 startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, sandbox,
-                buildCache, executables);
+                buildCache, executables, trust);
     }
 
     public IsolaConfig withHost(String newHost) {
         return new IsolaConfig(newHost, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
                 startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, sandbox,
-                buildCache, executables);
+                buildCache, executables, trust);
     }
 
     public IsolaConfig withStateDir(Path dir) {
         return new IsolaConfig(host, port, dir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
                 startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, sandbox,
-                buildCache, executables);
+                buildCache, executables, trust);
     }
 
     public IsolaConfig withDefaultBackend(String backend) {
         return new IsolaConfig(host, port, stateDir, backend, maxBodyBytes, maxArchiveBytes, queueLimit,
                 startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, sandbox,
-                buildCache, executables);
+                buildCache, executables, trust);
     }
 
     public IsolaConfig withBuildCache(Path dir) {
         return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
                 startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, sandbox,
-                Optional.of(dir), executables);
+                Optional.of(dir), executables, trust);
+    }
+
+    public IsolaConfig withTrust(TrustPolicy policy) {
+        return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, sandbox,
+                buildCache, executables, policy);
     }
 
     private static void require(boolean ok, String key, String what) {

@@ -226,7 +226,9 @@ final class InstancePool {
             String message = e instanceof StartFailedException ? e.getMessage()
                     : "fn=" + function.name() + " inst=" + slot.id + ": failed to start: " + e;
             LOG.log(Level.WARNING, message);
-            return new Attempt.Done(new Acquisition.StartFailed(message, backend));
+            String caller = e instanceof StartFailedException f ? f.publicMessage()
+                    : "fn=" + function.name() + " inst=" + slot.id + ": failed to start (the server log says why)";
+            return new Attempt.Done(new Acquisition.StartFailed(caller, backend));
         }
         instance.onExit().thenRun(() -> events.exited(instance.id()));
         long took = ticker.nanos() - begin;

@@ -18,10 +18,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -30,7 +28,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 
 /**
  * Starts instances through the sandbox providers and waits until they serve.
@@ -68,9 +65,6 @@ public final class SandboxLauncher implements Launcher {
     private static final long MAX_BUSY_PROBE_MILLIS = 20;
     private static final int OUTPUT_LINES_IN_ERRORS = 20;
     private static final long OUTPUT_GRACE_MILLIS = 50;
-    private static final int LAST_WORDS = 3;
-    private static final Pattern ERROR_LINE = Pattern.compile(
-            "(?i)fatal|panic|out of memory|exception|error:|killed");
 
     private final Sandboxes sandboxes;
     private final String defaultBackend;
@@ -145,7 +139,7 @@ public final class SandboxLauncher implements Launcher {
             } finally {
                 startsInFlight.decrementAndGet();
             }
-            return new WorkDirInstance(instance, workDir, recent);
+            return new WorkDirInstance(instance, workDir);
         } catch (RuntimeException e) {
             if (instance != null) {
                 instance.close();
@@ -189,13 +183,13 @@ public final class SandboxLauncher implements Launcher {
             if (!instance.isAlive()) {
                 awaitOutput();
                 throw new StartFailedException("fn=" + function.name() + " inst=" + instance.id()
-                        + ": the function " + instance.exitReason().orElse("stopped") + " before it was ready"
-                        + recent.describe());
+                        + ": the function " + instance.exitReason().orElse("stopped") + " before it was ready",
+                        recent.describe());
             }
             if (ticker.nanos() - deadline > 0) {
                 throw new StartFailedException("fn=" + function.name() + " inst=" + instance.id()
                         + ": not ready after " + startTimeout.toSeconds() + " s (it neither called ISOLA_READY_URL "
-                        + "nor accepted connections on $PORT)" + recent.describe());
+                        + "nor accepted connections on $PORT)", recent.describe());
             }
             LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(backoffMicros));
             if (Thread.currentThread().isInterrupted()) {
@@ -217,12 +211,10 @@ public final class SandboxLauncher implements Launcher {
         LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(OUTPUT_GRACE_MILLIS));
     }
 
-    /** Forwards output to the function log and keeps the last lines for start-failure messages. */
+    /** Forwards output to the function log and keeps the last lines for the operator's start-failure messages. */
     private static final class RecentLines implements OutputSink {
         private final OutputSink delegate;
         private final Deque<String> last = new ArrayDeque<>();
-        /** Error-looking lines, kept apart: a stack trace longer than {@code last} must not push them out. */
-        private final Deque<String> errors = new ArrayDeque<>();
 
         RecentLines(OutputSink delegate) {
             this.delegate = delegate;
@@ -232,32 +224,10 @@ public final class SandboxLauncher implements Launcher {
         public void line(String text) {
             delegate.line(text);
             synchronized (last) {
-                keep(last, text, OUTPUT_LINES_IN_ERRORS);
-                if (ERROR_LINE.matcher(text).find()) {
-                    keep(errors, text, LAST_WORDS);
+                if (last.size() == OUTPUT_LINES_IN_ERRORS) {
+                    last.removeFirst();
                 }
-            }
-        }
-
-        private static void keep(Deque<String> lines, String text, int limit) {
-            if (lines.size() == limit) {
-                lines.removeFirst();
-            }
-            lines.addLast(text);
-        }
-
-        /**
-         * Up to {@code lines} of the recent output, error-looking lines first: a Go runtime's "fatal error: out of
-         * memory" is followed by dozens of stack-trace lines, and the trace's tail says nothing.
-         */
-        String describeLast(int lines) {
-            synchronized (last) {
-                List<String> all = new ArrayList<>(last);
-                List<String> chosen = errors.stream().limit(lines).toList();
-                if (chosen.isEmpty()) {
-                    chosen = all.subList(Math.max(0, all.size() - lines), all.size());
-                }
-                return chosen.isEmpty() ? "" : "; its last output: " + String.join(" | ", chosen);
+                last.addLast(text);
             }
         }
 
@@ -269,10 +239,10 @@ public final class SandboxLauncher implements Launcher {
     }
 
     /**
-     * Deletes the instance's scratch directory after the sandbox is gone, and adds the function's last words to its
-     * exit reason (a Go runtime's "out of memory", a Node.js stack trace).
+     * Deletes the instance's scratch directory after the sandbox is gone. Its exit reason is the platform's words
+     * only: it reaches callers, and what the function printed stays in its logs.
      */
-    private record WorkDirInstance(Instance delegate, Path workDir, RecentLines recent) implements Instance {
+    private record WorkDirInstance(Instance delegate, Path workDir) implements Instance {
         @Override
         public String id() {
             return delegate.id();
@@ -290,7 +260,7 @@ public final class SandboxLauncher implements Launcher {
 
         @Override
         public Optional<String> exitReason() {
-            return delegate.exitReason().map(reason -> reason + recent.describeLast(LAST_WORDS));
+            return delegate.exitReason();
         }
 
         @Override

@@ -41,6 +41,11 @@ public final class ArchiveExtractor {
     /** Generous per-member framing allowance (tar header, padding, long-name records) when bounding the spool. */
     private static final long SPOOL_OVERHEAD_PER_ENTRY = 2048;
     private static final String MACOS_METADATA = "__MACOSX";
+    /**
+     * Version-control directories are dropped wherever they are: a build needs none of them, and a {@code .git/config}
+     * is a list of commands git runs ({@code core.fsmonitor}) — for whatever tool of the build calls git.
+     */
+    private static final Set<String> VCS_DIRECTORIES = Set.of(".git", ".hg", ".svn", ".bzr");
     private static final int MAX_SEGMENT_BYTES = 255;
     private static final Set<PosixFilePermission> DIRECTORY_MODE = PosixFilePermissions.fromString("rwxr-xr-x");
     private static final Set<PosixFilePermission> EXECUTABLE_MODE = PosixFilePermissions.fromString("rwxr-xr-x");
@@ -112,7 +117,7 @@ public final class ArchiveExtractor {
                 throw tooLarge("archive has more than " + limits.maxEntries() + " entries");
             }
             List<String> segments = segments(member.name());
-            if (segments.isEmpty() || segments.getFirst().equals(MACOS_METADATA)) {
+            if (dropped(segments)) {
                 return;
             }
             switch (member.kind()) {
@@ -146,7 +151,7 @@ public final class ArchiveExtractor {
     /** Second pass, one member: validate the final location and create it. */
     private void write(ArchiveMember member, InputStream content, Optional<String> strip) {
         List<String> segments = segments(member.name());
-        if (segments.isEmpty() || segments.getFirst().equals(MACOS_METADATA)) {
+        if (dropped(segments)) {
             return;
         }
         if (strip.isPresent()) {
@@ -280,6 +285,12 @@ public final class ArchiveExtractor {
             }
         }
         return segments;
+    }
+
+    /** Members never extracted: macOS metadata and version-control directories. */
+    private static boolean dropped(List<String> segments) {
+        return segments.isEmpty() || segments.getFirst().equals(MACOS_METADATA)
+                || segments.stream().anyMatch(VCS_DIRECTORIES::contains);
     }
 
     private static long saturatedAdd(long a, long b) {

@@ -15,8 +15,9 @@ import java.util.Optional;
  */
 public interface FunctionService {
 
-    static FunctionService create(Path stateDir, FunctionStore store, FunctionBuilder builder, ArchiveLimits limits) {
-        return new LocalFunctionService(stateDir, store, builder, limits, InstantSource.system());
+    static FunctionService create(Path stateDir, FunctionStore store, FunctionBuilder builder, ArchiveLimits limits,
+                                  DeployPolicy policy) {
+        return new LocalFunctionService(stateDir, store, builder, limits, policy, InstantSource.system());
     }
 
     /**

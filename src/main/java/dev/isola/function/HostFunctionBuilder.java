@@ -86,7 +86,7 @@ final class HostFunctionBuilder implements FunctionBuilder {
         // "./" keeps a relative entry a directory; a bare "cmd/server" would be looked up as an import path.
         String pkg = manifest.entry().equals(".") ? "." : "./" + manifest.entry();
         // The runner kills the whole tree at the deadline: go build forks compile and link workers.
-        CommandResult result = runner.result(Command.of(goBinary.toString(), "build", "-trimpath", "-ldflags=-s -w",
+        CommandResult result = runner.result(Command.of(goBinary.toString(), "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w",
                 "-o", binary.toString(), pkg).in(sourceDir).withEnvironment(goEnvironment()).withTimeout(goTimeout)
                 .withOutputLimit(MAX_OUTPUT));
         if (result.timedOut()) {

@@ -42,16 +42,19 @@ final class LocalFunctionService implements FunctionService {
     private final FunctionStore store;
     private final FunctionBuilder builder;
     private final ArchiveLimits limits;
+    private final DeployPolicy policy;
     private final InstantSource clock;
     private final ConcurrentHashMap<FunctionName, ReentrantLock> locks = new ConcurrentHashMap<>();
 
-    LocalFunctionService(Path stateDir, FunctionStore store, FunctionBuilder builder, ArchiveLimits limits, InstantSource clock) {
+    LocalFunctionService(Path stateDir, FunctionStore store, FunctionBuilder builder, ArchiveLimits limits,
+                         DeployPolicy policy, InstantSource clock) {
         Path state = stateDir.toAbsolutePath().normalize();
         this.functionsDir = state.resolve("functions");
         this.tmpDir = state.resolve("tmp");
         this.store = store;
         this.builder = builder;
         this.limits = limits;
+        this.policy = policy;
         this.clock = clock;
         try {
             Files.createDirectories(functionsDir);
@@ -96,6 +99,7 @@ final class LocalFunctionService implements FunctionService {
                 throw new InvalidFunctionException("name_mismatch", "function.yaml names '" + manifest.name()
                         + "' but the archive was deployed as '" + name + "'");
             }
+            policy.check(manifest);
 
             boolean created = store.latest(name).isEmpty();
             int version = store.nextVersion(name);

@@ -1,6 +1,7 @@
 package dev.isola.server;
 
 import dev.isola.config.ConfigException;
+import dev.isola.config.TrustPolicy;
 import dev.isola.sandbox.spi.Availability;
 import dev.isola.sandbox.spi.SandboxBackend;
 import dev.isola.sandbox.spi.Sandboxes;
@@ -16,23 +17,24 @@ final class BackendChoice {
     private BackendChoice() {
     }
 
-    static String resolve(String configured, Sandboxes sandboxes) {
+    /** {@code serving}: the backends at or above the isolation floor of {@code trust}. */
+    static String resolve(String configured, Sandboxes serving, TrustPolicy trust) {
         if (!configured.equals("auto")) {
-            SandboxBackend backend = sandboxes.find(configured).orElseThrow(() -> new ConfigException(
-                    "Invalid configuration: 'defaultBackend' names '" + configured
-                            + "', which this Isola does not have"));
+            SandboxBackend backend = serving.find(configured).orElseThrow(() -> new ConfigException(
+                    "Invalid configuration: 'defaultBackend' names '" + configured + "', which this Isola does not "
+                            + "have at or above its isolation floor '" + trust.isolationFloor() + "'"));
             if (backend.probe() instanceof Availability.Unavailable no) {
                 throw new ConfigException("Invalid configuration: 'defaultBackend' " + configured
                         + " cannot run on this host: " + no.reason());
             }
             return configured;
         }
-        return sandboxes.entries().stream()
+        return serving.entries().stream()
                 .sorted(Comparator.comparing(Sandboxes.Entry::isolation).reversed())
                 .filter(e -> e.backend().probe() instanceof Availability.Ready)
                 .map(Sandboxes.Entry::type)
                 .findFirst()
-                .orElseThrow(() -> new ConfigException("No sandbox backend can run on this host; run 'isola doctor' "
-                        + "to see why"));
+                .orElseThrow(() -> new ConfigException("No sandbox backend at or above the isolation floor '"
+                        + trust.isolationFloor() + "' can run on this host; run 'isola doctor' to see why"));
     }
 }

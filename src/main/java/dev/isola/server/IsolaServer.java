@@ -5,6 +5,7 @@ import dev.isola.Ticker;
 import dev.isola.admin.ControlPlane;
 import dev.isola.admin.Deployments;
 import dev.isola.config.IsolaConfig;
+import dev.isola.config.TrustPolicy;
 import dev.isola.dispatch.Dispatcher;
 import dev.isola.dispatch.EndpointProbe;
 import dev.isola.dispatch.Readiness;
@@ -20,6 +21,7 @@ import dev.isola.logs.FunctionLogs;
 import dev.isola.metrics.PrometheusMetrics;
 import dev.isola.net.AddressAllocator;
 import dev.isola.net.InstanceNetwork;
+import dev.isola.sandbox.spi.Isolation;
 import dev.isola.sandbox.spi.Sandboxes;
 import dev.isola.store.Store;
 
@@ -29,6 +31,7 @@ import java.net.URI;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
@@ -74,6 +77,9 @@ public final class IsolaServer implements AutoCloseable {
         try {
             Path state = config.stateDir();
             Files.createDirectories(state);
+            // The database holds manifests with their env (secrets), VM images carry the same, logs what functions
+            // printed: no other user of the host reads any of it.
+            Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwx------"));
             owned.add(lockStateDir(state));
             String token = AdminToken.readOrCreate(state.resolve("admin-token"));
             ProcessRunner runner = ProcessRunner.create(config.executables());
@@ -84,7 +90,8 @@ public final class IsolaServer implements AutoCloseable {
             network.reapLeftoverSpares();
             sandboxes.entries().forEach(e -> e.backend().reapLeftovers());
             owned.add(() -> sandboxes.entries().forEach(e -> e.backend().shutdown()));
-            String backend = BackendChoice.resolve(config.defaultBackend(), sandboxes);
+            Sandboxes serving = sandboxes.atLeast(Isolation.ofFloor(config.trust().isolationFloor()));
+            String backend = BackendChoice.resolve(config.defaultBackend(), serving, config.trust());
             Path runDir = state.resolve("run");
             FileTrees.deleteChildren(runDir); // the records of the sandboxes just reaped go last
             Files.createDirectories(runDir);
@@ -92,12 +99,13 @@ public final class IsolaServer implements AutoCloseable {
             Store store = Store.open(state.resolve("isola.db"));
             owned.add(store);
             FunctionService functions = FunctionService.create(state, store,
-                    FunctionBuilder.create(runner, config.cacheDir()), ArchiveLimits.DEFAULT);
+                    FunctionBuilder.create(runner, config.cacheDir()), ArchiveLimits.DEFAULT,
+                    new IsolationFloor(config.trust(), sandboxes, backend));
             FunctionLogs logs = FunctionLogs.create(state.resolve("logs"), config.logMaxBytes());
             Readiness readiness = new Readiness();
             AtomicReference<URI> callbackBase = new AtomicReference<>();
             PrometheusMetrics metrics = new PrometheusMetrics();
-            SandboxLauncher launcher = new SandboxLauncher(new SandboxLauncher.Parts(sandboxes, backend, readiness,
+            SandboxLauncher launcher = new SandboxLauncher(new SandboxLauncher.Parts(serving, backend, readiness,
                     callbackBase::get, runDir, logs, config.startTimeout(), config.startAdmission(), ticker,
                     metrics));
             EdgeLoops loops = EdgeLoops.create(config.gatewayThreads(), config.gatewaySpinMicros(), ticker);
@@ -114,7 +122,7 @@ public final class IsolaServer implements AutoCloseable {
             owned.add(gateway);
             callbackBase.set(URI.create("http://127.0.0.1:" + gateway.port()));
             deployments.restoreAll();
-            warnIfUnisolated(sandboxes, backend);
+            warnIfUnisolated(sandboxes, backend, config.trust());
             LOG.log(Level.INFO, "isola listening on " + config.host() + ":" + gateway.port() + ", state in " + state
                     + ", default backend " + backend);
             return new IsolaServer(config, owned, gateway, dispatcher, token, backend);
@@ -127,11 +135,16 @@ public final class IsolaServer implements AutoCloseable {
         }
     }
 
-    private static void warnIfUnisolated(Sandboxes sandboxes, String backend) {
+    private static void warnIfUnisolated(Sandboxes sandboxes, String backend, TrustPolicy trust) {
         sandboxes.entries().stream().filter(e -> e.type().equals(backend) && !e.isolation().isolating())
                 .findFirst().ifPresent(e -> LOG.log(Level.WARNING,
                 "default backend '" + backend + "' does NOT isolate functions from the host: use it for development "
                         + "and benchmarks only"));
+        if (trust.isolationFloor().equals("none")) {
+            LOG.log(Level.WARNING, "isolation floor 'none': a function's manifest may choose the process backend, "
+                    + "which runs its code on the host" + (TrustPolicy.runningAsRoot() ? ""
+                    : " (Isola is not running as root, where only the process backend works)"));
+        }
     }
 
     private static AutoCloseable lockStateDir(Path state) throws IOException {

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -100,6 +101,34 @@ class ConfigLoaderTest {
                 .isInstanceOf(ConfigException.class).hasMessageContaining("'startAdmission'");
         assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), Map.of("ISOLA_SPARE_NETWORKS", "100000")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("'spareNetworks'");
+    }
+
+    @Test
+    void trustPolicy_defaultsToContainersAsRoot_andIsReadAndChecked() throws Exception {
+        TrustPolicy defaults = IsolaConfig.defaults().trust();
+        assertThat(defaults.isolationFloor()).isEqualTo(TrustPolicy.runningAsRoot() ? "container" : "none");
+        assertThat(defaults.allowEgress()).isFalse();
+        assertThat(defaults.egressPrivateRanges()).isEmpty();
+
+        Path file = Files.createTempFile("isola-config", ".yaml");
+        try {
+            Files.writeString(file, "isolationFloor: vm\nallowEgress: true\negressPrivateRanges: [10.1.0.0/16]\n");
+            TrustPolicy fromFile = ConfigLoader.load(Optional.of(file), Map.of()).trust();
+            assertThat(fromFile).isEqualTo(new TrustPolicy("vm", true, List.of("10.1.0.0/16")));
+            TrustPolicy fromEnv = ConfigLoader.load(Optional.of(file), Map.of("ISOLA_ISOLATION_FLOOR", "sandbox",
+                    "ISOLA_ALLOW_EGRESS", "false", "ISOLA_EGRESS_PRIVATE_RANGES", "192.168.7.0/24, 10.9.0.0/16")).trust();
+            assertThat(fromEnv).isEqualTo(new TrustPolicy("sandbox", false, List.of("192.168.7.0/24", "10.9.0.0/16")));
+        } finally {
+            Files.delete(file);
+        }
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), Map.of("ISOLA_ISOLATION_FLOOR", "gvisor")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("'isolationFloor'");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), Map.of("ISOLA_ALLOW_EGRESS", "maybe")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("'allowEgress'");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), Map.of("ISOLA_EGRESS_PRIVATE_RANGES",
+                "10.0.0.0/33"))).isInstanceOf(ConfigException.class).hasMessageContaining("'egressPrivateRanges'");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), Map.of("ISOLA_EGRESS_PRIVATE_RANGES",
+                "300.0.0.0/8"))).isInstanceOf(ConfigException.class).hasMessageContaining("'egressPrivateRanges'");
     }
 
     @Test

@@ -107,6 +107,28 @@ class ArchiveExtractorTest {
 
     @ParameterizedTest
     @EnumSource(value = Format.class, names = {"ZIP", "TAR_GZ"})
+    void extract_versionControlDirectories_areDroppedAtAnyDepth(Format format) {
+        extract(TestArchives.of(format)
+                .file("function.yaml", "x")
+                .file(".git/config", "[core]\n\tfsmonitor = touch /tmp/pwned\n")
+                .file("vendor/lib/.hg/hgrc", "x")
+                .file("sub/.svn/entries", "x")
+                .file(".bzr/branch-format", "x")
+                .file("sub/.git", "gitdir: /etc")
+                .file("sub/main.go", "package sub")
+                .bytes());
+
+        assertThat(target().resolve("function.yaml")).exists();
+        assertThat(target().resolve("sub/main.go")).exists();
+        assertThat(target().resolve(".git")).doesNotExist();
+        assertThat(target().resolve("vendor/lib/.hg")).doesNotExist();
+        assertThat(target().resolve("sub/.svn")).doesNotExist();
+        assertThat(target().resolve(".bzr")).doesNotExist();
+        assertThat(target().resolve("sub/.git")).doesNotExist();
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Format.class, names = {"ZIP", "TAR_GZ"})
     void extract_symlinkInsideRoot_isCreated(Format format) throws IOException {
         extract(TestArchives.of(format)
                 .file("a/b/real.txt", "data")

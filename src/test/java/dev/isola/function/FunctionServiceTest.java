@@ -52,7 +52,8 @@ class FunctionServiceTest {
     }
 
     private FunctionService service(FunctionBuilder builder) {
-        return new LocalFunctionService(state, store, builder, ArchiveLimits.DEFAULT, InstantSource.fixed(NOW));
+        return new LocalFunctionService(state, store, builder, ArchiveLimits.DEFAULT, DeployPolicy.ANY,
+                InstantSource.fixed(NOW));
     }
 
     private static byte[] nodeZip(String name, String message) {

@@ -24,6 +24,9 @@ abstract class IsolationContractTest extends SandboxContractTest {
         deployProbe("c-seccomp", "go", "{maxInstances: 1}");
         HttpResponse<String> r = isola.get("/function/c-seccomp/keyctl");
         assertThat(r.body()).as("%s", r).isEqualTo("failed: operation not permitted");
+        HttpResponse<String> ns = isola.get("/function/c-seccomp/newns");
+        assertThat(ns.body()).as("a user and network namespace of its own: %s", ns)
+                .isEqualTo("failed: fork/exec /proc/self/exe: operation not permitted");
     }
 
     /** Whether the 502 of an out-of-memory death reliably says so (see RunscContractTest for when it cannot). */

@@ -151,14 +151,18 @@ public abstract class SandboxContractTest implements IsolaServerExtension.PerBac
     }
 
     @Test
-    void functionFailingAtStart_is502WithItsOutput() {
+    void functionFailingAtStart_is502_itsOutputOnlyInItsLogs() {
         HttpResponse<String> r = isola.deploy("c-fail", TestIsola.FUNCTIONS.resolve("probe"),
                 "name: c-fail\nruntime: go\nenv: {PROBE_FAIL_AT_START: '1'}\n" + extraManifest());
         assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
         HttpResponse<String> call = isola.get("/function/c-fail/");
         assertThat(call.statusCode()).isEqualTo(502);
         assertThat(TestIsola.json(call).get("error").asText()).isEqualTo("start_failed");
-        assertThat(TestIsola.json(call).get("message").asText()).contains("configured to fail at start");
+        assertThat(TestIsola.json(call).get("message").asText()).contains("before it was ready")
+                .contains("in its logs").doesNotContain("configured to fail at start");
+        Await.until(Duration.ofSeconds(10), () -> isola.admin(HttpRequest.newBuilder(
+                        isola.uri("/system/functions/c-fail/logs?tail=20"))).body(),
+                logs -> logs.contains("configured to fail at start"), "the function's output in its logs");
         assertThat(instances("c-fail")).isEmpty();
     }
 

@@ -1,6 +1,7 @@
 package dev.isola.server;
 
 import dev.isola.config.ConfigException;
+import dev.isola.config.TrustPolicy;
 import dev.isola.sandbox.spi.Availability;
 import dev.isola.sandbox.spi.Instance;
 import dev.isola.sandbox.spi.InstanceSpec;
@@ -18,9 +19,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** {@code auto} ranks backends by the isolation their providers declare, among those that run well here. */
 class BackendChoiceTest {
-    private static final Availability READY = new Availability.Ready("runs");
+    static final Availability READY = new Availability.Ready("runs");
     private static final Availability SLOW = new Availability.Slow("runs", "software emulation");
     private static final Availability MISSING = new Availability.Unavailable("not installed");
+    private static final TrustPolicy ANY = TrustPolicy.permissive();
 
     @Test
     void auto_takesTheStrongestIsolationThatRunsWell_andAmongEqualsTheFirstListed() {
@@ -28,7 +30,7 @@ class BackendChoiceTest {
                 fake("crun", Isolation.CONTAINER, READY), fake("runsc", Isolation.USER_SPACE_KERNEL, MISSING),
                 fake("microvm", Isolation.VIRTUAL_MACHINE, SLOW));
 
-        assertThat(BackendChoice.resolve("auto", host)).isEqualTo("runc");
+        assertThat(BackendChoice.resolve("auto", host, ANY)).isEqualTo("runc");
     }
 
     @Test
@@ -36,10 +38,10 @@ class BackendChoiceTest {
         Sandboxes host = sandboxes(fake("process", Isolation.NONE, READY),
                 fake("microvm", Isolation.VIRTUAL_MACHINE, SLOW), fake("runsc", Isolation.USER_SPACE_KERNEL, MISSING));
 
-        assertThat(BackendChoice.resolve("microvm", host)).isEqualTo("microvm");
-        assertThatThrownBy(() -> BackendChoice.resolve("runsc", host)).isInstanceOf(ConfigException.class)
+        assertThat(BackendChoice.resolve("microvm", host, ANY)).isEqualTo("microvm");
+        assertThatThrownBy(() -> BackendChoice.resolve("runsc", host, ANY)).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("not installed");
-        assertThatThrownBy(() -> BackendChoice.resolve("firecracker", host)).isInstanceOf(ConfigException.class)
+        assertThatThrownBy(() -> BackendChoice.resolve("firecracker", host, ANY)).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("'firecracker'");
     }
 
@@ -47,14 +49,27 @@ class BackendChoiceTest {
     void auto_withNothingThatRuns_failsPointingAtDoctor() {
         Sandboxes host = sandboxes(fake("runc", Isolation.CONTAINER, MISSING));
 
-        assertThatThrownBy(() -> BackendChoice.resolve("auto", host)).hasMessageContaining("isola doctor");
+        assertThatThrownBy(() -> BackendChoice.resolve("auto", host, ANY)).hasMessageContaining("isola doctor");
     }
 
-    private static Sandboxes sandboxes(SandboxProvider... providers) {
+    @Test
+    void onlyBackendsAtOrAboveTheFloor_canBeTheDefault() {
+        Sandboxes host = sandboxes(fake("process", Isolation.NONE, READY), fake("runc", Isolation.CONTAINER, MISSING));
+        TrustPolicy floor = new TrustPolicy("container", false, List.of());
+        Sandboxes serving = host.atLeast(Isolation.CONTAINER);
+
+        assertThatThrownBy(() -> BackendChoice.resolve("process", serving, floor))
+                .hasMessageContaining("isolation floor 'container'");
+        assertThatThrownBy(() -> BackendChoice.resolve("auto", serving, floor))
+                .hasMessageContaining("isolation floor 'container'");
+        assertThat(BackendChoice.resolve("auto", host, ANY)).isEqualTo("process");
+    }
+
+    static Sandboxes sandboxes(SandboxProvider... providers) {
         return Sandboxes.create(List.of(providers), p -> null);
     }
 
-    private static SandboxProvider fake(String type, Isolation isolation, Availability availability) {
+    static SandboxProvider fake(String type, Isolation isolation, Availability availability) {
         return new SandboxProvider() {
             @Override
             public String type() {

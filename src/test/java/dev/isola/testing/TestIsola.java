@@ -3,6 +3,7 @@ package dev.isola.testing;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.isola.config.IsolaConfig;
+import dev.isola.config.TrustPolicy;
 import dev.isola.server.IsolaServer;
 
 import java.io.ByteArrayOutputStream;
@@ -79,6 +80,22 @@ public final class TestIsola implements AutoCloseable {
         }
     }
 
+    /** A server under the operator's {@code trust} policy instead of the tests' permissive one. */
+    public static TestIsola start(String backend, TrustPolicy trust) {
+        try {
+            Path state = Files.createTempDirectory("isola-test-");
+            Files.createDirectories(SHARED_BUILD_CACHE);
+            try {
+                return new TestIsola(state, IsolaServer.start(config(state, backend).withTrust(trust)));
+            } catch (RuntimeException e) {
+                new TestIsola(state, null).deleteStateDir();
+                throw e;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** A server on an existing state directory (one a test prepared, say with leftovers of a "crashed" run). */
     public static TestIsola startOn(Path state, String backend) {
         try {
@@ -91,7 +108,9 @@ public final class TestIsola implements AutoCloseable {
 
     private static IsolaConfig config(Path state, String backend) {
         return IsolaConfig.defaults().withHost("127.0.0.1").withPort(0).withStateDir(state)
-                .withDefaultBackend(backend).withBuildCache(SHARED_BUILD_CACHE);
+                .withDefaultBackend(backend).withBuildCache(SHARED_BUILD_CACHE)
+                // Tests run every backend, the process one too, and test egress: the operator's choice, made here.
+                .withTrust(TrustPolicy.permissive());
     }
 
     /** Stops the server and starts a new one on the same state directory, as after a reboot. */

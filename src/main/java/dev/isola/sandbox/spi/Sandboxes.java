@@ -53,6 +53,17 @@ public final class Sandboxes {
         return Optional.ofNullable(byType.get(type)).map(Entry::backend);
     }
 
+    /** The backends that isolate at least as strongly as {@code floor}: those a platform may run functions on. */
+    public Sandboxes atLeast(Isolation floor) {
+        Map<String, Entry> kept = new LinkedHashMap<>();
+        byType.forEach((type, entry) -> {
+            if (entry.isolation().compareTo(floor) >= 0) {
+                kept.put(type, entry);
+            }
+        });
+        return new Sandboxes(kept);
+    }
+
     /** Every backend, in the order of the providers' service files. */
     public Collection<Entry> entries() {
         return byType.values();

@@ -10,11 +10,12 @@ import java.nio.file.Path;
  */
 public interface FunctionBuilder {
     /**
-     * A builder using the host's toolchains; {@code cacheDir} keeps Go's build and module caches between builds.
+     * A builder using the host's toolchains; {@code cacheDir} keeps Go's build caches between builds. As root, builds
+     * run jailed and do not see {@code stateDir}; otherwise directly.
      */
-    static FunctionBuilder create(ProcessRunner runner, Path cacheDir) {
-        return new HostFunctionBuilder(runner, cacheDir, HostFunctionBuilder.findGo(runner.executables()),
-                HostFunctionBuilder.GO_BUILD_TIMEOUT);
+    static FunctionBuilder create(ProcessRunner runner, Path cacheDir, Path stateDir, boolean asRoot) {
+        return new HostFunctionBuilder(runner, cacheDir, stateDir, asRoot,
+                HostFunctionBuilder.findGo(runner.executables()), HostFunctionBuilder.GO_BUILD_TIMEOUT);
     }
 
     /**

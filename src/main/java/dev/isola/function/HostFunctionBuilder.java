@@ -21,8 +21,9 @@ import java.util.Set;
 
 /**
  * Builds with the host's own tools. Go sources become one static binary ({@code CGO_ENABLED=0}) and nothing else;
- * node and binary functions are copied as they are. Go runs offline ({@code GOPROXY=off}) with a private cache and
- * a clean environment, so a build cannot depend on the operator's shell or reach the network.
+ * node and binary functions are copied as they are (nothing of theirs runs at build time). Go runs in a
+ * {@link BuildJail}, offline ({@code GOPROXY=off}, and no network at all when jailed) with a clean environment, so a
+ * build cannot depend on the operator's shell, reach the network, or touch the platform.
  */
 final class HostFunctionBuilder implements FunctionBuilder {
     static final Duration GO_BUILD_TIMEOUT = Duration.ofMinutes(5);
@@ -37,12 +38,16 @@ final class HostFunctionBuilder implements FunctionBuilder {
     private final Path cacheDir;
     private final Optional<Path> go;
     private final Duration goTimeout;
+    private final BuildJail jail;
 
-    HostFunctionBuilder(ProcessRunner runner, Path cacheDir, Optional<Path> go, Duration goTimeout) {
+    /** {@code jail}: whether builds run jailed ({@link BuildJail}); {@code stateDir} is hidden from them. */
+    HostFunctionBuilder(ProcessRunner runner, Path cacheDir, Path stateDir, boolean jail, Optional<Path> go,
+                        Duration goTimeout) {
         this.runner = runner;
         this.cacheDir = cacheDir.toAbsolutePath().normalize();
         this.go = go;
         this.goTimeout = goTimeout;
+        this.jail = new BuildJail(runner, go, jail, this.cacheDir, stateDir);
     }
 
     /** The {@code go} executable on {@code PATH}, else in the usual install locations. */
@@ -85,10 +90,10 @@ final class HostFunctionBuilder implements FunctionBuilder {
         Path binary = out.resolve("fn");
         // "./" keeps a relative entry a directory; a bare "cmd/server" would be looked up as an import path.
         String pkg = manifest.entry().equals(".") ? "." : "./" + manifest.entry();
-        // The runner kills the whole tree at the deadline: go build forks compile and link workers.
-        CommandResult result = runner.result(Command.of(goBinary.toString(), "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w",
-                "-o", binary.toString(), pkg).in(sourceDir).withEnvironment(goEnvironment()).withTimeout(goTimeout)
-                .withOutputLimit(MAX_OUTPUT));
+        // No VCS stamping: it would run git on the sources (and the extractor drops VCS directories anyway).
+        CommandResult result = jail.run(sourceDir, out, jail.goEnvironment(), List.of(goBinary.toString(), "build",
+                "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", jail.outView(out).resolve("fn").toString(),
+                pkg), goTimeout, MAX_OUTPUT);
         if (result.timedOut()) {
             throw new BuildFailedException("go build timed out after " + goTimeout.toSeconds() + " s"
                     + outputSuffix(result.output()));
@@ -102,21 +107,6 @@ final class HostFunctionBuilder implements FunctionBuilder {
                     + outputSuffix(result.output()));
         }
         return new Artifact(Runtime.GO, out, List.of("./fn"));
-    }
-
-    private Map<String, String> goEnvironment() {
-        return Map.ofEntries(
-                Map.entry("PATH", runner.executables().pathVariable()),
-                Map.entry("HOME", cacheDir.toString()),
-                Map.entry("CGO_ENABLED", "0"),
-                Map.entry("GOTOOLCHAIN", "local"),
-                Map.entry("GOPROXY", "off"),
-                Map.entry("GOFLAGS", "-mod=mod"),
-                Map.entry("GOCACHE", cacheDir.resolve("go-build").toString()),
-                Map.entry("GOPATH", cacheDir.resolve("gopath").toString()),
-                // No user go env file and no go.work from a parent directory may change the build.
-                Map.entry("GOENV", "off"),
-                Map.entry("GOWORK", "off"));
     }
 
     /** Copies the sources except the manifest and returns the entry, checked to be a file inside the artefact. */

@@ -10,8 +10,9 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.function.Predicate;
+import java.util.stream.Stream;
 
-/** Copying and deleting directory trees without ever following a symlink out of them. */
+/** Copying, deleting and handing over directory trees without ever following a symlink out of them. */
 public final class FileTrees {
     private FileTrees() {
     }
@@ -20,6 +21,21 @@ public final class FileTrees {
      * Copies {@code from} into {@code to} (created if missing). Symlinks are copied as links, not followed, so a
      * link can never pull a file from outside the source into the artefact.
      */
+    /**
+     * Gives every entry of {@code root} (itself too) to numeric user and group {@code id}, links themselves rather
+     * than what they point to; {@code directoriesOnly} leaves files as they are.
+     */
+    public static void chown(Path root, int id, boolean directoriesOnly) throws IOException {
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                if (!directoriesOnly || Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                    Files.setAttribute(p, "unix:uid", id, LinkOption.NOFOLLOW_LINKS);
+                    Files.setAttribute(p, "unix:gid", id, LinkOption.NOFOLLOW_LINKS);
+                }
+            }
+        }
+    }
+
     public static void copy(Path from, Path to, Predicate<Path> skipRelative) throws IOException {
         Files.createDirectories(to);
         Files.walkFileTree(from, new SimpleFileVisitor<>() {

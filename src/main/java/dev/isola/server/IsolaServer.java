@@ -99,7 +99,7 @@ public final class IsolaServer implements AutoCloseable {
             Store store = Store.open(state.resolve("isola.db"));
             owned.add(store);
             FunctionService functions = FunctionService.create(state, store,
-                    FunctionBuilder.create(runner, config.cacheDir()), ArchiveLimits.DEFAULT,
+                    FunctionBuilder.create(runner, config.cacheDir(), state, TrustPolicy.runningAsRoot()), ArchiveLimits.DEFAULT,
                     new IsolationFloor(config.trust(), sandboxes, backend));
             FunctionLogs logs = FunctionLogs.create(state.resolve("logs"), config.logMaxBytes());
             Readiness readiness = new Readiness();

@@ -1,5 +1,6 @@
 package dev.isola.function;
 
+import dev.isola.config.TrustPolicy;
 import dev.isola.testing.TestHost;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -68,9 +69,9 @@ class FunctionBuilderTest {
                 Scaling.DEFAULT);
     }
 
-    private static FunctionBuilder goBuilder() {
+    private FunctionBuilder goBuilder() {
         Assumptions.assumeTrue(GoToolchain.installed(), "go not installed");
-        return FunctionBuilder.create(TestHost.runner(), GoToolchain.sharedCache());
+        return FunctionBuilder.create(TestHost.runner(), GoToolchain.sharedCache(), tmp, TrustPolicy.runningAsRoot());
     }
 
     @Test
@@ -117,7 +118,7 @@ class FunctionBuilderTest {
 
     @Test
     void build_goToolchainMissing_failsClearly() throws Exception {
-        var builder = new HostFunctionBuilder(TestHost.runner(), tmp.resolve("cache"), Optional.empty(), Duration.ofMinutes(1));
+        var builder = new HostFunctionBuilder(TestHost.runner(), tmp.resolve("cache"), tmp, false, Optional.empty(), Duration.ofMinutes(1));
 
         assertThatThrownBy(() -> builder.build(manifest(Runtime.GO, "."), src(), out()))
                 .isInstanceOf(BuildFailedException.class)
@@ -129,7 +130,7 @@ class FunctionBuilderTest {
     void build_goPastDeadline_killsTheBuildTree() throws Exception {
         Path childPid = tmp.resolve("child.pid");
         Path fakeGo = fakeGo("sleep 60 &\necho $! > '" + childPid + "'\nwait\n");
-        var builder = new HostFunctionBuilder(TestHost.runner(), tmp.resolve("cache"), Optional.of(fakeGo), Duration.ofMillis(500));
+        var builder = new HostFunctionBuilder(TestHost.runner(), tmp.resolve("cache"), tmp, false, Optional.of(fakeGo), Duration.ofMillis(500));
 
         assertThatThrownBy(() -> builder.build(manifest(Runtime.GO, "."), src(), out()))
                 .isInstanceOf(BuildFailedException.class)
@@ -146,7 +147,7 @@ class FunctionBuilderTest {
     @Test
     void build_hugeToolOutput_isCapped() throws Exception {
         Path fakeGo = fakeGo("yes x | head -c 300000\nexit 2\n");
-        var builder = new HostFunctionBuilder(TestHost.runner(), tmp.resolve("cache"), Optional.of(fakeGo), Duration.ofMinutes(1));
+        var builder = new HostFunctionBuilder(TestHost.runner(), tmp.resolve("cache"), tmp, false, Optional.of(fakeGo), Duration.ofMinutes(1));
 
         assertThatThrownBy(() -> builder.build(manifest(Runtime.GO, "."), src(), out()))
                 .isInstanceOf(BuildFailedException.class)
@@ -163,7 +164,7 @@ class FunctionBuilderTest {
         Files.writeString(src().resolve("lib/util.js"), "module.exports = 1\n");
         Files.createSymbolicLink(src().resolve("lib/alias.js"), Path.of("util.js"));
 
-        Artifact artifact = FunctionBuilder.create(TestHost.runner(), tmp.resolve("cache")).build(manifest(Runtime.NODE, "index.js"),
+        Artifact artifact = FunctionBuilder.create(TestHost.runner(), tmp.resolve("cache"), tmp, TrustPolicy.runningAsRoot()).build(manifest(Runtime.NODE, "index.js"),
                 src(), out());
 
         assertThat(artifact.argv()).containsExactly("node", "index.js");
@@ -179,7 +180,7 @@ class FunctionBuilderTest {
         Files.writeString(src().resolve("bin/server"), "#!/bin/sh\necho hi\n");
         Files.setPosixFilePermissions(src().resolve("bin/server"), PosixFilePermissions.fromString("rw-r--r--"));
 
-        Artifact artifact = FunctionBuilder.create(TestHost.runner(), tmp.resolve("cache")).build(manifest(Runtime.BINARY, "bin/server"),
+        Artifact artifact = FunctionBuilder.create(TestHost.runner(), tmp.resolve("cache"), tmp, TrustPolicy.runningAsRoot()).build(manifest(Runtime.BINARY, "bin/server"),
                 src(), out());
 
         assertThat(artifact.argv()).containsExactly("./bin/server");
@@ -199,7 +200,7 @@ class FunctionBuilderTest {
         Files.writeString(src().resolve("other.js"), "x");
         Files.createSymbolicLink(src().resolve("escape"), Path.of("/bin/sh"));
 
-        assertThatThrownBy(() -> FunctionBuilder.create(TestHost.runner(), tmp.resolve("cache")).build(manifest(runtime, entry), src(), out()))
+        assertThatThrownBy(() -> FunctionBuilder.create(TestHost.runner(), tmp.resolve("cache"), tmp, TrustPolicy.runningAsRoot()).build(manifest(runtime, entry), src(), out()))
                 .isInstanceOf(BuildFailedException.class)
                 .hasMessageContaining("entry '" + entry + "' is not a file in the archive");
         assertThat(out()).doesNotExist();

@@ -1,5 +1,6 @@
 package dev.isola.function;
 
+import dev.isola.config.TrustPolicy;
 import dev.isola.testing.TestHost;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -43,7 +44,7 @@ class FunctionServiceTest {
     @BeforeEach
     void start() {
         store = Store.open(state.resolve("isola.db"));
-        service = service(FunctionBuilder.create(TestHost.runner(), GoToolchain.sharedCache()));
+        service = service(FunctionBuilder.create(TestHost.runner(), GoToolchain.sharedCache(), state, TrustPolicy.runningAsRoot()));
     }
 
     @AfterEach
@@ -198,7 +199,7 @@ class FunctionServiceTest {
         store.close();
 
         store = Store.open(state.resolve("isola.db"));
-        service = service(FunctionBuilder.create(TestHost.runner(), GoToolchain.sharedCache()));
+        service = service(FunctionBuilder.create(TestHost.runner(), GoToolchain.sharedCache(), state, TrustPolicy.runningAsRoot()));
 
         assertThat(service.loadAll()).extracting(DeployedFunction::name)
                 .containsExactly(FunctionName.of("another"), HELLO);
@@ -238,7 +239,7 @@ class FunctionServiceTest {
         Files.createDirectories(state.resolve("functions/ghost/v1"));
         Files.createDirectories(state.resolve("tmp/hello-crashed/src"));
 
-        service = service(FunctionBuilder.create(TestHost.runner(), GoToolchain.sharedCache()));
+        service = service(FunctionBuilder.create(TestHost.runner(), GoToolchain.sharedCache(), state, TrustPolicy.runningAsRoot()));
         List<DeployedFunction> loaded = service.loadAll();
 
         assertThat(loaded).extracting(DeployedFunction::version).containsExactly(1);
@@ -272,7 +273,7 @@ class FunctionServiceTest {
     void deploy_differentNames_buildInParallel() throws Exception {
         // Both builds must be inside the builder at once to pass the barrier; serialised deploys would time out.
         CyclicBarrier bothBuilding = new CyclicBarrier(2);
-        FunctionBuilder real = FunctionBuilder.create(TestHost.runner(), GoToolchain.sharedCache());
+        FunctionBuilder real = FunctionBuilder.create(TestHost.runner(), GoToolchain.sharedCache(), state, TrustPolicy.runningAsRoot());
         service = service((manifest, sources, out) -> {
             try {
                 bothBuilding.await(30, TimeUnit.SECONDS);

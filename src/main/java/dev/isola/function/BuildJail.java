@@ -1,0 +1,207 @@
+package dev.isola.function;
+
+import dev.isola.host.Command;
+import dev.isola.host.CommandResult;
+import dev.isola.host.FileTrees;
+import dev.isola.host.ProcessRunner;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Semaphore;
+
+/**
+ * Where a build of uploaded code runs: never as the platform itself. As root, each build gets namespaces of its own
+ * (mount, network: only a loopback that is down, pid, ipc, uts), runs as the unprivileged {@value #BUILD_ID}
+ * (no capabilities, no new privileges), sees the sources at {@code /mnt/src}, writes only {@code /mnt/out}, a
+ * private {@code /mnt/home} and {@code /mnt/tmp} (a 2 GiB tmpfs in all), and finds the platform's state and cache
+ * directories covered by empty ones. Each process may use 4 GiB of data and write files of 1 GiB, and the build
+ * user {@value #MAX_PROCESSES} processes; at most {@value #CONCURRENT_BUILDS} builds run at once, others wait.
+ *
+ * <p>Go's build cache is shared but cannot be poisoned: its trusted part, the standard library compiled once by a
+ * build of no uploaded code ({@link #warmUp}), is the read-only lower layer of an overlay whose upper layer lives
+ * and dies with one build. A build reads every standard package from it (a hello world builds in about 1 s instead
+ * of 38 s from nothing) and can change nothing another build will read.
+ *
+ * <p>Not as root (development only: then only the process backend runs at all), builds run directly with a
+ * private cache, as before.
+ */
+final class BuildJail {
+    /** An id no account on a Debian host uses; files the build writes belong to it until they are handed back. */
+    static final int BUILD_ID = 2_147_000_000;
+    static final int CONCURRENT_BUILDS = 2;
+    static final int MAX_PROCESSES = 512;
+    /** The standard packages functions import most; others compile in each build's own layer (a few seconds). */
+    private static final List<String> WARM_PACKAGES = List.of("net/http", "encoding/json", "os/exec", "crypto/sha256",
+            "crypto/tls", "compress/gzip", "html/template", "text/template", "image/png", "image/jpeg", "math/big",
+            "regexp", "mime/multipart", "encoding/csv", "encoding/base64", "encoding/hex", "database/sql", "log",
+            "flag", "sort", "net/http/httputil", "os/signal", "strconv", "time", "context", "bufio");
+    private static final String READY_MARKER = ".isola-ready";
+    /** About 40 s on two busy cores. */
+    private static final Duration WARM_UP_TIMEOUT = Duration.ofMinutes(10);
+    /**
+     * Runs as root inside the new namespaces, with arguments the platform chose (no uploaded name reaches it):
+     * mounts the build's view, hides the platform's directories, then becomes the build user.
+     */
+    private static final String SCRIPT = """
+            set -e
+            src=$1 out=$2 lower=$3 uid=$4 hide1=$5 hide2=$6
+            shift 6
+            mount -t tmpfs -o size=2g,mode=0755 isola-build /mnt
+            mkdir /mnt/src /mnt/out /mnt/cache /mnt/upper /mnt/work /mnt/home /mnt/tmp
+            chown "$uid:$uid" /mnt/upper /mnt/home /mnt/tmp
+            mount --bind "$src" /mnt/src
+            mount --bind "$out" /mnt/out
+            if [ "$uid" = 0 ]; then
+              mount --bind "$lower" /mnt/cache
+            else
+              mount -t overlay isola-build-cache -o "lowerdir=$lower,upperdir=/mnt/upper,workdir=/mnt/work" /mnt/cache
+            fi
+            mount -t tmpfs -o size=1m,mode=0700 isola-hidden "$hide1"
+            mount -t tmpfs -o size=1m,mode=0700 isola-hidden "$hide2"
+            cd /mnt/src
+            exec setpriv --reuid="$uid" --regid="$uid" --clear-groups --no-new-privs --inh-caps=-all \\
+              --bounding-set=-all -- "$@"
+            """;
+
+    private final ProcessRunner runner;
+    private final Optional<Path> go;
+    private final boolean jailed;
+    private final Path cacheDir;
+    private final List<Path> hidden;
+    private final Semaphore slots = new Semaphore(CONCURRENT_BUILDS, true);
+
+    /**
+     * @param go       the Go toolchain that compiles the shared standard packages, if installed
+     * @param cacheDir where Go's caches live
+     * @param hidden   directories the build must not see (the platform's state directory; the cache directory is
+     *                 hidden too)
+     */
+    BuildJail(ProcessRunner runner, Optional<Path> go, boolean jailed, Path cacheDir, Path hidden) {
+        this.runner = runner;
+        this.go = go;
+        this.jailed = jailed;
+        this.cacheDir = cacheDir;
+        this.hidden = List.of(hidden.toAbsolutePath().normalize(), cacheDir);
+    }
+
+    boolean jailed() {
+        return jailed;
+    }
+
+    /**
+     * Runs {@code argv} (a go command writing where {@link #outView} says) on {@code src}, writing {@code out}, with
+     * {@code environment}; waits for a free build slot first. The runner kills the whole tree at the deadline.
+     */
+    CommandResult run(Path src, Path out, Map<String, String> environment, List<String> argv, Duration timeout,
+                      int outputLimit) throws IOException {
+        acquire();
+        try {
+            if (!jailed) {
+                return runner.result(Command.of(argv).in(src).withEnvironment(environment).withTimeout(timeout)
+                        .withOutputLimit(outputLimit));
+            }
+            warmUp();
+            FileTrees.chown(src, BUILD_ID, false);
+            FileTrees.chown(out, BUILD_ID, false);
+            try {
+                return runner.result(Command.of(jail(src, out, BUILD_ID, environment, argv)).withTimeout(timeout)
+                        .withOutputLimit(outputLimit));
+            } finally {
+                FileTrees.chown(out, 0, false);
+            }
+        } finally {
+            slots.release();
+        }
+    }
+
+    /** Where the build writes {@code out}, as it sees it. */
+    Path outView(Path out) {
+        return jailed ? Path.of("/mnt/out") : out;
+    }
+
+    /**
+     * The whole environment of a Go build: offline, static, and nothing of the operator's shell, user go env file or
+     * a parent directory's go.work may change it. The shared standard packages are compiled with the same one, so
+     * that builds find them.
+     */
+    Map<String, String> goEnvironment() {
+        Map<String, String> env = new HashMap<>(Map.of(
+                "PATH", runner.executables().pathVariable(),
+                "CGO_ENABLED", "0",
+                "GOTOOLCHAIN", "local",
+                "GOPROXY", "off",
+                "GOFLAGS", "-mod=mod",
+                "GOENV", "off",
+                "GOWORK", "off"));
+        if (jailed) {
+            env.putAll(Map.of("HOME", "/mnt/home", "TMPDIR", "/mnt/tmp", "GOCACHE", "/mnt/cache",
+                    "GOPATH", "/mnt/home/gopath"));
+        } else {
+            env.putAll(Map.of("HOME", cacheDir.toString(), "GOCACHE", cacheDir.resolve("go-build").toString(),
+                    "GOPATH", cacheDir.resolve("gopath").toString()));
+        }
+        return env;
+    }
+
+    /**
+     * Compiles the standard packages into the shared lower layer, once per cache directory: as root in the same
+     * namespaces, from no uploaded file. Its directories then go to the build user, so that a build's overlay can
+     * add entries beside them; a build still changes nothing in the lower layer itself (an overlay never does).
+     */
+    private synchronized void warmUp() throws IOException {
+        Path lower = lowerLayer();
+        if (go.isEmpty() || Files.exists(lower.resolve(READY_MARKER))) {
+            return;
+        }
+        Path empty = Files.createTempDirectory(cacheDir, "warm-");
+        Path unused = Files.createTempDirectory(cacheDir, "warm-out-");
+        try {
+            List<String> argv = new ArrayList<>(List.of(go.get().toString(), "build", "-trimpath"));
+            argv.addAll(WARM_PACKAGES);
+            CommandResult result = runner.result(Command.of(jail(empty, unused, 0, goEnvironment(), argv))
+                    .withTimeout(WARM_UP_TIMEOUT));
+            if (!result.succeeded()) {
+                throw new BuildFailedException("Failed to compile Go's standard library for builds"
+                        + (result.timedOut() ? " (timed out)" : " (exit " + result.exitCode() + ")") + ": "
+                        + result.output().strip());
+            }
+            FileTrees.chown(lower, BUILD_ID, true);
+            Files.writeString(lower.resolve(READY_MARKER), "");
+        } finally {
+            FileTrees.deleteQuietly(empty);
+            FileTrees.deleteQuietly(unused);
+        }
+    }
+
+    private Path lowerLayer() throws IOException {
+        return Files.createDirectories(cacheDir.resolve("go-std"));
+    }
+
+    private List<String> jail(Path src, Path out, int uid, Map<String, String> environment, List<String> argv)
+            throws IOException {
+        List<String> command = new ArrayList<>(List.of("unshare", "--mount", "--net", "--ipc", "--uts", "--pid",
+                "--fork", "--kill-child", "--mount-proc", "sh", "-c", SCRIPT, "isola-build", src.toString(),
+                out.toString(), lowerLayer().toString(), Integer.toString(uid), hidden.get(0).toString(),
+                hidden.get(1).toString(), "prlimit", "--nproc=" + MAX_PROCESSES, "--data=" + (4L << 30),
+                "--fsize=" + (1L << 30), "--", "env", "-i"));
+        environment.forEach((k, v) -> command.add(k + "=" + v));
+        command.addAll(argv);
+        return command;
+    }
+
+    private void acquire() {
+        try {
+            slots.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BuildFailedException("interrupted while waiting for a build slot");
+        }
+    }
+}

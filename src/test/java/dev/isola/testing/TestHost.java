@@ -36,7 +36,7 @@ public final class TestHost {
      */
     public static SandboxBackend backend(String type, Path stateDir, Map<String, String> settings) {
         InstanceNetwork network = InstanceNetwork.create(new AddressAllocator(InstanceNetwork.SUBNET), RUNNER,
-                Ticker.SYSTEM, stateDir, 0);
+                Ticker.SYSTEM, stateDir, 0, IsolaConfig.DEFAULT_FIREWALL_CHECK);
         SandboxProvider provider = Sandboxes.providers().stream().filter(p -> p.type().equals(type)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no backend " + type));
         return provider.create(new SandboxContext(new Section("sandbox." + type, settings), stateDir,

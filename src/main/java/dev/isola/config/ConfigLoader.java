@@ -52,13 +52,14 @@ public final class ConfigLoader {
                       @JsonProperty("gatewaySpinMicros") Integer gatewaySpinMicros,
                       @JsonProperty("startAdmission") String startAdmission,
                       @JsonProperty("spareNetworks") Integer spareNetworks,
+                      @JsonProperty("firewallCheckInterval") String firewallCheckInterval,
                       @JsonProperty("buildCache") String buildCache,
                       @JsonProperty("isolationFloor") String isolationFloor,
                       @JsonProperty("allowEgress") Boolean allowEgress,
                       @JsonProperty("egressPrivateRanges") List<String> egressPrivateRanges,
                       @JsonProperty("sandbox") Map<String, Map<String, Object>> sandbox) {
         static final FileConfig EMPTY = new FileConfig(null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null);
     }
 
     /** One variable of the platform's environment, if set and not blank. */
@@ -100,11 +101,14 @@ public final class ConfigLoader {
         String admission = pick(env, "ISOLA_START_ADMISSION", f.startAdmission(), c.startAdmission(), s -> s);
         int spares = pick(env, "ISOLA_SPARE_NETWORKS", f.spareNetworks(), c.spareNetworks(),
                 s -> parse("spareNetworks", s, Integer::parseInt));
+        Duration firewallCheck = pick(env, "ISOLA_FIREWALL_CHECK_INTERVAL", f.firewallCheckInterval() == null ? null
+                        : parse("firewallCheckInterval", f.firewallCheckInterval(), ConfigLoader::duration),
+                c.firewallCheckInterval(), s -> parse("firewallCheckInterval", s, ConfigLoader::duration));
         Optional<Path> buildCache = Optional.ofNullable(pick(env, "ISOLA_BUILD_CACHE",
                 f.buildCache() == null ? null : Path.of(f.buildCache()), null, Path::of));
         return new IsolaConfig(host, port, stateDir, backend, maxBody, maxArchive, queue, start, drain, logMax,
-                gatewayThreads, gatewaySpin, admission, spares, sandboxSections(f.sandbox(), env), buildCache,
-                Executables.fromPath(Optional.ofNullable(env.get("PATH"))), trust(f, env, c.trust()));
+                gatewayThreads, gatewaySpin, admission, spares, firewallCheck, sandboxSections(f.sandbox(), env),
+                buildCache, Executables.fromPath(Optional.ofNullable(env.get("PATH"))), trust(f, env, c.trust()));
     }
 
     private static TrustPolicy trust(FileConfig f, Map<String, String> env, TrustPolicy defaults) {

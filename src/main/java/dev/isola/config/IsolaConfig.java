@@ -26,6 +26,7 @@ import java.util.Set;
  *                       (the default on hosts of two cores or fewer, {@link #defaultSpinMicros})
  * @param startAdmission {@code cpu-pressure}: starts beyond one per core wait while the CPU is saturated; {@code off}
  * @param spareNetworks  container network attachments kept ready for cold starts (0 turns the pool off)
+ * @param firewallCheckInterval how often the firewall is verified, and restored if something removed or altered it
  * @param sandbox        each backend's own section, by backend type
  * @param buildCache     where builds are kept between runs (Go's caches, guest kernels, VM images' parts); empty
  *                       for {@code <stateDir>/cache} ({@link #cacheDir()})
@@ -35,11 +36,20 @@ import java.util.Set;
 public record IsolaConfig(String host, int port, Path stateDir, String defaultBackend, long maxBodyBytes,
                           long maxArchiveBytes, int queueLimit, Duration startTimeout, Duration drainTimeout, long logMaxBytes,
                           int gatewayThreads, int gatewaySpinMicros, String startAdmission, int spareNetworks,
-                          Map<String, Section> sandbox, Optional<Path> buildCache, Executables executables,
+                          Duration firewallCheckInterval, Map<String, Section> sandbox, Optional<Path> buildCache,
+                          Executables executables,
                           TrustPolicy trust) {
     public static final Set<String> START_ADMISSIONS = Set.of("cpu-pressure", "off");
     /** The most network attachments the pool may be configured to keep ready. */
     public static final int MAX_SPARE_NETWORKS = 1024;
+    /** Each check runs nft twice (a few ms); more often than this would cost CPU for little. */
+    static final Duration MIN_FIREWALL_CHECK = Duration.ofMillis(100);
+    static final Duration MAX_FIREWALL_CHECK = Duration.ofHours(1);
+    /**
+     * How long the firewall may be gone before Isola notices and restores it: short next to how long someone who
+     * flushed the ruleset takes to notice, and two runs of nft (a few ms of CPU) every 5 s cost 0.1 % of a core.
+     */
+    public static final Duration DEFAULT_FIREWALL_CHECK = Duration.ofSeconds(5);
 
     public IsolaConfig {
         require(host != null && !host.isBlank(), "host", "must not be empty");
@@ -62,6 +72,9 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
                 "must be 'cpu-pressure' (the default) or 'off'");
         require(spareNetworks >= 0 && spareNetworks <= MAX_SPARE_NETWORKS, "spareNetworks",
                 "must be between 0 (no pool) and " + MAX_SPARE_NETWORKS);
+        require(firewallCheckInterval != null && firewallCheckInterval.compareTo(MIN_FIREWALL_CHECK) >= 0
+                && firewallCheckInterval.compareTo(MAX_FIREWALL_CHECK) <= 0, "firewallCheckInterval",
+                "must be between 100ms and 1h");
         sandbox = Map.copyOf(sandbox);
         require(buildCache != null, "buildCache", "must be set or empty");
         require(executables != null, "PATH", "must be known");
@@ -78,7 +91,7 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
     public static IsolaConfig defaults() {
         return new IsolaConfig("0.0.0.0", 8080, StateDirs.defaultStateDir(), "auto", 64L << 20, 128L << 20, 1024,
                 Duration.ofSeconds(60), Duration.ofSeconds(30), 1L << 20, 0, defaultSpinMicros(Runtime.getRuntime().availableProcessors()),
-                "cpu-pressure", DEFAULT_SPARE_NETWORKS, Map.of(),
+                "cpu-pressure", DEFAULT_SPARE_NETWORKS, DEFAULT_FIREWALL_CHECK, Map.of(),
                 Optional.empty(), Executables.fromPath(Optional.empty()), TrustPolicy.defaults());
     }
 
@@ -105,38 +118,44 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
 
     public IsolaConfig withPort(int newPort) {
         return new IsolaConfig(host, newPort, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, sandbox,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, firewallCheckInterval, sandbox,
                 buildCache, executables, trust);
     }
 
     public IsolaConfig withHost(String newHost) {
         return new IsolaConfig(newHost, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, sandbox,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, firewallCheckInterval, sandbox,
                 buildCache, executables, trust);
     }
 
     public IsolaConfig withStateDir(Path dir) {
         return new IsolaConfig(host, port, dir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, sandbox,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, firewallCheckInterval, sandbox,
                 buildCache, executables, trust);
     }
 
     public IsolaConfig withDefaultBackend(String backend) {
         return new IsolaConfig(host, port, stateDir, backend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, sandbox,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, firewallCheckInterval, sandbox,
                 buildCache, executables, trust);
     }
 
     public IsolaConfig withBuildCache(Path dir) {
         return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, sandbox,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, firewallCheckInterval, sandbox,
                 Optional.of(dir), executables, trust);
+    }
+
+    public IsolaConfig withFirewallCheckInterval(Duration interval) {
+        return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks,
+                interval, sandbox, buildCache, executables, trust);
     }
 
     public IsolaConfig withTrust(TrustPolicy policy) {
         return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, sandbox,
-                buildCache, executables, policy);
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks,
+                firewallCheckInterval, sandbox, buildCache, executables, policy);
     }
 
     private static void require(boolean ok, String key, String what) {

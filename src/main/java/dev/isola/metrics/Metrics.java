@@ -2,6 +2,7 @@ package dev.isola.metrics;
 
 import java.util.List;
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -23,6 +24,9 @@ public interface Metrics {
 
     /** Reports, whenever metrics are read, how many instance starts wait for their turn (CPU saturated). */
     void watchStartsWaiting(IntSupplier waiting);
+
+    /** Reports, whenever metrics are read, how many times the firewall was found missing or altered and restored. */
+    void watchFirewallRestores(LongSupplier restores);
 
     /** The instances of one function on one backend in one state ({@code starting}, {@code ready}, ...). */
     record InstanceGroup(String function, String backend, String state, int instances) {
@@ -63,6 +67,10 @@ public interface Metrics {
 
         @Override
         public void watchStartsWaiting(IntSupplier waiting) {
+        }
+
+        @Override
+        public void watchFirewallRestores(LongSupplier restores) {
         }
     };
 }

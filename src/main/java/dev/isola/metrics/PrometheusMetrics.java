@@ -1,6 +1,7 @@
 package dev.isola.metrics;
 
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
@@ -14,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
@@ -71,6 +73,14 @@ public final class PrometheusMetrics implements Metrics {
         GaugeWithCallback.builder().name("isola_starts_waiting")
                 .help("Instance starts waiting for their turn while the CPU is saturated")
                 .callback(cb -> cb.call(waiting.getAsInt())).register(registry);
+    }
+
+    /** Exports {@code restores} as {@code isola_firewall_restored_total}: each one means the host lost isolation. */
+    @Override
+    public void watchFirewallRestores(LongSupplier restores) {
+        CounterWithCallback.builder().name("isola_firewall_restored_total")
+                .help("Times the firewall (nftables tables inet/bridge isola) was found missing or altered and restored")
+                .callback(cb -> cb.call(restores.getAsLong())).register(registry);
     }
 
     @Override

@@ -10,9 +10,12 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
@@ -22,48 +25,73 @@ import java.util.stream.Stream;
  *   <li>containers get a network namespace {@code isola-<key>} with a veth pair, the host end {@code iv<key>} on the
  *   bridge, the other end {@code eth0} inside. Set up with two {@code ip -batch} runs (about 11 ms instead of 54 ms
  *   for ten separate {@code ip} calls). Deleting the namespace deletes both veth ends.</li>
- *   <li>virtual machines get a tap {@code it<key>} on the bridge and a permanent neighbour entry for their address,
- *   so that the first packets to a booting guest do not wait for ARP.</li>
+ *   <li>virtual machines get a tap {@code it<key>} on the bridge.</li>
  * </ul>
- * Every host port is an isolated bridge port (no instance-to-instance traffic), and the firewall table
- * {@code inet isola} drops connections from the bridge to the host, except to the {@link ReadyRelay} that carries
+ * Either way the instance's MAC is derived from its address ({@link #macOf}), and the host has a permanent neighbour
+ * entry for it: the first packets to a new instance do not wait for ARP, and nothing an instance sends can change
+ * where the host sends another's packets. Every host port is an isolated bridge port (no instance-to-instance
+ * traffic), and is bound to its MAC and address by the firewall ({@link Firewall}, {@link FirewallRules}), which
+ * also drops connections from the bridge to the host, except from live VMs to the {@link ReadyRelay} that carries
  * readiness callbacks. Container attachments usually come ready-made from {@link SpareAttachments}.
  */
 public final class InstanceNetwork implements AutoCloseable {
     public static final String BRIDGE = "isola0";
     static final String NETNS_PREFIX = "isola-";
     static final String TAP_PREFIX = "it";
-    static final String NFT_TABLE = "isola";
-    private static final String EGRESS_SET = "egress";
+    static final String VETH_PREFIX = "iv";
     private static final Path IP_FORWARD = Path.of("/proc/sys/net/ipv4/ip_forward");
-    private static final System.Logger LOG = System.getLogger(InstanceNetwork.class.getName());
     private static final Duration IP_TIMEOUT = Duration.ofSeconds(10);
     /** Subnet of instances; the bridge takes its first address. */
     public static final String SUBNET = "10.200.0.0/16";
     private static final String SPARE_MARKERS = "spare-networks";
+    /** Written while IPv4 forwarding is on because this state directory's Isola turned it on. */
+    private static final String FORWARDING_MARKER = "ip-forward-was-off";
 
     private final AddressAllocator addresses;
     private final ProcessRunner runner;
+    private final Ticker ticker;
     private final SpareAttachments spares;
+    private final Firewall firewall;
+    private final IpForwarding forwarding;
+    /** Addresses of live VM attachments: the only peers the readiness relay serves. */
+    private final Set<InetAddress> liveVms = ConcurrentHashMap.newKeySet();
     private ReadyRelay relay;
     /** Whether this run has attached anything to the bridge (and so may have made it). */
     private boolean usedBridge;
 
     private InstanceNetwork(AddressAllocator addresses, ProcessRunner runner, Ticker ticker, Path stateDir,
-                            int spareTarget) {
+                            int spareTarget, Duration firewallCheck, List<String> egressPrivateRanges) {
         this.addresses = addresses;
         this.runner = runner;
+        this.ticker = ticker;
         this.spares = new SpareAttachments(this, stateDir.resolve(SPARE_MARKERS), spareTarget, ticker);
+        this.firewall = new Firewall(runner, ticker, firewallCheck, new FirewallRules.Site(BRIDGE,
+                addresses.gateway().getHostAddress(), egressPrivateRanges));
+        this.forwarding = new IpForwarding(IP_FORWARD, stateDir.resolve(FORWARDING_MARKER));
     }
 
     /**
      * The network of the platform run on {@code stateDir}; nothing is made on the host until the first attachment.
      *
-     * @param spareTarget container attachments kept ready once the first is taken (0: none, each start makes its own)
+     * @param spareTarget   container attachments kept ready once the first is taken (0: none, each start makes its own)
+     * @param firewallCheck how often the firewall is verified (and restored if something removed or altered it)
+     * @param egressPrivateRanges private ranges that instances with egress may reach (none by default)
      */
     public static InstanceNetwork create(AddressAllocator addresses, ProcessRunner runner, Ticker ticker,
-                                         Path stateDir, int spareTarget) {
-        return new InstanceNetwork(addresses, runner, ticker, stateDir, spareTarget);
+                                         Path stateDir, int spareTarget, Duration firewallCheck,
+                                         List<String> egressPrivateRanges) {
+        return new InstanceNetwork(addresses, runner, ticker, stateDir, spareTarget, firewallCheck,
+                egressPrivateRanges);
+    }
+
+    /** How many times the firewall was found missing or altered and restored, in this run. */
+    public long firewallRestores() {
+        return firewall.restores();
+    }
+
+    /** For tests: verifies the firewall now, as the periodic check does. */
+    void verifyFirewall() {
+        firewall.verify();
     }
 
     ProcessRunner runner() {
@@ -75,8 +103,9 @@ public final class InstanceNetwork implements AutoCloseable {
         private final String device;
         private final Optional<String> netns;
         private final InetAddress address;
+        /** What this attachment added to the firewall, removed on close. */
+        private final List<FirewallElement> elements = new ArrayList<>();
         private boolean closed;
-        private boolean egress;
         private Runnable afterClose = () -> { };
 
         Attachment(String device, Optional<String> netns, InetAddress address) {
@@ -85,16 +114,20 @@ public final class InstanceNetwork implements AutoCloseable {
             this.address = address;
         }
 
+        /** Adds {@code added} to the firewall, to be removed with this attachment. */
+        synchronized void addToFirewall(List<FirewallElement> added, boolean background) {
+            firewall.add(added, background);
+            elements.addAll(added);
+        }
+
         /**
          * Lets this instance open connections beyond the host: its address joins the firewall's egress set
          * (forwarded and masqueraded) until {@link #close()}. Needs IPv4 forwarding on the host, which this turns
-         * on (once, logged) if it is off.
+         * on (once, logged) if it is off, until shutdown.
          */
-        public synchronized void allowEgress() {
-            enableForwarding();
-            runner.run(Command.of("nft", "add", "element", "inet", NFT_TABLE, EGRESS_SET,
-                    "{ " + address.getHostAddress() + " }").withTimeout(IP_TIMEOUT));
-            egress = true;
+        public void allowEgress() {
+            forwarding.enable();
+            addToFirewall(List.of(FirewallElement.egress(address)), false);
         }
 
         /** Runs {@code action} once this attachment's devices are gone. */
@@ -127,15 +160,14 @@ public final class InstanceNetwork implements AutoCloseable {
                 return;
             }
             closed = true;
+            liveVms.remove(address);
             // Deleting the host end removes a veth pair now; the namespace itself can outlive `netns del` for a
-            // moment while the sandbox's last processes exit. A tap's permanent neighbour entry must go by hand.
-            String batch = "link del " + device + "\n"
-                    + netns.map(n -> "netns del " + n + "\n")
-                    .orElse("neigh del " + address.getHostAddress() + " dev " + BRIDGE + "\n");
+            // moment while the sandbox's last processes exit. The permanent neighbour entry must go by hand.
+            String batch = "link del " + device + "\n" + netns.map(n -> "netns del " + n + "\n").orElse("")
+                    + "neigh del " + address.getHostAddress() + " dev " + BRIDGE + "\n";
             runner.quietly(Command.of("ip", "-force", "-batch", "-").withStdin(batch));
-            if (egress) {
-                runner.quietly(Command.of("nft", "delete", "element", "inet", NFT_TABLE, EGRESS_SET,
-                        "{ " + address.getHostAddress() + " }"));
+            if (!elements.isEmpty()) {
+                firewall.remove(elements); // before the address is free again, so that no successor loses its own
             }
             addresses.release(address);
             afterClose.run();
@@ -149,70 +181,31 @@ public final class InstanceNetwork implements AutoCloseable {
     }
 
     /**
-     * Creates the bridge, its firewall table and the readiness relay if this host does not have them yet. The
-     * bridge gets a fixed MAC (derived from its address): without one, Linux gives a bridge the lowest MAC of its
-     * ports, which changes as instances come and go, and every instance that had cached the old one for its
-     * gateway sent its replies into the void until its ARP entry expired — single requests stalled for 13, 51 or
-     * 102 s (TCP's retransmission totals) in bursts of cold starts.
+     * Creates the bridge, its firewall tables and the readiness relay if this host does not have them yet, and
+     * starts verifying the firewall. The bridge gets a fixed MAC (derived from its address): without one, Linux
+     * gives a bridge the lowest MAC of its ports, which changes as instances come and go, and every instance that
+     * had cached the old one for its gateway sent its replies into the void until its ARP entry expired — single
+     * requests stalled for 13, 51 or 102 s (TCP's retransmission totals) in bursts of cold starts. A bridge found
+     * already there (another Isola's, or a crashed run's) gets its firewall verified now.
      */
     public synchronized void ensureBridge() {
+        boolean first = !usedBridge;
         usedBridge = true;
         if (!Files.exists(Path.of("/sys/class/net", BRIDGE))) {
             ip(Command.of("ip", "-batch", "-").withStdin("link add " + BRIDGE + " address "
                     + macOf(addresses.gateway()) + " type bridge\n"
                     + "addr add " + addresses.gateway().getHostAddress() + "/" + addresses.prefixLength() + " dev "
                     + BRIDGE + "\nlink set " + BRIDGE + " up\n"));
-            runner.quietly(Command.of("nft", "delete", "table", "inet", NFT_TABLE));
-            ip(Command.of("nft", "-f", "-").withStdin(FIREWALL));
             closeRelay();
+            firewall.install();
+        } else if (first) {
+            firewall.verify();
         }
         if (relay == null) {
-            relay = ReadyRelay.open(addresses.gateway());
-            ip(Command.of("nft", "insert", "rule", "inet", NFT_TABLE, "input", "iifname", BRIDGE,
-                    "ip", "daddr", addresses.gateway().getHostAddress(), "tcp", "dport",
-                    Integer.toString(relay.port()), "accept"));
+            relay = ReadyRelay.open(addresses.gateway(), liveVms::contains, ReadyRelay.DEADLINE, ticker);
+            firewall.add(List.of(FirewallElement.relayPort(relay.port())), false);
         }
-    }
-
-    /**
-     * Instances may answer the host but not start anything towards it: packets arriving from the bridge are
-     * dropped unless they belong to a connection the host opened (the gateway's). That keeps the admin API, the
-     * gateway and every other host port out of reach. Instance-to-instance traffic never reaches this hook (it is
-     * bridged); the host ports are isolated bridge ports for that. {@link #ensureBridge()} inserts one accept rule
-     * for the readiness relay's port.
-     */
-    private static final String FIREWALL = "table inet " + NFT_TABLE + " {\n"
-            + "  set " + EGRESS_SET + " { type ipv4_addr; }\n"
-            + "  chain input {\n"
-            + "    type filter hook input priority 0; policy accept;\n"
-            + "    iifname \"" + BRIDGE + "\" ct state established,related accept\n"
-            + "    iifname \"" + BRIDGE + "\" drop\n"
-            + "  }\n"
-            // Routed traffic: out only from instances of functions with egress, in only as their replies.
-            + "  chain forward {\n"
-            + "    type filter hook forward priority 0; policy accept;\n"
-            + "    iifname \"" + BRIDGE + "\" oifname != \"" + BRIDGE + "\" ip saddr @" + EGRESS_SET + " accept\n"
-            + "    oifname \"" + BRIDGE + "\" ct state established,related accept\n"
-            + "    iifname \"" + BRIDGE + "\" drop\n"
-            + "    oifname \"" + BRIDGE + "\" drop\n"
-            + "  }\n"
-            + "  chain postrouting {\n"
-            + "    type nat hook postrouting priority 100; policy accept;\n"
-            + "    ip saddr @" + EGRESS_SET + " oifname != \"" + BRIDGE + "\" masquerade\n"
-            + "  }\n"
-            + "}\n";
-
-    private static synchronized void enableForwarding() {
-        try {
-            if (!Files.readAllLines(IP_FORWARD).getFirst().trim().equals("1")) {
-                Files.writeString(IP_FORWARD, "1");
-                LOG.log(System.Logger.Level.WARNING, "net: turned on IPv4 forwarding (net.ipv4.ip_forward=1) for "
-                        + "a function with egress; the firewall table inet " + NFT_TABLE + " forwards only such "
-                        + "instances' traffic and its replies through " + BRIDGE);
-            }
-        } catch (IOException e) {
-            throw new NetworkException("Failed to turn on IPv4 forwarding for egress: " + e.getMessage(), e);
-        }
+        firewall.startVerifying();
     }
 
     /**
@@ -232,6 +225,8 @@ public final class InstanceNetwork implements AutoCloseable {
 
     /** A container attachment: a spare made ahead of need when there is one, else one made now. */
     public Attachment attachContainer() {
+        ensureBridge();
+        firewall.ensureVerified();
         return spares.take();
     }
 
@@ -248,23 +243,25 @@ public final class InstanceNetwork implements AutoCloseable {
     Attachment attach(String key, boolean background) {
         ensureBridge();
         String netns = NETNS_PREFIX + key;
-        String host = "iv" + key;
+        String host = VETH_PREFIX + key;
         InetAddress address = addresses.allocate();
         Attachment attachment = new Attachment(host, Optional.of(netns), address);
         try {
             ip(priority(background, Command.of("ip", "-batch", "-").withStdin("netns add " + netns + "\n"
                     // The peer is born inside the namespace: moving it there afterwards costs about 20 ms
                     // (the kernel waits for an RCU grace period), creating it there about 2 ms.
-                    + "link add " + host + " type veth peer name eth0 netns " + netns + "\n"
+                    + "link add " + host + " type veth peer name eth0 address " + attachment.mac() + " netns "
+                    + netns + "\n"
                     + "link set " + host + " master " + BRIDGE + "\n"
                     + "link set dev " + host + " type bridge_slave isolated on\n"
                     + "link set " + host + " up\n"
-                    // A reused address may still map to the previous instance's MAC; forget it.
-                    + "neigh flush to " + address.getHostAddress() + "\n")));
+                    // Replaces what a reused address may still map to (the previous instance's device).
+                    + neighbour(attachment))));
             ip(priority(background, Command.of("ip", "-n", netns, "-batch", "-").withStdin("addr add "
                     + address.getHostAddress() + "/" + addresses.prefixLength() + " dev eth0\n"
                     + "link set eth0 up\nlink set lo up\n"
                     + "route add default via " + addresses.gateway().getHostAddress() + "\n")));
+            attachment.addToFirewall(FirewallElement.binding(host, attachment.mac(), address), background);
             return attachment;
         } catch (RuntimeException e) {
             attachment.close();
@@ -276,9 +273,19 @@ public final class InstanceNetwork implements AutoCloseable {
         return background ? command.niced() : command;
     }
 
-    /** A virtual-machine attachment: tap {@code it<key>} on the bridge; the guest configures its own address. */
+    /** A permanent neighbour entry: the host never asks (ARP) where an instance is, so nobody can answer falsely. */
+    private static String neighbour(Attachment attachment) {
+        return "neigh replace " + attachment.address().getHostAddress() + " lladdr " + attachment.mac() + " dev "
+                + BRIDGE + " nud permanent\n";
+    }
+
+    /**
+     * A virtual-machine attachment: tap {@code it<key>} on the bridge; the guest configures its own address (and
+     * QEMU gives it {@link Attachment#mac()}).
+     */
     public Attachment attachTap(String key) {
         ensureBridge();
+        firewall.ensureVerified();
         String tap = TAP_PREFIX + key;
         InetAddress address = addresses.allocate();
         Attachment attachment = new Attachment(tap, Optional.empty(), address);
@@ -287,8 +294,11 @@ public final class InstanceNetwork implements AutoCloseable {
                     + "link set " + tap + " master " + BRIDGE + "\n"
                     + "link set dev " + tap + " type bridge_slave isolated on\n"
                     + "link set " + tap + " up\n"
-                    + "neigh replace " + address.getHostAddress() + " lladdr " + attachment.mac() + " dev " + BRIDGE
-                    + " nud permanent\n"));
+                    + neighbour(attachment)));
+            List<FirewallElement> elements = new ArrayList<>(FirewallElement.binding(tap, attachment.mac(), address));
+            elements.add(FirewallElement.vm(address));
+            attachment.addToFirewall(elements, false);
+            liveVms.add(address);
             return attachment;
         } catch (RuntimeException e) {
             attachment.close();
@@ -340,12 +350,14 @@ public final class InstanceNetwork implements AutoCloseable {
     }
 
     /**
-     * At shutdown, when this platform's instances are gone: removes the spares, closes the relay, and removes the
-     * bridge and the firewall table unless another Isola on this host still has instances on the bridge.
+     * At shutdown, when this platform's instances are gone: removes the spares, stops verifying the firewall, closes
+     * the relay, and — unless another Isola on this host still has instances on the bridge — removes the bridge and
+     * the firewall tables and turns IPv4 forwarding off again if Isola turned it on.
      */
     @Override
     public void close() {
         spares.close();
+        firewall.close();
         removeBridge();
     }
 
@@ -365,12 +377,14 @@ public final class InstanceNetwork implements AutoCloseable {
         if (Files.exists(Path.of("/sys/class/net", BRIDGE))) {
             runner.quietly(List.of("ip", "link", "del", BRIDGE));
         }
-        runner.quietly(List.of("nft", "delete", "table", "inet", NFT_TABLE));
+        firewall.delete();
+        forwarding.restore();
     }
 
     private void closeRelay() {
         if (relay != null) {
             relay.close();
+            firewall.remove(List.of(FirewallElement.relayPort(relay.port())));
             relay = null;
         }
     }

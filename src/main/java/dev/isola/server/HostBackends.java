@@ -33,7 +33,7 @@ public final class HostBackends {
     public static HostBackends of(IsolaConfig config) {
         ProcessRunner runner = ProcessRunner.create(config.executables());
         InstanceNetwork network = InstanceNetwork.create(new AddressAllocator(InstanceNetwork.SUBNET), runner,
-                Ticker.SYSTEM, config.stateDir(), 0);
+                Ticker.SYSTEM, config.stateDir(), 0, config.firewallCheckInterval(), config.trust().egressPrivateRanges());
         return new HostBackends(sandboxes(config, runner, network, Ticker.SYSTEM), config.executables());
     }
 

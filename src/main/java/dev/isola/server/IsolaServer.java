@@ -84,7 +84,8 @@ public final class IsolaServer implements AutoCloseable {
             String token = AdminToken.readOrCreate(state.resolve("admin-token"));
             ProcessRunner runner = ProcessRunner.create(config.executables());
             InstanceNetwork network = InstanceNetwork.create(new AddressAllocator(InstanceNetwork.SUBNET), runner,
-                    ticker, state, config.spareNetworks());
+                    ticker, state, config.spareNetworks(), config.firewallCheckInterval(),
+                    config.trust().egressPrivateRanges());
             owned.add(network);
             Sandboxes sandboxes = HostBackends.sandboxes(config, runner, network, ticker);
             network.reapLeftoverSpares();
@@ -105,6 +106,7 @@ public final class IsolaServer implements AutoCloseable {
             Readiness readiness = new Readiness();
             AtomicReference<URI> callbackBase = new AtomicReference<>();
             PrometheusMetrics metrics = new PrometheusMetrics();
+            metrics.watchFirewallRestores(network::firewallRestores);
             SandboxLauncher launcher = new SandboxLauncher(new SandboxLauncher.Parts(serving, backend, readiness,
                     callbackBase::get, runDir, logs, config.startTimeout(), config.startAdmission(), ticker,
                     metrics));

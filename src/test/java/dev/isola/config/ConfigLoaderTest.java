@@ -132,6 +132,25 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void firewallCheckInterval_isReadFromFileOrEnvironment_andChecked() throws Exception {
+        Path file = Files.createTempFile("isola-config-", ".yaml");
+        try {
+            Files.writeString(file, "firewallCheckInterval: 2s\n");
+            assertThat(ConfigLoader.load(Optional.of(file), Map.of()).firewallCheckInterval())
+                    .isEqualTo(Duration.ofSeconds(2));
+            assertThat(ConfigLoader.load(Optional.of(file), Map.of("ISOLA_FIREWALL_CHECK_INTERVAL", "500ms"))
+                    .firewallCheckInterval()).isEqualTo(Duration.ofMillis(500));
+        } finally {
+            Files.delete(file);
+        }
+        assertThat(IsolaConfig.defaults().firewallCheckInterval()).isEqualTo(Duration.ofSeconds(5));
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), Map.of("ISOLA_FIREWALL_CHECK_INTERVAL", "10ms")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("'firewallCheckInterval'");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), Map.of("ISOLA_FIREWALL_CHECK_INTERVAL", "soon")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("'firewallCheckInterval'");
+    }
+
+    @Test
     void camelCase_turnsEnvironmentWordsIntoAKey() {
         assertThat(ConfigLoader.camelCase("TB_MIB")).isEqualTo("tbMib");
         assertThat(ConfigLoader.camelCase("PLATFORM")).isEqualTo("platform");

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import dev.isola.Ticker;
+import dev.isola.config.IsolaConfig;
 import dev.isola.host.FileTrees;
 import dev.isola.testing.TestHost;
 
@@ -36,7 +37,7 @@ class SpareAttachmentsTest {
         state = Files.createTempDirectory("isola-test-spares-");
         markers = state.resolve("markers");
         network = InstanceNetwork.create(new AddressAllocator(InstanceNetwork.SUBNET), TestHost.runner(),
-                Ticker.SYSTEM, state, 0);
+                Ticker.SYSTEM, state, 0, IsolaConfig.DEFAULT_FIREWALL_CHECK, List.of());
     }
 
     @AfterEach

@@ -74,7 +74,7 @@ abstract class IsolationContractTest extends SandboxContractTest {
      * function with {@code egress: true} reaches it, one without does not.
      */
     @Test
-    void egress_onlyFunctionsThatAskForItReachBeyondTheHost() throws Exception {
+    void egress_onlyFunctionsThatAskForItReachBeyondTheHost_andNeverThePrivateRanges() throws Exception {
         deployProbe("c-noegress", "go", "{maxInstances: 1}");
         HttpResponse<String> r = isola.deploy("c-egress", TestIsola.FUNCTIONS.resolve("probe"),
                 manifest("c-egress", "go", "{maxInstances: 1}") + "egress: true\n");
@@ -82,6 +82,9 @@ abstract class IsolationContractTest extends SandboxContractTest {
         try (OutsideNetwork outside = OutsideNetwork.create()) {
             HttpResponse<String> with = isola.get("/function/c-egress/dial?addr=" + outside.address());
             assertThat(with.body()).as("with egress: %s", with).isEqualTo("connected");
+            HttpResponse<String> lan = isola.get("/function/c-egress/dial?addr=" + outside.privateAddress());
+            assertThat(lan.body()).as("egress to a private range the operator did not list: %s", lan)
+                    .startsWith("failed");
             HttpResponse<String> without = isola.get("/function/c-noegress/dial?addr=" + outside.address());
             assertThat(without.body()).as("without egress: %s", without).startsWith("failed");
         }

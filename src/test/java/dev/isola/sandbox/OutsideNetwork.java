@@ -10,8 +10,9 @@ import java.util.List;
 
 /**
  * A stand-in for the world beyond the host, made only of things this test creates: a network namespace
- * {@value #NETNS} joined to the host by a veth on 10.201.0.0/30, with busybox's httpd listening inside on
- * {@value #PORT}. {@link #close()} stops that server (the child this class started) and deletes the namespace,
+ * {@value #NETNS} joined to the host by a veth with two small subnets, a public-looking one (203.0.113.0/30,
+ * TEST-NET-3: documentation only, and the veth's route keeps it on this host) and a private one (10.201.0.0/30, the
+ * LAN that egress must not reach), with busybox's httpd listening inside on {@value #PORT}. {@link #close()} stops that server (the child this class started) and deletes the namespace,
  * which deletes the veth.
  */
 final class OutsideNetwork implements AutoCloseable {
@@ -33,8 +34,10 @@ final class OutsideNetwork implements AutoCloseable {
         Process server = null;
         try {
             run("ip", "link", "add", HOST_END, "type", "veth", "peer", "name", "itest-out1", "netns", NETNS);
+            run("ip", "addr", "add", "203.0.113.1/30", "dev", HOST_END);
             run("ip", "addr", "add", "10.201.0.1/30", "dev", HOST_END);
             run("ip", "link", "set", HOST_END, "up");
+            run("ip", "-n", NETNS, "addr", "add", "203.0.113.2/30", "dev", "itest-out1");
             run("ip", "-n", NETNS, "addr", "add", "10.201.0.2/30", "dev", "itest-out1");
             run("ip", "-n", NETNS, "link", "set", "itest-out1", "up");
             docroot = java.nio.file.Files.createTempDirectory("isola-test-outside-");
@@ -57,7 +60,13 @@ final class OutsideNetwork implements AutoCloseable {
         }
     }
 
+    /** The server at a public address. */
     String address() {
+        return "203.0.113.2:" + PORT;
+    }
+
+    /** The same server at a private (LAN) address. */
+    String privateAddress() {
         return "10.201.0.2:" + PORT;
     }
 
@@ -67,7 +76,7 @@ final class OutsideNetwork implements AutoCloseable {
             throw new IllegalStateException("busybox httpd in " + NETNS + " exited with " + server.exitValue());
         }
         try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress("10.201.0.2", PORT), 200);
+            socket.connect(new InetSocketAddress("203.0.113.2", PORT), 200);
             return true;
         } catch (IOException e) {
             return false;

@@ -23,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  *
  * <p>A test server that lives across the tests of a class legitimately holds things between them: its live
  * instances (their processes, containers, network namespaces and links, cgroups, work directories), the spare
- * network attachments its state directory records, and while it runs the bridge, the firewall table, the parent
+ * network attachments its state directory records, and while it runs the bridge, the firewall tables, the parent
  * cgroups and its runtimes' mount namespaces. {@link Holdings} says what that is; anything else is a leak.
  *
  * <p>The host-wide part ({@link Scope#HOST}) cannot tell this run's things from another Isola's: it is right only
@@ -37,6 +37,7 @@ public final class Leaks {
     private static final Path NETNS = Path.of("/run/netns");
     private static final Path LINKS = Path.of("/sys/class/net");
     private static final String BRIDGE = "isola0";
+    private static final Set<String> FIREWALL_TABLES = Set.of("table inet isola", "table bridge isola");
     private static final List<String> RUNTIMES = List.of("runc", "crun", "runsc");
     /** Parent cgroups: the container runtimes' ({@code cgroupsPath /isola/<id>}) and QEMU's ({@code isola-vm/<id>}). */
     private static final List<String> PARENT_CGROUPS = List.of("isola", "isola-vm");
@@ -52,7 +53,8 @@ public final class Leaks {
         PROCESSES,
         /**
          * Also the host: runtime containers under {@code /run/isola/<runtime>}, network namespaces {@code isola-*},
-         * links {@code iv*}/{@code it*} and the bridge {@code isola0}, the firewall table {@code inet isola}, cgroups
+         * links {@code iv*}/{@code it*} and the bridge {@code isola0}, the firewall tables {@code inet isola} and
+         * {@code bridge isola}, cgroups
          * {@code isola}/{@code isola-vm} (each v1 controller and the unified hierarchy), and the runtimes' mount
          * namespaces ({@code -mntns} in {@code /proc/self/mountinfo}).
          */
@@ -64,7 +66,7 @@ public final class Leaks {
      *
      * @param stateDir    its state directory: {@code run/} may hold only its live instances' work directories, and once
      *                    it stopped {@code run/} and {@code spare-networks/} must be empty
-     * @param running     whether it runs: then the bridge, the firewall table, the parent cgroups and mount namespaces
+     * @param running     whether it runs: then the bridge, the firewall tables, the parent cgroups and mount namespaces
      *                    under {@code stateDir} are its own
      * @param instanceIds ids of its live instances (containers, cgroups and work directories are named by them)
      * @param pids        root processes of its live instances: each one's process tree is its sandbox
@@ -205,8 +207,9 @@ public final class Leaks {
                 left.add("link " + link);
             }
         }
-        if (!running && command("nft", "list", "tables").lines().anyMatch("table inet isola"::equals)) {
-            left.add("firewall table inet isola");
+        if (!running) {
+            command("nft", "list", "tables").lines().filter(FIREWALL_TABLES::contains)
+                    .forEach(table -> left.add("firewall " + table));
         }
         for (Path cgroup : parentCgroups()) {
             if (!running) {

@@ -15,6 +15,7 @@ import dev.isola.sandbox.spi.SandboxProvider;
 import dev.isola.sandbox.spi.Sandboxes;
 import dev.isola.server.HostBackends;
 
+import java.util.List;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -36,7 +37,7 @@ public final class TestHost {
      */
     public static SandboxBackend backend(String type, Path stateDir, Map<String, String> settings) {
         InstanceNetwork network = InstanceNetwork.create(new AddressAllocator(InstanceNetwork.SUBNET), RUNNER,
-                Ticker.SYSTEM, stateDir, 0);
+                Ticker.SYSTEM, stateDir, 0, IsolaConfig.DEFAULT_FIREWALL_CHECK, List.of());
         SandboxProvider provider = Sandboxes.providers().stream().filter(p -> p.type().equals(type)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no backend " + type));
         return provider.create(new SandboxContext(new Section("sandbox." + type, settings), stateDir,

@@ -26,6 +26,7 @@ import java.util.Set;
  *                       (the default on hosts of two cores or fewer, {@link #defaultSpinMicros})
  * @param startAdmission {@code cpu-pressure}: starts beyond one per core wait while the CPU is saturated; {@code off}
  * @param spareNetworks  container network attachments kept ready for cold starts (0 turns the pool off)
+ * @param clients        the edge's limits on client connections: slow heads and bodies, idleness, how many
  * @param sandbox        each backend's own section, by backend type
  * @param buildCache     where builds are kept between runs (Go's caches, guest kernels, VM images' parts); empty
  *                       for {@code <stateDir>/cache} ({@link #cacheDir()})
@@ -34,7 +35,7 @@ import java.util.Set;
 public record IsolaConfig(String host, int port, Path stateDir, String defaultBackend, long maxBodyBytes,
                           long maxArchiveBytes, int queueLimit, Duration startTimeout, Duration drainTimeout, long logMaxBytes,
                           int gatewayThreads, int gatewaySpinMicros, String startAdmission, int spareNetworks,
-                          Map<String, Section> sandbox, Optional<Path> buildCache, Executables executables) {
+                          ClientConfig clients, Map<String, Section> sandbox, Optional<Path> buildCache, Executables executables) {
     public static final Set<String> START_ADMISSIONS = Set.of("cpu-pressure", "off");
     /** The most network attachments the pool may be configured to keep ready. */
     public static final int MAX_SPARE_NETWORKS = 1024;
@@ -60,6 +61,7 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
                 "must be 'cpu-pressure' (the default) or 'off'");
         require(spareNetworks >= 0 && spareNetworks <= MAX_SPARE_NETWORKS, "spareNetworks",
                 "must be between 0 (no pool) and " + MAX_SPARE_NETWORKS);
+        require(clients != null, "clients", "must be set");
         sandbox = Map.copyOf(sandbox);
         require(buildCache != null, "buildCache", "must be set or empty");
         require(executables != null, "PATH", "must be known");
@@ -75,7 +77,7 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
     public static IsolaConfig defaults() {
         return new IsolaConfig("0.0.0.0", 8080, StateDirs.defaultStateDir(), "auto", 64L << 20, 128L << 20, 1024,
                 Duration.ofSeconds(60), Duration.ofSeconds(30), 1L << 20, 0, defaultSpinMicros(Runtime.getRuntime().availableProcessors()),
-                "cpu-pressure", DEFAULT_SPARE_NETWORKS, Map.of(),
+                "cpu-pressure", DEFAULT_SPARE_NETWORKS, ClientConfig.defaults(), Map.of(),
                 Optional.empty(), Executables.fromPath(Optional.empty()));
     }
 
@@ -102,35 +104,42 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
 
     public IsolaConfig withPort(int newPort) {
         return new IsolaConfig(host, newPort, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, sandbox,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, clients, sandbox,
                 buildCache, executables);
     }
 
     public IsolaConfig withHost(String newHost) {
         return new IsolaConfig(newHost, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, sandbox,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, clients, sandbox,
                 buildCache, executables);
     }
 
     public IsolaConfig withStateDir(Path dir) {
         return new IsolaConfig(host, port, dir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, sandbox,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, clients, sandbox,
                 buildCache, executables);
     }
 
     public IsolaConfig withDefaultBackend(String backend) {
         return new IsolaConfig(host, port, stateDir, backend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, sandbox,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, clients, sandbox,
                 buildCache, executables);
     }
 
     public IsolaConfig withBuildCache(Path dir) {
         return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, sandbox,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, clients, sandbox,
                 Optional.of(dir), executables);
     }
 
-    private static void require(boolean ok, String key, String what) {
+    /** The same configuration with other client limits. */
+    public IsolaConfig withClients(ClientConfig newClients) {
+        return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks,
+                newClients, sandbox, buildCache, executables);
+    }
+
+    static void require(boolean ok, String key, String what) {
         if (!ok) {
             throw new ConfigException("Invalid configuration: '" + key + "' " + what);
         }

@@ -24,6 +24,12 @@ public interface Metrics {
     /** Reports, whenever metrics are read, how many instance starts wait for their turn (CPU saturated). */
     void watchStartsWaiting(IntSupplier waiting);
 
+    /** A client connection was refused: {@code maxClientConnections} were open. Called on an event loop. */
+    void clientConnectionRefused();
+
+    /** Reports, whenever metrics are read, how many client connections the edge has open. */
+    void watchClientConnections(IntSupplier open);
+
     /** The instances of one function on one backend in one state ({@code starting}, {@code ready}, ...). */
     record InstanceGroup(String function, String backend, String state, int instances) {
     }
@@ -63,6 +69,14 @@ public interface Metrics {
 
         @Override
         public void watchStartsWaiting(IntSupplier waiting) {
+        }
+
+        @Override
+        public void clientConnectionRefused() {
+        }
+
+        @Override
+        public void watchClientConnections(IntSupplier open) {
         }
     };
 }

@@ -6,11 +6,9 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
 
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -19,15 +17,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * a client, or a load balancer in front, then learns that this node is full rather than broken, and when to try
  * again; a bare close looks like a crash, which most clients report as a network error and do not retry on a new
  * connection. The answer is written at once, before the request is read (it would cost what the cap is there to
- * save), as servers do with an unsolicited 408; the edge then reads and drops what the client sends, sends its FIN,
- * and closes when the client does, or after {@link #LINGER_MILLIS}: closing with the request unread would make the
- * kernel answer with a reset, which may destroy the 503 before the client has read it.
+ * save), as servers do with an unsolicited 408, and the connection ends with a {@link LingeringClose}, so that the
+ * request left unread does not turn the close into a reset that destroys the 503 before the client reads it.
  *
  * <p>Costs one atomic increment per accepted connection and a decrement when it closes; nothing per request.
  */
 final class ConnectionLimit {
-    /** How long a refused connection may stay for its client to read the 503; refusals are bounded by this. */
-    static final long LINGER_MILLIS = 1_000;
     private static final System.Logger LOG = System.getLogger(ConnectionLimit.class.getName());
 
     private final int max;
@@ -75,16 +70,7 @@ final class ConnectionLimit {
     private final class Refusal extends ChannelInboundHandlerAdapter {
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
-            Channel channel = ctx.channel();
-            channel.writeAndFlush(Unpooled.wrappedBuffer(refusal)).addListener(written -> {
-                if (written.isSuccess() && channel instanceof DuplexChannel duplex) {
-                    duplex.shutdownOutput();
-                } else {
-                    channel.close();
-                }
-            });
-            Runnable close = channel::close;
-            channel.eventLoop().schedule(close, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+            LingeringClose.after(ctx.channel().writeAndFlush(Unpooled.wrappedBuffer(refusal)));
             ctx.fireChannelActive();
         }
 

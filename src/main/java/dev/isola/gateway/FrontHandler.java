@@ -191,11 +191,11 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Answers with {@code response} and closes: whatever the client sent, or still sends, is not read. */
+    /** Answers with {@code response} and closes; what the client still sends meanwhile is dropped (CLOSED). */
     private void closeWith(FullHttpResponse response) {
         deadlines.closed();
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        ctx.channel().writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        LingeringClose.after(ctx.channel().writeAndFlush(response));
     }
 
     /** Stops taking bytes from the client until {@link #resumeReading()}: the upstream cannot take them yet. */

@@ -73,7 +73,7 @@ public class ProxyExchangeBenchmark {
         FrontHandler.Router router = (front, request) -> new ProxyExchange(front, request, request.uri(), target,
                 1 << 20, Runnable::run);
         client.pipeline().addLast(new HttpServerCodec(), new HttpServerExpectContinueHandler(),
-                new FrontHandler(router, pool, Ticker.SYSTEM));
+                new FrontHandler(router, pool, Ticker.SYSTEM, ClientLimits.defaults()));
         plainServer = new EmbeddedChannel(new HttpServerCodec(), new HttpObjectAggregator(1 << 16),
                 new SimpleChannelInboundHandler<HttpRequest>() {
                     @Override

@@ -23,6 +23,8 @@ public enum ErrorCode {
     NOT_PERMITTED(400),
     ARCHIVE_TOO_LARGE(413),
     BODY_TOO_LARGE(413),
+    /** The client was too slow: its request head or body did not arrive in time (the edge's client limits). */
+    REQUEST_TIMEOUT(408),
     BUILD_FAILED(422),
     INVALID_PARAMETER(400),
     SATURATED(429),

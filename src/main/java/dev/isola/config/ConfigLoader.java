@@ -53,13 +53,17 @@ public final class ConfigLoader {
                       @JsonProperty("startAdmission") String startAdmission,
                       @JsonProperty("spareNetworks") Integer spareNetworks,
                       @JsonProperty("firewallCheckInterval") String firewallCheckInterval,
+                      @JsonProperty("headerTimeout") String headerTimeout,
+                      @JsonProperty("keepAliveTimeout") String keepAliveTimeout,
+                      @JsonProperty("minBodyRate") Long minBodyRate,
+                      @JsonProperty("maxClientConnections") Integer maxClientConnections,
                       @JsonProperty("buildCache") String buildCache,
                       @JsonProperty("isolationFloor") String isolationFloor,
                       @JsonProperty("allowEgress") Boolean allowEgress,
                       @JsonProperty("egressPrivateRanges") List<String> egressPrivateRanges,
                       @JsonProperty("sandbox") Map<String, Map<String, Object>> sandbox) {
         static final FileConfig EMPTY = new FileConfig(null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** One variable of the platform's environment, if set and not blank. */
@@ -86,12 +90,8 @@ public final class ConfigLoader {
                 s -> parse("maxArchiveBytes", s, Long::parseLong));
         int queue = pick(env, "ISOLA_QUEUE_LIMIT", f.queueLimit(), c.queueLimit(),
                 s -> parse("queueLimit", s, Integer::parseInt));
-        Duration start = pick(env, "ISOLA_START_TIMEOUT",
-                f.startTimeout() == null ? null : parse("startTimeout", f.startTimeout(), ConfigLoader::duration),
-                c.startTimeout(), s -> parse("startTimeout", s, ConfigLoader::duration));
-        Duration drain = pick(env, "ISOLA_DRAIN_TIMEOUT",
-                f.drainTimeout() == null ? null : parse("drainTimeout", f.drainTimeout(), ConfigLoader::duration),
-                c.drainTimeout(), s -> parse("drainTimeout", s, ConfigLoader::duration));
+        Duration start = pickDuration(env, "ISOLA_START_TIMEOUT", "startTimeout", f.startTimeout(), c.startTimeout());
+        Duration drain = pickDuration(env, "ISOLA_DRAIN_TIMEOUT", "drainTimeout", f.drainTimeout(), c.drainTimeout());
         long logMax = pick(env, "ISOLA_LOG_MAX_BYTES", f.logMaxBytes(), c.logMaxBytes(),
                 s -> parse("logMaxBytes", s, Long::parseLong));
         int gatewayThreads = pick(env, "ISOLA_GATEWAY_THREADS", f.gatewayThreads(), c.gatewayThreads(),
@@ -104,10 +104,19 @@ public final class ConfigLoader {
         Duration firewallCheck = pick(env, "ISOLA_FIREWALL_CHECK_INTERVAL", f.firewallCheckInterval() == null ? null
                         : parse("firewallCheckInterval", f.firewallCheckInterval(), ConfigLoader::duration),
                 c.firewallCheckInterval(), s -> parse("firewallCheckInterval", s, ConfigLoader::duration));
+        ClientConfig clients = new ClientConfig(
+                pickDuration(env, "ISOLA_HEADER_TIMEOUT", "headerTimeout", f.headerTimeout(),
+                        c.clients().headerTimeout()),
+                pickDuration(env, "ISOLA_KEEP_ALIVE_TIMEOUT", "keepAliveTimeout", f.keepAliveTimeout(),
+                        c.clients().keepAliveTimeout()),
+                pick(env, "ISOLA_MIN_BODY_RATE", f.minBodyRate(), c.clients().minBodyRate(),
+                        s -> parse("minBodyRate", s, Long::parseLong)),
+                pick(env, "ISOLA_MAX_CLIENT_CONNECTIONS", f.maxClientConnections(),
+                        c.clients().maxClientConnections(), s -> parse("maxClientConnections", s, Integer::parseInt)));
         Optional<Path> buildCache = Optional.ofNullable(pick(env, "ISOLA_BUILD_CACHE",
                 f.buildCache() == null ? null : Path.of(f.buildCache()), null, Path::of));
         return new IsolaConfig(host, port, stateDir, backend, maxBody, maxArchive, queue, start, drain, logMax,
-                gatewayThreads, gatewaySpin, admission, spares, firewallCheck, sandboxSections(f.sandbox(), env),
+                gatewayThreads, gatewaySpin, admission, spares, firewallCheck, clients, sandboxSections(f.sandbox(), env),
                 buildCache, Executables.fromPath(Optional.ofNullable(env.get("PATH"))), trust(f, env, c.trust()));
     }
 
@@ -188,6 +197,13 @@ public final class ConfigLoader {
             return parse.apply(v.trim());
         }
         return fromFile != null ? fromFile : fallback;
+    }
+
+    /** A duration from the environment, else the file, else the default; a bad one names {@code key}. */
+    private static Duration pickDuration(Map<String, String> env, String var, String key, String fromFile,
+                                         Duration fallback) {
+        return pick(env, var, fromFile == null ? null : parse(key, fromFile, ConfigLoader::duration), fallback,
+                s -> parse(key, s, ConfigLoader::duration));
     }
 
     private static <T> T parse(String key, String value, Function<String, T> parser) {

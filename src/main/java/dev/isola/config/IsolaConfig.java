@@ -27,6 +27,7 @@ import java.util.Set;
  * @param startAdmission {@code cpu-pressure}: starts beyond one per core wait while the CPU is saturated; {@code off}
  * @param spareNetworks  container network attachments kept ready for cold starts (0 turns the pool off)
  * @param firewallCheckInterval how often the firewall is verified, and restored if something removed or altered it
+ * @param clients        the edge's limits on client connections: slow heads and bodies, idleness, how many
  * @param sandbox        each backend's own section, by backend type
  * @param buildCache     where builds are kept between runs (Go's caches, guest kernels, VM images' parts); empty
  *                       for {@code <stateDir>/cache} ({@link #cacheDir()})
@@ -36,7 +37,7 @@ import java.util.Set;
 public record IsolaConfig(String host, int port, Path stateDir, String defaultBackend, long maxBodyBytes,
                           long maxArchiveBytes, int queueLimit, Duration startTimeout, Duration drainTimeout, long logMaxBytes,
                           int gatewayThreads, int gatewaySpinMicros, String startAdmission, int spareNetworks,
-                          Duration firewallCheckInterval, Map<String, Section> sandbox, Optional<Path> buildCache,
+                          Duration firewallCheckInterval, ClientConfig clients, Map<String, Section> sandbox, Optional<Path> buildCache,
                           Executables executables,
                           TrustPolicy trust) {
     public static final Set<String> START_ADMISSIONS = Set.of("cpu-pressure", "off");
@@ -75,6 +76,7 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
         require(firewallCheckInterval != null && firewallCheckInterval.compareTo(MIN_FIREWALL_CHECK) >= 0
                 && firewallCheckInterval.compareTo(MAX_FIREWALL_CHECK) <= 0, "firewallCheckInterval",
                 "must be between 100ms and 1h");
+        require(clients != null, "clients", "must be set");
         sandbox = Map.copyOf(sandbox);
         require(buildCache != null, "buildCache", "must be set or empty");
         require(executables != null, "PATH", "must be known");
@@ -91,7 +93,7 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
     public static IsolaConfig defaults() {
         return new IsolaConfig("0.0.0.0", 8080, StateDirs.defaultStateDir(), "auto", 64L << 20, 128L << 20, 1024,
                 Duration.ofSeconds(60), Duration.ofSeconds(30), 1L << 20, 0, defaultSpinMicros(Runtime.getRuntime().availableProcessors()),
-                "cpu-pressure", DEFAULT_SPARE_NETWORKS, DEFAULT_FIREWALL_CHECK, Map.of(),
+                "cpu-pressure", DEFAULT_SPARE_NETWORKS, DEFAULT_FIREWALL_CHECK, ClientConfig.defaults(), Map.of(),
                 Optional.empty(), Executables.fromPath(Optional.empty()), TrustPolicy.defaults());
     }
 
@@ -118,47 +120,54 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
 
     public IsolaConfig withPort(int newPort) {
         return new IsolaConfig(host, newPort, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, firewallCheckInterval, sandbox,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, firewallCheckInterval, clients, sandbox,
                 buildCache, executables, trust);
     }
 
     public IsolaConfig withHost(String newHost) {
         return new IsolaConfig(newHost, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, firewallCheckInterval, sandbox,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, firewallCheckInterval, clients, sandbox,
                 buildCache, executables, trust);
     }
 
     public IsolaConfig withStateDir(Path dir) {
         return new IsolaConfig(host, port, dir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, firewallCheckInterval, sandbox,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, firewallCheckInterval, clients, sandbox,
                 buildCache, executables, trust);
     }
 
     public IsolaConfig withDefaultBackend(String backend) {
         return new IsolaConfig(host, port, stateDir, backend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, firewallCheckInterval, sandbox,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, firewallCheckInterval, clients, sandbox,
                 buildCache, executables, trust);
     }
 
     public IsolaConfig withBuildCache(Path dir) {
         return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, firewallCheckInterval, sandbox,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, firewallCheckInterval, clients, sandbox,
                 Optional.of(dir), executables, trust);
     }
 
     public IsolaConfig withFirewallCheckInterval(Duration interval) {
         return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
                 startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks,
-                interval, sandbox, buildCache, executables, trust);
+                interval, clients, sandbox, buildCache, executables, trust);
     }
 
     public IsolaConfig withTrust(TrustPolicy policy) {
         return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
                 startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks,
-                firewallCheckInterval, sandbox, buildCache, executables, policy);
+                firewallCheckInterval, clients, sandbox, buildCache, executables, policy);
     }
 
-    private static void require(boolean ok, String key, String what) {
+    /** The same configuration with other client limits. */
+    public IsolaConfig withClients(ClientConfig newClients) {
+        return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks,
+                firewallCheckInterval, newClients, sandbox, buildCache, executables, trust);
+    }
+
+    static void require(boolean ok, String key, String what) {
         if (!ok) {
             throw new ConfigException("Invalid configuration: '" + key + "' " + what);
         }

@@ -1,6 +1,7 @@
 package dev.isola.gateway;
 
 import dev.isola.Ticker;
+import dev.isola.api.ErrorCode;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -18,7 +19,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -32,6 +32,11 @@ import java.util.concurrent.TimeUnit;
  * picks. The connection reads freely while that is harmless and pauses when it is not (the back-pressure): while
  * the instance cannot take more of a request body yet, and while requests a client pipelines behind an unfinished
  * one wait here, in order. Pausing costs a system call each way, so the common case never pauses.
+ *
+ * <p>Slow clients ({@link ClientLimits}): the connection's {@link ClientDeadlines} give its head
+ * {@code headerTimeout} (408 and close), an idle keep-alive wait {@code keepAliveTimeout} (closed without an answer),
+ * and a body {@code minBodyRate} (408 and close; the exchange ends as 408 and frees its instance's slot). One timer
+ * per connection watches all of these and the exchange's own deadline ({@link Exchange#checkTimeout}).
  */
 final class FrontHandler extends ChannelInboundHandlerAdapter {
     private static final System.Logger LOG = System.getLogger(FrontHandler.class.getName());
@@ -50,12 +55,19 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         }
 
         /**
-         * Called by the connection's watchdog: ends the exchange if it has timed out, else says in how many
-         * nanoseconds to look again ({@code -1}: never, it does not time out or has ended).
+         * Called by the connection's watchdog: ends the exchange if its deadline has passed, else says when (ticker
+         * nanos) to look again ({@link ClientDeadlines#NEVER}: it does not time out, or has ended).
          */
-        default long checkTimeout() {
-            return -1;
+        default long checkTimeout(long now) {
+            return ClientDeadlines.NEVER;
         }
+
+        /**
+         * The edge gives up on the client (its body came too slowly): the exchange ends now, recorded with
+         * {@code status}, and writes nothing. Returns whether nothing of its answer went out, so the edge may still
+         * answer with an error.
+         */
+        boolean cutShort(int status);
     }
 
     /** Picks the exchange that serves a request: {@link EdgeRouter#route} in production, a fake in tests. */
@@ -67,6 +79,8 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
     private final Router router;
     private final UpstreamPool upstreams;
     private final Ticker ticker;
+    private final ClientLimits limits;
+    private final ClientDeadlines deadlines;
     private ChannelHandlerContext ctx;
     private AsciiString remoteHost;
     private Exchange current;
@@ -74,11 +88,16 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
     private final ArrayDeque<Object> pipelined = new ArrayDeque<>();
     private ScheduledFuture<?> watchdog;
     private long watchdogAtNanos;
+    private boolean readingPaused;
+    /** Whether the read under way brought a whole message; if not, an idle connection has a head under way. */
+    private boolean readMessage;
 
-    FrontHandler(Router router, UpstreamPool upstreams, Ticker ticker) {
+    FrontHandler(Router router, UpstreamPool upstreams, Ticker ticker, ClientLimits limits) {
         this.router = router;
         this.upstreams = upstreams;
         this.ticker = ticker;
+        this.limits = limits;
+        this.deadlines = new ClientDeadlines(limits);
     }
 
     Ticker ticker() {
@@ -106,50 +125,118 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         return remoteHost;
     }
 
+    ClientPhase phase() {
+        return deadlines.phase();
+    }
+
+    /** When (ticker nanos) the current request's head arrived: the function's timeout runs from here. */
+    long requestStartNanos() {
+        return deadlines.requestStart();
+    }
+
     /**
-     * Calls the current exchange's {@link Exchange#checkTimeout} within {@code delayNanos}. One timer per connection,
-     * left running across its requests and moved only to fire earlier: scheduling and cancelling a timer for every
-     * request showed in the profile (the loop's timer heap), and a timer that fires early just re-arms for what is
-     * left.
+     * Makes the connection's watchdog fire by {@code atNanos} (ticker nanos; {@link ClientDeadlines#NEVER}: no need).
+     * One timer per connection, left running across its requests and moved only to fire earlier: scheduling and
+     * cancelling a timer for every request showed in the profile (the loop's timer heap), and a timer that fires
+     * early just re-arms for what is left. So a busy connection costs a reschedule per few seconds, not per request.
      */
-    void watch(long delayNanos) {
-        long at = ticker.nanos() + delayNanos;
+    void watchUntil(long atNanos) {
+        if (atNanos == ClientDeadlines.NEVER || watchdog != null && watchdogAtNanos - atNanos <= 0) {
+            return;
+        }
         if (watchdog != null) {
-            if (watchdogAtNanos - at <= 0) {
-                return;
-            }
             watchdog.cancel(false);
         }
-        watchdogAtNanos = at;
-        watchdog = loop().schedule(this::watchdogFired, delayNanos, TimeUnit.NANOSECONDS);
+        watchdogAtNanos = atNanos;
+        watchdog = loop().schedule(this::watchdogFired, atNanos - ticker.nanos(), TimeUnit.NANOSECONDS);
     }
 
     private void watchdogFired() {
         watchdog = null;
-        if (current != null) {
-            long again = current.checkTimeout();
-            if (again > 0) {
-                watch(again);
+        long now = ticker.nanos();
+        switch (deadlines.due(now)) {
+            case HEAD -> {
+                closeWith(ApiError.response(ErrorCode.REQUEST_TIMEOUT, "No complete request head within "
+                        + limits.headerTimeout().toMillis() + " ms (headerTimeout)"));
+                return;
+            }
+            case KEEP_ALIVE -> {
+                deadlines.closed();
+                ctx.close();
+                return;
+            }
+            case BODY -> {
+                bodyTooSlow();
+                return;
+            }
+            case NOTHING -> {
             }
         }
+        long next = current == null ? ClientDeadlines.NEVER : current.checkTimeout(now);
+        if (ctx.channel().isActive()) {
+            watchUntil(ClientDeadlines.earliest(next, deadlines.nextCheck()));
+        }
+    }
+
+    /** The body fell below {@code minBodyRate}: the exchange ends as 408 (freeing its slot), the connection closes. */
+    private void bodyTooSlow() {
+        Exchange gone = current;
+        current = null;
+        String message = "Request body arrived slower than " + limits.minBodyRate() + " bytes/s (minBodyRate)";
+        if (gone == null || gone.cutShort(HttpResponseStatus.REQUEST_TIMEOUT.code())) {
+            closeWith(ApiError.response(ErrorCode.REQUEST_TIMEOUT, message));
+        } else {
+            deadlines.closed();
+            ctx.close(); // part of the answer went out: ending the connection is the only signal left
+        }
+    }
+
+    /** Answers with {@code response} and closes; what the client still sends meanwhile is dropped (CLOSED). */
+    private void closeWith(FullHttpResponse response) {
+        deadlines.closed();
+        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        LingeringClose.after(ctx.channel().writeAndFlush(response));
     }
 
     /** Stops taking bytes from the client until {@link #resumeReading()}: the upstream cannot take them yet. */
     void pauseReading() {
-        ctx.channel().config().setAutoRead(false);
+        if (!readingPaused) {
+            readingPaused = true;
+            deadlines.paused(ticker.nanos()); // held back by the edge: not the client's slowness
+            ctx.channel().config().setAutoRead(false);
+        }
     }
 
+    /** Reads the client again; free when it was not paused, as on every keep-alive request. */
     void resumeReading() {
-        ctx.channel().config().setAutoRead(true);
+        if (readingPaused) {
+            readingPaused = false;
+            watchUntil(deadlines.resumed(ticker.nanos()));
+            ctx.channel().config().setAutoRead(true);
+        }
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext context) {
         this.ctx = context;
+        if (context.channel().isActive()) { // added to an accepted socket: channelActive may have gone by
+            watchUntil(deadlines.connected(ticker.nanos()));
+        }
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext context) {
+        watchUntil(deadlines.connected(ticker.nanos()));
+        context.fireChannelActive();
     }
 
     @Override
     public void channelRead(ChannelHandlerContext context, Object msg) {
+        readMessage = true;
+        if (deadlines.phase() == ClientPhase.CLOSED) {
+            ReferenceCountUtil.release(msg); // read before the close took effect: nothing more is served
+            return;
+        }
         if (current != null && currentRequestDone) {
             pipelined.add(msg); // the next request, sent before this one's answer: its turn comes
             pauseReading();
@@ -162,6 +249,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             currentRequestDone = false;
+            watchUntil(deadlines.headReceived(ticker.nanos()));
             current = router.route(this, request);
             current.begin();
         } else if (msg instanceof HttpContent piece) {
@@ -175,10 +263,26 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             currentRequestDone = piece instanceof LastHttpContent;
+            deadlines.body(piece.content().readableBytes(), currentRequestDone);
             current.content(piece);
         } else {
             ReferenceCountUtil.release(msg);
         }
+    }
+
+    /**
+     * Called after every read: a read that brought no whole message to an idle connection brought the start of the
+     * next request's head, whose {@code headerTimeout} starts now. (A read that brought a whole request and its answer
+     * together leaves the connection idle with {@code readMessage} set: a head started in that same read is caught by
+     * the next read, when more of it comes.)
+     */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext context) {
+        if (!readMessage && deadlines.phase() == ClientPhase.IDLE) {
+            watchUntil(deadlines.headStarted(ticker.nanos()));
+        }
+        readMessage = false;
+        context.fireChannelReadComplete();
     }
 
     /** {@code exchange} has sent its whole answer; the connection stays open for the next request if asked to. */
@@ -188,8 +292,12 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         }
         current = null;
         if (!keepAlive) {
+            deadlines.closed();
             ctx.channel().writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-        } else if (pipelined.isEmpty()) {
+            return;
+        }
+        watchUntil(deadlines.answered(ticker.nanos()));
+        if (pipelined.isEmpty()) {
             resumeReading();
         } else {
             loop().execute(this::replayPipelined);
@@ -241,6 +349,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             current.clientClosed();
             current = null;
         }
+        deadlines.closed();
         ctx.channel().writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }
 
@@ -253,6 +362,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext context) {
+        deadlines.closed();
         if (watchdog != null) {
             watchdog.cancel(false);
             watchdog = null;
@@ -263,13 +373,6 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         pipelined.clear();
         if (gone != null) {
             gone.clientClosed();
-        }
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext context, Object event) {
-        if (event instanceof IdleStateEvent && current == null) {
-            context.close(); // an idle keep-alive connection; a long exchange keeps its connection
         }
     }
 

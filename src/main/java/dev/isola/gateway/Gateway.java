@@ -13,9 +13,11 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ResourceLeakDetector;
 
+import com.sun.management.UnixOperatingSystemMXBean;
+
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.time.InstantSource;
 import java.util.concurrent.TimeUnit;
@@ -32,8 +34,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class Gateway implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Gateway.class.getName());
-    /** Connections with no request for this long are closed, as Helidon did before the edge existed. */
-    private static final int IDLE_CONNECTION_SECONDS = 300;
+    /** File descriptors kept for everything but client connections: instances, upstream connections, the store. */
+    private static final long RESERVED_FDS = 1024;
     private static final int CLOSE_WAIT_SECONDS = 5;
 
     private final Channel edge;
@@ -48,9 +50,11 @@ public final class Gateway implements AutoCloseable {
      * What the gateway serves; all of it is owned (and closed) by the caller.
      *
      * @param controlPlane where the requests that are not invocations go
+     * @param clients      what a client connection is allowed: the limits on slow and idle clients, and how many
      */
     public record Parts(Dispatcher dispatcher, Readiness readiness, InvocationLog invocations, Metrics metrics,
-                        InetSocketAddress controlPlane, long maxBodyBytes, Ticker ticker, InstantSource wallClock) {
+                        InetSocketAddress controlPlane, long maxBodyBytes, ClientLimits clients, Ticker ticker,
+                        InstantSource wallClock) {
     }
 
     /** Listens on {@code host:port} on {@code loops}, which the caller made and closes after the gateway. */
@@ -65,6 +69,11 @@ public final class Gateway implements AutoCloseable {
                 parts.invocations(), parts.ticker(), parts.wallClock()), parts.readiness(), draining::get,
                 parts.controlPlane(), parts.maxBodyBytes());
         FrontHandler.Router routes = router::route;
+        ClientLimits clients = parts.clients();
+        warnIfFewDescriptors(clients.maxConnections());
+        ConnectionLimit connections = new ConnectionLimit(clients.maxConnections(),
+                parts.metrics()::clientConnectionRefused);
+        parts.metrics().watchClientConnections(connections::open);
         EdgeTransport transport = loops.transport();
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(transport.group())
@@ -74,13 +83,15 @@ public final class Gateway implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        // Reader idleness only: watching writes too would add a listener to every write.
-                        ch.pipeline().addLast(new IdleStateHandler(IDLE_CONNECTION_SECONDS, 0, 0));
+                        if (!connections.admit(ch)) {
+                            return; // answered 503 and closed by the limit's own handler
+                        }
+                        // No IdleStateHandler: the FrontHandler's one timer keeps every deadline, idleness included.
                         ch.pipeline().addLast(new HttpServerCodec(new HttpDecoderConfig()
                                 .setMaxInitialLineLength(8192).setMaxHeaderSize(16 * 1024).setMaxChunkSize(64 * 1024)));
                         ch.pipeline().addLast(new HttpServerExpectContinueHandler());
                         ch.pipeline().addLast(new FrontHandler(routes, loops.upstreams(ch.eventLoop()),
-                                parts.ticker()));
+                                parts.ticker(), clients));
                     }
                 });
         try {
@@ -89,6 +100,20 @@ public final class Gateway implements AutoCloseable {
             return new Gateway(edge, draining);
         } catch (RuntimeException e) {
             throw new IllegalStateException("Cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Each client connection is a file descriptor, and a call in flight one more to its instance: a cap the process
+     * cannot reach fails calls with "too many open files" instead of refusing connections cleanly. The JVM raises its
+     * soft limit to the hard one at start (MaxFDLimit), so this reads what it got.
+     */
+    private static void warnIfFewDescriptors(int maxConnections) {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix
+                && unix.getMaxFileDescriptorCount() < maxConnections + RESERVED_FDS) {
+            LOG.log(System.Logger.Level.WARNING, "gateway: maxClientConnections is " + maxConnections + " but the "
+                    + "process may open only " + unix.getMaxFileDescriptorCount() + " files; raise the limit (ulimit "
+                    + "-n, LimitNOFILE=) or lower maxClientConnections below it by " + RESERVED_FDS);
         }
     }
 

@@ -79,7 +79,8 @@ final class InvocationTarget implements ProxyTarget {
                 lease = a.lease();
                 metrics = services.metrics().of(name.value(), lease.backend());
                 metrics.inFlight(1);
-                exchange.opened(lease.endpoint(), lease.instanceId(), lease.timeout().toMillis());
+                exchange.opened(lease.endpoint(), lease.instanceId(), lease.timeout().toMillis(),
+                        lease.startNanos());
             }
             case Acquisition.NotFound n ->
                     exchange.rejected(ErrorCode.FUNCTION_NOT_FOUND, "Function '" + n.name() + "' is not deployed");

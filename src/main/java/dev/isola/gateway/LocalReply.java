@@ -66,9 +66,16 @@ final class LocalReply implements FrontHandler.Exchange {
 
     @Override
     public void clientClosed() {
-        if (!done) {
-            done = true;
-            response.release();
+        cutShort(ProxyExchange.CLIENT_CLOSED);
+    }
+
+    @Override
+    public boolean cutShort(int status) {
+        if (done) {
+            return false;
         }
+        done = true;
+        response.release();
+        return true;
     }
 }

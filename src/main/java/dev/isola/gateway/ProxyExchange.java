@@ -1,6 +1,5 @@
 package dev.isola.gateway;
 
-import dev.isola.Ticker;
 import dev.isola.api.ErrorCode;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
@@ -39,14 +38,14 @@ import static dev.isola.gateway.ProxyState.STREAMING_RESPONSE;
  * <p>A state machine ({@link ProxyState}); {@link #moveTo} makes every move and refuses any other:
  * <pre>
  * AWAITING_TARGET    → CONNECTING (the target opened; no idle connection) | AWAITING_HEAD (an idle one is borrowed)
- * CONNECTING         → AWAITING_HEAD (connected: the head and the body so far go out; the function's timeout starts)
+ * CONNECTING         → AWAITING_HEAD (connected: the head and the body so far go out)
  * AWAITING_HEAD      → SKIPPING_INTERIM (a 1xx head) | STREAMING_RESPONSE (the final head went to the client)
  *                    | RECONNECTING (the borrowed connection was closed by the instance, the request had no body)
  * SKIPPING_INTERIM   → AWAITING_HEAD (the 1xx ended: the edge answered Expect itself) | RECONNECTING
  * RECONNECTING       → AWAITING_HEAD (the same request, once more, on a new connection)
  * STREAMING_RESPONSE → DONE (the last piece went; the connection goes back to the pool)
- * any but DONE       → DONE: rejected by the target, client gone (499), body too large (413), timeout (504), the
- *                      upstream failed (502)
+ * any but DONE       → DONE: rejected by the target, client gone (499), body too large (413), body too slow
+ *                      (408, {@link #cutShort}), timeout (504), the upstream failed (502)
  * </pre>
  * The request body is not a state: the client may still be sending it in any state (an instance may answer before it
  * has read it all); until there is an upstream, it waits in {@code earlyBody}. The target's {@link ProxyTarget#finish}
@@ -57,8 +56,10 @@ import static dev.isola.gateway.ProxyState.STREAMING_RESPONSE;
  * once more on a fresh connection when that is safe (it had no body). A freshly started instance that refuses the
  * connection is tried again for up to a second ({@link UpstreamConnect}). Otherwise a connection refused or reset with
  * no response ends the lease as unhealthy (the dispatcher checks whether the instance died and replaces it) and the
- * caller gets a 502 that says what happened. No progress within the function's timeout is a 504. Once response bytes
- * went out, the only honest signal left is to abort the client connection.
+ * caller gets a 502 that says what happened. No whole answer within the function's timeout is a 504: an absolute
+ * deadline from the request's head (less the wait for an instance started for it), which no trickle of body or answer
+ * moves, so a slow client holds a slot for the timeout at most. Once response bytes went out, the only honest signal
+ * left is to abort the client connection.
  */
 final class ProxyExchange implements FrontHandler.Exchange {
     /** Status recorded when the client went away before its answer: nginx's "client closed request". */
@@ -67,7 +68,6 @@ final class ProxyExchange implements FrontHandler.Exchange {
     private static final Executor OFF_LOOP = task -> Thread.ofVirtual().name("proxy-failure").start(task);
 
     private final FrontHandler front;
-    private final Ticker ticker;
     private final Executor offLoop;
     private final HttpRequest request;
     private final String pathAndQuery;
@@ -86,6 +86,8 @@ final class ProxyExchange implements FrontHandler.Exchange {
     private String poolKey;
     private InetSocketAddress endpoint;
     private long timeoutMillis;
+    /** When the function's timeout ends the exchange (ticker nanos), once the target opened. */
+    private long deadlineNanos = ClientDeadlines.NEVER;
     private Channel upstream;
     /**
      * Whether {@link #upstream} was borrowed from the pool, so the instance may have closed it while it was idle; the
@@ -96,7 +98,6 @@ final class ProxyExchange implements FrontHandler.Exchange {
     /** False when the answer's framing ends with the connection (close-delimited to an HTTP/1.0 client). */
     private boolean responseKeepAlive = true;
     private int status;
-    private long lastProgressNanos;
 
     ProxyExchange(FrontHandler front, HttpRequest request, String pathAndQuery, ProxyTarget target,
                   long maxBodyBytes) {
@@ -107,7 +108,6 @@ final class ProxyExchange implements FrontHandler.Exchange {
     ProxyExchange(FrontHandler front, HttpRequest request, String pathAndQuery, ProxyTarget target,
                   long maxBodyBytes, Executor offLoop) {
         this.front = front;
-        this.ticker = front.ticker();
         this.offLoop = offLoop;
         this.request = request;
         this.pathAndQuery = pathAndQuery;
@@ -151,6 +151,16 @@ final class ProxyExchange implements FrontHandler.Exchange {
 
     /** The upstream to use; {@code timeoutMillis = 0} waits for its answer as long as it takes. */
     void opened(InetSocketAddress address, String key, long timeout) {
+        opened(address, key, timeout, 0);
+    }
+
+    /**
+     * The upstream to use, with the function's timeout: it ends the exchange {@code timeout} ms after the request's
+     * head arrived, plus {@code uncountedNanos}, the time the call waited for an instance started for it (bounded by
+     * {@code startTimeout}: a cold start does not eat the function's own time). A wait in the queue does count: the
+     * dispatcher bounds it by the same timeout from the same arrival.
+     */
+    void opened(InetSocketAddress address, String key, long timeout, long uncountedNanos) {
         if (state == DONE) { // the client left, or the body was too large, while the target was found
             target.finish(status, true);
             return;
@@ -158,6 +168,10 @@ final class ProxyExchange implements FrontHandler.Exchange {
         endpoint = address;
         poolKey = key;
         timeoutMillis = timeout;
+        if (timeout > 0) {
+            deadlineNanos = front.requestStartNanos() + uncountedNanos + TimeUnit.MILLISECONDS.toNanos(timeout);
+            front.watchUntil(deadlineNanos);
+        }
         Channel pooled = front.upstreams().poll(key);
         if (pooled != null) {
             reused = true;
@@ -208,7 +222,6 @@ final class ProxyExchange implements FrontHandler.Exchange {
             return;
         }
         upstream.writeAndFlush(piece);
-        progress(); // a body still arriving is not a silent instance
         if (!requestDone && !upstream.isWritable()) {
             front.pauseReading();
         }
@@ -223,11 +236,19 @@ final class ProxyExchange implements FrontHandler.Exchange {
 
     @Override
     public void clientClosed() {
+        cutShort(CLIENT_CLOSED);
+    }
+
+    /** The client is gone, or too slow: the instance is not to blame, so its slot is released as healthy. */
+    @Override
+    public boolean cutShort(int finalStatus) {
         if (state == DONE) {
-            return;
+            return false;
         }
-        end(CLIENT_CLOSED, true);
+        boolean answering = state == STREAMING_RESPONSE;
+        end(finalStatus, true);
         releaseEarlyBody();
+        return !answering;
     }
 
     // --- upstream side -------------------------------------------------------------------------------------------
@@ -252,11 +273,6 @@ final class ProxyExchange implements FrontHandler.Exchange {
             channel.writeAndFlush(earlyBody.poll());
         }
         channel.flush();
-        progress();
-        if (firstSend && timeoutMillis > 0) {
-            // The connection's watchdog (one timer, kept across requests) calls checkTimeout until DONE.
-            front.watch(TimeUnit.MILLISECONDS.toNanos(timeoutMillis));
-        }
         if (!requestDone) {
             front.resumeReading();
         }
@@ -273,7 +289,6 @@ final class ProxyExchange implements FrontHandler.Exchange {
             ReferenceCountUtil.release(message);
             return;
         }
-        progress();
         if (message.decoderResult().isFailure()) {
             // A malformed head, or a body piece (a bad chunk size): the codec ignores the rest of what the instance
             // sends, so the connection is of no more use, and the answer, if it started, is cut short.
@@ -395,18 +410,16 @@ final class ProxyExchange implements FrontHandler.Exchange {
     }
 
     @Override
-    public long checkTimeout() {
-        if (!state.timed() || timeoutMillis <= 0) {
-            return -1;
+    public long checkTimeout(long now) {
+        if (!state.timed() || deadlineNanos == ClientDeadlines.NEVER) {
+            return ClientDeadlines.NEVER;
         }
-        long idle = ticker.nanos() - lastProgressNanos;
-        long timeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        if (idle < timeoutNanos) {
-            return timeoutNanos - idle;
+        if (now - deadlineNanos < 0) {
+            return deadlineNanos;
         }
         endWithError(504, "timeout", target.label() + ": no response within the function's timeout of "
                 + timeoutMillis + " ms", keepClient());
-        return -1;
+        return ClientDeadlines.NEVER;
     }
 
     /** Marks the exchange over, closes the upstream connection if it still holds one, ends the target's hold. */
@@ -433,10 +446,6 @@ final class ProxyExchange implements FrontHandler.Exchange {
     /** Whether the client connection can take another request: it asked to, and nothing of this one is unread. */
     private boolean keepClient() {
         return requestDone && clientKeepAlive;
-    }
-
-    private void progress() {
-        lastProgressNanos = ticker.nanos();
     }
 
     private void releaseEarlyBody() {

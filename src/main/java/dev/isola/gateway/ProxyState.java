@@ -34,8 +34,11 @@ enum ProxyState {
         };
     }
 
-    /** Whether the function's timeout runs: from the request's first send until the end. */
+    /**
+     * Whether the function's timeout can end the exchange: once the target opened (its deadline runs from the
+     * request's head) until the end. Before that the dispatcher bounds the wait itself.
+     */
     boolean timed() {
-        return this == AWAITING_HEAD || this == SKIPPING_INTERIM || this == RECONNECTING || this == STREAMING_RESPONSE;
+        return this != AWAITING_TARGET && this != DONE;
     }
 }

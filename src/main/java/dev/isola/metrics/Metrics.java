@@ -28,6 +28,12 @@ public interface Metrics {
     /** Reports, whenever metrics are read, how many times the firewall was found missing or altered and restored. */
     void watchFirewallRestores(LongSupplier restores);
 
+    /** A client connection was refused: {@code maxClientConnections} were open. Called on an event loop. */
+    void clientConnectionRefused();
+
+    /** Reports, whenever metrics are read, how many client connections the edge has open. */
+    void watchClientConnections(IntSupplier open);
+
     /** The instances of one function on one backend in one state ({@code starting}, {@code ready}, ...). */
     record InstanceGroup(String function, String backend, String state, int instances) {
     }
@@ -67,6 +73,14 @@ public interface Metrics {
 
         @Override
         public void watchStartsWaiting(IntSupplier waiting) {
+        }
+
+        @Override
+        public void clientConnectionRefused() {
+        }
+
+        @Override
+        public void watchClientConnections(IntSupplier open) {
         }
 
         @Override

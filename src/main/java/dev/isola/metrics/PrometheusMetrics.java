@@ -38,6 +38,7 @@ public final class PrometheusMetrics implements Metrics {
     private final Histogram coldStartSeconds;
     private final Histogram invocationSeconds;
     private final Gauge inFlight;
+    private final CounterDataPoint connectionsRefused;
     private final PrometheusTextFormatWriter writer = new PrometheusTextFormatWriter(false);
     private final Map<String, Map<String, Series>> seriesByFunction = new ConcurrentHashMap<>();
 
@@ -57,6 +58,9 @@ public final class PrometheusMetrics implements Metrics {
                 .withoutExemplars().register(registry);
         inFlight = Gauge.builder().name("isola_in_flight_requests")
                 .help("Requests being served by instances").labelNames("function", "backend").register(registry);
+        connectionsRefused = Counter.builder().name("isola_client_connections_refused_total")
+                .help("Client connections answered 503 and closed because maxClientConnections were open")
+                .withoutExemplars().register(registry).labelValues();
     }
 
     @Override
@@ -81,6 +85,19 @@ public final class PrometheusMetrics implements Metrics {
         CounterWithCallback.builder().name("isola_firewall_restored_total")
                 .help("Times the firewall (nftables tables inet/bridge isola) was found missing or altered and restored")
                 .callback(cb -> cb.call(restores.getAsLong())).register(registry);
+    }
+
+    @Override
+    public void clientConnectionRefused() {
+        connectionsRefused.inc();
+    }
+
+    /** Exports {@code open}, the edge's client connections, as {@code isola_client_connections}. */
+    @Override
+    public void watchClientConnections(IntSupplier open) {
+        GaugeWithCallback.builder().name("isola_client_connections")
+                .help("Client connections the edge has open (at most maxClientConnections)")
+                .callback(cb -> cb.call(open.getAsInt())).register(registry);
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.isola.IsolaException;
 import dev.isola.Ticker;
 import dev.isola.admin.ControlPlane;
 import dev.isola.admin.Deployments;
+import dev.isola.config.ClientConfig;
 import dev.isola.config.IsolaConfig;
 import dev.isola.config.TrustPolicy;
 import dev.isola.dispatch.Dispatcher;
@@ -13,6 +14,7 @@ import dev.isola.dispatch.SandboxLauncher;
 import dev.isola.function.ArchiveLimits;
 import dev.isola.function.FunctionBuilder;
 import dev.isola.function.FunctionService;
+import dev.isola.gateway.ClientLimits;
 import dev.isola.gateway.EdgeLoops;
 import dev.isola.gateway.Gateway;
 import dev.isola.host.FileTrees;
@@ -120,7 +122,8 @@ public final class IsolaServer implements AutoCloseable {
                     config.maxArchiveBytes()));
             owned.add(controlPlane);
             Gateway gateway = Gateway.start(config.host(), config.port(), loops, new Gateway.Parts(dispatcher,
-                    readiness, store, metrics, controlPlane.address(), config.maxBodyBytes(), ticker, clock));
+                    readiness, store, metrics, controlPlane.address(), config.maxBodyBytes(),
+                    clientLimits(config.clients()), ticker, clock));
             owned.add(gateway);
             callbackBase.set(URI.create("http://127.0.0.1:" + gateway.port()));
             deployments.restoreAll();
@@ -135,6 +138,11 @@ public final class IsolaServer implements AutoCloseable {
             }
             throw new IsolaException("Failed to start Isola: " + e.getMessage(), e);
         }
+    }
+
+    private static ClientLimits clientLimits(ClientConfig c) {
+        return new ClientLimits(c.headerTimeout(), c.keepAliveTimeout(), c.minBodyRate(),
+                ClientLimits.DEFAULT_BODY_RATE_GRACE, c.maxClientConnections());
     }
 
     private static void warnIfUnisolated(Sandboxes sandboxes, String backend, TrustPolicy trust) {

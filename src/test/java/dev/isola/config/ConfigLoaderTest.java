@@ -1,6 +1,8 @@
 package dev.isola.config;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -151,6 +153,36 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void clientLimits_comeFromTheFile_andTheEnvironment_withTheirDefaults() throws Exception {
+        Path file = Files.writeString(dir.resolve("isola.yaml"),
+                "headerTimeout: 5s\nkeepAliveTimeout: 2m\nminBodyRate: 0\nmaxClientConnections: 500\n");
+        ClientConfig c = ConfigLoader.load(Optional.of(file), Map.of("ISOLA_MAX_CLIENT_CONNECTIONS", "800",
+                "ISOLA_MIN_BODY_RATE", "4096")).clients();
+
+        assertThat(c).isEqualTo(new ClientConfig(Duration.ofSeconds(5), Duration.ofMinutes(2), 4096, 800));
+        assertThat(ConfigLoader.load(Optional.empty(), Map.of("ISOLA_HEADER_TIMEOUT", "2500ms",
+                "ISOLA_KEEP_ALIVE_TIMEOUT", "30s")).clients()).isEqualTo(new ClientConfig(Duration.ofMillis(2500),
+                Duration.ofSeconds(30), 1024, 10_000));
+        assertThat(IsolaConfig.defaults().clients()).isEqualTo(new ClientConfig(Duration.ofSeconds(10),
+                Duration.ofSeconds(75), 1024, 10_000));
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        "ISOLA_HEADER_TIMEOUT, soon, 'headerTimeout' cannot be 'soon'",
+        "ISOLA_HEADER_TIMEOUT, 0s, 'headerTimeout' must be between 100ms and 1h",
+        "ISOLA_KEEP_ALIVE_TIMEOUT, 50ms, 'keepAliveTimeout' must be between 100ms and 24h",
+        "ISOLA_MIN_BODY_RATE, -1, 'minBodyRate' must be between 0",
+        "ISOLA_MIN_BODY_RATE, fast, 'minBodyRate' cannot be 'fast'",
+        "ISOLA_MAX_CLIENT_CONNECTIONS, 0, 'maxClientConnections' must be between 1 and 1000000",
+        "ISOLA_MAX_CLIENT_CONNECTIONS, 2000000, 'maxClientConnections' must be between 1 and 1000000",
+    })
+    void clientLimits_aBadValue_namesItsKey(String variable, String value, String message) {
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), Map.of(variable, value)))
+                .isInstanceOf(ConfigException.class).hasMessageContaining(message);
+    }
+
+        @Test
     void camelCase_turnsEnvironmentWordsIntoAKey() {
         assertThat(ConfigLoader.camelCase("TB_MIB")).isEqualTo("tbMib");
         assertThat(ConfigLoader.camelCase("PLATFORM")).isEqualTo("platform");

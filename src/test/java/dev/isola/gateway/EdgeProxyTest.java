@@ -52,8 +52,8 @@ class EdgeProxyTest {
             s.getOutputStream().write(requests.toString().getBytes(StandardCharsets.US_ASCII));
             InputStream in = s.getInputStream();
             for (int i = 0; i < 5; i++) {
-                Response r = Response.read(in);
-                assertThat(r.status).isEqualTo(201);
+                RawResponse r = RawResponse.read(in);
+                assertThat(r.status()).isEqualTo(201);
                 assertThat(r.header("X-Echo-Uri")).isEqualTo("/echo/" + i);
             }
         }
@@ -66,12 +66,12 @@ class EdgeProxyTest {
             InputStream in = s.getInputStream();
             out.write(("POST /function/not-deployed/ HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
                     .getBytes(StandardCharsets.US_ASCII));
-            Response missing = Response.read(in);
-            assertThat(missing.status).isEqualTo(404);
+            RawResponse missing = RawResponse.read(in);
+            assertThat(missing.status()).isEqualTo(404);
             assertThat(missing.body()).contains("\"error\":\"function_not_found\"");
             out.write("GET /function/probe/echo/again HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            Response next = Response.read(in);
-            assertThat(next.status).isEqualTo(201);
+            RawResponse next = RawResponse.read(in);
+            assertThat(next.status()).isEqualTo(201);
             assertThat(next.header("X-Echo-Uri")).isEqualTo("/echo/again");
         }
     }
@@ -87,15 +87,15 @@ class EdgeProxyTest {
             InputStream in = s.getInputStream();
             // The first exchange arms the connection's watchdog for probe's 30 s; the second needs it at 1 s.
             out.write("GET /function/probe/ HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            assertThat(Response.read(in).status).isEqualTo(200);
+            assertThat(RawResponse.read(in).status()).isEqualTo(200);
             long begin = System.nanoTime();
             out.write("GET /function/probe-1s/sleep?ms=8000 HTTP/1.1\r\nHost: x\r\n\r\n"
                     .getBytes(StandardCharsets.US_ASCII));
-            Response slow = Response.read(in);
-            assertThat(slow.status).isEqualTo(504);
+            RawResponse slow = RawResponse.read(in);
+            assertThat(slow.status()).isEqualTo(504);
             assertThat(Duration.ofNanos(System.nanoTime() - begin)).isLessThan(Duration.ofSeconds(5));
             out.write("GET /function/probe/ HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            assertThat(Response.read(in).status).as("the connection serves on").isEqualTo(200);
+            assertThat(RawResponse.read(in).status()).as("the connection serves on").isEqualTo(200);
         } finally {
             isola.admin(java.net.http.HttpRequest.newBuilder(isola.uri("/system/functions/probe-1s")).DELETE());
         }
@@ -108,10 +108,10 @@ class EdgeProxyTest {
             out.write(("POST /function/probe/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
                     + "Expect: 100-continue\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             InputStream in = s.getInputStream();
-            assertThat(Response.read(in).status).isEqualTo(100);
+            assertThat(RawResponse.read(in).status()).isEqualTo(100);
             out.write("hello".getBytes(StandardCharsets.US_ASCII));
-            Response r = Response.read(in);
-            assertThat(r.status).isEqualTo(201);
+            RawResponse r = RawResponse.read(in);
+            assertThat(r.status()).isEqualTo(201);
             assertThat(r.header("X-Echo-Body-Length")).isEqualTo("5");
         }
     }
@@ -121,8 +121,8 @@ class EdgeProxyTest {
         try (Socket s = connect()) {
             s.getOutputStream().write("GET /function/probe/ HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n"
                     .getBytes(StandardCharsets.US_ASCII));
-            Response r = Response.read(s.getInputStream());
-            assertThat(r.status).isEqualTo(400);
+            RawResponse r = RawResponse.read(s.getInputStream());
+            assertThat(r.status()).isEqualTo(400);
             assertThat(r.body()).contains("\"error\":\"bad_request\"");
             assertThat(s.getInputStream().read()).as("connection closed").isEqualTo(-1);
         }
@@ -147,8 +147,8 @@ class EdgeProxyTest {
             } catch (IOException e) {
                 // the edge may close before the client has finished sending: the answer is already there
             }
-            Response r = Response.read(s.getInputStream());
-            assertThat(r.status).isEqualTo(413);
+            RawResponse r = RawResponse.read(s.getInputStream());
+            assertThat(r.status()).isEqualTo(413);
             assertThat(r.body()).contains("\"error\":\"body_too_large\"");
         }
         assertThat(isola.get("/function/probe/").statusCode()).as("still serving").isEqualTo(200);
@@ -162,8 +162,8 @@ class EdgeProxyTest {
             s.getOutputStream().write(("GET /function/probe/bytes?n=" + n + "&length=1 HTTP/1.1\r\nHost: x\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             InputStream in = s.getInputStream();
-            Response head = Response.readHead(in);
-            assertThat(head.status).isEqualTo(200);
+            RawResponse head = RawResponse.readHead(in);
+            assertThat(head.status()).isEqualTo(200);
             assertThat(head.header("Content-Length")).isEqualTo(Long.toString(n));
             Thread.sleep(1_000); // the function has written everything by now; the edge must hold it back, not buffer it
             // The server runs in this JVM: Netty's count of its direct buffers is the edge's holding.
@@ -212,46 +212,5 @@ class EdgeProxyTest {
         Socket s = new Socket("127.0.0.1", isola.server().port());
         s.setSoTimeout(30_000);
         return s;
-    }
-
-    /** A response read off the wire: status line, headers, and a Content-Length body if asked for. */
-    private record Response(int status, List<String[]> headers, byte[] bodyBytes) {
-        String header(String name) {
-            return headers.stream().filter(h -> h[0].equalsIgnoreCase(name)).map(h -> h[1]).findFirst().orElse(null);
-        }
-
-        String body() {
-            return new String(bodyBytes, StandardCharsets.UTF_8);
-        }
-
-        static Response readHead(InputStream in) throws IOException {
-            String status = line(in);
-            List<String[]> headers = new ArrayList<>();
-            for (String l; !(l = line(in)).isEmpty(); ) {
-                int colon = l.indexOf(':');
-                headers.add(new String[] {l.substring(0, colon).trim(), l.substring(colon + 1).trim()});
-            }
-            return new Response(Integer.parseInt(status.split(" ")[1]), headers, new byte[0]);
-        }
-
-        static Response read(InputStream in) throws IOException {
-            Response head = readHead(in);
-            String length = head.header("Content-Length");
-            byte[] body = length == null ? new byte[0] : in.readNBytes(Integer.parseInt(length));
-            return new Response(head.status, head.headers, body);
-        }
-
-        private static String line(InputStream in) throws IOException {
-            ByteArrayOutputStream buf = new ByteArrayOutputStream();
-            for (int b; (b = in.read()) != '\n'; ) {
-                if (b < 0) {
-                    throw new IOException("connection closed mid-line: " + buf);
-                }
-                if (b != '\r') {
-                    buf.write(b);
-                }
-            }
-            return buf.toString(StandardCharsets.US_ASCII);
-        }
     }
 }

@@ -44,6 +44,7 @@ final class EmbeddedEdge implements AutoCloseable {
     private final Ticker ticker = clock::nanoTime;
     private final EmbeddedChannel client;
     private final UpstreamPool pool;
+    private final FrontHandler front;
     private final List<Instance> connections = new ArrayList<>();
     private final List<FakeTarget> targets = new ArrayList<>();
     private final List<ByteBuf> written = new ArrayList<>();
@@ -56,24 +57,34 @@ final class EmbeddedEdge implements AutoCloseable {
     boolean fresh;
     Connect connect = Connect.ACCEPT;
 
-    /** An edge whose every request is an exchange with a {@link FakeTarget}. */
+    /** An edge whose every request is an exchange with a {@link FakeTarget}, with the server's client limits. */
     EmbeddedEdge() {
-        this(edge -> (front, request) -> {
-            FakeTarget target = new FakeTarget(edge);
-            edge.targets.add(target);
-            return new ProxyExchange(front, request, request.uri(), target, edge.maxBodyBytes, Runnable::run);
-        });
+        this(ClientLimits.defaults());
     }
 
     /** An edge whose requests go where {@code routers} sends them (the real router with a stub dispatcher, say). */
     EmbeddedEdge(Function<EmbeddedEdge, FrontHandler.Router> routers) {
+        this(routers, ClientLimits.defaults());
+    }
+
+    /** An edge with its own limits on the client, whose every request is an exchange with a {@link FakeTarget}. */
+    EmbeddedEdge(ClientLimits limits) {
+        this(edge -> (front, request) -> {
+            FakeTarget target = new FakeTarget(edge);
+            edge.targets.add(target);
+            return new ProxyExchange(front, request, request.uri(), target, edge.maxBodyBytes, Runnable::run);
+        }, limits);
+    }
+
+    EmbeddedEdge(Function<EmbeddedEdge, FrontHandler.Router> routers, ClientLimits limits) {
         clock.advance(1, TimeUnit.HOURS); // nanoTime's origin is arbitrary: do not let the code count on zero
         client = EmbeddedChannel.builder().ticker(clock).build();
         pool = new UpstreamPool(client.eventLoop(), this::connect, this::connect, ticker);
-        // As Gateway.start builds a client connection, less the idle timer.
+        front = new FrontHandler(routers.apply(this), pool, ticker, limits);
+        // As Gateway.start builds a client connection.
         client.pipeline().addLast(new HttpServerCodec(new HttpDecoderConfig()
                         .setMaxInitialLineLength(8192).setMaxHeaderSize(16 * 1024).setMaxChunkSize(64 * 1024)),
-                new HttpServerExpectContinueHandler(), new FrontHandler(routers.apply(this), pool, ticker));
+                new HttpServerExpectContinueHandler(), front);
     }
 
     /** The one fake clock, as the platform's ticker. */
@@ -97,6 +108,11 @@ final class EmbeddedEdge implements AutoCloseable {
             b.release();
         }
         return clientReceived.toString();
+    }
+
+    /** Where the client connection is between its requests. */
+    ClientPhase clientPhase() {
+        return front.phase();
     }
 
     boolean clientOpen() {
@@ -266,6 +282,8 @@ final class EmbeddedEdge implements AutoCloseable {
         private final boolean openAtOnce;
         boolean fresh;
         boolean alive = true;
+        /** How long the call waited for an instance started for it: not counted against the timeout. */
+        long coldStartNanos;
         ProxyExchange exchange;
         /** Every {@link #finish}: "200 healthy", "502 unhealthy". */
         final List<String> finished = new ArrayList<>();
@@ -287,7 +305,7 @@ final class EmbeddedEdge implements AutoCloseable {
 
         /** The lease arrives (for a target that does not open at once). */
         void opened() {
-            exchange.opened(ENDPOINT, KEY, timeoutMillis);
+            exchange.opened(ENDPOINT, KEY, timeoutMillis, coldStartNanos);
             edge.settle();
         }
 

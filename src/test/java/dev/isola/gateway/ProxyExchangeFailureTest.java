@@ -373,17 +373,65 @@ class ProxyExchangeFailureTest {
     }
 
     @Test
-    void functionTimeout_countsFromTheLastProgress() {
+    void functionTimeout_isAbsolute_answerPiecesDoNotMoveIt() {
         edge.timeoutMillis = 1_000;
         edge.send(GET);
         edge.advance(600);
         edge.instance().answer("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhello");
-        edge.advance(999);
+        edge.advance(399);
         assertThat(edge.clientOpen()).isTrue();
-        edge.instance().answer("world");
+        edge.advance(1);
 
-        assertThat(edge.received()).endsWith("helloworld");
-        assertThat(edge.target().finished).containsExactly("200 healthy");
+        assertThat(edge.clientOpen()).as("cut off at the deadline from the head").isFalse();
+        assertThat(edge.target().finished).containsExactly("504 healthy");
+    }
+
+    @Test
+    void functionTimeout_isAbsolute_bodyPiecesDoNotMoveIt_andTheSlotIsReleased() {
+        edge.timeoutMillis = 3_000;
+        edge.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+        for (int second = 0; second < 2; second++) {
+            edge.send("400\r\n" + "a".repeat(1024) + "\r\n"); // 1 KiB/s: the minimum body rate, just
+            edge.advance(1_000);
+        }
+        edge.send("400\r\n" + "a".repeat(1024) + "\r\n");
+        edge.advance(999);
+        assertThat(edge.target().finished).isEmpty();
+        edge.advance(1);
+
+        assertError(504, "timeout", "fn=hello inst=hello-1: no response within the function's timeout of 3000 ms");
+        assertThat(edge.target().finished).containsExactly("504 healthy");
+        assertThat(edge.instance().open()).as("the half-sent request goes with its connection").isFalse();
+        assertThat(edge.clientOpen()).as("the rest of the body is not read").isFalse();
+    }
+
+    @Test
+    void functionTimeout_doesNotCountTheWaitForAColdStart() {
+        edge.timeoutMillis = 1_000;
+        edge.openAtOnce = false;
+        edge.send(GET);
+        edge.advance(3_000); // the instance starts for this call
+        edge.target().coldStartNanos = 3_000_000_000L;
+        edge.target().opened();
+        edge.advance(999);
+        assertThat(edge.received()).isEmpty();
+        edge.advance(1);
+
+        assertThat(edge.received()).contains("\"error\":\"timeout\"");
+        assertThat(edge.target().finished).containsExactly("504 healthy");
+    }
+
+    @Test
+    void functionTimeout_countsTheWaitInTheQueue() {
+        edge.timeoutMillis = 1_000;
+        edge.openAtOnce = false;
+        edge.send(GET);
+        edge.advance(900); // no slot free yet
+        edge.target().opened();
+        edge.advance(100);
+
+        assertThat(edge.received()).contains("\"error\":\"timeout\"");
+        assertThat(edge.target().finished).containsExactly("504 healthy");
     }
 
     @Test

@@ -32,6 +32,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ProxyExchangeStateTest {
     private static final String GET = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
     private static final String OK_HELLO = "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello";
+    private static final String CHUNKED_POST = "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
     /** The moves the class comment of ProxyExchange draws, besides "any but DONE → DONE". */
     private static final Map<ProxyState, Set<ProxyState>> MOVES = Map.of(
             AWAITING_TARGET, EnumSet.of(CONNECTING, AWAITING_HEAD),
@@ -60,8 +61,8 @@ class ProxyExchangeStateTest {
 
     @ParameterizedTest
     @EnumSource(ProxyState.class)
-    void timed_fromTheFirstSendUntilTheEnd(ProxyState state) {
-        assertThat(state.timed()).isEqualTo(EnumSet.of(AWAITING_HEAD, SKIPPING_INTERIM, RECONNECTING,
+    void timed_fromTheTargetOpeningUntilTheEnd(ProxyState state) {
+        assertThat(state.timed()).isEqualTo(EnumSet.of(CONNECTING, AWAITING_HEAD, SKIPPING_INTERIM, RECONNECTING,
                 STREAMING_RESPONSE).contains(state));
     }
 
@@ -202,6 +203,46 @@ class ProxyExchangeStateTest {
         assertThat(edge.target().finished).containsExactly("504 healthy");
         edge.instance().accept();
         assertThat(edge.instance().open()).as("too late: closed as it connects").isFalse();
+    }
+
+    @Test
+    void connecting_timeoutPasses_isDone_andTheLateConnectionIsClosed() {
+        edge.timeoutMillis = 1_000;
+        edge.connect = Connect.HOLD;
+        edge.send(GET);
+        assertThat(edge.state()).isEqualTo(CONNECTING);
+        edge.advance(1_000);
+
+        assertThat(edge.state()).isEqualTo(DONE);
+        assertThat(edge.received()).contains("\"error\":\"timeout\"");
+        assertThat(edge.target().finished).containsExactly("504 healthy");
+        edge.instance().accept();
+        assertThat(edge.instance().open()).isFalse();
+    }
+
+    @Test
+    void awaitingHead_bodyTooSlow_isDone_as408() {
+        edge.send(CHUNKED_POST + "1\r\na\r\n");
+        assertThat(edge.state()).isEqualTo(AWAITING_HEAD);
+        edge.advance(5_100);
+
+        assertThat(edge.state()).isEqualTo(DONE);
+        assertThat(edge.target().finished).containsExactly("408 healthy");
+        assertThat(edge.received()).startsWith("HTTP/1.1 408 ").contains("\"error\":\"request_timeout\"");
+        assertThat(edge.instance().open()).isFalse();
+    }
+
+    @Test
+    void streamingResponse_bodyTooSlow_isDone_andTheClientIsCutOff() {
+        edge.send(CHUNKED_POST + "1\r\na\r\n");
+        edge.instance().answer("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhello");
+        assertThat(edge.state()).isEqualTo(STREAMING_RESPONSE);
+        edge.advance(5_100);
+
+        assertThat(edge.state()).isEqualTo(DONE);
+        assertThat(edge.target().finished).containsExactly("408 healthy");
+        assertThat(edge.received()).startsWith("HTTP/1.1 200 OK").doesNotContain("408");
+        assertThat(edge.clientOpen()).isFalse();
     }
 
     @Test

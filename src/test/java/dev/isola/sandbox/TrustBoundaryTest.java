@@ -34,7 +34,7 @@ class TrustBoundaryTest {
 
     @Test
     void underTheDefaultFloor_aManifestCannotChooseTheProcessBackendOrEgress() throws Exception {
-        try (TestIsola isola = TestIsola.start("runc", ROOT_DEFAULT)) {
+        try (TestIsola isola = TestIsola.start("runc", c -> c.withTrust(ROOT_DEFAULT))) {
             HttpResponse<String> process = isola.deploy("t-process", TestIsola.FUNCTIONS.resolve("probe"),
                     "name: t-process\nruntime: go\nbackend: process\n");
             assertThat(process.statusCode()).as(process.body()).isEqualTo(400);
@@ -60,7 +60,7 @@ class TrustBoundaryTest {
 
     @Test
     void aServerCannotDefaultToABackendBelowItsFloor() {
-        assertThatThrownBy(() -> TestIsola.start("process", ROOT_DEFAULT).close())
+        assertThatThrownBy(() -> TestIsola.start("process", c -> c.withTrust(ROOT_DEFAULT)).close())
                 .isInstanceOf(IsolaException.class).hasMessageContaining("isolation floor 'container'");
     }
 }

@@ -1,5 +1,6 @@
 package dev.isola.testing;
 
+import dev.isola.config.IsolaConfig;
 import dev.isola.sandbox.spi.Availability;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -11,6 +12,7 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 
 /**
  * The one way a test class gets a real server: one {@link TestIsola} per class, started before its first test,
@@ -59,28 +61,36 @@ public final class IsolaServerExtension implements BeforeAllCallback, AfterEachC
 
     private final Function<ExtensionContext, PerBackend> backend;
     private final boolean probe;
+    private final UnaryOperator<IsolaConfig> tweak;
     /** The server of the class being run (classes run one at a time); the store holds the same for resolution. */
     private volatile TestIsola current;
 
-    private IsolaServerExtension(Function<ExtensionContext, PerBackend> backend, boolean probe) {
+    private IsolaServerExtension(Function<ExtensionContext, PerBackend> backend, boolean probe,
+                                 UnaryOperator<IsolaConfig> tweak) {
         this.backend = backend;
         this.probe = probe;
+        this.tweak = tweak;
     }
 
     /** A server whose instances run on {@code backend}. */
     public static IsolaServerExtension onBackend(String backend) {
         PerBackend fixed = () -> backend;
-        return new IsolaServerExtension(context -> fixed, false);
+        return new IsolaServerExtension(context -> fixed, false, UnaryOperator.identity());
     }
 
     /** A server on the backend the test class names ({@link PerBackend}). */
     public static IsolaServerExtension perBackend() {
-        return new IsolaServerExtension(IsolaServerExtension::perBackendInstance, false);
+        return new IsolaServerExtension(IsolaServerExtension::perBackendInstance, false, UnaryOperator.identity());
     }
 
     /** Also deploys the test function {@code probe} (Go, 50 requests per instance) before the first test. */
     public IsolaServerExtension withProbe() {
-        return new IsolaServerExtension(backend, true);
+        return new IsolaServerExtension(backend, true, tweak);
+    }
+
+    /** A server whose configuration {@code change} changes from the tests' (the edge's client limits, say). */
+    public IsolaServerExtension withConfig(UnaryOperator<IsolaConfig> change) {
+        return new IsolaServerExtension(backend, probe, change);
     }
 
     /** The server of the class being run. */
@@ -99,7 +109,7 @@ public final class IsolaServerExtension implements BeforeAllCallback, AfterEachC
         Availability availability = TestHost.probe(type);
         Assumptions.assumeTrue(availability.runs(), () -> type + " unavailable: " + availability.describe());
         spec.prepareHost();
-        TestIsola isola = TestIsola.start(type);
+        TestIsola isola = TestIsola.start(type, tweak);
         try {
             if (probe) {
                 isola.deployProbe();

@@ -21,6 +21,7 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
@@ -37,13 +38,15 @@ public final class TestIsola implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path stateDir;
+    private final UnaryOperator<IsolaConfig> tweak;
     private IsolaServer server;
     private boolean stopped;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    private TestIsola(Path stateDir, IsolaServer server) {
+    private TestIsola(Path stateDir, IsolaServer server, UnaryOperator<IsolaConfig> tweak) {
         this.stateDir = stateDir;
         this.server = server;
+        this.tweak = tweak;
     }
 
     /** The build cache every test server shares (Go builds, guest kernels). */
@@ -52,8 +55,23 @@ public final class TestIsola implements AutoCloseable {
     }
 
     public static TestIsola start(String backend) {
+        return start(backend, UnaryOperator.identity());
+    }
+
+    /**
+     * A server whose configuration {@code tweak} changes from the tests' (the edge's client limits, or the operator's
+     * trust policy instead of the tests' permissive one).
+     */
+    public static TestIsola start(String backend, UnaryOperator<IsolaConfig> tweak) {
         try {
-            return startOn(Files.createTempDirectory("isola-test-"), backend);
+            Path state = Files.createTempDirectory("isola-test-");
+            Files.createDirectories(SHARED_BUILD_CACHE);
+            try {
+                return new TestIsola(state, IsolaServer.start(tweak.apply(config(state, backend))), tweak);
+            } catch (RuntimeException e) {
+                new TestIsola(state, null, tweak).deleteStateDir(); // a server that did not start leaves nothing
+                throw e;
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -80,27 +98,11 @@ public final class TestIsola implements AutoCloseable {
         }
     }
 
-    /** A server under the operator's {@code trust} policy instead of the tests' permissive one. */
-    public static TestIsola start(String backend, TrustPolicy trust) {
-        try {
-            Path state = Files.createTempDirectory("isola-test-");
-            Files.createDirectories(SHARED_BUILD_CACHE);
-            try {
-                return new TestIsola(state, IsolaServer.start(config(state, backend).withTrust(trust)));
-            } catch (RuntimeException e) {
-                new TestIsola(state, null).deleteStateDir();
-                throw e;
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
     /** A server on an existing state directory (one a test prepared, say with leftovers of a "crashed" run). */
     public static TestIsola startOn(Path state, String backend) {
         try {
             Files.createDirectories(SHARED_BUILD_CACHE);
-            return new TestIsola(state, IsolaServer.start(config(state, backend)));
+            return new TestIsola(state, IsolaServer.start(config(state, backend)), UnaryOperator.identity());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -117,7 +119,7 @@ public final class TestIsola implements AutoCloseable {
     public void restart() {
         String backend = server.defaultBackend();
         server.close();
-        server = IsolaServer.start(config(stateDir, backend));
+        server = IsolaServer.start(tweak.apply(config(stateDir, backend)));
         stopped = false;
     }
 

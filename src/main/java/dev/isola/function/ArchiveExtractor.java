@@ -72,7 +72,7 @@ public final class ArchiveExtractor {
         }
         try {
             spool(in, spool, limits);
-            ArchiveReader reader = ArchiveReader.detect(spool);
+            ArchiveReader reader = ArchiveReader.detect(spool, limits);
             Optional<String> strip = scan(reader, limits);
             ArchiveExtractor extractor = new ArchiveExtractor(root, limits);
             reader.forEach((member, content) -> extractor.write(member, content, strip));

@@ -35,8 +35,11 @@ sealed interface ArchiveReader {
 
     void forEach(Visitor visitor) throws IOException;
 
-    /** Picks the format from magic bytes; only zip, tar and tar.gz are accepted. */
-    static ArchiveReader detect(Path spool) throws IOException {
+    /**
+     * Picks the format from magic bytes; only zip, tar and tar.gz are accepted. Checks first what the parsers would
+     * buffer ({@link ArchiveHeaders}).
+     */
+    static ArchiveReader detect(Path spool, ArchiveLimits limits) throws IOException {
         try (InputStream in = new BufferedInputStream(Files.newInputStream(spool))) {
             String compression = compression(in);
             if (compression.equals(CompressorStreamFactory.GZIP)) {
@@ -44,6 +47,7 @@ sealed interface ArchiveReader {
                     if (!archiveFormat(tar).equals(ArchiveStreamFactory.TAR)) {
                         throw unsupported("gzip data that is not a tar archive");
                     }
+                    ArchiveHeaders.checkTar(tar, limits.maxTotalBytes());
                 }
                 return new Tar(spool, true);
             }
@@ -51,6 +55,11 @@ sealed interface ArchiveReader {
                 throw unsupported("compression '" + compression + "'");
             }
             String format = archiveFormat(in);
+            switch (format) {
+                case ArchiveStreamFactory.ZIP -> ArchiveHeaders.checkZip(spool, limits.maxEntries());
+                case ArchiveStreamFactory.TAR -> ArchiveHeaders.checkTar(in, limits.maxTotalBytes());
+                default -> { }
+            }
             return switch (format) {
                 case ArchiveStreamFactory.ZIP -> new Zip(spool);
                 case ArchiveStreamFactory.TAR -> new Tar(spool, false);

@@ -55,6 +55,12 @@ final class EdgeRouter {
         if (edge.isEmpty()) {
             return new ProxyExchange(front, request, uri, controlPlane, Long.MAX_VALUE);
         }
+        if (draining.getAsBoolean() && edge.get() != Route.HEALTH && edge.get() != Route.READY) {
+            // Checked here too, not only by the dispatcher: between the listener closing and the dispatcher
+            // draining, a kept-alive connection's new call would otherwise still be served.
+            return LocalReply.rejecting(front, request, ApiError.response(ErrorCode.UNAVAILABLE,
+                    "Isola is shutting down and takes no new calls"));
+        }
         return switch (edge.get()) {
             case INVOKE, INVOKE_PATH -> invocation(front, request, uri, FUNCTION.length());
             case INVOKE_HARNESS -> invocation(front, request, uri, INVOKE.length());

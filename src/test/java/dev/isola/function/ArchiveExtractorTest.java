@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.isola.function.TestArchives.Format;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -231,6 +232,51 @@ class ArchiveExtractorTest {
                         e -> assertThat(e.code()).isEqualTo("archive_too_large"))
                 .hasMessageContaining("more than 50 entries");
         assertThat(target()).isEmptyDirectory();
+    }
+
+    @Test
+    void extract_tarMetadataRecordsPastTheBound_areRefusedBeforeTheParserBuffersThem() throws IOException {
+        byte[] header = new byte[512];
+        byte[] name = "././@LongLink".getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(name, 0, header, 0, name.length);
+        byte[] size = "10000000000\0".getBytes(StandardCharsets.US_ASCII); // 1 GiB, octal: a claim, no data follows
+        System.arraycopy(size, 0, header, 124, size.length);
+        header[156] = 'L';
+        System.arraycopy(new byte[] {'u', 's', 't', 'a', 'r', 0, '0', '0'}, 0, header, 257, 8);
+        java.util.Arrays.fill(header, 148, 156, (byte) ' ');
+        int sum = 0;
+        for (byte b : header) {
+            sum += b & 0xff;
+        }
+        byte[] checksum = String.format("%06o\0 ", sum).getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(checksum, 0, header, 148, checksum.length);
+        java.io.ByteArrayOutputStream gz = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream out = new java.util.zip.GZIPOutputStream(gz)) {
+            out.write(header);
+        }
+
+        assertThatThrownBy(() -> extract(gz.toByteArray(), SMALL))
+                .isInstanceOfSatisfying(InvalidFunctionException.class,
+                        e -> assertThat(e.code()).isEqualTo("invalid_archive"))
+                .hasMessageContaining("long-name record of 1073741824 bytes");
+        assertThatThrownBy(() -> extract(TestArchives.tarGz().file("a".repeat(100_000), "x").bytes(), SMALL))
+                .isInstanceOfSatisfying(InvalidFunctionException.class,
+                        e -> assertThat(e.code()).isEqualTo("invalid_archive"))
+                .hasMessageContaining("pax header");
+    }
+
+    @Test
+    void extract_zipWhoseDirectoryListsTooManyEntries_isRefusedBeforeItIsRead() {
+        byte[] zip = TestArchives.zip().file("function.yaml", "x").bytes();
+        int eocd = zip.length - 22; // no comment: the record is the last 22 bytes
+        assertThat(zip[eocd]).isEqualTo((byte) 0x50);
+        zip[eocd + 10] = (byte) 0xff;
+        zip[eocd + 11] = (byte) 0xff;
+
+        assertThatThrownBy(() -> extract(zip, SMALL))
+                .isInstanceOfSatisfying(InvalidFunctionException.class,
+                        e -> assertThat(e.code()).isEqualTo("archive_too_large"))
+                .hasMessageContaining("more than 50 entries");
     }
 
     @Test

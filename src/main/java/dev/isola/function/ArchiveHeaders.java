@@ -1,0 +1,119 @@
+package dev.isola.function;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.RandomAccessFile;
+import java.nio.file.Path;
+
+/**
+ * Bounds that must hold before an archive library parses anything, because the parsers buffer what the archive
+ * declares: a tar's GNU long-name or long-link record ({@code L}, {@code K}) and pax header ({@code x}, {@code g})
+ * are read whole into memory whatever size their header claims (a small gzip can claim gigabytes), and a zip's
+ * central directory becomes one object per entry it lists. Read here from the raw headers, in constant memory.
+ */
+final class ArchiveHeaders {
+    /** A path is at most 4 KiB; a pax header holds a few of them and some attributes. */
+    static final int MAX_METADATA_BYTES = 64 * 1024;
+    private static final int BLOCK = 512;
+    private static final int EOCD_SIGNATURE = 0x06054b50;
+    private static final int EOCD_LENGTH = 22;
+    private static final int MAX_COMMENT = 65_535;
+
+    private ArchiveHeaders() {
+    }
+
+    /**
+     * Walks the tar headers of {@code tar}: fails on an oversized metadata record; stops at the end, or once the
+     * declared sizes pass {@code maxTotalBytes} (the extractor refuses such an archive itself), so this reads no
+     * more than extraction would.
+     */
+    static void checkTar(InputStream tar, long maxTotalBytes) throws IOException {
+        byte[] header = new byte[BLOCK];
+        long declared = 0;
+        try {
+            while (tar.readNBytes(header, 0, BLOCK) == BLOCK && !zero(header)) {
+                long size = size(header);
+                char type = (char) header[156];
+                if ((type == 'L' || type == 'K' || type == 'x' || type == 'g') && size > MAX_METADATA_BYTES) {
+                    throw invalid("a tar " + (type == 'x' || type == 'g' ? "pax header" : "long-name record")
+                            + " of " + size + " bytes (at most " + MAX_METADATA_BYTES + ")");
+                }
+                declared += Math.max(size, 0);
+                if (size < 0 || declared > maxTotalBytes) {
+                    return;
+                }
+                tar.skipNBytes((size + BLOCK - 1) / BLOCK * BLOCK);
+            }
+        } catch (EOFException e) {
+            // A truncated archive: the parser says so in its own words.
+        }
+    }
+
+    /** Fails if the zip's end-of-central-directory record lists more than {@code maxEntries} entries. */
+    static void checkZip(Path spool, int maxEntries) throws IOException {
+        try (RandomAccessFile file = new RandomAccessFile(spool.toFile(), "r")) {
+            long length = file.length();
+            int window = (int) Math.min(length, EOCD_LENGTH + MAX_COMMENT);
+            byte[] tail = new byte[window];
+            file.seek(length - window);
+            file.readFully(tail);
+            for (int at = window - EOCD_LENGTH; at >= 0; at--) {
+                if (le32(tail, at) == EOCD_SIGNATURE) {
+                    // 0xFFFF means "see the zip64 record": at least that many entries either way.
+                    int entries = le16(tail, at + 10);
+                    if (entries > maxEntries) {
+                        throw new InvalidFunctionException("archive_too_large",
+                                "archive has more than " + maxEntries + " entries");
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    /** The size field: octal digits, or base-256 when the first byte's high bit is set (-1 if beyond a long). */
+    private static long size(byte[] header) {
+        if ((header[124] & 0x80) != 0) {
+            long value = 0;
+            for (int i = 125; i < 136; i++) {
+                if (value > (Long.MAX_VALUE >> 8)) {
+                    return -1;
+                }
+                value = (value << 8) | (header[i] & 0xff);
+            }
+            return value;
+        }
+        long value = 0;
+        for (int i = 124; i < 136; i++) {
+            int c = header[i];
+            if (c >= '0' && c <= '7') {
+                value = value * 8 + (c - '0');
+            } else if (c != ' ' && c != 0) {
+                return -1;
+            }
+        }
+        return value;
+    }
+
+    private static boolean zero(byte[] block) {
+        for (byte b : block) {
+            if (b != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int le16(byte[] b, int at) {
+        return (b[at] & 0xff) | (b[at + 1] & 0xff) << 8;
+    }
+
+    private static int le32(byte[] b, int at) {
+        return le16(b, at) | le16(b, at + 2) << 16;
+    }
+
+    private static InvalidFunctionException invalid(String what) {
+        return new InvalidFunctionException("invalid_archive", what);
+    }
+}

@@ -115,13 +115,17 @@ bench_results_dir() {
 
 ISOLA="${ISOLA:-./isola}"
 ISOLA_URL=""
+ISOLA_ADMIN_URL=""
 ISOLA_TOKEN_VALUE=""
 
 # isola_start : runs `isola serve` on a free port with a temp state dir and backend $BACKEND (default
-# process); sets ISOLA_URL, ISOLA_TOKEN_VALUE.
+# process); sets ISOLA_URL (functions), ISOLA_ADMIN_URL (admin API, /metrics), ISOLA_TOKEN_VALUE. The operator
+# running a benchmark allows the process backend (the study's baseline).
 isola_start() {
-  local port state
+  local port admin_port state
   port="$(bench_free_port)"
+  admin_port="$(bench_free_port)"
+  while [[ "$admin_port" == "$port" ]]; do admin_port="$(bench_free_port)"; done
   state="$BENCH_TMP/state"
   mkdir -p "$state"
   # STATE_CACHE: a persistent build cache (Go builds, guest kernels) shared by runs instead of a cold one.
@@ -129,8 +133,10 @@ isola_start() {
   # Relative to the current directory, which the scripts set to the repo root (the launcher expects it).
   [[ -x "$ISOLA" ]] || command -v "$ISOLA" >/dev/null || die "$ISOLA not found or not executable (set ISOLA=...)"
   log "starting $ISOLA serve --port $port --state-dir $state --backend ${BACKEND:-process}"
-  bench_spawn "$BENCH_TMP/isola.log" "$ISOLA" serve --port "$port" --state-dir "$state" --backend "${BACKEND:-process}"
+  bench_spawn "$BENCH_TMP/isola.log" "$ISOLA" serve --port "$port" --admin-port "$admin_port" --state-dir "$state" \
+    --backend "${BACKEND:-process}" --isolation-floor none
   ISOLA_URL="http://127.0.0.1:$port"
+  ISOLA_ADMIN_URL="http://127.0.0.1:$admin_port"
   bench_wait_http "$ISOLA_URL/healthz" "${ISOLA_START_TIMEOUT:-90}" "$BENCH_LAST_PID"
   for _ in $(seq 100); do [[ -s "$state/admin-token" ]] && break; sleep 0.05; done
   [[ -s "$state/admin-token" ]] || die "no admin token in $state/admin-token"
@@ -145,7 +151,7 @@ isola_deploy() {
   code="$(tar czf - -C "$dir" . | curl -sS -o "$BENCH_TMP/deploy-$name.out" -w '%{http_code}' \
     --max-time "${ISOLA_DEPLOY_TIMEOUT:-300}" -X PUT \
     -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" -H 'Content-Type: application/gzip' \
-    --data-binary @- "$ISOLA_URL/system/functions/$name")"
+    --data-binary @- "$ISOLA_ADMIN_URL/system/functions/$name")"
   [[ "$code" == 2* ]] || die "deploy of $name answered $code: $(head -c 2000 "$BENCH_TMP/deploy-$name.out")"
 }
 
@@ -170,7 +176,7 @@ isola_bundle_config() {
 print(next(m["source"] for m in json.load(open(sys.argv[1]))["mounts"] if m["destination"] == "/fn"))' "$config")" \
     "$dir/fn"
   curl -fsS -o /dev/null --max-time 60 -X DELETE -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" \
-    "$ISOLA_URL/system/functions/$name" || die "delete of $name failed"
+    "$ISOLA_ADMIN_URL/system/functions/$name" || die "delete of $name failed"
 }
 
 # settle : waits (up to 60 s) until the host is idle again: at least 90 % of its CPU time idle over half a second.
@@ -254,7 +260,7 @@ oci_runtime_cmd() {
 
 # isola_describe NAME : the describe JSON on stdout.
 isola_describe() {
-  curl -fsS --max-time 10 -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" "$ISOLA_URL/system/functions/$1"
+  curl -fsS --max-time 10 -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" "$ISOLA_ADMIN_URL/system/functions/$1"
 }
 
 # isola_ready_endpoint NAME : "host:port id" of the first instance in state "ready".

@@ -124,7 +124,7 @@ for tb in $TB_SIZES; do
         d = (b - a) / 1024; m = r / 1024
         printf "%s,%s,%s,%d,%.1f,%.1f,%.1f,%.1f\n", tb, k, rt, n, d, m, d / n, m / n }' >>"$mem_csv"
       log "tb=$tb $kernel $rt n=$n: $(tail -n 1 "$mem_csv")"
-      curl -fsS -o /dev/null -X DELETE -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" "$ISOLA_URL/system/functions/$name"
+      curl -fsS -o /dev/null -X DELETE -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" "$ISOLA_ADMIN_URL/system/functions/$name"
       for _ in $(seq 100); do [[ "$(qemu_rss_kib)" == 0 ]] && break; sleep 0.1; done
     done
    done

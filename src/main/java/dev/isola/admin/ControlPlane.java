@@ -13,8 +13,6 @@ import io.helidon.webserver.http.ServerResponse;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,8 +21,8 @@ import java.util.Map;
 
 /**
  * The control plane: the admin API behind its token, {@code /metrics} and the JSON 404 of unknown routes, on a
- * loopback port of its own (Helidon, blocking handlers on virtual threads). The edge forwards everything that is not
- * an invocation here. Its routes are exactly the {@link Route.Plane#CONTROL} routes of the table.
+ * listener of its own (Helidon, blocking handlers on virtual threads), loopback by default: the public port never
+ * reaches it. Its routes are exactly the {@link Route.Plane#CONTROL} routes of the table.
  */
 public final class ControlPlane implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ControlPlane.class.getName());
@@ -37,7 +35,7 @@ public final class ControlPlane implements AutoCloseable {
 
     /** What the control plane serves; all of it is owned (and closed) by the caller. */
     public record Parts(Deployments deployments, Store store, PrometheusMetrics metrics, String adminToken,
-                        long maxArchiveBytes) {
+                        long maxArchiveBytes, String host, int port) {
     }
 
     public static ControlPlane start(Parts parts) {
@@ -77,8 +75,8 @@ public final class ControlPlane implements AutoCloseable {
                     }
                 });
         WebServer server = WebServer.builder()
-                .host(InetAddress.getLoopbackAddress().getHostAddress())
-                .port(0)
+                .host(parts.host())
+                .port(parts.port())
                 .maxPayloadSize(-1)
                 .idleConnectionTimeout(Duration.ofMinutes(5))
                 .routing(routing)
@@ -87,9 +85,9 @@ public final class ControlPlane implements AutoCloseable {
         return new ControlPlane(server);
     }
 
-    /** Where the edge forwards the control plane's requests. */
-    public InetSocketAddress address() {
-        return new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port());
+    /** The port it listens on (the configured one, or the one picked for port 0). */
+    public int port() {
+        return server.port();
     }
 
     private static void metrics(PrometheusMetrics metrics, ServerResponse res) throws IOException {

@@ -26,12 +26,15 @@ final class BenchClient {
     private static final int BODY_PREVIEW = 300;
 
     private final URI base;
+    private final URI admin;
     private final String token;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10)).build();
 
-    BenchClient(URI base, String token) {
+    /** {@code base}: the gateway (invocations); {@code admin}: the admin API and {@code /metrics}. */
+    BenchClient(URI base, URI admin, String token) {
         this.base = base;
+        this.admin = admin;
         this.token = token;
     }
 
@@ -41,7 +44,7 @@ final class BenchClient {
 
     /** PUTs a zipped function directory; the build happens inside the call. */
     void deploy(String name, byte[] zip) throws InterruptedException {
-        HttpResponse<String> res = admin(HttpRequest.newBuilder(base.resolve("/system/functions/" + name))
+        HttpResponse<String> res = admin(HttpRequest.newBuilder(admin.resolve("/system/functions/" + name))
                 .header("Content-Type", "application/zip").PUT(HttpRequest.BodyPublishers.ofByteArray(zip)));
         if (res.statusCode() / 100 != 2) {
             throw new BenchException("Failed to deploy function " + name + ": HTTP " + res.statusCode() + " "
@@ -51,7 +54,7 @@ final class BenchClient {
 
     /** Deletes a function: waits for its requests and stops its instances. Absent is fine. */
     void delete(String name) throws InterruptedException {
-        HttpResponse<String> res = admin(HttpRequest.newBuilder(base.resolve("/system/functions/" + name)).DELETE());
+        HttpResponse<String> res = admin(HttpRequest.newBuilder(admin.resolve("/system/functions/" + name)).DELETE());
         if (res.statusCode() != 204 && res.statusCode() != 404) {
             throw new BenchException("Failed to delete function " + name + ": HTTP " + res.statusCode() + " "
                     + preview(res.body()));
@@ -59,7 +62,7 @@ final class BenchClient {
     }
 
     List<InstanceInfo> instances(String function) throws InterruptedException {
-        HttpResponse<String> res = admin(HttpRequest.newBuilder(base.resolve("/system/instances")).GET());
+        HttpResponse<String> res = admin(HttpRequest.newBuilder(admin.resolve("/system/instances")).GET());
         if (res.statusCode() != 200) {
             throw new BenchException("Failed to list instances: HTTP " + res.statusCode() + " " + preview(res.body()));
         }
@@ -104,7 +107,7 @@ final class BenchClient {
 
     /** The Prometheus exposition of {@code /metrics}. */
     String metrics() throws InterruptedException {
-        return send(HttpRequest.newBuilder(base.resolve("/metrics")).timeout(ADMIN_TIMEOUT).GET()).body();
+        return send(HttpRequest.newBuilder(admin.resolve("/metrics")).timeout(ADMIN_TIMEOUT).GET()).body();
     }
 
     /** GET {@code /function/<name><pathAndQuery>} through the gateway; never throws for a failed call. */

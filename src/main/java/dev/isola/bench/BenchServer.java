@@ -1,5 +1,6 @@
 package dev.isola.bench;
 
+import dev.isola.config.AdminListener;
 import dev.isola.config.IsolaConfig;
 import dev.isola.config.TrustPolicy;
 import dev.isola.host.FileTrees;
@@ -36,7 +37,7 @@ final class BenchServer implements AutoCloseable {
             IsolaConfig config = IsolaConfig.defaults().withHost("127.0.0.1").withPort(0).withStateDir(state)
                     .withDefaultBackend(backend).withBuildCache(buildCache.toAbsolutePath())
                     // The study measures the process backend as its baseline: the operator running bench allows it.
-                    .withTrust(TrustPolicy.permissive());
+                    .withTrust(TrustPolicy.permissive()).withAdmin(new AdminListener("127.0.0.1", 0));
             return new BenchServer(state, IsolaServer.start(config));
         } catch (IOException | RuntimeException e) {
             FileTrees.deleteQuietly(state);
@@ -45,7 +46,7 @@ final class BenchServer implements AutoCloseable {
     }
 
     BenchClient client() {
-        return new BenchClient(server.baseUri(), server.adminToken());
+        return new BenchClient(server.baseUri(), server.adminUri(), server.adminToken());
     }
 
     @Override

@@ -23,6 +23,7 @@ import java.util.Optional;
  */
 final class ConnectOptions {
     static final String DEFAULT_URL = "http://127.0.0.1:8080";
+    static final String DEFAULT_ADMIN_URL = "http://127.0.0.1:8081";
 
     @Spec(Spec.Target.MIXEE)
     private CommandSpec mixee;
@@ -30,6 +31,11 @@ final class ConnectOptions {
     @Option(names = "--url", paramLabel = "URL",
             description = "Isola server.%nDefault: $ISOLA_URL, else " + DEFAULT_URL + ".")
     private String url;
+
+    @Option(names = "--admin-url", paramLabel = "URL",
+            description = "Isola's admin API (a port of its own, loopback by default).%nDefault: $ISOLA_ADMIN_URL, "
+                    + "else " + DEFAULT_ADMIN_URL + ".")
+    private String adminUrl;
 
     @Option(names = "--token", paramLabel = "TOKEN",
             description = "Admin API token.%nDefault: $ISOLA_TOKEN, else the admin-token file in the state dir. "
@@ -41,16 +47,23 @@ final class ConnectOptions {
                     + "/var/lib/isola as root, else ~/.local/share/isola.")
     private Path stateDir;
 
+    /** A client of the public port: invocations. */
     AdminClient anonymousClient() {
         return AdminClient.create(baseUrl());
     }
 
+    /** A client of the admin API, with the token. */
     AdminClient adminClient() {
-        return anonymousClient().withToken(token());
+        return AdminClient.create(parse(Optional.ofNullable(adminUrl).or(() -> env("ISOLA_ADMIN_URL"))
+                .orElse(DEFAULT_ADMIN_URL))).withToken(token());
     }
 
     URI baseUrl() {
-        String raw = Optional.ofNullable(url).or(() -> env("ISOLA_URL")).orElse(DEFAULT_URL).strip();
+        return parse(Optional.ofNullable(url).or(() -> env("ISOLA_URL")).orElse(DEFAULT_URL));
+    }
+
+    private URI parse(String url) {
+        String raw = url.strip();
         try {
             URI uri = new URI(raw);
             String scheme = Optional.ofNullable(uri.getScheme()).orElse("").toLowerCase(Locale.ROOT);

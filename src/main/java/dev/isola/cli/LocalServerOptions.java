@@ -1,5 +1,6 @@
 package dev.isola.cli;
 
+import dev.isola.config.AdminListener;
 import dev.isola.config.ConfigLoader;
 import dev.isola.config.IsolaConfig;
 import dev.isola.config.TrustPolicy;
@@ -30,6 +31,14 @@ final class LocalServerOptions {
             + "(default auto: the strongest this host runs).")
     String backend;
 
+    @Option(names = "--admin-host", description = "Address the admin API and /metrics listen on (default "
+            + "127.0.0.1).")
+    String adminHost;
+
+    @Option(names = "--admin-port", description = "Port of the admin API and /metrics (default 8081; 0 picks a "
+            + "free one).")
+    Integer adminPort;
+
     @Option(names = "--isolation-floor", description = "Weakest sandbox a deploy may use: none, container, sandbox "
             + "(gVisor) or vm (default container as root, else none).")
     String isolationFloor;
@@ -51,6 +60,10 @@ final class LocalServerOptions {
         }
         if (backend != null) {
             c = c.withDefaultBackend(backend);
+        }
+        if (adminHost != null || adminPort != null) {
+            c = c.withAdmin(new AdminListener(adminHost != null ? adminHost : c.admin().host(),
+                    adminPort != null ? adminPort : c.admin().port()));
         }
         if (isolationFloor != null || allowEgress != null) {
             TrustPolicy t = c.trust();

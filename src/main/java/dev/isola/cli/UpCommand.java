@@ -57,8 +57,9 @@ final class UpCommand implements Callable<Integer> {
         });
         IsolaServer server = IsolaServer.start(config);
         ServeCommand.stopOnShutdown(server);
-        out.printf("Isola is up on %s (default backend %s)%n", server.baseUri(), server.defaultBackend());
-        AdminClient client = AdminClient.create(server.baseUri()).withToken(server.adminToken());
+        out.printf("Isola is up on %s (default backend %s); its admin API and /metrics on %s%n", server.baseUri(),
+                server.defaultBackend(), server.adminUri());
+        AdminClient client = AdminClient.create(server.adminUri()).withToken(server.adminToken());
         List<String> deployed = new ArrayList<>();
         for (Path dir : dirs) {
             FunctionDirectory fn = FunctionDirectory.open(dir);

@@ -58,12 +58,14 @@ public final class ConfigLoader {
                       @JsonProperty("minBodyRate") Long minBodyRate,
                       @JsonProperty("maxClientConnections") Integer maxClientConnections,
                       @JsonProperty("buildCache") String buildCache,
+                      @JsonProperty("adminHost") String adminHost,
+                      @JsonProperty("adminPort") Integer adminPort,
                       @JsonProperty("isolationFloor") String isolationFloor,
                       @JsonProperty("allowEgress") Boolean allowEgress,
                       @JsonProperty("egressPrivateRanges") List<String> egressPrivateRanges,
                       @JsonProperty("sandbox") Map<String, Map<String, Object>> sandbox) {
         static final FileConfig EMPTY = new FileConfig(null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** One variable of the platform's environment, if set and not blank. */
@@ -117,7 +119,10 @@ public final class ConfigLoader {
                 f.buildCache() == null ? null : Path.of(f.buildCache()), null, Path::of));
         return new IsolaConfig(host, port, stateDir, backend, maxBody, maxArchive, queue, start, drain, logMax,
                 gatewayThreads, gatewaySpin, admission, spares, firewallCheck, clients, sandboxSections(f.sandbox(), env),
-                buildCache, Executables.fromPath(Optional.ofNullable(env.get("PATH"))), trust(f, env, c.trust()));
+                buildCache, Executables.fromPath(Optional.ofNullable(env.get("PATH"))), trust(f, env, c.trust()),
+                new AdminListener(pick(env, "ISOLA_ADMIN_HOST", f.adminHost(), c.admin().host(), s -> s),
+                        pick(env, "ISOLA_ADMIN_PORT", f.adminPort(), c.admin().port(),
+                                s -> parse("adminPort", s, Integer::parseInt))));
     }
 
     private static TrustPolicy trust(FileConfig f, Map<String, String> env, TrustPolicy defaults) {

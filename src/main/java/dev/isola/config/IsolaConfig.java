@@ -33,13 +33,14 @@ import java.util.Set;
  *                       for {@code <stateDir>/cache} ({@link #cacheDir()})
  * @param executables    where host programs are found (the platform's {@code PATH})
  * @param trust          what the operator lets functions have: the isolation floor and egress
+ * @param admin          where the admin API and {@code /metrics} listen: loopback by default, never the public port
  */
 public record IsolaConfig(String host, int port, Path stateDir, String defaultBackend, long maxBodyBytes,
                           long maxArchiveBytes, int queueLimit, Duration startTimeout, Duration drainTimeout, long logMaxBytes,
                           int gatewayThreads, int gatewaySpinMicros, String startAdmission, int spareNetworks,
                           Duration firewallCheckInterval, ClientConfig clients, Map<String, Section> sandbox, Optional<Path> buildCache,
                           Executables executables,
-                          TrustPolicy trust) {
+                          TrustPolicy trust, AdminListener admin) {
     public static final Set<String> START_ADMISSIONS = Set.of("cpu-pressure", "off");
     /** The most network attachments the pool may be configured to keep ready. */
     public static final int MAX_SPARE_NETWORKS = 1024;
@@ -81,6 +82,7 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
         require(buildCache != null, "buildCache", "must be set or empty");
         require(executables != null, "PATH", "must be known");
         require(trust != null, "isolationFloor", "must be set");
+        require(admin != null, "adminHost", "must be set");
     }
 
     /**
@@ -94,7 +96,8 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
         return new IsolaConfig("0.0.0.0", 8080, StateDirs.defaultStateDir(), "auto", 64L << 20, 128L << 20, 1024,
                 Duration.ofSeconds(60), Duration.ofSeconds(30), 1L << 20, 0, defaultSpinMicros(Runtime.getRuntime().availableProcessors()),
                 "cpu-pressure", DEFAULT_SPARE_NETWORKS, DEFAULT_FIREWALL_CHECK, ClientConfig.defaults(), Map.of(),
-                Optional.empty(), Executables.fromPath(Optional.empty()), TrustPolicy.defaults());
+                Optional.empty(), Executables.fromPath(Optional.empty()), TrustPolicy.defaults(),
+                AdminListener.defaults());
     }
 
     /**
@@ -121,50 +124,56 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
     public IsolaConfig withPort(int newPort) {
         return new IsolaConfig(host, newPort, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
                 startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, firewallCheckInterval, clients, sandbox,
-                buildCache, executables, trust);
+                buildCache, executables, trust, admin);
     }
 
     public IsolaConfig withHost(String newHost) {
         return new IsolaConfig(newHost, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
                 startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, firewallCheckInterval, clients, sandbox,
-                buildCache, executables, trust);
+                buildCache, executables, trust, admin);
     }
 
     public IsolaConfig withStateDir(Path dir) {
         return new IsolaConfig(host, port, dir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
                 startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, firewallCheckInterval, clients, sandbox,
-                buildCache, executables, trust);
+                buildCache, executables, trust, admin);
     }
 
     public IsolaConfig withDefaultBackend(String backend) {
         return new IsolaConfig(host, port, stateDir, backend, maxBodyBytes, maxArchiveBytes, queueLimit,
                 startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, firewallCheckInterval, clients, sandbox,
-                buildCache, executables, trust);
+                buildCache, executables, trust, admin);
     }
 
     public IsolaConfig withBuildCache(Path dir) {
         return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
                 startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, firewallCheckInterval, clients, sandbox,
-                Optional.of(dir), executables, trust);
+                Optional.of(dir), executables, trust, admin);
     }
 
     public IsolaConfig withFirewallCheckInterval(Duration interval) {
         return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
                 startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks,
-                interval, clients, sandbox, buildCache, executables, trust);
+                interval, clients, sandbox, buildCache, executables, trust, admin);
     }
 
     public IsolaConfig withTrust(TrustPolicy policy) {
         return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
                 startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks,
-                firewallCheckInterval, clients, sandbox, buildCache, executables, policy);
+                firewallCheckInterval, clients, sandbox, buildCache, executables, policy, admin);
     }
 
     /** The same configuration with other client limits. */
     public IsolaConfig withClients(ClientConfig newClients) {
         return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
                 startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks,
-                firewallCheckInterval, newClients, sandbox, buildCache, executables, trust);
+                firewallCheckInterval, newClients, sandbox, buildCache, executables, trust, admin);
+    }
+
+    public IsolaConfig withAdmin(AdminListener listener) {
+        return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks,
+                firewallCheckInterval, clients, sandbox, buildCache, executables, trust, listener);
     }
 
     static void require(boolean ok, String key, String what) {

@@ -34,16 +34,14 @@ final class EdgeRouter {
     private final InvocationTarget.Services services;
     private final Readiness readiness;
     private final BooleanSupplier draining;
-    private final ControlPlaneTarget controlPlane;
     private final long maxBodyBytes;
 
     /** {@code draining}: whether the server is stopping (then {@code /healthz} answers 503, so balancers move away). */
     EdgeRouter(InvocationTarget.Services services, Readiness readiness, BooleanSupplier draining,
-               InetSocketAddress controlPlane, long maxBodyBytes) {
+               long maxBodyBytes) {
         this.services = services;
         this.readiness = readiness;
         this.draining = draining;
-        this.controlPlane = new ControlPlaneTarget(controlPlane);
         this.maxBodyBytes = maxBodyBytes;
     }
 
@@ -53,7 +51,10 @@ final class EdgeRouter {
         String path = q < 0 ? uri : uri.substring(0, q);
         Optional<Route> edge = edgeRoute(request.method(), path);
         if (edge.isEmpty()) {
-            return new ProxyExchange(front, request, uri, controlPlane, Long.MAX_VALUE);
+            // The admin API and /metrics are never on the public port: they listen on their own (adminPort).
+            return LocalReply.of(front, request, ApiError.response(ErrorCode.NOT_FOUND, "No route for "
+                    + request.method() + " " + path + " on the public port, which serves /function/, /invoke/ and "
+                    + "/healthz"));
         }
         if (draining.getAsBoolean() && edge.get() != Route.HEALTH && edge.get() != Route.READY) {
             // Checked here too, not only by the dispatcher: between the listener closing and the dispatcher

@@ -49,11 +49,10 @@ public final class Gateway implements AutoCloseable {
     /**
      * What the gateway serves; all of it is owned (and closed) by the caller.
      *
-     * @param controlPlane where the requests that are not invocations go
      * @param clients      what a client connection is allowed: the limits on slow and idle clients, and how many
      */
     public record Parts(Dispatcher dispatcher, Readiness readiness, InvocationLog invocations, Metrics metrics,
-                        InetSocketAddress controlPlane, long maxBodyBytes, ClientLimits clients, Ticker ticker,
+                        long maxBodyBytes, ClientLimits clients, Ticker ticker,
                         InstantSource wallClock) {
     }
 
@@ -67,7 +66,7 @@ public final class Gateway implements AutoCloseable {
         AtomicBoolean draining = new AtomicBoolean();
         EdgeRouter router = new EdgeRouter(new InvocationTarget.Services(parts.dispatcher(), parts.metrics(),
                 parts.invocations(), parts.ticker(), parts.wallClock()), parts.readiness(), draining::get,
-                parts.controlPlane(), parts.maxBodyBytes());
+                parts.maxBodyBytes());
         FrontHandler.Router routes = router::route;
         ClientLimits clients = parts.clients();
         warnIfFewDescriptors(clients.maxConnections());

@@ -58,15 +58,17 @@ public final class IsolaServer implements AutoCloseable {
     private final IsolaConfig config;
     private final List<AutoCloseable> owned;
     private final Gateway gateway;
+    private final ControlPlane controlPlane;
     private final Dispatcher dispatcher;
     private final String adminToken;
     private final String defaultBackend;
 
-    private IsolaServer(IsolaConfig config, List<AutoCloseable> owned, Gateway gateway, Dispatcher dispatcher,
-                        String adminToken, String defaultBackend) {
+    private IsolaServer(IsolaConfig config, List<AutoCloseable> owned, Gateway gateway, ControlPlane controlPlane,
+                        Dispatcher dispatcher, String adminToken, String defaultBackend) {
         this.config = config;
         this.owned = owned;
         this.gateway = gateway;
+        this.controlPlane = controlPlane;
         this.dispatcher = dispatcher;
         this.adminToken = adminToken;
         this.defaultBackend = defaultBackend;
@@ -118,19 +120,20 @@ public final class IsolaServer implements AutoCloseable {
                     config.queueLimit(), HOUSEKEEPING, loops, EndpointProbe.CONNECT, config.drainTimeout()));
             owned.add(dispatcher);
             Deployments deployments = new Deployments(functions, dispatcher, logs);
-            ControlPlane controlPlane = ControlPlane.start(new ControlPlane.Parts(deployments, store, metrics, token,
-                    config.maxArchiveBytes()));
-            owned.add(controlPlane);
             Gateway gateway = Gateway.start(config.host(), config.port(), loops, new Gateway.Parts(dispatcher,
-                    readiness, store, metrics, controlPlane.address(), config.maxBodyBytes(),
-                    clientLimits(config.clients()), ticker, clock));
+                    readiness, store, metrics, config.maxBodyBytes(), clientLimits(config.clients()), ticker, clock));
             owned.add(gateway);
             callbackBase.set(URI.create("http://127.0.0.1:" + gateway.port()));
             deployments.restoreAll();
+            // Last: the admin API takes deploys only once the stored functions are served again.
+            ControlPlane controlPlane = ControlPlane.start(new ControlPlane.Parts(deployments, store, metrics, token,
+                    config.maxArchiveBytes(), config.admin().host(), config.admin().port()));
+            owned.add(controlPlane);
             warnIfUnisolated(sandboxes, backend, config.trust());
-            LOG.log(Level.INFO, "isola listening on " + config.host() + ":" + gateway.port() + ", state in " + state
+            LOG.log(Level.INFO, "isola listening on " + config.host() + ":" + gateway.port() + " (functions), "
+                    + config.admin().host() + ":" + controlPlane.port() + " (admin API, /metrics), state in " + state
                     + ", default backend " + backend);
-            return new IsolaServer(config, owned, gateway, dispatcher, token, backend);
+            return new IsolaServer(config, owned, gateway, controlPlane, dispatcher, token, backend);
         } catch (IOException | RuntimeException e) {
             closeAll(owned);
             if (e instanceof IsolaException ie) {
@@ -175,6 +178,14 @@ public final class IsolaServer implements AutoCloseable {
 
     public URI baseUri() {
         return URI.create("http://127.0.0.1:" + port());
+    }
+
+    /** Where the admin API and {@code /metrics} answer, from this host. */
+    public URI adminUri() {
+        String host = config.admin().host();
+        String reachable = host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1"
+                : host.contains(":") ? "[" + host + "]" : host;
+        return URI.create("http://" + reachable + ":" + controlPlane.port());
     }
 
     public String adminToken() {

@@ -29,7 +29,7 @@ class ServerOptionsTest {
     @Test
     @DisabledIfEnvironmentVariable(named = "ISOLA_TOKEN", matches = ".*", disabledReason = "the env token wins")
     void adminCommand_noTokenAnywhere_explainsTheThreeWaysAndSendsNothing() {
-        IsolaCli.Result result = IsolaCli.run("list", "--url", server.url(), "--state-dir", stateDir.toString());
+        IsolaCli.Result result = IsolaCli.run("list", "--admin-url", server.url(), "--state-dir", stateDir.toString());
 
         assertThat(result.exitCode()).isEqualTo(1);
         assertThat(result.err()).isEqualTo("Error: No admin token: pass --token, set ISOLA_TOKEN, or run on the host "
@@ -43,7 +43,7 @@ class ServerOptionsTest {
         Files.writeString(stateDir.resolve("admin-token"), "from-file-42\n");
         server.on("GET", "/system/functions", 200, "[]");
 
-        IsolaCli.Result result = IsolaCli.run("list", "--url", server.url(), "--state-dir", stateDir.toString());
+        IsolaCli.Result result = IsolaCli.run("list", "--admin-url", server.url(), "--state-dir", stateDir.toString());
 
         assertThat(result.exitCode()).isZero();
         assertThat(server.lastRequest().header("Authorization")).isEqualTo("Bearer from-file-42");
@@ -52,7 +52,7 @@ class ServerOptionsTest {
     @ParameterizedTest
     @ValueSource(strings = {"two words", "line\nbreak"})
     void adminCommand_tokenThatCannotBeAHeader_isRejectedBeforeSending(String token) {
-        IsolaCli.Result result = IsolaCli.run("list", "--url", server.url(), "--token", token);
+        IsolaCli.Result result = IsolaCli.run("list", "--admin-url", server.url(), "--token", token);
 
         assertThat(result.exitCode()).isEqualTo(1);
         assertThat(result.err()).isEqualTo("Error: The admin token from --token contains spaces or non-ASCII "
@@ -64,7 +64,7 @@ class ServerOptionsTest {
     void command_serverNotListening_suggestsStartingIt() throws IOException {
         String url = "http://127.0.0.1:" + closedPort();
 
-        IsolaCli.Result result = IsolaCli.run("list", "--url", url, "--token", "t");
+        IsolaCli.Result result = IsolaCli.run("list", "--admin-url", url, "--token", "t");
 
         assertThat(result.exitCode()).isEqualTo(1);
         assertThat(result.err()).isEqualTo("Error: Cannot reach Isola at " + url
@@ -75,7 +75,7 @@ class ServerOptionsTest {
     void command_urlWithTrailingSlash_isUsedWithoutDoubleSlash() {
         server.on("GET", "/system/functions", 200, "[]");
 
-        IsolaCli.Result result = IsolaCli.run("list", "--url", server.url() + "/", "--token", "t");
+        IsolaCli.Result result = IsolaCli.run("list", "--admin-url", server.url() + "/", "--token", "t");
 
         assertThat(result.exitCode()).isZero();
         assertThat(server.lastRequest().uri().getPath()).isEqualTo("/system/functions");
@@ -84,7 +84,7 @@ class ServerOptionsTest {
     @ParameterizedTest
     @ValueSource(strings = {"ftp://127.0.0.1:8080", "127.0.0.1:8080", "http://", "http://host:8080/?q=1", "http://a b"})
     void command_invalidUrl_isUsageError(String url) {
-        IsolaCli.Result result = IsolaCli.run("list", "--url", url, "--token", "t");
+        IsolaCli.Result result = IsolaCli.run("list", "--admin-url", url, "--token", "t");
 
         assertThat(result.exitCode()).isEqualTo(2);
         assertThat(result.err()).startsWith("Invalid server URL '" + url + "': expected http://HOST:PORT");

@@ -36,7 +36,7 @@ class DeployCommandTest {
         writeFunction();
         server.on("PUT", "/system/functions/hello", 201, ApiExamples.json("FunctionDetail"));
 
-        IsolaCli.Result result = IsolaCli.run("deploy", dir.toString(), "--url", server.url(), "--token", "s3cret");
+        IsolaCli.Result result = IsolaCli.run("deploy", dir.toString(), "--admin-url", server.url(), "--token", "s3cret");
 
         assertThat(result.exitCode()).isZero();
         assertThat(result.out()).isEqualTo("Deployed hello version 3 (go, backend process)\n");
@@ -54,8 +54,8 @@ class DeployCommandTest {
         writeFunction();
         server.on("PUT", "/system/functions/hello", 200, ApiExamples.json("FunctionDetail"));
 
-        IsolaCli.run("deploy", dir.toString(), "--url", server.url(), "--token", "t");
-        IsolaCli.run("deploy", dir.toString(), "--url", server.url(), "--token", "t");
+        IsolaCli.run("deploy", dir.toString(), "--admin-url", server.url(), "--token", "t");
+        IsolaCli.run("deploy", dir.toString(), "--admin-url", server.url(), "--token", "t");
 
         assertThat(server.requests()).hasSize(2);
         assertThat(server.requests().get(1).body()).isEqualTo(server.requests().get(0).body());
@@ -67,7 +67,7 @@ class DeployCommandTest {
         server.on("PUT", "/system/functions/hello", 422, """
                 {"error":"build_failed","message":"go build failed:\\n./main.go:3:1: syntax error\\n./main.go:7:2: undefined: x"}""");
 
-        IsolaCli.Result result = IsolaCli.run("deploy", dir.toString(), "--url", server.url(), "--token", "t");
+        IsolaCli.Result result = IsolaCli.run("deploy", dir.toString(), "--admin-url", server.url(), "--token", "t");
 
         assertThat(result.exitCode()).isEqualTo(1);
         assertThat(result.out()).isEmpty();
@@ -90,7 +90,7 @@ class DeployCommandTest {
         server.on("PUT", "/system/functions/hello", status,
                 "{\"error\":\"" + code + "\",\"message\":\"" + message + "\"}");
 
-        IsolaCli.Result result = IsolaCli.run("deploy", dir.toString(), "--url", server.url(), "--token", "t");
+        IsolaCli.Result result = IsolaCli.run("deploy", dir.toString(), "--admin-url", server.url(), "--token", "t");
 
         assertThat(result.exitCode()).isEqualTo(1);
         assertThat(result.err()).isEqualTo("Error (HTTP " + status + " " + code + "): " + message + "\n");
@@ -98,7 +98,7 @@ class DeployCommandTest {
 
     @Test
     void deploy_directoryWithoutManifest_explainsAndSendsNothing() {
-        IsolaCli.Result result = IsolaCli.run("deploy", dir.toString(), "--url", server.url(), "--token", "t");
+        IsolaCli.Result result = IsolaCli.run("deploy", dir.toString(), "--admin-url", server.url(), "--token", "t");
 
         assertThat(result.exitCode()).isEqualTo(1);
         assertThat(result.err()).startsWith("Error: No function.yaml in " + dir + ": a function directory needs one");
@@ -115,7 +115,7 @@ class DeployCommandTest {
     void deploy_badManifest_explainsAndSendsNothing(String manifest, String expected) throws IOException {
         Files.writeString(dir.resolve("function.yaml"), manifest);
 
-        IsolaCli.Result result = IsolaCli.run("deploy", dir.toString(), "--url", server.url(), "--token", "t");
+        IsolaCli.Result result = IsolaCli.run("deploy", dir.toString(), "--admin-url", server.url(), "--token", "t");
 
         assertThat(result.exitCode()).isEqualTo(1);
         assertThat(result.err()).startsWith("Error: ").contains(expected);

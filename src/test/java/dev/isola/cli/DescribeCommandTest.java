@@ -17,7 +17,7 @@ class DescribeCommandTest {
     void describe_function_printsSettingsVersionsAndInstances() {
         server.on("GET", "/system/functions/hello", 200, ApiExamples.json("FunctionDetail"));
 
-        IsolaCli.Result result = IsolaCli.run("describe", "hello", "--url", server.url(), "--token", "t");
+        IsolaCli.Result result = IsolaCli.run("describe", "hello", "--admin-url", server.url(), "--token", "t");
 
         assertThat(result.exitCode()).isZero();
         assertThat(result.out()).isEqualTo("""
@@ -46,7 +46,7 @@ class DescribeCommandTest {
     void describe_json_printsServerJson() {
         server.on("GET", "/system/functions/hello", 200, ApiExamples.json("FunctionDetail"));
 
-        IsolaCli.Result result = IsolaCli.run("describe", "hello", "--json", "--url", server.url(), "--token", "t");
+        IsolaCli.Result result = IsolaCli.run("describe", "hello", "--json", "--admin-url", server.url(), "--token", "t");
 
         assertThat(result.exitCode()).isZero();
         assertThat(result.out()).isEqualTo(ApiExamples.json("FunctionDetail") + "\n");
@@ -57,7 +57,7 @@ class DescribeCommandTest {
         server.on("GET", "/system/functions/nope", 404,
                 "{\"error\":\"function_not_found\",\"message\":\"Function 'nope' is not deployed\"}");
 
-        IsolaCli.Result result = IsolaCli.run("describe", "nope", "--url", server.url(), "--token", "t");
+        IsolaCli.Result result = IsolaCli.run("describe", "nope", "--admin-url", server.url(), "--token", "t");
 
         assertThat(result.exitCode()).isEqualTo(1);
         assertThat(result.err()).isEqualTo("Error (HTTP 404 function_not_found): Function 'nope' is not deployed\n");

@@ -24,7 +24,7 @@ class ListCommandTest {
     void list_functions_printsAlignedTable() {
         server.on("GET", "/system/functions", 200, TWO_FUNCTIONS);
 
-        IsolaCli.Result result = IsolaCli.run("list", "--url", server.url(), "--token", "t");
+        IsolaCli.Result result = IsolaCli.run("list", "--admin-url", server.url(), "--token", "t");
 
         assertThat(result.exitCode()).isZero();
         assertThat(result.out()).isEqualTo("""
@@ -39,7 +39,7 @@ class ListCommandTest {
     void list_json_printsServerJsonUnchanged() {
         server.on("GET", "/system/functions", 200, TWO_FUNCTIONS);
 
-        IsolaCli.Result result = IsolaCli.run("list", "--json", "--url", server.url(), "--token", "t");
+        IsolaCli.Result result = IsolaCli.run("list", "--json", "--admin-url", server.url(), "--token", "t");
 
         assertThat(result.exitCode()).isZero();
         assertThat(result.out()).isEqualTo(TWO_FUNCTIONS + "\n");
@@ -49,7 +49,7 @@ class ListCommandTest {
     void list_noFunctions_saysSoOnStderr() {
         server.on("GET", "/system/functions", 200, "[]");
 
-        IsolaCli.Result result = IsolaCli.run("list", "--url", server.url(), "--token", "t");
+        IsolaCli.Result result = IsolaCli.run("list", "--admin-url", server.url(), "--token", "t");
 
         assertThat(result.exitCode()).isZero();
         assertThat(result.out()).isEmpty();
@@ -60,7 +60,7 @@ class ListCommandTest {
     void list_wrongToken_explainsWhereTokensComeFrom() {
         server.on("GET", "/system/functions", 401, "{\"error\":\"unauthorized\",\"message\":\"Wrong admin token\"}");
 
-        IsolaCli.Result result = IsolaCli.run("list", "--url", server.url(), "--token", "wrong");
+        IsolaCli.Result result = IsolaCli.run("list", "--admin-url", server.url(), "--token", "wrong");
 
         assertThat(result.exitCode()).isEqualTo(1);
         assertThat(result.err()).isEqualTo("""
@@ -73,7 +73,7 @@ class ListCommandTest {
     void list_serverIsNotIsola_saysSo() {
         server.on("GET", "/system/functions", 200, "text/html", "<html>hi</html>".getBytes(StandardCharsets.UTF_8), Map.of());
 
-        IsolaCli.Result result = IsolaCli.run("list", "--url", server.url(), "--token", "t");
+        IsolaCli.Result result = IsolaCli.run("list", "--admin-url", server.url(), "--token", "t");
 
         assertThat(result.exitCode()).isEqualTo(1);
         assertThat(result.err()).contains("sent something that is not JSON; is it an Isola server?");
@@ -83,7 +83,7 @@ class ListCommandTest {
     void list_errorWithoutIsolaBody_quotesWhatTheServerSaid() {
         server.on("GET", "/system/functions", 502, "text/html", "<h1>Bad Gateway</h1>".getBytes(StandardCharsets.UTF_8), Map.of());
 
-        IsolaCli.Result result = IsolaCli.run("list", "--url", server.url(), "--token", "t");
+        IsolaCli.Result result = IsolaCli.run("list", "--admin-url", server.url(), "--token", "t");
 
         assertThat(result.exitCode()).isEqualTo(1);
         assertThat(result.err()).isEqualTo("Error (HTTP 502 unexpected_response): The server at " + server.url()

@@ -25,7 +25,7 @@ class LogsCommandTest {
         server.on("GET", "/system/functions/hello/logs", 200, "text/plain; charset=utf-8",
                 LOGS.getBytes(StandardCharsets.UTF_8), Map.of());
 
-        IsolaCli.Result result = IsolaCli.run("logs", "hello", "--url", server.url(), "--token", "t");
+        IsolaCli.Result result = IsolaCli.run("logs", "hello", "--admin-url", server.url(), "--token", "t");
 
         assertThat(result.exitCode()).isZero();
         assertThat(result.out()).isEqualTo(LOGS);
@@ -37,7 +37,7 @@ class LogsCommandTest {
         server.on("GET", "/system/functions/hello/logs", 200, "text/plain", "a\nb".getBytes(StandardCharsets.UTF_8),
                 Map.of());
 
-        IsolaCli.Result result = IsolaCli.run("logs", "hello", "--tail", "2", "--url", server.url(), "--token", "t");
+        IsolaCli.Result result = IsolaCli.run("logs", "hello", "--tail", "2", "--admin-url", server.url(), "--token", "t");
 
         assertThat(result.exitCode()).isZero();
         assertThat(result.out()).isEqualTo("a\nb\n");
@@ -47,7 +47,7 @@ class LogsCommandTest {
     @ParameterizedTest
     @ValueSource(strings = {"0", "-1", "10001", "many"})
     void logs_tailOutOfRange_isUsageError(String tail) {
-        IsolaCli.Result result = IsolaCli.run("logs", "hello", "--tail", tail, "--url", server.url(), "--token", "t");
+        IsolaCli.Result result = IsolaCli.run("logs", "hello", "--tail", tail, "--admin-url", server.url(), "--token", "t");
 
         assertThat(result.exitCode()).isEqualTo(2);
         assertThat(server.requests()).isEmpty();

@@ -17,7 +17,7 @@ class RmCommandTest {
     void rm_deployedFunction_deletesAndConfirms() {
         server.on("DELETE", "/system/functions/hello", 204, "");
 
-        IsolaCli.Result result = IsolaCli.run("rm", "hello", "--url", server.url(), "--token", "t");
+        IsolaCli.Result result = IsolaCli.run("rm", "hello", "--admin-url", server.url(), "--token", "t");
 
         assertThat(result.exitCode()).isZero();
         assertThat(result.out()).isEqualTo("Removed hello\n");
@@ -30,7 +30,7 @@ class RmCommandTest {
         server.on("DELETE", "/system/functions/nope", 404,
                 "{\"error\":\"function_not_found\",\"message\":\"Function 'nope' is not deployed\"}");
 
-        IsolaCli.Result result = IsolaCli.run("rm", "nope", "--url", server.url(), "--token", "t");
+        IsolaCli.Result result = IsolaCli.run("rm", "nope", "--admin-url", server.url(), "--token", "t");
 
         assertThat(result.exitCode()).isEqualTo(1);
         assertThat(result.out()).isEmpty();

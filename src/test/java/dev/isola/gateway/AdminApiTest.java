@@ -16,6 +16,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
@@ -60,6 +61,19 @@ class AdminApiTest {
     void deploy_badManifest_isRejectedClearly(String manifest, String code) {
         assertError(isola.deploy("bad", PROBE, manifest.replace("\\n", "\n")), 400, code);
         assertThat(isola.get("/function/bad/").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void thePublicPort_servesNothingOfTheControlPlane_evenWithTheToken() {
+        for (String path : List.of("/system/functions", "/system/instances", "/metrics")) {
+            HttpResponse<String> outside = isola.admin(HttpRequest.newBuilder(isola.publicUri(path)));
+            assertThat(outside.statusCode()).as(path + " on the public port: " + outside.body()).isEqualTo(404);
+            assertThat(TestIsola.json(outside).get("error").asText()).isEqualTo("not_found");
+            assertThat(isola.admin(HttpRequest.newBuilder(isola.uri(path))).statusCode())
+                    .as(path + " on the admin port").isEqualTo(200);
+        }
+        assertThat(isola.server().adminUri().getHost()).as("loopback by default").isEqualTo("127.0.0.1");
+        assertThat(isola.server().adminUri().getPort()).isNotEqualTo(isola.server().port());
     }
 
     @Test

@@ -41,7 +41,7 @@ class InvocationTargetTest {
     private EmbeddedEdge edge() {
         return new EmbeddedEdge(edge -> new EdgeRouter(new InvocationTarget.Services(dispatcher, Metrics.NOOP,
                 recorded::add, edge.ticker(), InstantSource.system()), new Readiness(), () -> false,
-                new InetSocketAddress("127.0.0.1", 1), 1 << 20)::route);
+                1 << 20)::route);
     }
 
     static Stream<Arguments> refusals() {

@@ -2,6 +2,7 @@ package dev.isola.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.isola.config.AdminListener;
 import dev.isola.config.IsolaConfig;
 import dev.isola.config.TrustPolicy;
 import dev.isola.server.IsolaServer;
@@ -112,7 +113,7 @@ public final class TestIsola implements AutoCloseable {
         return IsolaConfig.defaults().withHost("127.0.0.1").withPort(0).withStateDir(state)
                 .withDefaultBackend(backend).withBuildCache(SHARED_BUILD_CACHE)
                 // Tests run every backend, the process one too, and test egress: the operator's choice, made here.
-                .withTrust(TrustPolicy.permissive());
+                .withTrust(TrustPolicy.permissive()).withAdmin(new AdminListener("127.0.0.1", 0));
     }
 
     /** Stops the server and starts a new one on the same state directory, as after a reboot. */
@@ -131,7 +132,14 @@ public final class TestIsola implements AutoCloseable {
         return stateDir;
     }
 
+    /** {@code path} where it is served: the admin API and {@code /metrics} on the admin port, the rest publicly. */
     public URI uri(String path) {
+        boolean admin = path.startsWith("/system") || path.startsWith("/metrics");
+        return (admin ? server.adminUri() : server.baseUri()).resolve(path);
+    }
+
+    /** {@code path} on the public port, whatever it is. */
+    public URI publicUri(String path) {
         return server.baseUri().resolve(path);
     }
 

@@ -14,4 +14,14 @@ public enum Isolation {
     public boolean isolating() {
         return this != NONE;
     }
+
+    /** The level's name in {@code isola doctor} and the configuration: none, container, sandbox, vm. */
+    public String wireName() {
+        return switch (this) {
+            case NONE -> "none";
+            case CONTAINER -> "container";
+            case USER_SPACE_KERNEL -> "sandbox";
+            case VIRTUAL_MACHINE -> "vm";
+        };
+    }
 }

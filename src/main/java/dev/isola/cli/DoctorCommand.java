@@ -26,7 +26,8 @@ final class DoctorCommand implements Callable<Integer> {
         HostBackends backends = HostBackends.of(ConfigLoader.load(Optional.empty()));
         out.println("Sandbox backends:");
         for (HostBackends.BackendReport r : backends.reports()) {
-            out.printf("  %-10s %-12s %s%s%n", r.type(), r.state(), r.detail(), r.isolating() ? "" : " [not isolating]");
+            out.printf("  %-10s %-12s %s [isolation: %s%s]%n", r.type(), r.state(), r.detail(), r.isolation(),
+                    r.isolating() ? "" : ", not isolating");
             for (String line : r.diagnostics()) {
                 out.printf("  %-10s %-12s %s%n", "", "", line);
             }

@@ -7,6 +7,7 @@ import dev.isola.host.ProcessRunner;
 import dev.isola.net.AddressAllocator;
 import dev.isola.net.InstanceNetwork;
 import dev.isola.sandbox.spi.Availability;
+import dev.isola.sandbox.spi.Isolation;
 import dev.isola.sandbox.spi.SandboxBackend;
 import dev.isola.sandbox.spi.SandboxContext;
 import dev.isola.sandbox.spi.Sandboxes;
@@ -46,10 +47,13 @@ public final class HostBackends {
     /**
      * One backend as this host sees it, in words.
      *
+     * @param isolation the level it gives on this host ({@code none}, {@code container}, {@code sandbox},
+     *                  {@code vm}): a microVM under software emulation gives less than under KVM
      * @param state {@code available}, {@code slow} (runs only in a fallback mode here) or {@code unavailable}
      * @param detail what runs, or why it cannot
      */
-    public record BackendReport(String type, boolean isolating, String state, String detail, List<String> diagnostics) {
+    public record BackendReport(String type, boolean isolating, String isolation, String state, String detail,
+                                List<String> diagnostics) {
         public boolean runs() {
             return !state.equals("unavailable");
         }
@@ -72,7 +76,8 @@ public final class HostBackends {
             case Availability.Slow slow -> "slow";
             case Availability.Unavailable no -> "unavailable";
         };
-        return new BackendReport(entry.type(), entry.isolation().isolating(), state, a.describe(),
+        Isolation isolation = a.runs() ? entry.isolation() : entry.declared();
+        return new BackendReport(entry.type(), isolation.isolating(), isolation.floorName(), state, a.describe(),
                 a.runs() ? entry.backend().diagnostics() : List.of());
     }
 

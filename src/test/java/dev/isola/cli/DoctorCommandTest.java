@@ -15,7 +15,7 @@ class DoctorCommandTest {
         IsolaCli.Result result = IsolaCli.run("doctor");
 
         assertThat(result.exitCode()).isZero();
-        assertThat(result.out()).contains("process    available", "[not isolating]", "runc", "runsc", "Tools:");
+        assertThat(result.out()).contains("process    available", "[isolation: none, not isolating]", "runc", "runsc", "Tools:");
         boolean runsc = TestHost.probe("runsc").runs();
         if (runsc) {
             assertThat(result.out()).contains("platform ptrace: works", "platform kvm: ", "platform systrap: ");

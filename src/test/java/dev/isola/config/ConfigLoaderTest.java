@@ -185,6 +185,7 @@ class ConfigLoaderTest {
         @Test
     void camelCase_turnsEnvironmentWordsIntoAKey() {
         assertThat(ConfigLoader.camelCase("TB_MIB")).isEqualTo("tbMib");
+        assertThat(ConfigLoader.camelCase("UID_BASE")).isEqualTo("uidBase");
         assertThat(ConfigLoader.camelCase("PLATFORM")).isEqualTo("platform");
     }
 }

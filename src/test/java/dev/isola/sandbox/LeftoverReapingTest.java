@@ -1,6 +1,8 @@
 package dev.isola.sandbox;
 
+import dev.isola.testing.Await;
 import dev.isola.testing.NoLeaks;
+import dev.isola.testing.TestHost;
 import dev.isola.testing.TestIsola;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -9,15 +11,16 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Start-up after a crash: what the crashed run of this state directory left (a VM process, a network namespace, a
- * tap, a VM cgroup) is removed; the same kinds of things belonging to another Isola on the host are not. The test
- * removes the "other Isola's" things itself; then nothing may be left.
+ * Start-up after a crash: what the crashed run of this state directory left (a jailed VM process, a network
+ * namespace, a tap, a VM cgroup) is removed; the same kinds of things belonging to another Isola on the host are not.
+ * The test removes the "other Isola's" things itself; then nothing may be left.
  */
 @NoLeaks
 class LeftoverReapingTest {
@@ -37,11 +40,7 @@ class LeftoverReapingTest {
     void start_reapsLeftoversOfThisStateDirOnly() throws Exception {
         Path state = Files.createTempDirectory("isola-test-crashed-");
         Path work = Files.createDirectories(state.resolve("run").resolve(OURS));
-        String qmp = work.resolve("qmp.sock").toAbsolutePath().toString();
-        // A stand-in for a VM whose platform died: a process whose command line names this instance's QMP socket.
-        Process vm = new ProcessBuilder("tail", "-f", "/dev/null", qmp).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        Files.writeString(work.resolve("qemu.pid"), Long.toString(vm.pid()));
+        Process vm = leftoverVm(work);
         Path cgroup = vmCgroup(OURS);
         Files.createDirectories(cgroup);
         // A container cgroup whose runtime state is gone (a runtime killed half-way through a start), with a
@@ -94,6 +93,38 @@ class LeftoverReapingTest {
             } catch (IOException e) {
                 // Another Isola on this host has VMs there.
             }
+        }
+    }
+
+    /**
+     * A VM whose platform died: a paused QEMU jailed as a VM's is (its own uid, a chroot, a seccomp filter) that
+     * wrote its pid file, when QEMU is installed; else a stand-in whose command line names the QMP socket.
+     */
+    private static Process leftoverVm(Path work) throws Exception {
+        String qmp = work.resolve("qmp.sock").toAbsolutePath().toString();
+        Path pidFile = work.resolve("qemu.pid");
+        if (TestHost.runner().executables().find("qemu-system-x86_64").isEmpty()) {
+            Process standIn = new ProcessBuilder("tail", "-f", "/dev/null", qmp).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            Files.writeString(pidFile, Long.toString(standIn.pid()));
+            return standIn;
+        }
+        Path jail = Files.createDirectory(work.resolve("jail"));
+        Process qemu = new ProcessBuilder("qemu-system-x86_64", "-M", "microvm", "-S", "-nodefaults",
+                "-no-user-config", "-display", "none", "-accel", "tcg", "-qmp", "unix:" + qmp + ",server=on,wait=off",
+                "-pidfile", pidFile.toString(), "-sandbox", "on,obsolete=deny,spawn=deny,resourcecontrol=deny",
+                "-chroot", jail.toString(), "-runas", "265535:265535").redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        Await.until(Duration.ofSeconds(10), () -> uidOf(qemu.pid()), "265535"::equals, "QEMU to drop to its uid");
+        return qemu;
+    }
+
+    private static String uidOf(long pid) {
+        try {
+            return Files.readAllLines(Path.of("/proc/" + pid + "/status")).stream().filter(l -> l.startsWith("Uid:"))
+                    .map(l -> l.substring(4).trim().split("\\s+")[0]).findFirst().orElse("");
+        } catch (IOException e) {
+            return "";
         }
     }
 

@@ -1,13 +1,23 @@
 package dev.isola.sandbox;
 
-import java.util.List;
-import dev.isola.server.HostBackends;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.isola.config.IsolaConfig;
+import dev.isola.server.HostBackends;
 import dev.isola.testing.TestIsola;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The isolation contract on {@code microvm} with Isola's minimal guest kernel. The test setup builds the kernel
- * when the shared test cache lacks it (minutes, once per machine), printing progress.
+ * The isolation contract on {@code microvm} with Isola's minimal guest kernel, and QEMU's jail. The test setup builds
+ * the kernel when the shared test cache lacks it (minutes, once per machine), printing progress.
  */
 class MicrovmContractTest extends IsolationContractTest {
     @Override
@@ -22,8 +32,11 @@ class MicrovmContractTest extends IsolationContractTest {
 
     @Override
     public void prepareHost() {
-        HostBackends.of(IsolaConfig.defaults().withBuildCache(TestIsola.sharedCacheDir()))
-                .prepare(List.of("microvm"), System.out::println);
+        hostBackends().prepare(List.of("microvm"), System.out::println);
+    }
+
+    private static HostBackends hostBackends() {
+        return HostBackends.of(IsolaConfig.defaults().withBuildCache(TestIsola.sharedCacheDir()));
     }
 
     @Override
@@ -34,5 +47,51 @@ class MicrovmContractTest extends IsolationContractTest {
     @Override
     protected boolean filtersSyscalls() {
         return false;
+    }
+
+    /** Two VMs at once: each QEMU as a uid of its own, without capabilities, filtered, chrooted in its jail. */
+    @Test
+    void jail_eachQemuRunsAsItsOwnUid_withoutCapabilities_inItsChroot() throws IOException {
+        deployProbe("c-jail", "go", "{concurrency: 1, maxInstances: 2}");
+        var a = CompletableFuture.supplyAsync(() -> isola.get("/function/c-jail/sleep?ms=1500"));
+        var b = CompletableFuture.supplyAsync(() -> isola.get("/function/c-jail/sleep?ms=1500"));
+        assertThat(List.of(a.join(), b.join())).extracting(HttpResponse::statusCode).containsExactly(200, 200);
+        List<JsonNode> vms = instances("c-jail");
+        assertThat(vms).hasSize(2);
+
+        List<String> uids = new java.util.ArrayList<>();
+        for (JsonNode vm : vms) {
+            Path work = isola.stateDir().resolve("run").resolve(vm.get("id").asText());
+            long pid = Long.parseLong(Files.readString(work.resolve("qemu.pid")).trim());
+            List<String> status = Files.readAllLines(Path.of("/proc/" + pid + "/status"));
+            String uid = field(status, "Uid:");
+            assertThat(uid.split("\\s+")).as("real, effective, saved and fs uid").containsOnly(uid.split("\\s+")[0]);
+            assertThat(Long.parseLong(uid.split("\\s+")[0])).isGreaterThanOrEqualTo(65_536);
+            assertThat(field(status, "Gid:").split("\\s+")[0]).isEqualTo(uid.split("\\s+")[0]);
+            assertThat(field(status, "CapEff:")).isEqualTo("0000000000000000");
+            assertThat(field(status, "CapPrm:")).isEqualTo("0000000000000000");
+            assertThat(field(status, "NoNewPrivs:")).isEqualTo("1");
+            assertThat(field(status, "Seccomp:")).as("a seccomp filter").isEqualTo("2");
+            List<String> argv = List.of(Files.readString(Path.of("/proc/" + pid + "/cmdline")).split("\0"));
+            assertThat(argv).containsSequence("-sandbox", "on,obsolete=deny,spawn=deny,resourcecontrol=deny");
+            assertThat(Files.readSymbolicLink(Path.of("/proc/" + pid + "/root")))
+                    .isEqualTo(work.resolve("jail").toAbsolutePath());
+            uids.add(uid.split("\\s+")[0]);
+        }
+        assertThat(uids).doesNotHaveDuplicates();
+    }
+
+    /** Under software emulation QEMU is no security boundary: the backend then claims only a container's. */
+    @Test
+    void isolation_isVmOnlyUnderKvm() {
+        HostBackends.BackendReport report = hostBackends().report("microvm").orElseThrow();
+        boolean kvm = report.diagnostics().stream().anyMatch(l -> l.startsWith("accelerator: kvm"));
+        assertThat(report.isolation()).isEqualTo(kvm ? "vm" : "container");
+        assertThat(report.diagnostics()).anyMatch(l -> l.startsWith("isolation: " + (kvm ? "vm" : "container")));
+    }
+
+    private static String field(List<String> status, String name) {
+        return status.stream().filter(l -> l.startsWith(name)).findFirst().orElseThrow()
+                .substring(name.length()).trim();
     }
 }

@@ -13,11 +13,15 @@ import dev.isola.sandbox.spi.Sandboxes;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** {@code auto} ranks backends by the isolation their providers declare, among those that run well here. */
+/**
+ * {@code auto} ranks backends by the isolation they give on this host (their providers' unless the backend reports
+ * less here), among those that run well here.
+ */
 class BackendChoiceTest {
     static final Availability READY = new Availability.Ready("runs");
     private static final Availability SLOW = new Availability.Slow("runs", "software emulation");
@@ -31,6 +35,26 @@ class BackendChoiceTest {
                 fake("microvm", Isolation.VIRTUAL_MACHINE, SLOW));
 
         assertThat(BackendChoice.resolve("auto", host, ANY)).isEqualTo("runc");
+    }
+
+    @Test
+    void auto_ranksByTheIsolationGivenHere_notTheDeclaredOne() {
+        Sandboxes host = sandboxes(fake("process", Isolation.NONE, READY),
+                fake("microvm", Isolation.VIRTUAL_MACHINE, READY, Optional.of(Isolation.NONE)),
+                fake("runc", Isolation.CONTAINER, READY));
+
+        assertThat(BackendChoice.resolve("auto", host)).isEqualTo("runc");
+        Sandboxes.Entry microvm = host.entries().stream().filter(e -> e.type().equals("microvm")).findFirst()
+                .orElseThrow();
+        assertThat(microvm.declared()).isEqualTo(Isolation.VIRTUAL_MACHINE);
+        assertThat(microvm.isolation()).isEqualTo(Isolation.NONE);
+    }
+
+    @Test
+    void aReportedIsolationAboveTheDeclaredOne_isIgnored() {
+        Sandboxes host = sandboxes(fake("runc", Isolation.CONTAINER, READY, Optional.of(Isolation.VIRTUAL_MACHINE)));
+
+        assertThat(host.entries().iterator().next().isolation()).isEqualTo(Isolation.CONTAINER);
     }
 
     @Test
@@ -70,6 +94,11 @@ class BackendChoiceTest {
     }
 
     static SandboxProvider fake(String type, Isolation isolation, Availability availability) {
+        return fake(type, isolation, availability, Optional.empty());
+    }
+
+    private static SandboxProvider fake(String type, Isolation isolation, Availability availability,
+                                        Optional<Isolation> reduced) {
         return new SandboxProvider() {
             @Override
             public String type() {
@@ -87,6 +116,11 @@ class BackendChoiceTest {
                     @Override
                     public Availability probe() {
                         return availability;
+                    }
+
+                    @Override
+                    public Optional<Isolation> reducedIsolation() {
+                        return reduced;
                     }
 
                     @Override

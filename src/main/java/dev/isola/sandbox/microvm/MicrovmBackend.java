@@ -5,6 +5,7 @@ import dev.isola.net.InstanceNetwork;
 import dev.isola.sandbox.spi.Availability;
 import dev.isola.sandbox.spi.Instance;
 import dev.isola.sandbox.spi.InstanceSpec;
+import dev.isola.sandbox.spi.Isolation;
 import dev.isola.sandbox.spi.SandboxBackend;
 import dev.isola.sandbox.spi.SandboxContext;
 import dev.isola.sandbox.spi.SandboxException;
@@ -33,8 +34,14 @@ import java.util.function.Consumer;
  * {@code ReadyRelay}. Kernels: {@code minimal} (built by Isola, {@link MinimalKernel}) or {@code generic} (Debian's
  * cloud kernel, {@link GenericKernel}), chosen per function with {@code kernel:}.
  *
+ * <p>Jail ({@link VmJail}): QEMU opens its devices and files as root, then chroots into an empty directory and runs
+ * as the VM's own uid ({@link VmUids}) with no capabilities and a seccomp filter; an escape from device emulation
+ * lands in that jail and the VM's cgroup, not in host root.
+ *
  * <p>Accelerator: KVM when a test boot under KVM works, TCG otherwise ({@link AcceleratorProbe}); {@code auto}
- * never picks this backend as the platform default under TCG, where a cold start takes seconds.
+ * never picks this backend as the platform default under TCG, where a cold start takes seconds. Under TCG the
+ * emulator is no security boundary (QEMU's security policy covers only virtualisation with KVM): what holds is
+ * the jail around a process on the host kernel, so the backend then reports {@link Isolation#CONTAINER}.
  *
  * <p>Failure modes: the guest's OOM killer ends a function that outgrows its memory, the init reports it on the
  * console and resets the VM, and QEMU ({@code -no-reboot}) exits: the instance is dead and says why. If Isola
@@ -54,11 +61,12 @@ final class MicrovmBackend implements SandboxBackend {
     private final AcceleratorProbe accelerators;
     private final MinimalKernel minimalKernel;
     private final GuestImages images;
+    private final VmUids uids;
     private Thread kernelBuild;
     /** Whether this run started a VM (and so may have made the shared parent cgroups). */
     private volatile boolean started;
 
-    MicrovmBackend(SandboxContext context, int tbMib) {
+    MicrovmBackend(SandboxContext context, int tbMib, VmUids uids) {
         this.context = context;
         this.runner = context.runner();
         this.network = context.network();
@@ -67,6 +75,7 @@ final class MicrovmBackend implements SandboxBackend {
         this.accelerators = new AcceleratorProbe(runner);
         this.minimalKernel = new MinimalKernel(runner, cacheDir, context.ticker());
         this.images = new GuestImages(runner);
+        this.uids = uids;
     }
 
     /** Slow (not a default for {@code auto}) under software emulation, where a cold start takes seconds. */
@@ -74,6 +83,11 @@ final class MicrovmBackend implements SandboxBackend {
     public Availability probe() {
         if (!"root".equals(System.getProperty("user.name"))) {
             return new Availability.Unavailable("needs root (tap devices, cgroups)");
+        }
+        Optional<String> collision = uids.hostCollision(Path.of("/etc"));
+        if (collision.isPresent()) {
+            return new Availability.Unavailable("the VM uids " + uids.first() + "-" + uids.last()
+                    + " (sandbox.microvm.uidBase, uidCount) hold " + collision.get() + "; move the range");
         }
         if (!runner.executables().has(QEMU)) {
             return new Availability.Unavailable(QEMU + " is not installed (apt-get install qemu-system-x86)");
@@ -110,8 +124,18 @@ final class MicrovmBackend implements SandboxBackend {
         if (probe().runs()) {
             AcceleratorProbe.Choice choice = accelerator();
             lines.add("accelerator: " + choice.accelerator().wireName() + " (" + choice.reason() + ")");
+            lines.add("jail: QEMU chrooted, as uids " + uids.first() + "-" + uids.last() + " without capabilities, "
+                    + "-sandbox " + VmJail.SANDBOX);
+            lines.add("isolation: " + (choice.accelerator() == Accelerator.KVM ? "vm (hardware virtualisation)"
+                    : "container only: under TCG the emulator is no security boundary, the jail around it is"));
         }
         return lines;
+    }
+
+    /** Under TCG, only the jail: a process on the host kernel behind a uid, a chroot and a seccomp filter. */
+    @Override
+    public Optional<Isolation> reducedIsolation() {
+        return accelerator().accelerator() == Accelerator.KVM ? Optional.empty() : Optional.of(Isolation.CONTAINER);
     }
 
     /** VMs, taps and cgroups of this state directory's earlier run; other Isolas' are left alone. */
@@ -145,10 +169,19 @@ final class MicrovmBackend implements SandboxBackend {
         Path init = GuestInit.ensureBuilt(runner, cacheDir);
         GuestImages.Images built = images.ensure(spec.artifact(), kernel, init, spec.env(), spec.egress());
         Accelerator accelerator = accelerator().accelerator();
-        InstanceNetwork.Attachment net = network.attachTap(InstanceNetwork.key(spec.id()));
+        int uid = uids.acquire(spec.id());
+        InstanceNetwork.Attachment net;
+        try {
+            net = network.attachTap(InstanceNetwork.key(spec.id()));
+        } catch (RuntimeException e) {
+            uids.release(uid);
+            throw e;
+        }
         URI readyUrl = null;
         VmCgroup cgroup = null;
+        Process process = null;
         try {
+            VmJail jail = VmJail.prepare(spec.workDir(), uid);
             if (spec.egress()) {
                 net.allowEgress();
             }
@@ -160,15 +193,24 @@ final class MicrovmBackend implements SandboxBackend {
                     // Join the cgroup, then become QEMU (same pid): nothing runs outside the limits.
                     "for f in $ISOLA_CGROUP_PROCS; do echo $$ > \"$f\" || exit 125; done; exec \"$@\"", "isola-vm"));
             argv.addAll(qemuCommand(spec, kernel, built, accelerator, net, readyUrl, qmp));
+            argv.addAll(jail.qemuArgs());
             ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true)
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
             pb.environment().put("ISOLA_CGROUP_PROCS", String.join(" ",
                     cgroup.procsFiles().stream().map(Path::toString).toList()));
-            Process process = runner.start(pb);
+            process = runner.start(pb);
+            // The uid is free for another VM only once no process runs as it.
+            process.onExit().thenRun(() -> uids.release(uid));
             return MicrovmInstance.start(spec.id(), process,
                     new InetSocketAddress(net.address(), GuestImages.FUNCTION_PORT), spec.output(), qmp, net,
                     () -> network.forgetReadyUrl(spec.readyUrl()), cgroup);
         } catch (RuntimeException e) {
+            if (process == null) {
+                uids.release(uid);
+            } else { // our own child, started above: the signal cannot reach another process
+                process.destroyForcibly();
+                process.onExit().orTimeout(5, TimeUnit.SECONDS).exceptionally(t -> null).join();
+            }
             net.close();
             if (readyUrl != null) {
                 network.forgetReadyUrl(spec.readyUrl());

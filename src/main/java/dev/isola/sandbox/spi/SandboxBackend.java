@@ -1,6 +1,7 @@
 package dev.isola.sandbox.spi;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
@@ -15,6 +16,16 @@ import java.util.function.Consumer;
 public interface SandboxBackend {
     /** Whether this host can run this backend, and why not. Never throws; may take a few seconds. */
     Availability probe();
+
+    /**
+     * A weaker isolation than the provider's {@link SandboxProvider#isolation()} when this host lacks what that
+     * level needs (a microVM under software emulation, where the emulator is no security boundary): {@code auto},
+     * the isolation floor and {@code isola doctor} read it through {@link Sandboxes.Entry#isolation()}. Never
+     * throws; may probe like {@link #probe()}.
+     */
+    default Optional<Isolation> reducedIsolation() {
+        return Optional.empty();
+    }
 
     /**
      * Launches one instance. Throws {@link SandboxException} when it cannot be launched; on failure nothing the

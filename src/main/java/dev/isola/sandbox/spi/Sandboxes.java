@@ -11,8 +11,16 @@ import java.util.function.Function;
 
 /** The backends of one platform run, by type, created from the providers {@link ServiceLoader} finds. */
 public final class Sandboxes {
-    /** One backend with what its provider says of it. */
-    public record Entry(String type, Isolation isolation, SandboxBackend backend) {
+    /**
+     * One backend with what its provider says of it.
+     *
+     * @param declared the provider's isolation, what the backend gives on a host that has all it needs
+     */
+    public record Entry(String type, Isolation declared, SandboxBackend backend) {
+        /** The isolation on this host: the declared one, or the weaker one the backend reports here (may probe). */
+        public Isolation isolation() {
+            return backend.reducedIsolation().filter(r -> r.compareTo(declared) < 0).orElse(declared);
+        }
     }
 
     private final Map<String, Entry> byType;

@@ -43,7 +43,7 @@ class BackendChoiceTest {
                 fake("microvm", Isolation.VIRTUAL_MACHINE, READY, Optional.of(Isolation.NONE)),
                 fake("runc", Isolation.CONTAINER, READY));
 
-        assertThat(BackendChoice.resolve("auto", host)).isEqualTo("runc");
+        assertThat(BackendChoice.resolve("auto", host, ANY)).isEqualTo("runc");
         Sandboxes.Entry microvm = host.entries().stream().filter(e -> e.type().equals("microvm")).findFirst()
                 .orElseThrow();
         assertThat(microvm.declared()).isEqualTo(Isolation.VIRTUAL_MACHINE);

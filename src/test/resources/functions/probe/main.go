@@ -92,6 +92,22 @@ func main() {
 			n -= k
 		}
 	})
+	mux.HandleFunc("/print", func(w http.ResponseWriter, r *http.Request) {
+		// Prints n bytes to stdout with no newline, then a newline and "printed": a line far past any sane length.
+		n, _ := strconv.ParseInt(r.URL.Query().Get("n"), 10, 64)
+		buf := []byte(strings.Repeat("x", 64*1024))
+		for n > 0 {
+			k := int64(len(buf))
+			if n < k {
+				k = n
+			}
+			os.Stdout.Write(buf[:k])
+			n -= k
+		}
+		fmt.Println()
+		fmt.Println("printed")
+		fmt.Fprint(w, "printed")
+	})
 	mux.HandleFunc("/env", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "%s\n", os.Getenv(r.URL.Query().Get("name")))
 	})

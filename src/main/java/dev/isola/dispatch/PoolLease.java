@@ -11,7 +11,6 @@ final class PoolLease implements Lease {
     /** How long a failed exchange waits for a dying sandbox to be reaped, to report why it died. */
     private static final long EXIT_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(300);
     private static final long EXIT_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
-    private static final long OUTPUT_GRACE_MILLIS = 50;
 
     private final InstancePool pool;
     private final Slot slot;
@@ -67,10 +66,6 @@ final class PoolLease implements Lease {
         while (slot.instance.isAlive() && pool.ticker().nanos() - deadline < 0
                 && !Thread.currentThread().isInterrupted()) {
             LockSupport.parkNanos(EXIT_POLL_NANOS);
-        }
-        if (!slot.instance.isAlive()) {
-            // Let the output pump deliver the function's last words.
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(OUTPUT_GRACE_MILLIS));
         }
         return slot.instance.exitReason();
     }

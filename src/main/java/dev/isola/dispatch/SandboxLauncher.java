@@ -5,6 +5,8 @@ import dev.isola.function.DeployedFunction;
 import dev.isola.host.FileTrees;
 import dev.isola.logs.FunctionLogs;
 import dev.isola.metrics.Metrics;
+import dev.isola.sandbox.spi.Console;
+import dev.isola.sandbox.spi.ConsoleReader;
 import dev.isola.sandbox.spi.Instance;
 import dev.isola.sandbox.spi.InstanceSpec;
 import dev.isola.sandbox.spi.OutputSink;
@@ -64,7 +66,7 @@ public final class SandboxLauncher implements Launcher {
     private static final int WAITED_PER_PROBE = 20;
     private static final long MAX_BUSY_PROBE_MILLIS = 20;
     private static final int OUTPUT_LINES_IN_ERRORS = 20;
-    private static final long OUTPUT_GRACE_MILLIS = 50;
+    private static final int OUTPUT_BYTES_IN_ERRORS = 4096;
 
     private final Sandboxes sandboxes;
     private final String defaultBackend;
@@ -72,6 +74,7 @@ public final class SandboxLauncher implements Launcher {
     private final Supplier<URI> callbackBase;
     private final Path runDir;
     private final FunctionLogs logs;
+    private final ConsoleReader consoles;
     private final Duration startTimeout;
     private final Ticker ticker;
     private final AtomicInteger startsInFlight = new AtomicInteger();
@@ -82,10 +85,11 @@ public final class SandboxLauncher implements Launcher {
      *
      * @param callbackBase   where the gateway listens, known once it does: the base of the readiness callback URLs
      * @param runDir         under which each instance gets its work directory
+     * @param consoles       reads what the instances print into their functions' logs
      * @param startAdmission {@code cpu-pressure} or {@code off} ({@link StartAdmission})
      */
     public record Parts(Sandboxes sandboxes, String defaultBackend, Readiness readiness, Supplier<URI> callbackBase,
-                        Path runDir, FunctionLogs logs, Duration startTimeout, String startAdmission, Ticker ticker,
+                        Path runDir, FunctionLogs logs, ConsoleReader consoles, Duration startTimeout, String startAdmission, Ticker ticker,
                         Metrics metrics) {
     }
 
@@ -96,6 +100,7 @@ public final class SandboxLauncher implements Launcher {
         this.callbackBase = parts.callbackBase();
         this.runDir = parts.runDir();
         this.logs = parts.logs();
+        this.consoles = parts.consoles();
         this.startTimeout = parts.startTimeout();
         this.ticker = parts.ticker();
         this.admission = StartAdmission.forHost(parts.startAdmission(), parts.ticker());
@@ -113,13 +118,16 @@ public final class SandboxLauncher implements Launcher {
         SandboxBackend provider = sandboxes.find(backend).orElseThrow(() -> new StartFailedException(
                 "fn=" + function.name() + ": backend '" + backend + "' is not installed in this Isola"));
         Path workDir = runDir.resolve(instanceId);
+        RecentLines recent = new RecentLines(logs.sink(function.name(), instanceId));
+        Console console;
         try {
             Files.createDirectories(workDir);
+            console = consoles.open(workDir.resolve("console"), recent);
         } catch (IOException e) {
+            FileTrees.deleteQuietly(workDir);
             throw new StartFailedException("Failed to create work directory " + workDir + ": " + e.getMessage(), e);
         }
         Readiness.Ticket ticket = readiness.expect(instanceId);
-        RecentLines recent = new RecentLines(logs.sink(function.name(), instanceId));
         Instance instance = null;
         boolean admitted = false;
         try {
@@ -131,19 +139,21 @@ public final class SandboxLauncher implements Launcher {
             admit(function);
             admitted = true;
             instance = provider.start(new InstanceSpec(instanceId, function.name(), function.version(),
-                    function.artifact(), function.manifest().limits(), env, readyUrl, workDir, recent,
+                    function.artifact(), function.manifest().limits(), env, readyUrl, workDir, console,
                     function.manifest().kernel(), function.manifest().egress()));
             startsInFlight.incrementAndGet();
             try {
-                awaitReady(instance, ticket, function, recent, probe);
+                awaitReady(instance, ticket, function, console, recent, probe);
             } finally {
                 startsInFlight.decrementAndGet();
             }
-            return new WorkDirInstance(instance, workDir);
+            recent.stopKeeping();
+            return new WorkDirInstance(instance, workDir, console);
         } catch (RuntimeException e) {
             if (instance != null) {
                 instance.close();
             }
+            console.close();
             FileTrees.deleteQuietly(workDir);
             if (e instanceof StartFailedException) {
                 throw e;
@@ -167,8 +177,8 @@ public final class SandboxLauncher implements Launcher {
         }
     }
 
-    private void awaitReady(Instance instance, Readiness.Ticket ticket, DeployedFunction function, RecentLines recent,
-                            EndpointProbe probe) {
+    private void awaitReady(Instance instance, Readiness.Ticket ticket, DeployedFunction function, Console console,
+                            RecentLines recent, EndpointProbe probe) {
         long begin = ticker.nanos();
         long deadline = begin + startTimeout.toNanos();
         long backoffMicros = FIRST_PROBE_MICROS;
@@ -181,12 +191,13 @@ public final class SandboxLauncher implements Launcher {
                 return;
             }
             if (!instance.isAlive()) {
-                awaitOutput();
+                console.drain();
                 throw new StartFailedException("fn=" + function.name() + " inst=" + instance.id()
                         + ": the function " + instance.exitReason().orElse("stopped") + " before it was ready",
                         recent.describe());
             }
             if (ticker.nanos() - deadline > 0) {
+                console.drain();
                 throw new StartFailedException("fn=" + function.name() + " inst=" + instance.id()
                         + ": not ready after " + startTimeout.toSeconds() + " s (it neither called ISOLA_READY_URL "
                         + "nor accepted connections on $PORT)", recent.describe());
@@ -206,15 +217,16 @@ public final class SandboxLauncher implements Launcher {
         return Math.min(micros, MAX_BUSY_PROBE_MILLIS * 1000);
     }
 
-    /** Gives the output pump a moment to deliver what a dying function printed last: it explains the failure. */
-    private static void awaitOutput() {
-        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(OUTPUT_GRACE_MILLIS));
-    }
-
-    /** Forwards output to the function log and keeps the last lines for the operator's start-failure messages. */
+    /**
+     * Forwards output to the function log and, while the instance starts, keeps its last lines (at most
+     * {@value #OUTPUT_LINES_IN_ERRORS} of them, {@value #OUTPUT_BYTES_IN_ERRORS} characters in all) for the
+     * operator's start-failure messages.
+     */
     private static final class RecentLines implements OutputSink {
         private final OutputSink delegate;
         private final Deque<String> last = new ArrayDeque<>();
+        private int chars;
+        private boolean keeping = true;
 
         RecentLines(OutputSink delegate) {
             this.delegate = delegate;
@@ -224,10 +236,25 @@ public final class SandboxLauncher implements Launcher {
         public void line(String text) {
             delegate.line(text);
             synchronized (last) {
-                if (last.size() == OUTPUT_LINES_IN_ERRORS) {
-                    last.removeFirst();
+                if (!keeping) {
+                    return;
                 }
-                last.addLast(text);
+                String kept = text.length() <= OUTPUT_BYTES_IN_ERRORS ? text
+                        : text.substring(0, OUTPUT_BYTES_IN_ERRORS) + "...";
+                last.addLast(kept);
+                chars += kept.length();
+                while (last.size() > OUTPUT_LINES_IN_ERRORS || chars > OUTPUT_BYTES_IN_ERRORS && last.size() > 1) {
+                    chars -= last.removeFirst().length();
+                }
+            }
+        }
+
+        /** The instance is ready: a start failure can no longer need its lines. */
+        void stopKeeping() {
+            synchronized (last) {
+                keeping = false;
+                last.clear();
+                chars = 0;
             }
         }
 
@@ -242,7 +269,7 @@ public final class SandboxLauncher implements Launcher {
      * Deletes the instance's scratch directory after the sandbox is gone. Its exit reason is the platform's words
      * only: it reaches callers, and what the function printed stays in its logs.
      */
-    private record WorkDirInstance(Instance delegate, Path workDir) implements Instance {
+    private record WorkDirInstance(Instance delegate, Path workDir, Console console) implements Instance {
         @Override
         public String id() {
             return delegate.id();
@@ -260,6 +287,9 @@ public final class SandboxLauncher implements Launcher {
 
         @Override
         public Optional<String> exitReason() {
+            if (!delegate.isAlive()) {
+                console.drain(); // its last words reach the log before the caller hears why it ended
+            }
             return delegate.exitReason();
         }
 
@@ -276,6 +306,7 @@ public final class SandboxLauncher implements Launcher {
         @Override
         public void close() {
             delegate.close();
+            console.close();
             FileTrees.deleteQuietly(workDir); // the record start-up reaping uses goes last
         }
     }

@@ -25,7 +25,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * so a function keeps at most twice that on disk however much it prints.
  */
 public final class FunctionLogs {
-    private static final int MAX_LINE_CHARS = 8192;
+    /** Consoles hand over lines of at most 8 KiB and a note of what they cut; this guards any other writer. */
+    private static final int MAX_LINE_CHARS = 16384;
 
     private final Path dir;
     private final long maxBytes;

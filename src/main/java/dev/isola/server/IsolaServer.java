@@ -24,6 +24,7 @@ import dev.isola.metrics.PrometheusMetrics;
 import dev.isola.net.AddressAllocator;
 import dev.isola.net.InstanceNetwork;
 import dev.isola.sandbox.spi.Isolation;
+import dev.isola.sandbox.spi.ConsoleReader;
 import dev.isola.sandbox.spi.Sandboxes;
 import dev.isola.store.Store;
 
@@ -111,8 +112,10 @@ public final class IsolaServer implements AutoCloseable {
             AtomicReference<URI> callbackBase = new AtomicReference<>();
             PrometheusMetrics metrics = new PrometheusMetrics();
             metrics.watchFirewallRestores(network::firewallRestores);
+            ConsoleReader consoles = ConsoleReader.start();
+            owned.add(consoles); // closed after the dispatcher, which stops the instances writing to them
             SandboxLauncher launcher = new SandboxLauncher(new SandboxLauncher.Parts(serving, backend, readiness,
-                    callbackBase::get, runDir, logs, config.startTimeout(), config.startAdmission(), ticker,
+                    callbackBase::get, runDir, logs, consoles, config.startTimeout(), config.startAdmission(), ticker,
                     metrics));
             EdgeLoops loops = EdgeLoops.create(config.gatewayThreads(), config.gatewaySpinMicros(), ticker);
             owned.add(loops);

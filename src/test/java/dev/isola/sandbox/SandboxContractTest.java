@@ -167,6 +167,19 @@ public abstract class SandboxContractTest implements IsolaServerExtension.PerBac
     }
 
     @Test
+    void outputLineLongerThanTheCap_isCutInTheLog_andTheFunctionKeepsServing() {
+        deployProbe("c-print", "go", "{maxInstances: 1}");
+        HttpResponse<String> call = isola.get("/function/c-print/print?n=" + (256 * 1024));
+        assertThat(call.statusCode()).as(call.body()).isEqualTo(200);
+        String logs = Await.until(Duration.ofSeconds(20), () -> isola.admin(HttpRequest.newBuilder(
+                        isola.uri("/system/functions/c-print/logs?tail=5"))).body(),
+                l -> l.contains("printed"), "the line after the long one in the logs");
+        assertThat(logs).contains("x".repeat(8000)).doesNotContain("x".repeat(8193))
+                .contains("[line cut: " + (256 * 1024 - 8192) + " more bytes dropped]");
+        assertThat(isola.get("/function/c-print/").statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void slowFunction_pastTimeout_is504AndPlatformKeepsServing() {
         HttpResponse<String> r = isola.deploy("c-slow", TestIsola.FUNCTIONS.resolve("probe"),
                 "name: c-slow\nruntime: go\nlimits: {timeout: 1s}\n" + extraManifest());

@@ -194,7 +194,8 @@ final class MicrovmBackend implements SandboxBackend {
                     "for f in $ISOLA_CGROUP_PROCS; do echo $$ > \"$f\" || exit 125; done; exec \"$@\"", "isola-vm"));
             argv.addAll(qemuCommand(spec, kernel, built, accelerator, net, readyUrl, qmp));
             argv.addAll(jail.qemuArgs());
-            ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true)
+            ProcessBuilder pb = new ProcessBuilder(argv).redirectOutput(spec.console().redirect())
+                    .redirectErrorStream(true)
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
             pb.environment().put("ISOLA_CGROUP_PROCS", String.join(" ",
                     cgroup.procsFiles().stream().map(Path::toString).toList()));
@@ -202,7 +203,7 @@ final class MicrovmBackend implements SandboxBackend {
             // The uid is free for another VM only once no process runs as it.
             process.onExit().thenRun(() -> uids.release(uid));
             return MicrovmInstance.start(spec.id(), process,
-                    new InetSocketAddress(net.address(), GuestImages.FUNCTION_PORT), spec.output(), qmp, net,
+                    new InetSocketAddress(net.address(), GuestImages.FUNCTION_PORT), spec.console(), qmp, net,
                     () -> network.forgetReadyUrl(spec.readyUrl()), cgroup);
         } catch (RuntimeException e) {
             if (process == null) {

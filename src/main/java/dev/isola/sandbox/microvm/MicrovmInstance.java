@@ -3,7 +3,7 @@ package dev.isola.sandbox.microvm;
 import dev.isola.host.ProcessStop;
 import dev.isola.net.InstanceNetwork;
 import dev.isola.sandbox.spi.ChildProcessInstance;
-import dev.isola.sandbox.spi.OutputSink;
+import dev.isola.sandbox.spi.Console;
 
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -28,10 +28,10 @@ final class MicrovmInstance extends ChildProcessInstance {
     private final VmCgroup cgroup;
     private final AtomicReference<String> initSaid;
 
-    private MicrovmInstance(String id, Process process, InetSocketAddress endpoint, OutputSink output,
+    private MicrovmInstance(String id, Process process, InetSocketAddress endpoint, Console console,
                             AtomicReference<String> initSaid, Path qmpSocket, InstanceNetwork.Attachment network,
                             Runnable forgetReadyUrl, VmCgroup cgroup) {
-        super(id, process, endpoint, output);
+        super(id, process, endpoint, console);
         this.initSaid = initSaid;
         this.qmpSocket = qmpSocket;
         this.network = network;
@@ -39,17 +39,16 @@ final class MicrovmInstance extends ChildProcessInstance {
         this.cgroup = cgroup;
     }
 
-    static MicrovmInstance start(String id, Process process, InetSocketAddress endpoint, OutputSink output,
+    static MicrovmInstance start(String id, Process process, InetSocketAddress endpoint, Console console,
                                  Path qmpSocket, InstanceNetwork.Attachment network, Runnable forgetReadyUrl,
                                  VmCgroup cgroup) {
         AtomicReference<String> initSaid = new AtomicReference<>();
-        OutputSink watching = line -> {
+        console.observe(line -> {
             if (line.startsWith(INIT_PREFIX)) {
                 initSaid.set(line.substring(INIT_PREFIX.length()));
             }
-            output.line(line);
-        };
-        return new MicrovmInstance(id, process, endpoint, watching, initSaid, qmpSocket, network, forgetReadyUrl,
+        });
+        return new MicrovmInstance(id, process, endpoint, console, initSaid, qmpSocket, network, forgetReadyUrl,
                 cgroup);
     }
 
@@ -64,7 +63,7 @@ final class MicrovmInstance extends ChildProcessInstance {
         if (process().isAlive()) {
             return Optional.empty();
         }
-        awaitOutput(200);
+        drainOutput();
         String said = initSaid.get();
         if (said != null && said.startsWith("the function ")) {
             return Optional.of(said.substring("the function ".length()));
@@ -96,7 +95,7 @@ final class MicrovmInstance extends ChildProcessInstance {
                 quit = Thread.ofVirtual().unstarted(() -> Qmp.quit(qmpSocket));
                 ProcessStop.of(process()).then(quit::start, QMP_GRACE).term(TERM_GRACE).run(TERM_GRACE);
             }
-            awaitOutput(TERM_GRACE.toMillis());
+            drainOutput();
         } finally {
             if (quit != null) {
                 quit.interrupt();

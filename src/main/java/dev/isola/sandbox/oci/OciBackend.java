@@ -285,10 +285,11 @@ final class OciBackend implements SandboxBackend {
             Files.write(bundle.resolve("config.json"), JSON.writeValueAsBytes(config));
             Process process = runner.start(new ProcessBuilder(command("run", "--bundle",
                     bundle.toAbsolutePath().toString(), spec.id()))
+                    .redirectOutput(spec.console().redirect())
                     .redirectErrorStream(true)
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))));
             return new OciInstance(spec.id(), this, process, new InetSocketAddress(net.address(), FUNCTION_PORT), net,
-                    spec.output(), spec.limits().memoryBytes());
+                    spec.console(), spec.limits().memoryBytes());
         } catch (IOException | RuntimeException e) {
             net.close();
             throw new SandboxException("Failed to start container " + spec.id() + " with " + traits.runtime() + ": "

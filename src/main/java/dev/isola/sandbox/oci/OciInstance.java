@@ -3,7 +3,7 @@ package dev.isola.sandbox.oci;
 import dev.isola.host.ProcessStop;
 import dev.isola.net.InstanceNetwork;
 import dev.isola.sandbox.spi.ChildProcessInstance;
-import dev.isola.sandbox.spi.OutputSink;
+import dev.isola.sandbox.spi.Console;
 
 import java.net.InetSocketAddress;
 import java.util.Optional;
@@ -19,8 +19,8 @@ final class OciInstance extends ChildProcessInstance {
     private final long memoryLimit;
 
     OciInstance(String id, OciBackend backend, Process process, InetSocketAddress endpoint,
-                InstanceNetwork.Attachment network, OutputSink output, long memoryLimit) {
-        super(id, process, endpoint, output);
+                InstanceNetwork.Attachment network, Console console, long memoryLimit) {
+        super(id, process, endpoint, console);
         this.backend = backend;
         this.network = network;
         this.memoryLimit = memoryLimit;
@@ -71,7 +71,7 @@ final class OciInstance extends ChildProcessInstance {
             if (backend.hasState(id())) {
                 backend.quietly(backend.command("delete", "--force", id()));
             }
-            awaitOutput(GRACE.toMillis());
+            drainOutput();
         } finally {
             network.close();
         }

@@ -65,6 +65,7 @@ final class ProcessBackend implements SandboxBackend {
         }
         ProcessBuilder builder = new ProcessBuilder(command(spec))
                 .directory(spec.artifact().root().toFile())
+                .redirectOutput(spec.console().redirect())
                 .redirectErrorStream(true)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         Map<String, String> env = builder.environment();
@@ -88,7 +89,7 @@ final class ProcessBackend implements SandboxBackend {
             throw new SandboxException("Failed to record process of instance " + spec.id() + ": " + e.getMessage(), e);
         }
         return new ProcessInstance(spec.id(), process, new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
-                spec.output(), () -> ports.release(port));
+                spec.console(), () -> ports.release(port));
     }
 
     private static List<String> command(InstanceSpec spec) {

@@ -2,7 +2,7 @@ package dev.isola.sandbox.process;
 
 import dev.isola.host.ProcessStop;
 import dev.isola.sandbox.spi.ChildProcessInstance;
-import dev.isola.sandbox.spi.OutputSink;
+import dev.isola.sandbox.spi.Console;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -15,8 +15,8 @@ final class ProcessInstance extends ChildProcessInstance {
 
     private final Runnable releasePort;
 
-    ProcessInstance(String id, Process process, InetSocketAddress endpoint, OutputSink output, Runnable releasePort) {
-        super(id, process, endpoint, output);
+    ProcessInstance(String id, Process process, InetSocketAddress endpoint, Console console, Runnable releasePort) {
+        super(id, process, endpoint, console);
         this.releasePort = releasePort;
     }
 
@@ -53,7 +53,7 @@ final class ProcessInstance extends ChildProcessInstance {
                     })
                     .run(TERM_GRACE);
             descendants.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
-            awaitOutput(TERM_GRACE.toMillis());
+            drainOutput();
         } finally {
             releasePort.run();
         }

@@ -7,21 +7,21 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * An instance whose life is one child process of the platform (the function itself, or a runtime such as
- * {@code runc run} in the foreground): liveness is the child's, its output is pumped into the sink, and
+ * {@code runc run} in the foreground): liveness is the child's, its output is written to its {@link Console}, and
  * {@link #beginClose()} makes {@code close()} idempotent.
  */
 public abstract class ChildProcessInstance implements Instance {
     private final String id;
     private final Process process;
     private final InetSocketAddress endpoint;
-    private final Thread pump;
+    private final Console console;
     private final AtomicBoolean closing = new AtomicBoolean();
 
-    protected ChildProcessInstance(String id, Process process, InetSocketAddress endpoint, OutputSink output) {
+    protected ChildProcessInstance(String id, Process process, InetSocketAddress endpoint, Console console) {
         this.id = id;
         this.process = process;
         this.endpoint = endpoint;
-        this.pump = output.pump(process.getInputStream(), id);
+        this.console = console;
     }
 
     @Override
@@ -63,12 +63,8 @@ public abstract class ChildProcessInstance implements Instance {
         return closing.get();
     }
 
-    /** Waits up to {@code millis} for the output pump to deliver the last lines; an interrupt ends the wait. */
-    protected final void awaitOutput(long millis) {
-        try {
-            pump.join(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+    /** Delivers what the sandbox printed up to now, its last words once it is dead. */
+    protected final void drainOutput() {
+        console.drain();
     }
 }

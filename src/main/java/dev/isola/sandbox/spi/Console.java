@@ -1,0 +1,137 @@
+package dev.isola.sandbox.spi;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * The console of one instance: a file its sandbox appends stdout and stderr to, read back into the function's log
+ * as bounded lines by the node's {@link ConsoleReader} (no thread, pipe or reader per instance, and the sandbox
+ * needs no live parent to write its output). A sandbox writes to its own open file description with
+ * {@code O_APPEND}, so the reader may truncate the file: once it has read everything past
+ * {@value #TRUNCATE_AT_BYTES} bytes, and, when the instance writes faster than the log takes it, dropping a backlog
+ * beyond {@value #MAX_BACKLOG_BYTES} bytes with a line that says so. The file therefore stays small on disk.
+ */
+public final class Console implements AutoCloseable {
+    static final long TRUNCATE_AT_BYTES = 256 * 1024;
+    static final long MAX_BACKLOG_BYTES = 4 * 1024 * 1024;
+    private static final int READ_CHUNK_BYTES = 64 * 1024;
+    /** Read per poll at most: one chatty instance does not hold the reader from the others. */
+    private static final int MAX_BYTES_PER_POLL = 1024 * 1024;
+
+    private final Path file;
+    private final FileChannel channel;
+    private final OutputSink out;
+    private final LineCutter lines;
+    private final ConsoleReader reader;
+    private volatile OutputSink observer = OutputSink.DISCARD;
+    private long position;
+    private boolean closed;
+
+    private Console(Path file, FileChannel channel, OutputSink sink, ConsoleReader reader) {
+        this.file = file;
+        this.channel = channel;
+        this.reader = reader;
+        this.out = text -> {
+            observer.line(text);
+            sink.line(text);
+        };
+        this.lines = new LineCutter(out);
+    }
+
+    static Console create(Path file, OutputSink sink, ConsoleReader reader) throws IOException {
+        FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+        return new Console(file, channel, sink, reader);
+    }
+
+    /** Where the sandbox's stdout (and, merged, stderr) goes: appended to this console's file. */
+    public ProcessBuilder.Redirect redirect() {
+        return ProcessBuilder.Redirect.appendTo(file.toFile());
+    }
+
+    /** Also shows every line to {@code watcher} (before the log gets it): a provider reading its sandbox's words. */
+    public void observe(OutputSink watcher) {
+        this.observer = watcher;
+    }
+
+    /**
+     * Delivers everything written so far, including a last line without newline: what a sandbox that has just died
+     * printed last is in the log when this returns.
+     */
+    public synchronized void drain() {
+        while (!closed && read(Integer.MAX_VALUE) > 0) {
+            // until caught up
+        }
+        lines.flush();
+    }
+
+    /** Reads what is new, up to a bound; the number of bytes read (0 when idle, -1 when closed). */
+    synchronized long poll() {
+        return closed ? -1 : read(MAX_BYTES_PER_POLL);
+    }
+
+    private long read(int maxBytes) {
+        try {
+            long size = channel.size();
+            if (size < position) {
+                position = 0; // truncated by someone else: read what is there from its start
+            }
+            if (size - position > MAX_BACKLOG_BYTES) {
+                dropBacklog(size - position);
+                return 0;
+            }
+            long total = 0;
+            ByteBuffer buffer = null;
+            while (total < maxBytes && position < size) {
+                int want = (int) Math.min(READ_CHUNK_BYTES, size - position);
+                if (buffer == null || buffer.capacity() < want) {
+                    buffer = ByteBuffer.allocate(want); // per read, not per console: thousands of idle consoles
+                }
+                buffer.clear().limit(want);
+                int n = channel.read(buffer, position);
+                if (n <= 0) {
+                    break;
+                }
+                position += n;
+                total += n;
+                lines.accept(buffer.flip());
+            }
+            if (position >= TRUNCATE_AT_BYTES && position == channel.size()) {
+                channel.truncate(0);
+                position = 0;
+            }
+            return total;
+        } catch (IOException e) {
+            return 0; // the file went with its work directory; the instance is being removed
+        }
+    }
+
+    private void dropBacklog(long backlog) throws IOException {
+        channel.truncate(0);
+        position = 0;
+        lines.flush();
+        out.line("[isola: " + (backlog >> 20) + " MiB of output dropped: the instance writes faster than its log "
+                + "takes it]");
+    }
+
+    /** Delivers the last output, then stops reading; the file goes with the instance's work directory. */
+    @Override
+    public void close() {
+        reader.forget(this);
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            drain();
+            closed = true;
+        }
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // nothing left to read from it
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package dev.isola.sandbox.spi;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Reads the consoles of every live instance of the node on one platform thread. A thread per instance blocked on
+ * its output pipe pinned a virtual-thread carrier each, so at 256 live instances nothing else ran; reading files
+ * never blocks for long, and one thread serves thousands of instances.
+ *
+ * <p>Each console is polled every {@value #TICK_MILLIS} ms while it writes, backing off to every
+ * {@value #MAX_PERIOD_TICKS} ticks while it is quiet: an idle node costs a few thousand {@code fstat}s a second, and
+ * a line reaches the log within half a second. What a dying instance printed last is read at once by
+ * {@link Console#drain()}, not left to the next poll.
+ */
+public final class ConsoleReader implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(ConsoleReader.class.getName());
+    static final long TICK_MILLIS = 10;
+    static final int MAX_PERIOD_TICKS = 50;
+
+    private final Map<Console, Pace> consoles = new ConcurrentHashMap<>();
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    private ConsoleReader() {
+        this.thread = Thread.ofPlatform().daemon().name("isola-console-reader").unstarted(this::run);
+    }
+
+    public static ConsoleReader start() {
+        ConsoleReader reader = new ConsoleReader();
+        reader.thread.start();
+        return reader;
+    }
+
+    /** A new console writing to {@code file} (created; must not exist), its lines going to {@code sink}. */
+    public Console open(Path file, OutputSink sink) throws IOException {
+        Console console = Console.create(file, sink, this);
+        consoles.put(console, new Pace());
+        return console;
+    }
+
+    void forget(Console console) {
+        consoles.remove(console);
+    }
+
+    /** How many consoles are read now. */
+    public int size() {
+        return consoles.size();
+    }
+
+    private void run() {
+        while (running) {
+            consoles.forEach((console, pace) -> {
+                try {
+                    pace.poll(console);
+                } catch (Throwable t) { // a failing log sink must not end the reading of every other instance
+                    LOG.log(Level.WARNING, "Failed to read an instance's console: " + t);
+                }
+            });
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS));
+        }
+    }
+
+    /** Stops reading. Consoles still open deliver their rest when their instances close them. */
+    @Override
+    public void close() {
+        running = false;
+        LockSupport.unpark(thread);
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** When a console is due: only the reader thread touches it. */
+    private static final class Pace {
+        private int period = 1;
+        private int wait = 1;
+
+        void poll(Console console) {
+            if (--wait > 0) {
+                return;
+            }
+            period = console.poll() > 0 ? 1 : Math.min(period * 2, MAX_PERIOD_TICKS);
+            wait = period;
+        }
+    }
+}

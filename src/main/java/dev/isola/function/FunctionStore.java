@@ -1,5 +1,6 @@
 package dev.isola.function;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
@@ -26,6 +27,12 @@ public interface FunctionStore {
     /** The latest version of every function, sorted by name. */
     List<FunctionVersion> latestOfEach();
 
-    /** Removes every version of {@code name}; its invocation records stay. Returns whether any existed. */
+    /** Removes every version of {@code name} and its invocation records. Returns whether any version existed. */
     boolean deleteFunction(FunctionName name);
+
+    /**
+     * Removes the rows of every version of {@code name} but the newest {@code keep}; the artefact directories of
+     * the removed versions, for the caller to delete.
+     */
+    List<Path> pruneVersions(FunctionName name, int keep);
 }

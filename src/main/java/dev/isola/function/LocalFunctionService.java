@@ -36,6 +36,12 @@ import java.util.stream.Collectors;
 final class LocalFunctionService implements FunctionService {
     private static final System.Logger LOG = System.getLogger(LocalFunctionService.class.getName());
     private static final String MANIFEST = "function.yaml";
+    /**
+     * Versions kept per function, the new one included: older rows and artefacts go at each deploy, so a function
+     * deployed daily for a year does not hold 365 artefacts. Instances of an old version have been replaced long
+     * before it is five deploys old.
+     */
+    static final int KEPT_VERSIONS = 5;
 
     private final Path functionsDir;
     private final Path tmpDir;
@@ -110,12 +116,14 @@ final class LocalFunctionService implements FunctionService {
             // No row names this version yet, so anything here is debris from a crash and safe to replace.
             FileTrees.deleteRecursively(versionDir);
             Files.move(built.root(), versionDir, StandardCopyOption.ATOMIC_MOVE);
+            FileTrees.sync(versionDir); // before the row that points at it: a 201 survives a power loss
             Artifact artifact = new Artifact(built.runtime(), versionDir, built.argv());
 
             Instant deployedAt = clock.instant();
             store.insertVersion(new FunctionVersion(name, version, manifest.runtime().wireName(), manifestYaml,
                     sourceSha256, versionDir, artifact.argv(), deployedAt));
             recorded = true;
+            store.pruneVersions(name, KEPT_VERSIONS).forEach(FileTrees::deleteQuietly);
             LOG.log(Level.INFO, () -> "fn=" + name + " v=" + version + " deployed (" + manifest.runtime().wireName()
                     + ", sha256 " + sourceSha256.substring(0, 12) + ")");
             return new DeployResult(new DeployedFunction(manifest, version, artifact, sourceSha256, deployedAt),

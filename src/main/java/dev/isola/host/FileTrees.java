@@ -1,6 +1,7 @@
 package dev.isola.host;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -8,6 +9,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
@@ -17,10 +19,6 @@ public final class FileTrees {
     private FileTrees() {
     }
 
-    /**
-     * Copies {@code from} into {@code to} (created if missing). Symlinks are copied as links, not followed, so a
-     * link can never pull a file from outside the source into the artefact.
-     */
     /**
      * Gives every entry of {@code root} (itself too) to numeric user and group {@code id}, links themselves rather
      * than what they point to; {@code directoriesOnly} leaves files as they are.
@@ -36,6 +34,31 @@ public final class FileTrees {
         }
     }
 
+    /**
+     * Writes every file and directory of {@code root} (itself too) and its parent directory through to the disk, so
+     * that what a database row is about to point at survives a power loss. Links are not followed.
+     */
+    public static void sync(Path root) throws IOException {
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                if (!Files.isSymbolicLink(p)) {
+                    force(p);
+                }
+            }
+        }
+        force(root.toAbsolutePath().getParent());
+    }
+
+    private static void force(Path p) throws IOException {
+        try (FileChannel channel = FileChannel.open(p, StandardOpenOption.READ)) {
+            channel.force(true);
+        }
+    }
+
+    /**
+     * Copies {@code from} into {@code to} (created if missing). Symlinks are copied as links, not followed, so a
+     * link can never pull a file from outside the source into the artefact.
+     */
     public static void copy(Path from, Path to, Predicate<Path> skipRelative) throws IOException {
         Files.createDirectories(to);
         Files.walkFileTree(from, new SimpleFileVisitor<>() {

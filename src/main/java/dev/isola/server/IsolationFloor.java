@@ -4,19 +4,26 @@ import dev.isola.config.TrustPolicy;
 import dev.isola.function.DeployPolicy;
 import dev.isola.function.InvalidFunctionException;
 import dev.isola.function.Manifest;
+import dev.isola.sandbox.spi.Availability;
 import dev.isola.sandbox.spi.Isolation;
 import dev.isola.sandbox.spi.Sandboxes;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The operator's trust policy applied to deploys: a manifest may name any backend at or above the isolation floor and
  * may ask for egress only where the operator allows egress. The platform serves only such backends
- * ({@link Sandboxes#atLeast}), so a function stored before the floor was raised does not start either.
+ * ({@link Sandboxes#atLeast}), so a function stored before the floor was raised does not start either. A backend this
+ * host cannot run (its runtime not installed, say) is refused at deploy with the reason {@code isola doctor} gives,
+ * instead of failing every call; each backend is probed once, at its first deploy.
  */
 final class IsolationFloor implements DeployPolicy {
     private final TrustPolicy policy;
     private final Isolation floor;
     private final Sandboxes all;
     private final String defaultBackend;
+    private final Map<String, Availability> probed = new ConcurrentHashMap<>();
 
     IsolationFloor(TrustPolicy policy, Sandboxes all, String defaultBackend) {
         this.policy = policy;
@@ -28,9 +35,15 @@ final class IsolationFloor implements DeployPolicy {
     @Override
     public void check(Manifest manifest) {
         String backend = manifest.backend().orElse(defaultBackend);
-        Isolation isolation = all.entries().stream().filter(e -> e.type().equals(backend)).findFirst()
-                .map(Sandboxes.Entry::isolation).orElseThrow(() -> new InvalidFunctionException("invalid_manifest",
+        Sandboxes.Entry entry = all.entries().stream().filter(e -> e.type().equals(backend)).findFirst()
+                .orElseThrow(() -> new InvalidFunctionException("invalid_manifest",
                         "backend '" + backend + "' is not a backend of this Isola"));
+        Availability availability = probed.computeIfAbsent(backend, b -> entry.backend().probe());
+        if (!availability.runs()) {
+            throw new InvalidFunctionException("invalid_manifest", "backend '" + backend + "' cannot run on this "
+                    + "host: " + availability.describe() + " (see isola doctor)");
+        }
+        Isolation isolation = entry.isolation();
         if (isolation.compareTo(floor) < 0) {
             throw new InvalidFunctionException("not_permitted", "backend '" + backend + "' isolates at level '"
                     + isolation.floorName() + "', below this Isola's isolation floor '" + floor.floorName()

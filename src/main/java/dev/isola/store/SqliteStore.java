@@ -12,7 +12,10 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,10 +28,15 @@ import org.sqlite.SQLiteConfig;
  * {@link #lock}; SQLite serialises writers anyway, and the statements are short. Invocation inserts come only from
  * the {@link InvocationWriter} thread, in one transaction per batch. Timestamps: {@code deployed_at} is ISO-8601
  * text (lossless), an invocation's start is epoch microseconds (compact, orderable).
+ *
+ * <p>Durability: a version row is committed with {@code synchronous=FULL} (a deploy answered 201 survives a power
+ * loss); invocation records with {@code NORMAL} (crash-safe in WAL mode, the last ones may go with the power). Old
+ * invocation records are pruned by the writer thread every {@link #PRUNE_EVERY} ({@link InvocationRetention}).
  */
 final class SqliteStore implements Store {
     /** Long enough to ride out another connection's checkpoint; a stuck lock then surfaces as a StoreException. */
     private static final int BUSY_TIMEOUT_MILLIS = 5_000;
+    static final Duration PRUNE_EVERY = Duration.ofMinutes(1);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final TypeReference<List<String>> STRING_LIST = new TypeReference<>() {
     };
@@ -44,15 +52,21 @@ final class SqliteStore implements Store {
     private final Connection connection;
     private final ReentrantLock lock = new ReentrantLock();
     private final InvocationWriter writer;
+    private final InvocationRetention retention;
+    private final InstantSource clock;
+    /** When the writer thread last pruned; only that thread reads and writes it. */
+    private Instant lastPrune = Instant.MIN;
     private volatile boolean closed;
 
-    private SqliteStore(Path file, Connection connection) {
+    private SqliteStore(Path file, Connection connection, InvocationRetention retention, InstantSource clock) {
         this.file = file;
         this.connection = connection;
+        this.retention = retention;
+        this.clock = clock;
         this.writer = new InvocationWriter(this::insertInvocations, InvocationWriter.DEFAULT_CAPACITY);
     }
 
-    static Store open(Path dbFile) {
+    static Store open(Path dbFile, InvocationRetention retention, InstantSource clock) {
         Path file = dbFile.toAbsolutePath().normalize();
         Connection connection = null;
         try {
@@ -64,7 +78,7 @@ final class SqliteStore implements Store {
             config.setBusyTimeout(BUSY_TIMEOUT_MILLIS);
             connection = config.createConnection("jdbc:sqlite:" + file);
             Schema.migrate(connection, file);
-            return new SqliteStore(file, connection);
+            return new SqliteStore(file, connection, retention, clock);
         } catch (IOException | SQLException e) {
             closeQuietly(connection);
             throw new StoreException("Failed to open store " + file + ": " + e.getMessage(), e);
@@ -91,7 +105,7 @@ final class SqliteStore implements Store {
 
     @Override
     public void insertVersion(FunctionVersion row) {
-        withConnection("insert version " + row.name() + " v" + row.version(), c -> inTransaction(c, () -> {
+        withConnection("insert version " + row.name() + " v" + row.version(), c -> durably(c, () -> {
             try (PreparedStatement st = c.prepareStatement(
                     "INSERT INTO function_version (" + VERSION_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
                 st.setString(1, row.name().value());
@@ -140,10 +154,53 @@ final class SqliteStore implements Store {
     @Override
     public boolean deleteFunction(FunctionName name) {
         return withConnection("delete function " + name, c -> {
+            boolean existed;
             try (PreparedStatement st = c.prepareStatement("DELETE FROM function_version WHERE name = ?")) {
                 st.setString(1, name.value());
-                return st.executeUpdate() > 0;
+                existed = st.executeUpdate() > 0;
             }
+            try (PreparedStatement st = c.prepareStatement("DELETE FROM invocation WHERE function = ?")) {
+                st.setString(1, name.value());
+                st.executeUpdate();
+            }
+            return existed;
+        });
+    }
+
+    @Override
+    public List<Path> pruneVersions(FunctionName name, int keep) {
+        List<FunctionVersion> old = queryVersions("list old versions of " + name, "SELECT " + VERSION_COLUMNS
+                + " FROM function_version WHERE name = ? ORDER BY version DESC LIMIT -1 OFFSET " + keep, name.value());
+        if (old.isEmpty()) {
+            return List.of();
+        }
+        withConnection("prune old versions of " + name, c -> durably(c, () -> {
+            try (PreparedStatement st = c.prepareStatement(
+                    "DELETE FROM function_version WHERE name = ? AND version <= ?")) {
+                st.setString(1, name.value());
+                st.setInt(2, old.getFirst().version());
+                st.executeUpdate();
+            }
+        }));
+        return old.stream().map(FunctionVersion::artifactRoot).toList();
+    }
+
+    /** Deletes invocation records past the retention; the number deleted. */
+    long pruneInvocations() {
+        long oldest = ChronoUnit.MICROS.between(Instant.EPOCH, clock.instant().minus(retention.maxAge()));
+        return withConnection("prune invocation records", c -> {
+            long deleted;
+            try (PreparedStatement st = c.prepareStatement("DELETE FROM invocation WHERE start_micros < ?")) {
+                st.setLong(1, oldest);
+                deleted = st.executeUpdate();
+            }
+            // ids grow with insertion: everything below the maxRows-th newest goes.
+            try (PreparedStatement st = c.prepareStatement(
+                    "DELETE FROM invocation WHERE id < (SELECT id FROM invocation ORDER BY id DESC LIMIT 1 OFFSET ?)")) {
+                st.setLong(1, retention.maxRows() - 1);
+                deleted += st.executeUpdate();
+            }
+            return deleted;
         });
     }
 
@@ -213,6 +270,11 @@ final class SqliteStore implements Store {
 
     /** The writer thread's sink: one batch, one transaction. */
     private void insertInvocations(List<InvocationRecord> batch) {
+        Instant now = clock.instant();
+        if (lastPrune.equals(Instant.MIN) || Duration.between(lastPrune, now).compareTo(PRUNE_EVERY) >= 0) {
+            lastPrune = now;
+            pruneInvocations();
+        }
         withConnection("write " + batch.size() + " invocation records", c -> inTransaction(c, () -> {
             try (PreparedStatement st = c.prepareStatement("""
                     INSERT INTO invocation (function, start_micros, duration_micros, cold_start, status, backend,
@@ -268,6 +330,18 @@ final class SqliteStore implements Store {
     @FunctionalInterface
     private interface SqlAction {
         void run() throws SQLException;
+    }
+
+    /** One transaction synced to the disk before it returns, whatever the connection's usual synchronous mode. */
+    private static Void durably(Connection c, SqlAction action) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute("PRAGMA synchronous = FULL");
+            try {
+                return inTransaction(c, action);
+            } finally {
+                st.execute("PRAGMA synchronous = NORMAL");
+            }
+        }
     }
 
     private static Void inTransaction(Connection c, SqlAction action) throws SQLException {

@@ -3,6 +3,7 @@ package dev.isola.store;
 import dev.isola.function.FunctionName;
 import dev.isola.function.FunctionStore;
 import java.nio.file.Path;
+import java.time.InstantSource;
 import java.util.List;
 
 /**
@@ -14,7 +15,12 @@ public interface Store extends FunctionStore, InvocationLog, AutoCloseable {
 
     /** Opens (creating parent directories, the file and the schema as needed) the database at {@code dbFile}. */
     static Store open(Path dbFile) {
-        return SqliteStore.open(dbFile);
+        return open(dbFile, InvocationRetention.DEFAULT, InstantSource.system());
+    }
+
+    /** As {@link #open(Path)}, keeping invocation records as {@code retention} says, by {@code clock}'s time. */
+    static Store open(Path dbFile, InvocationRetention retention, InstantSource clock) {
+        return SqliteStore.open(dbFile, retention, clock);
     }
 
     /**

@@ -266,7 +266,10 @@ class FunctionServiceTest {
 
         assertThat(results).extracting(r -> r.function().version()).containsExactlyInAnyOrder(1, 2, 3, 4, 5, 6);
         assertThat(results).filteredOn(DeployResult::created).hasSize(1);
-        assertThat(service.versions(HELLO)).hasSize(6);
+        assertThat(service.versions(HELLO)).extracting(FunctionVersion::version)
+                .containsExactly(2, 3, 4, 5, 6); // the newest LocalFunctionService.KEPT_VERSIONS
+        assertThat(state.resolve("functions/hello/v1")).doesNotExist();
+        assertThat(state.resolve("functions/hello/v6")).isDirectory();
     }
 
     @Test

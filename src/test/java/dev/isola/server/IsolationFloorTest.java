@@ -7,6 +7,7 @@ import dev.isola.function.Limits;
 import dev.isola.function.Manifest;
 import dev.isola.function.Runtime;
 import dev.isola.function.Scaling;
+import dev.isola.sandbox.spi.Availability;
 import dev.isola.sandbox.spi.Isolation;
 import dev.isola.sandbox.spi.Sandboxes;
 import org.junit.jupiter.api.Test;
@@ -24,7 +25,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class IsolationFloorTest {
     private static final Sandboxes HOST = BackendChoiceTest.sandboxes(fake("process", Isolation.NONE, READY),
             fake("runc", Isolation.CONTAINER, READY), fake("runsc", Isolation.USER_SPACE_KERNEL, READY),
-            fake("microvm", Isolation.VIRTUAL_MACHINE, READY));
+            fake("microvm", Isolation.VIRTUAL_MACHINE, READY),
+            fake("crun", Isolation.CONTAINER, new Availability.Unavailable("crun is not installed (apt-get install crun)")));
 
     @Test
     void aBackendBelowTheFloor_isRefusedNamingTheFloor() {
@@ -64,6 +66,16 @@ class IsolationFloorTest {
         assertThatThrownBy(() -> floor.check(manifest(Optional.of("firecracker"), false)))
                 .isInstanceOfSatisfying(InvalidFunctionException.class,
                         e -> org.assertj.core.api.Assertions.assertThat(e.code()).isEqualTo("invalid_manifest"));
+    }
+
+    @Test
+    void aBackendThisHostCannotRun_isRefusedWithTheReason() {
+        IsolationFloor floor = new IsolationFloor(TrustPolicy.permissive(), HOST, "process");
+
+        assertThatThrownBy(() -> floor.check(manifest(Optional.of("crun"), false)))
+                .isInstanceOfSatisfying(InvalidFunctionException.class,
+                        e -> org.assertj.core.api.Assertions.assertThat(e.code()).isEqualTo("invalid_manifest"))
+                .hasMessageContaining("backend 'crun' cannot run on this host: crun is not installed");
     }
 
     private static Manifest manifest(Optional<String> backend, boolean egress) {

@@ -1,6 +1,5 @@
 package dev.isola.function;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
@@ -30,9 +29,6 @@ public interface FunctionStore {
     /** Removes every version of {@code name} and its invocation records. Returns whether any version existed. */
     boolean deleteFunction(FunctionName name);
 
-    /**
-     * Removes the rows of every version of {@code name} but the newest {@code keep}; the artefact directories of
-     * the removed versions, for the caller to delete.
-     */
-    List<Path> pruneVersions(FunctionName name, int keep);
+    /** Removes the rows of every version of {@code name} but the newest {@code keep}; how many went. */
+    int pruneVersions(FunctionName name, int keep);
 }

@@ -123,7 +123,9 @@ final class LocalFunctionService implements FunctionService {
             store.insertVersion(new FunctionVersion(name, version, manifest.runtime().wireName(), manifestYaml,
                     sourceSha256, versionDir, artifact.argv(), deployedAt));
             recorded = true;
-            store.pruneVersions(name, KEPT_VERSIONS).forEach(FileTrees::deleteQuietly);
+            if (store.pruneVersions(name, KEPT_VERSIONS) > 0) {
+                removeOrphanVersions(name, versionDir.getParent()); // with their backends' caches (v3.microvm)
+            }
             LOG.log(Level.INFO, () -> "fn=" + name + " v=" + version + " deployed (" + manifest.runtime().wireName()
                     + ", sha256 " + sourceSha256.substring(0, 12) + ")");
             return new DeployResult(new DeployedFunction(manifest, version, artifact, sourceSha256, deployedAt),
@@ -247,7 +249,7 @@ final class LocalFunctionService implements FunctionService {
                 // "v3.microvm" and the like: a backend's cache of version 3, which lives and dies with it.
                 String version = versionDir.getFileName().toString().split("\\.", 2)[0];
                 if (!referenced.contains(version)) {
-                    LOG.log(Level.INFO, "fn=" + name + " removing orphaned artefact " + versionDir.getFileName());
+                    LOG.log(Level.INFO, "fn=" + name + " removing unreferenced artefact " + versionDir.getFileName());
                     FileTrees.deleteRecursively(versionDir);
                 }
             }

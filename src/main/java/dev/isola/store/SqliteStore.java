@@ -168,21 +168,19 @@ final class SqliteStore implements Store {
     }
 
     @Override
-    public List<Path> pruneVersions(FunctionName name, int keep) {
-        List<FunctionVersion> old = queryVersions("list old versions of " + name, "SELECT " + VERSION_COLUMNS
-                + " FROM function_version WHERE name = ? ORDER BY version DESC LIMIT -1 OFFSET " + keep, name.value());
-        if (old.isEmpty()) {
-            return List.of();
-        }
+    public int pruneVersions(FunctionName name, int keep) {
+        int[] deleted = new int[1];
         withConnection("prune old versions of " + name, c -> durably(c, () -> {
-            try (PreparedStatement st = c.prepareStatement(
-                    "DELETE FROM function_version WHERE name = ? AND version <= ?")) {
+            try (PreparedStatement st = c.prepareStatement("""
+                    DELETE FROM function_version WHERE name = ? AND version NOT IN
+                        (SELECT version FROM function_version WHERE name = ? ORDER BY version DESC LIMIT ?)""")) {
                 st.setString(1, name.value());
-                st.setInt(2, old.getFirst().version());
-                st.executeUpdate();
+                st.setString(2, name.value());
+                st.setInt(3, keep);
+                deleted[0] = st.executeUpdate();
             }
         }));
-        return old.stream().map(FunctionVersion::artifactRoot).toList();
+        return deleted[0];
     }
 
     /** Deletes invocation records past the retention; the number deleted. */

@@ -7,6 +7,8 @@ import dev.isola.config.TrustPolicy;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -46,6 +48,27 @@ final class LocalServerOptions {
     @Option(names = "--allow-egress", description = "Honour 'egress: true' in manifests (default: refuse such "
             + "deploys).")
     Boolean allowEgress;
+
+    /** The flags given, as {@code serve} takes them: what a service unit passes on to the server it runs. */
+    List<String> asArgs() {
+        List<String> args = new ArrayList<>();
+        add(args, "--port", port);
+        add(args, "--host", host);
+        add(args, "--state-dir", stateDir == null ? null : stateDir.toAbsolutePath());
+        add(args, "--config", configFile == null ? null : configFile.toAbsolutePath());
+        add(args, "--backend", backend);
+        add(args, "--admin-host", adminHost);
+        add(args, "--admin-port", adminPort);
+        add(args, "--isolation-floor", isolationFloor);
+        add(args, "--allow-egress", allowEgress);
+        return args;
+    }
+
+    private static void add(List<String> args, String flag, Object value) {
+        if (value != null) {
+            args.add(flag + "=" + value);
+        }
+    }
 
     IsolaConfig config() {
         IsolaConfig c = ConfigLoader.load(Optional.ofNullable(configFile));

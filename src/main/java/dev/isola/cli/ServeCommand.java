@@ -23,6 +23,7 @@ final class ServeCommand implements Callable<Integer> {
         System.out.println("Isola is serving on http://" + displayHost(config.host()) + ":" + server.port()
                 + " (default backend " + server.defaultBackend() + ")");
         System.out.println("Admin token: " + config.stateDir().resolve("admin-token"));
+        SystemdNotify.send("READY=1\nSTATUS=serving on port " + server.port());
         new CountDownLatch(1).await();
         return 0;
     }
@@ -37,8 +38,14 @@ final class ServeCommand implements Callable<Integer> {
      */
     static void stopOnShutdown(IsolaServer server) {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            SystemdNotify.send("STOPPING=1\nSTATUS=draining calls in flight");
             System.out.println("Stopping Isola: draining requests and stopping instances...");
             server.close();
+            System.out.println("Isola stopped");
+            System.out.flush();
+            // A stop asked for and done cleanly is a success: exit 0, not the 143 of death by SIGTERM (systemd
+            // would count that as a failure). Every sandbox is gone and the listeners are closed by now.
+            Runtime.getRuntime().halt(0);
         }, "isola-shutdown"));
     }
 }

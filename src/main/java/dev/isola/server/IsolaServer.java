@@ -133,6 +133,7 @@ public final class IsolaServer implements AutoCloseable {
                     config.maxArchiveBytes(), config.admin().host(), config.admin().port()));
             owned.add(controlPlane);
             warnIfUnisolated(sandboxes, backend, config.trust());
+            OpenFiles.describeRoom().ifPresent(room -> LOG.log(Level.INFO, room));
             LOG.log(Level.INFO, "isola listening on " + config.host() + ":" + gateway.port() + " (functions), "
                     + config.admin().host() + ":" + controlPlane.port() + " (admin API, /metrics), state in " + state
                     + ", default backend " + backend);

@@ -1,0 +1,40 @@
+package dev.isola.server;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * How many live instances the process's open-file limit leaves room for, said at start: past it starts fail with
+ * "too many open files", which an operator should not have to discover under load.
+ */
+final class OpenFiles {
+    /** A live instance's console, the connections to it and its runtime's or VM's handles, with room to spare. */
+    static final int PER_INSTANCE = 4;
+    /** The listeners, the database, the JVM's own jars and the edge's clients before any instance. */
+    static final int PLATFORM_RESERVE = 1024;
+    private static final Path LIMITS = Path.of("/proc/self/limits");
+
+    private OpenFiles() {
+    }
+
+    static Optional<String> describeRoom() {
+        return softLimit().map(limit -> {
+            long room = Math.max(0, (limit - PLATFORM_RESERVE) / PER_INSTANCE);
+            return "open-file limit " + limit + ": room for about " + room + " live instances"
+                    + (room < 5000 ? " (raise it for more: LimitNOFILE in the service unit, ulimit -n)" : "");
+        });
+    }
+
+    /** The soft {@code RLIMIT_NOFILE} as {@code /proc/self/limits} gives it; empty where it cannot be read. */
+    static Optional<Long> softLimit() {
+        try {
+            return Files.readAllLines(LIMITS).stream().filter(l -> l.startsWith("Max open files"))
+                    .map(l -> l.substring("Max open files".length()).trim().split("\\s+")[0])
+                    .filter(v -> v.chars().allMatch(Character::isDigit)).map(Long::parseLong).findFirst();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+}

@@ -1,0 +1,17 @@
+package dev.isola.server;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class OpenFilesTest {
+    @Test
+    void theLimitOfThisProcess_isReadAndTurnedIntoRoomForInstances() {
+        long limit = OpenFiles.softLimit().orElseThrow();
+
+        assertThat(limit).isPositive();
+        assertThat(OpenFiles.describeRoom()).hasValueSatisfying(s -> assertThat(s)
+                .startsWith("open-file limit " + limit + ": room for about "
+                        + Math.max(0, (limit - OpenFiles.PLATFORM_RESERVE) / OpenFiles.PER_INSTANCE) + " live instances"));
+    }
+}

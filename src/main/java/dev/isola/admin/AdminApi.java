@@ -20,6 +20,7 @@ import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +35,8 @@ final class AdminApi {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int DEFAULT_TAIL = 200;
     private static final int MAX_TAIL = 10_000;
+    private static final int DEFAULT_PAGE = 1_000;
+    private static final int MAX_PAGE = 10_000;
 
     private final Deployments deployments;
     private final Store store;
@@ -53,8 +56,7 @@ final class AdminApi {
             case DESCRIBE_FUNCTION -> this::describe;
             case DELETE_FUNCTION -> this::delete;
             case FUNCTION_LOGS -> this::logs;
-            case LIST_INSTANCES -> (req, res) -> json(res, 200, deployments.dispatcher().instances().stream()
-                    .map(AdminApi::instance).toList());
+            case LIST_INSTANCES -> this::instances;
             case INVOKE, INVOKE_PATH, INVOKE_HARNESS, HEALTH, READY, METRICS ->
                     throw new IllegalArgumentException(route + " is not an admin route");
         };
@@ -126,10 +128,40 @@ final class AdminApi {
         });
     }
 
+    /**
+     * One page of the live instances, ordered by id, optionally of one function: a node holds thousands, and one
+     * answer with all of them would be megabytes built while the dispatcher's view is copied. The next page, when
+     * there is one, is in a {@code Link: <...>; rel="next"} header (RFC 8288), so the body stays a plain array.
+     */
+    private void instances(ServerRequest req, ServerResponse res) {
+        Optional<Integer> limit = number(req, "limit", DEFAULT_PAGE, MAX_PAGE);
+        if (limit.isEmpty()) {
+            HttpErrors.send(res, ErrorCode.INVALID_PARAMETER, "limit must be a number between 1 and " + MAX_PAGE);
+            return;
+        }
+        String after = req.query().first("after").orElse("");
+        Optional<String> function = req.query().first("function").asOptional();
+        List<InstanceView> matching = deployments.dispatcher().instances().stream()
+                .filter(v -> function.isEmpty() || function.get().equals(v.function()))
+                .filter(v -> v.id().compareTo(after) > 0)
+                .sorted(Comparator.comparing(InstanceView::id)).toList();
+        List<InstanceView> page = matching.subList(0, Math.min(limit.get(), matching.size()));
+        if (page.size() < matching.size()) {
+            res.header(HeaderNames.LINK, "</system/instances?limit=" + limit.get() + "&after=" + page.getLast().id()
+                    + function.map(f -> "&function=" + f).orElse("") + ">; rel=\"next\"");
+        }
+        json(res, 200, page.stream().map(AdminApi::instance).toList());
+    }
+
     private static Optional<Integer> tail(ServerRequest req) {
+        return number(req, "tail", DEFAULT_TAIL, MAX_TAIL);
+    }
+
+    /** Query parameter {@code name}, 1 to {@code max}; {@code absent} if not given; empty if malformed. */
+    private static Optional<Integer> number(ServerRequest req, String name, int absent, int max) {
         try {
-            int tail = req.query().first("tail").map(Integer::parseInt).orElse(DEFAULT_TAIL);
-            return tail >= 1 && tail <= MAX_TAIL ? Optional.of(tail) : Optional.empty();
+            int value = req.query().first(name).map(Integer::parseInt).orElse(absent);
+            return value >= 1 && value <= max ? Optional.of(value) : Optional.empty();
         } catch (NumberFormatException e) {
             return Optional.empty();
         }

@@ -62,7 +62,8 @@ final class BenchClient {
     }
 
     List<InstanceInfo> instances(String function) throws InterruptedException {
-        HttpResponse<String> res = admin(HttpRequest.newBuilder(admin.resolve("/system/instances")).GET());
+        HttpResponse<String> res = admin(HttpRequest.newBuilder(admin.resolve("/system/instances?limit=10000&function="
+                + function)).GET());
         if (res.statusCode() != 200) {
             throw new BenchException("Failed to list instances: HTTP " + res.statusCode() + " " + preview(res.body()));
         }

@@ -1,6 +1,7 @@
 package dev.isola.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.isola.testing.Await;
 import dev.isola.testing.IsolaServerExtension;
 import dev.isola.testing.TestIsola;
 import org.junit.jupiter.api.BeforeAll;
@@ -16,7 +17,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.IntStream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
@@ -154,6 +159,34 @@ class AdminApiTest {
         JsonNode instances = TestIsola.json(isola.admin(HttpRequest.newBuilder(isola.uri("/system/instances"))));
         assertThat(instances.findValuesAsText("function")).contains("keeper");
         assertThat(instances.get(0).get("state").asText()).isEqualTo("ready");
+    }
+
+    @Test
+    void instances_comeInPagesLinkedByTheLastId() {
+        assertThat(isola.deploy("pager", PROBE, "name: pager\nruntime: go\nscaling: {concurrency: 1}\n").statusCode())
+                .isEqualTo(201);
+        List<CompletableFuture<HttpResponse<String>>> held = IntStream.range(0, 3).mapToObj(i -> isola.http()
+                .sendAsync(HttpRequest.newBuilder(isola.uri("/function/pager/sleep?ms=3000")).build(),
+                        HttpResponse.BodyHandlers.ofString())).toList();
+        Await.until(Duration.ofSeconds(30), () -> TestIsola.json(isola.admin(HttpRequest.newBuilder(
+                isola.uri("/system/instances?function=pager")))).size() == 3, "three instances of pager");
+
+        List<String> ids = new ArrayList<>();
+        String next = "/system/instances?function=pager&limit=2";
+        int pages = 0;
+        while (next != null) {
+            HttpResponse<String> page = isola.admin(HttpRequest.newBuilder(isola.uri(next)));
+            assertThat(page.statusCode()).isEqualTo(200);
+            TestIsola.json(page).forEach(n -> ids.add(n.get("id").asText()));
+            next = page.headers().firstValue("Link").map(l -> l.substring(1, l.indexOf('>'))).orElse(null);
+            pages++;
+        }
+
+        assertThat(pages).isEqualTo(2);
+        assertThat(ids).hasSize(3).isSorted().doesNotHaveDuplicates().allMatch(id -> id.startsWith("pager."));
+        assertError(isola.admin(HttpRequest.newBuilder(isola.uri("/system/instances?limit=0"))), 400,
+                "invalid_parameter");
+        held.forEach(CompletableFuture::join);
     }
 
     @Test

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# density.sh — how many live instances one node holds, and what each costs, as an operator measures it: a Go
+# function with `concurrency: 1` gets N concurrent calls of HOLD_MS each, so N instances live at once; meanwhile
+# /healthz, the admin API and a warm call to another function are timed against their idle-host latency. After
+# the calls, the instances stay (idle timeout 10 min) for the memory figure, then DELETE stops them all.
+#
+# Per N it reports: calls answered 200 (of N), time until N instances were live, MemAvailable drop per instance,
+# the JVM's threads and open files before and with N instances, the worst /healthz, admin and warm-call latency
+# during the run as a ratio to the idle latency measured just before (target <= 2), and the time to stop them all.
+#
+# Usage: bench/density.sh   (from anywhere, as root for container backends; needs ./isola built, hey, curl, jq)
+# Env:   BACKEND=runc  NS="100 300"  HOLD_MS=15000  ISOLA=./isola  RESULTS_DIR=bench/results/<utc>  KEEP_TMP=1
+# The issue's target: >= 5000 instances (NS=5000) with the ratios <= 2; this host's CI sizes are far smaller.
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+cd "$REPO_ROOT"
+
+BACKEND="${BACKEND:-runc}"
+NS="${NS:-100 300}"
+HOLD_MS="${HOLD_MS:-15000}"
+need hey; need curl; need jq
+
+bench_init
+results="$(bench_results_dir density.csv)"
+csv="$results/density.csv"
+echo "backend,n,answered_200,seconds_to_n_live,mem_per_instance_mib,threads_idle,threads_at_n,fds_idle,fds_at_n,healthz_ratio,admin_ratio,warm_ratio,seconds_to_stop" >"$csv"
+
+isola_start
+jvm="$BENCH_LAST_PID"
+probe="$BENCH_TMP/probe"
+cp -r src/test/resources/functions/probe "$probe"
+
+admin_get() { curl -fsS --max-time 30 -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" "$ISOLA_ADMIN_URL$1"; }
+live() { admin_get "/system/instances?function=held&limit=10000" | jq length; }
+mem_available_kib() { awk '/^MemAvailable:/ {print $2}' /proc/meminfo; }
+threads() { awk '/^Threads:/ {print $2}' "/proc/$jvm/status"; }
+fds() { find "/proc/$jvm/fd" -mindepth 1 -maxdepth 1 | wc -l; }
+# seconds one request takes (curl's total), as a decimal
+timed() { curl -sS -o /dev/null -w '%{time_total}' --max-time 30 "$@" || echo 30; }
+worst() { sort -g | tail -n 1; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+
+printf 'name: other\nruntime: go\n' >"$probe/function.yaml"
+isola_deploy other "$probe"
+curl -fsS -o /dev/null --max-time 60 "$ISOLA_URL/function/other/" || die "first call of other failed"
+
+for n in $NS; do
+  printf 'name: held\nruntime: go\nscaling: {concurrency: 1, maxInstances: %d, idleTimeout: 10m}\n' "$n" \
+    >"$probe/function.yaml"
+  isola_deploy held "$probe"
+  settle
+  idle=()
+  for _ in 1 2 3 4 5; do
+    idle+=("$(timed "$ISOLA_URL/healthz") $(timed -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" \
+      "$ISOLA_ADMIN_URL/system/instances?limit=1") $(timed "$ISOLA_URL/function/other/")")
+  done
+  read -r h0 a0 w0 <<<"$(printf '%s\n' "${idle[@]}" | sort -k1,1g | sed -n 3p)"
+  mem0="$(mem_available_kib)"; threads0="$(threads)"; fds0="$(fds)"
+  log "N=$n: $n calls of ${HOLD_MS} ms on $BACKEND"
+  start="$(date +%s.%N)"
+  hey -n "$n" -c "$n" -t 300 "$ISOLA_URL/function/held/sleep?ms=$HOLD_MS" >"$BENCH_TMP/hey-$n.txt" 2>&1 &
+  heypid=$!
+  : >"$BENCH_TMP/lat-$n.txt"
+  reached=""
+  while kill -0 "$heypid" 2>/dev/null; do
+    echo "$(timed "$ISOLA_URL/healthz") $(timed -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" \
+      "$ISOLA_ADMIN_URL/system/instances?limit=1") $(timed "$ISOLA_URL/function/other/")" >>"$BENCH_TMP/lat-$n.txt"
+    if [[ -z "$reached" && "$(live)" -ge "$n" ]]; then
+      reached="$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')"
+      threads_n="$(threads)"; fds_n="$(fds)"
+      log "N=$n: all live after ${reached} s"
+    fi
+    sleep 0.5
+  done
+  wait "$heypid" || true
+  ok="$(awk '/\[200\]/ {print $2}' "$BENCH_TMP/hey-$n.txt")"
+  sleep 2
+  now_live="$(live)"
+  mem_n="$(mem_available_kib)"
+  per_mib="$(awk -v a="$mem0" -v b="$mem_n" -v n="$now_live" 'BEGIN { printf "%.2f", (n > 0 ? (a - b) / n / 1024 : 0) }')"
+  hw="$(awk '{print $1}' "$BENCH_TMP/lat-$n.txt" | worst)"
+  aw="$(awk '{print $2}' "$BENCH_TMP/lat-$n.txt" | worst)"
+  ww="$(awk '{print $3}' "$BENCH_TMP/lat-$n.txt" | worst)"
+  stop_start="$(date +%s.%N)"
+  curl -fsS -o /dev/null --max-time 600 -X DELETE -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" \
+    "$ISOLA_ADMIN_URL/system/functions/held" || die "delete of held failed"
+  stopped="$(awk -v s="$stop_start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')"
+  row="$BACKEND,$n,${ok:-0},${reached:-never},$per_mib,$threads0,${threads_n:-?},$fds0,${fds_n:-?},$(ratio "$hw" "$h0"),$(ratio "$aw" "$a0"),$(ratio "$ww" "$w0"),$stopped"
+  echo "$row" >>"$csv"
+  log "$row"
+  unset threads_n fds_n
+done
+
+column -s, -t "$csv"
+log "results in $csv"

@@ -155,6 +155,14 @@ func main() {
 		os.Remove(f.Name())
 		fmt.Fprint(w, "ok")
 	})
+	mux.HandleFunc("/oomscore", func(w http.ResponseWriter, r *http.Request) {
+		b, err := os.ReadFile("/proc/self/oom_score_adj")
+		if err != nil {
+			fmt.Fprint(w, "failed: ", err)
+			return
+		}
+		w.Write(b)
+	})
 	mux.HandleFunc("/pid", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, os.Getpid())
 	})

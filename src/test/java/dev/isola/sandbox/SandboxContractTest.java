@@ -166,6 +166,22 @@ public abstract class SandboxContractTest implements IsolaServerExtension.PerBac
         assertThat(instances("c-fail")).isEmpty();
     }
 
+    /**
+     * The {@code oom_score_adj} of the host process that holds the function's memory: by default as the function
+     * reads its own (the process, container and gVisor backends give it the host's value).
+     */
+    protected String hostOomScoreAdj(String function, JsonNode instance) {
+        return isola.get("/function/" + function + "/oomscore").body().strip();
+    }
+
+    @Test
+    void sandbox_isTheHostOomKillersChoiceBeforeIsola() {
+        deployProbe("c-oomscore", "go", "{maxInstances: 1}");
+        assertThat(isola.get("/function/c-oomscore/").statusCode()).isEqualTo(200);
+
+        assertThat(hostOomScoreAdj("c-oomscore", instances("c-oomscore").getFirst())).isEqualTo("500");
+    }
+
     @Test
     void outputLineLongerThanTheCap_isCutInTheLog_andTheFunctionKeepsServing() {
         deployProbe("c-print", "go", "{maxInstances: 1}");

@@ -6,6 +6,7 @@ import dev.isola.sandbox.spi.Availability;
 import dev.isola.sandbox.spi.Instance;
 import dev.isola.sandbox.spi.InstanceSpec;
 import dev.isola.sandbox.spi.Isolation;
+import dev.isola.sandbox.spi.OomScore;
 import dev.isola.sandbox.spi.SandboxBackend;
 import dev.isola.sandbox.spi.SandboxContext;
 import dev.isola.sandbox.spi.SandboxException;
@@ -190,8 +191,11 @@ final class MicrovmBackend implements SandboxBackend {
                     spec.limits().cpus());
             Path qmp = spec.workDir().resolve("qmp.sock").toAbsolutePath();
             List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c",
-                    // Join the cgroup, then become QEMU (same pid): nothing runs outside the limits.
-                    "for f in $ISOLA_CGROUP_PROCS; do echo $$ > \"$f\" || exit 125; done; exec \"$@\"", "isola-vm"));
+                    // Join the cgroup and offer itself to the OOM killer before Isola, then become QEMU (same pid):
+                    // nothing runs outside the limits.
+                    "for f in $ISOLA_CGROUP_PROCS; do echo $$ > \"$f\" || exit 125; done; "
+                            + "echo " + OomScore.SANDBOX + " > /proc/self/oom_score_adj || exit 125; exec \"$@\"",
+                    "isola-vm"));
             argv.addAll(qemuCommand(spec, kernel, built, accelerator, net, readyUrl, qmp));
             argv.addAll(jail.qemuArgs());
             ProcessBuilder pb = new ProcessBuilder(argv).redirectOutput(spec.console().redirect())

@@ -1,6 +1,7 @@
 package dev.isola.sandbox.oci;
 
 import dev.isola.function.Limits;
+import dev.isola.sandbox.spi.OomScore;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,6 +40,7 @@ final class OciSpec {
         // (raising past the runtime's own hard limit fails the start with EPERM).
         process.put("rlimits", List.of(Map.of("type", "RLIMIT_NOFILE", "hard", 4096, "soft", 4096)));
         process.put("noNewPrivileges", true);
+        process.put("oomScoreAdj", OomScore.SANDBOX);
         spec.put("process", process);
         spec.put("root", Map.of("path", rootfs.toString(), "readonly", true));
         spec.put("hostname", "fn");

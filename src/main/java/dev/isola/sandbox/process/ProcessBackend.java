@@ -3,6 +3,7 @@ package dev.isola.sandbox.process;
 import dev.isola.sandbox.spi.Availability;
 import dev.isola.sandbox.spi.Instance;
 import dev.isola.sandbox.spi.InstanceSpec;
+import dev.isola.sandbox.spi.OomScore;
 import dev.isola.sandbox.spi.SandboxBackend;
 import dev.isola.sandbox.spi.SandboxContext;
 import dev.isola.sandbox.spi.SandboxException;
@@ -83,10 +84,12 @@ final class ProcessBackend implements SandboxBackend {
         }
         try {
             ProcessRecord.write(spec.workDir(), process.toHandle());
+            OomScore.raise(process.pid()); // our child, not yet reaped: the pid is its own
         } catch (IOException e) {
             process.destroyForcibly();
             ports.release(port);
-            throw new SandboxException("Failed to record process of instance " + spec.id() + ": " + e.getMessage(), e);
+            throw new SandboxException("Failed to record or set up process of instance " + spec.id() + ": "
+                    + e.getMessage(), e);
         }
         return new ProcessInstance(spec.id(), process, new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
                 spec.console(), () -> ports.release(port));

@@ -36,6 +36,7 @@ final class AdminApi {
     private static final int DEFAULT_TAIL = 200;
     private static final int MAX_TAIL = 10_000;
     private static final int DEFAULT_PAGE = 1_000;
+    private static final int DEFAULT_INVOCATIONS = 100;
     private static final int MAX_PAGE = 10_000;
 
     private final Deployments deployments;
@@ -56,6 +57,7 @@ final class AdminApi {
             case DESCRIBE_FUNCTION -> this::describe;
             case DELETE_FUNCTION -> this::delete;
             case FUNCTION_LOGS -> this::logs;
+            case FUNCTION_INVOCATIONS -> this::invocations;
             case LIST_INSTANCES -> this::instances;
             case INVOKE, INVOKE_PATH, INVOKE_HARNESS, HEALTH, READY, METRICS ->
                     throw new IllegalArgumentException(route + " is not an admin route");
@@ -151,6 +153,28 @@ final class AdminApi {
                     + function.map(f -> "&function=" + f).orElse("") + ">; rel=\"next\"");
         }
         json(res, 200, page.stream().map(AdminApi::instance).toList());
+    }
+
+    /** The function's newest invocation records, newest first: what the store keeps of every call. */
+    private void invocations(ServerRequest req, ServerResponse res) {
+        withFunction(req, res, fn -> {
+            Optional<Integer> limit = number(req, "limit", DEFAULT_INVOCATIONS, MAX_PAGE);
+            if (limit.isEmpty()) {
+                HttpErrors.send(res, ErrorCode.INVALID_PARAMETER, "limit must be a number between 1 and " + MAX_PAGE);
+                return;
+            }
+            store.flush(); // what was answered before this request is listed
+            json(res, 200, store.recentInvocations(fn.name(), limit.get()).stream().map(r -> {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("start", r.start().toString());
+                m.put("durationMicros", r.durationMicros());
+                m.put("coldStart", r.coldStart());
+                m.put("status", r.status());
+                m.put("backend", r.backend());
+                m.put("instance", r.instanceId());
+                return m;
+            }).toList());
+        });
     }
 
     private static Optional<Integer> tail(ServerRequest req) {

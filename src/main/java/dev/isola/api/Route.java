@@ -21,6 +21,7 @@ public enum Route {
     DESCRIBE_FUNCTION(Plane.CONTROL, "/system/functions/{name}", List.of("GET")),
     DELETE_FUNCTION(Plane.CONTROL, "/system/functions/{name}", List.of("DELETE")),
     FUNCTION_LOGS(Plane.CONTROL, "/system/functions/{name}/logs", List.of("GET")),
+    FUNCTION_INVOCATIONS(Plane.CONTROL, "/system/functions/{name}/invocations", List.of("GET")),
     LIST_INSTANCES(Plane.CONTROL, "/system/instances", List.of("GET"));
 
     /** Method lists (a holder: enum constants cannot use the enum's own static fields). */

@@ -1,6 +1,9 @@
 package dev.isola.cli;
 
+import dev.isola.config.ConfigLoader;
 import dev.isola.config.IsolaConfig;
+import dev.isola.host.HostException;
+import dev.isola.host.ProcessRunner;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -13,10 +16,11 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 
 /**
  * {@code isola service install|uninstall}: Isola as a systemd service ({@link SystemdUnit}). The jar is copied to
@@ -31,6 +35,8 @@ final class ServiceCommand implements Runnable {
     static final Path CONFIG = Path.of("/etc/isola/isola.yaml");
     static final Path SYSTEMD_RUNNING = Path.of("/run/systemd/system");
     static final Path SYSTEM_UNITS = Path.of("/etc/systemd/system");
+    /** Starting the unit waits for its readiness: a server restoring many functions takes a while. */
+    private static final Duration SYSTEMCTL_TIMEOUT = Duration.ofMinutes(3);
 
     @Spec
     CommandSpec spec;
@@ -156,19 +162,10 @@ final class ServiceCommand implements Runnable {
         List<String> argv = new ArrayList<>(List.of("systemctl"));
         argv.addAll(List.of(args));
         try {
-            Process p = new ProcessBuilder(argv).inheritIO().start();
-            if (!p.waitFor(2, TimeUnit.MINUTES)) {
-                p.destroyForcibly();
-                throw new CliException(String.join(" ", argv) + " did not finish within 2 minutes");
-            }
-            if (p.exitValue() != 0) {
-                throw new CliException(String.join(" ", argv) + " failed with status " + p.exitValue());
-            }
-        } catch (IOException e) {
-            throw new CliException("Failed to run " + String.join(" ", argv) + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CliException("Interrupted while running " + String.join(" ", argv), e);
+            ProcessRunner.create(ConfigLoader.load(Optional.empty()).executables())
+                    .run(dev.isola.host.Command.of(argv).withTimeout(SYSTEMCTL_TIMEOUT));
+        } catch (HostException e) {
+            throw new CliException(e.getMessage(), e);
         }
     }
 }

@@ -1,5 +1,7 @@
 package dev.isola.cli;
 
+import dev.isola.config.ConfigLoader;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -8,7 +10,6 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
-import java.util.Optional;
 
 /**
  * systemd's readiness protocol ({@code sd_notify}): one datagram of {@code KEY=value} lines to the unix socket named
@@ -28,7 +29,7 @@ final class SystemdNotify {
 
     /** Sends {@code state} ({@code READY=1}, {@code STOPPING=1}, {@code STATUS=...}) if systemd is listening. */
     static void send(String state) {
-        Optional.ofNullable(System.getenv("NOTIFY_SOCKET")).filter(s -> !s.isEmpty()).ifPresent(s -> {
+        ConfigLoader.environment("NOTIFY_SOCKET").filter(s -> !s.isEmpty()).ifPresent(s -> {
             try {
                 sendTo(s, state);
             } catch (Throwable t) {

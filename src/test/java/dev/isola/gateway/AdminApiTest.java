@@ -190,6 +190,26 @@ class AdminApiTest {
     }
 
     @Test
+    void invocations_listTheFunctionsCallsNewestFirst() {
+        assertThat(isola.get("/function/keeper/echo/one").statusCode()).isEqualTo(201);
+        assertThat(isola.get("/function/keeper/").statusCode()).isEqualTo(200);
+
+        HttpResponse<String> r = isola.admin(HttpRequest.newBuilder(isola.uri(
+                "/system/functions/keeper/invocations?limit=2")));
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonNode calls = TestIsola.json(r);
+        assertThat(calls).hasSize(2);
+        assertThat(calls.get(0).get("status").asInt()).isEqualTo(200);
+        assertThat(calls.get(1).get("status").asInt()).isEqualTo(201);
+        assertThat(calls.get(0).get("instance").asText()).startsWith("keeper.");
+        assertError(isola.admin(HttpRequest.newBuilder(isola.uri("/system/functions/keeper/invocations?limit=x"))),
+                400, "invalid_parameter");
+        assertError(isola.admin(HttpRequest.newBuilder(isola.uri("/system/functions/nobody/invocations"))), 404,
+                "function_not_found");
+    }
+
+    @Test
     void restart_bringsEveryFunctionBack() {
         assertThat(isola.deploy("survivor", PROBE, "name: survivor\nruntime: go\n").statusCode()).isEqualTo(201);
         isola.restart();

@@ -2,6 +2,7 @@ package dev.isola.admin;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.isola.IsolaException;
 import dev.isola.api.ErrorCode;
 import dev.isola.api.Route;
 import dev.isola.dispatch.InstanceView;
@@ -11,6 +12,7 @@ import dev.isola.function.FunctionName;
 import dev.isola.function.FunctionVersion;
 import dev.isola.function.InvalidFunctionException;
 import dev.isola.function.ManifestParser;
+import dev.isola.logs.LogFollower;
 import dev.isola.store.Store;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.Handler;
@@ -19,6 +21,9 @@ import io.helidon.webserver.http.ServerResponse;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.nio.charset.StandardCharsets;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -37,6 +42,7 @@ final class AdminApi {
     private static final int MAX_TAIL = 10_000;
     private static final int DEFAULT_PAGE = 1_000;
     private static final int DEFAULT_INVOCATIONS = 100;
+    private static final Duration FOLLOW_PING = Duration.ofSeconds(15);
     private static final int MAX_PAGE = 10_000;
 
     private final Deployments deployments;
@@ -118,6 +124,10 @@ final class AdminApi {
     }
 
     private void logs(ServerRequest req, ServerResponse res) {
+        if (req.query().first("follow").asOptional().filter("true"::equals).isPresent()) {
+            withFunction(req, res, fn -> follow(fn, res));
+            return;
+        }
         withFunction(req, res, fn -> {
             Optional<Integer> tail = tail(req);
             if (tail.isEmpty()) {
@@ -153,6 +163,38 @@ final class AdminApi {
                     + function.map(f -> "&function=" + f).orElse("") + ">; rel=\"next\"");
         }
         json(res, 200, page.stream().map(AdminApi::instance).toList());
+    }
+
+    /**
+     * Streams the function's new log lines as server-sent events ({@code data: <time> <instance> <text>}) until the
+     * client goes, with a comment every {@link #FOLLOW_PING} so that a client gone while the function is quiet is
+     * noticed (the write fails) and proxies keep the stream open. The handler's virtual thread waits parked, holding
+     * no carrier; the follower is bounded ({@link LogFollower}).
+     */
+    private void follow(DeployedFunction fn, ServerResponse res) {
+        LogFollower follower;
+        try {
+            follower = deployments.logs().follow(fn.name());
+        } catch (IsolaException e) {
+            HttpErrors.send(res, ErrorCode.SATURATED, e.getMessage());
+            return;
+        }
+        res.header(HeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
+        res.header(HeaderNames.CACHE_CONTROL, "no-cache");
+        try (follower; OutputStream out = res.outputStream()) {
+            out.write(": following\n\n".getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            while (true) {
+                Optional<String> line = follower.next(FOLLOW_PING);
+                out.write((line.map(l -> "data: " + l + "\n\n").orElse(": ping\n\n"))
+                        .getBytes(StandardCharsets.UTF_8));
+                out.flush();
+            }
+        } catch (IOException | UncheckedIOException e) {
+            // the client went away: that ends a follow
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // the server stops
+        }
     }
 
     /** The function's newest invocation records, newest first: what the store keeps of every call. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.UnknownHostException;
@@ -18,6 +19,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 /**
  * The CLI's HTTP client for an Isola server. Every failure leaves as a {@link CliException} a person can act on:
@@ -142,6 +145,27 @@ final class AdminClient {
             return node == null ? JSON.missingNode() : node;
         } catch (IOException e) {
             return JSON.missingNode();   // not JSON, so not an Isola error body
+        }
+    }
+
+    /**
+     * GETs a stream of lines and hands each to {@code lines} as it arrives, until the server ends it (no read
+     * deadline: a followed log may be quiet for hours).
+     */
+    void stream(String path, Consumer<String> lines) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).GET();
+        token.ifPresent(t -> request.header("Authorization", "Bearer " + t));
+        HttpResponse<Stream<String>> response = send(request.build(), HttpResponse.BodyHandlers.ofLines());
+        try (Stream<String> body = response.body()) {
+            if (response.statusCode() >= 400) {
+                byte[] text = String.join("\n", body.toList()).getBytes(StandardCharsets.UTF_8);
+                throw errorBody(response.statusCode(), readTreeQuietly(text)).orElseGet(() -> new AdminClientException(
+                        response.statusCode(), "unexpected_response", "The server at " + baseUrl + " answered "
+                        + response.statusCode() + " without an Isola error body"));
+            }
+            body.forEach(lines);
+        } catch (UncheckedIOException e) {
+            throw new CliException("Lost the connection to Isola at " + baseUrl + ": " + e.getMessage(), e);
         }
     }
 

@@ -21,10 +21,24 @@ final class LogsCommand extends ClientCommand {
             description = "Number of newest lines, 1-" + MAX_TAIL + " (default: ${DEFAULT-VALUE}).")
     private int tail;
 
+    @Option(names = {"-f", "--follow"}, description = "Print new lines as the instances write them (each with its "
+            + "time), until interrupted.")
+    private boolean follow;
+
     @Override
     int execute() {
         if (tail < 1 || tail > MAX_TAIL) {
             throw new ParameterException(spec.commandLine(), "--tail must be between 1 and " + MAX_TAIL);
+        }
+        if (follow) {
+            // Server-sent events: "data: <time> <instance> <text>" lines, comments (":") keep the stream alive.
+            server.adminClient().stream("/system/functions/" + name + "/logs?follow=true", line -> {
+                if (line.startsWith("data: ")) {
+                    out().println(line.substring("data: ".length()));
+                    out().flush();
+                }
+            });
+            return 0;
         }
         String text = server.adminClient().getText("/system/functions/" + name + "/logs?tail=" + tail);
         out().print(text);

@@ -12,12 +12,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Console output of every instance of a function, in {@code <logDir>/<function>.log}, each line prefixed with the
@@ -27,6 +30,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class FunctionLogs {
     /** Consoles hand over lines of at most 8 KiB and a note of what they cut; this guards any other writer. */
     private static final int MAX_LINE_CHARS = 16384;
+    static final int MAX_FOLLOWERS = 16;
 
     private final Path dir;
     private final long maxBytes;
@@ -77,6 +81,9 @@ public final class FunctionLogs {
 
     public void delete(FunctionName function) {
         Log log = logs.remove(function);
+        if (log != null) {
+            log.close();
+        }
         Path file = dir.resolve(function.value() + ".log");
         Object guard = log == null ? this : log;
         synchronized (guard) {
@@ -93,8 +100,25 @@ public final class FunctionLogs {
         return line.length() <= MAX_LINE_CHARS ? line : line.substring(0, MAX_LINE_CHARS) + "...";
     }
 
+    /**
+     * Follows {@code function}'s new lines; at most {@value #MAX_FOLLOWERS} at once per function, so readers that
+     * come and go cannot pile up.
+     */
+    public LogFollower follow(FunctionName function) {
+        Log log = logs.computeIfAbsent(function, f -> new Log(dir.resolve(f.value() + ".log")));
+        return log.follow().orElseThrow(() -> new IsolaException("Function " + function + " has "
+                + MAX_FOLLOWERS + " log followers already"));
+    }
+
+    /**
+     * One function's log file. The file stays open while lines come (one write per line, none per open and size
+     * check: the console reader appends for every instance of the node) and is closed when it rotates or goes.
+     */
     private final class Log {
         final Path file;
+        private final List<LogFollower> followers = new CopyOnWriteArrayList<>();
+        private OutputStream out;
+        private long size = -1;
 
         Log(Path file) {
             this.file = file;
@@ -104,17 +128,50 @@ public final class FunctionLogs {
             return file.resolveSibling(file.getFileName() + ".1");
         }
 
+        synchronized Optional<LogFollower> follow() {
+            if (followers.size() >= MAX_FOLLOWERS) {
+                return Optional.empty();
+            }
+            LogFollower[] follower = new LogFollower[1];
+            follower[0] = new LogFollower(() -> followers.remove(follower[0]));
+            followers.add(follower[0]);
+            return Optional.of(follower[0]);
+        }
+
         synchronized void append(String line) {
             byte[] bytes = (line + "\n").getBytes(StandardCharsets.UTF_8);
             try {
-                if (Files.exists(file) && Files.size(file) + bytes.length > maxBytes) {
+                if (size < 0) {
+                    size = Files.exists(file) ? Files.size(file) : 0;
+                }
+                if (size > 0 && size + bytes.length > maxBytes) {
+                    close();
                     Files.move(file, rotated(), StandardCopyOption.REPLACE_EXISTING);
+                    size = 0;
                 }
-                try (OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
-                    out.write(bytes);
+                if (out == null) {
+                    out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
                 }
+                out.write(bytes);
+                size += bytes.length;
             } catch (IOException e) {
-                // Losing a log line must not take the function down; the next line retries.
+                close(); // losing a log line must not take the function down; the next line reopens and retries
+                size = -1;
+            }
+            if (!followers.isEmpty()) {
+                Instant now = Instant.now();
+                followers.forEach(f -> f.offer(now, line));
+            }
+        }
+
+        synchronized void close() {
+            if (out != null) {
+                try {
+                    out.close();
+                } catch (IOException e) {
+                    // the bytes were written unbuffered; nothing is lost
+                }
+                out = null;
             }
         }
     }

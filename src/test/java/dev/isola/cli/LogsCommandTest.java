@@ -44,6 +44,19 @@ class LogsCommandTest {
         assertThat(server.lastRequest().uri().getQuery()).isEqualTo("tail=2");
     }
 
+    @Test
+    void logs_follow_printsTheEventsDataLines() {
+        server.on("GET", "/system/functions/hello/logs", 200, "text/event-stream",
+                ": following\n\ndata: 2026-12-04T12:00:00Z hello-7f3a9c GET /\n\n: ping\n\n"
+                        .getBytes(StandardCharsets.UTF_8), Map.of());
+
+        IsolaCli.Result result = IsolaCli.run("logs", "-f", "hello", "--admin-url", server.url(), "--token", "t");
+
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        assertThat(result.out()).isEqualTo("2026-12-04T12:00:00Z hello-7f3a9c GET /\n");
+        assertThat(server.lastRequest().uri().getQuery()).isEqualTo("follow=true");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"0", "-1", "10001", "many"})
     void logs_tailOutOfRange_isUsageError(String tail) {

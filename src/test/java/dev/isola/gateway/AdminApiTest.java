@@ -210,6 +210,29 @@ class AdminApiTest {
     }
 
     @Test
+    void logs_followed_streamNewLinesAsServerSentEvents() throws Exception {
+        assertThat(isola.deploy("chatty", PROBE, "name: chatty\nruntime: go\n").statusCode()).isEqualTo(201);
+        assertThat(isola.get("/function/chatty/").statusCode()).isEqualTo(200);
+        HttpResponse<java.util.stream.Stream<String>> stream = isola.http().send(HttpRequest.newBuilder(
+                        isola.uri("/system/functions/chatty/logs?follow=true"))
+                .header("Authorization", "Bearer " + isola.server().adminToken()).build(),
+                HttpResponse.BodyHandlers.ofLines());
+        assertThat(stream.statusCode()).isEqualTo(200);
+        assertThat(stream.headers().firstValue("Content-Type")).hasValueSatisfying(
+                t -> assertThat(t).startsWith("text/event-stream"));
+
+        CompletableFuture<String> printed = CompletableFuture.supplyAsync(() -> stream.body()
+                .filter(l -> l.startsWith("data: ") && l.endsWith(" printed")).findFirst().orElse(""));
+        Await.until(Duration.ofSeconds(20), () -> {
+            isola.get("/function/chatty/print?n=3");
+            return printed.isDone();
+        }, "the followed line");
+
+        assertThat(printed.get()).matches("data: \\S+ chatty\\.\\S+ printed");
+        stream.body().close();
+    }
+
+    @Test
     void restart_bringsEveryFunctionBack() {
         assertThat(isola.deploy("survivor", PROBE, "name: survivor\nruntime: go\n").statusCode()).isEqualTo(201);
         isola.restart();

@@ -84,6 +84,26 @@ class GracefulStopTest {
         }
     }
 
+    @Test
+    void aFollowedLog_doesNotHoldTheStopUp() throws Exception {
+        TestIsola isola = TestIsola.withProbe();
+        try {
+            HttpResponse<java.util.stream.Stream<String>> followed = isola.http().send(HttpRequest.newBuilder(
+                            isola.uri("/system/functions/probe/logs?follow=true"))
+                    .header("Authorization", "Bearer " + isola.server().adminToken()).build(),
+                    HttpResponse.BodyHandlers.ofLines());
+            assertThat(followed.statusCode()).isEqualTo(200);
+
+            Thread stopping = Thread.ofPlatform().start(isola.server()::close);
+            stopping.join(Duration.ofSeconds(40));
+
+            assertThat(stopping.isAlive()).as("the stop to finish with a follower connected").isFalse();
+            followed.body().close();
+        } finally {
+            isola.close();
+        }
+    }
+
     private static boolean refused(int port) {
         try (Socket ignored = new Socket("127.0.0.1", port)) {
             return false;

@@ -1,0 +1,48 @@
+package dev.isola.logs;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A live view of the lines one function's instances print from now on, each stamped with its time. Bounded: a
+ * reader slower than the function loses lines (the next line it reads says how many) instead of making the server
+ * buffer them. Close it when the reader goes.
+ */
+public final class LogFollower implements AutoCloseable {
+    static final int CAPACITY = 1024;
+
+    private final BlockingQueue<String> lines = new ArrayBlockingQueue<>(CAPACITY);
+    private final AtomicLong dropped = new AtomicLong();
+    private final Runnable unsubscribe;
+
+    LogFollower(Runnable unsubscribe) {
+        this.unsubscribe = unsubscribe;
+    }
+
+    /** Called by the log as it appends: never blocks the instance's console reader. */
+    void offer(Instant time, String line) {
+        if (!lines.offer(time + " " + line)) {
+            dropped.incrementAndGet();
+        }
+    }
+
+    /** The next line, waiting up to {@code wait}; empty if none came. */
+    public Optional<String> next(Duration wait) throws InterruptedException {
+        long lost = dropped.getAndSet(0);
+        if (lost > 0) {
+            return Optional.of("[isola: " + lost + " lines dropped: the follower reads slower than the function "
+                    + "prints]");
+        }
+        return Optional.ofNullable(lines.poll(wait.toNanos(), TimeUnit.NANOSECONDS));
+    }
+
+    @Override
+    public void close() {
+        unsubscribe.run();
+    }
+}

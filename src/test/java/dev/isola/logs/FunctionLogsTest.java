@@ -1,0 +1,84 @@
+package dev.isola.logs;
+
+import dev.isola.IsolaException;
+import dev.isola.function.FunctionName;
+import dev.isola.sandbox.spi.OutputSink;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** What a function's log keeps and what its followers see. */
+class FunctionLogsTest {
+    private static final FunctionName HELLO = FunctionName.of("hello");
+    private static final Duration NOW = Duration.ZERO;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void lines_areKeptPrefixedWithTheInstance_andRotatePastTheLimit() {
+        FunctionLogs logs = FunctionLogs.create(dir, 100);
+        OutputSink sink = logs.sink(HELLO, "hello.1");
+        for (int i = 0; i < 20; i++) {
+            sink.line("line " + i);
+        }
+
+        List<String> tail = logs.tail(HELLO, 100);
+        assertThat(tail).last().isEqualTo("hello.1 line 19");
+        assertThat(tail.size()).isLessThan(20); // the older lines went with the rotation
+        assertThat(dir.resolve("hello.log.1")).exists();
+    }
+
+    @Test
+    void aFollower_seesNewLinesWithTheirTime_andNothingAfterItCloses() throws Exception {
+        FunctionLogs logs = FunctionLogs.create(dir, 1 << 20);
+        OutputSink sink = logs.sink(HELLO, "hello.1");
+        sink.line("before");
+        Optional<String> first;
+        try (LogFollower follower = logs.follow(HELLO)) {
+            sink.line("after");
+            first = follower.next(Duration.ofSeconds(5));
+            assertThat(follower.next(NOW)).isEmpty();
+        }
+        assertThat(first).hasValueSatisfying(l -> assertThat(l).matches("\\d{4}-\\d\\d-\\d\\dT\\S+ hello\\.1 after"));
+        try (LogFollower again = logs.follow(HELLO)) {
+            assertThat(again.next(NOW)).isEmpty();
+        }
+    }
+
+    @Test
+    void aSlowFollower_losesLinesCounted_insteadOfBufferingThem() throws Exception {
+        FunctionLogs logs = FunctionLogs.create(dir, 1 << 20);
+        OutputSink sink = logs.sink(HELLO, "hello.1");
+        try (LogFollower follower = logs.follow(HELLO)) {
+            for (int i = 0; i < LogFollower.CAPACITY + 10; i++) {
+                sink.line("l" + i);
+            }
+            assertThat(follower.next(NOW)).hasValue("[isola: 10 lines dropped: the follower reads slower than the "
+                    + "function prints]");
+            assertThat(follower.next(NOW)).hasValueSatisfying(l -> assertThat(l).endsWith(" hello.1 l0"));
+        }
+    }
+
+    @Test
+    void followers_areBoundedPerFunction() {
+        FunctionLogs logs = FunctionLogs.create(dir, 1 << 20);
+        List<LogFollower> open = new ArrayList<>();
+        for (int i = 0; i < FunctionLogs.MAX_FOLLOWERS; i++) {
+            open.add(logs.follow(HELLO));
+        }
+        assertThatThrownBy(() -> logs.follow(HELLO)).isInstanceOf(IsolaException.class)
+                .hasMessageContaining("log followers");
+        open.getFirst().close();
+        logs.follow(HELLO).close();
+        open.forEach(LogFollower::close);
+    }
+}

@@ -141,6 +141,12 @@ isola_start() {
   for _ in $(seq 100); do [[ -s "$state/admin-token" ]] && break; sleep 0.05; done
   [[ -s "$state/admin-token" ]] || die "no admin token in $state/admin-token"
   ISOLA_TOKEN_VALUE="$(cat "$state/admin-token")"
+  # The admin API opens last, once the stored functions are served again: wait for it too.
+  for _ in $(seq 600); do
+    curl -fsS -o /dev/null --max-time 1 -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" \
+      "$ISOLA_ADMIN_URL/system/functions" 2>/dev/null && break
+    sleep 0.05
+  done
   log "isola is up at $ISOLA_URL"
 }
 

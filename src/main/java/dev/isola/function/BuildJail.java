@@ -63,8 +63,10 @@ final class BuildJail {
             else
               mount -t overlay isola-build-cache -o "lowerdir=$lower,upperdir=/mnt/upper,workdir=/mnt/work" /mnt/cache
             fi
-            mount -t tmpfs -o size=1m,mode=0700 isola-hidden "$hide1"
-            mount -t tmpfs -o size=1m,mode=0700 isola-hidden "$hide2"
+            # The default cache lies inside the state directory: once that is hidden, the cache is gone from view.
+            for hide in "$hide1" "$hide2"; do
+              if [ -d "$hide" ]; then mount -t tmpfs -o size=1m,mode=0700 isola-hidden "$hide"; fi
+            done
             cd /mnt/src
             exec setpriv --reuid="$uid" --regid="$uid" --clear-groups --no-new-privs --inh-caps=-all \\
               --bounding-set=-all -- "$@"

@@ -17,6 +17,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -65,5 +66,20 @@ class BuildJailTest {
         assertThat(cache.resolve("go-std/poison")).as("the shared layer is unchanged").doesNotExist();
         assertThat(out.resolve("fn")).exists();
         assertThat(Files.getAttribute(out.resolve("fn"), "unix:uid")).as("handed back").isEqualTo(0);
+    }
+
+    /** The default layout, {@code buildCache} = {@code <stateDir>/cache}: hiding the state hides the cache too. */
+    @Test
+    void aBuild_withTheCacheInsideTheStateDirectory_runsAndSeesNeither() throws Exception {
+        Path inside = Files.createDirectories(state.resolve("cache"));
+        BuildJail defaultLayout = new BuildJail(TestHost.runner(), Optional.empty(), true, inside, state);
+
+        CommandResult r = defaultLayout.run(src, out, Map.of("PATH", "/usr/bin:/bin"),
+                List.of("bash", "-c", "ls -A " + state + " 2>/dev/null | wc -l; ls -A " + inside
+                        + " 2>/dev/null | wc -l"),
+                Duration.ofMinutes(1), 64 * 1024);
+
+        assertThat(r.exitCode()).as(r.output()).isZero();
+        assertThat(r.output().lines().toList()).containsExactly("0", "0");
     }
 }

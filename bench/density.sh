@@ -6,7 +6,8 @@
 #
 # Per N it reports: calls answered 200 (of N), time until N instances were live, MemAvailable drop per instance,
 # the JVM's threads and open files before and with N instances, the worst /healthz, admin and warm-call latency
-# during the run as a ratio to the idle latency measured just before (target <= 2), and the time to stop them all.
+# while the N instances are live (after the burst that starts them, which saturates the CPU) as a ratio to the idle
+# latency measured just before (target <= 2), and the time until DELETE has stopped them all.
 #
 # Usage: bench/density.sh   (from anywhere, as root for container backends; needs ./isola built, hey, curl, jq)
 # Env:   BACKEND=runc  NS="100 300"  HOLD_MS=15000  ISOLA=./isola  RESULTS_DIR=bench/results/<utc>  KEEP_TMP=1
@@ -20,12 +21,13 @@ cd "$REPO_ROOT"
 BACKEND="${BACKEND:-runc}"
 NS="${NS:-100 300}"
 HOLD_MS="${HOLD_MS:-15000}"
+export BENCH_STOP_GRACE="${BENCH_STOP_GRACE:-300}" # the server stops every sandbox before it exits
 need hey; need curl; need jq
 
 bench_init
 results="$(bench_results_dir density.csv)"
 csv="$results/density.csv"
-echo "backend,n,answered_200,seconds_to_n_live,mem_per_instance_mib,threads_idle,threads_at_n,fds_idle,fds_at_n,healthz_ratio,admin_ratio,warm_ratio,seconds_to_stop" >"$csv"
+echo "backend,n,answered_200,seconds_to_98pct_ready,mem_per_instance_mib,threads_idle,threads_at_n,fds_idle,fds_at_n,healthz_ratio,admin_ratio,warm_ratio,seconds_to_stop" >"$csv"
 
 isola_start
 jvm="$BENCH_LAST_PID"
@@ -34,6 +36,7 @@ cp -r src/test/resources/functions/probe "$probe"
 
 admin_get() { curl -fsS --max-time 30 -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" "$ISOLA_ADMIN_URL$1"; }
 live() { admin_get "/system/instances?function=held&limit=10000" | jq length; }
+ready() { admin_get "/system/instances?function=held&limit=10000" | jq '[.[] | select(.state == "ready")] | length'; }
 mem_available_kib() { awk '/^MemAvailable:/ {print $2}' /proc/meminfo; }
 threads() { awk '/^Threads:/ {print $2}' "/proc/$jvm/status"; }
 fds() { find "/proc/$jvm/fd" -mindepth 1 -maxdepth 1 | wc -l; }
@@ -47,7 +50,7 @@ isola_deploy other "$probe"
 curl -fsS -o /dev/null --max-time 60 "$ISOLA_URL/function/other/" || die "first call of other failed"
 
 for n in $NS; do
-  printf 'name: held\nruntime: go\nscaling: {concurrency: 1, maxInstances: %d, idleTimeout: 10m}\n' "$n" \
+  printf 'name: held\nruntime: go\nlimits: {timeout: 300s}\nscaling: {concurrency: 1, maxInstances: %d, idleTimeout: 10m}\n' "$n" \
     >"$probe/function.yaml"
   isola_deploy held "$probe"
   settle
@@ -63,19 +66,26 @@ for n in $NS; do
   hey -n "$n" -c "$n" -t 300 "$ISOLA_URL/function/held/sleep?ms=$HOLD_MS" >"$BENCH_TMP/hey-$n.txt" 2>&1 &
   heypid=$!
   : >"$BENCH_TMP/lat-$n.txt"
-  reached=""
+  reached="" most=0
   while kill -0 "$heypid" 2>/dev/null; do
-    echo "$(timed "$ISOLA_URL/healthz") $(timed -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" \
-      "$ISOLA_ADMIN_URL/system/instances?limit=1") $(timed "$ISOLA_URL/function/other/")" >>"$BENCH_TMP/lat-$n.txt"
-    if [[ -z "$reached" && "$(live)" -ge "$n" ]]; then
-      reached="$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')"
-      threads_n="$(threads)"; fds_n="$(fds)"
-      log "N=$n: all live after ${reached} s"
+    if [[ -z "$reached" ]]; then
+      # Held once (nearly) all are ready: a start that failed in the burst answers 502 and never becomes one.
+      now_ready="$(ready)"
+      ((now_ready > most)) && most="$now_ready"
+      if ((now_ready * 100 >= n * 98)); then
+        reached="$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')"
+        threads_n="$(threads)"; fds_n="$(fds)"
+        log "N=$n: $now_ready ready after ${reached} s"
+      fi
+    else
+      echo "$(timed "$ISOLA_URL/healthz") $(timed -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" \
+        "$ISOLA_ADMIN_URL/system/instances?limit=1") $(timed "$ISOLA_URL/function/other/")" >>"$BENCH_TMP/lat-$n.txt"
     fi
     sleep 0.5
   done
   wait "$heypid" || true
   ok="$(awk '/\[200\]/ {print $2}' "$BENCH_TMP/hey-$n.txt")"
+  log "N=$n: answers $(grep -E '^\s+\[[0-9]+\]' "$BENCH_TMP/hey-$n.txt" | tr -s ' ' | tr '\n' ' ')"
   sleep 2
   now_live="$(live)"
   mem_n="$(mem_available_kib)"
@@ -86,6 +96,12 @@ for n in $NS; do
   stop_start="$(date +%s.%N)"
   curl -fsS -o /dev/null --max-time 600 -X DELETE -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" \
     "$ISOLA_ADMIN_URL/system/functions/held" || die "delete of held failed"
+  # Gone means no instance listed and no container left in the runtime's state.
+  for _ in $(seq 1200); do
+    [[ "$(admin_get "/system/instances?limit=10000" | jq '[.[] | select(.function == "held")] | length')" == 0 ]] \
+      && [[ -z "$(ls -A "$BENCH_TMP/state/run" 2>/dev/null | grep '^held' || true)" ]] && break
+    sleep 0.5
+  done
   stopped="$(awk -v s="$stop_start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')"
   row="$BACKEND,$n,${ok:-0},${reached:-never},$per_mib,$threads0,${threads_n:-?},$fds0,${fds_n:-?},$(ratio "$hw" "$h0"),$(ratio "$aw" "$a0"),$(ratio "$ww" "$w0"),$stopped"
   echo "$row" >>"$csv"

@@ -32,7 +32,8 @@ bench_spawn() {
   _bench_pids+=("$BENCH_LAST_PID")
 }
 
-# bench_stop PID : TERM, then KILL after 10 s. The group is signalled only if PID is still our own child
+# bench_stop PID : TERM, then KILL after BENCH_STOP_GRACE seconds (default 10; an Isola stopping many sandboxes
+# needs more). The group is signalled only if PID is still our own child
 # and leads its group (setsid in a non-interactive shell execs in place, so it does): a PID that has
 # exited and been reused by an unrelated process fails the parent check and is left alone.
 bench_stop() {
@@ -43,7 +44,7 @@ bench_stop() {
     pgid="$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ')" || return 0
     target="$pid"; [[ "$pgid" == "$pid" ]] && target="-$pid"
     kill "-$sig" -- "$target" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq $((${BENCH_STOP_GRACE:-10} * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     if ! kill -0 "$pid" 2>/dev/null; then wait "$pid" 2>/dev/null || true; return 0; fi
     log "pid $pid ignored SIG$sig"
   done

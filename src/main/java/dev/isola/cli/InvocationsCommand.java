@@ -13,7 +13,8 @@ import picocli.CommandLine.ParameterException;
 final class InvocationsCommand extends ClientCommand {
     static final int MAX_LIMIT = 10_000;
 
-    @Parameters(index = "0", paramLabel = "NAME", converter = FunctionNameConverter.class, description = "Function name.")
+    @Parameters(index = "0", paramLabel = "NAME", converter = FunctionNameConverter.class,
+            description = "Function name.")
     private FunctionName name;
 
     @Option(names = {"-n", "--limit"}, paramLabel = "N", defaultValue = "20",

@@ -89,8 +89,8 @@ public final class SandboxLauncher implements Launcher {
      * @param startAdmission {@code cpu-pressure} or {@code off} ({@link StartAdmission})
      */
     public record Parts(Sandboxes sandboxes, String defaultBackend, Readiness readiness, Supplier<URI> callbackBase,
-                        Path runDir, FunctionLogs logs, ConsoleReader consoles, Duration startTimeout, String startAdmission, Ticker ticker,
-                        Metrics metrics) {
+                        Path runDir, FunctionLogs logs, ConsoleReader consoles, Duration startTimeout,
+                        String startAdmission, Ticker ticker, Metrics metrics) {
     }
 
     public SandboxLauncher(Parts parts) {

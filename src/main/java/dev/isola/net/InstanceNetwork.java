@@ -40,7 +40,12 @@ public final class InstanceNetwork implements AutoCloseable {
     static final String TAP_PREFIX = "it";
     static final String VETH_PREFIX = "iv";
     private static final Path IP_FORWARD = Path.of("/proc/sys/net/ipv4/ip_forward");
-    private static final Duration IP_TIMEOUT = Duration.ofSeconds(10);
+    /**
+     * Bounded, but not tight: in a burst of 300 container starts on 2 cores every {@code ip} command waits for the
+     * kernel's rtnl lock behind the others, and at 10 s 18 of the 300 starts failed with a 502 while the network
+     * they were making was merely slow (bench/density.sh). A command truly hung still ends the start in a minute.
+     */
+    private static final Duration IP_TIMEOUT = Duration.ofSeconds(60);
     /** Subnet of instances; the bridge takes its first address. */
     public static final String SUBNET = "10.200.0.0/16";
     private static final String SPARE_MARKERS = "spare-networks";

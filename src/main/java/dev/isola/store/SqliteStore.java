@@ -193,8 +193,8 @@ final class SqliteStore implements Store {
                 deleted = st.executeUpdate();
             }
             // ids grow with insertion: everything below the maxRows-th newest goes.
-            try (PreparedStatement st = c.prepareStatement(
-                    "DELETE FROM invocation WHERE id < (SELECT id FROM invocation ORDER BY id DESC LIMIT 1 OFFSET ?)")) {
+            try (PreparedStatement st = c.prepareStatement("DELETE FROM invocation WHERE id < "
+                    + "(SELECT id FROM invocation ORDER BY id DESC LIMIT 1 OFFSET ?)")) {
                 st.setLong(1, retention.maxRows() - 1);
                 deleted += st.executeUpdate();
             }

@@ -35,8 +35,8 @@ class ServiceCommandTest {
         assertThat(unit).contains("Type=notify\n", "Restart=on-failure\n", "KillMode=mixed\n",
                 "StandardOutput=journal\n", "WantedBy=multi-user.target\n", "LimitNOFILE=1048576\n",
                 "TimeoutStopSec=60\n") // the default 30 s drain and a margin to stop the instances
-                .contains("ExecStart=" + System.getProperty("java.home") + "/bin/java --enable-native-access=ALL-UNNAMED"
-                        + " -jar " + lib.resolve("isola.jar").toAbsolutePath() + " serve --port=80 \"--state-dir="
+                .contains("ExecStart=" + System.getProperty("java.home") + "/bin/java "
+                        + "--enable-native-access=ALL-UNNAMED -jar " + lib.resolve("isola.jar").toAbsolutePath() + " serve --port=80 \"--state-dir="
                         + tmp.resolve("my state").toAbsolutePath() + "\" --isolation-floor=sandbox\n");
 
         IsolaCli.Result removed = IsolaCli.run("service", "uninstall", "--unit-dir", units.toString(), "--lib-dir",

@@ -55,8 +55,8 @@ class ConsoleTest {
             out.write("\nafter\n".getBytes(StandardCharsets.UTF_8));
             console.drain();
         }
-        assertThat(lines).containsExactly("y".repeat(LineCutter.MAX_LINE_BYTES) + " [line cut: 1000 more bytes dropped]",
-                "after");
+        assertThat(lines).containsExactly(
+                "y".repeat(LineCutter.MAX_LINE_BYTES) + " [line cut: 1000 more bytes dropped]", "after");
     }
 
     @Test

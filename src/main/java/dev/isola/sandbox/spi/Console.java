@@ -58,12 +58,13 @@ public final class Console implements AutoCloseable {
     }
 
     /**
-     * Delivers everything written so far, including a last line without newline: what a sandbox that has just died
-     * printed last is in the log when this returns.
+     * Delivers everything written up to now, including a last line without newline: what a sandbox that has just
+     * died printed last is in the log when this returns. One pass to the size seen at its start, so a sandbox still
+     * writing cannot keep the caller here.
      */
     public synchronized void drain() {
-        while (!closed && read(Integer.MAX_VALUE) > 0) {
-            // until caught up
+        if (!closed) {
+            read(Integer.MAX_VALUE);
         }
         lines.flush();
     }

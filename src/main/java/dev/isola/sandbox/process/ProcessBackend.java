@@ -46,11 +46,15 @@ final class ProcessBackend implements SandboxBackend {
     /** Stops the instances a crashed run on this state directory left running (see {@link ProcessRecord}). */
     @Override
     public void reapLeftovers() {
+        List<ProcessHandle> killed = new ArrayList<>();
         for (String id : context.leftoverInstanceIds()) {
-            if (ProcessRecord.stopLeftover(context.runDir().resolve(id))) {
+            List<ProcessHandle> processes = ProcessRecord.killLeftover(context.runDir().resolve(id));
+            if (!processes.isEmpty()) {
                 LOG.log(System.Logger.Level.INFO, "process: stopped instance " + id + ", left by an earlier run");
+                killed.addAll(processes);
             }
         }
+        ProcessRecord.awaitExit(killed);
     }
 
     @Override

@@ -27,7 +27,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * instance id. Bounded: when the file passes {@code maxBytes} it becomes {@code .log.1} (replacing the older one),
  * so a function keeps at most twice that on disk however much it prints.
  */
-public final class FunctionLogs {
+public final class FunctionLogs implements AutoCloseable {
     /** Consoles hand over lines of at most 8 KiB and a note of what they cut; this guards any other writer. */
     private static final int MAX_LINE_CHARS = 16384;
     static final int MAX_FOLLOWERS = 16;
@@ -98,6 +98,12 @@ public final class FunctionLogs {
 
     private static String truncate(String line) {
         return line.length() <= MAX_LINE_CHARS ? line : line.substring(0, MAX_LINE_CHARS) + "...";
+    }
+
+    /** Closes the log files kept open; a line written later opens its file again. */
+    @Override
+    public void close() {
+        logs.values().forEach(Log::close);
     }
 
     /**

@@ -108,6 +108,7 @@ public final class IsolaServer implements AutoCloseable {
                     FunctionBuilder.create(runner, config.cacheDir(), state, TrustPolicy.runningAsRoot()), ArchiveLimits.DEFAULT,
                     new IsolationFloor(config.trust(), sandboxes, backend));
             FunctionLogs logs = FunctionLogs.create(state.resolve("logs"), config.logMaxBytes());
+            owned.add(logs); // closed after the dispatcher, whose instances write to it
             Readiness readiness = new Readiness();
             AtomicReference<URI> callbackBase = new AtomicReference<>();
             PrometheusMetrics metrics = new PrometheusMetrics();

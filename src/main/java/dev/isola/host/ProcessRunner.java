@@ -1,6 +1,7 @@
 package dev.isola.host;
 
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -103,22 +104,12 @@ public final class ProcessRunner {
      * long runs that report progress; the result still holds the output up to the command's limit, its end kept.
      */
     public CommandResult result(Command command, Consumer<String> eachLine) {
-        ProcessBuilder builder = new ProcessBuilder(command.argv()).redirectErrorStream(true);
-        command.directory().ifPresent(d -> builder.directory(d.toFile()));
-        command.environment().ifPresent(env -> {
-            builder.environment().clear();
-            builder.environment().putAll(env);
-        });
-        Process process = start(builder);
+        Process process = start(builder(command));
         Output output = new Output(command.outputLimit(), eachLine);
         Future<?> reading = pipes.submit(() -> output.drain(process.getInputStream()));
         Future<?> writing = pipes.submit(() -> feed(process.getOutputStream(), command.stdin()));
         try {
-            boolean exited = process.waitFor(command.timeout().toNanos(), TimeUnit.NANOSECONDS);
-            if (!exited) {
-                killTree(process);
-                process.waitFor(KILL_GRACE.toNanos(), TimeUnit.NANOSECONDS);
-            }
+            boolean exited = awaitOrKill(process, command.timeout());
             awaitQuietly(reading, DRAIN_GRACE);
             writing.cancel(true);
             return new CommandResult(exited ? process.exitValue() : -1, !exited, output.text());
@@ -127,6 +118,44 @@ public final class ProcessRunner {
             Thread.currentThread().interrupt();
             throw new HostException("Failed to run " + command.describe() + ": interrupted", e);
         }
+    }
+
+    /**
+     * Runs {@code command} to its end or its deadline, like {@link #result(Command)}, with its stdout and stderr going
+     * to {@code output} instead of a pipe and no input: for a command that leaves a process behind that keeps them,
+     * such as an OCI runtime's {@code create}, whose container's output is the runtime's. The result has no output.
+     */
+    public CommandResult resultTo(Command command, ProcessBuilder.Redirect output) {
+        Process process = start(builder(command).redirectOutput(output)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))));
+        try {
+            boolean exited = awaitOrKill(process, command.timeout());
+            return new CommandResult(exited ? process.exitValue() : -1, !exited, "");
+        } catch (InterruptedException e) {
+            killTree(process);
+            Thread.currentThread().interrupt();
+            throw new HostException("Failed to run " + command.describe() + ": interrupted", e);
+        }
+    }
+
+    private static ProcessBuilder builder(Command command) {
+        ProcessBuilder builder = new ProcessBuilder(command.argv()).redirectErrorStream(true);
+        command.directory().ifPresent(d -> builder.directory(d.toFile()));
+        command.environment().ifPresent(env -> {
+            builder.environment().clear();
+            builder.environment().putAll(env);
+        });
+        return builder;
+    }
+
+    /** Whether {@code process} exited by {@code timeout}; if not, it and what it forked are killed. */
+    private static boolean awaitOrKill(Process process, Duration timeout) throws InterruptedException {
+        if (process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+            return true;
+        }
+        killTree(process);
+        process.waitFor(KILL_GRACE.toNanos(), TimeUnit.NANOSECONDS);
+        return false;
     }
 
     /**

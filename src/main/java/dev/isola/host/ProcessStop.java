@@ -6,29 +6,84 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Stopping a child process the platform started: polite signals first, each followed by a grace period, and SIGKILL
+ * Stopping a process the platform owns: polite signals first, each followed by a grace period, and SIGKILL
  * at the end for whatever still runs. Every wait has a deadline, and the stop always reaches its end: an interrupt of
  * the caller (a drain aborting the start this stop undoes, say) is remembered and restored afterwards instead of
  * cutting the stop short, which would leave the sandbox running.
  *
- * <p>The signals go to the {@link Process} the platform started, whose pid cannot be reused before it is reaped, so
- * they cannot hit an unrelated process.
+ * <p>The signals go to the {@link Process} the platform started, whose pid cannot be reused before it is reaped, or
+ * through a {@link Pidfd}, which names one process and not its number, so they cannot hit an unrelated process.
  */
 public final class ProcessStop {
     private record Step(Runnable signal, Duration grace) {
     }
 
-    private final Process process;
+    /** What is stopped: a child of the platform's, or a process held by a pidfd. */
+    private interface Target {
+        boolean isAlive();
+
+        void awaitExit(Duration timeout) throws InterruptedException;
+
+        void term();
+
+        void kill();
+    }
+
+    private final Target process;
     private final List<Step> steps = new ArrayList<>();
     private Runnable kill;
 
-    private ProcessStop(Process process) {
+    private ProcessStop(Target process) {
         this.process = process;
-        this.kill = process::destroyForcibly;
+        this.kill = process::kill;
     }
 
     public static ProcessStop of(Process process) {
-        return new ProcessStop(process);
+        return new ProcessStop(new Target() {
+            @Override
+            public boolean isAlive() {
+                return process.isAlive();
+            }
+
+            @Override
+            public void awaitExit(Duration timeout) throws InterruptedException {
+                process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            }
+
+            @Override
+            public void term() {
+                process.destroy();
+            }
+
+            @Override
+            public void kill() {
+                process.destroyForcibly();
+            }
+        });
+    }
+
+    public static ProcessStop of(Pidfd process) {
+        return new ProcessStop(new Target() {
+            @Override
+            public boolean isAlive() {
+                return process.isAlive();
+            }
+
+            @Override
+            public void awaitExit(Duration timeout) throws InterruptedException {
+                process.awaitExit(timeout);
+            }
+
+            @Override
+            public void term() {
+                process.signal(Pidfd.SIGTERM);
+            }
+
+            @Override
+            public void kill() {
+                process.signal(Pidfd.SIGKILL);
+            }
+        });
     }
 
     /** Sends {@code signal} if the process still runs, then waits up to {@code grace} for it to exit. */
@@ -39,7 +94,7 @@ public final class ProcessStop {
 
     /** SIGTERM to the process, then up to {@code grace}. */
     public ProcessStop term(Duration grace) {
-        return then(process::destroy, grace);
+        return then(process::term, grace);
     }
 
     /** What the last step does instead of SIGKILL to the process alone (also kill its descendants, say). */
@@ -77,7 +132,7 @@ public final class ProcessStop {
         boolean interrupted = false;
         while (true) {
             try {
-                process.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                process.awaitExit(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
                 return interrupted;
             } catch (InterruptedException e) {
                 interrupted = true;

@@ -1,5 +1,6 @@
 package dev.isola.sandbox;
 
+import dev.isola.host.FileTrees;
 import dev.isola.testing.Await;
 import dev.isola.testing.NoLeaks;
 import dev.isola.testing.TestHost;
@@ -8,6 +9,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,6 +30,8 @@ class LeftoverReapingTest {
     private static final String FOREIGN_KEY = "b1b1b1b1b1";
     /** A network attachment made ahead of need (SpareAttachments), recorded by its marker file. */
     private static final String SPARE_KEY = "nc2c2c2c2c2c";
+    /** Isola's state root for runc (OciBackend.STATE_ROOT). */
+    private static final String RUNC_ROOT = "/run/isola/runc";
 
     @BeforeEach
     void needsRoot() {
@@ -94,6 +98,60 @@ class LeftoverReapingTest {
                 // Another Isola on this host has VMs there.
             }
         }
+    }
+
+    /**
+     * A container that a run of this state directory created but whose work directory is gone (a start that raced
+     * the stop or a crash) is still recognised as ours by its bundle path and deleted; another Isola's is not.
+     */
+    @Test
+    void start_reapsContainersOfThisStateDir_whoseWorkDirectoryIsGone() throws Exception {
+        Assumptions.assumeTrue(TestHost.runner().executables().find("runc").isPresent(), "runc is not installed");
+        Path busybox = TestHost.runner().executables().require("busybox");
+        Path state = Files.createTempDirectory("isola-test-crashed-");
+        Path elsewhere = Files.createTempDirectory("isola-test-other-");
+        Path rootfs = Files.createDirectories(elsewhere.resolve("rootfs"));
+        Files.copy(busybox, rootfs.resolve("busybox"));
+        String ours = "fn.d3d3d3d3d3d3";
+        String foreign = "fn.e4e4e4e4e4e4";
+        Path ourBundle = Files.createDirectories(state.resolve("run").resolve(ours));
+        try {
+            createContainer(ours, ourBundle, rootfs);
+            createContainer(foreign, Files.createDirectories(elsewhere.resolve(foreign)), rootfs);
+            FileTrees.deleteRecursively(ourBundle);
+
+            TestIsola.startOn(state, "runc").close();
+
+            assertThat(runcContainers()).as("containers under Isola's runc root").doesNotContain(ours)
+                    .contains(foreign);
+        } finally {
+            for (String id : List.of(ours, foreign)) {
+                quietly("runc", "--root", RUNC_ROOT, "delete", "--force", id);
+            }
+            FileTrees.deleteRecursively(elsewhere);
+            FileTrees.deleteRecursively(state);
+        }
+    }
+
+    /** A created (not started) container running busybox from {@code rootfs}, its bundle at {@code bundle}. */
+    private static void createContainer(String id, Path bundle, Path rootfs) throws Exception {
+        Files.writeString(bundle.resolve("config.json"), """
+                {"ociVersion": "1.0.2", "root": {"path": "%s", "readonly": true},
+                 "process": {"user": {"uid": 0, "gid": 0}, "args": ["/busybox", "sleep", "600"], "cwd": "/"},
+                 "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
+                 "linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}]}}
+                """.formatted(rootfs));
+        Process create = new ProcessBuilder("runc", "--root", RUNC_ROOT, "create", "--bundle", bundle.toString(), id)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectErrorStream(true).start();
+        assertThat(create.waitFor()).as("runc create " + id).isZero();
+    }
+
+    private static String runcContainers() throws Exception {
+        Process list = new ProcessBuilder("runc", "--root", RUNC_ROOT, "list", "--quiet").start();
+        String out = new String(list.getInputStream().readAllBytes());
+        list.waitFor();
+        return out;
     }
 
     /**

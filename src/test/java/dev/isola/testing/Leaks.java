@@ -238,8 +238,13 @@ public final class Leaks {
         if (!Files.isDirectory(root)) {
             return List.of();
         }
-        String out = command(runtime, "--root", root.toString(), "list", "--quiet");
-        return out.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+        try {
+            String out = command(runtime, "--root", root.toString(), "list", "--quiet");
+            return out.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+        } catch (IllegalStateException e) {
+            // A container deleted while list reads it makes list fail: a leftover until a later poll says otherwise.
+            return List.of("(" + e.getMessage() + ")");
+        }
     }
 
     /**
@@ -287,7 +292,7 @@ public final class Leaks {
             Process p;
             try {
                 p = new ProcessBuilder(argv).redirectOutput(out.toFile())
-                        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+                        .redirectError(out.resolveSibling(out.getFileName() + ".err").toFile()).start();
             } catch (IOException notInstalled) {
                 return "";
             }
@@ -296,7 +301,8 @@ public final class Leaks {
                 throw new IllegalStateException(String.join(" ", argv) + " did not finish in 10 s");
             }
             if (p.exitValue() != 0) {
-                throw new IllegalStateException(String.join(" ", argv) + " exited with " + p.exitValue());
+                throw new IllegalStateException(String.join(" ", argv) + " exited with " + p.exitValue() + ": "
+                        + Files.readString(out.resolveSibling(out.getFileName() + ".err")).strip());
             }
             return Files.readString(out);
         } catch (IOException e) {
@@ -308,6 +314,7 @@ public final class Leaks {
             if (out != null) {
                 try {
                     Files.deleteIfExists(out);
+                    Files.deleteIfExists(out.resolveSibling(out.getFileName() + ".err"));
                 } catch (IOException e) {
                     // A temporary file: the next check does not depend on it.
                 }

@@ -37,7 +37,7 @@ public final class CrunSandboxProvider implements SandboxProvider {
     public SandboxBackend create(SandboxContext context) {
         context.settings().allowOnly(Set.of());
         return new OciBackend(context, new RuntimeTraits("crun", isolation(), List.of(), mountNamespaceChange(),
-                true, true, false), List::of);
+                true, RuntimeTraits.Launch.CREATE_THEN_WRITE_FIFO, false), List::of);
     }
 
     static List<String> mountNamespaceChange() {

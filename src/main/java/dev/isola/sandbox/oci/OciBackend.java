@@ -1,10 +1,14 @@
 package dev.isola.sandbox.oci;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.isola.function.Runtime;
 import dev.isola.host.Command;
+import dev.isola.host.CommandResult;
+import dev.isola.host.Fifo;
 import dev.isola.host.HostException;
 import dev.isola.host.HostLibraries;
+import dev.isola.host.Pidfd;
 import dev.isola.host.ProcessRunner;
 import dev.isola.net.InstanceNetwork;
 import dev.isola.sandbox.spi.Availability;
@@ -20,10 +24,13 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -37,8 +44,11 @@ import java.util.function.Supplier;
  * <p>Per instance: a network namespace with a veth on the bridge ({@link InstanceNetwork}; usually one made ahead
  * of need), its work directory as the bundle (config.json; the read-only root is a skeleton of mount points shared
  * by instances alike, {@link RootfsSkeletons}; the artefact and, for Node.js, the node binary and exactly its
- * libraries are bind-mounted read-only), and {@code <runtime> run} as a foreground child of the platform, so the
- * container's stdout/stderr are the child's and its liveness is the child's. Containers live under Isola's own state
+ * libraries are bind-mounted read-only). runc and crun containers run detached ({@link DetachedContainer}):
+ * {@code <runtime> create} with the instance's console file as its output, which the container keeps, then the start
+ * hand-shake through the container's exec FIFO done by Isola itself; no runtime process stays per instance, and the
+ * container's init is watched through a pidfd. runsc runs as a foreground {@code runsc run} child ({@link
+ * OciInstance}), since gVisor's sandbox and gofer are that run's children. Containers live under Isola's own state
  * root ({@value #STATE_ROOT}/&lt;runtime&gt;), so start-up reaping deletes exactly the containers of an earlier run
  * and never anyone else's. Cgroups: {@code /isola/<instance>} through the runtime's cgroupfs driver (v1, hybrid and
  * v2 hosts).
@@ -53,6 +63,8 @@ final class OciBackend implements SandboxBackend {
     static final int FUNCTION_PORT = 8080;
     private static final Path RESOLV_CONF = Path.of("/etc/resolv.conf");
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** For {@code create} and the start hand-shake each: a container whose start takes longer is given up. */
+    private static final Duration CREATE_TIMEOUT = Duration.ofSeconds(60);
 
     private final SandboxContext context;
     private final RuntimeTraits traits;
@@ -153,28 +165,42 @@ final class OciBackend implements SandboxBackend {
         return probe().runs() ? diagnostics.get() : List.of();
     }
 
-    /** Reaps the containers (and their namespaces and cgroups) of this state directory's earlier run. */
+    /**
+     * Reaps the containers (and their namespaces and cgroups) of this state directory's earlier run: those with a
+     * work directory left, and those whose bundle lies in this state directory's {@code run/} although their work
+     * directory is gone (a start that raced a stop or a crash). Another Isola's containers have their bundles
+     * elsewhere.
+     */
     @Override
     public void reapLeftovers() {
         synchronized (this) {
             removeNamespace(); // left by a run that crashed: made anew when the runtime is next needed
         }
         skeletons.removeUnfinished();
-        List<String> ids = context.leftoverInstanceIds();
-        if (ids.isEmpty() || !probe().runs()) {
-            return;
-        }
-        try {
-            for (String id : runner.run(command("list", "--quiet")).lines().map(String::trim).toList()) {
-                if (ids.contains(id)) {
+        Set<String> ids = new TreeSet<>(context.leftoverInstanceIds());
+        if (probe().runs()) {
+            String ourBundles = context.runDir().toAbsolutePath().normalize() + "/";
+            for (JsonNode container : containers()) {
+                String id = container.path("id").asText();
+                if (ids.contains(id) || container.path("bundle").asText().startsWith(ourBundles)) {
                     runner.quietly(command("delete", "--force", id));
+                    ids.add(id);
                 }
             }
-        } catch (HostException e) {
-            // No state root yet: nothing ran before.
         }
         network.reapLeftovers(ids.stream().map(InstanceNetwork::key).toList());
         ids.forEach(OciBackend::removeInstanceCgroups);
+    }
+
+    /** The containers under Isola's state root for this runtime, as {@code <runtime> list} describes them. */
+    private List<JsonNode> containers() {
+        try {
+            List<JsonNode> all = new ArrayList<>();
+            JSON.readTree(runner.run(command("list", "--format", "json"))).forEach(all::add);
+            return all; // "null" (runc, runsc) and "[]" (crun) both read as none
+        } catch (HostException | IOException e) {
+            return List.of(); // no state root yet: nothing ran before
+        }
     }
 
     /**
@@ -283,18 +309,91 @@ final class OciBackend implements SandboxBackend {
                     spec.artifact().root().toAbsolutePath(), args, environment(spec), hostFiles, net.netnsPath(),
                     "/isola/" + spec.id(), spec.limits(), traits.seccompProfile());
             Files.write(bundle.resolve("config.json"), JSON.writeValueAsBytes(config));
+            InetSocketAddress endpoint = new InetSocketAddress(net.address(), FUNCTION_PORT);
+            if (traits.launch().detached()) {
+                Pidfd init = createAndStart(spec);
+                return new DetachedContainer(spec.id(), this, init, endpoint, net, spec.console(),
+                        spec.limits().memoryBytes());
+            }
             Process process = runner.start(new ProcessBuilder(command("run", "--bundle",
                     bundle.toAbsolutePath().toString(), spec.id()))
                     .redirectOutput(spec.console().redirect())
                     .redirectErrorStream(true)
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))));
-            return new OciInstance(spec.id(), this, process, new InetSocketAddress(net.address(), FUNCTION_PORT), net,
-                    spec.console(), spec.limits().memoryBytes());
+            return new OciInstance(spec.id(), this, process, endpoint, net, spec.console(),
+                    spec.limits().memoryBytes());
         } catch (IOException | RuntimeException e) {
             net.close();
             throw new SandboxException("Failed to start container " + spec.id() + " with " + traits.runtime() + ": "
                     + e.getMessage(), e);
         }
+    }
+
+    /**
+     * {@code <runtime> create} (its output, and so the container's, to the console file), then the start hand-shake
+     * through the container's exec FIFO ({@link RuntimeTraits.Launch}); returns the running container's init. On any
+     * failure the container is deleted before this throws.
+     */
+    private Pidfd createAndStart(InstanceSpec spec) {
+        String id = spec.id();
+        Path pidFile = spec.workDir().resolve("init.pid").toAbsolutePath();
+        Pidfd init = null;
+        try {
+            CommandResult created = runner.resultTo(Command.of(command("create", "--bundle",
+                    spec.workDir().toAbsolutePath().toString(), "--pid-file", pidFile.toString(), id))
+                    .withTimeout(CREATE_TIMEOUT), spec.console().redirect());
+            if (created.timedOut() || created.exitCode() != 0) {
+                throw new SandboxException(traits.runtime() + " create " + (created.timedOut()
+                        ? "did not finish within " + CREATE_TIMEOUT.toSeconds() + " s"
+                        : "failed with exit status " + created.exitCode()) + "; what it printed is in the logs");
+            }
+            init = Pidfd.open(Long.parseLong(Files.readString(pidFile).trim()));
+            Path fifo = Path.of(stateRoot(), id, "exec.fifo");
+            boolean started = traits.launch() == RuntimeTraits.Launch.CREATE_THEN_READ_FIFO
+                    ? Fifo.receive(fifo, init, CREATE_TIMEOUT) : Fifo.send(fifo, init, CREATE_TIMEOUT);
+            if (!started) {
+                throw new SandboxException("the container's init exited before it ran the function");
+            }
+            Files.deleteIfExists(fifo); // as the runtime's start does: the container's state now reads "running"
+            return init;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw abandon(id, init, new SandboxException("interrupted while starting", e));
+        } catch (IOException | NumberFormatException e) {
+            throw abandon(id, init, new SandboxException("no init process after create: " + e.getMessage(), e));
+        } catch (RuntimeException e) {
+            throw abandon(id, init, e);
+        }
+    }
+
+    /** Deletes a container whose start failed (whatever of it exists) and returns {@code failure} to throw. */
+    private RuntimeException abandon(String id, Pidfd init, RuntimeException failure) {
+        if (init != null) {
+            init.close();
+        }
+        runner.quietly(Command.of(command("delete", "--force", id)));
+        return failure;
+    }
+
+    /**
+     * How often the kernel's out-of-memory killer has killed a process of container {@code id}: {@code oom_kill} in
+     * its memory cgroup ({@code memory.events} on cgroup v2, {@code memory.oom_control} on v1); 0 when not known.
+     */
+    long oomKills(String id) {
+        for (Path dir : cgroupDirs("isola/" + id)) {
+            for (String file : List.of("memory.events", "memory.oom_control")) {
+                try {
+                    for (String line : Files.readAllLines(dir.resolve(file))) {
+                        if (line.startsWith("oom_kill ")) {
+                            return Long.parseLong(line.substring("oom_kill ".length()).trim());
+                        }
+                    }
+                } catch (IOException | NumberFormatException e) {
+                    // Not this hierarchy, or an older kernel without the counter.
+                }
+            }
+        }
+        return 0;
     }
 
     /**

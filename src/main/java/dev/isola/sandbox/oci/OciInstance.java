@@ -10,7 +10,10 @@ import java.util.Optional;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 
-/** A function in an OCI container, run by a foreground {@code <runtime> run} child of the platform. */
+/**
+ * A function in an OCI container run by a foreground {@code <runtime> run} child of the platform (runsc; runc and crun
+ * containers are {@link DetachedContainer}s).
+ */
 final class OciInstance extends ChildProcessInstance {
     private static final Duration GRACE = Duration.ofSeconds(2);
 
@@ -48,10 +51,9 @@ final class OciInstance extends ChildProcessInstance {
     }
 
     /**
-     * SIGTERM (to {@code <runtime> run}, which passes it on to the container, or through {@code <runtime> kill}), a
-     * grace period, SIGKILL, then {@code delete -f} (container state and cgroup) unless {@code run} has removed them
-     * as it exited, then the namespace and its veth. The container is addressed by its unique id under Isola's own
-     * state root, so no other container can be hit.
+     * SIGTERM through {@code <runtime> kill}, a grace period, SIGKILL, then {@code delete -f} (container state and
+     * cgroup) unless {@code run} has removed them as it exited, then the namespace and its veth. The container is
+     * addressed by its unique id under Isola's own state root, so no other container can be hit.
      */
     @Override
     public void close() {
@@ -59,10 +61,8 @@ final class OciInstance extends ChildProcessInstance {
             return;
         }
         try {
-            Runnable term = backend.traits().forwardsSignals() ? process()::destroy
-                    : () -> backend.quietly(backend.command("kill", id(), "15"));
             ProcessStop.of(process())
-                    .then(term, GRACE)
+                    .then(() -> backend.quietly(backend.command("kill", id(), "15")), GRACE)
                     .then(() -> backend.quietly(backend.command("kill", id(), "9")), GRACE)
                     .run(GRACE);
             // Not niced, unlike the spare networks made ahead: deleting a container and its devices takes kernel

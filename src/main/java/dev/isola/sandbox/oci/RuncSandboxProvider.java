@@ -23,7 +23,8 @@ public final class RuncSandboxProvider implements SandboxProvider {
     @Override
     public SandboxBackend create(SandboxContext context) {
         context.settings().allowOnly(Set.of());
-        return new OciBackend(context, new RuntimeTraits("runc", isolation(), List.of(), List.of(), true, true, false),
+        return new OciBackend(context, new RuntimeTraits("runc", isolation(), List.of(), List.of(), true,
+                RuntimeTraits.Launch.CREATE_THEN_READ_FIFO, false),
                 List::of);
     }
 }

@@ -42,7 +42,8 @@ public final class RunscSandboxProvider implements SandboxProvider {
         context.settings().allowOnly(Set.of("platform"));
         String platform = context.settings().oneOf("platform", PLATFORMS, "ptrace");
         RuntimeTraits traits = new RuntimeTraits("runsc", isolation(),
-                List.of("--platform=" + platform, "--network=sandbox"), HIDE_NET_SYSCTLS, false, false, true);
+                List.of("--platform=" + platform, "--network=sandbox"), HIDE_NET_SYSCTLS, false,
+                RuntimeTraits.Launch.FOREGROUND_RUN, true);
         RunscPlatforms platforms = new RunscPlatforms(context.runner(), context.ticker());
         return new OciBackend(context, traits, platforms::tryEach);
     }

@@ -14,15 +14,29 @@ import java.util.List;
  *                             empty to run in the host's mount namespace
  * @param seccompProfile       whether containers get {@link SeccompProfile} (runc, crun); gVisor filters its own
  *                             sandbox instead
- * @param forwardsSignals      whether {@code <runtime> run} passes a SIGTERM it gets on to the container's process
- *                             and, once that exits, removes the container's state and cgroup itself (runc, crun):
- *                             stopping an instance then takes no runtime command at all, where {@code kill} and
- *                             {@code delete} were two more processes per instance
+ * @param launch               how an instance's container is run: created and then started by Isola itself through
+ *                             the container's exec FIFO, with no runtime process left (runc, crun), or by a
+ *                             foreground {@code <runtime> run} (runsc, whose sandbox and gofer processes stay
+ *                             children of that run)
  * @param ownNetworkStack      whether the sandbox has a network stack of its own, which dies without closing its
  *                             connections (runsc)
  */
 record RuntimeTraits(String runtime, Isolation isolation, List<String> globalFlags, List<String> mountNamespaceChange,
-                     boolean seccompProfile, boolean forwardsSignals, boolean ownNetworkStack) {
+                     boolean seccompProfile, Launch launch, boolean ownNetworkStack) {
+    /**
+     * How a container is run. After {@code <runtime> create} the container's init waits on {@code exec.fifo} in the
+     * container's state directory; the runtime's {@code start} is one byte through it, whose direction differs: runc's
+     * init writes it (start reads), crun's reads it (start writes). Isola does that itself instead of running
+     * {@code start}: one process fewer per cold start.
+     */
+    enum Launch {
+        FOREGROUND_RUN, CREATE_THEN_READ_FIFO, CREATE_THEN_WRITE_FIFO;
+
+        boolean detached() {
+            return this != FOREGROUND_RUN;
+        }
+    }
+
     RuntimeTraits {
         globalFlags = List.copyOf(globalFlags);
         mountNamespaceChange = List.copyOf(mountNamespaceChange);

@@ -7,7 +7,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * An instance whose life is one child process of the platform (the function itself, or a runtime such as
- * {@code runc run} in the foreground): liveness is the child's, its output is written to its {@link Console}, and
+ * {@code runsc run} in the foreground): liveness is the child's, its output is written to its {@link Console}, and
  * {@link #beginClose()} makes {@code close()} idempotent.
  */
 public abstract class ChildProcessInstance implements Instance {

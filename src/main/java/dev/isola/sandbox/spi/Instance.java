@@ -20,9 +20,10 @@ public interface Instance extends AutoCloseable {
     Optional<String> exitReason();
 
     /**
-     * Host process id of the sandbox's root process (the function itself, the runtime's foreground process, the
-     * VMM), whose process tree holds every host process of the sandbox; empty when the backend has none. Read-only
-     * information for resource accounting ({@code isola bench}): nothing may signal it, the instance owns its stop.
+     * Host process id of the sandbox's root process (the function itself, a detached container's init, the
+     * runtime's foreground process, the VMM), whose process tree holds every host process of the sandbox; empty when
+     * the backend has none. Read-only information for resource accounting ({@code isola bench}): nothing may signal
+     * it, the instance owns its stop.
      */
     default OptionalLong pid() {
         return OptionalLong.empty();

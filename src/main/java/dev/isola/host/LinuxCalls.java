@@ -1,0 +1,130 @@
+package dev.isola.host;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Path;
+
+/**
+ * The few Linux calls the JDK does not offer, through the foreign function API: process file descriptors (to watch
+ * and signal a process the platform did not start as its child) and non-blocking FIFO ends with {@code poll}. Every
+ * call is non-blocking, so a virtual thread never pins its carrier in one. Numbers are Linux's generic ones (the
+ * same on x86-64 and arm64).
+ */
+final class LinuxCalls {
+    static final int O_RDONLY = 0;
+    static final int O_WRONLY = 1;
+    static final int O_NONBLOCK = 0x800;
+    static final int O_CLOEXEC = 0x80000;
+    static final short POLLIN = 1;
+    private static final long SYS_PIDFD_SEND_SIGNAL = 424;
+    private static final long SYS_PIDFD_OPEN = 434;
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
+
+    private static final MethodHandle SYSCALL_2 = variadic("syscall", 1, FunctionDescriptor.of(LONG, LONG, LONG, LONG));
+    private static final MethodHandle SYSCALL_4 = variadic("syscall", 1,
+            FunctionDescriptor.of(LONG, LONG, LONG, LONG, LONG, LONG));
+    private static final MethodHandle OPEN = variadic("open", 2,
+            FunctionDescriptor.of(INT, ValueLayout.ADDRESS, INT, INT));
+    private static final MethodHandle POLL = call("poll", FunctionDescriptor.of(INT, ValueLayout.ADDRESS, LONG, INT));
+    private static final MethodHandle READ = call("read", FunctionDescriptor.of(LONG, INT, ValueLayout.ADDRESS, LONG));
+    private static final MethodHandle WRITE = call("write",
+            FunctionDescriptor.of(LONG, INT, ValueLayout.ADDRESS, LONG));
+    private static final MethodHandle CLOSE = call("close", FunctionDescriptor.of(INT, INT));
+
+    private LinuxCalls() {
+    }
+
+    /** A descriptor for process {@code pid}, or -1 when it does not exist (or the kernel predates 5.3). */
+    static int pidfdOpen(long pid) {
+        try {
+            return (int) (long) SYSCALL_2.invokeExact(SYS_PIDFD_OPEN, pid, 0L);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Sends {@code signal}; false when the process has exited. */
+    static boolean pidfdSendSignal(int pidfd, int signal) {
+        try {
+            return (long) SYSCALL_4.invokeExact(SYS_PIDFD_SEND_SIGNAL, (long) pidfd, (long) signal, 0L, 0L) == 0;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** {@code open(2)}; -1 on failure. */
+    static int open(Path path, int flags) {
+        try (Arena arena = Arena.ofConfined()) {
+            return (int) OPEN.invokeExact(arena.allocateFrom(path.toString()), flags, 0);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** The {@code revents} of each descriptor after {@code poll(2)} with {@code timeoutMillis} (0: no wait). */
+    static short[] poll(int timeoutMillis, int... fds) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment pollfds = arena.allocate(8L * fds.length); // struct pollfd: int fd, short events, revents
+            for (int i = 0; i < fds.length; i++) {
+                pollfds.set(INT, 8L * i, fds[i]);
+                pollfds.set(ValueLayout.JAVA_SHORT, 8L * i + 4, POLLIN);
+            }
+            int ready = (int) POLL.invokeExact(pollfds, (long) fds.length, timeoutMillis);
+            short[] revents = new short[fds.length];
+            for (int i = 0; ready > 0 && i < fds.length; i++) {
+                revents[i] = pollfds.get(ValueLayout.JAVA_SHORT, 8L * i + 6);
+            }
+            return revents;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Reads up to one byte: 1 read, 0 at end of file, -1 on error (nothing there on a non-blocking end). */
+    static long readByte(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            return (long) READ.invokeExact(fd, arena.allocate(1), 1L);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Writes one zero byte; true when written. */
+    static boolean writeByte(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            return (long) WRITE.invokeExact(fd, arena.allocate(1), 1L) == 1;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    static void close(int fd) {
+        try {
+            int ignored = (int) CLOSE.invokeExact(fd);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    private static MethodHandle call(String name, FunctionDescriptor descriptor) {
+        Linker linker = Linker.nativeLinker();
+        return linker.downcallHandle(libc().find(name).orElseThrow(), descriptor);
+    }
+
+    /** A variadic C function whose first {@code fixed} arguments are named (the rest passed as variadic). */
+    private static MethodHandle variadic(String name, int fixed, FunctionDescriptor descriptor) {
+        Linker linker = Linker.nativeLinker();
+        return linker.downcallHandle(libc().find(name).orElseThrow(), descriptor,
+                Linker.Option.firstVariadicArg(fixed));
+    }
+
+    private static SymbolLookup libc() {
+        return Linker.nativeLinker().defaultLookup();
+    }
+}

@@ -206,12 +206,19 @@ settle() {
 # Otherwise the next measurement, Isola's or the by-hand one, would share the host with container teardowns and
 # namespace creations, work the by-hand side does only after its own measurement and outside it.
 isola_quiet() {
-  local t stable=0 count last=-1
+  local t
   for ((t = 0; t < 3000; t++)); do
     compgen -G "/run/isola/$RUNTIME/$1.*" >/dev/null || break
     sleep 0.1
   done
   ((t < 3000)) || die "Isola still has $1 containers 300 s later"
+  spares_settled
+}
+
+# spares_settled : waits until Isola's spare networks are refilled (their marker count holds still for 1 s), then
+# for the host to be idle (settle).
+spares_settled() {
+  local t stable=0 count last=-1
   for ((t = 0; t < 600 && stable < 5; t++)); do
     count="$(find "$BENCH_TMP/state/spare-networks" -type f 2>/dev/null | wc -l)"
     if [[ "$count" == "$last" ]]; then stable=$((stable + 1)); else stable=0; last="$count"; fi

@@ -58,6 +58,7 @@ final class InstancePool {
     private final InstanceEvents events;
     private final EndpointProbe prewarmProbe;
     private final InstanceIds ids;
+    private final StandbySandboxes standby;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
@@ -79,6 +80,8 @@ final class InstancePool {
         this.events = parts.events();
         this.prewarmProbe = parts.probe();
         this.ids = new InstanceIds(function.name());
+        int standbyTarget = launcher.offersStandby(function) ? scaling.standby() : 0;
+        this.standby = new StandbySandboxes(function, launcher, standbyTarget, ids::next, ticker, wallClock);
     }
 
     /** The function's timeout: how long a call may wait for a slot, and how long its answer may take. */
@@ -199,21 +202,32 @@ final class InstancePool {
      */
     private Attempt startInto(Slot slot, boolean forCaller, EndpointProbe probe) {
         long begin = ticker.nanos();
+        Launcher.Prepared unused = null;
         lock.lock();
         try {
             if (draining) {
                 // Reserved before the drain began (a pre-warm, or a call whose thread came late): not worth starting.
-                slots.remove(slot);
+                // Its standby sandbox is removed here, unless abortStarts dropped the slot (and removes it) already.
+                if (slots.remove(slot)) {
+                    unused = slot.prepared;
+                }
                 changed.signalAll();
-                return DRAINED;
+                if (unused == null) {
+                    return DRAINED;
+                }
+            } else {
+                slot.starter = Thread.currentThread();
             }
-            slot.starter = Thread.currentThread();
         } finally {
             lock.unlock();
         }
+        if (unused != null) {
+            unused.close();
+            return DRAINED;
+        }
         Instance instance;
         try {
-            instance = launcher.launch(function, slot.id, probe);
+            instance = slot.prepared == null ? launcher.launch(function, slot.id, probe) : startPrepared(slot, probe);
         } catch (RuntimeException e) {
             lock.lock();
             try {
@@ -263,6 +277,22 @@ final class InstancePool {
     }
 
     /**
+     * Starts the slot's standby sandbox; if that fails (and the start was not aborted), a cold start of the same
+     * instance id follows: the failed standby left nothing behind.
+     */
+    private Instance startPrepared(Slot slot, EndpointProbe probe) {
+        try {
+            return slot.prepared.start(probe);
+        } catch (StartFailedException e) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw e;
+            }
+            LOG.log(Level.WARNING, e.getMessage() + " (a standby sandbox); starting a new one instead");
+            return launcher.launch(function, slot.id, probe);
+        }
+    }
+
+    /**
      * Clears the interrupt {@link #abortStarts} sent a start that finished anyway: the starter may be a request
      * thread, whose next blocking socket operation an interrupt would fail. Under the lock.
      */
@@ -273,8 +303,11 @@ final class InstancePool {
         }
     }
 
+    /** A new slot, taking a standby sandbox for its start if one is ready. Under the lock. */
     private Slot reserveSlot() {
-        Slot slot = new Slot(ids.next(), wallClock.instant());
+        Launcher.Prepared prepared = standby.take().orElse(null);
+        Slot slot = new Slot(prepared == null ? ids.next() : prepared.id(), wallClock.instant());
+        slot.prepared = prepared;
         slots.add(slot);
         return slot;
     }
@@ -335,9 +368,11 @@ final class InstancePool {
 
     /**
      * Housekeeping, run periodically: removes dead instances and those idle past the idle timeout (keeping
-     * {@code minInstances}), then starts instances up to {@code minInstances}.
+     * {@code minInstances}), then starts instances up to {@code minInstances} and standby sandboxes up to
+     * {@code standby}.
      */
     void maintain() {
+        standby.refill();
         List<Slot> removed = new ArrayList<>();
         int toStart;
         List<Slot> reserved = new ArrayList<>();
@@ -384,7 +419,9 @@ final class InstancePool {
      * remove its network or cgroups under a sandbox that is still being built.
      */
     void drain(long graceNanos) {
+        standby.close();
         List<Slot> idle = new ArrayList<>();
+        List<Launcher.Prepared> unstarted = new ArrayList<>();
         lock.lock();
         try {
             draining = true;
@@ -398,7 +435,7 @@ final class InstancePool {
                 }
                 changed.awaitNanos(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(50)));
             }
-            abortStarts();
+            abortStarts(unstarted);
             for (var it = slots.iterator(); it.hasNext(); ) {
                 Slot s = it.next();
                 if (s.state == InstanceState.READY) {
@@ -412,13 +449,23 @@ final class InstancePool {
             lock.unlock();
         }
         idle.forEach(s -> retire.accept(s.instance));
+        unstarted.forEach(Launcher.Prepared::close);
     }
 
-    /** Interrupts the starts still running and waits until they have ended. Under the lock. */
-    private void abortStarts() throws InterruptedException {
+    /**
+     * Interrupts the starts still running and waits until they have ended; the standby sandboxes of starts dropped
+     * before they began go to {@code unstarted}, for the caller to remove once unlocked. Under the lock.
+     */
+    private void abortStarts(List<Launcher.Prepared> unstarted) throws InterruptedException {
         // A start reserved for a call whose thread has not begun it yet is dropped: when that thread comes, it finds
         // the pool draining and the call goes to the current version.
-        slots.removeIf(s -> s.state == InstanceState.STARTING && s.starter == null);
+        slots.removeIf(s -> {
+            boolean notBegun = s.state == InstanceState.STARTING && s.starter == null;
+            if (notBegun && s.prepared != null) {
+                unstarted.add(s.prepared);
+            }
+            return notBegun;
+        });
         for (Slot s : slots) {
             if (s.state == InstanceState.STARTING && !s.aborted) {
                 s.aborted = true;
@@ -474,6 +521,7 @@ final class InstancePool {
                         s.startedAt, s.inFlight, s.served, s.coldStartNanos / 1e6,
                         s.instance == null ? OptionalLong.empty() : s.instance.pid()));
             }
+            views.addAll(standby.views(backend));
             return views;
         } finally {
             lock.unlock();

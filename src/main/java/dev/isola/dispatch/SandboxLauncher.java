@@ -12,6 +12,7 @@ import dev.isola.sandbox.spi.InstanceSpec;
 import dev.isola.sandbox.spi.OutputSink;
 import dev.isola.sandbox.spi.SandboxBackend;
 import dev.isola.sandbox.spi.Sandboxes;
+import dev.isola.sandbox.spi.Standby;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -67,6 +68,7 @@ public final class SandboxLauncher implements Launcher {
     private static final long MAX_BUSY_PROBE_MILLIS = 20;
     private static final int OUTPUT_LINES_IN_ERRORS = 20;
     private static final int OUTPUT_BYTES_IN_ERRORS = 4096;
+    private static final long QUIET_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
     private final Sandboxes sandboxes;
     private final String defaultBackend;
@@ -78,6 +80,8 @@ public final class SandboxLauncher implements Launcher {
     private final Duration startTimeout;
     private final Ticker ticker;
     private final AtomicInteger startsInFlight = new AtomicInteger();
+    /** Starts from their beginning to their end (admission, sandbox, readiness): standby creation waits for 0. */
+    private final AtomicInteger launching = new AtomicInteger();
     private final StartAdmission admission;
 
     /**
@@ -114,57 +118,171 @@ public final class SandboxLauncher implements Launcher {
 
     @Override
     public Instance launch(DeployedFunction function, String instanceId, EndpointProbe probe) {
-        String backend = backend(function);
-        SandboxBackend provider = sandboxes.find(backend).orElseThrow(() -> new StartFailedException(
-                "fn=" + function.name() + ": backend '" + backend + "' is not installed in this Isola"));
-        Path workDir = runDir.resolve(instanceId);
-        RecentLines recent = new RecentLines(logs.sink(function.name(), instanceId));
-        Console console;
-        try {
-            Files.createDirectories(workDir);
-            console = consoles.open(workDir.resolve("console"), recent);
-        } catch (IOException e) {
-            FileTrees.deleteQuietly(workDir);
-            throw new StartFailedException("Failed to create work directory " + workDir + ": " + e.getMessage(), e);
-        }
+        SandboxBackend provider = provider(function);
+        Workspace workspace = workspace(function, instanceId);
         Readiness.Ticket ticket = readiness.expect(instanceId);
         Instance instance = null;
         boolean admitted = false;
+        launching.incrementAndGet();
         try {
-            URI readyUrl = callbackBase.get().resolve("/_/ready/" + instanceId + "/" + ticket.nonce());
-            Map<String, String> env = new HashMap<>(function.manifest().env());
-            env.put("ISOLA_READY_URL", readyUrl.toString());
-            env.put("ISOLA_FUNCTION", function.name().value());
-            env.put("ISOLA_INSTANCE", instanceId);
+            InstanceSpec spec = spec(function, workspace, ticket);
             admit(function);
             admitted = true;
-            instance = provider.start(new InstanceSpec(instanceId, function.name(), function.version(),
-                    function.artifact(), function.manifest().limits(), env, readyUrl, workDir, console,
-                    function.manifest().kernel(), function.manifest().egress()));
-            startsInFlight.incrementAndGet();
-            try {
-                awaitReady(instance, ticket, function, console, recent, probe);
-            } finally {
-                startsInFlight.decrementAndGet();
-            }
-            recent.stopKeeping();
-            return new WorkDirInstance(instance, workDir, console);
+            instance = provider.start(spec);
+            return ready(instance, workspace, ticket, function, probe);
         } catch (RuntimeException e) {
             if (instance != null) {
                 instance.close();
             }
-            console.close();
-            FileTrees.deleteQuietly(workDir);
-            if (e instanceof StartFailedException) {
-                throw e;
-            }
-            throw new StartFailedException("fn=" + function.name() + " inst=" + instanceId + ": failed to start on "
-                    + backend + ": " + e.getMessage(), e);
+            workspace.remove();
+            throw failure(function, instanceId, e);
         } finally {
+            launching.decrementAndGet();
             if (admitted) {
                 admission.finished();
             }
             readiness.forget(instanceId);
+        }
+    }
+
+    @Override
+    public boolean offersStandby(DeployedFunction function) {
+        return sandboxes.find(backend(function)).map(SandboxBackend::offersStandby).orElse(false);
+    }
+
+    /**
+     * Waits until no start is in flight or waiting for admission, so that a sandbox made ahead of need never
+     * competes with a burst for the CPU, then creates it.
+     */
+    @Override
+    public Prepared standby(DeployedFunction function, String instanceId) {
+        SandboxBackend provider = provider(function);
+        while (launching.get() > 0 || admission.waiting() > 0) {
+            LockSupport.parkNanos(QUIET_POLL_NANOS);
+            if (Thread.currentThread().isInterrupted()) {
+                throw new StartFailedException("fn=" + function.name() + ": interrupted before a standby sandbox");
+            }
+        }
+        Workspace workspace = workspace(function, instanceId);
+        Readiness.Ticket ticket = readiness.expect(instanceId);
+        try {
+            return new CreatedStandby(function, instanceId, provider.create(spec(function, workspace, ticket)),
+                    workspace, ticket);
+        } catch (RuntimeException e) {
+            workspace.remove();
+            readiness.forget(instanceId);
+            throw failure(function, instanceId, e);
+        }
+    }
+
+    private SandboxBackend provider(DeployedFunction function) {
+        String backend = backend(function);
+        return sandboxes.find(backend).orElseThrow(() -> new StartFailedException(
+                "fn=" + function.name() + ": backend '" + backend + "' is not installed in this Isola"));
+    }
+
+    /** An instance's work directory and console, made before its sandbox; {@link #remove()} undoes both. */
+    private record Workspace(Path workDir, Console console, RecentLines recent) {
+        void remove() {
+            console.close();
+            FileTrees.deleteQuietly(workDir);
+        }
+    }
+
+    private Workspace workspace(DeployedFunction function, String instanceId) {
+        Path workDir = runDir.resolve(instanceId);
+        RecentLines recent = new RecentLines(logs.sink(function.name(), instanceId));
+        try {
+            Files.createDirectories(workDir);
+            return new Workspace(workDir, consoles.open(workDir.resolve("console"), recent), recent);
+        } catch (IOException e) {
+            FileTrees.deleteQuietly(workDir);
+            throw new StartFailedException("Failed to create work directory " + workDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private InstanceSpec spec(DeployedFunction function, Workspace workspace, Readiness.Ticket ticket) {
+        String instanceId = workspace.workDir().getFileName().toString();
+        URI readyUrl = callbackBase.get().resolve("/_/ready/" + instanceId + "/" + ticket.nonce());
+        Map<String, String> env = new HashMap<>(function.manifest().env());
+        env.put("ISOLA_READY_URL", readyUrl.toString());
+        env.put("ISOLA_FUNCTION", function.name().value());
+        env.put("ISOLA_INSTANCE", instanceId);
+        return new InstanceSpec(instanceId, function.name(), function.version(), function.artifact(),
+                function.manifest().limits(), env, readyUrl, workspace.workDir(), workspace.console(),
+                function.manifest().kernel(), function.manifest().egress());
+    }
+
+    /** Waits until {@code instance} serves; then its start-failure lines are no longer kept. */
+    private Instance ready(Instance instance, Workspace workspace, Readiness.Ticket ticket, DeployedFunction function,
+                           EndpointProbe probe) {
+        startsInFlight.incrementAndGet();
+        try {
+            awaitReady(instance, ticket, function, workspace.console(), workspace.recent(), probe);
+        } finally {
+            startsInFlight.decrementAndGet();
+        }
+        workspace.recent().stopKeeping();
+        return new WorkDirInstance(instance, workspace.workDir(), workspace.console());
+    }
+
+    private StartFailedException failure(DeployedFunction function, String instanceId, RuntimeException e) {
+        return e instanceof StartFailedException f ? f : new StartFailedException("fn=" + function.name() + " inst="
+                + instanceId + ": failed to start on " + backend(function) + ": " + e.getMessage(), e);
+    }
+
+    /** A sandbox created ahead of need, with its work directory, console and readiness ticket. */
+    private final class CreatedStandby implements Prepared {
+        private final DeployedFunction function;
+        private final String id;
+        private final Standby sandbox;
+        private final Workspace workspace;
+        private final Readiness.Ticket ticket;
+
+        CreatedStandby(DeployedFunction function, String id, Standby sandbox,
+                       Workspace workspace, Readiness.Ticket ticket) {
+            this.function = function;
+            this.id = id;
+            this.sandbox = sandbox;
+            this.workspace = workspace;
+            this.ticket = ticket;
+        }
+
+        @Override
+        public String id() {
+            return id;
+        }
+
+        @Override
+        public OptionalLong pid() {
+            return sandbox.pid();
+        }
+
+        /** No admission: what is left of the start is a hand-shake and the function's own start-up. */
+        @Override
+        public Instance start(EndpointProbe probe) {
+            Instance instance = null;
+            launching.incrementAndGet();
+            try {
+                instance = sandbox.start();
+                return ready(instance, workspace, ticket, function, probe);
+            } catch (RuntimeException e) {
+                if (instance != null) {
+                    instance.close();
+                }
+                workspace.remove();
+                throw failure(function, id, e);
+            } finally {
+                launching.decrementAndGet();
+                readiness.forget(id);
+            }
+        }
+
+        @Override
+        public void close() {
+            sandbox.close();
+            workspace.remove();
+            readiness.forget(id);
         }
     }
 

@@ -19,6 +19,8 @@ final class Slot {
     Thread starter;
     /** Whether {@link InstancePool} drain interrupted the start. */
     boolean aborted;
+    /** The standby sandbox this slot's start takes, if one was ready when the slot was reserved. */
+    Launcher.Prepared prepared;
 
     Slot(String id, Instant startedAt) {
         this.id = id;

@@ -108,6 +108,9 @@ public final class ManifestParser {
         scaling.put("maxInstances", s.maxInstances());
         scaling.put("idleTimeout", ManifestUnits.formatDuration(s.idleTimeout()));
         scaling.put("singleUse", s.singleUse());
+        if (s.standby() > 0) {
+            scaling.put("standby", s.standby()); // absent when 0: manifests stored before the field read the same
+        }
 
         Map<String, Object> wire = new LinkedHashMap<>();
         wire.put("name", manifest.name().value());
@@ -249,7 +252,8 @@ public final class ManifestParser {
                 wire.maxInstances() == null ? d.maxInstances() : wire.maxInstances(),
                 wire.idleTimeout() == null ? d.idleTimeout()
                         : ManifestUnits.parseDuration("scaling.idleTimeout", wire.idleTimeout()),
-                wire.singleUse() == null ? d.singleUse() : wire.singleUse());
+                wire.singleUse() == null ? d.singleUse() : wire.singleUse(),
+                wire.standby() == null ? d.standby() : wire.standby());
     }
 
     /** Turns Jackson's messages (class names, source excerpts) into ones a deployer can act on. */

@@ -14,6 +14,6 @@ record ManifestWire(String name, String runtime, String entry, Map<String, Strin
     }
 
     record ScalingWire(Integer concurrency, Integer minInstances, Integer maxInstances, String idleTimeout,
-                       Boolean singleUse) {
+                       Boolean singleUse, Integer standby) {
     }
 }

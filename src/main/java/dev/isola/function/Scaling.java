@@ -10,9 +10,14 @@ import java.time.Duration;
  * @param maxInstances upper bound of live instances (starting ones included)
  * @param idleTimeout  an instance idle this long is stopped (scale to zero)
  * @param singleUse    every invocation gets a fresh instance that is stopped afterwards (the paper's cold-start mode)
+ * @param standby      sandboxes kept created but not started, so that a start needs only their start (backends that
+ *                     offer it: runc, crun)
  */
-public record Scaling(int concurrency, int minInstances, int maxInstances, Duration idleTimeout, boolean singleUse) {
-    public static final Scaling DEFAULT = new Scaling(100, 0, 8, Duration.ofMinutes(5), false);
+public record Scaling(int concurrency, int minInstances, int maxInstances, Duration idleTimeout, boolean singleUse,
+                      int standby) {
+    public static final Scaling DEFAULT = new Scaling(100, 0, 8, Duration.ofMinutes(5), false, 0);
+    /** Standby sandboxes hold a network namespace, a veth and a cgroup each: a bound per function version. */
+    public static final int MAX_STANDBY = 64;
 
     public Scaling {
         if (concurrency < 1 || concurrency > 10_000) {
@@ -26,6 +31,10 @@ public record Scaling(int concurrency, int minInstances, int maxInstances, Durat
         }
         if (idleTimeout.isNegative() || idleTimeout.isZero()) {
             throw new InvalidFunctionException("invalid_manifest", "scaling.idleTimeout must be positive");
+        }
+        if (standby < 0 || standby > Math.min(maxInstances, MAX_STANDBY)) {
+            throw new InvalidFunctionException("invalid_manifest", "scaling.standby must be between 0 and maxInstances"
+                    + " (at most " + MAX_STANDBY + ")");
         }
         if (singleUse && minInstances > 0) {
             throw new InvalidFunctionException("invalid_manifest", "scaling.singleUse cannot be combined with minInstances > 0");

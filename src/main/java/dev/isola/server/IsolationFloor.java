@@ -16,7 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * may ask for egress only where the operator allows egress. The platform serves only such backends
  * ({@link Sandboxes#atLeast}), so a function stored before the floor was raised does not start either. A backend this
  * host cannot run (its runtime not installed, say) is refused at deploy with the reason {@code isola doctor} gives,
- * instead of failing every call; each backend is probed once, at its first deploy.
+ * instead of failing every call; each backend is probed once, at its first deploy. So is {@code scaling.standby} on
+ * a backend that keeps no sandboxes on standby.
  */
 final class IsolationFloor implements DeployPolicy {
     private final TrustPolicy policy;
@@ -42,6 +43,10 @@ final class IsolationFloor implements DeployPolicy {
         if (!availability.runs()) {
             throw new InvalidFunctionException("invalid_manifest", "backend '" + backend + "' cannot run on this "
                     + "host: " + availability.describe() + " (see isola doctor)");
+        }
+        if (manifest.scaling().standby() > 0 && !entry.backend().offersStandby()) {
+            throw new InvalidFunctionException("invalid_manifest", "scaling.standby: backend '" + backend + "' keeps "
+                    + "no sandboxes on standby (runc and crun do)");
         }
         Isolation isolation = entry.isolation();
         if (isolation.compareTo(floor) < 0) {

@@ -6,6 +6,7 @@ import dev.isola.sandbox.spi.Instance;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -45,6 +46,69 @@ final class FakeLauncher implements Launcher {
         started.add(instance);
         maxAlive.accumulateAndGet(alive.incrementAndGet(), Math::max);
         return instance;
+    }
+
+    /** Standby sandboxes: offered when set; each made is kept here, and a start of one may be made to fail. */
+    volatile boolean offersStandby;
+    volatile boolean failStandbyStart;
+    final List<FakePrepared> prepared = new CopyOnWriteArrayList<>();
+
+    @Override
+    public boolean offersStandby(DeployedFunction function) {
+        return offersStandby;
+    }
+
+    @Override
+    public Prepared standby(DeployedFunction function, String instanceId) {
+        FakePrepared standby = new FakePrepared(instanceId);
+        prepared.add(standby);
+        return standby;
+    }
+
+    final class FakePrepared implements Prepared {
+        final String id;
+        final AtomicBoolean used = new AtomicBoolean();
+        volatile boolean ran;
+
+        FakePrepared(String id) {
+            this.id = id;
+        }
+
+        @Override
+        public String id() {
+            return id;
+        }
+
+        @Override
+        public OptionalLong pid() {
+            return OptionalLong.empty();
+        }
+
+        @Override
+        public Instance start(EndpointProbe probe) {
+            if (!used.compareAndSet(false, true)) {
+                throw new AssertionError("standby " + id + " used twice");
+            }
+            if (failStandbyStart) {
+                throw new StartFailedException("inst=" + id + ": the standby sandbox's init exited");
+            }
+            ran = true;
+            FakeInstance instance = new FakeInstance(id);
+            started.add(instance);
+            maxAlive.accumulateAndGet(alive.incrementAndGet(), Math::max);
+            return instance;
+        }
+
+        @Override
+        public void close() {
+            if (!used.compareAndSet(false, true)) {
+                throw new AssertionError("standby " + id + " used twice");
+            }
+        }
+
+        boolean removed() {
+            return used.get() && !ran;
+        }
     }
 
     long closedCount() {

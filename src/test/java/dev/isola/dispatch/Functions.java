@@ -29,10 +29,20 @@ final class Functions {
 
     static DeployedFunction withScaling(String name, int concurrency, int min, int max, Duration idle, boolean singleUse,
                                         Duration timeout) {
+        return deployed(name, 1, new Limits(Limits.DEFAULT_MEMORY, 1, timeout),
+                new Scaling(concurrency, min, max, idle, singleUse, 0));
+    }
+
+    /** Version {@code version} of a function with {@code concurrency: 1} that keeps {@code standby} sandboxes. */
+    static DeployedFunction withStandby(String name, int version, int standby, boolean singleUse) {
+        return deployed(name, version, new Limits(Limits.DEFAULT_MEMORY, 1, TIMEOUT),
+                new Scaling(1, 0, 8, Duration.ofMinutes(1), singleUse, standby));
+    }
+
+    private static DeployedFunction deployed(String name, int version, Limits limits, Scaling scaling) {
         Manifest m = new Manifest(FunctionName.of(name), Runtime.GO, ".", Map.of(), Optional.empty(), Optional.empty(), false,
-                new Limits(Limits.DEFAULT_MEMORY, 1, timeout),
-                new Scaling(concurrency, min, max, idle, singleUse));
-        return new DeployedFunction(m, 1, new Artifact(Runtime.GO, Path.of("/nonexistent"), List.of("./fn")), "sha",
+                limits, scaling);
+        return new DeployedFunction(m, version, new Artifact(Runtime.GO, Path.of("/nonexistent"), List.of("./fn")), "sha",
                 Instant.EPOCH);
     }
 }

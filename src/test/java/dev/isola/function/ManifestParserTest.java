@@ -46,7 +46,7 @@ class ManifestParserTest {
         assertThat(m.env()).containsExactlyInAnyOrderEntriesOf(Map.of("GREETING", "hi", "EMPTY", "", "NUMBER", "42"));
         assertThat(m.backend()).contains("runsc");
         assertThat(m.limits()).isEqualTo(new Limits(256L << 20, 0.5, Duration.ofMillis(250)));
-        assertThat(m.scaling()).isEqualTo(new Scaling(10, 1, 4, Duration.ofMinutes(2), false));
+        assertThat(m.scaling()).isEqualTo(new Scaling(10, 1, 4, Duration.ofMinutes(2), false, 0));
     }
 
     @Test
@@ -59,7 +59,17 @@ class ManifestParserTest {
                 """);
 
         assertThat(m.limits()).isEqualTo(new Limits(Limits.DEFAULT_MEMORY, 1.0, Duration.ofSeconds(5)));
-        assertThat(m.scaling()).isEqualTo(new Scaling(100, 0, 8, Duration.ofMinutes(5), true));
+        assertThat(m.scaling()).isEqualTo(new Scaling(100, 0, 8, Duration.ofMinutes(5), true, 0));
+    }
+
+    @Test
+    void parse_standby_andItsWireFormRoundTrips() {
+        Manifest m = ManifestParser.parse("name: hello\nruntime: go\nbackend: runc\nscaling: {standby: 3}\n");
+
+        assertThat(m.scaling().standby()).isEqualTo(3);
+        assertThat(ManifestParser.toWire(m)).extractingByKey("scaling").asString().contains("standby=3");
+        assertThat(ManifestParser.toWire(ManifestParser.parse("name: hello\nruntime: go\n")))
+                .extractingByKey("scaling").asString().doesNotContain("standby");
     }
 
     @ParameterizedTest
@@ -137,6 +147,8 @@ class ManifestParserTest {
             huge concurrency        | name: a\\nruntime: go\\nscaling: {concurrency: 99999999999} | out of range
             singleUse not boolean   | name: a\\nruntime: go\\nscaling: {singleUse: [x]}   | scaling.singleUse: expected true or false
             min above max           | name: a\\nruntime: go\\nscaling: {minInstances: 9}  | scaling.minInstances must be between 0 and maxInstances
+            standby above max       | name: a\\nruntime: go\\nscaling: {standby: 9}       | scaling.standby must be between 0 and maxInstances
+            negative standby        | name: a\\nruntime: go\\nscaling: {standby: -1}      | scaling.standby must be between 0 and maxInstances
             duplicate key           | name: a\\nname: b\\nruntime: go                     | Duplicate field 'name'
             two documents           | name: a\\nruntime: go\\n---\\nname: b               | function.yaml must hold exactly one YAML document
             not a mapping           | - name: a                                         | function.yaml must be a YAML mapping
@@ -198,7 +210,7 @@ class ManifestParserTest {
     void toWire_formatsUnitsAsTheManifestWould() {
         Manifest m = new Manifest(FunctionName.of("w"), Runtime.GO, ".", Map.of("B", "2", "A", "1"), Optional.empty(), Optional.empty(), false,
                 new Limits(512L << 20, 1.0, Duration.ofSeconds(30)),
-                new Scaling(100, 0, 8, Duration.ofMillis(250), false));
+                new Scaling(100, 0, 8, Duration.ofMillis(250), false, 0));
 
         Map<String, Object> wire = ManifestParser.toWire(m);
 

@@ -6,4 +6,9 @@ class CrunContractTest extends IsolationContractTest {
     public String backend() {
         return "crun";
     }
+
+    @Override
+    protected boolean offersStandby() {
+        return true;
+    }
 }

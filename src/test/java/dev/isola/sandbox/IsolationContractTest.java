@@ -1,10 +1,17 @@
 package dev.isola.sandbox;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.isola.testing.Await;
 import dev.isola.testing.TestIsola;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -27,6 +34,48 @@ abstract class IsolationContractTest extends SandboxContractTest {
         HttpResponse<String> ns = isola.get("/function/c-seccomp/newns");
         assertThat(ns.body()).as("a user and network namespace of its own: %s", ns)
                 .isEqualTo("failed: fork/exec /proc/self/exe: operation not permitted");
+    }
+
+    /** Whether the backend keeps sandboxes created ahead of need ({@code scaling.standby}): runc and crun. */
+    protected boolean offersStandby() {
+        return false;
+    }
+
+    /**
+     * A start takes the standby sandbox (the instance has its id), which runs the function under the same filter and
+     * network isolation as any instance; a replacement is made; removing the function removes it (and the leak checks
+     * after the test find nothing beyond what the server lists).
+     */
+    @Test
+    void standby_aStartTakesACreatedSandbox_isolatedAsAnyOther_andIsReplaced() throws Exception {
+        Assumptions.assumeTrue(offersStandby(), () -> backend() + " keeps no sandboxes on standby");
+        deployProbe("c-standby", "go", "{maxInstances: 2, standby: 1}");
+        String standbyId = awaitStates("c-standby", List.of("standby")).getFirst().get("id").asText();
+
+        HttpResponse<String> r = isola.get("/function/c-standby/env?name=GREETING");
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("hello-from-manifest\n");
+        assertThat(r.headers().firstValue("X-Isola-Instance")).hasValue(standbyId);
+        assertThat(r.headers().firstValue("X-Isola-Cold-Start")).hasValue("true");
+        assertThat(isola.get("/function/c-standby/keyctl").body()).isEqualTo("failed: operation not permitted");
+        try (ServerSocket hostPort = new ServerSocket(0, 50, InetAddress.getByName("0.0.0.0"))) {
+            assertThat(isola.get("/function/c-standby/dial?addr=10.200.0.1:" + hostPort.getLocalPort()).body())
+                    .as("a host port").startsWith("failed");
+        }
+        awaitStates("c-standby", List.of("ready", "standby"));
+        HttpResponse<String> removed = isola.admin(HttpRequest.newBuilder(isola.uri("/system/functions/c-standby"))
+                .DELETE());
+        assertThat(removed.statusCode()).as(removed.body()).isBetween(200, 204);
+        Await.until(Duration.ofSeconds(30), () -> isola.instances().stream()
+                        .filter(i -> i.get("function").asText().equals("c-standby")).count(), n -> n == 0,
+                "the instance and the standby sandbox of c-standby to go");
+    }
+
+    /** Waits until the function's instances are in exactly {@code states} (sorted). */
+    private List<JsonNode> awaitStates(String function, List<String> states) {
+        return Await.until(Duration.ofSeconds(60), () -> instances(function), list -> list.stream()
+                .map(i -> i.get("state").asText()).sorted().toList().equals(states), function + " in " + states);
     }
 
     /** Whether the 502 of an out-of-memory death reliably says so (see RunscContractTest for when it cannot). */

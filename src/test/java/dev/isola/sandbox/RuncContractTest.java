@@ -6,4 +6,9 @@ class RuncContractTest extends IsolationContractTest {
     public String backend() {
         return "runc";
     }
+
+    @Override
+    protected boolean offersStandby() {
+        return true;
+    }
 }

@@ -12,6 +12,7 @@ import dev.isola.sandbox.spi.Isolation;
 import dev.isola.sandbox.spi.Sandboxes;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -76,6 +77,19 @@ class IsolationFloorTest {
                 .isInstanceOfSatisfying(InvalidFunctionException.class,
                         e -> org.assertj.core.api.Assertions.assertThat(e.code()).isEqualTo("invalid_manifest"))
                 .hasMessageContaining("backend 'crun' cannot run on this host: crun is not installed");
+    }
+
+    @Test
+    void standby_onABackendThatKeepsNone_isAnInvalidManifest() {
+        IsolationFloor floor = new IsolationFloor(TrustPolicy.permissive(), HOST, "process");
+        Manifest withStandby = new Manifest(FunctionName.of("fn"), Runtime.GO, ".", Map.of(), Optional.of("runsc"),
+                Optional.empty(), false, Limits.DEFAULT,
+                new Scaling(100, 0, 8, Duration.ofMinutes(5), false, 2));
+
+        assertThatThrownBy(() -> floor.check(withStandby))
+                .isInstanceOfSatisfying(InvalidFunctionException.class,
+                        e -> org.assertj.core.api.Assertions.assertThat(e.code()).isEqualTo("invalid_manifest"))
+                .hasMessageContaining("scaling.standby: backend 'runsc' keeps no sandboxes on standby");
     }
 
     private static Manifest manifest(Optional<String> backend, boolean egress) {

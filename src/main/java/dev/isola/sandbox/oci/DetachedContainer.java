@@ -87,7 +87,7 @@ final class DetachedContainer implements Instance {
         }
         try {
             ProcessStop.of(init).term(GRACE).run(GRACE);
-            backend.quietly(backend.command("delete", "--force", id));
+            backend.deleteQuietly(id);
             console.drain();
         } finally {
             init.close();

@@ -183,7 +183,7 @@ final class OciBackend implements SandboxBackend {
             for (JsonNode container : containers()) {
                 String id = container.path("id").asText();
                 if (ids.contains(id) || container.path("bundle").asText().startsWith(ourBundles)) {
-                    runner.quietly(command("delete", "--force", id));
+                    deleteQuietly(id);
                     ids.add(id);
                 }
             }
@@ -281,98 +281,130 @@ final class OciBackend implements SandboxBackend {
 
     @Override
     public Instance start(InstanceSpec spec) {
+        if (traits.launch().detached()) {
+            return create(spec).start();
+        }
         started = true;
         InstanceNetwork.Attachment net = network.attachContainer();
         try {
-            if (spec.egress()) {
-                net.allowEgress();
-            }
-            // The instance's work directory is its bundle: config.json, and a root shared with its peers.
-            Path bundle = spec.workDir();
-            List<String> args = new ArrayList<>(spec.artifact().argv());
-            List<Path> hostFiles = List.of();
-            String program = args.getFirst();
-            if (program.startsWith("./")) {
-                args.set(0, "/fn/" + program.substring(2));
-            } else if (spec.artifact().runtime() == Runtime.NODE || !program.contains("/")) {
-                Path onHost = runner.executables().require(program);
-                hostFiles = libraries.closure(onHost);
-                args.set(0, onHost.toString());
-            }
-            if (spec.egress() && Files.isRegularFile(RESOLV_CONF)) {
-                // Names resolve as on the host (useful when its resolver is reachable from the bridge).
-                hostFiles = new ArrayList<>(hostFiles);
-                hostFiles.add(RESOLV_CONF);
-            }
-            Path rootfs = skeletons.ensure(hostFiles);
-            Map<String, Object> config = OciSpec.create(rootfs.toAbsolutePath(),
-                    spec.artifact().root().toAbsolutePath(), args, environment(spec), hostFiles, net.netnsPath(),
-                    "/isola/" + spec.id(), spec.limits(), traits.seccompProfile());
-            Files.write(bundle.resolve("config.json"), JSON.writeValueAsBytes(config));
-            InetSocketAddress endpoint = new InetSocketAddress(net.address(), FUNCTION_PORT);
-            if (traits.launch().detached()) {
-                Pidfd init = createAndStart(spec);
-                return new DetachedContainer(spec.id(), this, init, endpoint, net, spec.console(),
-                        spec.limits().memoryBytes());
-            }
+            writeBundle(spec, net);
             Process process = runner.start(new ProcessBuilder(command("run", "--bundle",
-                    bundle.toAbsolutePath().toString(), spec.id()))
+                    spec.workDir().toAbsolutePath().toString(), spec.id()))
                     .redirectOutput(spec.console().redirect())
                     .redirectErrorStream(true)
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))));
-            return new OciInstance(spec.id(), this, process, endpoint, net, spec.console(),
+            return new OciInstance(spec.id(), this, process, endpoint(net), net, spec.console(),
                     spec.limits().memoryBytes());
         } catch (IOException | RuntimeException e) {
             net.close();
-            throw new SandboxException("Failed to start container " + spec.id() + " with " + traits.runtime() + ": "
-                    + e.getMessage(), e);
+            throw failedToStart(spec, e);
+        }
+    }
+
+    @Override
+    public boolean offersStandby() {
+        return traits.launch().detached();
+    }
+
+    /**
+     * The container of {@code spec}, made by {@code <runtime> create} (its output, and so the container's, to the
+     * console file) and waiting on its exec FIFO; {@link CreatedContainer#start()} does the start hand-shake.
+     */
+    @Override
+    public CreatedContainer create(InstanceSpec spec) {
+        if (!traits.launch().detached()) {
+            throw new SandboxException(traits.runtime() + " keeps no sandboxes on standby");
+        }
+        started = true;
+        InstanceNetwork.Attachment net = network.attachContainer();
+        try {
+            writeBundle(spec, net);
+            return new CreatedContainer(spec, this, createContainer(spec), endpoint(net), net);
+        } catch (IOException | RuntimeException e) {
+            net.close();
+            throw failedToStart(spec, e);
+        }
+    }
+
+    private SandboxException failedToStart(InstanceSpec spec, Exception e) {
+        return new SandboxException("Failed to start container " + spec.id() + " with " + traits.runtime() + ": "
+                + e.getMessage(), e);
+    }
+
+    private static InetSocketAddress endpoint(InstanceNetwork.Attachment net) {
+        return new InetSocketAddress(net.address(), FUNCTION_PORT);
+    }
+
+    /** The instance's work directory as its bundle: config.json, and a root shared with its peers. */
+    private void writeBundle(InstanceSpec spec, InstanceNetwork.Attachment net) throws IOException {
+        if (spec.egress()) {
+            net.allowEgress();
+        }
+        List<String> args = new ArrayList<>(spec.artifact().argv());
+        List<Path> hostFiles = List.of();
+        String program = args.getFirst();
+        if (program.startsWith("./")) {
+            args.set(0, "/fn/" + program.substring(2));
+        } else if (spec.artifact().runtime() == Runtime.NODE || !program.contains("/")) {
+            Path onHost = runner.executables().require(program);
+            hostFiles = libraries.closure(onHost);
+            args.set(0, onHost.toString());
+        }
+        if (spec.egress() && Files.isRegularFile(RESOLV_CONF)) {
+            // Names resolve as on the host (useful when its resolver is reachable from the bridge).
+            hostFiles = new ArrayList<>(hostFiles);
+            hostFiles.add(RESOLV_CONF);
+        }
+        Path rootfs = skeletons.ensure(hostFiles);
+        Map<String, Object> config = OciSpec.create(rootfs.toAbsolutePath(),
+                spec.artifact().root().toAbsolutePath(), args, environment(spec), hostFiles, net.netnsPath(),
+                "/isola/" + spec.id(), spec.limits(), traits.seccompProfile());
+        Files.write(spec.workDir().resolve("config.json"), JSON.writeValueAsBytes(config));
+    }
+
+    /**
+     * {@code <runtime> create} with the console file as its output; returns the container's init, which then waits on
+     * the exec FIFO. On failure the container is deleted before this throws.
+     */
+    private Pidfd createContainer(InstanceSpec spec) {
+        String id = spec.id();
+        Path pidFile = spec.workDir().resolve("init.pid").toAbsolutePath();
+        CommandResult created = runner.resultTo(Command.of(command("create", "--bundle",
+                spec.workDir().toAbsolutePath().toString(), "--pid-file", pidFile.toString(), id))
+                .withTimeout(CREATE_TIMEOUT), spec.console().redirect());
+        if (created.timedOut() || created.exitCode() != 0) {
+            deleteQuietly(id);
+            throw new SandboxException(traits.runtime() + " create " + (created.timedOut()
+                    ? "did not finish within " + CREATE_TIMEOUT.toSeconds() + " s"
+                    : "failed with exit status " + created.exitCode()) + "; what it printed is in the logs");
+        }
+        try {
+            return Pidfd.open(Long.parseLong(Files.readString(pidFile).trim()));
+        } catch (IOException | RuntimeException e) {
+            deleteQuietly(id);
+            throw new SandboxException("no init process after create: " + e.getMessage(), e);
         }
     }
 
     /**
-     * {@code <runtime> create} (its output, and so the container's, to the console file), then the start hand-shake
-     * through the container's exec FIFO ({@link RuntimeTraits.Launch}); returns the running container's init. On any
-     * failure the container is deleted before this throws.
+     * The start hand-shake through the exec FIFO of created container {@code id} ({@link RuntimeTraits.Launch});
+     * false when its init died first.
      */
-    private Pidfd createAndStart(InstanceSpec spec) {
-        String id = spec.id();
-        Path pidFile = spec.workDir().resolve("init.pid").toAbsolutePath();
-        Pidfd init = null;
+    boolean release(String id, Pidfd init) throws InterruptedException {
+        Path fifo = Path.of(stateRoot(), id, "exec.fifo");
+        boolean started = traits.launch() == RuntimeTraits.Launch.CREATE_THEN_READ_FIFO
+                ? Fifo.receive(fifo, init, CREATE_TIMEOUT) : Fifo.send(fifo, init, CREATE_TIMEOUT);
         try {
-            CommandResult created = runner.resultTo(Command.of(command("create", "--bundle",
-                    spec.workDir().toAbsolutePath().toString(), "--pid-file", pidFile.toString(), id))
-                    .withTimeout(CREATE_TIMEOUT), spec.console().redirect());
-            if (created.timedOut() || created.exitCode() != 0) {
-                throw new SandboxException(traits.runtime() + " create " + (created.timedOut()
-                        ? "did not finish within " + CREATE_TIMEOUT.toSeconds() + " s"
-                        : "failed with exit status " + created.exitCode()) + "; what it printed is in the logs");
-            }
-            init = Pidfd.open(Long.parseLong(Files.readString(pidFile).trim()));
-            Path fifo = Path.of(stateRoot(), id, "exec.fifo");
-            boolean started = traits.launch() == RuntimeTraits.Launch.CREATE_THEN_READ_FIFO
-                    ? Fifo.receive(fifo, init, CREATE_TIMEOUT) : Fifo.send(fifo, init, CREATE_TIMEOUT);
-            if (!started) {
-                throw new SandboxException("the container's init exited before it ran the function");
-            }
             Files.deleteIfExists(fifo); // as the runtime's start does: the container's state now reads "running"
-            return init;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw abandon(id, init, new SandboxException("interrupted while starting", e));
-        } catch (IOException | NumberFormatException e) {
-            throw abandon(id, init, new SandboxException("no init process after create: " + e.getMessage(), e));
-        } catch (RuntimeException e) {
-            throw abandon(id, init, e);
+        } catch (IOException e) {
+            // The runtime then reports it as created rather than running; nothing Isola reads.
         }
+        return started;
     }
 
-    /** Deletes a container whose start failed (whatever of it exists) and returns {@code failure} to throw. */
-    private RuntimeException abandon(String id, Pidfd init, RuntimeException failure) {
-        if (init != null) {
-            init.close();
-        }
+    /** Deletes container {@code id} (state and cgroup), whatever of it exists. Never throws. */
+    void deleteQuietly(String id) {
         runner.quietly(Command.of(command("delete", "--force", id)));
-        return failure;
     }
 
     /**

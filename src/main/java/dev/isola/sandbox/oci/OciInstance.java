@@ -69,7 +69,7 @@ final class OciInstance extends ChildProcessInstance {
             // locks (cgroups, rtnl) that the starts of a burst need too, and a starved holder would stall them all.
             // (Tried at nice 19: bursts were no faster, bench/container-burst.sh.)
             if (backend.hasState(id())) {
-                backend.quietly(backend.command("delete", "--force", id()));
+                backend.deleteQuietly(id());
             }
             drainOutput();
         } finally {

@@ -33,6 +33,20 @@ public interface SandboxBackend {
      */
     Instance start(InstanceSpec spec);
 
+    /** Whether {@link #create} is offered: sandboxes made ahead of need ({@code scaling.standby}). */
+    default boolean offersStandby() {
+        return false;
+    }
+
+    /**
+     * Creates the sandbox of {@code spec} with everything but its start, which {@link Standby#start()} then does in a
+     * fraction of a whole start. Only where {@link #offersStandby()}; throws {@link SandboxException} when it cannot
+     * be created, leaving nothing behind.
+     */
+    default Standby create(InstanceSpec spec) {
+        throw new SandboxException("this backend keeps no sandboxes on standby");
+    }
+
     /**
      * Removes what an earlier, crashed run on this state directory left behind (and nothing of another Isola's on
      * this host); {@link SandboxContext#leftoverInstanceIds()} names that run's instances.

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Standby start against cold start through Isola (issue 17), interleaved in one run: the same hello twice, both
+# single-use (every call a new instance), one of them with `scaling: {standby: 1}` (a container created ahead of
+# need, started by the call). curl's total time through the gateway, in ms.
+#
+#   RUNTIME=runc|crun bench/standby-start.sh       (root)
+#   R=20 WARMUP=3 LANGS="go node" PAUSE=0.1
+#
+# Before each measurement the host is quiet: the last single-use instance is gone, the standby function has its
+# replacement sandbox made, the spare networks are refilled and the CPU is 90 % idle (lib.sh's settle), so that
+# neither side pays for the other's teardown or the standby's replacement.
+set -euo pipefail
+
+source "$(dirname "$0")/lib.sh"
+cd "$REPO_ROOT"
+
+RUNTIME="${RUNTIME:-runc}"
+R="${R:-20}"
+WARMUP="${WARMUP:-3}"
+PAUSE="${PAUSE:-0.1}"
+LANGS="${LANGS:-go node}"
+need curl; need jq; need "$RUNTIME"
+[[ "$(id -u)" == 0 ]] || die "needs root (namespaces, veths, cgroups)"
+
+bench_init
+trap 'bench_cleanup $?' EXIT
+results="$(bench_results_dir standby-start-"$RUNTIME".csv)"
+csv="$results/standby-start-$RUNTIME.csv"
+BACKEND="$RUNTIME" isola_start
+
+admin_get() { curl -fsS --max-time 30 -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" "$ISOLA_ADMIN_URL$1"; }
+fn_dir() { case "$1" in go) echo functions/go/hello ;; node) echo functions/node/hello ;; *) die "unknown language $1" ;; esac; }
+fn_entry() { case "$1" in go) echo . ;; node) echo index.js ;; esac; }
+
+for lang in $LANGS; do
+  for kind in cold standby; do
+    fn="$BENCH_TMP/$kind-$lang"
+    cp -r "$(fn_dir "$lang")" "$fn"
+    extra=""; [[ "$kind" == standby ]] && extra=", standby: 1"
+    printf 'name: %s-%s\nruntime: %s\nentry: %s\nscaling: {singleUse: true%s}\n' "$kind" "$lang" "$lang" \
+      "$(fn_entry "$lang")" "$extra" >"$fn/function.yaml"
+    isola_deploy "$kind-$lang" "$fn"
+  done
+done
+
+# standby_quiet FUNCTION : waits until FUNCTION's only instance is its standby sandbox (the last single-use instance
+# gone, its replacement made), the spare networks are refilled and the host is idle.
+standby_quiet() {
+  local t states
+  for ((t = 0; t < 3000; t++)); do
+    states="$(admin_get "/system/instances?function=$1" | jq -r '[.[].state] | join(",")')"
+    [[ "$states" == standby ]] && break
+    sleep 0.1
+  done
+  [[ "$states" == standby ]] || die "$1 has instances '$states' 300 s later, not one standby sandbox"
+  spares_settled
+}
+
+# call KIND LANG : one call, curl's total time in ms; then waits for the host to be quiet again.
+call() {
+  local out code secs fn="$1-$2"
+  out="$(curl -sS -o /dev/null -w '%{http_code} %{time_total}' --max-time 60 "$ISOLA_URL/function/$fn")" ||
+    die "request to /function/$fn failed"
+  read -r code secs <<<"$out"
+  [[ "$code" == 200 ]] || die "/function/$fn answered $code"
+  if [[ "$1" == standby ]]; then standby_quiet "$fn"; else isola_quiet "$fn"; fi
+  awk -v s="$secs" 'BEGIN { printf "%.3f", s * 1000 }'
+}
+
+{
+  echo "date: $(date -u +%FT%TZ)"; echo "host: $(uname -srm), $(nproc) CPUs"
+  echo "runtime: $("$RUNTIME" --version 2>&1 | head -n 1)"; echo "R=$R WARMUP=$WARMUP PAUSE=$PAUSE LANGS=$LANGS"
+} >"$results/standby-start-$RUNTIME-meta.txt"
+
+echo "language,repetition,start,elapsed_ms" >"$csv"
+for lang in $LANGS; do
+  standby_quiet "standby-$lang"
+  for ((w = 1; w <= WARMUP; w++)); do call cold "$lang" >/dev/null; call standby "$lang" >/dev/null; done
+  for ((r = 1; r <= R; r++)); do
+    order=(cold standby); ((r % 2)) || order=(standby cold)
+    line=""
+    for kind in "${order[@]}"; do
+      ms="$(call "$kind" "$lang")"
+      echo "$lang,$r,$kind,$ms" >>"$csv"
+      line+="$kind $ms ms  "
+      sleep "$PAUSE"
+    done
+    log "$lang rep $r/$R: $line"
+  done
+done
+
+{
+  echo
+  echo "Start of a single-use hello in $RUNTIME through Isola, $R repetitions each, interleaved (ms)"
+  printf '%-6s %-26s %5s %9s %9s %9s\n' lang start n p50 p95 mean
+  for lang in $LANGS; do
+    read -r cn cp50 cp95 cmean <<<"$(awk -F, -v l="$lang" '$1 == l && $3 == "cold" { print $4 }' "$csv" | stats)"
+    read -r sn sp50 sp95 smean <<<"$(awk -F, -v l="$lang" '$1 == l && $3 == "standby" { print $4 }' "$csv" | stats)"
+    printf '%-6s %-26s %5s %9.3f %9.3f %9.3f\n' "$lang" "cold" "$cn" "$cp50" "$cp95" "$cmean"
+    printf '%-6s %-26s %5s %9.3f %9.3f %9.3f\n' "$lang" "standby (scaling.standby)" "$sn" "$sp50" "$sp95" "$smean"
+    printf '%-6s ratio standby/cold: p50 %.2f  p95 %.2f  (target for Go on runc and crun: p50 <= 0.2)\n' "$lang" \
+      "$(awk -v a="$sp50" -v b="$cp50" 'BEGIN { print a / b }')" \
+      "$(awk -v a="$sp95" -v b="$cp95" 'BEGIN { print a / b }')"
+  done
+} | tee "$results/standby-start-$RUNTIME-summary.txt"
+log "results in $results"

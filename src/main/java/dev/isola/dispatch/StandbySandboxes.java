@@ -1,0 +1,133 @@
+package dev.isola.dispatch;
+
+import dev.isola.Ticker;
+import dev.isola.function.DeployedFunction;
+
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * The sandboxes one function version keeps on standby ({@code scaling.standby}): created ahead of need, one at a time
+ * by one background thread and only while no start is in flight ({@link Launcher#standby}); taken by the starts of
+ * new instances, each take followed by a replacement; all removed when the version drains. A creation that fails is
+ * retried after {@value #RETRY_SECONDS} s, by the housekeeping round ({@link #refill()}).
+ */
+final class StandbySandboxes {
+    private static final System.Logger LOG = System.getLogger(StandbySandboxes.class.getName());
+    private static final long RETRY_SECONDS = 30;
+
+    private record Entry(Launcher.Prepared prepared, Instant createdAt) {
+    }
+
+    private final DeployedFunction function;
+    private final Launcher launcher;
+    private final int target;
+    private final Supplier<String> ids;
+    private final Ticker ticker;
+    private final InstantSource wallClock;
+    private final Deque<Entry> ready = new ArrayDeque<>();
+    private Thread filler;
+    private boolean closed;
+    private long retryAfterNanos;
+
+    /** {@code target} 0 keeps none (a function without standby, or a backend that offers none). */
+    StandbySandboxes(DeployedFunction function, Launcher launcher, int target, Supplier<String> ids, Ticker ticker,
+                     InstantSource wallClock) {
+        this.function = function;
+        this.launcher = launcher;
+        this.target = target;
+        this.ids = ids;
+        this.ticker = ticker;
+        this.wallClock = wallClock;
+        this.retryAfterNanos = ticker.nanos();
+    }
+
+    /** A standby sandbox for a start, if one is ready; a replacement is then made in the background. */
+    synchronized Optional<Launcher.Prepared> take() {
+        Entry entry = ready.pollFirst();
+        if (entry != null) {
+            refill();
+        }
+        return Optional.ofNullable(entry).map(Entry::prepared);
+    }
+
+    /** Starts making sandboxes in the background if fewer than the target are ready and none is being made. */
+    synchronized void refill() {
+        if (closed || filler != null || ready.size() >= target || ticker.nanos() - retryAfterNanos < 0) {
+            return;
+        }
+        filler = Thread.ofVirtual().name("standby-" + function.name()).start(this::fill);
+    }
+
+    private void fill() {
+        while (true) {
+            synchronized (this) {
+                if (closed || ready.size() >= target) {
+                    filler = null;
+                    return;
+                }
+            }
+            Launcher.Prepared prepared;
+            try {
+                prepared = launcher.standby(function, ids.get());
+            } catch (StartFailedException e) {
+                synchronized (this) {
+                    filler = null;
+                    retryAfterNanos = ticker.nanos() + Duration.ofSeconds(RETRY_SECONDS).toNanos();
+                    if (closed) {
+                        return;
+                    }
+                }
+                LOG.log(Level.WARNING, "fn=" + function.name() + ": could not make a standby sandbox (retrying in "
+                        + RETRY_SECONDS + " s): " + e.getMessage());
+                return;
+            }
+            boolean keep;
+            synchronized (this) {
+                keep = !closed;
+                if (keep) {
+                    ready.addLast(new Entry(prepared, wallClock.instant()));
+                }
+            }
+            if (!keep) {
+                prepared.close();
+            }
+        }
+    }
+
+    /** Removes every standby sandbox and makes no more; returns once the one being made, if any, is gone too. */
+    void close() {
+        Thread making;
+        List<Entry> removed;
+        synchronized (this) {
+            closed = true;
+            making = filler;
+            removed = new ArrayList<>(ready);
+            ready.clear();
+        }
+        if (making != null) {
+            making.interrupt();
+            try {
+                making.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        removed.forEach(e -> e.prepared().close());
+    }
+
+    /** The ready standby sandboxes as instances in state {@link InstanceState#STANDBY}. */
+    synchronized List<InstanceView> views(String backend) {
+        return ready.stream().map(e -> new InstanceView(e.prepared().id(), function.name().value(),
+                function.version(), backend, InstanceState.STANDBY, "", e.createdAt(), 0, 0, 0,
+                e.prepared().pid())).toList();
+    }
+}

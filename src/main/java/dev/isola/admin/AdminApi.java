@@ -1,6 +1,7 @@
 package dev.isola.admin;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.isola.IsolaException;
 import dev.isola.api.ErrorCode;
@@ -9,7 +10,6 @@ import dev.isola.dispatch.InstanceView;
 import dev.isola.function.DeployResult;
 import dev.isola.function.DeployedFunction;
 import dev.isola.function.FunctionName;
-import dev.isola.function.FunctionVersion;
 import dev.isola.function.InvalidFunctionException;
 import dev.isola.function.ManifestParser;
 import dev.isola.logs.LogFollower;
@@ -30,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.function.Consumer;
 
 /**
@@ -64,6 +65,8 @@ final class AdminApi {
             case DELETE_FUNCTION -> this::delete;
             case FUNCTION_LOGS -> this::logs;
             case FUNCTION_INVOCATIONS -> this::invocations;
+            case FUNCTION_VERSIONS -> this::versions;
+            case FUNCTION_ROLLBACK -> this::rollback;
             case LIST_INSTANCES -> this::instances;
             case INVOKE, INVOKE_PATH, INVOKE_HARNESS, HEALTH, READY, METRICS ->
                     throw new IllegalArgumentException(route + " is not an admin route");
@@ -90,8 +93,14 @@ final class AdminApi {
                     + "function directory");
             return;
         }
+        Optional<String> activate = req.query().first("activate").asOptional();
+        if (activate.isPresent() && !activate.get().equals("true") && !activate.get().equals("false")) {
+            req.content().consume();
+            HttpErrors.send(res, ErrorCode.INVALID_PARAMETER, "activate must be true or false");
+            return;
+        }
         try (InputStream body = new LimitedInputStream(req.content().inputStream(), maxArchiveBytes)) {
-            DeployResult result = deployments.deploy(name, body);
+            DeployResult result = deployments.deploy(name, body, !activate.equals(Optional.of("false")));
             json(res, result.created() ? 201 : 200, detail(result.function()));
         } catch (LimitedInputStream.LimitExceededException e) {
             HttpErrors.send(res, ErrorCode.BODY_TOO_LARGE, "Archive exceeds the limit of " + maxArchiveBytes
@@ -110,6 +119,39 @@ final class AdminApi {
 
     private void list(ServerRequest req, ServerResponse res) {
         json(res, 200, deployments.functions().list().stream().map(this::summary).toList());
+    }
+
+    private void versions(ServerRequest req, ServerResponse res) {
+        withFunction(req, res, fn -> json(res, 200, versionsOf(fn.name())));
+    }
+
+    /** {@code POST .../rollback}, body {@code {"version": N}} or none (the previously active version). */
+    private void rollback(ServerRequest req, ServerResponse res) {
+        withFunction(req, res, fn -> {
+            OptionalInt version;
+            try {
+                JsonNode body = req.content().hasEntity() ? JSON.readTree(req.content().as(byte[].class)) : null;
+                JsonNode field = body == null ? null : body.get("version");
+                if (field != null && !field.canConvertToInt()) {
+                    throw new IOException("not a whole number");
+                }
+                version = field == null ? OptionalInt.empty() : OptionalInt.of(field.intValue());
+            } catch (IOException e) {
+                HttpErrors.send(res, ErrorCode.INVALID_PARAMETER, "The body must be empty or {\"version\": N}: "
+                        + e.getMessage());
+                return;
+            }
+            try {
+                Optional<DeployedFunction> active = deployments.activate(fn.name(), version);
+                if (active.isEmpty()) {
+                    HttpErrors.send(res, ErrorCode.FUNCTION_NOT_FOUND, "Function '" + fn.name() + "' is not deployed");
+                    return;
+                }
+                json(res, 200, detail(active.get()));
+            } catch (InvalidFunctionException e) {
+                HttpErrors.send(res, code(e), e.getMessage());
+            }
+        });
     }
 
     private void describe(ServerRequest req, ServerResponse res) {
@@ -262,18 +304,25 @@ final class AdminApi {
     private Map<String, Object> detail(DeployedFunction fn) {
         Map<String, Object> m = summary(fn);
         m.put("manifest", ManifestParser.toWire(fn.manifest()));
-        m.put("versions", deployments.functions().versions(fn.name()).stream().map(AdminApi::version).toList());
+        m.put("versions", versionsOf(fn.name()));
         m.put("instances", deployments.dispatcher().instances(fn.name()).stream().map(AdminApi::instance).toList());
         m.put("invocations", store.invocationCount(fn.name()));
         return m;
     }
 
-    private static Map<String, Object> version(FunctionVersion v) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("version", v.version());
-        m.put("deployedAt", v.deployedAt().toString());
-        m.put("sourceSha256", v.sourceSha256());
-        return m;
+    /** Every stored version of {@code name}, oldest first, with the one that serves and the one before it marked. */
+    private List<Map<String, Object>> versionsOf(FunctionName name) {
+        int active = deployments.current(name).map(DeployedFunction::version).orElse(0);
+        OptionalInt previous = deployments.functions().previous(name);
+        return deployments.functions().versions(name).stream().map(v -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("version", v.version());
+            m.put("deployedAt", v.deployedAt().toString());
+            m.put("sourceSha256", v.sourceSha256());
+            m.put("active", v.version() == active);
+            m.put("previous", previous.isPresent() && previous.getAsInt() == v.version());
+            return m;
+        }).toList();
     }
 
     static Map<String, Object> instance(InstanceView v) {

@@ -9,6 +9,9 @@ import dev.isola.logs.FunctionLogs;
 
 import java.io.InputStream;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The control plane's one application service: what deploying, removing and restoring a function does across the
@@ -18,6 +21,7 @@ public final class Deployments {
     private final FunctionService functions;
     private final Dispatcher dispatcher;
     private final FunctionLogs logs;
+    private final ConcurrentHashMap<FunctionName, ReentrantLock> locks = new ConcurrentHashMap<>();
 
     public Deployments(FunctionService functions, Dispatcher dispatcher, FunctionLogs logs) {
         this.functions = functions;
@@ -25,18 +29,57 @@ public final class Deployments {
         this.logs = logs;
     }
 
-    /** Builds and records a new version, then serves it (the previous version drains). */
-    DeployResult deploy(FunctionName name, InputStream archive) {
-        DeployResult result = functions.deploy(name, archive);
-        dispatcher.deploy(result.function());
-        return result;
+    /**
+     * Builds and records a new version, then serves it (the previous version drains: its calls in flight finish on
+     * it); with {@code activate} false the new version is only staged.
+     */
+    DeployResult deploy(FunctionName name, InputStream archive, boolean activate) {
+        ReentrantLock lock = lockFor(name);
+        lock.lock();
+        try {
+            DeployResult result = functions.deploy(name, archive, activate);
+            if (result.active()) {
+                dispatcher.deploy(result.function());
+            }
+            return result;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Serves a stored version again, without a rebuild: {@code version}, or the previously active one (a rollback).
+     * The version serving until now drains as after a deploy, so no call is dropped. Empty if {@code name} is not
+     * deployed; throws {@link dev.isola.function.InvalidFunctionException} ({@code version_not_found}).
+     */
+    Optional<DeployedFunction> activate(FunctionName name, OptionalInt version) {
+        ReentrantLock lock = lockFor(name);
+        lock.lock();
+        try {
+            Optional<DeployedFunction> active = functions.activate(name, version);
+            active.ifPresent(dispatcher::deploy);
+            return active;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** One lock per name: the store's active version and the dispatcher's change together, never crossed. */
+    private ReentrantLock lockFor(FunctionName name) {
+        return locks.computeIfAbsent(name, n -> new ReentrantLock());
     }
 
     /** Stops serving {@code function} (its calls finish first), then deletes its versions and logs. */
     void remove(DeployedFunction function) {
-        dispatcher.remove(function.name());
-        functions.delete(function.name());
-        logs.delete(function.name());
+        ReentrantLock lock = lockFor(function.name());
+        lock.lock();
+        try {
+            dispatcher.remove(function.name());
+            functions.delete(function.name());
+            logs.delete(function.name());
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** At start-up: serves every stored function's latest version again. Returns how many. */

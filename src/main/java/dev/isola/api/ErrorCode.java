@@ -15,6 +15,8 @@ public enum ErrorCode {
     NOT_FOUND(404),
     METHOD_NOT_ALLOWED(405),
     FUNCTION_NOT_FOUND(404),
+    /** A rollback to a version that is not stored (any more), or with no earlier version to go back to. */
+    VERSION_NOT_FOUND(404),
     INVALID_NAME(400),
     INVALID_MANIFEST(400),
     INVALID_ARCHIVE(400),

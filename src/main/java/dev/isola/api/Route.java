@@ -22,6 +22,8 @@ public enum Route {
     DELETE_FUNCTION(Plane.CONTROL, "/system/functions/{name}", List.of("DELETE")),
     FUNCTION_LOGS(Plane.CONTROL, "/system/functions/{name}/logs", List.of("GET")),
     FUNCTION_INVOCATIONS(Plane.CONTROL, "/system/functions/{name}/invocations", List.of("GET")),
+    FUNCTION_VERSIONS(Plane.CONTROL, "/system/functions/{name}/versions", List.of("GET")),
+    FUNCTION_ROLLBACK(Plane.CONTROL, "/system/functions/{name}/rollback", List.of("POST")),
     LIST_INSTANCES(Plane.CONTROL, "/system/instances", List.of("GET"));
 
     /** Method lists (a holder: enum constants cannot use the enum's own static fields). */

@@ -87,6 +87,13 @@ final class AdminClient {
         return parseJson(new String(admin(request, timeout).body(), StandardCharsets.UTF_8));
     }
 
+    JsonNode postJson(String path, String json) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json));
+        return parseJson(new String(admin(request, SLOW_TIMEOUT).body(), StandardCharsets.UTF_8));
+    }
+
     void delete(String path) {
         admin(HttpRequest.newBuilder(uri(path)).DELETE(), SLOW_TIMEOUT);
     }

@@ -59,6 +59,7 @@ final class InstancePool {
     private final EndpointProbe prewarmProbe;
     private final InstanceIds ids;
     private final StandbySandboxes standby;
+    private final String versionText;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
@@ -80,8 +81,14 @@ final class InstancePool {
         this.events = parts.events();
         this.prewarmProbe = parts.probe();
         this.ids = new InstanceIds(function.name());
+        this.versionText = Integer.toString(function.version());
         int standbyTarget = launcher.offersStandby(function) ? scaling.standby() : 0;
         this.standby = new StandbySandboxes(function, launcher, standbyTarget, ids::next, ticker, wallClock);
+    }
+
+    /** The version number as a header carries it, made once. */
+    String versionText() {
+        return versionText;
     }
 
     /** The function's timeout: how long a call may wait for a slot, and how long its answer may take. */

@@ -10,6 +10,9 @@ public interface Lease {
 
     String instanceId();
 
+    /** The function version serving the call, in decimal (the {@code X-Isola-Version} header). */
+    String version();
+
     String backend();
 
     /** The function's timeout: how long its answer may take. */

@@ -27,8 +27,6 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class PoolDispatcher implements Dispatcher {
     private static final System.Logger LOG = System.getLogger(PoolDispatcher.class.getName());
-    /** How often a call follows a version swap before it gives up with NotFound (a function redeployed that fast). */
-    private static final int ACQUIRE_ATTEMPTS = 3;
 
     private final Parts parts;
     private final Ticker ticker;
@@ -74,18 +72,24 @@ final class PoolDispatcher implements Dispatcher {
         };
     }
 
-    /** Blocks for a slot of the function's current version, following version swaps a few times. */
+    /**
+     * Blocks for a slot of the function's current version, following version swaps until the call's deadline
+     * (rollbacks may swap versions several times while one call waits): NotFound only once the function is gone.
+     */
     private Acquisition acquireCurrent(FunctionName name, long deadline, EndpointProbe probe) {
-        for (int attempt = 0; attempt < ACQUIRE_ATTEMPTS; attempt++) {
+        while (true) {
             InstancePool pool = pools.get(name);
             if (pool == null) {
-                break;
+                return new Acquisition.NotFound(name);
             }
             if (pool.acquire(deadline, probe) instanceof Attempt.Done done) {
                 return done.acquisition();
             }
+            if (ticker.nanos() - deadline >= 0) {
+                return new Acquisition.TimedOut("fn=" + name + ": its version changed while the call waited, and "
+                        + "no instance of the new one became free within the invocation timeout", pool.backend());
+            }
         }
-        return new Acquisition.NotFound(name);
     }
 
     @Override

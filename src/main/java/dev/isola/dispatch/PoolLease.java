@@ -41,6 +41,11 @@ final class PoolLease implements Lease {
     }
 
     @Override
+    public String version() {
+        return pool.versionText();
+    }
+
+    @Override
     public String backend() {
         return pool.backend();
     }

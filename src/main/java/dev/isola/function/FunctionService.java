@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * Deploys, lists and deletes functions: archive → manifest → build → artefact directory → store row.
@@ -27,13 +28,34 @@ public interface FunctionService {
      * @throws InvalidFunctionException for a bad archive, manifest or name ({@code name_mismatch}), or a failed build
      *                                  ({@link BuildFailedException})
      */
-    DeployResult deploy(FunctionName nameFromUrl, InputStream archive);
+    default DeployResult deploy(FunctionName nameFromUrl, InputStream archive) {
+        return deploy(nameFromUrl, archive, true);
+    }
 
-    /** The latest version of {@code name}, if it is deployed. */
+    /**
+     * {@link #deploy(FunctionName, InputStream)}, which with {@code activate} false only stages the new version: it is
+     * stored and built, and the active version keeps serving until {@link #activate} (the first version of a name is
+     * always active: there is nothing else to serve).
+     */
+    DeployResult deploy(FunctionName nameFromUrl, InputStream archive, boolean activate);
+
+    /** The active version of {@code name} (the one that serves), if it is deployed. */
     Optional<DeployedFunction> current(FunctionName name);
 
-    /** The latest version of every deployed function, sorted by name. */
+    /** The active version of every deployed function, sorted by name. */
     List<DeployedFunction> list();
+
+    /**
+     * Makes a stored version of {@code name} the active one, without a rebuild: {@code version}, or when empty the
+     * version that was active before the current one (a rollback). Returns it; empty if {@code name} is not deployed.
+     *
+     * @throws InvalidFunctionException {@code version_not_found} when that version is not stored (any more), or
+     *                                  there is no previous version
+     */
+    Optional<DeployedFunction> activate(FunctionName name, OptionalInt version);
+
+    /** The version active before the current one, if it is still stored. */
+    OptionalInt previous(FunctionName name);
 
     /** Every stored version of {@code name}, oldest first. */
     List<FunctionVersion> versions(FunctionName name);

@@ -23,12 +23,27 @@ public interface FunctionStore {
     /** All stored versions of {@code name}, oldest first. */
     List<FunctionVersion> versions(FunctionName name);
 
-    /** The latest version of every function, sorted by name. */
-    List<FunctionVersion> latestOfEach();
+    /** The version of {@code name} that serves, which need not be the latest (a staged deploy, a rollback). */
+    Optional<FunctionVersion> active(FunctionName name);
+
+    /** The active version of every function, sorted by name. */
+    List<FunctionVersion> activeOfEach();
+
+    /**
+     * Makes {@code version} of {@code name} the one that serves, durably; the version active until now becomes the
+     * previous one. Returns false, changing nothing, if that version is not stored.
+     */
+    boolean activate(FunctionName name, int version);
+
+    /** The version that was active before the current one, if it is still stored. */
+    Optional<FunctionVersion> previous(FunctionName name);
 
     /** Removes every version of {@code name} and its invocation records. Returns whether any version existed. */
     boolean deleteFunction(FunctionName name);
 
-    /** Removes the rows of every version of {@code name} but the newest {@code keep}; how many went. */
+    /**
+     * Removes the rows of every version of {@code name} but the newest {@code keep} and the active and previous ones
+     * (what serves, and what a rollback goes back to); how many went.
+     */
     int pruneVersions(FunctionName name, int keep);
 }

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
@@ -73,17 +74,17 @@ final class LocalFunctionService implements FunctionService {
     }
 
     @Override
-    public DeployResult deploy(FunctionName nameFromUrl, InputStream archive) {
+    public DeployResult deploy(FunctionName nameFromUrl, InputStream archive, boolean activate) {
         ReentrantLock lock = lockFor(nameFromUrl);
         lock.lock();
         try {
-            return deployLocked(nameFromUrl, archive);
+            return deployLocked(nameFromUrl, archive, activate);
         } finally {
             lock.unlock();
         }
     }
 
-    private DeployResult deployLocked(FunctionName name, InputStream archive) {
+    private DeployResult deployLocked(FunctionName name, InputStream archive, boolean activate) {
         Path work = null;
         Path versionDir = null;
         boolean recorded = false;
@@ -123,13 +124,17 @@ final class LocalFunctionService implements FunctionService {
             store.insertVersion(new FunctionVersion(name, version, manifest.runtime().wireName(), manifestYaml,
                     sourceSha256, versionDir, artifact.argv(), deployedAt));
             recorded = true;
+            boolean active = activate || created;
+            if (active) {
+                store.activate(name, version);
+            }
             if (store.pruneVersions(name, KEPT_VERSIONS) > 0) {
                 removeOrphanVersions(name, versionDir.getParent()); // with their backends' caches (v3.microvm)
             }
             LOG.log(Level.INFO, () -> "fn=" + name + " v=" + version + " deployed (" + manifest.runtime().wireName()
                     + ", sha256 " + sourceSha256.substring(0, 12) + ")");
             return new DeployResult(new DeployedFunction(manifest, version, artifact, sourceSha256, deployedAt),
-                    created);
+                    created, active);
         } catch (IOException e) {
             throw new IsolaException("Failed to deploy function " + name + ": " + e.getMessage(), e);
         } finally {
@@ -144,12 +149,40 @@ final class LocalFunctionService implements FunctionService {
 
     @Override
     public Optional<DeployedFunction> current(FunctionName name) {
-        return store.latest(name).map(this::restore);
+        return store.active(name).map(this::restore);
     }
 
     @Override
     public List<DeployedFunction> list() {
-        return restoreAll(store.latestOfEach());
+        return restoreAll(store.activeOfEach());
+    }
+
+    @Override
+    public Optional<DeployedFunction> activate(FunctionName name, OptionalInt version) {
+        ReentrantLock lock = lockFor(name);
+        lock.lock();
+        try {
+            if (store.active(name).isEmpty()) {
+                return Optional.empty();
+            }
+            int target = version.isPresent() ? version.getAsInt() : previous(name).orElseThrow(() ->
+                    new InvalidFunctionException("version_not_found", "Function '" + name + "' has no previous "
+                            + "version to roll back to"));
+            if (!store.activate(name, target)) {
+                throw new InvalidFunctionException("version_not_found", "Function '" + name + "' has no version "
+                        + target + " (stored: " + store.versions(name).stream().map(v -> "v" + v.version())
+                        .collect(Collectors.joining(", ")) + ")");
+            }
+            LOG.log(Level.INFO, () -> "fn=" + name + " v=" + target + " activated");
+            return store.active(name).map(this::restore);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public OptionalInt previous(FunctionName name) {
+        return store.previous(name).map(v -> OptionalInt.of(v.version())).orElse(OptionalInt.empty());
     }
 
     @Override
@@ -178,7 +211,7 @@ final class LocalFunctionService implements FunctionService {
     public List<DeployedFunction> loadAll() {
         removeOrphans();
         List<FunctionVersion> present = new ArrayList<>();
-        for (FunctionVersion row : store.latestOfEach()) {
+        for (FunctionVersion row : store.activeOfEach()) {
             Path root = versionDir(row.name(), row.version());
             if (Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
                 present.add(row);

@@ -31,6 +31,7 @@ final class InvocationTarget implements ProxyTarget {
     /** Header names and fixed values as AsciiString: the encoder copies those as bytes instead of char by char. */
     static final AsciiString INSTANCE_HEADER = AsciiString.cached("X-Isola-Instance");
     static final AsciiString COLD_START_HEADER = AsciiString.cached("X-Isola-Cold-Start");
+    static final AsciiString VERSION_HEADER = AsciiString.cached("X-Isola-Version");
     private static final AsciiString TRUE = AsciiString.cached("true");
     private static final AsciiString FALSE = AsciiString.cached("false");
 
@@ -105,6 +106,7 @@ final class InvocationTarget implements ProxyTarget {
     public void decorate(HttpHeaders headers) {
         headers.set(INSTANCE_HEADER, lease.instanceId());
         headers.set(COLD_START_HEADER, lease.coldStart() ? TRUE : FALSE);
+        headers.set(VERSION_HEADER, lease.version());
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.isola.host;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -11,7 +12,7 @@ import java.util.concurrent.locks.LockSupport;
  * instead of leaving an {@code open} or a {@code read} blocked for ever.
  */
 public final class Fifo {
-    private static final long POLL_NANOS = Duration.ofMillis(1).toNanos();
+    private static final int POLL_MILLIS = 1;
 
     private Fifo() {
     }
@@ -25,14 +26,16 @@ public final class Fifo {
         try {
             long deadline = System.nanoTime() + timeout.toNanos();
             while (true) {
-                short[] ready = LinuxCalls.poll(0, fd, writer.fd());
+                // Waits in the kernel, up to 1 ms at a time: the byte comes microseconds after the open (the writer
+                // is blocked opening its end), and a park of 1 ms instead cost a standby start about that much.
+                short[] ready = LinuxCalls.poll(POLL_MILLIS, fd, writer.fd());
                 if ((ready[0] & LinuxCalls.POLLIN) != 0 && LinuxCalls.readByte(fd) == 1) {
                     return true;
                 }
                 if ((ready[1] & LinuxCalls.POLLIN) != 0) {
                     return false; // the writer died without sending
                 }
-                await(deadline);
+                checkDeadline(deadline);
             }
         } finally {
             LinuxCalls.close(fd);
@@ -62,10 +65,17 @@ public final class Fifo {
     }
 
     private static void await(long deadline) throws InterruptedException {
+        checkDeadline(deadline);
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(POLL_MILLIS));
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+    }
+
+    private static void checkDeadline(long deadline) throws InterruptedException {
         if (System.nanoTime() - deadline >= 0) {
             throw new HostException("no answer through the FIFO in time");
         }
-        LockSupport.parkNanos(POLL_NANOS);
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }

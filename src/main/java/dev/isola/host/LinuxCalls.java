@@ -11,9 +11,9 @@ import java.nio.file.Path;
 
 /**
  * The few Linux calls the JDK does not offer, through the foreign function API: process file descriptors (to watch
- * and signal a process the platform did not start as its child) and non-blocking FIFO ends with {@code poll}. Every
- * call is non-blocking, so a virtual thread never pins its carrier in one. Numbers are Linux's generic ones (the
- * same on x86-64 and arm64).
+ * and signal a process the platform did not start as its child) and non-blocking FIFO ends with {@code poll}. No
+ * call blocks beyond the timeout its caller gives {@code poll} (at most a millisecond), since a virtual thread pins
+ * its carrier in a native call. Numbers are Linux's generic ones (the same on x86-64 and arm64).
  */
 final class LinuxCalls {
     static final int O_RDONLY = 0;

@@ -39,7 +39,16 @@ final class Schema {
                         backend        TEXT    NOT NULL,
                         instance_id    TEXT    NOT NULL
                     )""",
-                    "CREATE INDEX invocation_by_function ON invocation (function, start_micros)"));
+                    "CREATE INDEX invocation_by_function ON invocation (function, start_micros)"),
+            // The version that serves, apart from the newest (rollback, staged deploys), and the one before it.
+            List.of("""
+                    CREATE TABLE function_active (
+                        name           TEXT    PRIMARY KEY,
+                        version        INTEGER NOT NULL,
+                        previous       INTEGER
+                    )""", """
+                    INSERT INTO function_active (name, version)
+                        SELECT name, MAX(version) FROM function_version GROUP BY name"""));
 
     static final int CURRENT = MIGRATIONS.size();
 

@@ -18,9 +18,11 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Collectors;
 import org.sqlite.SQLiteConfig;
 
 /**
@@ -144,11 +146,49 @@ final class SqliteStore implements Store {
     }
 
     @Override
-    public List<FunctionVersion> latestOfEach() {
+    public Optional<FunctionVersion> active(FunctionName name) {
+        return queryVersions("read active version of " + name, """
+                SELECT %s FROM function_version v JOIN function_active a USING (name, version)
+                WHERE name = ?""".formatted(prefixed("v")), name.value()).stream().findFirst();
+    }
+
+    @Override
+    public List<FunctionVersion> activeOfEach() {
         return queryVersions("read functions", """
-                SELECT %s FROM function_version v
-                WHERE version = (SELECT MAX(version) FROM function_version w WHERE w.name = v.name)
-                ORDER BY name""".formatted(VERSION_COLUMNS));
+                SELECT %s FROM function_version v JOIN function_active a USING (name, version)
+                ORDER BY name""".formatted(prefixed("v")));
+    }
+
+    @Override
+    public boolean activate(FunctionName name, int version) {
+        return withConnection("activate " + name + " v" + version, c -> {
+            boolean[] stored = new boolean[1];
+            durably(c, () -> {
+                try (PreparedStatement st = c.prepareStatement("""
+                        INSERT INTO function_active (name, version)
+                            SELECT name, version FROM function_version WHERE name = ? AND version = ?
+                        ON CONFLICT (name) DO UPDATE SET
+                            previous = CASE WHEN version = excluded.version THEN previous ELSE version END,
+                            version = excluded.version""")) {
+                    st.setString(1, name.value());
+                    st.setInt(2, version);
+                    stored[0] = st.executeUpdate() > 0;
+                }
+            });
+            return stored[0];
+        });
+    }
+
+    @Override
+    public Optional<FunctionVersion> previous(FunctionName name) {
+        return queryVersions("read previous version of " + name, """
+                SELECT %s FROM function_version v JOIN function_active a ON v.name = a.name AND v.version = a.previous
+                WHERE v.name = ?""".formatted(prefixed("v")), name.value()).stream().findFirst();
+    }
+
+    /** {@link #VERSION_COLUMNS} qualified by a table alias, for joins. */
+    private static String prefixed(String alias) {
+        return Arrays.stream(VERSION_COLUMNS.split(", ")).map(c -> alias + "." + c).collect(Collectors.joining(", "));
     }
 
     @Override
@@ -158,6 +198,10 @@ final class SqliteStore implements Store {
             try (PreparedStatement st = c.prepareStatement("DELETE FROM function_version WHERE name = ?")) {
                 st.setString(1, name.value());
                 existed = st.executeUpdate() > 0;
+            }
+            try (PreparedStatement st = c.prepareStatement("DELETE FROM function_active WHERE name = ?")) {
+                st.setString(1, name.value());
+                st.executeUpdate();
             }
             try (PreparedStatement st = c.prepareStatement("DELETE FROM invocation WHERE function = ?")) {
                 st.setString(1, name.value());
@@ -173,10 +217,15 @@ final class SqliteStore implements Store {
         withConnection("prune old versions of " + name, c -> durably(c, () -> {
             try (PreparedStatement st = c.prepareStatement("""
                     DELETE FROM function_version WHERE name = ? AND version NOT IN
-                        (SELECT version FROM function_version WHERE name = ? ORDER BY version DESC LIMIT ?)""")) {
+                        (SELECT version FROM function_version WHERE name = ? ORDER BY version DESC LIMIT ?)
+                    AND version NOT IN (SELECT version FROM function_active WHERE name = ?
+                                        UNION SELECT previous FROM function_active WHERE name = ?
+                                                                                     AND previous IS NOT NULL)""")) {
                 st.setString(1, name.value());
                 st.setString(2, name.value());
                 st.setInt(3, keep);
+                st.setString(4, name.value());
+                st.setString(5, name.value());
                 deleted[0] = st.executeUpdate();
             }
         }));

@@ -18,6 +18,7 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
@@ -118,6 +119,74 @@ class FunctionServiceTest {
                 .bytes();
 
         assertThat(deploy(HELLO, zip).function().artifact().root().resolve("index.js")).exists();
+    }
+
+    @Test
+    void aStagedDeploy_keepsTheActiveVersionServing_untilItIsActivated() {
+        deploy(HELLO, nodeZip("hello", "one"));
+
+        DeployResult staged = service.deploy(HELLO, new ByteArrayInputStream(nodeZip("hello", "two")), false);
+
+        assertThat(staged.active()).isFalse();
+        assertThat(staged.function().version()).isEqualTo(2);
+        assertThat(service.current(HELLO)).hasValueSatisfying(fn -> assertThat(fn.version()).isEqualTo(1));
+        assertThat(service.loadAll()).extracting(DeployedFunction::version).containsExactly(1);
+
+        assertThat(service.activate(HELLO, OptionalInt.of(2))).hasValueSatisfying(fn -> {
+            assertThat(fn.version()).isEqualTo(2);
+            assertThat(fn.manifest().env()).containsEntry("MESSAGE", "two");
+        });
+        assertThat(service.current(HELLO)).hasValueSatisfying(fn -> assertThat(fn.version()).isEqualTo(2));
+        assertThat(service.previous(HELLO)).hasValue(1);
+    }
+
+    @Test
+    void theFirstVersion_isActiveEvenWhenStaged() {
+        DeployResult first = service.deploy(HELLO, new ByteArrayInputStream(nodeZip("hello", "one")), false);
+
+        assertThat(first.active()).isTrue();
+        assertThat(service.current(HELLO)).isPresent();
+    }
+
+    @Test
+    void aRollback_goesBackToThePreviouslyActiveVersion_andAgainForward() {
+        deploy(HELLO, nodeZip("hello", "one"));
+        deploy(HELLO, nodeZip("hello", "two"));
+
+        assertThat(service.activate(HELLO, OptionalInt.empty())).hasValueSatisfying(fn ->
+                assertThat(fn.version()).isEqualTo(1));
+        assertThat(service.previous(HELLO)).hasValue(2);
+        assertThat(service.activate(HELLO, OptionalInt.empty())).hasValueSatisfying(fn ->
+                assertThat(fn.version()).isEqualTo(2));
+    }
+
+    @Test
+    void aRollback_toAVersionNotStored_orWithNothingBefore_isVersionNotFound_andChangesNothing() {
+        deploy(HELLO, nodeZip("hello", "one"));
+
+        assertThatThrownBy(() -> service.activate(HELLO, OptionalInt.empty()))
+                .isInstanceOfSatisfying(InvalidFunctionException.class,
+                        e -> assertThat(e.code()).isEqualTo("version_not_found"))
+                .hasMessageContaining("no previous version");
+        assertThatThrownBy(() -> service.activate(HELLO, OptionalInt.of(9)))
+                .isInstanceOfSatisfying(InvalidFunctionException.class,
+                        e -> assertThat(e.code()).isEqualTo("version_not_found"))
+                .hasMessageContaining("no version 9 (stored: v1)");
+        assertThat(service.current(HELLO)).hasValueSatisfying(fn -> assertThat(fn.version()).isEqualTo(1));
+        assertThat(service.activate(FunctionName.of("nobody"), OptionalInt.of(1))).isEmpty();
+    }
+
+    @Test
+    void pruning_neverRemovesTheActiveVersion() {
+        deploy(HELLO, nodeZip("hello", "one"));
+        for (int i = 0; i < 6; i++) {
+            service.deploy(HELLO, new ByteArrayInputStream(nodeZip("hello", "staged" + i)), false);
+        }
+
+        assertThat(service.versions(HELLO)).extracting(FunctionVersion::version).containsExactly(1, 3, 4, 5, 6, 7);
+        assertThat(service.current(HELLO)).hasValueSatisfying(fn -> assertThat(fn.version()).isEqualTo(1));
+        assertThat(state.resolve("functions/hello/v1")).isDirectory();
+        assertThat(state.resolve("functions/hello/v2")).doesNotExist();
     }
 
     @Test

@@ -164,6 +164,11 @@ class InvocationTargetTest {
         }
 
         @Override
+        public String version() {
+            return "1";
+        }
+
+        @Override
         public String backend() {
             return "fake";
         }

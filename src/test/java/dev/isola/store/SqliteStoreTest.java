@@ -114,27 +114,63 @@ class SqliteStoreTest {
     }
 
     @Test
-    void latestOfEach_returnsNewestVersionPerFunctionSortedByName() {
+    void activeOfEach_returnsTheActivatedVersionPerFunctionSortedByName() {
         store.insertVersion(row(WORLD, 1));
         store.insertVersion(row(HELLO, 1));
         store.insertVersion(row(HELLO, 2));
         store.insertVersion(row(WORLD, 2));
         store.insertVersion(row(WORLD, 3));
+        assertThat(store.activeOfEach()).as("nothing activated yet").isEmpty();
 
-        assertThat(store.latestOfEach()).containsExactly(row(HELLO, 2), row(WORLD, 3));
+        store.activate(HELLO, 2);
+        store.activate(WORLD, 3);
+        store.activate(WORLD, 1);
+
+        assertThat(store.activeOfEach()).containsExactly(row(HELLO, 2), row(WORLD, 1));
+        assertThat(store.active(WORLD)).contains(row(WORLD, 1));
+        assertThat(store.previous(WORLD)).contains(row(WORLD, 3));
+        assertThat(store.previous(HELLO)).isEmpty();
+    }
+
+    @Test
+    void activate_aVersionNotStored_changesNothing() {
+        store.insertVersion(row(HELLO, 1));
+        store.activate(HELLO, 1);
+
+        assertThat(store.activate(HELLO, 7)).isFalse();
+        assertThat(store.activate(HELLO, 1)).as("activating the active version again").isTrue();
+
+        assertThat(store.active(HELLO)).contains(row(HELLO, 1));
+        assertThat(store.previous(HELLO)).as("re-activating keeps the previous one").isEmpty();
+    }
+
+    @Test
+    void pruneVersions_keepsTheActiveAndThePreviousVersion() {
+        for (int v = 1; v <= 6; v++) {
+            store.insertVersion(row(HELLO, v));
+        }
+        store.activate(HELLO, 2);
+        store.activate(HELLO, 1);
+
+        assertThat(store.pruneVersions(HELLO, 2)).isEqualTo(2);
+
+        assertThat(store.versions(HELLO)).extracting(FunctionVersion::version).containsExactly(1, 2, 5, 6);
     }
 
     @Test
     void deleteFunction_removesVersionsAndInvocations() {
         store.insertVersion(row(HELLO, 1));
         store.insertVersion(row(WORLD, 1));
+        store.activate(HELLO, 1);
+        store.activate(WORLD, 1);
         store.record(invocation(HELLO, 1));
         store.flush();
 
         assertThat(store.deleteFunction(HELLO)).isTrue();
         assertThat(store.deleteFunction(HELLO)).isFalse();
         assertThat(store.latest(HELLO)).isEmpty();
-        assertThat(store.latestOfEach()).containsExactly(row(WORLD, 1));
+        assertThat(store.active(HELLO)).isEmpty();
+        assertThat(store.activeOfEach()).containsExactly(row(WORLD, 1));
         assertThat(store.invocationCount(HELLO)).isZero();
     }
 

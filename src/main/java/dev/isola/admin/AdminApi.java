@@ -26,6 +26,7 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.nio.charset.StandardCharsets;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -67,6 +68,7 @@ final class AdminApi {
             case FUNCTION_INVOCATIONS -> this::invocations;
             case FUNCTION_VERSIONS -> this::versions;
             case FUNCTION_ROLLBACK -> this::rollback;
+            case FUNCTION_TRAFFIC -> this::traffic;
             case LIST_INSTANCES -> this::instances;
             case INVOKE, INVOKE_PATH, INVOKE_HARNESS, HEALTH, READY, METRICS ->
                     throw new IllegalArgumentException(route + " is not an admin route");
@@ -148,6 +150,39 @@ final class AdminApi {
                     return;
                 }
                 json(res, 200, detail(active.get()));
+            } catch (InvalidFunctionException e) {
+                HttpErrors.send(res, code(e), e.getMessage());
+            }
+        });
+    }
+
+    /** {@code PUT .../traffic}, body {@code {"weights": {"4": 90, "5": 10}}}: answers the versions, with weights. */
+    private void traffic(ServerRequest req, ServerResponse res) {
+        withFunction(req, res, fn -> {
+            Map<Integer, Integer> weights = new LinkedHashMap<>();
+            try {
+                JsonNode given = req.content().hasEntity()
+                        ? JSON.readTree(req.content().as(byte[].class)).path("weights") : null;
+                if (given == null || !given.isObject() || given.isEmpty()) {
+                    throw new IOException("no weights");
+                }
+                for (var e : given.properties()) {
+                    if (!e.getValue().canConvertToInt() || !e.getKey().matches("[1-9][0-9]{0,8}")) {
+                        throw new IOException("'" + e.getKey() + "' is not a version with a whole-number weight");
+                    }
+                    weights.put(Integer.parseInt(e.getKey()), e.getValue().intValue());
+                }
+            } catch (IOException e) {
+                HttpErrors.send(res, ErrorCode.INVALID_PARAMETER, "The body must be {\"weights\": {\"<version>\": "
+                        + "<percent>, ...}}: " + e.getMessage());
+                return;
+            }
+            try {
+                if (deployments.split(fn.name(), weights).isEmpty()) {
+                    HttpErrors.send(res, ErrorCode.FUNCTION_NOT_FOUND, "Function '" + fn.name() + "' is not deployed");
+                    return;
+                }
+                json(res, 200, versionsOf(fn.name()));
             } catch (InvalidFunctionException e) {
                 HttpErrors.send(res, code(e), e.getMessage());
             }
@@ -310,10 +345,15 @@ final class AdminApi {
         return m;
     }
 
-    /** Every stored version of {@code name}, oldest first, with the one that serves and the one before it marked. */
+    /**
+     * Every stored version of {@code name}, oldest first: the active one and the one before it marked, and each
+     * one's share of new calls.
+     */
     private List<Map<String, Object>> versionsOf(FunctionName name) {
         int active = deployments.current(name).map(DeployedFunction::version).orElse(0);
         OptionalInt previous = deployments.functions().previous(name);
+        Map<Integer, Integer> weights = new HashMap<>();
+        deployments.functions().routing(name).forEach(s -> weights.put(s.function().version(), s.weight()));
         return deployments.functions().versions(name).stream().map(v -> {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("version", v.version());
@@ -321,6 +361,7 @@ final class AdminApi {
             m.put("sourceSha256", v.sourceSha256());
             m.put("active", v.version() == active);
             m.put("previous", previous.isPresent() && previous.getAsInt() == v.version());
+            m.put("weight", weights.getOrDefault(v.version(), 0));
             return m;
         }).toList();
     }

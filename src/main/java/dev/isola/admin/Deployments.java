@@ -5,9 +5,12 @@ import dev.isola.function.DeployResult;
 import dev.isola.function.DeployedFunction;
 import dev.isola.function.FunctionName;
 import dev.isola.function.FunctionService;
+import dev.isola.function.TrafficShare;
 import dev.isola.logs.FunctionLogs;
 
 import java.io.InputStream;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
@@ -64,6 +67,24 @@ public final class Deployments {
         }
     }
 
+    /**
+     * Splits new calls between stored versions by weight ({@link FunctionService#split}); versions already serving
+     * keep their instances, versions left out drain. Empty if {@code name} is not deployed.
+     */
+    List<TrafficShare> split(FunctionName name, Map<Integer, Integer> weights) {
+        ReentrantLock lock = lockFor(name);
+        lock.lock();
+        try {
+            List<TrafficShare> shares = functions.split(name, weights);
+            if (!shares.isEmpty()) {
+                dispatcher.split(shares);
+            }
+            return shares;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** One lock per name: the store's active version and the dispatcher's change together, never crossed. */
     private ReentrantLock lockFor(FunctionName name) {
         return locks.computeIfAbsent(name, n -> new ReentrantLock());
@@ -86,7 +107,12 @@ public final class Deployments {
     public int restoreAll() {
         int restored = 0;
         for (DeployedFunction fn : functions.loadAll()) {
-            dispatcher.deploy(fn);
+            List<TrafficShare> shares = functions.routing(fn.name());
+            if (shares.size() > 1) {
+                dispatcher.split(shares);
+            } else {
+                dispatcher.deploy(fn);
+            }
             restored++;
         }
         return restored;

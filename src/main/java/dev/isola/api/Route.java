@@ -24,6 +24,7 @@ public enum Route {
     FUNCTION_INVOCATIONS(Plane.CONTROL, "/system/functions/{name}/invocations", List.of("GET")),
     FUNCTION_VERSIONS(Plane.CONTROL, "/system/functions/{name}/versions", List.of("GET")),
     FUNCTION_ROLLBACK(Plane.CONTROL, "/system/functions/{name}/rollback", List.of("POST")),
+    FUNCTION_TRAFFIC(Plane.CONTROL, "/system/functions/{name}/traffic", List.of("PUT")),
     LIST_INSTANCES(Plane.CONTROL, "/system/instances", List.of("GET"));
 
     /** Method lists (a holder: enum constants cannot use the enum's own static fields). */

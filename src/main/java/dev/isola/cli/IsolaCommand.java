@@ -18,7 +18,8 @@ import java.io.OutputStream;
         exitCodeList = {"0:Success", "1:The request failed or the server rejected it", "2:Usage error"},
         subcommands = {ServeCommand.class, UpCommand.class, DoctorCommand.class, DeployCommand.class,
                 InvokeCommand.class, ListCommand.class, DescribeCommand.class, RmCommand.class, LogsCommand.class,
-                InvocationsCommand.class, VersionsCommand.class, RollbackCommand.class, BenchCommand.class, ServiceCommand.class, HelpCommand.class})
+                InvocationsCommand.class, VersionsCommand.class, RollbackCommand.class,
+                TrafficCommand.class, BenchCommand.class, ServiceCommand.class, HelpCommand.class})
 public final class IsolaCommand implements Runnable {
     private final OutputStream rawOut;
 

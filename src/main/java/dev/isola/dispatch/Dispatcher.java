@@ -3,6 +3,7 @@ package dev.isola.dispatch;
 import dev.isola.Ticker;
 import dev.isola.function.DeployedFunction;
 import dev.isola.function.FunctionName;
+import dev.isola.function.TrafficShare;
 import dev.isola.metrics.Metrics;
 
 import java.time.Duration;
@@ -27,7 +28,16 @@ public interface Dispatcher extends AutoCloseable {
     Acquisition acquire(FunctionName name, EndpointProbe probe);
 
     /** Serves {@code function} from now on; a previous version drains in the background. */
-    void deploy(DeployedFunction function);
+    default void deploy(DeployedFunction function) {
+        split(List.of(new TrafficShare(function, 100)));
+    }
+
+    /**
+     * Serves the versions of one function in {@code shares}, each new call going to one of them at random by weight
+     * (a traffic split); a version already serving keeps its instances, the versions left out drain in the
+     * background.
+     */
+    void split(List<TrafficShare> shares);
 
     /** Stops serving {@code name}: waits for its in-flight requests (up to its timeout), then stops its instances. */
     boolean remove(FunctionName name);

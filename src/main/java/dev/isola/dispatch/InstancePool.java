@@ -86,6 +86,10 @@ final class InstancePool {
         this.standby = new StandbySandboxes(function, launcher, standbyTarget, ids::next, ticker, wallClock);
     }
 
+    int version() {
+        return function.version();
+    }
+
     /** The version number as a header carries it, made once. */
     String versionText() {
         return versionText;

@@ -3,6 +3,7 @@ package dev.isola.dispatch;
 import dev.isola.Ticker;
 import dev.isola.function.DeployedFunction;
 import dev.isola.function.FunctionName;
+import dev.isola.function.TrafficShare;
 import dev.isola.metrics.Metrics;
 import dev.isola.sandbox.spi.Instance;
 
@@ -17,11 +18,12 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * {@link Dispatcher} over one {@link InstancePool} per function: the pool of its current version.
+ * {@link Dispatcher} over one {@link InstancePool} per function version that takes calls: normally one per function,
+ * several during a traffic split ({@link Routes}).
  *
- * <p>Deploying a new version swaps the pool atomically; the old pool drains in the background (requests it is
+ * <p>Deploying a new version swaps the routes atomically; the old pool drains in the background (requests it is
  * serving finish, new ones go to the new version), and a call that its pool turned away while draining is tried on
- * the current version. Removing a function drains synchronously. A housekeeper thread runs
+ * the current routes. Removing a function drains synchronously. A housekeeper thread runs
  * {@link InstancePool#maintain()} on every pool each {@code maintainInterval}. Stopping an instance can take
  * seconds, so it happens on its own virtual thread; {@link #close()} waits for all of them.
  */
@@ -30,7 +32,7 @@ final class PoolDispatcher implements Dispatcher {
 
     private final Parts parts;
     private final Ticker ticker;
-    private final Map<FunctionName, InstancePool> pools = new ConcurrentHashMap<>();
+    private final Map<FunctionName, Routes> routes = new ConcurrentHashMap<>();
     private final Set<Thread> retiring = ConcurrentHashMap.newKeySet();
     private final Thread housekeeper;
     private volatile boolean closed;
@@ -48,10 +50,11 @@ final class PoolDispatcher implements Dispatcher {
         if (closed) {
             return new Acquisition.Unavailable("Isola is shutting down and takes no new calls");
         }
-        InstancePool pool = pools.get(name);
-        if (pool == null) {
+        Routes current = routes.get(name);
+        if (current == null) {
             return new Acquisition.NotFound(name);
         }
+        InstancePool pool = current.pick();
         return switch (pool.begin(probe)) {
             case Attempt.Done done -> done.acquisition();
             case Attempt.Later later -> new Acquisition.Pending(() -> settle(name, later.rest().get(),
@@ -78,10 +81,11 @@ final class PoolDispatcher implements Dispatcher {
      */
     private Acquisition acquireCurrent(FunctionName name, long deadline, EndpointProbe probe) {
         while (true) {
-            InstancePool pool = pools.get(name);
-            if (pool == null) {
+            Routes current = routes.get(name);
+            if (current == null) {
                 return new Acquisition.NotFound(name);
             }
+            InstancePool pool = current.pick();
             if (pool.acquire(deadline, probe) instanceof Attempt.Done done) {
                 return done.acquisition();
             }
@@ -92,50 +96,74 @@ final class PoolDispatcher implements Dispatcher {
         }
     }
 
+    /**
+     * Serialised, so that two changes of one function's routes never interleave (each keeps the pools of versions it
+     * still routes and drains the rest of what it replaced).
+     */
     @Override
-    public void deploy(DeployedFunction function) {
-        InstancePool fresh = new InstancePool(function, parts, this::retire);
-        InstancePool old = pools.put(function.name(), fresh);
-        if (old != null) {
-            // Tracked like a retirement: close() waits for it, so no instance is stopped after close returns.
-            track("drain-" + function.name(), () -> old.drain(drainGrace(old)));
+    public synchronized void split(List<TrafficShare> shares) {
+        FunctionName name = shares.getFirst().function().name();
+        if (shares.stream().anyMatch(s -> !s.function().name().equals(name))) {
+            throw new IllegalArgumentException("a split routes the versions of one function");
         }
-        fresh.maintain();
+        Routes old = routes.get(name);
+        List<InstancePool> pools = new ArrayList<>();
+        for (TrafficShare share : shares) {
+            InstancePool kept = old == null ? null : old.pool(share.function().version());
+            pools.add(kept != null ? kept : new InstancePool(share.function(), parts, this::retire));
+        }
+        routes.put(name, new Routes(pools, shares.stream().map(TrafficShare::weight).toList()));
+        if (old != null) {
+            for (InstancePool pool : old.pools()) {
+                if (!pools.contains(pool)) {
+                    // Tracked like a retirement: close() waits for it, so no instance is stopped after close returns.
+                    track("drain-" + name, () -> pool.drain(drainGrace(pool)));
+                }
+            }
+        }
+        pools.forEach(InstancePool::maintain);
     }
 
     @Override
     public boolean remove(FunctionName name) {
-        InstancePool old = pools.remove(name);
+        Routes old;
+        synchronized (this) {
+            old = routes.remove(name);
+        }
         if (old == null) {
             return false;
         }
-        old.drain(drainGrace(old));
+        old.pools().forEach(pool -> pool.drain(drainGrace(pool)));
         return true;
     }
 
     @Override
     public Optional<String> backend(FunctionName name) {
-        return Optional.ofNullable(pools.get(name)).map(InstancePool::backend);
+        return Optional.ofNullable(routes.get(name)).map(r -> r.pools().getFirst().backend());
     }
 
     @Override
     public List<InstanceView> instances() {
         List<InstanceView> all = new ArrayList<>();
-        pools.values().forEach(p -> all.addAll(p.snapshot()));
+        allPools().forEach(p -> all.addAll(p.snapshot()));
         all.sort(Comparator.comparing(InstanceView::function).thenComparing(InstanceView::startedAt));
         return all;
     }
 
     @Override
     public List<InstanceView> instances(FunctionName name) {
-        InstancePool pool = pools.get(name);
-        return pool == null ? List.of() : pool.snapshot();
+        Routes current = routes.get(name);
+        return current == null ? List.of() : current.pools().stream().flatMap(p -> p.snapshot().stream()).toList();
     }
 
     /** Calls of {@code name} waiting for a slot now (for tests that must know a call is queued). */
     int waiting(FunctionName name) {
-        InstancePool pool = pools.get(name);
-        return pool == null ? 0 : pool.waiting();
+        Routes current = routes.get(name);
+        return current == null ? 0 : current.pools().stream().mapToInt(InstancePool::waiting).sum();
+    }
+
+    private List<InstancePool> allPools() {
+        return routes.values().stream().flatMap(r -> r.pools().stream()).toList();
     }
 
     /** The instances by function, backend and state, for the metrics. */
@@ -152,7 +180,7 @@ final class PoolDispatcher implements Dispatcher {
 
     @Override
     public void maintain() {
-        pools.values().forEach(InstancePool::maintain);
+        allPools().forEach(InstancePool::maintain);
     }
 
     /**
@@ -203,9 +231,9 @@ final class PoolDispatcher implements Dispatcher {
         // New calls are answered Unavailable from now on; those in flight and queued finish first, up to the drain
         // deadline, and only then go the instances (a shutdown that stopped them at once failed every call in flight).
         long deadline = ticker.nanos() + parts.drainTimeout().toNanos();
-        List<InstancePool> all = new ArrayList<>(pools.values());
+        List<InstancePool> all = allPools();
         all.forEach(p -> p.awaitQuiet(deadline));
-        pools.clear();
+        routes.clear();
         List<Thread> drains = all.stream().map(p -> Thread.ofVirtual().start(() -> p.drain(0))).toList();
         drains.forEach(PoolDispatcher::joinQuietly);
         while (!retiring.isEmpty()) {

@@ -4,6 +4,7 @@ import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 
@@ -56,6 +57,19 @@ public interface FunctionService {
 
     /** The version active before the current one, if it is still stored. */
     OptionalInt previous(FunctionName name);
+
+    /**
+     * Splits the calls of {@code name} between stored versions, {@code weights} mapping version to percent (summing
+     * to 100; a version at 0 takes none). The version with the largest share becomes the active one; a split to one
+     * version is an activation of it. Returns the new routing; empty if {@code name} is not deployed.
+     *
+     * @throws InvalidFunctionException {@code invalid_parameter} for weights that are not percentages summing to
+     *                                  100, {@code version_not_found} for a version that is not stored
+     */
+    List<TrafficShare> split(FunctionName name, Map<Integer, Integer> weights);
+
+    /** The versions of {@code name} that take calls and their shares: the active one at 100 unless split. */
+    List<TrafficShare> routing(FunctionName name);
 
     /** Every stored version of {@code name}, oldest first. */
     List<FunctionVersion> versions(FunctionName name);

@@ -1,6 +1,7 @@
 package dev.isola.function;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -35,6 +36,16 @@ public interface FunctionStore {
      */
     boolean activate(FunctionName name, int version);
 
+    /**
+     * Splits the calls of {@code name} between stored versions by {@code weights} (version to percent), durably; the
+     * version {@code primary} becomes the active one as by {@link #activate}. Returns false, changing nothing, if a
+     * version is not stored. {@link #activate} ends a split.
+     */
+    boolean split(FunctionName name, int primary, Map<Integer, Integer> weights);
+
+    /** The split of {@code name}'s calls, version to percent; empty when the active version takes them all. */
+    Map<Integer, Integer> traffic(FunctionName name);
+
     /** The version that was active before the current one, if it is still stored. */
     Optional<FunctionVersion> previous(FunctionName name);
 
@@ -42,8 +53,8 @@ public interface FunctionStore {
     boolean deleteFunction(FunctionName name);
 
     /**
-     * Removes the rows of every version of {@code name} but the newest {@code keep} and the active and previous ones
-     * (what serves, and what a rollback goes back to); how many went.
+     * Removes the rows of every version of {@code name} but the newest {@code keep}, the active and previous ones and
+     * those in a traffic split (what serves, and what a rollback goes back to); how many went.
      */
     int pruneVersions(FunctionName name, int keep);
 }

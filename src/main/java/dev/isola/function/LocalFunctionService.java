@@ -18,9 +18,11 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
@@ -170,14 +172,68 @@ final class LocalFunctionService implements FunctionService {
                             + "version to roll back to"));
             if (!store.activate(name, target)) {
                 throw new InvalidFunctionException("version_not_found", "Function '" + name + "' has no version "
-                        + target + " (stored: " + store.versions(name).stream().map(v -> "v" + v.version())
-                        .collect(Collectors.joining(", ")) + ")");
+                        + target + " (stored: " + storedVersions(name) + ")");
             }
             LOG.log(Level.INFO, () -> "fn=" + name + " v=" + target + " activated");
             return store.active(name).map(this::restore);
         } finally {
             lock.unlock();
         }
+    }
+
+    @Override
+    public List<TrafficShare> split(FunctionName name, Map<Integer, Integer> weights) {
+        Map<Integer, Integer> routed = new TreeMap<>();
+        weights.forEach((version, weight) -> {
+            if (weight < 0 || weight > 100) {
+                throw new InvalidFunctionException("invalid_parameter", "The weight of version " + version
+                        + " must be a percentage (0 to 100), not " + weight);
+            }
+            if (weight > 0) {
+                routed.put(version, weight);
+            }
+        });
+        int total = routed.values().stream().mapToInt(Integer::intValue).sum();
+        if (total != 100) {
+            throw new InvalidFunctionException("invalid_parameter", "The weights must add up to 100, not " + total);
+        }
+        // The largest share is the active version; among equals the newest.
+        int primary = routed.entrySet().stream().max(Map.Entry.<Integer, Integer>comparingByValue()
+                .thenComparing(Map.Entry.comparingByKey())).orElseThrow().getKey();
+        ReentrantLock lock = lockFor(name);
+        lock.lock();
+        try {
+            if (store.active(name).isEmpty()) {
+                return List.of();
+            }
+            Set<Integer> stored = store.versions(name).stream().map(FunctionVersion::version)
+                    .collect(Collectors.toSet());
+            for (int version : routed.keySet()) {
+                if (!stored.contains(version)) {
+                    throw new InvalidFunctionException("version_not_found", "Function '" + name + "' has no version "
+                            + version + " (stored: " + storedVersions(name) + ")");
+                }
+            }
+            store.split(name, primary, routed.size() == 1 ? Map.of() : routed);
+            LOG.log(Level.INFO, () -> "fn=" + name + " traffic " + routed);
+            return routing(name);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public List<TrafficShare> routing(FunctionName name) {
+        Map<Integer, Integer> weights = store.traffic(name);
+        if (weights.isEmpty()) {
+            return store.active(name).map(row -> List.of(new TrafficShare(restore(row), 100))).orElse(List.of());
+        }
+        return store.versions(name).stream().filter(row -> weights.containsKey(row.version()))
+                .map(row -> new TrafficShare(restore(row), weights.get(row.version()))).toList();
+    }
+
+    private String storedVersions(FunctionName name) {
+        return store.versions(name).stream().map(v -> "v" + v.version()).collect(Collectors.joining(", "));
     }
 
     @Override

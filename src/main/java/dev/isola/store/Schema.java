@@ -48,7 +48,15 @@ final class Schema {
                         previous       INTEGER
                     )""", """
                     INSERT INTO function_active (name, version)
-                        SELECT name, MAX(version) FROM function_version GROUP BY name"""));
+                        SELECT name, MAX(version) FROM function_version GROUP BY name"""),
+            // A traffic split: the weight of each version that takes calls. No rows: the active version takes all.
+            List.of("""
+                    CREATE TABLE function_traffic (
+                        name           TEXT    NOT NULL,
+                        version        INTEGER NOT NULL,
+                        weight         INTEGER NOT NULL,
+                        PRIMARY KEY (name, version)
+                    )"""));
 
     static final int CURRENT = MIGRATIONS.size();
 

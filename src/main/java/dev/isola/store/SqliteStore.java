@@ -20,7 +20,9 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
 import org.sqlite.SQLiteConfig;
@@ -161,9 +163,19 @@ final class SqliteStore implements Store {
 
     @Override
     public boolean activate(FunctionName name, int version) {
-        return withConnection("activate " + name + " v" + version, c -> {
+        return split(name, version, Map.of());
+    }
+
+    @Override
+    public boolean split(FunctionName name, int primary, Map<Integer, Integer> weights) {
+        return withConnection("route calls of " + name, c -> {
             boolean[] stored = new boolean[1];
             durably(c, () -> {
+                for (int version : weights.keySet()) {
+                    if (!stored(c, name, version)) {
+                        return;
+                    }
+                }
                 try (PreparedStatement st = c.prepareStatement("""
                         INSERT INTO function_active (name, version)
                             SELECT name, version FROM function_version WHERE name = ? AND version = ?
@@ -171,11 +183,56 @@ final class SqliteStore implements Store {
                             previous = CASE WHEN version = excluded.version THEN previous ELSE version END,
                             version = excluded.version""")) {
                     st.setString(1, name.value());
-                    st.setInt(2, version);
+                    st.setInt(2, primary);
                     stored[0] = st.executeUpdate() > 0;
+                }
+                if (!stored[0]) {
+                    return;
+                }
+                try (PreparedStatement st = c.prepareStatement("DELETE FROM function_traffic WHERE name = ?")) {
+                    st.setString(1, name.value());
+                    st.executeUpdate();
+                }
+                try (PreparedStatement st = c.prepareStatement(
+                        "INSERT INTO function_traffic (name, version, weight) VALUES (?, ?, ?)")) {
+                    for (Map.Entry<Integer, Integer> w : weights.entrySet()) {
+                        st.setString(1, name.value());
+                        st.setInt(2, w.getKey());
+                        st.setInt(3, w.getValue());
+                        st.addBatch();
+                    }
+                    st.executeBatch();
                 }
             });
             return stored[0];
+        });
+    }
+
+    private static boolean stored(Connection c, FunctionName name, int version) throws SQLException {
+        try (PreparedStatement st = c.prepareStatement(
+                "SELECT 1 FROM function_version WHERE name = ? AND version = ?")) {
+            st.setString(1, name.value());
+            st.setInt(2, version);
+            try (ResultSet rs = st.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    @Override
+    public Map<Integer, Integer> traffic(FunctionName name) {
+        return withConnection("read traffic of " + name, c -> {
+            try (PreparedStatement st = c.prepareStatement(
+                    "SELECT version, weight FROM function_traffic WHERE name = ? ORDER BY version")) {
+                st.setString(1, name.value());
+                Map<Integer, Integer> weights = new TreeMap<>();
+                try (ResultSet rs = st.executeQuery()) {
+                    while (rs.next()) {
+                        weights.put(rs.getInt(1), rs.getInt(2));
+                    }
+                }
+                return weights;
+            }
         });
     }
 
@@ -199,9 +256,11 @@ final class SqliteStore implements Store {
                 st.setString(1, name.value());
                 existed = st.executeUpdate() > 0;
             }
-            try (PreparedStatement st = c.prepareStatement("DELETE FROM function_active WHERE name = ?")) {
-                st.setString(1, name.value());
-                st.executeUpdate();
+            for (String table : List.of("function_active", "function_traffic")) {
+                try (PreparedStatement st = c.prepareStatement("DELETE FROM " + table + " WHERE name = ?")) {
+                    st.setString(1, name.value());
+                    st.executeUpdate();
+                }
             }
             try (PreparedStatement st = c.prepareStatement("DELETE FROM invocation WHERE function = ?")) {
                 st.setString(1, name.value());
@@ -220,12 +279,14 @@ final class SqliteStore implements Store {
                         (SELECT version FROM function_version WHERE name = ? ORDER BY version DESC LIMIT ?)
                     AND version NOT IN (SELECT version FROM function_active WHERE name = ?
                                         UNION SELECT previous FROM function_active WHERE name = ?
-                                                                                     AND previous IS NOT NULL)""")) {
+                                                                                     AND previous IS NOT NULL
+                                        UNION SELECT version FROM function_traffic WHERE name = ?)""")) {
                 st.setString(1, name.value());
                 st.setString(2, name.value());
                 st.setInt(3, keep);
                 st.setString(4, name.value());
                 st.setString(5, name.value());
+                st.setString(6, name.value());
                 deleted[0] = st.executeUpdate();
             }
         }));

@@ -1,6 +1,8 @@
 package dev.isola.dispatch;
 
+import dev.isola.function.DeployedFunction;
 import dev.isola.function.FunctionName;
+import dev.isola.function.TrafficShare;
 import dev.isola.metrics.Metrics;
 import dev.isola.testing.Await;
 import org.junit.jupiter.api.AfterEach;
@@ -8,7 +10,9 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -282,15 +286,38 @@ class DispatcherTest {
 
     @Test
     void deploy_newVersion_drainsOldInstances() throws Exception {
-        dispatcher.deploy(Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), false));
+        DeployedFunction v1 = Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), false);
+        dispatcher.deploy(v1);
         Lease old = acquired(call());
-        dispatcher.deploy(Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), false));
+        dispatcher.deploy(Functions.nextVersion(v1));
         Lease fresh = acquired(call());
         assertThat(fresh.instanceId()).isNotEqualTo(old.instanceId());
         old.release(true);
         fresh.release(true);
         Await.until(WAIT, () -> launcher.closedCount() >= 1, "the old version's instance to stop");
         assertThat(launcher.closedCount()).isEqualTo(1);
+    }
+
+    @Test
+    void aSplit_keepsTheInstancesOfAVersionAlreadyServing_andSendsCallsToBoth() {
+        DeployedFunction v1 = Functions.withScaling("hello", 1, 0, 4, Duration.ofMinutes(1), false);
+        dispatcher.deploy(v1);
+        acquired(call()).release(true);
+
+        dispatcher.split(List.of(new TrafficShare(v1, 50), new TrafficShare(Functions.nextVersion(v1), 50)));
+
+        Set<String> versions = new HashSet<>();
+        for (int i = 0; i < 200 && versions.size() < 2; i++) {
+            Lease lease = acquired(call());
+            versions.add(lease.version());
+            lease.release(true);
+        }
+        assertThat(versions).containsExactlyInAnyOrder("1", "2");
+        assertThat(launcher.closedCount()).as("version 1's instance kept serving").isZero();
+
+        dispatcher.deploy(v1);
+        Await.until(WAIT, () -> dispatcher.instances(HELLO).stream().allMatch(v -> v.version() == 1),
+                "version 2 to drain once the split ends");
     }
 
     @Test

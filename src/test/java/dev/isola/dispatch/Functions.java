@@ -39,6 +39,12 @@ final class Functions {
                 new Scaling(1, 0, 8, Duration.ofMinutes(1), singleUse, standby));
     }
 
+    /** The next version of {@code function}: the same manifest under a new version number. */
+    static DeployedFunction nextVersion(DeployedFunction function) {
+        return new DeployedFunction(function.manifest(), function.version() + 1, function.artifact(),
+                function.sourceSha256(), function.deployedAt());
+    }
+
     private static DeployedFunction deployed(String name, int version, Limits limits, Scaling scaling) {
         Manifest m = new Manifest(FunctionName.of(name), Runtime.GO, ".", Map.of(), Optional.empty(), Optional.empty(), false,
                 limits, scaling);

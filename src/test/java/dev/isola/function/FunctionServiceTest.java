@@ -18,6 +18,7 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CyclicBarrier;
@@ -174,6 +175,41 @@ class FunctionServiceTest {
                 .hasMessageContaining("no version 9 (stored: v1)");
         assertThat(service.current(HELLO)).hasValueSatisfying(fn -> assertThat(fn.version()).isEqualTo(1));
         assertThat(service.activate(FunctionName.of("nobody"), OptionalInt.of(1))).isEmpty();
+    }
+
+    @Test
+    void aSplit_routesTheStoredVersionsByWeight_theLargestShareBeingActive() {
+        deploy(HELLO, nodeZip("hello", "one"));
+        deploy(HELLO, nodeZip("hello", "two"));
+
+        List<TrafficShare> shares = service.split(HELLO, Map.of(1, 90, 2, 10));
+
+        assertThat(shares).extracting(s -> s.function().version() + "=" + s.weight()).containsExactly("1=90", "2=10");
+        assertThat(service.routing(HELLO)).isEqualTo(shares);
+        assertThat(service.current(HELLO)).hasValueSatisfying(fn -> assertThat(fn.version()).isEqualTo(1));
+
+        assertThat(service.split(HELLO, Map.of(1, 0, 2, 100))).as("a split to one version activates it")
+                .extracting(s -> s.function().version() + "=" + s.weight()).containsExactly("2=100");
+        assertThat(service.current(HELLO)).hasValueSatisfying(fn -> assertThat(fn.version()).isEqualTo(2));
+    }
+
+    @Test
+    void aSplit_withBadWeightsOrVersions_isRefusedAndChangesNothing() {
+        deploy(HELLO, nodeZip("hello", "one"));
+        deploy(HELLO, nodeZip("hello", "two"));
+
+        assertThatThrownBy(() -> service.split(HELLO, Map.of(1, 50, 2, 40)))
+                .isInstanceOfSatisfying(InvalidFunctionException.class,
+                        e -> assertThat(e.code()).isEqualTo("invalid_parameter"))
+                .hasMessageContaining("add up to 100, not 90");
+        assertThatThrownBy(() -> service.split(HELLO, Map.of(1, 150, 2, -50)))
+                .hasMessageContaining("must be a percentage");
+        assertThatThrownBy(() -> service.split(HELLO, Map.of(1, 50, 7, 50)))
+                .isInstanceOfSatisfying(InvalidFunctionException.class,
+                        e -> assertThat(e.code()).isEqualTo("version_not_found"))
+                .hasMessageContaining("no version 7 (stored: v1, v2)");
+        assertThat(service.routing(HELLO)).extracting(s -> s.function().version() + "=" + s.weight())
+                .containsExactly("2=100");
     }
 
     @Test

@@ -6,8 +6,8 @@ import dev.isola.dispatch.EndpointProbe;
 import dev.isola.dispatch.InstanceView;
 import dev.isola.dispatch.Lease;
 import dev.isola.dispatch.Readiness;
-import dev.isola.function.DeployedFunction;
 import dev.isola.function.FunctionName;
+import dev.isola.function.TrafficShare;
 import dev.isola.metrics.Metrics;
 import dev.isola.store.InvocationRecord;
 import dev.isola.testing.Await;
@@ -117,7 +117,7 @@ class InvocationTargetTest {
         }
 
         @Override
-        public void deploy(DeployedFunction function) {
+        public void split(List<TrafficShare> shares) {
         }
 
         @Override

@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -142,6 +143,26 @@ class SqliteStoreTest {
 
         assertThat(store.active(HELLO)).contains(row(HELLO, 1));
         assertThat(store.previous(HELLO)).as("re-activating keeps the previous one").isEmpty();
+    }
+
+    @Test
+    void split_recordsTheWeights_untilAnActivationEndsIt() {
+        for (int v = 1; v <= 3; v++) {
+            store.insertVersion(row(HELLO, v));
+        }
+        store.activate(HELLO, 1);
+
+        assertThat(store.split(HELLO, 2, Map.of(2, 90, 3, 10))).isTrue();
+        assertThat(store.traffic(HELLO)).containsExactly(Map.entry(2, 90), Map.entry(3, 10));
+        assertThat(store.active(HELLO)).contains(row(HELLO, 2));
+        assertThat(store.split(HELLO, 2, Map.of(2, 50, 9, 50))).as("version 9 is not stored").isFalse();
+        assertThat(store.traffic(HELLO)).containsExactly(Map.entry(2, 90), Map.entry(3, 10));
+        assertThat(store.pruneVersions(HELLO, 1)).as("all three are pinned: active, previous, split").isZero();
+
+        store.activate(HELLO, 3);
+
+        assertThat(store.traffic(HELLO)).isEmpty();
+        assertThat(store.active(HELLO)).contains(row(HELLO, 3));
     }
 
     @Test

@@ -300,6 +300,8 @@ final class InstancePool {
             }
             LOG.log(Level.WARNING, e.getMessage() + " (a standby sandbox); starting a new one instead");
             return launcher.launch(function, slot.id, probe);
+        } finally {
+            standby.refill();
         }
     }
 

@@ -28,6 +28,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
@@ -69,6 +70,8 @@ public final class SandboxLauncher implements Launcher {
     private static final int OUTPUT_LINES_IN_ERRORS = 20;
     private static final int OUTPUT_BYTES_IN_ERRORS = 4096;
     private static final long QUIET_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    /** How long after the last start a standby sandbox is made: that start's call is usually still being answered. */
+    private static final long QUIET_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
     private final Sandboxes sandboxes;
     private final String defaultBackend;
@@ -82,6 +85,7 @@ public final class SandboxLauncher implements Launcher {
     private final AtomicInteger startsInFlight = new AtomicInteger();
     /** Starts from their beginning to their end (admission, sandbox, readiness): standby creation waits for 0. */
     private final AtomicInteger launching = new AtomicInteger();
+    private volatile long lastLaunchEnded;
     private final StartAdmission admission;
 
     /**
@@ -107,6 +111,7 @@ public final class SandboxLauncher implements Launcher {
         this.consoles = parts.consoles();
         this.startTimeout = parts.startTimeout();
         this.ticker = parts.ticker();
+        this.lastLaunchEnded = ticker.nanos() - QUIET_NANOS;
         this.admission = StartAdmission.forHost(parts.startAdmission(), parts.ticker());
         parts.metrics().watchStartsWaiting(admission::waiting);
     }
@@ -121,14 +126,31 @@ public final class SandboxLauncher implements Launcher {
         SandboxBackend provider = provider(function);
         Workspace workspace = workspace(function, instanceId);
         Readiness.Ticket ticket = readiness.expect(instanceId);
+        AtomicBoolean admitted = new AtomicBoolean();
+        try {
+            return startAndAwait(function, instanceId, workspace, ticket, probe, () -> {
+                InstanceSpec spec = spec(function, workspace, ticket);
+                admit(function);
+                admitted.set(true);
+                return provider.start(spec);
+            });
+        } finally {
+            if (admitted.get()) {
+                admission.finished();
+            }
+        }
+    }
+
+    /**
+     * Starts the sandbox ({@code start}) and waits until it serves; on failure stops what started and removes the
+     * workspace. Counted in {@link #launching} throughout.
+     */
+    private Instance startAndAwait(DeployedFunction function, String instanceId, Workspace workspace,
+                                   Readiness.Ticket ticket, EndpointProbe probe, Supplier<Instance> start) {
         Instance instance = null;
-        boolean admitted = false;
         launching.incrementAndGet();
         try {
-            InstanceSpec spec = spec(function, workspace, ticket);
-            admit(function);
-            admitted = true;
-            instance = provider.start(spec);
+            instance = start.get();
             return ready(instance, workspace, ticket, function, probe);
         } catch (RuntimeException e) {
             if (instance != null) {
@@ -138,9 +160,7 @@ public final class SandboxLauncher implements Launcher {
             throw failure(function, instanceId, e);
         } finally {
             launching.decrementAndGet();
-            if (admitted) {
-                admission.finished();
-            }
+            lastLaunchEnded = ticker.nanos();
             readiness.forget(instanceId);
         }
     }
@@ -157,7 +177,7 @@ public final class SandboxLauncher implements Launcher {
     @Override
     public Prepared standby(DeployedFunction function, String instanceId) {
         SandboxBackend provider = provider(function);
-        while (launching.get() > 0 || admission.waiting() > 0) {
+        while (launching.get() > 0 || admission.waiting() > 0 || ticker.nanos() - lastLaunchEnded < QUIET_NANOS) {
             LockSupport.parkNanos(QUIET_POLL_NANOS);
             if (Thread.currentThread().isInterrupted()) {
                 throw new StartFailedException("fn=" + function.name() + ": interrupted before a standby sandbox");
@@ -258,24 +278,13 @@ public final class SandboxLauncher implements Launcher {
             return sandbox.pid();
         }
 
-        /** No admission: what is left of the start is a hand-shake and the function's own start-up. */
+        /**
+         * No admission: what is left of the start is a hand-shake and the function's own start-up. A sandbox whose
+         * start fails removes itself ({@link Standby#start()}).
+         */
         @Override
         public Instance start(EndpointProbe probe) {
-            Instance instance = null;
-            launching.incrementAndGet();
-            try {
-                instance = sandbox.start();
-                return ready(instance, workspace, ticket, function, probe);
-            } catch (RuntimeException e) {
-                if (instance != null) {
-                    instance.close();
-                }
-                workspace.remove();
-                throw failure(function, id, e);
-            } finally {
-                launching.decrementAndGet();
-                readiness.forget(id);
-            }
+            return startAndAwait(function, id, workspace, ticket, probe, sandbox::start);
         }
 
         @Override

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * Stopping a process the platform owns: polite signals first, each followed by a grace period, and SIGKILL
@@ -18,15 +19,20 @@ public final class ProcessStop {
     private record Step(Runnable signal, Duration grace) {
     }
 
-    /** What is stopped: a child of the platform's, or a process held by a pidfd. */
-    private interface Target {
-        boolean isAlive();
+    /** What is stopped, a child of the platform's or a process held by a pidfd, as the steps need it. */
+    private record Target(BooleanSupplier alive, Waiter waiter, Runnable term, Runnable kill) {
+        boolean isAlive() {
+            return alive.getAsBoolean();
+        }
 
-        void awaitExit(Duration timeout) throws InterruptedException;
+        void awaitExit(Duration timeout) throws InterruptedException {
+            waiter.await(timeout);
+        }
+    }
 
-        void term();
-
-        void kill();
+    @FunctionalInterface
+    private interface Waiter {
+        void await(Duration timeout) throws InterruptedException;
     }
 
     private final Target process;
@@ -35,55 +41,18 @@ public final class ProcessStop {
 
     private ProcessStop(Target process) {
         this.process = process;
-        this.kill = process::kill;
+        this.kill = process.kill();
     }
 
     public static ProcessStop of(Process process) {
-        return new ProcessStop(new Target() {
-            @Override
-            public boolean isAlive() {
-                return process.isAlive();
-            }
-
-            @Override
-            public void awaitExit(Duration timeout) throws InterruptedException {
-                process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS);
-            }
-
-            @Override
-            public void term() {
-                process.destroy();
-            }
-
-            @Override
-            public void kill() {
-                process.destroyForcibly();
-            }
-        });
+        return new ProcessStop(new Target(process::isAlive,
+                timeout -> process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS), process::destroy,
+                process::destroyForcibly));
     }
 
     public static ProcessStop of(Pidfd process) {
-        return new ProcessStop(new Target() {
-            @Override
-            public boolean isAlive() {
-                return process.isAlive();
-            }
-
-            @Override
-            public void awaitExit(Duration timeout) throws InterruptedException {
-                process.awaitExit(timeout);
-            }
-
-            @Override
-            public void term() {
-                process.signal(Pidfd.SIGTERM);
-            }
-
-            @Override
-            public void kill() {
-                process.signal(Pidfd.SIGKILL);
-            }
-        });
+        return new ProcessStop(new Target(process::isAlive, process::awaitExit, () -> process.signal(Pidfd.SIGTERM),
+                () -> process.signal(Pidfd.SIGKILL)));
     }
 
     /** Sends {@code signal} if the process still runs, then waits up to {@code grace} for it to exit. */
@@ -94,7 +63,7 @@ public final class ProcessStop {
 
     /** SIGTERM to the process, then up to {@code grace}. */
     public ProcessStop term(Duration grace) {
-        return then(process::term, grace);
+        return then(process.term(), grace);
     }
 
     /** What the last step does instead of SIGKILL to the process alone (also kill its descendants, say). */

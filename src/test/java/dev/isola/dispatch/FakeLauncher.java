@@ -42,7 +42,11 @@ final class FakeLauncher implements Launcher {
                 throw new StartFailedException("fn=" + function.name() + ": interrupted while starting");
             }
         }
-        FakeInstance instance = new FakeInstance(instanceId);
+        return newInstance(instanceId);
+    }
+
+    private FakeInstance newInstance(String id) {
+        FakeInstance instance = new FakeInstance(id);
         started.add(instance);
         maxAlive.accumulateAndGet(alive.incrementAndGet(), Math::max);
         return instance;
@@ -93,10 +97,7 @@ final class FakeLauncher implements Launcher {
                 throw new StartFailedException("inst=" + id + ": the standby sandbox's init exited");
             }
             ran = true;
-            FakeInstance instance = new FakeInstance(id);
-            started.add(instance);
-            maxAlive.accumulateAndGet(alive.incrementAndGet(), Math::max);
-            return instance;
+            return newInstance(id);
         }
 
         @Override

@@ -63,8 +63,14 @@ final class OciBackend implements SandboxBackend {
     static final int FUNCTION_PORT = 8080;
     private static final Path RESOLV_CONF = Path.of("/etc/resolv.conf");
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** For {@code create} and the start hand-shake each: a container whose start takes longer is given up. */
+    /** For {@code create}: a container whose creation takes longer is given up. */
     private static final Duration CREATE_TIMEOUT = Duration.ofSeconds(60);
+    /**
+     * For the start hand-shake, which takes microseconds (the init is blocked opening its end), or a few hundred ms
+     * on a saturated host; an init that never writes (a container started behind Isola's back) must not hold a call
+     * for the create timeout.
+     */
+    private static final Duration RELEASE_TIMEOUT = Duration.ofSeconds(5);
 
     private final SandboxContext context;
     private final RuntimeTraits traits;
@@ -393,7 +399,7 @@ final class OciBackend implements SandboxBackend {
     boolean release(String id, Pidfd init) throws InterruptedException {
         Path fifo = Path.of(stateRoot(), id, "exec.fifo");
         boolean started = traits.launch() == RuntimeTraits.Launch.CREATE_THEN_READ_FIFO
-                ? Fifo.receive(fifo, init, CREATE_TIMEOUT) : Fifo.send(fifo, init, CREATE_TIMEOUT);
+                ? Fifo.receive(fifo, init, RELEASE_TIMEOUT) : Fifo.send(fifo, init, RELEASE_TIMEOUT);
         try {
             Files.deleteIfExists(fifo); // as the runtime's start does: the container's state now reads "running"
         } catch (IOException e) {

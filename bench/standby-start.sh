@@ -4,7 +4,11 @@
 # need, started by the call). curl's total time through the gateway, in ms.
 #
 #   RUNTIME=runc|crun bench/standby-start.sh       (root)
-#   R=20 WARMUP=3 LANGS="go node" PAUSE=0.1
+#   R=20 WARMUP=3 LANGS="go node" PAUSE=0.1 BURST=20 BURST_R=3
+#
+# Then, for Go hello: a burst of BURST concurrent calls to a single-use function with `standby: BURST` against the
+# same burst cold (BURST_R times each, alternated; hey's time until the last answer), and the host memory one standby
+# sandbox holds (the drop of MemAvailable with BURST of them on standby, against the same version without).
 #
 # Before each measurement the host is quiet: the last single-use instance is gone, the standby function has its
 # replacement sandbox made, the spare networks are refilled and the CPU is 90 % idle (lib.sh's settle), so that
@@ -19,7 +23,9 @@ R="${R:-20}"
 WARMUP="${WARMUP:-3}"
 PAUSE="${PAUSE:-0.1}"
 LANGS="${LANGS:-go node}"
-need curl; need jq; need "$RUNTIME"
+BURST="${BURST:-20}"
+BURST_R="${BURST_R:-3}"
+need curl; need jq; need hey; need "$RUNTIME"
 [[ "$(id -u)" == 0 ]] || die "needs root (namespaces, veths, cgroups)"
 
 bench_init
@@ -43,16 +49,17 @@ for lang in $LANGS; do
   done
 done
 
-# standby_quiet FUNCTION : waits until FUNCTION's only instance is its standby sandbox (the last single-use instance
-# gone, its replacement made), the spare networks are refilled and the host is idle.
+# standby_quiet FUNCTION [N] : waits until FUNCTION's instances are exactly N standby sandboxes (default 1: the last
+# single-use instance gone, its replacement made), the spare networks are refilled and the host is idle.
 standby_quiet() {
-  local t states
+  local t states want
+  want="$(printf 'standby,%.0s' $(seq "${2:-1}"))"; want="${want%,}"
   for ((t = 0; t < 3000; t++)); do
     states="$(admin_get "/system/instances?function=$1" | jq -r '[.[].state] | join(",")')"
-    [[ "$states" == standby ]] && break
+    [[ "$states" == "$want" ]] && break
     sleep 0.1
   done
-  [[ "$states" == standby ]] || die "$1 has instances '$states' 300 s later, not one standby sandbox"
+  [[ "$states" == "$want" ]] || die "$1 has instances '$states' 300 s later, not ${2:-1} standby sandboxes"
   spares_settled
 }
 
@@ -103,4 +110,56 @@ done
       "$(awk -v a="$sp95" -v b="$cp95" 'BEGIN { print a / b }')"
   done
 } | tee "$results/standby-start-$RUNTIME-summary.txt"
+# deploy_hello NAME SCALING : Go hello as NAME with the given scaling map.
+deploy_hello() {
+  local fn="$BENCH_TMP/$1-$RANDOM"
+  cp -r functions/go/hello "$fn"
+  printf 'name: %s\nruntime: go\nscaling: %s\n' "$1" "$2" >"$fn/function.yaml"
+  isola_deploy "$1" "$fn"
+}
+
+# burst FUNCTION : BURST concurrent calls; seconds until the last answer (hey's total), all of them 200.
+burst() {
+  local out
+  out="$(hey -n "$BURST" -c "$BURST" -t 120 "$ISOLA_URL/function/$1")"
+  grep -q "\[200\][[:space:]]*$BURST responses" <<<"$out" || die "burst to $1 was not $BURST times 200: $out"
+  awk '/Total:/ { printf "%.3f", $2 * 1000; exit }' <<<"$out"
+}
+
+mem_available_kib() { awk '/^MemAvailable:/ {print $2}' /proc/meminfo; }
+
+deploy_hello burst-cold "{singleUse: true, maxInstances: $BURST}"
+deploy_hello burst-standby "{singleUse: true, maxInstances: $BURST, standby: $BURST}"
+echo "kind,repetition,burst_ms" >"$results/standby-burst-$RUNTIME.csv"
+for ((r = 1; r <= BURST_R; r++)); do
+  standby_quiet burst-standby "$BURST"
+  isola_quiet burst-cold
+  ms="$(burst burst-cold)"; echo "cold,$r,$ms" >>"$results/standby-burst-$RUNTIME.csv"; line="cold $ms ms  "
+  isola_quiet burst-cold
+  standby_quiet burst-standby "$BURST"
+  ms="$(burst burst-standby)"; echo "standby,$r,$ms" >>"$results/standby-burst-$RUNTIME.csv"; line+="standby $ms ms"
+  log "burst of $BURST, rep $r/$BURST_R: $line"
+done
+
+# Memory: BURST standby sandboxes, then the same code as a new version without standby (which removes them).
+standby_quiet burst-standby "$BURST"
+with_kib="$(mem_available_kib)"
+deploy_hello burst-standby "{singleUse: true, maxInstances: $BURST}"
+for ((t = 0; t < 600; t++)); do
+  [[ "$(admin_get "/system/instances?function=burst-standby" | jq length)" == 0 ]] && break
+  sleep 0.1
+done
+spares_settled
+without_kib="$(mem_available_kib)"
+per_mib="$(awk -v a="$without_kib" -v b="$with_kib" -v n="$BURST" 'BEGIN { printf "%.2f", (a - b) / n / 1024 }')"
+
+{
+  echo
+  echo "Burst of $BURST concurrent single-use calls of Go hello in $RUNTIME, $BURST_R repetitions (ms until the last)"
+  for kind in cold standby; do
+    printf '%-8s median %9.1f ms\n' "$kind" \
+      "$(awk -F, -v k="$kind" '$1 == k { print $3 }' "$results/standby-burst-$RUNTIME.csv" | median)"
+  done
+  echo "Host memory held by one standby sandbox (MemAvailable, $BURST of them): $per_mib MiB"
+} | tee -a "$results/standby-start-$RUNTIME-summary.txt"
 log "results in $results"

@@ -5,6 +5,9 @@ import dev.isola.server.IsolaServer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
+import sun.misc.Signal;
+
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -34,10 +37,20 @@ final class ServeCommand implements Callable<Integer> {
 
     /**
      * On SIGINT/SIGTERM the JVM runs this hook: it drains requests and stops every instance before the process
-     * exits, so a stopped server leaves no sandbox behind.
+     * exits, so a stopped server leaves no sandbox behind. A second SIGINT/SIGTERM while it drains cuts the wait for
+     * calls short (the instances are still stopped): without a handler of its own, the JVM would ignore it while the
+     * hook runs.
      */
     static void stopOnShutdown(IsolaServer server) {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            for (String name : List.of("TERM", "INT")) {
+                Signal.handle(new Signal(name), signal -> {
+                    // Printed, not logged: the JDK's logging shuts down in a hook of its own as the JVM stops.
+                    System.out.println("Second stop signal (SIG" + name + "): cutting the drain short, stopping "
+                            + "instances under the calls still running");
+                    server.cutDrainShort();
+                });
+            }
             SystemdNotify.send("STOPPING=1\nSTATUS=draining calls in flight");
             System.out.println("Stopping Isola: draining requests and stopping instances...");
             server.close();

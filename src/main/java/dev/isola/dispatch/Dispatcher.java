@@ -61,6 +61,12 @@ public interface Dispatcher extends AutoCloseable {
     void close();
 
     /**
+     * Ends the wait of a {@link #close()} in progress for calls to finish now (the operator's second SIGTERM): their
+     * instances are stopped under them, and close returns once every instance is gone, as at the drain deadline.
+     */
+    void cutDrainShort();
+
+    /**
      * What a dispatcher is made of.
      *
      * @param queueLimit       requests that may wait per function when all its instances are busy

@@ -16,6 +16,7 @@ import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -491,18 +492,20 @@ final class InstancePool {
     }
 
     /**
-     * Waits until no call is in flight, queued or being started for, or until {@code deadlineNanos}: a stopping
-     * platform lets its calls finish. The pool keeps serving its queue meanwhile.
+     * Waits until no call is in flight, queued or being started for, or until {@code deadlineNanos} or
+     * {@code cutShort} (checked every 50 ms): a stopping platform lets its calls finish. The pool keeps serving its
+     * queue meanwhile.
      */
-    void awaitQuiet(long deadlineNanos) {
+    void awaitQuiet(long deadlineNanos, BooleanSupplier cutShort) {
         lock.lock();
         try {
             while (waiting > 0 || slots.stream().anyMatch(s -> s.inFlight > 0
                     || (s.state == InstanceState.STARTING && s.starter != null))) {
                 long remaining = deadlineNanos - ticker.nanos();
-                if (remaining <= 0) {
-                    LOG.log(Level.WARNING, "fn=" + function.name() + ": drain deadline passed with calls still "
-                            + "running; stopping its instances under them");
+                if (remaining <= 0 || cutShort.getAsBoolean()) {
+                    LOG.log(Level.WARNING, "fn=" + function.name() + ": " + (remaining <= 0 ? "drain deadline "
+                            + "passed" : "drain cut short") + " with calls still running; stopping its instances "
+                            + "under them");
                     return;
                 }
                 changed.awaitNanos(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(50)));

@@ -36,6 +36,7 @@ final class PoolDispatcher implements Dispatcher {
     private final Set<Thread> retiring = ConcurrentHashMap.newKeySet();
     private final Thread housekeeper;
     private volatile boolean closed;
+    private volatile boolean drainCut;
 
     PoolDispatcher(Parts parts) {
         this.parts = parts;
@@ -232,13 +233,18 @@ final class PoolDispatcher implements Dispatcher {
         // deadline, and only then go the instances (a shutdown that stopped them at once failed every call in flight).
         long deadline = ticker.nanos() + parts.drainTimeout().toNanos();
         List<InstancePool> all = allPools();
-        all.forEach(p -> p.awaitQuiet(deadline));
+        all.forEach(p -> p.awaitQuiet(deadline, () -> drainCut));
         routes.clear();
         List<Thread> drains = all.stream().map(p -> Thread.ofVirtual().start(() -> p.drain(0))).toList();
         drains.forEach(PoolDispatcher::joinQuietly);
         while (!retiring.isEmpty()) {
             retiring.forEach(PoolDispatcher::joinQuietly);
         }
+    }
+
+    @Override
+    public void cutDrainShort() {
+        drainCut = true;
     }
 
     private static void joinQuietly(Thread thread) {

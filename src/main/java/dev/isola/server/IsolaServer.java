@@ -177,6 +177,14 @@ public final class IsolaServer implements AutoCloseable {
         return channel;
     }
 
+    /**
+     * Cuts a {@link #close()} in progress short (a second SIGTERM): calls still running are not waited for any more;
+     * their instances are stopped, so nothing is left behind.
+     */
+    public void cutDrainShort() {
+        dispatcher.cutDrainShort();
+    }
+
     public int port() {
         return gateway.port();
     }

@@ -121,6 +121,10 @@ class InvocationTargetTest {
         }
 
         @Override
+        public void cutDrainShort() {
+        }
+
+        @Override
         public boolean remove(FunctionName name) {
             return false;
         }

@@ -16,8 +16,9 @@ import java.util.stream.Collectors;
 /**
  * Writes {@code report.html}: one page with no external resources except the figures it links relatively
  * ({@code figures/*.svg}), so the run directory can be copied or zipped and still opens in any browser.
- * Sections: run metadata, main table, one section per experiment (figure, how measured, detail table),
- * failures, notes, and the paper's values. Every piece of run data is escaped.
+ * It leads with the answer: the main table (ours, the paper's, the ratio and why they differ), then one section
+ * per experiment (figure, how measured, detail table), failures, notes, the paper's values, and the run metadata
+ * folded at the end. Every piece of run data is escaped.
  */
 final class HtmlReport {
     private static final String STYLE = """
@@ -46,8 +47,7 @@ final class HtmlReport {
             out.append("<p class=\"warn\"><b>This run was interrupted.</b> Experiments after the interruption ")
                     .append("are missing or incomplete.</p>\n");
         }
-        out.append(section("metadata", "Run metadata", metadata(meta)));
-        out.append(section("results", "Results", tables.main(summary)));
+        out.append(section("results", "Results: ours beside the paper's", tables.main(summary, meta)));
         for (ExperimentSpec spec : Experiments.ALL) {
             out.append(experiment(spec, summary, figures, tables, paper));
         }
@@ -62,6 +62,7 @@ final class HtmlReport {
                 + "<code>src/main/resources/dev/isola/bench/paper-values.csv</code>; how they were obtained is "
                 + "in docs/bench-report.md.</p>\n<details><summary>All " + paper.all().size()
                 + " values</summary>\n" + tables.paperValues() + "</details>\n"));
+        out.append(section("metadata", "Run metadata", metadata(meta)));
         out.append("</body></html>\n");
         try {
             Files.writeString(file, out, StandardCharsets.UTF_8);
@@ -80,12 +81,13 @@ final class HtmlReport {
         }
         StringBuilder out = new StringBuilder("<p>Run ").append(meta.interrupted() ? "<b>interrupted</b>" : "complete")
                 .append(meta.quick() ? ", quick mode (fewer repetitions)" : "").append(".</p>\n")
-                .append("<table><tbody>\n");
+                .append("<details><summary>Host, versions and configuration (").append(meta.fields().size())
+                .append(" fields)</summary>\n<table><tbody>\n");
         for (Map.Entry<String, String> field : meta.fields()) {
             out.append("<tr><th>").append(Html.text(field.getKey())).append("</th>").append(Html.td(field.getValue()))
                     .append("</tr>\n");
         }
-        return out.append("</tbody></table>\n").toString();
+        return out.append("</tbody></table>\n</details>\n").toString();
     }
 
     private static String experiment(ExperimentSpec spec, Summary summary, List<Figure> figures,

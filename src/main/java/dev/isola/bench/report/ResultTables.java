@@ -27,11 +27,14 @@ final class ResultTables {
         this.paper = paper;
     }
 
-    /** One row per series: bar groups as they are, line series at their headline x. */
-    String main(Summary summary) {
+    /**
+     * One row per series: bar groups as they are, line series at their headline x; each with the main known reason
+     * why it differs from the paper's ({@link KnownCauses}).
+     */
+    String main(Summary summary, RunMetadata meta) {
         StringBuilder out = new StringBuilder("<table class=\"results\"><thead><tr><th>experiment</th>"
                 + "<th>backend</th><th>runtime</th><th>variant</th><th>metric</th><th>x</th>" + STATS_HEAD
-                + "</tr></thead><tbody>\n");
+                + "<th>why it differs</th></tr></thead><tbody>\n");
         for (HeadlineRow h : headlines(summary)) {
             GroupKey k = h.group().key();
             String experiment = Experiments.find(k.experiment())
@@ -39,7 +42,8 @@ final class ResultTables {
                     .orElse(k.experiment());
             out.append("<tr>").append(Html.td(experiment)).append(Html.td(k.backend())).append(Html.td(k.runtime()))
                     .append(Html.td(k.variant())).append(Html.td(k.metric()))
-                    .append(Html.td(k.x() + h.label())).append(statsCells(h.group(), h.paper())).append("</tr>\n");
+                    .append(Html.td(k.x() + h.label())).append(statsCells(h.group(), h.paper()))
+                    .append(Html.td(KnownCauses.of(k, h.paper(), meta))).append("</tr>\n");
         }
         return out.append("</tbody></table>\n").toString();
     }

@@ -96,6 +96,10 @@ class BenchReportTest {
         assertThat(html).contains("<img src=\"figures/fig03-cold-start.svg\"");
         assertThat(html).contains("Test CPU &lt;8 cores&gt;", "kvm");
         assertThat(html).contains("656 ms (fig. 3)"); // the paper's runsc/go cold start beside ours
+        assertThat(html.indexOf("id=\"results\"")).as("the answer first, the metadata last")
+                .isLessThan(html.indexOf("id=\"experiment-")).isLessThan(html.indexOf("id=\"metadata\""));
+        assertThat(html).contains("<th>why it differs</th>", Html.text(KnownCauses.DOCKER),
+                Html.text(KnownCauses.QEMU), "<details><summary>Host, versions and configuration");
         assertThat(html).contains("<td class=\"n\">44793</td>"); // the paper's osv peak, in the appendix
         assertThat(html).doesNotContain("<script>").contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;");
         assertThat(html).contains("timeout 1").contains("all failed");

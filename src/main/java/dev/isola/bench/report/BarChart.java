@@ -7,7 +7,6 @@ import org.jfree.chart.axis.CategoryAxis;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.CategoryPlot;
 import org.jfree.chart.renderer.category.StandardBarPainter;
-import org.jfree.chart.renderer.category.StatisticalBarRenderer;
 import org.jfree.data.statistics.DefaultStatisticalCategoryDataset;
 
 import java.awt.Color;
@@ -16,9 +15,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Bars of the mean per backend, grouped by runtime, with whiskers for the 95% confidence interval: the paper's
- * figures 3, 5, 6, 8, 9, 10, 12 and 13. The statistical renderer draws "mean ± deviation"; it is given the CI
- * half width as the deviation, so the whiskers are the interval (none when n = 1).
+ * Bars of the mean per backend, grouped by runtime, with whiskers for the interval of the mean ({@link Stats}: a
+ * range, a t interval or a bootstrap one; none when n = 1): the paper's figures 3, 5, 6, 8, 9, 10, 12 and 13.
  */
 final class BarChart {
     private BarChart() {
@@ -26,18 +24,20 @@ final class BarChart {
 
     static JFreeChart create(Figure figure, Optional<String> accelerator) {
         DefaultStatisticalCategoryDataset data = new DefaultStatisticalCategoryDataset();
+        IntervalWhiskers renderer = new IntervalWhiskers();
         List<String> backends = new ArrayList<>();
         for (Group g : figure.groups()) {
             Stats s = g.stats().orElseThrow();
             GroupKey k = g.key();
             String category = (k.runtime().isEmpty() ? "-" : k.runtime()) + (k.x().isEmpty() ? "" : " x=" + k.x());
-            Double halfWidth = s.ciHalfWidth().isPresent() ? s.ciHalfWidth().getAsDouble() : null;
-            data.add((Number) s.mean(), halfWidth, k.backend(), category);
+            data.add((Number) s.mean(), null, k.backend(), category);
+            if (s.low().isPresent()) {
+                renderer.add(k.backend(), category, s.low().getAsDouble(), s.high().getAsDouble());
+            }
             if (!backends.contains(k.backend())) {
                 backends.add(k.backend());
             }
         }
-        StatisticalBarRenderer renderer = new StatisticalBarRenderer();
         renderer.setBarPainter(new StandardBarPainter());
         renderer.setShadowVisible(false);
         renderer.setErrorIndicatorPaint(Color.BLACK);
@@ -49,6 +49,10 @@ final class BarChart {
         NumberAxis values = new NumberAxis(figure.yLabel());
         values.setAutoRangeIncludesZero(true);
         CategoryPlot plot = new CategoryPlot(data, runtimes, values, renderer);
+        // The axis scales to the bars; the whiskers may reach higher.
+        if (renderer.highest() > values.getUpperBound()) {
+            values.setUpperBound(renderer.highest() * 1.05);
+        }
         plot.setRangeGridlinePaint(ChartStyle.gridColor());
         JFreeChart chart = new JFreeChart(plot);
         ChartStyle.apply(chart, figure, accelerator);

@@ -13,6 +13,7 @@ import java.awt.Stroke;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * The look shared by every figure: one colour per backend in every figure (so runc is the same blue in figure 3
@@ -48,13 +49,21 @@ final class ChartStyle {
                 : new BasicStroke(width, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, dash, 0f);
     }
 
+    /** What the figure's whiskers are: the intervals of its groups ({@link Stats.Interval}), each kind once. */
+    static String whiskers(Figure figure) {
+        String kinds = figure.groups().stream().flatMap(g -> g.stats().stream()).map(Stats::interval)
+                .filter(i -> i != Stats.Interval.NONE).distinct().sorted().map(Stats.Interval::label)
+                .collect(Collectors.joining(" or "));
+        return kinds.isEmpty() ? "none (one value each)" : kinds;
+    }
+
     /** Title, subtitles (what the whiskers are, the microVM accelerator), background and legend position. */
     static void apply(JFreeChart chart, Figure figure, Optional<String> accelerator) {
         chart.setBackgroundPaint(Color.WHITE);
         chart.setTitle(new TextTitle(figure.figure().map(n -> "Fig. " + n + " - ").orElse("") + figure.title(),
                 new Font(Font.SANS_SERIF, Font.BOLD, 16)));
-        chart.addSubtitle(new TextTitle("mean with 95% confidence interval of the mean (Student t)",
-                new Font(Font.SANS_SERIF, Font.PLAIN, 11)));
+        chart.addSubtitle(new TextTitle("mean; whiskers: " + whiskers(figure), new Font(Font.SANS_SERIF, Font.PLAIN,
+                11)));
         boolean microvm = figure.groups().stream().anyMatch(g -> g.key().backend().equals("microvm"));
         if (microvm && accelerator.isPresent()) {
             chart.addSubtitle(new TextTitle("microvm accelerator: " + accelerator.get(),

@@ -153,9 +153,10 @@ final class HtmlReport {
         if (!notRun.isEmpty()) {
             notes.add("Not run: " + String.join(", ", notRun) + ".");
         }
-        notes.add("Confidence intervals: mean ± t(0.975, n-1)·s/√n over the successful repetitions; "
-                + "median and p95 interpolate between closest ranks. Failed repetitions are counted, never "
-                + "averaged in.");
+        notes.add("Intervals of the mean over the successful repetitions, each labelled: min-max when n < 5; "
+                + "otherwise the 95% confidence interval mean ± t(0.975, n-1)·s/√n, or a percentile bootstrap of "
+                + "the mean where that would reach below zero (no duration or size is negative). Median and p95 "
+                + "interpolate between closest ranks. Failed repetitions are counted, never averaged in.");
         return notes.stream().map(n -> "<li>" + Html.text(n) + "</li>")
                 .collect(Collectors.joining("\n", "<ul>\n", "\n</ul>\n"));
     }

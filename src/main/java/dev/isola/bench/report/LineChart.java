@@ -36,9 +36,8 @@ final class LineChart {
             }
             String name = seriesName(k, figure.spec().seriesByVariant());
             Stats s = g.stats().orElseThrow();
-            double half = s.ciHalfWidth().orElse(0);
-            series.computeIfAbsent(name, YIntervalSeries::new)
-                    .add(k.xValue().getAsDouble(), s.mean(), s.mean() - half, s.mean() + half);
+            series.computeIfAbsent(name, YIntervalSeries::new).add(k.xValue().getAsDouble(), s.mean(),
+                    s.low().orElse(s.mean()), s.high().orElse(s.mean()));
             seriesKeys.putIfAbsent(name, k);
         }
         YIntervalSeriesCollection data = new YIntervalSeriesCollection();

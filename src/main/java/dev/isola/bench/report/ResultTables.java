@@ -19,7 +19,7 @@ import java.util.Optional;
  */
 final class ResultTables {
     private static final String STATS_HEAD = "<th>n ok</th><th>mean</th><th>median</th><th>p95</th>"
-            + "<th>95% CI of mean</th><th>failed</th><th>paper</th><th>ours / paper</th>";
+            + "<th>interval of the mean</th><th>failed</th><th>paper</th><th>ours / paper</th>";
 
     private final PaperValues paper;
 
@@ -104,8 +104,8 @@ final class ResultTables {
             String unit = g.unit().isEmpty() ? "" : " " + g.unit();
             out.append(Html.num(Html.number(s.mean()) + unit)).append(Html.num(Html.number(s.median())))
                     .append(Html.num(Html.number(s.p95())))
-                    .append(Html.num(s.ciHalfWidth().isPresent()
-                            ? "[" + Html.number(s.ciLow()) + ", " + Html.number(s.ciHigh()) + "]" : "n=1"));
+                    .append(Html.num(s.low().isPresent() ? "[" + Html.number(s.low()) + ", "
+                            + Html.number(s.high()) + "] " + s.interval().label() : "n=1"));
         } else {
             out.append("<td class=\"n\" colspan=\"4\">all failed</td>");
         }

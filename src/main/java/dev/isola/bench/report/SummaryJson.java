@@ -62,9 +62,11 @@ final class SummaryJson {
         number(o, "median", s == null ? OptionalDouble.empty() : OptionalDouble.of(s.median()));
         number(o, "p95", s == null ? OptionalDouble.empty() : OptionalDouble.of(s.p95()));
         number(o, "stddev", s == null ? OptionalDouble.empty() : s.stddev());
-        number(o, "ci95_low", s == null ? OptionalDouble.empty() : s.ciLow());
-        number(o, "ci95_high", s == null ? OptionalDouble.empty() : s.ciHigh());
-        number(o, "ci95_half_width", s == null ? OptionalDouble.empty() : s.ciHalfWidth());
+        number(o, "interval_low", s == null ? OptionalDouble.empty() : s.low());
+        number(o, "interval_high", s == null ? OptionalDouble.empty() : s.high());
+        if (s != null) {
+            o.put("interval", s.interval().wire());
+        }
         ArrayNode errors = o.putArray("errors");
         g.errors().forEach(errors::add);
         return o;

@@ -39,7 +39,9 @@ class BenchReportTest {
         assertThat(runcGo.get("n_ok").asInt()).isEqualTo(3);
         assertThat(runcGo.get("mean").asDouble()).isCloseTo(101, within(1e-9)); // 100, 101, 102
         assertThat(runcGo.get("median").asDouble()).isCloseTo(101, within(1e-9));
-        assertThat(runcGo.get("ci95_half_width").asDouble()).isCloseTo(2.484138, within(1e-6)); // t(.975,2)/sqrt 3
+        assertThat(runcGo.get("interval").asText()).isEqualTo("range"); // 3 values: min-max
+        assertThat(runcGo.get("interval_low").asDouble()).isEqualTo(100);
+        assertThat(runcGo.get("interval_high").asDouble()).isEqualTo(102);
         assertThat(runcGo.get("unit").asText()).isEqualTo("ms");
         JsonNode runscNode = find(groups, "cold-start", "runsc", "node", "", "");
         assertThat(runscNode.get("n_ok").asInt()).isEqualTo(2);

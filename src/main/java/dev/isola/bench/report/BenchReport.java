@@ -32,7 +32,8 @@ public final class BenchReport {
         RunMetadata meta = RunMetadata.read(runDir.resolve("metadata.json"));
         Summary summary = Summary.of(samples);
         SummaryJson.write(summary, runDir.resolve("summary.json"));
-        List<Figure> figures = FigureWriter.write(summary, meta.accelerator(), runDir.resolve("figures"));
-        HtmlReport.write(runDir.resolve("report.html"), meta, summary, figures, PaperValues.load());
+        PaperValues paper = PaperValues.load();
+        List<Figure> figures = FigureWriter.write(summary, paper, meta.accelerator(), runDir.resolve("figures"));
+        HtmlReport.write(runDir.resolve("report.html"), meta, summary, figures, paper);
     }
 }

@@ -27,7 +27,7 @@ final class FigureWriter {
     private FigureWriter() {
     }
 
-    static List<Figure> write(Summary summary, Optional<String> accelerator, Path dir) {
+    static List<Figure> write(Summary summary, PaperValues paper, Optional<String> accelerator, Path dir) {
         List<Figure> figures = new ArrayList<>();
         for (ExperimentSpec spec : Experiments.ALL) {
             figures.addAll(FigurePlan.plan(spec, summary.experiment(spec.id())));
@@ -45,7 +45,7 @@ final class FigureWriter {
         }
         for (Figure figure : figures) {
             JFreeChart chart = figure.spec().chart() == Chart.BAR
-                    ? BarChart.create(figure, accelerator)
+                    ? BarChart.create(figure, paper, accelerator)
                     : LineChart.create(figure, accelerator);
             png(chart, dir.resolve(figure.png()));
             svg(chart, dir.resolve(figure.svg()));

@@ -74,6 +74,8 @@ class BenchReportTest {
                 .isEqualTo(names.stream().filter(n -> n.endsWith(".svg")).count());
         String bar = svgText("fig03-cold-start.svg");
         assertThat(bar).contains("runc", "runsc", "microvm", "Request completion time (ms)", "microvm accelerator: kvm");
+        assertThat(bar).as("the paper's values beside ours, also of its unikernels")
+                .contains("the paper's value", "nanos (paper only)", "osv (paper only)");
         assertThat(svgText("fig05-start-cost-cpu-time.svg")).contains("CPU time (ms)").doesNotContain("Instructions");
         assertThat(svgText("fig05-start-cost-instructions.svg")).contains("Instructions (millions)")
                 .doesNotContain("CPU time");

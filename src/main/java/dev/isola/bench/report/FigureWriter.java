@@ -46,7 +46,7 @@ final class FigureWriter {
         for (Figure figure : figures) {
             JFreeChart chart = figure.spec().chart() == Chart.BAR
                     ? BarChart.create(figure, paper, accelerator)
-                    : LineChart.create(figure, accelerator);
+                    : LineChart.create(figure, paper, accelerator);
             png(chart, dir.resolve(figure.png()));
             svg(chart, dir.resolve(figure.svg()));
         }

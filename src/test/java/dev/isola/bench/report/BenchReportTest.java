@@ -76,6 +76,8 @@ class BenchReportTest {
         assertThat(bar).contains("runc", "runsc", "microvm", "Request completion time (ms)", "microvm accelerator: kvm");
         assertThat(bar).as("the paper's values beside ours, also of its unikernels")
                 .contains("the paper's value", "nanos (paper only)", "osv (paper only)");
+        assertThat(svgText("fig04-burst.svg")).as("the paper's lines, the unikernels' included")
+                .contains("paper runc/go", "paper nanos/go", "paper osv/node");
         assertThat(svgText("fig05-start-cost-cpu-time.svg")).contains("CPU time (ms)").doesNotContain("Instructions");
         assertThat(svgText("fig05-start-cost-instructions.svg")).contains("Instructions (millions)")
                 .doesNotContain("CPU time");

@@ -198,8 +198,18 @@ final class OciBackend implements SandboxBackend {
         ids.forEach(OciBackend::removeInstanceCgroups);
     }
 
-    /** The containers under Isola's state root for this runtime, as {@code <runtime> list} describes them. */
+    /**
+     * The containers under Isola's state root for this runtime, as {@code <runtime> list} describes them. No command
+     * runs when the root holds none: one would make the runtime's mount namespace, which reaping just removed.
+     */
     private List<JsonNode> containers() {
+        try (var entries = Files.list(Path.of(stateRoot()))) {
+            if (entries.findAny().isEmpty()) {
+                return List.of();
+            }
+        } catch (IOException e) {
+            return List.of(); // no state root yet: nothing ran before
+        }
         try {
             List<JsonNode> all = new ArrayList<>();
             JSON.readTree(runner.run(command("list", "--format", "json"))).forEach(all::add);

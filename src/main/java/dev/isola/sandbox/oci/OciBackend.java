@@ -215,7 +215,8 @@ final class OciBackend implements SandboxBackend {
             JSON.readTree(runner.run(command("list", "--format", "json"))).forEach(all::add);
             return all; // "null" (runc, runsc) and "[]" (crun) both read as none
         } catch (HostException | IOException e) {
-            return List.of(); // no state root yet: nothing ran before
+            LOG.log(System.Logger.Level.WARNING, traits.runtime() + ": could not list leftover containers: " + e);
+            return List.of();
         }
     }
 

@@ -153,12 +153,12 @@ isola_start() {
 
 # isola_deploy NAME DIR : PUT a tar.gz of DIR to /system/functions/NAME (a deploy builds the function).
 isola_deploy() {
-  local name="$1" dir="$2" code
-  log "deploying $name from $dir"
+  local name="$1" dir="$2" query="${3:-}" code
+  log "deploying $name from $dir${query:+ ($query)}"
   code="$(tar czf - -C "$dir" . | curl -sS -o "$BENCH_TMP/deploy-$name.out" -w '%{http_code}' \
     --max-time "${ISOLA_DEPLOY_TIMEOUT:-300}" -X PUT \
     -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" -H 'Content-Type: application/gzip' \
-    --data-binary @- "$ISOLA_ADMIN_URL/system/functions/$name")"
+    --data-binary @- "$ISOLA_ADMIN_URL/system/functions/$name$query")"
   [[ "$code" == 2* ]] || die "deploy of $name answered $code: $(head -c 2000 "$BENCH_TMP/deploy-$name.out")"
 }
 

@@ -110,12 +110,12 @@ done
       "$(awk -v a="$sp95" -v b="$cp95" 'BEGIN { print a / b }')"
   done
 } | tee "$results/standby-start-$RUNTIME-summary.txt"
-# deploy_hello NAME SCALING : Go hello as NAME with the given scaling map.
+# deploy_hello NAME SCALING [QUERY] : Go hello as NAME with the given scaling map.
 deploy_hello() {
   local fn="$BENCH_TMP/$1-$RANDOM"
   cp -r functions/go/hello "$fn"
   printf 'name: %s\nruntime: go\nscaling: %s\n' "$1" "$2" >"$fn/function.yaml"
-  isola_deploy "$1" "$fn"
+  isola_deploy "$1" "$fn" "${3:-}"
 }
 
 # burst FUNCTION : BURST concurrent calls; seconds until the last answer (hey's total), all of them 200.
@@ -130,6 +130,9 @@ mem_available_kib() { awk '/^MemAvailable:/ {print $2}' /proc/meminfo; }
 
 deploy_hello burst-cold "{singleUse: true, maxInstances: $BURST}"
 deploy_hello burst-standby "{singleUse: true, maxInstances: $BURST, standby: $BURST}"
+# Version 2, the same code without standby, staged now: activating it later removes the standby sandboxes without a
+# build between the two memory readings (a build's page cache moved MemAvailable by more than 20 sandboxes).
+deploy_hello burst-standby "{singleUse: true, maxInstances: $BURST}" "?activate=false"
 echo "kind,repetition,burst_ms" >"$results/standby-burst-$RUNTIME.csv"
 for ((r = 1; r <= BURST_R; r++)); do
   standby_quiet burst-standby "$BURST"
@@ -141,10 +144,11 @@ for ((r = 1; r <= BURST_R; r++)); do
   log "burst of $BURST, rep $r/$BURST_R: $line"
 done
 
-# Memory: BURST standby sandboxes, then the same code as a new version without standby (which removes them).
+# Memory: BURST standby sandboxes, then the staged version 2 without standby (which removes them).
 standby_quiet burst-standby "$BURST"
 with_kib="$(mem_available_kib)"
-deploy_hello burst-standby "{singleUse: true, maxInstances: $BURST}"
+curl -fsS -o /dev/null -X POST -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" -H 'Content-Type: application/json' \
+  -d '{"version": 2}' "$ISOLA_ADMIN_URL/system/functions/burst-standby/rollback" || die "activating version 2 failed"
 for ((t = 0; t < 600; t++)); do
   [[ "$(admin_get "/system/instances?function=burst-standby" | jq length)" == 0 ]] && break
   sleep 0.1

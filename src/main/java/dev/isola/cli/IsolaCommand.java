@@ -43,6 +43,10 @@ public final class IsolaCommand implements Runnable {
         if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
             System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tT.%1$tL %4$-7s %5$s%6$s%n");
         }
+        // Before the first logger: the manager is chosen once, when logging starts.
+        if (System.getProperty("java.util.logging.manager") == null) {
+            System.setProperty("java.util.logging.manager", ShutdownSafeLogManager.class.getName());
+        }
         System.exit(new CommandLine(new IsolaCommand()).execute(args));
     }
 

@@ -25,8 +25,8 @@ import java.util.Optional;
 
 /**
  * Mean over x, one line per backend × runtime (× variant where variants are series), with interval whiskers at
- * each point, and the paper's lines thin and dashed beside them: the paper's figures 4, 7 and 11. Groups whose x is not a number cannot be placed and are left out;
- * the tables still list them.
+ * each point, and the paper's lines thin and dashed beside them: the paper's figures 4, 7 and 11. Groups whose x
+ * is not a number cannot be placed and are left out; the tables still list them.
  */
 final class LineChart {
     private static final Stroke PAPER_STROKE = new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,

@@ -52,6 +52,7 @@ class ArchitectureTest {
                 .layer("Gateway").definedBy("dev.isola.gateway..")
                 .layer("Api").definedBy("dev.isola.api..")
                 .layer("Dispatch").definedBy("dev.isola.dispatch..")
+                .layer("Async").definedBy("dev.isola.async..")
                 .layer("Backends").definedBy("dev.isola.sandbox.process..", "dev.isola.sandbox.oci..",
                         "dev.isola.sandbox.microvm..")
                 .layer("Spi").definedBy("dev.isola.sandbox.spi..")
@@ -65,17 +66,19 @@ class ArchitectureTest {
                 // Host: `isola service` runs systemctl through the host package's deadline runner.
                 .whereLayer("Cli").mayOnlyAccessLayers("Server", "Bench", "Config", "Function", "Host", "Root")
                 .whereLayer("Bench").mayOnlyAccessLayers("Server", "Config", "Host", "Root")
-                .whereLayer("Server").mayOnlyAccessLayers("Admin", "Gateway", "Dispatch", "Spi", "Net", "Store",
+                .whereLayer("Server").mayOnlyAccessLayers("Admin", "Gateway", "Dispatch", "Async", "Spi", "Net", "Store",
                         "Function", "Logs", "Metrics", "Config", "Host", "Root")
-                .whereLayer("Admin").mayOnlyAccessLayers("Api", "Dispatch", "Function", "Store", "Logs", "Metrics",
+                .whereLayer("Admin").mayOnlyAccessLayers("Api", "Dispatch", "Async", "Function", "Store", "Logs", "Metrics",
                         "Root")
-                .whereLayer("Gateway").mayOnlyAccessLayers("Api", "Dispatch", "Function", "Store", "Metrics", "Root")
+                .whereLayer("Gateway").mayOnlyAccessLayers("Api", "Dispatch", "Async", "Function", "Store", "Metrics",
+                        "Root")
+                .whereLayer("Async").mayOnlyAccessLayers("Function", "Metrics", "Config", "Root")
                 .whereLayer("Dispatch").mayOnlyAccessLayers("Spi", "Function", "Logs", "Metrics", "Host", "Root")
                 .whereLayer("Backends").mayOnlyAccessLayers("Spi", "Net", "Function", "Config", "Host", "Root")
                 .whereLayer("Backends").mayNotBeAccessedByAnyLayer()
                 .whereLayer("Logs").mayOnlyAccessLayers("Spi", "Function", "Root")
                 .whereLayer("Spi").mayOnlyAccessLayers("Net", "Function", "Config", "Host", "Root")
-                .whereLayer("Store").mayOnlyAccessLayers("Function", "Root")
+                .whereLayer("Store").mayOnlyAccessLayers("Async", "Function", "Root")
                 .whereLayer("Net").mayOnlyAccessLayers("Config", "Host", "Root")
                 .whereLayer("Function").mayOnlyAccessLayers("Host", "Root")
                 .whereLayer("Api").mayOnlyAccessLayers("Root")

@@ -13,9 +13,15 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+)
+
+var (
+	flakyMu    sync.Mutex
+	flakyCalls = map[string]int{}
 )
 
 func main() {
@@ -68,6 +74,27 @@ func main() {
 		ms, _ := strconv.Atoi(r.URL.Query().Get("ms"))
 		time.Sleep(time.Duration(ms) * time.Millisecond)
 		fmt.Fprint(w, "slept")
+	})
+	mux.HandleFunc("/status", func(w http.ResponseWriter, r *http.Request) {
+		// Answers ?code= (retries of asynchronous calls).
+		code, _ := strconv.Atoi(r.URL.Query().Get("code"))
+		w.WriteHeader(code)
+		fmt.Fprintf(w, "status %d", code)
+	})
+	mux.HandleFunc("/flaky", func(w http.ResponseWriter, r *http.Request) {
+		// Answers 503 to the first ?fails= calls of each ?key=, then 200: a function that recovers.
+		key := r.URL.Query().Get("key")
+		fails, _ := strconv.Atoi(r.URL.Query().Get("fails"))
+		flakyMu.Lock()
+		flakyCalls[key]++
+		n := flakyCalls[key]
+		flakyMu.Unlock()
+		if n <= fails {
+			w.WriteHeader(503)
+			fmt.Fprintf(w, "failing %d of %d", n, fails)
+			return
+		}
+		fmt.Fprintf(w, "recovered after %d", n-1)
 	})
 	mux.HandleFunc("/crash", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Println("crashing on request")

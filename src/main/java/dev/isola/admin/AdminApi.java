@@ -49,11 +49,13 @@ final class AdminApi {
 
     private final Deployments deployments;
     private final Store store;
+    private final CallsApi calls;
     private final long maxArchiveBytes;
 
-    AdminApi(Deployments deployments, Store store, long maxArchiveBytes) {
+    AdminApi(Deployments deployments, Store store, CallsApi calls, long maxArchiveBytes) {
         this.deployments = deployments;
         this.store = store;
+        this.calls = calls;
         this.maxArchiveBytes = maxArchiveBytes;
     }
 
@@ -70,7 +72,8 @@ final class AdminApi {
             case FUNCTION_ROLLBACK -> this::rollback;
             case FUNCTION_TRAFFIC -> this::traffic;
             case LIST_INSTANCES -> this::instances;
-            case INVOKE, INVOKE_PATH, INVOKE_HARNESS, HEALTH, READY, METRICS ->
+            case FUNCTION_CALLS, DESCRIBE_CALL, CANCEL_CALL -> calls.handler(route);
+            case INVOKE, INVOKE_PATH, INVOKE_HARNESS, ASYNC_INVOKE, ASYNC_INVOKE_PATH, HEALTH, READY, METRICS ->
                     throw new IllegalArgumentException(route + " is not an admin route");
         };
     }
@@ -196,6 +199,7 @@ final class AdminApi {
     private void delete(ServerRequest req, ServerResponse res) {
         withFunction(req, res, fn -> {
             deployments.remove(fn);
+            calls.removed(fn.name());
             res.status(204).send();
         });
     }

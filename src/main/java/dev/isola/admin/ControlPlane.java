@@ -2,6 +2,7 @@ package dev.isola.admin;
 
 import dev.isola.api.ErrorCode;
 import dev.isola.api.Route;
+import dev.isola.async.AsyncCalls;
 import dev.isola.metrics.PrometheusMetrics;
 import dev.isola.store.Store;
 import io.helidon.http.HeaderNames;
@@ -34,13 +35,14 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     /** What the control plane serves; all of it is owned (and closed) by the caller. */
-    public record Parts(Deployments deployments, Store store, PrometheusMetrics metrics, String adminToken,
-                        long maxArchiveBytes, String host, int port) {
+    public record Parts(Deployments deployments, Store store, AsyncCalls calls, PrometheusMetrics metrics,
+                        String adminToken, long maxArchiveBytes, String host, int port) {
     }
 
     public static ControlPlane start(Parts parts) {
         AdminAuth auth = new AdminAuth(parts.adminToken());
-        AdminApi admin = new AdminApi(parts.deployments(), parts.store(), parts.maxArchiveBytes());
+        AdminApi admin = new AdminApi(parts.deployments(), parts.store(), new CallsApi(parts.calls()),
+                parts.maxArchiveBytes());
         HttpRouting.Builder routing = HttpRouting.builder()
                 .any("/system", auth::filter)
                 .any("/system/*", auth::filter);

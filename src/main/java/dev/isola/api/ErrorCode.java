@@ -17,6 +17,12 @@ public enum ErrorCode {
     FUNCTION_NOT_FOUND(404),
     /** A rollback to a version that is not stored (any more), or with no earlier version to go back to. */
     VERSION_NOT_FOUND(404),
+    /** No asynchronous call with this id (it never existed, was cancelled, or was pruned). */
+    CALL_NOT_FOUND(404),
+    /** The asynchronous call has begun running or has finished: it can no longer be cancelled. */
+    CALL_NOT_CANCELLABLE(409),
+    /** {@code X-Callback-Url} names a target the operator does not allow ({@code asyncCallbackHosts}). */
+    CALLBACK_NOT_ALLOWED(400),
     INVALID_NAME(400),
     INVALID_MANIFEST(400),
     INVALID_ARCHIVE(400),

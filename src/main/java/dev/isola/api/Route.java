@@ -10,6 +10,9 @@ import java.util.List;
 public enum Route {
     INVOKE(Plane.EDGE, "/function/{name}", Methods.ANY),
     INVOKE_PATH(Plane.EDGE, "/function/{name}/{rest}", Methods.ANY),
+    /** An asynchronous call: 202 and {@code X-Call-Id} once stored; it runs later. */
+    ASYNC_INVOKE(Plane.EDGE, "/async-function/{name}", Methods.ANY),
+    ASYNC_INVOKE_PATH(Plane.EDGE, "/async-function/{name}/{rest}", Methods.ANY),
     /** The paper harness' invocation path. */
     INVOKE_HARNESS(Plane.EDGE, "/invoke/{name}/{rest}", List.of("GET")),
     HEALTH(Plane.EDGE, "/healthz", List.of("GET")),
@@ -25,6 +28,9 @@ public enum Route {
     FUNCTION_VERSIONS(Plane.CONTROL, "/system/functions/{name}/versions", List.of("GET")),
     FUNCTION_ROLLBACK(Plane.CONTROL, "/system/functions/{name}/rollback", List.of("POST")),
     FUNCTION_TRAFFIC(Plane.CONTROL, "/system/functions/{name}/traffic", List.of("PUT")),
+    FUNCTION_CALLS(Plane.CONTROL, "/system/functions/{name}/calls", List.of("GET")),
+    DESCRIBE_CALL(Plane.CONTROL, "/system/calls/{id}", List.of("GET")),
+    CANCEL_CALL(Plane.CONTROL, "/system/calls/{id}", List.of("DELETE")),
     LIST_INSTANCES(Plane.CONTROL, "/system/instances", List.of("GET"));
 
     /** Method lists (a holder: enum constants cannot use the enum's own static fields). */

@@ -63,9 +63,15 @@ public final class ConfigLoader {
                       @JsonProperty("isolationFloor") String isolationFloor,
                       @JsonProperty("allowEgress") Boolean allowEgress,
                       @JsonProperty("egressPrivateRanges") List<String> egressPrivateRanges,
+                      @JsonProperty("asyncQueueLimit") Long asyncQueueLimit,
+                      @JsonProperty("asyncRetryBackoff") String asyncRetryBackoff,
+                      @JsonProperty("asyncCallbackHosts") List<String> asyncCallbackHosts,
+                      @JsonProperty("asyncResultMaxBytes") Long asyncResultMaxBytes,
+                      @JsonProperty("asyncRetention") String asyncRetention,
                       @JsonProperty("sandbox") Map<String, Map<String, Object>> sandbox) {
         static final FileConfig EMPTY = new FileConfig(null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+                null, null, null, null);
     }
 
     /** One variable of the platform's environment, if set and not blank. */
@@ -122,7 +128,24 @@ public final class ConfigLoader {
                 buildCache, Executables.fromPath(Optional.ofNullable(env.get("PATH"))), trust(f, env, c.trust()),
                 new AdminListener(pick(env, "ISOLA_ADMIN_HOST", f.adminHost(), c.admin().host(), s -> s),
                         pick(env, "ISOLA_ADMIN_PORT", f.adminPort(), c.admin().port(),
-                                s -> parse("adminPort", s, Integer::parseInt))));
+                                s -> parse("adminPort", s, Integer::parseInt))), async(f, env, c.async()));
+    }
+
+    private static AsyncConfig async(FileConfig f, Map<String, String> env, AsyncConfig d) {
+        return new AsyncConfig(
+                pick(env, "ISOLA_ASYNC_QUEUE_LIMIT", f.asyncQueueLimit(), d.queueLimit(),
+                        s -> parse("asyncQueueLimit", s, Long::parseLong)),
+                pickDuration(env, "ISOLA_ASYNC_RETRY_BACKOFF", "asyncRetryBackoff", f.asyncRetryBackoff(),
+                        d.retryBackoff()),
+                pick(env, "ISOLA_ASYNC_CALLBACK_HOSTS", f.asyncCallbackHosts(), d.callbackHosts(), ConfigLoader::list),
+                pick(env, "ISOLA_ASYNC_RESULT_MAX_BYTES", f.asyncResultMaxBytes(), d.resultMaxBytes(),
+                        s -> parse("asyncResultMaxBytes", s, Long::parseLong)),
+                pickDuration(env, "ISOLA_ASYNC_RETENTION", "asyncRetention", f.asyncRetention(), d.retention()));
+    }
+
+    /** A comma-separated list, blanks dropped. */
+    private static List<String> list(String s) {
+        return Arrays.stream(s.split(",")).map(String::strip).filter(r -> !r.isEmpty()).toList();
     }
 
     private static TrustPolicy trust(FileConfig f, Map<String, String> env, TrustPolicy defaults) {
@@ -131,7 +154,7 @@ public final class ConfigLoader {
                 s -> parse("allowEgress", s, ConfigLoader::bool));
         List<String> ranges = pick(env, "ISOLA_EGRESS_PRIVATE_RANGES", f.egressPrivateRanges(),
                 defaults.egressPrivateRanges(),
-                s -> Arrays.stream(s.split(",")).map(String::strip).filter(r -> !r.isEmpty()).toList());
+                ConfigLoader::list);
         return new TrustPolicy(floor, egress, ranges);
     }
 

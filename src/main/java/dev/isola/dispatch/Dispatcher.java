@@ -42,6 +42,12 @@ public interface Dispatcher extends AutoCloseable {
     /** Stops serving {@code name}: waits for its in-flight requests (up to its timeout), then stops its instances. */
     boolean remove(FunctionName name);
 
+    /**
+     * The version of {@code name} that is served (the first of a traffic split), if it is deployed; read from memory,
+     * so an event loop may ask.
+     */
+    Optional<DeployedFunction> serving(FunctionName name);
+
     /** The backend the function's instances run on, if it is deployed. */
     Optional<String> backend(FunctionName name);
 

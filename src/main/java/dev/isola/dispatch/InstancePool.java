@@ -87,6 +87,10 @@ final class InstancePool {
         this.standby = new StandbySandboxes(function, launcher, standbyTarget, ids::next, ticker, wallClock);
     }
 
+    DeployedFunction function() {
+        return function;
+    }
+
     int version() {
         return function.version();
     }

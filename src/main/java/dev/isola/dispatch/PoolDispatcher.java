@@ -144,6 +144,11 @@ final class PoolDispatcher implements Dispatcher {
     }
 
     @Override
+    public Optional<DeployedFunction> serving(FunctionName name) {
+        return Optional.ofNullable(routes.get(name)).map(r -> r.pools().getFirst().function());
+    }
+
+    @Override
     public List<InstanceView> instances() {
         List<InstanceView> all = new ArrayList<>();
         allPools().forEach(p -> all.addAll(p.snapshot()));

@@ -11,11 +11,18 @@ import java.util.Optional;
  * @param kernel  guest kernel for virtual-machine backends ({@code minimal} or {@code generic}); empty for the
  *                backend's default; other backends ignore it
  * @param egress  whether instances may open connections beyond the host (NAT through the host); off by default
+ * @param async   how its asynchronous calls run
  */
 public record Manifest(FunctionName name, Runtime runtime, String entry, Map<String, String> env,
                        Optional<String> backend, Optional<String> kernel, boolean egress, Limits limits,
-                       Scaling scaling) {
+                       Scaling scaling, AsyncPolicy async) {
     public Manifest {
         env = Map.copyOf(env);
+    }
+
+    /** A manifest whose asynchronous calls run as by default. */
+    public Manifest(FunctionName name, Runtime runtime, String entry, Map<String, String> env, Optional<String> backend,
+                    Optional<String> kernel, boolean egress, Limits limits, Scaling scaling) {
+        this(name, runtime, entry, env, backend, kernel, egress, limits, scaling, AsyncPolicy.defaults(limits, scaling));
     }
 }

@@ -122,6 +122,15 @@ public final class ManifestParser {
         wire.put("egress", manifest.egress());
         wire.put("limits", Collections.unmodifiableMap(limits));
         wire.put("scaling", Collections.unmodifiableMap(scaling));
+        AsyncPolicy a = manifest.async();
+        if (!a.equals(AsyncPolicy.defaults(manifest.limits(), s))) {
+            // absent when default: manifests stored before the section read the same
+            Map<String, Object> async = new LinkedHashMap<>();
+            async.put("maxAttempts", a.maxAttempts());
+            async.put("timeout", ManifestUnits.formatDuration(a.timeout()));
+            async.put("concurrency", a.concurrency());
+            wire.put("async", Collections.unmodifiableMap(async));
+        }
         return Collections.unmodifiableMap(wire);
     }
 
@@ -136,8 +145,11 @@ public final class ManifestParser {
             throw invalid("name: " + e.getMessage());
         }
         Runtime runtime = runtime(wire.runtime());
+        Limits limits = limits(wire.limits());
+        Scaling scaling = scaling(wire.scaling());
         return new Manifest(name, runtime, entry(wire.entry(), runtime), env(wire.env()), backend(wire.backend()),
-                kernel(wire.kernel()), Boolean.TRUE.equals(wire.egress()), limits(wire.limits()), scaling(wire.scaling()));
+                kernel(wire.kernel()), Boolean.TRUE.equals(wire.egress()), limits, scaling,
+                async(wire.async(), limits, scaling));
     }
 
     private static Runtime runtime(String value) {
@@ -254,6 +266,17 @@ public final class ManifestParser {
                         : ManifestUnits.parseDuration("scaling.idleTimeout", wire.idleTimeout()),
                 wire.singleUse() == null ? d.singleUse() : wire.singleUse(),
                 wire.standby() == null ? d.standby() : wire.standby());
+    }
+
+    private static AsyncPolicy async(ManifestWire.AsyncWire wire, Limits limits, Scaling scaling) {
+        AsyncPolicy d = AsyncPolicy.defaults(limits, scaling);
+        if (wire == null) {
+            return d;
+        }
+        return new AsyncPolicy(
+                wire.maxAttempts() == null ? d.maxAttempts() : wire.maxAttempts(),
+                wire.timeout() == null ? d.timeout() : ManifestUnits.parseDuration("async.timeout", wire.timeout()),
+                wire.concurrency() == null ? d.concurrency() : wire.concurrency()).within(limits, scaling);
     }
 
     /** Turns Jackson's messages (class names, source excerpts) into ones a deployer can act on. */

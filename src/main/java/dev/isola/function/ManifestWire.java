@@ -7,7 +7,7 @@ import java.util.Map;
  * {@code null}) so that {@link ManifestParser} can say which one is missing. Never leaves the parser.
  */
 record ManifestWire(String name, String runtime, String entry, Map<String, String> env, String backend,
-                    String kernel, Boolean egress, LimitsWire limits, ScalingWire scaling) {
+                    String kernel, Boolean egress, LimitsWire limits, ScalingWire scaling, AsyncWire async) {
 
     /** Quantities stay strings so that {@code 512Mi}, {@code 30s} and plain numbers all arrive unchanged. */
     record LimitsWire(String memory, Double cpus, String timeout) {
@@ -15,5 +15,8 @@ record ManifestWire(String name, String runtime, String entry, Map<String, Strin
 
     record ScalingWire(Integer concurrency, Integer minInstances, Integer maxInstances, String idleTimeout,
                        Boolean singleUse, Integer standby) {
+    }
+
+    record AsyncWire(Integer maxAttempts, String timeout, Integer concurrency) {
     }
 }

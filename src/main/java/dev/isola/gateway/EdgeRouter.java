@@ -2,6 +2,8 @@ package dev.isola.gateway;
 
 import dev.isola.api.ErrorCode;
 import dev.isola.api.Route;
+import dev.isola.async.AsyncCalls;
+import dev.isola.async.Submission;
 import dev.isola.dispatch.Readiness;
 import dev.isola.function.FunctionName;
 import dev.isola.function.InvalidFunctionException;
@@ -14,6 +16,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
@@ -21,25 +24,28 @@ import java.util.function.BooleanSupplier;
 /**
  * The edge's routes ({@link Route.Plane#EDGE} of the route table), matched by hand: this runs for every
  * request. Invocations ({@code ANY /function/{name}[/rest]}, {@code GET /invoke/{name}/rest}) are
- * proxied to an instance; the two endpoints instances and probes call ({@code /_/ready/{id}/{nonce}},
+ * proxied to an instance; asynchronous ones ({@code ANY /async-function/{name}[/rest]}) are stored and answered 202; the two endpoints instances and probes call ({@code /_/ready/{id}/{nonce}},
  * {@code /healthz}) are answered here; everything else (the admin API, {@code /metrics}, unknown routes) goes to the
  * control plane, which owns those answers, the JSON 404 included.
  */
 final class EdgeRouter {
     private static final String FUNCTION = "/function/";
+    private static final String ASYNC = "/async-function/";
     private static final String INVOKE = "/invoke/";
     private static final String READY = "/_/ready/";
     private static final byte[] HEALTHY = "{\"status\":\"ok\"}".getBytes(StandardCharsets.UTF_8);
 
     private final InvocationTarget.Services services;
+    private final AsyncCalls async;
     private final Readiness readiness;
     private final BooleanSupplier draining;
     private final long maxBodyBytes;
 
     /** {@code draining}: whether the server is stopping (then {@code /healthz} answers 503, so balancers move away). */
-    EdgeRouter(InvocationTarget.Services services, Readiness readiness, BooleanSupplier draining,
+    EdgeRouter(InvocationTarget.Services services, AsyncCalls async, Readiness readiness, BooleanSupplier draining,
                long maxBodyBytes) {
         this.services = services;
+        this.async = async;
         this.readiness = readiness;
         this.draining = draining;
         this.maxBodyBytes = maxBodyBytes;
@@ -65,6 +71,7 @@ final class EdgeRouter {
         return switch (edge.get()) {
             case INVOKE, INVOKE_PATH -> invocation(front, request, uri, FUNCTION.length());
             case INVOKE_HARNESS -> invocation(front, request, uri, INVOKE.length());
+            case ASYNC_INVOKE, ASYNC_INVOKE_PATH -> asyncCall(front, request, uri);
             case HEALTH -> draining.getAsBoolean()
                     ? LocalReply.rejecting(front, request, ApiError.response(ErrorCode.UNAVAILABLE,
                     "Isola is shutting down; calls in flight are finishing"))
@@ -82,6 +89,9 @@ final class EdgeRouter {
         if (path.startsWith(FUNCTION)) {
             return Optional.of(path.indexOf('/', FUNCTION.length()) < 0 ? Route.INVOKE : Route.INVOKE_PATH);
         }
+        if (path.startsWith(ASYNC)) {
+            return Optional.of(path.indexOf('/', ASYNC.length()) < 0 ? Route.ASYNC_INVOKE : Route.ASYNC_INVOKE_PATH);
+        }
         boolean get = method == HttpMethod.GET || method == HttpMethod.HEAD;
         if (path.startsWith(INVOKE) && get) {
             return Optional.of(Route.INVOKE_HARNESS);
@@ -95,27 +105,80 @@ final class EdgeRouter {
         return Optional.empty();
     }
 
-    private FrontHandler.Exchange invocation(FrontHandler front, HttpRequest request, String uri, int nameAt) {
-        int end = nameAt;
-        while (end < uri.length() && uri.charAt(end) != '/' && uri.charAt(end) != '?') {
-            end++;
+    /** The function a call names and the rest of its URI ({@code /} at least, the query kept). */
+    private record Called(String rawName, Optional<FunctionName> name, String rest) {
+        static Called parse(String uri, int nameAt) {
+            int end = nameAt;
+            while (end < uri.length() && uri.charAt(end) != '/' && uri.charAt(end) != '?') {
+                end++;
+            }
+            String rawName = uri.substring(nameAt, end);
+            String rest = end == uri.length() ? "/" : uri.charAt(end) == '?' ? "/" + uri.substring(end)
+                    : uri.substring(end);
+            try {
+                return new Called(rawName, Optional.of(FunctionName.of(rawName)), rest);
+            } catch (InvalidFunctionException e) {
+                return new Called(rawName, Optional.empty(), rest);
+            }
         }
-        String rawName = uri.substring(nameAt, end);
-        String rest = end == uri.length() ? "/" : uri.charAt(end) == '?' ? "/" + uri.substring(end)
-                : uri.substring(end);
-        FunctionName name;
+    }
+
+    private FrontHandler.Exchange invocation(FrontHandler front, HttpRequest request, String uri, int nameAt) {
+        Called called = Called.parse(uri, nameAt);
+        Optional<FrontHandler.Exchange> refused = refuseHead(front, request, called);
+        if (refused.isPresent()) {
+            return refused.get();
+        }
+        return new ProxyExchange(front, request, called.rest(), new InvocationTarget(services, called.name().get()),
+                maxBodyBytes);
+    }
+
+    /**
+     * {@code /async-function/{name}[/rest]}: refused at once (unknown function, callback not allowed, full queue)
+     * before any body is read; else the body is read and the call stored.
+     */
+    private FrontHandler.Exchange asyncCall(FrontHandler front, HttpRequest request, String uri) {
+        Called called = Called.parse(uri, ASYNC.length());
+        Optional<FrontHandler.Exchange> refused = refuseHead(front, request, called);
+        if (refused.isPresent()) {
+            return refused.get();
+        }
+        FunctionName name = called.name().get();
+        if (!validTarget(called.rest())) {
+            return LocalReply.of(front, request, ApiError.response(ErrorCode.BAD_REQUEST, "The path after the "
+                    + "function's name is not a valid URI reference"));
+        }
+        Optional<String> callback = Optional.ofNullable(request.headers().get(AsyncSubmission.CALLBACK_URL));
+        Optional<Submission> refusal = async.refusal(name, callback);
+        if (refusal.isPresent()) {
+            return LocalReply.of(front, request, AsyncSubmission.response(name, refusal.get()));
+        }
+        return new AsyncSubmission(front, request, name, called.rest(), async, maxBodyBytes);
+    }
+
+    /** A stored call is replayed later by a client that parses its target strictly. */
+    private static boolean validTarget(String rest) {
         try {
-            name = FunctionName.of(rawName);
-        } catch (InvalidFunctionException e) {
-            return LocalReply.of(front, request, ApiError.response(ErrorCode.FUNCTION_NOT_FOUND,
-                    "Function '" + rawName + "' is not deployed"));
+            URI.create(rest);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /** What is wrong with a call's head whatever serves it: a name that is no function's, a body declared too large. */
+    private Optional<FrontHandler.Exchange> refuseHead(FrontHandler front, HttpRequest request, Called called) {
+        if (called.name().isEmpty()) {
+            return Optional.of(LocalReply.of(front, request, ApiError.response(ErrorCode.FUNCTION_NOT_FOUND,
+                    "Function '" + called.rawName() + "' is not deployed")));
         }
         long declared = HttpUtil.getContentLength(request, -1L);
         if (declared > maxBodyBytes) {
-            return LocalReply.rejecting(front, request, ApiError.response(ErrorCode.BODY_TOO_LARGE, "Request body of "
-                    + declared + " bytes exceeds the limit of " + maxBodyBytes + " bytes (maxBodyBytes)"));
+            return Optional.of(LocalReply.rejecting(front, request, ApiError.response(ErrorCode.BODY_TOO_LARGE,
+                    "Request body of " + declared + " bytes exceeds the limit of " + maxBodyBytes
+                            + " bytes (maxBodyBytes)")));
         }
-        return new ProxyExchange(front, request, rest, new InvocationTarget(services, name), maxBodyBytes);
+        return Optional.empty();
     }
 
     private FullHttpResponse ready(String idAndNonce) {

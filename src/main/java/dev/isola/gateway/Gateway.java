@@ -1,6 +1,7 @@
 package dev.isola.gateway;
 
 import dev.isola.Ticker;
+import dev.isola.async.AsyncCalls;
 import dev.isola.dispatch.Dispatcher;
 import dev.isola.dispatch.Readiness;
 import dev.isola.metrics.Metrics;
@@ -51,7 +52,8 @@ public final class Gateway implements AutoCloseable {
      *
      * @param clients      what a client connection is allowed: the limits on slow and idle clients, and how many
      */
-    public record Parts(Dispatcher dispatcher, Readiness readiness, InvocationLog invocations, Metrics metrics,
+    public record Parts(Dispatcher dispatcher, AsyncCalls async, Readiness readiness, InvocationLog invocations,
+                        Metrics metrics,
                         long maxBodyBytes, ClientLimits clients, Ticker ticker,
                         InstantSource wallClock) {
     }
@@ -65,7 +67,7 @@ public final class Gateway implements AutoCloseable {
         }
         AtomicBoolean draining = new AtomicBoolean();
         EdgeRouter router = new EdgeRouter(new InvocationTarget.Services(parts.dispatcher(), parts.metrics(),
-                parts.invocations(), parts.ticker(), parts.wallClock()), parts.readiness(), draining::get,
+                parts.invocations(), parts.ticker(), parts.wallClock()), parts.async(), parts.readiness(), draining::get,
                 parts.maxBodyBytes());
         FrontHandler.Router routes = router::route;
         ClientLimits clients = parts.clients();

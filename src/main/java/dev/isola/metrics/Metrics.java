@@ -34,6 +34,19 @@ public interface Metrics {
     /** Reports, whenever metrics are read, how many client connections the edge has open. */
     void watchClientConnections(IntSupplier open);
 
+    /** Reports, whenever metrics are read, each function's asynchronous calls waiting to run. */
+    void watchAsyncQueues(Supplier<List<AsyncQueue>> queues);
+
+    /** An attempt of an asynchronous call of {@code function} began. */
+    void asyncAttempted(String function);
+
+    /** An asynchronous call of {@code function} ended {@code succeeded} or {@code failed}. */
+    void asyncFinished(String function, String state);
+
+    /** A function's asynchronous calls waiting to run, and how long the oldest of them has waited. */
+    record AsyncQueue(String function, int queued, double oldestAgeSeconds) {
+    }
+
     /** The instances of one function on one backend in one state ({@code starting}, {@code ready}, ...). */
     record InstanceGroup(String function, String backend, String state, int instances) {
     }
@@ -85,6 +98,18 @@ public interface Metrics {
 
         @Override
         public void watchFirewallRestores(LongSupplier restores) {
+        }
+
+        @Override
+        public void watchAsyncQueues(Supplier<List<AsyncQueue>> queues) {
+        }
+
+        @Override
+        public void asyncAttempted(String function) {
+        }
+
+        @Override
+        public void asyncFinished(String function, String state) {
         }
     };
 }

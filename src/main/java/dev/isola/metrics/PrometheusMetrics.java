@@ -39,6 +39,8 @@ public final class PrometheusMetrics implements Metrics {
     private final Histogram invocationSeconds;
     private final Gauge inFlight;
     private final CounterDataPoint connectionsRefused;
+    private final Counter asyncAttempts;
+    private final Counter asyncCalls;
     private final PrometheusTextFormatWriter writer = new PrometheusTextFormatWriter(false);
     private final Map<String, Map<String, Series>> seriesByFunction = new ConcurrentHashMap<>();
 
@@ -61,6 +63,34 @@ public final class PrometheusMetrics implements Metrics {
         connectionsRefused = Counter.builder().name("isola_client_connections_refused_total")
                 .help("Client connections answered 503 and closed because maxClientConnections were open")
                 .withoutExemplars().register(registry).labelValues();
+        asyncAttempts = Counter.builder().name("isola_async_attempts_total")
+                .help("Attempts of asynchronous calls begun, by function (retries included)").labelNames("function")
+                .withoutExemplars().register(registry);
+        asyncCalls = Counter.builder().name("isola_async_calls_total")
+                .help("Asynchronous calls ended, by function and outcome (succeeded, failed)")
+                .labelNames("function", "state").withoutExemplars().register(registry);
+    }
+
+    @Override
+    public void watchAsyncQueues(Supplier<List<AsyncQueue>> queues) {
+        GaugeWithCallback.builder().name("isola_async_queued_calls")
+                .help("Asynchronous calls waiting to run (first attempt or retry), by function").labelNames("function")
+                .callback(cb -> queues.get().forEach(q -> cb.call(q.queued(), q.function()))).register(registry);
+        GaugeWithCallback.builder().name("isola_async_oldest_queued_seconds")
+                .help("How long the oldest waiting asynchronous call of each function has waited since it was accepted")
+                .labelNames("function")
+                .callback(cb -> queues.get().forEach(q -> cb.call(q.oldestAgeSeconds(), q.function())))
+                .register(registry);
+    }
+
+    @Override
+    public void asyncAttempted(String function) {
+        asyncAttempts.labelValues(function).inc();
+    }
+
+    @Override
+    public void asyncFinished(String function, String state) {
+        asyncCalls.labelValues(function, state).inc();
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.isola.IsolaException;
 import dev.isola.Ticker;
 import dev.isola.admin.ControlPlane;
 import dev.isola.admin.Deployments;
+import dev.isola.async.AsyncCalls;
 import dev.isola.config.ClientConfig;
 import dev.isola.config.IsolaConfig;
 import dev.isola.config.TrustPolicy;
@@ -30,6 +31,7 @@ import dev.isola.store.Store;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -61,16 +63,18 @@ public final class IsolaServer implements AutoCloseable {
     private final Gateway gateway;
     private final ControlPlane controlPlane;
     private final Dispatcher dispatcher;
+    private final AsyncCalls async;
     private final String adminToken;
     private final String defaultBackend;
 
     private IsolaServer(IsolaConfig config, List<AutoCloseable> owned, Gateway gateway, ControlPlane controlPlane,
-                        Dispatcher dispatcher, String adminToken, String defaultBackend) {
+                        Dispatcher dispatcher, AsyncCalls async, String adminToken, String defaultBackend) {
         this.config = config;
         this.owned = owned;
         this.gateway = gateway;
         this.controlPlane = controlPlane;
         this.dispatcher = dispatcher;
+        this.async = async;
         this.adminToken = adminToken;
         this.defaultBackend = defaultBackend;
     }
@@ -124,21 +128,30 @@ public final class IsolaServer implements AutoCloseable {
                     config.queueLimit(), HOUSEKEEPING, loops, EndpointProbe.CONNECT, config.drainTimeout()));
             owned.add(dispatcher);
             Deployments deployments = new Deployments(functions, dispatcher, logs);
-            Gateway gateway = Gateway.start(config.host(), config.port(), loops, new Gateway.Parts(dispatcher,
+            AtomicReference<InetSocketAddress> adminAddress = new AtomicReference<>(
+                    new InetSocketAddress(config.admin().host(), config.admin().port()));
+            AsyncCalls async = AsyncCalls.create(new AsyncCalls.Parts(store.calls(), config.async(),
+                    callbackBase::get, adminAddress::get,
+                    name -> dispatcher.serving(name).map(f -> f.manifest().async()), metrics, clock,
+                    config.drainTimeout()));
+            Gateway gateway = Gateway.start(config.host(), config.port(), loops, new Gateway.Parts(dispatcher, async,
                     readiness, store, metrics, config.maxBodyBytes(), clientLimits(config.clients()), ticker, clock));
             owned.add(gateway);
+            owned.add(async); // stops before the gateway: its attempts in flight go through it
             callbackBase.set(URI.create("http://127.0.0.1:" + gateway.port()));
             deployments.restoreAll();
+            async.run(); // once every stored function is served: its attempts need them
             // Last: the admin API takes deploys only once the stored functions are served again.
-            ControlPlane controlPlane = ControlPlane.start(new ControlPlane.Parts(deployments, store, metrics, token,
-                    config.maxArchiveBytes(), config.admin().host(), config.admin().port()));
+            ControlPlane controlPlane = ControlPlane.start(new ControlPlane.Parts(deployments, store, async, metrics,
+                    token, config.maxArchiveBytes(), config.admin().host(), config.admin().port()));
             owned.add(controlPlane);
+            adminAddress.set(new InetSocketAddress(config.admin().host(), controlPlane.port()));
             warnIfUnisolated(sandboxes, backend, config.trust());
             OpenFiles.describeRoom().ifPresent(room -> LOG.log(Level.INFO, room));
             LOG.log(Level.INFO, "isola listening on " + config.host() + ":" + gateway.port() + " (functions), "
                     + config.admin().host() + ":" + controlPlane.port() + " (admin API, /metrics), state in " + state
                     + ", default backend " + backend);
-            return new IsolaServer(config, owned, gateway, controlPlane, dispatcher, token, backend);
+            return new IsolaServer(config, owned, gateway, controlPlane, dispatcher, async, token, backend);
         } catch (IOException | RuntimeException e) {
             closeAll(owned);
             if (e instanceof IsolaException ie) {
@@ -182,6 +195,7 @@ public final class IsolaServer implements AutoCloseable {
      * their instances are stopped, so nothing is left behind.
      */
     public void cutDrainShort() {
+        async.cutShort();
         dispatcher.cutDrainShort();
     }
 

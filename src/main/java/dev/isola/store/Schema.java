@@ -56,7 +56,37 @@ final class Schema {
                         version        INTEGER NOT NULL,
                         weight         INTEGER NOT NULL,
                         PRIMARY KEY (name, version)
-                    )"""));
+                    )"""),
+            // Asynchronous calls: the request as it came, where it stands, the last attempt's result.
+            List.of("""
+                    CREATE TABLE async_call (
+                        id             TEXT    PRIMARY KEY,
+                        function       TEXT    NOT NULL,
+                        method         TEXT    NOT NULL,
+                        target         TEXT    NOT NULL,
+                        headers_json   TEXT    NOT NULL,
+                        body           BLOB    NOT NULL,
+                        callback_url   TEXT,
+                        idempotency_key TEXT,
+                        state          TEXT    NOT NULL,
+                        attempts       INTEGER NOT NULL,
+                        submitted_micros INTEGER NOT NULL,
+                        started_micros INTEGER,
+                        finished_micros INTEGER,
+                        next_micros    INTEGER,
+                        result_status  INTEGER,
+                        result_headers_json TEXT,
+                        result_body    BLOB,
+                        result_truncated INTEGER,
+                        error          TEXT,
+                        callback_outcome TEXT
+                    )""",
+                    "CREATE INDEX async_call_by_function ON async_call (function, submitted_micros)",
+                    """
+                    CREATE INDEX async_call_by_key ON async_call (function, idempotency_key, submitted_micros)
+                        WHERE idempotency_key IS NOT NULL""",
+                    "CREATE INDEX async_call_unfinished ON async_call (state) WHERE state IN ('queued', 'running')",
+                    "CREATE INDEX async_call_finished ON async_call (finished_micros) WHERE finished_micros IS NOT NULL"));
 
     static final int CURRENT = MIGRATIONS.size();
 

@@ -3,6 +3,7 @@ package dev.isola.store;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.isola.async.CallStore;
 import dev.isola.function.FunctionName;
 import dev.isola.function.FunctionVersion;
 import java.io.IOException;
@@ -56,14 +57,17 @@ final class SqliteStore implements Store {
     private final Connection connection;
     private final ReentrantLock lock = new ReentrantLock();
     private final InvocationWriter writer;
+    private final SqliteCallStore calls;
     private final InvocationRetention retention;
     private final InstantSource clock;
     /** When the writer thread last pruned; only that thread reads and writes it. */
     private Instant lastPrune = Instant.MIN;
     private volatile boolean closed;
 
-    private SqliteStore(Path file, Connection connection, InvocationRetention retention, InstantSource clock) {
+    private SqliteStore(Path file, Connection connection, SqliteCallStore calls, InvocationRetention retention,
+                        InstantSource clock) {
         this.file = file;
+        this.calls = calls;
         this.connection = connection;
         this.retention = retention;
         this.clock = clock;
@@ -82,7 +86,7 @@ final class SqliteStore implements Store {
             config.setBusyTimeout(BUSY_TIMEOUT_MILLIS);
             connection = config.createConnection("jdbc:sqlite:" + file);
             Schema.migrate(connection, file);
-            return new SqliteStore(file, connection, retention, clock);
+            return new SqliteStore(file, connection, SqliteCallStore.open(file), retention, clock);
         } catch (IOException | SQLException e) {
             closeQuietly(connection);
             throw new StoreException("Failed to open store " + file + ": " + e.getMessage(), e);
@@ -360,11 +364,17 @@ final class SqliteStore implements Store {
     }
 
     @Override
+    public CallStore calls() {
+        return calls;
+    }
+
+    @Override
     public void close() {
         if (closed) {
             return;
         }
         writer.close();
+        calls.close();
         lock.lock();
         try {
             closed = true;

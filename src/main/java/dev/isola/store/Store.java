@@ -1,5 +1,6 @@
 package dev.isola.store;
 
+import dev.isola.async.CallStore;
 import dev.isola.function.FunctionName;
 import dev.isola.function.FunctionStore;
 import java.nio.file.Path;
@@ -40,6 +41,9 @@ public interface Store extends FunctionStore, InvocationLog, AutoCloseable {
     List<InvocationRecord> recentInvocations(FunctionName function, int limit);
 
     long invocationCount(FunctionName function);
+
+    /** The asynchronous calls, in the same database; closed with the store. */
+    CallStore calls();
 
     /** Flushes queued records, stops the writer and closes the database. Idempotent. */
     @Override

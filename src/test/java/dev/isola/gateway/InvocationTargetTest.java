@@ -6,6 +6,8 @@ import dev.isola.dispatch.EndpointProbe;
 import dev.isola.dispatch.InstanceView;
 import dev.isola.dispatch.Lease;
 import dev.isola.dispatch.Readiness;
+import dev.isola.async.AsyncCalls;
+import dev.isola.function.DeployedFunction;
 import dev.isola.function.FunctionName;
 import dev.isola.function.TrafficShare;
 import dev.isola.metrics.Metrics;
@@ -18,6 +20,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.lang.reflect.Proxy;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,9 +43,15 @@ class InvocationTargetTest {
 
     private EmbeddedEdge edge() {
         return new EmbeddedEdge(edge -> new EdgeRouter(new InvocationTarget.Services(dispatcher, Metrics.NOOP,
-                recorded::add, edge.ticker(), InstantSource.system()), new Readiness(), () -> false,
+                recorded::add, edge.ticker(), InstantSource.system()), NO_ASYNC, new Readiness(), () -> false,
                 1 << 20)::route);
     }
+
+    /** These tests make synchronous calls only. */
+    private static final AsyncCalls NO_ASYNC = (AsyncCalls) Proxy.newProxyInstance(AsyncCalls.class.getClassLoader(),
+            new Class<?>[] {AsyncCalls.class}, (proxy, method, args) -> {
+                throw new AssertionError("no asynchronous call is expected here: " + method.getName());
+            });
 
     static Stream<Arguments> refusals() {
         return Stream.of(
@@ -132,6 +141,11 @@ class InvocationTargetTest {
         @Override
         public Optional<String> backend(FunctionName name) {
             return Optional.of("fake");
+        }
+
+        @Override
+        public Optional<DeployedFunction> serving(FunctionName name) {
+            return Optional.empty();
         }
 
         @Override

@@ -92,13 +92,14 @@ public final class ServerProcess implements AutoCloseable {
         return http;
     }
 
-    private HttpResponse<String> admin(HttpRequest.Builder request) throws Exception {
+    /** Sends {@code request} with the admin token. */
+    public HttpResponse<String> admin(HttpRequest.Builder request) throws Exception {
         String token = Files.readString(state.resolve("admin-token")).strip();
         return http.send(request.header("Authorization", "Bearer " + token).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
-    private URI adminUri(String path) {
+    public URI adminUri(String path) {
         return URI.create("http://127.0.0.1:" + adminPort + path);
     }
 

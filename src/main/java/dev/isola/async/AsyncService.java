@@ -1,0 +1,277 @@
+package dev.isola.async;
+
+import dev.isola.config.AsyncConfig;
+import dev.isola.function.AsyncPolicy;
+import dev.isola.function.FunctionName;
+import dev.isola.metrics.Metrics;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * {@link AsyncCalls}: the intake stores calls (group commit), the scheduler starts them within each function's
+ * concurrency, the runner sends each attempt through the gateway, and this class decides what an attempt's outcome
+ * means for its call: done, tried again after a backoff, or failed for good (the dead letters).
+ */
+final class AsyncService implements AsyncCalls {
+    private static final System.Logger LOG = System.getLogger(AsyncService.class.getName());
+
+    private final Parts parts;
+    private final CallStore store;
+    private final CallbackTargets targets;
+    private final CallIntake intake;
+    private final CallScheduler scheduler;
+    /** Made by {@link #run()}: the client's selector thread is the service's to close. */
+    private volatile HttpClient client;
+    private volatile CallRunner runner;
+    private volatile CallbackDelivery callbacks;
+    /** Calls accepted and not finished, those in the intake included: what {@code asyncQueueLimit} bounds. */
+    private final AtomicLong unfinished = new AtomicLong();
+    private final Set<Thread> deliveries = ConcurrentHashMap.newKeySet();
+    private final ExecutorService lookups = Executors.newVirtualThreadPerTaskExecutor();
+    private volatile boolean closing;
+    private volatile boolean cutShort;
+
+    private AsyncService(Parts parts) {
+        this.parts = parts;
+        this.store = parts.store();
+        this.targets = new CallbackTargets(parts.config().callbackHosts(), parts.admin());
+        this.scheduler = new CallScheduler(parts.clock(), this::concurrency, this::attempt);
+        this.intake = new CallIntake(store, parts.clock(), parts.config().retention(),
+                call -> scheduler.add(call.id(), call.function(), call.submitted(), call.submitted()),
+                call -> unfinished.decrementAndGet());
+    }
+
+    /** Makes no thread: that waits for {@link #run()}. */
+    static AsyncService create(Parts parts) {
+        AsyncService service = new AsyncService(parts);
+        parts.metrics().watchAsyncQueues(service::queues);
+        return service;
+    }
+
+    @Override
+    public void run() {
+        client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(5))
+                .executor(Executors.newVirtualThreadPerTaskExecutor()).build();
+        runner = new CallRunner(client, parts.gateway().get(), parts.config().resultMaxBytes());
+        callbacks = new CallbackDelivery(client, targets, store, parts.config().retryBackoff());
+        List<CallStore.Pending> pending = store.recover();
+        unfinished.addAndGet(pending.size());
+        pending.forEach(p -> scheduler.add(p.id(), p.function(), p.submitted(), p.due()));
+        store.undeliveredCallbacks().forEach(this::deliverLater);
+        if (!pending.isEmpty()) {
+            LOG.log(System.Logger.Level.INFO, "async: " + pending.size() + " calls of an earlier run queued again");
+        }
+        intake.start();
+        scheduler.start();
+    }
+
+    @Override
+    public Optional<Submission> refusal(FunctionName function, Optional<String> callbackUrl) {
+        if (closing) {
+            return Optional.of(new Submission.Unavailable("Isola is shutting down and takes no new calls"));
+        }
+        if (parts.policies().apply(function).isEmpty()) {
+            return Optional.of(new Submission.NotFound());
+        }
+        Optional<String> refused = callbackUrl.flatMap(targets::refusal);
+        if (refused.isPresent()) {
+            return Optional.of(new Submission.CallbackRefused(refused.get()));
+        }
+        if (unfinished.get() >= parts.config().queueLimit()) {
+            return Optional.of(new Submission.QueueFull(parts.config().queueLimit()));
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public CompletableFuture<Submission> submit(FunctionName function, CallRequest request,
+                                                Optional<String> callbackUrl, Optional<String> idempotencyKey) {
+        Optional<Submission> refused = refusal(function, callbackUrl);
+        if (refused.isPresent()) {
+            return CompletableFuture.completedFuture(refused.get());
+        }
+        if (unfinished.incrementAndGet() > parts.config().queueLimit()) {
+            unfinished.decrementAndGet();
+            return CompletableFuture.completedFuture(new Submission.QueueFull(parts.config().queueLimit()));
+        }
+        NewCall call = new NewCall(CallId.random(), function, request, callbackUrl.map(URI::create), idempotencyKey,
+                parts.clock().instant());
+        if (call.callback().isEmpty()) {
+            return intake.submit(call);
+        }
+        // Resolving the callback's host may block: not on the caller's thread (an event loop).
+        return CompletableFuture.supplyAsync(() -> targets.refusalOnSend(call.callback().get()), lookups)
+                .thenCompose(refusal -> {
+                    if (refusal.isPresent()) {
+                        unfinished.decrementAndGet();
+                        return CompletableFuture.completedFuture(new Submission.CallbackRefused(refusal.get()));
+                    }
+                    return intake.submit(call);
+                });
+    }
+
+    private int concurrency(FunctionName function) {
+        return parts.policies().apply(function).map(AsyncPolicy::concurrency).orElse(1);
+    }
+
+    /** One attempt of a due call, on its own virtual thread. */
+    private void attempt(CallScheduler.Due due) {
+        Instant now = parts.clock().instant();
+        Optional<CallStore.Attempt> started = store.start(due.id(), now);
+        if (started.isEmpty()) {
+            return; // cancelled while it waited
+        }
+        CallStore.Attempt attempt = started.get();
+        Optional<AsyncPolicy> policy = parts.policies().apply(attempt.function());
+        if (policy.isEmpty()) {
+            end(attempt, CallState.FAILED, Optional.empty(),
+                    Optional.of("function " + attempt.function() + " is not deployed"));
+            return;
+        }
+        parts.metrics().asyncAttempted(attempt.function().value());
+        CallRunner.Outcome outcome;
+        try {
+            outcome = runner.send(attempt, policy.get().timeout());
+        } catch (InterruptedException e) {
+            // The server stops and cannot wait for this attempt: it did not count, the next start runs it again.
+            store.requeue(attempt.id(), parts.clock().instant());
+            return;
+        }
+        Optional<CallResult> result = outcome instanceof CallRunner.Outcome.Answered a
+                ? Optional.of(a.result()) : Optional.empty();
+        Optional<String> error = outcome instanceof CallRunner.Outcome.NoAnswer n
+                ? Optional.of(n.error()) : Optional.empty();
+        int status = result.map(CallResult::status).orElse(0);
+        if (result.isPresent() && status < 400) {
+            end(attempt, CallState.SUCCEEDED, result, error);
+        } else if (result.isPresent() && !retryable(status)) {
+            end(attempt, CallState.FAILED, result, error); // a client error: another attempt would get the same
+        } else if (attempt.number() < policy.get().maxAttempts()) {
+            Instant next = parts.clock().instant().plus(backoff(attempt.number()));
+            store.retry(attempt.id(), next, result, error);
+            scheduler.add(attempt.id(), attempt.function(), due.submitted(), next);
+        } else {
+            end(attempt, CallState.FAILED, result, error);
+        }
+    }
+
+    /** 5xx, 408 and 429 may go away on their own (an instance that crashed, a timeout, a full queue). */
+    static boolean retryable(int status) {
+        return status >= 500 || status == 408 || status == 429;
+    }
+
+    /** The wait before attempt {@code attempts + 1}: the base doubled per attempt, ±20 % so retries spread out. */
+    private Duration backoff(int attempts) {
+        Duration base = parts.config().retryBackoff();
+        Duration exact = attempts >= 30 ? AsyncConfig.MAX_BACKOFF : base.multipliedBy(1L << (attempts - 1));
+        if (exact.compareTo(AsyncConfig.MAX_BACKOFF) > 0) {
+            exact = AsyncConfig.MAX_BACKOFF;
+        }
+        return Duration.ofNanos((long) (exact.toNanos() * ThreadLocalRandom.current().nextDouble(0.8, 1.2)));
+    }
+
+    private void end(CallStore.Attempt attempt, CallState state, Optional<CallResult> result, Optional<String> error) {
+        store.finish(attempt.id(), state, parts.clock().instant(), result, error);
+        unfinished.decrementAndGet();
+        parts.metrics().asyncFinished(attempt.function().value(), state.wireName());
+        if (attempt.callback().isPresent()) {
+            deliverLater(attempt.id());
+        }
+    }
+
+    private void deliverLater(CallId id) {
+        Thread t = Thread.ofVirtual().name("isola-async-callback").unstarted(() -> {
+            try {
+                callbacks.deliver(id);
+            } catch (InterruptedException e) {
+                // Stopping: the delivery has no outcome, so the next start tries it again.
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "call=" + id + " async: callback failed: " + e);
+            } finally {
+                deliveries.remove(Thread.currentThread());
+            }
+        });
+        deliveries.add(t);
+        t.start();
+    }
+
+    private List<Metrics.AsyncQueue> queues() {
+        Instant now = parts.clock().instant();
+        return scheduler.depths().stream().map(d -> new Metrics.AsyncQueue(d.function().value(), d.queued(),
+                Math.max(0, Duration.between(d.oldestSubmitted(), now).toMillis() / 1000.0))).toList();
+    }
+
+    @Override
+    public Optional<AsyncCall> find(CallId id) {
+        return store.find(id);
+    }
+
+    @Override
+    public List<AsyncCall> list(FunctionName function, Optional<CallState> state, int limit) {
+        return store.list(function, state, limit);
+    }
+
+    @Override
+    public Optional<CallState> cancel(CallId id) {
+        Optional<CallState> was = store.cancel(id);
+        if (was.equals(Optional.of(CallState.QUEUED))) {
+            unfinished.decrementAndGet(); // the scheduler finds it gone when it comes due
+        }
+        return was;
+    }
+
+    @Override
+    public void removed(FunctionName function) {
+        scheduler.forget(function);
+        int ended = store.failQueued(function, "function " + function + " was deleted", parts.clock().instant());
+        unfinished.addAndGet(-ended);
+    }
+
+    @Override
+    public void close() {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        lookups.close();
+        intake.close();
+        scheduler.stop();
+        try {
+            if (!cutShort && !scheduler.awaitAttempts(parts.drainTimeout())) {
+                LOG.log(System.Logger.Level.WARNING, "async: attempts still running after the drain timeout are "
+                        + "cut short; their calls run again at the next start");
+            }
+            scheduler.interruptAttempts();
+            deliveries.forEach(Thread::interrupt);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        scheduler.close();
+        if (client != null) {
+            client.close();
+        }
+    }
+
+    @Override
+    public void cutShort() {
+        cutShort = true;
+        try {
+            scheduler.interruptAttempts();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

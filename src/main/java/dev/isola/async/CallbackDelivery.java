@@ -1,0 +1,82 @@
+package dev.isola.async;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Delivers a finished call's result to its {@code X-Callback-Url}: a POST with the function's answer as its body
+ * (its {@code Content-Type} kept) and {@code X-Call-Id}, {@code X-Function-Name}, {@code X-Call-State} and, when the
+ * function answered, {@code X-Function-Status}. Tried {@link #ATTEMPTS} times with backoff; any 2xx delivers it.
+ * Redirects are not followed: a redirect could lead to a target the operator did not allow.
+ */
+final class CallbackDelivery {
+    static final int ATTEMPTS = 3;
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+    private final HttpClient client;
+    private final CallbackTargets targets;
+    private final CallStore store;
+    private final Duration backoff;
+
+    CallbackDelivery(HttpClient client, CallbackTargets targets, CallStore store, Duration backoff) {
+        this.client = client;
+        this.targets = targets;
+        this.store = store;
+        this.backoff = backoff;
+    }
+
+    /** Delivers the result of call {@code id}, if it has a callback, and records how that went. */
+    void deliver(CallId id) throws InterruptedException {
+        Optional<AsyncCall> found = store.find(id);
+        if (found.isEmpty() || found.get().callback().isEmpty()) {
+            return;
+        }
+        AsyncCall call = found.get();
+        URI target = call.callback().get();
+        Optional<String> refusal = targets.refusalOnSend(target);
+        if (refusal.isPresent()) {
+            store.callbackOutcome(id, "refused: " + refusal.get());
+            return;
+        }
+        String last = "";
+        for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+            if (attempt > 1) {
+                Thread.sleep(backoff.multipliedBy(1L << (attempt - 2)));
+            }
+            try {
+                int status = client.send(request(call, target), HttpResponse.BodyHandlers.discarding()).statusCode();
+                if (status / 100 == 2) {
+                    store.callbackOutcome(id, "delivered (" + status + ")");
+                    return;
+                }
+                last = "answered " + status;
+            } catch (IOException e) {
+                last = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            }
+        }
+        store.callbackOutcome(id, "failed after " + ATTEMPTS + " attempts: " + last);
+    }
+
+    private static HttpRequest request(AsyncCall call, URI target) {
+        byte[] body = call.result().map(CallResult::body)
+                .orElse(call.error().orElse("").getBytes(StandardCharsets.UTF_8));
+        HttpRequest.Builder request = HttpRequest.newBuilder(target).timeout(TIMEOUT)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .header("X-Call-Id", call.id().value())
+                .header("X-Function-Name", call.function().value())
+                .header("X-Call-State", call.state().wireName());
+        call.result().ifPresent(r -> {
+            request.header("X-Function-Status", Integer.toString(r.status()));
+            r.headers().stream().filter(h -> h.name().toLowerCase(Locale.ROOT).equals("content-type")).findFirst()
+                    .ifPresent(h -> request.header("Content-Type", h.value()));
+        });
+        return request.build();
+    }
+}

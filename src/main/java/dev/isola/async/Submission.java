@@ -1,0 +1,24 @@
+package dev.isola.async;
+
+/** How the edge answers a call to {@code /async-function/{name}}. */
+public sealed interface Submission {
+    /** Stored durably: 202 with {@code X-Call-Id}. {@code repeated}: the idempotency key named an earlier call. */
+    record Accepted(CallId id, boolean repeated) implements Submission {
+    }
+
+    /** The function is not deployed: 404, nothing stored. */
+    record NotFound() implements Submission {
+    }
+
+    /** The callback URL is not one the operator allows: 400. */
+    record CallbackRefused(String reason) implements Submission {
+    }
+
+    /** As many calls as {@code asyncQueueLimit} wait already: 429. */
+    record QueueFull(long limit) implements Submission {
+    }
+
+    /** The server is stopping, or the store failed: 503, nothing stored. */
+    record Unavailable(String reason) implements Submission {
+    }
+}

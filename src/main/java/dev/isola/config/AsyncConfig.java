@@ -1,0 +1,45 @@
+package dev.isola.config;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Asynchronous calls ({@code /async-function/{name}}): the keys {@code asyncQueueLimit}, {@code asyncRetryBackoff},
+ * {@code asyncCallbackHosts}, {@code asyncResultMaxBytes} and {@code asyncRetention}.
+ *
+ * @param queueLimit     calls queued or running at once, all functions together; the next one is refused 429
+ * @param retryBackoff   the wait before a call's second attempt; it doubles for each further one (with jitter), up
+ *                       to {@link #MAX_BACKOFF}
+ * @param callbackHosts  the hosts ({@code host} or {@code host:port}) that {@code X-Callback-Url} may name; empty:
+ *                       no callbacks at all. Never the admin listener, whatever this says.
+ * @param resultMaxBytes how much of a function's answer is stored with the call (the rest is cut, and marked so)
+ * @param retention      how long finished calls are kept, and how long an {@code Idempotency-Key} names its call
+ */
+public record AsyncConfig(long queueLimit, Duration retryBackoff, List<String> callbackHosts, long resultMaxBytes,
+                          Duration retention) {
+    public static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
+
+    public AsyncConfig {
+        IsolaConfig.require(queueLimit >= 1 && queueLimit <= 100_000_000, "asyncQueueLimit",
+                "must be between 1 and 100000000");
+        IsolaConfig.require(retryBackoff != null && retryBackoff.compareTo(Duration.ofMillis(10)) >= 0
+                && retryBackoff.compareTo(MAX_BACKOFF) <= 0, "asyncRetryBackoff", "must be between 10ms and 5m");
+        callbackHosts = List.copyOf(callbackHosts);
+        callbackHosts.forEach(h -> IsolaConfig.require(h.matches("[A-Za-z0-9.-]+(:\\d{1,5})?|\\[[0-9A-Fa-f:.]+](:\\d{1,5})?"),
+                "asyncCallbackHosts", "must hold host names or addresses, each optionally with :port, not '" + h + "'"));
+        IsolaConfig.require(resultMaxBytes >= 0 && resultMaxBytes <= 64L << 20, "asyncResultMaxBytes",
+                "must be between 0 and 67108864");
+        IsolaConfig.require(retention != null && retention.compareTo(Duration.ofMinutes(1)) >= 0
+                && retention.compareTo(Duration.ofDays(366)) <= 0, "asyncRetention", "must be between 1m and 366 days");
+    }
+
+    /**
+     * 100,000 queued calls: a few hundred MiB of disk at most for small bodies, hours of work for one function. 1 s
+     * first backoff, as AWS Lambda's and OpenFaaS's retries start around it. No callback hosts: the operator names
+     * them, since a callback is a request the server makes on a caller's behalf. 1 MiB of result. Seven days, as the
+     * invocation records.
+     */
+    public static AsyncConfig defaults() {
+        return new AsyncConfig(100_000, Duration.ofSeconds(1), List.of(), 1L << 20, Duration.ofDays(7));
+    }
+}

@@ -1,0 +1,153 @@
+package dev.isola.gateway;
+
+import dev.isola.api.ErrorCode;
+import dev.isola.async.AsyncCalls;
+import dev.isola.async.CallRequest;
+import dev.isola.async.Header;
+import dev.isola.async.Submission;
+import dev.isola.function.FunctionName;
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A call to {@code /async-function/{name}[/rest]}: the body is read whole (up to {@code maxBodyBytes}), the call is
+ * handed to the queue, and the answer — 202 with {@code X-Call-Id} once the call is on the disk — goes out when the
+ * queue's group commit says so, back on the connection's event loop. The loop never waits for the disk.
+ */
+final class AsyncSubmission implements FrontHandler.Exchange {
+    static final String CALLBACK_URL = "x-callback-url";
+    static final String IDEMPOTENCY_KEY = "idempotency-key";
+    /** Not part of the call: they describe this connection, or are meant for Isola. */
+    private static final Set<String> NOT_STORED = Set.of("connection", "keep-alive", "proxy-authenticate",
+            "proxy-authorization", "proxy-connection", "te", "trailer", "upgrade", "host", "content-length",
+            "transfer-encoding", "expect", CALLBACK_URL, IDEMPOTENCY_KEY);
+
+    private final FrontHandler front;
+    private final HttpRequest request;
+    private final FunctionName function;
+    private final String target;
+    private final AsyncCalls calls;
+    private final long maxBodyBytes;
+    private final ByteArrayOutputStream body;
+    private boolean done;
+
+    AsyncSubmission(FrontHandler front, HttpRequest request, FunctionName function, String target, AsyncCalls calls,
+                    long maxBodyBytes) {
+        this.front = front;
+        this.request = request;
+        this.function = function;
+        this.target = target;
+        this.calls = calls;
+        this.maxBodyBytes = maxBodyBytes;
+        long declared = HttpUtil.getContentLength(request, 0L);
+        this.body = new ByteArrayOutputStream((int) Math.min(declared, 64 * 1024));
+    }
+
+    @Override
+    public void begin() {
+    }
+
+    @Override
+    public void content(HttpContent piece) {
+        ByteBuf bytes = piece.content();
+        boolean last = piece instanceof LastHttpContent;
+        try {
+            if (done) {
+                return;
+            }
+            if (body.size() + (long) bytes.readableBytes() > maxBodyBytes) {
+                done = true; // a chunked body that grew past the limit: refused, and the rest not read
+                front.reply(this, ApiError.response(ErrorCode.BODY_TOO_LARGE, "Request body exceeds the limit of "
+                        + maxBodyBytes + " bytes (maxBodyBytes)"), false);
+                return;
+            }
+            bytes.readBytes(body, bytes.readableBytes());
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("a byte array stream does not fail", e);
+        } finally {
+            piece.release();
+        }
+        if (last) {
+            submit();
+        }
+    }
+
+    private void submit() {
+        CallRequest call = new CallRequest(request.method().name(), target, headers(), body.toByteArray());
+        calls.submit(function, call, header(CALLBACK_URL), header(IDEMPOTENCY_KEY))
+                .thenAccept(outcome -> front.loop().execute(() -> answer(outcome)));
+    }
+
+    private List<Header> headers() {
+        List<Header> headers = new ArrayList<>();
+        for (Map.Entry<String, String> h : request.headers()) {
+            if (!NOT_STORED.contains(h.getKey().toLowerCase(Locale.ROOT))) {
+                headers.add(new Header(h.getKey(), h.getValue()));
+            }
+        }
+        return headers;
+    }
+
+    private Optional<String> header(String name) {
+        return Optional.ofNullable(request.headers().get(name)).map(String::strip).filter(v -> !v.isEmpty());
+    }
+
+    private void answer(Submission outcome) {
+        if (done) {
+            return; // the client went away: the call is stored all the same, and runs
+        }
+        done = true;
+        front.reply(this, response(function, outcome), HttpUtil.isKeepAlive(request));
+    }
+
+    /** The edge's answer to a submission, or to a refusal found before the body was read. */
+    static FullHttpResponse response(FunctionName function, Submission outcome) {
+        return switch (outcome) {
+            case Submission.Accepted accepted -> {
+                FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                        HttpResponseStatus.ACCEPTED);
+                response.headers().set("X-Call-Id", accepted.id().value());
+                response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+                yield response;
+            }
+            case Submission.NotFound ignored -> ApiError.response(ErrorCode.FUNCTION_NOT_FOUND,
+                    "Function '" + function + "' is not deployed; nothing was queued");
+            case Submission.CallbackRefused refused -> ApiError.response(ErrorCode.CALLBACK_NOT_ALLOWED,
+                    refused.reason());
+            case Submission.QueueFull full -> ApiError.response(ErrorCode.SATURATED, "The asynchronous queue holds "
+                    + full.limit() + " calls already (asyncQueueLimit); try again later");
+            case Submission.Unavailable unavailable -> ApiError.response(ErrorCode.UNAVAILABLE,
+                    unavailable.reason());
+        };
+    }
+
+    @Override
+    public void clientClosed() {
+        done = true;
+    }
+
+    @Override
+    public boolean cutShort(int status) {
+        if (done) {
+            return false;
+        }
+        done = true;
+        return true;
+    }
+}

@@ -72,6 +72,20 @@ class ManifestParserTest {
                 .extractingByKey("scaling").asString().doesNotContain("standby");
     }
 
+    @Test
+    void parse_async_defaultsFollowTheLimitsAndScaling_andTheWireFormRoundTrips() {
+        Manifest plain = ManifestParser.parse("name: a\nruntime: go\nlimits: {timeout: 10s}\n"
+                + "scaling: {maxInstances: 3, concurrency: 2}\n");
+        assertThat(plain.async()).isEqualTo(new AsyncPolicy(3, Duration.ofSeconds(10), 3));
+        assertThat(ManifestParser.toWire(plain)).doesNotContainKey("async");
+
+        Manifest set = ManifestParser.parse("name: a\nruntime: go\nasync: {maxAttempts: 5, timeout: 5s, "
+                + "concurrency: 2}\n");
+        assertThat(set.async()).isEqualTo(new AsyncPolicy(5, Duration.ofSeconds(5), 2));
+        assertThat(ManifestParser.toWire(set)).extractingByKey("async").asString()
+                .contains("maxAttempts=5", "timeout=5s", "concurrency=2");
+    }
+
     @ParameterizedTest
     @CsvSource({
             "536870912, 536870912",
@@ -149,6 +163,10 @@ class ManifestParserTest {
             min above max           | name: a\\nruntime: go\\nscaling: {minInstances: 9}  | scaling.minInstances must be between 0 and maxInstances
             standby above max       | name: a\\nruntime: go\\nscaling: {standby: 9}       | scaling.standby must be between 0 and maxInstances
             negative standby        | name: a\\nruntime: go\\nscaling: {standby: -1}      | scaling.standby must be between 0 and maxInstances
+            async attempts zero     | name: a\\nruntime: go\\nasync: {maxAttempts: 0}     | async.maxAttempts must be between 1 and 20
+            async timeout over limit| name: a\\nruntime: go\\nasync: {timeout: 1m}        | async.timeout must not exceed limits.timeout (30s)
+            async over its share    | name: a\\nruntime: go\\nscaling: {maxInstances: 2, concurrency: 1}\\nasync: {concurrency: 2} | async.concurrency must be at most 1
+            async typo              | name: a\\nruntime: go\\nasync: {retries: 2}         | unknown field 'retries' in async
             duplicate key           | name: a\\nname: b\\nruntime: go                     | Duplicate field 'name'
             two documents           | name: a\\nruntime: go\\n---\\nname: b               | function.yaml must hold exactly one YAML document
             not a mapping           | - name: a                                         | function.yaml must be a YAML mapping
@@ -197,6 +215,7 @@ class ManifestParserTest {
             name: c\\nruntime: binary\\nentry: fn\\nlimits: {memory: 100M, cpus: 0.25, timeout: 1500ms}
             name: d\\nruntime: go\\nlimits: {memory: 1Gi, cpus: 2, timeout: 1h}\\nscaling: {idleTimeout: 90s, singleUse: true}
             name: e\\nruntime: go\\nlimits: {memory: 16777217}\\nscaling: {concurrency: 1, maxInstances: 1, idleTimeout: 3h}
+            name: f\\nruntime: go\\nasync: {maxAttempts: 1, timeout: 250ms, concurrency: 4}
             """)
     void toWire_roundTrip_givesEqualManifest(String yaml) throws Exception {
         Manifest original = ManifestParser.parse(yaml.replace("\\n", "\n"));

@@ -1,0 +1,42 @@
+package dev.isola.async;
+
+import dev.isola.config.AsyncConfig;
+import dev.isola.testing.Await;
+import dev.isola.testing.IsolaServerExtension;
+import dev.isola.testing.TestIsola;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code asyncQueueLimit}: a full queue refuses new calls with 429, and takes them again once it has room. */
+class AsyncQueueLimitTest {
+    @RegisterExtension
+    static final IsolaServerExtension SERVER = IsolaServerExtension.onBackend("process")
+            .withConfig(c -> c.withAsync(new AsyncConfig(2, Duration.ofMillis(50), List.of(), 1 << 20,
+                    Duration.ofDays(1))));
+
+    @Test
+    void fullQueue_refusesWith429_untilCallsFinish() {
+        TestIsola isola = SERVER.isola();
+        HttpResponse<String> deployed = isola.deploy("lim", TestIsola.FUNCTIONS.resolve("probe"),
+                "name: lim\nruntime: go\nasync: {concurrency: 1}\n");
+        assertThat(deployed.statusCode()).as(deployed.body()).isEqualTo(201);
+        assertThat(submit(isola).statusCode()).isEqualTo(202);
+        assertThat(submit(isola).statusCode()).isEqualTo(202);
+        HttpResponse<String> full = submit(isola);
+        assertThat(full.statusCode()).isEqualTo(429);
+        assertThat(full.body()).contains("saturated", "asyncQueueLimit");
+        Await.until(Duration.ofSeconds(60), () -> submit(isola).statusCode() == 202, "room in the queue again");
+    }
+
+    private static HttpResponse<String> submit(TestIsola isola) {
+        return isola.send(HttpRequest.newBuilder(isola.publicUri("/async-function/lim/sleep?ms=500"))
+                .POST(HttpRequest.BodyPublishers.noBody()));
+    }
+}

@@ -1,0 +1,107 @@
+package dev.isola.store;
+
+import dev.isola.async.CallId;
+import dev.isola.async.CallRequest;
+import dev.isola.async.CallResult;
+import dev.isola.async.CallState;
+import dev.isola.async.CallStore;
+import dev.isola.async.Header;
+import dev.isola.async.NewCall;
+import dev.isola.function.FunctionName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The asynchronous calls' table: idempotency keys, the states a call goes through, recovery after a crash. */
+class SqliteCallStoreTest {
+    private static final FunctionName FN = FunctionName.of("fn");
+    private static final Instant T0 = Instant.parse("2026-12-04T10:00:00Z");
+
+    @TempDir
+    Path dir;
+
+    private static NewCall call(String key, Instant at) {
+        return new NewCall(CallId.random(), FN, new CallRequest("POST", "/x?y=1", List.of(new Header("X-A", "1")),
+                new byte[] {1, 2, 3}), Optional.of(URI.create("http://cb.example/r")), Optional.ofNullable(key), at);
+    }
+
+    @Test
+    void idempotencyKey_namesTheFirstCall_inTheSameBatch_andLater_withinTheWindow() {
+        try (Store store = Store.open(dir.resolve("isola.db"))) {
+            CallStore calls = store.calls();
+            NewCall first = call("k", T0);
+            NewCall sameBatch = call("k", T0);
+            NewCall noKey = call(null, T0);
+            assertThat(calls.insert(List.of(first, sameBatch, noKey), T0.minusSeconds(60)))
+                    .containsExactly(first.id(), first.id(), noKey.id());
+            NewCall later = call("k", T0.plusSeconds(30));
+            assertThat(calls.insert(List.of(later), T0.minusSeconds(60))).containsExactly(first.id());
+            NewCall afterWindow = call("k", T0.plusSeconds(120));
+            assertThat(calls.insert(List.of(afterWindow), T0.plusSeconds(1))).containsExactly(afterWindow.id());
+            assertThat(calls.unfinished()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void call_goesThroughItsStates_andKeepsWhatItWasAsked() {
+        try (Store store = Store.open(dir.resolve("isola.db"))) {
+            CallStore calls = store.calls();
+            NewCall c = call(null, T0);
+            calls.insert(List.of(c), T0);
+            CallStore.Attempt attempt = calls.start(c.id(), T0.plusSeconds(1)).orElseThrow();
+            assertThat(attempt.number()).isEqualTo(1);
+            assertThat(attempt.request().body()).containsExactly(1, 2, 3);
+            assertThat(attempt.request().headers()).containsExactly(new Header("X-A", "1"));
+            assertThat(calls.start(c.id(), T0).isPresent()).as("a running call does not start twice").isFalse();
+
+            CallResult failed = new CallResult(503, List.of(), "busy".getBytes(), false);
+            calls.retry(c.id(), T0.plusSeconds(5), Optional.of(failed), Optional.empty());
+            assertThat(calls.find(c.id()).orElseThrow().state()).isEqualTo(CallState.QUEUED);
+            assertThat(calls.start(c.id(), T0.plusSeconds(5)).orElseThrow().number()).isEqualTo(2);
+            calls.finish(c.id(), CallState.SUCCEEDED, T0.plusSeconds(6),
+                    Optional.of(new CallResult(200, List.of(new Header("content-type", "text/plain")),
+                            "ok".getBytes(), false)), Optional.empty());
+
+            var done = calls.find(c.id()).orElseThrow();
+            assertThat(done.state()).isEqualTo(CallState.SUCCEEDED);
+            assertThat(done.attempts()).isEqualTo(2);
+            assertThat(done.result().orElseThrow().status()).isEqualTo(200);
+            assertThat(done.finished()).contains(T0.plusSeconds(6));
+            assertThat(calls.undeliveredCallbacks()).containsExactly(c.id());
+            calls.callbackOutcome(c.id(), "delivered (200)");
+            assertThat(calls.undeliveredCallbacks()).isEmpty();
+            assertThat(calls.cancel(c.id())).contains(CallState.SUCCEEDED);
+            assertThat(calls.find(c.id())).as("a finished call is not cancelled").isPresent();
+            assertThat(calls.pruneFinished(T0.plusSeconds(7))).isEqualTo(1);
+            assertThat(calls.find(c.id())).isEmpty();
+        }
+    }
+
+    @Test
+    void recover_queuesRunningCallsAgain_withoutCountingTheInterruptedAttempt() {
+        Path db = dir.resolve("isola.db");
+        NewCall running = call(null, T0);
+        NewCall queued = call(null, T0.plusSeconds(1));
+        try (Store store = Store.open(db)) {
+            store.calls().insert(List.of(running, queued), T0);
+            store.calls().start(running.id(), T0.plusSeconds(2));
+        }
+        try (Store reopened = Store.open(db)) {
+            List<CallStore.Pending> pending = reopened.calls().recover();
+            assertThat(pending).extracting(CallStore.Pending::id).containsExactly(running.id(), queued.id());
+            assertThat(reopened.calls().find(running.id()).orElseThrow().attempts()).isZero();
+            assertThat(reopened.calls().cancel(queued.id())).contains(CallState.QUEUED);
+            assertThat(reopened.calls().find(queued.id())).isEmpty();
+            assertThat(reopened.calls().failQueued(FN, "deleted", T0.plus(Duration.ofMinutes(1)))).isEqualTo(1);
+            assertThat(reopened.calls().find(running.id()).orElseThrow().state()).isEqualTo(CallState.FAILED);
+        }
+    }
+}

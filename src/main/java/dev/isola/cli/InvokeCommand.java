@@ -27,7 +27,8 @@ import java.util.Optional;
 
 /**
  * {@code isola invoke NAME}: one call through {@code /function/NAME}, curl-style. The body goes to stdout byte for
- * byte (streamed, so large bodies are fine); everything else goes to stderr so that stdout can be piped.
+ * byte (streamed, so large bodies are fine); everything else goes to stderr so that stdout can be piped. With
+ * {@code --async} the call is queued ({@code /async-function/NAME}) and its id is the output.
  */
 @Command(name = "invoke",
         description = "Call a function and write its response body to stdout. No admin token needed.")
@@ -55,6 +56,14 @@ final class InvokeCommand extends ClientCommand {
     @Option(names = {"-i", "--include"}, description = "Print the status line and headers to stderr first.")
     private boolean include;
 
+    @Option(names = "--async", description = "Queue the call (/async-function/NAME) and print its id at once; "
+            + "'isola call ID' tells how it ended.")
+    private boolean async;
+
+    @Option(names = "--callback-url", paramLabel = "URL",
+            description = "With --async: where the result is POSTed once the call ends (hosts the operator allows).")
+    private String callbackUrl;
+
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "300",
             description = "Give up after this long (default: ${DEFAULT-VALUE}); the function's own timeout still applies.")
     private int timeoutSeconds;
@@ -62,8 +71,17 @@ final class InvokeCommand extends ClientCommand {
     @Override
     int execute() {
         AdminClient client = server.anonymousClient();
+        if (callbackUrl != null && !async) {
+            throw usage("--callback-url needs --async");
+        }
         HttpRequest request = request(client);
         HttpResponse<InputStream> response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        if (async && response.statusCode() == 202) {
+            // The id alone on stdout, for scripts: ID=$(isola invoke --async fn).
+            out().println(response.headers().firstValue("X-Call-Id").orElse(""));
+            err().println("Queued; 'isola call <id>' tells how it ended.");
+            return 0;
+        }
         if (include) {
             printHead(response, err());
             err().flush();
@@ -95,7 +113,7 @@ final class InvokeCommand extends ClientCommand {
         String suffix = path.isEmpty() || path.startsWith("/") || path.startsWith("?") ? path : "/" + path;
         URI uri;
         try {
-            uri = client.uri("/function/" + name + suffix);
+            uri = client.uri((async ? "/async-function/" : "/function/") + name + suffix);
         } catch (IllegalArgumentException e) {
             throw usage("Invalid --path '" + path + "': percent-encode spaces and special characters");
         }
@@ -110,6 +128,9 @@ final class InvokeCommand extends ClientCommand {
                     : HttpRequest.BodyPublishers.ofByteArray(body()));
         } catch (IllegalArgumentException e) {
             throw usage("Cannot send method '" + method + "': " + e.getMessage());
+        }
+        if (callbackUrl != null) {
+            builder.header("X-Callback-Url", callbackUrl);
         }
         for (String header : headers) {
             int colon = header.indexOf(':');

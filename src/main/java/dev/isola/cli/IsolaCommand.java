@@ -19,7 +19,7 @@ import java.io.OutputStream;
         subcommands = {ServeCommand.class, UpCommand.class, DoctorCommand.class, DeployCommand.class,
                 InvokeCommand.class, ListCommand.class, DescribeCommand.class, RmCommand.class, LogsCommand.class,
                 InvocationsCommand.class, VersionsCommand.class, RollbackCommand.class,
-                TrafficCommand.class, BenchCommand.class, ServiceCommand.class, HelpCommand.class})
+                TrafficCommand.class, CallCommand.class, CallsCommand.class, BenchCommand.class, ServiceCommand.class, HelpCommand.class})
 public final class IsolaCommand implements Runnable {
     private final OutputStream rawOut;
 

@@ -213,6 +213,24 @@ class AsyncCallsTest {
     }
 
     @Test
+    void asyncCalls_takeAtMostHalfTheSlots_soSynchronousCallsAreServed() {
+        HttpResponse<String> r = isola.deploy("asy-share", PROBE, "name: asy-share\nruntime: go\n"
+                + "scaling: {maxInstances: 2, concurrency: 1}\n");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ids.add(accepted("asy-share", "/sleep?ms=1500"));
+        }
+        awaitState(ids.getFirst(), "running");
+        HttpResponse<String> sync = isola.get("/function/asy-share/");
+        assertThat(sync.statusCode()).as("the other slot is the synchronous callers'").isEqualTo(200);
+        HttpResponse<String> running = isola.admin(HttpRequest.newBuilder(isola.uri(
+                "/system/functions/asy-share/calls?state=running")));
+        assertThat(TestIsola.json(running).size()).as("one attempt at a time: half of two slots").isEqualTo(1);
+        ids.forEach(id -> awaitState(id, "succeeded"));
+    }
+
+    @Test
     void deletingTheFunction_endsItsQueuedCalls() {
         deploy("asy-gone", "async: {concurrency: 1}");
         String running = accepted("asy-gone", "/sleep?ms=1500");

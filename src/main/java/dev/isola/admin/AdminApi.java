@@ -198,8 +198,8 @@ final class AdminApi {
 
     private void delete(ServerRequest req, ServerResponse res) {
         withFunction(req, res, fn -> {
+            calls.removed(fn.name()); // first: a queued call must not start while the delete waits for calls in flight
             deployments.remove(fn);
-            calls.removed(fn.name());
             res.status(204).send();
         });
     }

@@ -149,6 +149,10 @@ final class AsyncService implements AsyncCalls {
             // The server stops and cannot wait for this attempt: it did not count, the next start runs it again.
             store.requeue(attempt.id(), parts.clock().instant());
             return;
+        } catch (IllegalArgumentException e) {
+            // A request the client cannot make (a method it refuses): no attempt will do better.
+            end(attempt, CallState.FAILED, Optional.empty(), Optional.of("the call cannot be sent: " + e.getMessage()));
+            return;
         }
         Optional<CallResult> result = outcome instanceof CallRunner.Outcome.Answered a
                 ? Optional.of(a.result()) : Optional.empty();

@@ -13,8 +13,6 @@ import dev.isola.async.Header;
 import dev.isola.async.NewCall;
 import dev.isola.function.FunctionName;
 import java.net.URI;
-import java.nio.file.Path;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -27,8 +25,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.locks.ReentrantLock;
-import org.sqlite.SQLiteConfig;
 
 /**
  * {@link CallStore} in the {@code async_call} table, on a connection of its own: the group commit of accepted calls
@@ -37,7 +33,6 @@ import org.sqlite.SQLiteConfig;
  * State changes are not: losing one to a power cut runs a call once more, which at-least-once allows.
  */
 final class SqliteCallStore implements CallStore, AutoCloseable {
-    private static final int BUSY_TIMEOUT_MILLIS = 10_000;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final TypeReference<List<List<String>>> PAIRS = new TypeReference<>() {
     };
@@ -46,41 +41,18 @@ final class SqliteCallStore implements CallStore, AutoCloseable {
             next_micros, result_status, result_headers_json, result_body, result_truncated, error, callback_url,
             callback_outcome""";
 
-    @FunctionalInterface
-    private interface SqlWork<T> {
-        T apply(Connection connection) throws SQLException;
-    }
+    private final LockedConnection db;
 
-    private final Path file;
-    private final Connection connection;
-    private final ReentrantLock lock = new ReentrantLock();
-    private boolean closed;
-
-    private SqliteCallStore(Path file, Connection connection) {
-        this.file = file;
-        this.connection = connection;
-    }
-
-    /** Opens a connection to a database whose schema is already current. */
-    static SqliteCallStore open(Path file) {
-        try {
-            SQLiteConfig config = new SQLiteConfig();
-            config.setJournalMode(SQLiteConfig.JournalMode.WAL);
-            config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
-            config.setBusyTimeout(BUSY_TIMEOUT_MILLIS);
-            return new SqliteCallStore(file, config.createConnection("jdbc:sqlite:" + file));
-        } catch (SQLException e) {
-            throw new StoreException("Failed to open the call store " + file + ": " + e.getMessage(), e);
-        }
+    /** On a connection of its own to a database whose schema is already current. */
+    SqliteCallStore(LockedConnection db) {
+        this.db = db;
     }
 
     @Override
     public List<CallId> insert(List<NewCall> calls, Instant keysSince) {
         return with("store " + calls.size() + " calls", c -> {
             List<CallId> ids = new ArrayList<>(calls.size());
-            try (Statement pragma = c.createStatement()) {
-                pragma.execute("PRAGMA synchronous = FULL");
-                c.setAutoCommit(false);
+            LockedConnection.durably(c, () -> {
                 try (PreparedStatement byKey = c.prepareStatement("""
                         SELECT id FROM async_call WHERE function = ? AND idempotency_key = ? AND submitted_micros >= ?
                         ORDER BY submitted_micros LIMIT 1""");
@@ -102,32 +74,29 @@ final class SqliteCallStore implements CallStore, AutoCloseable {
                             ids.add(earlier.get());
                             continue;
                         }
-                        CallRequest r = call.request();
-                        insert.setString(1, call.id().value());
-                        insert.setString(2, call.function().value());
-                        insert.setString(3, r.method());
-                        insert.setString(4, r.target());
-                        insert.setString(5, headersJson(r.headers()));
-                        insert.setBytes(6, r.body());
-                        insert.setString(7, call.callback().map(URI::toString).orElse(null));
-                        insert.setString(8, call.idempotencyKey().orElse(null));
-                        insert.setLong(9, micros(call.submitted()));
-                        insert.setLong(10, micros(call.submitted()));
+                        bindNew(insert, call);
                         insert.addBatch();
                         ids.add(call.id());
                     }
                     insert.executeBatch();
-                    c.commit();
-                } catch (SQLException | RuntimeException e) {
-                    c.rollback();
-                    throw e;
-                } finally {
-                    c.setAutoCommit(true);
-                    pragma.execute("PRAGMA synchronous = NORMAL");
                 }
-            }
+            });
             return List.copyOf(ids);
         });
+    }
+
+    private static void bindNew(PreparedStatement insert, NewCall call) throws SQLException {
+        CallRequest r = call.request();
+        insert.setString(1, call.id().value());
+        insert.setString(2, call.function().value());
+        insert.setString(3, r.method());
+        insert.setString(4, r.target());
+        insert.setString(5, headersJson(r.headers()));
+        insert.setBytes(6, r.body());
+        insert.setString(7, call.callback().map(URI::toString).orElse(null));
+        insert.setString(8, call.idempotencyKey().orElse(null));
+        insert.setLong(9, micros(call.submitted()));
+        insert.setLong(10, micros(call.submitted()));
     }
 
     private static Optional<CallId> firstWithKey(PreparedStatement byKey, NewCall call, Instant since) {
@@ -336,17 +305,7 @@ final class SqliteCallStore implements CallStore, AutoCloseable {
 
     @Override
     public void close() {
-        lock.lock();
-        try {
-            if (!closed) {
-                closed = true;
-                connection.close();
-            }
-        } catch (SQLException e) {
-            throw new StoreException("Failed to close the call store " + file + ": " + e.getMessage(), e);
-        } finally {
-            lock.unlock();
-        }
+        db.close();
     }
 
     @FunctionalInterface
@@ -436,17 +395,7 @@ final class SqliteCallStore implements CallStore, AutoCloseable {
         }
     }
 
-    private <T> T with(String what, SqlWork<T> work) {
-        lock.lock();
-        try {
-            if (closed) {
-                throw new StoreException("Failed to " + what + ": the call store " + file + " is closed");
-            }
-            return work.apply(connection);
-        } catch (SQLException e) {
-            throw new StoreException("Failed to " + what + ": " + e.getMessage(), e);
-        } finally {
-            lock.unlock();
-        }
+    private <T> T with(String what, LockedConnection.SqlWork<T> work) {
+        return db.with(what, work);
     }
 }

@@ -13,7 +13,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -24,13 +23,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
-import org.sqlite.SQLiteConfig;
 
 /**
- * {@link Store} on one SQLite connection in WAL mode. A JDBC connection is not thread-safe, so every use holds
- * {@link #lock}; SQLite serialises writers anyway, and the statements are short. Invocation inserts come only from
+ * {@link Store} on one SQLite connection in WAL mode ({@link LockedConnection}), the asynchronous calls on a second
+ * one ({@link SqliteCallStore}). Invocation inserts come only from
  * the {@link InvocationWriter} thread, in one transaction per batch. Timestamps: {@code deployed_at} is ISO-8601
  * text (lossless), an invocation's start is epoch microseconds (compact, orderable).
  *
@@ -39,8 +36,6 @@ import org.sqlite.SQLiteConfig;
  * invocation records are pruned by the writer thread every {@link #PRUNE_EVERY} ({@link InvocationRetention}).
  */
 final class SqliteStore implements Store {
-    /** Long enough to ride out another connection's checkpoint; a stuck lock then surfaces as a StoreException. */
-    private static final int BUSY_TIMEOUT_MILLIS = 5_000;
     static final Duration PRUNE_EVERY = Duration.ofMinutes(1);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final TypeReference<List<String>> STRING_LIST = new TypeReference<>() {
@@ -48,14 +43,8 @@ final class SqliteStore implements Store {
     private static final String VERSION_COLUMNS =
             "name, version, runtime, manifest_yaml, source_sha256, artifact_root, argv_json, deployed_at";
 
-    @FunctionalInterface
-    private interface SqlWork<T> {
-        T apply(Connection connection) throws SQLException;
-    }
-
     private final Path file;
-    private final Connection connection;
-    private final ReentrantLock lock = new ReentrantLock();
+    private final LockedConnection db;
     private final InvocationWriter writer;
     private final SqliteCallStore calls;
     private final InvocationRetention retention;
@@ -64,11 +53,11 @@ final class SqliteStore implements Store {
     private Instant lastPrune = Instant.MIN;
     private volatile boolean closed;
 
-    private SqliteStore(Path file, Connection connection, SqliteCallStore calls, InvocationRetention retention,
+    private SqliteStore(Path file, LockedConnection db, SqliteCallStore calls, InvocationRetention retention,
                         InstantSource clock) {
         this.file = file;
         this.calls = calls;
-        this.connection = connection;
+        this.db = db;
         this.retention = retention;
         this.clock = clock;
         this.writer = new InvocationWriter(this::insertInvocations, InvocationWriter.DEFAULT_CAPACITY);
@@ -76,22 +65,22 @@ final class SqliteStore implements Store {
 
     static Store open(Path dbFile, InvocationRetention retention, InstantSource clock) {
         Path file = dbFile.toAbsolutePath().normalize();
-        Connection connection = null;
+        List<AutoCloseable> opened = new ArrayList<>();
         try {
             Files.createDirectories(file.getParent());
-            SQLiteConfig config = new SQLiteConfig();
-            config.setJournalMode(SQLiteConfig.JournalMode.WAL);
-            // NORMAL is crash-safe in WAL mode; only the last commits before a power loss may be lost.
-            config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
-            config.setBusyTimeout(BUSY_TIMEOUT_MILLIS);
-            connection = config.createConnection("jdbc:sqlite:" + file);
-            Schema.migrate(connection, file);
-            return new SqliteStore(file, connection, SqliteCallStore.open(file), retention, clock);
+            LockedConnection db = LockedConnection.open(file);
+            opened.add(db);
+            db.with("migrate the schema", c -> {
+                Schema.migrate(c, file);
+                return null;
+            });
+            SqliteCallStore calls = new SqliteCallStore(LockedConnection.open(file));
+            return new SqliteStore(file, db, calls, retention, clock);
         } catch (IOException | SQLException e) {
-            closeQuietly(connection);
+            closeQuietly(opened);
             throw new StoreException("Failed to open store " + file + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
-            closeQuietly(connection);
+            closeQuietly(opened);
             throw e;
         }
     }
@@ -113,7 +102,7 @@ final class SqliteStore implements Store {
 
     @Override
     public void insertVersion(FunctionVersion row) {
-        withConnection("insert version " + row.name() + " v" + row.version(), c -> durably(c, () -> {
+        withConnection("insert version " + row.name() + " v" + row.version(), c -> LockedConnection.durably(c, () -> {
             try (PreparedStatement st = c.prepareStatement(
                     "INSERT INTO function_version (" + VERSION_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
                 st.setString(1, row.name().value());
@@ -174,7 +163,7 @@ final class SqliteStore implements Store {
     public boolean split(FunctionName name, int primary, Map<Integer, Integer> weights) {
         return withConnection("route calls of " + name, c -> {
             boolean[] stored = new boolean[1];
-            durably(c, () -> {
+            LockedConnection.durably(c, () -> {
                 for (int version : weights.keySet()) {
                     if (!stored(c, name, version)) {
                         return;
@@ -277,7 +266,7 @@ final class SqliteStore implements Store {
     @Override
     public int pruneVersions(FunctionName name, int keep) {
         int[] deleted = new int[1];
-        withConnection("prune old versions of " + name, c -> durably(c, () -> {
+        withConnection("prune old versions of " + name, c -> LockedConnection.durably(c, () -> {
             try (PreparedStatement st = c.prepareStatement("""
                     DELETE FROM function_version WHERE name = ? AND version NOT IN
                         (SELECT version FROM function_version WHERE name = ? ORDER BY version DESC LIMIT ?)
@@ -373,17 +362,10 @@ final class SqliteStore implements Store {
         if (closed) {
             return;
         }
+        closed = true;
         writer.close();
         calls.close();
-        lock.lock();
-        try {
-            closed = true;
-            connection.close();
-        } catch (SQLException e) {
-            throw new StoreException("Failed to close store " + file + ": " + e.getMessage(), e);
-        } finally {
-            lock.unlock();
-        }
+        db.close();
     }
 
     /** The writer thread's sink: one batch, one transaction. */
@@ -393,7 +375,7 @@ final class SqliteStore implements Store {
             lastPrune = now;
             pruneInvocations();
         }
-        withConnection("write " + batch.size() + " invocation records", c -> inTransaction(c, () -> {
+        withConnection("write " + batch.size() + " invocation records", c -> LockedConnection.inTransaction(c, () -> {
             try (PreparedStatement st = c.prepareStatement("""
                     INSERT INTO invocation (function, start_micros, duration_micros, cold_start, status, backend,
                                             instance_id) VALUES (?, ?, ?, ?, ?, ?, ?)""")) {
@@ -431,49 +413,8 @@ final class SqliteStore implements Store {
         });
     }
 
-    private <T> T withConnection(String what, SqlWork<T> work) {
-        lock.lock();
-        try {
-            if (closed) {
-                throw new StoreException("Failed to " + what + ": store " + file + " is closed");
-            }
-            return work.apply(connection);
-        } catch (SQLException e) {
-            throw new StoreException("Failed to " + what + ": " + e.getMessage(), e);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    @FunctionalInterface
-    private interface SqlAction {
-        void run() throws SQLException;
-    }
-
-    /** One transaction synced to the disk before it returns, whatever the connection's usual synchronous mode. */
-    private static Void durably(Connection c, SqlAction action) throws SQLException {
-        try (Statement st = c.createStatement()) {
-            st.execute("PRAGMA synchronous = FULL");
-            try {
-                return inTransaction(c, action);
-            } finally {
-                st.execute("PRAGMA synchronous = NORMAL");
-            }
-        }
-    }
-
-    private static Void inTransaction(Connection c, SqlAction action) throws SQLException {
-        c.setAutoCommit(false);
-        try {
-            action.run();
-            c.commit();
-            return null;
-        } catch (SQLException | RuntimeException e) {
-            c.rollback();
-            throw e;
-        } finally {
-            c.setAutoCommit(true);
-        }
+    private <T> T withConnection(String what, LockedConnection.SqlWork<T> work) {
+        return db.with(what, work);
     }
 
     private static String toJson(List<String> argv) {
@@ -492,11 +433,11 @@ final class SqliteStore implements Store {
         }
     }
 
-    private static void closeQuietly(Connection connection) {
-        if (connection != null) {
+    private static void closeQuietly(List<AutoCloseable> opened) {
+        for (AutoCloseable c : opened) {
             try {
-                connection.close();
-            } catch (SQLException e) {
+                c.close();
+            } catch (Exception e) {
                 // Already failing to open; the original error is the one worth reporting.
             }
         }

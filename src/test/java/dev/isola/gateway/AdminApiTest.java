@@ -233,6 +233,34 @@ class AdminApiTest {
     }
 
     @Test
+    void logs_followed_goOnAcrossAnInstanceRestart() throws Exception {
+        assertThat(isola.deploy("phoenix", PROBE, "name: phoenix\nruntime: go\nscaling: {maxInstances: 1}\n")
+                .statusCode()).isEqualTo(201);
+        assertThat(isola.get("/function/phoenix/").statusCode()).isEqualTo(200);
+        HttpResponse<java.util.stream.Stream<String>> stream = isola.http().send(HttpRequest.newBuilder(
+                        isola.uri("/system/functions/phoenix/logs?follow=true"))
+                .header("Authorization", "Bearer " + isola.server().adminToken()).build(),
+                HttpResponse.BodyHandlers.ofLines());
+        java.util.concurrent.BlockingQueue<String> printed = new java.util.concurrent.LinkedBlockingQueue<>();
+        Thread.ofVirtual().start(() -> stream.body().filter(l -> l.startsWith("data: ") && l.endsWith(" printed"))
+                .forEach(printed::add));
+
+        String first = Await.until(Duration.ofSeconds(20), () -> {
+            isola.get("/function/phoenix/print?n=3");
+            return printed.poll();
+        }, l -> l != null, "a line of the first instance");
+        isola.get("/function/phoenix/crash"); // the instance exits; the next call starts another
+        String second = Await.until(Duration.ofSeconds(30), () -> {
+            isola.get("/function/phoenix/print?n=3");
+            String line = printed.poll();
+            return line == null || line.split(" ")[2].equals(first.split(" ")[2]) ? null : line;
+        }, l -> l != null, "a line of the next instance, on the same stream");
+
+        assertThat(second.split(" ")[2]).startsWith("phoenix.").isNotEqualTo(first.split(" ")[2]);
+        stream.body().close();
+    }
+
+    @Test
     void restart_bringsEveryFunctionBack() {
         assertThat(isola.deploy("survivor", PROBE, "name: survivor\nruntime: go\n").statusCode()).isEqualTo(201);
         isola.restart();

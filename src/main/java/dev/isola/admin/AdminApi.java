@@ -24,6 +24,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.nio.charset.StandardCharsets;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -204,21 +206,52 @@ final class AdminApi {
         });
     }
 
+    /**
+     * {@code GET .../logs?tail=N[&since=T][&follow=true]}: the newest lines (at most N, written at or after T), or with
+     * {@code follow} those lines and then every new one as it is written. T is an instant ({@code
+     * 2026-12-04T19:00:00Z}) or an age ({@code 10m}, {@code 30s}, {@code 2h}).
+     */
     private void logs(ServerRequest req, ServerResponse res) {
-        if (req.query().first("follow").asOptional().filter("true"::equals).isPresent()) {
-            withFunction(req, res, fn -> follow(fn, res));
-            return;
-        }
         withFunction(req, res, fn -> {
             Optional<Integer> tail = tail(req);
             if (tail.isEmpty()) {
                 HttpErrors.send(res, ErrorCode.INVALID_PARAMETER, "tail must be a number between 1 and " + MAX_TAIL);
                 return;
             }
-            List<String> lines = deployments.logs().tail(fn.name(), tail.get());
+            Optional<String> sinceParam = req.query().first("since").asOptional();
+            Optional<Instant> since = sinceParam.flatMap(AdminApi::since);
+            if (sinceParam.isPresent() && since.isEmpty()) {
+                HttpErrors.send(res, ErrorCode.INVALID_PARAMETER, "since must be an instant such as "
+                        + "2026-12-04T19:00:00Z or an age such as 30s, 10m or 2h");
+                return;
+            }
+            if (req.query().first("follow").asOptional().filter("true"::equals).isPresent()) {
+                follow(fn, since.map(t -> tail.get()), since, res);
+                return;
+            }
+            List<String> lines = deployments.logs().tail(fn.name(), tail.get(), since);
             res.header(HeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
             res.send((lines.isEmpty() ? "" : String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
         });
+    }
+
+    /** An instant, or an age ({@code 30s}, {@code 10m}, {@code 2h}) before now. */
+    private static Optional<Instant> since(String text) {
+        try {
+            return Optional.of(Instant.parse(text));
+        } catch (DateTimeParseException e) {
+            java.util.regex.Matcher age = java.util.regex.Pattern.compile("(\\d{1,9})([smh])").matcher(text);
+            if (!age.matches()) {
+                return Optional.empty();
+            }
+            long n = Long.parseLong(age.group(1));
+            Duration d = switch (age.group(2)) {
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                default -> Duration.ofHours(n);
+            };
+            return Optional.of(Instant.now().minus(d));
+        }
     }
 
     /**
@@ -250,9 +283,11 @@ final class AdminApi {
      * Streams the function's new log lines as server-sent events ({@code data: <time> <instance> <text>}) until the
      * client goes, with a comment every {@link #FOLLOW_PING} so that a client gone while the function is quiet is
      * noticed (the write fails) and proxies keep the stream open. The handler's virtual thread waits parked, holding
-     * no carrier; the follower is bounded ({@link LogFollower}).
+     * no carrier; the follower is bounded ({@link LogFollower}). With {@code replay} (lines at most) and {@code since}
+     * the stream starts with the lines already written since then: the follower is made first, so that no line
+     * falls between the two, and a line both read and followed is sent once.
      */
-    private void follow(DeployedFunction fn, ServerResponse res) {
+    private void follow(DeployedFunction fn, Optional<Integer> replay, Optional<Instant> since, ServerResponse res) {
         LogFollower follower;
         try {
             follower = deployments.logs().follow(fn.name());
@@ -264,9 +299,17 @@ final class AdminApi {
         res.header(HeaderNames.CACHE_CONTROL, "no-cache");
         try (follower; OutputStream out = res.outputStream()) {
             out.write(": following\n\n".getBytes(StandardCharsets.UTF_8));
+            java.util.Set<String> replayed = new java.util.HashSet<>();
+            for (String line : replay.map(n -> deployments.logs().tail(fn.name(), n, since)).orElse(List.of())) {
+                replayed.add(line);
+                out.write(("data: " + line + "\n\n").getBytes(StandardCharsets.UTF_8));
+            }
             out.flush();
             while (true) {
                 Optional<String> line = follower.next(FOLLOW_PING);
+                if (line.isPresent() && !replayed.isEmpty() && replayed.remove(line.get())) {
+                    continue; // read with the replay already
+                }
                 out.write((line.map(l -> "data: " + l + "\n\n").orElse(": ping\n\n"))
                         .getBytes(StandardCharsets.UTF_8));
                 out.flush();

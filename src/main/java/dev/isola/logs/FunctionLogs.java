@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -24,7 +25,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Console output of every instance of a function, in {@code <logDir>/<function>.log}, each line prefixed with the
- * instance id. Bounded: when the file passes {@code maxBytes} it becomes {@code .log.1} (replacing the older one),
+ * time it was written and the instance id ({@code 2026-12-04T19:00:00.123456Z hello.7f3a listening}). Bounded: when the file passes {@code maxBytes} it becomes {@code .log.1} (replacing the older one),
  * so a function keeps at most twice that on disk however much it prints.
  */
 public final class FunctionLogs implements AutoCloseable {
@@ -57,6 +58,14 @@ public final class FunctionLogs implements AutoCloseable {
 
     /** The last {@code lines} lines, oldest first. */
     public List<String> tail(FunctionName function, int lines) {
+        return tail(function, lines, Optional.empty());
+    }
+
+    /**
+     * The last {@code lines} lines written at or after {@code since} (all of them when empty), oldest first. Lines
+     * without a time (written by an Isola before lines had one) count as older than any {@code since}.
+     */
+    public List<String> tail(FunctionName function, int lines, Optional<Instant> since) {
         Log log = logs.computeIfAbsent(function, f -> new Log(dir.resolve(f.value() + ".log")));
         synchronized (log) {
             Deque<String> last = new ArrayDeque<>(lines);
@@ -65,7 +74,7 @@ public final class FunctionLogs implements AutoCloseable {
                     continue;
                 }
                 try (var stream = Files.lines(p, StandardCharsets.UTF_8)) {
-                    stream.forEach(l -> {
+                    stream.filter(l -> since.isEmpty() || writtenAtOrAfter(l, since.get())).forEach(l -> {
                         if (last.size() == lines) {
                             last.removeFirst();
                         }
@@ -93,6 +102,15 @@ public final class FunctionLogs implements AutoCloseable {
             } catch (IOException e) {
                 throw new IsolaException("Failed to delete logs of function " + function + ": " + e.getMessage(), e);
             }
+        }
+    }
+
+    private static boolean writtenAtOrAfter(String line, Instant since) {
+        int space = line.indexOf(' ');
+        try {
+            return space > 0 && !Instant.parse(line.substring(0, space)).isBefore(since);
+        } catch (DateTimeParseException e) {
+            return false;
         }
     }
 
@@ -144,7 +162,8 @@ public final class FunctionLogs implements AutoCloseable {
             return Optional.of(follower[0]);
         }
 
-        synchronized void append(String line) {
+        synchronized void append(String unstamped) {
+            String line = Instant.now() + " " + unstamped;
             byte[] bytes = (line + "\n").getBytes(StandardCharsets.UTF_8);
             try {
                 if (size < 0) {
@@ -164,10 +183,7 @@ public final class FunctionLogs implements AutoCloseable {
                 close(); // losing a log line must not take the function down; the next line reopens and retries
                 size = -1;
             }
-            if (!followers.isEmpty()) {
-                Instant now = Instant.now();
-                followers.forEach(f -> f.offer(now, line));
-            }
+            followers.forEach(f -> f.offer(line));
         }
 
         synchronized void close() {

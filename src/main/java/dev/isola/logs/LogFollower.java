@@ -1,7 +1,6 @@
 package dev.isola.logs;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -24,9 +23,9 @@ public final class LogFollower implements AutoCloseable {
         this.unsubscribe = unsubscribe;
     }
 
-    /** Called by the log as it appends: never blocks the instance's console reader. */
-    void offer(Instant time, String line) {
-        if (!lines.offer(time + " " + line)) {
+    /** Called by the log as it appends a line (with its time): never blocks the instance's console reader. */
+    void offer(String line) {
+        if (!lines.offer(line)) {
             dropped.incrementAndGet();
         }
     }

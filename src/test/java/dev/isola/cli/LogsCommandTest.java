@@ -45,6 +45,21 @@ class LogsCommandTest {
     }
 
     @Test
+    void logs_since_isPassedOn_andAMalformedOneIsAUsageError() {
+        server.on("GET", "/system/functions/hello/logs", 200, "text/plain", "a\n".getBytes(StandardCharsets.UTF_8),
+                java.util.Map.of());
+
+        IsolaCli.Result result = IsolaCli.run("logs", "hello", "--since", "10m", "--admin-url", server.url(),
+                "--token", "t");
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        assertThat(server.lastRequest().uri().getQuery()).isEqualTo("tail=200&since=10m");
+
+        IsolaCli.Result bad = IsolaCli.run("logs", "hello", "--since", "yesterday", "--admin-url", server.url(),
+                "--token", "t");
+        assertThat(bad.exitCode()).isEqualTo(2);
+    }
+
+    @Test
     void logs_follow_printsTheEventsDataLines() {
         server.on("GET", "/system/functions/hello/logs", 200, "text/event-stream",
                 ": following\n\ndata: 2026-12-04T12:00:00Z hello-7f3a9c GET /\n\n: ping\n\n"

@@ -233,6 +233,34 @@ class AdminApiTest {
     }
 
     @Test
+    void logs_since_givesOnlyLinesWrittenThen_alsoBeforeFollowing() throws Exception {
+        assertThat(isola.deploy("since", PROBE, "name: since\nruntime: go\n").statusCode()).isEqualTo(201);
+        assertThat(isola.get("/function/since/").statusCode()).isEqualTo(200);
+        Await.until(Duration.ofSeconds(10), () -> isola.admin(HttpRequest.newBuilder(
+                isola.uri("/system/functions/since/logs"))).body(), b -> b.contains("listening"), "the start-up line");
+        java.time.Instant mark = java.time.Instant.now();
+        Await.until(Duration.ofSeconds(5), () -> java.time.Instant.now().isAfter(mark), "the clock to move on");
+        isola.get("/function/since/print?n=3");
+        String recent = Await.until(Duration.ofSeconds(10), () -> isola.admin(HttpRequest.newBuilder(
+                isola.uri("/system/functions/since/logs?since=" + mark))).body(), b -> b.contains("printed"),
+                "the printed line");
+        assertThat(recent).doesNotContain("listening").contains("xxx");
+        assertThat(isola.admin(HttpRequest.newBuilder(isola.uri("/system/functions/since/logs?since=1h"))).body())
+                .contains("listening", "printed");
+        assertError(isola.admin(HttpRequest.newBuilder(isola.uri("/system/functions/since/logs?since=yesterday"))),
+                400, "invalid_parameter");
+
+        HttpResponse<java.util.stream.Stream<String>> stream = isola.http().send(HttpRequest.newBuilder(
+                        isola.uri("/system/functions/since/logs?follow=true&since=" + mark))
+                .header("Authorization", "Bearer " + isola.server().adminToken()).build(),
+                HttpResponse.BodyHandlers.ofLines());
+        String replayed = CompletableFuture.supplyAsync(() -> stream.body()
+                .filter(l -> l.startsWith("data: ") && l.endsWith(" printed")).findFirst().orElse("")).get();
+        assertThat(replayed).as("lines since the mark come first when following").contains(" since.");
+        stream.body().close();
+    }
+
+    @Test
     void logs_followed_goOnAcrossAnInstanceRestart() throws Exception {
         assertThat(isola.deploy("phoenix", PROBE, "name: phoenix\nruntime: go\nscaling: {maxInstances: 1}\n")
                 .statusCode()).isEqualTo(201);

@@ -3,6 +3,7 @@ package dev.isola.logs;
 import dev.isola.IsolaException;
 import dev.isola.function.FunctionName;
 import dev.isola.sandbox.spi.OutputSink;
+import dev.isola.testing.Await;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,9 +33,23 @@ class FunctionLogsTest {
         }
 
         List<String> tail = logs.tail(HELLO, 100);
-        assertThat(tail).last().isEqualTo("hello.1 line 19");
+        assertThat(tail).last().asString().matches("\\d{4}-\\d\\d-\\d\\dT\\S+Z hello\\.1 line 19");
         assertThat(tail.size()).isLessThan(20); // the older lines went with the rotation
         assertThat(dir.resolve("hello.log.1")).exists();
+    }
+
+    @Test
+    void tail_since_keepsOnlyLinesWrittenThen_andOlderUntimedLinesAsOlder() throws Exception {
+        java.nio.file.Files.writeString(dir.resolve("hello.log"), "hello.0 from an older Isola\n");
+        FunctionLogs logs = FunctionLogs.create(dir, 1 << 20);
+        OutputSink sink = logs.sink(HELLO, "hello.1");
+        sink.line("early");
+        java.time.Instant between = java.time.Instant.now();
+        Await.until(Duration.ofSeconds(5), () -> java.time.Instant.now().isAfter(between), "the clock to move on");
+        sink.line("late");
+
+        assertThat(logs.tail(HELLO, 10)).hasSize(3);
+        assertThat(logs.tail(HELLO, 10, Optional.of(between))).singleElement().asString().endsWith(" hello.1 late");
     }
 
     @Test

@@ -5,20 +5,29 @@ import dev.isola.api.Route;
 import dev.isola.async.AsyncCalls;
 import dev.isola.metrics.PrometheusMetrics;
 import dev.isola.store.Store;
+import dev.isola.IsolaException;
+import io.helidon.common.configurable.Resource;
+import io.helidon.common.pki.Keys;
+import io.helidon.common.tls.Tls;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Method;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.WebServerConfig;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerResponse;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The control plane: the admin API behind its token, {@code /metrics} and the JSON 404 of unknown routes, on a
@@ -36,7 +45,11 @@ public final class ControlPlane implements AutoCloseable {
 
     /** What the control plane serves; all of it is owned (and closed) by the caller. */
     public record Parts(Deployments deployments, Store store, AsyncCalls calls, PrometheusMetrics metrics,
-                        String adminToken, long maxArchiveBytes, String host, int port) {
+                        String adminToken, long maxArchiveBytes, String host, int port, Optional<TlsFiles> tls) {
+    }
+
+    /** The certificate chain and private key, PEM files, to serve HTTPS with. */
+    public record TlsFiles(Path certChain, Path privateKey) {
     }
 
     public static ControlPlane start(Parts parts) {
@@ -76,7 +89,9 @@ public final class ControlPlane implements AutoCloseable {
                                 + "log");
                     }
                 });
-        WebServer server = WebServer.builder()
+        WebServerConfig.Builder builder = WebServer.builder();
+        parts.tls().ifPresent(files -> builder.tls(tls(files)));
+        WebServer server = builder
                 .host(parts.host())
                 .port(parts.port())
                 .maxPayloadSize(-1)
@@ -85,6 +100,29 @@ public final class ControlPlane implements AutoCloseable {
                 .build()
                 .start();
         return new ControlPlane(server);
+    }
+
+    /** HTTPS from the operator's PEM files; a file that cannot be read or parsed fails the start, naming it. */
+    private static Tls tls(TlsFiles files) {
+        try {
+            Keys keys = Keys.builder().pem(pem -> pem.key(Resource.create(files.privateKey()))
+                    .certChain(Resource.create(files.certChain()))).build();
+            PrivateKey key = keys.privateKey().orElseThrow(() -> new IsolaException("no private key in "
+                    + files.privateKey()));
+            List<X509Certificate> chain = keys.certChain();
+            if (chain.isEmpty()) {
+                throw new IsolaException("no certificate in " + files.certChain());
+            }
+            return Tls.builder().privateKey(key).privateKeyCertChain(chain).build();
+        } catch (RuntimeException e) {
+            throw new IsolaException("Failed to read the admin API's TLS files (adminTlsCert " + files.certChain()
+                    + ", adminTlsKey " + files.privateKey() + "): " + e.getMessage(), e);
+        }
+    }
+
+    /** Whether it serves HTTPS. */
+    public boolean secure() {
+        return server.hasTls();
     }
 
     /** The port it listens on (the configured one, or the one picked for port 0). */

@@ -10,6 +10,15 @@ import java.net.ConnectException;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.net.http.HttpClient;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -50,12 +59,39 @@ final class AdminClient {
 
     /** A client without credentials, enough for invocations. {@code baseUrl} has no trailing slash. */
     static AdminClient create(URI baseUrl) {
-        HttpClient http = HttpClient.newBuilder()
+        return create(baseUrl, Optional.empty());
+    }
+
+    /** As {@link #create(URI)}, trusting only the certificates in {@code trustedPem} for https when given. */
+    static AdminClient create(URI baseUrl, Optional<Path> trustedPem) {
+        HttpClient.Builder http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(CONNECT_TIMEOUT)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .build();
-        return new AdminClient(http, baseUrl, Optional.empty());
+                .followRedirects(HttpClient.Redirect.NEVER);
+        trustedPem.ifPresent(pem -> http.sslContext(trusting(pem)));
+        return new AdminClient(http.build(), baseUrl, Optional.empty());
+    }
+
+    /** A TLS context that trusts the certificates of one PEM file, as curl's --cacert does. */
+    private static SSLContext trusting(Path pem) {
+        try (InputStream in = Files.newInputStream(pem)) {
+            KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
+            trusted.load(null, null);
+            int i = 0;
+            for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                trusted.setCertificateEntry("ca-" + i++, c);
+            }
+            if (i == 0) {
+                throw new CliException("No certificate in " + pem);
+            }
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trusted);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, tmf.getTrustManagers(), null);
+            return context;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new CliException("Cannot read the certificates to trust in " + pem + ": " + e.getMessage(), e);
+        }
     }
 
     AdminClient withToken(String bearerToken) {

@@ -37,6 +37,11 @@ final class ConnectOptions {
                     + "else " + DEFAULT_ADMIN_URL + ".")
     private String adminUrl;
 
+    @Option(names = "--admin-ca", paramLabel = "FILE",
+            description = "PEM certificate(s) to trust for an https admin URL (the server's adminTlsCert, or its CA)."
+                    + "%nDefault: $ISOLA_ADMIN_CA, else the system's trusted CAs.")
+    private Path adminCa;
+
     @Option(names = "--token", paramLabel = "TOKEN",
             description = "Admin API token.%nDefault: $ISOLA_TOKEN, else the admin-token file in the state dir. "
                     + "Prefer ISOLA_TOKEN: other users can read command lines.")
@@ -55,7 +60,8 @@ final class ConnectOptions {
     /** A client of the admin API, with the token. */
     AdminClient adminClient() {
         return AdminClient.create(parse(Optional.ofNullable(adminUrl).or(() -> env("ISOLA_ADMIN_URL"))
-                .orElse(DEFAULT_ADMIN_URL))).withToken(token());
+                .orElse(DEFAULT_ADMIN_URL)), Optional.ofNullable(adminCa).or(() -> env("ISOLA_ADMIN_CA").map(Path::of)))
+                .withToken(token());
     }
 
     URI baseUrl() {

@@ -86,7 +86,7 @@ final class LocalServerOptions {
         }
         if (adminHost != null || adminPort != null) {
             c = c.withAdmin(new AdminListener(adminHost != null ? adminHost : c.admin().host(),
-                    adminPort != null ? adminPort : c.admin().port()));
+                    adminPort != null ? adminPort : c.admin().port(), c.admin().tls()));
         }
         if (isolationFloor != null || allowEgress != null) {
             TrustPolicy t = c.trust();

@@ -60,6 +60,8 @@ public final class ConfigLoader {
                       @JsonProperty("buildCache") String buildCache,
                       @JsonProperty("adminHost") String adminHost,
                       @JsonProperty("adminPort") Integer adminPort,
+                      @JsonProperty("adminTlsCert") String adminTlsCert,
+                      @JsonProperty("adminTlsKey") String adminTlsKey,
                       @JsonProperty("isolationFloor") String isolationFloor,
                       @JsonProperty("allowEgress") Boolean allowEgress,
                       @JsonProperty("egressPrivateRanges") List<String> egressPrivateRanges,
@@ -71,7 +73,7 @@ public final class ConfigLoader {
                       @JsonProperty("sandbox") Map<String, Map<String, Object>> sandbox) {
         static final FileConfig EMPTY = new FileConfig(null, null, null, null, null, null, null, null, null, null,
                 null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null);
+                null, null, null, null, null, null);
     }
 
     /** One variable of the platform's environment, if set and not blank. */
@@ -128,7 +130,13 @@ public final class ConfigLoader {
                 buildCache, Executables.fromPath(Optional.ofNullable(env.get("PATH"))), trust(f, env, c.trust()),
                 new AdminListener(pick(env, "ISOLA_ADMIN_HOST", f.adminHost(), c.admin().host(), s -> s),
                         pick(env, "ISOLA_ADMIN_PORT", f.adminPort(), c.admin().port(),
-                                s -> parse("adminPort", s, Integer::parseInt))), async(f, env, c.async()));
+                                s -> parse("adminPort", s, Integer::parseInt)),
+                        AdminListener.tls(path(env, "ISOLA_ADMIN_TLS_CERT", f.adminTlsCert()),
+                                path(env, "ISOLA_ADMIN_TLS_KEY", f.adminTlsKey()))), async(f, env, c.async()));
+    }
+
+    private static Optional<Path> path(Map<String, String> env, String var, String fromFile) {
+        return Optional.ofNullable(pick(env, var, fromFile == null ? null : Path.of(fromFile), null, Path::of));
     }
 
     private static AsyncConfig async(FileConfig f, Map<String, String> env, AsyncConfig d) {

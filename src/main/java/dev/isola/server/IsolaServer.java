@@ -143,7 +143,8 @@ public final class IsolaServer implements AutoCloseable {
             async.run(); // once every stored function is served: its attempts need them
             // Last: the admin API takes deploys only once the stored functions are served again.
             ControlPlane controlPlane = ControlPlane.start(new ControlPlane.Parts(deployments, store, async, metrics,
-                    token, config.maxArchiveBytes(), config.admin().host(), config.admin().port()));
+                    token, config.maxArchiveBytes(), config.admin().host(), config.admin().port(),
+                    config.admin().tls().map(t -> new ControlPlane.TlsFiles(t.certChain(), t.privateKey()))));
             owned.add(controlPlane);
             adminAddress.set(new InetSocketAddress(config.admin().host(), controlPlane.port()));
             warnIfUnisolated(sandboxes, backend, config.trust());
@@ -212,7 +213,7 @@ public final class IsolaServer implements AutoCloseable {
         String host = config.admin().host();
         String reachable = host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1"
                 : host.contains(":") ? "[" + host + "]" : host;
-        return URI.create("http://" + reachable + ":" + controlPlane.port());
+        return URI.create((controlPlane.secure() ? "https://" : "http://") + reachable + ":" + controlPlane.port());
     }
 
     public String adminToken() {

@@ -7,6 +7,7 @@
 #      against the same without a backlog.
 #
 #   bench/async.sh                 BACKEND=process|runc|crun  N=20000  R=50  BACKLOG=10000  SYNC_N=500
+#                                  ASYNC_CONCURRENCY=n (a's async.concurrency; default: the manifest's default)
 set -euo pipefail
 
 source "$(dirname "$0")/lib.sh"
@@ -28,6 +29,7 @@ admin_get() { curl -fsS --max-time 30 -H "Authorization: Bearer $ISOLA_TOKEN_VAL
 for fn in a b; do
   cp -r functions/go/hello "$BENCH_TMP/$fn"
   printf 'name: %s\nruntime: go\nscaling: {maxInstances: 4, minInstances: 1}\n' "$fn" >"$BENCH_TMP/$fn/function.yaml"
+  [[ -z "${ASYNC_CONCURRENCY:-}" ]] || printf 'async: {concurrency: %s}\n' "$ASYNC_CONCURRENCY" >>"$BENCH_TMP/$fn/function.yaml"
   isola_deploy "$fn" "$BENCH_TMP/$fn"
   curl -fsS -o /dev/null "$ISOLA_URL/function/$fn"
 done

@@ -68,7 +68,7 @@ if [[ "$SINGLE_USE" == 1 ]]; then
 else
   scaling="{concurrency: 1, maxInstances: 250, idleTimeout: $IDLE}"; cold_check=(-cold)
 fi
-printf 'name: hello-burst\nruntime: go\nentry: .\nscaling: %s\nlimits: {timeout: 120s}\n' "$scaling" \
+printf 'name: hello-burst\nruntime: go\nentry: .\nscaling: %s\nlimits: {timeout: 120s, memory: 64Mi}\n' "$scaling" \
   >"$fn/function.yaml"
 BACKEND="$RUNTIME" isola_start
 isola_deploy hello-burst "$fn"

@@ -50,7 +50,7 @@ isola_deploy other "$probe"
 curl -fsS -o /dev/null --max-time 60 "$ISOLA_URL/function/other/" || die "first call of other failed"
 
 for n in $NS; do
-  printf 'name: held\nruntime: go\nlimits: {timeout: 300s}\nscaling: {concurrency: 1, maxInstances: %d, idleTimeout: 10m}\n' "$n" \
+  printf 'name: held\nruntime: go\nlimits: {timeout: 300s, memory: 64Mi}\nscaling: {concurrency: 1, maxInstances: %d, idleTimeout: 10m}\n' "$n" \
     >"$probe/function.yaml"
   isola_deploy held "$probe"
   settle

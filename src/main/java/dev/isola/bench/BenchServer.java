@@ -2,6 +2,7 @@ package dev.isola.bench;
 
 import dev.isola.config.AdminListener;
 import dev.isola.config.IsolaConfig;
+import dev.isola.config.NodeConfig;
 import dev.isola.config.TrustPolicy;
 import dev.isola.host.FileTrees;
 import dev.isola.server.IsolaServer;
@@ -25,6 +26,9 @@ final class BenchServer implements AutoCloseable {
         this.server = server;
     }
 
+    /** A memory budget no run reaches: 1 PiB of limits. */
+    private static final long UNBOUNDED_MEMORY = 1L << 50;
+
     static BenchServer start(String backend, Path buildCache) {
         Path state;
         try {
@@ -37,7 +41,10 @@ final class BenchServer implements AutoCloseable {
             IsolaConfig config = IsolaConfig.defaults().withHost("127.0.0.1").withPort(0).withStateDir(state)
                     .withDefaultBackend(backend).withBuildCache(buildCache.toAbsolutePath())
                     // The study measures the process backend as its baseline: the operator running bench allows it.
-                    .withTrust(TrustPolicy.permissive()).withAdmin(new AdminListener("127.0.0.1", 0));
+                    .withTrust(TrustPolicy.permissive()).withAdmin(new AdminListener("127.0.0.1", 0))
+                    // The study's bursts start 100 instances of its 512Mi functions at once, past what a node's memory
+                    // budget would let them have; they use a few MiB each.
+                    .withNode(new NodeConfig(NodeConfig.defaults().maxInstances(), UNBOUNDED_MEMORY));
             return new BenchServer(state, IsolaServer.start(config));
         } catch (IOException | RuntimeException e) {
             FileTrees.deleteQuietly(state);

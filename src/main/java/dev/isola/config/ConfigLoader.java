@@ -65,6 +65,8 @@ public final class ConfigLoader {
                       @JsonProperty("isolationFloor") String isolationFloor,
                       @JsonProperty("allowEgress") Boolean allowEgress,
                       @JsonProperty("egressPrivateRanges") List<String> egressPrivateRanges,
+                      @JsonProperty("nodeMaxInstances") Integer nodeMaxInstances,
+                      @JsonProperty("nodeMemory") String nodeMemory,
                       @JsonProperty("asyncQueueLimit") Long asyncQueueLimit,
                       @JsonProperty("asyncRetryBackoff") String asyncRetryBackoff,
                       @JsonProperty("asyncCallbackHosts") List<String> asyncCallbackHosts,
@@ -73,7 +75,7 @@ public final class ConfigLoader {
                       @JsonProperty("sandbox") Map<String, Map<String, Object>> sandbox) {
         static final FileConfig EMPTY = new FileConfig(null, null, null, null, null, null, null, null, null, null,
                 null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null);
     }
 
     /** One variable of the platform's environment, if set and not blank. */
@@ -132,7 +134,24 @@ public final class ConfigLoader {
                         pick(env, "ISOLA_ADMIN_PORT", f.adminPort(), c.admin().port(),
                                 s -> parse("adminPort", s, Integer::parseInt)),
                         AdminListener.tls(path(env, "ISOLA_ADMIN_TLS_CERT", f.adminTlsCert()),
-                                path(env, "ISOLA_ADMIN_TLS_KEY", f.adminTlsKey()))), async(f, env, c.async()));
+                                path(env, "ISOLA_ADMIN_TLS_KEY", f.adminTlsKey()))), async(f, env, c.async()),
+                new NodeConfig(pick(env, "ISOLA_NODE_MAX_INSTANCES", f.nodeMaxInstances(), c.node().maxInstances(),
+                        s -> parse("nodeMaxInstances", s, Integer::parseInt)),
+                        pick(env, "ISOLA_NODE_MEMORY", f.nodeMemory() == null ? null
+                                : parse("nodeMemory", f.nodeMemory(), ConfigLoader::bytes), c.node().memoryBytes(),
+                                s -> parse("nodeMemory", s, ConfigLoader::bytes))));
+    }
+
+    /** {@code 20Gi}, {@code 512Mi}, {@code 1024Ki} or plain bytes. */
+    static long bytes(String s) {
+        String number = s.replaceAll("[KMG]i$", "");
+        long n = Long.parseLong(number);
+        return switch (s.substring(number.length())) {
+            case "Ki" -> Math.multiplyExact(n, 1L << 10);
+            case "Mi" -> Math.multiplyExact(n, 1L << 20);
+            case "Gi" -> Math.multiplyExact(n, 1L << 30);
+            default -> n;
+        };
     }
 
     private static Optional<Path> path(Map<String, String> env, String var, String fromFile) {

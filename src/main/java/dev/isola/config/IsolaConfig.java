@@ -35,13 +35,14 @@ import java.util.Set;
  * @param trust          what the operator lets functions have: the isolation floor and egress
  * @param admin          where the admin API and {@code /metrics} listen: loopback by default, never the public port
  * @param async          asynchronous calls: the queue's bound, retries, callbacks, what is kept and how long
+ * @param node           the node's budget for instances: how many, and how much memory their limits add up to
  */
 public record IsolaConfig(String host, int port, Path stateDir, String defaultBackend, long maxBodyBytes,
                           long maxArchiveBytes, int queueLimit, Duration startTimeout, Duration drainTimeout, long logMaxBytes,
                           int gatewayThreads, int gatewaySpinMicros, String startAdmission, int spareNetworks,
                           Duration firewallCheckInterval, ClientConfig clients, Map<String, Section> sandbox, Optional<Path> buildCache,
                           Executables executables,
-                          TrustPolicy trust, AdminListener admin, AsyncConfig async) {
+                          TrustPolicy trust, AdminListener admin, AsyncConfig async, NodeConfig node) {
     public static final Set<String> START_ADMISSIONS = Set.of("cpu-pressure", "off");
     /** The most network attachments the pool may be configured to keep ready. */
     public static final int MAX_SPARE_NETWORKS = 1024;
@@ -85,6 +86,7 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
         require(trust != null, "isolationFloor", "must be set");
         require(admin != null, "adminHost", "must be set");
         require(async != null, "asyncQueueLimit", "must be set");
+        require(node != null, "nodeMaxInstances", "must be set");
     }
 
     /**
@@ -99,7 +101,7 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
                 Duration.ofSeconds(60), Duration.ofSeconds(30), 1L << 20, 0, defaultSpinMicros(Runtime.getRuntime().availableProcessors()),
                 "cpu-pressure", DEFAULT_SPARE_NETWORKS, DEFAULT_FIREWALL_CHECK, ClientConfig.defaults(), Map.of(),
                 Optional.empty(), Executables.fromPath(Optional.empty()), TrustPolicy.defaults(),
-                AdminListener.defaults(), AsyncConfig.defaults());
+                AdminListener.defaults(), AsyncConfig.defaults(), NodeConfig.defaults());
     }
 
     /**
@@ -126,62 +128,68 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
     public IsolaConfig withPort(int newPort) {
         return new IsolaConfig(host, newPort, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
                 startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, firewallCheckInterval, clients, sandbox,
-                buildCache, executables, trust, admin, async);
+                buildCache, executables, trust, admin, async, node);
     }
 
     public IsolaConfig withHost(String newHost) {
         return new IsolaConfig(newHost, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
                 startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, firewallCheckInterval, clients, sandbox,
-                buildCache, executables, trust, admin, async);
+                buildCache, executables, trust, admin, async, node);
     }
 
     public IsolaConfig withStateDir(Path dir) {
         return new IsolaConfig(host, port, dir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
                 startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, firewallCheckInterval, clients, sandbox,
-                buildCache, executables, trust, admin, async);
+                buildCache, executables, trust, admin, async, node);
     }
 
     public IsolaConfig withDefaultBackend(String backend) {
         return new IsolaConfig(host, port, stateDir, backend, maxBodyBytes, maxArchiveBytes, queueLimit,
                 startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, firewallCheckInterval, clients, sandbox,
-                buildCache, executables, trust, admin, async);
+                buildCache, executables, trust, admin, async, node);
     }
 
     public IsolaConfig withBuildCache(Path dir) {
         return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
                 startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, firewallCheckInterval, clients, sandbox,
-                Optional.of(dir), executables, trust, admin, async);
+                Optional.of(dir), executables, trust, admin, async, node);
     }
 
     public IsolaConfig withFirewallCheckInterval(Duration interval) {
         return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
                 startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks,
-                interval, clients, sandbox, buildCache, executables, trust, admin, async);
+                interval, clients, sandbox, buildCache, executables, trust, admin, async, node);
     }
 
     public IsolaConfig withTrust(TrustPolicy policy) {
         return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
                 startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks,
-                firewallCheckInterval, clients, sandbox, buildCache, executables, policy, admin, async);
+                firewallCheckInterval, clients, sandbox, buildCache, executables, policy, admin, async, node);
     }
 
     /** The same configuration with other client limits. */
     public IsolaConfig withClients(ClientConfig newClients) {
         return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
                 startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks,
-                firewallCheckInterval, newClients, sandbox, buildCache, executables, trust, admin, async);
+                firewallCheckInterval, newClients, sandbox, buildCache, executables, trust, admin, async, node);
     }
 
     public IsolaConfig withAdmin(AdminListener listener) {
         return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
                 startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks,
-                firewallCheckInterval, clients, sandbox, buildCache, executables, trust, listener, async);
+                firewallCheckInterval, clients, sandbox, buildCache, executables, trust, listener, async, node);
     }
 
     public IsolaConfig withAsync(AsyncConfig newAsync) {
         return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
                 startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks,
-                firewallCheckInterval, clients, sandbox, buildCache, executables, trust, admin, newAsync);
+                firewallCheckInterval, clients, sandbox, buildCache, executables, trust, admin, newAsync, node);
+    }
+
+    public IsolaConfig withNode(NodeConfig newNode) {
+        return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks,
+                firewallCheckInterval, clients, sandbox, buildCache, executables, trust, admin, async, newNode);
     }
 
     static void require(boolean ok, String key, String what) {

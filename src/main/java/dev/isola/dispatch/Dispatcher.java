@@ -80,9 +80,11 @@ public interface Dispatcher extends AutoCloseable {
      *                         housekeeper (tests call {@link #maintain()} themselves)
      * @param probe            the readiness probe of starts that are not for a call (pre-warming)
      * @param drainTimeout     how long {@link #close()} lets calls in flight and queued ones finish
+     * @param budget           the node's room for instances, shared by every function
      */
     record Parts(Launcher launcher, Ticker ticker, InstantSource wallClock, Metrics metrics, int queueLimit,
-                 Duration maintainInterval, InstanceEvents events, EndpointProbe probe, Duration drainTimeout) {
+                 Duration maintainInterval, InstanceEvents events, EndpointProbe probe, Duration drainTimeout,
+                 NodeBudget budget) {
     }
 
     static Dispatcher create(Parts parts) {

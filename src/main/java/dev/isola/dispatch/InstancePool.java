@@ -12,12 +12,14 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * The instances of one function version and the requests waiting for them.
@@ -45,6 +47,8 @@ final class InstancePool {
     private static final System.Logger LOG = System.getLogger(InstancePool.class.getName());
 
     private static final Attempt DRAINED = new Attempt.Drained();
+    /** How often a call waiting for room in the node's budget looks again. */
+    private static final long BUDGET_RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final DeployedFunction function;
     private final Scaling scaling;
@@ -64,12 +68,22 @@ final class InstancePool {
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
-    private final List<Slot> slots = new ArrayList<>();
+    /** Every live slot; each holds room in the node's budget until it leaves. */
+    private final List<Slot> slots;
+    private final NodeBudget budget;
+    private final long memoryBytes;
+    /** Stops an idle instance of another function to make room in the node's budget; whether it did. */
+    private final Predicate<InstancePool> makeRoom;
     private int waiting;
     private boolean draining;
 
-    InstancePool(DeployedFunction function, Dispatcher.Parts parts, Consumer<Instance> retire) {
+    InstancePool(DeployedFunction function, Dispatcher.Parts parts, Consumer<Instance> retire,
+                 Predicate<InstancePool> makeRoom) {
         this.function = function;
+        this.budget = parts.budget();
+        this.memoryBytes = function.manifest().limits().memoryBytes();
+        this.slots = new BudgetedSlots(budget, memoryBytes);
+        this.makeRoom = makeRoom;
         this.scaling = function.manifest().scaling();
         this.timeout = function.manifest().limits().timeout();
         this.launcher = parts.launcher();
@@ -142,7 +156,7 @@ final class InstancePool {
                 return now;
             }
             if (slots.size() < scaling.maxInstances()) {
-                reserved = reserveSlot();
+                reserved = reserveSlot().orElse(null);
             }
         } finally {
             lock.unlock();
@@ -164,24 +178,35 @@ final class InstancePool {
                 if (now != null) {
                     return now;
                 }
+                boolean nodeFull = false;
                 if (slots.size() < scaling.maxInstances()) {
-                    started = reserveSlot();
-                    break;
+                    Optional<Slot> reserved = reserveSlot();
+                    if (reserved.isPresent()) {
+                        started = reserved.get();
+                        break;
+                    }
+                    nodeFull = true;
                 }
                 if (waiting >= queueLimit) {
-                    return new Attempt.Done(new Acquisition.Saturated("fn=" + function.name() + ": all "
-                            + scaling.maxInstances() + " instances are busy and " + waiting
+                    return new Attempt.Done(new Acquisition.Saturated("fn=" + function.name() + ": "
+                            + (nodeFull ? "the node's budget is full (" + describe(budget.use()) + ")"
+                            : "all " + scaling.maxInstances() + " instances are busy") + " and " + waiting
                             + " requests are already queued"));
                 }
                 long remaining = deadlineNanos - ticker.nanos();
                 if (remaining <= 0) {
                     return new Attempt.Done(new Acquisition.TimedOut("fn=" + function.name() + ": no instance became "
-                            + "free within the invocation timeout (" + scaling.maxInstances() + " instances, "
-                            + "concurrency " + scaling.concurrency() + " each)", backend));
+                            + "free within the invocation timeout (" + (nodeFull ? "the node's budget is full: "
+                            + describe(budget.use()) : scaling.maxInstances() + " instances, concurrency "
+                            + scaling.concurrency() + " each") + ")", backend));
+                }
+                if (nodeFull && makeRoomUnlocked()) {
+                    continue;
                 }
                 waiting++;
                 try {
-                    changed.awaitNanos(remaining);
+                    // Room in the budget is freed by other pools, which do not signal this one: look again soon.
+                    changed.awaitNanos(nodeFull ? Math.min(remaining, BUDGET_RECHECK_NANOS) : remaining);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return new Attempt.Done(new Acquisition.TimedOut("fn=" + function.name()
@@ -321,13 +346,84 @@ final class InstancePool {
         }
     }
 
-    /** A new slot, taking a standby sandbox for its start if one is ready. Under the lock. */
-    private Slot reserveSlot() {
+    /**
+     * Stops an idle instance of another function, with this pool's lock let go meanwhile (the other pool takes its
+     * own): whether one was stopped. Under the lock, which it holds again on return.
+     */
+    private boolean makeRoomUnlocked() {
+        lock.unlock();
+        try {
+            return makeRoom.test(this);
+        } finally {
+            lock.lock();
+        }
+    }
+
+    /**
+     * Stops this pool's instance idle the longest, if any may go ({@code minInstances} stay), to make room in the
+     * node's budget for another function; whether one was stopped.
+     */
+    boolean evictIdle() {
+        Slot victim = null;
+        lock.lock();
+        try {
+            if (slots.size() > scaling.minInstances()) {
+                for (Slot s : slots) {
+                    if (s.state == InstanceState.READY && s.inFlight == 0
+                            && (victim == null || s.lastUsedNanos < victim.lastUsedNanos)) {
+                        victim = s;
+                    }
+                }
+            }
+            if (victim != null) {
+                slots.remove(victim);
+                changed.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (victim == null) {
+            return false;
+        }
+        String id = victim.id;
+        LOG.log(Level.DEBUG, () -> "fn=" + function.name() + " inst=" + id + " stopped: idle, its room in the "
+                + "node's budget wanted by another function");
+        retire.accept(victim.instance);
+        return true;
+    }
+
+    /** When this pool's idlest instance was last used (ticker nanos), if one could be evicted. */
+    OptionalLong idleSince() {
+        lock.lock();
+        try {
+            if (slots.size() <= scaling.minInstances()) {
+                return OptionalLong.empty();
+            }
+            return slots.stream().filter(s -> s.state == InstanceState.READY && s.inFlight == 0)
+                    .mapToLong(s -> s.lastUsedNanos).min();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static String describe(NodeBudget.Use use) {
+        return use.instances() + " of " + use.maxInstances() + " instances, " + (use.memoryBytes() >> 20) + " of "
+                + (use.maxMemoryBytes() >> 20) + " MiB of memory limits";
+    }
+
+    /**
+     * A new slot, taking a standby sandbox for its start if one is ready, and room in the node's budget; empty when
+     * the node has none. Under the lock.
+     */
+    private Optional<Slot> reserveSlot() {
+        if (!budget.tryReserve(memoryBytes)) {
+            return Optional.empty();
+        }
         Launcher.Prepared prepared = standby.take().orElse(null);
         Slot slot = new Slot(prepared == null ? ids.next() : prepared.id(), wallClock.instant());
         slot.prepared = prepared;
         slots.add(slot);
-        return slot;
+        return Optional.of(slot);
     }
 
     /**
@@ -412,7 +508,11 @@ final class InstancePool {
             }
             toStart = draining ? 0 : scaling.minInstances() - slots.size();
             for (int i = 0; i < toStart; i++) {
-                reserved.add(reserveSlot());
+                Optional<Slot> slot = reserveSlot();
+                if (slot.isEmpty()) {
+                    break; // the node's budget is full: the next round tries again
+                }
+                reserved.add(slot.get());
             }
             if (!removed.isEmpty()) {
                 changed.signalAll();

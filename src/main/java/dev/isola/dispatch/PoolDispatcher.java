@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -111,7 +112,8 @@ final class PoolDispatcher implements Dispatcher {
         List<InstancePool> pools = new ArrayList<>();
         for (TrafficShare share : shares) {
             InstancePool kept = old == null ? null : old.pool(share.function().version());
-            pools.add(kept != null ? kept : new InstancePool(share.function(), parts, this::retire));
+            pools.add(kept != null ? kept : new InstancePool(share.function(), parts, this::retire,
+                    this::makeRoom));
         }
         routes.put(name, new Routes(pools, shares.stream().map(TrafficShare::weight).toList()));
         if (old != null) {
@@ -166,6 +168,34 @@ final class PoolDispatcher implements Dispatcher {
     int waiting(FunctionName name) {
         Routes current = routes.get(name);
         return current == null ? 0 : current.pools().stream().mapToInt(InstancePool::waiting).sum();
+    }
+
+    /**
+     * Stops the instance idle the longest among the other pools' ({@code minInstances} stay), so that
+     * {@code requester} can start one within the node's budget; whether one was stopped.
+     */
+    private boolean makeRoom(InstancePool requester) {
+        while (true) {
+            InstancePool idlest = null;
+            long since = Long.MAX_VALUE;
+            for (InstancePool pool : allPools()) {
+                if (pool == requester) {
+                    continue;
+                }
+                OptionalLong idle = pool.idleSince();
+                if (idle.isPresent() && idle.getAsLong() - since < 0) {
+                    idlest = pool;
+                    since = idle.getAsLong();
+                }
+            }
+            if (idlest == null) {
+                return false;
+            }
+            if (idlest.evictIdle()) {
+                return true;
+            }
+            // that instance got a call meanwhile: look again
+        }
     }
 
     private List<InstancePool> allPools() {

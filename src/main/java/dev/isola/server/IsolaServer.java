@@ -10,6 +10,7 @@ import dev.isola.config.IsolaConfig;
 import dev.isola.config.TrustPolicy;
 import dev.isola.dispatch.Dispatcher;
 import dev.isola.dispatch.EndpointProbe;
+import dev.isola.dispatch.NodeBudget;
 import dev.isola.dispatch.Readiness;
 import dev.isola.dispatch.SandboxLauncher;
 import dev.isola.function.ArchiveLimits;
@@ -124,8 +125,11 @@ public final class IsolaServer implements AutoCloseable {
                     metrics));
             EdgeLoops loops = EdgeLoops.create(config.gatewayThreads(), config.gatewaySpinMicros(), ticker);
             owned.add(loops);
+            NodeBudget budget = NodeBudget.forHost(config.node().maxInstances(), config.node().memoryBytes());
+            LOG.log(Level.INFO, "node budget: " + budget.use().maxInstances() + " instances, "
+                    + (budget.use().maxMemoryBytes() >> 20) + " MiB of memory limits (nodeMaxInstances, nodeMemory)");
             Dispatcher dispatcher = Dispatcher.create(new Dispatcher.Parts(launcher, ticker, clock, metrics,
-                    config.queueLimit(), HOUSEKEEPING, loops, EndpointProbe.CONNECT, config.drainTimeout()));
+                    config.queueLimit(), HOUSEKEEPING, loops, EndpointProbe.CONNECT, config.drainTimeout(), budget));
             owned.add(dispatcher);
             Deployments deployments = new Deployments(functions, dispatcher, logs);
             AtomicReference<InetSocketAddress> adminAddress = new AtomicReference<>(

@@ -106,6 +106,32 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void nodeBudget_asyncAndAdminTls_areReadAndChecked() throws Exception {
+        Path file = Files.createTempFile("isola-config", ".yaml");
+        try {
+            Files.writeString(file, "nodeMemory: 20Gi\nasyncCallbackHosts: [hooks.local, '10.0.0.5:8443']\n"
+                    + "adminTlsCert: /etc/isola/cert.pem\nadminTlsKey: /etc/isola/key.pem\n");
+            IsolaConfig c = ConfigLoader.load(Optional.of(file), Map.of("ISOLA_NODE_MAX_INSTANCES", "300",
+                    "ISOLA_ASYNC_RETRY_BACKOFF", "250ms", "ISOLA_ASYNC_RETENTION", "24h"));
+            assertThat(c.node()).isEqualTo(new NodeConfig(300, 20L << 30));
+            assertThat(c.async().callbackHosts()).containsExactly("hooks.local", "10.0.0.5:8443");
+            assertThat(c.async().retryBackoff()).isEqualTo(Duration.ofMillis(250));
+            assertThat(c.async().retention()).isEqualTo(Duration.ofHours(24));
+            assertThat(c.admin().tls()).contains(new AdminListener.Tls(Path.of("/etc/isola/cert.pem"),
+                    Path.of("/etc/isola/key.pem")));
+        } finally {
+            Files.delete(file);
+        }
+        assertThat(IsolaConfig.defaults().node().memoryBytes()).as("the host's, less a reserve").isZero();
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), Map.of("ISOLA_NODE_MEMORY", "lots")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("'nodeMemory'");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), Map.of("ISOLA_ASYNC_QUEUE_LIMIT", "0")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("'asyncQueueLimit'");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), Map.of("ISOLA_ADMIN_TLS_CERT", "/x.pem")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("'adminTlsKey'");
+    }
+
+    @Test
     void trustPolicy_defaultsToContainersAsRoot_andIsReadAndChecked() throws Exception {
         TrustPolicy defaults = IsolaConfig.defaults().trust();
         assertThat(defaults.isolationFloor()).isEqualTo(TrustPolicy.runningAsRoot() ? "container" : "none");

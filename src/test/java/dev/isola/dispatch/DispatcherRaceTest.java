@@ -35,7 +35,8 @@ class DispatcherRaceTest {
         AtomicLong now = new AtomicLong();
         FakeLauncher launcher = new FakeLauncher();
         Dispatcher dispatcher = Dispatcher.create(new Dispatcher.Parts(launcher, now::get, InstantSource.system(),
-                Metrics.NOOP, 10_000, Duration.ZERO, InstanceEvents.NONE, EndpointProbe.CONNECT, DRAIN));
+                Metrics.NOOP, 10_000, Duration.ZERO, InstanceEvents.NONE, EndpointProbe.CONNECT, DRAIN,
+                NodeBudget.unlimited()));
         // The reaper moves the clock 1 ms a round: calls may wait much longer than the default 5 s of fake time.
         dispatcher.deploy(Functions.withScaling("race", CONCURRENCY, 0, MAX_INSTANCES, Duration.ofMillis(1), false,
                 Duration.ofHours(1)));

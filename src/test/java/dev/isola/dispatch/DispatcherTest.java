@@ -32,7 +32,7 @@ class DispatcherTest {
 
     private Dispatcher create(int queueLimit) {
         return Dispatcher.create(new Dispatcher.Parts(launcher, now::get, InstantSource.system(), Metrics.NOOP,
-                queueLimit, Duration.ZERO, InstanceEvents.NONE, EndpointProbe.CONNECT, DRAIN));
+                queueLimit, Duration.ZERO, InstanceEvents.NONE, EndpointProbe.CONNECT, DRAIN, NodeBudget.unlimited()));
     }
 
     @AfterEach

@@ -20,7 +20,7 @@ class StandbyTest {
     private final FakeLauncher launcher = new FakeLauncher();
     private final Dispatcher dispatcher = Dispatcher.create(new Dispatcher.Parts(launcher, System::nanoTime,
             InstantSource.system(), Metrics.NOOP, 16, Duration.ZERO, InstanceEvents.NONE, EndpointProbe.CONNECT,
-            Duration.ofSeconds(5)));
+            Duration.ofSeconds(5), NodeBudget.unlimited()));
 
     StandbyTest() {
         launcher.offersStandby = true;

@@ -1,0 +1,120 @@
+package dev.isola.dispatch;
+
+import dev.isola.function.FunctionName;
+import dev.isola.function.Limits;
+import dev.isola.metrics.Metrics;
+import dev.isola.testing.Await;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The node's budget across functions: a start past it waits (or is refused when the queue is full), idle instances
+ * of other functions are stopped to make room, every way a slot leaves gives its room back, and
+ * {@code minInstances} are kept within it.
+ */
+class NodeBudgetTest {
+    private static final FunctionName A = FunctionName.of("a");
+    private static final FunctionName B = FunctionName.of("b");
+    private static final long MEMORY = Limits.DEFAULT_MEMORY;
+
+    private final AtomicLong now = new AtomicLong(1_000_000_000L);
+    private final FakeLauncher launcher = new FakeLauncher();
+    private final NodeBudget budget = new NodeBudget(2, 10 * MEMORY);
+    private Dispatcher dispatcher = create(16);
+
+    private Dispatcher create(int queueLimit) {
+        return Dispatcher.create(new Dispatcher.Parts(launcher, now::get, InstantSource.system(), Metrics.NOOP,
+                queueLimit, Duration.ZERO, InstanceEvents.NONE, EndpointProbe.CONNECT, Duration.ofSeconds(5),
+                budget));
+    }
+
+    @AfterEach
+    void closeAndCheckEverythingGivenBack() {
+        dispatcher.close();
+        assertThat(launcher.alive.get()).isZero();
+        assertThat(budget.use().instances()).as("every slot gave its room back").isZero();
+        assertThat(budget.use().memoryBytes()).isZero();
+    }
+
+    private Acquisition call(FunctionName name) {
+        return dispatcher.acquire(name, EndpointProbe.CONNECT).settled();
+    }
+
+    private static Lease acquired(Acquisition a) {
+        assertThat(a).isInstanceOf(Acquisition.Acquired.class);
+        return ((Acquisition.Acquired) a).lease();
+    }
+
+    @Test
+    void startPastTheBudget_waits_untilAnotherFunctionsInstanceGoes() throws Exception {
+        dispatcher.deploy(Functions.withScaling("a", 1, 0, 4, Duration.ofMinutes(1), false));
+        dispatcher.deploy(Functions.withScaling("b", 1, 0, 4, Duration.ofMinutes(1), false));
+        Lease a1 = acquired(call(A));
+        Lease a2 = acquired(call(A));
+        assertThat(budget.use().instances()).isEqualTo(2);
+
+        CompletableFuture<Acquisition> b = CompletableFuture.supplyAsync(() -> call(B));
+        Await.until(Duration.ofSeconds(5), () -> ((PoolDispatcher) dispatcher).waiting(B) == 1,
+                "b's call to wait for room");
+        assertThat(launcher.started).as("no start past the budget").hasSize(2);
+
+        a1.release(true); // idle now: b may have its room
+        Lease b1 = acquired(b.get(10, TimeUnit.SECONDS));
+        assertThat(dispatcher.instances(A)).hasSize(1);
+        assertThat(budget.use().instances()).isEqualTo(2);
+        b1.release(true);
+        a2.release(true);
+    }
+
+    @Test
+    void startPastTheBudget_timesOut_orIsSaturated_sayingWhy() {
+        dispatcher.deploy(Functions.withScaling("a", 1, 0, 4, Duration.ofMinutes(1), false));
+        Lease a1 = acquired(call(A));
+        Lease a2 = acquired(call(A));
+        Acquisition.Pending third = (Acquisition.Pending) dispatcher.acquire(A, EndpointProbe.CONNECT);
+        now.addAndGet(Functions.TIMEOUT.toNanos());
+        assertThat(third.await()).isInstanceOfSatisfying(Acquisition.TimedOut.class,
+                t -> assertThat(t.toString()).contains("node's budget is full", "2 of 2 instances"));
+
+        a1.release(true);
+        a2.release(true);
+        dispatcher.close();
+        dispatcher = create(0);
+        dispatcher.deploy(Functions.withScaling("a", 1, 0, 4, Duration.ofMinutes(1), false));
+        Lease b1 = acquired(call(A));
+        Lease b2 = acquired(call(A));
+        assertThat(call(A)).isInstanceOfSatisfying(Acquisition.Saturated.class,
+                s -> assertThat(s.toString()).contains("node's budget is full"));
+        b1.release(true);
+        b2.release(true);
+    }
+
+    @Test
+    void minInstances_startWithinTheBudget() {
+        dispatcher.deploy(Functions.withScaling("a", 1, 3, 4, Duration.ofMinutes(1), false));
+        dispatcher.maintain();
+        Await.until(Duration.ofSeconds(5), () -> launcher.started.size() == 2, "two of the three to start");
+        dispatcher.maintain();
+        assertThat(launcher.started).as("the third has no room").hasSize(2);
+        assertThat(budget.use().instances()).isEqualTo(2);
+    }
+
+    @Test
+    void failedStarts_andCrashes_giveTheirRoomBack() {
+        dispatcher.deploy(Functions.withScaling("a", 1, 0, 4, Duration.ofMinutes(1), false));
+        launcher.failNext = true;
+        assertThat(call(A)).isInstanceOf(Acquisition.StartFailed.class);
+        assertThat(budget.use().instances()).isZero();
+        Lease lease = acquired(call(A));
+        lease.release(false); // broken: the instance goes
+        Await.until(Duration.ofSeconds(5), () -> budget.use().instances() == 0, "the broken instance's room back");
+    }
+}

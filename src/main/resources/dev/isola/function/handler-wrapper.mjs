@@ -19,6 +19,9 @@ const inst = process.env.ISOLA_INSTANCE || '';
 // closing first races with a request the pool is just sending on that connection. Same as serve.js.
 const IDLE_TIMEOUT_MS = 5 * 60 * 1000;
 
+// Set on SIGTERM: answers from then on close their connection, so that the server's close() can complete.
+let stopping = false;
+
 function log(msg) {
   process.stderr.write(`fn=${fn} inst=${inst} ${msg}\n`);
 }
@@ -68,6 +71,7 @@ async function send(response, res) {
   }
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) headers['set-cookie'] = cookies;
+  if (stopping) headers.connection = 'close';
   if (response.statusText) {
     res.writeHead(response.status, response.statusText, headers);
   } else {
@@ -105,7 +109,8 @@ function drained(res) {
 function fail(res, err) {
   log(`request failed: ${err && err.stack ? err.stack : err}`);
   if (!res.headersSent) {
-    res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': '15' });
+    res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': '15',
+      ...(stopping ? { Connection: 'close' } : {}) });
     res.end('internal error\n');
   } else {
     res.destroy();
@@ -121,11 +126,13 @@ function serve(handler) {
       if (!res.writableFinished) aborted.abort();
     });
     // A body the handler did not read is drained once the answer is out, so that the connection stays usable.
+    // While stopping, a connection whose answer began before SIGTERM is closed once it is idle again.
     res.on('finish', () => {
       if (!req.complete) {
         req.removeAllListeners('data');
         req.resume();
       }
+      if (stopping) setImmediate(() => server.closeIdleConnections());
     });
     try {
       const response = await handler(toRequest(req, aborted.signal));
@@ -147,6 +154,7 @@ function serve(handler) {
   // handler for it, and in a container Node.js is PID 1, which the kernel spares signals without a handler: the
   // platform would wait out its grace period and then SIGKILL.
   process.once('SIGTERM', () => {
+    stopping = true;
     server.close(() => process.exit(0));
     server.closeIdleConnections();
   });

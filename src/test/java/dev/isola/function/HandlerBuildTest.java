@@ -1,6 +1,8 @@
 package dev.isola.function;
 
 import dev.isola.config.TrustPolicy;
+import dev.isola.host.FileTrees;
+import dev.isola.testing.TestIsola;
 import dev.isola.testing.Await;
 import dev.isola.testing.Leaks;
 import dev.isola.testing.NoLeaks;
@@ -10,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -24,6 +27,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -196,11 +201,37 @@ class HandlerBuildTest {
         assertThat(out()).doesNotExist();
     }
 
-    /**
-     * Starts the artefact as a sandbox would (its own directory, {@code PORT}), sends one POST with a header, query
-     * and body, and returns the body and the header the handler echoed; always stops it again.
-     */
-    private static String call(Artifact artifact) throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"go", "node"})
+    void sigterm_finishesTheRequestUnderWay_thenExitsZero(String runtime) throws Exception {
+        FunctionBuilder builder = runtime.equals("go") ? goBuilder() : nodeBuilder();
+        FileTrees.copy(TestIsola.FUNCTIONS.resolve(runtime + "-handler"), src(), relative -> false);
+        Artifact artifact = builder.build(ManifestParser.parse(src().resolve("function.yaml")), src(), out());
+        Path output = tmp.resolve("output.log");
+        Launched fn = launch(artifact, output);
+        try (HttpClient client = HttpClient.newHttpClient()) {
+            CompletableFuture<HttpResponse<String>> slow = client.sendAsync(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + fn.port() + "/slow?ms=1500")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            Await.until(Duration.ofSeconds(10), () -> Files.readString(output).contains("slow request started"),
+                    "the slow request to reach the handler");
+
+            fn.process().destroy(); // SIGTERM, to our own child started above
+
+            assertThat(slow.get(30, TimeUnit.SECONDS).body()).isEqualTo("slept");
+            assertThat(fn.process().waitFor(10, TimeUnit.SECONDS)).as("exited after SIGTERM").isTrue();
+            assertThat(fn.process().exitValue()).as(Files.readString(output)).isZero();
+        } finally {
+            fn.process().destroyForcibly();
+            fn.process().waitFor();
+        }
+    }
+
+    private record Launched(Process process, int port) {
+    }
+
+    /** Starts the artefact as a sandbox would: in its own directory, with {@code HOST} and {@code PORT}. */
+    private static Launched launch(Artifact artifact, Path output) throws Exception {
         int port;
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
@@ -210,23 +241,30 @@ class HandlerBuildTest {
             argv.set(0, artifact.root().resolve(argv.getFirst()).toString());
         }
         ProcessBuilder pb = new ProcessBuilder(argv).directory(artifact.root().toFile())
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+                .redirectErrorStream(true).redirectOutput(output.toFile());
         pb.environment().put("PORT", Integer.toString(port));
         pb.environment().put("HOST", "127.0.0.1");
         Process process = pb.start();
-        try {
-            Await.until(Duration.ofSeconds(10), () -> accepts(port), "the built function to listen on port " + port);
-            try (HttpClient client = HttpClient.newHttpClient()) {
-                HttpResponse<String> response = client.send(HttpRequest.newBuilder(
-                                URI.create("http://127.0.0.1:" + port + "/a/b?c=d")).header("X-Test", "yes")
-                        .POST(HttpRequest.BodyPublishers.ofString("payload")).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                return response.body() + " | seen=" + response.headers().firstValue("X-Seen").orElse("");
-            }
+        Await.until(Duration.ofSeconds(10), () -> accepts(port), "the built function to listen on port " + port);
+        return new Launched(process, port);
+    }
+
+    /**
+     * Sends one POST with a header, query and body to the started artefact and returns the body and the header the
+     * handler echoed; always stops it again.
+     */
+    private String call(Artifact artifact) throws Exception {
+        Launched fn = launch(artifact, tmp.resolve("call-output.log"));
+        try (HttpClient client = HttpClient.newHttpClient()) {
+            HttpResponse<String> response = client.send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + fn.port() + "/a/b?c=d")).header("X-Test", "yes")
+                    .POST(HttpRequest.BodyPublishers.ofString("payload")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return response.body() + " | seen=" + response.headers().firstValue("X-Seen").orElse("");
         } finally {
             // Our own child, started above: destroying it cannot hit another process.
-            process.destroyForcibly();
-            process.waitFor();
+            fn.process().destroyForcibly();
+            fn.process().waitFor();
         }
     }
 

@@ -18,8 +18,11 @@ type echo struct {
 	Body   string `json:"body"`
 }
 
-// Handle: /slow?ms=N answers "slept" after N ms; any other path echoes the request as JSON.
+// Handle: /slow?ms=N answers "slept" after N ms; /panic panics; any other path echoes the request as JSON.
 func Handle(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/panic" {
+		panic("handler failed on purpose")
+	}
 	if r.URL.Path == "/slow" {
 		ms, _ := strconv.Atoi(r.URL.Query().Get("ms"))
 		println("slow request started")

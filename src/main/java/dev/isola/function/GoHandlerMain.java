@@ -33,6 +33,7 @@ final class GoHandlerMain {
     static final String DIR = "isola_handler_main";
     private static final String TEMPLATE = "handler-main.go.tmpl";
     private static final String SIGNATURE = "(http.ResponseWriter, *http.Request)";
+    private static final int HEAD_BYTES = 64 * 1024;
     /** Import paths the generated source can quote as they are (Go's own rules are a subset of these). */
     private static final Pattern IMPORT_PATH = Pattern.compile("[A-Za-z0-9._~+-]+(/[A-Za-z0-9._~+-]+)*");
     private static final Pattern MODULE_LINE = Pattern.compile("(?m)^\\s*module\\s+\"?([^\"\\s/]\\S*?)\"?\\s*(//.*)?$");
@@ -118,7 +119,7 @@ final class GoHandlerMain {
                     + packageName(manifest));
         }
         for (Path file : files) {
-            Optional<String> clause = GoPackageClause.of(Files.readString(file, StandardCharsets.UTF_8));
+            Optional<String> clause = GoPackageClause.of(head(file));
             if (clause.isPresent() && clause.get().equals("main")) {
                 String name = manifest.entry().equals(".") ? file.getFileName().toString()
                         : manifest.entry() + "/" + file.getFileName();
@@ -130,12 +131,22 @@ final class GoHandlerMain {
         }
     }
 
+    /**
+     * The file's first {@value #HEAD_BYTES} bytes, each byte one char: the clause follows at most a licence header,
+     * and a file that is not UTF-8 is the compiler's to report, not a fault of the platform.
+     */
+    private static String head(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            return new String(in.readNBytes(HEAD_BYTES), StandardCharsets.ISO_8859_1);
+        }
+    }
+
     private static boolean isPackageFile(String name) {
         return name.endsWith(".go") && !name.endsWith("_test.go") && !name.startsWith(".") && !name.startsWith("_");
     }
 
     private static String modulePath(Path goMod) throws IOException {
-        Matcher m = MODULE_LINE.matcher(Files.readString(goMod, StandardCharsets.UTF_8));
+        Matcher m = MODULE_LINE.matcher(Files.readString(goMod, StandardCharsets.ISO_8859_1));
         if (!m.find()) {
             throw new BuildFailedException("go.mod has no module line; handler mode imports the handler's package "
                     + "through it");

@@ -112,6 +112,23 @@ class HandlerModeTest {
         assertThat(logs).contains("Error: handler failed on purpose").contains("handler.mjs");
     }
 
+    @Test
+    void go_panickingHandler_is500_andTheInstanceKeepsServing() {
+        deploy("h-panic", "go", "scaling: {maxInstances: 1}\n");
+        HttpResponse<String> ok = isola.get("/function/h-panic/");
+        String instance = ok.headers().firstValue("X-Isola-Instance").orElseThrow();
+
+        HttpResponse<String> panicked = isola.get("/function/h-panic/panic");
+        HttpResponse<String> after = isola.get("/function/h-panic/");
+
+        assertThat(panicked.statusCode()).isEqualTo(500);
+        assertThat(panicked.body()).isEqualTo("internal error\n");
+        assertThat(after.statusCode()).isEqualTo(200);
+        assertThat(after.headers().firstValue("X-Isola-Instance")).hasValue(instance);
+        Await.until(Duration.ofSeconds(10), () -> logs("h-panic"),
+                l -> l.contains("handler panicked: handler failed on purpose"), "the panic in the function's logs");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"go", "node"})
     void idleInstance_scalesToZero_andDeleteStopsIt(String runtime) {

@@ -42,24 +42,27 @@ async function load(file) {
 }
 
 // toRequest turns the incoming message into a fetch Request: method, full URL, headers and, except for GET
-// and HEAD, the body as a stream the handler may read or leave.
-function toRequest(req, signal) {
-  const headers = new Headers();
+// and HEAD, the body as a stream the handler may read or leave. It passes no AbortSignal: one costs more than
+// the rest of the conversion together (undici follows it per request, measured at about 16 µs of a 25 µs
+// Request), so request.signal does not fire when the caller goes away; a streamed answer to a caller that is
+// gone is cancelled instead (send).
+function toRequest(req) {
+  const headers = [];
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
+    headers.push([req.rawHeaders[i], req.rawHeaders[i + 1]]);
   }
-  let url;
-  try {
-    url = new URL(req.url, `http://${req.headers.host || 'localhost'}`);
-  } catch {
-    url = new URL(req.url, 'http://localhost');
-  }
-  const init = { method: req.method, headers, signal };
+  const init = { method: req.method, headers };
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     init.body = Readable.toWeb(req);
     init.duplex = 'half';
   }
-  return new Request(url, init);
+  try {
+    return new Request(`http://${req.headers.host || 'localhost'}${req.url}`, init);
+  } catch (err) {
+    // A Host header that makes no URL: the path and query still reach the handler.
+    if (!(err instanceof TypeError) || !req.url.startsWith('/')) throw err;
+    return new Request(`http://localhost${req.url}`, init);
+  }
 }
 
 // send writes the Response's status and headers, then its body chunk by chunk as the handler's stream yields
@@ -121,10 +124,6 @@ function serve(handler) {
   const host = process.env.HOST || '0.0.0.0';
   const port = Number(process.env.PORT || 8080);
   const server = http.createServer(async (req, res) => {
-    const aborted = new AbortController();
-    res.on('close', () => {
-      if (!res.writableFinished) aborted.abort();
-    });
     // A body the handler did not read is drained once the answer is out, so that the connection stays usable.
     // While stopping, a connection whose answer began before SIGTERM is closed once it is idle again.
     res.on('finish', () => {
@@ -135,7 +134,7 @@ function serve(handler) {
       if (stopping) setImmediate(() => server.closeIdleConnections());
     });
     try {
-      const response = await handler(toRequest(req, aborted.signal));
+      const response = await handler(toRequest(req));
       if (!(response instanceof Response)) {
         throw new TypeError(`the handler returned ${response === null ? 'null' : typeof response}, not a Response`);
       }

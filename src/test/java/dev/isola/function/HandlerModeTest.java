@@ -76,6 +76,16 @@ class HandlerModeTest {
     }
 
     @Test
+    void deploy_ofAServerAsGoHandler_is422BuildFailedNamingTheFile() {
+        HttpResponse<String> r = isola.deploy("h-main", TestIsola.FUNCTIONS.resolve("probe"),
+                "name: h-main\nruntime: go\nhandler: Handle\n");
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(422);
+        assertThat(TestIsola.json(r).get("error").asText()).isEqualTo("build_failed");
+        assertThat(TestIsola.json(r).get("message").asText()).startsWith("main.go declares package main");
+    }
+
+    @Test
     void node_streamedResponseBody_reachesTheCallerChunkByChunk() throws Exception {
         deploy("h-stream", "node", "scaling: {maxInstances: 1}\n");
 

@@ -123,6 +123,38 @@ final class BuildJail {
         }
     }
 
+    /**
+     * Runs {@code argv} in {@code dir} (seen at {@code /mnt/src} when jailed), which it only reads: the check of a
+     * built artefact, such as loading a Node.js handler module. Nothing of it is handed to the build user, and no Go
+     * cache is prepared. Same jail, limits and build slots as {@link #run}.
+     */
+    CommandResult check(Path dir, Map<String, String> environment, List<String> argv, Duration timeout,
+                        int outputLimit) throws IOException {
+        acquire();
+        try {
+            if (!jailed) {
+                return runner.result(Command.of(argv).in(dir).withEnvironment(environment).withTimeout(timeout)
+                        .withOutputLimit(outputLimit));
+            }
+            Path scratch = Files.createTempDirectory(dir.toAbsolutePath().getParent(), "check-");
+            try {
+                return runner.result(Command.of(jail(dir, scratch, BUILD_ID, environment, argv)).withTimeout(timeout)
+                        .withOutputLimit(outputLimit));
+            } finally {
+                FileTrees.deleteQuietly(scratch);
+            }
+        } finally {
+            slots.release();
+        }
+    }
+
+    /** The whole environment of a check: the platform's {@code PATH} and a home and temporary directory. */
+    Map<String, String> checkEnvironment() {
+        return jailed
+                ? Map.of("PATH", runner.executables().pathVariable(), "HOME", "/mnt/home", "TMPDIR", "/mnt/tmp")
+                : Map.of("PATH", runner.executables().pathVariable(), "HOME", cacheDir.toString());
+    }
+
     /** Where the build writes {@code out}, as it sees it. */
     Path outView(Path out) {
         return jailed ? Path.of("/mnt/out") : out;

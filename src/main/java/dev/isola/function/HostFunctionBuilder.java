@@ -21,7 +21,9 @@ import java.util.Set;
 
 /**
  * Builds with the host's own tools. Go sources become one static binary ({@code CGO_ENABLED=0}) and nothing else;
- * node and binary functions are copied as they are (nothing of theirs runs at build time). Go runs in a
+ * node and binary functions are copied as they are. In handler mode Isola adds the server: a generated main package
+ * for Go ({@link GoHandlerMain}), a wrapper script for Node.js ({@link NodeHandlerWrapper}, whose module node loads
+ * once at build, jailed, to check it). Go runs in a
  * {@link BuildJail}, offline ({@code GOPROXY=off}, and no network at all when jailed) with a clean environment, so a
  * build cannot depend on the operator's shell, reach the network, or touch the platform.
  */
@@ -37,6 +39,7 @@ final class HostFunctionBuilder implements FunctionBuilder {
     private final ProcessRunner runner;
     private final Path cacheDir;
     private final Optional<Path> go;
+    private final Optional<Path> node;
     private final Duration goTimeout;
     private final BuildJail jail;
 
@@ -46,6 +49,7 @@ final class HostFunctionBuilder implements FunctionBuilder {
         this.runner = runner;
         this.cacheDir = cacheDir.toAbsolutePath().normalize();
         this.go = go;
+        this.node = runner.executables().find("node");
         this.goTimeout = goTimeout;
         this.jail = new BuildJail(runner, go, jail, this.cacheDir, stateDir);
     }
@@ -63,7 +67,8 @@ final class HostFunctionBuilder implements FunctionBuilder {
             Files.createDirectories(out);
             return switch (manifest.runtime()) {
                 case GO -> buildGo(manifest, sourceDir, out);
-                case NODE -> new Artifact(Runtime.NODE, out, List.of("node", copyWithEntry(manifest, sourceDir, out)));
+                case NODE -> manifest.handler().isPresent() ? buildNodeHandler(manifest, sourceDir, out)
+                        : new Artifact(Runtime.NODE, out, List.of("node", copyWithEntry(manifest, sourceDir, out)));
                 case BINARY -> {
                     String entry = copyWithEntry(manifest, sourceDir, out);
                     makeExecutable(out.resolve(entry));
@@ -87,9 +92,23 @@ final class HostFunctionBuilder implements FunctionBuilder {
             Files.writeString(goMod, DEFAULT_GO_MOD);
         }
         Files.createDirectories(cacheDir);
+        if (manifest.handler().isEmpty()) {
+            // "./" keeps a relative entry a directory; a bare "cmd/server" would be looked up as an import path.
+            return goBuild(manifest, goBinary, sourceDir, manifest.entry().equals(".") ? "." : "./" + manifest.entry(),
+                    out);
+        }
+        // Handler mode: the same build of a copy of the module that has the generated main package beside.
+        Path copy = Files.createTempDirectory(sourceDir.toAbsolutePath().getParent(), "handler-build-");
+        try {
+            return goBuild(manifest, goBinary, copy, GoHandlerMain.prepare(manifest, sourceDir, copy), out);
+        } finally {
+            FileTrees.deleteRecursively(copy);
+        }
+    }
+
+    private Artifact goBuild(Manifest manifest, Path goBinary, Path sourceDir, String pkg, Path out)
+            throws IOException {
         Path binary = out.resolve("fn");
-        // "./" keeps a relative entry a directory; a bare "cmd/server" would be looked up as an import path.
-        String pkg = manifest.entry().equals(".") ? "." : "./" + manifest.entry();
         // No VCS stamping: it would run git on the sources (and the extractor drops VCS directories anyway).
         CommandResult result = jail.run(sourceDir, out, jail.goEnvironment(), List.of(goBinary.toString(), "build",
                 "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", jail.outView(out).resolve("fn").toString(),
@@ -99,6 +118,11 @@ final class HostFunctionBuilder implements FunctionBuilder {
                     + outputSuffix(result.output()));
         }
         if (result.exitCode() != 0) {
+            if (manifest.handler().isPresent()) {
+                GoHandlerMain.explain(manifest, result.output()).ifPresent(message -> {
+                    throw new BuildFailedException(message);
+                });
+            }
             throw new BuildFailedException("go build failed (exit " + result.exitCode() + ")"
                     + outputSuffix(result.output()));
         }
@@ -107,6 +131,17 @@ final class HostFunctionBuilder implements FunctionBuilder {
                     + outputSuffix(result.output()));
         }
         return new Artifact(Runtime.GO, out, List.of("./fn"));
+    }
+
+    /** The sources as they are, Isola's wrapper as the entry, and the module checked to load at deploy. */
+    private Artifact buildNodeHandler(Manifest manifest, Path sourceDir, Path out) throws IOException {
+        Path nodeBinary = node.orElseThrow(() -> new BuildFailedException(
+                "Node.js not found on this host (no 'node' on PATH); install nodejs to deploy a node handler"));
+        NodeHandlerWrapper.checkSources(manifest, sourceDir);
+        copyWithEntry(manifest, sourceDir, out);
+        List<String> argv = NodeHandlerWrapper.install(manifest, out);
+        NodeHandlerWrapper.check(manifest, jail, nodeBinary, out);
+        return new Artifact(Runtime.NODE, out, argv);
     }
 
     /** Copies the sources except the manifest and returns the entry, checked to be a file inside the artefact. */

@@ -45,6 +45,9 @@ public final class ManifestParser {
     private static final Pattern ENV_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final Pattern BACKEND = Pattern.compile("[a-z0-9-]{1,32}");
     private static final int MAX_ENTRY_LENGTH = 1024;
+    /** Exported Go identifiers, ASCII only: the generated main names the handler, so it must be one Go accepts. */
+    private static final Pattern GO_HANDLER = Pattern.compile("[A-Z][A-Za-z0-9_]{0,127}");
+    private static final List<String> NODE_HANDLER_SUFFIXES = List.of(".mjs", ".js", ".cjs");
     private static final ObjectMapper YAML = YAMLMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -116,6 +119,7 @@ public final class ManifestParser {
         wire.put("name", manifest.name().value());
         wire.put("runtime", manifest.runtime().wireName());
         wire.put("entry", manifest.entry());
+        manifest.handler().ifPresent(h -> wire.put("handler", h));
         wire.put("env", Collections.unmodifiableMap(new TreeMap<>(manifest.env())));
         manifest.backend().ifPresent(b -> wire.put("backend", b));
         manifest.kernel().ifPresent(k -> wire.put("kernel", k));
@@ -145,11 +149,40 @@ public final class ManifestParser {
             throw invalid("name: " + e.getMessage());
         }
         Runtime runtime = runtime(wire.runtime());
+        Optional<String> handler = handler(wire.handler(), runtime);
         Limits limits = limits(wire.limits());
         Scaling scaling = scaling(wire.scaling());
-        return new Manifest(name, runtime, entry(wire.entry(), runtime), env(wire.env()), backend(wire.backend()),
-                kernel(wire.kernel()), Boolean.TRUE.equals(wire.egress()), limits, scaling,
+        return new Manifest(name, runtime, entry(wire.entry(), runtime, handler), handler, env(wire.env()),
+                backend(wire.backend()), kernel(wire.kernel()), Boolean.TRUE.equals(wire.egress()), limits, scaling,
                 async(wire.async(), limits, scaling));
+    }
+
+    /**
+     * Go: the name of an exported func in the package at {@code entry}. Node.js: the module file, which then is the
+     * entry too. Only names the generated main and the wrapper can use safely pass, so a bad one is a 400 here and
+     * never a compile error of code the deployer did not write.
+     */
+    private static Optional<String> handler(String value, Runtime runtime) {
+        if (value == null) {
+            return Optional.empty();
+        }
+        return Optional.of(switch (runtime) {
+            case GO -> {
+                if (!GO_HANDLER.matcher(value).matches()) {
+                    throw invalid("handler: must be an exported Go function name (A-Z, then up to 127 of A-Z, a-z, "
+                            + "0-9, '_'), got '" + value + "'");
+                }
+                yield value;
+            }
+            case NODE -> {
+                String path = relativePath("handler", value);
+                if (path.equals(".") || NODE_HANDLER_SUFFIXES.stream().noneMatch(path::endsWith)) {
+                    throw invalid("handler: must be a module file ending in .mjs, .js or .cjs, got '" + value + "'");
+                }
+                yield path;
+            }
+            case BINARY -> throw invalid("handler: only runtime go or node has a handler mode");
+        });
     }
 
     private static Runtime runtime(String value) {
@@ -168,7 +201,15 @@ public final class ManifestParser {
      * Normalises the entry to slash-separated segments without {@code .} or empty parts; {@code "."} only for a Go
      * package at the source root. Rejecting {@code ..} here means the builder never looks outside the sources.
      */
-    private static String entry(String value, Runtime runtime) {
+    private static String entry(String value, Runtime runtime, Optional<String> handler) {
+        if (runtime == Runtime.NODE && handler.isPresent()) {
+            // The wrapper is what node runs; the handler module is the function's one entry.
+            if (value != null && !relativePath("entry", value).equals(handler.get())) {
+                throw invalid("entry: with a node handler the handler module is the entry; leave entry out (got '"
+                        + value + "', handler '" + handler.get() + "')");
+            }
+            return handler.get();
+        }
         if (value == null) {
             return switch (runtime) {
                 case GO -> ".";
@@ -176,26 +217,32 @@ public final class ManifestParser {
                 case BINARY -> throw invalid("entry is required for runtime binary (the executable's path in the archive)");
             };
         }
+        String path = relativePath("entry", value);
+        if (path.equals(".") && runtime != Runtime.GO) {
+            throw invalid("entry: must name a file for runtime " + runtime.wireName() + ", got '" + value + "'");
+        }
+        return path;
+    }
+
+    /** {@code value} as slash-separated segments without {@code .} or empty parts, or {@code "."} for the root. */
+    private static String relativePath(String field, String value) {
         if (value.isBlank() || value.length() > MAX_ENTRY_LENGTH) {
-            throw invalid("entry: must be a relative path of 1 to " + MAX_ENTRY_LENGTH + " characters");
+            throw invalid(field + ": must be a relative path of 1 to " + MAX_ENTRY_LENGTH + " characters");
         }
         if (value.startsWith("/")) {
-            throw invalid("entry: must be a relative path, not '" + value + "'");
+            throw invalid(field + ": must be a relative path, not '" + value + "'");
         }
         if (value.indexOf('\\') >= 0 || value.indexOf('\0') >= 0) {
-            throw invalid("entry: must not contain backslashes or NUL characters");
+            throw invalid(field + ": must not contain backslashes or NUL characters");
         }
         List<String> segments = new ArrayList<>();
         for (String segment : value.split("/")) {
             if (segment.equals("..")) {
-                throw invalid("entry: must not contain '..' segments, got '" + value + "'");
+                throw invalid(field + ": must not contain '..' segments, got '" + value + "'");
             }
             if (!segment.isEmpty() && !segment.equals(".")) {
                 segments.add(segment);
             }
-        }
-        if (segments.isEmpty() && runtime != Runtime.GO) {
-            throw invalid("entry: must name a file for runtime " + runtime.wireName() + ", got '" + value + "'");
         }
         return segments.isEmpty() ? "." : String.join("/", segments);
     }

@@ -131,6 +131,31 @@ class ManifestParserTest {
         assertThat(ManifestParser.parse(yaml).entry()).isEqualTo(expected);
     }
 
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+            go   | Handle         |                | Handle         | .
+            go   | Serve_HTTP2    | cmd/fn         | Serve_HTTP2    | cmd/fn
+            node | handler.mjs    |                | handler.mjs    | handler.mjs
+            node | ./lib//h.js    |                | lib/h.js       | lib/h.js
+            node | h.cjs          | ./h.cjs        | h.cjs          | h.cjs
+            """)
+    void parse_handler_validatedAndTheNodeModuleIsTheEntry(String runtime, String handler, String entry,
+                                                         String expectedHandler, String expectedEntry) {
+        String yaml = "name: a\nruntime: " + runtime + "\nhandler: " + handler + "\n"
+                + (entry == null ? "" : "entry: " + entry + "\n");
+
+        Manifest m = ManifestParser.parse(yaml);
+
+        assertThat(m.handler()).contains(expectedHandler);
+        assertThat(m.entry()).isEqualTo(expectedEntry);
+    }
+
+    @Test
+    void parse_withoutHandler_isServerMode() {
+        assertThat(ManifestParser.parse("name: a\nruntime: node\n").handler()).isEmpty();
+        assertThat(ManifestParser.toWire(ManifestParser.parse("name: a\nruntime: go\n"))).doesNotContainKey("handler");
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
             typo at root            | name: a\\nruntime: go\\nlimts: {}                  | unknown field 'limts' in function.yaml
@@ -143,6 +168,16 @@ class ManifestParserTest {
             absolute entry          | name: a\\nruntime: node\\nentry: /etc/passwd        | entry: must be a relative path
             dotdot entry            | name: a\\nruntime: node\\nentry: lib/../../x.js     | entry: must not contain '..'
             dot entry for node      | name: a\\nruntime: node\\nentry: .                  | entry: must name a file
+            go handler unexported   | name: a\\nruntime: go\\nhandler: handle          | handler: must be an exported Go function name
+            go handler qualified    | name: a\\nruntime: go\\nhandler: pkg.Handle      | handler: must be an exported Go function name
+            go handler too long     | name: a\\nruntime: go\\nhandler: H%s             | handler: must be an exported Go function name
+            go handler not a string | name: a\\nruntime: go\\nhandler: [Handle]        | handler: expected a string
+            node handler not module | name: a\\nruntime: node\\nhandler: handler.ts    | handler: must be a module file ending in .mjs, .js or .cjs
+            node handler directory  | name: a\\nruntime: node\\nhandler: ./           | handler: must be a module file
+            node handler dotdot     | name: a\\nruntime: node\\nhandler: ../h.mjs      | handler: must not contain '..'
+            node handler absolute   | name: a\\nruntime: node\\nhandler: /h.mjs        | handler: must be a relative path
+            node handler and entry  | name: a\\nruntime: node\\nhandler: h.mjs\\nentry: index.js | entry: with a node handler the handler module is the entry
+            binary handler          | name: a\\nruntime: binary\\nentry: fn\\nhandler: H | handler: only runtime go or node
             env bad key             | name: a\\nruntime: go\\nenv: {1X: y}                | env.1X: name must match
             env reserved ISOLA_     | name: a\\nruntime: go\\nenv: {ISOLA_READY_URL: y}   | env.ISOLA_READY_URL: PORT and ISOLA_*
             env reserved PORT       | name: a\\nruntime: go\\nenv: {PORT: '9'}            | env.PORT: PORT and ISOLA_*
@@ -177,7 +212,7 @@ class ManifestParserTest {
             tab indentation         | 'limits:\\n\tcpus: 1'                              | function.yaml is not valid YAML
             """)
     void parse_invalidManifest_failsWithFieldPath(String label, String yaml, String message) {
-        String text = yaml.replace("\\n", "\n");
+        String text = yaml.replace("\\n", "\n").replace("%s", "x".repeat(128));
 
         assertThatThrownBy(() -> ManifestParser.parse(text))
                 .isInstanceOfSatisfying(InvalidFunctionException.class,
@@ -214,6 +249,8 @@ class ManifestParserTest {
             name: b\\nruntime: node\\nentry: lib/x.js\\nenv: {K: v}\\nbackend: runc
             name: c\\nruntime: binary\\nentry: fn\\nlimits: {memory: 100M, cpus: 0.25, timeout: 1500ms}
             name: d\\nruntime: go\\nlimits: {memory: 1Gi, cpus: 2, timeout: 1h}\\nscaling: {idleTimeout: 90s, singleUse: true}
+            name: f\\nruntime: go\\nentry: cmd/fn\\nhandler: Handle
+            name: g\\nruntime: node\\nhandler: lib/handler.mjs
             name: e\\nruntime: go\\nlimits: {memory: 16777217}\\nscaling: {concurrency: 1, maxInstances: 1, idleTimeout: 3h}
             name: f\\nruntime: go\\nasync: {maxAttempts: 1, timeout: 250ms, concurrency: 4}
             """)

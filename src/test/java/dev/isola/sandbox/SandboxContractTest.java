@@ -87,6 +87,30 @@ public abstract class SandboxContractTest implements IsolaServerExtension.PerBac
         assertColdThenWarm("c-node-warm");
     }
 
+    /**
+     * Handler mode: Isola's generated Go main and its Node.js wrapper (node resolved on the host, the wrapper in the
+     * artefact) run in this sandbox. One deploy and one call each, to keep the suite's cost small.
+     */
+    @Test
+    void handlerMode_goAndNode_deployAndCall() {
+        for (String runtime : List.of("go", "node")) {
+            String name = "c-" + runtime + "-handler";
+            HttpResponse<String> deploy = isola.deploy(name, TestIsola.FUNCTIONS.resolve(runtime + "-handler"),
+                    "name: " + name + "\nruntime: " + runtime + "\nhandler: "
+                            + (runtime.equals("go") ? "Handle" : "handler.mjs") + "\n" + extraManifest());
+            assertThat(deploy.statusCode()).as(deploy.body()).isEqualTo(201);
+
+            HttpResponse<String> r = isola.send(HttpRequest.newBuilder(isola.uri("/function/" + name + "/a?b=c"))
+                    .header("X-Test", runtime).POST(HttpRequest.BodyPublishers.ofString("body")));
+
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            JsonNode echo = TestIsola.json(r);
+            assertThat(List.of(echo.get("method").asText(), echo.get("path").asText(), echo.get("query").asText(),
+                    echo.get("test").asText(), echo.get("body").asText()))
+                    .containsExactly("POST", "/a", "b=c", runtime, "body");
+        }
+    }
+
     @Test
     void tmpdir_isWritableByTheFunction() {
         deployProbe("c-tmp", "go", "{maxInstances: 1}");

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# handler-mode.sh — what handler mode costs on the warm path, against server mode measured in the same run:
+# Go hello (its own server, serve.go) vs hello-handler (Isola's generated main), and Node.js node-hello
+# (serve.js) vs node-hello-handler (Isola's fetch-API wrapper), all four through the gateway on one Isola.
+# Warm p50 at c=1 (latency) and throughput at c=64, with hey.
+#
+# Runs are interleaved (the four targets, rotating the order each round) so that drift hits all alike; each is
+# preceded by a short warm-up, and before the rounds every target gets JIT_WARMUP of c=64 load (the gateway is a
+# long-running JVM; V8 compiles the wrapper's hot path too). The table shows the median over ROUNDS.
+# hey prints latencies with 0.1 ms resolution; at c=1 the mean latency from 1/rps (1 µs resolution) is shown too.
+#
+# Usage: bench/handler-mode.sh   (from anywhere; needs ./isola built, hey, curl, tar, go, node)
+# Env:   ISOLA=./isola  BACKEND=process|runc|...  N1=5000  N64=50000  WARMUP=1000  JIT_WARMUP=5s  ROUNDS=3
+#        RESULTS_DIR=bench/results/<utc>  KEEP_TMP=1 (keep logs)
+# Figures: handler/server ratios per runtime (p50 at c=1, throughput at c=64); no target, reported as measured.
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+cd "$REPO_ROOT"
+
+N1="${N1:-5000}"
+N64="${N64:-50000}"
+WARMUP="${WARMUP:-1000}"
+JIT_WARMUP="${JIT_WARMUP:-5s}"
+ROUNDS="${ROUNDS:-3}"
+
+need hey; need curl; need tar
+
+bench_init
+results="$(bench_results_dir handler-mode.csv)"
+csv="$results/handler-mode.csv"
+
+# --- Isola and the four functions ------------------------------------------------------------------------
+
+isola_start
+declare -A dir=(
+  [go-server]=functions/go/hello
+  [go-handler]=functions/go/hello-handler
+  [node-server]=functions/node/hello
+  [node-handler]=functions/node/hello-handler
+)
+declare -A fn=(
+  [go-server]=hello
+  [go-handler]=hello-handler
+  [node-server]=node-hello
+  [node-handler]=node-hello-handler
+)
+targets=(go-server go-handler node-server node-handler)
+declare -A url
+for target in "${targets[@]}"; do
+  isola_deploy "${fn[$target]}" "${dir[$target]}"
+  url[$target]="$ISOLA_URL/function/${fn[$target]}"
+  code="$(curl -sS -o /dev/null -w '%{http_code}' --max-time 60 "${url[$target]}")"
+  [[ "$code" == 200 ]] || die "warm-up call to ${url[$target]} answered $code"
+done
+
+{
+  echo "date: $(date -u +%FT%TZ)"
+  echo "host: $(uname -srm), $(nproc) CPUs"
+  echo "backend: ${BACKEND:-process}"
+  echo "go: $(go version 2>/dev/null || echo none); node: $(node --version 2>/dev/null || echo none)"
+  echo "N1=$N1 N64=$N64 WARMUP=$WARMUP JIT_WARMUP=$JIT_WARMUP ROUNDS=$ROUNDS"
+} >"$results/handler-mode-meta.txt"
+
+# --- one measurement -----------------------------------------------------------------------------------
+
+# parse_hey FILE -> "requests rps p50_ms p99_ms errors" (as in gateway-latency.sh): requests counts what hey
+# sent; errors = non-200 answers + transport errors.
+parse_hey() {
+  awk '
+    /Requests\/sec:/ { rps = $2 }
+    $1 == "50%" && $2 == "in" { p50 = $3 * 1000 }
+    $1 == "99%" && $2 == "in" { p99 = $3 * 1000 }
+    /^Status code distribution:/ { sec = "status"; next }
+    /^Error distribution:/ { sec = "error"; next }
+    sec == "status" && $1 ~ /^\[[0-9]+\]$/ { all += $2; if ($1 == "[200]") ok += $2 }
+    sec == "error" && $1 ~ /^\[[0-9]+\]$/ { v = $1; gsub(/[][]/, "", v); all += v }
+    END {
+      if (rps == "") exit 1
+      printf "%d %s %s %s %d\n", all, rps, (p50 == "" ? "nan" : sprintf("%.3f", p50)),
+        (p99 == "" ? "nan" : sprintf("%.3f", p99)), all - ok
+    }' "$1"
+}
+
+# measure TARGET C ROUND : warm-up, measured run, one CSV row.
+measure() {
+  local target="$1" c="$2" round="$3" n f row
+  f="$BENCH_TMP/hey-$target-c$c-r$round.txt"
+  n="$N1"; [[ "$c" -gt 1 ]] && n="$N64"
+  bench_fg hey -n "$((WARMUP > c ? WARMUP : c))" -c "$c" "${url[$target]}" >/dev/null
+  bench_fg hey -n "$n" -c "$c" "${url[$target]}" >"$f"
+  row="$(parse_hey "$f")" || die "could not parse hey output $f: $(head -c 500 "$f")"
+  read -r n rps p50 p99 errors <<<"$row"
+  echo "$target,$c,$round,$n,$rps,$p50,$p99,$errors" >>"$csv"
+  log "$(printf '%-12s c=%-3s round %s: %10.1f req/s  p50 %7.3f ms  p99 %7.3f ms  errors %s' \
+    "$target" "$c" "$round" "$rps" "$p50" "$p99" "$errors")"
+}
+
+for target in "${targets[@]}"; do
+  log "JIT warm-up: $JIT_WARMUP of c=64 load on $target"
+  bench_fg hey -z "$JIT_WARMUP" -c 64 "${url[$target]}" >/dev/null
+done
+
+echo "target,concurrency,round,requests,rps,p50_ms,p99_ms,errors" >"$csv"
+for c in 1 64; do
+  for ((round = 1; round <= ROUNDS; round++)); do
+    for ((i = 0; i < ${#targets[@]}; i++)); do
+      measure "${targets[(i + round - 1) % ${#targets[@]}]}" "$c" "$round" # rotate the order each round
+    done
+  done
+done
+
+# --- summary -------------------------------------------------------------------------------------------
+
+declare -A med
+col() { # TARGET C COLUMN -> median of that column over the rounds (sum for errors)
+  if [[ "$3" == 8 ]]; then
+    awk -F, -v g="$1" -v c="$2" '$1 == g && $2 == c { s += $8 } END { print s + 0 }' "$csv"
+  else
+    awk -F, -v g="$1" -v c="$2" -v k="$3" '$1 == g && $2 == c { print $k }' "$csv" | median
+  fi
+}
+calc() { awk "BEGIN { printf \"%.3f\", $1 }"; }
+
+{
+  echo
+  echo "Warm hello through the gateway on ${BACKEND:-process}, median of $ROUNDS interleaved rounds" \
+    "(hey: -n $N1 at c=1, -n $N64 at c=64)"
+  printf '%-12s %4s %12s %9s %9s %7s\n' target c rps "p50 ms" "p99 ms" errors
+  for c in 1 64; do
+    for target in "${targets[@]}"; do
+      for k in 5 6 7 8; do med[$target.$c.$k]="$(col "$target" "$c" "$k")"; done
+      printf '%-12s %4s %12.1f %9.3f %9.3f %7s\n' "$target" "$c" "${med[$target.$c.5]}" "${med[$target.$c.6]}" \
+        "${med[$target.$c.7]}" "${med[$target.$c.8]}"
+    done
+  done
+  echo
+  echo "Handler mode / server mode, same run:"
+  for lang in go node; do
+    printf '  %-4s p50 at c=1 %.3f   mean latency at c=1 (1/rps) %.3f   throughput at c=64 %.3f\n' "$lang" \
+      "$(calc "${med[$lang-handler.1.6]} / ${med[$lang-server.1.6]}")" \
+      "$(calc "${med[$lang-server.1.5]} / ${med[$lang-handler.1.5]}")" \
+      "$(calc "${med[$lang-handler.64.5]} / ${med[$lang-server.64.5]}")"
+  done
+  errs="$(awk -F, 'NR > 1 { s += $8 } END { print s + 0 }' "$csv")"
+  [[ "$errs" == 0 ]] || echo "  WARNING: $errs failed requests in total; see $csv"
+} | tee "$results/handler-mode-summary.txt"
+log "results in $results"

@@ -1,0 +1,3 @@
+module hello-handler
+
+go 1.19

@@ -1,0 +1,3 @@
+module example.com/gohandler
+
+go 1.19

@@ -16,7 +16,7 @@ import java.io.OutputStream;
         description = "Single-node edge Function-as-a-Service with pluggable isolation.",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:Success", "1:The request failed or the server rejected it", "2:Usage error"},
-        subcommands = {ServeCommand.class, UpCommand.class, DoctorCommand.class, DeployCommand.class,
+        subcommands = {ServeCommand.class, UpCommand.class, DoctorCommand.class, NewCommand.class, DeployCommand.class,
                 InvokeCommand.class, ListCommand.class, DescribeCommand.class, RmCommand.class, LogsCommand.class,
                 InvocationsCommand.class, VersionsCommand.class, RollbackCommand.class,
                 TrafficCommand.class, CallCommand.class, CallsCommand.class, BenchCommand.class, ServiceCommand.class, HelpCommand.class})

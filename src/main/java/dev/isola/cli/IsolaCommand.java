@@ -16,10 +16,11 @@ import java.io.OutputStream;
         description = "Single-node edge Function-as-a-Service with pluggable isolation.",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:Success", "1:The request failed or the server rejected it", "2:Usage error"},
-        subcommands = {ServeCommand.class, UpCommand.class, DoctorCommand.class, NewCommand.class, DeployCommand.class,
-                InvokeCommand.class, ListCommand.class, DescribeCommand.class, RmCommand.class, LogsCommand.class,
-                InvocationsCommand.class, VersionsCommand.class, RollbackCommand.class,
-                TrafficCommand.class, CallCommand.class, CallsCommand.class, BenchCommand.class, ServiceCommand.class, HelpCommand.class})
+        subcommands = {ServeCommand.class, UpCommand.class, DoctorCommand.class, NewCommand.class, RunCommand.class,
+                DeployCommand.class, InvokeCommand.class, ListCommand.class, DescribeCommand.class, RmCommand.class,
+                LogsCommand.class, InvocationsCommand.class, VersionsCommand.class, RollbackCommand.class,
+                TrafficCommand.class, CallCommand.class, CallsCommand.class, BenchCommand.class, ServiceCommand.class,
+                HelpCommand.class})
 public final class IsolaCommand implements Runnable {
     private final OutputStream rawOut;
 

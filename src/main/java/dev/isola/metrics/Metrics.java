@@ -34,6 +34,13 @@ public interface Metrics {
     /** Reports, whenever metrics are read, how many client connections the edge has open. */
     void watchClientConnections(IntSupplier open);
 
+    /** Reports, whenever metrics are read, how much of the node's budget the instances hold, and its bounds. */
+    void watchNodeBudget(Supplier<Budget> budget);
+
+    /** The node's budget: instances and the sum of their memory limits, held and at most. */
+    record Budget(int instances, long memoryBytes, int maxInstances, long maxMemoryBytes) {
+    }
+
     /** Reports, whenever metrics are read, each function's asynchronous calls waiting to run. */
     void watchAsyncQueues(Supplier<List<AsyncQueue>> queues);
 
@@ -102,6 +109,10 @@ public interface Metrics {
 
         @Override
         public void watchAsyncQueues(Supplier<List<AsyncQueue>> queues) {
+        }
+
+        @Override
+        public void watchNodeBudget(Supplier<Budget> budget) {
         }
 
         @Override

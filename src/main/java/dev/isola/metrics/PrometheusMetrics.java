@@ -84,6 +84,25 @@ public final class PrometheusMetrics implements Metrics {
     }
 
     @Override
+    public void watchNodeBudget(Supplier<Budget> budget) {
+        GaugeWithCallback.builder().name("isola_node_budget_instances")
+                .help("Live instances held against the node's budget (used), and its bound (max: nodeMaxInstances)")
+                .labelNames("kind").callback(cb -> {
+                    Budget b = budget.get();
+                    cb.call(b.instances(), "used");
+                    cb.call(b.maxInstances(), "max");
+                }).register(registry);
+        GaugeWithCallback.builder().name("isola_node_budget_memory_bytes")
+                .help("The instances' memory limits held against the node's budget (used), and its bound (max: "
+                        + "nodeMemory)")
+                .labelNames("kind").callback(cb -> {
+                    Budget b = budget.get();
+                    cb.call(b.memoryBytes(), "used");
+                    cb.call(b.maxMemoryBytes(), "max");
+                }).register(registry);
+    }
+
+    @Override
     public void asyncAttempted(String function) {
         asyncAttempts.labelValues(function).inc();
     }

@@ -22,6 +22,7 @@ import dev.isola.gateway.Gateway;
 import dev.isola.host.FileTrees;
 import dev.isola.host.ProcessRunner;
 import dev.isola.logs.FunctionLogs;
+import dev.isola.metrics.Metrics;
 import dev.isola.metrics.PrometheusMetrics;
 import dev.isola.net.AddressAllocator;
 import dev.isola.net.InstanceNetwork;
@@ -128,6 +129,10 @@ public final class IsolaServer implements AutoCloseable {
             NodeBudget budget = NodeBudget.forHost(config.node().maxInstances(), config.node().memoryBytes());
             LOG.log(Level.INFO, "node budget: " + budget.use().maxInstances() + " instances, "
                     + (budget.use().maxMemoryBytes() >> 20) + " MiB of memory limits (nodeMaxInstances, nodeMemory)");
+            metrics.watchNodeBudget(() -> {
+                NodeBudget.Use u = budget.use();
+                return new Metrics.Budget(u.instances(), u.memoryBytes(), u.maxInstances(), u.maxMemoryBytes());
+            });
             Dispatcher dispatcher = Dispatcher.create(new Dispatcher.Parts(launcher, ticker, clock, metrics,
                     config.queueLimit(), HOUSEKEEPING, loops, EndpointProbe.CONNECT, config.drainTimeout(), budget));
             owned.add(dispatcher);

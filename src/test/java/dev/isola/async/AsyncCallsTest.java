@@ -272,7 +272,8 @@ class AsyncCallsTest {
         awaitState(accepted("asy", "/"), "succeeded");
         String metrics = isola.admin(HttpRequest.newBuilder(isola.uri("/metrics"))).body();
         assertThat(metrics).contains("isola_async_attempts_total{function=\"asy\"}",
-                "isola_async_calls_total{function=\"asy\",state=\"succeeded\"}");
+                "isola_async_calls_total{function=\"asy\",state=\"succeeded\"}",
+                "isola_node_budget_instances{kind=\"max\"} 4096", "isola_node_budget_memory_bytes{kind=\"used\"}");
     }
 
     /** Sends {@code head} on a socket of its own and returns the status line of the answer. */

@@ -4,6 +4,7 @@ import dev.isola.Ticker;
 import dev.isola.api.ErrorCode;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -293,7 +294,12 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         current = null;
         if (!keepAlive) {
             deadlines.closed();
-            ctx.channel().writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            ChannelFuture flushed = ctx.channel().writeAndFlush(Unpooled.EMPTY_BUFFER);
+            if (currentRequestDone) {
+                flushed.addListener(ChannelFutureListener.CLOSE);
+            } else {
+                LingeringClose.after(flushed); // the client may still be sending the body refused (a 413)
+            }
             return;
         }
         watchUntil(deadlines.answered(ticker.nanos()));

@@ -4,9 +4,9 @@
 #      batches share a sync) against synchronous warm calls at c=64 (POST /function/b, the same hello);
 #   2. the time from 202 to completion of a warm hello (the server's submittedAt → finishedAt), R calls one by one;
 #   3. synchronous latency of another function (b, c=1) while a backlog of BACKLOG async calls of a drains,
-#      against the same without a backlog.
+#      against the same without a backlog, alternated ROUNDS times.
 #
-#   bench/async.sh                 BACKEND=process|runc|crun  N=20000  R=50  BACKLOG=10000  SYNC_N=500
+#   bench/async.sh                 BACKEND=process|runc|crun  N=20000  R=50  BACKLOG=10000  SYNC_N=2000  ROUNDS=3
 #                                  ASYNC_CONCURRENCY=n (a's async.concurrency; default: the manifest's default)
 set -euo pipefail
 
@@ -16,7 +16,7 @@ cd "$REPO_ROOT"
 N="${N:-20000}"
 R="${R:-50}"
 BACKLOG="${BACKLOG:-10000}"
-SYNC_N="${SYNC_N:-500}"
+SYNC_N="${SYNC_N:-2000}"
 need curl; need jq; need hey; need python3
 
 bench_init
@@ -45,13 +45,8 @@ drained() {
   for _ in $(seq 6000); do [[ "$(queued)" == 0 ]] && return 0; sleep 0.1; done
   die "the async queue did not drain"
 }
-# hey_field OUTPUT FIELD : Requests/sec, or a latency percentile (50%, 99%) in ms.
-hey_field() {
-  case "$2" in
-    rps) awk '/Requests\/sec:/ { print $2 }' "$1" ;;
-    *) awk -v p="$2" '$1 == p && $2 == "in" { printf "%.3f\n", $3 * 1000 }' "$1" ;;
-  esac
-}
+# rps OUTPUT : hey's Requests/sec.
+rps() { awk '/Requests\/sec:/ { print $2 }' "$1"; }
 
 echo "figure,what,value,unit" >"$csv"
 
@@ -59,8 +54,8 @@ log "1. throughput at c=64: $N synchronous calls, then $N asynchronous submissio
 hey -c 64 -n "$N" -m POST -d x "$ISOLA_URL/function/b" >"$BENCH_TMP/sync.txt"
 drained
 hey -c 64 -n "$N" -m POST -d x "$ISOLA_URL/async-function/a" >"$BENCH_TMP/async.txt"
-sync_rps="$(hey_field "$BENCH_TMP/sync.txt" rps)"
-async_rps="$(hey_field "$BENCH_TMP/async.txt" rps)"
+sync_rps="$(rps "$BENCH_TMP/sync.txt")"
+async_rps="$(rps "$BENCH_TMP/async.txt")"
 grep -q '\[202\]' "$BENCH_TMP/async.txt" || die "no 202 among the submissions: $(cat "$BENCH_TMP/async.txt")"
 echo "throughput,sync calls per second,$sync_rps,1/s" >>"$csv"
 echo "throughput,async accepted per second,$async_rps,1/s" >>"$csv"
@@ -90,19 +85,34 @@ print("completion,202 to succeeded p95,%.2f,ms" % ms[int(0.95 * (len(ms) - 1))])
 ' >>"$csv"
 tail -n 2 "$csv" | sed 's/^/   /' >&2
 
-log "3. synchronous latency of b at c=1 without a backlog, then while $BACKLOG calls of a drain"
-hey -c 1 -n "$SYNC_N" "$ISOLA_URL/function/b" >"$BENCH_TMP/quiet.txt"
-hey -c 64 -n "$BACKLOG" -m POST -d x "$ISOLA_URL/async-function/a" >/dev/null
-before="$(queued)"
-hey -c 1 -n "$SYNC_N" "$ISOLA_URL/function/b" >"$BENCH_TMP/backlog.txt"
-after="$(queued)"
-[[ "$after" -gt 0 ]] || log "   warning: the backlog drained before the synchronous calls ended (raise BACKLOG)"
-for p in 50% 99%; do
-  q="$(hey_field "$BENCH_TMP/quiet.txt" "$p")"; b="$(hey_field "$BENCH_TMP/backlog.txt" "$p")"
-  echo "backlog,sync p${p%\%} without backlog,$q,ms" >>"$csv"
-  echo "backlog,sync p${p%\%} during backlog,$b,ms" >>"$csv"
-  log "   p${p%\%}: $q ms quiet, $b ms with the backlog ($before queued before, $after after); ratio $(python3 -c "print(round($b / $q, 2))")"
+# percentiles FILE... : p50 and p99 in ms of the requests of hey's CSVs together (hey records 0.1 ms steps).
+percentiles() {
+  python3 - "$@" <<'PY'
+import csv, sys
+t = sorted(float(r["response-time"]) * 1000 for f in sys.argv[1:] for r in csv.DictReader(open(f)))
+print("%.3f %.3f" % (t[len(t) // 2], t[min(len(t) - 1, int(0.99 * len(t)))]))
+PY
+}
+log "3. synchronous latency of b at c=1: ROUNDS=${ROUNDS:-3} rounds, each quiet and then while $BACKLOG calls of a drain"
+for round in $(seq "${ROUNDS:-3}"); do
+  drained
+  hey -c 1 -n "$SYNC_N" -o csv "$ISOLA_URL/function/b" >"$BENCH_TMP/quiet-$round.csv"
+  hey -c 64 -n "$BACKLOG" -m POST -d x "$ISOLA_URL/async-function/a" >/dev/null
+  before="$(queued)"
+  hey -c 1 -n "$SYNC_N" -o csv "$ISOLA_URL/function/b" >"$BENCH_TMP/backlog-$round.csv"
+  after="$(queued)"
+  [[ "$after" -gt 0 ]] || log "   warning: the backlog drained before the synchronous calls ended (raise BACKLOG)"
+  log "   round $round: $before calls queued before, $after after"
 done
+read -r q50 q99 <<<"$(percentiles "$BENCH_TMP"/quiet-*.csv)"
+read -r b50 b99 <<<"$(percentiles "$BENCH_TMP"/backlog-*.csv)"
+{
+  echo "backlog,sync p50 without backlog,$q50,ms"
+  echo "backlog,sync p50 during backlog,$b50,ms"
+  echo "backlog,sync p99 without backlog,$q99,ms"
+  echo "backlog,sync p99 during backlog,$b99,ms"
+} >>"$csv"
+log "   p50 $q50 -> $b50 ms (ratio $(python3 -c "print(round($b50 / $q50, 2))")), p99 $q99 -> $b99 ms (ratio $(python3 -c "print(round($b99 / $q99, 2))"))"
 drained
 log "results in $csv"
 column -s, -t "$csv" >&2

@@ -45,8 +45,6 @@ drained() {
   for _ in $(seq 6000); do [[ "$(queued)" == 0 ]] && return 0; sleep 0.1; done
   die "the async queue did not drain"
 }
-# rps OUTPUT : hey's Requests/sec.
-rps() { awk '/Requests\/sec:/ { print $2 }' "$1"; }
 
 echo "figure,what,value,unit" >"$csv"
 
@@ -54,8 +52,8 @@ log "1. throughput at c=64: $N synchronous calls, then $N asynchronous submissio
 hey -c 64 -n "$N" -m POST -d x "$ISOLA_URL/function/b" >"$BENCH_TMP/sync.txt"
 drained
 hey -c 64 -n "$N" -m POST -d x "$ISOLA_URL/async-function/a" >"$BENCH_TMP/async.txt"
-sync_rps="$(rps "$BENCH_TMP/sync.txt")"
-async_rps="$(rps "$BENCH_TMP/async.txt")"
+read -r _ sync_rps _ <<<"$(parse_hey "$BENCH_TMP/sync.txt")"
+read -r _ async_rps _ <<<"$(parse_hey "$BENCH_TMP/async.txt")"
 grep -q '\[202\]' "$BENCH_TMP/async.txt" || die "no 202 among the submissions: $(cat "$BENCH_TMP/async.txt")"
 echo "throughput,sync calls per second,$sync_rps,1/s" >>"$csv"
 echo "throughput,async accepted per second,$async_rps,1/s" >>"$csv"

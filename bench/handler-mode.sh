@@ -65,24 +65,6 @@ done
 
 # --- one measurement -----------------------------------------------------------------------------------
 
-# parse_hey FILE -> "requests rps p50_ms p99_ms errors" (as in gateway-latency.sh): requests counts what hey
-# sent; errors = non-200 answers + transport errors.
-parse_hey() {
-  awk '
-    /Requests\/sec:/ { rps = $2 }
-    $1 == "50%" && $2 == "in" { p50 = $3 * 1000 }
-    $1 == "99%" && $2 == "in" { p99 = $3 * 1000 }
-    /^Status code distribution:/ { sec = "status"; next }
-    /^Error distribution:/ { sec = "error"; next }
-    sec == "status" && $1 ~ /^\[[0-9]+\]$/ { all += $2; if ($1 == "[200]") ok += $2 }
-    sec == "error" && $1 ~ /^\[[0-9]+\]$/ { v = $1; gsub(/[][]/, "", v); all += v }
-    END {
-      if (rps == "") exit 1
-      printf "%d %s %s %s %d\n", all, rps, (p50 == "" ? "nan" : sprintf("%.3f", p50)),
-        (p99 == "" ? "nan" : sprintf("%.3f", p99)), all - ok
-    }' "$1"
-}
-
 # measure TARGET C ROUND : warm-up, measured run, one CSV row.
 measure() {
   local target="$1" c="$2" round="$3" n f row

@@ -293,6 +293,24 @@ for i in json.load(sys.stdin).get("instances", []):
 
 # --- statistics --------------------------------------------------------------------------------------
 
+# parse_hey FILE -> "requests rps p50_ms p99_ms errors". requests counts what hey sent (it sends
+# c * floor(n / c), not n); errors = non-200 answers + transport errors.
+parse_hey() {
+  awk '
+    /Requests\/sec:/ { rps = $2 }
+    $1 == "50%" && $2 == "in" { p50 = $3 * 1000 }
+    $1 == "99%" && $2 == "in" { p99 = $3 * 1000 }
+    /^Status code distribution:/ { sec = "status"; next }
+    /^Error distribution:/ { sec = "error"; next }
+    sec == "status" && $1 ~ /^\[[0-9]+\]$/ { all += $2; if ($1 == "[200]") ok += $2 }
+    sec == "error" && $1 ~ /^\[[0-9]+\]$/ { v = $1; gsub(/[][]/, "", v); all += v }
+    END {
+      if (rps == "") exit 1
+      printf "%d %s %s %s %d\n", all, rps, (p50 == "" ? "nan" : sprintf("%.3f", p50)),
+        (p99 == "" ? "nan" : sprintf("%.3f", p99)), all - ok
+    }' "$1"
+}
+
 # stats : numbers on stdin -> "n p50 p95 mean" (nearest-rank percentiles).
 stats() {
   sort -g | awk '{ v[NR] = $1; s += $1 }

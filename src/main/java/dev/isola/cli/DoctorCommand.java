@@ -37,6 +37,9 @@ final class DoctorCommand implements Callable<Integer> {
         for (String tool : List.of("go", "node", "hey", "runc", "crun", "runsc", "qemu-system-x86_64")) {
             out.printf("  %-20s %s%n", tool, backends.tool(tool).map(Path::toString).orElse("not found"));
         }
+        out.printf("  %-20s %s%n", "python3 + waitress", backends.python()
+                .map(p -> p.interpreter() + " (waitress in " + p.packages() + ")")
+                .orElse("not found: install python3-waitress for runtime: python"));
         return 0;
     }
 }

@@ -48,7 +48,7 @@ final class FunctionDirectory {
         Path manifest = dir.resolve(MANIFEST);
         if (!Files.isRegularFile(manifest)) {
             throw new CliException("No " + MANIFEST + " in " + dir + ": a function directory needs one, with at "
-                    + "least `name:` and `runtime:` (go, node or binary).");
+                    + "least `name:` and `runtime:` (go, node, python or binary).");
         }
         JsonNode root;
         try {

@@ -31,10 +31,12 @@ final class NewCommand implements Callable<Integer> {
     /** The files of each runtime's template; resources in a jar cannot be listed. */
     private static final Map<String, List<String>> FILES = Map.of(
             "go", List.of("function.yaml", "go.mod", "handler.go", "handler_test.go"),
-            "node", List.of("function.yaml", "handler.mjs", "handler.test.mjs"));
+            "node", List.of("function.yaml", "handler.mjs", "handler.test.mjs"),
+            "python", List.of("function.yaml", "main.py", "test_main.py"));
     private static final Map<String, String> NEXT = Map.of(
             "go", "go test ./...",
-            "node", "node --test");
+            "node", "node --test",
+            "python", "python3 -m unittest");
 
     @Spec
     CommandSpec spec;
@@ -44,7 +46,7 @@ final class NewCommand implements Callable<Integer> {
     private FunctionName name;
 
     @Option(names = "--runtime", paramLabel = "RUNTIME", defaultValue = "go",
-            description = "go or node (default: ${DEFAULT-VALUE}).")
+            description = "go, node or python (default: ${DEFAULT-VALUE}).")
     private String runtime;
 
     @Option(names = "--dir", paramLabel = "DIR", defaultValue = ".",
@@ -55,7 +57,7 @@ final class NewCommand implements Callable<Integer> {
     public Integer call() {
         List<String> files = FILES.get(runtime);
         if (files == null) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--runtime must be go or node, not '"
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--runtime must be go, node or python, not '"
                     + runtime + "'");
         }
         Path dir = parent.resolve(name.value());

@@ -21,9 +21,9 @@ import java.util.Set;
 
 /**
  * Builds with the host's own tools. Go sources become one static binary ({@code CGO_ENABLED=0}) and nothing else;
- * node and binary functions are copied as they are. In handler mode Isola adds the server: a generated main package
- * for Go ({@link GoHandlerMain}), a wrapper script for Node.js ({@link NodeHandlerWrapper}, whose module node loads
- * once at build, jailed, to check it). Go runs in a
+ * node, python and binary functions are copied as they are. In handler mode Isola adds the server: a generated main
+ * package for Go ({@link GoHandlerMain}), a wrapper script for Node.js ({@link NodeHandlerWrapper}) and Python
+ * ({@link PythonHandlerWrapper}), which load the handler once at build, jailed, to check it. Go runs in a
  * {@link BuildJail}, offline ({@code GOPROXY=off}, and no network at all when jailed) with a clean environment, so a
  * build cannot depend on the operator's shell, reach the network, or touch the platform.
  */
@@ -69,6 +69,7 @@ final class HostFunctionBuilder implements FunctionBuilder {
                 case GO -> buildGo(manifest, sourceDir, out);
                 case NODE -> manifest.handler().isPresent() ? buildNodeHandler(manifest, sourceDir, out)
                         : new Artifact(Runtime.NODE, out, List.of("node", copyWithEntry(manifest, sourceDir, out)));
+                case PYTHON -> buildPythonHandler(manifest, sourceDir, out);
                 case BINARY -> {
                     String entry = copyWithEntry(manifest, sourceDir, out);
                     makeExecutable(out.resolve(entry));
@@ -142,6 +143,18 @@ final class HostFunctionBuilder implements FunctionBuilder {
         List<String> argv = NodeHandlerWrapper.install(manifest, out);
         NodeHandlerWrapper.check(manifest, jail, nodeBinary, out);
         return new Artifact(Runtime.NODE, out, argv);
+    }
+
+    /** The sources as they are, the wrapper beside, and the application checked to import at deploy. */
+    private Artifact buildPythonHandler(Manifest manifest, Path sourceDir, Path out) throws IOException {
+        HostPython python = HostPython.find(runner).orElseThrow(() -> new BuildFailedException(
+                "Python 3 with waitress not found on this host; install python3 and python3-waitress to deploy "
+                        + "runtime: python"));
+        PythonHandlerWrapper.checkSources(manifest, sourceDir);
+        FileTrees.copy(sourceDir, out, relative -> relative.toString().equals(MANIFEST));
+        List<String> argv = PythonHandlerWrapper.install(manifest, python, out);
+        PythonHandlerWrapper.check(manifest, python, jail, out);
+        return new Artifact(Runtime.PYTHON, out, argv);
     }
 
     /** Copies the sources except the manifest and returns the entry, checked to be a file inside the artefact. */

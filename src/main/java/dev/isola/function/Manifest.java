@@ -9,7 +9,8 @@ import java.util.Optional;
  *
  * @param handler handler mode: Isola supplies the HTTP server and calls this (Go: an exported func of the package at
  *                {@code entry}; Node.js: the module whose default export is {@code async (request) => Response}, then
- *                also the entry); empty for server mode, where the function is a whole HTTP server
+ *                also the entry; Python: the WSGI application as {@code module:attribute}, always present); empty
+ *                for server mode, where the function is a whole HTTP server
  * @param backend sandbox type, or empty for the platform's default backend
  * @param kernel  guest kernel for virtual-machine backends ({@code minimal} or {@code generic}); empty for the
  *                backend's default; other backends ignore it
@@ -22,7 +23,10 @@ public record Manifest(FunctionName name, Runtime runtime, String entry, Optiona
     public Manifest {
         env = Map.copyOf(env);
         if (handler.isPresent() && runtime == Runtime.BINARY) {
-            throw new IllegalArgumentException("handler is for runtime go or node, not " + runtime.wireName());
+            throw new IllegalArgumentException("handler is for runtime go, node or python, not " + runtime.wireName());
+        }
+        if (handler.isEmpty() && runtime == Runtime.PYTHON) {
+            throw new IllegalArgumentException("runtime python needs a handler (module:attribute)");
         }
     }
 

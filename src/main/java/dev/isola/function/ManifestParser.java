@@ -48,6 +48,13 @@ public final class ManifestParser {
     /** Exported Go identifiers, ASCII only: the generated main names the handler, so it must be one Go accepts. */
     private static final Pattern GO_HANDLER = Pattern.compile("[A-Z][A-Za-z0-9_]{0,127}");
     private static final List<String> NODE_HANDLER_SUFFIXES = List.of(".mjs", ".js", ".cjs");
+    /**
+     * {@code module:attribute} of a WSGI application, both dotted ASCII identifiers: the wrapper imports the module
+     * and follows the attributes, and nothing else can reach it (no expression is evaluated).
+     */
+    private static final Pattern PYTHON_HANDLER = Pattern.compile(
+            "[A-Za-z_][A-Za-z0-9_]{0,63}(\\.[A-Za-z_][A-Za-z0-9_]{0,63}){0,7}:[A-Za-z_][A-Za-z0-9_]{0,63}"
+                    + "(\\.[A-Za-z_][A-Za-z0-9_]{0,63}){0,7}");
     private static final ObjectMapper YAML = YAMLMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -164,6 +171,10 @@ public final class ManifestParser {
      */
     private static Optional<String> handler(String value, Runtime runtime) {
         if (value == null) {
+            if (runtime == Runtime.PYTHON) {
+                throw invalid("handler is required for runtime python: the WSGI application as module:attribute, "
+                        + "e.g. 'main:app'");
+            }
             return Optional.empty();
         }
         return Optional.of(switch (runtime) {
@@ -181,20 +192,27 @@ public final class ManifestParser {
                 }
                 yield path;
             }
-            case BINARY -> throw invalid("handler: only runtime go or node has a handler mode");
+            case PYTHON -> {
+                if (!PYTHON_HANDLER.matcher(value).matches()) {
+                    throw invalid("handler: must be a WSGI application as module:attribute (dotted Python names, "
+                            + "e.g. 'main:app' or 'site.wsgi:application'), got '" + value + "'");
+                }
+                yield value;
+            }
+            case BINARY -> throw invalid("handler: only runtimes go, node and python have a handler mode");
         });
     }
 
     private static Runtime runtime(String value) {
         if (value == null || value.isBlank()) {
-            throw invalid("runtime is required (go, node or binary)");
+            throw invalid("runtime is required (go, node, python or binary)");
         }
         for (Runtime r : Runtime.values()) {
             if (r.wireName().equals(value)) {
                 return r;
             }
         }
-        throw invalid("runtime: '" + value + "' is not supported (go, node or binary)");
+        throw invalid("runtime: '" + value + "' is not supported (go, node, python or binary)");
     }
 
     /**
@@ -210,9 +228,17 @@ public final class ManifestParser {
             }
             return handler.get();
         }
+        if (runtime == Runtime.PYTHON) {
+            // The handler names the module; the function's root is what the wrapper imports it from.
+            if (value != null && !relativePath("entry", value).equals(".")) {
+                throw invalid("entry: a python function is found through its handler (module:attribute); leave "
+                        + "entry out (got '" + value + "')");
+            }
+            return ".";
+        }
         if (value == null) {
             return switch (runtime) {
-                case GO -> ".";
+                case GO, PYTHON -> ".";
                 case NODE -> "index.js";
                 case BINARY -> throw invalid("entry is required for runtime binary (the executable's path in the archive)");
             };

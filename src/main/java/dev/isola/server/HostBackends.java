@@ -2,7 +2,7 @@ package dev.isola.server;
 
 import dev.isola.Ticker;
 import dev.isola.config.IsolaConfig;
-import dev.isola.host.Executables;
+import dev.isola.function.HostPython;
 import dev.isola.host.ProcessRunner;
 import dev.isola.net.AddressAllocator;
 import dev.isola.net.InstanceNetwork;
@@ -24,18 +24,18 @@ import java.util.function.Consumer;
  */
 public final class HostBackends {
     private final Sandboxes sandboxes;
-    private final Executables executables;
+    private final ProcessRunner runner;
 
-    private HostBackends(Sandboxes sandboxes, Executables executables) {
+    private HostBackends(Sandboxes sandboxes, ProcessRunner runner) {
         this.sandboxes = sandboxes;
-        this.executables = executables;
+        this.runner = runner;
     }
 
     public static HostBackends of(IsolaConfig config) {
         ProcessRunner runner = ProcessRunner.create(config.executables());
         InstanceNetwork network = InstanceNetwork.create(new AddressAllocator(InstanceNetwork.SUBNET), runner,
                 Ticker.SYSTEM, config.stateDir(), 0, config.firewallCheckInterval(), config.trust().egressPrivateRanges());
-        return new HostBackends(sandboxes(config, runner, network, Ticker.SYSTEM), config.executables());
+        return new HostBackends(sandboxes(config, runner, network, Ticker.SYSTEM), runner);
     }
 
     /** The backends of a platform run on {@code config}, each created with its own section of the configuration. */
@@ -102,6 +102,11 @@ public final class HostBackends {
 
     /** Where a host tool is, if it is installed. */
     public Optional<Path> tool(String name) {
-        return executables.find(name);
+        return runner.executables().find(name);
+    }
+
+    /** The Python that would serve {@code runtime: python} functions, if the host has one with waitress. */
+    public Optional<HostPython> python() {
+        return HostPython.find(runner);
     }
 }

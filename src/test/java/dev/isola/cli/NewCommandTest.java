@@ -24,7 +24,7 @@ class NewCommandTest {
     Path dir;
 
     @ParameterizedTest
-    @CsvSource({"go, go test ./...", "node, node --test"})
+    @CsvSource({"go, go test ./...", "node, node --test", "python, python3 -m unittest"})
     void newFunction_passesItsOwnTest_andDeploysAsItIs(String runtime, String testCommand) throws Exception {
         String name = "fresh-" + runtime;
         IsolaCli.Result result = IsolaCli.run("new", name, "--runtime", runtime, "--dir", dir.toString());

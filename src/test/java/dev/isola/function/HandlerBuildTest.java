@@ -34,7 +34,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Handler mode at build: Isola's generated Go main and its Node.js wrapper, and every deployer mistake reported as
+ * Handler mode at build: Isola's generated Go main and its Node.js and Python wrappers, and every deployer mistake reported as
  * {@code build_failed} at deploy, in the deployer's terms. Builds run as they do in the server (jailed as root).
  */
 @NoLeaks(Leaks.Scope.PROCESSES)
@@ -62,6 +62,17 @@ class HandlerBuildTest {
             };
             """;
 
+    private static final String PYTHON_HANDLER = """
+            def app(environ, start_response):
+                length = int(environ.get('CONTENT_LENGTH') or 0)
+                body = environ['wsgi.input'].read(length).decode()
+                query = '?' + environ['QUERY_STRING'] if environ['QUERY_STRING'] else ''
+                text = f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']}{query} {body}".encode()
+                start_response('200 OK', [('X-Seen', environ.get('HTTP_X_TEST', '')),
+                                          ('Content-Length', str(len(text)))])
+                return [text]
+            """;
+
     @TempDir
     Path tmp;
 
@@ -81,6 +92,15 @@ class HandlerBuildTest {
     private FunctionBuilder nodeBuilder() {
         Assumptions.assumeTrue(TestHost.runner().executables().find("node").isPresent(), "node not installed");
         return FunctionBuilder.create(TestHost.runner(), tmp.resolve("cache"), tmp, TrustPolicy.runningAsRoot());
+    }
+
+    private FunctionBuilder pythonBuilder() {
+        Assumptions.assumeTrue(HostPython.find(TestHost.runner()).isPresent(), "python3-waitress not installed");
+        return FunctionBuilder.create(TestHost.runner(), tmp.resolve("cache"), tmp, TrustPolicy.runningAsRoot());
+    }
+
+    private static Manifest python(String handler) {
+        return ManifestParser.parse("name: fn\nruntime: python\nhandler: " + handler + "\n");
     }
 
     private static Manifest go(String handler, String entry) {
@@ -201,10 +221,74 @@ class HandlerBuildTest {
         assertThat(out()).doesNotExist();
     }
 
+    @Test
+    void pythonHandler_wrapperServesTheApplication_fromTheArtefactOnly() throws Exception {
+        FunctionBuilder builder = pythonBuilder();
+        Files.createDirectories(src().resolve("web"));
+        Files.writeString(src().resolve("web/__init__.py"), "");
+        Files.writeString(src().resolve("web/wsgi.py"), PYTHON_HANDLER);
+
+        Artifact artifact = builder.build(python("web.wsgi:app"), src(), out());
+
+        assertThat(artifact.runtime()).isEqualTo(Runtime.PYTHON);
+        assertThat(artifact.argv()).contains(PythonHandlerWrapper.PATH, "web.wsgi:app");
+        assertThat(Path.of(artifact.argv().getFirst())).isAbsolute();
+        assertThat(out().resolve(PythonHandlerWrapper.PATH)).isRegularFile();
+        assertThat(src().resolve(".isola")).doesNotExist();
+        assertThat(call(artifact)).isEqualTo("POST /a/b?c=d payload | seen=yes");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            module missing      | main:app  | other.py | app = None                      | neither main.py nor main/__init__.py is in the archive
+            attribute missing   | main:app  | main.py  | application = lambda e, s: []   | module 'main' has no attribute 'app'
+            not callable        | main:app  | main.py  | app = 42                        | 'main:app' is int, not callable
+            syntax error        | main:app  | main.py  | def app(:                       | SyntaxError
+            import fails        | main:app  | main.py  | import flask                    | No module named 'flask'
+            top level raises    | main:app  | main.py  | raise RuntimeError('no config') | RuntimeError: no config
+            """)
+    void pythonHandler_mistake_failsAtDeploy(String label, String handler, String file, String source, String message)
+            throws Exception {
+        FunctionBuilder builder = pythonBuilder();
+        Files.writeString(src().resolve(file), source + "\n");
+
+        assertThatThrownBy(() -> builder.build(python(handler), src(), out()))
+                .isInstanceOfSatisfying(BuildFailedException.class, e -> assertThat(e.code()).isEqualTo("build_failed"))
+                .hasMessageContaining(message);
+        assertThat(out()).doesNotExist();
+    }
+
+    @Test
+    void pythonHandler_importsOnlyFromItsDirectoryTheStandardLibraryAndWaitress() throws Exception {
+        FunctionBuilder builder = pythonBuilder();
+        Files.writeString(src().resolve("main.py"), """
+                import sys
+                def app(environ, start_response):
+                    text = '\\n'.join([str(sys.flags.isolated), str(sys.flags.no_site)] + sys.path).encode()
+                    start_response('200 OK', [('Content-Length', str(len(text)))])
+                    return [text]
+                """);
+        HostPython python = HostPython.find(TestHost.runner()).orElseThrow();
+
+        Artifact artifact = builder.build(python("main:app"), src(), out());
+
+        List<String> lines = List.of(call(artifact).split(" \\| ")[0].split("\n"));
+        assertThat(lines.subList(0, 2)).as("isolated, no site").containsExactly("1", "1");
+        assertThat(lines.get(2)).isEqualTo(out().toRealPath().toString());
+        assertThat(lines.getLast()).isEqualTo(python.packages().toString());
+        assertThat(lines.subList(3, lines.size() - 1)).allSatisfy(p -> assertThat(p).satisfiesAnyOf(
+                q -> assertThat(q).startsWith(python.stdlib().toString()),
+                q -> assertThat(q).endsWith(".zip"))); // the stdlib's zip, which Debian does not ship
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = {"go", "node"})
+    @ValueSource(strings = {"go", "node", "python"})
     void sigterm_finishesTheRequestUnderWay_thenExitsZero(String runtime) throws Exception {
-        FunctionBuilder builder = runtime.equals("go") ? goBuilder() : nodeBuilder();
+        FunctionBuilder builder = switch (runtime) {
+            case "go" -> goBuilder();
+            case "node" -> nodeBuilder();
+            default -> pythonBuilder();
+        };
         FileTrees.copy(TestIsola.FUNCTIONS.resolve(runtime + "-handler"), src(), relative -> false);
         Artifact artifact = builder.build(ManifestParser.parse(src().resolve("function.yaml")), src(), out());
         Path output = tmp.resolve("output.log");

@@ -41,9 +41,7 @@ class HandlerModeTest {
     }
 
     private void deploy(String name, String runtime, String extra) {
-        String handler = runtime.equals("go") ? "Handle" : "handler.mjs";
-        HttpResponse<String> r = isola.deploy(name, TestIsola.FUNCTIONS.resolve(runtime + "-handler"),
-                "name: " + name + "\nruntime: " + runtime + "\nhandler: " + handler + "\n" + extra);
+        HttpResponse<String> r = isola.deployHandler(name, runtime, extra);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
     }
 
@@ -56,7 +54,7 @@ class HandlerModeTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"go", "node"})
+    @ValueSource(strings = {"go", "node", "python"})
     void handler_seesMethodPathQueryHeadersAndBody(String runtime) {
         String name = "h-echo-" + runtime;
         deploy(name, runtime, "");
@@ -85,17 +83,19 @@ class HandlerModeTest {
         assertThat(TestIsola.json(r).get("message").asText()).startsWith("main.go declares package main");
     }
 
-    @Test
-    void node_streamedResponseBody_reachesTheCallerChunkByChunk() throws Exception {
-        deploy("h-stream", "node", "scaling: {maxInstances: 1}\n");
+    @ParameterizedTest
+    @ValueSource(strings = {"node", "python"})
+    void streamedResponseBody_reachesTheCallerChunkByChunk(String runtime) throws Exception {
+        String name = "h-stream-" + runtime;
+        deploy(name, runtime, "scaling: {maxInstances: 1}\n");
 
-        HttpResponse<InputStream> r = isola.http().send(HttpRequest.newBuilder(isola.uri("/function/h-stream/stream"))
+        HttpResponse<InputStream> r = isola.http().send(HttpRequest.newBuilder(isola.uri("/function/" + name + "/stream"))
                 .timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofInputStream());
         try (BufferedReader body = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
             // The second chunk waits for /release: reading the first one before that shows the body streamed.
             String first = CompletableFuture.supplyAsync(() -> readLine(body)).get(30, TimeUnit.SECONDS);
             assertThat(first).isEqualTo("first");
-            assertThat(isola.get("/function/h-stream/release").body()).isEqualTo("released");
+            assertThat(isola.get("/function/" + name + "/release").body()).isEqualTo("released");
             assertThat(readLine(body)).isEqualTo("second");
             assertThat(readLine(body)).isNull();
         }
@@ -123,6 +123,24 @@ class HandlerModeTest {
     }
 
     @Test
+    void python_raisingApplication_is500_andTheInstanceKeepsServing() {
+        deploy("h-raise", "python", "scaling: {maxInstances: 1}\n");
+        HttpResponse<String> ok = isola.get("/function/h-raise/");
+        String instance = ok.headers().firstValue("X-Isola-Instance").orElseThrow();
+
+        HttpResponse<String> raised = isola.get("/function/h-raise/throw");
+        HttpResponse<String> after = isola.get("/function/h-raise/");
+
+        assertThat(raised.statusCode()).isEqualTo(500);
+        assertThat(raised.body()).doesNotContain("on purpose");
+        assertThat(after.statusCode()).isEqualTo(200);
+        assertThat(after.headers().firstValue("X-Isola-Instance")).hasValue(instance);
+        String logs = Await.until(Duration.ofSeconds(10), () -> logs("h-raise"),
+                l -> l.contains("RuntimeError: handler failed on purpose"), "the traceback in the function's logs");
+        assertThat(logs).contains("main.py");
+    }
+
+    @Test
     void go_panickingHandler_is500_andTheInstanceKeepsServing() {
         deploy("h-panic", "go", "scaling: {maxInstances: 1}\n");
         HttpResponse<String> ok = isola.get("/function/h-panic/");
@@ -140,7 +158,7 @@ class HandlerModeTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"go", "node"})
+    @ValueSource(strings = {"go", "node", "python"})
     void idleInstance_scalesToZero_andDeleteStopsIt(String runtime) {
         String name = "h-stop-" + runtime;
         deploy(name, runtime, "scaling: {idleTimeout: 1s}\n");

@@ -138,6 +138,8 @@ class ManifestParserTest {
             node | handler.mjs    |                | handler.mjs    | handler.mjs
             node | ./lib//h.js    |                | lib/h.js       | lib/h.js
             node | h.cjs          | ./h.cjs        | h.cjs          | h.cjs
+            python | main:app     |                | main:app       | .
+            python | site.wsgi:application.wsgi | . | site.wsgi:application.wsgi | .
             """)
     void parse_handler_validatedAndTheNodeModuleIsTheEntry(String runtime, String handler, String entry,
                                                          String expectedHandler, String expectedEntry) {
@@ -162,8 +164,8 @@ class ManifestParserTest {
             typo in limits          | name: a\\nruntime: go\\nlimits: {memry: 1Gi}       | unknown field 'memry' in limits
             missing name            | runtime: go                                       | name is required
             bad name                | name: Hello\\nruntime: go                          | name: Invalid function name 'Hello'
-            missing runtime         | name: a                                           | runtime is required (go, node or binary)
-            unknown runtime         | name: a\\nruntime: python                          | runtime: 'python' is not supported
+            missing runtime         | name: a                                           | runtime is required (go, node, python or binary)
+            unknown runtime         | name: a\\nruntime: ruby                            | runtime: 'ruby' is not supported (go, node, python or binary)
             binary without entry    | name: a\\nruntime: binary                          | entry is required for runtime binary
             absolute entry          | name: a\\nruntime: node\\nentry: /etc/passwd        | entry: must be a relative path
             dotdot entry            | name: a\\nruntime: node\\nentry: lib/../../x.js     | entry: must not contain '..'
@@ -177,7 +179,12 @@ class ManifestParserTest {
             node handler dotdot     | name: a\\nruntime: node\\nhandler: ../h.mjs      | handler: must not contain '..'
             node handler absolute   | name: a\\nruntime: node\\nhandler: /h.mjs        | handler: must be a relative path
             node handler and entry  | name: a\\nruntime: node\\nhandler: h.mjs\\nentry: index.js | entry: with a node handler the handler module is the entry
-            binary handler          | name: a\\nruntime: binary\\nentry: fn\\nhandler: H | handler: only runtime go or node
+            binary handler          | name: a\\nruntime: binary\\nentry: fn\\nhandler: H | handler: only runtimes go, node and python
+            python without handler  | name: a\\nruntime: python                     | handler is required for runtime python
+            python handler no attr  | name: a\\nruntime: python\\nhandler: main     | handler: must be a WSGI application as module:attribute
+            python handler a path   | name: a\\nruntime: python\\nhandler: app/main.py:app | handler: must be a WSGI application
+            python handler call     | name: a\\nruntime: python\\nhandler: "main:create()" | handler: must be a WSGI application
+            python handler and entry | name: a\\nruntime: python\\nhandler: main:app\\nentry: main.py | entry: a python function is found through its handler
             env bad key             | name: a\\nruntime: go\\nenv: {1X: y}                | env.1X: name must match
             env reserved ISOLA_     | name: a\\nruntime: go\\nenv: {ISOLA_READY_URL: y}   | env.ISOLA_READY_URL: PORT and ISOLA_*
             env reserved PORT       | name: a\\nruntime: go\\nenv: {PORT: '9'}            | env.PORT: PORT and ISOLA_*
@@ -251,6 +258,7 @@ class ManifestParserTest {
             name: d\\nruntime: go\\nlimits: {memory: 1Gi, cpus: 2, timeout: 1h}\\nscaling: {idleTimeout: 90s, singleUse: true}
             name: f\\nruntime: go\\nentry: cmd/fn\\nhandler: Handle
             name: g\\nruntime: node\\nhandler: lib/handler.mjs
+            name: p\\nruntime: python\\nhandler: web.wsgi:app
             name: e\\nruntime: go\\nlimits: {memory: 16777217}\\nscaling: {concurrency: 1, maxInstances: 1, idleTimeout: 3h}
             name: f\\nruntime: go\\nasync: {maxAttempts: 1, timeout: 250ms, concurrency: 4}
             """)

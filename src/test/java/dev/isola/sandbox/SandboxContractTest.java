@@ -88,16 +88,15 @@ public abstract class SandboxContractTest implements IsolaServerExtension.PerBac
     }
 
     /**
-     * Handler mode: Isola's generated Go main and its Node.js wrapper (node resolved on the host, the wrapper in the
-     * artefact) run in this sandbox. One deploy and one call each, to keep the suite's cost small.
+     * Handler mode: Isola's generated Go main and its Node.js and Python wrappers (node, and Python with its standard
+     * library and waitress, shared from the host; the wrapper in the artefact) run in this sandbox. One deploy and
+     * one call each, to keep the suite's cost small.
      */
     @Test
-    void handlerMode_goAndNode_deployAndCall() {
-        for (String runtime : List.of("go", "node")) {
+    void handlerMode_goNodeAndPython_deployAndCall() {
+        for (String runtime : List.of("go", "node", "python")) {
             String name = "c-" + runtime + "-handler";
-            HttpResponse<String> deploy = isola.deploy(name, TestIsola.FUNCTIONS.resolve(runtime + "-handler"),
-                    "name: " + name + "\nruntime: " + runtime + "\nhandler: "
-                            + (runtime.equals("go") ? "Handle" : "handler.mjs") + "\n" + extraManifest());
+            HttpResponse<String> deploy = isola.deployHandler(name, runtime, extraManifest());
             assertThat(deploy.statusCode()).as(deploy.body()).isEqualTo(201);
 
             HttpResponse<String> r = isola.send(HttpRequest.newBuilder(isola.uri("/function/" + name + "/a?b=c"))

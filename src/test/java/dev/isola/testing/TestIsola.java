@@ -149,6 +149,21 @@ public final class TestIsola implements AutoCloseable {
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(zip(dir, manifest))));
     }
 
+    /**
+     * Deploys the handler-mode test function of {@code runtime} ({@code go}, {@code node}, {@code python}: the
+     * directories {@code <runtime>-handler}, which echo a call as JSON) as {@code name}.
+     */
+    public HttpResponse<String> deployHandler(String name, String runtime, String extraManifest) {
+        String handler = switch (runtime) {
+            case "go" -> "Handle";
+            case "node" -> "handler.mjs";
+            case "python" -> "main:app";
+            default -> throw new IllegalArgumentException("no handler test function for runtime " + runtime);
+        };
+        return deploy(name, FUNCTIONS.resolve(runtime + "-handler"),
+                "name: " + name + "\nruntime: " + runtime + "\nhandler: " + handler + "\n" + extraManifest);
+    }
+
     public HttpResponse<String> admin(HttpRequest.Builder request) {
         return send(request.header("Authorization", "Bearer " + server.adminToken()).timeout(Duration.ofMinutes(3)));
     }

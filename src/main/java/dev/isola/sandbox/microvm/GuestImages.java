@@ -2,11 +2,10 @@ package dev.isola.sandbox.microvm;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.isola.function.Artifact;
-import dev.isola.function.Runtime;
 import dev.isola.host.Command;
 import dev.isola.host.FileTrees;
-import dev.isola.host.HostLibraries;
 import dev.isola.host.ProcessRunner;
+import dev.isola.sandbox.spi.HostRuntimeFiles;
 import dev.isola.sandbox.spi.SandboxException;
 import org.apache.commons.compress.archivers.cpio.CpioArchiveEntry;
 import org.apache.commons.compress.archivers.cpio.CpioArchiveOutputStream;
@@ -44,7 +43,7 @@ final class GuestImages {
     private static final int FUNCTION_UID = 65534;
     private static final ObjectMapper JSON = new ObjectMapper();
     private final ProcessRunner runner;
-    private final HostLibraries libraries;
+    private final HostRuntimeFiles hostRuntime;
     private final Map<Path, Object> locks = new ConcurrentHashMap<>();
 
     record Images(Path rootDisk, Path initramfs) {
@@ -52,7 +51,7 @@ final class GuestImages {
 
     GuestImages(ProcessRunner runner) {
         this.runner = runner;
-        this.libraries = new HostLibraries(runner);
+        this.hostRuntime = new HostRuntimeFiles(runner);
     }
 
     Images ensure(Artifact artifact, GuestKernel kernel, Path init, Map<String, String> env, boolean egress) {
@@ -83,9 +82,8 @@ final class GuestImages {
         String program = argv.getFirst();
         if (program.startsWith("./")) {
             argv.set(0, "/fn/" + program.substring(2));
-        } else if (artifact.runtime() == Runtime.NODE || !program.contains("/")) {
-            argv.set(0, runner.executables().require(program).toString());
         }
+        hostRuntime.of(artifact).ifPresent(onHost -> argv.set(0, onHost.program().toString()));
         return argv;
     }
 
@@ -95,18 +93,19 @@ final class GuestImages {
             for (String dir : List.of("proc", "dev", "sys", "tmp", "fn")) {
                 Files.createDirectories(stage.resolve(dir));
             }
-            copyTree(artifact.root(), stage.resolve("fn"));
+            FileTrees.copy(artifact.root(), stage.resolve("fn"), relative -> false);
             Path resolvConf = Path.of("/etc/resolv.conf");
             if (egress && Files.isRegularFile(resolvConf)) {
                 Files.createDirectories(stage.resolve("etc"));
                 Files.copy(resolvConf, stage.resolve("etc/resolv.conf"));
             }
-            String program = artifact.argv().getFirst();
-            if (!program.startsWith("./") && (artifact.runtime() == Runtime.NODE || !program.contains("/"))) {
-                for (Path file : libraries.closure(runner.executables().require(program))) {
-                    Path target = stage.resolve(file.toString().substring(1));
-                    Files.createDirectories(target.getParent());
-                    Files.copy(file, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES);
+            for (Path path : hostRuntime.of(artifact).map(HostRuntimeFiles.HostProgram::paths).orElse(List.of())) {
+                Path target = stage.resolve(path.toString().substring(1));
+                Files.createDirectories(target.getParent());
+                if (Files.isDirectory(path)) {
+                    FileTrees.copy(path, target, relative -> false);
+                } else {
+                    Files.copy(path, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES);
                 }
             }
             long bytes = treeSize(stage);
@@ -218,19 +217,6 @@ final class GuestImages {
         cpio.putArchiveEntry(entry);
         cpio.write(content);
         cpio.closeArchiveEntry();
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> walk = Files.walk(from)) {
-            for (Path source : walk.toList()) {
-                Path target = to.resolve(from.relativize(source).toString());
-                if (Files.isDirectory(source)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(source, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES);
-                }
-            }
-        }
     }
 
     private static long treeSize(Path dir) throws IOException {

@@ -7,11 +7,11 @@ import dev.isola.host.Command;
 import dev.isola.host.CommandResult;
 import dev.isola.host.Fifo;
 import dev.isola.host.HostException;
-import dev.isola.host.HostLibraries;
 import dev.isola.host.Pidfd;
 import dev.isola.host.ProcessRunner;
 import dev.isola.net.InstanceNetwork;
 import dev.isola.sandbox.spi.Availability;
+import dev.isola.sandbox.spi.HostRuntimeFiles;
 import dev.isola.sandbox.spi.Instance;
 import dev.isola.sandbox.spi.InstanceSpec;
 import dev.isola.sandbox.spi.SandboxBackend;
@@ -77,7 +77,7 @@ final class OciBackend implements SandboxBackend {
     private final Supplier<List<String>> diagnostics;
     private final ProcessRunner runner;
     private final InstanceNetwork network;
-    private final HostLibraries libraries;
+    private final HostRuntimeFiles hostRuntime;
     private final RootfsSkeletons skeletons;
     /** Where the runtime's own mount namespace is kept, if it needs one. */
     private final Path namespaceDir;
@@ -91,7 +91,7 @@ final class OciBackend implements SandboxBackend {
         this.diagnostics = diagnostics;
         this.runner = context.runner();
         this.network = context.network();
-        this.libraries = new HostLibraries(runner);
+        this.hostRuntime = new HostRuntimeFiles(runner);
         this.skeletons = new RootfsSkeletons(context.cacheDir().resolve("oci"));
         this.namespaceDir = context.stateDir().resolve(traits.runtime() + "-mntns");
     }
@@ -362,10 +362,11 @@ final class OciBackend implements SandboxBackend {
         String program = args.getFirst();
         if (program.startsWith("./")) {
             args.set(0, "/fn/" + program.substring(2));
-        } else if (spec.artifact().runtime() == Runtime.NODE || !program.contains("/")) {
-            Path onHost = runner.executables().require(program);
-            hostFiles = libraries.closure(onHost);
-            args.set(0, onHost.toString());
+        }
+        Optional<HostRuntimeFiles.HostProgram> onHost = hostRuntime.of(spec.artifact());
+        if (onHost.isPresent()) {
+            hostFiles = onHost.get().paths();
+            args.set(0, onHost.get().program().toString());
         }
         if (spec.egress() && Files.isRegularFile(RESOLV_CONF)) {
             // Names resolve as on the host (useful when its resolver is reachable from the bridge).

@@ -30,7 +30,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Every mount point exists before the runtime starts, so no runtime writes here: {@code /tmp} is made with mode
  * 1777 (runc gives a tmpfs the mode of the directory it is mounted on), and each host file bind-mounted for Node.js
- * has an empty file to be mounted on. A skeleton is built under a temporary name and renamed into place, so
+ * or Python has an empty file (a directory, for Python's standard library) to be mounted on. A skeleton is built under a temporary name and renamed into place, so
  * concurrent first starts never see half of one.
  */
 final class RootfsSkeletons {
@@ -59,7 +59,7 @@ final class RootfsSkeletons {
         }
     }
 
-    /** The skeleton with mount points for {@code hostFiles} (absolute paths) besides the fixed ones. */
+    /** The skeleton with mount points for {@code hostFiles} (absolute paths, files or directories) besides the fixed ones. */
     Path ensure(List<Path> hostFiles) {
         TreeSet<String> files = new TreeSet<>();
         hostFiles.forEach(f -> files.add(f.toAbsolutePath().normalize().toString()));
@@ -93,8 +93,12 @@ final class RootfsSkeletons {
             Files.setAttribute(Files.createDirectory(temporary.resolve("tmp")), "unix:mode", 01777);
             for (String file : files) {
                 Path target = temporary.resolve(file.substring(1));
-                Files.createDirectories(target.getParent());
-                Files.createFile(target);
+                if (Files.isDirectory(Path.of(file))) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.createDirectories(target.getParent());
+                    Files.createFile(target);
+                }
             }
             try {
                 Files.move(temporary, skeleton, StandardCopyOption.ATOMIC_MOVE);

@@ -194,7 +194,8 @@ class LeftoverReapingTest {
 
     private static Path vmCgroup(String id) {
         Path unified = Path.of("/sys/fs/cgroup/cgroup.controllers");
-        return Files.exists(unified) ? Path.of("/sys/fs/cgroup/isola-vm", id) : Path.of("/sys/fs/cgroup/memory/isola-vm", id);
+        return Files.exists(unified) ? Path.of("/sys/fs/cgroup/isola/vm", id)
+                : Path.of("/sys/fs/cgroup/memory/isola/vm", id);
     }
 
     private static void ip(String... args) throws IOException, InterruptedException {

@@ -110,7 +110,8 @@ public final class IsolaServer implements AutoCloseable {
             // backends' shutdown, once nothing is left in it.
             owned.add(ParentCgroup.limit(budget.use().maxMemoryBytes()));
             if (!OomScore.lowerPlatform()) {
-                LOG.log(Level.INFO, "oom_score_adj of Isola's JVM left as it is (lowering it needs root)");
+                LOG.log(Level.INFO, "oom_score_adj of Isola's JVM left as it is: lowering it needs "
+                        + "CAP_SYS_RESOURCE, which this process lacks (the service unit sets it instead)");
             }
             owned.add(() -> sandboxes.entries().forEach(e -> e.backend().shutdown()));
             Sandboxes serving = sandboxes.atLeast(Isolation.ofFloor(config.trust().isolationFloor()));

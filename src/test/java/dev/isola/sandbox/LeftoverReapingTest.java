@@ -82,20 +82,18 @@ class LeftoverReapingTest {
             stray.waitFor();
             Files.deleteIfExists(containerCgroup);
             Files.deleteIfExists(foreignCgroup);
-            try {
-                Files.deleteIfExists(containerCgroup.getParent());
-            } catch (IOException e) {
-                // Another Isola on this host has containers there.
-            }
             for (String key : List.of(ourKey, FOREIGN_KEY, SPARE_KEY)) {
                 quietly("ip", "netns", "del", "isola-" + key);
                 quietly("ip", "link", "del", "it" + key);
             }
             Files.deleteIfExists(cgroup);
-            try {
-                Files.deleteIfExists(cgroup.getParent());
-            } catch (IOException e) {
-                // Another Isola on this host has VMs there.
+            // isola/vm, then isola: the VMs' parent is inside the containers'.
+            for (Path parent : List.of(cgroup.getParent(), containerCgroup.getParent())) {
+                try {
+                    Files.deleteIfExists(parent);
+                } catch (IOException e) {
+                    // Another Isola on this host has sandboxes there.
+                }
             }
         }
     }

@@ -303,7 +303,7 @@ final class OciBackend implements SandboxBackend {
             return new OciInstance(spec.id(), this, process, endpoint(net), net, spec.console(),
                     spec.limits().memoryBytes());
         } catch (IOException | RuntimeException e) {
-            net.close();
+            uninterrupted(net::close);
             throw failedToStart(spec, e);
         }
     }
@@ -328,8 +328,24 @@ final class OciBackend implements SandboxBackend {
             writeBundle(spec, net);
             return new CreatedContainer(spec, this, createContainer(spec), endpoint(net), net);
         } catch (IOException | RuntimeException e) {
-            net.close();
+            uninterrupted(net::close);
             throw failedToStart(spec, e);
+        }
+    }
+
+    /**
+     * Runs the clean-up of a failed start to its end even when the start failed because it was interrupted (a drain
+     * or DELETE aborting it): with the flag set, the first wait of its host commands would throw, and the network
+     * namespace and veth would be left for good. The flag is set again afterwards.
+     */
+    private static void uninterrupted(Runnable cleanUp) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            cleanUp.run();
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -376,9 +392,15 @@ final class OciBackend implements SandboxBackend {
     private Pidfd createContainer(InstanceSpec spec) {
         String id = spec.id();
         Path pidFile = spec.workDir().resolve("init.pid").toAbsolutePath();
-        CommandResult created = runner.resultTo(Command.of(command("create", "--bundle",
-                spec.workDir().toAbsolutePath().toString(), "--pid-file", pidFile.toString(), id))
-                .withTimeout(CREATE_TIMEOUT), spec.console().redirect());
+        CommandResult created;
+        try {
+            created = runner.resultTo(Command.of(command("create", "--bundle",
+                    spec.workDir().toAbsolutePath().toString(), "--pid-file", pidFile.toString(), id))
+                    .withTimeout(CREATE_TIMEOUT), spec.console().redirect());
+        } catch (HostException interrupted) { // the runtime was killed half-way: what it made of the container goes
+            uninterrupted(() -> deleteQuietly(id));
+            throw interrupted;
+        }
         if (created.timedOut() || created.exitCode() != 0) {
             deleteQuietly(id);
             throw new SandboxException(traits.runtime() + " create " + (created.timedOut()

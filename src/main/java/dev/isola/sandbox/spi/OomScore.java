@@ -20,13 +20,9 @@ public final class OomScore {
     }
 
     /**
-     * Raises process {@code pid} (a child just started, so its pid is still its own) to {@link #SANDBOX}; what it
-     * starts later inherits that. Root may; anyone else gets the IOException.
-     */
-    /**
-     * Lowers this JVM to {@link #PLATFORM} unless it is there or lower already (an operator's choice stands); only
-     * root may lower it. Whether it is at {@link #PLATFORM} or lower now; never throws: a JVM left at its score
-     * still works.
+     * Lowers this JVM to {@link #PLATFORM} unless it is there or lower already (an operator's choice stands); lowering
+     * needs CAP_SYS_RESOURCE (root has it, unless a container it runs in took it away). Whether it is at
+     * {@link #PLATFORM} or lower now; never throws: a JVM left at its score still works.
      */
     public static boolean lowerPlatform() {
         try {
@@ -39,6 +35,10 @@ public final class OomScore {
         }
     }
 
+    /**
+     * Raises process {@code pid} (a child just started, so its pid is still its own) to {@link #SANDBOX}; what it
+     * starts later inherits that. Root may; anyone else gets the IOException.
+     */
     public static void raise(long pid) throws IOException {
         Files.writeString(Path.of("/proc", Long.toString(pid), "oom_score_adj"), Integer.toString(SANDBOX));
     }

@@ -4,10 +4,16 @@
 #      against their idle latency, the JVM's resident memory and the instance's console file are watched;
 #   2. SIGTERM with 16 slow calls in flight: how many are answered 200, how long the stop takes, the exit status;
 #   3. SIGKILL of the server under load, then a restart on the same state: functions kept, sandboxes of the dead run
-#      reaped, time until it serves again.
+#      reaped, time until it serves again;
+#   4. a hung runtime: runc replaced (first on the server's PATH) by a script that never exits on `create` and ignores
+#      SIGTERM; a call starts an instance that hangs there, then the function is DELETEd, and again with the server
+#      stopped by SIGTERM instead: how long DELETE and the stop take, what is left (hung runtimes, containers). Needs
+#      root and runc; skipped otherwise.
 #
 # Usage: bench/faults.sh   (from anywhere; needs ./isola built, hey, curl, jq)
 # Env:   BACKEND=process  FLOOD_BYTES=3221225472  ISOLA=./isola  RESULTS_DIR=bench/results/<utc>  KEEP_TMP=1
+#        HUNG_COMMANDS="create" (the runtime subcommands that hang in 4; e.g. "create delete kill" for more)
+#        SKIP="" (sections to leave out, e.g. "flood sigterm sigkill" to run the hung runtime alone)
 # Targets: the platform keeps serving during the flood with bounded memory and disk; 16 of 16 answered; exit 0.
 set -euo pipefail
 
@@ -43,7 +49,10 @@ deploy_probe other
 deploy_probe slow 'scaling: {concurrency: 16}'
 for f in printer other slow; do curl -fsS -o /dev/null --max-time 60 "$ISOLA_URL/function/$f/" || die "$f did not answer"; done
 
+skip() { [[ " ${SKIP:-} " == *" $1 "* ]]; }
+
 # --- 1. a flood without newline ----------------------------------------------------------------------------
+if ! skip flood; then
 idle_h="$(timed "$ISOLA_URL/healthz")"; idle_w="$(timed "$ISOLA_URL/function/other/")"
 rss0="$(rss_kib "$jvm")"
 log "flood: $FLOOD_BYTES bytes with no newline"
@@ -69,8 +78,10 @@ record flood jvm_rss_growth_mib "$(( (max_rss - rss0) / 1024 ))"
 record flood console_file_max_mib "$((max_console / 1048576))"
 record flood log_says "$(admin_get "/system/functions/printer/logs?tail=3" | grep -o '\[line cut: [0-9]* more bytes dropped\]\|\[isola: [^]]*\]' \
   | head -n 1 | tr ',' ' ')"
+fi
 
 # --- 2. SIGTERM with 16 slow calls in flight --------------------------------------------------------------
+if ! skip sigterm; then
 log "SIGTERM with 16 calls of 3 s in flight"
 pids=()
 for i in $(seq 16); do
@@ -87,8 +98,12 @@ record sigterm seconds_to_exit "$(awk -v s="$stop_start" -v e="$(date +%s.%N)" '
 record sigterm exit_status "$status"
 for p in "${pids[@]}"; do wait "$p" || true; done
 record sigterm answered_200_of_16 "$(cat "$BENCH_TMP"/slow-*.code | grep -c '^200$' || true)"
+else
+  bench_stop "$jvm"
+fi
 
 # --- 3. SIGKILL under load, restart ------------------------------------------------------------------------
+if ! skip sigkill; then
 isola_start
 jvm="$BENCH_LAST_PID"
 hey -z 5s -c 32 "$ISOLA_URL/function/other/" >"$BENCH_TMP/hey-kill.txt" 2>&1 &
@@ -106,6 +121,68 @@ record sigkill functions_kept "$(admin_get "/system/functions" | jq length)"
 left=0
 for p in "${old_pids[@]}"; do kill -0 "$p" 2>/dev/null && left=$((left + 1)); done
 record sigkill sandboxes_of_dead_run_still_running "$left of ${#old_pids[@]}"
+bench_stop "$BENCH_LAST_PID"
+fi
+
+# --- 4. a hung runtime -------------------------------------------------------------------------------------
+real_runc="$(command -v runc || true)"
+if skip hung; then
+  :
+elif [[ "$(id -u)" -ne 0 || -z "$real_runc" ]]; then
+  log "hung runtime: skipped (needs root and runc)"
+  record hung_runtime skipped "needs root and runc"
+else
+  hung="$BENCH_TMP/hung-runtime"
+  mkdir -p "$hung"
+  # The fake runc: the subcommands in HUNG_COMMANDS never exit (and SIGTERM does not end them); the rest are runc's.
+  cat >"$hung/runc" <<WRAPPER
+#!/bin/sh
+for arg in "\$@"; do
+  case " ${HUNG_COMMANDS:-create} " in *" \$arg "*)
+    echo \$\$ >>"$hung/pids"; trap '' TERM INT; exec sleep 2147483647 ;;
+  esac
+done
+exec "$real_runc" "\$@"
+WRAPPER
+  chmod +x "$hung/runc"
+  : >"$hung/pids"
+  hung_alive() { local n=0 p; while read -r p; do kill -0 "$p" 2>/dev/null && n=$((n + 1)); done <"$hung/pids"; echo "$n"; }
+  # await_hung N : until N runtimes have hung (the Nth start is stuck in the fake runc).
+  await_hung() { for _ in $(seq 600); do (($(wc -l <"$hung/pids") >= $1)) && return 0; sleep 0.1; done; die "no hung runtime"; }
+  containers_left() { runc --root /run/isola/runc list -q 2>/dev/null | grep -c . || true; }
+  since() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
+
+  PATH="$hung:$PATH" BACKEND=runc isola_start
+  jvm="$BENCH_LAST_PID"
+  deploy_probe stuck
+  curl -sS -o /dev/null -w '%{http_code}' --max-time 300 "$ISOLA_URL/function/stuck/" >"$BENCH_TMP/stuck.code" 2>/dev/null &
+  call=$!
+  await_hung 1
+  start="$(date +%s.%N)"
+  code="$(curl -sS -o "$BENCH_TMP/delete.out" -w '%{http_code}' --max-time 300 -X DELETE \
+    -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" "$ISOLA_ADMIN_URL/system/functions/stuck" || echo 000)"
+  record hung_runtime delete_seconds "$(since "$start")"
+  record hung_runtime delete_status "$code"
+  wait "$call" || true
+  record hung_runtime call_status "$(cat "$BENCH_TMP/stuck.code")"
+  record hung_runtime seconds_call_to_answer "$(since "$start")"
+  record hung_runtime hung_runtimes_left_after_delete "$(hung_alive)"
+
+  deploy_probe stuck
+  curl -sS -o /dev/null -w '%{http_code}' --max-time 300 "$ISOLA_URL/function/stuck/" >"$BENCH_TMP/stuck.code" 2>/dev/null &
+  call=$!
+  await_hung 2
+  start="$(date +%s.%N)"
+  kill -TERM "$jvm"
+  status=0
+  wait "$jvm" || status=$?
+  record hung_runtime sigterm_seconds_to_exit "$(since "$start")"
+  record hung_runtime sigterm_exit_status "$status"
+  wait "$call" || true
+  record hung_runtime call_status_at_stop "$(cat "$BENCH_TMP/stuck.code")"
+  record hung_runtime hung_runtimes_left_after_stop "$(hung_alive)"
+  record hung_runtime runc_containers_left "$(containers_left)"
+fi
 
 column -s, -t "$csv"
 log "results in $csv"

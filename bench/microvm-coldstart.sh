@@ -58,7 +58,7 @@ mem_available_kib() { awk '/^MemAvailable:/ { print $2 }' /proc/meminfo; }
 # qemu_rss_kib : summed VmRSS of the QEMU processes in Isola's VM cgroups.
 qemu_rss_kib() {
   local total=0 pid rss
-  for pid in $(cat /sys/fs/cgroup/memory/isola-vm/*/cgroup.procs /sys/fs/cgroup/isola-vm/*/cgroup.procs 2>/dev/null); do
+  for pid in $(cat /sys/fs/cgroup/memory/isola/vm/*/cgroup.procs /sys/fs/cgroup/isola/vm/*/cgroup.procs 2>/dev/null); do
     rss="$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)"
     total=$((total + ${rss:-0}))
   done

@@ -28,6 +28,8 @@ import dev.isola.net.AddressAllocator;
 import dev.isola.net.InstanceNetwork;
 import dev.isola.sandbox.spi.Isolation;
 import dev.isola.sandbox.spi.ConsoleReader;
+import dev.isola.sandbox.spi.OomScore;
+import dev.isola.sandbox.spi.ParentCgroup;
 import dev.isola.sandbox.spi.Sandboxes;
 import dev.isola.store.Store;
 
@@ -101,6 +103,16 @@ public final class IsolaServer implements AutoCloseable {
             Sandboxes sandboxes = HostBackends.sandboxes(config, runner, network, ticker);
             network.reapLeftoverSpares();
             sandboxes.entries().forEach(e -> e.backend().reapLeftovers());
+            NodeBudget budget = NodeBudget.forHost(config.node().maxInstances(), config.node().memoryBytes());
+            LOG.log(Level.INFO, "node budget: " + budget.use().maxInstances() + " instances, "
+                    + (budget.use().maxMemoryBytes() >> 20) + " MiB of memory limits (nodeMaxInstances, nodeMemory)");
+            // After reaping (on v1 a limit below what a crashed run's sandboxes still use fails); closed after the
+            // backends' shutdown, once nothing is left in it.
+            owned.add(ParentCgroup.limit(budget.use().maxMemoryBytes()));
+            if (!OomScore.lowerPlatform()) {
+                LOG.log(Level.INFO, "oom_score_adj of Isola's JVM left as it is: lowering it needs "
+                        + "CAP_SYS_RESOURCE, which this process lacks (the service unit sets it instead)");
+            }
             owned.add(() -> sandboxes.entries().forEach(e -> e.backend().shutdown()));
             Sandboxes serving = sandboxes.atLeast(Isolation.ofFloor(config.trust().isolationFloor()));
             String backend = BackendChoice.resolve(config.defaultBackend(), serving, config.trust());
@@ -126,9 +138,6 @@ public final class IsolaServer implements AutoCloseable {
                     metrics));
             EdgeLoops loops = EdgeLoops.create(config.gatewayThreads(), config.gatewaySpinMicros(), ticker);
             owned.add(loops);
-            NodeBudget budget = NodeBudget.forHost(config.node().maxInstances(), config.node().memoryBytes());
-            LOG.log(Level.INFO, "node budget: " + budget.use().maxInstances() + " instances, "
-                    + (budget.use().maxMemoryBytes() >> 20) + " MiB of memory limits (nodeMaxInstances, nodeMemory)");
             metrics.watchNodeBudget(() -> {
                 NodeBudget.Use u = budget.use();
                 return new Metrics.Budget(u.instances(), u.memoryBytes(), u.maxInstances(), u.maxMemoryBytes());

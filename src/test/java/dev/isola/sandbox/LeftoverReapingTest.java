@@ -82,20 +82,18 @@ class LeftoverReapingTest {
             stray.waitFor();
             Files.deleteIfExists(containerCgroup);
             Files.deleteIfExists(foreignCgroup);
-            try {
-                Files.deleteIfExists(containerCgroup.getParent());
-            } catch (IOException e) {
-                // Another Isola on this host has containers there.
-            }
             for (String key : List.of(ourKey, FOREIGN_KEY, SPARE_KEY)) {
                 quietly("ip", "netns", "del", "isola-" + key);
                 quietly("ip", "link", "del", "it" + key);
             }
             Files.deleteIfExists(cgroup);
-            try {
-                Files.deleteIfExists(cgroup.getParent());
-            } catch (IOException e) {
-                // Another Isola on this host has VMs there.
+            // isola/vm, then isola: the VMs' parent is inside the containers'.
+            for (Path parent : List.of(cgroup.getParent(), containerCgroup.getParent())) {
+                try {
+                    Files.deleteIfExists(parent);
+                } catch (IOException e) {
+                    // Another Isola on this host has sandboxes there.
+                }
             }
         }
     }
@@ -194,7 +192,8 @@ class LeftoverReapingTest {
 
     private static Path vmCgroup(String id) {
         Path unified = Path.of("/sys/fs/cgroup/cgroup.controllers");
-        return Files.exists(unified) ? Path.of("/sys/fs/cgroup/isola-vm", id) : Path.of("/sys/fs/cgroup/memory/isola-vm", id);
+        return Files.exists(unified) ? Path.of("/sys/fs/cgroup/isola/vm", id)
+                : Path.of("/sys/fs/cgroup/memory/isola/vm", id);
     }
 
     private static void ip(String... args) throws IOException, InterruptedException {

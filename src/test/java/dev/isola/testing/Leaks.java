@@ -39,8 +39,8 @@ public final class Leaks {
     private static final String BRIDGE = "isola0";
     private static final Set<String> FIREWALL_TABLES = Set.of("table inet isola", "table bridge isola");
     private static final List<String> RUNTIMES = List.of("runc", "crun", "runsc");
-    /** Parent cgroups: the container runtimes' ({@code cgroupsPath /isola/<id>}) and QEMU's ({@code isola-vm/<id>}). */
-    private static final List<String> PARENT_CGROUPS = List.of("isola", "isola-vm");
+    /** Parent cgroups: the container runtimes' ({@code cgroupsPath /isola/<id>}) and QEMU's ({@code isola/vm/<id>}). */
+    private static final List<String> PARENT_CGROUPS = List.of("isola", "isola/vm");
     /** Host leftovers found before this test run began: a crashed earlier run's or another Isola's, not this run's. */
     private static volatile Set<String> preExisting = Set.of();
 
@@ -55,7 +55,7 @@ public final class Leaks {
          * Also the host: runtime containers under {@code /run/isola/<runtime>}, network namespaces {@code isola-*},
          * links {@code iv*}/{@code it*} and the bridge {@code isola0}, the firewall tables {@code inet isola} and
          * {@code bridge isola}, cgroups
-         * {@code isola}/{@code isola-vm} (each v1 controller and the unified hierarchy), and the runtimes' mount
+         * {@code isola}/{@code isola/vm} (each v1 controller and the unified hierarchy), and the runtimes' mount
          * namespaces ({@code -mntns} in {@code /proc/self/mountinfo}).
          */
         HOST
@@ -216,7 +216,8 @@ public final class Leaks {
                 left.add("cgroup " + cgroup);
             }
             for (String child : names(cgroup)) {
-                if (Files.isDirectory(cgroup.resolve(child)) && !ids.contains(child)) {
+                boolean parent = PARENT_CGROUPS.stream().anyMatch(p -> cgroup.resolve(child).endsWith(p));
+                if (Files.isDirectory(cgroup.resolve(child)) && !ids.contains(child) && !parent) {
                     left.add("cgroup " + cgroup.resolve(child));
                 }
             }
@@ -248,7 +249,7 @@ public final class Leaks {
     }
 
     /**
-     * {@code isola} and {@code isola-vm} where they exist: under {@code /sys/fs/cgroup} on a unified host, else under
+     * {@code isola} and {@code isola/vm} where they exist: under {@code /sys/fs/cgroup} on a unified host, else under
      * each v1 controller and the hybrid host's {@code unified}.
      */
     private static List<Path> parentCgroups() throws IOException {

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * {@code isola serve} in a JVM of its own, as an operator runs it: for what only a real process shows (signals,
@@ -40,6 +41,12 @@ public final class ServerProcess implements AutoCloseable {
 
     /** Starts a server on {@code state} with {@code backend} as default, and waits until it serves. */
     public static ServerProcess start(Path state, String backend) throws IOException {
+        return start(state, backend, Map.of());
+    }
+
+    /** {@link #start(Path, String)} with {@code environment} added to the server's (a {@code PATH} of its own, say). */
+    public static ServerProcess start(Path state, String backend, Map<String, String> environment)
+            throws IOException {
         Path output = state.resolveSibling(state.getFileName() + "-" + System.nanoTime() + ".out");
         int port = freePort();
         int adminPort = freePort();
@@ -49,6 +56,7 @@ public final class ServerProcess implements AutoCloseable {
                 "--admin-port", Integer.toString(adminPort), "--state-dir", state.toString(), "--backend", backend,
                 "--isolation-floor", "none");
         builder.environment().put("ISOLA_BUILD_CACHE", TestIsola.sharedCacheDir().toString()); // builds in seconds
+        builder.environment().putAll(environment);
         Process process = builder.redirectErrorStream(true).redirectOutput(output.toFile()).start();
         ServerProcess server = new ServerProcess(process, state, output, port, adminPort);
         Await.until(Duration.ofSeconds(90), () -> server.output().contains("Isola is serving")

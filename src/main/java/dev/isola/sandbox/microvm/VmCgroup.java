@@ -1,5 +1,7 @@
 package dev.isola.sandbox.microvm;
 
+import dev.isola.host.CgroupTree;
+import dev.isola.sandbox.spi.ParentCgroup;
 import dev.isola.sandbox.spi.SandboxException;
 
 import java.io.IOException;
@@ -10,15 +12,15 @@ import java.util.List;
 
 /**
  * The cgroup that holds one QEMU process, so the VM's host-side cost is bounded like a container's: memory (guest
- * RAM plus QEMU's own overhead), a CPU quota and a pids limit. Path {@code isola-vm/<instance id>} under each
- * controller: the v1 hierarchies on v1 and hybrid hosts (this machine), the unified one on v2 hosts. The QEMU
+ * RAM plus QEMU's own overhead), a CPU quota and a pids limit. Path {@code isola/vm/<instance id>} under each
+ * controller, so the node's memory limit on {@link ParentCgroup} holds VMs and containers together: the v1 hierarchies on v1 and hybrid hosts (this machine), the unified one on v2 hosts. The QEMU
  * process joins it before it execs (the launch wrapper writes its own pid into {@code cgroup.procs}), so no guest
  * memory is ever charged elsewhere.
  */
 final class VmCgroup implements AutoCloseable {
-    private static final Path ROOT = Path.of("/sys/fs/cgroup");
-    /** Apart from the containers' {@code isola/}: start-up reaping here can only ever meet VM cgroups. */
-    private static final String PARENT = "isola-vm";
+    private static final Path ROOT = CgroupTree.ROOT;
+    /** Apart from the containers' {@code isola/<id>}: start-up reaping here can only ever meet VM cgroups. */
+    private static final String PARENT = ParentCgroup.NAME + "/vm";
     private static final long CPU_PERIOD_MICROS = 100_000;
     /** QEMU's threads (vCPU, I/O, RCU, monitor) with room; a runaway fork would be a QEMU bug. */
     private static final int PIDS_MAX = 64;
@@ -37,6 +39,8 @@ final class VmCgroup implements AutoCloseable {
             if (unified()) {
                 Path parent = ROOT.resolve(PARENT);
                 Files.createDirectories(parent);
+                // Each level hands the controllers down: isola (runc does the same for its containers), then vm.
+                Files.writeString(parent.getParent().resolve("cgroup.subtree_control"), "+memory +cpu +pids");
                 Files.writeString(parent.resolve("cgroup.subtree_control"), "+memory +cpu +pids");
                 Path dir = mkdir(parent.resolve(id), created);
                 Files.writeString(dir.resolve("memory.max"), Long.toString(memoryBytes));
@@ -64,7 +68,7 @@ final class VmCgroup implements AutoCloseable {
     }
 
     private static boolean unified() {
-        return Files.exists(ROOT.resolve("cgroup.controllers"));
+        return CgroupTree.unified();
     }
 
     private static Path mkdir(Path dir, List<Path> created) throws IOException {
@@ -130,28 +134,24 @@ final class VmCgroup implements AutoCloseable {
         removeEmptyChildren();
     }
 
-    /** Removes the parents at shutdown, when they are empty. */
+    /**
+     * Removes the parents at shutdown, when they are empty: {@code isola/vm}, then {@code isola} where no limit is
+     * (the limited one is {@link ParentCgroup}'s).
+     */
     static void removeParents() {
         removeEmptyChildren();
         parents().forEach(VmCgroup::removeQuietly);
+        ParentCgroup.removeUnlimitedIfEmpty();
     }
 
     private static void removeEmptyChildren() {
         for (Path parent : parents()) {
             try (var children = Files.list(parent)) {
-                children.filter(Files::isDirectory).filter(VmCgroup::withoutProcesses)
+                children.filter(Files::isDirectory).filter(CgroupTree::withoutProcesses)
                         .forEach(VmCgroup::removeQuietly);
             } catch (IOException e) {
                 // No such hierarchy on this host.
             }
-        }
-    }
-
-    private static boolean withoutProcesses(Path cgroup) {
-        try {
-            return Files.readString(cgroup.resolve("cgroup.procs")).isBlank();
-        } catch (IOException e) {
-            return false;
         }
     }
 

@@ -3,6 +3,7 @@ package dev.isola.sandbox.oci;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.isola.function.Runtime;
+import dev.isola.host.CgroupTree;
 import dev.isola.host.Command;
 import dev.isola.host.CommandResult;
 import dev.isola.host.Fifo;
@@ -14,6 +15,7 @@ import dev.isola.sandbox.spi.Availability;
 import dev.isola.sandbox.spi.HostRuntimeFiles;
 import dev.isola.sandbox.spi.Instance;
 import dev.isola.sandbox.spi.InstanceSpec;
+import dev.isola.sandbox.spi.ParentCgroup;
 import dev.isola.sandbox.spi.SandboxBackend;
 import dev.isola.sandbox.spi.SandboxContext;
 import dev.isola.sandbox.spi.SandboxException;
@@ -51,7 +53,7 @@ import java.util.function.Supplier;
  * OciInstance}), since gVisor's sandbox and gofer are that run's children. Containers live under Isola's own state
  * root ({@value #STATE_ROOT}/&lt;runtime&gt;), so start-up reaping deletes exactly the containers of an earlier run
  * and never anyone else's. Cgroups: {@code /isola/<instance>} through the runtime's cgroupfs driver (v1, hybrid and
- * v2 hosts).
+ * v2 hosts), under the node's memory limit ({@link ParentCgroup}).
  *
  * <p>Isolation on the network: instances cannot open connections to the host (nftables) or to each other (isolated
  * bridge ports); only functions with {@code egress: true} get a route out. runc and crun apply
@@ -248,14 +250,7 @@ final class OciBackend implements SandboxBackend {
 
     /** {@code relative} under the unified hierarchy and under each v1 controller. */
     private static List<Path> cgroupDirs(String relative) {
-        Path root = Path.of("/sys/fs/cgroup");
-        List<Path> dirs = new ArrayList<>(List.of(root.resolve(relative)));
-        try (var controllers = Files.list(root)) {
-            controllers.filter(Files::isDirectory).forEach(c -> dirs.add(c.resolve(relative)));
-        } catch (IOException e) {
-            // No cgroup file system: nothing to remove.
-        }
-        return dirs;
+        return CgroupTree.everywhere(relative);
     }
 
     @Override
@@ -284,16 +279,11 @@ final class OciBackend implements SandboxBackend {
 
     /**
      * The runtime removes each instance's cgroup on delete but not the shared parent {@code isola} it created under
-     * every controller; rmdir succeeds only on an empty cgroup, so a busy one is left alone.
+     * every controller; rmdir succeeds only on an empty cgroup, so a busy one is left alone. The one with the node's
+     * memory limit is {@link ParentCgroup}'s to remove.
      */
     private static void removeParentCgroups() {
-        for (Path dir : cgroupDirs("isola")) {
-            try {
-                Files.deleteIfExists(dir);
-            } catch (IOException e) {
-                // Not empty (another Isola still runs instances) or not ours to remove.
-            }
-        }
+        ParentCgroup.removeUnlimitedIfEmpty();
     }
 
     @Override
@@ -313,7 +303,7 @@ final class OciBackend implements SandboxBackend {
             return new OciInstance(spec.id(), this, process, endpoint(net), net, spec.console(),
                     spec.limits().memoryBytes());
         } catch (IOException | RuntimeException e) {
-            net.close();
+            uninterrupted(net::close);
             throw failedToStart(spec, e);
         }
     }
@@ -338,8 +328,24 @@ final class OciBackend implements SandboxBackend {
             writeBundle(spec, net);
             return new CreatedContainer(spec, this, createContainer(spec), endpoint(net), net);
         } catch (IOException | RuntimeException e) {
-            net.close();
+            uninterrupted(net::close);
             throw failedToStart(spec, e);
+        }
+    }
+
+    /**
+     * Runs the clean-up of a failed start to its end even when the start failed because it was interrupted (a drain
+     * or DELETE aborting it): with the flag set, the first wait of its host commands would throw, and the network
+     * namespace and veth would be left for good. The flag is set again afterwards.
+     */
+    private static void uninterrupted(Runnable cleanUp) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            cleanUp.run();
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -387,9 +393,15 @@ final class OciBackend implements SandboxBackend {
     private Pidfd createContainer(InstanceSpec spec) {
         String id = spec.id();
         Path pidFile = spec.workDir().resolve("init.pid").toAbsolutePath();
-        CommandResult created = runner.resultTo(Command.of(command("create", "--bundle",
-                spec.workDir().toAbsolutePath().toString(), "--pid-file", pidFile.toString(), id))
-                .withTimeout(CREATE_TIMEOUT), spec.console().redirect());
+        CommandResult created;
+        try {
+            created = runner.resultTo(Command.of(command("create", "--bundle",
+                    spec.workDir().toAbsolutePath().toString(), "--pid-file", pidFile.toString(), id))
+                    .withTimeout(CREATE_TIMEOUT), spec.console().redirect());
+        } catch (HostException interrupted) { // the runtime was killed half-way: what it made of the container goes
+            uninterrupted(() -> deleteQuietly(id));
+            throw interrupted;
+        }
         if (created.timedOut() || created.exitCode() != 0) {
             deleteQuietly(id);
             throw new SandboxException(traits.runtime() + " create " + (created.timedOut()

@@ -6,14 +6,33 @@ import java.nio.file.Path;
 
 /**
  * Whom the host's OOM killer takes first when memory runs out: a sandbox, never the platform that serves every
- * function. Sandboxes run with {@code oom_score_adj} {@value #SANDBOX}; the service unit lowers Isola's JVM (and
- * with it the runtimes it starts, which inherit it). Each backend raises its sandboxes its own way: the OCI spec's
+ * function. Sandboxes run with {@code oom_score_adj} {@value #SANDBOX}; Isola's JVM with {@value #PLATFORM} (and
+ * with it the runtimes it starts, which inherit it), set by the service unit ({@code OOMScoreAdjust}) or, when
+ * started otherwise, by {@link #lowerPlatform()}. Each backend raises its sandboxes its own way: the OCI spec's
  * {@code process.oomScoreAdj}, the VM's launcher script, {@link #raise(long)} for a plain child.
  */
 public final class OomScore {
     public static final int SANDBOX = 500;
+    public static final int PLATFORM = -500;
+    private static final Path SELF = Path.of("/proc/self/oom_score_adj");
 
     private OomScore() {
+    }
+
+    /**
+     * Lowers this JVM to {@link #PLATFORM} unless it is there or lower already (an operator's choice stands); lowering
+     * needs CAP_SYS_RESOURCE (root has it, unless a container it runs in took it away). Whether it is at
+     * {@link #PLATFORM} or lower now; never throws: a JVM left at its score still works.
+     */
+    public static boolean lowerPlatform() {
+        try {
+            if (Integer.parseInt(Files.readString(SELF).trim()) > PLATFORM) {
+                Files.writeString(SELF, Integer.toString(PLATFORM));
+            }
+            return true;
+        } catch (IOException | NumberFormatException e) {
+            return false;
+        }
     }
 
     /**

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # handler-mode.sh — what handler mode costs on the warm path, against server mode measured in the same run:
 # Go hello (its own server, serve.go) vs hello-handler (Isola's generated main), and Node.js node-hello
-# (serve.js) vs node-hello-handler (Isola's fetch-API wrapper), all four through the gateway on one Isola.
+# (serve.js) vs node-hello-handler (Isola's fetch-API wrapper), all four through the gateway on one Isola, and
+# python-hello-handler (Isola's WSGI wrapper, waitress), which has no server mode: shown against Go's server.
 # Warm p50 at c=1 (latency) and throughput at c=64, with hey.
 #
-# Runs are interleaved (the four targets, rotating the order each round) so that drift hits all alike; each is
+# Runs are interleaved (the five targets, rotating the order each round) so that drift hits all alike; each is
 # preceded by a short warm-up, and before the rounds every target gets JIT_WARMUP of c=64 load (the gateway is a
 # long-running JVM; V8 compiles the wrapper's hot path too). The table shows the median over ROUNDS.
 # hey prints latencies with 0.1 ms resolution; at c=1 the mean latency from 1/rps (1 µs resolution) is shown too.
 #
-# Usage: bench/handler-mode.sh   (from anywhere; needs ./isola built, hey, curl, tar, go, node)
+# Usage: bench/handler-mode.sh   (from anywhere; needs ./isola built, hey, curl, tar, go, node, python3-waitress)
 # Env:   ISOLA=./isola  BACKEND=process|runc|...  N1=5000  N64=50000  WARMUP=1000  JIT_WARMUP=5s  ROUNDS=3
 #        RESULTS_DIR=bench/results/<utc>  KEEP_TMP=1 (keep logs)
 # Figures: handler/server ratios per runtime (p50 at c=1, throughput at c=64); no target, reported as measured.
@@ -31,7 +32,7 @@ bench_init
 results="$(bench_results_dir handler-mode.csv)"
 csv="$results/handler-mode.csv"
 
-# --- Isola and the four functions ------------------------------------------------------------------------
+# --- Isola and the five functions ------------------------------------------------------------------------
 
 isola_start
 declare -A dir=(
@@ -39,14 +40,16 @@ declare -A dir=(
   [go-handler]=functions/go/hello-handler
   [node-server]=functions/node/hello
   [node-handler]=functions/node/hello-handler
+  [python-handler]=functions/python/hello-handler
 )
 declare -A fn=(
   [go-server]=hello
   [go-handler]=hello-handler
   [node-server]=node-hello
   [node-handler]=node-hello-handler
+  [python-handler]=python-hello-handler
 )
-targets=(go-server go-handler node-server node-handler)
+targets=(go-server go-handler node-server node-handler python-handler)
 declare -A url
 for target in "${targets[@]}"; do
   isola_deploy "${fn[$target]}" "${dir[$target]}"
@@ -59,7 +62,8 @@ done
   echo "date: $(date -u +%FT%TZ)"
   echo "host: $(uname -srm), $(nproc) CPUs"
   echo "backend: ${BACKEND:-process}"
-  echo "go: $(go version 2>/dev/null || echo none); node: $(node --version 2>/dev/null || echo none)"
+  echo "go: $(go version 2>/dev/null || echo none); node: $(node --version 2>/dev/null || echo none);" \
+    "python: $(/usr/bin/python3 --version 2>/dev/null || echo none)"
   echo "N1=$N1 N64=$N64 WARMUP=$WARMUP JIT_WARMUP=$JIT_WARMUP ROUNDS=$ROUNDS"
 } >"$results/handler-mode-meta.txt"
 
@@ -109,11 +113,11 @@ calc() { awk "BEGIN { printf \"%.3f\", $1 }"; }
   echo
   echo "Warm hello through the gateway on ${BACKEND:-process}, median of $ROUNDS interleaved rounds" \
     "(hey: -n $N1 at c=1, -n $N64 at c=64)"
-  printf '%-12s %4s %12s %9s %9s %7s\n' target c rps "p50 ms" "p99 ms" errors
+  printf '%-14s %4s %12s %9s %9s %7s\n' target c rps "p50 ms" "p99 ms" errors
   for c in 1 64; do
     for target in "${targets[@]}"; do
       for k in 5 6 7 8; do med[$target.$c.$k]="$(col "$target" "$c" "$k")"; done
-      printf '%-12s %4s %12.1f %9.3f %9.3f %7s\n' "$target" "$c" "${med[$target.$c.5]}" "${med[$target.$c.6]}" \
+      printf '%-14s %4s %12.1f %9.3f %9.3f %7s\n' "$target" "$c" "${med[$target.$c.5]}" "${med[$target.$c.6]}" \
         "${med[$target.$c.7]}" "${med[$target.$c.8]}"
     done
   done
@@ -125,6 +129,11 @@ calc() { awk "BEGIN { printf \"%.3f\", $1 }"; }
       "$(calc "${med[$lang-server.1.5]} / ${med[$lang-handler.1.5]}")" \
       "$(calc "${med[$lang-handler.64.5]} / ${med[$lang-server.64.5]}")"
   done
+  echo "Python handler (no server mode) / Go server, for scale:"
+  printf '  %-4s p50 at c=1 %.3f   mean latency at c=1 (1/rps) %.3f   throughput at c=64 %.3f\n' python \
+    "$(calc "${med[python-handler.1.6]} / ${med[go-server.1.6]}")" \
+    "$(calc "${med[go-server.1.5]} / ${med[python-handler.1.5]}")" \
+    "$(calc "${med[python-handler.64.5]} / ${med[go-server.64.5]}")"
   errs="$(awk -F, 'NR > 1 { s += $8 } END { print s + 0 }' "$csv")"
   [[ "$errs" == 0 ]] || echo "  WARNING: $errs failed requests in total; see $csv"
 } | tee "$results/handler-mode-summary.txt"

@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# Conformance check of the example functions, without Isola: builds/starts each Go and Node.js
-# workload by hand as Isola would (PORT, HOST, TMPDIR, ISOLA_* env), and checks the readiness callback,
-# keep-alive, the answers (the Go and Node.js twins must agree byte for byte) and the 400s.
+# Conformance check of the example functions, without Isola: builds/starts each Go, Node.js and Python
+# workload by hand as Isola would (PORT, HOST, TMPDIR, ISOLA_* env; the Python ones through Isola's
+# handler-mode wrapper and waitress), and checks the readiness callback, keep-alive, the answers (the
+# twins must agree byte for byte) and the 400s.
 #
-# Usage: functions/check.sh [go|node ...]      (default: both). Needs go, node, curl, python3.
+# Usage: functions/check.sh [go|node|python ...]   (default: all three). Needs go, node, curl, python3,
+# and for python Debian's /usr/bin/python3 with python3-waitress.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 langs=("$@")
-[[ ${#langs[@]} -gt 0 ]] || langs=(go node)
+[[ ${#langs[@]} -gt 0 ]] || langs=(go node python)
+for lang in "${langs[@]}"; do
+  [[ "$lang" == go || "$lang" == node || "$lang" == python ]] || { echo "unknown language: $lang (go, node or python)" >&2; exit 2; }
+done
 
 work="$(mktemp -d -t isola-check.XXXXXX)"
 pids=()
@@ -19,6 +24,11 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
+
+# Python functions run as Isola runs them: its wrapper, on Debian's interpreter, isolated, waitress from here.
+py_wrapper="$here/../src/main/resources/dev/isola/function/handler-wrapper.py"
+py_interpreter=/usr/bin/python3
+py_packages=/usr/lib/python3/dist-packages
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -51,17 +61,25 @@ data_sha() { python3 -c '
 import hashlib,sys; n=int(sys.argv[1])<<20; p=bytes(range(251)); h=hashlib.sha256()
 b=(p*(n//251+1))[:n]; h.update(b); print(h.hexdigest())' "$1"; }
 
-# start LANG WORKLOAD -> sets $url; waits for the readiness callback.
+# start LANG WORKLOAD -> sets $url and $name; waits for the readiness callback.
 start() {
-  local lang="$1" w="$2" name port tmp
-  name="$w"; [[ "$lang" == node ]] && name="node-$w"
+  local lang="$1" w="$2" port tmp
+  name="$w"; [[ "$lang" == go ]] || name="$lang-$w"
   port="$(free_port)"; tmp="$work/tmp-$name"; mkdir -p "$tmp"
   local cmd
   if [[ "$lang" == go ]]; then
     (cd "$here/go/$w" && CGO_ENABLED=0 go build -o "$work/$name" .)
     cmd=("$work/$name")
-  else
+  elif [[ "$lang" == node ]]; then
     cmd=(node "$here/node/$w/index.js")
+  else
+    # The artefact Isola builds: the function's directory plus the wrapper in .isola/; one waitress thread per
+    # request the manifest lets an instance serve at once, at most 16.
+    local dir="$work/src-$name" threads
+    cp -r "$here/python/$w" "$dir"; mkdir "$dir/.isola"; cp "$py_wrapper" "$dir/.isola/handler_wrapper.py"
+    threads="$(sed -n 's/.*concurrency: *\([0-9]*\).*/\1/p' "$dir/function.yaml")"
+    cmd=(env -C "$dir" "$py_interpreter" -I -B -S -u .isola/handler_wrapper.py "$py_packages"
+         "$(( threads < 16 ? threads : 16 ))" main:app)
   fi
   PORT="$port" HOST=127.0.0.1 TMPDIR="$tmp" ISOLA_FUNCTION="$name" ISOLA_INSTANCE="check-$name" \
     ISOLA_READY_URL="http://127.0.0.1:$cb_port/ready/$name" setsid "${cmd[@]}" 2>"$work/$name.log" &
@@ -72,6 +90,7 @@ start() {
 }
 get() { curl -s "$@"; }
 status() { curl -s -o /dev/null -w '%{http_code}\n' "$@"; }
+ctype() { curl -s -o /dev/null -w '%{content_type}\n' "$@"; }
 
 declare -A answers
 for lang in "${langs[@]}"; do
@@ -87,21 +106,31 @@ for lang in "${langs[@]}"; do
   answers[$lang.fib]="$(get "$url/")"
   expect "fib default (30)" 832040 "${answers[$lang.fib]}"
   expect "fib n=0" 0 "$(get "$url/?n=0")"
-  expect "fib n=40" 102334155 "$(get "$url/x?n=40")"
+  if [[ "$lang" == python ]]; then # naive recursion in CPython: n=40 would take about 15 s
+    expect "fib n=32" 2178309 "$(get "$url/x?n=32")"
+  else
+    expect "fib n=40" 102334155 "$(get "$url/x?n=40")"
+  fi
   expect "fib 400s" "400 400 400 400" "$(for q in n=46 n=-1 n=abc n=1.5; do status "$url/?$q"; done | xargs)"
   answers[$lang.fib400]="$(get "$url/?n=46")"
+  answers[$lang.fibtypes]="$(ctype "$url/" | xargs) / $(ctype "$url/?n=46" | xargs)"
+  # Query edge cases: sign, leading zeros, an encoded key, a repeated parameter, an empty value.
+  answers[$lang.fibquery]="$(for q in n=%2B7 n=-0 n=0008 %6E=9 n=3\&n=4 n= n=%2B n=0x1 n=1e1 n=%207; do
+    printf '%s ' "$(status "$url/?$q")"; get "$url/?$q"; done)"
 
   start "$lang" matrix
   expect "matrix n=3" "$(matrix_sum 3)" "$(get "$url/?n=3")"
   answers[$lang.matrix]="$(get "$url/")"
   expect "matrix default (1024)" "$(matrix_sum 1024)" "${answers[$lang.matrix]}"
   expect "matrix 400s" "400 400" "$(status "$url/?n=0") $(status "$url/?n=2049")"
+  answers[$lang.matrix400]="$(get "$url/?n=2049")"
 
   start "$lang" alloc
   answers[$lang.alloc]="$(get "$url/")"
   expect "alloc default (50 MiB)" 52428800 "${answers[$lang.alloc]}"
   expect "alloc mib=1" 1048576 "$(get "$url/?mib=1")"
   expect "alloc 400s" "400 400" "$(status "$url/?mib=0") $(status "$url/?mib=4097")"
+  answers[$lang.alloc400]="$(get "$url/?mib=4097")"
 
   start "$lang" static
   # Four concurrent first requests: one creation, four identical complete bodies.
@@ -112,8 +141,11 @@ for lang in "${langs[@]}"; do
   for i in 1 2 3 4; do expect "static concurrent first #$i sha256" "$want" "$(sha256sum < "$work/static-b$i" | cut -d' ' -f1)"; done
   expect "static Content-Length" 52428800 "$(tr -d '\r' < "$work/static-h1" | awk -F': ' 'tolower($1)=="content-length"{print $2}')"
   expect "static mib=1 sha256" "$(data_sha 1)" "$(get "$url/?mib=1" | sha256sum | cut -d' ' -f1)"
-  expect "static one data file per size" 2 "$(find "$work/tmp-$( [[ $lang == node ]] && echo node-)static" -name 'isola-static-*' | wc -l)"
+  expect "static HEAD" "200 0" "$(curl -s -I -o /dev/null -w '%{http_code} %{size_download}' "$url/?mib=1")"
+  expect "static one data file per size" 2 "$(find "$work/tmp-$name" -name 'isola-static-*' | wc -l)"
   expect "static 400" 400 "$(status "$url/?mib=0")"
+  answers[$lang.static400]="$(get "$url/?mib=0")"
+  answers[$lang.statictypes]="$(ctype "$url/?mib=1" | xargs) / $(ctype "$url/?mib=0" | xargs)"
 
   start "$lang" read
   body="$(get "$url/")"
@@ -121,12 +153,19 @@ for lang in "${langs[@]}"; do
   echo "       read: $body"
   answers[$lang.read]="$(get "$url/?mib=1" | sed 's/"micros":[0-9]*/"micros":_/')"
   expect "read 400" 400 "$(status "$url/?mib=1025")"
+  answers[$lang.read400]="$(get "$url/?mib=1025")"
+  answers[$lang.readtypes]="$(ctype "$url/?mib=1" | xargs) / $(ctype "$url/?mib=1025" | xargs)"
 done
 
-if [[ " ${langs[*]} " == *" go "* && " ${langs[*]} " == *" node "* ]]; then
-  echo "== Go and Node.js twins agree"
-  for k in hello fib fib400 matrix alloc read; do expect "$k" "${answers[go.$k]}" "${answers[node.$k]}"; done
-fi
+# Every language against the first one given: the twins answer byte for byte the same.
+ref="${langs[0]}"
+for lang in "${langs[@]:1}"; do
+  echo "== $lang and $ref twins agree"
+  for k in hello fib fib400 fibtypes fibquery matrix matrix400 alloc alloc400 static400 statictypes read read400 \
+      readtypes; do
+    expect "$k" "${answers[$ref.$k]}" "${answers[$lang.$k]}"
+  done
+done
 
 if [[ $failures -gt 0 ]]; then echo "$failures check(s) failed (logs in $work are removed on exit)"; exit 1; fi
 echo "all checks passed"

@@ -10,15 +10,17 @@ import java.util.List;
  *
  * @param experiments  experiment ids, in the order they run (see {@link Experiments})
  * @param backends     sandbox backends; each gets its own fresh server
- * @param runtimes     function runtimes, {@code go} and/or {@code node}
+ * @param runtimes     function runtimes: {@code go}, {@code node}, {@code python} (which the paper did not measure)
  * @param profile      sizes and repetitions
  * @param runDir       the run directory: new or empty, never an earlier run's
- * @param functionsDir the example functions ({@code go/<workload>}, {@code node/<workload>})
+ * @param functionsDir the example functions ({@code go/<workload>}, {@code node/<workload>}, {@code python/<workload>})
  * @param buildCache   a persistent build cache shared by the run's servers (Go builds, guest kernels), so Go
  *                     functions do not rebuild the standard library on every deploy nor the guest kernel on every run
  */
 public record BenchConfig(List<String> experiments, List<String> backends, List<String> runtimes,
                           BenchProfile profile, Path runDir, Path functionsDir, Path buildCache) {
+    public static final List<String> RUNTIMES = List.of("go", "node", "python");
+
     public BenchConfig {
         experiments = List.copyOf(experiments);
         backends = List.copyOf(backends);
@@ -33,8 +35,8 @@ public record BenchConfig(List<String> experiments, List<String> backends, List<
             }
         }
         for (String r : runtimes) {
-            if (!r.equals("go") && !r.equals("node")) {
-                throw new IllegalArgumentException("Unknown runtime '" + r + "': use go or node");
+            if (!RUNTIMES.contains(r)) {
+                throw new IllegalArgumentException("Unknown runtime '" + r + "': use go, node or python");
             }
         }
     }

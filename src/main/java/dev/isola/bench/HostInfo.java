@@ -72,6 +72,7 @@ final class HostInfo {
         m.put("qemu", version(runner, List.of("qemu-system-x86_64", "--version")));
         m.put("go", version(runner, List.of("go", "version")));
         m.put("node", version(runner, List.of("node", "--version")));
+        m.put("python", version(runner, List.of("/usr/bin/python3", "--version"))); // Debian's: it serves functions
         // hey has no version flag: the package manager knows it.
         m.put("hey", tools.hey().executable().map(path -> version(runner, List.of("dpkg-query", "-W", "-f",
                 "${Version}", "hey")).replace("not installed", "installed at " + path)).orElse("not installed"));

@@ -16,9 +16,9 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
 /**
- * The example functions ({@code functions/go/<workload>}, {@code functions/node/<workload>}) packed for upload with a
- * manifest written for the experiment: the example's runtime, entry and env, the run's backend, the paper's limits and
- * the experiment's scaling. The deploy archive is what {@code isola deploy} would send; the server builds it.
+ * The example functions ({@code functions/<runtime>/<workload>}: go, node, python) packed for upload with a
+ * manifest written for the experiment: the example's runtime, entry, handler and env, the run's backend, the paper's
+ * limits and the experiment's scaling. The deploy archive is what {@code isola deploy} would send; the server builds it.
  */
 final class Workloads {
     /** The paper's per-function limits. The timeout is long enough for the slowest paper workload under load. */
@@ -46,7 +46,7 @@ final class Workloads {
         Path manifest = dir.resolve("function.yaml");
         if (!Files.isRegularFile(manifest)) {
             throw new BenchException("Failed to find the example function " + dir + ": no function.yaml (pass "
-                    + "--functions DIR, the directory holding go/ and node/)");
+                    + "--functions DIR, the directory holding go/, node/ and python/)");
         }
         try {
             return zip(dir, manifest(Files.readString(manifest), spec, runtime, backend));
@@ -61,6 +61,9 @@ final class Workloads {
         y.append("name: ").append(name(spec, runtime)).append('\n');
         y.append("runtime: ").append(original.path("runtime").asText()).append('\n');
         y.append("entry: ").append(quote(original.path("entry").asText("."))).append('\n');
+        if (original.hasNonNull("handler")) {
+            y.append("handler: ").append(quote(original.path("handler").asText())).append('\n');
+        }
         Map<String, String> env = new TreeMap<>();
         original.path("env").properties().forEach(e -> env.put(e.getKey(), e.getValue().asText()));
         if (!env.isEmpty()) {

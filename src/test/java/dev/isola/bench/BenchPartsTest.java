@@ -1,6 +1,7 @@
 package dev.isola.bench;
 
 import dev.isola.bench.result.Experiments;
+import dev.isola.function.ManifestParser;
 import dev.isola.host.Executables;
 import dev.isola.host.ProcessRunner;
 import org.junit.jupiter.api.Test;
@@ -151,6 +152,16 @@ class BenchPartsTest {
         assertThat(manifest).contains("name: bench-hello-node\n", "runtime: node\n", "entry: 'index.js'\n",
                 "GREETING: 'it''s me'", "backend: runc\n", "limits: {memory: 512Mi, cpus: 1,",
                 "scaling: {concurrency: 1, minInstances: 3, maxInstances: 3, idleTimeout: 1h, singleUse: false}");
+    }
+
+    @Test
+    void manifest_ofAHandlerFunction_keepsTheHandler_andParsesAsAManifest() throws Exception {
+        String example = "name: python-hello\nruntime: python\nhandler: main:app\n";
+
+        String manifest = Workloads.manifest(example, FunctionSpec.idle("hello", 1), "python", "process");
+
+        assertThat(manifest).contains("runtime: python\n", "handler: 'main:app'\n");
+        assertThat(ManifestParser.parse(manifest).handler()).contains("main:app");
     }
 
     @Test

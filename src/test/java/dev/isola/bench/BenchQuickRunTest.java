@@ -41,7 +41,7 @@ class BenchQuickRunTest {
     @BeforeAll
     static void runAll() throws IOException {
         parent = Files.createTempDirectory("isola-bench-test-");
-        BenchConfig config = new BenchConfig(Experiments.ids(), List.of("process"), List.of("go", "node"),
+        BenchConfig config = new BenchConfig(Experiments.ids(), List.of("process"), BenchConfig.RUNTIMES,
                 BenchProfile.quickProfile(), parent.resolve("run"), FUNCTIONS, BUILD_CACHE);
         result = new BenchRunner(config, TestHost.runner(), Progress.silent()).run();
         perfCounts = new PerfStat(TestHost.runner()).available();
@@ -80,15 +80,15 @@ class BenchQuickRunTest {
         assertThat(rows).isNotEmpty().allSatisfy(s -> {
             assertThat(s.key().experiment()).isEqualTo(experiment);
             assertThat(s.key().backend()).isEqualTo("process");
-            assertThat(s.key().runtime()).isIn("go", "node");
+            assertThat(s.key().runtime()).isIn(BenchConfig.RUNTIMES);
             assertThat(s.rep()).isBetween(0, 1);
         });
         List<GroupKey> keys = rows.stream().map(Sample::key).toList();
         assertThat(keys.stream().map(GroupKey::metric).collect(Collectors.toSet())).containsAll(metrics);
         assertThat(keys.stream().map(GroupKey::variant).collect(Collectors.toSet())).isEqualTo(variants);
         assertThat(keys.stream().map(GroupKey::x).collect(Collectors.toSet())).isEqualTo(xs);
-        assertThat(keys.stream().map(GroupKey::runtime).collect(Collectors.toSet())).containsExactlyInAnyOrder("go",
-                "node");
+        assertThat(keys.stream().map(GroupKey::runtime).collect(Collectors.toSet()))
+                .containsExactlyInAnyOrderElementsOf(BenchConfig.RUNTIMES);
         for (String metric : metrics) {
             assertThat(rows.stream().filter(s -> s.key().metric().equals(metric)).map(Sample::rep).distinct())
                     .as(metric + " repetitions").containsExactlyInAnyOrder(0, 1);

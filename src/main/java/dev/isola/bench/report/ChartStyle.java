@@ -17,7 +17,7 @@ import java.util.stream.Collectors;
 
 /**
  * The look shared by every figure: one colour per backend in every figure (so runc is the same blue in figure 3
- * and figure 11), solid lines for Go and dashed for Node.js, white background, legend below.
+ * and figure 11), solid lines for Go, dashed for Node.js and dash-dotted for Python, white background, legend below.
  */
 final class ChartStyle {
     static final int WIDTH = 900;
@@ -38,12 +38,14 @@ final class ChartStyle {
         return known != null ? known : OTHER_COLORS.get(Math.floorMod(backend.hashCode(), OTHER_COLORS.size()));
     }
 
-    /** Go solid, Node.js dashed; the gateway variant of a series thinner and dotted within that pattern. */
+    /** Go solid, Node.js dashed, Python dash-dotted; the gateway variant of a series thinner and finer-dashed. */
     static Stroke stroke(String runtime, String variant) {
-        boolean node = !runtime.equals("go") && !runtime.isEmpty();
         boolean gateway = variant.equals("gateway");
-        float[] dash = node ? (gateway ? new float[] {8f, 3f, 2f, 3f} : new float[] {8f, 5f})
-                : (gateway ? new float[] {2f, 3f} : null);
+        float[] dash = switch (runtime) {
+            case "node" -> gateway ? new float[] {8f, 3f, 2f, 3f} : new float[] {8f, 5f};
+            case "python" -> gateway ? new float[] {4f, 2f, 1f, 2f, 1f, 2f} : new float[] {10f, 3f, 2f, 3f};
+            default -> gateway ? new float[] {2f, 3f} : null;
+        };
         float width = gateway ? 1.8f : 2.5f;
         return dash == null ? new BasicStroke(width)
                 : new BasicStroke(width, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, dash, 0f);

@@ -19,12 +19,16 @@ final class KnownCauses {
             + "(dockerd, containerd, shim)";
     static final String QUICK = "quick profile: few repetitions";
     static final String NO_PAPER = "no counterpart in the paper";
+    static final String NO_PYTHON = "the paper measured Go and Node.js only";
 
     private KnownCauses() {
     }
 
     /** The main cause for the row of {@code key}, given the paper's value (if any) and how the run was made. */
     static String of(GroupKey key, Optional<PaperValue> paper, RunMetadata meta) {
+        if (PaperValue.UNMEASURED_RUNTIMES.contains(key.runtime())) {
+            return NO_PYTHON;
+        }
         String cause = paper.isEmpty() ? NO_PAPER : switch (key.backend()) {
             case "microvm" -> meta.accelerator().map(a -> a.toLowerCase(Locale.ROOT).contains("tcg"))
                     .orElse(false) ? TCG : QEMU;

@@ -3,15 +3,20 @@ package dev.isola.bench.report;
 import dev.isola.bench.result.GroupKey;
 
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * One number of the paper (Moebius et al., arXiv:2403.00515), keyed like our groups so the report can show it
- * beside ours. An empty runtime, variant or x in its key matches any: the paper does not distinguish it.
+ * beside ours. An empty runtime, variant or x in its key matches any: the paper does not distinguish it. The paper
+ * measured Go and Node.js only, so a group of another runtime (Python) has no paper value at all.
  *
  * @param figure  the paper's figure the number belongs to
  * @param note    where the number comes from (paper text, or the authors' artifact data the figure plots)
  */
 public record PaperValue(int figure, GroupKey key, double value, String unit, String note) {
+    /** Runtimes of ours the paper did not measure. */
+    static final Set<String> UNMEASURED_RUNTIMES = Set.of("python");
+
     public PaperValue {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(unit, "unit");
@@ -28,7 +33,7 @@ public record PaperValue(int figure, GroupKey key, double value, String unit, St
 
     /** Like {@link #matches} for any x: the value belongs to this line of a line figure. */
     boolean matchesSeries(GroupKey group) {
-        return key.experiment().equals(group.experiment()) && key.backend().equals(group.backend())
+        return !UNMEASURED_RUNTIMES.contains(group.runtime()) && key.experiment().equals(group.experiment()) && key.backend().equals(group.backend())
                 && key.metric().equals(group.metric()) && wildcard(key.runtime(), group.runtime())
                 && wildcard(key.variant(), group.variant());
     }

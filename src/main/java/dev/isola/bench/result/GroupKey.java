@@ -25,7 +25,7 @@ public record GroupKey(String experiment, String backend, String runtime, String
 
     /** Isola's own backends first, then the paper's (Linux microVM, the unikernels). */
     private static final List<String> BACKEND_ORDER = List.of("process", "runc", "runsc", "microvm", "nanos", "osv");
-    private static final List<String> RUNTIME_ORDER = List.of("go", "node");
+    private static final List<String> RUNTIME_ORDER = List.of("go", "node", "python");
 
     /** Experiments in the paper's order, then those the catalogue does not know, alphabetically. */
     private static final Comparator<GroupKey> ORDER = Comparator

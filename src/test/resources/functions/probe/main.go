@@ -193,6 +193,18 @@ func main() {
 	mux.HandleFunc("/pid", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, os.Getpid())
 	})
+	mux.HandleFunc("/uid", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, os.Getuid())
+	})
+	mux.HandleFunc("/read", func(w http.ResponseWriter, r *http.Request) {
+		// Reports whether the function can read the file at ?path= (Isola's state, the host's secrets must not be).
+		b, err := os.ReadFile(r.URL.Query().Get("path"))
+		if err != nil {
+			fmt.Fprint(w, "failed: ", err)
+			return
+		}
+		fmt.Fprintf(w, "read %d bytes", len(b))
+	})
 	// /connections: how many connections the server has accepted, so that tests can tell whether the platform
 	// sent its first request on the connection its readiness probe opened.
 	var accepted atomic.Int64

@@ -1,9 +1,68 @@
 package dev.isola.sandbox;
 
+import dev.isola.config.StateDirs;
+import dev.isola.config.TrustPolicy;
+import dev.isola.testing.Await;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+import java.net.URLEncoder;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
 /** The contract on the {@code process} backend. */
 class ProcessContractTest extends SandboxContractTest {
     @Override
     public String backend() {
         return "process";
+    }
+
+    /**
+     * As root, a function runs as an unprivileged uid of its own: it cannot read Isola's state or the host's secrets,
+     * still has a scratch directory, and its copy of the artefact and its scratch directory go with it.
+     */
+    @Test
+    void asRoot_theFunctionRunsAsItsOwnUnprivilegedUid_andCannotReadIsolasState() throws Exception {
+        Assumptions.assumeTrue(TrustPolicy.runningAsRoot(), "the process backend drops privileges only as root");
+        deployProbe("c-uid", "go", "{maxInstances: 1}");
+
+        int uid = Integer.parseInt(isola.get("/function/c-uid/uid").body());
+        String token = StateDirs.adminTokenFile(isola.stateDir()).toString();
+
+        assertThat(uid).isBetween(270_000, 270_000 + 65_535);
+        assertThat(isola.get("/function/c-uid/read?path=" + URLEncoder.encode(token, StandardCharsets.UTF_8))
+                .body()).startsWith("failed:").contains("permission denied");
+        assertThat(isola.get("/function/c-uid/read?path=/etc/shadow").body()).startsWith("failed:");
+        assertThat(isola.get("/function/c-uid/tmpwrite").body()).isEqualTo("ok");
+        assertThat(isola.get("/function/c-uid/read?path=/proc/1/environ").body()).startsWith("failed:");
+
+        HttpResponse<String> removed = isola.admin(HttpRequest.newBuilder(isola.uri("/system/functions/c-uid"))
+                .DELETE());
+        assertThat(removed.statusCode()).isEqualTo(204);
+        Await.until(Duration.ofSeconds(10), () -> processesOf(uid), List::isEmpty,
+                "no process of the instance's uid " + uid + " to be left");
+        Path copies = isola.stateDir().resolveSibling(isola.stateDir().getFileName() + ".process");
+        try (var left = Files.list(copies.resolve("tmp"))) {
+            assertThat(left.map(p -> p.getFileName().toString())).as("its scratch directory")
+                    .noneMatch(name -> name.startsWith("c-uid."));
+        }
+    }
+
+    private static List<Long> processesOf(int uid) {
+        return ProcessHandle.allProcesses().map(ProcessHandle::pid).filter(pid -> {
+            try {
+                return Files.readAllLines(Path.of("/proc", pid.toString(), "status")).stream()
+                        .anyMatch(l -> l.startsWith("Uid:") && l.substring(4).strip().startsWith(uid + "\t"));
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        }).toList();
     }
 }

@@ -10,6 +10,7 @@ import dev.isola.sandbox.spi.OomScore;
 import dev.isola.sandbox.spi.SandboxBackend;
 import dev.isola.sandbox.spi.SandboxContext;
 import dev.isola.sandbox.spi.SandboxException;
+import dev.isola.sandbox.spi.SandboxUids;
 
 import java.io.File;
 import java.io.IOException;
@@ -36,7 +37,7 @@ import java.util.function.Consumer;
  * cloud kernel, {@link GenericKernel}), chosen per function with {@code kernel:}.
  *
  * <p>Jail ({@link VmJail}): QEMU opens its devices and files as root, then chroots into an empty directory and runs
- * as the VM's own uid ({@link VmUids}) with no capabilities and a seccomp filter; an escape from device emulation
+ * as the VM's own uid ({@link SandboxUids}) with no capabilities and a seccomp filter; an escape from device emulation
  * lands in that jail and the VM's cgroup, not in host root.
  *
  * <p>Accelerator: KVM when a test boot under KVM works, TCG otherwise ({@link AcceleratorProbe}); {@code auto}
@@ -62,12 +63,12 @@ final class MicrovmBackend implements SandboxBackend {
     private final AcceleratorProbe accelerators;
     private final MinimalKernel minimalKernel;
     private final GuestImages images;
-    private final VmUids uids;
+    private final SandboxUids uids;
     private Thread kernelBuild;
     /** Whether this run started a VM (and so may have made the shared parent cgroups). */
     private volatile boolean started;
 
-    MicrovmBackend(SandboxContext context, int tbMib, VmUids uids) {
+    MicrovmBackend(SandboxContext context, int tbMib, SandboxUids uids) {
         this.context = context;
         this.runner = context.runner();
         this.network = context.network();

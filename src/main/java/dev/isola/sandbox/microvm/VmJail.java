@@ -1,6 +1,7 @@
 package dev.isola.sandbox.microvm;
 
 import dev.isola.sandbox.spi.SandboxException;
+import dev.isola.sandbox.spi.SandboxUids;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,7 +28,7 @@ import java.util.List;
  * later setuid, can gain nothing here: no uid of the process is 0 and no capability is left to change it.
  * {@code spawn=deny} (no fork or exec) and {@code resourcecontrol=deny} (no scheduler or affinity changes) stand.
  *
- * @param uid the VM's own uid and gid ({@link VmUids})
+ * @param uid the VM's own uid and gid ({@link SandboxUids})
  * @param root the empty directory QEMU chroots into, inside the instance's work directory (deleted with it)
  */
 record VmJail(int uid, Path root) {

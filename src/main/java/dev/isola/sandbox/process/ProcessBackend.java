@@ -7,6 +7,7 @@ import dev.isola.sandbox.spi.OomScore;
 import dev.isola.sandbox.spi.SandboxBackend;
 import dev.isola.sandbox.spi.SandboxContext;
 import dev.isola.sandbox.spi.SandboxException;
+import dev.isola.sandbox.spi.SandboxUids;
 
 import java.io.File;
 import java.io.IOException;
@@ -18,34 +19,56 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The {@code process} backend: each instance is a child process of the platform listening on a loopback port
  * ({@link LoopbackPorts}).
  *
- * <p>No isolation at all — the function runs with the platform's user, file system and network. It exists for
- * development and as the baseline of the benchmarks; the platform says so loudly when it is used. Limits are not
- * enforced (memory and CPU limits need cgroups, which the container backends bring).
+ * <p>No isolation — the function runs with the platform's file system and network. It exists for development and
+ * as the baseline of the benchmarks; the platform says so loudly when it is used. Limits are not enforced (memory
+ * and CPU limits need cgroups, which the container backends bring). When Isola runs as root, each instance runs as
+ * its own unprivileged uid ({@link Unprivileged}); otherwise as Isola's user.
  */
 final class ProcessBackend implements SandboxBackend {
     private static final System.Logger LOG = System.getLogger(ProcessBackend.class.getName());
 
     private final SandboxContext context;
     private final LoopbackPorts ports = new LoopbackPorts();
+    /** Empty when Isola does not run as root: then functions run as its user, which has nothing to drop. */
+    private final Optional<Unprivileged> unprivileged;
 
-    ProcessBackend(SandboxContext context) {
+    ProcessBackend(SandboxContext context, SandboxUids uids) {
         this.context = context;
+        this.unprivileged = "root".equals(System.getProperty("user.name"))
+                ? Optional.of(new Unprivileged(uids, context.stateDir())) : Optional.empty();
     }
 
     @Override
     public Availability probe() {
-        return new Availability.Ready("child processes on loopback ports; NO isolation, for development and "
-                + "baselines only");
+        if (unprivileged.isEmpty()) {
+            return new Availability.Ready("child processes on loopback ports, as Isola's user; NO isolation, for "
+                    + "development and baselines only");
+        }
+        SandboxUids uids = unprivileged.get().uids();
+        Optional<String> collision = uids.hostCollision(Path.of("/etc"));
+        if (collision.isPresent()) {
+            return new Availability.Unavailable("the process uids " + uids.first() + "-" + uids.last()
+                    + " (sandbox.process.uidBase, uidCount) hold " + collision.get() + "; move the range");
+        }
+        for (String tool : List.of("prlimit", "setpriv")) {
+            if (!context.runner().executables().has(tool)) {
+                return new Availability.Unavailable(tool + " is not installed (util-linux)");
+            }
+        }
+        return new Availability.Ready("child processes on loopback ports, each as its own uid (" + uids.first()
+                + "-" + uids.last() + "); NO isolation beyond that, for development and baselines only");
     }
 
     /** Stops the instances a crashed run on this state directory left running (see {@link ProcessRecord}). */
     @Override
     public void reapLeftovers() {
+        unprivileged.ifPresent(Unprivileged::reap);
         List<ProcessHandle> killed = new ArrayList<>();
         for (String id : context.leftoverInstanceIds()) {
             List<ProcessHandle> processes = ProcessRecord.killLeftover(context.runDir().resolve(id));
@@ -60,50 +83,64 @@ final class ProcessBackend implements SandboxBackend {
     @Override
     public Instance start(InstanceSpec spec) {
         int port = ports.take(spec.id());
-        Path tmp = spec.workDir().resolve("tmp");
-        try {
-            Files.createDirectories(tmp);
-        } catch (IOException e) {
-            ports.release(port);
-            throw new SandboxException("Failed to create scratch directory of instance " + spec.id() + ": "
-                    + e.getMessage(), e);
-        }
-        ProcessBuilder builder = new ProcessBuilder(command(spec))
-                .directory(spec.artifact().root().toFile())
-                .redirectOutput(spec.console().redirect())
-                .redirectErrorStream(true)
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-        Map<String, String> env = builder.environment();
-        env.clear();
-        env.putAll(baseEnvironment(tmp));
-        env.putAll(spec.env());
-        env.put("PORT", Integer.toString(port));
-        env.put("HOST", "127.0.0.1");
+        Unprivileged.Run run = null;
         Process process;
         try {
+            run = unprivileged.map(u -> u.prepare(spec.id(), spec.artifact())).orElse(null);
+            Path root = run != null ? run.root() : spec.artifact().root();
+            Path tmp = run != null ? run.tmp() : Files.createDirectories(spec.workDir().resolve("tmp"));
+            List<String> argv = command(spec.artifact().argv(), root);
+            ProcessBuilder builder = new ProcessBuilder(run != null ? run.command(argv) : argv)
+                    .directory(root.toFile())
+                    .redirectOutput(spec.console().redirect())
+                    .redirectErrorStream(true)
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+            Map<String, String> env = builder.environment();
+            env.clear();
+            env.putAll(baseEnvironment(tmp));
+            env.putAll(spec.env());
+            env.put("PORT", Integer.toString(port));
+            env.put("HOST", "127.0.0.1");
             process = context.runner().start(builder);
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             ports.release(port);
+            if (run != null) {
+                unprivileged.orElseThrow().finish(run);
+            }
             throw new SandboxException("Failed to start process of instance " + spec.id() + ": " + e.getMessage(), e);
         }
+        Unprivileged.Run started = run;
+        Runnable afterExit = () -> {
+            ports.release(port);
+            if (started != null) {
+                unprivileged.orElseThrow().finish(started);
+            }
+        };
         try {
             ProcessRecord.write(spec.workDir(), process.toHandle());
             OomScore.raise(process.pid()); // our child, not yet reaped: the pid is its own
         } catch (IOException e) {
             process.destroyForcibly();
-            ports.release(port);
+            process.onExit().join();
+            afterExit.run();
             throw new SandboxException("Failed to record or set up process of instance " + spec.id() + ": "
                     + e.getMessage(), e);
         }
         return new ProcessInstance(spec.id(), process, new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
-                spec.console(), () -> ports.release(port));
+                spec.console(), afterExit);
     }
 
-    private static List<String> command(InstanceSpec spec) {
-        List<String> argv = new ArrayList<>(spec.artifact().argv());
+    @Override
+    public void shutdown() {
+        unprivileged.ifPresent(Unprivileged::shutdown);
+    }
+
+    /** The artefact's command with a program of its own ({@code ./...}) resolved in {@code root}. */
+    private static List<String> command(List<String> artefactArgv, Path root) {
+        List<String> argv = new ArrayList<>(artefactArgv);
         String program = argv.getFirst();
         if (program.startsWith("./")) {
-            argv.set(0, spec.artifact().root().resolve(program.substring(2)).toString());
+            argv.set(0, root.resolve(program.substring(2)).toString());
         }
         return argv;
     }

@@ -13,11 +13,11 @@ import java.util.Optional;
 final class ProcessInstance extends ChildProcessInstance {
     private static final Duration TERM_GRACE = Duration.ofSeconds(2);
 
-    private final Runnable releasePort;
+    private final Runnable afterExit;
 
-    ProcessInstance(String id, Process process, InetSocketAddress endpoint, Console console, Runnable releasePort) {
+    ProcessInstance(String id, Process process, InetSocketAddress endpoint, Console console, Runnable afterExit) {
         super(id, process, endpoint, console);
-        this.releasePort = releasePort;
+        this.afterExit = afterExit;
     }
 
     @Override
@@ -55,7 +55,7 @@ final class ProcessInstance extends ChildProcessInstance {
             descendants.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
             drainOutput();
         } finally {
-            releasePort.run();
+            afterExit.run();
         }
     }
 }

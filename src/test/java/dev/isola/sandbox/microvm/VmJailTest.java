@@ -3,6 +3,7 @@ package dev.isola.sandbox.microvm;
 import dev.isola.config.ConfigException;
 import dev.isola.sandbox.spi.SandboxException;
 import dev.isola.testing.TestHost;
+import dev.isola.sandbox.spi.SandboxUids;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -18,11 +19,11 @@ import java.util.Set;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The VM uids ({@link VmUids}) and QEMU's jail options ({@link VmJail}); the real jail is in MicrovmContractTest. */
+/** The VM uids ({@link SandboxUids}) and QEMU's jail options ({@link VmJail}); the real jail is in MicrovmContractTest. */
 class VmJailTest {
     @Test
     void acquire_liveVmsNeverShareAUid_andAReleasedOneIsFreeAgain() {
-        VmUids uids = new VmUids(200_000, 4);
+        SandboxUids uids = new SandboxUids(200_000, 4, "sandbox.microvm.uidBase");
         Set<Integer> held = new HashSet<>();
         for (String id : new String[] {"fn.a", "fn.a", "fn.b", "fn.c"}) {
             held.add(uids.acquire(id));
@@ -38,7 +39,7 @@ class VmJailTest {
 
     @Test
     void acquire_isDerivedFromTheInstanceWhileItsIdIsFree() {
-        VmUids uids = new VmUids(300_000, 65_536);
+        SandboxUids uids = new SandboxUids(300_000, 65_536, "sandbox.microvm.uidBase");
         int first = uids.acquire("fn.7f3a9c");
         uids.release(first);
         assertThat(uids.acquire("fn.7f3a9c")).isEqualTo(first).isBetween(300_000, 365_535);
@@ -46,7 +47,7 @@ class VmJailTest {
 
     @Test
     void hostCollision_namesTheUserGroupOrSubordinateRangeInside(@TempDir Path etc) throws Exception {
-        VmUids uids = new VmUids(200_000, 1000);
+        SandboxUids uids = new SandboxUids(200_000, 1000, "sandbox.microvm.uidBase");
         Files.writeString(etc.resolve("passwd"), "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/a:/bin/sh\n");
         Files.writeString(etc.resolve("group"), "root:x:0:\n");
         assertThat(uids.hostCollision(etc)).isEmpty();

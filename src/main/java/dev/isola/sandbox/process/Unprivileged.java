@@ -1,0 +1,189 @@
+package dev.isola.sandbox.process;
+
+import dev.isola.function.Artifact;
+import dev.isola.host.FileTrees;
+import dev.isola.sandbox.spi.SandboxException;
+import dev.isola.sandbox.spi.SandboxUids;
+
+import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+/**
+ * How the process backend runs functions when Isola runs as root: each instance as its own unprivileged uid and gid
+ * ({@link SandboxUids}, {@code sandbox.process.uidBase}), with no supplementary groups, no capabilities, no new
+ * privileges and at most {@value #MAX_PROCESSES} processes ({@code prlimit} then {@code setpriv}, both util-linux).
+ * It is still no sandbox (same network, same view of the host's files), but a function can no longer read Isola's
+ * state, write the host's files, signal or trace other instances, or leave processes behind: every process of the
+ * instance's uid is killed when it stops.
+ *
+ * <p>The state directory is the platform's alone (0700), so the function cannot reach its artefact there. Each
+ * version's artefact is copied once, readable by all, into {@code <stateDir>.process/<random>/} (the parent 0711:
+ * not listable, so one function cannot find another's copy), and each instance gets a scratch directory there that
+ * only its uid may use ({@code TMPDIR}, {@code HOME}). Copies whose version is gone are removed when a new copy is
+ * made; the whole directory at start-up (a crashed run's) and at shutdown.
+ */
+final class Unprivileged {
+    static final int MAX_PROCESSES = 512;
+    private static final String TMP = "tmp";
+
+    private final SandboxUids uids;
+    private final Path dir;
+    private final Map<Path, Path> copies = new ConcurrentHashMap<>();
+    private final SecureRandom random = new SecureRandom();
+
+    /** An instance's share: its uid, the artefact it runs from and its scratch directory. */
+    record Run(int uid, Path root, Path tmp) {
+        /** {@code argv} run as {@link #uid}, limited. */
+        List<String> command(List<String> argv) {
+            List<String> command = new ArrayList<>(List.of("prlimit", "--nproc=" + MAX_PROCESSES + ":" + MAX_PROCESSES,
+                    "--", "setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups", "--no-new-privs",
+                    "--inh-caps=-all", "--bounding-set=-all", "--"));
+            command.addAll(argv);
+            return command;
+        }
+    }
+
+    Unprivileged(SandboxUids uids, Path stateDir) {
+        this.uids = uids;
+        this.dir = stateDir.toAbsolutePath().resolveSibling(stateDir.getFileName() + ".process");
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    SandboxUids uids() {
+        return uids;
+    }
+
+    /** A uid, the readable copy of the artefact and a scratch directory for instance {@code id}. */
+    Run prepare(String id, Artifact artifact) {
+        int uid = uids.acquire(id);
+        try {
+            Path root = copyOf(artifact.root());
+            Path tmp = Files.createDirectory(dir.resolve(TMP).resolve(id));
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwx------"));
+            FileTrees.chown(tmp, uid, false);
+            return new Run(uid, root, tmp);
+        } catch (IOException | RuntimeException e) {
+            uids.release(uid);
+            throw new SandboxException("Failed to prepare the unprivileged run of instance " + id + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * After the instance's process has exited: kills whatever else still runs as its uid (a daemon it started),
+     * removes its scratch directory and gives the uid back.
+     */
+    void finish(Run run) {
+        List<ProcessHandle> left = processesOf(run.uid());
+        left.forEach(ProcessHandle::destroyForcibly);
+        ProcessRecord.awaitExit(left);
+        FileTrees.deleteQuietly(run.tmp());
+        if (processesOf(run.uid()).isEmpty()) {
+            uids.release(run.uid());
+        } // else the uid stays taken: better one id fewer than two instances sharing one
+    }
+
+    /**
+     * A crashed run's copies and scratch directories, removed. Its processes are found by their records
+     * ({@link ProcessRecord}), not by uid: another Isola on this host may use the same range while it runs.
+     */
+    void reap() {
+        FileTrees.deleteQuietly(dir);
+    }
+
+    void shutdown() {
+        FileTrees.deleteQuietly(dir);
+        copies.clear();
+    }
+
+    private Path copyOf(Path artefact) throws IOException {
+        Path existing = copies.get(artefact);
+        if (existing != null && Files.isDirectory(existing)) {
+            return existing;
+        }
+        synchronized (this) {
+            existing = copies.get(artefact);
+            if (existing != null && Files.isDirectory(existing)) {
+                return existing;
+            }
+            pruneCopiesOfRemovedVersions();
+            Files.createDirectories(dir.resolve(TMP));
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
+            Files.setPosixFilePermissions(dir.resolve(TMP), PosixFilePermissions.fromString("rwx--x--x"));
+            Path copy = dir.resolve(HexFormat.of().formatHex(token()));
+            Path building = dir.resolve(".building-" + copy.getFileName());
+            try {
+                FileTrees.copy(artefact, building, relative -> false);
+                readableByAll(building);
+                Files.move(building, copy);
+            } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {
+                throw new IOException("copy of " + artefact + " collided: " + e.getMessage(), e);
+            } finally {
+                FileTrees.deleteQuietly(building);
+            }
+            copies.put(artefact, copy);
+            return copy;
+        }
+    }
+
+    private byte[] token() {
+        byte[] token = new byte[16];
+        random.nextBytes(token);
+        return token;
+    }
+
+    private void pruneCopiesOfRemovedVersions() {
+        copies.entrySet().removeIf(e -> {
+            if (Files.isDirectory(e.getKey())) {
+                return false;
+            }
+            FileTrees.deleteQuietly(e.getValue());
+            return true;
+        });
+    }
+
+    /** Directories 0755, files 0644 or, if their owner may run them, 0755; links as they are. */
+    private static void readableByAll(Path root) throws IOException {
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.toList()) {
+                if (Files.isSymbolicLink(p)) {
+                    continue;
+                }
+                boolean executable = Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)
+                        || Files.getPosixFilePermissions(p).contains(PosixFilePermission.OWNER_EXECUTE);
+                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(executable ? "rwxr-xr-x"
+                        : "rw-r--r--"));
+            }
+        }
+    }
+
+    /** The processes whose real uid is {@code uid}, from {@code /proc}. */
+    private static List<ProcessHandle> processesOf(int uid) {
+        return ProcessHandle.allProcesses().filter(p -> realUid(p.pid()) == uid).toList();
+    }
+
+    private static long realUid(long pid) {
+        try (Stream<String> lines = Files.lines(Path.of("/proc", Long.toString(pid), "status"))) {
+            return lines.filter(l -> l.startsWith("Uid:")).findFirst()
+                    .map(l -> Long.parseLong(l.substring(4).strip().split("\\s+")[0])).orElse(-1L);
+        } catch (IOException | RuntimeException e) {
+            return -1; // gone meanwhile
+        }
+    }
+}

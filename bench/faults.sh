@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # faults.sh — how Isola takes the faults an edge node meets, as an operator would provoke them:
+#   0. load from LOAD_CLIENTS (default 4,096) concurrent clients, 10 calls each: the status counts and errors; then
+#      SIGKILL of an instance while 32 clients call its function: calls that did not get a 200;
 #   1. a function printing FLOOD_BYTES (default 3 GiB) with no newline, while /healthz and another function are timed
 #      against their idle latency, the JVM's resident memory and the instance's console file are watched;
 #   2. SIGTERM with 16 slow calls in flight: how many are answered 200, how long the stop takes, the exit status;
@@ -13,7 +15,8 @@
 # Usage: bench/faults.sh   (from anywhere; needs ./isola built, hey, curl, jq)
 # Env:   BACKEND=process  FLOOD_BYTES=3221225472  ISOLA=./isola  RESULTS_DIR=bench/results/<utc>  KEEP_TMP=1
 #        HUNG_COMMANDS="create" (the runtime subcommands that hang in 4; e.g. "create delete kill" for more)
-#        SKIP="" (sections to leave out, e.g. "flood sigterm sigkill" to run the hung runtime alone)
+#        LOAD_CLIENTS=4096
+#        SKIP="" (sections to leave out: load, flood, sigterm, sigkill, hung; e.g. "load flood sigterm sigkill")
 # Targets: the platform keeps serving during the flood with bounded memory and disk; 16 of 16 answered; exit 0.
 set -euo pipefail
 
@@ -50,6 +53,30 @@ deploy_probe slow 'scaling: {concurrency: 16}'
 for f in printer other slow; do curl -fsS -o /dev/null --max-time 60 "$ISOLA_URL/function/$f/" || die "$f did not answer"; done
 
 skip() { [[ " ${SKIP:-} " == *" $1 "* ]]; }
+# hey's "Status code distribution" and error lines as "200:40960 errors:0".
+statuses() {
+  awk '/^Error distribution/ { e = 1 }
+       /^[ \t]+\[[0-9]+\]/ { if (e) { errs += substr($1, 2) + 0 } else { gsub(/[][]/, "", $1); s = s $1 ":" $2 " " } }
+       END { printf "%serrors:%d", s, errs + 0 }' "$1"
+}
+
+# --- 0. load from thousands of clients; an instance killed under load ---------------------------------------
+if ! skip load; then
+LOAD_CLIENTS="${LOAD_CLIENTS:-4096}"
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+log "load: $LOAD_CLIENTS clients, 10 calls each"
+hey -n "$((LOAD_CLIENTS * 10))" -c "$LOAD_CLIENTS" -t 120 "$ISOLA_URL/function/other/" >"$BENCH_TMP/hey-load.txt" 2>&1 || true
+record load "statuses_of_$((LOAD_CLIENTS * 10))" "$(statuses "$BENCH_TMP/hey-load.txt")"
+log "an instance of 'other' killed under load (32 clients)"
+hey -z 6s -c 32 "$ISOLA_URL/function/other/" >"$BENCH_TMP/hey-instance-kill.txt" 2>&1 &
+load=$!
+sleep 2
+victim="$(admin_get "/system/instances" | jq -r '[.[] | select(.function == "other") | .pid // empty][0]')"
+if [[ -n "$victim" && "$victim" != null ]]; then kill -KILL "$victim"; else victim=none; fi
+wait "$load" || true
+record instance_kill killed_pid "$victim"
+record instance_kill "statuses" "$(statuses "$BENCH_TMP/hey-instance-kill.txt")"
+fi
 
 # --- 1. a flood without newline ----------------------------------------------------------------------------
 if ! skip flood; then

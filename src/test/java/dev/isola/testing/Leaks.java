@@ -176,9 +176,19 @@ public final class Leaks {
                 stray.add("work directory " + held.stateDir().resolve("run").resolve(entry));
             }
         }
+        // The process backend's copies and scratch directories (as root), beside the state directory.
+        Path unprivileged = held.stateDir().toAbsolutePath().resolveSibling(held.stateDir().getFileName() + ".process");
+        for (String scratch : names(unprivileged.resolve("tmp"))) {
+            if (!held.instanceIds().contains(scratch)) {
+                stray.add("scratch directory " + unprivileged.resolve("tmp").resolve(scratch));
+            }
+        }
         if (!held.running()) {
             for (String marker : names(held.stateDir().resolve("spare-networks"))) {
                 stray.add("spare network marker " + held.stateDir().resolve("spare-networks").resolve(marker));
+            }
+            if (Files.exists(unprivileged)) {
+                stray.add("the process backend's directory " + unprivileged);
             }
         }
         return stray;

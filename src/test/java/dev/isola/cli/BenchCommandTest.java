@@ -36,10 +36,10 @@ class BenchCommandTest {
 
     @Test
     void unknownRuntime_isUsageError() {
-        IsolaCli.Result result = IsolaCli.run("bench", "cpu", "--runtimes", "python");
+        IsolaCli.Result result = IsolaCli.run("bench", "cpu", "--runtimes", "ruby");
 
         assertThat(result.exitCode()).isEqualTo(2);
-        assertThat(result.err()).contains("Unknown runtime 'python'");
+        assertThat(result.err()).contains("Unknown runtime 'ruby'");
     }
 
     @Test

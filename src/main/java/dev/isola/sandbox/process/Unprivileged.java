@@ -6,8 +6,6 @@ import dev.isola.sandbox.spi.SandboxException;
 import dev.isola.sandbox.spi.SandboxUids;
 
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -131,9 +129,7 @@ final class Unprivileged {
             try {
                 FileTrees.copy(artefact, building, relative -> false);
                 readableByAll(building);
-                Files.move(building, copy);
-            } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {
-                throw new IOException("copy of " + artefact + " collided: " + e.getMessage(), e);
+                Files.move(building, copy); // complete or absent: a start never runs from half a copy
             } finally {
                 FileTrees.deleteQuietly(building);
             }

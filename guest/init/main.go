@@ -6,7 +6,8 @@
 // -no-reboot, so a reset ends the VM process and Isola sees the instance stop).
 //
 // Per-version settings (argv, env, port, kernel modules) come from /isola/config.json in the initramfs;
-// per-instance settings (address, readiness URL) from the kernel command line:
+// per-instance settings (address, readiness URL) from the kernel command line, or, in a clone of a template
+// VM (isola.template=1), from the line Isola writes on the second serial port (clone.go):
 //
 //	isola.ip=10.200.0.7 isola.prefix=16 isola.gw=10.200.0.1 isola.instance=fn.0a1b2c3d4e
 //	isola.ready=http://10.200.0.1:4711/_/ready/fn.0a1b2c3d4e/nonce
@@ -57,7 +58,9 @@ func main() {
 	if err := mountRoot(); err != nil {
 		fail("mount the root disk: %v", err)
 	}
-	if instance := args["isola.instance"]; instance != "" {
+	template := args["isola.template"] == "1"
+	// A clone is not the template's instance; it learns no instance id of its own after resuming.
+	if instance := args["isola.instance"]; instance != "" && !template {
 		cfg.Env = append(cfg.Env, "ISOLA_INSTANCE="+instance)
 	}
 	started := uptimeMillis()
@@ -66,6 +69,10 @@ func main() {
 		fail("start %v: %v", cfg.Argv, err)
 	}
 	go func() {
+		if template {
+			serveAsTemplate(cfg.Port, args["isola.gw"])
+			return
+		}
 		signalReady(cfg.Port, args["isola.ready"])
 		// Where a cold start's time goes: the guest kernel and init before the function, the function after.
 		say("ready %d ms after boot (function started at %d ms)", uptimeMillis(), started)

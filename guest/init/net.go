@@ -95,17 +95,32 @@ type rtentry struct {
 }
 
 func defaultRoute(fd int, gw net.IP) error {
+	route := defaultRouteVia(gw)
+	if err := ioctl(fd, syscall.SIOCADDRT, unsafe.Pointer(&route)); err != nil && err != syscall.EEXIST {
+		return fmt.Errorf("default route via %v: %w", gw, err)
+	}
+	return nil
+}
+
+// removeDefaultRoute deletes the default route through gw if there is one (a clone drops its template's).
+func removeDefaultRoute(gw net.IP) {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM, 0)
+	if err != nil {
+		return
+	}
+	defer syscall.Close(fd)
+	route := defaultRouteVia(gw)
+	_ = ioctl(fd, syscall.SIOCDELRT, unsafe.Pointer(&route))
+}
+
+func defaultRouteVia(gw net.IP) rtentry {
 	const rtfUp, rtfGateway = 0x1, 0x2
-	route := rtentry{
+	return rtentry{
 		dst:     sockaddr(net.IPv4zero.To4()),
 		gateway: sockaddr(gw),
 		genmask: sockaddr(net.IPv4zero.To4()),
 		flags:   rtfUp | rtfGateway,
 	}
-	if err := ioctl(fd, syscall.SIOCADDRT, unsafe.Pointer(&route)); err != nil && err != syscall.EEXIST {
-		return fmt.Errorf("default route via %v: %w", gw, err)
-	}
-	return nil
 }
 
 func sockaddr(ip net.IP) syscall.RawSockaddrInet4 {

@@ -11,15 +11,7 @@ import (
 // the paper's harness does, but over the guest's loopback, where a refused connect costs microseconds) and
 // then calls Isola's readiness URL once.
 func signalReady(port int, readyURL string) {
-	local := fmt.Sprintf("127.0.0.1:%d", port)
-	for {
-		conn, err := net.DialTimeout("tcp", local, 100*time.Millisecond)
-		if err == nil {
-			conn.Close()
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+	awaitListening(port)
 	if readyURL == "" {
 		return
 	}
@@ -35,6 +27,19 @@ func signalReady(port int, readyURL string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	say("could not call the readiness URL: %v", err)
+}
+
+// awaitListening returns once the function accepts connections on its port.
+func awaitListening(port int) {
+	local := fmt.Sprintf("127.0.0.1:%d", port)
+	for {
+		conn, err := net.DialTimeout("tcp", local, 100*time.Millisecond)
+		if err == nil {
+			conn.Close()
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // post sends a minimal HTTP/1.1 request by hand: net/http would double the size of init for one request.

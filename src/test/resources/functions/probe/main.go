@@ -2,6 +2,7 @@
 package main
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -192,6 +193,19 @@ func main() {
 	})
 	mux.HandleFunc("/pid", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, os.Getpid())
+	})
+	mux.HandleFunc("/random", func(w http.ResponseWriter, r *http.Request) {
+		// 16 bytes from the kernel's generator and the wall clock (Unix ms), after ?ms= of sleep: clones of one
+		// microVM template must differ in the first and be right in the second.
+		if ms, err := strconv.Atoi(r.URL.Query().Get("ms")); err == nil {
+			time.Sleep(time.Duration(ms) * time.Millisecond)
+		}
+		b := make([]byte, 16)
+		if _, err := rand.Read(b); err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		fmt.Fprintf(w, "%s %d", hex.EncodeToString(b), time.Now().UnixMilli())
 	})
 	mux.HandleFunc("/uid", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, os.Getuid())

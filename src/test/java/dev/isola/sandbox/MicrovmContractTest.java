@@ -3,18 +3,23 @@ package dev.isola.sandbox;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.isola.config.IsolaConfig;
 import dev.isola.server.HostBackends;
+import dev.isola.testing.Await;
 import dev.isola.testing.TestIsola;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 /**
  * The isolation contract on {@code microvm} with Isola's minimal guest kernel, and QEMU's jail. The test setup builds
@@ -80,7 +85,7 @@ class MicrovmContractTest extends IsolationContractTest {
         List<JsonNode> vms = instances("c-jail");
         assertThat(vms).hasSize(2);
 
-        List<String> uids = new java.util.ArrayList<>();
+        List<String> uids = new ArrayList<>();
         for (JsonNode vm : vms) {
             Path work = isola.stateDir().resolve("run").resolve(vm.get("id").asText());
             long pid = Long.parseLong(Files.readString(work.resolve("qemu.pid")).trim());
@@ -100,6 +105,50 @@ class MicrovmContractTest extends IsolationContractTest {
             uids.add(uid.split("\\s+")[0]);
         }
         assertThat(uids).doesNotHaveDuplicates();
+    }
+
+    /**
+     * Clones (issue 17): the first instance boots and a template of it is saved; the next ones resume from it. Two
+     * clones started together answer through the gateway (so each took its own address and MAC: the firewall binds
+     * both to its tap), draw different random bytes, and have the host's time, not the template's.
+     */
+    @Test
+    void clones_resumeFromTheTemplate_eachWithItsOwnAddressEntropyAndClock() throws IOException {
+        deployProbe("c-clone", "go", "{concurrency: 1, maxInstances: 3}");
+        HttpResponse<String> booted = isola.get("/function/c-clone/");
+        assertThat(booted.statusCode()).isEqualTo(200);
+        Await.until(Duration.ofMinutes(3), this::savedTemplates, t -> !t.isEmpty(), "a saved template");
+
+        // Three calls at once: the booted instance takes one, a clone starts for each of the others.
+        List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            calls.add(CompletableFuture.supplyAsync(() -> isola.get("/function/c-clone/random?ms=2000")));
+        }
+        List<HttpResponse<String>> answers = calls.stream().map(CompletableFuture::join).toList();
+        assertThat(answers).extracting(HttpResponse::statusCode).containsOnly(200);
+        List<String> ids = answers.stream().map(r -> r.headers().firstValue("X-Isola-Instance").orElseThrow())
+                .toList();
+        assertThat(ids).doesNotHaveDuplicates().contains(booted.headers().firstValue("X-Isola-Instance")
+                .orElseThrow());
+        assertThat(answers).extracting(r -> r.body().split(" ")[0]).as("random bytes").doesNotHaveDuplicates();
+        for (HttpResponse<String> answer : answers) {
+            long guestMillis = Long.parseLong(answer.body().split(" ")[1]);
+            assertThat(guestMillis).as("the guest's clock").isCloseTo(System.currentTimeMillis(),
+                    within(30_000L));
+        }
+        String logs = isola.admin(HttpRequest.newBuilder(isola.uri("/system/functions/c-clone/logs?tail=200")))
+                .body();
+        for (String id : ids.stream().filter(id -> !booted.headers().firstValue("X-Isola-Instance").orElseThrow()
+                .equals(id)).toList()) {
+            assertThat(logs).as("instance " + id + " is a clone").containsPattern(id + " isola-init: clone ready");
+        }
+    }
+
+    private List<Path> savedTemplates() throws IOException {
+        try (var paths = Files.walk(isola.stateDir())) {
+            return paths.filter(p -> p.getFileName().toString().startsWith("template-")
+                    && Files.isRegularFile(p.resolve("state"))).toList();
+        }
     }
 
     /** Under software emulation QEMU is no security boundary: the backend then claims only a container's. */

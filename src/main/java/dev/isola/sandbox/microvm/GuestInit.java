@@ -25,7 +25,8 @@ import java.util.Map;
  * into a static binary ({@code CGO_ENABLED=0}, about 2 MB) cached at {@code <cache>/microvm/init-<hash>}.
  */
 final class GuestInit {
-    private static final List<String> SOURCES = List.of("go.mod", "main.go", "net.go", "ready.go", "module.go");
+    private static final List<String> SOURCES = List.of("go.mod", "main.go", "net.go", "ready.go", "module.go",
+            "clone.go");
 
     private GuestInit() {
     }

@@ -1,18 +1,17 @@
 package dev.isola.sandbox.microvm;
 
+import dev.isola.host.FileTrees;
 import dev.isola.host.ProcessRunner;
 import dev.isola.net.InstanceNetwork;
 import dev.isola.sandbox.spi.Availability;
 import dev.isola.sandbox.spi.Instance;
 import dev.isola.sandbox.spi.InstanceSpec;
 import dev.isola.sandbox.spi.Isolation;
-import dev.isola.sandbox.spi.OomScore;
 import dev.isola.sandbox.spi.SandboxBackend;
 import dev.isola.sandbox.spi.SandboxContext;
 import dev.isola.sandbox.spi.SandboxException;
 import dev.isola.sandbox.spi.SandboxUids;
 
-import java.io.File;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -52,7 +51,14 @@ import java.util.function.Consumer;
 final class MicrovmBackend implements SandboxBackend {
     static final String QEMU = "qemu-system-x86_64";
     /** Host memory QEMU needs beside guest RAM: its own code and data plus TCG's translation cache (32 MiB). */
-    private static final long QEMU_OVERHEAD_BYTES = 192L << 20;
+    static final long QEMU_OVERHEAD_BYTES = 192L << 20;
+    /**
+     * The guest kernel's arguments every VM gets. no_timer_check: under load (a burst of emulated boots) the
+     * kernel's IO-APIC timer check can miss its window and panic ("IO-APIC + timer doesn't work"); the virtual
+     * timer is known to work.
+     */
+    static final List<String> BASE_CMDLINE = List.of("console=ttyS0", "quiet", "reboot=t", "panic=-1",
+            "no_timer_check");
     private static final System.Logger LOG = System.getLogger(MicrovmBackend.class.getName());
 
     private final SandboxContext context;
@@ -64,11 +70,13 @@ final class MicrovmBackend implements SandboxBackend {
     private final MinimalKernel minimalKernel;
     private final GuestImages images;
     private final SandboxUids uids;
+    /** Present unless the operator turned clones off ({@code sandbox.microvm.clones: off}): every VM boots then. */
+    private final Optional<VmTemplates> templates;
     private Thread kernelBuild;
     /** Whether this run started a VM (and so may have made the shared parent cgroups). */
     private volatile boolean started;
 
-    MicrovmBackend(SandboxContext context, int tbMib, SandboxUids uids) {
+    MicrovmBackend(SandboxContext context, int tbMib, SandboxUids uids, boolean clones) {
         this.context = context;
         this.runner = context.runner();
         this.network = context.network();
@@ -78,6 +86,8 @@ final class MicrovmBackend implements SandboxBackend {
         this.minimalKernel = new MinimalKernel(runner, cacheDir, context.ticker());
         this.images = new GuestImages(runner);
         this.uids = uids;
+        this.templates = clones ? Optional.of(new VmTemplates(runner, uids, context.runDir(), tbMib))
+                : Optional.empty();
     }
 
     /** Slow (not a default for {@code auto}) under software emulation, where a cold start takes seconds. */
@@ -128,6 +138,8 @@ final class MicrovmBackend implements SandboxBackend {
             lines.add("accelerator: " + choice.accelerator().wireName() + " (" + choice.reason() + ")");
             lines.add("jail: QEMU chrooted, as uids " + uids.first() + "-" + uids.last() + " without capabilities, "
                     + "-sandbox " + VmJail.SANDBOX);
+            lines.add(templates.map(VmTemplates::diagnostics)
+                    .orElse("clones: off (sandbox.microvm.clones); every instance boots"));
             lines.add("isolation: " + (choice.accelerator() == Accelerator.KVM ? "vm (hardware virtualisation)"
                     : "container only: under TCG the emulator is no security boundary, the jail around it is"));
         }
@@ -151,6 +163,7 @@ final class MicrovmBackend implements SandboxBackend {
 
     @Override
     public void shutdown() {
+        templates.ifPresent(VmTemplates::shutdown);
         if (started) { // as for containers: never race another Isola that is making a VM's cgroup
             VmCgroup.removeParents();
         }
@@ -170,7 +183,27 @@ final class MicrovmBackend implements SandboxBackend {
         GuestKernel kernel = kernel(spec.kernel().orElse(GuestKernel.MINIMAL));
         Path init = GuestInit.ensureBuilt(runner, cacheDir);
         GuestImages.Images built = images.ensure(spec.artifact(), kernel, init, spec.env(), spec.egress());
-        Accelerator accelerator = accelerator().accelerator();
+        VmTemplates.Key key = new VmTemplates.Key(built, kernel, init, Math.max(64, spec.limits().memoryBytes() >> 20),
+                accelerator().accelerator());
+        if (templates.isPresent()) {
+            Optional<VmTemplates.Template> template = templates.get().ready(key);
+            if (template.isPresent()) {
+                try {
+                    return launch(spec, key, template);
+                } catch (SandboxException e) {
+                    // The template is at fault or the host changed under it: boot this one, and all after it.
+                    templates.get().discard(template.get(), e.getMessage());
+                    clearWorkDir(spec.workDir());
+                }
+            } else {
+                templates.get().makeInBackground(key, spec.limits().cpus());
+            }
+        }
+        return launch(spec, key, Optional.empty());
+    }
+
+    /** Boots a VM, or resumes a clone of {@code template}: the same jail, cgroup, tap and limits either way. */
+    private Instance launch(InstanceSpec spec, VmTemplates.Key key, Optional<VmTemplates.Template> template) {
         int uid = uids.acquire(spec.id());
         InstanceNetwork.Attachment net;
         try {
@@ -190,27 +223,29 @@ final class MicrovmBackend implements SandboxBackend {
             readyUrl = network.exposeReadyUrl(spec.readyUrl());
             cgroup = VmCgroup.create(spec.id(), spec.limits().memoryBytes() + QEMU_OVERHEAD_BYTES,
                     spec.limits().cpus());
-            Path qmp = spec.workDir().resolve("qmp.sock").toAbsolutePath();
-            List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c",
-                    // Join the cgroup and offer itself to the OOM killer before Isola, then become QEMU (same pid):
-                    // nothing runs outside the limits.
-                    "for f in $ISOLA_CGROUP_PROCS; do echo $$ > \"$f\" || exit 125; done; "
-                            + "echo " + OomScore.SANDBOX + " > /proc/self/oom_score_adj || exit 125; exec \"$@\"",
-                    "isola-vm"));
-            argv.addAll(qemuCommand(spec, kernel, built, accelerator, net, readyUrl, qmp));
-            argv.addAll(jail.qemuArgs());
-            ProcessBuilder pb = new ProcessBuilder(argv).redirectOutput(spec.console().redirect())
-                    .redirectErrorStream(true)
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-            pb.environment().put("ISOLA_CGROUP_PROCS", String.join(" ",
-                    cgroup.procsFiles().stream().map(Path::toString).toList()));
-            process = runner.start(pb);
+            // A clone's virtio-net was set up by its template's guest against a hub port, without the virtio-net
+            // header offloads a tap offers: its tap must not offer them either, or the two ends disagree.
+            String tap = "tap,id=net0,ifname=" + net.device() + ",script=no,downscript=no"
+                    + (template.isPresent() ? ",vnet_hdr=off" : "");
+            QemuCommand command = template.isPresent()
+                    ? new QemuCommand(key.kernel(), key.images(), key.accelerator(), tbMib, key.memoryMib(),
+                    VmTemplates.cmdline(key), tap, net.mac(), spec.workDir(),
+                    Optional.of(new QemuCommand.Memory(template.get().memory(), false)), true)
+                    : new QemuCommand(key.kernel(), key.images(), key.accelerator(), tbMib, key.memoryMib(),
+                    bootCmdline(spec, key, net, readyUrl), tap, net.mac(), spec.workDir(), Optional.empty(), false);
+            process = VmProcess.start(runner, command, jail, cgroup, spec.console().redirect(),
+                    template.map(VmTemplates.Template::state));
             // The uid is free for another VM only once no process runs as it.
             process.onExit().thenRun(() -> uids.release(uid));
+            if (template.isPresent()) {
+                VmTemplates.resume(spec.workDir(), new VmTemplates.Identity(net.address(), network.prefixLength(),
+                        network.gateway(), net.mac(), readyUrl));
+            }
             return MicrovmInstance.start(spec.id(), process,
-                    new InetSocketAddress(net.address(), GuestImages.FUNCTION_PORT), spec.console(), qmp, net,
-                    () -> network.forgetReadyUrl(spec.readyUrl()), cgroup);
-        } catch (RuntimeException e) {
+                    new InetSocketAddress(net.address(), GuestImages.FUNCTION_PORT), spec.console(),
+                    QemuCommand.qmpSocket(spec.workDir()), net, () -> network.forgetReadyUrl(spec.readyUrl()),
+                    cgroup);
+        } catch (RuntimeException | IOException e) {
             if (process == null) {
                 uids.release(uid);
             } else { // our own child, started above: the signal cannot reach another process
@@ -224,41 +259,32 @@ final class MicrovmBackend implements SandboxBackend {
             if (cgroup != null) {
                 cgroup.close();
             }
-            throw new SandboxException("Failed to start VM " + spec.id() + ": " + e.getMessage(), e);
+            throw new SandboxException("Failed to " + (template.isPresent() ? "resume a clone as VM " : "start VM ")
+                    + spec.id() + ": " + e.getMessage(), e);
         }
     }
 
-    private List<String> qemuCommand(InstanceSpec spec, GuestKernel kernel, GuestImages.Images images,
-                                            Accelerator accelerator, InstanceNetwork.Attachment net, URI readyUrl,
-                                            Path qmp) {
-        // no_timer_check: under load (a burst of emulated boots) the kernel's IO-APIC timer check can miss its
-        // window and panic ("IO-APIC + timer doesn't work"); the virtual timer is known to work.
-        List<String> cmdline = new ArrayList<>(List.of("console=ttyS0", "quiet", "reboot=t", "panic=-1",
-                "no_timer_check",
-                "isola.ip=" + net.address().getHostAddress(), "isola.prefix=" + network.prefixLength(),
-                "isola.gw=" + network.gateway().getHostAddress(), "isola.instance=" + spec.id(),
-                "isola.ready=" + readyUrl));
-        cmdline.addAll(kernel.cmdline(accelerator));
-        long memoryMib = Math.max(64, spec.limits().memoryBytes() >> 20);
-        List<String> argv = new ArrayList<>(List.of(QEMU,
-                // The generic kernel finds virtio-mmio devices through ACPI; the minimal one has no ACPI and gets
-                // them as virtio_mmio.device= arguments, which QEMU appends when ACPI is off.
-                "-M", kernel.acpi() ? "microvm" : "microvm,acpi=off"));
-        argv.addAll(accelerator.qemuArgs(tbMib));
-        argv.addAll(List.of(
-                "-m", memoryMib + "M", "-smp", "1",
-                "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
-                "-serial", "stdio",
-                "-kernel", kernel.image().toString(),
-                "-initrd", images.initramfs().toString(),
-                "-append", String.join(" ", cmdline),
-                "-drive", "id=root,file=" + images.rootDisk() + ",format=raw,if=none,readonly=on",
-                "-device", "virtio-blk-device,drive=root",
-                "-netdev", "tap,id=net0,ifname=" + net.device() + ",script=no,downscript=no",
-                "-device", "virtio-net-device,netdev=net0,mac=" + net.mac(),
-                "-qmp", "unix:" + qmp + ",server=on,wait=off",
-                "-pidfile", qmp.resolveSibling("qemu.pid").toString()));
-        return argv;
+    private List<String> bootCmdline(InstanceSpec spec, VmTemplates.Key key, InstanceNetwork.Attachment net,
+                                     URI readyUrl) {
+        List<String> cmdline = new ArrayList<>(BASE_CMDLINE);
+        cmdline.addAll(List.of("isola.ip=" + net.address().getHostAddress(),
+                "isola.prefix=" + network.prefixLength(), "isola.gw=" + network.gateway().getHostAddress(),
+                "isola.instance=" + spec.id(), "isola.ready=" + readyUrl));
+        cmdline.addAll(key.kernel().cmdline(key.accelerator()));
+        return cmdline;
+    }
+
+    /** What a failed clone left in its work directory, so that a boot can use it (the console stays). */
+    private static void clearWorkDir(Path workDir) {
+        FileTrees.deleteQuietly(workDir.resolve("jail"));
+        for (Path file : List.of(QemuCommand.qmpSocket(workDir), QemuCommand.identitySocket(workDir),
+                workDir.resolve("qemu.pid"))) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "microvm: could not remove " + file + ": " + e.getMessage());
+            }
+        }
     }
 
     private GuestKernel kernel(String name) {

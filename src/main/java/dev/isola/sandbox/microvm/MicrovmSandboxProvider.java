@@ -33,8 +33,9 @@ public final class MicrovmSandboxProvider implements SandboxProvider {
 
     @Override
     public SandboxBackend create(SandboxContext context) {
-        context.settings().allowOnly(Set.of("tbMib", "uidBase", "uidCount"));
+        context.settings().allowOnly(Set.of("tbMib", "uidBase", "uidCount", "clones"));
         return new MicrovmBackend(context, context.settings().integer("tbMib", 1, 4096, Accelerator.DEFAULT_TB_MIB),
-                SandboxUids.fromSettings(context.settings(), type(), DEFAULT_UID_BASE));
+                SandboxUids.fromSettings(context.settings(), type(), DEFAULT_UID_BASE),
+                context.settings().oneOf("clones", Set.of("on", "off"), "on").equals("on"));
     }
 }

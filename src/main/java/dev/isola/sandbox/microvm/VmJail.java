@@ -4,6 +4,8 @@ import dev.isola.sandbox.spi.SandboxException;
 import dev.isola.sandbox.spi.SandboxUids;
 
 import java.io.IOException;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -51,6 +53,21 @@ record VmJail(int uid, Path root) {
         } catch (IOException e) {
             throw new SandboxException("Failed to create the jail " + root + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Binds {@code server} to a socket in the jail that only the VM's uid may connect to, and lets that uid through
+     * the jail's root (search only: it still cannot list or write it). Returns the socket's path as QEMU sees it
+     * after its chroot. A template VM saves itself through it.
+     */
+    String offerSocket(ServerSocketChannel server, String name) throws IOException {
+        Path socket = root.resolve(name);
+        server.bind(UnixDomainSocketAddress.of(socket));
+        Files.setAttribute(socket, "unix:uid", uid);
+        Files.setAttribute(socket, "unix:gid", uid);
+        Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+        Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("--x--x--x"));
+        return "/" + name;
     }
 
     List<String> qemuArgs() {

@@ -117,7 +117,7 @@ class MicrovmContractTest extends IsolationContractTest {
         deployProbe("c-clone", "go", "{concurrency: 1, maxInstances: 3}");
         HttpResponse<String> booted = isola.get("/function/c-clone/");
         assertThat(booted.statusCode()).isEqualTo(200);
-        Await.until(Duration.ofMinutes(3), this::savedTemplates, t -> !t.isEmpty(), "a saved template");
+        Await.until(Duration.ofMinutes(3), () -> savedTemplates("c-clone"), t -> !t.isEmpty(), "a saved template");
 
         // Three calls at once: the booted instance takes one, a clone starts for each of the others.
         List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
@@ -144,8 +144,8 @@ class MicrovmContractTest extends IsolationContractTest {
         }
     }
 
-    private List<Path> savedTemplates() throws IOException {
-        try (var paths = Files.walk(isola.stateDir())) {
+    private List<Path> savedTemplates(String function) throws IOException {
+        try (var paths = Files.walk(isola.stateDir().resolve("functions").resolve(function))) {
             return paths.filter(p -> p.getFileName().toString().startsWith("template-")
                     && Files.isRegularFile(p.resolve("state"))).toList();
         }

@@ -258,6 +258,7 @@ final class VmTemplates {
         Process process = null;
         AtomicBoolean done = new AtomicBoolean();
         try (ServerSocketChannel saved = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            removeStaleStaging(key);
             Files.createDirectories(workDir);
             Files.createDirectories(staging);
             Path memory = Files.createFile(staging.resolve("memory"),
@@ -317,6 +318,14 @@ final class VmTemplates {
             }
             FileTrees.deleteQuietly(workDir);
             FileTrees.deleteQuietly(staging);
+        }
+    }
+
+    /** What a make of this key cut short by a crash left (only one make per key runs at a time). */
+    private static void removeStaleStaging(Key key) throws IOException {
+        String prefix = key.dir().getFileName() + ".tmp-";
+        try (var siblings = Files.list(key.dir().getParent())) {
+            siblings.filter(p -> p.getFileName().toString().startsWith(prefix)).forEach(FileTrees::deleteQuietly);
         }
     }
 

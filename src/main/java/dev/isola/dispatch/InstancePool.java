@@ -5,6 +5,7 @@ import dev.isola.function.DeployedFunction;
 import dev.isola.function.Scaling;
 import dev.isola.metrics.Metrics;
 import dev.isola.sandbox.spi.Instance;
+import dev.isola.sandbox.spi.StartKind;
 
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
@@ -267,8 +268,16 @@ final class InstancePool {
             return DRAINED;
         }
         Instance instance;
+        StartKind kind;
         try {
-            instance = slot.prepared == null ? launcher.launch(function, slot.id, probe) : startPrepared(slot, probe);
+            if (slot.prepared == null) {
+                instance = launcher.launch(function, slot.id, probe);
+                kind = instance.startKind();
+            } else {
+                Started started = startPrepared(slot, probe);
+                instance = started.instance();
+                kind = started.kind();
+            }
         } catch (RuntimeException e) {
             lock.lock();
             try {
@@ -287,7 +296,7 @@ final class InstancePool {
         }
         instance.onExit().thenRun(() -> events.exited(instance.id()));
         long took = ticker.nanos() - begin;
-        metrics.coldStarted(function.name().value(), backend, took);
+        metrics.coldStarted(function.name().value(), backend, kind.wireName(), took);
         LOG.log(Level.DEBUG, () -> "fn=" + function.name() + " inst=" + slot.id + " started in "
                 + TimeUnit.NANOSECONDS.toMillis(took) + " ms via " + backend);
         boolean retireNow;
@@ -295,6 +304,7 @@ final class InstancePool {
         try {
             slot.instance = instance;
             slot.coldStartNanos = took;
+            slot.startKind = kind;
             slot.lastUsedNanos = ticker.nanos();
             forgetAbort(slot);
             retireNow = draining;
@@ -317,19 +327,23 @@ final class InstancePool {
         return forCaller ? new Attempt.Done(new Acquisition.Acquired(new PoolLease(this, slot, true, took))) : null;
     }
 
+    private record Started(Instance instance, StartKind kind) {
+    }
+
     /**
      * Starts the slot's standby sandbox; if that fails (and the start was not aborted), a cold start of the same
      * instance id follows: the failed standby left nothing behind.
      */
-    private Instance startPrepared(Slot slot, EndpointProbe probe) {
+    private Started startPrepared(Slot slot, EndpointProbe probe) {
         try {
-            return slot.prepared.start(probe);
+            return new Started(slot.prepared.start(probe), StartKind.STANDBY);
         } catch (StartFailedException e) {
             if (Thread.currentThread().isInterrupted()) {
                 throw e;
             }
             LOG.log(Level.WARNING, e.getMessage() + " (a standby sandbox); starting a new one instead");
-            return launcher.launch(function, slot.id, probe);
+            Instance instance = launcher.launch(function, slot.id, probe);
+            return new Started(instance, instance.startKind());
         } finally {
             standby.refill();
         }
@@ -638,7 +652,7 @@ final class InstancePool {
                 InstanceState state = draining && s.state == InstanceState.READY ? InstanceState.DRAINING : s.state;
                 String endpoint = s.instance == null ? "" : hostAndPort(s.instance.endpoint());
                 views.add(new InstanceView(s.id, function.name().value(), function.version(), backend, state, endpoint,
-                        s.startedAt, s.inFlight, s.served, s.coldStartNanos / 1e6,
+                        s.startedAt, s.inFlight, s.served, s.coldStartNanos / 1e6, s.startKind,
                         s.instance == null ? OptionalLong.empty() : s.instance.pid()));
             }
             views.addAll(standby.views(backend));

@@ -13,6 +13,7 @@ import dev.isola.sandbox.spi.OutputSink;
 import dev.isola.sandbox.spi.SandboxBackend;
 import dev.isola.sandbox.spi.Sandboxes;
 import dev.isola.sandbox.spi.Standby;
+import dev.isola.sandbox.spi.StartKind;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -423,6 +424,11 @@ public final class SandboxLauncher implements Launcher {
         @Override
         public OptionalLong pid() {
             return delegate.pid();
+        }
+
+        @Override
+        public StartKind startKind() {
+            return delegate.startKind();
         }
 
         @Override

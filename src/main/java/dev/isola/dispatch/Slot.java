@@ -1,5 +1,7 @@
 package dev.isola.dispatch;
 
+import dev.isola.sandbox.spi.StartKind;
+
 import dev.isola.sandbox.spi.Instance;
 
 import java.time.Instant;
@@ -15,6 +17,8 @@ final class Slot {
     long served;
     long lastUsedNanos;
     long coldStartNanos;
+    /** How its instance started, once it has. */
+    StartKind startKind = StartKind.COLD;
     /** The thread running this slot's start, while it runs. */
     Thread starter;
     /** Whether {@link InstancePool} drain interrupted the start. */

@@ -2,6 +2,7 @@ package dev.isola.dispatch;
 
 import dev.isola.Ticker;
 import dev.isola.function.DeployedFunction;
+import dev.isola.sandbox.spi.StartKind;
 
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -124,7 +125,7 @@ final class StandbySandboxes {
     /** The ready standby sandboxes as instances in state {@link InstanceState#STANDBY}. */
     synchronized List<InstanceView> views(String backend) {
         return ready.stream().map(e -> new InstanceView(e.prepared().id(), function.name().value(),
-                function.version(), backend, InstanceState.STANDBY, "", e.createdAt(), 0, 0, 0,
+                function.version(), backend, InstanceState.STANDBY, "", e.createdAt(), 0, 0, 0, StartKind.STANDBY,
                 e.prepared().pid())).toList();
     }
 }

@@ -16,8 +16,8 @@ public interface Metrics {
      */
     FunctionMetrics of(String function, String backend);
 
-    /** A new instance became ready after {@code nanos}. */
-    void coldStarted(String function, String backend, long nanos);
+    /** A new instance became ready after {@code nanos}; {@code start} says how it started (cold, standby, clone). */
+    void coldStarted(String function, String backend, String start, long nanos);
 
     /** Reports, whenever metrics are read, how many instances each function has in each state. */
     void watchInstances(Supplier<List<InstanceGroup>> census);
@@ -84,7 +84,7 @@ public interface Metrics {
         }
 
         @Override
-        public void coldStarted(String function, String backend, long nanos) {
+        public void coldStarted(String function, String backend, String start, long nanos) {
         }
 
         @Override

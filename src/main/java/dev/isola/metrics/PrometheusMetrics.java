@@ -52,7 +52,7 @@ public final class PrometheusMetrics implements Metrics {
                 .help("Instances started and ready").labelNames("function", "backend").register(registry);
         coldStartSeconds = Histogram.builder().name("isola_cold_start_seconds")
                 .help("Time from launch to ready of new instances").classicOnly()
-                .classicUpperBounds(COLD_START_BUCKETS).labelNames("function", "backend").withoutExemplars()
+                .classicUpperBounds(COLD_START_BUCKETS).labelNames("function", "backend", "start").withoutExemplars()
                 .register(registry);
         invocationSeconds = Histogram.builder().name("isola_invocation_duration_seconds")
                 .help("Time from request arrival to the end of the response, including any cold start").classicOnly()
@@ -196,9 +196,9 @@ public final class PrometheusMetrics implements Metrics {
     }
 
     @Override
-    public void coldStarted(String function, String backend, long nanos) {
+    public void coldStarted(String function, String backend, String start, long nanos) {
         coldStarts.labelValues(function, backend).inc();
-        coldStartSeconds.labelValues(function, backend).observe(nanos / 1e9);
+        coldStartSeconds.labelValues(function, backend, start).observe(nanos / 1e9);
     }
 
     public String contentType() {

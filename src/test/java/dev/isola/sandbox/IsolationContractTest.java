@@ -63,7 +63,8 @@ abstract class IsolationContractTest extends SandboxContractTest {
             assertThat(isola.get("/function/c-standby/dial?addr=10.200.0.1:" + hostPort.getLocalPort()).body())
                     .as("a host port").startsWith("failed");
         }
-        awaitStates("c-standby", List.of("ready", "standby"));
+        List<JsonNode> after = awaitStates("c-standby", List.of("ready", "standby"));
+        assertThat(after).allMatch(i -> i.get("start").asText().equals("standby"), "started from standby");
         HttpResponse<String> removed = isola.admin(HttpRequest.newBuilder(isola.uri("/system/functions/c-standby"))
                 .DELETE());
         assertThat(removed.statusCode()).as(removed.body()).isBetween(200, 204);

@@ -136,6 +136,11 @@ class MicrovmContractTest extends IsolationContractTest {
             assertThat(guestMillis).as("the guest's clock").isCloseTo(System.currentTimeMillis(),
                     within(30_000L));
         }
+        for (JsonNode instance : instances("c-clone")) {
+            boolean first = instance.get("id").asText().equals(booted.headers().firstValue("X-Isola-Instance")
+                    .orElseThrow());
+            assertThat(instance.get("start").asText()).as(instance.toString()).isEqualTo(first ? "cold" : "clone");
+        }
         String logs = isola.admin(HttpRequest.newBuilder(isola.uri("/system/functions/c-clone/logs?tail=200")))
                 .body();
         for (String id : ids.stream().filter(id -> !booted.headers().firstValue("X-Isola-Instance").orElseThrow()

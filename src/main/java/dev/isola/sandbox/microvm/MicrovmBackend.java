@@ -11,6 +11,7 @@ import dev.isola.sandbox.spi.SandboxBackend;
 import dev.isola.sandbox.spi.SandboxContext;
 import dev.isola.sandbox.spi.SandboxException;
 import dev.isola.sandbox.spi.SandboxUids;
+import dev.isola.sandbox.spi.StartKind;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -244,7 +245,7 @@ final class MicrovmBackend implements SandboxBackend {
             return MicrovmInstance.start(spec.id(), process,
                     new InetSocketAddress(net.address(), GuestImages.FUNCTION_PORT), spec.console(),
                     QemuCommand.qmpSocket(spec.workDir()), net, () -> network.forgetReadyUrl(spec.readyUrl()),
-                    cgroup);
+                    cgroup, template.isPresent() ? StartKind.CLONE : StartKind.COLD);
         } catch (RuntimeException | IOException e) {
             if (process == null) {
                 uids.release(uid);

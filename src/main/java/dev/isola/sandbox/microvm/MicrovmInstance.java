@@ -4,6 +4,7 @@ import dev.isola.host.ProcessStop;
 import dev.isola.net.InstanceNetwork;
 import dev.isola.sandbox.spi.ChildProcessInstance;
 import dev.isola.sandbox.spi.Console;
+import dev.isola.sandbox.spi.StartKind;
 
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -27,11 +28,13 @@ final class MicrovmInstance extends ChildProcessInstance {
     private final Runnable forgetReadyUrl;
     private final VmCgroup cgroup;
     private final AtomicReference<String> initSaid;
+    private final StartKind startKind;
 
     private MicrovmInstance(String id, Process process, InetSocketAddress endpoint, Console console,
                             AtomicReference<String> initSaid, Path qmpSocket, InstanceNetwork.Attachment network,
-                            Runnable forgetReadyUrl, VmCgroup cgroup) {
+                            Runnable forgetReadyUrl, VmCgroup cgroup, StartKind startKind) {
         super(id, process, endpoint, console);
+        this.startKind = startKind;
         this.initSaid = initSaid;
         this.qmpSocket = qmpSocket;
         this.network = network;
@@ -41,7 +44,7 @@ final class MicrovmInstance extends ChildProcessInstance {
 
     static MicrovmInstance start(String id, Process process, InetSocketAddress endpoint, Console console,
                                  Path qmpSocket, InstanceNetwork.Attachment network, Runnable forgetReadyUrl,
-                                 VmCgroup cgroup) {
+                                 VmCgroup cgroup, StartKind startKind) {
         AtomicReference<String> initSaid = new AtomicReference<>();
         console.observe(line -> {
             if (line.startsWith(INIT_PREFIX)) {
@@ -49,7 +52,13 @@ final class MicrovmInstance extends ChildProcessInstance {
             }
         });
         return new MicrovmInstance(id, process, endpoint, console, initSaid, qmpSocket, network, forgetReadyUrl,
-                cgroup);
+                cgroup, startKind);
+    }
+
+    /** Booted, or resumed from its version's template. */
+    @Override
+    public StartKind startKind() {
+        return startKind;
     }
 
     /** The guest kernel's TCP stack dies with QEMU without closing the gateway's connections. */

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * The QMP (QEMU Machine Protocol) exchanges Isola needs, over the VM's own unix socket: {@link #quit} to stop a VM,
@@ -35,6 +36,26 @@ final class Qmp {
             return true;
         } catch (IOException e) {
             return false;
+        }
+    }
+
+    /**
+     * Connects to a unix socket that QEMU makes early in its start, trying again every millisecond while
+     * {@code waiting} holds (a deadline, QEMU still alive).
+     */
+    static SocketChannel connectWhile(Path socket, BooleanSupplier waiting) throws IOException {
+        while (true) {
+            SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+            try {
+                channel.connect(UnixDomainSocketAddress.of(socket));
+                return channel;
+            } catch (IOException e) {
+                channel.close();
+                if (!waiting.getAsBoolean()) {
+                    throw new IOException("could not connect to " + socket + ": " + e.getMessage(), e);
+                }
+                LockSupport.parkNanos(Duration.ofMillis(1).toNanos());
+            }
         }
     }
 
@@ -80,7 +101,7 @@ final class Qmp {
         /** Connects (waiting for QEMU to make the socket) and does the capabilities handshake. */
         static Session open(Path socket, Duration timeout) throws IOException {
             long deadline = System.nanoTime() + timeout.toNanos();
-            SocketChannel channel = connect(socket, deadline);
+            SocketChannel channel = connectWhile(socket, () -> System.nanoTime() - deadline < 0);
             Selector selector = Selector.open();
             try {
                 channel.configureBlocking(false);
@@ -93,22 +114,6 @@ final class Qmp {
                 selector.close();
                 channel.close();
                 throw e;
-            }
-        }
-
-        private static SocketChannel connect(Path socket, long deadline) throws IOException {
-            while (true) {
-                SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
-                try {
-                    channel.connect(UnixDomainSocketAddress.of(socket));
-                    return channel;
-                } catch (IOException e) {
-                    channel.close();
-                    if (System.nanoTime() - deadline > 0) {
-                        throw new IOException("no QMP socket at " + socket + ": " + e.getMessage(), e);
-                    }
-                    LockSupport.parkNanos(Duration.ofMillis(1).toNanos()); // QEMU makes it early in its start
-                }
             }
         }
 

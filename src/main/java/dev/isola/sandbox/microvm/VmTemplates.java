@@ -331,31 +331,19 @@ final class VmTemplates {
 
     /** Reads the template's "ready" from its identity port; says what the console last said if it never comes. */
     private static void awaitReady(Path identitySocket, Process process, Path console) throws IOException {
-        try (SocketChannel port = connectWhileAlive(identitySocket, process, console);
-             InputStream in = Channels.newInputStream(port)) {
+        SocketChannel connected;
+        try {
+            connected = Qmp.connectWhile(identitySocket, process::isAlive);
+        } catch (IOException e) {
+            throw new IOException("QEMU exited (" + lastLine(console) + ")", e);
+        }
+        try (SocketChannel port = connected; InputStream in = Channels.newInputStream(port)) {
             StringBuilder said = new StringBuilder(); // "ready\r\n": the guest's tty turns \n into \r\n
             for (int c = in.read(); c >= 0 && c != '\n' && said.length() < 64; c = in.read()) {
                 said.append((char) c);
             }
             if (!said.toString().strip().equals("ready")) {
                 throw new IOException("the template never became ready (" + lastLine(console) + ")");
-            }
-        }
-    }
-
-    /** QEMU makes the socket early in its start; until then, and only while it lives, try again. */
-    private static SocketChannel connectWhileAlive(Path socket, Process process, Path console) throws IOException {
-        while (true) {
-            SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
-            try {
-                channel.connect(UnixDomainSocketAddress.of(socket));
-                return channel;
-            } catch (IOException e) {
-                channel.close();
-                if (!process.isAlive()) {
-                    throw new IOException("QEMU exited (" + lastLine(console) + ")", e);
-                }
-                LockSupport.parkNanos(Duration.ofMillis(5).toNanos());
             }
         }
     }

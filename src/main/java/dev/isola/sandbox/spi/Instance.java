@@ -29,6 +29,11 @@ public interface Instance extends AutoCloseable {
         return OptionalLong.empty();
     }
 
+    /** How this instance started; a standby sandbox's start is known to the pool that took it, not to the sandbox. */
+    default StartKind startKind() {
+        return StartKind.COLD;
+    }
+
     /**
      * For sandboxes with a network stack of their own (gVisor's netstack, a VM's kernel): completes when the sandbox
      * has exited, of itself or stopped. Such a sandbox dies without closing its connections (no FIN, no reset), so

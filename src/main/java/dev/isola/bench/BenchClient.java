@@ -44,12 +44,23 @@ final class BenchClient {
 
     /** PUTs a zipped function directory; the build happens inside the call. */
     void deploy(String name, byte[] zip) throws InterruptedException {
+        if (!tryDeploy(name, zip)) {
+            throw new BenchException("Failed to deploy function " + name + ": HTTP 400 (invalid manifest)");
+        }
+    }
+
+    /** Like {@link #deploy}, but a manifest the server refuses (400: e.g. a feature the backend lacks) is false. */
+    boolean tryDeploy(String name, byte[] zip) throws InterruptedException {
         HttpResponse<String> res = admin(HttpRequest.newBuilder(admin.resolve("/system/functions/" + name))
                 .header("Content-Type", "application/zip").PUT(HttpRequest.BodyPublishers.ofByteArray(zip)));
+        if (res.statusCode() == 400) {
+            return false;
+        }
         if (res.statusCode() / 100 != 2) {
             throw new BenchException("Failed to deploy function " + name + ": HTTP " + res.statusCode() + " "
                     + preview(res.body()));
         }
+        return true;
     }
 
     /** Deletes a function: waits for its requests and stops its instances. Absent is fine. */
@@ -91,6 +102,22 @@ final class BenchClient {
                         + timeout.toSeconds() + " s: " + ready.size() + " ready");
             }
             Thread.sleep(5); // the API call itself takes about a millisecond; 5 ms keeps the server mostly idle
+        }
+    }
+
+    /** Polls until the instances of {@code function} are exactly one in {@code state} (e.g. a standby sandbox). */
+    void awaitOnly(String function, String state, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            List<InstanceInfo> now = instances(function);
+            if (now.size() == 1 && now.getFirst().state().equals(state)) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw BenchException.timedOut("Failed to see " + function + " with one instance in state " + state
+                        + " within " + timeout.toSeconds() + " s: " + now.stream().map(InstanceInfo::state).toList());
+            }
+            Thread.sleep(20);
         }
     }
 

@@ -14,6 +14,7 @@ interface Experiment {
     static Experiment of(ExperimentSpec spec) {
         return switch (spec.id()) {
             case "cold-start" -> new ColdStartExperiment();
+            case "fast-start" -> new FastStartExperiment();
             case "burst" -> new BurstExperiment();
             case "start-cost" -> new StartCostExperiment();
             case "idle-cpu" -> new IdleCpuExperiment();

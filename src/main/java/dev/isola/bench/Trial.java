@@ -5,6 +5,7 @@ import dev.isola.bench.result.Sample;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
 
@@ -77,6 +78,16 @@ final class Trial {
         deployed.add(name);
         client.deploy(name, workloads.archive(spec, runtime, backend));
         return name;
+    }
+
+    /** Deploys like {@link #deploy}, or returns empty if the server refuses the manifest (a feature it lacks). */
+    Optional<String> tryDeploy(FunctionSpec spec) throws InterruptedException {
+        String name = Workloads.name(spec, runtime);
+        if (!client.tryDeploy(name, workloads.archive(spec, runtime, backend))) {
+            return Optional.empty();
+        }
+        deployed.add(name);
+        return Optional.of(name);
     }
 
     /** Deletes the function and waits until its instances are gone, so the next measurement starts on a quiet host. */

@@ -38,7 +38,7 @@ final class Workloads {
 
     /** A function name unique per workload and runtime, e.g. {@code bench-hello-go}. */
     static String name(FunctionSpec spec, String runtime) {
-        return "bench-" + spec.workload() + "-" + runtime;
+        return "bench-" + spec.workload() + "-" + runtime + (spec.tag().isEmpty() ? "" : "-" + spec.tag());
     }
 
     byte[] archive(FunctionSpec spec, String runtime, String backend) {
@@ -75,7 +75,8 @@ final class Workloads {
         y.append("scaling: {concurrency: ").append(spec.concurrency()).append(", minInstances: ")
                 .append(spec.minInstances()).append(", maxInstances: ").append(spec.maxInstances())
                 .append(", idleTimeout: ").append(IDLE_TIMEOUT).append(", singleUse: ").append(spec.singleUse())
-                .append("}\n");
+                .append(", clones: ").append(spec.clones())
+                .append(spec.standby() > 0 ? ", standby: " + spec.standby() : "").append("}\n");
         return y.toString();
     }
 

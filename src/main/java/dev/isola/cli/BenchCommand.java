@@ -41,7 +41,8 @@ import java.util.regex.Pattern;
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = BenchCommand.Report.class,
         description = {"Run the paper's experiments on this host and write raw results, metadata and a report.",
                 "EXPERIMENT is 'all' or any of: cold-start, burst, start-cost, idle-cpu, idle-memory, cpu, memory, "
-                        + "network-concurrency, network-throughput, disk."})
+                        + "network-concurrency, network-throughput, disk, and Isola's own fast-start (cold, standby "
+                        + "or clone, and warm starts beside the paper's cold starts)."})
 final class BenchCommand implements Callable<Integer> {
     private static final Duration STOP_WAIT = Duration.ofMinutes(2);
     private static final Pattern SIZE = Pattern.compile("([0-9]{1,9})(Mi|Gi)B?");

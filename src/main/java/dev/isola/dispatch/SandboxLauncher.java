@@ -231,7 +231,7 @@ public final class SandboxLauncher implements Launcher {
         env.put("ISOLA_INSTANCE", instanceId);
         return new InstanceSpec(instanceId, function.name(), function.version(), function.artifact(),
                 function.manifest().limits(), env, readyUrl, workspace.workDir(), workspace.console(),
-                function.manifest().kernel(), function.manifest().egress());
+                function.manifest().kernel(), function.manifest().egress(), function.manifest().scaling().clones());
     }
 
     /** Waits until {@code instance} serves; then its start-failure lines are no longer kept. */

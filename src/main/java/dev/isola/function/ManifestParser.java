@@ -121,6 +121,9 @@ public final class ManifestParser {
         if (s.standby() > 0) {
             scaling.put("standby", s.standby()); // absent when 0: manifests stored before the field read the same
         }
+        if (!s.clones()) {
+            scaling.put("clones", false); // absent when on, for the same reason
+        }
 
         Map<String, Object> wire = new LinkedHashMap<>();
         wire.put("name", manifest.name().value());
@@ -338,7 +341,8 @@ public final class ManifestParser {
                 wire.idleTimeout() == null ? d.idleTimeout()
                         : ManifestUnits.parseDuration("scaling.idleTimeout", wire.idleTimeout()),
                 wire.singleUse() == null ? d.singleUse() : wire.singleUse(),
-                wire.standby() == null ? d.standby() : wire.standby());
+                wire.standby() == null ? d.standby() : wire.standby(),
+                wire.clones() == null ? d.clones() : wire.clones());
     }
 
     private static AsyncPolicy async(ManifestWire.AsyncWire wire, Limits limits, Scaling scaling) {

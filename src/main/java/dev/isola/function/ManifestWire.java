@@ -15,7 +15,7 @@ record ManifestWire(String name, String runtime, String entry, String handler, M
     }
 
     record ScalingWire(Integer concurrency, Integer minInstances, Integer maxInstances, String idleTimeout,
-                       Boolean singleUse, Integer standby) {
+                       Boolean singleUse, Integer standby, Boolean clones) {
     }
 
     record AsyncWire(Integer maxAttempts, String timeout, Integer concurrency) {

@@ -12,10 +12,13 @@ import java.time.Duration;
  * @param singleUse    every invocation gets a fresh instance that is stopped afterwards (the paper's cold-start mode)
  * @param standby      sandboxes kept created but not started, so that a start needs only their start (backends that
  *                     offer it: runc, crun)
+ * @param clones       whether new microVM instances may resume from the version's saved template instead of booting
+ *                     (on by default where the backend makes templates; off for a function whose start-up makes
+ *                     what must differ per instance, such as a key or a seeded userspace random generator)
  */
 public record Scaling(int concurrency, int minInstances, int maxInstances, Duration idleTimeout, boolean singleUse,
-                      int standby) {
-    public static final Scaling DEFAULT = new Scaling(100, 0, 8, Duration.ofMinutes(5), false, 0);
+                      int standby, boolean clones) {
+    public static final Scaling DEFAULT = new Scaling(100, 0, 8, Duration.ofMinutes(5), false, 0, true);
     /** Standby sandboxes hold a network namespace, a veth and a cgroup each: a bound per function version. */
     public static final int MAX_STANDBY = 64;
 

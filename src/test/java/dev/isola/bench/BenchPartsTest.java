@@ -151,7 +151,7 @@ class BenchPartsTest {
 
         assertThat(manifest).contains("name: bench-hello-node\n", "runtime: node\n", "entry: 'index.js'\n",
                 "GREETING: 'it''s me'", "backend: runc\n", "limits: {memory: 512Mi, cpus: 1,",
-                "scaling: {concurrency: 1, minInstances: 3, maxInstances: 3, idleTimeout: 1h, singleUse: false}");
+                "scaling: {concurrency: 1, minInstances: 3, maxInstances: 3, idleTimeout: 1h, singleUse: false, clones: false}");
     }
 
     @Test

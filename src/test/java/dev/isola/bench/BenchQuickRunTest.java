@@ -68,7 +68,9 @@ class BenchQuickRunTest {
                 Arguments.of("network-concurrency", Set.of("requests_per_s", "errors"), Set.of("direct", "gateway"),
                         Set.of("1", "4")),
                 Arguments.of("network-throughput", Set.of("throughput_mib_s"), Set.of(""), Set.of("")),
-                Arguments.of("disk", Set.of("duration_ms", "read_ms"), Set.of(""), Set.of("")));
+                Arguments.of("disk", Set.of("duration_ms", "read_ms"), Set.of(""), Set.of("")),
+                // The process backend keeps no standby sandboxes and makes no clones: cold and warm only.
+                Arguments.of("fast-start", Set.of("completion_ms"), Set.of("cold", "warm"), Set.of("")));
     }
 
     @ParameterizedTest(name = "{0}")

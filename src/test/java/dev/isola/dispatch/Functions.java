@@ -30,13 +30,13 @@ final class Functions {
     static DeployedFunction withScaling(String name, int concurrency, int min, int max, Duration idle, boolean singleUse,
                                         Duration timeout) {
         return deployed(name, 1, new Limits(Limits.DEFAULT_MEMORY, 1, timeout),
-                new Scaling(concurrency, min, max, idle, singleUse, 0));
+                new Scaling(concurrency, min, max, idle, singleUse, 0, true));
     }
 
     /** Version {@code version} of a function with {@code concurrency: 1} that keeps {@code standby} sandboxes. */
     static DeployedFunction withStandby(String name, int version, int standby, boolean singleUse) {
         return deployed(name, version, new Limits(Limits.DEFAULT_MEMORY, 1, TIMEOUT),
-                new Scaling(1, 0, 8, Duration.ofMinutes(1), singleUse, standby));
+                new Scaling(1, 0, 8, Duration.ofMinutes(1), singleUse, standby, true));
     }
 
     /** The next version of {@code function}: the same manifest under a new version number. */

@@ -46,7 +46,7 @@ class ManifestParserTest {
         assertThat(m.env()).containsExactlyInAnyOrderEntriesOf(Map.of("GREETING", "hi", "EMPTY", "", "NUMBER", "42"));
         assertThat(m.backend()).contains("runsc");
         assertThat(m.limits()).isEqualTo(new Limits(256L << 20, 0.5, Duration.ofMillis(250)));
-        assertThat(m.scaling()).isEqualTo(new Scaling(10, 1, 4, Duration.ofMinutes(2), false, 0));
+        assertThat(m.scaling()).isEqualTo(new Scaling(10, 1, 4, Duration.ofMinutes(2), false, 0, true));
     }
 
     @Test
@@ -59,7 +59,7 @@ class ManifestParserTest {
                 """);
 
         assertThat(m.limits()).isEqualTo(new Limits(Limits.DEFAULT_MEMORY, 1.0, Duration.ofSeconds(5)));
-        assertThat(m.scaling()).isEqualTo(new Scaling(100, 0, 8, Duration.ofMinutes(5), true, 0));
+        assertThat(m.scaling()).isEqualTo(new Scaling(100, 0, 8, Duration.ofMinutes(5), true, 0, true));
     }
 
     @Test
@@ -70,6 +70,19 @@ class ManifestParserTest {
         assertThat(ManifestParser.toWire(m)).extractingByKey("scaling").asString().contains("standby=3");
         assertThat(ManifestParser.toWire(ManifestParser.parse("name: hello\nruntime: go\n")))
                 .extractingByKey("scaling").asString().doesNotContain("standby");
+    }
+
+    @Test
+    void parse_clones_onByDefault_offWhenSaid_andTheWireFormRoundTrips() {
+        Manifest off = ManifestParser.parse("name: hello\nruntime: go\nscaling: {clones: false}\n");
+        Manifest plain = ManifestParser.parse("name: hello\nruntime: go\n");
+
+        assertThat(off.scaling().clones()).isFalse();
+        assertThat(plain.scaling().clones()).isTrue();
+        assertThat(ManifestParser.toWire(off)).extractingByKey("scaling").asString().contains("clones=false");
+        assertThat(ManifestParser.toWire(plain)).extractingByKey("scaling").asString().doesNotContain("clones");
+        assertThatThrownBy(() -> ManifestParser.parse("name: hello\nruntime: go\nscaling: {clones: maybe}\n"))
+                .isInstanceOf(InvalidFunctionException.class);
     }
 
     @Test
@@ -274,7 +287,7 @@ class ManifestParserTest {
     void toWire_formatsUnitsAsTheManifestWould() {
         Manifest m = new Manifest(FunctionName.of("w"), Runtime.GO, ".", Map.of("B", "2", "A", "1"), Optional.empty(), Optional.empty(), false,
                 new Limits(512L << 20, 1.0, Duration.ofSeconds(30)),
-                new Scaling(100, 0, 8, Duration.ofMillis(250), false, 0));
+                new Scaling(100, 0, 8, Duration.ofMillis(250), false, 0, true));
 
         Map<String, Object> wire = ManifestParser.toWire(m);
 

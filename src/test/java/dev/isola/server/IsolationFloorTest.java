@@ -84,7 +84,7 @@ class IsolationFloorTest {
         IsolationFloor floor = new IsolationFloor(TrustPolicy.permissive(), HOST, "process");
         Manifest withStandby = new Manifest(FunctionName.of("fn"), Runtime.GO, ".", Map.of(), Optional.of("runsc"),
                 Optional.empty(), false, Limits.DEFAULT,
-                new Scaling(100, 0, 8, Duration.ofMinutes(5), false, 2));
+                new Scaling(100, 0, 8, Duration.ofMinutes(5), false, 2, true));
 
         assertThatThrownBy(() -> floor.check(withStandby))
                 .isInstanceOfSatisfying(InvalidFunctionException.class,

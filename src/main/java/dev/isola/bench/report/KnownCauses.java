@@ -20,6 +20,8 @@ final class KnownCauses {
     static final String QUICK = "quick profile: few repetitions";
     static final String NO_PAPER = "no counterpart in the paper";
     static final String NO_PYTHON = "the paper measured Go and Node.js only";
+    static final String FAST = "a standby sandbox or a clone against the paper's cold start, which had neither";
+    static final String WARM = "a running instance against the paper's cold start";
 
     private KnownCauses() {
     }
@@ -28,6 +30,9 @@ final class KnownCauses {
     static String of(GroupKey key, Optional<PaperValue> paper, RunMetadata meta) {
         if (PaperValue.UNMEASURED_RUNTIMES.contains(key.runtime())) {
             return NO_PYTHON;
+        }
+        if (key.experiment().equals("fast-start") && !key.variant().equals("cold") && paper.isPresent()) {
+            return key.variant().equals("warm") ? WARM : FAST;
         }
         String cause = paper.isEmpty() ? NO_PAPER : switch (key.backend()) {
             case "microvm" -> meta.accelerator().map(a -> a.toLowerCase(Locale.ROOT).contains("tcg"))

@@ -186,7 +186,7 @@ final class MicrovmBackend implements SandboxBackend {
         GuestImages.Images built = images.ensure(spec.artifact(), kernel, init, spec.env(), spec.egress());
         VmTemplates.Key key = new VmTemplates.Key(built, kernel, init, Math.max(64, spec.limits().memoryBytes() >> 20),
                 accelerator().accelerator());
-        if (templates.isPresent()) {
+        if (templates.isPresent() && spec.clones()) {
             Optional<VmTemplates.Template> template = templates.get().ready(key);
             if (template.isPresent()) {
                 try {

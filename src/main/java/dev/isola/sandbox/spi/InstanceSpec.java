@@ -21,10 +21,11 @@ import java.util.Optional;
  * @param kernel   guest kernel the function asked for ({@code minimal}, {@code generic}); empty for the backend's
  *                 default. Only virtual-machine backends use it.
  * @param egress   whether the instance may open connections beyond the host; isolating backends enforce it
+ * @param clones   whether the instance may be a clone of its version's saved template (backends that make them)
  */
 public record InstanceSpec(String id, FunctionName function, int version, Artifact artifact, Limits limits,
                            Map<String, String> env, URI readyUrl, Path workDir, Console console,
-                           Optional<String> kernel, boolean egress) {
+                           Optional<String> kernel, boolean egress, boolean clones) {
     public InstanceSpec {
         env = Map.copyOf(env);
     }

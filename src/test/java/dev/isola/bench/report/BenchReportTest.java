@@ -33,8 +33,8 @@ class BenchReportTest {
         BenchReport.render(run);
 
         JsonNode groups = new ObjectMapper().readTree(run.resolve("summary.json").toFile()).get("groups");
-        // per backend x runtime: 1 + 3 + 2 + 1 + 3 + 1 + 2 + 8 + 1 + 1 groups
-        assertThat(groups).hasSize(6 * 23);
+        // per backend x runtime: 1 + 3 + 2 + 1 + 3 + 1 + 2 + 8 + 1 + 1 + 3 (fast-start: cold, fast, warm) groups
+        assertThat(groups).hasSize(6 * 26);
         JsonNode runcGo = find(groups, "cold-start", "runc", "go", "", "");
         assertThat(runcGo.get("n_ok").asInt()).isEqualTo(3);
         assertThat(runcGo.get("mean").asDouble()).isCloseTo(101, within(1e-9)); // 100, 101, 102

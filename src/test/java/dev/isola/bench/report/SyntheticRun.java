@@ -79,6 +79,11 @@ final class SyntheticRun {
                     case "network-throughput" -> bar(out, experiment, backend, runtime, "", "throughput_mib_s",
                             "MiB/s", base * 10);
                     case "disk" -> bar(out, experiment, backend, runtime, "", "duration_ms", "ms", base);
+                    case "fast-start" -> {
+                        bar(out, experiment, backend, runtime, "cold", "completion_ms", "ms", base);
+                        bar(out, experiment, backend, runtime, "fast", "completion_ms", "ms", base / 4);
+                        bar(out, experiment, backend, runtime, "warm", "completion_ms", "ms", 1);
+                    }
                     default -> throw new IllegalArgumentException(experiment);
                 }
             }

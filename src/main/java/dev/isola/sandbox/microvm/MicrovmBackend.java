@@ -157,7 +157,9 @@ final class MicrovmBackend implements SandboxBackend {
     @Override
     public void reapLeftovers() {
         List<String> ids = context.leftoverInstanceIds();
-        stopLeftoverVms(context.runDir());
+        if (stopLeftoverVms(context.runDir())) {
+            started = true; // their parent cgroups are this state directory's: removed at this run's stop
+        }
         network.reapLeftovers(ids.stream().map(InstanceNetwork::key).toList());
         VmCgroup.reapLeftovers(ids);
     }
@@ -347,11 +349,12 @@ final class MicrovmBackend implements SandboxBackend {
     /**
      * QEMU processes of a crashed earlier run: each left a pid file in its instance's work directory. A pid is
      * signalled only if that process's command line names the same work directory's QMP socket, so a recycled
-     * pid that now belongs to another program is never hit.
+     * pid that now belongs to another program is never hit. Returns whether there were any.
      */
-    private static void stopLeftoverVms(Path runDir) {
+    private static boolean stopLeftoverVms(Path runDir) {
+        boolean found = false;
         if (!Files.isDirectory(runDir)) {
-            return;
+            return false;
         }
         try (var instances = Files.list(runDir)) {
             for (Path dir : instances.toList()) {
@@ -359,6 +362,7 @@ final class MicrovmBackend implements SandboxBackend {
                 if (!Files.isRegularFile(pidFile)) {
                     continue;
                 }
+                found = true;
                 long pid = Long.parseLong(Files.readString(pidFile).trim());
                 String qmp = dir.resolve("qmp.sock").toAbsolutePath().toString();
                 ProcessHandle.of(pid).filter(h -> h.info().arguments()
@@ -371,5 +375,6 @@ final class MicrovmBackend implements SandboxBackend {
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "microvm: could not stop leftover VMs: " + e.getMessage());
         }
+        return found;
     }
 }

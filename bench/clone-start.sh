@@ -54,14 +54,12 @@ templates_at_least() {
   die "fewer than $1 templates saved 300 s later: $(grep -i template "$BENCH_TMP/isola.log" | tail -n 3)"
 }
 
+# call NAME : one call of the single-use NAME in ms, once its VM is gone.
 call() {
-  local out code secs
-  out="$(curl -sS -o /dev/null -w '%{http_code} %{time_total}' --max-time 120 "$ISOLA_URL/function/$1")" ||
-    die "request to /function/$1 failed"
-  read -r code secs <<<"$out"
-  [[ "$code" == 200 ]] || die "/function/$1 answered $code"
+  local ms
+  ms="$(call_ms "$1" 120)" || exit 1 # die ended only the substitution
   gone "$1"
-  awk -v s="$secs" 'BEGIN { printf "%.3f", s * 1000 }'
+  echo "$ms"
 }
 
 {

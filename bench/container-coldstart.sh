@@ -100,13 +100,10 @@ by_hand() {
 
 # through_isola LANG : one single-use call through the gateway, curl's total time in ms.
 through_isola() {
-  local out code secs
-  out="$(curl -sS -o /dev/null -w '%{http_code} %{time_total}' --max-time 60 "$ISOLA_URL/function/hello-single-$1")" ||
-    die "request to /function/hello-single-$1 failed"
-  read -r code secs <<<"$out"
-  [[ "$code" == 200 ]] || die "/function/hello-single-$1 answered $code"
+  local ms
+  ms="$(call_ms "hello-single-$1")" || exit 1 # die ended only the substitution
   isola_quiet "hello-single-$1"
-  awk -v s="$secs" 'BEGIN { printf "%.3f", s * 1000 }'
+  echo "$ms"
 }
 
 {

@@ -293,6 +293,17 @@ for i in json.load(sys.stdin).get("instances", []):
 
 # --- statistics --------------------------------------------------------------------------------------
 
+# call_ms FUNCTION [MAX_SECONDS] : one GET /function/FUNCTION through the gateway; curl's total time in ms. Dies
+# unless the answer is a 200.
+call_ms() {
+  local out code secs
+  out="$(curl -sS -o /dev/null -w '%{http_code} %{time_total}' --max-time "${2:-60}" "$ISOLA_URL/function/$1")" ||
+    die "request to /function/$1 failed"
+  read -r code secs <<<"$out"
+  [[ "$code" == 200 ]] || die "/function/$1 answered $code"
+  awk -v s="$secs" 'BEGIN { printf "%.3f", s * 1000 }'
+}
+
 # parse_hey FILE -> "requests rps p50_ms p99_ms errors". requests counts what hey sent (it sends
 # c * floor(n / c), not n); errors = non-200 answers + transport errors.
 parse_hey() {

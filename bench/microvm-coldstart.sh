@@ -44,14 +44,7 @@ fn_dir() {
   echo "$dir"
 }
 
-coldstart_ms() {
-  local out code secs
-  out="$(curl -sS -o /dev/null -w '%{http_code} %{time_total}' --max-time 120 "$ISOLA_URL/function/$1")" ||
-    die "request to /function/$1 failed"
-  read -r code secs <<<"$out"
-  [[ "$code" == 200 ]] || die "/function/$1 answered $code"
-  awk -v s="$secs" 'BEGIN { printf "%.1f", s * 1000 }'
-}
+coldstart_ms() { call_ms "$1" 120; }
 
 mem_available_kib() { awk '/^MemAvailable:/ { print $2 }' /proc/meminfo; }
 

@@ -65,13 +65,10 @@ standby_quiet() {
 
 # call KIND LANG : one call, curl's total time in ms; then waits for the host to be quiet again.
 call() {
-  local out code secs fn="$1-$2"
-  out="$(curl -sS -o /dev/null -w '%{http_code} %{time_total}' --max-time 60 "$ISOLA_URL/function/$fn")" ||
-    die "request to /function/$fn failed"
-  read -r code secs <<<"$out"
-  [[ "$code" == 200 ]] || die "/function/$fn answered $code"
+  local ms fn="$1-$2"
+  ms="$(call_ms "$fn")" || exit 1 # die ended only the substitution
   if [[ "$1" == standby ]]; then standby_quiet "$fn"; else isola_quiet "$fn"; fi
-  awk -v s="$secs" 'BEGIN { printf "%.3f", s * 1000 }'
+  echo "$ms"
 }
 
 {

@@ -20,6 +20,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The {@code process} backend: each instance is a child process of the platform listening on a loopback port
@@ -120,8 +121,10 @@ final class ProcessBackend implements SandboxBackend {
             ProcessRecord.write(spec.workDir(), process.toHandle());
             OomScore.raise(process.pid()); // our child, not yet reaped: the pid is its own
         } catch (IOException e) {
-            process.destroyForcibly();
-            process.onExit().join();
+            process.destroyForcibly(); // our own child: the signal cannot reach another process
+            // Bounded: a child stuck in the kernel past SIGKILL must not hold this start for ever (as root, the
+            // clean-up after it ends every process of the instance's uid anyway).
+            process.onExit().orTimeout(5, TimeUnit.SECONDS).exceptionally(t -> null).join();
             afterExit.run();
             throw new SandboxException("Failed to record or set up process of instance " + spec.id() + ": "
                     + e.getMessage(), e);

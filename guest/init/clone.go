@@ -133,6 +133,6 @@ func serveAsTemplate(port int, templateGateway string) {
 	if err := becomeClone(identity, templateGateway); err != nil {
 		fail("clone: %v", err)
 	}
-	signalReady(port, identity["isola.ready"])
 	say("clone ready %d ms after resuming", time.Since(resumed).Milliseconds())
+	signalReady(port, identity["isola.ready"])
 }

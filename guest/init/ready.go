@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -21,13 +22,18 @@ func signalReady(port int, readyURL string) {
 		return
 	}
 	for attempt := 0; attempt < 50; attempt++ {
-		if err = post(target); err == nil {
+		err = post(target)
+		if err == nil || err == errAlreadyReady {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	say("could not call the readiness URL: %v", err)
 }
+
+// errAlreadyReady is a 404 from the readiness URL: Isola saw the function accept connections first (its own probe
+// of the instance) and retired the URL. Nothing to retry.
+var errAlreadyReady = errors.New("already seen ready")
 
 // awaitListening returns once the function accepts connections on its port.
 func awaitListening(port int) {
@@ -58,6 +64,9 @@ func post(target *url.URL) error {
 	status := make([]byte, 12)
 	if _, err := conn.Read(status); err != nil {
 		return err
+	}
+	if string(status[9:12]) == "404" {
+		return errAlreadyReady
 	}
 	if string(status[9:10]) != "2" {
 		return fmt.Errorf("status %s", status[9:12])

@@ -420,7 +420,7 @@ final class AdminApi {
         m.put("version", v.version());
         m.put("backend", v.backend());
         m.put("state", v.state().wireName());
-        m.put("start", v.start().wireName());
+        m.put("start", v.start());
         m.put("endpoint", v.endpoint());
         m.put("startedAt", v.startedAt().toString());
         m.put("inFlight", v.inFlight());

@@ -652,7 +652,7 @@ final class InstancePool {
                 InstanceState state = draining && s.state == InstanceState.READY ? InstanceState.DRAINING : s.state;
                 String endpoint = s.instance == null ? "" : hostAndPort(s.instance.endpoint());
                 views.add(new InstanceView(s.id, function.name().value(), function.version(), backend, state, endpoint,
-                        s.startedAt, s.inFlight, s.served, s.coldStartNanos / 1e6, s.startKind,
+                        s.startedAt, s.inFlight, s.served, s.coldStartNanos / 1e6, s.startKind.wireName(),
                         s.instance == null ? OptionalLong.empty() : s.instance.pid()));
             }
             views.addAll(standby.views(backend));

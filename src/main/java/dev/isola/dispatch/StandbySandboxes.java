@@ -125,7 +125,7 @@ final class StandbySandboxes {
     /** The ready standby sandboxes as instances in state {@link InstanceState#STANDBY}. */
     synchronized List<InstanceView> views(String backend) {
         return ready.stream().map(e -> new InstanceView(e.prepared().id(), function.name().value(),
-                function.version(), backend, InstanceState.STANDBY, "", e.createdAt(), 0, 0, 0, StartKind.STANDBY,
+                function.version(), backend, InstanceState.STANDBY, "", e.createdAt(), 0, 0, 0, StartKind.STANDBY.wireName(),
                 e.prepared().pid())).toList();
     }
 }

@@ -33,7 +33,7 @@ final class FastStartExperiment implements Experiment {
     public void run(Trial t) throws InterruptedException {
         String cold = t.deploy(FunctionSpec.singleUse("hello", 1).tagged("cold"));
         String warm = t.deploy(FunctionSpec.warm("hello", 1).tagged("warm"));
-        // Clones where the backend makes them (microvm); else standby where the server accepts it (runc, crun).
+        // Clones where the backend makes them (microvm); else standby where the server accepts it (runc, crun, runsc).
         FunctionSpec fastSpec = FunctionSpec.singleUse("hello", 1).tagged("fast");
         Optional<Fast> fastKind = Optional.empty();
         Optional<String> fast = Optional.empty();

@@ -11,7 +11,7 @@ import java.time.Duration;
  * @param idleTimeout  an instance idle this long is stopped (scale to zero)
  * @param singleUse    every invocation gets a fresh instance that is stopped afterwards (the paper's cold-start mode)
  * @param standby      sandboxes kept created but not started, so that a start needs only their start (backends that
- *                     offer it: runc, crun)
+ *                     offer it: runc, crun, runsc)
  * @param clones       whether new microVM instances may resume from the version's saved template instead of booting
  *                     (on by default where the backend makes templates; off for a function whose start-up makes
  *                     what must differ per instance, such as a key or a seeded userspace random generator)

@@ -46,7 +46,7 @@ final class IsolationFloor implements DeployPolicy {
         }
         if (manifest.scaling().standby() > 0 && !entry.backend().offersStandby()) {
             throw new InvalidFunctionException("invalid_manifest", "scaling.standby: backend '" + backend + "' keeps "
-                    + "no sandboxes on standby (runc and crun do)");
+                    + "no sandboxes on standby (runc, crun and runsc do)");
         }
         Isolation isolation = entry.isolation();
         if (isolation.compareTo(floor) < 0) {

@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 /** The container contract on {@code runsc} (gVisor, ptrace platform by default). */
 class RunscContractTest extends IsolationContractTest {
     @Override
@@ -28,20 +30,21 @@ class RunscContractTest extends IsolationContractTest {
         return false;
     }
 
+    @Override
+    protected boolean offersStandby() {
+        return true;
+    }
+
     /**
      * gVisor answers the function with its own emulated value; on the host, the function's memory is the sandbox
-     * process's (runsc boot, the Sentry), a descendant of the instance's runsc process.
+     * process's (runsc boot, the Sentry): the instance's pid, since the container runs detached.
      */
     @Override
     protected String hostOomScoreAdj(String function, JsonNode instance) {
-        ProcessHandle runsc = ProcessHandle.of(instance.get("pid").asLong()).orElseThrow();
-        return runsc.descendants().filter(p -> cmdline(p).contains("boot")).findFirst()
-                .map(p -> read(Path.of("/proc", Long.toString(p.pid()), "oom_score_adj")))
-                .orElseThrow(() -> new AssertionError("no runsc boot process under " + runsc.pid()));
-    }
-
-    private static String cmdline(ProcessHandle p) {
-        return read(Path.of("/proc", Long.toString(p.pid()), "cmdline")).replace('\0', ' ');
+        String pid = instance.get("pid").asText();
+        assertThat(read(Path.of("/proc", pid, "cmdline")).replace('\0', ' ')).as("the sandbox process")
+                .contains("boot");
+        return read(Path.of("/proc", pid, "oom_score_adj"));
     }
 
     private static String read(Path file) {

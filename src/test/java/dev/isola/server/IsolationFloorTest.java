@@ -82,14 +82,14 @@ class IsolationFloorTest {
     @Test
     void standby_onABackendThatKeepsNone_isAnInvalidManifest() {
         IsolationFloor floor = new IsolationFloor(TrustPolicy.permissive(), HOST, "process");
-        Manifest withStandby = new Manifest(FunctionName.of("fn"), Runtime.GO, ".", Map.of(), Optional.of("runsc"),
+        Manifest withStandby = new Manifest(FunctionName.of("fn"), Runtime.GO, ".", Map.of(), Optional.of("microvm"),
                 Optional.empty(), false, Limits.DEFAULT,
                 new Scaling(100, 0, 8, Duration.ofMinutes(5), false, 2, true));
 
         assertThatThrownBy(() -> floor.check(withStandby))
                 .isInstanceOfSatisfying(InvalidFunctionException.class,
                         e -> org.assertj.core.api.Assertions.assertThat(e.code()).isEqualTo("invalid_manifest"))
-                .hasMessageContaining("scaling.standby: backend 'runsc' keeps no sandboxes on standby");
+                .hasMessageContaining("scaling.standby: backend 'microvm' keeps no sandboxes on standby");
     }
 
     private static Manifest manifest(Optional<String> backend, boolean egress) {

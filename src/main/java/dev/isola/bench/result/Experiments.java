@@ -60,7 +60,7 @@ public final class Experiments {
                     "fast", "Standby sandbox or clone start", "warm", "Warm instance"), "", false, false,
                     Headline.ONLY,
                     "One no-op request per way of finding an instance, interleaved: cold (a whole new sandbox), "
-                            + "fast (a new instance from a standby sandbox, scaling.standby, on runc and crun, or a "
+                            + "fast (a new instance from a standby sandbox, scaling.standby, on runc, crun and runsc, or a "
                             + "clone of the version's saved template on microvm) and warm (a running instance).",
                     "Not in the paper, which had neither standby sandboxes nor clones: compared with its cold "
                             + "starts (figure 3), the unikernels' about 111 ms included."));

@@ -1,6 +1,7 @@
 package dev.isola.sandbox.oci;
 
 import dev.isola.host.Pidfd;
+import dev.isola.host.PidfdExits;
 import dev.isola.host.ProcessStop;
 import dev.isola.net.InstanceNetwork;
 import dev.isola.sandbox.spi.Console;
@@ -10,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -60,6 +62,15 @@ final class DetachedContainer implements Instance {
     @Override
     public OptionalLong pid() {
         return OptionalLong.of(init.pid());
+    }
+
+    /**
+     * gVisor's network stack dies with its sandbox without closing the gateway's connections, so their end must be
+     * told ({@link PidfdExits}); with the host kernel's stack they close as the process exits.
+     */
+    @Override
+    public CompletionStage<Void> onExit() {
+        return backend.traits().ownNetworkStack() ? backend.exits().onExit(init) : Instance.super.onExit();
     }
 
     @Override

@@ -2,13 +2,13 @@ package dev.isola.sandbox.oci;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.isola.function.Runtime;
 import dev.isola.host.CgroupTree;
 import dev.isola.host.Command;
 import dev.isola.host.CommandResult;
 import dev.isola.host.Fifo;
 import dev.isola.host.HostException;
 import dev.isola.host.Pidfd;
+import dev.isola.host.PidfdExits;
 import dev.isola.host.ProcessRunner;
 import dev.isola.net.InstanceNetwork;
 import dev.isola.sandbox.spi.Availability;
@@ -20,7 +20,6 @@ import dev.isola.sandbox.spi.SandboxBackend;
 import dev.isola.sandbox.spi.SandboxContext;
 import dev.isola.sandbox.spi.SandboxException;
 
-import java.io.File;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -46,11 +45,11 @@ import java.util.function.Supplier;
  * <p>Per instance: a network namespace with a veth on the bridge ({@link InstanceNetwork}; usually one made ahead
  * of need), its work directory as the bundle (config.json; the read-only root is a skeleton of mount points shared
  * by instances alike, {@link RootfsSkeletons}; the artefact and, for Node.js, the node binary and exactly its
- * libraries are bind-mounted read-only). runc and crun containers run detached ({@link DetachedContainer}):
- * {@code <runtime> create} with the instance's console file as its output, which the container keeps, then the start
- * hand-shake through the container's exec FIFO done by Isola itself; no runtime process stays per instance, and the
- * container's init is watched through a pidfd. runsc runs as a foreground {@code runsc run} child ({@link
- * OciInstance}), since gVisor's sandbox and gofer are that run's children. Containers live under Isola's own state
+ * libraries are bind-mounted read-only). Containers run detached ({@link DetachedContainer}): {@code <runtime>
+ * create} with the instance's console file as its output, which the container keeps, then the start (the hand-shake
+ * through the container's exec FIFO, done by Isola itself for runc and crun; {@code runsc start} for gVisor); no
+ * runtime process stays per instance, and the container's init (gVisor's sandbox process) is watched through a pidfd.
+ * Containers live under Isola's own state
  * root ({@value #STATE_ROOT}/&lt;runtime&gt;), so start-up reaping deletes exactly the containers of an earlier run
  * and never anyone else's. Cgroups: {@code /isola/<instance>} through the runtime's cgroupfs driver (v1, hybrid and
  * v2 hosts), under the node's memory limit ({@link ParentCgroup}).
@@ -73,6 +72,8 @@ final class OciBackend implements SandboxBackend {
      * for the create timeout.
      */
     private static final Duration RELEASE_TIMEOUT = Duration.ofSeconds(5);
+    /** {@code runsc start}: a Go program's start and one message to the sandbox, slower on a loaded host. */
+    private static final Duration RUNSC_START_TIMEOUT = Duration.ofSeconds(30);
 
     private final SandboxContext context;
     private final RuntimeTraits traits;
@@ -86,6 +87,7 @@ final class OciBackend implements SandboxBackend {
     private RuntimeMountNamespace namespace;
     /** Whether this run started a container (and so may have made the shared parent cgroups). */
     private volatile boolean started;
+    private final PidfdExits exits = new PidfdExits();
 
     OciBackend(SandboxContext context, RuntimeTraits traits, Supplier<List<String>> diagnostics) {
         this.context = context;
@@ -253,8 +255,14 @@ final class OciBackend implements SandboxBackend {
         return CgroupTree.everywhere(relative);
     }
 
+    /** Exits of containers with a network stack of their own, which the gateway must hear of ({@link #traits()}). */
+    PidfdExits exits() {
+        return exits;
+    }
+
     @Override
     public void shutdown() {
+        exits.close();
         if (started) {
             // Only a run that made containers made the parents: removing them otherwise races another Isola's runc,
             // which creates a child under a parent it just found.
@@ -288,29 +296,12 @@ final class OciBackend implements SandboxBackend {
 
     @Override
     public Instance start(InstanceSpec spec) {
-        if (traits.launch().detached()) {
-            return create(spec).start();
-        }
-        started = true;
-        InstanceNetwork.Attachment net = network.attachContainer();
-        try {
-            writeBundle(spec, net);
-            Process process = runner.start(new ProcessBuilder(command("run", "--bundle",
-                    spec.workDir().toAbsolutePath().toString(), spec.id()))
-                    .redirectOutput(spec.console().redirect())
-                    .redirectErrorStream(true)
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))));
-            return new OciInstance(spec.id(), this, process, endpoint(net), net, spec.console(),
-                    spec.limits().memoryBytes());
-        } catch (IOException | RuntimeException e) {
-            uninterrupted(net::close);
-            throw failedToStart(spec, e);
-        }
+        return create(spec).start();
     }
 
     @Override
     public boolean offersStandby() {
-        return traits.launch().detached();
+        return true;
     }
 
     /**
@@ -319,9 +310,6 @@ final class OciBackend implements SandboxBackend {
      */
     @Override
     public CreatedContainer create(InstanceSpec spec) {
-        if (!traits.launch().detached()) {
-            throw new SandboxException(traits.runtime() + " keeps no sandboxes on standby");
-        }
         started = true;
         InstanceNetwork.Attachment net = network.attachContainer();
         try {
@@ -417,10 +405,14 @@ final class OciBackend implements SandboxBackend {
     }
 
     /**
-     * The start hand-shake through the exec FIFO of created container {@code id} ({@link RuntimeTraits.Launch});
-     * false when its init died first.
+     * Starts created container {@code id} ({@link RuntimeTraits.Launch}): the hand-shake through its exec FIFO, or
+     * {@code runsc start}; false when its init died first.
      */
     boolean release(String id, Pidfd init) throws InterruptedException {
+        if (traits.launch() == RuntimeTraits.Launch.CREATE_THEN_START) {
+            CommandResult result = runner.result(Command.of(command("start", id)).withTimeout(RUNSC_START_TIMEOUT));
+            return result.succeeded() && init.isAlive();
+        }
         Path fifo = Path.of(stateRoot(), id, "exec.fifo");
         boolean started = traits.launch() == RuntimeTraits.Launch.CREATE_THEN_READ_FIFO
                 ? Fifo.receive(fifo, init, RELEASE_TIMEOUT) : Fifo.send(fifo, init, RELEASE_TIMEOUT);

@@ -43,7 +43,7 @@ public final class RunscSandboxProvider implements SandboxProvider {
         String platform = context.settings().oneOf("platform", PLATFORMS, "ptrace");
         RuntimeTraits traits = new RuntimeTraits("runsc", isolation(),
                 List.of("--platform=" + platform, "--network=sandbox"), HIDE_NET_SYSCTLS, false,
-                RuntimeTraits.Launch.FOREGROUND_RUN, true);
+                RuntimeTraits.Launch.CREATE_THEN_START, true);
         RunscPlatforms platforms = new RunscPlatforms(context.runner(), context.ticker());
         return new OciBackend(context, traits, platforms::tryEach);
     }

@@ -14,27 +14,23 @@ import java.util.List;
  *                             empty to run in the host's mount namespace
  * @param seccompProfile       whether containers get {@link SeccompProfile} (runc, crun); gVisor filters its own
  *                             sandbox instead
- * @param launch               how an instance's container is run: created and then started by Isola itself through
- *                             the container's exec FIFO, with no runtime process left (runc, crun), or by a
- *                             foreground {@code <runtime> run} (runsc, whose sandbox and gofer processes stay
- *                             children of that run)
+ * @param launch               how a created container is started: by Isola itself through the container's exec
+ *                             FIFO (runc, crun), or by {@code <runtime> start} (runsc, whose sandbox waits for the
+ *                             runtime's own control message); either way no runtime process is left per instance
  * @param ownNetworkStack      whether the sandbox has a network stack of its own, which dies without closing its
  *                             connections (runsc)
  */
 record RuntimeTraits(String runtime, Isolation isolation, List<String> globalFlags, List<String> mountNamespaceChange,
                      boolean seccompProfile, Launch launch, boolean ownNetworkStack) {
     /**
-     * How a container is run. After {@code <runtime> create} the container's init waits on {@code exec.fifo} in the
-     * container's state directory; the runtime's {@code start} is one byte through it, whose direction differs: runc's
-     * init writes it (start reads), crun's reads it (start writes). Isola does that itself instead of running
-     * {@code start}: one process fewer per cold start.
+     * How a created container is started. After runc's or crun's {@code create} the container's init waits on
+     * {@code exec.fifo} in the container's state directory; the runtime's {@code start} is one byte through it, whose
+     * direction differs: runc's init writes it (start reads), crun's reads it (start writes). Isola does that itself
+     * instead of running {@code start}: one process fewer per start. gVisor's sandbox has no FIFO: {@code runsc start}
+     * sends it a message on its control socket, so Isola runs that command.
      */
     enum Launch {
-        FOREGROUND_RUN, CREATE_THEN_READ_FIFO, CREATE_THEN_WRITE_FIFO;
-
-        boolean detached() {
-            return this != FOREGROUND_RUN;
-        }
+        CREATE_THEN_READ_FIFO, CREATE_THEN_WRITE_FIFO, CREATE_THEN_START
     }
 
     RuntimeTraits {

@@ -19,8 +19,8 @@ import java.util.Set;
  * <p>runsc refuses netstack in what it takes for the host's root network namespace, and tells by whether
  * {@code /proc/sys/net/core/rmem_default} exists; recent kernels (6.18 here) expose that file in every namespace.
  * So runsc runs in a mount namespace of its own with an empty tmpfs over {@code /proc/sys/net}
- * ({@link RuntimeMountNamespace}). {@code runsc run} dies of a SIGTERM itself, taking the sandbox with it unstopped
- * and leaving its state, so it is stopped with {@code runsc kill} and {@code delete}.
+ * ({@link RuntimeMountNamespace}). Containers run detached: {@code runsc create}, then {@code runsc start}; the
+ * sandbox process passes a SIGTERM on to the function.
  */
 public final class RunscSandboxProvider implements SandboxProvider {
     static final Set<String> PLATFORMS = Set.of("ptrace", "systrap", "kvm");

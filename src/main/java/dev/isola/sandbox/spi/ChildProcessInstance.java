@@ -6,9 +6,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * An instance whose life is one child process of the platform (the function itself, or a runtime such as
- * {@code runsc run} in the foreground): liveness is the child's, its output is written to its {@link Console}, and
- * {@link #beginClose()} makes {@code close()} idempotent.
+ * An instance whose life is one child process of the platform (the function itself, or a VMM): liveness is the
+ * child's, its output is written to its {@link Console}, and {@link #beginClose()} makes {@code close()} idempotent.
  */
 public abstract class ChildProcessInstance implements Instance {
     private final String id;
@@ -56,11 +55,6 @@ public abstract class ChildProcessInstance implements Instance {
     /** True exactly once: for the first caller of close(). */
     protected final boolean beginClose() {
         return closing.compareAndSet(false, true);
-    }
-
-    /** Whether the platform is stopping this instance (so a death now is not the function's doing). */
-    protected final boolean closing() {
-        return closing.get();
     }
 
     /** Delivers what the sandbox printed up to now, its last words once it is dead. */

@@ -20,8 +20,8 @@ public interface Instance extends AutoCloseable {
     Optional<String> exitReason();
 
     /**
-     * Host process id of the sandbox's root process (the function itself, a detached container's init, the
-     * runtime's foreground process, the VMM), whose process tree holds every host process of the sandbox; empty when
+     * Host process id of the sandbox's root process (the function itself, a detached container's init or gVisor
+     * sandbox, the VMM), whose process tree holds the sandbox's host processes (not gVisor's gofer); empty when
      * the backend has none. Read-only information for resource accounting ({@code isola bench}): nothing may signal
      * it, the instance owns its stop.
      */

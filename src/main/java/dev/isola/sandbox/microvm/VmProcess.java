@@ -15,18 +15,19 @@ final class VmProcess {
     }
 
     /**
-     * @param state a clone's saved template state, opened as fd 3 before QEMU chroots (QMP
-     *              {@code migrate-incoming fd:3} reads it later, when no path could be opened any more)
+     * @param state      a clone's saved template state, opened as fd 3 before QEMU chroots (QMP
+     *                   {@code migrate-incoming fd:3} reads it later, when no path could be opened any more)
+     * @param background at the lowest CPU priority (nice 19): a template, made while live instances serve
      */
     static Process start(ProcessRunner runner, QemuCommand command, VmJail jail, VmCgroup cgroup,
-                         ProcessBuilder.Redirect output, Optional<Path> state) {
+                         ProcessBuilder.Redirect output, Optional<Path> state, boolean background) {
         List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c",
                 // Join the cgroup and offer itself to the OOM killer before Isola, then become QEMU (same pid):
                 // nothing runs outside the limits.
                 "for f in $ISOLA_CGROUP_PROCS; do echo $$ > \"$f\" || exit 125; done; "
                         + "echo " + OomScore.SANDBOX + " > /proc/self/oom_score_adj || exit 125; "
                         + "if [ -n \"$ISOLA_VM_STATE\" ]; then exec 3<\"$ISOLA_VM_STATE\" || exit 125; fi; "
-                        + "exec \"$@\"",
+                        + "exec " + (background ? "nice -n 19 " : "") + "\"$@\"",
                 "isola-vm"));
         argv.addAll(command.argv());
         argv.addAll(jail.qemuArgs());

@@ -279,7 +279,7 @@ final class VmTemplates {
                     Optional.of(new QemuCommand.Memory(memory, true)), false);
             Path console = workDir.resolve("console");
             process = VmProcess.start(runner, command, jail, cgroup, ProcessBuilder.Redirect.to(console.toFile()),
-                    Optional.empty());
+                    Optional.empty(), true);
             templateVms.add(process);
             Process vm = process;
             process.onExit().thenRun(() -> uids.release(uid));

@@ -133,6 +133,6 @@ func serveAsTemplate(port int, templateGateway string) {
 	if err := becomeClone(identity, templateGateway); err != nil {
 		fail("clone: %v", err)
 	}
-	say("clone ready %d ms after resuming", time.Since(resumed).Milliseconds())
+	say("clone ready %d ms after resuming", time.Since(resumed).Milliseconds()) // before calls can arrive
 	signalReady(port, identity["isola.ready"])
 }

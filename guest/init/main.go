@@ -73,9 +73,11 @@ func main() {
 			serveAsTemplate(cfg.Port, args["isola.gw"])
 			return
 		}
-		signalReady(cfg.Port, args["isola.ready"])
-		// Where a cold start's time goes: the guest kernel and init before the function, the function after.
+		awaitListening(cfg.Port)
+		// Where a cold start's time goes: the guest kernel and init before the function, the function after. Said
+		// before Isola hears of it: once calls arrive, this line would land inside the function's own output.
 		say("ready %d ms after boot (function started at %d ms)", uptimeMillis(), started)
+		signalReady(cfg.Port, args["isola.ready"])
 	}()
 	status := reap(pid)
 	say("%s", describeExit(status))

@@ -56,11 +56,10 @@ final class MicrovmBackend implements SandboxBackend {
     /**
      * The guest kernel's arguments every VM gets. no_timer_check: under load (a burst of emulated boots) the
      * kernel's IO-APIC timer check can miss its window and panic ("IO-APIC + timer doesn't work"); the virtual
-     * timer is known to work. No RCU stall or lockup reports: a guest whose host is busy is not stalled, and such a
-     * report lands in the middle of the function's own output on the console, which is its log.
+     * timer is known to work.
      */
     static final List<String> BASE_CMDLINE = List.of("console=ttyS0", "quiet", "reboot=t", "panic=-1",
-            "no_timer_check", "rcupdate.rcu_cpu_stall_suppress=1", "nowatchdog");
+            "no_timer_check");
     private static final System.Logger LOG = System.getLogger(MicrovmBackend.class.getName());
 
     private final SandboxContext context;

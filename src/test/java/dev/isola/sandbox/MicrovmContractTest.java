@@ -139,7 +139,10 @@ class MicrovmContractTest extends IsolationContractTest {
         List<String> clones = ids.stream().filter(id -> !booted.headers().firstValue("X-Isola-Instance")
                 .orElseThrow().equals(id)).toList();
         List<JsonNode> listed = instances("c-clone");
-        assertThat(listed).filteredOn(i -> clones.contains(i.get("id").asText())).as(listed.toString())
+        // Why an instance booted instead (a failed clone's QEMU writes to its console) is in the function's log.
+        assertThat(listed).filteredOn(i -> clones.contains(i.get("id").asText())).as(() -> listed + "\n"
+                        + isola.admin(HttpRequest.newBuilder(isola.uri("/system/functions/c-clone/logs?tail=100")))
+                        .body())
                 .hasSize(2).allMatch(i -> i.get("start").asText().equals("clone"));
         // The console is read a moment after the guest writes it.
         Await.until(Duration.ofSeconds(30), () -> isola.admin(HttpRequest.newBuilder(

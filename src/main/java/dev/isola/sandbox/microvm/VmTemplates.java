@@ -260,7 +260,8 @@ final class VmTemplates {
     private Template make(Key key, double cpus) {
         String id = "tpl." + HexFormat.of().formatHex(RANDOM.generateSeed(5));
         Path workDir = runDir.resolve(id);
-        Path staging = key.dir().resolveSibling(key.dir().getFileName() + ".tmp-" + id);
+        // Named apart from finished templates: a "template-…" directory is always whole.
+        Path staging = key.dir().resolveSibling(stagingPrefix(key) + id);
         int uid = uids.acquire(id);
         VmCgroup cgroup = null;
         Process process = null;
@@ -329,9 +330,13 @@ final class VmTemplates {
         }
     }
 
+    private static String stagingPrefix(Key key) {
+        return "staging-" + key.dir().getFileName() + "-";
+    }
+
     /** What a make of this key cut short by a crash left (only one make per key runs at a time). */
     private static void removeStaleStaging(Key key) throws IOException {
-        String prefix = key.dir().getFileName() + ".tmp-";
+        String prefix = stagingPrefix(key);
         try (var siblings = Files.list(key.dir().getParent())) {
             siblings.filter(p -> p.getFileName().toString().startsWith(prefix)).forEach(FileTrees::deleteQuietly);
         }

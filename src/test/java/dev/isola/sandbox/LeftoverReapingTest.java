@@ -87,14 +87,7 @@ class LeftoverReapingTest {
                 quietly("ip", "link", "del", "it" + key);
             }
             Files.deleteIfExists(cgroup);
-            // isola/vm, then isola: the VMs' parent is inside the containers'.
-            for (Path parent : List.of(cgroup.getParent(), containerCgroup.getParent())) {
-                try {
-                    Files.deleteIfExists(parent);
-                } catch (IOException e) {
-                    // Another Isola on this host has sandboxes there.
-                }
-            }
+            removeParentsIfEmpty(cgroup);
         }
     }
 
@@ -128,6 +121,68 @@ class LeftoverReapingTest {
             }
             FileTrees.deleteRecursively(elsewhere);
             FileTrees.deleteRecursively(state);
+        }
+    }
+
+    /**
+     * A VM of this state directory whose work directory is gone, pid file and all (removed by hand, or a start that
+     * raced the stop), is found by its VM cgroup and stopped; another Isola's VM in a VM cgroup is not.
+     */
+    @Test
+    void start_stopsVmsOfThisStateDir_whoseWorkDirectoryIsGone() throws Exception {
+        Assumptions.assumeTrue(TestHost.runner().executables().find("qemu-system-x86_64").isPresent(),
+                "QEMU is not installed");
+        Path state = Files.createTempDirectory("isola-test-crashed-");
+        Path elsewhere = Files.createTempDirectory("isola-test-other-");
+        String ours = "fn.f5f5f5f5f5";
+        String foreign = "fn.a6a6a6a6a6";
+        Path ourWork = Files.createDirectories(state.resolve("run").resolve(ours));
+        Process ourVm = leftoverVm(ourWork);
+        Process foreignVm = leftoverVm(Files.createDirectories(elsewhere.resolve("run").resolve(foreign)));
+        Path ourCgroup = Files.createDirectories(vmCgroup(ours));
+        Path foreignCgroup = Files.createDirectories(vmCgroup(foreign));
+        try {
+            Files.writeString(ourCgroup.resolve("cgroup.procs"), Long.toString(ourVm.pid()));
+            Files.writeString(foreignCgroup.resolve("cgroup.procs"), Long.toString(foreignVm.pid()));
+            FileTrees.deleteRecursively(ourWork);
+
+            TestIsola.startOn(state, "process").close();
+
+            assertThat(ourVm.waitFor(5, TimeUnit.SECONDS)).as("our VM, its work directory gone").isTrue();
+            assertThat(ourCgroup).doesNotExist();
+            assertThat(foreignVm.isAlive()).as("another Isola's VM").isTrue();
+        } finally {
+            for (Process vm : List.of(ourVm, foreignVm)) {
+                vm.destroyForcibly();
+                vm.waitFor();
+            }
+            for (Path cgroup : List.of(ourCgroup, foreignCgroup)) {
+                Await.until(Duration.ofSeconds(5), () -> removedOrGone(cgroup), Boolean::booleanValue,
+                        "cgroup " + cgroup + " empty and removed");
+            }
+            removeParentsIfEmpty(ourCgroup);
+            FileTrees.deleteRecursively(elsewhere);
+            FileTrees.deleteRecursively(state);
+        }
+    }
+
+    private static boolean removedOrGone(Path cgroup) {
+        try {
+            Files.deleteIfExists(cgroup);
+            return true;
+        } catch (IOException e) {
+            return false; // the killed process is still listed for a moment
+        }
+    }
+
+    /** isola/vm, then isola: the VMs' parent is inside the containers'; another Isola may still use them. */
+    private static void removeParentsIfEmpty(Path vmCgroup) {
+        for (Path parent : List.of(vmCgroup.getParent(), vmCgroup.getParent().getParent())) {
+            try {
+                Files.deleteIfExists(parent);
+            } catch (IOException e) {
+                // Another Isola on this host has sandboxes there.
+            }
         }
     }
 

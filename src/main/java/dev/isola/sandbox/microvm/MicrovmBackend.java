@@ -19,8 +19,11 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -347,34 +350,37 @@ final class MicrovmBackend implements SandboxBackend {
     }
 
     /**
-     * QEMU processes of a crashed earlier run: each left a pid file in its instance's work directory. A pid is
-     * signalled only if that process's command line names the same work directory's QMP socket, so a recycled
-     * pid that now belongs to another program is never hit. Returns whether there were any.
+     * QEMU processes of a crashed earlier run of this state directory. Each left a pid file in its instance's work
+     * directory; one whose work directory is gone (removed by hand, or a start that raced the stop) is still in a
+     * VM cgroup. Either way a process is signalled only if its command line names a path under this state
+     * directory's run directory (its QMP socket and chroot are there), so a recycled pid that now belongs to another
+     * program, and another Isola's VMs, are never hit. Returns whether there were any.
      */
     private static boolean stopLeftoverVms(Path runDir) {
-        boolean found = false;
-        if (!Files.isDirectory(runDir)) {
-            return false;
-        }
-        try (var instances = Files.list(runDir)) {
-            for (Path dir : instances.toList()) {
-                Path pidFile = dir.resolve("qemu.pid");
-                if (!Files.isRegularFile(pidFile)) {
-                    continue;
+        Set<Long> candidates = new TreeSet<>(VmCgroup.processes());
+        boolean pidFiles = false;
+        if (Files.isDirectory(runDir)) {
+            try (var instances = Files.list(runDir)) {
+                for (Path dir : instances.toList()) {
+                    Path pidFile = dir.resolve("qemu.pid");
+                    if (Files.isRegularFile(pidFile)) {
+                        pidFiles = true;
+                        candidates.add(Long.parseLong(Files.readString(pidFile).trim()));
+                    }
                 }
-                found = true;
-                long pid = Long.parseLong(Files.readString(pidFile).trim());
-                String qmp = dir.resolve("qmp.sock").toAbsolutePath().toString();
-                ProcessHandle.of(pid).filter(h -> h.info().arguments()
-                        .map(args -> String.join(" ", args).contains(qmp)).orElse(false))
-                        .ifPresent(h -> {
-                            h.destroyForcibly();
-                            h.onExit().orTimeout(5, TimeUnit.SECONDS).join();
-                        });
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "microvm: could not read leftover VMs' pid files: "
+                        + e.getMessage());
             }
-        } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "microvm: could not stop leftover VMs: " + e.getMessage());
         }
-        return found;
+        String ours = runDir.toAbsolutePath() + "/";
+        List<ProcessHandle> leftovers = candidates.stream().flatMap(pid -> ProcessHandle.of(pid).stream())
+                .filter(h -> h.info().arguments().map(args -> Arrays.stream(args).anyMatch(a -> a.contains(ours)))
+                        .orElse(false)).toList();
+        for (ProcessHandle vm : leftovers) {
+            vm.destroyForcibly();
+            vm.onExit().orTimeout(5, TimeUnit.SECONDS).exceptionally(t -> null).join();
+        }
+        return pidFiles || !leftovers.isEmpty();
     }
 }

@@ -9,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The cgroup that holds one QEMU process, so the VM's host-side cost is bounded like a container's: memory (guest
@@ -132,6 +134,22 @@ final class VmCgroup implements AutoCloseable {
             }
         }
         removeEmptyChildren();
+    }
+
+    /** The processes in any VM cgroup on this host, whoever made it (each at most once). */
+    static Set<Long> processes() {
+        Set<Long> pids = new TreeSet<>();
+        for (Path parent : parents()) {
+            try (var children = Files.list(parent)) {
+                for (Path child : children.filter(Files::isDirectory).toList()) {
+                    Files.readAllLines(child.resolve("cgroup.procs")).stream().filter(l -> !l.isBlank())
+                            .map(l -> Long.parseLong(l.trim())).forEach(pids::add);
+                }
+            } catch (IOException e) {
+                // No such hierarchy on this host, or the cgroup went away while listed.
+            }
+        }
+        return pids;
     }
 
     /**

@@ -51,16 +51,43 @@ final class BenchClient {
 
     /** Like {@link #deploy}, but a manifest the server refuses (400: e.g. a feature the backend lacks) is false. */
     boolean tryDeploy(String name, byte[] zip) throws InterruptedException {
-        HttpResponse<String> res = admin(HttpRequest.newBuilder(admin.resolve("/system/functions/" + name))
-                .header("Content-Type", "application/zip").PUT(HttpRequest.BodyPublishers.ofByteArray(zip)));
+        return put(name, zip, true).statusCode() != 400;
+    }
+
+    /**
+     * Deploys a version and returns its number; with {@code activate} false it is only staged (built and stored,
+     * serving once {@link #rollback} names it), unless it is the function's first.
+     */
+    int deployVersion(String name, byte[] zip, boolean activate) throws InterruptedException {
+        HttpResponse<String> res = put(name, zip, activate);
         if (res.statusCode() == 400) {
-            return false;
+            throw new BenchException("Failed to deploy function " + name + ": HTTP 400 " + preview(res.body()));
         }
-        if (res.statusCode() / 100 != 2) {
+        JsonNode versions = json(res.body()).path("versions");
+        return versions.get(versions.size() - 1).path("version").asInt();
+    }
+
+    /** Makes stored {@code version} of {@code name} the one that serves (no build). */
+    void rollback(String name, int version) throws InterruptedException {
+        HttpResponse<String> res = admin(HttpRequest.newBuilder(admin.resolve("/system/functions/" + name
+                + "/rollback")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"version\": " + version + "}")));
+        if (res.statusCode() != 200) {
+            throw new BenchException("Failed to activate version " + version + " of " + name + ": HTTP "
+                    + res.statusCode() + " " + preview(res.body()));
+        }
+    }
+
+    /** PUTs a zipped function directory; any answer but 2xx or 400 is an error. */
+    private HttpResponse<String> put(String name, byte[] zip, boolean activate) throws InterruptedException {
+        HttpResponse<String> res = admin(HttpRequest.newBuilder(admin.resolve("/system/functions/" + name
+                        + (activate ? "" : "?activate=false")))
+                .header("Content-Type", "application/zip").PUT(HttpRequest.BodyPublishers.ofByteArray(zip)));
+        if (res.statusCode() / 100 != 2 && res.statusCode() != 400) {
             throw new BenchException("Failed to deploy function " + name + ": HTTP " + res.statusCode() + " "
                     + preview(res.body()));
         }
-        return true;
+        return res;
     }
 
     /** Deletes a function: waits for its requests and stops its instances. Absent is fine. */
@@ -82,7 +109,7 @@ final class BenchClient {
         for (JsonNode n : json(res.body())) {
             if (n.path("function").asText().equals(function)) {
                 out.add(new InstanceInfo(n.path("id").asText(), function, n.path("state").asText(),
-                        n.path("endpoint").asText(), n.has("pid") ? OptionalLong.of(n.get("pid").asLong())
+                        n.path("start").asText(), n.path("endpoint").asText(), n.has("pid") ? OptionalLong.of(n.get("pid").asLong())
                         : OptionalLong.empty()));
             }
         }
@@ -105,17 +132,19 @@ final class BenchClient {
         }
     }
 
-    /** Polls until the instances of {@code function} are exactly one in {@code state} (e.g. a standby sandbox). */
-    void awaitOnly(String function, String state, Duration timeout) throws InterruptedException {
+    /** Polls until {@code function} has exactly {@code count} instances, all in {@code state}; returns them. */
+    List<InstanceInfo> awaitExactly(String function, String state, int count, Duration timeout)
+            throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             List<InstanceInfo> now = instances(function);
-            if (now.size() == 1 && now.getFirst().state().equals(state)) {
-                return;
+            if (now.size() == count && now.stream().allMatch(i -> i.state().equals(state))) {
+                return now;
             }
             if (System.nanoTime() > deadline) {
-                throw BenchException.timedOut("Failed to see " + function + " with one instance in state " + state
-                        + " within " + timeout.toSeconds() + " s: " + now.stream().map(InstanceInfo::state).toList());
+                throw BenchException.timedOut("Failed to see " + function + " with " + count + " instances in state "
+                        + state + " within " + timeout.toSeconds() + " s: "
+                        + now.stream().map(InstanceInfo::state).toList());
             }
             Thread.sleep(20);
         }

@@ -18,16 +18,20 @@ import java.util.regex.Pattern;
  *       saved) is not recorded as fast. Backends with neither record no {@code fast} rows;</li>
  *   <li>{@code warm}: an instance already running, the floor of any start.</li>
  * </ul>
- * Completion time as the client sees it, as in the cold-start experiment.
+ * Completion time as the client sees it, as in the cold-start experiment. Then the host memory each fast sandbox
+ * holds beside an instance started the ordinary way ({@link FastStartMemory}).
  */
 final class FastStartExperiment implements Experiment {
     private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(60);
     /** A microVM template is saved a few seconds after the version's first boot (tens under load). */
     private static final Duration TEMPLATE_TIMEOUT = Duration.ofMinutes(3);
+    /** Live at once for the memory readings ({@link FastStartMemory}); the figure is over 10 VMs. */
+    private static final int MEMORY_INSTANCES = 10;
+    private static final int QUICK_MEMORY_INSTANCES = 3;
     private static final Pattern START_COUNT = Pattern.compile(
             "^isola_cold_start_seconds_count\\{([^}]*)}\\s+(\\S+)", Pattern.MULTILINE);
 
-    private enum Fast { STANDBY, CLONE }
+    enum Fast { STANDBY, CLONE }
 
     @Override
     public void run(Trial t) throws InterruptedException {
@@ -62,13 +66,15 @@ final class FastStartExperiment implements Experiment {
         t.remove(warm);
         if (fast.isPresent()) {
             t.remove(fast.get());
+            FastStartMemory.measure(t, fastKind.get(), t.profile().quick() ? QUICK_MEMORY_INSTANCES
+                    : MEMORY_INSTANCES);
         }
     }
 
     /** One fast call; before and after it the host is quiet (the standby's replacement made, the clone gone). */
     private static void measureFast(Trial t, String name, Fast kind, int rep) throws InterruptedException {
         if (kind == Fast.STANDBY) {
-            t.client().awaitOnly(name, "standby", SETTLE_TIMEOUT);
+            t.client().awaitExactly(name, "standby", 1, SETTLE_TIMEOUT);
         }
         String expected = kind == Fast.STANDBY ? "standby" : "clone";
         double before = starts(t.client().metrics(), name, expected);
@@ -77,7 +83,7 @@ final class FastStartExperiment implements Experiment {
             t.call("fast", "", rep, "completion_ms", call);
         }
         if (kind == Fast.STANDBY) {
-            t.client().awaitOnly(name, "standby", SETTLE_TIMEOUT);
+            t.client().awaitExactly(name, "standby", 1, SETTLE_TIMEOUT);
         } else {
             t.client().awaitGone(name, SETTLE_TIMEOUT);
         }

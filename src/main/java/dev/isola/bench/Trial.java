@@ -90,6 +90,16 @@ final class Trial {
         return Optional.of(name);
     }
 
+    /**
+     * Deploys a version of the workload and returns its number: staged (built, stored, not serving) unless
+     * {@code activate} or the function's first; {@link BenchClient#rollback} makes it serve without a build.
+     */
+    int deployVersion(FunctionSpec spec, boolean activate) throws InterruptedException {
+        String name = Workloads.name(spec, runtime);
+        deployed.add(name);
+        return client.deployVersion(name, workloads.archive(spec, runtime, backend), activate);
+    }
+
     /** Deletes the function and waits until its instances are gone, so the next measurement starts on a quiet host. */
     void remove(String name) throws InterruptedException {
         client.delete(name);

@@ -57,11 +57,15 @@ public final class Experiments {
                     "Paper: first request after a warm-up, 100 repetitions."),
             new ExperimentSpec("fast-start", "Starts below the sandbox floor", "completion_ms", "ms", Chart.BAR,
                     Map.of(), Map.of("", "Request completion time", "cold", "Cold start",
-                    "fast", "Standby sandbox or clone start", "warm", "Warm instance"), "", false, false,
+                    "fast", "Standby sandbox or clone start", "warm", "Warm instance",
+                    "cold-memory", "Host memory per instance started as usual",
+                    "fast-memory", "Host memory per standby sandbox or idle clone"), "", false, false,
                     Headline.ONLY,
                     "One no-op request per way of finding an instance, interleaved: cold (a whole new sandbox), "
                             + "fast (a new instance from a standby sandbox, scaling.standby, on runc, crun and runsc, or a "
-                            + "clone of the version's saved template on microvm) and warm (a running instance).",
+                            + "clone of the version's saved template on microvm) and warm (a running instance). Then "
+                            + "memory with n of each live (versions switched by rollback, no build between readings): "
+                            + "MemAvailable drop and PSS per instance started as usual, per standby sandbox or clone.",
                     "Not in the paper, which had neither standby sandboxes nor clones: compared with its cold "
                             + "starts (figure 3), the unikernels' about 111 ms included."));
 

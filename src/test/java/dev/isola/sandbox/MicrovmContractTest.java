@@ -77,7 +77,7 @@ class MicrovmContractTest extends IsolationContractTest {
 
     /** Two VMs at once: each QEMU as a uid of its own, without capabilities, filtered, chrooted in its jail. */
     @Test
-    void jail_eachQemuRunsAsItsOwnUid_withoutCapabilities_inItsChroot() throws IOException {
+    void jail_eachQemuRunsAsItsOwnUid_withoutCapabilities_inItsChrootAndNetworkNamespace() throws IOException {
         deployProbe("c-jail", "go", "{concurrency: 1, maxInstances: 2}");
         var a = CompletableFuture.supplyAsync(() -> isola.get("/function/c-jail/sleep?ms=1500"));
         var b = CompletableFuture.supplyAsync(() -> isola.get("/function/c-jail/sleep?ms=1500"));
@@ -86,6 +86,7 @@ class MicrovmContractTest extends IsolationContractTest {
         assertThat(vms).hasSize(2);
 
         List<String> uids = new ArrayList<>();
+        List<String> namespaces = new ArrayList<>();
         for (JsonNode vm : vms) {
             Path work = isola.stateDir().resolve("run").resolve(vm.get("id").asText());
             long pid = Long.parseLong(Files.readString(work.resolve("qemu.pid")).trim());
@@ -103,8 +104,15 @@ class MicrovmContractTest extends IsolationContractTest {
             assertThat(Files.readSymbolicLink(Path.of("/proc/" + pid + "/root")))
                     .isEqualTo(work.resolve("jail").toAbsolutePath());
             uids.add(uid.split("\\s+")[0]);
+            // Its own network namespace, holding nothing but a loopback that is down: no host service to reach.
+            Path netns = Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/net"));
+            assertThat(netns).isNotEqualTo(Files.readSymbolicLink(Path.of("/proc/self/ns/net")));
+            namespaces.add(netns.toString());
+            assertThat(Files.readAllLines(Path.of("/proc/" + pid + "/net/dev")).stream().skip(2)
+                    .map(l -> l.strip().split(":")[0])).containsExactly("lo");
         }
         assertThat(uids).doesNotHaveDuplicates();
+        assertThat(namespaces).doesNotHaveDuplicates();
     }
 
     /**

@@ -90,7 +90,7 @@ final class MicrovmBackend implements SandboxBackend {
         this.minimalKernel = new MinimalKernel(runner, cacheDir, context.ticker());
         this.images = new GuestImages(runner);
         this.uids = uids;
-        this.templates = clones ? Optional.of(new VmTemplates(runner, uids, context.runDir(), tbMib))
+        this.templates = clones ? Optional.of(new VmTemplates(runner, uids, context.runDir(), cacheDir, tbMib))
                 : Optional.empty();
     }
 
@@ -187,7 +187,7 @@ final class MicrovmBackend implements SandboxBackend {
     public Instance start(InstanceSpec spec) {
         started = true;
         GuestKernel kernel = kernel(spec.kernel().orElse(GuestKernel.MINIMAL));
-        Path init = GuestInit.ensureBuilt(runner, cacheDir);
+        Path init = GoProgram.GUEST_INIT.ensureBuilt(runner, cacheDir);
         GuestImages.Images built = images.ensure(spec.artifact(), kernel, init, spec.env(), spec.egress());
         VmTemplates.Key key = new VmTemplates.Key(built, kernel, init, Math.max(64, spec.limits().memoryBytes() >> 20),
                 accelerator().accelerator());
@@ -229,15 +229,13 @@ final class MicrovmBackend implements SandboxBackend {
             readyUrl = network.exposeReadyUrl(spec.readyUrl());
             cgroup = VmCgroup.create(spec.id(), spec.limits().memoryBytes() + QEMU_OVERHEAD_BYTES,
                     spec.limits().cpus());
-            // A clone's virtio-net was set up by its template's guest against a hub port, without the virtio-net
-            // header offloads a tap offers: its tap must not offer them either, or the two ends disagree.
-            String tap = "tap,id=net0,ifname=" + net.device() + ",script=no,downscript=no"
-                    + (template.isPresent() ? ",vnet_hdr=off" : "");
+            Path vmexec = GoProgram.VMEXEC.ensureBuilt(runner, cacheDir);
+            Optional<String> tap = Optional.of(net.device());
             QemuCommand command = template.isPresent()
-                    ? new QemuCommand(key.kernel(), key.images(), key.accelerator(), tbMib, key.memoryMib(),
+                    ? new QemuCommand(vmexec, key.kernel(), key.images(), key.accelerator(), tbMib, key.memoryMib(),
                     VmTemplates.cmdline(key), tap, net.mac(), spec.workDir(),
                     Optional.of(new QemuCommand.Memory(template.get().memory(), false)), true)
-                    : new QemuCommand(key.kernel(), key.images(), key.accelerator(), tbMib, key.memoryMib(),
+                    : new QemuCommand(vmexec, key.kernel(), key.images(), key.accelerator(), tbMib, key.memoryMib(),
                     bootCmdline(spec, key, net, readyUrl), tap, net.mac(), spec.workDir(), Optional.empty(), false);
             process = VmProcess.start(runner, command, jail, cgroup, spec.console().redirect(),
                     template.map(VmTemplates.Template::state), false);
@@ -343,7 +341,8 @@ final class MicrovmBackend implements SandboxBackend {
             return new AcceleratorProbe.Choice(Accelerator.TCG, "cannot write " + cacheDir + ": " + e.getMessage());
         }
         try {
-            return accelerators.choose(kernel.get(), () -> GuestInit.ensureBuilt(runner, cacheDir), cacheDir);
+            return accelerators.choose(kernel.get(), () -> GoProgram.GUEST_INIT.ensureBuilt(runner, cacheDir),
+                    cacheDir);
         } catch (SandboxException e) {
             return new AcceleratorProbe.Choice(Accelerator.TCG, "could not test KVM: " + e.getMessage());
         }

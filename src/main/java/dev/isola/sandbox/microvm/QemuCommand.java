@@ -14,20 +14,27 @@ import java.util.Optional;
  * and a second serial port, {@code ttyS1}, a socket in the work directory through which the template says it is
  * ready and a clone learns who it is. A booted instance has neither.
  *
+ * <p>Every QEMU starts through {@code vmexec} ({@link GoProgram#VMEXEC}): it opens the VM's tap in the host's network
+ * namespace, then enters a new, empty one and becomes QEMU, which finds the tap at {@value #TAP_FD}. A QEMU thus
+ * reaches no network but its guest's: not the host's loopback services or interfaces, not other VMs' taps.
+ *
  * @param cmdline     the guest kernel's command line (for a clone, its template's: the guest's copy is in memory)
- * @param netdev      the {@code -netdev} value with id {@code net0}: a tap, or for a template a hub port to nowhere
+ * @param vmexec      the {@code vmexec} binary
+ * @param tap         the VM's tap device; none for a template, whose network is a hub port to nowhere
  * @param memory      the file of guest RAM, for a template or a clone
  * @param incoming    whether QEMU waits for a saved state ({@code -incoming defer}), as a clone does
  */
-record QemuCommand(GuestKernel kernel, GuestImages.Images images, Accelerator accelerator, int tbMib, long memoryMib,
-                   List<String> cmdline, String netdev, String mac, Path workDir, Optional<Memory> memory,
-                   boolean incoming) {
+record QemuCommand(Path vmexec, GuestKernel kernel, GuestImages.Images images, Accelerator accelerator, int tbMib,
+                   long memoryMib, List<String> cmdline, Optional<String> tap, String mac, Path workDir,
+                   Optional<Memory> memory, boolean incoming) {
     /** Guest RAM in a file; {@code shared} for the template that fills it, private for its clones. */
     record Memory(Path file, boolean shared) {
     }
 
     /** The guest's side of the identity port: COM2's legacy I/O port and IRQ, where the guest kernel looks. */
     private static final String IDENTITY_PORT = "iobase=0x2f8,irq=3";
+    /** Where QEMU finds its tap: after stdio and the clone's saved state (fd 3). */
+    static final int TAP_FD = 4;
 
     static Path qmpSocket(Path workDir) {
         return workDir.resolve("qmp.sock").toAbsolutePath();
@@ -41,7 +48,14 @@ record QemuCommand(GuestKernel kernel, GuestImages.Images images, Accelerator ac
         // The generic kernel finds virtio-mmio devices through ACPI; the minimal one has no ACPI and gets them as
         // virtio_mmio.device= arguments, which QEMU appends when ACPI is off.
         String machine = kernel.acpi() ? "microvm" : "microvm,acpi=off";
-        List<String> argv = new ArrayList<>(List.of(MicrovmBackend.QEMU,
+        List<String> argv = new ArrayList<>(List.of(vmexec.toString()));
+        tap.ifPresent(name -> argv.addAll(List.of("-tap", name, "-fd", Integer.toString(TAP_FD))));
+        // The virtio-net header offloads for a booted VM. Not for a clone: its virtio-net was set up by its
+        // template's guest against a hub port, which offers none, and the two ends must agree.
+        if (tap.isPresent() && memory.isEmpty()) {
+            argv.add("-vnet-hdr");
+        }
+        argv.addAll(List.of("--", MicrovmBackend.QEMU,
                 "-M", memory.isPresent() ? machine + ",memory-backend=mem" : machine));
         argv.addAll(accelerator.qemuArgs(tbMib));
         argv.addAll(List.of(
@@ -53,7 +67,7 @@ record QemuCommand(GuestKernel kernel, GuestImages.Images images, Accelerator ac
                 "-append", String.join(" ", cmdline),
                 "-drive", "id=root,file=" + images.rootDisk() + ",format=raw,if=none,readonly=on",
                 "-device", "virtio-blk-device,drive=root",
-                "-netdev", netdev,
+                "-netdev", netdev(),
                 "-device", "virtio-net-device,netdev=net0,mac=" + mac,
                 "-qmp", "unix:" + qmpSocket(workDir) + ",server=on,wait=off",
                 "-pidfile", workDir.resolve("qemu.pid").toAbsolutePath().toString()));
@@ -66,5 +80,10 @@ record QemuCommand(GuestKernel kernel, GuestImages.Images images, Accelerator ac
             argv.addAll(List.of("-incoming", "defer"));
         }
         return argv;
+    }
+
+    /** With {@code fd=}, QEMU takes the offloads from how the tap was opened ({@code vnet_hdr=} is refused). */
+    private String netdev() {
+        return tap.isEmpty() ? "hubport,id=net0,hubid=0" : "tap,id=net0,fd=" + TAP_FD;
     }
 }

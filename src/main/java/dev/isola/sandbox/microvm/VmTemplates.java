@@ -115,6 +115,7 @@ final class VmTemplates {
     private final ProcessRunner runner;
     private final SandboxUids uids;
     private final Path runDir;
+    private final Path cacheDir;
     private final int tbMib;
     private final Set<Key> making = ConcurrentHashMap.newKeySet();
     private final Map<Key, String> failed = new ConcurrentHashMap<>();
@@ -123,8 +124,9 @@ final class VmTemplates {
     private final AtomicBoolean stopping = new AtomicBoolean();
     private volatile String lastFailure;
 
-    VmTemplates(ProcessRunner runner, SandboxUids uids, Path runDir, int tbMib) {
+    VmTemplates(ProcessRunner runner, SandboxUids uids, Path runDir, Path cacheDir, int tbMib) {
         this.runner = runner;
+        this.cacheDir = cacheDir;
         this.uids = uids;
         this.runDir = runDir;
         this.tbMib = tbMib;
@@ -275,9 +277,9 @@ final class VmTemplates {
             VmJail jail = VmJail.prepare(workDir, uid);
             String socketInJail = jail.offerSocket(saved, "save.sock");
             cgroup = VmCgroup.create(id, (key.memoryMib() << 20) + MicrovmBackend.QEMU_OVERHEAD_BYTES, cpus);
-            QemuCommand command = new QemuCommand(key.kernel(), key.images(), key.accelerator(), tbMib,
-                    key.memoryMib(), cmdline(key), "hubport,id=net0,hubid=0", TEMPLATE_MAC, workDir,
-                    Optional.of(new QemuCommand.Memory(memory, true)), false);
+            QemuCommand command = new QemuCommand(GoProgram.VMEXEC.ensureBuilt(runner, cacheDir), key.kernel(),
+                    key.images(), key.accelerator(), tbMib, key.memoryMib(), cmdline(key), Optional.empty(),
+                    TEMPLATE_MAC, workDir, Optional.of(new QemuCommand.Memory(memory, true)), false);
             Path console = workDir.resolve("console");
             process = VmProcess.start(runner, command, jail, cgroup, ProcessBuilder.Redirect.to(console.toFile()),
                     Optional.empty(), true);

@@ -17,6 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * MicrovmContractTest.
  */
 class QemuCommandTest {
+    private static final Path VMEXEC = Path.of("/c/vmexec-abc/vmexec");
     private static final GuestKernel KERNEL = new GuestKernel("minimal", Path.of("/k/vmlinux"), false, List.of(), "6.1");
     private static final GuestImages.Images IMAGES = new GuestImages.Images(Path.of("/s/v1.microvm/root.ext4"),
             Path.of("/s/v1.microvm/initrd.cpio"));
@@ -27,11 +28,11 @@ class QemuCommandTest {
     @Test
     void aCloneHasItsTemplatesDevices_andDiffersOnlyInMemorySharingNetworkBackendAndIncoming() {
         Path memory = KEY.dir().resolve("memory");
-        List<String> template = new QemuCommand(KERNEL, IMAGES, Accelerator.TCG, 32, 256, VmTemplates.cmdline(KEY),
-                "hubport,id=net0,hubid=0", "02:00:c0:00:02:02", Path.of("/run/tpl.1"),
+        List<String> template = new QemuCommand(VMEXEC, KERNEL, IMAGES, Accelerator.TCG, 32, 256,
+                VmTemplates.cmdline(KEY), Optional.empty(), "02:00:c0:00:02:02", Path.of("/run/tpl.1"),
                 Optional.of(new QemuCommand.Memory(memory, true)), false).argv();
-        List<String> clone = new QemuCommand(KERNEL, IMAGES, Accelerator.TCG, 32, 256, VmTemplates.cmdline(KEY),
-                "tap,id=net0,ifname=it1", "52:54:0a:c8:00:05", Path.of("/run/fn.1"),
+        List<String> clone = new QemuCommand(VMEXEC, KERNEL, IMAGES, Accelerator.TCG, 32, 256,
+                VmTemplates.cmdline(KEY), Optional.of("it1"), "52:54:0a:c8:00:05", Path.of("/run/fn.1"),
                 Optional.of(new QemuCommand.Memory(memory, false)), true).argv();
 
         assertThat(devices(clone)).isEqualTo(devices(template));
@@ -42,14 +43,24 @@ class QemuCommandTest {
         assertThat(value(clone, "-M")).isEqualTo(value(template, "-M")).endsWith(",memory-backend=mem");
         assertThat(clone).containsSequence("-incoming", "defer");
         assertThat(template).doesNotContain("-incoming");
+        assertThat(value(template, "-netdev")).isEqualTo("hubport,id=net0,hubid=0");
+        assertThat(template.subList(0, template.indexOf("--"))).containsExactly(VMEXEC.toString());
+        // The clone's guest set up its virtio-net against the template's hub port: no offloads on its tap either.
+        assertThat(value(clone, "-netdev")).isEqualTo("tap,id=net0,fd=4");
+        assertThat(clone.subList(0, clone.indexOf("--"))).containsExactly(VMEXEC.toString(), "-tap", "it1", "-fd",
+                "4");
     }
 
     @Test
     void aBootedVmHasNeitherTheMemoryFileNorTheIdentityPort() {
-        List<String> booted = new QemuCommand(KERNEL, IMAGES, Accelerator.TCG, 32, 256, List.of("console=ttyS0"),
-                "tap,id=net0,ifname=it1", "52:54:0a:c8:00:05", Path.of("/run/fn.1"), Optional.empty(), false).argv();
+        List<String> booted = new QemuCommand(VMEXEC, KERNEL, IMAGES, Accelerator.TCG, 32, 256,
+                List.of("console=ttyS0"), Optional.of("it1"), "52:54:0a:c8:00:05", Path.of("/run/fn.1"),
+                Optional.empty(), false).argv();
         assertThat(booted).doesNotContain("-object", "-chardev", "-incoming");
         assertThat(value(booted, "-M")).isEqualTo("microvm,acpi=off");
+        assertThat(booted.subList(0, booted.indexOf("--"))).containsExactly(VMEXEC.toString(), "-tap", "it1", "-fd",
+                "4", "-vnet-hdr");
+        assertThat(value(booted, "-netdev")).isEqualTo("tap,id=net0,fd=4");
     }
 
     /** Distinct per clone: seed and time are fresh on every line, and every field the guest init reads is there. */

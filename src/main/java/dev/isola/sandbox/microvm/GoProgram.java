@@ -21,22 +21,33 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * PID 1 of every guest: the Go program under {@code guest/init/}, compiled once per source hash with the host's Go
- * into a static binary ({@code CGO_ENABLED=0}, about 2 MB) cached at {@code <cache>/microvm/init-<hash>}.
+ * A Go program of Isola's own, shipped as sources in the jar and compiled once per source hash with the host's Go
+ * into a static binary ({@code CGO_ENABLED=0}, no network: {@code GOPROXY=off}) cached at
+ * {@code <cache>/microvm/<name>-<hash>/<name>}.
  */
-final class GuestInit {
-    private static final List<String> SOURCES = List.of("go.mod", "main.go", "net.go", "ready.go", "module.go",
-            "clone.go");
-
-    private GuestInit() {
-    }
+final class GoProgram {
+    /** PID 1 of every guest: {@code guest/init/}, about 2 MB. */
+    static final GoProgram GUEST_INIT = new GoProgram("init", "guest/init",
+            List.of("go.mod", "main.go", "net.go", "ready.go", "module.go", "clone.go"));
+    /** Starts each QEMU in a network namespace of its own, holding only its tap: {@code helpers/vmexec/}. */
+    static final GoProgram VMEXEC = new GoProgram("vmexec", "helpers/vmexec", List.of("go.mod", "main.go"));
 
     /** A build of a few Go files; a minute means something hangs. */
     private static final Duration BUILD_TIMEOUT = Duration.ofMinutes(2);
 
-    static synchronized Path ensureBuilt(ProcessRunner runner, Path cacheDir) {
-        byte[][] sources = SOURCES.stream().map(GuestInit::source).toArray(byte[][]::new);
-        Path binary = cacheDir.resolve("microvm").resolve("init-" + hash(sources)).resolve("init");
+    private final String name;
+    private final String resourceDir;
+    private final List<String> sources;
+
+    private GoProgram(String name, String resourceDir, List<String> sources) {
+        this.name = name;
+        this.resourceDir = resourceDir;
+        this.sources = sources;
+    }
+
+    synchronized Path ensureBuilt(ProcessRunner runner, Path cacheDir) {
+        byte[][] contents = sources.stream().map(this::source).toArray(byte[][]::new);
+        Path binary = cacheDir.resolve("microvm").resolve(name + "-" + hash(contents)).resolve(name);
         if (Files.isExecutable(binary)) {
             return binary;
         }
@@ -44,23 +55,23 @@ final class GuestInit {
         try {
             Files.createDirectories(binary.getParent());
             src = Files.createTempDirectory(binary.getParent(), "src-");
-            for (int i = 0; i < SOURCES.size(); i++) {
-                Files.write(src.resolve(SOURCES.get(i)), sources[i]);
+            for (int i = 0; i < sources.size(); i++) {
+                Files.write(src.resolve(sources.get(i)), contents[i]);
             }
-            Path out = src.resolve("init");
+            Path out = src.resolve(name);
             CommandResult result = runner.result(Command.of("go", "build", "-trimpath", "-ldflags=-s -w", "-o",
                     out.toString(), ".").in(src).withTimeout(BUILD_TIMEOUT).withEnvironment(Map.of(
                     "PATH", runner.executables().pathVariable(), "CGO_ENABLED", "0", "GOPROXY", "off",
                     "GOFLAGS", "", "GOCACHE", cacheDir.resolve("go-build").toAbsolutePath().toString(),
                     "HOME", cacheDir.toAbsolutePath().toString())));
             if (!result.succeeded()) {
-                throw new SandboxException("Failed to build the microVM init with go: " + (result.timedOut()
+                throw new SandboxException("Failed to build the microVM " + name + " with go: " + (result.timedOut()
                         ? "no result within " + BUILD_TIMEOUT.toSeconds() + " s" : result.output()));
             }
             Files.move(out, binary, StandardCopyOption.ATOMIC_MOVE);
             return binary;
         } catch (IOException | HostException e) {
-            throw new SandboxException("Failed to build the microVM init: " + e.getMessage(), e);
+            throw new SandboxException("Failed to build the microVM " + name + ": " + e.getMessage(), e);
         } finally {
             if (src != null) {
                 FileTrees.deleteQuietly(src);
@@ -68,9 +79,9 @@ final class GuestInit {
         }
     }
 
-    private static byte[] source(String file) {
-        String resource = "guest/init/" + file;
-        try (InputStream in = GuestInit.class.getClassLoader().getResourceAsStream(resource)) {
+    private byte[] source(String file) {
+        String resource = resourceDir + "/" + file;
+        try (InputStream in = GoProgram.class.getClassLoader().getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IllegalStateException("Isola's jar lacks " + resource);
             }

@@ -1,0 +1,3 @@
+module isola.dev/helpers/vmexec
+
+go 1.19

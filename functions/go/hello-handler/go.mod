@@ -1,3 +1,0 @@
-module hello-handler
-
-go 1.19

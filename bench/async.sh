@@ -27,7 +27,7 @@ isola_start
 
 admin_get() { curl -fsS --max-time 30 -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" "$ISOLA_ADMIN_URL$1"; }
 for fn in a b; do
-  cp -r functions/go/hello "$BENCH_TMP/$fn"
+  cp -r functions/go/hello-server "$BENCH_TMP/$fn"
   printf 'name: %s\nruntime: go\nscaling: {maxInstances: 4, minInstances: 1}\n' "$fn" >"$BENCH_TMP/$fn/function.yaml"
   [[ -z "${ASYNC_CONCURRENCY:-}" ]] || printf 'async: {concurrency: %s}\n' "$ASYNC_CONCURRENCY" >>"$BENCH_TMP/$fn/function.yaml"
   isola_deploy "$fn" "$BENCH_TMP/$fn"

@@ -36,7 +36,7 @@ mem_available_kib() { awk '/^MemAvailable:/ {print $2}' /proc/meminfo; }
 # deploy NAME SCALING ENV [QUERY] : Go hello with the given scaling map and one environment variable.
 deploy() {
   local fn="$BENCH_TMP/$1-$RANDOM"
-  cp -r functions/go/hello "$fn"
+  cp -r functions/go/hello-server "$fn"
   printf 'name: %s\nruntime: go\nkernel: %s\nscaling: %s\nlimits: {memory: 256Mi}\nenv: {ROUND: "%s"}\n' \
     "$1" "$KERNEL" "$2" "$3" >"$fn/function.yaml"
   isola_deploy "$1" "$fn" "${4:-}"

@@ -62,7 +62,7 @@ csv="$results/container-burst-$RUNTIME.csv"
 log "building bench/coldstart-probe"
 (cd bench/coldstart-probe && CGO_ENABLED=0 go build -o "$BENCH_TMP/coldstart-probe" .)
 fn="$BENCH_TMP/hello-burst"
-cp -r functions/go/hello "$fn"
+cp -r functions/go/hello-server "$fn"
 if [[ "$SINGLE_USE" == 1 ]]; then
   scaling="{singleUse: true, maxInstances: 250}"; cold_check=()
 else

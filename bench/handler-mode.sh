@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # handler-mode.sh — what handler mode costs on the warm path, against server mode measured in the same run:
-# Go hello (its own server, serve.go) vs hello-handler (Isola's generated main), and Node.js node-hello
+# Go hello-server (its own server, serve.go) vs hello (Isola's generated main), and Node.js node-hello
 # (serve.js) vs node-hello-handler (Isola's fetch-API wrapper), all four through the gateway on one Isola, and
 # python-hello-handler (Isola's WSGI wrapper, waitress), which has no server mode: shown against Go's server.
 # Warm p50 at c=1 (latency) and throughput at c=64, with hey.
@@ -36,15 +36,15 @@ csv="$results/handler-mode.csv"
 
 isola_start
 declare -A dir=(
-  [go-server]=functions/go/hello
-  [go-handler]=functions/go/hello-handler
+  [go-server]=functions/go/hello-server
+  [go-handler]=functions/go/hello
   [node-server]=functions/node/hello
   [node-handler]=functions/node/hello-handler
   [python-handler]=functions/python/hello-handler
 )
 declare -A fn=(
-  [go-server]=hello
-  [go-handler]=hello-handler
+  [go-server]=hello-server
+  [go-handler]=hello
   [node-server]=node-hello
   [node-handler]=node-hello-handler
   [python-handler]=python-hello-handler

@@ -162,13 +162,13 @@ isola_deploy() {
   [[ "$code" == 2* ]] || die "deploy of $name answered $code: $(head -c 2000 "$BENCH_TMP/deploy-$name.out")"
 }
 
-# isola_bundle_config NAME DIR [FUNCTION_DIR MANIFEST] : deploys FUNCTION_DIR (default Go hello; MANIFEST: its
+# isola_bundle_config NAME DIR [FUNCTION_DIR MANIFEST] : deploys FUNCTION_DIR (default Go hello-server; MANIFEST: its
 # function.yaml lines after the name, "runtime: go\nentry: ." by default) as NAME, keeping its instance warm, calls
 # it once and copies the config.json Isola wrote for that container instance to DIR/config.json and the artefact it
 # mounts at /fn to DIR/fn, then removes NAME again. By-hand baselines start that very bundle
 # (bench/oci-bundle.py DIR ...), so they differ from Isola in nothing but who starts them.
 isola_bundle_config() {
-  local name="$1" dir="$2" src="${3:-functions/go/hello}" manifest="${4:-runtime: go\nentry: .}" id config
+  local name="$1" dir="$2" src="${3:-functions/go/hello-server}" manifest="${4:-runtime: go\nentry: .}" id config
   cp -r "$src" "$BENCH_TMP/$name"
   printf "name: %s\n$manifest\n" "$name" >"$BENCH_TMP/$name/function.yaml"
   isola_deploy "$name" "$BENCH_TMP/$name"

@@ -28,14 +28,14 @@ bench_init
 results="$(bench_results_dir process-coldstart.csv)"
 csv="$results/process-coldstart.csv"
 
-log "building bench/coldstart-probe and functions/go/hello"
+log "building bench/coldstart-probe and functions/go/hello-server"
 (cd bench/coldstart-probe && CGO_ENABLED=0 go build -o "$BENCH_TMP/coldstart-probe" .)
-(cd functions/go/hello && CGO_ENABLED=0 go build -o "$BENCH_TMP/hello" .)
+(cd functions/go/hello-server && CGO_ENABLED=0 go build -o "$BENCH_TMP/hello" .)
 probe="$BENCH_TMP/coldstart-probe"
 
 # hello-single: the hello sources under another name, one request per instance.
 fn="$BENCH_TMP/hello-single"
-cp -r functions/go/hello "$fn"
+cp -r functions/go/hello-server "$fn"
 {
   echo "name: hello-single"
   echo "runtime: go"

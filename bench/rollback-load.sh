@@ -21,7 +21,7 @@ isola_start
 
 admin() { curl -fsS -o /dev/null --max-time 30 -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" "$@"; }
 for v in 1 2; do
-  cp -r functions/go/hello "$BENCH_TMP/v$v"
+  cp -r functions/go/hello-server "$BENCH_TMP/v$v"
   printf 'name: flip\nruntime: go\nenv: {VERSION: "%s"}\nscaling: {maxInstances: 4}\n' "$v" \
     >"$BENCH_TMP/v$v/function.yaml"
   isola_deploy flip "$BENCH_TMP/v$v"

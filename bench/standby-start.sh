@@ -35,7 +35,7 @@ csv="$results/standby-start-$RUNTIME.csv"
 BACKEND="$RUNTIME" isola_start
 
 admin_get() { curl -fsS --max-time 30 -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" "$ISOLA_ADMIN_URL$1"; }
-fn_dir() { case "$1" in go) echo functions/go/hello ;; node) echo functions/node/hello ;; *) die "unknown language $1" ;; esac; }
+fn_dir() { case "$1" in go) echo functions/go/hello-server ;; node) echo functions/node/hello ;; *) die "unknown language $1" ;; esac; }
 fn_entry() { case "$1" in go) echo . ;; node) echo index.js ;; esac; }
 
 for lang in $LANGS; do
@@ -110,7 +110,7 @@ done
 # deploy_hello NAME SCALING [QUERY] : Go hello as NAME with the given scaling map.
 deploy_hello() {
   local fn="$BENCH_TMP/$1-$RANDOM"
-  cp -r functions/go/hello "$fn"
+  cp -r functions/go/hello-server "$fn"
   printf 'name: %s\nruntime: go\nscaling: %s\n' "$1" "$2" >"$fn/function.yaml"
   isola_deploy "$1" "$fn" "${3:-}"
 }

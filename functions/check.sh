@@ -27,6 +27,7 @@ trap cleanup EXIT INT TERM
 
 # Python functions run as Isola runs them: its wrapper, on Debian's interpreter, isolated, waitress from here.
 py_wrapper="$here/../src/main/resources/dev/isola/function/handler-wrapper.py"
+go_main="$here/../src/main/resources/dev/isola/function/handler-main.go.tmpl"
 py_interpreter=/usr/bin/python3
 py_packages=/usr/lib/python3/dist-packages
 
@@ -67,8 +68,16 @@ start() {
   name="$w"; [[ "$lang" == go ]] || name="$lang-$w"
   port="$(free_port)"; tmp="$work/tmp-$name"; mkdir -p "$tmp"
   local cmd
-  if [[ "$lang" == go ]]; then
-    (cd "$here/go/$w" && CGO_ENABLED=0 go build -o "$work/$name" .)
+  if [[ "$lang" == go ]] && ! grep -q '^handler:' "$here/go/$w/function.yaml"; then
+    (cd "$here/go/$w" && CGO_ENABLED=0 go build -o "$work/$name" .)   # server mode: its own main
+    cmd=("$work/$name")
+  elif [[ "$lang" == go ]]; then
+    # The binary Isola builds in handler mode: the function's module plus the main it generates beside it.
+    local dir="$work/src-$name" module
+    cp -r "$here/go/$w" "$dir"; mkdir "$dir/isola_handler_main"
+    module="$(sed -n 's/^module  *//p' "$dir/go.mod")"
+    sed -e "s|__ISOLA_IMPORT__|$module|" -e "s|__ISOLA_HANDLER__|Handle|" "$go_main" >"$dir/isola_handler_main/main.go"
+    (cd "$dir" && CGO_ENABLED=0 go build -o "$work/$name" ./isola_handler_main)
     cmd=("$work/$name")
   elif [[ "$lang" == node ]]; then
     cmd=(node "$here/node/$w/index.js")
@@ -101,6 +110,12 @@ for lang in "${langs[@]}"; do
   # Two requests in one curl: the second must reuse the connection (num_connects 0).
   expect "hello keep-alive" "1 0" "$(curl -s -o /dev/null -o /dev/null -w '%{num_connects} ' "$url/" "$url/" | xargs)"
   answers[$lang.hello]="$(get "$url/")"
+  if [[ "$lang" == go ]]; then # hello again, as a server-mode function: its own serve.go
+    start go hello-server
+    expect "hello-server GET" ok "$(get "$url/")"
+    expect "hello-server keep-alive" "1 0" \
+      "$(curl -s -o /dev/null -o /dev/null -w '%{num_connects} ' "$url/" "$url/" | xargs)"
+  fi
 
   start "$lang" fib
   answers[$lang.fib]="$(get "$url/")"

@@ -1,3 +1,3 @@
-module hello
+module hello-server
 
 go 1.19

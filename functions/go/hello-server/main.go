@@ -1,5 +1,5 @@
-// hello is the no-op function of the paper's cold-start, burst, idle and network experiments:
-// 200 "ok" on any path and method.
+// hello-server is hello in server mode: a whole HTTP server that keeps Isola's function contract itself
+// (serve.go), for functions that must own their server. 200 "ok" on any path and method.
 package main
 
 import (

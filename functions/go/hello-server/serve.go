@@ -1,18 +1,15 @@
-// serve.go is the Isola function contract for Go and is shared by every workload under functions/go.
-// Each function is uploaded on its own (the deploy archive is its directory), so this file is copied
-// into each one; keep the copies byte-identical (bench/README.md shows a one-line check).
+// serve.go is the Isola function contract for Go, written out as a server-mode function must: the
+// workloads beside it are handlers, for which Isola generates the same server at build time.
 //
 // Contract: listen on $HOST (default 0.0.0.0) : $PORT (default 8080); once listening, POST an empty
 // body to $ISOLA_READY_URL if set (once, errors ignored, never delaying serving); keep-alive on.
 package main
 
 import (
-	"fmt"
 	"log"
 	"net"
 	"net/http"
 	"os"
-	"strconv"
 	"time"
 )
 
@@ -70,23 +67,7 @@ func envOr(key, def string) string {
 	return def
 }
 
-// intParam reads query parameter name as an integer in [lo, hi]; absent or empty gives def.
-func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
-	s := r.URL.Query().Get(name)
-	if s == "" {
-		return def, nil
-	}
-	v, err := strconv.Atoi(s)
-	if err != nil || v < lo || v > hi {
-		return 0, fmt.Errorf("%s must be an integer in %d..%d", name, lo, hi)
-	}
-	return v, nil
-}
 
-// badRequest answers 400 with a one-line plain-text reason.
-func badRequest(w http.ResponseWriter, err error) {
-	http.Error(w, err.Error(), http.StatusBadRequest)
-}
 
 // text answers 200 with a plain-text body.
 func text(w http.ResponseWriter, body string) {

@@ -2,7 +2,7 @@
 // copy. The file is made once per instance, on first use, under os.TempDir() (Isola sets TMPDIR per
 // instance): written to a temporary name, fsynced, then renamed, so a reader never sees a partial file
 // and a complete file left by an earlier process with the same TMPDIR is reused.
-package main
+package read
 
 import (
 	"fmt"

@@ -31,7 +31,7 @@ class ColdStartLoopTest {
     @Test
     void thousandColdStarts_leaveNothingBehind(TestIsola isola) throws Exception {
         HttpResponse<String> deploy = isola.deploy("loop", Path.of("functions/go/hello"),
-                "name: loop\nruntime: go\nscaling: {singleUse: true}\n");
+                "name: loop\nruntime: go\nhandler: Handle\nscaling: {singleUse: true}\n");
         assertThat(deploy.statusCode()).as(deploy.body()).isEqualTo(201);
         assertThat(isola.get("/function/loop").statusCode()).isEqualTo(200);
         long fdsBefore = openDescriptors();

@@ -60,7 +60,7 @@ class HungRuntimeTest {
         server = ServerProcess.start(dir.resolve("state"), "runc", Map.of("PATH", dir.resolve("bin") + ":"
                 + System.getenv("PATH"), "ISOLA_DRAIN_TIMEOUT", DEADLINE.toSeconds() + "s"));
         HttpResponse<String> deployed = server.deploy("stuck", Path.of("functions/go/hello"),
-                "name: stuck\nruntime: go\nlimits: {timeout: " + DEADLINE.toSeconds() + "s}\n");
+                "name: stuck\nruntime: go\nhandler: Handle\nlimits: {timeout: " + DEADLINE.toSeconds() + "s}\n");
         assertThat(deployed.statusCode()).as(deployed.body()).isEqualTo(201);
     }
 

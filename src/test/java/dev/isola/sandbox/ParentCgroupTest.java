@@ -43,7 +43,7 @@ class ParentCgroupTest {
             assertThat(limit()).isEqualTo(nodeMemory);
 
             HttpResponse<String> deployed = isola.deploy("hello", Path.of("functions/go/hello"),
-                    "name: hello\nruntime: go\n");
+                    "name: hello\nruntime: go\nhandler: Handle\n");
             assertThat(deployed.statusCode()).as(deployed.body()).isEqualTo(201);
             assertThat(isola.get("/function/hello/").statusCode()).isEqualTo(200);
             JsonNode instance = isola.instances().getFirst();

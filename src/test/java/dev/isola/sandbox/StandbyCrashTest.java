@@ -34,7 +34,7 @@ class StandbyCrashTest {
             List<String> before;
             try (ServerProcess first = ServerProcess.start(state, "runc")) {
                 HttpResponse<String> deployed = first.deploy("sb", Path.of("functions/go/hello"),
-                        "name: sb\nruntime: go\nscaling: {standby: 2}\n");
+                        "name: sb\nruntime: go\nhandler: Handle\nscaling: {standby: 2}\n");
                 assertThat(deployed.statusCode()).as(deployed.body()).isEqualTo(201);
                 before = awaitStandby(first, List.of());
                 first.process().destroyForcibly().waitFor(); // SIGKILL: no clean-up at all

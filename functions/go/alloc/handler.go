@@ -4,7 +4,7 @@
 //
 // A fresh large allocation comes straight from the OS as untouched zero pages, so the loop below takes
 // one page fault per page, as in the paper. Later calls may reuse memory the GC has not yet returned.
-package main
+package alloc
 
 import (
 	"net/http"
@@ -25,13 +25,12 @@ func touch(size int) int {
 	return pages * pageSize
 }
 
-func main() {
-	serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mib, err := intParam(r, "mib", 50, 1, 4096)
-		if err != nil {
-			badRequest(w, err)
-			return
-		}
-		text(w, strconv.Itoa(touch(mib<<20))+"\n")
-	}))
+// Handle is named in function.yaml (handler: Handle).
+func Handle(w http.ResponseWriter, r *http.Request) {
+	mib, err := intParam(r, "mib", 50, 1, 4096)
+	if err != nil {
+		badRequest(w, err)
+		return
+	}
+	text(w, strconv.Itoa(touch(mib<<20))+"\n")
 }

@@ -3,7 +3,7 @@
 //
 // The entries are small integers, so every product and partial sum is exact in float64: the checksum
 // does not depend on summation order or FMA fusion, and the Node.js twin prints the same number.
-package main
+package matrix
 
 import (
 	"net/http"
@@ -34,13 +34,12 @@ func multiply(n int) float64 {
 	return sum
 }
 
-func main() {
-	serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n, err := intParam(r, "n", 1024, 1, 2048)
-		if err != nil {
-			badRequest(w, err)
-			return
-		}
-		text(w, strconv.FormatFloat(multiply(n), 'f', -1, 64)+"\n")
-	}))
+// Handle is named in function.yaml (handler: Handle).
+func Handle(w http.ResponseWriter, r *http.Request) {
+	n, err := intParam(r, "n", 1024, 1, 2048)
+	if err != nil {
+		badRequest(w, err)
+		return
+	}
+	text(w, strconv.FormatFloat(multiply(n), 'f', -1, 64)+"\n")
 }

@@ -36,6 +36,8 @@ import java.util.stream.Stream;
  */
 public final class InstanceNetwork implements AutoCloseable {
     public static final String BRIDGE = "isola0";
+    /** Ports of one Linux bridge: numbered in 10 bits, port 0 reserved ({@link #explainFullBridge}). */
+    public static final int MAX_BRIDGE_PORTS = 1023;
     static final String NETNS_PREFIX = "isola-";
     static final String TAP_PREFIX = "it";
     static final String VETH_PREFIX = "iv";
@@ -270,8 +272,20 @@ public final class InstanceNetwork implements AutoCloseable {
             return attachment;
         } catch (RuntimeException e) {
             attachment.close();
-            throw e;
+            throw explainFullBridge(e);
         }
+    }
+
+    /**
+     * A Linux bridge numbers its ports in 10 bits ({@code BR_MAX_PORTS}, net/bridge/br_private.h): past 1,023 ports
+     * {@code ip link set … master} fails with "Exchange full". Said in the operator's terms, since each live
+     * instance with a network holds one port.
+     */
+    static RuntimeException explainFullBridge(RuntimeException e) {
+        return e.getMessage() != null && e.getMessage().contains("Exchange full")
+                ? new NetworkException("bridge " + BRIDGE + " is full: a Linux bridge holds at most " + MAX_BRIDGE_PORTS
+                + " ports, one per live container or VM with a network (" + e.getMessage() + ")", e)
+                : e;
     }
 
     private static Command priority(boolean background, Command command) {
@@ -307,7 +321,7 @@ public final class InstanceNetwork implements AutoCloseable {
             return attachment;
         } catch (RuntimeException e) {
             attachment.close();
-            throw e;
+            throw explainFullBridge(e);
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.isola.server;
 
+import dev.isola.net.InstanceNetwork;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +25,9 @@ final class OpenFiles {
         return softLimit().map(limit -> {
             long room = Math.max(0, (limit - PLATFORM_RESERVE) / PER_INSTANCE);
             return "open-file limit " + limit + ": room for about " + room + " live instances"
-                    + (room < 5000 ? " (raise it for more: LimitNOFILE in the service unit, ulimit -n)" : "");
+                    + (room < 5000 ? " (raise it for more: LimitNOFILE in the service unit, ulimit -n)" : "")
+                    + "; containers and VMs with a network: at most " + InstanceNetwork.MAX_BRIDGE_PORTS
+                    + " live (the ports of bridge " + InstanceNetwork.BRIDGE + ")";
         });
     }
 

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code isola serve} in a JVM of its own, as an operator runs it: for what only a real process shows (signals,
@@ -23,6 +24,8 @@ import java.util.Map;
  */
 public final class ServerProcess implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Beyond the server's own drain and stop of its sandboxes. */
+    private static final Duration STOP_GRACE = Duration.ofSeconds(60);
 
     private final Process process;
     private final Path state;
@@ -111,11 +114,19 @@ public final class ServerProcess implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + adminPort + path);
     }
 
-    /** SIGKILLs the server if it still runs (our own child: the pid cannot be another process's) and waits. */
+    /**
+     * Stops the server if it still runs (our own child: the pid cannot be another process's): SIGTERM, so that a
+     * test that failed half-way leaves no sandbox behind (a SIGKILLed server's VMs and containers outlive it, and
+     * the state directory that would let the next server reap them is deleted), then SIGKILL after a grace period.
+     * A test that means to crash the server kills it itself first.
+     */
     @Override
     public void close() throws Exception {
         if (process.isAlive()) {
-            process.destroyForcibly().waitFor();
+            process.destroy();
+            if (!process.waitFor(STOP_GRACE.toSeconds(), TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor();
+            }
         }
         Files.deleteIfExists(output);
     }

@@ -16,6 +16,7 @@ import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +39,7 @@ final class GoProgram {
     private final String name;
     private final String resourceDir;
     private final List<String> sources;
+    private final Map<Path, Path> built = new HashMap<>();
 
     private GoProgram(String name, String resourceDir, List<String> sources) {
         this.name = name;
@@ -45,10 +47,16 @@ final class GoProgram {
         this.sources = sources;
     }
 
+    /** The binary, built now if the cache lacks it. Every VM start asks: the answer is kept per cache. */
     synchronized Path ensureBuilt(ProcessRunner runner, Path cacheDir) {
+        Path known = built.get(cacheDir);
+        if (known != null && Files.isExecutable(known)) {
+            return known;
+        }
         byte[][] contents = sources.stream().map(this::source).toArray(byte[][]::new);
         Path binary = cacheDir.resolve("microvm").resolve(name + "-" + hash(contents)).resolve(name);
         if (Files.isExecutable(binary)) {
+            built.put(cacheDir, binary);
             return binary;
         }
         Path src = null;
@@ -69,6 +77,7 @@ final class GoProgram {
                         ? "no result within " + BUILD_TIMEOUT.toSeconds() + " s" : result.output()));
             }
             Files.move(out, binary, StandardCopyOption.ATOMIC_MOVE);
+            built.put(cacheDir, binary);
             return binary;
         } catch (IOException | HostException e) {
             throw new SandboxException("Failed to build the microVM " + name + ": " + e.getMessage(), e);

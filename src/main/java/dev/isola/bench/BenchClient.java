@@ -109,8 +109,8 @@ final class BenchClient {
         for (JsonNode n : json(res.body())) {
             if (n.path("function").asText().equals(function)) {
                 out.add(new InstanceInfo(n.path("id").asText(), function, n.path("state").asText(),
-                        n.path("start").asText(), n.path("endpoint").asText(), n.has("pid") ? OptionalLong.of(n.get("pid").asLong())
-                        : OptionalLong.empty()));
+                        n.path("start").asText(), n.path("endpoint").asText(),
+                        n.has("pid") ? OptionalLong.of(n.get("pid").asLong()) : OptionalLong.empty()));
             }
         }
         return out;

@@ -89,7 +89,8 @@ abstract class IsolationContractTest extends SandboxContractTest {
     @Test
     void memoryLimit_functionExceedingIt_isKilledWithClearError() {
         HttpResponse<String> r = isola.deploy("c-oom", java.nio.file.Path.of("functions/go/alloc"),
-                "name: c-oom\nruntime: go\nhandler: Handle\nlimits: {memory: 128Mi}\nscaling: {maxInstances: 1}\n" + extraManifest());
+                "name: c-oom\nruntime: go\nhandler: Handle\nlimits: {memory: 128Mi}\nscaling: {maxInstances: 1}\n"
+                        + extraManifest());
         assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
         assertThat(isola.get("/function/c-oom/?mib=16").statusCode()).isEqualTo(200);
         HttpResponse<String> oom = isola.get("/function/c-oom/?mib=1024");

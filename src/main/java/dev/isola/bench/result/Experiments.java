@@ -62,8 +62,8 @@ public final class Experiments {
                     "fast-memory", "Host memory per standby sandbox or idle clone"), "", false, false,
                     Headline.ONLY,
                     "One no-op request per way of finding an instance, interleaved: cold (a whole new sandbox), "
-                            + "fast (a new instance from a standby sandbox, scaling.standby, on runc, crun and runsc, or a "
-                            + "clone of the version's saved template on microvm) and warm (a running instance). Then "
+                            + "fast (a new instance from a standby sandbox, scaling.standby, on runc, crun and runsc, "
+                            + "or a clone of the version's saved template on microvm) and warm (a running instance). Then "
                             + "memory with n of each live (versions switched by rollback, no build between readings): "
                             + "MemAvailable drop and PSS per instance started as usual, per standby sandbox or clone.",
                     "Not in the paper, which had neither standby sandboxes nor clones: compared with its cold "

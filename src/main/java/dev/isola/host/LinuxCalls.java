@@ -11,7 +11,8 @@ import java.nio.file.Path;
 
 /**
  * The few Linux calls the JDK does not offer, through the foreign function API: process file descriptors (to watch
- * and signal a process the platform did not start as its child) and non-blocking FIFO ends with {@code poll}. No
+ * and signal a process the platform did not start as its child), non-blocking FIFO ends with {@code poll}, and
+ * punching holes into files. No
  * call blocks beyond the timeout its caller gives {@code poll} (at most a millisecond), since a virtual thread pins
  * its carrier in a native call. Numbers are Linux's generic ones (the same on x86-64 and arm64).
  */
@@ -36,6 +37,10 @@ final class LinuxCalls {
     private static final MethodHandle WRITE = call("write",
             FunctionDescriptor.of(LONG, INT, ValueLayout.ADDRESS, LONG));
     private static final MethodHandle CLOSE = call("close", FunctionDescriptor.of(INT, INT));
+    private static final MethodHandle FALLOCATE = call("fallocate",
+            FunctionDescriptor.of(INT, INT, INT, LONG, LONG));
+    private static final int FALLOC_FL_KEEP_SIZE = 0x01;
+    private static final int FALLOC_FL_PUNCH_HOLE = 0x02;
 
     private LinuxCalls() {
     }
@@ -99,6 +104,15 @@ final class LinuxCalls {
     static boolean writeByte(int fd) {
         try (Arena arena = Arena.ofConfined()) {
             return (long) WRITE.invokeExact(fd, arena.allocate(1), 1L) == 1;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Frees the blocks of {@code [offset, offset + length)} (reads as zeros after), size kept; false on failure. */
+    static boolean punchHole(int fd, long offset, long length) {
+        try {
+            return (int) FALLOCATE.invokeExact(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length) == 0;
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }

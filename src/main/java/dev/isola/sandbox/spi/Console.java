@@ -1,5 +1,7 @@
 package dev.isola.sandbox.spi;
 
+import dev.isola.host.FileHoles;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -9,13 +11,14 @@ import java.nio.file.StandardOpenOption;
 /**
  * The console of one instance: a file its sandbox appends stdout and stderr to, read back into the function's log
  * as bounded lines by the node's {@link ConsoleReader} (no thread, pipe or reader per instance, and the sandbox
- * needs no live parent to write its output). A sandbox writes to its own open file description with
- * {@code O_APPEND}, so the reader may truncate the file: once it has read everything past
- * {@value #TRUNCATE_AT_BYTES} bytes, and, when the instance writes faster than the log takes it, dropping a backlog
- * beyond {@value #MAX_BACKLOG_BYTES} bytes with a line that says so. The file therefore stays small on disk.
+ * needs no live parent to write its output). The reader gives back the disk blocks of what it has read, every
+ * {@value #FREE_AT_BYTES} bytes, and, when the instance writes faster than the log takes it, drops a backlog beyond
+ * {@value #MAX_BACKLOG_BYTES} bytes with a line that says so. The file therefore stays small on disk (its size grows,
+ * its blocks do not). Blocks are freed by punching a hole, never by truncating: the sandbox may append at any moment,
+ * and a truncation lost what it appended after the reader's last look.
  */
 public final class Console implements AutoCloseable {
-    static final long TRUNCATE_AT_BYTES = 256 * 1024;
+    static final long FREE_AT_BYTES = 256 * 1024;
     static final long MAX_BACKLOG_BYTES = 4 * 1024 * 1024;
     private static final int READ_CHUNK_BYTES = 64 * 1024;
     /** Read per poll at most: one chatty instance does not hold the reader from the others. */
@@ -28,6 +31,8 @@ public final class Console implements AutoCloseable {
     private final ConsoleReader reader;
     private volatile OutputSink observer = OutputSink.DISCARD;
     private long position;
+    /** Where the file's blocks start: everything before was read and punched out. */
+    private long freedUpTo;
     private boolean closed;
 
     private Console(Path file, FileChannel channel, OutputSink sink, ConsoleReader reader) {
@@ -79,9 +84,10 @@ public final class Console implements AutoCloseable {
             long size = channel.size();
             if (size < position) {
                 position = 0; // truncated by someone else: read what is there from its start
+                freedUpTo = 0;
             }
             if (size - position > MAX_BACKLOG_BYTES) {
-                dropBacklog(size - position);
+                dropBacklog(size);
                 return 0;
             }
             long total = 0;
@@ -100,9 +106,8 @@ public final class Console implements AutoCloseable {
                 total += n;
                 lines.accept(buffer.flip());
             }
-            if (position >= TRUNCATE_AT_BYTES && position == channel.size()) {
-                channel.truncate(0);
-                position = 0;
+            if (position - freedUpTo >= FREE_AT_BYTES) {
+                freeUpTo(position);
             }
             return total;
         } catch (IOException e) {
@@ -110,12 +115,27 @@ public final class Console implements AutoCloseable {
         }
     }
 
-    private void dropBacklog(long backlog) throws IOException {
-        channel.truncate(0);
-        position = 0;
+    private void dropBacklog(long size) throws IOException {
+        long backlog = size - position;
+        position = size;
+        freeUpTo(size);
         lines.flush();
         out.line("[isola: " + (backlog >> 20) + " MiB of output dropped: the instance writes faster than its log "
                 + "takes it]");
+    }
+
+    /**
+     * Gives back the blocks before {@code end} (read or dropped). A file system without holes gets the file
+     * truncated instead, when the reader has caught up: what the sandbox appends in that instant is lost there.
+     */
+    private void freeUpTo(long end) throws IOException {
+        if (FileHoles.punch(file, freedUpTo, end - freedUpTo)) {
+            freedUpTo = end;
+        } else if (position == channel.size()) {
+            channel.truncate(0);
+            position = 0;
+            freedUpTo = 0;
+        }
     }
 
     /** Delivers the last output, then stops reading; the file goes with the instance's work directory. */

@@ -17,7 +17,7 @@ import java.util.concurrent.locks.LockSupport;
  * {@value #MAX_PERIOD_TICKS} ticks while it is quiet: an idle node of 1,000 instances costs 5,000 {@code fstat}s a
  * second, and a line reaches the log within 0.2 s. The back-off also bounds the disk a sudden flood takes before the
  * reader sees it and drops the backlog: a function writing 3 GiB without a newline (2.4 GB/s here) had its console
- * file at 1.7 GiB before it was cut with a back-off of 50 ticks, at 589 MiB with 20 ({@code bench/faults.sh}). What a dying instance printed last is read at once by
+ * file at 1.7 GiB before its backlog was dropped with a back-off of 50 ticks, at 589 MiB with 20 ({@code bench/faults.sh}). What a dying instance printed last is read at once by
  * {@link Console#drain()}, not left to the next poll.
  */
 public final class ConsoleReader implements AutoCloseable {

@@ -8,13 +8,16 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.FileOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -60,24 +63,46 @@ class ConsoleTest {
     }
 
     @Test
-    void fileIsTruncated_onceReadPastTheThreshold_andLaterLinesStillArrive() throws IOException {
+    void readOutput_leavesTheDisk_andLaterLinesStillArrive() throws IOException, InterruptedException {
         Path file = dir.resolve("c");
         try (Console console = reader.open(file, lines::add);
              FileOutputStream out = appending(console)) {
             byte[] line = ("z".repeat(1023) + "\n").getBytes(StandardCharsets.UTF_8);
-            for (long written = 0; written <= Console.TRUNCATE_AT_BYTES; written += line.length) {
+            for (long written = 0; written <= 4 * Console.FREE_AT_BYTES; written += line.length) {
                 out.write(line);
             }
             console.drain();
-            assertThat(Files.size(file)).isZero();
+            assertThat(allocatedBytes(file)).isLessThan(Console.FREE_AT_BYTES);
             out.write("later\n".getBytes(StandardCharsets.UTF_8));
             console.drain();
         }
-        assertThat(lines).hasSize((int) (Console.TRUNCATE_AT_BYTES / 1024) + 2).endsWith("later");
+        assertThat(lines).hasSize((int) (4 * Console.FREE_AT_BYTES / 1024) + 2).endsWith("later");
     }
 
     @Test
-    void backlogPastTheLimit_isDroppedWithANote() throws IOException {
+    void aWriterAppendingWhileTheReaderFreesTheFile_losesNoByte() throws Exception {
+        int count = 150_000; // 1 MB in single-line writes: the reader frees the file's head about four times meanwhile
+        List<String> got = Collections.synchronizedList(new ArrayList<>());
+        try (Console console = reader.open(dir.resolve("c"), got::add)) {
+            Thread writer = Thread.ofPlatform().start(() -> {
+                try (FileOutputStream out = appending(console)) {
+                    for (int i = 0; i < count; i++) {
+                        out.write("%06d%n".formatted(i).getBytes(StandardCharsets.UTF_8));
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            writer.join();
+            console.drain();
+            assertThat(Files.size(console.redirect().file().toPath())).as("the file is never cut")
+                    .isEqualTo(7L * count);
+        }
+        assertThat(got).isEqualTo(IntStream.range(0, count).mapToObj("%06d"::formatted).toList());
+    }
+
+    @Test
+    void backlogPastTheLimit_isDroppedWithANote() throws IOException, InterruptedException {
         Path file = dir.resolve("c");
         reader.close(); // only drain() reads: the backlog builds up as when the instance outruns the reader
         try (Console console = reader.open(file, lines::add);
@@ -87,7 +112,7 @@ class ConsoleTest {
                 out.write(chunk);
             }
             console.drain();
-            assertThat(Files.size(file)).isZero();
+            assertThat(allocatedBytes(file)).isLessThan(Console.FREE_AT_BYTES);
             out.write("fresh\n".getBytes(StandardCharsets.UTF_8));
             console.drain();
         }
@@ -114,6 +139,14 @@ class ConsoleTest {
             consoles.forEach(Console::close);
         }
         assertThat(reader.size()).isZero();
+    }
+
+    /** The disk space the file takes (its blocks), not its size. */
+    private static long allocatedBytes(Path file) throws IOException, InterruptedException {
+        Process stat = new ProcessBuilder("stat", "--format=%b %B", file.toString()).start();
+        String[] blocks = new String(stat.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip().split(" ");
+        assertThat(stat.waitFor()).isZero();
+        return Long.parseLong(blocks[0]) * Long.parseLong(blocks[1]);
     }
 
     private static FileOutputStream appending(Console console) throws IOException {

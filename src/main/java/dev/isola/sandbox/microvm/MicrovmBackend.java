@@ -1,6 +1,7 @@
 package dev.isola.sandbox.microvm;
 
 import dev.isola.host.FileTrees;
+import dev.isola.host.PidfdExits;
 import dev.isola.host.ProcessRunner;
 import dev.isola.net.InstanceNetwork;
 import dev.isola.sandbox.spi.Availability;
@@ -76,6 +77,8 @@ final class MicrovmBackend implements SandboxBackend {
     private final SandboxUids uids;
     /** Present unless the operator turned clones off ({@code sandbox.microvm.clones: off}): every VM boots then. */
     private final Optional<VmTemplates> templates;
+    /** Sees every VM's exit, on one thread for the node. */
+    private final PidfdExits exits = new PidfdExits();
     private Thread kernelBuild;
     /** Whether this run started a VM (and so may have made the shared parent cgroups). */
     private volatile boolean started;
@@ -90,7 +93,7 @@ final class MicrovmBackend implements SandboxBackend {
         this.minimalKernel = new MinimalKernel(runner, cacheDir, context.ticker());
         this.images = new GuestImages(runner);
         this.uids = uids;
-        this.templates = clones ? Optional.of(new VmTemplates(runner, uids, context.runDir(), cacheDir, tbMib))
+        this.templates = clones ? Optional.of(new VmTemplates(runner, exits, uids, context.runDir(), cacheDir, tbMib))
                 : Optional.empty();
     }
 
@@ -170,6 +173,7 @@ final class MicrovmBackend implements SandboxBackend {
     @Override
     public void shutdown() {
         templates.ifPresent(VmTemplates::shutdown);
+        exits.close();
         if (started) { // as for containers: never race another Isola that is making a VM's cgroup
             VmCgroup.removeParents();
         }
@@ -220,7 +224,7 @@ final class MicrovmBackend implements SandboxBackend {
         }
         URI readyUrl = null;
         VmCgroup cgroup = null;
-        Process process = null;
+        VmProcess process = null;
         try {
             VmJail jail = VmJail.prepare(spec.workDir(), uid);
             if (spec.egress()) {
@@ -237,7 +241,7 @@ final class MicrovmBackend implements SandboxBackend {
                     Optional.of(new QemuCommand.Memory(template.get().memory(), false)), true)
                     : new QemuCommand(vmexec, key.kernel(), key.images(), key.accelerator(), tbMib, key.memoryMib(),
                     bootCmdline(spec, key, net, readyUrl), tap, net.mac(), spec.workDir(), Optional.empty(), false);
-            process = VmProcess.start(runner, command, jail, cgroup, spec.console().redirect(),
+            process = VmProcess.start(runner, exits, command, jail, cgroup, spec.console().redirect().file().toPath(),
                     template.map(VmTemplates.Template::state), false);
             // The uid is free for another VM only once no process runs as it.
             process.onExit().thenRun(() -> uids.release(uid));
@@ -252,9 +256,8 @@ final class MicrovmBackend implements SandboxBackend {
         } catch (RuntimeException | IOException e) {
             if (process == null) {
                 uids.release(uid);
-            } else { // our own child, started above: the signal cannot reach another process
-                process.destroyForcibly();
-                process.onExit().orTimeout(5, TimeUnit.SECONDS).exceptionally(t -> null).join();
+            } else {
+                process.kill();
             }
             net.close();
             if (readyUrl != null) {

@@ -1,28 +1,34 @@
 package dev.isola.sandbox.microvm;
 
-import dev.isola.host.ProcessStop;
 import dev.isola.net.InstanceNetwork;
-import dev.isola.sandbox.spi.ChildProcessInstance;
 import dev.isola.sandbox.spi.Console;
+import dev.isola.sandbox.spi.Instance;
 import dev.isola.sandbox.spi.StartKind;
 
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * A function in its own VM: one QEMU child process of the platform whose stdout is the guest's serial console.
- * The guest's init reports how the function ended on that console ({@code isola-init: the function ...}); that line
- * is the instance's exit reason.
+ * A function in its own VM: one detached QEMU ({@link VmProcess}) whose stdout is the guest's serial console, its
+ * {@link Console}. The guest's init reports how the function ended on that console
+ * ({@code isola-init: the function ...}); that line is the instance's exit reason.
  */
-final class MicrovmInstance extends ChildProcessInstance {
+final class MicrovmInstance implements Instance {
     private static final String INIT_PREFIX = "isola-init: ";
     private static final Duration QMP_GRACE = Duration.ofSeconds(1);
     private static final Duration TERM_GRACE = Duration.ofSeconds(1);
 
+    private final String id;
+    private final VmProcess process;
+    private final InetSocketAddress endpoint;
+    private final Console console;
+    private final AtomicBoolean closing = new AtomicBoolean();
     private final Path qmpSocket;
     private final InstanceNetwork.Attachment network;
     private final Runnable forgetReadyUrl;
@@ -30,10 +36,13 @@ final class MicrovmInstance extends ChildProcessInstance {
     private final AtomicReference<String> initSaid;
     private final StartKind startKind;
 
-    private MicrovmInstance(String id, Process process, InetSocketAddress endpoint, Console console,
+    private MicrovmInstance(String id, VmProcess process, InetSocketAddress endpoint, Console console,
                             AtomicReference<String> initSaid, Path qmpSocket, InstanceNetwork.Attachment network,
                             Runnable forgetReadyUrl, VmCgroup cgroup, StartKind startKind) {
-        super(id, process, endpoint, console);
+        this.id = id;
+        this.process = process;
+        this.endpoint = endpoint;
+        this.console = console;
         this.startKind = startKind;
         this.initSaid = initSaid;
         this.qmpSocket = qmpSocket;
@@ -42,7 +51,7 @@ final class MicrovmInstance extends ChildProcessInstance {
         this.cgroup = cgroup;
     }
 
-    static MicrovmInstance start(String id, Process process, InetSocketAddress endpoint, Console console,
+    static MicrovmInstance start(String id, VmProcess process, InetSocketAddress endpoint, Console console,
                                  Path qmpSocket, InstanceNetwork.Attachment network, Runnable forgetReadyUrl,
                                  VmCgroup cgroup, StartKind startKind) {
         AtomicReference<String> initSaid = new AtomicReference<>();
@@ -55,6 +64,26 @@ final class MicrovmInstance extends ChildProcessInstance {
                 cgroup, startKind);
     }
 
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public InetSocketAddress endpoint() {
+        return endpoint;
+    }
+
+    @Override
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    @Override
+    public OptionalLong pid() {
+        return OptionalLong.of(process.pid());
+    }
+
     /** Booted, or resumed from its version's template. */
     @Override
     public StartKind startKind() {
@@ -64,15 +93,15 @@ final class MicrovmInstance extends ChildProcessInstance {
     /** The guest kernel's TCP stack dies with QEMU without closing the gateway's connections. */
     @Override
     public CompletionStage<Void> onExit() {
-        return childExit();
+        return process.onExit();
     }
 
     @Override
     public Optional<String> exitReason() {
-        if (process().isAlive()) {
+        if (process.isAlive()) {
             return Optional.empty();
         }
-        drainOutput();
+        console.drain();
         String said = initSaid.get();
         if (said != null && said.startsWith("the function ")) {
             return Optional.of(said.substring("the function ".length()));
@@ -80,7 +109,7 @@ final class MicrovmInstance extends ChildProcessInstance {
         if (said != null && said.startsWith("error: ")) {
             return Optional.of("stopped: the VM's init failed to " + said.substring("error: ".length()));
         }
-        return Optional.of("stopped: its VM ended (QEMU exited with status " + process().exitValue() + ")");
+        return Optional.of("stopped: its VM ended (QEMU exited; why is in the function's logs)");
     }
 
     /** CPU time of the VM (QEMU and everything it runs) so far, in nanoseconds; -1 if unknown. */
@@ -90,21 +119,20 @@ final class MicrovmInstance extends ChildProcessInstance {
 
     /**
      * QMP {@code quit}, then SIGTERM, then SIGKILL, each after a grace period; then the tap, the readiness route
-     * and the cgroup. Signals go to the QEMU child this instance started ({@link Process#destroy()} on its own
-     * handle), so they cannot reach any other process.
+     * and the cgroup. Signals go through QEMU's pidfd, so they cannot reach any other process.
      */
     @Override
     public void close() {
-        if (!beginClose()) {
+        if (!closing.compareAndSet(false, true)) {
             return;
         }
         Thread quit = null;
         try {
-            if (process().isAlive()) {
+            if (process.isAlive()) {
                 quit = Thread.ofVirtual().unstarted(() -> Qmp.quit(qmpSocket));
-                ProcessStop.of(process()).then(quit::start, QMP_GRACE).term(TERM_GRACE).run(TERM_GRACE);
+                process.stop().then(quit::start, QMP_GRACE).term(TERM_GRACE).run(TERM_GRACE);
             }
-            drainOutput();
+            console.drain();
         } finally {
             if (quit != null) {
                 quit.interrupt();

@@ -84,6 +84,15 @@ final class VmCgroup implements AutoCloseable {
         return dirs.stream().map(d -> d.resolve("cgroup.procs")).toList();
     }
 
+    /** Whether process {@code pid} is in this cgroup now. */
+    boolean holds(long pid) {
+        try {
+            return Files.readAllLines(procsFiles().getFirst()).stream().anyMatch(l -> l.strip().equals("" + pid));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** This cgroup's CPU time so far, in nanoseconds, for the bench's start-cost figure. */
     long cpuNanos() {
         for (Path dir : dirs) {

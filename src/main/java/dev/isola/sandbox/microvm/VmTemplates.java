@@ -1,6 +1,7 @@
 package dev.isola.sandbox.microvm;
 
 import dev.isola.host.FileTrees;
+import dev.isola.host.PidfdExits;
 import dev.isola.host.ProcessRunner;
 import dev.isola.sandbox.spi.SandboxException;
 import dev.isola.sandbox.spi.SandboxUids;
@@ -119,13 +120,15 @@ final class VmTemplates {
     private final int tbMib;
     private final Set<Key> making = ConcurrentHashMap.newKeySet();
     private final Map<Key, String> failed = new ConcurrentHashMap<>();
-    private final Set<Process> templateVms = ConcurrentHashMap.newKeySet();
+    private final PidfdExits exits;
+    private final Set<VmProcess> templateVms = ConcurrentHashMap.newKeySet();
     private final Set<Thread> makers = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean stopping = new AtomicBoolean();
     private volatile String lastFailure;
 
-    VmTemplates(ProcessRunner runner, SandboxUids uids, Path runDir, Path cacheDir, int tbMib) {
+    VmTemplates(ProcessRunner runner, PidfdExits exits, SandboxUids uids, Path runDir, Path cacheDir, int tbMib) {
         this.runner = runner;
+        this.exits = exits;
         this.cacheDir = cacheDir;
         this.uids = uids;
         this.runDir = runDir;
@@ -185,7 +188,7 @@ final class VmTemplates {
     /** Stops templates being made (their QEMU killed, their files removed) and waits for their makers. */
     void shutdown() {
         stopping.set(true);
-        templateVms.forEach(Process::destroyForcibly); // our own children: the handles cannot reach another pid
+        templateVms.forEach(VmProcess::killNow); // through their pidfds: no other process can be hit
         for (Thread maker : makers) {
             try {
                 maker.join(Duration.ofSeconds(10));
@@ -266,7 +269,7 @@ final class VmTemplates {
         Path staging = key.dir().resolveSibling(stagingPrefix(key) + id);
         int uid = uids.acquire(id);
         VmCgroup cgroup = null;
-        Process process = null;
+        VmProcess process = null;
         AtomicBoolean done = new AtomicBoolean();
         try (ServerSocketChannel saved = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             removeStaleStaging(key);
@@ -281,15 +284,14 @@ final class VmTemplates {
                     key.images(), key.accelerator(), tbMib, key.memoryMib(), cmdline(key), Optional.empty(),
                     TEMPLATE_MAC, workDir, Optional.of(new QemuCommand.Memory(memory, true)), false);
             Path console = workDir.resolve("console");
-            process = VmProcess.start(runner, command, jail, cgroup, ProcessBuilder.Redirect.to(console.toFile()),
-                    Optional.empty(), true);
+            process = VmProcess.start(runner, exits, command, jail, cgroup, console, Optional.empty(), true);
             templateVms.add(process);
-            Process vm = process;
+            VmProcess vm = process;
             process.onExit().thenRun(() -> uids.release(uid));
-            // Every wait below ends when QEMU does: the watchdog kills it (our own child) and closes the socket.
+            // Every wait below ends when QEMU does: the watchdog kills it and closes the socket.
             CompletableFuture.delayedExecutor(MAKE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
                 if (!done.get()) {
-                    vm.destroyForcibly();
+                    vm.killNow();
                     closeQuietly(saved);
                 }
             });
@@ -305,7 +307,7 @@ final class VmTemplates {
                 awaitMigration(qmp);
                 qmp.execute("quit", "{}");
             }
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            if (!process.awaitExit(Duration.ofSeconds(10))) {
                 throw new IOException("QEMU did not exit after quit");
             }
             Files.move(staging, key.dir(), StandardCopyOption.ATOMIC_MOVE);
@@ -320,8 +322,7 @@ final class VmTemplates {
             if (process == null) {
                 uids.release(uid);
             } else {
-                process.destroyForcibly();
-                process.onExit().orTimeout(5, TimeUnit.SECONDS).exceptionally(t -> null).join();
+                process.kill();
                 templateVms.remove(process);
             }
             if (cgroup != null) {
@@ -345,7 +346,7 @@ final class VmTemplates {
     }
 
     /** Reads the template's "ready" from its identity port; says what the console last said if it never comes. */
-    private static void awaitReady(Path identitySocket, Process process, Path console) throws IOException {
+    private static void awaitReady(Path identitySocket, VmProcess process, Path console) throws IOException {
         SocketChannel connected;
         try {
             connected = Qmp.connectWhile(identitySocket, process::isAlive);

@@ -4,7 +4,9 @@
 # /healthz, the admin API and a warm call to another function are timed against their idle-host latency. After
 # the calls, the instances stay (idle timeout 10 min) for the memory figure, then DELETE stops them all.
 #
-# Per N it reports: calls answered 200 (of N), time until N instances were live, MemAvailable drop per instance,
+# Per N it reports: calls answered 200 (of N), time until N instances were live, MemAvailable drop per instance
+# (page cache dropped before each reading) and, for container backends, the same for N containers of the same
+# bundle started by hand just before, and the ratio of the two (target <= 1.5),
 # the JVM's threads and open files before and with N instances (the last reading before the calls end), the worst
 # and the median /healthz, admin and warm-call latency while the N instances are live (from 98 % ready, so the
 # worst includes the burst's tail, which saturates the CPU) as a ratio to the idle latency measured just before
@@ -12,6 +14,7 @@
 #
 # Usage: bench/density.sh   (from anywhere, as root for container backends; needs ./isola built, hey, curl, jq)
 # Env:   BACKEND=runc  NS="100 300"  HOLD_MS=15000  ISOLA=./isola  RESULTS_DIR=bench/results/<utc>  KEEP_TMP=1
+#        HAND=1 (0: no by-hand baseline)
 #        ISOLA_NODE_MEMORY, ISOLA_NODE_MAX_INSTANCES (default: room for the largest N)
 # The issue's target: >= 5000 instances (NS=5000) with the ratios <= 2; this host's CI sizes are far smaller.
 set -euo pipefail
@@ -34,9 +37,11 @@ call_timeout_s=$((HOLD_MS / 1000 + 300))
 need hey; need curl; need jq
 
 bench_init
+# The by-hand containers go even when the run fails half-way (bench_cleanup stops Isola, which removes its own).
+trap 'rc=$?; [[ "${HAND:-0}" != 1 ]] || hand_remove || true; rmdir "/run/isola-bench/density-$BACKEND" 2>/dev/null || true; bench_cleanup "$rc"' EXIT
 results="$(bench_results_dir density.csv)"
 csv="$results/density.csv"
-echo "backend,n,answered_200,seconds_to_98pct_ready,mem_per_instance_mib,threads_idle,threads_at_n,fds_idle,fds_at_n,healthz_ratio,admin_ratio,warm_ratio,healthz_p50_ratio,admin_p50_ratio,warm_p50_ratio,seconds_to_stop" >"$csv"
+echo "backend,n,answered_200,seconds_to_98pct_ready,mem_per_instance_mib,hand_mem_per_instance_mib,mem_ratio_to_hand,threads_idle,threads_at_n,fds_idle,fds_at_n,healthz_ratio,admin_ratio,warm_ratio,healthz_p50_ratio,admin_p50_ratio,warm_p50_ratio,seconds_to_stop" >"$csv"
 
 isola_start
 jvm="$BENCH_LAST_PID"
@@ -55,6 +60,61 @@ worst() { sort -g | tail -n 1; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
+# By hand (container backends; HAND=0 skips it): per N, the same function's bundle as Isola writes it
+# (isola_bundle_config, bench/oci-bundle.py), N containers each in a network namespace with a veth, started
+# detached by the runtime itself; their MemAvailable drop per instance is the baseline of Isola's (issue 21's
+# target: at most 1.5x). Both sides read MemAvailable after dropping the page cache, one second apart.
+HAND="${HAND:-1}"
+[[ "$BACKEND" =~ ^(runc|crun|runsc)$ ]] || HAND=0
+if [[ "$HAND" == 1 ]]; then
+  need ip; need python3; need "$BACKEND"
+  [[ "$(id -u)" == 0 ]] || die "the by-hand baseline needs root (HAND=0 skips it)"
+  ((max_n <= 16000)) || die "sizes above 16000 do not fit the by-hand address plan (10.203.0.0/16)"
+  oci_runtime_cmd "$BACKEND" "/run/isola-bench/density-$BACKEND"
+  isola_bundle_config held-template "$BENCH_TMP/hand/template" "$probe" "runtime: go"
+fi
+mem_settled_kib() { sync; echo 3 >/proc/sys/vm/drop_caches; sleep 1; mem_available_kib; }
+hand_ip() { local off=$((4 * $1)); echo "10.203.$((off / 256)).$((off % 256 + $2))"; }
+hand_start() {
+  local i="$1" b="$BENCH_TMP/hand/b$1"
+  python3 bench/oci-bundle.py "$BENCH_TMP/hand/template" "$b" "idn$i" "/isola-bench/dens$i"
+  ip -batch - <<IP
+netns add idn$i
+link add idv$i type veth peer name eth0 netns idn$i
+addr add $(hand_ip "$i" 1)/30 dev idv$i
+link set idv$i up
+IP
+  ip -n "idn$i" -batch - <<IP
+addr add $(hand_ip "$i" 2)/30 dev eth0
+link set eth0 up
+link set lo up
+IP
+  "${runtime_cmd[@]}" run --detach --bundle "$b" "idn$i" </dev/null >>"$BENCH_TMP/hand.log" 2>&1
+}
+hand_remove() {
+  local i rc=0
+  oci_delete_all || rc=1
+  for ((i = 1; i <= max_n; i++)); do echo "netns del idn$i"; done | ip -force -batch - 2>/dev/null || true
+  rmdir /sys/fs/cgroup/*/isola-bench/dens* /sys/fs/cgroup/*/isola-bench 2>/dev/null || true
+  return "$rc"
+}
+# hand_mem N : the MemAvailable drop per by-hand container (MiB) with N of them live, all answering.
+hand_mem() {
+  local n="$1" i mem0 memn up=0
+  settle
+  mem0="$(mem_settled_kib)"
+  for ((i = 1; i <= n; i++)); do hand_start "$i" || die "by-hand container $i failed: $(tail -n 3 "$BENCH_TMP/hand.log")"; done
+  for ((i = 1; i <= n; i++)); do
+    curl -fsS -o /dev/null --max-time 10 --retry 20 --retry-connrefused --retry-delay 1 \
+      "http://$(hand_ip "$i" 2):8080/" && up=$((up + 1))
+  done
+  ((up == n)) || die "only $up of $n by-hand containers answered"
+  sleep 2
+  memn="$(mem_settled_kib)"
+  hand_remove || die "the by-hand containers could not be deleted"
+  awk -v a="$mem0" -v b="$memn" -v n="$n" 'BEGIN { printf "%.2f", (a - b) / n / 1024 }'
+}
+
 printf 'name: other\nruntime: go\n' >"$probe/function.yaml"
 isola_deploy other "$probe"
 curl -fsS -o /dev/null --max-time 60 "$ISOLA_URL/function/other/" || die "first call of other failed"
@@ -62,6 +122,12 @@ curl -fsS -o /dev/null --max-time 60 "$ISOLA_URL/function/other/" || die "first 
 for n in $NS; do
   printf 'name: held\nruntime: go\nlimits: {timeout: %ds, memory: 64Mi}\nscaling: {concurrency: 1, maxInstances: %d, idleTimeout: 10m}\n' "$call_timeout_s" "$n" \
     >"$probe/function.yaml"
+  hand_per=""
+  if [[ "$HAND" == 1 ]]; then
+    log "N=$n: by hand, $n containers of the same bundle"
+    hand_per="$(hand_mem "$n")"
+    log "N=$n: by hand, $hand_per MiB per container"
+  fi
   isola_deploy held "$probe"
   settle
   idle=()
@@ -70,7 +136,7 @@ for n in $NS; do
       "$ISOLA_ADMIN_URL/system/instances?limit=1") $(timed "$ISOLA_URL/function/other/")")
   done
   read -r h0 a0 w0 <<<"$(printf '%s\n' "${idle[@]}" | sort -k1,1g | sed -n 3p)"
-  mem0="$(mem_available_kib)"; threads0="$(threads)"; fds0="$(fds)"
+  mem0="$(mem_settled_kib)"; threads0="$(threads)"; fds0="$(fds)"
   log "N=$n: $n calls of ${HOLD_MS} ms on $BACKEND"
   start="$(date +%s.%N)"
   hey -n "$n" -c "$n" -t "$call_timeout_s" "$ISOLA_URL/function/held/sleep?ms=$HOLD_MS" >"$BENCH_TMP/hey-$n.txt" 2>&1 &
@@ -99,7 +165,7 @@ for n in $NS; do
   log "N=$n: answers $(grep -E '^\s+\[[0-9]+\]' "$BENCH_TMP/hey-$n.txt" | tr -s ' ' | tr '\n' ' ')"
   sleep 2
   now_live="$(live)"
-  mem_n="$(mem_available_kib)"
+  mem_n="$(mem_settled_kib)"
   per_mib="$(awk -v a="$mem0" -v b="$mem_n" -v n="$now_live" 'BEGIN { printf "%.2f", (n > 0 ? (a - b) / n / 1024 : 0) }')"
   hw="$(awk '{print $1}' "$BENCH_TMP/lat-$n.txt" | worst)"
   aw="$(awk '{print $2}' "$BENCH_TMP/lat-$n.txt" | worst)"
@@ -107,6 +173,8 @@ for n in $NS; do
   hm="$(awk '{print $1}' "$BENCH_TMP/lat-$n.txt" | median)"
   am="$(awk '{print $2}' "$BENCH_TMP/lat-$n.txt" | median)"
   wm="$(awk '{print $3}' "$BENCH_TMP/lat-$n.txt" | median)"
+  mem_ratio=""
+  [[ -z "$hand_per" ]] || mem_ratio="$(ratio "$per_mib" "$hand_per")"
   stop_start="$(date +%s.%N)"
   curl -fsS -o /dev/null --max-time 600 -X DELETE -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" \
     "$ISOLA_ADMIN_URL/system/functions/held" || die "delete of held failed"
@@ -117,7 +185,7 @@ for n in $NS; do
     sleep 0.5
   done
   stopped="$(awk -v s="$stop_start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')"
-  row="$BACKEND,$n,${ok:-0},${reached:-never},$per_mib,$threads0,${threads_n:-?},$fds0,${fds_n:-?},$(ratio "$hw" "$h0"),$(ratio "$aw" "$a0"),$(ratio "$ww" "$w0"),$(ratio "$hm" "$h0"),$(ratio "$am" "$a0"),$(ratio "$wm" "$w0"),$stopped"
+  row="$BACKEND,$n,${ok:-0},${reached:-never},$per_mib,$hand_per,$mem_ratio,$threads0,${threads_n:-?},$fds0,${fds_n:-?},$(ratio "$hw" "$h0"),$(ratio "$aw" "$a0"),$(ratio "$ww" "$w0"),$(ratio "$hm" "$h0"),$(ratio "$am" "$a0"),$(ratio "$wm" "$w0"),$stopped"
   echo "$row" >>"$csv"
   log "$row"
   unset threads_n fds_n

@@ -6,12 +6,17 @@ import dev.isola.testing.TestIsola;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -34,6 +39,36 @@ abstract class IsolationContractTest extends SandboxContractTest {
         HttpResponse<String> ns = isola.get("/function/c-seccomp/newns");
         assertThat(ns.body()).as("a user and network namespace of its own: %s", ns)
                 .isEqualTo("failed: fork/exec /proc/self/exe: operation not permitted");
+    }
+
+    /**
+     * Whether each instance's function runs as a host uid of its own (runc, crun); gVisor's kernel has users of its
+     * own, and a VM's QEMU is checked by the microVM jail test.
+     */
+    protected boolean ownHostUidPerInstance() {
+        return false;
+    }
+
+    @Test
+    void twoLiveInstances_runAsHostUidsOfTheirOwn_neverNobody() throws IOException {
+        Assumptions.assumeTrue(ownHostUidPerInstance(), () -> backend() + " has no host uid per instance");
+        deployProbe("c-uids", "go", "{concurrency: 1, maxInstances: 2}");
+        var a = CompletableFuture.supplyAsync(() -> isola.get("/function/c-uids/sleep?ms=1500"));
+        var b = CompletableFuture.supplyAsync(() -> isola.get("/function/c-uids/sleep?ms=1500"));
+        assertThat(List.of(a.join(), b.join())).extracting(HttpResponse::statusCode).containsExactly(200, 200);
+        List<JsonNode> live = instances("c-uids");
+        assertThat(live).hasSize(2);
+
+        List<String> uids = new ArrayList<>();
+        for (JsonNode instance : live) {
+            String uid = Files.readAllLines(Path.of("/proc", instance.get("pid").asText(), "status")).stream()
+                    .filter(l -> l.startsWith("Uid:")).findFirst().orElseThrow().substring(4).strip();
+            String[] ids = uid.split("\\s+");
+            assertThat(ids).as("real, effective, saved and fs uid").containsOnly(ids[0]);
+            uids.add(ids[0]);
+        }
+        assertThat(uids).doesNotHaveDuplicates()
+                .allSatisfy(uid -> assertThat(Long.parseLong(uid)).isGreaterThanOrEqualTo(65_536));
     }
 
     /** Whether the backend keeps sandboxes created ahead of need ({@code scaling.standby}): runc, crun, runsc. */

@@ -8,6 +8,11 @@ class RuncContractTest extends IsolationContractTest {
     }
 
     @Override
+    protected boolean ownHostUidPerInstance() {
+        return true;
+    }
+
+    @Override
     protected boolean offersStandby() {
         return true;
     }

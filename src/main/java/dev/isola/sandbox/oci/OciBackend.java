@@ -19,6 +19,7 @@ import dev.isola.sandbox.spi.ParentCgroup;
 import dev.isola.sandbox.spi.SandboxBackend;
 import dev.isola.sandbox.spi.SandboxContext;
 import dev.isola.sandbox.spi.SandboxException;
+import dev.isola.sandbox.spi.SandboxUids;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -33,6 +34,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -88,10 +90,16 @@ final class OciBackend implements SandboxBackend {
     /** Whether this run started a container (and so may have made the shared parent cgroups). */
     private volatile boolean started;
     private final PidfdExits exits = new PidfdExits();
+    /** The host uids containers run as, one per live container; none for gVisor, whose kernel has its own users. */
+    private final Optional<SandboxUids> uids;
+    /** The uid each container holds, by container id, until the runtime has deleted it. */
+    private final Map<String, Integer> heldUids = new ConcurrentHashMap<>();
 
-    OciBackend(SandboxContext context, RuntimeTraits traits, Supplier<List<String>> diagnostics) {
+    OciBackend(SandboxContext context, RuntimeTraits traits, Optional<SandboxUids> uids,
+               Supplier<List<String>> diagnostics) {
         this.context = context;
         this.traits = traits;
+        this.uids = uids;
         this.diagnostics = diagnostics;
         this.runner = context.runner();
         this.network = context.network();
@@ -159,6 +167,12 @@ final class OciBackend implements SandboxBackend {
             if (!runner.executables().has(tool)) {
                 return new Availability.Unavailable(tool + " is not installed (apt-get install iproute2 nftables)");
             }
+        }
+        Optional<String> collision = uids.flatMap(u -> u.hostCollision(Path.of("/etc")));
+        if (collision.isPresent()) {
+            SandboxUids range = uids.orElseThrow();
+            return new Availability.Unavailable("the container uids " + range.first() + "-" + range.last() + " (sandbox."
+                    + traits.runtime() + ".uidBase, uidCount) hold " + collision.get() + "; move the range");
         }
         try {
             String version = runner.run(List.of(binary.get().toString(), "--version")).lines().findFirst()
@@ -317,6 +331,7 @@ final class OciBackend implements SandboxBackend {
             return new CreatedContainer(spec, this, createContainer(spec), endpoint(net), net);
         } catch (IOException | RuntimeException e) {
             uninterrupted(net::close);
+            releaseUidIfDeleted(spec.id());
             throw failedToStart(spec, e);
         }
     }
@@ -368,9 +383,10 @@ final class OciBackend implements SandboxBackend {
             hostFiles.add(RESOLV_CONF);
         }
         Path rootfs = skeletons.ensure(hostFiles);
+        int uid = uids.map(range -> holdUid(spec.id(), range)).orElse(OciSpec.NOBODY);
         Map<String, Object> config = OciSpec.create(rootfs.toAbsolutePath(),
                 spec.artifact().root().toAbsolutePath(), args, environment(spec), hostFiles, net.netnsPath(),
-                "/isola/" + spec.id(), spec.limits(), traits.seccompProfile());
+                "/isola/" + spec.id(), spec.limits(), traits.seccompProfile(), uid);
         Files.write(spec.workDir().resolve("config.json"), JSON.writeValueAsBytes(config));
     }
 
@@ -425,8 +441,34 @@ final class OciBackend implements SandboxBackend {
     }
 
     /** Deletes container {@code id} (state and cgroup), whatever of it exists. Never throws. */
+    /** {@code delete --force}: the container's processes killed, its state and cgroup gone, then its uid free. */
     void deleteQuietly(String id) {
         runner.quietly(Command.of(command("delete", "--force", id)));
+        releaseUidIfDeleted(id);
+    }
+
+    /** A delete that failed may have left processes running as the container's uid: the uid then stays held. */
+    private void releaseUidIfDeleted(String id) {
+        if (!hasState(id)) {
+            releaseUid(id);
+        }
+    }
+
+    /**
+     * A host uid of its own for container {@code id}: no other live container runs as it, so none shares its
+     * per-user kernel limits (processes, inotify instances, message queues) or could signal it after an escape.
+     */
+    private int holdUid(String id, SandboxUids range) {
+        int uid = range.acquire(id);
+        heldUids.put(id, uid);
+        return uid;
+    }
+
+    private void releaseUid(String id) {
+        Integer uid = heldUids.remove(id);
+        if (uid != null) {
+            uids.orElseThrow().release(uid);
+        }
     }
 
     /**

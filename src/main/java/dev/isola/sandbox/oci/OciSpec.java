@@ -22,14 +22,15 @@ final class OciSpec {
     private OciSpec() {
     }
 
+    /** @param uid the host uid and gid the function runs as (its own per instance, or {@link #NOBODY}) */
     static Map<String, Object> create(Path rootfs, Path artifact, List<String> args, List<String> env,
                                       List<Path> hostFiles, String netnsPath, String cgroupsPath, Limits limits,
-                                      boolean seccomp) {
+                                      boolean seccomp, int uid) {
         Map<String, Object> spec = new LinkedHashMap<>();
         spec.put("ociVersion", "1.0.2");
         Map<String, Object> process = new LinkedHashMap<>();
         process.put("terminal", false);
-        process.put("user", Map.of("uid", NOBODY, "gid", NOBODY));
+        process.put("user", Map.of("uid", uid, "gid", uid));
         process.put("args", args);
         process.put("env", env);
         process.put("cwd", "/fn");

@@ -6,6 +6,7 @@ import dev.isola.sandbox.spi.SandboxContext;
 import dev.isola.sandbox.spi.SandboxProvider;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -45,6 +46,6 @@ public final class RunscSandboxProvider implements SandboxProvider {
                 List.of("--platform=" + platform, "--network=sandbox"), HIDE_NET_SYSCTLS, false,
                 RuntimeTraits.Launch.CREATE_THEN_START, true);
         RunscPlatforms platforms = new RunscPlatforms(context.runner(), context.ticker());
-        return new OciBackend(context, traits, platforms::tryEach);
+        return new OciBackend(context, traits, Optional.empty(), platforms::tryEach);
     }
 }

@@ -52,15 +52,8 @@ abstract class IsolationContractTest extends SandboxContractTest {
     @Test
     void twoLiveInstances_runAsHostUidsOfTheirOwn_neverNobody() throws IOException {
         Assumptions.assumeTrue(ownHostUidPerInstance(), () -> backend() + " has no host uid per instance");
-        deployProbe("c-uids", "go", "{concurrency: 1, maxInstances: 2}");
-        var a = CompletableFuture.supplyAsync(() -> isola.get("/function/c-uids/sleep?ms=1500"));
-        var b = CompletableFuture.supplyAsync(() -> isola.get("/function/c-uids/sleep?ms=1500"));
-        assertThat(List.of(a.join(), b.join())).extracting(HttpResponse::statusCode).containsExactly(200, 200);
-        List<JsonNode> live = instances("c-uids");
-        assertThat(live).hasSize(2);
-
         List<String> uids = new ArrayList<>();
-        for (JsonNode instance : live) {
+        for (JsonNode instance : twoInstances("c-uids")) {
             String uid = Files.readAllLines(Path.of("/proc", instance.get("pid").asText(), "status")).stream()
                     .filter(l -> l.startsWith("Uid:")).findFirst().orElseThrow().substring(4).strip();
             String[] ids = uid.split("\\s+");
@@ -69,6 +62,17 @@ abstract class IsolationContractTest extends SandboxContractTest {
         }
         assertThat(uids).doesNotHaveDuplicates()
                 .allSatisfy(uid -> assertThat(Long.parseLong(uid)).isGreaterThanOrEqualTo(65_536));
+    }
+
+    /** Deploys probe function {@code name} and makes it run two instances at once (one per concurrent call). */
+    protected List<JsonNode> twoInstances(String name) {
+        deployProbe(name, "go", "{concurrency: 1, maxInstances: 2}");
+        var a = CompletableFuture.supplyAsync(() -> isola.get("/function/" + name + "/sleep?ms=1500"));
+        var b = CompletableFuture.supplyAsync(() -> isola.get("/function/" + name + "/sleep?ms=1500"));
+        assertThat(List.of(a.join(), b.join())).extracting(HttpResponse::statusCode).containsExactly(200, 200);
+        List<JsonNode> live = instances(name);
+        assertThat(live).hasSize(2);
+        return live;
     }
 
     /** Whether the backend keeps sandboxes created ahead of need ({@code scaling.standby}): runc, crun, runsc. */

@@ -81,12 +81,7 @@ class MicrovmContractTest extends IsolationContractTest {
      */
     @Test
     void jail_eachQemuRunsAsItsOwnUid_withoutCapabilities_inItsChrootAndNetworkNamespace() throws IOException {
-        deployProbe("c-jail", "go", "{concurrency: 1, maxInstances: 2}");
-        var a = CompletableFuture.supplyAsync(() -> isola.get("/function/c-jail/sleep?ms=1500"));
-        var b = CompletableFuture.supplyAsync(() -> isola.get("/function/c-jail/sleep?ms=1500"));
-        assertThat(List.of(a.join(), b.join())).extracting(HttpResponse::statusCode).containsExactly(200, 200);
-        List<JsonNode> vms = instances("c-jail");
-        assertThat(vms).hasSize(2);
+        List<JsonNode> vms = twoInstances("c-jail");
 
         List<String> uids = new ArrayList<>();
         List<String> namespaces = new ArrayList<>();

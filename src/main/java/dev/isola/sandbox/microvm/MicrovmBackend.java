@@ -77,7 +77,7 @@ final class MicrovmBackend implements SandboxBackend {
     private final SandboxUids uids;
     /** Present unless the operator turned clones off ({@code sandbox.microvm.clones: off}): every VM boots then. */
     private final Optional<VmTemplates> templates;
-    /** Sees every VM's exit, on one thread for the node. */
+    /** Sees the exit of every VM of this backend, templates too, on one thread. */
     private final PidfdExits exits = new PidfdExits();
     private Thread kernelBuild;
     /** Whether this run started a VM (and so may have made the shared parent cgroups). */

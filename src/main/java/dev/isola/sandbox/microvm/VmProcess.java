@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * One QEMU, inside its cgroup and jail from its first instruction, below Isola for the OOM killer, and detached:
  * a launch shell starts it in the background and exits, so QEMU's parent is the host's init, which collects its
- * exit. Isola holds it by a {@link Pidfd} and sees its exit through the node's {@link PidfdExits}: no JDK process
+ * exit. Isola holds it by a {@link Pidfd} and sees its exit through the backend's {@link PidfdExits}: no JDK process
  * reaper thread waits for each VM (one per child, so a node of 300 VMs had 300 such threads), and QEMU's exit status
  * is not known here (what ended it is on its console).
  */
@@ -65,7 +65,7 @@ final class VmProcess {
         Process shell = runner.start(pb);
         try {
             if (!shell.waitFor(LAUNCH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                shell.destroyForcibly(); // our own child; QEMU is not started before it echoes the pid
+                shell.destroyForcibly(); // our own child, stuck before its last two steps: QEMU's fork and the echo
                 throw new IOException("the VM's launch shell did not finish within " + LAUNCH_TIMEOUT.toSeconds()
                         + " s");
             }

@@ -97,6 +97,15 @@ func main() {
 		}
 		fmt.Fprintf(w, "recovered after %d", n-1)
 	})
+	// /unlisten: closes the listener before it answers, and lives on: a sandbox that runs but takes no new
+	// connection, which the gateway has to route around.
+	var unlistened atomic.Bool
+	mux.HandleFunc("/unlisten", func(w http.ResponseWriter, r *http.Request) {
+		unlistened.Store(true)
+		ln.Close()
+		w.Header().Set("Connection", "close")
+		fmt.Fprint(w, "no longer listening")
+	})
 	mux.HandleFunc("/crash", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Println("crashing on request")
 		os.Exit(3)
@@ -231,4 +240,9 @@ func main() {
 		}
 	}}
 	server.Serve(ln)
+	if unlistened.Load() {
+		for { // until the platform stops the instance (a bare select{} would be a deadlock to the runtime)
+			time.Sleep(time.Hour)
+		}
+	}
 }

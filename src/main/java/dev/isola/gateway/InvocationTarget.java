@@ -28,6 +28,7 @@ import java.util.concurrent.TimeUnit;
  * connection the instance accepts for the call ({@link UpstreamPool#probeForCalls}).
  */
 final class InvocationTarget implements ProxyTarget {
+    private static final System.Logger LOG = System.getLogger(InvocationTarget.class.getName());
     /** Header names and fixed values as AsciiString: the encoder copies those as bytes instead of char by char. */
     static final AsciiString INSTANCE_HEADER = AsciiString.cached("X-Isola-Instance");
     static final AsciiString COLD_START_HEADER = AsciiString.cached("X-Isola-Cold-Start");
@@ -46,6 +47,7 @@ final class InvocationTarget implements ProxyTarget {
     private final Instant started;
     private Lease lease;
     private Metrics.FunctionMetrics metrics;
+    private boolean retried;
 
     InvocationTarget(Services services, FunctionName name) {
         this.services = services;
@@ -114,6 +116,28 @@ final class InvocationTarget implements ProxyTarget {
         lease.release(healthy);
         metrics.inFlight(-1);
         record(lease.coldStart(), status, lease.backend(), lease.instanceId());
+    }
+
+    /**
+     * Once per call, and not for an instance started for this call: one that refused for a second after it said it
+     * was ready ({@link UpstreamConnect}) is a function that does not listen, and another start would only double the
+     * cost of finding that out. The instance takes no more calls and is replaced. Said at WARNING: an instance that
+     * still runs but takes no connection is a fault the operator should see, though the caller did not.
+     */
+    @Override
+    public boolean retryElsewhere(String cause) {
+        if (retried || lease.coldStart()) {
+            return false;
+        }
+        retried = true;
+        LOG.log(System.Logger.Level.WARNING, label() + " at " + lease.endpoint() + ": no connection (" + cause
+                + ") while its sandbox " + (lease.instanceAlive() ? "still runs" : "has exited")
+                + "; the call goes to another instance, and this one is replaced");
+        lease.release(false);
+        metrics.inFlight(-1);
+        lease = null;
+        metrics = null;
+        return true;
     }
 
     @Override

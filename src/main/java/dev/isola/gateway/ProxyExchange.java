@@ -4,6 +4,7 @@ import dev.isola.api.ErrorCode;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -11,6 +12,7 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 
 import java.net.InetSocketAddress;
@@ -39,27 +41,29 @@ import static dev.isola.gateway.ProxyState.STREAMING_RESPONSE;
  * <pre>
  * AWAITING_TARGET    → CONNECTING (the target opened; no idle connection) | AWAITING_HEAD (an idle one is borrowed)
  * CONNECTING         → AWAITING_HEAD (connected: the head and the body so far go out)
+ *                    | AWAITING_TARGET (no connection could be made: the target looks for another instance, once)
  * AWAITING_HEAD      → SKIPPING_INTERIM (a 1xx head) | STREAMING_RESPONSE (the final head went to the client)
  *                    | RECONNECTING (the borrowed connection was closed by the instance, the request had no body)
  * SKIPPING_INTERIM   → AWAITING_HEAD (the 1xx ended: the edge answered Expect itself) | RECONNECTING
- * RECONNECTING       → AWAITING_HEAD (the same request, once more, on a new connection)
+ * RECONNECTING       → AWAITING_HEAD (the same request, once more, on a new connection) | AWAITING_TARGET (as above)
  * STREAMING_RESPONSE → DONE (the last piece went; the connection goes back to the pool)
  * any but DONE       → DONE: rejected by the target, client gone (499), body too large (413), body too slow
  *                      (408, {@link #cutShort}), timeout (504), the upstream failed (502)
  * </pre>
  * The request body is not a state: the client may still be sending it in any state (an instance may answer before it
  * has read it all); until there is an upstream, it waits in {@code earlyBody}. The target's {@link ProxyTarget#finish}
- * is called exactly once for every {@code opened}: on the move to DONE, or as soon as it opens if the exchange ended
- * while the target was still looking.
+ * is called exactly once for every {@code opened} that {@link ProxyTarget#retryElsewhere} did not end: on the move to
+ * DONE, or as soon as it opens if the exchange ended while the target was still looking.
  *
  * <p>Failures: a pooled connection the instance had closed fails before any response byte; the request is then sent
  * once more on a fresh connection when that is safe (it had no body). A freshly started instance that refuses the
- * connection is tried again for up to a second ({@link UpstreamConnect}). Otherwise a connection refused or reset with
- * no response ends the lease as unhealthy (the dispatcher checks whether the instance died and replaces it) and the
- * caller gets a 502 that says what happened. No whole answer within the function's timeout is a 504: an absolute
- * deadline from the request's head (less the wait for an instance started for it), which no trickle of body or answer
- * moves, so a slow client holds a slot for the timeout at most. Once response bytes went out, the only honest signal
- * left is to abort the client connection.
+ * connection is tried again for up to a second ({@link UpstreamConnect}). A connection that cannot be made at all
+ * reached no instance, so the call goes to another one, once ({@link #connectFailed}). Otherwise (that one fails
+ * too, or a connection ends with no response) the lease ends as unhealthy (the dispatcher checks whether the instance
+ * died and replaces it) and the caller gets a 502 that says what happened. No whole answer within the function's
+ * timeout is a 504: an absolute deadline from the request's head (less the wait for an instance started for it),
+ * which no trickle of body or answer moves, so a slow client holds a slot for the timeout at most. Once response
+ * bytes went out, the only honest signal left is to abort the client connection.
  */
 final class ProxyExchange implements FrontHandler.Exchange {
     /** Status recorded when the client went away before its answer: nginx's "client closed request". */
@@ -94,6 +98,8 @@ final class ProxyExchange implements FrontHandler.Exchange {
      * new connection the request then goes on is not, so it goes at most twice.
      */
     private boolean reused;
+    /** Whether the head went to an upstream, rewritten for it; a retry sends it again as it is. */
+    private boolean headSent;
     private boolean upstreamKeepAlive;
     /** False when the answer's framing ends with the connection (close-delimited to an HTTP/1.0 client). */
     private boolean responseKeepAlive = true;
@@ -255,17 +261,22 @@ final class ProxyExchange implements FrontHandler.Exchange {
 
     /** Sends the request on {@code channel}: borrowed from the pool, just connected, or the retry's fresh one. */
     void use(Channel channel) {
-        boolean firstSend = state != RECONNECTING;
         moveTo(AWAITING_HEAD);
         upstream = channel;
         UpstreamHandler.of(channel).attach(this);
-        if (firstSend) {
-            channel.write(ForwardedHeads.toUpstream(request, pathAndQuery,
-                    front.upstreams().hostHeader(poolKey, endpoint), front.remoteHost()));
+        AsciiString host = front.upstreams().hostHeader(poolKey, endpoint);
+        if (!headSent) {
+            channel.write(ForwardedHeads.toUpstream(request, pathAndQuery, host, front.remoteHost()));
+            headSent = true;
         } else {
-            // The retry: the same head again, and the end of its empty body, which went on the closed connection.
-            // Without that end, a chunked request is never finished, and the connection's encoder still expects
-            // the rest of a message when the pool lends it to the next request, whose head it then refuses.
+            // Again, after a connection that failed before any answer (only a request without a body goes twice):
+            // the head as rewritten already, to this connection's instance, and the end of its empty body, which went
+            // on the failed connection. Without that end, a chunked request is never finished, and the connection's
+            // encoder still expects the rest of a message when the pool lends it to the next request, whose head it
+            // then refuses.
+            if (!host.contentEquals(request.headers().get(HttpHeaderNames.HOST))) {
+                request.headers().set(HttpHeaderNames.HOST, host);
+            }
             channel.write(request);
             channel.write(LastHttpContent.EMPTY_LAST_CONTENT);
         }
@@ -310,8 +321,11 @@ final class ProxyExchange implements FrontHandler.Exchange {
                 }
                 piece.release();
             } else if (piece instanceof LastHttpContent) {
-                front.channel().writeAndFlush(piece);
+                // The call ends (slot freed, metrics and record written) before its end can reach the client, so
+                // that what the client reads next, the metrics say, already counts it.
+                front.channel().write(piece);
                 complete();
+                front.channel().flush();
             } else {
                 front.channel().write(piece);
                 if (!front.channel().isWritable()) {
@@ -387,6 +401,21 @@ final class ProxyExchange implements FrontHandler.Exchange {
         } else {
             front.replyError(this, finalStatus, error, message, keepAlive);
         }
+    }
+
+    /**
+     * No connection to the instance could be made, so none of the request reached it: the target may send the call
+     * to another instance (once; it replaces this one), else a 502 that says why.
+     */
+    void connectFailed(String cause) {
+        if (!target.retryElsewhere(cause)) {
+            fail(cause);
+            return;
+        }
+        moveTo(AWAITING_TARGET);
+        reused = false;
+        deadlineNanos = ClientDeadlines.NEVER; // the next opened() sets it again, from the request's head
+        target.open(this);
     }
 
     /** The upstream failed before any of the answer went out: a 502 that says why, the lease ends unhealthy. */

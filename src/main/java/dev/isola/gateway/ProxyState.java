@@ -7,7 +7,10 @@ package dev.isola.gateway;
 enum ProxyState {
     /** The target is finding the upstream (a cold start takes a while); body pieces are held, the client paused. */
     AWAITING_TARGET,
-    /** A new connection is under way ({@link UpstreamConnect}: a fresh instance's refusals are tried again). */
+    /**
+     * A new connection is under way ({@link UpstreamConnect}: a fresh instance's refusals are tried again; one that
+     * cannot be made sends the call back to the target, once, to find another instance).
+     */
     CONNECTING,
     /** The request went (its body may still be arriving); the answer's head has not come. */
     AWAITING_HEAD,
@@ -27,7 +30,7 @@ enum ProxyState {
         }
         return switch (this) {
             case AWAITING_TARGET -> next == CONNECTING || next == AWAITING_HEAD;
-            case CONNECTING, RECONNECTING -> next == AWAITING_HEAD;
+            case CONNECTING, RECONNECTING -> next == AWAITING_HEAD || next == AWAITING_TARGET;
             case AWAITING_HEAD -> next == SKIPPING_INTERIM || next == STREAMING_RESPONSE || next == RECONNECTING;
             case SKIPPING_INTERIM -> next == AWAITING_HEAD || next == RECONNECTING;
             case STREAMING_RESPONSE, DONE -> false;

@@ -16,8 +16,20 @@ interface ProxyTarget {
     /** Adds the platform's own response headers. */
     void decorate(HttpHeaders headers);
 
-    /** Ends the request's hold on the upstream; called exactly once for every {@code opened}. */
+    /**
+     * Ends the request's hold on the upstream; called exactly once for every {@code opened} that
+     * {@link #retryElsewhere} did not end.
+     */
     void finish(int status, boolean healthy);
+
+    /**
+     * No connection to the upstream could be made, so none of the request reached it: ends the hold on it as
+     * unhealthy and answers whether the exchange may {@link #open} once more to find another upstream (what nginx's
+     * {@code proxy_next_upstream error} does). When it answers true, the call is not over, so nothing is recorded.
+     */
+    default boolean retryElsewhere(String cause) {
+        return false;
+    }
 
     /** Whether the upstream was started for this request (a cold start), so may not accept connections quite yet. */
     default boolean fresh() {

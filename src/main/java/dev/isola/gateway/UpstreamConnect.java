@@ -6,6 +6,7 @@ import io.netty.channel.ConnectTimeoutException;
 
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -13,8 +14,9 @@ import java.util.concurrent.TimeUnit;
  * closed), and what its outcome means for the exchange: connected, the request goes out on it; refused by a freshly
  * started instance, it is tried again every {@value #RETRY_MILLIS} ms for up to {@value #RETRY_WINDOW_MILLIS} ms after
  * the first refusal (an instance may say it is ready a moment before it listens; nothing was sent yet); anything
- * else fails the exchange, saying what happened. One is made per new connection, as the listener it replaces was,
- * so the warm path (a pooled connection) makes none.
+ * else is the exchange's {@link ProxyExchange#connectFailed}: another instance, once, or a 502 that says what
+ * happened. One is made per new connection, as the listener it replaces was, so the warm path (a pooled connection)
+ * makes none.
  */
 final class UpstreamConnect implements ChannelFutureListener {
     private static final System.Logger LOG = System.getLogger(ProxyExchange.class.getName());
@@ -51,7 +53,7 @@ final class UpstreamConnect implements ChannelFutureListener {
                 }
             }, RETRY_MILLIS, TimeUnit.MILLISECONDS);
         } else {
-            exchange.fail(why(connecting.cause()));
+            exchange.connectFailed(why(connecting.cause()));
         }
     }
 
@@ -60,11 +62,19 @@ final class UpstreamConnect implements ChannelFutureListener {
             return "connection refused";
         }
         return cause instanceof ConnectTimeoutException ? "no connection within " + UpstreamPool.CONNECT_TIMEOUT_MILLIS
-                + " ms" : ProxyExchange.describe(cause);
+                + " ms" : "no connection: " + ProxyExchange.describe(cause);
     }
 
+    /**
+     * ECONNREFUSED alone: Netty's native transport reports every failed connect as a ConnectException with the
+     * error's text ("Cannot assign requested address", "Network is unreachable"), which is no fresh instance's doing.
+     */
     private static boolean refused(Throwable cause) {
-        return cause instanceof ConnectException && !(cause instanceof ConnectTimeoutException);
+        if (!(cause instanceof ConnectException) || cause instanceof ConnectTimeoutException) {
+            return false;
+        }
+        String message = cause.getMessage();
+        return message == null || message.toLowerCase(Locale.ROOT).contains("refused");
     }
 
     /** Whether a refusal is still within {@value #RETRY_WINDOW_MILLIS} ms of the first one. */

@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -40,6 +41,29 @@ class EdgeProxyTest {
     @BeforeAll
     void start() {
         isola = SERVER.isola();
+    }
+
+    /**
+     * An instance whose sandbox runs on but that takes no new connection: the next call goes to another instance (its
+     * caller gets a 200, not a 502), and the deaf one is stopped.
+     */
+    @Test
+    void anInstanceThatStopsListening_theNextCallGoesToAnother_andItIsStopped() {
+        HttpResponse<String> d = isola.deploy("deaf", TestIsola.FUNCTIONS.resolve("probe"),
+                "name: deaf\nruntime: go\n");
+        assertThat(d.statusCode()).as(d.body()).isEqualTo(201);
+        HttpResponse<String> deafened = isola.get("/function/deaf/unlisten");
+        assertThat(deafened.statusCode()).as(deafened.body()).isEqualTo(200);
+        String deaf = deafened.headers().firstValue("X-Isola-Instance").orElseThrow();
+
+        HttpResponse<String> next = isola.get("/function/deaf/");
+
+        assertThat(next.statusCode()).as(next.body()).isEqualTo(200);
+        assertThat(next.body()).isEqualTo("ok");
+        assertThat(next.headers().firstValue("X-Isola-Instance")).isPresent().get().isNotEqualTo(deaf);
+        Await.until(Duration.ofSeconds(10), () -> isola.admin(HttpRequest.newBuilder(
+                isola.uri("/system/instances?function=deaf"))).body(), listing -> !listing.contains(deaf),
+                "the deaf instance stopped");
     }
 
     @Test

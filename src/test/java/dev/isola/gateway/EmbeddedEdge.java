@@ -38,7 +38,7 @@ final class EmbeddedEdge implements AutoCloseable {
     static final String KEY = "hello-1";
 
     /** What a connection attempt to the instance does. */
-    enum Connect { ACCEPT, REFUSE, TIME_OUT, HOLD }
+    enum Connect { ACCEPT, REFUSE, TIME_OUT, NO_ADDRESS, HOLD }
 
     private final MockTicker clock = io.netty.util.concurrent.Ticker.newMockTicker();
     private final Ticker ticker = clock::nanoTime;
@@ -56,6 +56,11 @@ final class EmbeddedEdge implements AutoCloseable {
     boolean openAtOnce = true;
     boolean fresh;
     Connect connect = Connect.ACCEPT;
+    /**
+     * What connecting does once a target sent its call to another instance after no connection could be made;
+     * {@code null}: targets do not do that.
+     */
+    Connect elsewhere;
 
     /** An edge whose every request is an exchange with a {@link FakeTarget}, with the server's client limits. */
     EmbeddedEdge() {
@@ -182,6 +187,9 @@ final class EmbeddedEdge implements AutoCloseable {
                     "Connection refused: " + endpoint)));
             case TIME_OUT -> client.eventLoop().execute(() -> instance.failed(new ConnectTimeoutException(
                     "connection timed out: " + endpoint)));
+            // As Netty's native transport reports every failed connect, whatever the error.
+            case NO_ADDRESS -> client.eventLoop().execute(() -> instance.failed(new ConnectException(
+                    "finishConnect(..) failed: Cannot assign requested address: " + endpoint)));
             case HOLD -> {
             }
         }
@@ -285,7 +293,7 @@ final class EmbeddedEdge implements AutoCloseable {
         /** How long the call waited for an instance started for it: not counted against the timeout. */
         long coldStartNanos;
         ProxyExchange exchange;
-        /** Every {@link #finish}: "200 healthy", "502 unhealthy". */
+        /** Every {@link #finish} and {@link #retryElsewhere}: "200 healthy", "502 unhealthy", "elsewhere: why". */
         final List<String> finished = new ArrayList<>();
 
         FakeTarget(EmbeddedEdge edge) {
@@ -322,6 +330,21 @@ final class EmbeddedEdge implements AutoCloseable {
         @Override
         public void finish(int status, boolean healthy) {
             finished.add(status + (healthy ? " healthy" : " unhealthy"));
+        }
+
+        /**
+         * As the real target: once, never from an instance started for the call, and here only if the edge says what
+         * connecting does then ({@link EmbeddedEdge#elsewhere}).
+         */
+        @Override
+        public boolean retryElsewhere(String cause) {
+            if (fresh || edge.elsewhere == null || finished.stream().anyMatch(f -> f.startsWith("elsewhere"))) {
+                return false;
+            }
+            finished.add("elsewhere: " + cause);
+            edge.connect = edge.elsewhere;
+            fresh = false;
+            return true;
         }
 
         @Override

@@ -52,6 +52,7 @@ class ProxyExchangeFailureTest {
     void refusedByAFreshInstance_forASecond_is502() {
         edge.fresh = true;
         edge.connect = Connect.REFUSE;
+        edge.elsewhere = Connect.ACCEPT; // not for an instance started for the call: it would only start another
         edge.send(GET);
         for (int i = 0; i < 99; i++) {
             edge.advance(10);
@@ -108,6 +109,88 @@ class ProxyExchangeFailureTest {
 
         assertError(502, "instance_failed", "(connection refused)");
         assertThat(edge.clientOpen()).isTrue();
+    }
+
+    @Test
+    void connectErrorOtherThanARefusal_isNotRetriedOnAFreshInstance_andSaysWhatItWas() {
+        edge.fresh = true;
+        edge.connect = Connect.NO_ADDRESS;
+        edge.send(GET);
+
+        assertThat(edge.connections()).hasSize(1);
+        assertError(502, "instance_failed", "(no connection: finishConnect(..) failed: Cannot assign requested "
+                + "address");
+    }
+
+    // --- another instance ----------------------------------------------------------------------------------------
+
+    @Test
+    void refusedByAWarmInstance_theCallGoesToAnotherInstance_once() {
+        edge.connect = Connect.REFUSE;
+        edge.elsewhere = Connect.ACCEPT;
+        edge.send(GET);
+
+        assertThat(edge.connections()).hasSize(2);
+        assertThat(edge.instance().received()).startsWith("GET /hello ");
+        edge.instance().answer(OK_HELLO);
+        assertThat(edge.received()).startsWith("HTTP/1.1 200 OK\r\n").endsWith("hello");
+        assertThat(edge.target().finished).containsExactly("elsewhere: connection refused", "200 healthy");
+    }
+
+    @Test
+    void refusedByTheOtherInstanceToo_is502() {
+        edge.connect = Connect.REFUSE;
+        edge.elsewhere = Connect.REFUSE;
+        edge.send(GET);
+
+        assertThat(edge.connections()).hasSize(2);
+        assertError(502, "instance_failed", REFUSED);
+        assertThat(edge.target().finished).containsExactly("elsewhere: connection refused", "502 unhealthy");
+    }
+
+    @Test
+    void refusedWithTheBodyHeld_theOtherInstanceGetsTheWholeRequestOnce() {
+        edge.connect = Connect.REFUSE;
+        edge.elsewhere = Connect.ACCEPT;
+        edge.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello");
+        edge.send("world");
+
+        String request = edge.instance().received();
+        assertThat(request).startsWith("POST /echo ").endsWith("\r\n\r\nhelloworld");
+        assertThat(request.split("X-Forwarded-For", -1)).as("one X-Forwarded-For").hasSize(2);
+        edge.instance().answer(OK_HELLO);
+        assertThat(edge.target().finished).containsExactly("elsewhere: connection refused", "200 healthy");
+    }
+
+    @Test
+    void staleIdleConnection_thenRefused_goesToAnotherInstance_withTheHeadAsItWas() {
+        Instance stale = edge.pooledConnection();
+        edge.elsewhere = Connect.ACCEPT;
+        edge.send(GET);
+        edge.connect = Connect.REFUSE; // the instance is gone: its idle connection closes, and a new one is refused
+        stale.hangUp();
+
+        assertThat(edge.connections()).hasSize(3);
+        assertThat(edge.instance().received()).isEqualTo(stale.received());
+        edge.instance().answer(OK_HELLO);
+        assertThat(edge.received()).startsWith("HTTP/1.1 200 OK\r\n");
+        assertThat(edge.target().finished).containsExactly("elsewhere: connection refused", "200 healthy");
+    }
+
+    @Test
+    void clientGone_whileTheCallLooksForAnotherInstance_finishesThatLeaseOnce() {
+        edge.connect = Connect.REFUSE;
+        edge.elsewhere = Connect.ACCEPT;
+        edge.openAtOnce = false;
+        edge.send(GET);
+        edge.target().opened();
+        assertThat(edge.state()).isEqualTo(ProxyState.AWAITING_TARGET);
+
+        edge.clientHangsUp();
+        edge.target().opened();
+
+        assertThat(edge.connections()).as("no connection for a call that is over").hasSize(1);
+        assertThat(edge.target().finished).containsExactly("elsewhere: connection refused", "499 healthy");
     }
 
     // --- pooled connections --------------------------------------------------------------------------------------

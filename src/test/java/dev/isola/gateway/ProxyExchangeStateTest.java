@@ -36,10 +36,10 @@ class ProxyExchangeStateTest {
     /** The moves the class comment of ProxyExchange draws, besides "any but DONE → DONE". */
     private static final Map<ProxyState, Set<ProxyState>> MOVES = Map.of(
             AWAITING_TARGET, EnumSet.of(CONNECTING, AWAITING_HEAD),
-            CONNECTING, EnumSet.of(AWAITING_HEAD),
+            CONNECTING, EnumSet.of(AWAITING_HEAD, AWAITING_TARGET),
             AWAITING_HEAD, EnumSet.of(SKIPPING_INTERIM, STREAMING_RESPONSE, RECONNECTING),
             SKIPPING_INTERIM, EnumSet.of(AWAITING_HEAD, RECONNECTING),
-            RECONNECTING, EnumSet.of(AWAITING_HEAD),
+            RECONNECTING, EnumSet.of(AWAITING_HEAD, AWAITING_TARGET),
             STREAMING_RESPONSE, EnumSet.noneOf(ProxyState.class),
             DONE, EnumSet.noneOf(ProxyState.class));
 

@@ -37,7 +37,7 @@ public class FirewallCheckBenchmark {
     @Setup
     public void setUp() {
         firewall = new Firewall(ProcessRunner.create(Executables.fromPath(Optional.empty())), Ticker.SYSTEM,
-                Duration.ofHours(1), InstanceNetwork.BRIDGE, "10.200.0.1");
+                Duration.ofHours(1), InstanceNetwork.BRIDGE_PREFIX + "*", "10.200.0.1");
         firewall.markVerified();
     }
 

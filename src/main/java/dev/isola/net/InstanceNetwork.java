@@ -19,14 +19,21 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
- * Per-instance networking on the host bridge {@value #BRIDGE}, one per platform run and shared by every backend of
- * it, so that one allocator hands out the addresses:
+ * Per-instance networking on the host bridges {@value #BRIDGE}, {@code isola1}, …, one set per platform run and shared
+ * by every backend of it, so that one allocator hands out the addresses:
  * <ul>
- *   <li>containers get a network namespace {@code isola-<key>} with a veth pair, the host end {@code iv<key>} on the
+ *   <li>containers get a network namespace {@code isola-<key>} with a veth pair, the host end {@code iv<key>} on a
  *   bridge, the other end {@code eth0} inside. Set up with two {@code ip -batch} runs (about 11 ms instead of 54 ms
  *   for ten separate {@code ip} calls). Deleting the namespace deletes both veth ends.</li>
- *   <li>virtual machines get a tap {@code it<key>} on the bridge.</li>
+ *   <li>virtual machines get a tap {@code it<key>} on a bridge.</li>
  * </ul>
+ * A Linux bridge holds {@value #MAX_BRIDGE_PORTS} ports, so attachments fill {@value #BRIDGE} first, then
+ * {@code isola1} and so on, each made when the one before is full (up to {@value #MAX_BRIDGES}, as many as the
+ * subnet has addresses for). Every bridge has the gateway's address: {@value #BRIDGE} with the subnet's prefix, the
+ * others as a /32, so the subnet keeps one connected route; each attachment adds a host route (/32) to its bridge.
+ * An instance on any bridge thus reaches the gateway and the relay at the address it always had, and the host sends
+ * each instance's packets to its bridge. Instances on two bridges are no closer than on one: separate broadcast
+ * domains, and the same firewall.
  * Either way the instance's MAC is derived from its address ({@link #macOf}), and the host has a permanent neighbour
  * entry for it: the first packets to a new instance do not wait for ARP, and nothing an instance sends can change
  * where the host sends another's packets. Every host port is an isolated bridge port (no instance-to-instance
@@ -36,8 +43,12 @@ import java.util.stream.Stream;
  */
 public final class InstanceNetwork implements AutoCloseable {
     public static final String BRIDGE = "isola0";
+    /** Every bridge's name but the number: the firewall matches them all as {@code isola*}. */
+    static final String BRIDGE_PREFIX = "isola";
     /** Ports of one Linux bridge: numbered in 10 bits, port 0 reserved ({@link #explainFullBridge}). */
     public static final int MAX_BRIDGE_PORTS = 1023;
+    /** Bridges at most: 65,472 ports, about the addresses of the /16 {@link #SUBNET}. */
+    public static final int MAX_BRIDGES = 64;
     static final String NETNS_PREFIX = "isola-";
     static final String TAP_PREFIX = "it";
     static final String VETH_PREFIX = "iv";
@@ -65,14 +76,19 @@ public final class InstanceNetwork implements AutoCloseable {
     private ReadyRelay relay;
     /** Whether this run has attached anything to the bridge (and so may have made it). */
     private boolean usedBridge;
+    private final int portsPerBridge;
+    /** This run's live attachments on each bridge, by number; guarded by this. */
+    private final int[] portsInUse = new int[MAX_BRIDGES];
 
     private InstanceNetwork(AddressAllocator addresses, ProcessRunner runner, Ticker ticker, Path stateDir,
-                            int spareTarget, Duration firewallCheck, List<String> egressPrivateRanges) {
+                            int spareTarget, Duration firewallCheck, List<String> egressPrivateRanges,
+                            int portsPerBridge) {
         this.addresses = addresses;
+        this.portsPerBridge = portsPerBridge;
         this.runner = runner;
         this.ticker = ticker;
         this.spares = new SpareAttachments(this, stateDir.resolve(SPARE_MARKERS), spareTarget, ticker);
-        this.firewall = new Firewall(runner, ticker, firewallCheck, new FirewallRules.Site(BRIDGE,
+        this.firewall = new Firewall(runner, ticker, firewallCheck, new FirewallRules.Site(BRIDGE_PREFIX + "*",
                 addresses.gateway().getHostAddress(), egressPrivateRanges));
         this.forwarding = new IpForwarding(IP_FORWARD, stateDir.resolve(FORWARDING_MARKER));
     }
@@ -88,7 +104,19 @@ public final class InstanceNetwork implements AutoCloseable {
                                          Path stateDir, int spareTarget, Duration firewallCheck,
                                          List<String> egressPrivateRanges) {
         return new InstanceNetwork(addresses, runner, ticker, stateDir, spareTarget, firewallCheck,
-                egressPrivateRanges);
+                egressPrivateRanges, MAX_BRIDGE_PORTS);
+    }
+
+    /** For tests: bridges of {@code portsPerBridge} ports, so that a few attachments fill one. */
+    static InstanceNetwork withPortsPerBridge(int portsPerBridge, AddressAllocator addresses, ProcessRunner runner,
+                                              Ticker ticker, Path stateDir) {
+        return new InstanceNetwork(addresses, runner, ticker, stateDir, 0, Duration.ofHours(1), List.of(),
+                portsPerBridge);
+    }
+
+    /** The name of bridge {@code number}: {@value #BRIDGE}, {@code isola1}, … */
+    static String bridgeName(int number) {
+        return BRIDGE_PREFIX + number;
     }
 
     /** How many times the firewall was found missing or altered and restored, in this run. */
@@ -110,15 +138,17 @@ public final class InstanceNetwork implements AutoCloseable {
         private final String device;
         private final Optional<String> netns;
         private final InetAddress address;
+        private final int bridge;
         /** What this attachment added to the firewall, removed on close. */
         private final List<FirewallElement> elements = new ArrayList<>();
         private boolean closed;
         private Runnable afterClose = () -> { };
 
-        Attachment(String device, Optional<String> netns, InetAddress address) {
+        Attachment(String device, Optional<String> netns, InetAddress address, int bridge) {
             this.device = device;
             this.netns = netns;
             this.address = address;
+            this.bridge = bridge;
         }
 
         /** Adds {@code added} to the firewall, to be removed with this attachment. */
@@ -156,6 +186,11 @@ public final class InstanceNetwork implements AutoCloseable {
             return address;
         }
 
+        /** The bridge its host device is a port of. */
+        public String bridge() {
+            return bridgeName(bridge);
+        }
+
         /** A locally administered MAC derived from the address: unique on the bridge as long as the address is. */
         public String mac() {
             return macOf(address);
@@ -171,12 +206,14 @@ public final class InstanceNetwork implements AutoCloseable {
             // Deleting the host end removes a veth pair now; the namespace itself can outlive `netns del` for a
             // moment while the sandbox's last processes exit. The permanent neighbour entry must go by hand.
             String batch = "link del " + device + "\n" + netns.map(n -> "netns del " + n + "\n").orElse("")
-                    + "neigh del " + address.getHostAddress() + " dev " + BRIDGE + "\n";
+                    + "neigh del " + address.getHostAddress() + " dev " + bridge() + "\n"
+                    + "route del " + address.getHostAddress() + "/32 dev " + bridge() + "\n";
             runner.quietly(Command.of("ip", "-force", "-batch", "-").withStdin(batch));
             if (!elements.isEmpty()) {
                 firewall.remove(elements); // before the address is free again, so that no successor loses its own
             }
             addresses.release(address);
+            releaseBridgePort(bridge);
             afterClose.run();
         }
     }
@@ -199,10 +236,7 @@ public final class InstanceNetwork implements AutoCloseable {
         boolean first = !usedBridge;
         usedBridge = true;
         if (!Files.exists(Path.of("/sys/class/net", BRIDGE))) {
-            ip(Command.of("ip", "-batch", "-").withStdin("link add " + BRIDGE + " address "
-                    + macOf(addresses.gateway()) + " type bridge\n"
-                    + "addr add " + addresses.gateway().getHostAddress() + "/" + addresses.prefixLength() + " dev "
-                    + BRIDGE + "\nlink set " + BRIDGE + " up\n"));
+            makeBridge(BRIDGE, "/" + addresses.prefixLength());
             closeRelay();
             firewall.install();
         } else if (first) {
@@ -251,40 +285,39 @@ public final class InstanceNetwork implements AutoCloseable {
         ensureBridge();
         String netns = NETNS_PREFIX + key;
         String host = VETH_PREFIX + key;
-        InetAddress address = addresses.allocate();
-        Attachment attachment = new Attachment(host, Optional.of(netns), address);
+        Attachment attachment = newAttachment(host, Optional.of(netns));
         try {
             ip(priority(background, Command.of("ip", "-batch", "-").withStdin("netns add " + netns + "\n"
                     // The peer is born inside the namespace: moving it there afterwards costs about 20 ms
                     // (the kernel waits for an RCU grace period), creating it there about 2 ms.
                     + "link add " + host + " type veth peer name eth0 address " + attachment.mac() + " netns "
                     + netns + "\n"
-                    + "link set " + host + " master " + BRIDGE + "\n"
+                    + "link set " + host + " master " + attachment.bridge() + "\n"
                     + "link set dev " + host + " type bridge_slave isolated on\n"
                     + "link set " + host + " up\n"
-                    // Replaces what a reused address may still map to (the previous instance's device).
-                    + neighbour(attachment))));
+                    + hostRoutes(attachment))));
             ip(priority(background, Command.of("ip", "-n", netns, "-batch", "-").withStdin("addr add "
-                    + address.getHostAddress() + "/" + addresses.prefixLength() + " dev eth0\n"
+                    + attachment.address().getHostAddress() + "/" + addresses.prefixLength() + " dev eth0\n"
                     + "link set eth0 up\nlink set lo up\n"
                     + "route add default via " + addresses.gateway().getHostAddress() + "\n")));
-            attachment.addToFirewall(FirewallElement.binding(host, attachment.mac(), address), background);
+            attachment.addToFirewall(FirewallElement.binding(host, attachment.mac(), attachment.address()),
+                    background);
             return attachment;
         } catch (RuntimeException e) {
             attachment.close();
-            throw explainFullBridge(e);
+            throw explainFullBridge(e, attachment.bridge());
         }
     }
 
     /**
      * A Linux bridge numbers its ports in 10 bits ({@code BR_MAX_PORTS}, net/bridge/br_private.h): past 1,023 ports
-     * {@code ip link set … master} fails with "Exchange full". Said in the operator's terms, since each live
-     * instance with a network holds one port.
+     * {@code ip link set … master} fails with "Exchange full". This run moves on to the next bridge before that, so
+     * it happens only where another Isola on this host shares the bridge; said in the operator's terms.
      */
-    static RuntimeException explainFullBridge(RuntimeException e) {
+    static RuntimeException explainFullBridge(RuntimeException e, String bridge) {
         return e.getMessage() != null && e.getMessage().contains("Exchange full")
-                ? new NetworkException("bridge " + BRIDGE + " is full: a Linux bridge holds at most " + MAX_BRIDGE_PORTS
-                + " ports, one per live container or VM with a network (" + e.getMessage() + ")", e)
+                ? new NetworkException("bridge " + bridge + " is full: a Linux bridge holds at most " + MAX_BRIDGE_PORTS
+                + " ports, and another Isola on this host holds some of them (" + e.getMessage() + ")", e)
                 : e;
     }
 
@@ -292,10 +325,57 @@ public final class InstanceNetwork implements AutoCloseable {
         return background ? command.niced() : command;
     }
 
-    /** A permanent neighbour entry: the host never asks (ARP) where an instance is, so nobody can answer falsely. */
-    private static String neighbour(Attachment attachment) {
-        return "neigh replace " + attachment.address().getHostAddress() + " lladdr " + attachment.mac() + " dev "
-                + BRIDGE + " nud permanent\n";
+    /**
+     * The host's way to an instance: a route to its bridge, and a permanent neighbour entry (the host never asks, by
+     * ARP, where an instance is, so nobody can answer falsely). Both replace what a reused address may still map to:
+     * the previous instance's, whose run may have crashed.
+     */
+    private static String hostRoutes(Attachment attachment) {
+        String address = attachment.address().getHostAddress();
+        return "route replace " + address + "/32 dev " + attachment.bridge() + "\n"
+                + "neigh replace " + address + " lladdr " + attachment.mac() + " dev " + attachment.bridge()
+                + " nud permanent\n";
+    }
+
+    /** An attachment with an address and a port on the first bridge with one free, its devices still to make. */
+    private Attachment newAttachment(String device, Optional<String> netns) {
+        int bridge = takeBridgePort();
+        try {
+            return new Attachment(device, netns, addresses.allocate(), bridge);
+        } catch (RuntimeException e) {
+            releaseBridgePort(bridge);
+            throw e;
+        }
+    }
+
+    /** The first bridge with a port free for this run, made if it is not there yet. */
+    private synchronized int takeBridgePort() {
+        for (int number = 0; number < MAX_BRIDGES; number++) {
+            if (portsInUse[number] < portsPerBridge) {
+                if (number > 0 && !Files.exists(Path.of("/sys/class/net", bridgeName(number)))) {
+                    makeBridge(bridgeName(number), "/32");
+                }
+                portsInUse[number]++;
+                return number;
+            }
+        }
+        throw new NetworkException("all " + MAX_BRIDGES + " bridges are full: " + MAX_BRIDGES * portsPerBridge
+                + " live containers and VMs with a network are the most one host holds");
+    }
+
+    private synchronized void releaseBridgePort(int bridge) {
+        portsInUse[bridge]--;
+    }
+
+    /**
+     * A bridge with the gateway's address ({@code prefix}: the subnet's for the first, {@code /32} for the others)
+     * and a fixed MAC (see {@link #ensureBridge}).
+     */
+    private void makeBridge(String name, String prefix) {
+        ip(Command.of("ip", "-batch", "-").withStdin("link add " + name + " address " + macOf(addresses.gateway())
+                + " type bridge\n"
+                + "addr add " + addresses.gateway().getHostAddress() + prefix + " dev " + name + "\n"
+                + "link set " + name + " up\n"));
     }
 
     /**
@@ -306,14 +386,14 @@ public final class InstanceNetwork implements AutoCloseable {
         ensureBridge();
         firewall.ensureVerified();
         String tap = TAP_PREFIX + key;
-        InetAddress address = addresses.allocate();
-        Attachment attachment = new Attachment(tap, Optional.empty(), address);
+        Attachment attachment = newAttachment(tap, Optional.empty());
+        InetAddress address = attachment.address();
         try {
             ip(Command.of("ip", "-batch", "-").withStdin("tuntap add dev " + tap + " mode tap\n"
-                    + "link set " + tap + " master " + BRIDGE + "\n"
+                    + "link set " + tap + " master " + attachment.bridge() + "\n"
                     + "link set dev " + tap + " type bridge_slave isolated on\n"
                     + "link set " + tap + " up\n"
-                    + neighbour(attachment)));
+                    + hostRoutes(attachment)));
             List<FirewallElement> elements = new ArrayList<>(FirewallElement.binding(tap, attachment.mac(), address));
             elements.add(FirewallElement.vm(address));
             attachment.addToFirewall(elements, false);
@@ -321,7 +401,7 @@ public final class InstanceNetwork implements AutoCloseable {
             return attachment;
         } catch (RuntimeException e) {
             attachment.close();
-            throw explainFullBridge(e);
+            throw explainFullBridge(e, attachment.bridge());
         }
     }
 
@@ -385,19 +465,31 @@ public final class InstanceNetwork implements AutoCloseable {
         if (!usedBridge) {
             return; // made by another Isola on this host, or never made: not this run's to remove
         }
-        Path ports = Path.of("/sys/class/net", BRIDGE, "brif");
-        try (Stream<Path> attached = Files.exists(ports) ? Files.list(ports) : Stream.empty()) {
-            if (attached.findAny().isPresent()) {
-                return;
+        boolean kept = false;
+        for (int number = MAX_BRIDGES - 1; number >= 0; number--) {
+            String bridge = bridgeName(number);
+            if (Files.exists(Path.of("/sys/class/net", bridge))) {
+                if (hasPorts(bridge)) {
+                    kept = true;
+                } else {
+                    runner.quietly(List.of("ip", "link", "del", bridge));
+                }
             }
+        }
+        if (!kept) {
+            firewall.delete();
+            forwarding.restore();
+        }
+    }
+
+    /** Whether {@code bridge} has a port (or cannot be read: then it is left alone). */
+    private static boolean hasPorts(String bridge) {
+        Path ports = Path.of("/sys/class/net", bridge, "brif");
+        try (Stream<Path> attached = Files.exists(ports) ? Files.list(ports) : Stream.empty()) {
+            return attached.findAny().isPresent();
         } catch (IOException e) {
-            return;
+            return true;
         }
-        if (Files.exists(Path.of("/sys/class/net", BRIDGE))) {
-            runner.quietly(List.of("ip", "link", "del", BRIDGE));
-        }
-        firewall.delete();
-        forwarding.restore();
     }
 
     private void closeRelay() {

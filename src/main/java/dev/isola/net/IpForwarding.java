@@ -35,7 +35,7 @@ final class IpForwarding {
                 Files.writeString(sysctl, "1");
                 LOG.log(System.Logger.Level.WARNING, "net: turned on IPv4 forwarding (net.ipv4.ip_forward=1) for "
                         + "a function with egress, until Isola stops; the firewall forwards only such instances' "
-                        + "traffic and its replies through " + InstanceNetwork.BRIDGE);
+                        + "traffic and its replies through Isola's bridges");
             }
         } catch (IOException e) {
             throw new NetworkException("Failed to turn on IPv4 forwarding for egress: " + e.getMessage(), e);

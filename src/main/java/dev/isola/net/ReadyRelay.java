@@ -115,11 +115,15 @@ final class ReadyRelay implements AutoCloseable {
 
     private void serve(Socket connection, InetAddress peer) {
         long end = ticker.nanos() + deadline.toNanos();
+        boolean released = false;
         try (connection) {
             String requestLine = readHead(connection, end);
             String[] parts = requestLine.split(" ");
             URI target = parts.length == 3 ? targets.remove(parts[1]) : null;
             int status = target == null ? 404 : forward(target, end);
+            // Its turn ends before it hears the answer: a guest that calls again once answered is not refused.
+            connected.remove(peer);
+            released = true;
             OutputStream out = connection.getOutputStream();
             out.write(("HTTP/1.1 " + status + (status < 300 ? " OK" : status == 404 ? " Not Found" : " Bad Gateway")
                     + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -127,7 +131,9 @@ final class ReadyRelay implements AutoCloseable {
         } catch (IOException e) {
             // The guest went away mid-request or ran out of time; the launcher's probe still notices readiness.
         } finally {
-            connected.remove(peer);
+            if (!released) {
+                connected.remove(peer);
+            }
         }
     }
 

@@ -29,8 +29,9 @@ final class OpenFiles {
             long room = Math.max(0, (limit - PLATFORM_RESERVE) / PER_INSTANCE);
             return "open-file limit " + limit + ": room for about " + room + " live instances"
                     + (room < 5000 ? " (raise it for more: LimitNOFILE in the service unit, ulimit -n)" : "")
-                    + "; containers and VMs with a network: at most " + InstanceNetwork.MAX_BRIDGE_PORTS
-                    + " live (the ports of bridge " + InstanceNetwork.BRIDGE + ")";
+                    + "; containers and VMs with a network fill bridges of " + InstanceNetwork.MAX_BRIDGE_PORTS
+                    + " ports each (" + InstanceNetwork.BRIDGE + ", isola1, …, at most "
+                    + InstanceNetwork.MAX_BRIDGES + ")";
         });
     }
 

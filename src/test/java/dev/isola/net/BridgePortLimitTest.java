@@ -36,11 +36,12 @@ class BridgePortLimitTest {
             assertThat(filled.succeeded()).isFalse();
             assertThat(filled.output()).contains("Exchange full")
                     .contains("-:" + (3 + 2 * InstanceNetwork.MAX_BRIDGE_PORTS));
-            RuntimeException explained = InstanceNetwork.explainFullBridge(new RuntimeException(filled.output()));
+            RuntimeException explained = InstanceNetwork.explainFullBridge(new RuntimeException(filled.output()),
+                    "isola3");
             assertThat(explained).isInstanceOf(NetworkException.class)
-                    .hasMessageStartingWith("bridge isola0 is full: a Linux bridge holds at most 1023 ports");
+                    .hasMessageStartingWith("bridge isola3 is full: a Linux bridge holds at most 1023 ports");
             RuntimeException other = new RuntimeException("Cannot find device");
-            assertThat(InstanceNetwork.explainFullBridge(other)).isSameAs(other);
+            assertThat(InstanceNetwork.explainFullBridge(other, "isola3")).isSameAs(other);
         } finally {
             TestHost.runner().run(Command.of("ip", "netns", "del", NETNS));
         }

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
@@ -36,7 +37,8 @@ public final class Leaks {
     private static final Path CGROUPS = Path.of("/sys/fs/cgroup");
     private static final Path NETNS = Path.of("/run/netns");
     private static final Path LINKS = Path.of("/sys/class/net");
-    private static final String BRIDGE = "isola0";
+    /** Isola's bridges: {@code isola0}, {@code isola1}, … */
+    private static final Pattern BRIDGE = Pattern.compile("isola\\d+");
     private static final Set<String> FIREWALL_TABLES = Set.of("table inet isola", "table bridge isola");
     private static final List<String> RUNTIMES = List.of("runc", "crun", "runsc");
     /** Parent cgroups: the container runtimes' ({@code cgroupsPath /isola/<id>}) and QEMU's ({@code isola/vm/<id>}). */
@@ -213,7 +215,7 @@ public final class Leaks {
         }
         for (String link : names(LINKS)) {
             boolean instanceLink = link.startsWith("iv") || link.startsWith("it");
-            if ((instanceLink && !keys.contains(link.substring(2))) || (link.equals(BRIDGE) && !running)) {
+            if ((instanceLink && !keys.contains(link.substring(2))) || (BRIDGE.matcher(link).matches() && !running)) {
                 left.add("link " + link);
             }
         }

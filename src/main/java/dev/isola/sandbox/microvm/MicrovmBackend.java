@@ -126,7 +126,7 @@ final class MicrovmBackend implements SandboxBackend {
         }
         String detail = "QEMU microvm; kernels: minimal " + (minimalKernel.cached().isPresent() ? "built"
                 : noMinimal.map(r -> "unavailable").orElse("not built yet")) + ", generic "
-                + (generic ? "installed" : "unavailable") + "; tap on " + InstanceNetwork.BRIDGE;
+                + (generic ? "installed" : "unavailable") + "; tap on " + InstanceNetwork.BRIDGE + " (then isola1, …)";
         AcceleratorProbe.Choice choice = accelerator();
         return choice.accelerator() == Accelerator.KVM ? new Availability.Ready(detail + ", accelerator kvm")
                 : new Availability.Slow(detail + ", accelerator tcg", "software emulation: " + choice.reason());

@@ -178,7 +178,7 @@ final class OciBackend implements SandboxBackend {
             String version = runner.run(List.of(binary.get().toString(), "--version")).lines().findFirst()
                     .orElse("");
             return new Availability.Ready(version + "; own netns + veth on " + InstanceNetwork.BRIDGE
-                    + ", cgroup limits, read-only rootfs");
+                    + " (then isola1, …), cgroup limits, read-only rootfs");
         } catch (HostException e) {
             return new Availability.Unavailable(traits.runtime() + " does not run: " + e.getMessage());
         }

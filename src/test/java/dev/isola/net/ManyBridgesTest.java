@@ -1,0 +1,84 @@
+package dev.isola.net;
+
+import dev.isola.Ticker;
+import dev.isola.host.Command;
+import dev.isola.host.FileTrees;
+import dev.isola.testing.NoLeaks;
+import dev.isola.testing.TestHost;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Attachments past a bridge's ports go on the next bridge, made for them, where the host reaches them as it reaches
+ * those on the first; closing frees their ports for the next, and the network's close removes every bridge. Real
+ * namespaces, taps and bridges, with bridges of two ports so that three attachments fill one (the kernel's own limit
+ * of 1,023 ports is {@link BridgePortLimitTest}'s).
+ */
+@NoLeaks
+class ManyBridgesTest {
+    private InstanceNetwork network;
+    private Path state;
+
+    @AfterEach
+    void removeBridges() {
+        if (network != null) {
+            network.close();
+            FileTrees.deleteRecursively(state);
+        }
+    }
+
+    @Test
+    void aFullBridge_sendsTheNextAttachmentsToAnother_whichTheHostReaches() throws IOException {
+        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "needs root (netns, taps, bridges)");
+        state = Files.createTempDirectory("isola-test-bridges-");
+        network = InstanceNetwork.withPortsPerBridge(2, new AddressAllocator(InstanceNetwork.SUBNET),
+                TestHost.runner(), Ticker.SYSTEM, state);
+
+        InstanceNetwork.Attachment a = network.attach("mbtesta");
+        InstanceNetwork.Attachment b = network.attachTap("mbtestb");
+        InstanceNetwork.Attachment c = network.attach("mbtestc");
+        InstanceNetwork.Attachment d = network.attachTap("mbtestd");
+
+        assertThat(List.of(a.bridge(), b.bridge(), c.bridge(), d.bridge()))
+                .containsExactly("isola0", "isola0", "isola1", "isola1");
+        assertThat(ports("isola1")).containsExactlyInAnyOrder(c.device(), d.device());
+        assertThat(reachable(a)).as("an instance on the first bridge answers the host").isTrue();
+        assertThat(reachable(c)).as("and one on the second").isTrue();
+        assertThat(TestHost.runner().run(List.of("ip", "route", "show", c.address().getHostAddress())))
+                .contains("dev isola1");
+
+        c.close();
+        InstanceNetwork.Attachment e = network.attach("mbteste");
+        assertThat(e.bridge()).as("the port c freed").isEqualTo("isola1");
+        assertThat(reachable(e)).isTrue();
+        assertThat(TestHost.runner().run(List.of("ip", "route", "show", "dev", "isola1")))
+                .as("c's route went with it").doesNotContain(c.address().getHostAddress() + " ");
+
+        for (InstanceNetwork.Attachment attachment : List.of(a, b, d, e)) {
+            attachment.close();
+        }
+        network.close();
+        assertThat(Path.of("/sys/class/net/isola1")).doesNotExist();
+        assertThat(Path.of("/sys/class/net/isola0")).doesNotExist();
+    }
+
+    private static List<String> ports(String bridge) throws IOException {
+        try (var listed = Files.list(Path.of("/sys/class/net", bridge, "brif"))) {
+            return listed.map(p -> p.getFileName().toString()).toList();
+        }
+    }
+
+    /** Whether the instance's namespace answers a ping from the host (the firewall lets replies in). */
+    private static boolean reachable(InstanceNetwork.Attachment attachment) {
+        return TestHost.runner().result(Command.of("busybox", "ping", "-c", "1", "-W", "2",
+                attachment.address().getHostAddress())).succeeded();
+    }
+}

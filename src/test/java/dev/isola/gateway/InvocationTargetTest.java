@@ -22,7 +22,9 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.lang.reflect.Proxy;
 import java.time.InstantSource;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -113,16 +115,60 @@ class InvocationTargetTest {
         }
     }
 
-    /** Answers every call with {@link #outcome}, and remembers the probe each call passed. */
+    @Test
+    void aWarmInstanceThatTakesNoConnection_isReleasedUnhealthy_andTheCallGoesToAnother() {
+        StubLease deaf = new StubLease(false);
+        StubLease other = new StubLease(false);
+        dispatcher.queued.add(new Acquisition.Acquired(deaf));
+        dispatcher.queued.add(new Acquisition.Acquired(other));
+        try (EmbeddedEdge edge = edge()) {
+            edge.connect = EmbeddedEdge.Connect.REFUSE;
+            dispatcher.onAcquire = () -> edge.connect = dispatcher.probes.size() == 1 ? EmbeddedEdge.Connect.REFUSE
+                    : EmbeddedEdge.Connect.ACCEPT;
+            edge.send(GET);
+            edge.instance().answer("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
+
+            assertThat(edge.received()).startsWith("HTTP/1.1 200").endsWith("hi");
+            assertThat(deaf.released).as("replaced").containsExactly(false);
+            assertThat(other.released).containsExactly(true);
+            assertThat(recorded).as("one call, recorded once").singleElement()
+                    .satisfies(r -> assertThat(r.status()).isEqualTo(200));
+        }
+    }
+
+    @Test
+    void anInstanceStartedForTheCall_thatRefusesForASecond_is502_withoutAnotherStart() {
+        StubLease fresh = new StubLease(true);
+        dispatcher.outcome = new Acquisition.Acquired(fresh);
+        try (EmbeddedEdge edge = edge()) {
+            edge.connect = EmbeddedEdge.Connect.REFUSE;
+            edge.send(GET);
+            for (int i = 0; i < 100; i++) {
+                edge.advance(10);
+            }
+
+            assertThat(edge.received()).startsWith("HTTP/1.1 502").contains("connection refused");
+            assertThat(fresh.released).containsExactly(false);
+            assertThat(dispatcher.probes).as("acquired once").hasSize(1);
+        }
+    }
+
+    /**
+     * Answers each call with the next of {@link #queued}, then with {@link #outcome}; remembers the probe each call
+     * passed, and runs {@link #onAcquire} once it has.
+     */
     private static final class StubDispatcher implements Dispatcher {
         Acquisition outcome;
+        final Deque<Acquisition> queued = new ArrayDeque<>();
         final List<EndpointProbe> probes = new ArrayList<>();
+        Runnable onAcquire = () -> { };
 
         @Override
         public Acquisition acquire(FunctionName name, EndpointProbe probe) {
             assertThat(name).isEqualTo(HELLO);
             probes.add(probe);
-            return outcome;
+            onAcquire.run();
+            return queued.isEmpty() ? outcome : queued.poll();
         }
 
         @Override
@@ -167,9 +213,18 @@ class InvocationTargetTest {
         }
     }
 
-    /** A cold-started instance at the embedded edge's instance address. */
+    /** An instance at the embedded edge's instance address, cold-started for the call unless told otherwise. */
     private static final class StubLease implements Lease {
         final List<Boolean> released = new CopyOnWriteArrayList<>();
+        private final boolean cold;
+
+        StubLease() {
+            this(true);
+        }
+
+        StubLease(boolean cold) {
+            this.cold = cold;
+        }
 
         @Override
         public InetSocketAddress endpoint() {
@@ -198,7 +253,7 @@ class InvocationTargetTest {
 
         @Override
         public boolean coldStart() {
-            return true;
+            return cold;
         }
 
         @Override

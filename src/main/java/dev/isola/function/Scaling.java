@@ -18,6 +18,11 @@ import java.time.Duration;
  */
 public record Scaling(int concurrency, int minInstances, int maxInstances, Duration idleTimeout, boolean singleUse,
                       int standby, boolean clones) {
+    /**
+     * About what one host's bridges hold (64 of 1,023 ports): the node's budget ({@code nodeMaxInstances}, 4,096 by
+     * default) is what bounds all functions' instances together.
+     */
+    public static final int MAX_INSTANCES = 65_536;
     public static final Scaling DEFAULT = new Scaling(100, 0, 8, Duration.ofMinutes(5), false, 0, true);
     /** Standby sandboxes hold a network namespace, a veth and a cgroup each: a bound per function version. */
     public static final int MAX_STANDBY = 64;
@@ -26,8 +31,9 @@ public record Scaling(int concurrency, int minInstances, int maxInstances, Durat
         if (concurrency < 1 || concurrency > 10_000) {
             throw new InvalidFunctionException("invalid_manifest", "scaling.concurrency must be between 1 and 10000");
         }
-        if (maxInstances < 1 || maxInstances > 4096) {
-            throw new InvalidFunctionException("invalid_manifest", "scaling.maxInstances must be between 1 and 4096");
+        if (maxInstances < 1 || maxInstances > MAX_INSTANCES) {
+            throw new InvalidFunctionException("invalid_manifest", "scaling.maxInstances must be between 1 and "
+                    + MAX_INSTANCES);
         }
         if (minInstances < 0 || minInstances > maxInstances) {
             throw new InvalidFunctionException("invalid_manifest", "scaling.minInstances must be between 0 and maxInstances");

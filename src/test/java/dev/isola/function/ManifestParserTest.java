@@ -215,6 +215,7 @@ class ManifestParserTest {
             fractional concurrency  | name: a\\nruntime: go\\nscaling: {concurrency: 1.5} | scaling.concurrency: expected a whole number
             huge concurrency        | name: a\\nruntime: go\\nscaling: {concurrency: 99999999999} | out of range
             singleUse not boolean   | name: a\\nruntime: go\\nscaling: {singleUse: [x]}   | scaling.singleUse: expected true or false
+            max above the bridges'  | name: a\\nruntime: go\\nscaling: {maxInstances: 65537} | scaling.maxInstances must be between 1 and 65536
             min above max           | name: a\\nruntime: go\\nscaling: {minInstances: 9}  | scaling.minInstances must be between 0 and maxInstances
             standby above max       | name: a\\nruntime: go\\nscaling: {standby: 9}       | scaling.standby must be between 0 and maxInstances
             negative standby        | name: a\\nruntime: go\\nscaling: {standby: -1}      | scaling.standby must be between 0 and maxInstances

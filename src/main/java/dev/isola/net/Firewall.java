@@ -56,7 +56,7 @@ final class Firewall implements AutoCloseable {
     private Map<FirewallRules.Table, FirewallListing> reference;
     private volatile long verifiedAt;
     private volatile boolean verified;
-    private Thread verifier;
+    private volatile Thread verifier;
     private volatile boolean closed;
 
     Firewall(ProcessRunner runner, Ticker ticker, Duration interval, FirewallRules.Site site) {
@@ -77,10 +77,18 @@ final class Firewall implements AutoCloseable {
         }
     }
 
-    /** Starts the periodic verification, once. */
-    synchronized void startVerifying() {
-        if (verifier == null && !closed) {
-            verifier = Thread.ofVirtual().name("isola-firewall").start(this::verifyPeriodically);
+    /**
+     * Starts the periodic verification, once. Called on every start path: once it runs, it returns without the
+     * monitor, which a verification on the start path ({@link #verifyIfStale}) may hold for a while.
+     */
+    void startVerifying() {
+        if (verifier != null || closed) {
+            return;
+        }
+        synchronized (this) {
+            if (verifier == null && !closed) {
+                verifier = Thread.ofVirtual().name("isola-firewall").start(this::verifyPeriodically);
+            }
         }
     }
 

@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.stream.Stream;
 
 /**
@@ -59,6 +61,12 @@ public final class InstanceNetwork implements AutoCloseable {
      * they were making was merely slow (bench/density.sh). A command truly hung still ends the start in a minute.
      */
     private static final Duration IP_TIMEOUT = Duration.ofSeconds(60);
+    /**
+     * {@code ip} runs at once at most: the kernel serializes them on its rtnl lock anyway. At 2,800 live containers
+     * hundreds ran together (spares being made, instances stopping), each passed the 60 s timeout, and the clean-up
+     * of each timed-out one listed every process of the host. A run waiting here costs a parked thread, not a process.
+     */
+    private static final int IP_AT_ONCE = 4;
     /** Subnet of instances; the bridge takes its first address. */
     public static final String SUBNET = "10.200.0.0/16";
     private static final String SPARE_MARKERS = "spare-networks";
@@ -77,8 +85,16 @@ public final class InstanceNetwork implements AutoCloseable {
     /** Whether this run has attached anything to the bridge (and so may have made it). */
     private boolean usedBridge;
     private final int portsPerBridge;
-    /** This run's live attachments on each bridge, by number; guarded by this. */
-    private final int[] portsInUse = new int[MAX_BRIDGES];
+    /**
+     * This run's live attachments on each bridge, by number. Lock-free: stops release ports while starts wait on this
+     * network's monitor or on the firewall (a verification of thousands of elements under load takes seconds).
+     */
+    private final AtomicIntegerArray portsInUse = new AtomicIntegerArray(MAX_BRIDGES);
+    /** Held while a bridge beyond the first is made, so that two starts do not both make it. */
+    private final Object bridgeMaking = new Object();
+    private final Semaphore ipSlots = new Semaphore(IP_AT_ONCE, true);
+    /** Set once the first bridge, the firewall and the relay are up: the start path then takes no monitor. */
+    private volatile boolean bridgeReady;
 
     private InstanceNetwork(AddressAllocator addresses, ProcessRunner runner, Ticker ticker, Path stateDir,
                             int spareTarget, Duration firewallCheck, List<String> egressPrivateRanges,
@@ -208,7 +224,7 @@ public final class InstanceNetwork implements AutoCloseable {
             String batch = "link del " + device + "\n" + netns.map(n -> "netns del " + n + "\n").orElse("")
                     + "neigh del " + address.getHostAddress() + " dev " + bridge() + "\n"
                     + "route del " + address.getHostAddress() + "/32 dev " + bridge() + "\n";
-            runner.quietly(Command.of("ip", "-force", "-batch", "-").withStdin(batch));
+            ipQuietly(Command.of("ip", "-force", "-batch", "-").withStdin(batch));
             if (!elements.isEmpty()) {
                 firewall.remove(elements); // before the address is free again, so that no successor loses its own
             }
@@ -232,7 +248,13 @@ public final class InstanceNetwork implements AutoCloseable {
      * requests stalled for 13, 51 or 102 s (TCP's retransmission totals) in bursts of cold starts. A bridge found
      * already there (another Isola's, or a crashed run's) gets its firewall verified now.
      */
-    public synchronized void ensureBridge() {
+    public void ensureBridge() {
+        if (!bridgeReady || !Files.exists(Path.of("/sys/class/net", BRIDGE))) {
+            ensureBridgeLocked();
+        }
+    }
+
+    private synchronized void ensureBridgeLocked() {
         boolean first = !usedBridge;
         usedBridge = true;
         if (!Files.exists(Path.of("/sys/class/net", BRIDGE))) {
@@ -247,6 +269,7 @@ public final class InstanceNetwork implements AutoCloseable {
             firewall.add(List.of(FirewallElement.relayPort(relay.port())), false);
         }
         firewall.startVerifying();
+        bridgeReady = true;
     }
 
     /**
@@ -277,7 +300,27 @@ public final class InstanceNetwork implements AutoCloseable {
     }
 
     private void ip(Command command) {
-        runner.run(command.withTimeout(IP_TIMEOUT));
+        try {
+            ipSlots.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new NetworkException("interrupted while waiting to run ip", e);
+        }
+        try {
+            runner.run(command.withTimeout(IP_TIMEOUT));
+        } finally {
+            ipSlots.release();
+        }
+    }
+
+    /** A clean-up's {@code ip}: it waits its turn whatever happens, and its failures are logged, not thrown. */
+    private void ipQuietly(Command command) {
+        ipSlots.acquireUninterruptibly();
+        try {
+            runner.quietly(command.withTimeout(IP_TIMEOUT));
+        } finally {
+            ipSlots.release();
+        }
     }
 
     /** {@code background}: runs the tools at the lowest CPU priority (nice 19), for attachments made ahead of need. */
@@ -349,22 +392,38 @@ public final class InstanceNetwork implements AutoCloseable {
     }
 
     /** The first bridge with a port free for this run, made if it is not there yet. */
-    private synchronized int takeBridgePort() {
+    private int takeBridgePort() {
         for (int number = 0; number < MAX_BRIDGES; number++) {
-            if (portsInUse[number] < portsPerBridge) {
-                if (number > 0 && !Files.exists(Path.of("/sys/class/net", bridgeName(number)))) {
-                    makeBridge(bridgeName(number), "/32");
+            for (int used = portsInUse.get(number); used < portsPerBridge; used = portsInUse.get(number)) {
+                if (portsInUse.compareAndSet(number, used, used + 1)) {
+                    try {
+                        ensureExtraBridge(number);
+                    } catch (RuntimeException e) {
+                        releaseBridgePort(number);
+                        throw e;
+                    }
+                    return number;
                 }
-                portsInUse[number]++;
-                return number;
             }
         }
         throw new NetworkException("all " + MAX_BRIDGES + " bridges are full: " + MAX_BRIDGES * portsPerBridge
                 + " live containers and VMs with a network are the most one host holds");
     }
 
-    private synchronized void releaseBridgePort(int bridge) {
-        portsInUse[bridge]--;
+    private void ensureExtraBridge(int number) {
+        Path device = Path.of("/sys/class/net", bridgeName(number));
+        if (number == 0 || Files.exists(device)) {
+            return;
+        }
+        synchronized (bridgeMaking) {
+            if (!Files.exists(device)) {
+                makeBridge(bridgeName(number), "/32");
+            }
+        }
+    }
+
+    private void releaseBridgePort(int bridge) {
+        portsInUse.decrementAndGet(bridge);
     }
 
     /**
@@ -439,7 +498,7 @@ public final class InstanceNetwork implements AutoCloseable {
             }
         }
         if (!batch.isEmpty()) {
-            runner.quietly(Command.of("ip", "-force", "-batch", "-").withStdin(batch.toString()));
+            ipQuietly(Command.of("ip", "-force", "-batch", "-").withStdin(batch.toString()));
         }
     }
 
@@ -493,6 +552,7 @@ public final class InstanceNetwork implements AutoCloseable {
     }
 
     private void closeRelay() {
+        bridgeReady = false;
         if (relay != null) {
             relay.close();
             firewall.remove(List.of(FirewallElement.relayPort(relay.port())));

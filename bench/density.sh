@@ -130,7 +130,8 @@ hand_mem() {
   awk -v a="$mem0" -v b="$memn" -v n="$n" 'BEGIN { printf "%.2f", (a - b) / n / 1024 }'
 }
 
-printf 'name: other\nruntime: go\n' >"$probe/function.yaml"
+# Kept warm (minInstances) through bursts that outlast the idle timeout: the warm call stays a warm call.
+printf 'name: other\nruntime: go\nscaling: {minInstances: 1}\n' >"$probe/function.yaml"
 isola_deploy other "$probe"
 curl -fsS -o /dev/null --max-time 60 "$ISOLA_URL/function/other/" || die "first call of other failed"
 

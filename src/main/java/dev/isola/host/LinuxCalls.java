@@ -11,8 +11,9 @@ import java.nio.file.Path;
 
 /**
  * The few Linux calls the JDK does not offer, through the foreign function API: process file descriptors (to watch
- * and signal a process the platform did not start as its child), non-blocking FIFO ends with {@code poll}, and
- * punching holes into files. No
+ * and signal a process the platform did not start as its child), non-blocking FIFO ends with {@code poll},
+ * punching holes into files, and a routing netlink socket ({@link NeighbourTable}, which calls it on a platform
+ * thread of its own). Otherwise no
  * call blocks beyond the timeout its caller gives {@code poll} (at most a millisecond), since a virtual thread pins
  * its carrier in a native call. Numbers are Linux's generic ones (the same on x86-64 and arm64).
  */
@@ -39,6 +40,15 @@ final class LinuxCalls {
     private static final MethodHandle CLOSE = call("close", FunctionDescriptor.of(INT, INT));
     private static final MethodHandle FALLOCATE = call("fallocate",
             FunctionDescriptor.of(INT, INT, INT, LONG, LONG));
+    private static final MethodHandle SOCKET = call("socket", FunctionDescriptor.of(INT, INT, INT, INT));
+    private static final MethodHandle SENDTO = call("sendto",
+            FunctionDescriptor.of(LONG, INT, ValueLayout.ADDRESS, LONG, INT, ValueLayout.ADDRESS, INT));
+    private static final MethodHandle RECV = call("recv",
+            FunctionDescriptor.of(LONG, INT, ValueLayout.ADDRESS, LONG, INT));
+    private static final int AF_NETLINK = 16;
+    private static final int SOCK_RAW = 3;
+    private static final int SOCK_CLOEXEC = 0x80000;
+    private static final int NETLINK_ROUTE = 0;
     private static final int FALLOC_FL_KEEP_SIZE = 0x01;
     private static final int FALLOC_FL_PUNCH_HOLE = 0x02;
 
@@ -113,6 +123,42 @@ final class LinuxCalls {
     static boolean punchHole(int fd, long offset, long length) {
         try {
             return (int) FALLOCATE.invokeExact(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length) == 0;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** A socket to the kernel's routing netlink ({@code NETLINK_ROUTE}); -1 on failure. */
+    static int netlinkRouteSocket() {
+        try {
+            return (int) SOCKET.invokeExact(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Sends the first {@code length} bytes of {@code message} to the kernel; true when all were sent. */
+    static boolean netlinkSend(int socket, byte[] message, int length) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment kernel = arena.allocate(12); // struct sockaddr_nl: family, pad, pid 0 (the kernel), groups
+            kernel.set(ValueLayout.JAVA_SHORT, 0, (short) AF_NETLINK);
+            MemorySegment data = arena.allocate(length);
+            MemorySegment.copy(message, 0, data, ValueLayout.JAVA_BYTE, 0, length);
+            return (long) SENDTO.invokeExact(socket, data, (long) length, 0, kernel, 12) == length;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Receives one datagram into {@code buffer}; its length, or -1 on failure. */
+    static int netlinkReceive(int socket, byte[] buffer) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment data = arena.allocate(buffer.length);
+            int n = (int) (long) RECV.invokeExact(socket, data, (long) buffer.length, 0);
+            if (n > 0) {
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, 0, buffer, 0, n);
+            }
+            return n;
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }

@@ -2,6 +2,7 @@ package dev.isola.net;
 
 import dev.isola.Ticker;
 import dev.isola.host.Command;
+import dev.isola.host.NeighbourTable;
 import dev.isola.host.ProcessRunner;
 
 import java.io.IOException;
@@ -44,6 +45,7 @@ import java.util.stream.Stream;
  * readiness callbacks. Container attachments usually come ready-made from {@link SpareAttachments}.
  */
 public final class InstanceNetwork implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(InstanceNetwork.class.getName());
     public static final String BRIDGE = "isola0";
     /** Every bridge's name but the number: the firewall matches them all as {@code isola*}. */
     static final String BRIDGE_PREFIX = "isola";
@@ -93,6 +95,8 @@ public final class InstanceNetwork implements AutoCloseable {
     /** Held while a bridge beyond the first is made, so that two starts do not both make it. */
     private final Object bridgeMaking = new Object();
     private final Semaphore ipSlots = new Semaphore(IP_AT_ONCE, true);
+    /** Opened with the first bridge ({@link #neighbours()}), closed with the network. */
+    private NeighbourTable neighbours;
     /** Set once the first bridge, the firewall and the relay are up: the start path then takes no monitor. */
     private volatile boolean bridgeReady;
 
@@ -212,6 +216,11 @@ public final class InstanceNetwork implements AutoCloseable {
             return macOf(address);
         }
 
+        byte[] macBytes() {
+            byte[] a = address.getAddress();
+            return new byte[] {0x52, 0x54, a[0], a[1], a[2], a[3]};
+        }
+
         @Override
         public synchronized void close() {
             if (closed) {
@@ -222,9 +231,9 @@ public final class InstanceNetwork implements AutoCloseable {
             // Deleting the host end removes a veth pair now; the namespace itself can outlive `netns del` for a
             // moment while the sandbox's last processes exit. The permanent neighbour entry must go by hand.
             String batch = "link del " + device + "\n" + netns.map(n -> "netns del " + n + "\n").orElse("")
-                    + "neigh del " + address.getHostAddress() + " dev " + bridge() + "\n"
                     + "route del " + address.getHostAddress() + "/32 dev " + bridge() + "\n";
             ipQuietly(Command.of("ip", "-force", "-batch", "-").withStdin(batch));
+            forgetNeighbour(bridge(), address);
             if (!elements.isEmpty()) {
                 firewall.remove(elements); // before the address is free again, so that no successor loses its own
             }
@@ -338,7 +347,8 @@ public final class InstanceNetwork implements AutoCloseable {
                     + "link set " + host + " master " + attachment.bridge() + "\n"
                     + "link set dev " + host + " type bridge_slave isolated on\n"
                     + "link set " + host + " up\n"
-                    + hostRoutes(attachment))));
+                    + hostRoute(attachment))));
+            neighbours().replacePermanent(attachment.bridge(), attachment.address(), attachment.macBytes());
             ip(priority(background, Command.of("ip", "-n", netns, "-batch", "-").withStdin("addr add "
                     + attachment.address().getHostAddress() + "/" + addresses.prefixLength() + " dev eth0\n"
                     + "link set eth0 up\nlink set lo up\n"
@@ -369,15 +379,20 @@ public final class InstanceNetwork implements AutoCloseable {
     }
 
     /**
-     * The host's way to an instance: a route to its bridge, and a permanent neighbour entry (the host never asks, by
-     * ARP, where an instance is, so nobody can answer falsely). Both replace what a reused address may still map to:
-     * the previous instance's, whose run may have crashed.
+     * The host's way to an instance: a route to its bridge, and then a permanent neighbour entry (the host never
+     * asks, by ARP, where an instance is, so nobody can answer falsely). Both replace what a reused address may still
+     * map to: the previous instance's, whose run may have crashed.
      */
-    private static String hostRoutes(Attachment attachment) {
-        String address = attachment.address().getHostAddress();
-        return "route replace " + address + "/32 dev " + attachment.bridge() + "\n"
-                + "neigh replace " + address + " lladdr " + attachment.mac() + " dev " + attachment.bridge()
-                + " nud permanent\n";
+    private static String hostRoute(Attachment attachment) {
+        return "route replace " + attachment.address().getHostAddress() + "/32 dev " + attachment.bridge() + "\n";
+    }
+
+    /** Not {@code ip neigh}, whose every run costs links × namespaces ({@link NeighbourTable}). */
+    private synchronized NeighbourTable neighbours() {
+        if (neighbours == null) {
+            neighbours = NeighbourTable.open();
+        }
+        return neighbours;
     }
 
     /** An attachment with an address and a port on the first bridge with one free, its devices still to make. */
@@ -452,7 +467,8 @@ public final class InstanceNetwork implements AutoCloseable {
                     + "link set " + tap + " master " + attachment.bridge() + "\n"
                     + "link set dev " + tap + " type bridge_slave isolated on\n"
                     + "link set " + tap + " up\n"
-                    + hostRoutes(attachment)));
+                    + hostRoute(attachment)));
+            neighbours().replacePermanent(attachment.bridge(), attachment.address(), attachment.macBytes());
             List<FirewallElement> elements = new ArrayList<>(FirewallElement.binding(tap, attachment.mac(), address));
             elements.add(FirewallElement.vm(address));
             attachment.addToFirewall(elements, false);
@@ -517,6 +533,22 @@ public final class InstanceNetwork implements AutoCloseable {
         spares.close();
         firewall.close();
         removeBridge();
+        synchronized (this) {
+            if (neighbours != null) {
+                neighbours.close();
+                neighbours = null;
+            }
+        }
+    }
+
+    /** Never throws: a stop must go on whatever the table says. */
+    private void forgetNeighbour(String bridge, InetAddress address) {
+        try {
+            neighbours().delete(bridge, address);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "could not remove the neighbour entry of " + address.getHostAddress()
+                    + " on " + bridge + ": " + e.getMessage());
+        }
     }
 
     private synchronized void removeBridge() {

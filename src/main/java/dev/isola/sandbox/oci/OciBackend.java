@@ -89,7 +89,7 @@ final class OciBackend implements SandboxBackend {
     /** Where the runtime's own mount namespace is kept, if it needs one. */
     private final Path namespaceDir;
     private RuntimeMountNamespace namespace;
-    /** Whether this run started a container (and so may have made the shared parent cgroups). */
+    /** Whether this run started a container or reaped an earlier run's: either way the parent cgroups are its own. */
     private volatile boolean started;
     private final PidfdExits exits = new PidfdExits();
     /** The host uids containers run as, one per live container; none for gVisor, whose kernel has its own users. */
@@ -216,6 +216,9 @@ final class OciBackend implements SandboxBackend {
         }
         network.reapLeftovers(ids.stream().map(InstanceNetwork::key).toList());
         ids.forEach(OciBackend::removeInstanceCgroups);
+        if (!ids.isEmpty()) {
+            started = true; // the earlier run's containers made the shared parents: this run's stop removes them
+        }
     }
 
     /**

@@ -2,7 +2,7 @@
 # density.sh — how many live instances one node holds, and what each costs, as an operator measures it: a Go
 # function with `concurrency: 1` gets N concurrent calls of HOLD_MS each, so N instances live at once; meanwhile
 # /healthz, the admin API and a warm call to another function are timed against their idle-host latency. After
-# the calls, the instances stay (idle timeout 10 min) for the memory figure, then DELETE stops them all.
+# the calls, the instances stay (idle timeout 2 h) for the memory figure, then DELETE stops them all.
 #
 # Per N it reports: calls answered 200 (of N), time until N instances were live, MemAvailable drop per instance
 # (page cache dropped before each reading) and, for container backends, the same for N containers of the same
@@ -136,7 +136,8 @@ isola_deploy other "$probe"
 curl -fsS -o /dev/null --max-time 60 "$ISOLA_URL/function/other/" || die "first call of other failed"
 
 for n in $NS; do
-  printf 'name: held\nruntime: go\nlimits: {timeout: %ds, memory: 64Mi}\nscaling: {concurrency: 1, maxInstances: %d, idleTimeout: 10m}\n' "$call_timeout_s" "$n" \
+  # Idle instances stay for 2 h: at thousands, the first ones must still be live when the last ones start.
+  printf 'name: held\nruntime: go\nlimits: {timeout: %ds, memory: 64Mi}\nscaling: {concurrency: 1, maxInstances: %d, idleTimeout: 2h}\n' "$call_timeout_s" "$n" \
     >"$probe/function.yaml"
   hand_per=""
   if [[ "$HAND" == 1 ]]; then

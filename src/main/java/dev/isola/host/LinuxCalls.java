@@ -110,6 +110,24 @@ final class LinuxCalls {
         }
     }
 
+    /** {@code read(2)} into {@code data}: bytes read, 0 at end of file, -1 on error. Blocks on a blocking end. */
+    static long read(int fd, MemorySegment data, long length) {
+        try {
+            return (long) READ.invokeExact(fd, data, length);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** {@code write(2)} from {@code data}: bytes written, -1 on error. Blocks on a full blocking pipe. */
+    static long write(int fd, MemorySegment data, long length) {
+        try {
+            return (long) WRITE.invokeExact(fd, data, length);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
     /** Writes one zero byte; true when written. */
     static boolean writeByte(int fd) {
         try (Arena arena = Arena.ofConfined()) {

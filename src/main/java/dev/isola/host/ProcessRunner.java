@@ -6,8 +6,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -25,7 +28,8 @@ import java.util.function.Consumer;
  * <p>Every run has a deadline. Its output is read on a thread of its own while the caller waits for the exit, so a
  * child that prints much cannot fill its pipe and stall, and a child that hangs is killed at the deadline (with the
  * processes it forked, listed before it dies) instead of holding the caller for ever. Output past the command's
- * limit is read and dropped.
+ * limit is read and dropped. Tools start through {@link PosixSpawn} where the C library allows it ({@link #launch}),
+ * so a start makes no system call per descriptor the server holds (a few per live instance).
  *
  * <p>Threads: {@link ProcessBuilder#start()} is a native call (fork, exec of the JDK's spawn helper, a wait until the
  * child has exec'd) that pins a virtual thread's carrier for its whole duration, and blocking pipe I/O pins it too;
@@ -104,7 +108,7 @@ public final class ProcessRunner {
      * long runs that report progress; the result still holds the output up to the command's limit, its end kept.
      */
     public CommandResult result(Command command, Consumer<String> eachLine) {
-        Process process = start(builder(command));
+        Process process = launch(command, Optional.empty());
         Output output = new Output(command.outputLimit(), eachLine);
         Future<?> reading = pipes.submit(() -> output.drain(process.getInputStream()));
         Future<?> writing = pipes.submit(() -> feed(process.getOutputStream(), command.stdin()));
@@ -125,9 +129,8 @@ public final class ProcessRunner {
      * to {@code output} instead of a pipe and no input: for a command that leaves a process behind that keeps them,
      * such as an OCI runtime's {@code create}, whose container's output is the runtime's. The result has no output.
      */
-    public CommandResult resultTo(Command command, ProcessBuilder.Redirect output) {
-        Process process = start(builder(command).redirectOutput(output)
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))));
+    public CommandResult resultTo(Command command, Path appendTo) {
+        Process process = launch(command, Optional.of(appendTo));
         try {
             boolean exited = awaitOrKill(process, command.timeout());
             return new CommandResult(exited ? process.exitValue() : -1, !exited, "");
@@ -148,6 +151,24 @@ public final class ProcessRunner {
         return builder;
     }
 
+    /**
+     * A tool's process: through {@link PosixSpawn} where the C library has it (no system call per descriptor the
+     * server holds), else through the JDK. On a spawn thread when the caller is virtual, since either
+     * way the call waits in native code until the child has exec'd.
+     */
+    private Process launch(Command command, Optional<Path> appendTo) {
+        if (!PosixSpawn.available()) {
+            ProcessBuilder builder = builder(command);
+            appendTo.ifPresent(file -> builder.redirectOutput(ProcessBuilder.Redirect.appendTo(file.toFile()))
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))));
+            return start(builder);
+        }
+        if (!Thread.currentThread().isVirtual()) {
+            return SpawnedProcess.start(command, appendTo, pipes);
+        }
+        return onSpawnThread(() -> SpawnedProcess.start(command, appendTo, pipes), command.argv().getFirst());
+    }
+
     /** Whether {@code process} exited by {@code timeout}; if not, it and what it forked are killed. */
     private static boolean awaitOrKill(Process process, Duration timeout) throws InterruptedException {
         if (process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
@@ -163,30 +184,32 @@ public final class ProcessRunner {
      * An interrupt while it starts does not lose the child: the caller gets it, with its interrupt flag set.
      */
     public Process start(ProcessBuilder builder) {
+        String program = builder.command().getFirst();
         try {
-            if (!Thread.currentThread().isVirtual()) {
-                return builder.start();
-            }
-            Future<Process> started = spawner.submit(builder::start);
-            boolean interrupted = false;
-            try {
-                while (true) {
-                    try {
-                        return started.get();
-                    } catch (InterruptedException e) {
-                        interrupted = true; // the process starts anyway: wait for it, so that the caller owns it
-                    }
-                }
-            } finally {
-                if (interrupted) {
-                    Thread.currentThread().interrupt();
-                }
-            }
+            return Thread.currentThread().isVirtual() ? onSpawnThread(builder::start, program) : builder.start();
         } catch (IOException e) {
-            throw new HostException("Failed to start " + builder.command().getFirst() + ": " + e.getMessage(), e);
+            throw new HostException("Failed to start " + program + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Process onSpawnThread(Callable<Process> starting, String program) {
+        Future<Process> started = spawner.submit(starting);
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return started.get();
+                } catch (InterruptedException e) {
+                    interrupted = true; // the process starts anyway: wait for it, so that the caller owns it
+                }
+            }
         } catch (ExecutionException e) {
-            throw new HostException("Failed to start " + builder.command().getFirst() + ": "
-                    + e.getCause().getMessage(), e.getCause());
+            throw e.getCause() instanceof HostException h ? h
+                    : new HostException("Failed to start " + program + ": " + e.getCause().getMessage(), e.getCause());
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -446,7 +446,10 @@ public final class InstanceNetwork implements AutoCloseable {
      * and a fixed MAC (see {@link #ensureBridge}).
      */
     private void makeBridge(String name, String prefix) {
-        ip(Command.of("ip", "-batch", "-").withStdin("link add " + name + " address " + macOf(addresses.gateway())
+        // Not behind the ip slots: at thousands of containers a burst queues a thousand runs there, and every start
+        // that needs this bridge waits for it (bench/density.sh paused for three minutes at 3,064). At most 64 runs
+        // in a platform's life; the kernel serializes it with the others on its rtnl lock anyway.
+        runner.run(Command.of("ip", "-batch", "-").withTimeout(IP_TIMEOUT).withStdin("link add " + name + " address " + macOf(addresses.gateway())
                 + " type bridge\n"
                 + "addr add " + addresses.gateway().getHostAddress() + prefix + " dev " + name + "\n"
                 + "link set " + name + " up\n"));

@@ -4,12 +4,14 @@ import dev.isola.testing.Await;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Executors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -80,5 +82,49 @@ class ProcessRunnerTest {
         Thread.ofVirtual().start(() -> started[0] = runner.start(new ProcessBuilder("true"))).join();
 
         assertThat(started[0].waitFor()).isZero();
+    }
+    @Test
+    void resultTo_appendsTheOutputToTheFile_withNothingOnItsInput(@TempDir Path dir) throws Exception {
+        Path console = dir.resolve("console");
+        Files.writeString(console, "before\n");
+
+        CommandResult result = runner.resultTo(Command.of("sh", "-c", "echo out; echo err >&2; cat; exit 4"), console);
+
+        assertThat(result.exitCode()).isEqualTo(4);
+        assertThat(Files.readString(console)).isEqualTo("before\nout\nerr\n");
+    }
+
+    @Test
+    void aMissingProgram_failsToStart_withTheReason() {
+        assertThatThrownBy(() -> runner.run(List.of("isola-no-such-program")))
+                .isInstanceOf(HostException.class).hasMessageContaining("isola-no-such-program")
+                .hasMessageContaining("No such file or directory");
+    }
+
+    /** The server's own descriptors (a file it reads, sockets, pidfds) never reach a tool it runs. */
+    @Test
+    void aProgram_inheritsNoDescriptorOfTheServer(@TempDir Path dir) throws Exception {
+        assertThat(PosixSpawn.available()).as("posix_spawn with closefrom (glibc 2.34+, Debian 12)").isTrue();
+        Path held = Files.writeString(dir.resolve("held"), "x");
+        try (var open = Files.newInputStream(held); var virtual = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (String fds : List.of(runner.run(List.of("ls", "/proc/self/fd")),
+                    virtual.submit(() -> runner.run(List.of("ls", "/proc/self/fd"))).get())) {
+                assertThat(fds.lines().toList()).as("stdin, stdout, stderr and ls's own listing")
+                        .containsExactly("0", "1", "2", "3");
+            }
+        }
+    }
+
+    @Test
+    void aProgramThatDoesNotReadItsInput_endsAsUsual() {
+        CommandResult result = runner.result(Command.of("sh", "-c", "echo done").withStdin("x".repeat(1 << 20)));
+
+        assertThat(result.exitCode()).isZero();
+        assertThat(result.output()).isEqualTo("done");
+    }
+
+    @Test
+    void aProgramKilledByASignal_reportsItAsTheJdkDoes() {
+        assertThat(runner.result(Command.of("sh", "-c", "kill -9 $$")).exitCode()).isEqualTo(128 + 9);
     }
 }

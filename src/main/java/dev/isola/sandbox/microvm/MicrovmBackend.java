@@ -241,7 +241,7 @@ final class MicrovmBackend implements SandboxBackend {
                     Optional.of(new QemuCommand.Memory(template.get().memory(), false)), true)
                     : new QemuCommand(vmexec, key.kernel(), key.images(), key.accelerator(), tbMib, key.memoryMib(),
                     bootCmdline(spec, key, net, readyUrl), tap, net.mac(), spec.workDir(), Optional.empty(), false);
-            process = VmProcess.start(runner, exits, command, jail, cgroup, spec.console().redirect().file().toPath(),
+            process = VmProcess.start(runner, exits, command, jail, cgroup, spec.console().file(),
                     template.map(VmTemplates.Template::state), false);
             // The uid is free for another VM only once no process runs as it.
             process.onExit().thenRun(() -> uids.release(uid));

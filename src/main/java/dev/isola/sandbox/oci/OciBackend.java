@@ -408,7 +408,7 @@ final class OciBackend implements SandboxBackend {
         try {
             created = runner.resultTo(Command.of(command("create", "--bundle",
                     spec.workDir().toAbsolutePath().toString(), "--pid-file", pidFile.toString(), id))
-                    .withTimeout(CREATE_TIMEOUT), spec.console().redirect());
+                    .withTimeout(CREATE_TIMEOUT), spec.console().file());
         } catch (HostException interrupted) { // the runtime was killed half-way: what it made of the container goes
             uninterrupted(() -> deleteQuietly(id));
             throw interrupted;

@@ -57,6 +57,11 @@ public final class Console implements AutoCloseable {
         return ProcessBuilder.Redirect.appendTo(file.toFile());
     }
 
+    /** The file of {@link #redirect()}, for {@link dev.isola.host.ProcessRunner#resultTo}. */
+    public Path file() {
+        return file;
+    }
+
     /** Also shows every line to {@code watcher} (before the log gets it): a provider reading its sandbox's words. */
     public void observe(OutputSink watcher) {
         this.observer = watcher;

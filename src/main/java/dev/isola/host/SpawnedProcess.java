@@ -1,0 +1,251 @@
+package dev.isola.host;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+
+/**
+ * A tool run by {@link ProcessRunner}, started with {@link PosixSpawn} instead of {@link ProcessBuilder} (see there
+ * why), behind the {@link Process} interface so that the runner treats both alike. Held by a {@link Pidfd} until it
+ * is reaped, so a signal never reaches a recycled pid; reaped by a blocking {@code waitpid} on a platform thread, as
+ * the JDK reaps its own children. Its pipes are read and written on platform threads too (the runner's pipe pool).
+ */
+final class SpawnedProcess extends Process {
+    private final long pid;
+    private final Pidfd pidfd;
+    private final OutputStream stdin;
+    private final InputStream output;
+    private final CompletableFuture<Integer> exit = new CompletableFuture<>();
+
+    private SpawnedProcess(long pid, Pidfd pidfd, OutputStream stdin, InputStream output) {
+        this.pid = pid;
+        this.pidfd = pidfd;
+        this.stdin = stdin;
+        this.output = output;
+    }
+
+    /**
+     * Starts {@code command} with its stdin and its combined stdout and stderr on pipes or, with {@code appendTo},
+     * its output appended to that file and its stdin from {@code /dev/null}; {@code reaper} runs the wait for its
+     * exit (a platform thread, blocked until then).
+     */
+    static SpawnedProcess start(Command command, Optional<Path> appendTo, Executor reaper) {
+        int[] in = appendTo.isPresent() ? null : PosixSpawn.pipe();
+        int[] out = appendTo.isPresent() ? null : PosixSpawn.pipe();
+        long pid;
+        try {
+            pid = PosixSpawn.spawn(command.argv(), command.directory(), command.environment(),
+                    in == null ? -1 : in[0], out == null ? -1 : out[1], appendTo.orElse(null));
+        } catch (RuntimeException e) {
+            closeAll(in, out);
+            throw e;
+        } finally {
+            if (in != null) {
+                LinuxCalls.close(in[0]);
+                LinuxCalls.close(out[1]);
+            }
+        }
+        // The child is ours until it is reaped below, so its pid cannot have been recycled yet.
+        Pidfd pidfd = Pidfd.open(pid);
+        SpawnedProcess process = new SpawnedProcess(pid, pidfd,
+                in == null ? OutputStream.nullOutputStream() : new DescriptorOutput(in[1]),
+                out == null ? InputStream.nullInputStream() : new DescriptorInput(out[0]));
+        reaper.execute(process::reap);
+        return process;
+    }
+
+    private void reap() {
+        try {
+            exit.complete(PosixSpawn.waitpid(pid));
+        } catch (RuntimeException e) {
+            exit.completeExceptionally(e);
+        } finally {
+            pidfd.close();
+        }
+    }
+
+    private static void closeAll(int[]... pipes) {
+        for (int[] pipe : pipes) {
+            if (pipe != null) {
+                LinuxCalls.close(pipe[0]);
+                LinuxCalls.close(pipe[1]);
+            }
+        }
+    }
+
+    @Override
+    public OutputStream getOutputStream() {
+        return stdin;
+    }
+
+    @Override
+    public InputStream getInputStream() {
+        return output;
+    }
+
+    @Override
+    public InputStream getErrorStream() {
+        return InputStream.nullInputStream(); // stderr goes with stdout
+    }
+
+    @Override
+    public int waitFor() throws InterruptedException {
+        try {
+            return exit.get();
+        } catch (ExecutionException e) {
+            throw new HostException("Failed to wait for " + pid + ": " + e.getCause().getMessage(), e.getCause());
+        }
+    }
+
+    @Override
+    public boolean waitFor(long timeout, TimeUnit unit) throws InterruptedException {
+        try {
+            exit.get(timeout, unit);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            return true;
+        }
+    }
+
+    @Override
+    public int exitValue() {
+        if (!exit.isDone()) {
+            throw new IllegalThreadStateException("process " + pid + " has not exited");
+        }
+        return exit.isCompletedExceptionally() ? -1 : exit.join();
+    }
+
+    @Override
+    public void destroy() {
+        pidfd.signal(Pidfd.SIGTERM);
+    }
+
+    @Override
+    public Process destroyForcibly() {
+        pidfd.signal(Pidfd.SIGKILL);
+        return this;
+    }
+
+    @Override
+    public boolean isAlive() {
+        return !exit.isDone();
+    }
+
+    @Override
+    public long pid() {
+        return pid;
+    }
+
+    @Override
+    public ProcessHandle toHandle() {
+        return ProcessHandle.of(pid).orElseThrow(() -> new UnsupportedOperationException("process " + pid
+                + " has exited"));
+    }
+
+    @Override
+    public Stream<ProcessHandle> descendants() {
+        return ProcessHandle.of(pid).map(ProcessHandle::descendants).orElseGet(Stream::empty);
+    }
+
+    @Override
+    public CompletableFuture<Process> onExit() {
+        return exit.handle((code, failure) -> this);
+    }
+
+    /** The read end of the child's output pipe; blocking reads, so only on a platform thread. */
+    private static final class DescriptorInput extends InputStream {
+        private volatile int fd;
+
+        DescriptorInput(int fd) {
+            this.fd = fd;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) throws IOException {
+            int fd = this.fd;
+            if (fd < 0) {
+                throw new IOException("closed");
+            }
+            if (length == 0) {
+                return 0;
+            }
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment data = arena.allocate(length);
+                long n = LinuxCalls.read(fd, data, length);
+                if (n < 0) {
+                    throw new IOException("read from the child's output failed");
+                }
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, 0, buffer, offset, (int) n);
+                return n == 0 ? -1 : (int) n;
+            }
+        }
+
+        @Override
+        public synchronized void close() {
+            if (fd >= 0) {
+                LinuxCalls.close(fd);
+                fd = -1;
+            }
+        }
+    }
+
+    /** The write end of the child's stdin pipe; blocking writes, so only on a platform thread. */
+    private static final class DescriptorOutput extends OutputStream {
+        private volatile int fd;
+
+        DescriptorOutput(int fd) {
+            this.fd = fd;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] buffer, int offset, int length) throws IOException {
+            int fd = this.fd;
+            if (fd < 0) {
+                throw new IOException("closed");
+            }
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment data = arena.allocate(Math.max(1, length));
+                MemorySegment.copy(buffer, offset, data, ValueLayout.JAVA_BYTE, 0, length);
+                for (long written = 0; written < length; ) {
+                    long n = LinuxCalls.write(fd, data.asSlice(written), length - written);
+                    if (n < 0) {
+                        throw new IOException("the child no longer reads its input");
+                    }
+                    written += n;
+                }
+            }
+        }
+
+        @Override
+        public synchronized void close() {
+            if (fd >= 0) {
+                LinuxCalls.close(fd);
+                fd = -1;
+            }
+        }
+    }
+}

@@ -19,8 +19,9 @@ import java.util.concurrent.TimeUnit;
  * costs links × namespaces. With 3,900 containers that was 0.7 s of kernel time per run, two runs per container's
  * life, and container starts stalled behind them. Here an entry is one message and its acknowledgement.
  *
- * <p>The calls run on one platform thread of this table's: the kernel handles a message inside {@code sendto},
- * which may wait for the routing lock, and a virtual thread would pin its carrier there; a caller only parks.
+ * <p>The calls run on one platform thread of this table's (made at the first call): the kernel handles a message
+ * inside {@code sendto}, which may wait for the routing lock, and a virtual thread would pin its carrier there; a
+ * caller only parks. After {@link #close()} a call fails.
  */
 public final class NeighbourTable implements AutoCloseable {
     private static final short RTM_NEWNEIGH = 28;
@@ -145,7 +146,10 @@ public final class NeighbourTable implements AutoCloseable {
 
     /** Waits briefly for an exchange under way: the socket must not close (and its number be reused) under it. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (thread.isShutdown()) {
+            return;
+        }
         thread.shutdown();
         try {
             thread.awaitTermination(5, TimeUnit.SECONDS);

@@ -30,11 +30,8 @@ import java.util.Optional;
  * millisecond or so) and {@link #waitpid}, which its caller runs on a platform thread.
  */
 final class PosixSpawn {
-    static final int O_RDONLY = 0;
-    static final int O_WRONLY = 1;
-    static final int O_CREAT = 0x40;
-    static final int O_APPEND = 0x400;
-    private static final int O_CLOEXEC = 0x80000;
+    private static final int O_CREAT = 0x40;
+    private static final int O_APPEND = 0x400;
     private static final int EINTR = 4;
     /** glibc's {@code posix_spawn_file_actions_t} is 80 bytes and {@code posix_spawnattr_t} 336 on 64-bit Linux. */
     private static final long ACTIONS_BYTES = 256;
@@ -78,14 +75,14 @@ final class PosixSpawn {
                 if (stdin >= 0) {
                     check((int) f.addDup2.invokeExact(actions, stdin, 0), "adddup2");
                 } else {
-                    check((int) f.addOpen.invokeExact(actions, 0, arena.allocateFrom("/dev/null"), O_RDONLY, 0),
-                            "addopen");
+                    check((int) f.addOpen.invokeExact(actions, 0, arena.allocateFrom("/dev/null"),
+                            LinuxCalls.O_RDONLY, 0), "addopen");
                 }
                 if (output >= 0) {
                     check((int) f.addDup2.invokeExact(actions, output, 1), "adddup2");
                 } else {
                     check((int) f.addOpen.invokeExact(actions, 1, arena.allocateFrom(appendTo.toString()),
-                            O_WRONLY | O_CREAT | O_APPEND, 0644), "addopen");
+                            LinuxCalls.O_WRONLY | O_CREAT | O_APPEND, 0644), "addopen");
                 }
                 check((int) f.addDup2.invokeExact(actions, 1, 2), "adddup2");
                 if (directory.isPresent()) {
@@ -124,7 +121,7 @@ final class PosixSpawn {
     static int[] pipe() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fds = arena.allocate(INT, 2);
-            check((int) FUNCTIONS.pipe2.invokeExact(fds, O_CLOEXEC), "pipe2");
+            check((int) FUNCTIONS.pipe2.invokeExact(fds, LinuxCalls.O_CLOEXEC), "pipe2");
             return new int[] {fds.getAtIndex(INT, 0), fds.getAtIndex(INT, 1)};
         } catch (HostException e) {
             throw e;
@@ -206,8 +203,10 @@ final class PosixSpawn {
                         handle(libc, "posix_spawn_file_actions_adddup2", FunctionDescriptor.of(INT, ADDRESS, INT, INT)),
                         handle(libc, "posix_spawn_file_actions_addopen",
                                 FunctionDescriptor.of(INT, ADDRESS, INT, ADDRESS, INT, INT)),
-                        handle(libc, "posix_spawn_file_actions_addchdir_np", FunctionDescriptor.of(INT, ADDRESS, ADDRESS)),
-                        handle(libc, "posix_spawn_file_actions_addclosefrom_np", FunctionDescriptor.of(INT, ADDRESS, INT)),
+                        handle(libc, "posix_spawn_file_actions_addchdir_np",
+                                FunctionDescriptor.of(INT, ADDRESS, ADDRESS)),
+                        handle(libc, "posix_spawn_file_actions_addclosefrom_np",
+                                FunctionDescriptor.of(INT, ADDRESS, INT)),
                         handle(libc, "posix_spawnattr_init", onePointer),
                         handle(libc, "posix_spawnattr_destroy", onePointer),
                         handle(libc, "posix_spawnattr_setflags", FunctionDescriptor.of(INT, ADDRESS,

@@ -48,10 +48,13 @@ final class SpawnedProcess extends Process {
             pid = PosixSpawn.spawn(command.argv(), command.directory(), command.environment(),
                     in == null ? -1 : in[0], out == null ? -1 : out[1], appendTo.orElse(null));
         } catch (RuntimeException e) {
-            closeAll(in, out);
+            if (in != null) {
+                LinuxCalls.close(in[1]);
+                LinuxCalls.close(out[0]);
+            }
             throw e;
         } finally {
-            if (in != null) {
+            if (in != null) { // the child's ends: it has its own copies now, or never will
                 LinuxCalls.close(in[0]);
                 LinuxCalls.close(out[1]);
             }
@@ -72,15 +75,6 @@ final class SpawnedProcess extends Process {
             exit.completeExceptionally(e);
         } finally {
             pidfd.close();
-        }
-    }
-
-    private static void closeAll(int[]... pipes) {
-        for (int[] pipe : pipes) {
-            if (pipe != null) {
-                LinuxCalls.close(pipe[0]);
-                LinuxCalls.close(pipe[1]);
-            }
         }
     }
 

@@ -45,6 +45,11 @@ final class Firewall implements AutoCloseable {
     private static final Duration NFT_TIMEOUT = Duration.ofSeconds(10);
     /** A listing of large sets (thousands of instances) is a few hundred KiB of JSON. */
     private static final int LISTING_LIMIT = 64 << 20;
+    /**
+     * nft prints a set of thousands of elements slowly: 1.5 s at 5,000 on 2 busy cores, and more than 10 s while a
+     * burst of starts saturates them (bench/density.sh), where a 10 s deadline failed every verification.
+     */
+    private static final Duration LISTING_TIMEOUT = Duration.ofSeconds(60);
 
     private final ProcessRunner runner;
     private final Ticker ticker;
@@ -227,12 +232,15 @@ final class Firewall implements AutoCloseable {
         StringBuilder json = new StringBuilder();
         for (FirewallRules.Table table : FirewallRules.Table.values()) {
             CommandResult r = runner.result(Command.of("nft", "-j", "list", "table", table.family,
-                    FirewallRules.TABLE).withTimeout(NFT_TIMEOUT).withOutputLimit(LISTING_LIMIT));
+                    FirewallRules.TABLE).withTimeout(LISTING_TIMEOUT).withOutputLimit(LISTING_LIMIT));
             if (r.succeeded()) {
                 json.append(r.output()).append('\n');
+            } else if (r.timedOut()) {
+                throw new NetworkException("Failed to list the firewall table " + table.family + " "
+                        + FirewallRules.TABLE + ": no answer within " + LISTING_TIMEOUT.toSeconds() + " s");
             } else if (!r.output().contains("No such file or directory")) {
                 throw new NetworkException("Failed to list the firewall table " + table.family + " "
-                        + FirewallRules.TABLE + ": " + r.output());
+                        + FirewallRules.TABLE + ": exit status " + r.exitCode() + ": " + r.output());
             }
         }
         return FirewallListing.parseAll(json.toString());

@@ -95,8 +95,8 @@ public final class InstanceNetwork implements AutoCloseable {
     /** Held while a bridge beyond the first is made, so that two starts do not both make it. */
     private final Object bridgeMaking = new Object();
     private final Semaphore ipSlots = new Semaphore(IP_AT_ONCE, true);
-    /** Opened with the first bridge ({@link #neighbours()}), closed with the network. */
-    private NeighbourTable neighbours;
+    /** Neighbour entries: not by {@code ip neigh}, each run of which costs links × namespaces. */
+    private final NeighbourTable neighbours = NeighbourTable.open();
     /** Set once the first bridge, the firewall and the relay are up: the start path then takes no monitor. */
     private volatile boolean bridgeReady;
 
@@ -348,7 +348,7 @@ public final class InstanceNetwork implements AutoCloseable {
                     + "link set dev " + host + " type bridge_slave isolated on\n"
                     + "link set " + host + " up\n"
                     + hostRoute(attachment))));
-            neighbours().replacePermanent(attachment.bridge(), attachment.address(), attachment.macBytes());
+            neighbours.replacePermanent(attachment.bridge(), attachment.address(), attachment.macBytes());
             ip(priority(background, Command.of("ip", "-n", netns, "-batch", "-").withStdin("addr add "
                     + attachment.address().getHostAddress() + "/" + addresses.prefixLength() + " dev eth0\n"
                     + "link set eth0 up\nlink set lo up\n"
@@ -385,14 +385,6 @@ public final class InstanceNetwork implements AutoCloseable {
      */
     private static String hostRoute(Attachment attachment) {
         return "route replace " + attachment.address().getHostAddress() + "/32 dev " + attachment.bridge() + "\n";
-    }
-
-    /** Not {@code ip neigh}, whose every run costs links × namespaces ({@link NeighbourTable}). */
-    private synchronized NeighbourTable neighbours() {
-        if (neighbours == null) {
-            neighbours = NeighbourTable.open();
-        }
-        return neighbours;
     }
 
     /** An attachment with an address and a port on the first bridge with one free, its devices still to make. */
@@ -449,8 +441,8 @@ public final class InstanceNetwork implements AutoCloseable {
         // Not behind the ip slots: at thousands of containers a burst queues a thousand runs there, and every start
         // that needs this bridge waits for it (bench/density.sh paused for three minutes at 3,064). At most 64 runs
         // in a platform's life; the kernel serializes it with the others on its rtnl lock anyway.
-        runner.run(Command.of("ip", "-batch", "-").withTimeout(IP_TIMEOUT).withStdin("link add " + name + " address " + macOf(addresses.gateway())
-                + " type bridge\n"
+        runner.run(Command.of("ip", "-batch", "-").withTimeout(IP_TIMEOUT).withStdin("link add " + name
+                + " address " + macOf(addresses.gateway()) + " type bridge\n"
                 + "addr add " + addresses.gateway().getHostAddress() + prefix + " dev " + name + "\n"
                 + "link set " + name + " up\n"));
     }
@@ -471,7 +463,7 @@ public final class InstanceNetwork implements AutoCloseable {
                     + "link set dev " + tap + " type bridge_slave isolated on\n"
                     + "link set " + tap + " up\n"
                     + hostRoute(attachment)));
-            neighbours().replacePermanent(attachment.bridge(), attachment.address(), attachment.macBytes());
+            neighbours.replacePermanent(attachment.bridge(), attachment.address(), attachment.macBytes());
             List<FirewallElement> elements = new ArrayList<>(FirewallElement.binding(tap, attachment.mac(), address));
             elements.add(FirewallElement.vm(address));
             attachment.addToFirewall(elements, false);
@@ -536,18 +528,13 @@ public final class InstanceNetwork implements AutoCloseable {
         spares.close();
         firewall.close();
         removeBridge();
-        synchronized (this) {
-            if (neighbours != null) {
-                neighbours.close();
-                neighbours = null;
-            }
-        }
+        neighbours.close();
     }
 
     /** Never throws: a stop must go on whatever the table says. */
     private void forgetNeighbour(String bridge, InetAddress address) {
         try {
-            neighbours().delete(bridge, address);
+            neighbours.delete(bridge, address);
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "could not remove the neighbour entry of " + address.getHostAddress()
                     + " on " + bridge + ": " + e.getMessage());

@@ -116,6 +116,11 @@ class ProcessRunnerTest {
     }
 
     @Test
+    void aProgram_inheritsTheServersEnvironment_unlessGivenItsOwn() {
+        assertThat(runner.run(Command.of("sh", "-c", "echo \"$PATH\""))).isEqualTo(System.getenv("PATH"));
+    }
+
+    @Test
     void aProgramThatDoesNotReadItsInput_endsAsUsual() {
         CommandResult result = runner.result(Command.of("sh", "-c", "echo done").withStdin("x".repeat(1 << 20)));
 

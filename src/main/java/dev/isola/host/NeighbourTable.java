@@ -6,11 +6,13 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The host's IPv4 neighbour (ARP) table, written over one rtnetlink socket instead of by {@code ip neigh}: before
@@ -38,6 +40,8 @@ public final class NeighbourTable implements AutoCloseable {
     private static final int ENOENT = 2;
     private static final int NLMSG_HEADER = 16;
     private static final int REPLY_BYTES = 8192;
+    /** The kernel answers inside {@code sendto}; only its routing lock, held by a busy {@code ip}, makes it wait. */
+    private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(60);
 
     private final ExecutorService thread;
     private final int socket;
@@ -79,16 +83,20 @@ public final class NeighbourTable implements AutoCloseable {
     private int call(short type, short flags, String device, InetAddress address, byte[] mac) {
         int index = interfaceIndex(device);
         Future<Integer> reply = thread.submit(() -> exchange(message(type, flags, index, address, mac)));
+        long deadline = System.nanoTime() + ANSWER_TIMEOUT.toNanos();
         boolean interrupted = false;
         try {
             while (true) {
                 try {
-                    int error = reply.get();
+                    int error = reply.get(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
                     return error == -ENOENT && type == RTM_DELNEIGH ? 0 : -error;
                 } catch (InterruptedException e) {
                     interrupted = true; // the message is on its way: its answer says what became of it
                 }
             }
+        } catch (TimeoutException e) {
+            throw new HostException("No answer from the kernel's neighbour table within "
+                    + ANSWER_TIMEOUT.toSeconds() + " s");
         } catch (ExecutionException e) {
             throw new HostException("Failed to talk to the kernel's neighbour table: " + e.getCause(), e.getCause());
         } finally {

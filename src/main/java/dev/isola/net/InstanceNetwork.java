@@ -94,6 +94,8 @@ public final class InstanceNetwork implements AutoCloseable {
     private final AtomicIntegerArray portsInUse = new AtomicIntegerArray(MAX_BRIDGES);
     /** Held while a bridge beyond the first is made, so that two starts do not both make it. */
     private final Object bridgeMaking = new Object();
+    /** 1 for each bridge beyond the first that this run has found or made whole (address, up). */
+    private final AtomicIntegerArray bridgesUp = new AtomicIntegerArray(MAX_BRIDGES);
     private final Semaphore ipSlots = new Semaphore(IP_AT_ONCE, true);
     /** Neighbour entries: not by {@code ip neigh}, each run of which costs links × namespaces. */
     private final NeighbourTable neighbours = NeighbourTable.open();
@@ -352,7 +354,8 @@ public final class InstanceNetwork implements AutoCloseable {
             ip(priority(background, Command.of("ip", "-n", netns, "-batch", "-").withStdin("addr add "
                     + attachment.address().getHostAddress() + "/" + addresses.prefixLength() + " dev eth0\n"
                     + "link set eth0 up\nlink set lo up\n"
-                    + "route add default via " + addresses.gateway().getHostAddress() + "\n")));
+                    + "route add default via " + addresses.gateway().getHostAddress() + "\n"
+                    + gatewayNeighbour())));
             attachment.addToFirewall(FirewallElement.binding(host, attachment.mac(), attachment.address()),
                     background);
             return attachment;
@@ -387,6 +390,19 @@ public final class InstanceNetwork implements AutoCloseable {
         return "route replace " + attachment.address().getHostAddress() + "/32 dev " + attachment.bridge() + "\n";
     }
 
+    /**
+     * The container's way to the gateway: a permanent neighbour entry for it (every bridge has the gateway's MAC),
+     * never learnt by ARP. The kernel keeps one ARP table for all network namespaces, and past its
+     * {@code gc_thresh3} (1,024 by default) of entries that may be collected it refuses new ones ("neighbor table
+     * overflow"): at thousands of containers, one that had been idle for a minute lost its entry, could not make it
+     * again, and held its answer unsent while the call waited for its timeout (bench/density.sh at 5,000: 390
+     * calls). Permanent entries are not counted against that limit, and none is ever re-learnt.
+     */
+    private String gatewayNeighbour() {
+        return "neigh replace " + addresses.gateway().getHostAddress() + " lladdr " + macOf(addresses.gateway())
+                + " nud permanent dev eth0\n";
+    }
+
     /** An attachment with an address and a port on the first bridge with one free, its devices still to make. */
     private Attachment newAttachment(String device, Optional<String> netns) {
         int bridge = takeBridgePort();
@@ -417,14 +433,21 @@ public final class InstanceNetwork implements AutoCloseable {
                 + " live containers and VMs with a network are the most one host holds");
     }
 
+    /**
+     * Makes bridge {@code number} unless this run already has it up. Not by looking for its device: that appears
+     * with the batch's first line, before the bridge has its address or is up, and a start that attached to it then
+     * failed with "Device for nexthop is not up" for its host route.
+     */
     private void ensureExtraBridge(int number) {
-        Path device = Path.of("/sys/class/net", bridgeName(number));
-        if (number == 0 || Files.exists(device)) {
+        if (number == 0 || bridgesUp.get(number) == 1) {
             return;
         }
         synchronized (bridgeMaking) {
-            if (!Files.exists(device)) {
-                makeBridge(bridgeName(number), "/32");
+            if (bridgesUp.get(number) == 0) {
+                if (!Files.exists(Path.of("/sys/class/net", bridgeName(number)))) {
+                    makeBridge(bridgeName(number), "/32");
+                }
+                bridgesUp.set(number, 1);
             }
         }
     }

@@ -12,7 +12,11 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -52,6 +56,13 @@ class ManyBridgesTest {
         assertThat(ports("isola1")).containsExactlyInAnyOrder(c.device(), d.device());
         assertThat(reachable(a)).as("an instance on the first bridge answers the host").isTrue();
         assertThat(reachable(c)).as("and one on the second").isTrue();
+        for (String key : List.of("mbtesta", "mbtestc")) {
+            // Never learnt by ARP, so never lost when the host's one ARP table for all namespaces is full.
+            assertThat(TestHost.runner().run(List.of("ip", "-n", InstanceNetwork.NETNS_PREFIX + key, "neigh", "show",
+                    network.gateway().getHostAddress())))
+                    .as("the gateway's neighbour entry in " + key + "'s namespace")
+                    .contains("lladdr " + InstanceNetwork.macOf(network.gateway()), "PERMANENT");
+        }
         assertThat(TestHost.runner().run(List.of("ip", "route", "show", c.address().getHostAddress())))
                 .contains("dev isola1");
 
@@ -68,6 +79,43 @@ class ManyBridgesTest {
         network.close();
         assertThat(Path.of("/sys/class/net/isola1")).doesNotExist();
         assertThat(Path.of("/sys/class/net/isola0")).doesNotExist();
+    }
+
+    /**
+     * Starts that come together past full bridges each get a port on a bridge that is whole (address, up) and the
+     * host reaches all of them: the next bridge is made once, while the starts for it wait.
+     */
+    @Test
+    void concurrentStartsPastAFullBridge_allAttach_toBridgesThatAreUp() throws Exception {
+        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "needs root (netns, taps, bridges)");
+        state = Files.createTempDirectory("isola-test-bridges-");
+        network = InstanceNetwork.withPortsPerBridge(2, new AddressAllocator(InstanceNetwork.SUBNET),
+                TestHost.runner(), Ticker.SYSTEM, state);
+
+        List<InstanceNetwork.Attachment> attached = new ArrayList<>();
+        try (var starts = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<InstanceNetwork.Attachment>> pending = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                String key = "mbtestc" + i;
+                pending.add(starts.submit(() -> network.attach(key)));
+            }
+            List<Throwable> failures = new ArrayList<>();
+            for (Future<InstanceNetwork.Attachment> start : pending) {
+                try {
+                    attached.add(start.get());
+                } catch (ExecutionException e) {
+                    failures.add(e.getCause());
+                }
+            }
+            assertThat(failures).as("every start attached").isEmpty();
+            assertThat(attached.stream().map(InstanceNetwork.Attachment::bridge).distinct().count())
+                    .as("ten attachments on bridges of two ports").isEqualTo(5);
+            for (InstanceNetwork.Attachment attachment : attached) {
+                assertThat(reachable(attachment)).as(attachment.bridge()).isTrue();
+            }
+        } finally {
+            attached.forEach(InstanceNetwork.Attachment::close);
+        }
     }
 
     private static List<String> ports(String bridge) throws IOException {

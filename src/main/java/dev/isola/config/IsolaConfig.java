@@ -161,6 +161,12 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
                 interval, clients, sandbox, buildCache, executables, trust, admin, async, node);
     }
 
+    public IsolaConfig withDrainTimeout(Duration timeout) {
+        return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
+                startTimeout, timeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks,
+                firewallCheckInterval, clients, sandbox, buildCache, executables, trust, admin, async, node);
+    }
+
     public IsolaConfig withTrust(TrustPolicy policy) {
         return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
                 startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks,

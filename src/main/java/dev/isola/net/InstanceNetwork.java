@@ -4,6 +4,7 @@ import dev.isola.Ticker;
 import dev.isola.host.Command;
 import dev.isola.host.NeighbourTable;
 import dev.isola.host.ProcessRunner;
+import dev.isola.host.Uninterrupted;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -223,12 +224,17 @@ public final class InstanceNetwork implements AutoCloseable {
             return new byte[] {0x52, 0x54, a[0], a[1], a[2], a[3]};
         }
 
+        /** Runs to its end on an interrupted thread too: a start aborted by a drain or shutdown closes it. */
         @Override
         public synchronized void close() {
             if (closed) {
                 return;
             }
             closed = true;
+            Uninterrupted.run(this::remove);
+        }
+
+        private void remove() {
             liveVms.remove(address);
             // Deleting the host end removes a veth pair now; the namespace itself can outlive `netns del` for a
             // moment while the sandbox's last processes exit. The permanent neighbour entry must go by hand.

@@ -10,6 +10,7 @@ import dev.isola.host.HostException;
 import dev.isola.host.Pidfd;
 import dev.isola.host.PidfdExits;
 import dev.isola.host.ProcessRunner;
+import dev.isola.host.Uninterrupted;
 import dev.isola.net.InstanceNetwork;
 import dev.isola.sandbox.spi.Availability;
 import dev.isola.sandbox.spi.HostRuntimeFiles;
@@ -337,25 +338,9 @@ final class OciBackend implements SandboxBackend {
             writeBundle(spec, net);
             return new CreatedContainer(spec, this, createContainer(spec), endpoint(net), net);
         } catch (IOException | RuntimeException e) {
-            uninterrupted(net::close);
+            net.close();
             releaseUidIfDeleted(spec.id());
             throw failedToStart(spec, e);
-        }
-    }
-
-    /**
-     * Runs the clean-up of a failed start to its end even when the start failed because it was interrupted (a drain
-     * or DELETE aborting it): with the flag set, the first wait of its host commands would throw, and the network
-     * namespace and veth would be left for good. The flag is set again afterwards.
-     */
-    private static void uninterrupted(Runnable cleanUp) {
-        boolean interrupted = Thread.interrupted();
-        try {
-            cleanUp.run();
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
         }
     }
 
@@ -410,7 +395,7 @@ final class OciBackend implements SandboxBackend {
                     spec.workDir().toAbsolutePath().toString(), "--pid-file", pidFile.toString(), id))
                     .withTimeout(CREATE_TIMEOUT), spec.console().file());
         } catch (HostException interrupted) { // the runtime was killed half-way: what it made of the container goes
-            uninterrupted(() -> deleteQuietly(id));
+            deleteQuietly(id);
             throw interrupted;
         }
         if (created.timedOut() || created.exitCode() != 0) {
@@ -447,11 +432,20 @@ final class OciBackend implements SandboxBackend {
         return started;
     }
 
-    /** Deletes container {@code id} (state and cgroup), whatever of it exists. Never throws. */
-    /** {@code delete --force}: the container's processes killed, its state and cgroup gone, then its uid free. */
+    /**
+     * Deletes container {@code id} (processes, state, cgroups), whatever of it exists, then frees its uid. Never
+     * throws, and runs to its end on an interrupted thread too (a start aborted by a drain or shutdown). A runtime
+     * killed half-way through {@code create} leaves cgroups but no state, so its delete finds no container: they are
+     * removed here (a server stopped in a burst of starts left two).
+     */
     void deleteQuietly(String id) {
-        runner.quietly(Command.of(command("delete", "--force", id)));
-        releaseUidIfDeleted(id);
+        Uninterrupted.run(() -> {
+            runner.quietly(Command.of(command("delete", "--force", id)));
+            if (!hasState(id)) {
+                removeInstanceCgroups(id);
+                releaseUid(id);
+            }
+        });
     }
 
     /** A delete that failed may have left processes running as the container's uid: the uid then stays held. */

@@ -39,12 +39,16 @@ class ManyBridgesTest {
         }
     }
 
-    @Test
-    void aFullBridge_sendsTheNextAttachmentsToAnother_whichTheHostReaches() throws IOException {
+    private void openNetworkOfTwoPortBridges() throws IOException {
         Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "needs root (netns, taps, bridges)");
         state = Files.createTempDirectory("isola-test-bridges-");
         network = InstanceNetwork.withPortsPerBridge(2, new AddressAllocator(InstanceNetwork.SUBNET),
                 TestHost.runner(), Ticker.SYSTEM, state);
+    }
+
+    @Test
+    void aFullBridge_sendsTheNextAttachmentsToAnother_whichTheHostReaches() throws IOException {
+        openNetworkOfTwoPortBridges();
 
         InstanceNetwork.Attachment a = network.attach("mbtesta");
         InstanceNetwork.Attachment b = network.attachTap("mbtestb");
@@ -87,10 +91,7 @@ class ManyBridgesTest {
      */
     @Test
     void concurrentStartsPastAFullBridge_allAttach_toBridgesThatAreUp() throws Exception {
-        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "needs root (netns, taps, bridges)");
-        state = Files.createTempDirectory("isola-test-bridges-");
-        network = InstanceNetwork.withPortsPerBridge(2, new AddressAllocator(InstanceNetwork.SUBNET),
-                TestHost.runner(), Ticker.SYSTEM, state);
+        openNetworkOfTwoPortBridges();
 
         List<InstanceNetwork.Attachment> attached = new ArrayList<>();
         try (var starts = Executors.newVirtualThreadPerTaskExecutor()) {

@@ -246,6 +246,15 @@ public final class TestIsola implements AutoCloseable {
                 pids.add(instance.get("pid").asLong());
             }
         }
+        // Template VMs being made (microvm clones): sandboxes of the running server's own, named tpl.<hex> like an
+        // instance, made in the background and so possibly still booting when a test ends; its stop removes them.
+        try (var work = Files.list(stateDir.resolve("run"))) {
+            work.map(d -> d.getFileName().toString()).filter(n -> n.startsWith("tpl.")).forEach(ids::add);
+        } catch (java.nio.file.NoSuchFileException e) {
+            // Nothing started yet.
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         try (var markers = Files.list(stateDir.resolve("spare-networks"))) {
             markers.forEach(m -> keys.add(m.getFileName().toString()));
         } catch (java.nio.file.NoSuchFileException e) {

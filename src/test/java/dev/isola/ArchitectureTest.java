@@ -23,9 +23,9 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
  * gateway   → api, dispatch, function, store, metrics
  * dispatch  → sandbox SPI, function, logs, metrics, host
  * backends  → sandbox SPI, net, function, config, host   (process, oci, microvm: found by ServiceLoader, used by none)
- * logs      → sandbox SPI, function
+ * logs      → sandbox SPI, function, host
  * SPI       → net, function, config, host
- * store     → function
+ * store     → async, function, host
  * net       → config, host
  * function  → host
  * api, metrics, config → host (config only)
@@ -76,9 +76,9 @@ class ArchitectureTest {
                 .whereLayer("Dispatch").mayOnlyAccessLayers("Spi", "Function", "Logs", "Metrics", "Host", "Root")
                 .whereLayer("Backends").mayOnlyAccessLayers("Spi", "Net", "Function", "Config", "Host", "Root")
                 .whereLayer("Backends").mayNotBeAccessedByAnyLayer()
-                .whereLayer("Logs").mayOnlyAccessLayers("Spi", "Function", "Root")
+                .whereLayer("Logs").mayOnlyAccessLayers("Spi", "Function", "Host", "Root")
                 .whereLayer("Spi").mayOnlyAccessLayers("Net", "Function", "Config", "Host", "Root")
-                .whereLayer("Store").mayOnlyAccessLayers("Async", "Function", "Root")
+                .whereLayer("Store").mayOnlyAccessLayers("Async", "Function", "Host", "Root")
                 .whereLayer("Net").mayOnlyAccessLayers("Config", "Host", "Root")
                 .whereLayer("Function").mayOnlyAccessLayers("Host", "Root")
                 .whereLayer("Api").mayOnlyAccessLayers("Root")

@@ -118,8 +118,7 @@ public final class ProcessRunner {
             writing.cancel(true);
             return new CommandResult(exited ? process.exitValue() : -1, !exited, output.text());
         } catch (InterruptedException e) {
-            killTree(process);
-            Thread.currentThread().interrupt();
+            killAndAwait(process);
             throw new HostException("Failed to run " + command.describe() + ": interrupted", e);
         }
     }
@@ -135,8 +134,7 @@ public final class ProcessRunner {
             boolean exited = awaitOrKill(process, command.timeout());
             return new CommandResult(exited ? process.exitValue() : -1, !exited, "");
         } catch (InterruptedException e) {
-            killTree(process);
-            Thread.currentThread().interrupt();
+            killAndAwait(process);
             throw new HostException("Failed to run " + command.describe() + ": interrupted", e);
         }
     }
@@ -177,6 +175,22 @@ public final class ProcessRunner {
         killTree(process);
         process.waitFor(KILL_GRACE.toNanos(), TimeUnit.NANOSECONDS);
         return false;
+    }
+
+    /**
+     * Kills an interrupted caller's command and waits (bounded) until it is gone, the interrupt flag set again after:
+     * the caller's clean-up comes next, and a killed {@code runc create} that is still running could make a cgroup or
+     * a state directory after that clean-up has looked for it.
+     */
+    private static void killAndAwait(Process process) {
+        killTree(process);
+        try {
+            process.waitFor(KILL_GRACE.toNanos(), TimeUnit.NANOSECONDS); // the flag was cleared by the catch
+        } catch (InterruptedException again) {
+            // interrupted twice: stop waiting, the caller is being torn down anyway
+        } finally {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**

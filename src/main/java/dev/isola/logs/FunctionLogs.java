@@ -1,16 +1,17 @@
 package dev.isola.logs;
 
-import java.io.UncheckedIOException;
-import java.nio.file.StandardCopyOption;
 import dev.isola.IsolaException;
 import dev.isola.function.FunctionName;
+import dev.isola.host.PrivateFiles;
 import dev.isola.sandbox.spi.OutputSink;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -175,7 +176,7 @@ public final class FunctionLogs implements AutoCloseable {
                     size = 0;
                 }
                 if (out == null) {
-                    out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                    out = PrivateFiles.output(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
                 }
                 out.write(bytes);
                 size += bytes.length;

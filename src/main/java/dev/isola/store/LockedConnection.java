@@ -1,5 +1,9 @@
 package dev.isola.store;
 
+import dev.isola.host.PrivateFiles;
+
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -35,8 +39,23 @@ final class LockedConnection implements AutoCloseable {
         this.connection = connection;
     }
 
-    /** Opens {@code file}, creating it if needed. NORMAL is crash-safe in WAL mode; only a power loss may cost the last commits. */
+    /**
+     * Opens {@code file}, creating it if needed, owner-only: it holds manifests with their {@code env}. SQLite gives
+     * its {@code -wal} and {@code -shm} files the database's mode when it makes them; older ones are narrowed here.
+     * NORMAL is crash-safe in WAL mode; only a power loss may cost the last commits.
+     */
     static LockedConnection open(Path file) throws SQLException {
+        try {
+            PrivateFiles.ensure(file);
+            for (String suffix : new String[] {"-wal", "-shm"}) {
+                Path companion = file.resolveSibling(file.getFileName() + suffix);
+                if (Files.exists(companion)) {
+                    PrivateFiles.ensure(companion);
+                }
+            }
+        } catch (IOException e) {
+            throw new SQLException("Failed to make " + file + " owner-only: " + e.getMessage(), e);
+        }
         SQLiteConfig config = new SQLiteConfig();
         config.setJournalMode(SQLiteConfig.JournalMode.WAL);
         config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);

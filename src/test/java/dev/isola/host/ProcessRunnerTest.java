@@ -47,6 +47,29 @@ class ProcessRunnerTest {
     }
 
     @Test
+    void result_interrupted_returnsOnlyOnceTheKilledProgramIsGone(@TempDir Path dir) throws Exception {
+        Path pidFile = dir.resolve("pid");
+        Thread caller = Thread.currentThread();
+        Thread interrupter = Thread.ofPlatform().start(() -> {
+            Await.until(Duration.ofSeconds(10), () -> Files.exists(pidFile), "the program to start");
+            caller.interrupt();
+        });
+        try {
+            // 1 GiB touched, so that its exit takes a while (unmapping it), then the pid file, then a long sleep.
+            String program = "import os, time\nheld = b'x' * (1 << 30)\nopen('" + pidFile + ".tmp', 'w')"
+                    + ".write(str(os.getpid()))\nos.rename('" + pidFile + ".tmp', '" + pidFile + "')\ntime.sleep(60)";
+            assertThatThrownBy(() -> runner.result(Command.of("python3", "-c", program)))
+                    .isInstanceOf(HostException.class).hasMessageContaining("interrupted");
+            assertThat(Thread.interrupted()).as("the caller's flag is set again").isTrue();
+            long pid = Long.parseLong(Files.readString(pidFile).strip());
+            assertThat(Path.of("/proc", Long.toString(pid)))
+                    .as("killed and reaped: a clean-up after the interrupt must not race it").doesNotExist();
+        } finally {
+            interrupter.join();
+        }
+    }
+
+    @Test
     void result_keepsOutputUpToItsLimit_andReadsTheRestSoTheChildNeverBlocks() {
         CommandResult result = runner.result(Command.of("sh", "-c", "head -c 1000000 /dev/zero | tr '\\0' x")
                 .withOutputLimit(1024));

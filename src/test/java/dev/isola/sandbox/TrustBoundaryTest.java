@@ -3,6 +3,7 @@ package dev.isola.sandbox;
 import dev.isola.IsolaException;
 import dev.isola.config.TrustPolicy;
 import dev.isola.sandbox.spi.Availability;
+import dev.isola.testing.Await;
 import dev.isola.testing.NoLeaks;
 import dev.isola.testing.TestHost;
 import dev.isola.testing.TestIsola;
@@ -12,15 +13,20 @@ import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The operator, not the manifest, decides isolation: under the default floor ({@code container}, as root) a manifest
- * cannot choose the process backend or egress, and a server cannot be started on a backend below its floor.
+ * cannot choose the process backend or egress, and a server cannot be started on a backend below its floor. What
+ * holds a function's env or output on disk is the platform's alone.
  */
 @NoLeaks
 class TrustBoundaryTest {
@@ -48,13 +54,24 @@ class TrustBoundaryTest {
 
             assertThat(isola.get("/system/functions/t-process").statusCode()).as("nothing kept").isIn(401, 404);
             HttpResponse<String> contained = isola.deploy("t-runc", TestIsola.FUNCTIONS.resolve("probe"),
-                    "name: t-runc\nruntime: go\nscaling: {maxInstances: 1}\n");
+                    "name: t-runc\nruntime: go\nscaling: {maxInstances: 1}\nenv: {SECRET: s3cret}\n");
             assertThat(contained.statusCode()).as(contained.body()).isEqualTo(201);
             assertThat(isola.get("/function/t-runc/").statusCode()).isEqualTo(200);
 
             assertThat(Files.getPosixFilePermissions(isola.stateDir()))
                     .as("the state directory is the platform's alone")
                     .isEqualTo(PosixFilePermissions.fromString("rwx------"));
+            Path log = isola.stateDir().resolve("logs/t-runc.log");
+            Await.until(Duration.ofSeconds(10), () -> Files.exists(log), "the function's first log line");
+            List<Path> secretHolders = new ArrayList<>(List.of(isola.stateDir().resolve("isola.db"), log));
+            try (Stream<Path> files = Files.walk(isola.stateDir().resolve("run"))) {
+                files.filter(f -> f.getFileName().toString().equals("config.json")).forEach(secretHolders::add);
+            }
+            assertThat(secretHolders).as("database, log and the running container's OCI config").hasSize(3);
+            for (Path file : secretHolders) {
+                assertThat(Files.getPosixFilePermissions(file)).as(file + " holds the env or the output")
+                        .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+            }
         }
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.isola.function.Artifact;
 import dev.isola.host.Command;
 import dev.isola.host.FileTrees;
+import dev.isola.host.PrivateFiles;
 import dev.isola.host.ProcessRunner;
 import dev.isola.sandbox.spi.HostRuntimeFiles;
 import dev.isola.sandbox.spi.SandboxException;
@@ -144,7 +145,7 @@ final class GuestImages {
         config.put("modules", modules);
 
         Path tmp = initramfs.resolveSibling(initramfs.getFileName() + ".tmp");
-        try (OutputStream file = Files.newOutputStream(tmp);
+        try (OutputStream file = PrivateFiles.output(tmp); // the function's env
              CpioArchiveOutputStream cpio = new CpioArchiveOutputStream(file, CpioConstants.FORMAT_NEW)) {
             for (String dir : List.of("dev", "proc", "sys", "rootfs", "isola", "tmp", "lib", "lib/modules")) {
                 directory(cpio, dir);

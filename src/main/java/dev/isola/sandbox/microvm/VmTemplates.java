@@ -2,6 +2,7 @@ package dev.isola.sandbox.microvm;
 
 import dev.isola.host.FileTrees;
 import dev.isola.host.PidfdExits;
+import dev.isola.host.PrivateFiles;
 import dev.isola.host.ProcessRunner;
 import dev.isola.sandbox.spi.SandboxException;
 import dev.isola.sandbox.spi.SandboxUids;
@@ -301,7 +302,7 @@ final class VmTemplates {
                 qmp.execute("stop", "{}");
                 qmp.execute("migrate", "{\"uri\":\"unix:" + socketInJail + "\"}");
                 try (SocketChannel stream = saved.accept();
-                     OutputStream out = Files.newOutputStream(staging.resolve("state"))) {
+                     OutputStream out = PrivateFiles.output(staging.resolve("state"))) {
                     Channels.newInputStream(stream).transferTo(out);
                 }
                 awaitMigration(qmp);

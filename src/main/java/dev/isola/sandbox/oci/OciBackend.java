@@ -9,6 +9,7 @@ import dev.isola.host.Fifo;
 import dev.isola.host.HostException;
 import dev.isola.host.Pidfd;
 import dev.isola.host.PidfdExits;
+import dev.isola.host.PrivateFiles;
 import dev.isola.host.ProcessRunner;
 import dev.isola.host.Uninterrupted;
 import dev.isola.net.InstanceNetwork;
@@ -23,6 +24,7 @@ import dev.isola.sandbox.spi.SandboxException;
 import dev.isola.sandbox.spi.SandboxUids;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -379,7 +381,9 @@ final class OciBackend implements SandboxBackend {
         Map<String, Object> config = OciSpec.create(rootfs.toAbsolutePath(),
                 spec.artifact().root().toAbsolutePath(), args, environment(spec), hostFiles, net.netnsPath(),
                 "/isola/" + spec.id(), spec.limits(), traits.seccompProfile(), uid);
-        Files.write(spec.workDir().resolve("config.json"), JSON.writeValueAsBytes(config));
+        try (OutputStream file = PrivateFiles.output(spec.workDir().resolve("config.json"))) { // the function's env
+            file.write(JSON.writeValueAsBytes(config));
+        }
     }
 
     /**

@@ -1,12 +1,14 @@
 package dev.isola.sandbox.spi;
 
 import dev.isola.host.FileHoles;
+import dev.isola.host.PrivateFiles;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Set;
 
 /**
  * The console of one instance: a file its sandbox appends stdout and stderr to, read back into the function's log
@@ -47,8 +49,8 @@ public final class Console implements AutoCloseable {
     }
 
     static Console create(Path file, OutputSink sink, ConsoleReader reader) throws IOException {
-        FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
+        FileChannel channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                StandardOpenOption.WRITE), PrivateFiles.OWNER_ONLY);
         return new Console(file, channel, sink, reader);
     }
 

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +41,8 @@ class GuestImagesTest {
 
         assertThat(images.rootDisk()).isEqualTo(dir.resolve("functions/fn/v1.microvm/root.ext4")).isRegularFile();
         assertThat(Files.size(images.rootDisk())).isGreaterThanOrEqualTo(16L << 20);
+        assertThat(Files.getPosixFilePermissions(images.initramfs())).as("it holds the function's env")
+                .isEqualTo(PosixFilePermissions.fromString("rw-------"));
         Map<String, CpioArchiveEntry> entries = new HashMap<>();
         Map<String, byte[]> contents = new HashMap<>();
         try (InputStream in = Files.newInputStream(images.initramfs());

@@ -29,7 +29,9 @@ final class HtmlReport {
             th{background:#f4f4f4}td.n{text-align:right;white-space:nowrap}td.paper{color:#555}
             td.err{font-family:monospace;font-size:.9em}figure{margin:1em 0}img{max-width:100%;height:auto}
             .warn{background:#fff3cd;border:1px solid #e0c060;padding:.5em 1em}.not-run{color:#888}
-            .how{color:#444}""";
+            .how{color:#444}table.main td.n{min-width:6em}div.vs{color:#666;font-size:.85em}
+            th.paper,td.paper{color:#777;background:#fafafa}p.legend{margin:.3em 0 0;font-size:.85em}
+            ol.legend{margin:.2em 0;font-size:.85em;color:#444}""";
 
     private HtmlReport() {
     }
@@ -47,7 +49,7 @@ final class HtmlReport {
             out.append("<p class=\"warn\"><b>This run was interrupted.</b> Experiments after the interruption ")
                     .append("are missing or incomplete.</p>\n");
         }
-        out.append(section("results", "Results: ours beside the paper's", tables.main(summary, meta)));
+        out.append(section("results", "Results: ours beside the paper's", MainTable.html(summary, meta, paper)));
         for (ExperimentSpec spec : Experiments.ALL) {
             out.append(experiment(spec, summary, figures, tables, paper));
         }

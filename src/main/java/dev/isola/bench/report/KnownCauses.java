@@ -17,7 +17,8 @@ final class KnownCauses {
     static final String QEMU = "QEMU's microvm machine here; the paper's Linux microVM was Firecracker";
     static final String DOCKER = "the runtime driven directly here; the paper started containers through Docker "
             + "(dockerd, containerd, shim)";
-    static final String QUICK = "quick profile: few repetitions";
+    static final String QUICK = "Quick profile: tiny sizes and few repetitions, a smoke test rather than a "
+            + "measurement";
     static final String NO_PAPER = "no counterpart in the paper";
     static final String NO_PYTHON = "the paper measured Go and Node.js only";
     static final String FAST = "a standby sandbox or a clone against the paper's cold start, which had neither";
@@ -34,12 +35,11 @@ final class KnownCauses {
         if (key.experiment().equals("fast-start") && !key.variant().equals("cold") && paper.isPresent()) {
             return key.variant().equals("warm") ? WARM : FAST;
         }
-        String cause = paper.isEmpty() ? NO_PAPER : switch (key.backend()) {
+        return paper.isEmpty() ? NO_PAPER : switch (key.backend()) {
             case "microvm" -> meta.accelerator().map(a -> a.toLowerCase(Locale.ROOT).contains("tcg"))
                     .orElse(false) ? TCG : QEMU;
             case "runc", "crun", "runsc" -> DOCKER;
             default -> HARDWARE;
         };
-        return meta.quick() ? cause + "; " + QUICK : cause;
     }
 }

@@ -1,21 +1,17 @@
 package dev.isola.bench.report;
 
-import dev.isola.bench.result.ExperimentSpec;
-import dev.isola.bench.result.ExperimentSpec.Headline;
 import dev.isola.bench.result.Experiments;
 import dev.isola.bench.result.GroupKey;
 import dev.isola.bench.result.Sample;
 
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * The tables of the HTML report: the main table (one headline row per experiment × backend × runtime, with the
- * paper's value beside ours), the per-experiment detail tables, the failures table and the paper's values.
+ * The tables of the HTML report after the main one ({@link MainTable}): the per-experiment detail tables (every x
+ * and every statistic, the paper's value beside ours), the failures table and the paper's values.
  */
 final class ResultTables {
     private static final String STATS_HEAD = "<th>n ok</th><th>mean</th><th>median</th><th>p95</th>"
@@ -25,27 +21,6 @@ final class ResultTables {
 
     ResultTables(PaperValues paper) {
         this.paper = paper;
-    }
-
-    /**
-     * One row per series: bar groups as they are, line series at their headline x; each with the main known reason
-     * why it differs from the paper's ({@link KnownCauses}).
-     */
-    String main(Summary summary, RunMetadata meta) {
-        StringBuilder out = new StringBuilder("<table class=\"results\"><thead><tr><th>experiment</th>"
-                + "<th>backend</th><th>runtime</th><th>variant</th><th>metric</th><th>x</th>" + STATS_HEAD
-                + "<th>why it differs</th></tr></thead><tbody>\n");
-        for (HeadlineRow h : headlines(summary)) {
-            GroupKey k = h.group().key();
-            String experiment = Experiments.find(k.experiment())
-                    .flatMap(spec -> spec.figure(k.variant()).map(n -> k.experiment() + " (fig. " + n + ")"))
-                    .orElse(k.experiment());
-            out.append("<tr>").append(Html.td(experiment)).append(Html.td(k.backend())).append(Html.td(k.runtime()))
-                    .append(Html.td(k.variant())).append(Html.td(k.metric()))
-                    .append(Html.td(k.x() + h.label())).append(statsCells(h.group(), h.paper()))
-                    .append(Html.td(KnownCauses.of(k, h.paper(), meta))).append("</tr>\n");
-        }
-        return out.append("</tbody></table>\n").toString();
     }
 
     /** Every group of one experiment, each x on its own row, with the paper's value at the same x. */
@@ -131,34 +106,5 @@ final class ResultTables {
         g.failures().entrySet().stream().sorted(Map.Entry.comparingByKey())
                 .forEach(e -> parts.add(e.getKey().wire() + " " + e.getValue()));
         return g.failed() + " (" + String.join(", ", parts) + ")";
-    }
-
-    /** A main-table row: the group shown, the paper's value it is compared with, and a note on the x chosen. */
-    private record HeadlineRow(Group group, Optional<PaperValue> paper, String label) {
-    }
-
-    private List<HeadlineRow> headlines(Summary summary) {
-        Map<GroupKey, List<Group>> series = new LinkedHashMap<>();
-        for (Group g : summary.groups()) {
-            series.computeIfAbsent(g.key().withoutX(), k -> new ArrayList<>()).add(g);
-        }
-        List<HeadlineRow> rows = new ArrayList<>();
-        series.forEach((seriesKey, groups) -> {
-            Headline kind = Experiments.find(seriesKey.experiment()).map(ExperimentSpec::headline)
-                    .orElse(Headline.ONLY);
-            switch (kind) {
-                case ONLY -> groups.forEach(g -> rows.add(new HeadlineRow(g, paper.find(g.key()), "")));
-                case LARGEST_X -> {
-                    Group last = groups.getLast();
-                    rows.add(new HeadlineRow(last, paper.find(last.key()), groups.size() > 1 ? " (largest)" : ""));
-                }
-                case PEAK -> {
-                    Group peak = groups.stream().filter(g -> g.stats().isPresent())
-                            .max(Comparator.comparingDouble(g -> g.stats().get().mean())).orElse(groups.getLast());
-                    rows.add(new HeadlineRow(peak, paper.peak(seriesKey), " (peak)"));
-                }
-            }
-        });
-        return rows;
     }
 }

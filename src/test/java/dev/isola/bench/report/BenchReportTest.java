@@ -104,8 +104,12 @@ class BenchReportTest {
         assertThat(html).contains("656 ms (fig. 3)"); // the paper's runsc/go cold start beside ours
         assertThat(html.indexOf("id=\"results\"")).as("the answer first, the metadata last")
                 .isLessThan(html.indexOf("id=\"experiment-")).isLessThan(html.indexOf("id=\"metadata\""));
-        assertThat(html).contains("<th>why it differs</th>", Html.text(KnownCauses.DOCKER),
-                Html.text(KnownCauses.QEMU), "<details><summary>Host, versions and configuration");
+        String main = html.substring(html.indexOf("id=\"results\""), html.indexOf("id=\"experiment-"));
+        assertThat(main).as("the main table: ours, theirs · the ratio, and the numbered reason under it")
+                .contains("<th class=\"n\">runsc</th>", "<th class=\"n paper\">nanos (paper)</th>",
+                        "201 ms<div class=\"vs\"", "656 · 0.306×<sup>", "<ol class=\"legend\">",
+                        "<li>" + Html.text(KnownCauses.DOCKER) + "</li>", "<li>" + Html.text(KnownCauses.QEMU) + "</li>");
+        assertThat(html).contains("<details><summary>Host, versions and configuration");
         assertThat(html).contains("<td class=\"n\">44793</td>"); // the paper's osv peak, in the appendix
         assertThat(html).doesNotContain("<script>").contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;");
         assertThat(html).contains("timeout 1").contains("all failed");

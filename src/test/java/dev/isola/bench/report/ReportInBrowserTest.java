@@ -32,6 +32,10 @@ class ReportInBrowserTest {
                 tableTop: table ? table.getBoundingClientRect().top : -1,
                 tableRows: table ? table.querySelectorAll('tbody tr').length : 0,
                 figureTop: figure ? figure.getBoundingClientRect().top : -1,
+                rowsAboveFold: table ? [...table.querySelectorAll('tbody tr')]
+                    .filter(r => r.getBoundingClientRect().bottom <= window.innerHeight).length : 0,
+                pageWidth: document.documentElement.scrollWidth,
+                viewportWidth: window.innerWidth,
                 tableBeforeFigure: !!(table && figure
                     && (table.compareDocumentPosition(figure) & Node.DOCUMENT_POSITION_FOLLOWING)),
                 viewport: window.innerHeight
@@ -59,6 +63,10 @@ class ReportInBrowserTest {
             assertThat(layout.get("tableBeforeFigure").asBoolean()).as("the main table comes first").isTrue();
             assertThat(layout.get("tableTop").asDouble()).as("the main table starts above the fold")
                     .isBetween(0.0, layout.get("viewport").asDouble());
+            assertThat(layout.get("rowsAboveFold").asInt()).as("rows a reader sees without scrolling")
+                    .isGreaterThanOrEqualTo(10);
+            assertThat(layout.get("pageWidth").asInt()).as("no sideways scrolling to reach the paper's values")
+                    .isLessThanOrEqualTo(layout.get("viewportWidth").asInt());
             assertThat(shots.resolve("report.png")).as("a screenshot").isNotEmptyFile();
         }
     }

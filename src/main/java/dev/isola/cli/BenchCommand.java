@@ -6,6 +6,7 @@ import dev.isola.bench.BenchProfile;
 import dev.isola.bench.BenchRunner;
 import dev.isola.bench.Progress;
 import dev.isola.bench.RunDirectory;
+import dev.isola.bench.RunMerge;
 import dev.isola.bench.report.BenchReport;
 import dev.isola.bench.result.Experiments;
 import dev.isola.config.ConfigLoader;
@@ -38,7 +39,8 @@ import java.util.regex.Pattern;
  * Ctrl-C stops cleanly: the shutdown hook asks the runner to stop and waits while it stops the server (and so every
  * instance), writes the metadata of a partial run and renders the report of what finished.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = BenchCommand.Report.class,
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        subcommands = {BenchCommand.Report.class, BenchCommand.Merge.class},
         description = {"Run the paper's experiments on this host and write raw results, metadata and a report.",
                 "EXPERIMENT is 'all' or any of: cold-start, burst, start-cost, idle-cpu, idle-memory, cpu, memory, "
                         + "network-concurrency, network-throughput, disk, and Isola's own fast-start (cold, standby "
@@ -50,7 +52,7 @@ final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    // 0..*, checked in call(): picocli would otherwise demand an EXPERIMENT before the 'report' subcommand too.
+    // 0..*, checked in call(): picocli would otherwise demand an EXPERIMENT before the subcommands too.
     @Parameters(arity = "0..*", paramLabel = "EXPERIMENT", description = "Experiments to run, or 'all'.")
     List<String> experiments = List.of();
 
@@ -200,6 +202,32 @@ final class BenchCommand implements Callable<Integer> {
         return platform;
     }
 
+    /** {@code isola bench merge --out DIR RUN...}: runs of different backends made one run, and its report. */
+    @Command(name = "merge", mixinStandardHelpOptions = true,
+            description = {"Merge runs of different backends (a full profile made in parts) into one run, and render "
+                    + "its report.", "Each experiment's rows of a backend must come from one run only."})
+    static final class Merge implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "The merged run (new or empty).")
+        Path out;
+
+        @Parameters(arity = "2..*", paramLabel = "RUN", description = "Run directories, each holding raw/.")
+        List<Path> runs;
+
+        @Override
+        public Integer call() {
+            try {
+                RunMerge.merge(runs, out);
+            } catch (BenchException e) {
+                spec.commandLine().getErr().println("Error: " + e.getMessage());
+                return 1;
+            }
+            return Report.render(spec, out);
+        }
+    }
+
     /** {@code isola bench report DIR}: renders the figures and report of a run again from its raw results. */
     @Command(name = "report", mixinStandardHelpOptions = true,
             description = "Re-render the figures and report of a bench run from its raw results and metadata.")
@@ -218,6 +246,10 @@ final class BenchCommand implements Callable<Integer> {
                 spec.commandLine().getErr().println("Error: " + e.getMessage());
                 return 1;
             }
+            return render(spec, dir);
+        }
+
+        static int render(CommandSpec spec, Path dir) {
             try {
                 BenchReport.render(dir);
             } catch (RuntimeException e) {

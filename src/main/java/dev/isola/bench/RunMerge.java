@@ -1,0 +1,96 @@
+package dev.isola.bench;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.isola.bench.result.Sample;
+import dev.isola.bench.result.SampleCsv;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/**
+ * Several runs made one: a full-profile run on every backend takes hours per backend on a small host, so it can be
+ * made in parts (one or two backends a day) and merged. Each experiment's rows of a backend must come from one part
+ * only, so that no repetition is counted twice or two hosts' figures mix in one bar. The merged {@code metadata.json}
+ * keeps every part's metadata whole, in order, under {@code parts}; it is interrupted or quick if any part was.
+ */
+public final class RunMerge {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private RunMerge() {
+    }
+
+    /** Writes the merge of {@code parts} into {@code out} (new or empty): raw CSVs and metadata, no report yet. */
+    public static void merge(List<Path> parts, Path out) {
+        if (parts.size() < 2) {
+            throw new BenchException("Failed to merge: give at least two run directories");
+        }
+        Map<String, List<Sample>> byExperiment = new TreeMap<>();
+        Map<String, Path> origin = new LinkedHashMap<>(); // "experiment backend" -> the part it came from
+        List<Map<String, Object>> metadata = new ArrayList<>();
+        for (Path part : parts) {
+            RunDirectory.requireRun(part);
+            for (Path csv : csvs(part)) {
+                String experiment = csv.getFileName().toString().replaceFirst("\\.csv$", "");
+                List<Sample> samples = read(csv);
+                for (String backend : samples.stream().map(s -> s.key().backend()).distinct().toList()) {
+                    Path earlier = origin.putIfAbsent(experiment + " " + backend, part);
+                    if (earlier != null) {
+                        throw new BenchException("Failed to merge: " + earlier + " and " + part + " both hold "
+                                + experiment + " on " + backend + "; merge runs of different backends");
+                    }
+                }
+                byExperiment.computeIfAbsent(experiment, e -> new ArrayList<>()).addAll(samples);
+            }
+            metadata.add(metadata(part));
+        }
+        RunDirectory.create(out);
+        byExperiment.forEach((experiment, samples) ->
+                SampleCsv.write(RunDirectory.raw(out).resolve(experiment + ".csv"), samples));
+        Map<String, Object> merged = new LinkedHashMap<>();
+        merged.put("interrupted", metadata.stream().anyMatch(m -> Boolean.TRUE.equals(m.get("interrupted"))));
+        merged.put("quick", metadata.stream().anyMatch(m -> m.get("bench") instanceof Map<?, ?> b
+                && Boolean.TRUE.equals(b.get("quick"))));
+        merged.put("parts", metadata);
+        RunDirectory.writeMetadata(out, merged);
+    }
+
+    private static List<Path> csvs(Path run) {
+        try (Stream<Path> files = Files.list(RunDirectory.raw(run))) {
+            return files.filter(f -> f.getFileName().toString().endsWith(".csv")).sorted().toList();
+        } catch (IOException e) {
+            throw new BenchException("Failed to list " + RunDirectory.raw(run) + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static List<Sample> read(Path csv) {
+        try {
+            return SampleCsv.read(csv);
+        } catch (IllegalArgumentException | UncheckedIOException e) {
+            throw new BenchException("Failed to merge: " + e.getMessage(), e);
+        }
+    }
+
+    /** A part's metadata, with where it came from; {@code {}} and its directory when it has none. */
+    private static Map<String, Object> metadata(Path part) {
+        Map<String, Object> meta = new LinkedHashMap<>();
+        meta.put("run", part.getFileName().toString());
+        Path file = part.resolve("metadata.json");
+        if (Files.exists(file)) {
+            try {
+                meta.putAll(JSON.readValue(file.toFile(), new TypeReference<Map<String, Object>>() { }));
+            } catch (IOException e) {
+                throw new BenchException("Failed to read " + file + ": " + e.getMessage(), e);
+            }
+        }
+        return meta;
+    }
+}

@@ -16,13 +16,11 @@ import java.util.Optional;
  * The report's first table, made to be read above the fold: one row per measure of a figure (experiment, variant,
  * metric, runtime), one column per backend of the run, each cell ours with the paper's value and the ratio under it,
  * and a numbered reason why they differ ({@link KnownCauses}), spelt out just above the table. Then one column per
- * backend the paper ran and we cannot (the unikernels), with the paper's values alone. Line figures show their
- * headline point (the largest x, or the peak); the detail tables under each figure hold every x and every statistic.
+ * backend the paper ran that the run has not (the unikernels, and any left out), with the paper's values alone. Line
+ * figures show their headline point (the largest x, or the peak); the detail tables under each figure hold every x
+ * and every statistic.
  */
 final class MainTable {
-    /** The paper's backends that Isola has no counterpart of. */
-    static final List<String> PAPER_ONLY = List.of("nanos", "osv");
-
     private final PaperValues paper;
     private final RunMetadata meta;
     private final List<String> causes = new ArrayList<>();
@@ -58,7 +56,10 @@ final class MainTable {
         StringBuilder table = new StringBuilder();
         table.append("<table class=\"main\"><thead><tr><th>fig.</th><th>runtime</th><th>measure</th>");
         backends.forEach(b -> table.append("<th class=\"n\">").append(Html.text(b)).append("</th>"));
-        PAPER_ONLY.forEach(b -> table.append("<th class=\"n paper\">").append(Html.text(b)).append(" (paper)</th>"));
+        // The paper's backends this run has no column of: the unikernels always, and any the run left out.
+        List<String> paperOnly = paper.all().stream().map(v -> v.key().backend()).distinct()
+                .filter(b -> !backends.contains(b)).toList();
+        paperOnly.forEach(b -> table.append("<th class=\"n paper\">").append(Html.text(b)).append(" (paper)</th>"));
         table.append("</tr></thead><tbody>\n");
         rows.forEach((row, cells) -> {
             table.append("<tr>").append(Html.td(figure(row))).append(Html.td(row.runtime()))
@@ -69,8 +70,8 @@ final class MainTable {
                 table.append(cell == null ? "<td class=\"n\">-</td>" : ours(cell));
             }
             Cell any = cells.values().iterator().next();
-            for (String backend : PAPER_ONLY) {
-                table.append(theirs(paperOnly(any, backend)));
+            for (String backend : paperOnly) {
+                table.append(theirs(paperValue(any, backend)));
             }
             table.append("</tr>\n");
         });
@@ -131,7 +132,7 @@ final class MainTable {
     }
 
     /** The paper's value for {@code backend} at the point {@code shown} is compared at. */
-    private Optional<PaperValue> paperOnly(Cell shown, String backend) {
+    private Optional<PaperValue> paperValue(Cell shown, String backend) {
         GroupKey k = shown.group().key();
         GroupKey theirs = new GroupKey(k.experiment(), backend, k.runtime(), k.variant(), k.x(), k.metric());
         return headline(k.experiment()) == Headline.PEAK ? paper.peak(theirs.withoutX()) : paper.find(theirs);

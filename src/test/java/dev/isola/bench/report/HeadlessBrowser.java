@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.isola.host.FileTrees;
+import dev.isola.host.ProcessRunner;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -182,11 +183,10 @@ final class HeadlessBrowser implements AutoCloseable {
         kill(process, profile);
     }
 
-    /** Kills the browser and its helpers (listed before it dies, while they are still its descendants). */
+    /** Kills the browser and its helpers, and waits until they are gone. */
     private static void kill(Process process, Path profile) {
-        List<ProcessHandle> helpers = process.descendants().toList();
-        process.destroyForcibly();
-        helpers.forEach(ProcessHandle::destroyForcibly);
+        List<ProcessHandle> helpers = process.descendants().toList(); // to wait for: killed by killTree too
+        ProcessRunner.killTree(process);
         try {
             process.waitFor(10, TimeUnit.SECONDS);
             for (ProcessHandle helper : helpers) {

@@ -33,11 +33,18 @@ import java.util.concurrent.ExecutionException;
  *
  * <p>LIFO per instance, so the most recently used (warmest) connection is reused and the others age out. A connection
  * idle longer than {@link #MAX_IDLE_NANOS} is closed instead of reused: Node.js closes idle keep-alive connections
- * after 5 s, and reusing one the function is closing makes the request fail.
+ * after 5 s, and reusing one the function is closing makes the request fail. A sweep every
+ * {@value #SWEEP_MILLIS} ms closes such connections also when no request comes to take them.
+ *
+ * <p>Every connection that comes back is kept, however many: their number is bounded by the calls one instance
+ * serves at once (the function's {@code concurrency}, at most 10,000), and the sweep closes them once the load is
+ * gone. A cap on idle connections (there was one, of 256) turns a load above it into a new connection per call,
+ * each closed by the gateway and left in TIME_WAIT: at 4,096 clients on one instance the host's ephemeral ports to
+ * that address ran out ("Cannot assign requested address").
  */
 final class UpstreamPool {
     static final long MAX_IDLE_NANOS = TimeUnit.SECONDS.toNanos(4);
-    private static final int MAX_IDLE_PER_INSTANCE = 256;
+    static final long SWEEP_MILLIS = 1_000;
     static final int CONNECT_TIMEOUT_MILLIS = 2_000;
     static final long DROP_GRACE_MILLIS = 200;
     /** Body pieces of up to 64 KiB: a streamed 50 MiB answer is 800 writes, not the codec's default 6,400. */
@@ -73,6 +80,8 @@ final class UpstreamPool {
     private final Map<String, Set<Channel>> open = new HashMap<>();
     /** The Host header for each instance ("10.200.0.7:8080"), made once instead of once per request. */
     private final Map<String, AsciiString> hostHeaders = new HashMap<>();
+    /** Whether a {@link #sweep} is scheduled; one runs while any connection is idle. */
+    private boolean sweeping;
 
     /** Connections over sockets of {@code channelClass}; idle ages read from {@code ticker}. */
     UpstreamPool(EventLoop loop, Class<? extends SocketChannel> channelClass, Ticker ticker) {
@@ -201,13 +210,47 @@ final class UpstreamPool {
     }
 
     void giveBack(String key, Channel channel) {
-        ArrayDeque<Idle> pooled = idle.computeIfAbsent(key, k -> new ArrayDeque<>());
-        if (pooled.size() >= MAX_IDLE_PER_INSTANCE || !channel.isActive()) {
+        if (!channel.isActive()) {
             channel.close();
             return;
         }
         channel.config().setAutoRead(true); // an idle connection reads, so a close by the instance is seen
-        pooled.addLast(new Idle(channel, ticker.nanos()));
+        idle.computeIfAbsent(key, k -> new ArrayDeque<>()).addLast(new Idle(channel, ticker.nanos()));
+        if (!sweeping) {
+            scheduleSweep();
+        }
+    }
+
+    /**
+     * Closes the connections idle for {@link #MAX_IDLE_NANOS} or more, and forgets those the instance closed; runs
+     * again in {@value #SWEEP_MILLIS} ms while any connection is left idle. Each instance's oldest connections are at
+     * the head of its deque, so only what is closed is looked at.
+     */
+    void sweep() {
+        long now = ticker.nanos();
+        for (var entries = idle.values().iterator(); entries.hasNext(); ) {
+            ArrayDeque<Idle> pooled = entries.next();
+            for (Idle c; (c = pooled.peekFirst()) != null && !(c.channel().isActive()
+                    && now - c.sinceNanos() < MAX_IDLE_NANOS); ) {
+                pooled.pollFirst().channel().close();
+            }
+            if (pooled.isEmpty()) {
+                entries.remove();
+            }
+        }
+        sweeping = false;
+        if (!idle.isEmpty()) {
+            scheduleSweep();
+        }
+    }
+
+    private void scheduleSweep() {
+        try {
+            loop.schedule(this::sweep, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+            sweeping = true;
+        } catch (RejectedExecutionException e) {
+            // The gateway is shutting down: closeAll() closes what is idle.
+        }
     }
 
     /** Closes the idle connections to an instance that is going away; safe from any thread. */

@@ -20,6 +20,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The one way Isola runs host programs: tools run to completion ({@link #run}, {@link #result}, {@link #quietly}) and
@@ -155,6 +156,11 @@ public final class ProcessRunner {
      * way the call waits in native code until the child has exec'd.
      */
     private Process launch(Command command, Optional<Path> appendTo) {
+        return spawn(command, appendTo, () -> SpawnedProcess.start(command, appendTo, pipes));
+    }
+
+    /** {@code spawned}, on a spawn thread when the caller is virtual; where it cannot be, through the JDK. */
+    private Process spawn(Command command, Optional<Path> appendTo, Supplier<Process> spawned) {
         if (!PosixSpawn.available()) {
             ProcessBuilder builder = builder(command);
             appendTo.ifPresent(file -> builder.redirectOutput(ProcessBuilder.Redirect.appendTo(file.toFile()))
@@ -162,9 +168,9 @@ public final class ProcessRunner {
             return start(builder);
         }
         if (!Thread.currentThread().isVirtual()) {
-            return SpawnedProcess.start(command, appendTo, pipes);
+            return spawned.get();
         }
-        return onSpawnThread(() -> SpawnedProcess.start(command, appendTo, pipes), command.argv().getFirst());
+        return onSpawnThread(spawned::get, command.argv().getFirst());
     }
 
     /** Whether {@code process} exited by {@code timeout}; if not, it and what it forked are killed. */
@@ -191,6 +197,16 @@ public final class ProcessRunner {
         } finally {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * Starts a long-lived child the caller owns (and stops), its output appended to {@code appendTo}, its stdin from
+     * {@code /dev/null}, its exit seen by {@code exits}: no thread of its own waits for it (the JDK's children each
+     * hold a "process reaper" thread for their whole life), so a node with thousands of such children keeps a flat
+     * thread count. Where the C library lacks what {@link PosixSpawn} needs, through the JDK instead.
+     */
+    public Process startWatched(Command command, Path appendTo, PidfdExits exits) {
+        return spawn(command, Optional.of(appendTo), () -> SpawnedProcess.startWatched(command, appendTo, exits));
     }
 
     /**

@@ -19,7 +19,7 @@ import java.util.stream.Stream;
  * A tool run by {@link ProcessRunner}, started with {@link PosixSpawn} instead of {@link ProcessBuilder} (see there
  * why), behind the {@link Process} interface so that the runner treats both alike. Held by a {@link Pidfd} until it
  * is reaped, so a signal never reaches a recycled pid; reaped by a blocking {@code waitpid} on a platform thread, as
- * the JDK reaps its own children. Its pipes are read and written on platform threads too (the runner's pipe pool).
+ * the JDK reaps its own children, or, for a long-lived child, once a shared {@link PidfdExits} has seen it end. Its pipes are read and written on platform threads too (the runner's pipe pool).
  */
 final class SpawnedProcess extends Process {
     private final long pid;
@@ -41,6 +41,25 @@ final class SpawnedProcess extends Process {
      * exit (a platform thread, blocked until then).
      */
     static SpawnedProcess start(Command command, Optional<Path> appendTo, Executor reaper) {
+        SpawnedProcess process = spawn(command, appendTo);
+        reaper.execute(process::reap);
+        return process;
+    }
+
+    /**
+     * Starts {@code command} with its output appended to {@code appendTo} and its stdin from {@code /dev/null}, and
+     * reaps it once {@code exits} sees it end: no thread waits for it, so thousands of such children cost one
+     * thread in all.
+     */
+    static SpawnedProcess startWatched(Command command, Path appendTo, PidfdExits exits) {
+        SpawnedProcess process = spawn(command, Optional.of(appendTo));
+        // Seen ended, it is a zombie: the wait returns at once. A closed pidfd counts as ended too, but only
+        // reap() closes it, after its wait.
+        exits.onExit(process.pidfd).thenRun(process::reap);
+        return process;
+    }
+
+    private static SpawnedProcess spawn(Command command, Optional<Path> appendTo) {
         int[] in = appendTo.isPresent() ? null : PosixSpawn.pipe();
         int[] out = appendTo.isPresent() ? null : PosixSpawn.pipe();
         long pid;
@@ -59,13 +78,11 @@ final class SpawnedProcess extends Process {
                 LinuxCalls.close(out[1]);
             }
         }
-        // The child is ours until it is reaped below, so its pid cannot have been recycled yet.
+        // The child is ours until it is reaped, so its pid cannot have been recycled yet.
         Pidfd pidfd = Pidfd.open(pid);
-        SpawnedProcess process = new SpawnedProcess(pid, pidfd,
+        return new SpawnedProcess(pid, pidfd,
                 in == null ? OutputStream.nullOutputStream() : new DescriptorOutput(in[1]),
                 out == null ? InputStream.nullInputStream() : new DescriptorInput(out[0]));
-        reaper.execute(process::reap);
-        return process;
     }
 
     private void reap() {

@@ -91,6 +91,59 @@ class UpstreamPoolTest {
         assertThat(pool.poll("other-1")).isNull();
     }
 
+    @Test
+    void giveBack_aThousandConnections_keepsEveryOne() {
+        List<EmbeddedChannel> given = new ArrayList<>();
+        for (int i = 0; i < 1_000; i++) {
+            EmbeddedChannel c = connection();
+            given.add(c);
+            pool.giveBack(KEY, c);
+        }
+
+        for (int i = 0; i < given.size(); i++) {
+            assertThat(pool.poll(KEY)).as("connection %d of %d", i + 1, given.size()).isNotNull();
+        }
+        assertThat(given).allMatch(EmbeddedChannel::isOpen);
+    }
+
+    @Test
+    void sweep_closesConnectionsIdleFor4s_withoutARequestToTakeThem() {
+        EmbeddedChannel stale = connection();
+        pool.giveBack(KEY, stale);
+        now += TimeUnit.SECONDS.toNanos(2);
+        EmbeddedChannel fresh = connection();
+        pool.giveBack(KEY, fresh);
+        now += UpstreamPool.MAX_IDLE_NANOS - TimeUnit.SECONDS.toNanos(1);
+
+        runSweep();
+
+        assertThat(stale.isOpen()).isFalse();
+        assertThat(fresh.isOpen()).isTrue();
+
+        now += TimeUnit.SECONDS.toNanos(1);
+        runSweep();
+
+        assertThat(fresh.isOpen()).as("swept again while a connection was idle").isFalse();
+        assertThat(pool.poll(KEY)).isNull();
+    }
+
+    @Test
+    void sweep_forgetsConnectionsTheInstanceClosed() {
+        EmbeddedChannel closed = connection();
+        pool.giveBack(KEY, closed);
+        closed.close();
+
+        runSweep();
+
+        assertThat(pool.poll(KEY)).isNull();
+    }
+
+    /** Moves the loop's own clock past the sweep's period and runs what is due. */
+    private void runSweep() {
+        loop.advanceTimeBy(UpstreamPool.SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+        loop.runScheduledPendingTasks();
+    }
+
     private EmbeddedChannel connection() {
         EmbeddedChannel channel = new EmbeddedChannel();
         UpstreamPool.addUpstreamHandlers(channel.pipeline());

@@ -51,14 +51,15 @@ class ProcessRunnerTest {
         Path pidFile = dir.resolve("pid");
         Thread caller = Thread.currentThread();
         Thread interrupter = Thread.ofPlatform().start(() -> {
-            Await.until(Duration.ofSeconds(10), () -> Files.exists(pidFile), "the program to start");
+            Await.until(Duration.ofSeconds(60), () -> Files.exists(pidFile), "the program to start");
             caller.interrupt();
         });
         try {
             // 1 GiB touched, so that its exit takes a while (unmapping it), then the pid file, then a long sleep.
             String program = "import os, time\nheld = b'x' * (1 << 30)\nopen('" + pidFile + ".tmp', 'w')"
-                    + ".write(str(os.getpid()))\nos.rename('" + pidFile + ".tmp', '" + pidFile + "')\ntime.sleep(60)";
-            assertThatThrownBy(() -> runner.result(Command.of("python3", "-c", program)))
+                    + ".write(str(os.getpid()))\nos.rename('" + pidFile + ".tmp', '" + pidFile + "')\ntime.sleep(600)";
+            Command command = Command.of("python3", "-c", program).withTimeout(Duration.ofMinutes(15));
+            assertThatThrownBy(() -> runner.result(command))
                     .isInstanceOf(HostException.class).hasMessageContaining("interrupted");
             assertThat(Thread.interrupted()).as("the caller's flag is set again").isTrue();
             long pid = Long.parseLong(Files.readString(pidFile).strip());
@@ -154,5 +155,36 @@ class ProcessRunnerTest {
     @Test
     void aProgramKilledByASignal_reportsItAsTheJdkDoes() {
         assertThat(runner.result(Command.of("sh", "-c", "kill -9 $$")).exitCode()).isEqualTo(128 + 9);
+    }
+
+    @Test
+    void startWatched_longLivedChildren_holdNoThreadEach_andAreReapedOnceEnded(@TempDir Path dir) throws Exception {
+        Path console = dir.resolve("console");
+        int children = 20;
+        long before = childWaitingThreads();
+        List<Process> started = new ArrayList<>();
+        try (PidfdExits exits = new PidfdExits()) {
+            for (int i = 0; i < children; i++) {
+                started.add(runner.startWatched(Command.of("sh", "-c", "echo up; exec sleep 60"), console, exits));
+            }
+            assertThat(childWaitingThreads() - before).as("threads waiting for a child").isLessThan(children / 2);
+            Process crashing = runner.startWatched(Command.of("sh", "-c", "echo bye; exit 3"), console, exits);
+            assertThat(crashing.waitFor()).isEqualTo(3);
+
+            started.forEach(Process::destroyForcibly);
+            for (Process p : started) {
+                assertThat(p.waitFor()).isEqualTo(128 + 9);
+                assertThat(Path.of("/proc", Long.toString(p.pid()))).as("reaped").doesNotExist();
+            }
+        } finally {
+            started.forEach(Process::destroyForcibly);
+        }
+        assertThat(Files.readAllLines(console)).containsOnly("up", "bye").hasSize(children + 1);
+    }
+
+    /** The JDK's reaper threads (one per child it starts) and the runner's pipe threads, which also reap. */
+    private static long childWaitingThreads() {
+        return Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
+                .filter(name -> name.startsWith("process reaper") || name.startsWith("isola-pipe-")).count();
     }
 }

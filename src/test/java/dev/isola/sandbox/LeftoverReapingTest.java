@@ -32,6 +32,7 @@ class LeftoverReapingTest {
     private static final String SPARE_KEY = "nc2c2c2c2c2c";
     /** Isola's state root for runc (OciBackend.STATE_ROOT). */
     private static final String RUNC_ROOT = "/run/isola/runc";
+    private static final String RUNSC_ROOT = "/run/isola/runsc";
 
     @BeforeEach
     void needsRoot() {
@@ -88,6 +89,43 @@ class LeftoverReapingTest {
             }
             Files.deleteIfExists(cgroup);
             removeParentsIfEmpty(cgroup);
+        }
+    }
+
+    /**
+     * A runsc create killed half-way (its deadline passed on a host saturated by starts) leaves a lock file beside the
+     * state it never wrote, and the instance's cgroups; runsc's delete succeeds and leaves both. Once no state is left,
+     * the lock is garbage: it is removed with the cgroups, and it no longer counts as the container's state. Another
+     * container's lock file stays.
+     */
+    @Test
+    void start_removesTheLockFileOfAKilledRunscCreate_withItsCgroups() throws Exception {
+        Path state = Files.createTempDirectory("isola-test-crashed-");
+        String ours = "fn.c7c7c7c7c7c7";
+        String foreign = "fn.b8b8b8b8b8b8";
+        Files.createDirectories(state.resolve("run").resolve(ours));
+        Path root = Files.createDirectories(Path.of(RUNSC_ROOT));
+        Path ourLock = root.resolve(ours + "_sandbox:" + ours + ".lock");
+        Path foreignLock = root.resolve(foreign + "_sandbox:" + foreign + ".lock");
+        Files.createFile(ourLock);
+        Files.createFile(foreignLock);
+        Path cgroup = Files.createDirectories(containerCgroup(ours));
+        try {
+            TestIsola.startOn(state, "process").close();
+
+            assertThat(ourLock).as("the lock file of a create that never finished").doesNotExist();
+            assertThat(cgroup).doesNotExist();
+            assertThat(foreignLock).as("another container's lock file").exists();
+        } finally {
+            Files.deleteIfExists(ourLock);
+            Files.deleteIfExists(foreignLock);
+            Files.deleteIfExists(cgroup);
+            try {
+                Files.deleteIfExists(cgroup.getParent()); // made by this test, unless another Isola uses it
+            } catch (IOException e) {
+                // Another Isola on this host has sandboxes there.
+            }
+            FileTrees.deleteRecursively(state);
         }
     }
 

@@ -43,6 +43,9 @@ class FewCarriersTest {
             Await.until(Duration.ofSeconds(60), () -> isola.server().dispatcher().instances().stream()
                     .filter(i -> i.inFlight() > 0).count() == LIVE_INSTANCES, "every held call on its own instance");
 
+            assertThat(reaperThreads()).as("JDK reaper threads with %d live instances: none per instance",
+                    LIVE_INSTANCES).isLessThan(LIVE_INSTANCES / 2);
+
             assertThat(answer(isola, HttpRequest.newBuilder(isola.uri("/healthz"))).statusCode()).isEqualTo(200);
             HttpResponse<String> listing = answer(isola, HttpRequest.newBuilder(isola.uri("/system/instances"))
                     .header("Authorization", "Bearer " + isola.server().adminToken()));
@@ -61,6 +64,15 @@ class FewCarriersTest {
             isola.close();
         }
         Leaks.assertNoChildProcesses();
+    }
+
+    /**
+     * The JDK's reaper threads: one waits for each child the JDK started for the child's whole life (and idles a
+     * minute after it). The build tools a deploy runs leave a few idle ones.
+     */
+    private static long reaperThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("process reaper"))
+                .count();
     }
 
     private static HttpResponse<String> answer(TestIsola isola, HttpRequest.Builder request) throws Exception {

@@ -66,6 +66,7 @@ import java.util.function.Supplier;
 final class OciBackend implements SandboxBackend {
     private static final System.Logger LOG = System.getLogger(OciBackend.class.getName());
     static final String STATE_ROOT = "/run/isola";
+    private static final String LOCK_SUFFIX = ".lock";
     static final int FUNCTION_PORT = 8080;
     private static final Path RESOLV_CONF = Path.of("/etc/resolv.conf");
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -147,14 +148,34 @@ final class OciBackend implements SandboxBackend {
         return namespace.prefix();
     }
 
-    /** Whether the runtime still has state for container {@code id} (its files under {@link #stateRoot()}). */
+    /**
+     * Whether the runtime still has state for container {@code id} (its files under {@link #stateRoot()}). A lock
+     * file alone is none: runsc keeps {@code <sandbox>_sandbox:<id>.lock} beside a container's state and leaves it
+     * behind when its create is killed half-way, and its delete then succeeds without removing it.
+     */
     boolean hasState(String id) {
         try (var entries = Files.newDirectoryStream(Path.of(stateRoot()), id + "*")) {
-            return entries.iterator().hasNext();
+            for (Path entry : entries) {
+                if (!entry.getFileName().toString().endsWith(LOCK_SUFFIX)) {
+                    return true;
+                }
+            }
+            return false;
         } catch (NoSuchFileException e) {
             return false;
         } catch (IOException e) {
             return true; // cannot tell: delete, which is harmless when nothing is left
+        }
+    }
+
+    /** Removes the lock files of container {@code id}, which has no state left for them to guard. */
+    private void removeOrphanLocks(String id) {
+        try (var locks = Files.newDirectoryStream(Path.of(stateRoot()), id + "*" + LOCK_SUFFIX)) {
+            for (Path lock : locks) {
+                Files.deleteIfExists(lock);
+            }
+        } catch (IOException e) {
+            // No state root, or the lock went meanwhile: nothing left to remove.
         }
     }
 
@@ -218,7 +239,12 @@ final class OciBackend implements SandboxBackend {
             }
         }
         network.reapLeftovers(ids.stream().map(InstanceNetwork::key).toList());
-        ids.forEach(OciBackend::removeInstanceCgroups);
+        ids.forEach(id -> {
+            if (!hasState(id)) {
+                removeOrphanLocks(id);
+            }
+            removeInstanceCgroups(id);
+        });
         if (!ids.isEmpty()) {
             started = true; // the earlier run's containers made the shared parents: this run's stop removes them
         }
@@ -446,6 +472,7 @@ final class OciBackend implements SandboxBackend {
         Uninterrupted.run(() -> {
             runner.quietly(Command.of(command("delete", "--force", id)));
             if (!hasState(id)) {
+                removeOrphanLocks(id);
                 removeInstanceCgroups(id);
                 releaseUid(id);
             }

@@ -1,5 +1,7 @@
 package dev.isola.sandbox.process;
 
+import dev.isola.host.Command;
+import dev.isola.host.PidfdExits;
 import dev.isola.sandbox.spi.Availability;
 import dev.isola.sandbox.spi.Instance;
 import dev.isola.sandbox.spi.InstanceSpec;
@@ -9,7 +11,6 @@ import dev.isola.sandbox.spi.SandboxContext;
 import dev.isola.sandbox.spi.SandboxException;
 import dev.isola.sandbox.spi.SandboxUids;
 
-import java.io.File;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -36,6 +37,8 @@ final class ProcessBackend implements SandboxBackend {
 
     private final SandboxContext context;
     private final LoopbackPorts ports = new LoopbackPorts();
+    /** Sees every instance's exit: one thread for all, not a JDK reaper thread per child. */
+    private final PidfdExits exits = new PidfdExits();
     /** Empty when Isola does not run as root: then functions run as its user, which has nothing to drop. */
     private final Optional<Unprivileged> unprivileged;
 
@@ -91,18 +94,12 @@ final class ProcessBackend implements SandboxBackend {
             Path root = run != null ? run.root() : spec.artifact().root();
             Path tmp = run != null ? run.tmp() : Files.createDirectories(spec.workDir().resolve("tmp"));
             List<String> argv = command(spec.artifact().argv(), root);
-            ProcessBuilder builder = new ProcessBuilder(run != null ? run.command(argv) : argv)
-                    .directory(root.toFile())
-                    .redirectOutput(spec.console().redirect())
-                    .redirectErrorStream(true)
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-            Map<String, String> env = builder.environment();
-            env.clear();
-            env.putAll(baseEnvironment(tmp));
+            Map<String, String> env = baseEnvironment(tmp);
             env.putAll(spec.env());
             env.put("PORT", Integer.toString(port));
             env.put("HOST", "127.0.0.1");
-            process = context.runner().start(builder);
+            process = context.runner().startWatched(Command.of(run != null ? run.command(argv) : argv).in(root)
+                    .withEnvironment(env), spec.console().file(), exits);
         } catch (IOException | RuntimeException e) {
             ports.release(port);
             if (run != null) {
@@ -136,6 +133,7 @@ final class ProcessBackend implements SandboxBackend {
     @Override
     public void shutdown() {
         unprivileged.ifPresent(Unprivileged::shutdown);
+        exits.close();
     }
 
     /** The artefact's command with a program of its own ({@code ./...}) resolved in {@code root}. */

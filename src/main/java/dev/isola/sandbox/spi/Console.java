@@ -54,12 +54,7 @@ public final class Console implements AutoCloseable {
         return new Console(file, channel, sink, reader);
     }
 
-    /** Where the sandbox's stdout (and, merged, stderr) goes: appended to this console's file. */
-    public ProcessBuilder.Redirect redirect() {
-        return ProcessBuilder.Redirect.appendTo(file.toFile());
-    }
-
-    /** The file of {@link #redirect()}, for {@link dev.isola.host.ProcessRunner#resultTo}. */
+    /** Where the sandbox's stdout (and, merged, stderr) goes: appended to this file. */
     public Path file() {
         return file;
     }

@@ -17,7 +17,7 @@ import java.util.Optional;
  * @param readyUrl callback the function calls once it listens
  * @param workDir  private scratch directory of this instance (exists, empty); the provider may use and must not
  *                 outlive it, the dispatcher deletes it after {@link Instance#close()}
- * @param console  where the instance's stdout and stderr go ({@link Console#redirect()}); the dispatcher closes it
+ * @param console  where the instance's stdout and stderr go ({@link Console#file()}); the dispatcher closes it
  * @param kernel   guest kernel the function asked for ({@code minimal}, {@code generic}); empty for the backend's
  *                 default. Only virtual-machine backends use it.
  * @param egress   whether the instance may open connections beyond the host; isolating backends enforce it

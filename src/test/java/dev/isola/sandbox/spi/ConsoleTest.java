@@ -95,7 +95,7 @@ class ConsoleTest {
             });
             writer.join();
             console.drain();
-            assertThat(Files.size(console.redirect().file().toPath())).as("the file is never cut")
+            assertThat(Files.size(console.file())).as("the file is never cut")
                     .isEqualTo(7L * count);
         }
         assertThat(got).isEqualTo(IntStream.range(0, count).mapToObj("%06d"::formatted).toList());
@@ -150,6 +150,6 @@ class ConsoleTest {
     }
 
     private static FileOutputStream appending(Console console) throws IOException {
-        return new FileOutputStream(console.redirect().file(), true);
+        return new FileOutputStream(console.file().toFile(), true);
     }
 }

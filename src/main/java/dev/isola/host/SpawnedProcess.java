@@ -19,7 +19,8 @@ import java.util.stream.Stream;
  * A tool run by {@link ProcessRunner}, started with {@link PosixSpawn} instead of {@link ProcessBuilder} (see there
  * why), behind the {@link Process} interface so that the runner treats both alike. Held by a {@link Pidfd} until it
  * is reaped, so a signal never reaches a recycled pid; reaped by a blocking {@code waitpid} on a platform thread, as
- * the JDK reaps its own children, or, for a long-lived child, once a shared {@link PidfdExits} has seen it end. Its pipes are read and written on platform threads too (the runner's pipe pool).
+ * the JDK reaps its own children, or, for a long-lived child, once a shared {@link PidfdExits} has seen it end. Its
+ * pipes are read and written on platform threads too (the runner's pipe pool).
  */
 final class SpawnedProcess extends Process {
     private final long pid;

@@ -19,6 +19,9 @@ need() { command -v "$1" >/dev/null 2>&1 || die "$1 is required${2:+ ($2)}"; }
 
 bench_init() {
   BENCH_TMP="$(mktemp -d -t isola-bench.XXXXXX)"
+  # Searchable by others: the process backend runs instances as their own uids, which must reach the state
+  # directory's sibling of artefact copies through this one.
+  chmod 711 "$BENCH_TMP"
   trap bench_cleanup EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM

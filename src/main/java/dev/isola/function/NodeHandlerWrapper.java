@@ -8,8 +8,8 @@ import java.util.List;
 /**
  * Node.js handler mode: the function's module default-exports {@code async (request) => Response} and Isola's
  * wrapper (the resource {@value #RESOURCE}) is the process entry: the HTTP server, the conversions between
- * {@code node:http} and the fetch API, and the whole function contract. The wrapper is copied into the artefact
- * at {@value #PATH}, never into the deployer's sources.
+ * {@code node:http} and the fetch API (with {@value #LAZY_FETCH}), and the whole function contract. The wrapper
+ * is copied into the artefact at {@value #PATH}, never into the deployer's sources.
  *
  * <p>At deploy, node loads the module in the build jail ({@code --check}) and the deploy fails with
  * {@code build_failed} when it does not load or its export is not a function, so that no mistake waits for the
@@ -19,6 +19,8 @@ final class NodeHandlerWrapper {
     /** Where the wrapper sits in the artefact. */
     static final String PATH = ".isola/handler-wrapper.mjs";
     private static final String RESOURCE = "handler-wrapper.mjs";
+    /** The lazy fetch-API objects the wrapper imports (a Request and Response made only when read). */
+    private static final String LAZY_FETCH = "lazy-fetch.mjs";
 
     private NodeHandlerWrapper() {
     }
@@ -37,6 +39,7 @@ final class NodeHandlerWrapper {
     /** Writes the wrapper into the artefact {@code out} and returns the artefact's command. */
     static List<String> install(Manifest manifest, Path out) throws IOException {
         HandlerWrappers.copyResource(RESOURCE, out.resolve(PATH));
+        HandlerWrappers.copyResource(LAZY_FETCH, out.resolve(PATH).resolveSibling(LAZY_FETCH));
         return List.of("node", PATH, manifest.handler().orElseThrow());
     }
 

@@ -1,7 +1,8 @@
 // Isola's handler-mode wrapper for Node.js; copied into each artefact, never into the function's sources.
 // The function's module default-exports (or, CommonJS, module.exports =) async (request) => Response, with
 // the fetch API's Request and Response; this file is the HTTP server around it and carries the whole function
-// contract (functions/README.md), as functions/node/*/serve.js does for server mode.
+// contract (functions/README.md), as functions/node/*/serve.js does for server mode. The Request it hands the
+// handler and the global Response are lazy-fetch.mjs's: real ones are made only when the handler reads them.
 //
 //   node .isola/handler-wrapper.mjs <module>           serve
 //   node .isola/handler-wrapper.mjs --check <module>   load the module and check its export (at deploy)
@@ -10,6 +11,11 @@ import https from 'node:https';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
+import { install, lazyRequest, pendingResponse } from './lazy-fetch.mjs';
+
+// The real Request class: install() below replaces the global with one that also accepts a lazy Request.
+const NativeRequest = globalThis.Request;
+install();
 
 const fn = process.env.ISOLA_FUNCTION || '';
 const inst = process.env.ISOLA_INSTANCE || '';
@@ -41,12 +47,17 @@ async function load(file) {
   return handler;
 }
 
-// toRequest turns the incoming message into a fetch Request: method, full URL, headers and, except for GET
-// and HEAD, the body as a stream the handler may read or leave. It passes no AbortSignal: one costs more than
-// the rest of the conversion together (undici follows it per request, measured at about 16 µs of a 25 µs
-// Request), so request.signal does not fire when the caller goes away; a streamed answer to a caller that is
-// gone is cancelled instead (send).
+// toRequest turns the incoming message into a fetch Request: method, URL, headers and, except for GET and HEAD, the
+// body as a stream the handler may read or leave. The Request is lazy (lazy-fetch.mjs): the conversion below runs
+// only if the handler reads more than the method, URL or a GET's body. It passes no AbortSignal: one costs more
+// than the rest of the conversion together (undici follows it per request, measured at about 16 µs of a 25 µs
+// Request), so request.signal does not fire when the caller goes away; a streamed answer to a caller that is gone
+// is cancelled instead (send).
 function toRequest(req) {
+  return lazyRequest(req, toNativeRequest);
+}
+
+function toNativeRequest(req, href) {
   const headers = [];
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     headers.push([req.rawHeaders[i], req.rawHeaders[i + 1]]);
@@ -56,17 +67,11 @@ function toRequest(req) {
     init.body = Readable.toWeb(req);
     init.duplex = 'half';
   }
-  try {
-    return new Request(`http://${req.headers.host || 'localhost'}${req.url}`, init);
-  } catch (err) {
-    // A Host header that makes no URL: the path and query still reach the handler.
-    if (!(err instanceof TypeError) || !req.url.startsWith('/')) throw err;
-    return new Request(`http://localhost${req.url}`, init);
-  }
+  return new NativeRequest(href, init);
 }
 
-// send writes the Response's status and headers, then its body chunk by chunk as the handler's stream yields
-// it, with back-pressure from the socket; a caller that went away cancels the stream.
+// send writes the Response's status and headers, then its body chunk by chunk as the handler's stream yields it,
+// with back-pressure from the socket; a caller that went away cancels the stream.
 async function send(response, res) {
   const headers = {};
   for (const [name, value] of response.headers) {
@@ -97,6 +102,17 @@ async function send(response, res) {
   res.end();
 }
 
+// sendAtOnce writes what a lazy Response of a string or bytes planned (lazy-fetch.mjs), with its length.
+function sendAtOnce({ status, statusText, headers, content }, res) {
+  const all = stopping ? { ...headers, connection: 'close' } : headers;
+  if (statusText) {
+    res.writeHead(status, statusText, all);
+  } else {
+    res.writeHead(status, all);
+  }
+  res.end(content ?? undefined);
+}
+
 function drained(res) {
   return new Promise((resolve) => {
     const done = () => {
@@ -120,27 +136,56 @@ function fail(res, err) {
   }
 }
 
+// respond sends the handler's response, or a 500 for anything that is not a Response or fails to send.
+function respond(response, res) {
+  if (!(response instanceof Response)) {
+    fail(res, new TypeError(`the handler returned ${response === null ? 'null' : typeof response}, not a Response`));
+    return;
+  }
+  const pending = pendingResponse(response);
+  if (pending !== undefined) {
+    try {
+      sendAtOnce(pending, res);
+    } catch (err) {
+      fail(res, err);
+    }
+  } else {
+    send(response, res).catch((err) => fail(res, err));
+  }
+}
+
+// answered runs once an answer is out (`this` is node:http's ServerResponse). A body the handler did not read is
+// drained, so that the connection stays usable. While stopping, a connection whose answer began before SIGTERM is
+// closed once it is idle again.
+function answered() {
+  const req = this.req;
+  if (!req.complete) {
+    req.removeAllListeners('data');
+    req.resume();
+  }
+  if (stopping) setImmediate(() => server.closeIdleConnections());
+}
+
+let server;
+
 function serve(handler) {
   const host = process.env.HOST || '0.0.0.0';
   const port = Number(process.env.PORT || 8080);
-  const server = http.createServer(async (req, res) => {
-    // A body the handler did not read is drained once the answer is out, so that the connection stays usable.
-    // While stopping, a connection whose answer began before SIGTERM is closed once it is idle again.
-    res.on('finish', () => {
-      if (!req.complete) {
-        req.removeAllListeners('data');
-        req.resume();
-      }
-      if (stopping) setImmediate(() => server.closeIdleConnections());
-    });
+  // Not an async function: the handler's promise is the only one per call (Promise.resolve returns a native one
+  // as it is), and a handler that answers at once is answered at once.
+  server = http.createServer((req, res) => {
+    res.on('finish', answered);
+    let answer;
     try {
-      const response = await handler(toRequest(req));
-      if (!(response instanceof Response)) {
-        throw new TypeError(`the handler returned ${response === null ? 'null' : typeof response}, not a Response`);
-      }
-      await send(response, res);
+      answer = handler(toRequest(req));
     } catch (err) {
       fail(res, err);
+      return;
+    }
+    if (answer instanceof Response) {
+      respond(answer, res);
+    } else {
+      Promise.resolve(answer).then((response) => respond(response, res), (err) => fail(res, err));
     }
   });
   server.keepAliveTimeout = IDLE_TIMEOUT_MS;

@@ -60,6 +60,12 @@ final class ProcessBackend implements SandboxBackend {
             return new Availability.Unavailable("the process uids " + uids.first() + "-" + uids.last()
                     + " (sandbox.process.uidBase, uidCount) hold " + collision.get() + "; move the range");
         }
+        Optional<Path> closed = unprivileged.get().closedAncestor();
+        if (closed.isPresent()) {
+            return new Availability.Unavailable(closed.get() + " is not searchable by other users, so the instances' "
+                    + "uids cannot reach their code in " + unprivileged.get().dir() + "; put the state directory "
+                    + "where every parent allows it (chmod o+x), e.g. /var/lib/isola");
+        }
         for (String tool : List.of("prlimit", "setpriv")) {
             if (!context.runner().executables().has(tool)) {
                 return new Availability.Unavailable(tool + " is not installed (util-linux)");

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
@@ -61,6 +62,23 @@ final class Unprivileged {
 
     Path dir() {
         return dir;
+    }
+
+    /**
+     * The first directory above {@link #dir} that other users may not search ({@code o+x}), if any: the instances'
+     * uids could not reach their copies through it (a state directory inside a 0700 {@code mktemp -d}).
+     */
+    Optional<Path> closedAncestor() {
+        for (Path p = dir.getParent(); p != null; p = p.getParent()) {
+            try {
+                if (!Files.getPosixFilePermissions(p).contains(PosixFilePermission.OTHERS_EXECUTE)) {
+                    return Optional.of(p);
+                }
+            } catch (IOException e) {
+                // Not there yet: created later with the default 0755.
+            }
+        }
+        return Optional.empty();
     }
 
     SandboxUids uids() {

@@ -1,6 +1,7 @@
 // Tests of the Node.js handler wrapper's lazy Request and Response (src/main/resources/dev/isola/function/
 // lazy-fetch.mjs): each must behave as the real object it stands for. Run by LazyFetchTest (node --test).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import { test } from 'node:test';
 import { install, lazyRequest, pendingResponse } from '../../main/resources/dev/isola/function/lazy-fetch.mjs';
@@ -8,6 +9,42 @@ import { install, lazyRequest, pendingResponse } from '../../main/resources/dev/
 const NativeRequest = globalThis.Request;
 const NativeResponse = globalThis.Response;
 install();
+// Loads undici through the module, as any use of a real object does in a handler (which has no other way to
+// Node.js's own classes): from then on, `instanceof` and `constructor` hold for real objects too.
+Response.error();
+
+// Run in a process of its own: Node's test runner itself may load undici.
+test('a GET answered with a string or JSON loads no undici, until a real object is needed', () => {
+  const module = new URL('../../main/resources/dev/isola/function/lazy-fetch.mjs', import.meta.url).href;
+  const script = `
+    import assert from 'node:assert/strict';
+    import { install, lazyRequest, pendingResponse } from '${module}';
+    const undici = () => process.moduleLoadList.some((m) => m.includes('undici'));
+    assert.equal(undici(), false);
+    install();
+    const request = lazyRequest({ method: 'GET', url: '/a?b=1', headers: { host: 'h' } }, () => assert.fail());
+    assert.equal(request.method, 'GET');
+    assert.equal(new URL(request.url).searchParams.get('b'), '1');
+    assert.equal(request.body, null);
+    assert.ok(request instanceof Request);
+    const response = new Response('ok', { status: 201, headers: { 'X-A': 'b' } });
+    assert.ok(response instanceof Response);
+    assert.equal(response.status, 201);
+    assert.equal(response.ok, true);
+    assert.equal(Object.prototype.toString.call(response), '[object Response]');
+    assert.notEqual(pendingResponse(Response.json({ a: 1 })), undefined);
+    assert.equal(undici(), false);
+    assert.equal(await response.text(), 'ok');
+    assert.equal(undici(), true);
+    assert.ok(Object.getPrototypeOf(Response.prototype).isPrototypeOf(response)); // undici's prototype now
+    assert.equal(response.constructor, Response);
+    assert.notEqual(pendingResponse(new Response('x')), undefined); // the globals are still the lazy ones
+    console.log('checked');
+  `;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(child.status, 0, child.stderr);
+  assert.equal(child.stdout, 'checked\n');
+});
 
 // What code can see of a Response, body included (which consumes it).
 async function observe(response) {
@@ -147,7 +184,7 @@ function incoming(method, url, host = 'fn.test:8080') {
 
 function counted(make) {
   const made = { count: 0 };
-  return [made, (incoming, href) => {
+  return [made, (_, href) => {
     made.count++;
     return make(href);
   }];

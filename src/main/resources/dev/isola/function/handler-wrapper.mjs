@@ -11,10 +11,8 @@ import https from 'node:https';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
-import { install, lazyRequest, pendingResponse } from './lazy-fetch.mjs';
+import { install, lazyRequest, pendingResponse, realRequest } from './lazy-fetch.mjs';
 
-// The real Request class: install() below replaces the global with one that also accepts a lazy Request.
-const NativeRequest = globalThis.Request;
 install();
 
 const fn = process.env.ISOLA_FUNCTION || '';
@@ -67,7 +65,7 @@ function toNativeRequest(req, href) {
     init.body = Readable.toWeb(req);
     init.duplex = 'half';
   }
-  return new NativeRequest(href, init);
+  return realRequest(href, init);
 }
 
 // send writes the Response's status and headers, then its body chunk by chunk as the handler's stream yields it,

@@ -9,11 +9,13 @@
 # preceded by a short warm-up, and before the rounds every target gets JIT_WARMUP of c=64 load (the gateway is a
 # long-running JVM; V8 compiles the wrapper's hot path too). The table shows the median over ROUNDS.
 # hey prints latencies with 0.1 ms resolution; at c=1 the mean latency from 1/rps (1 µs resolution) is shown too.
+# Then cold starts: a single-use copy of each target (every call a new instance), COLD calls each, rotated, each
+# once the previous instance is gone and the host is idle; curl's total time through the gateway.
 #
 # Usage: bench/handler-mode.sh   (from anywhere; needs ./isola built, hey, curl, tar, go, node, python3-waitress)
 # Env:   ISOLA=./isola  BACKEND=process|runc|...  N1=5000  N64=50000  WARMUP=1000  JIT_WARMUP=5s  ROUNDS=3
-#        RESULTS_DIR=bench/results/<utc>  KEEP_TMP=1 (keep logs)
-# Figures: handler/server ratios per runtime (p50 at c=1, throughput at c=64); no target, reported as measured.
+#        COLD=10 (0: no cold starts)  RESULTS_DIR=bench/results/<utc>  KEEP_TMP=1 (keep logs)
+# Figures: handler/server ratios per runtime (p50 at c=1, throughput at c=64, cold start p50); reported as measured.
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -25,8 +27,9 @@ N64="${N64:-50000}"
 WARMUP="${WARMUP:-1000}"
 JIT_WARMUP="${JIT_WARMUP:-5s}"
 ROUNDS="${ROUNDS:-3}"
+COLD="${COLD:-10}"
 
-need hey; need curl; need tar
+need hey; need curl; need tar; need jq
 
 bench_init
 results="$(bench_results_dir handler-mode.csv)"
@@ -56,6 +59,13 @@ for target in "${targets[@]}"; do
   url[$target]="$ISOLA_URL/function/${fn[$target]}"
   code="$(curl -sS -o /dev/null -w '%{http_code}' --max-time 60 "${url[$target]}")"
   [[ "$code" == 200 ]] || die "warm-up call to ${url[$target]} answered $code"
+  if ((COLD > 0)); then # the single-use copy: same sources, every call a new instance
+    mkdir -p "$BENCH_TMP/cold"
+    cp -r "${dir[$target]}" "$BENCH_TMP/cold/$target"
+    { sed -e "s/^name: .*/name: cold-$target/" -e '/^scaling:/d' "${dir[$target]}/function.yaml"
+      echo 'scaling: {singleUse: true}'; } >"$BENCH_TMP/cold/$target/function.yaml"
+    isola_deploy "cold-$target" "$BENCH_TMP/cold/$target"
+  fi
 done
 
 {
@@ -97,6 +107,36 @@ for c in 1 64; do
   done
 done
 
+# --- cold starts ---------------------------------------------------------------------------------------
+
+# gone FUNCTION : waits until FUNCTION has no instance (a single-use one is stopped after its call), then for the
+# host to be idle, so that no start pays for the previous one's teardown.
+gone() {
+  local t n
+  for ((t = 0; t < 600; t++)); do
+    n="$(curl -fsS --max-time 30 -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" \
+      "$ISOLA_ADMIN_URL/system/instances?function=$1" | jq length)"
+    [[ "$n" == 0 ]] && break
+    sleep 0.1
+  done
+  [[ "$n" == 0 ]] || die "$1 still has $n instances 60 s later"
+  settle
+}
+
+cold_csv="$results/handler-mode-cold.csv"
+echo "target,round,elapsed_ms" >"$cold_csv"
+for ((round = 1; round <= COLD; round++)); do
+  line=""
+  for ((i = 0; i < ${#targets[@]}; i++)); do
+    target="${targets[(i + round - 1) % ${#targets[@]}]}"
+    gone "cold-$target"
+    ms="$(call_ms "cold-$target")"
+    echo "$target,$round,$ms" >>"$cold_csv"
+    line+="$target $ms  "
+  done
+  log "cold round $round/$COLD (ms): $line"
+done
+
 # --- summary -------------------------------------------------------------------------------------------
 
 declare -A med
@@ -134,6 +174,17 @@ calc() { awk "BEGIN { printf \"%.3f\", $1 }"; }
     "$(calc "${med[python-handler.1.6]} / ${med[go-server.1.6]}")" \
     "$(calc "${med[go-server.1.5]} / ${med[python-handler.1.5]}")" \
     "$(calc "${med[python-handler.64.5]} / ${med[go-server.64.5]}")"
+  if ((COLD > 0)); then
+    echo
+    echo "Cold start through the gateway on ${BACKEND:-process} (single use, curl's total time), median of $COLD:"
+    for target in "${targets[@]}"; do
+      med[$target.cold]="$(awk -F, -v g="$target" '$1 == g { print $3 }' "$cold_csv" | median)"
+      printf '  %-14s %9.1f ms\n' "$target" "${med[$target.cold]}"
+    done
+    for lang in go node; do
+      printf '  %-4s handler/server %.3f\n' "$lang" "$(calc "${med[$lang-handler.cold]} / ${med[$lang-server.cold]}")"
+    done
+  fi
   errs="$(awk -F, 'NR > 1 { s += $8 } END { print s + 0 }' "$csv")"
   [[ "$errs" == 0 ]] || echo "  WARNING: $errs failed requests in total; see $csv"
 } | tee "$results/handler-mode-summary.txt"

@@ -1,10 +1,10 @@
 // Tests of the Node.js handler wrapper's lazy Request and Response (src/main/resources/dev/isola/function/
-// lazy-fetch.mjs): each must behave as the real object it stands for. Run by LazyFetchTest (node --test).
+// lazy-fetch.cjs): each must behave as the real object it stands for. Run by LazyFetchTest (node --test).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import { test } from 'node:test';
-import { install, lazyRequest, pendingResponse } from '../../main/resources/dev/isola/function/lazy-fetch.mjs';
+import { install, lazyRequest, pendingResponse } from '../../main/resources/dev/isola/function/lazy-fetch.cjs';
 
 const NativeRequest = globalThis.Request;
 const NativeResponse = globalThis.Response;
@@ -15,7 +15,7 @@ Response.error();
 
 // Run in a process of its own: Node's test runner itself may load undici.
 test('a GET answered with a string or JSON loads no undici, until a real object is needed', () => {
-  const module = new URL('../../main/resources/dev/isola/function/lazy-fetch.mjs', import.meta.url).href;
+  const module = new URL('../../main/resources/dev/isola/function/lazy-fetch.cjs', import.meta.url).href;
   const script = `
     import assert from 'node:assert/strict';
     import { install, lazyRequest, pendingResponse } from '${module}';

@@ -17,10 +17,10 @@ import java.util.List;
  */
 final class NodeHandlerWrapper {
     /** Where the wrapper sits in the artefact. */
-    static final String PATH = ".isola/handler-wrapper.mjs";
-    private static final String RESOURCE = "handler-wrapper.mjs";
+    static final String PATH = ".isola/handler-wrapper.cjs";
+    private static final String RESOURCE = "handler-wrapper.cjs";
     /** The lazy fetch-API objects the wrapper imports (a Request and Response made only when read). */
-    private static final String LAZY_FETCH = "lazy-fetch.mjs";
+    private static final String LAZY_FETCH = "lazy-fetch.cjs";
 
     private NodeHandlerWrapper() {
     }

@@ -202,6 +202,17 @@ class HandlerBuildTest {
         assertThat(call(builder.build(node("lib/handler.cjs"), src(), out()))).startsWith("POST cjs");
     }
 
+    /** The wrapper requires a .js handler, and imports it when its package.json makes it an ES module. */
+    @Test
+    void nodeHandler_jsInAModulePackage_isImportedAsAnEsModule() throws Exception {
+        FunctionBuilder builder = nodeBuilder();
+        Files.writeString(src().resolve("package.json"), "{\"type\": \"module\"}\n");
+        Files.writeString(src().resolve("handler.js"),
+                "export default async (request) => new Response(request.method + ' esm in .js');\n");
+
+        assertThat(call(builder.build(node("handler.js"), src(), out()))).startsWith("POST esm in .js");
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
             missing file       | other.mjs   | export default async () => new Response('x');   | handler 'handler.mjs' is not a file in the archive

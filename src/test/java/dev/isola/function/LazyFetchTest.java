@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The Node.js wrapper's lazy Request and Response ({@code lazy-fetch.mjs}) behave as the real ones: the tests in
+ * The Node.js wrapper's lazy Request and Response ({@code lazy-fetch.cjs}) behave as the real ones: the tests in
  * {@code src/test/node}, in Node's own test runner, compare each with what undici's classes do for the same input.
  */
 class LazyFetchTest {

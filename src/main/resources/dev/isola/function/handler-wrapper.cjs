@@ -2,16 +2,20 @@
 // The function's module default-exports (or, CommonJS, module.exports =) async (request) => Response, with
 // the fetch API's Request and Response; this file is the HTTP server around it and carries the whole function
 // contract (functions/README.md), as functions/node/*/serve.js does for server mode. The Request it hands the
-// handler and the global Response are lazy-fetch.mjs's: real ones are made only when the handler reads them.
+// handler and the global Response are lazy-fetch.cjs's: real ones are made only when the handler reads them.
+// CommonJS, as is lazy-fetch.cjs: Node.js's ES module loader adds about 10 ms to a start, which only a handler
+// that is an ES module should pay.
 //
-//   node .isola/handler-wrapper.mjs <module>           serve
-//   node .isola/handler-wrapper.mjs --check <module>   load the module and check its export (at deploy)
-import http from 'node:http';
-import https from 'node:https';
-import path from 'node:path';
-import { Readable } from 'node:stream';
-import { pathToFileURL } from 'node:url';
-import { install, lazyRequest, pendingResponse, realRequest } from './lazy-fetch.mjs';
+//   node .isola/handler-wrapper.cjs <module>           serve
+//   node .isola/handler-wrapper.cjs --check <module>   load the module and check its export (at deploy)
+'use strict';
+
+const http = require('node:http');
+const https = require('node:https');
+const path = require('node:path');
+const { Readable } = require('node:stream');
+const { pathToFileURL } = require('node:url');
+const { install, lazyRequest, pendingResponse, realRequest } = require('./lazy-fetch.cjs');
 
 install();
 
@@ -32,11 +36,24 @@ function log(msg) {
 
 class HandlerError extends Error {}
 
-// load imports the module (ESM or CommonJS: import() gives module.exports as the default) and returns its
-// handler, or throws an Error whose message the deployer can act on.
+// load loads the module and returns its handler, or throws an Error whose message the deployer can act on.
+// CommonJS is required (module.exports is the handler); an ES module (.mjs, or a .js that require() refuses as
+// one) is imported, its default export the handler.
 async function load(file) {
-  const mod = await import(pathToFileURL(path.resolve(file)).href);
-  const handler = mod.default;
+  const full = path.resolve(file);
+  let handler;
+  if (file.endsWith('.mjs')) {
+    handler = (await import(pathToFileURL(full).href)).default;
+  } else {
+    try {
+      const exported = require(full);
+      // A CommonJS module compiled from ESM (exports.default, __esModule) counts as its default export.
+      handler = exported && exported.__esModule && 'default' in exported ? exported.default : exported;
+    } catch (err) {
+      if (err.code !== 'ERR_REQUIRE_ESM') throw err;
+      handler = (await import(pathToFileURL(full).href)).default;
+    }
+  }
   if (typeof handler !== 'function') {
     const what = handler === undefined ? 'no default export' : `a default export that is ${typeof handler}`;
     throw new HandlerError(`${file} has ${what}; expected a function: export default async (request) => Response`
@@ -46,7 +63,7 @@ async function load(file) {
 }
 
 // toRequest turns the incoming message into a fetch Request: method, URL, headers and, except for GET and HEAD, the
-// body as a stream the handler may read or leave. The Request is lazy (lazy-fetch.mjs): the conversion below runs
+// body as a stream the handler may read or leave. The Request is lazy (lazy-fetch.cjs): the conversion below runs
 // only if the handler reads more than the method, URL or a GET's body. It passes no AbortSignal: one costs more
 // than the rest of the conversion together (undici follows it per request, measured at about 16 µs of a 25 µs
 // Request), so request.signal does not fire when the caller goes away; a streamed answer to a caller that is gone
@@ -100,7 +117,7 @@ async function send(response, res) {
   res.end();
 }
 
-// sendAtOnce writes what a lazy Response of a string or bytes planned (lazy-fetch.mjs), with its length.
+// sendAtOnce writes what a lazy Response of a string or bytes planned (lazy-fetch.cjs), with its length.
 function sendAtOnce({ status, statusText, headers, content }, res) {
   const all = stopping ? { ...headers, connection: 'close' } : headers;
   if (statusText) {
@@ -227,18 +244,18 @@ function notifyReady(url) {
   req.end();
 }
 
-const args = process.argv.slice(2);
-if (args[0] === '--check') {
-  // At deploy, in the build jail: exit at once either way, whatever timers the module's top level started.
-  try {
-    await load(args[1]);
-    process.exit(0);
-  } catch (err) {
-    // The module's own error (a syntax error, a missing import) with its stack, which names file and line.
-    process.stderr.write(`${err instanceof HandlerError || !err || !err.stack ? String(err && err.message || err) : err.stack}\n`);
-    process.exit(1);
+async function main(args) {
+  if (args[0] === '--check') {
+    // At deploy, in the build jail: exit at once either way, whatever timers the module's top level started.
+    try {
+      await load(args[1]);
+      process.exit(0);
+    } catch (err) {
+      // The module's own error (a syntax error, a missing import) with its stack, which names file and line.
+      process.stderr.write(`${err instanceof HandlerError || !err || !err.stack ? String(err && err.message || err) : err.stack}\n`);
+      process.exit(1);
+    }
   }
-} else {
   let handler;
   try {
     handler = await load(args[0]);
@@ -248,3 +265,5 @@ if (args[0] === '--check') {
   }
   serve(handler);
 }
+
+main(process.argv.slice(2));

@@ -1,5 +1,5 @@
-// lazy-fetch.mjs — fetch-API Requests and Responses that cost nothing until a handler uses them; part of Isola's
-// Node.js handler wrapper (handler-wrapper.mjs), copied beside it into each artefact.
+// lazy-fetch.cjs — fetch-API Requests and Responses that cost nothing until a handler uses them; part of Isola's
+// Node.js handler wrapper (handler-wrapper.cjs), copied beside it into each artefact.
 //
 // Why: Node.js makes its Request and Response with undici, which it loads on first use: about 40 ms and 12 MB of
 // every instance's start and memory (a hello instance's first answer came 1.37 times later than a node:http
@@ -14,6 +14,7 @@
 // undici is loaded only when a real object is made. Both lazy objects pass for real ones: `instanceof` holds (for
 // the global classes always, for undici's own once loaded), every getter and method of the real class works (it
 // runs on the real object), `constructor` is the global, and fetch() and new Request() take a lazy Request.
+'use strict';
 
 /** The real object behind a lazy one, once made. */
 const REAL = Symbol('isola.real');
@@ -162,12 +163,12 @@ function hrefOf(incoming) {
  * A Request for `incoming` (node:http's IncomingMessage) whose real object, when one is needed, is
  * `convert(incoming, href)`, given the request's URL; convert makes it with realRequest.
  */
-export function lazyRequest(incoming, convert) {
+function lazyRequest(incoming, convert) {
   return new LazyRequest(incoming, convert);
 }
 
 /** A real (undici) Request. */
-export function realRequest(input, init) {
+function realRequest(input, init) {
   return new (natives().Request)(input, init);
 }
 
@@ -299,7 +300,7 @@ Response.json = (data, init = {}) => {
  * content-length of a body), content (string, Buffer or null) }, or undefined when it is a real Response (or a lazy
  * one whose real one was made). The wrapper must not change it: the real Response, if one is made, comes from it.
  */
-export function pendingResponse(response) {
+function pendingResponse(response) {
   return Object.hasOwn(response, PLAN) && response[REAL] === undefined ? response[PLAN] : undefined;
 }
 
@@ -307,10 +308,12 @@ export function pendingResponse(response) {
  * Puts the lazy Response, and the Request and fetch that take a lazy Request, in the global scope, as data
  * properties that load nothing when read.
  */
-export function install() {
+function install() {
   installed = true;
   for (const [name, value] of [['Request', Request], ['Response', Response], ['fetch', fetch]]) {
     Object.defineProperty(globalThis, name,
       { value, writable: true, configurable: true, enumerable: globals[name].enumerable });
   }
 }
+
+module.exports = { install, lazyRequest, pendingResponse, realRequest };

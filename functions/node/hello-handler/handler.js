@@ -1,0 +1,11 @@
+// node-hello-handler is node-hello in handler mode: the module exports a fetch-API handler and Isola supplies
+// the server (listening, readiness, graceful stop on SIGTERM, keep-alive), so there is no serve.js. 200 "ok" on
+// any path and method. CommonJS, as node-hello is, so that bench/handler-mode.sh compares like with like: an ES
+// module (export default, .mjs) costs Node.js about 10 ms more at start, whatever serves it.
+'use strict';
+
+module.exports = async (request) => {
+  // The body is read and discarded, as hello does; an unread body would be drained by Isola's wrapper.
+  if (request.body) await request.arrayBuffer();
+  return new Response('ok', { headers: { 'content-type': 'text/plain; charset=utf-8' } });
+};

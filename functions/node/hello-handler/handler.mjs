@@ -1,8 +1,0 @@
-// node-hello-handler is node-hello in handler mode: the module default-exports a fetch-API handler and
-// Isola supplies the server (listening, readiness, graceful stop on SIGTERM, keep-alive), so there is no
-// serve.js. 200 "ok" on any path and method.
-export default async (request) => {
-  // The body is read and discarded, as hello does; an unread body would be drained by Isola's wrapper.
-  if (request.body) await request.arrayBuffer();
-  return new Response('ok', { headers: { 'content-type': 'text/plain; charset=utf-8' } });
-};

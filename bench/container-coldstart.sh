@@ -54,7 +54,7 @@ log "building bench/coldstart-probe"
 (cd bench/coldstart-probe && CGO_ENABLED=0 go build -o "$BENCH_TMP/coldstart-probe" .)
 BACKEND="$RUNTIME" isola_start
 
-fn_dir() { case "$1" in go) echo functions/go/hello-server ;; node) echo functions/node/hello ;; *) die "unknown language $1" ;; esac; }
+fn_dir() { case "$1" in go) echo functions/go/hello-server ;; node) echo functions/node/hello-server ;; *) die "unknown language $1" ;; esac; }
 fn_entry() { case "$1" in go) echo . ;; node) echo index.js ;; esac; }
 
 for lang in $LANGS; do

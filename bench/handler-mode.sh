@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # handler-mode.sh — what handler mode costs on the warm path, against server mode measured in the same run:
-# Go hello-server (its own server, serve.go) vs hello (Isola's generated main), and Node.js node-hello
-# (serve.js) vs node-hello-handler (Isola's fetch-API wrapper), all four through the gateway on one Isola, and
+# Go hello-server (its own server, serve.go) vs hello (Isola's generated main), and Node.js node-hello-server
+# (serve.js) vs node-hello (Isola's fetch-API wrapper), all four through the gateway on one Isola, and
 # python-hello-handler (Isola's WSGI wrapper, waitress), which has no server mode: shown against Go's server.
 # Warm p50 at c=1 (latency) and throughput at c=64, with hey.
 #
@@ -41,15 +41,15 @@ isola_start
 declare -A dir=(
   [go-server]=functions/go/hello-server
   [go-handler]=functions/go/hello
-  [node-server]=functions/node/hello
-  [node-handler]=functions/node/hello-handler
+  [node-server]=functions/node/hello-server
+  [node-handler]=functions/node/hello
   [python-handler]=functions/python/hello-handler
 )
 declare -A fn=(
   [go-server]=hello-server
   [go-handler]=hello
-  [node-server]=node-hello
-  [node-handler]=node-hello-handler
+  [node-server]=node-hello-server
+  [node-handler]=node-hello
   [python-handler]=python-hello-handler
 )
 targets=(go-server go-handler node-server node-handler python-handler)

@@ -75,7 +75,7 @@ echo "accelerator: ${accel:-unknown}" >>"$results/microvm-meta.txt"
 variants=()
 for kernel in minimal generic; do
   for rt in go node; do
-    src=functions/go/hello-server; [[ "$rt" == node ]] && src=functions/node/hello
+    src=functions/go/hello-server; [[ "$rt" == node ]] && src=functions/node/hello-server
     name="cs-$rt-$kernel"
     isola_deploy "$name" "$(fn_dir "$name" "$src" "$kernel" '{singleUse: true}')"
     variants+=("$name")
@@ -102,7 +102,7 @@ for tb in $TB_SIZES; do
   ISOLA_MICROVM_TB_MIB="$tb" BACKEND=microvm isola_start
   for kernel in minimal generic; do
    for rt in go node; do
-    src=functions/go/hello-server; [[ "$rt" == node ]] && src=functions/node/hello
+    src=functions/go/hello-server; [[ "$rt" == node ]] && src=functions/node/hello-server
     for n in $IDLE_N; do
       name="idle-$rt-$kernel-$n-$tb"
       sync; echo 3 >/proc/sys/vm/drop_caches

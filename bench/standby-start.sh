@@ -35,7 +35,7 @@ csv="$results/standby-start-$RUNTIME.csv"
 BACKEND="$RUNTIME" isola_start
 
 admin_get() { curl -fsS --max-time 30 -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" "$ISOLA_ADMIN_URL$1"; }
-fn_dir() { case "$1" in go) echo functions/go/hello-server ;; node) echo functions/node/hello ;; *) die "unknown language $1" ;; esac; }
+fn_dir() { case "$1" in go) echo functions/go/hello-server ;; node) echo functions/node/hello-server ;; *) die "unknown language $1" ;; esac; }
 fn_entry() { case "$1" in go) echo . ;; node) echo index.js ;; esac; }
 
 for lang in $LANGS; do

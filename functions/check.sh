@@ -25,8 +25,11 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# Python functions run as Isola runs them: its wrapper, on Debian's interpreter, isolated, waitress from here.
+# Python and Node.js functions run as Isola runs them: its wrapper (Python's on Debian's interpreter, isolated,
+# waitress from here).
 py_wrapper="$here/../src/main/resources/dev/isola/function/handler-wrapper.py"
+node_wrapper="$here/../src/main/resources/dev/isola/function/handler-wrapper.cjs"
+node_lazy_fetch="$here/../src/main/resources/dev/isola/function/lazy-fetch.cjs"
 go_main="$here/../src/main/resources/dev/isola/function/handler-main.go.tmpl"
 py_interpreter=/usr/bin/python3
 py_packages=/usr/lib/python3/dist-packages
@@ -79,8 +82,13 @@ start() {
     sed -e "s|__ISOLA_IMPORT__|$module|" -e "s|__ISOLA_HANDLER__|Handle|" "$go_main" >"$dir/isola_handler_main/main.go"
     (cd "$dir" && CGO_ENABLED=0 go build -o "$work/$name" ./isola_handler_main)
     cmd=("$work/$name")
-  elif [[ "$lang" == node ]]; then
+  elif [[ "$lang" == node && -f "$here/node/$w/index.js" ]]; then # server mode: its own serve.js
     cmd=(node "$here/node/$w/index.js")
+  elif [[ "$lang" == node ]]; then
+    # The artefact Isola builds: the function's directory plus the wrapper in .isola/.
+    local dir="$work/src-$name"
+    cp -r "$here/node/$w" "$dir"; mkdir "$dir/.isola"; cp "$node_wrapper" "$node_lazy_fetch" "$dir/.isola/"
+    cmd=(env -C "$dir" node .isola/handler-wrapper.cjs handler.js)
   else
     # The artefact Isola builds: the function's directory plus the wrapper in .isola/; one waitress thread per
     # request the manifest lets an instance serve at once, at most 16.
@@ -110,8 +118,8 @@ for lang in "${langs[@]}"; do
   # Two requests in one curl: the second must reuse the connection (num_connects 0).
   expect "hello keep-alive" "1 0" "$(curl -s -o /dev/null -o /dev/null -w '%{num_connects} ' "$url/" "$url/" | xargs)"
   answers[$lang.hello]="$(get "$url/")"
-  if [[ "$lang" == go ]]; then # hello again, as a server-mode function: its own serve.go
-    start go hello-server
+  if [[ "$lang" != python ]]; then # hello again, as a server-mode function: its own serve.go / serve.js
+    start "$lang" hello-server
     expect "hello-server GET" ok "$(get "$url/")"
     expect "hello-server keep-alive" "1 0" \
       "$(curl -s -o /dev/null -o /dev/null -w '%{num_connects} ' "$url/" "$url/" | xargs)"

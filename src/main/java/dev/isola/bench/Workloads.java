@@ -60,7 +60,9 @@ final class Workloads {
         StringBuilder y = new StringBuilder();
         y.append("name: ").append(name(spec, runtime)).append('\n');
         y.append("runtime: ").append(original.path("runtime").asText()).append('\n');
-        y.append("entry: ").append(quote(original.path("entry").asText("."))).append('\n');
+        if (original.hasNonNull("entry")) { // else the runtime's default, or the handler module (Node.js)
+            y.append("entry: ").append(quote(original.path("entry").asText())).append('\n');
+        }
         if (original.hasNonNull("handler")) {
             y.append("handler: ").append(quote(original.path("handler").asText())).append('\n');
         }

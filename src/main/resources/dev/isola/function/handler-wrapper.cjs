@@ -1,7 +1,7 @@
 // Isola's handler-mode wrapper for Node.js; copied into each artefact, never into the function's sources.
 // The function's module default-exports (or, CommonJS, module.exports =) async (request) => Response, with
 // the fetch API's Request and Response; this file is the HTTP server around it and carries the whole function
-// contract (functions/README.md), as functions/node/*/serve.js does for server mode. The Request it hands the
+// contract (functions/README.md), as functions/node/hello-server/serve.js does for server mode. The Request it hands the
 // handler and the global Response are lazy-fetch.cjs's: real ones are made only when the handler reads them.
 // CommonJS, as is lazy-fetch.cjs: Node.js's ES module loader adds about 10 ms to a start, which only a handler
 // that is an ES module should pay.

@@ -154,14 +154,18 @@ class BenchPartsTest {
                 "scaling: {concurrency: 1, minInstances: 3, maxInstances: 3, idleTimeout: 1h, singleUse: false, clones: false}");
     }
 
-    @Test
-    void manifest_ofAHandlerFunction_keepsTheHandler_andParsesAsAManifest() throws Exception {
-        String example = "name: python-hello\nruntime: python\nhandler: main:app\n";
+    /** No entry is written for a handler without one: a Node.js handler module is the entry, Python has none. */
+    @ParameterizedTest
+    @CsvSource({"python, main:app", "node, handler.js"})
+    void manifest_ofAHandlerFunction_keepsTheHandler_andParsesAsAManifest(String runtime, String handler)
+            throws Exception {
+        String example = "name: " + runtime + "-hello\nruntime: " + runtime + "\nhandler: " + handler + "\n";
 
-        String manifest = Workloads.manifest(example, FunctionSpec.idle("hello", 1), "python", "process");
+        String manifest = Workloads.manifest(example, FunctionSpec.idle("hello", 1), runtime, "process");
 
-        assertThat(manifest).contains("runtime: python\n", "handler: 'main:app'\n");
-        assertThat(ManifestParser.parse(manifest).handler()).contains("main:app");
+        assertThat(manifest).contains("runtime: " + runtime + "\n", "handler: '" + handler + "'\n")
+                .doesNotContain("entry:");
+        assertThat(ManifestParser.parse(manifest).handler()).contains(handler);
     }
 
     @Test

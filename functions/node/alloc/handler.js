@@ -6,7 +6,7 @@
 // the V8 heap, so no --max-old-space-size applies): the loop takes one page fault per page.
 'use strict';
 
-const { serve, intParam, text, badRequest, drain } = require('./serve');
+const { intParam, text, badRequest } = require('./param');
 
 const PAGE_SIZE = 4096;
 
@@ -20,8 +20,8 @@ function touch(size) {
   return pages * PAGE_SIZE;
 }
 
-serve((req, res) => drain(req, () => {
-  const mib = intParam(req, 'mib', 50, 1, 4096);
-  if (mib.error) return badRequest(res, mib.error);
-  text(res, `${touch(mib.value * 1024 * 1024)}\n`);
-}));
+module.exports = async (request) => {
+  const mib = intParam(request, 'mib', 50, 1, 4096);
+  if (mib.error) return badRequest(mib.error);
+  return text(`${touch(mib.value * 1024 * 1024)}\n`);
+};

@@ -5,7 +5,7 @@
 // does not depend on summation order, and the Go twin prints the same number.
 'use strict';
 
-const { serve, intParam, text, badRequest, drain } = require('./serve');
+const { intParam, text, badRequest } = require('./param');
 
 function multiply(n) {
   const a = new Float64Array(n * n);
@@ -30,8 +30,8 @@ function multiply(n) {
   return sum;
 }
 
-serve((req, res) => drain(req, () => {
-  const n = intParam(req, 'n', 1024, 1, 2048);
-  if (n.error) return badRequest(res, n.error);
-  text(res, `${multiply(n.value)}\n`);
-}));
+module.exports = async (request) => {
+  const n = intParam(request, 'n', 1024, 1, 2048);
+  if (n.error) return badRequest(n.error);
+  return text(`${multiply(n.value)}\n`);
+};

@@ -5,21 +5,20 @@
 'use strict';
 
 const fs = require('node:fs');
-const { serve, intParam, badRequest, drain } = require('./serve');
+const { intParam, badRequest } = require('./param');
 const { dataFile } = require('./datafile');
 
 function readFile(file) {
   return new Promise((resolve, reject) => fs.readFile(file, (err, data) => (err ? reject(err) : resolve(data))));
 }
 
-serve((req, res) => drain(req, async () => {
-  const mib = intParam(req, 'mib', 50, 1, 1024);
-  if (mib.error) return badRequest(res, mib.error);
+module.exports = async (request) => {
+  const mib = intParam(request, 'mib', 50, 1, 1024);
+  if (mib.error) return badRequest(mib.error);
   const file = await dataFile('read', mib.value);
   const start = process.hrtime.bigint();
   const data = await readFile(file);
   const micros = (process.hrtime.bigint() - start) / 1000n;
-  const body = `${JSON.stringify({ bytes: data.length, micros: Number(micros) })}\n`;
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-  res.end(body);
-}));
+  return new Response(`${JSON.stringify({ bytes: data.length, micros: Number(micros) })}\n`,
+    { headers: { 'content-type': 'application/json' } });
+};

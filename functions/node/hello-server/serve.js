@@ -1,6 +1,5 @@
-// serve.js is the Isola function contract for Node.js and is shared by every workload under
-// functions/node. Each function is uploaded on its own (the deploy archive is its directory), so this
-// file is copied into each one; keep the copies byte-identical (bench/README.md shows a one-line check).
+// serve.js is the Isola function contract for Node.js in server mode: node-hello-server's own HTTP server (the
+// workloads are handlers, served by Isola's wrapper, which carries the same contract).
 //
 // Contract: listen on $HOST (default 0.0.0.0) : $PORT (default 8080); once listening, POST an empty
 // body to $ISOLA_READY_URL if set (once, errors ignored, never delaying serving); keep-alive on.

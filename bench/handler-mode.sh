@@ -169,8 +169,8 @@ calc() { awk "BEGIN { printf \"%.3f\", $1 }"; }
       "$lang" "$(calc "${med[$lang-handler.1.6]} / ${med[$lang-server.1.6]}")" \
       "$(calc "${med[$lang-server.1.5]} / ${med[$lang-handler.1.5]}")" \
       "$(calc "${med[$lang-handler.64.5]} / ${med[$lang-server.64.5]}")" \
-      "$(awk -F, -v h="$lang-handler" -v s="$lang-server" '$2 == 64 && $1 == h { a[$3] = $5 } $2 == 64 && $1 == s { b[$3] = $5 }
-          END { for (r in a) if (b[r] > 0) print a[r] / b[r] }' "$csv" | median)"
+      "$(awk -F, -v h="$lang-handler" -v s="$lang-server" '$2 == 64 && $1 == h { a[$3] = $5 }
+          $2 == 64 && $1 == s { b[$3] = $5 } END { for (r in a) if (b[r] > 0) print a[r] / b[r] }' "$csv" | median)"
   done
   echo "Python handler (no server mode) / Go server, for scale:"
   printf '  %-4s p50 at c=1 %.3f   mean latency at c=1 (1/rps) %.3f   throughput at c=64 %.3f\n' python \

@@ -1,8 +1,9 @@
 // Isola's handler-mode wrapper for Node.js; copied into each artefact, never into the function's sources.
 // The function's module default-exports (or, CommonJS, module.exports =) async (request) => Response, with
 // the fetch API's Request and Response; this file is the HTTP server around it and carries the whole function
-// contract (functions/README.md), as functions/node/hello-server/serve.js does for server mode. The Request it hands the
-// handler and the global Response are lazy-fetch.cjs's: real ones are made only when the handler reads them.
+// contract (functions/README.md), as functions/node/hello-server/serve.js does for server mode. The Request it
+// hands the handler and the global Response are lazy-fetch.cjs's: real ones are made only when the handler reads
+// them.
 // CommonJS, as is lazy-fetch.cjs: Node.js's ES module loader adds about 10 ms to a start, which only a handler
 // that is an ES module should pay.
 //
@@ -252,7 +253,8 @@ async function main(args) {
       process.exit(0);
     } catch (err) {
       // The module's own error (a syntax error, a missing import) with its stack, which names file and line.
-      process.stderr.write(`${err instanceof HandlerError || !err || !err.stack ? String(err && err.message || err) : err.stack}\n`);
+      const plain = err instanceof HandlerError || !err || !err.stack;
+      process.stderr.write(`${plain ? String(err && err.message || err) : err.stack}\n`);
       process.exit(1);
     }
   }

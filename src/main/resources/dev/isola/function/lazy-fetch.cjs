@@ -44,7 +44,7 @@ for (const name of ['Request', 'Response', 'fetch']) {
 }
 
 let native; // { Request, Response, fetch } once loaded
-let installed = false;
+let installed = []; // [name, value] of what install() put in the global scope
 
 function natives() {
   if (native === undefined) {
@@ -52,8 +52,10 @@ function natives() {
     native = { Request: get('Request'), Response: get('Response'), fetch: get('fetch') };
     adopt(requestPrototype, native.Request, Request);
     adopt(responsePrototype, native.Response, Response);
-    // Node.js's getter puts what it loaded in the global scope in place of itself, and so of ours.
-    if (installed) install();
+    // Node.js's getter puts what it loaded in the global scope in place of itself, and so of ours: put ours back.
+    for (const [name, ours] of installed) {
+      if (globalThis[name] === native[name]) define(name, ours);
+    }
   }
   return native;
 }
@@ -145,7 +147,7 @@ function LazyRequest(incoming, convert) {
 }
 LazyRequest.prototype = requestPrototype;
 requestPrototype[MAKE] = function make() {
-  return this[INCOMING] ? this[CONVERT](this[INCOMING], this.url) : undefined;
+  return this[CONVERT](this[INCOMING], this.url);
 };
 
 // hrefOf: the URL the request was sent to, as a Request would serialise it. A Host header that makes no URL
@@ -274,7 +276,6 @@ function LazyResponse(planned) {
 LazyResponse.prototype = responsePrototype;
 // The real Response is made from the plan, not from the handler's arguments, which it may change afterwards.
 responsePrototype[MAKE] = function make() {
-  if (!this[PLAN]) return undefined;
   const { content, status, statusText, headers: { 'content-length': length, ...headers } } = this[PLAN];
   return new (natives().Response)(content, { status, statusText, headers });
 };
@@ -309,11 +310,13 @@ function pendingResponse(response) {
  * properties that load nothing when read.
  */
 function install() {
-  installed = true;
-  for (const [name, value] of [['Request', Request], ['Response', Response], ['fetch', fetch]]) {
-    Object.defineProperty(globalThis, name,
-      { value, writable: true, configurable: true, enumerable: globals[name].enumerable });
-  }
+  installed = [['Request', Request], ['Response', Response], ['fetch', fetch]];
+  for (const [name, value] of installed) define(name, value);
+}
+
+function define(name, value) {
+  Object.defineProperty(globalThis, name,
+    { value, writable: true, configurable: true, enumerable: globals[name].enumerable });
 }
 
 module.exports = { install, lazyRequest, pendingResponse, realRequest };

@@ -27,6 +27,9 @@ const inst = process.env.ISOLA_INSTANCE || '';
 // connection pool, which should drop idle connections sooner, is the side that closes them: a server
 // closing first races with a request the pool is just sending on that connection. Same as serve.js.
 const IDLE_TIMEOUT_MS = 5 * 60 * 1000;
+// Request headers taken, in all: as the Go and Python wrappers, well above what the gateway forwards (16 KiB of the
+// caller's plus its own). Node.js's default, 16 KiB, closed the connection on such a request.
+const MAX_HEADER_BYTES = 1 << 20;
 
 // Set on SIGTERM: answers from then on close their connection, so that the server's close() can complete.
 let stopping = false;
@@ -189,7 +192,7 @@ function serve(handler) {
   const port = Number(process.env.PORT || 8080);
   // Not an async function: the handler's promise is the only one per call (Promise.resolve returns a native one
   // as it is), and a handler that answers at once is answered at once.
-  server = http.createServer((req, res) => {
+  server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
     res.on('finish', answered);
     let answer;
     try {

@@ -12,6 +12,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -172,9 +174,12 @@ class BenchPartsTest {
     void processTreeCpu_ofThisJvm_isPositiveAndGrows() throws Exception {
         long self = ProcessHandle.current().pid();
         ProcessTreeCpu.Reading before = ProcessTreeCpu.read(self);
-        long end = System.nanoTime() + 50_000_000L;
+        // 50 ms of this thread's own CPU time, not of wall time: on a busy host a 50 ms spin got 33 ms of CPU.
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long cpuEnd = threads.getCurrentThreadCpuTime() + 50_000_000L;
+        long wallEnd = System.nanoTime() + 30_000_000_000L;
         long spin = 0;
-        while (System.nanoTime() < end) {
+        while (threads.getCurrentThreadCpuTime() < cpuEnd && System.nanoTime() < wallEnd) {
             spin++;
         }
         ProcessTreeCpu.Reading after = ProcessTreeCpu.read(self);

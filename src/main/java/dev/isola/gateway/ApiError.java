@@ -28,6 +28,14 @@ final class ApiError {
         return response(status, ErrorCode.fromWire(code).orElseThrow(), message);
     }
 
+    /** A failed call of a function: its request id in the body and in {@value RequestIds#HEADER}. */
+    static FullHttpResponse failedCall(int status, String code, String message, String requestId) {
+        FullHttpResponse response = json(HttpResponseStatus.valueOf(status),
+                ErrorBody.json(ErrorCode.fromWire(code).orElseThrow(), message, requestId));
+        response.headers().set(RequestIds.HEADER, requestId);
+        return response;
+    }
+
     static FullHttpResponse json(HttpResponseStatus status, byte[] body) {
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
                 Unpooled.wrappedBuffer(body));

@@ -328,14 +328,6 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /**
-     * Answers the current request with a JSON error. {@code keepAlive} only if the client wants it and its request
-     * was read whole: unread body bytes would be taken for the next request.
-     */
-    void replyError(Exchange exchange, int status, String code, String message, boolean keepAlive) {
-        reply(exchange, ApiError.response(status, code, message), keepAlive);
-    }
-
     void reply(Exchange exchange, FullHttpResponse response, boolean keepAlive) {
         HttpUtil.setKeepAlive(response, keepAlive);
         ctx.channel().writeAndFlush(response);

@@ -53,7 +53,7 @@ public final class Gateway implements AutoCloseable {
      * @param clients      what a client connection is allowed: the limits on slow and idle clients, and how many
      */
     public record Parts(Dispatcher dispatcher, AsyncCalls async, Readiness readiness, InvocationLog invocations,
-                        Metrics metrics,
+                        CallFailures failures, Metrics metrics,
                         long maxBodyBytes, ClientLimits clients, Ticker ticker,
                         InstantSource wallClock) {
     }
@@ -67,7 +67,7 @@ public final class Gateway implements AutoCloseable {
         }
         AtomicBoolean draining = new AtomicBoolean();
         EdgeRouter router = new EdgeRouter(new InvocationTarget.Services(parts.dispatcher(), parts.metrics(),
-                parts.invocations(), parts.ticker(), parts.wallClock()), parts.async(), parts.readiness(), draining::get,
+                parts.invocations(), parts.failures(), parts.ticker(), parts.wallClock()), parts.async(), parts.readiness(), draining::get,
                 parts.maxBodyBytes());
         FrontHandler.Router routes = router::route;
         ClientLimits clients = parts.clients();

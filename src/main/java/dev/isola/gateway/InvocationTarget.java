@@ -37,8 +37,8 @@ final class InvocationTarget implements ProxyTarget {
     private static final AsciiString FALSE = AsciiString.cached("false");
 
     /** What the gateway shares with every invocation. */
-    record Services(Dispatcher dispatcher, Metrics metrics, InvocationLog invocations, Ticker ticker,
-                    InstantSource wallClock) {
+    record Services(Dispatcher dispatcher, Metrics metrics, InvocationLog invocations, CallFailures failures,
+                    Ticker ticker, InstantSource wallClock) {
     }
 
     private final Services services;
@@ -148,6 +148,17 @@ final class InvocationTarget implements ProxyTarget {
     @Override
     public boolean alive() {
         return lease.instanceAlive();
+    }
+
+    /**
+     * Server-side failures (the function's start, crash or timeout) go to the function's log under the request id;
+     * not a caller's mistake, nor a call to a function that does not exist (whose name the caller chose).
+     */
+    @Override
+    public void failed(String requestId, int status, String code, String message) {
+        if (status >= 500 && !code.equals(ErrorCode.UNAVAILABLE.wireName())) {
+            services.failures().failed(name, "request " + requestId + ": " + status + " " + code + ": " + message);
+        }
     }
 
     @Override

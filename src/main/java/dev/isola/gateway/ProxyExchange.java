@@ -3,6 +3,7 @@ package dev.isola.gateway;
 import dev.isola.api.ErrorCode;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpObject;
@@ -194,14 +195,15 @@ final class ProxyExchange implements FrontHandler.Exchange {
         }
         moveTo(DONE);
         releaseEarlyBody();
+        FullHttpResponse answer = failedCall(code.status(), code.wireName(), message);
         if (code == ErrorCode.UNAVAILABLE) {
             // The server is stopping: this connection is not worth keeping, the client should go elsewhere.
-            front.handOver(this, LocalReply.rejecting(front, request, ApiError.response(code, message)));
+            front.handOver(this, LocalReply.rejecting(front, request, answer));
         } else if (requestDone) {
-            front.replyError(this, code.status(), code.wireName(), message, keepClient());
+            front.reply(this, answer, keepClient());
         } else {
             // Answer once the rest of the request is read, so a keep-alive client keeps its connection.
-            front.handOver(this, LocalReply.of(front, request, ApiError.response(code, message)));
+            front.handOver(this, LocalReply.of(front, request, answer));
         }
     }
 
@@ -399,8 +401,15 @@ final class ProxyExchange implements FrontHandler.Exchange {
         if (answering) {
             front.channel().close();
         } else {
-            front.replyError(this, finalStatus, error, message, keepAlive);
+            front.reply(this, failedCall(finalStatus, error, message), keepAlive);
         }
+    }
+
+    /** The error answer of this call, under a new request id that the target notes with the message. */
+    private FullHttpResponse failedCall(int finalStatus, String code, String message) {
+        String requestId = RequestIds.next();
+        target.failed(requestId, finalStatus, code, message);
+        return ApiError.failedCall(finalStatus, code, message, requestId);
     }
 
     /**
@@ -430,7 +439,7 @@ final class ProxyExchange implements FrontHandler.Exchange {
             try {
                 loop().execute(() -> {
                     target.finish(502, false);
-                    front.replyError(this, 502, "instance_failed", message, keepClient());
+                    front.reply(this, failedCall(502, "instance_failed", message), keepClient());
                 });
             } catch (RejectedExecutionException e) { // the gateway is shutting down
                 target.finish(502, false);

@@ -41,6 +41,13 @@ interface ProxyTarget {
         return true;
     }
 
+    /**
+     * The call failed and is answered {@code status} with {@code code} and {@code message}, under {@code requestId}:
+     * notes it where the operator looks.
+     */
+    default void failed(String requestId, int status, String code, String message) {
+    }
+
     /** Who is talking, for error messages: {@code fn=hello inst=hello-3}. */
     String label();
 

@@ -153,7 +153,7 @@ public final class IsolaServer implements AutoCloseable {
                     name -> dispatcher.serving(name).map(f -> f.manifest().async()), metrics, clock,
                     config.drainTimeout()));
             Gateway gateway = Gateway.start(config.host(), config.port(), loops, new Gateway.Parts(dispatcher, async,
-                    readiness, store, metrics, config.maxBodyBytes(), clientLimits(config.clients()), ticker, clock));
+                    readiness, store, (name, line) -> logs.sink(name, "isola").line(line), metrics, config.maxBodyBytes(), clientLimits(config.clients()), ticker, clock));
             owned.add(gateway);
             owned.add(async); // stops before the gateway: its attempts in flight go through it
             callbackBase.set(URI.create("http://127.0.0.1:" + gateway.port()));

@@ -28,6 +28,8 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -41,11 +43,13 @@ class InvocationTargetTest {
     private static final String GET = "GET /function/hello/x HTTP/1.1\r\nHost: edge\r\n\r\n";
 
     private final List<InvocationRecord> recorded = new CopyOnWriteArrayList<>();
+    private final List<String> failures = new CopyOnWriteArrayList<>();
     private final StubDispatcher dispatcher = new StubDispatcher();
 
     private EmbeddedEdge edge() {
         return new EmbeddedEdge(edge -> new EdgeRouter(new InvocationTarget.Services(dispatcher, Metrics.NOOP,
-                recorded::add, edge.ticker(), InstantSource.system()), NO_ASYNC, new Readiness(), () -> false,
+                recorded::add, (name, line) -> failures.add(name + " " + line), edge.ticker(),
+                InstantSource.system()), NO_ASYNC, new Readiness(), () -> false,
                 1 << 20)::route);
     }
 
@@ -57,18 +61,23 @@ class InvocationTargetTest {
 
     static Stream<Arguments> refusals() {
         return Stream.of(
-                Arguments.of(new Acquisition.NotFound(HELLO), 404, "function_not_found", false, true),
-                Arguments.of(new Acquisition.Saturated("fn=hello: all busy"), 429, "saturated", true, true),
-                Arguments.of(new Acquisition.StartFailed("fn=hello: boom", "runc"), 502, "start_failed", true, true),
-                Arguments.of(new Acquisition.TimedOut("fn=hello: slow", "runc"), 504, "timeout", true, true),
+                Arguments.of(new Acquisition.NotFound(HELLO), 404, "function_not_found", false, true, false),
+                Arguments.of(new Acquisition.Saturated("fn=hello: all busy"), 429, "saturated", true, true, false),
+                Arguments.of(new Acquisition.StartFailed("fn=hello: boom", "runc"), 502, "start_failed", true, true,
+                        true),
+                Arguments.of(new Acquisition.TimedOut("fn=hello: slow", "runc"), 504, "timeout", true, true, true),
                 // A stopping server: the client should go elsewhere, so its connection is not kept.
-                Arguments.of(new Acquisition.Unavailable("shutting down"), 503, "unavailable", false, false));
+                Arguments.of(new Acquisition.Unavailable("shutting down"), 503, "unavailable", false, false, false));
     }
 
+    /**
+     * Every refusal carries a request id, in the body and in X-Request-Id; the platform's failures (not a caller's
+     * mistake or a full node) are noted in the function's log under that id.
+     */
     @ParameterizedTest(name = "{0} -> {1}")
     @MethodSource("refusals")
     void anOutcomeWithoutALease_isItsStatusAndCode(Acquisition outcome, int status, String code,
-                                                   boolean recordedCall, boolean keepsConnection) {
+                                                   boolean recordedCall, boolean keepsConnection, boolean logged) {
         dispatcher.outcome = outcome;
         try (EmbeddedEdge edge = edge()) {
             edge.send(GET);
@@ -77,7 +86,24 @@ class InvocationTargetTest {
             assertThat(edge.clientOpen()).isEqualTo(keepsConnection);
             assertThat(recorded).hasSize(recordedCall ? 1 : 0);
             recorded.forEach(r -> assertThat(r.status()).isEqualTo(status));
+            Matcher id = Pattern.compile("X-Request-Id: ([0-9a-f]{16})\r\n").matcher(edge.received());
+            assertThat(id.find()).as("an X-Request-Id header").isTrue();
+            assertThat(edge.received()).contains("\"requestId\":\"" + id.group(1) + "\"");
+            if (logged) {
+                assertThat(failures).containsExactly("hello request " + id.group(1) + ": " + status + " " + code
+                        + ": " + message(outcome));
+            } else {
+                assertThat(failures).isEmpty();
+            }
         }
+    }
+
+    private static String message(Acquisition outcome) {
+        return switch (outcome) {
+            case Acquisition.StartFailed f -> f.message();
+            case Acquisition.TimedOut t -> t.message();
+            default -> throw new IllegalArgumentException(outcome.toString());
+        };
     }
 
     @Test

@@ -183,9 +183,14 @@ public abstract class SandboxContractTest implements IsolaServerExtension.PerBac
         assertThat(TestIsola.json(call).get("error").asText()).isEqualTo("start_failed");
         assertThat(TestIsola.json(call).get("message").asText()).contains("before it was ready")
                 .contains("in its logs").doesNotContain("configured to fail at start");
+        // The caller's request id names the failure in the function's log, beside what the instance printed.
+        String requestId = TestIsola.json(call).get("requestId").asText();
+        assertThat(call.headers().firstValue("X-Request-Id")).contains(requestId);
         Await.until(Duration.ofSeconds(10), () -> isola.admin(HttpRequest.newBuilder(
                         isola.uri("/system/functions/c-fail/logs?tail=20"))).body(),
-                logs -> logs.contains("configured to fail at start"), "the function's output in its logs");
+                logs -> logs.contains("configured to fail at start")
+                        && logs.contains(" isola request " + requestId + ": 502 start_failed: "),
+                "the function's output and the failed request in its logs");
         assertThat(instances("c-fail")).isEmpty();
     }
 

@@ -1,11 +1,18 @@
-// vmexec starts a VMM (QEMU) in a network namespace of its own, holding only the VM's tap device: opened here, in
-// the host's namespace, and passed on as a file descriptor. The VMM then reaches the guest's network through that
-// descriptor and nothing else: not the host's loopback services, not its interfaces, not other instances' taps.
-// Isola runs it as root from the VM's launch wrapper; QEMU drops to the VM's own uid and chroot after that.
+// vmexec starts a VMM (QEMU) in namespaces of its own, holding only the VM's tap device: opened here, in the host's
+// network namespace, and passed on as a file descriptor. The VMM then reaches the guest's network through that
+// descriptor and nothing else (not the host's loopback services, not its interfaces, not other instances' taps);
+// in its own pid namespace it sees and signals no other process, and in its own IPC namespace it cannot use up the
+// host's System V IPC limits. Isola runs it as root from the VM's launch wrapper; QEMU drops to the VM's own uid and
+// chroot after that.
 //
-// Usage: vmexec [-tap NAME -fd N [-vnet-hdr]] -- PROGRAM ARGS...
+// The VMM is this program's child, the first process of its pid namespace; vmexec writes the child's pid (as the
+// host sees it) to -pidfile and to its standard output, and exits, leaving the VMM to the host's init. The VMM's
+// standard output and error are -console, appended; its standard input and file descriptor 3 (a clone's saved
+// state, when open) are vmexec's own.
 //
-// Without -tap (a template VM, on a hub port to nowhere) the namespace is simply empty.
+// Usage: vmexec -console FILE -pidfile FILE [-tap NAME -fd N [-vnet-hdr]] -- PROGRAM ARGS...
+//
+// Without -tap (a template VM, on a hub port to nowhere) the network namespace is simply empty.
 package main
 
 import (
@@ -13,7 +20,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"runtime"
+	"strconv"
 	"syscall"
 	"unsafe"
 )
@@ -26,34 +33,60 @@ const (
 	tunSetIff  = 0x400454ca
 )
 
+// stateFd is where a clone's saved state is open, as the VMM expects it.
+const stateFd = 3
+
 func main() {
+	console := flag.String("console", "", "the file the VMM's output is appended to")
+	pidFile := flag.String("pidfile", "", "the file the VMM's pid is written to")
 	tap := flag.String("tap", "", "the tap device to open in the host's network namespace")
 	fd := flag.Int("fd", -1, "the file descriptor the VMM finds the tap at")
 	vnetHdr := flag.Bool("vnet-hdr", false, "open the tap with virtio-net headers")
 	flag.Parse()
 	argv := flag.Args()
-	if len(argv) == 0 || (*tap != "") != (*fd >= 0) {
-		fail("usage: vmexec [-tap NAME -fd N [-vnet-hdr]] -- PROGRAM ARGS...")
+	if len(argv) == 0 || *console == "" || *pidFile == "" || (*tap != "") != (*fd > stateFd) {
+		fail("usage: vmexec -console FILE -pidfile FILE [-tap NAME -fd N (N > 3) [-vnet-hdr]] -- PROGRAM ARGS...")
+	}
+	state := isOpen(stateFd) // before this program opens anything, which could take the number
+	out, err := syscall.Open(*console, syscall.O_WRONLY|syscall.O_APPEND|syscall.O_CREAT|syscall.O_CLOEXEC, 0600)
+	if err != nil {
+		fail("open the console " + *console + ": " + err.Error())
+	}
+	// The child's descriptors by number; -1 leaves one closed.
+	files := []uintptr{0, uintptr(out), uintptr(out), closed()}
+	if state {
+		files[stateFd] = stateFd
 	}
 	if *tap != "" {
-		openTap(*tap, *fd, *vnetHdr)
+		for len(files) < *fd {
+			files = append(files, closed())
+		}
+		files = append(files, uintptr(openTap(*tap, *vnetHdr)))
 	}
-	// Namespaces belong to threads: the one that unshares must be the one that execs.
-	runtime.LockOSThread()
-	if err := syscall.Unshare(syscall.CLONE_NEWNET); err != nil {
-		fail("unshare the network namespace: " + err.Error())
-	}
+	closeInherited()
 	program, err := exec.LookPath(argv[0])
 	if err != nil {
 		fail(err.Error())
 	}
-	if err := syscall.Exec(program, argv, os.Environ()); err != nil {
-		fail("exec " + program + ": " + err.Error())
+	pid, err := syscall.ForkExec(program, argv, &syscall.ProcAttr{
+		Env:   os.Environ(),
+		Files: files,
+		Sys:   &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID | syscall.CLONE_NEWNET | syscall.CLONE_NEWIPC},
+	})
+	if err != nil {
+		fail("start " + program + ": " + err.Error())
 	}
+	// The pid file first: once the pid is printed, Isola may look for the file.
+	if err := os.WriteFile(*pidFile, []byte(strconv.Itoa(pid)+"\n"), 0600); err != nil {
+		syscall.Kill(pid, syscall.SIGKILL)
+		fail("write " + *pidFile + ": " + err.Error())
+	}
+	fmt.Println(pid)
 }
 
-// openTap attaches to the (persistent) tap device name and leaves it open, without close-on-exec, at fd.
-func openTap(name string, fd int, vnetHdr bool) {
+// openTap attaches to the (persistent) tap device name and returns the open descriptor (close-on-exec: the child
+// gets its copy at -fd).
+func openTap(name string, vnetHdr bool) int {
 	if len(name) >= 16 {
 		fail("tap name too long: " + name)
 	}
@@ -72,16 +105,30 @@ func openTap(name string, fd int, vnetHdr bool) {
 		uintptr(unsafe.Pointer(&ifreq[0]))); errno != 0 {
 		fail("attach to tap " + name + ": " + errno.Error())
 	}
-	if tun == fd {
-		if _, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_SETFD, 0); errno != 0 {
-			fail("keep the tap open across exec: " + errno.Error())
+	return tun
+}
+
+// closeInherited marks every descriptor above standard error close-on-exec: the child gets only those in its files
+// (the launch wrapper passes none other, but what the VMM may hold is decided here, not by whoever started us).
+func closeInherited() {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		fail("list open descriptors: " + err.Error())
+	}
+	for _, entry := range entries {
+		if fd, err := strconv.Atoi(entry.Name()); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
 		}
-		return
 	}
-	if err := syscall.Dup3(tun, fd, 0); err != nil {
-		fail(fmt.Sprintf("move the tap to fd %d: %v", fd, err))
-	}
-	syscall.Close(tun)
+}
+
+func isOpen(fd int) bool {
+	_, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_GETFD, 0)
+	return errno == 0
+}
+
+func closed() uintptr {
+	return ^uintptr(0) // -1
 }
 
 func fail(message string) {

@@ -77,10 +77,10 @@ class MicrovmContractTest extends IsolationContractTest {
 
     /**
      * Two VMs at once: each QEMU detached from Isola, as a uid of its own, without capabilities, filtered, chrooted
-     * in its jail.
+     * in its jail, in network, pid and IPC namespaces of its own.
      */
     @Test
-    void jail_eachQemuRunsAsItsOwnUid_withoutCapabilities_inItsChrootAndNetworkNamespace() throws IOException {
+    void jail_eachQemuRunsAsItsOwnUid_withoutCapabilities_inItsChrootAndNamespaces() throws IOException {
         List<JsonNode> vms = twoInstances("c-jail");
 
         List<String> uids = new ArrayList<>();
@@ -111,6 +111,14 @@ class MicrovmContractTest extends IsolationContractTest {
             namespaces.add(netns.toString());
             assertThat(Files.readAllLines(Path.of("/proc/" + pid + "/net/dev")).stream().skip(2)
                     .map(l -> l.strip().split(":")[0])).containsExactly("lo");
+            // The first process of a pid namespace of its own (no other process to see or signal), and an IPC
+            // namespace of its own (System V limits are per namespace).
+            assertThat(field(status, "NSpid:").split("\\s+")).containsExactly(Long.toString(pid), "1");
+            for (String ns : List.of("pid", "ipc")) {
+                Path own = Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/" + ns));
+                assertThat(own).as(ns).isNotEqualTo(Files.readSymbolicLink(Path.of("/proc/self/ns/" + ns)));
+                namespaces.add(own.toString());
+            }
         }
         assertThat(uids).doesNotHaveDuplicates();
         assertThat(namespaces).doesNotHaveDuplicates();

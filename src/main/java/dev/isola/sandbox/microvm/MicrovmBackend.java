@@ -285,7 +285,7 @@ final class MicrovmBackend implements SandboxBackend {
     private static void clearWorkDir(Path workDir) {
         FileTrees.deleteQuietly(workDir.resolve("jail"));
         for (Path file : List.of(QemuCommand.qmpSocket(workDir), QemuCommand.identitySocket(workDir),
-                workDir.resolve("qemu.pid"))) {
+                QemuCommand.pidFile(workDir))) {
             try {
                 Files.deleteIfExists(file);
             } catch (IOException e) {
@@ -364,7 +364,7 @@ final class MicrovmBackend implements SandboxBackend {
         if (Files.isDirectory(runDir)) {
             try (var instances = Files.list(runDir)) {
                 for (Path dir : instances.toList()) {
-                    Path pidFile = dir.resolve("qemu.pid");
+                    Path pidFile = QemuCommand.pidFile(dir);
                     if (Files.isRegularFile(pidFile)) {
                         pidFiles = true;
                         candidates.add(Long.parseLong(Files.readString(pidFile).trim()));

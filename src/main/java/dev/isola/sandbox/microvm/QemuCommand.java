@@ -15,8 +15,10 @@ import java.util.Optional;
  * ready and a clone learns who it is. A booted instance has neither.
  *
  * <p>Every QEMU starts through {@code vmexec} ({@link GoProgram#VMEXEC}): it opens the VM's tap in the host's network
- * namespace, then enters a new, empty one and becomes QEMU, which finds the tap at {@value #TAP_FD}. A QEMU thus
- * reaches no network but its guest's: not the host's loopback services or interfaces, not other VMs' taps.
+ * namespace, then starts QEMU in new pid, network and IPC namespaces, holding the tap at {@value #TAP_FD}. A QEMU thus
+ * reaches no network but its guest's (not the host's loopback services or interfaces, not other VMs' taps) and sees
+ * no other process. {@code vmexec} writes QEMU's pid as the host sees it to {@link #pidFile} (QEMU's own
+ * {@code -pidfile} would say 1) and exits.
  *
  * @param cmdline     the guest kernel's command line (for a clone, its template's: the guest's copy is in memory)
  * @param vmexec      the {@code vmexec} binary
@@ -40,15 +42,22 @@ record QemuCommand(Path vmexec, GuestKernel kernel, GuestImages.Images images, A
         return workDir.resolve("qmp.sock").toAbsolutePath();
     }
 
+    /** QEMU's pid, as the host sees it: how start-up reaping finds the VMs of a crashed run. */
+    static Path pidFile(Path workDir) {
+        return workDir.resolve("qemu.pid").toAbsolutePath();
+    }
+
     static Path identitySocket(Path workDir) {
         return workDir.resolve("identity.sock").toAbsolutePath();
     }
 
-    List<String> argv() {
+    /** @param console where QEMU's output is appended (the guest's serial console is its stdout) */
+    List<String> argv(Path console) {
         // The generic kernel finds virtio-mmio devices through ACPI; the minimal one has no ACPI and gets them as
         // virtio_mmio.device= arguments, which QEMU appends when ACPI is off.
         String machine = kernel.acpi() ? "microvm" : "microvm,acpi=off";
-        List<String> argv = new ArrayList<>(List.of(vmexec.toString()));
+        List<String> argv = new ArrayList<>(List.of(vmexec.toString(),
+                "-console", console.toAbsolutePath().toString(), "-pidfile", pidFile(workDir).toString()));
         tap.ifPresent(name -> argv.addAll(List.of("-tap", name, "-fd", Integer.toString(TAP_FD))));
         // The virtio-net header offloads for a booted VM. Not for a clone: its virtio-net was set up by its
         // template's guest against a hub port, which offers none, and the two ends must agree.
@@ -69,8 +78,7 @@ record QemuCommand(Path vmexec, GuestKernel kernel, GuestImages.Images images, A
                 "-device", "virtio-blk-device,drive=root",
                 "-netdev", netdev(),
                 "-device", "virtio-net-device,netdev=net0,mac=" + mac,
-                "-qmp", "unix:" + qmpSocket(workDir) + ",server=on,wait=off",
-                "-pidfile", workDir.resolve("qemu.pid").toAbsolutePath().toString()));
+                "-qmp", "unix:" + qmpSocket(workDir) + ",server=on,wait=off"));
         memory.ifPresent(m -> argv.addAll(List.of(
                 "-object", "memory-backend-file,id=mem,size=" + memoryMib + "M,mem-path=" + m.file().toAbsolutePath()
                         + ",share=" + (m.shared() ? "on" : "off"),

@@ -17,9 +17,9 @@ import java.util.List;
  * the VM's own uid and gid, with no capabilities left and a seccomp filter on.
  *
  * <p>Order in QEMU 7.2 ({@code qemu_init}): the {@code -sandbox} filter is installed while options are processed;
- * then the pid file is written, the accelerator configured ({@code /dev/kvm} is opened here under KVM), the
- * {@code -drive} files and the QMP socket are opened (the tap already is: {@code vmexec} attached it before it put
- * QEMU in a network namespace of its own, see {@link QemuCommand}), the board built (kernel and initramfs read into
+ * then the accelerator is configured ({@code /dev/kvm} is opened here under KVM), the
+ * {@code -drive} files and the QMP socket are opened (the tap already is: {@code vmexec} attached it before it started
+ * QEMU in namespaces of its own, see {@link QemuCommand}), the board built (kernel and initramfs read into
  * guest memory, vCPU threads made); only then does
  * {@code os_setup_post} chroot ({@code -chroot}) and change uid ({@code -runas uid:gid}: setgid, setgroups to that
  * one gid, setuid). Real, effective and saved uids all change, so the permitted and effective capability sets are

@@ -19,13 +19,14 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One QEMU, inside its cgroup and jail from its first instruction, below Isola for the OOM killer, and detached:
- * a launch shell starts it in the background and exits, so QEMU's parent is the host's init, which collects its
- * exit. Isola holds it by a {@link Pidfd} and sees its exit through the backend's {@link PidfdExits}: no JDK process
- * reaper thread waits for each VM (one per child, so a node of 300 VMs had 300 such threads), and QEMU's exit status
- * is not known here (what ended it is on its console).
+ * a launch shell joins the cgroup and becomes {@code vmexec}, which starts QEMU as its child in namespaces of its own
+ * ({@link QemuCommand}), says its pid and exits, so QEMU's parent is the host's init, which collects its exit. Isola
+ * holds it by a {@link Pidfd} and sees its exit through the backend's {@link PidfdExits}: no JDK process reaper
+ * thread waits for each VM (one per child, so a node of 300 VMs had 300 such threads), and QEMU's exit status is not
+ * known here (what ended it is on its console).
  */
 final class VmProcess {
-    /** The launch shell's own work: joining a cgroup and forking; a slow host takes milliseconds. */
+    /** The launcher's own work: joining a cgroup, opening the tap and forking; a slow host takes milliseconds. */
     private static final Duration LAUNCH_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration KILL_GRACE = Duration.ofSeconds(5);
 
@@ -47,25 +48,24 @@ final class VmProcess {
     static VmProcess start(ProcessRunner runner, PidfdExits exits, QemuCommand command, VmJail jail, VmCgroup cgroup,
                            Path console, Optional<Path> state, boolean background) throws IOException {
         List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c",
-                // Join the cgroup and offer itself to the OOM killer before Isola, then fork QEMU (which inherits
-                // both: nothing runs outside the limits), say its pid and leave it to the host's init.
+                // Join the cgroup and offer itself to the OOM killer before Isola, then become vmexec, whose child
+                // QEMU inherits both: nothing runs outside the limits.
                 "for f in $ISOLA_CGROUP_PROCS; do echo $$ > \"$f\" || exit 125; done; "
                         + "echo " + OomScore.SANDBOX + " > /proc/self/oom_score_adj || exit 125; "
                         + "if [ -n \"$ISOLA_VM_STATE\" ]; then exec 3<\"$ISOLA_VM_STATE\" || exit 125; fi; "
-                        + (background ? "nice -n 19 " : "") + "\"$@\" >>\"$ISOLA_VM_CONSOLE\" 2>&1 & echo $!",
+                        + "exec " + (background ? "nice -n 19 " : "") + "\"$@\"",
                 "isola-vm"));
-        argv.addAll(command.argv());
+        argv.addAll(command.argv(console));
         argv.addAll(jail.qemuArgs());
         ProcessBuilder pb = new ProcessBuilder(argv).redirectError(ProcessBuilder.Redirect.appendTo(console.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         pb.environment().put("ISOLA_CGROUP_PROCS", String.join(" ",
                 cgroup.procsFiles().stream().map(Path::toString).toList()));
-        pb.environment().put("ISOLA_VM_CONSOLE", console.toAbsolutePath().toString());
         state.ifPresent(file -> pb.environment().put("ISOLA_VM_STATE", file.toAbsolutePath().toString()));
         Process shell = runner.start(pb);
         try {
             if (!shell.waitFor(LAUNCH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                shell.destroyForcibly(); // our own child, stuck before its last two steps: QEMU's fork and the echo
+                shell.destroyForcibly(); // our own child (the shell, or vmexec by then), stuck before QEMU's fork
                 throw new IOException("the VM's launch shell did not finish within " + LAUNCH_TIMEOUT.toSeconds()
                         + " s");
             }
@@ -74,7 +74,7 @@ final class VmProcess {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while launching the VM", e);
         }
-        // The shell has exited, and QEMU's stdout is the console: the pipe holds the pid and its end, no wait.
+        // vmexec has exited, and QEMU's stdout is the console: the pipe holds the pid and its end, no wait.
         String said = new String(shell.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).strip();
         if (shell.exitValue() != 0 || !said.matches("[0-9]{1,10}")) {
             throw new IOException("the VM's launch failed (exit status " + shell.exitValue()
@@ -84,7 +84,7 @@ final class VmProcess {
     }
 
     /**
-     * A pidfd for QEMU, checked to be in the VM's cgroup: between the shell's fork and this open, QEMU may have
+     * A pidfd for QEMU, checked to be in the VM's cgroup: between vmexec's fork and this open, QEMU may have
      * failed and its pid, in principle, been reused by another process; a handle to that one is never returned.
      */
     private static Pidfd hold(long pid, VmCgroup cgroup) throws IOException {

@@ -30,10 +30,10 @@ class QemuCommandTest {
         Path memory = KEY.dir().resolve("memory");
         List<String> template = new QemuCommand(VMEXEC, KERNEL, IMAGES, Accelerator.TCG, 32, 256,
                 VmTemplates.cmdline(KEY), Optional.empty(), "02:00:c0:00:02:02", Path.of("/run/tpl.1"),
-                Optional.of(new QemuCommand.Memory(memory, true)), false).argv();
+                Optional.of(new QemuCommand.Memory(memory, true)), false).argv(Path.of("/run/tpl.1/console.log"));
         List<String> clone = new QemuCommand(VMEXEC, KERNEL, IMAGES, Accelerator.TCG, 32, 256,
                 VmTemplates.cmdline(KEY), Optional.of("it1"), "52:54:0a:c8:00:05", Path.of("/run/fn.1"),
-                Optional.of(new QemuCommand.Memory(memory, false)), true).argv();
+                Optional.of(new QemuCommand.Memory(memory, false)), true).argv(Path.of("/run/fn.1/console.log"));
 
         assertThat(devices(clone)).isEqualTo(devices(template));
         assertThat(value(template, "-append")).isEqualTo(value(clone, "-append")).contains("isola.template=1")
@@ -44,22 +44,26 @@ class QemuCommandTest {
         assertThat(clone).containsSequence("-incoming", "defer");
         assertThat(template).doesNotContain("-incoming");
         assertThat(value(template, "-netdev")).isEqualTo("hubport,id=net0,hubid=0");
-        assertThat(template.subList(0, template.indexOf("--"))).containsExactly(VMEXEC.toString());
+        assertThat(template.subList(0, template.indexOf("--"))).containsExactly(VMEXEC.toString(),
+                "-console", "/run/tpl.1/console.log", "-pidfile", "/run/tpl.1/qemu.pid");
         // The clone's guest set up its virtio-net against the template's hub port: no offloads on its tap either.
         assertThat(value(clone, "-netdev")).isEqualTo("tap,id=net0,fd=4");
-        assertThat(clone.subList(0, clone.indexOf("--"))).containsExactly(VMEXEC.toString(), "-tap", "it1", "-fd",
-                "4");
+        assertThat(clone.subList(0, clone.indexOf("--"))).containsExactly(VMEXEC.toString(),
+                "-console", "/run/fn.1/console.log", "-pidfile", "/run/fn.1/qemu.pid", "-tap", "it1", "-fd", "4");
     }
 
     @Test
     void aBootedVmHasNeitherTheMemoryFileNorTheIdentityPort() {
         List<String> booted = new QemuCommand(VMEXEC, KERNEL, IMAGES, Accelerator.TCG, 32, 256,
                 List.of("console=ttyS0"), Optional.of("it1"), "52:54:0a:c8:00:05", Path.of("/run/fn.1"),
-                Optional.empty(), false).argv();
+                Optional.empty(), false).argv(Path.of("/run/fn.1/console.log"));
         assertThat(booted).doesNotContain("-object", "-chardev", "-incoming");
         assertThat(value(booted, "-M")).isEqualTo("microvm,acpi=off");
-        assertThat(booted.subList(0, booted.indexOf("--"))).containsExactly(VMEXEC.toString(), "-tap", "it1", "-fd",
-                "4", "-vnet-hdr");
+        // QEMU's own -pidfile would name pid 1 of its namespace: vmexec writes the host's view instead.
+        assertThat(booted.subList(booted.indexOf("--"), booted.size())).doesNotContain("-pidfile");
+        assertThat(booted.subList(0, booted.indexOf("--"))).containsExactly(VMEXEC.toString(),
+                "-console", "/run/fn.1/console.log", "-pidfile", "/run/fn.1/qemu.pid", "-tap", "it1", "-fd", "4",
+                "-vnet-hdr");
         assertThat(value(booted, "-netdev")).isEqualTo("tap,id=net0,fd=4");
     }
 

@@ -11,6 +11,7 @@ import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -49,6 +50,8 @@ final class InstancePool {
 
     private static final Attempt DRAINED = new Attempt.Drained();
     /** How often a call waiting for room in the node's budget looks again. */
+    /** Pre-warm starts ({@code minInstances}) in flight per pool at most: one per core, see {@link #prewarm}. */
+    static final int PREWARM_PARALLELISM = Runtime.getRuntime().availableProcessors();
     private static final long BUDGET_RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final DeployedFunction function;
@@ -77,6 +80,9 @@ final class InstancePool {
     private final Predicate<InstancePool> makeRoom;
     private int waiting;
     private boolean draining;
+    /** Reserved slots that housekeeping started no thread for yet, and the threads starting them. */
+    private final ArrayDeque<Slot> prewarmQueue = new ArrayDeque<>();
+    private int prewarmers;
 
     InstancePool(DeployedFunction function, Dispatcher.Parts parts, Consumer<Instance> retire,
                  Predicate<InstancePool> makeRoom) {
@@ -503,7 +509,7 @@ final class InstancePool {
         standby.refill();
         List<Slot> removed = new ArrayList<>();
         int toStart;
-        List<Slot> reserved = new ArrayList<>();
+        int newPrewarmers;
         lock.lock();
         try {
             long now = ticker.nanos();
@@ -526,8 +532,10 @@ final class InstancePool {
                 if (slot.isEmpty()) {
                     break; // the node's budget is full: the next round tries again
                 }
-                reserved.add(slot.get());
+                prewarmQueue.add(slot.get());
             }
+            newPrewarmers = Math.min(prewarmQueue.size(), PREWARM_PARALLELISM - prewarmers);
+            prewarmers += newPrewarmers;
             if (!removed.isEmpty()) {
                 changed.signalAll();
             }
@@ -539,8 +547,33 @@ final class InstancePool {
                     + s.instance.exitReason().map(r -> "died, " + r).orElse("idle"));
             retire.accept(s.instance);
         }
-        for (Slot s : reserved) {
-            Thread.ofVirtual().name("prewarm-" + s.id).start(() -> startInto(s, false, prewarmProbe));
+        for (int i = 0; i < newPrewarmers; i++) {
+            Thread.ofVirtual().name("prewarm-" + function.name()).start(this::prewarm);
+        }
+    }
+
+    /**
+     * Starts queued pre-warm slots one after the other until none is left. At most one such thread per core runs per
+     * pool ({@link #PREWARM_PARALLELISM}): {@code minInstances} heavy instances started all at once on a small host shared its cores until
+     * every one passed its start deadline, was replaced, and the next ones did the same (ten Node.js microVMs under
+     * TCG on two cores, each needing about 15 s of CPU); one start per core finishes each in its own time. A call's
+     * start does not wait for these.
+     */
+    private void prewarm() {
+        while (true) {
+            Slot next;
+            lock.lock();
+            try {
+                next = prewarmQueue.poll();
+                if (next == null) {
+                    prewarmers--;
+                    return;
+                }
+            } finally {
+                lock.unlock();
+            }
+            Thread.interrupted(); // an abort of the last start (a drain) is not one of the next: it finds draining
+            startInto(next, false, prewarmProbe);
         }
     }
 

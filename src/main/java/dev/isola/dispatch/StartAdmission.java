@@ -20,10 +20,12 @@ import java.util.function.LongSupplier;
  *
  * <p>Saturation is the kernel's CPU pressure ({@code /proc/pressure/cpu}, "some": the share of time in which a
  * runnable task waited for a CPU) over the last {@value #WINDOW_MILLIS} ms. As many starts as the host has cores
- * are always admitted; more only while the pressure is below {@value #SATURATED_PERCENT} %. So starts that wait on
- * something other than the CPU (a function that sleeps in its init, a microVM's timers) are admitted as they come,
- * and so is everything on a host without pressure information (then admission is off). Waiting starts are admitted
- * in the order they came.
+ * are always admitted; more only while the pressure is below {@value #SATURATED_PERCENT} %, and each of those only
+ * on a reading of a window that began after the one before it was admitted: a burst that arrives at once is not let
+ * in whole on one reading of an idle host, taken before any of it ran. So starts that wait on
+ * something other than the CPU (a function that sleeps in its init, a microVM's timers) are admitted one window
+ * apart, and everything on a host without pressure information as it comes (then admission is off). Waiting starts
+ * are admitted in the order they came.
  */
 final class StartAdmission {
     static final long WINDOW_MILLIS = 10;
@@ -68,7 +70,7 @@ final class StartAdmission {
         lock.lock();
         try {
             if (waiting.isEmpty() && mayStart()) {
-                admitted++;
+                admitted();
                 return;
             }
             Condition turn = lock.newCondition();
@@ -81,7 +83,7 @@ final class StartAdmission {
                         turn.await();
                     }
                 }
-                admitted++;
+                admitted();
             } finally {
                 waiting.remove(turn);
                 Condition next = waiting.peekFirst();
@@ -115,6 +117,16 @@ final class StartAdmission {
             }
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** Counts an admission; one beyond the cores makes the next wait for a reading that includes it. */
+    private void admitted() {
+        admitted++;
+        if (admitted > alwaysAdmitted && stallMicros.isPresent()) {
+            sampledNanos = ticker.nanos();
+            sampledStall = stallMicros.get().getAsLong();
+            saturated = true; // unknown until the window has passed
         }
     }
 

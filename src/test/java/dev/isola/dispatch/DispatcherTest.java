@@ -41,6 +41,37 @@ class DispatcherTest {
         assertThat(launcher.alive.get()).as("instances still running after close").isZero();
     }
 
+    /**
+     * {@code minInstances} beyond the cores start one per core at a time, the next as one ends, while a call's start
+     * does not wait for them: started all at once, slow starts shared the CPU until all passed their deadline.
+     */
+    @Test
+    void minInstances_startOnePerCoreAtATime_whileACallStartsAtOnce() {
+        int min = InstancePool.PREWARM_PARALLELISM + 3;
+        CountDownLatch slow = new CountDownLatch(1);
+        launcher.gate = slow;
+        try {
+            dispatcher.deploy(Functions.withScaling("hello", 1, min, min + 1, Duration.ofMinutes(1), false));
+            dispatcher.maintain();
+            Await.until(WAIT, () -> launcher.launching.get() == InstancePool.PREWARM_PARALLELISM,
+                    "one start per core");
+            dispatcher.maintain(); // a second round adds no start beside those in flight
+            Acquisition.Pending forCall = pending(arrive());
+            CompletableFuture<Acquisition> settled = CompletableFuture.supplyAsync(forCall::settled,
+                    r -> Thread.ofVirtual().start(r));
+            Await.until(WAIT, () -> launcher.launching.get() == InstancePool.PREWARM_PARALLELISM + 1,
+                    "the call's own start beside them");
+            assertThat(launcher.started).isEmpty();
+
+            slow.countDown();
+            acquired(settled.join()).release(true);
+            Await.until(WAIT, () -> launcher.started.size() == min + 1, "every pre-warm started, in turns");
+            assertThat(launcher.maxLaunching.get()).isEqualTo(InstancePool.PREWARM_PARALLELISM + 1);
+        } finally {
+            slow.countDown(); // close() waits for starts in flight
+        }
+    }
+
     /** The call's outcome decided on arrival, as the gateway's event loop sees it. */
     private Acquisition arrive() {
         return dispatcher.acquire(HELLO, EndpointProbe.CONNECT);

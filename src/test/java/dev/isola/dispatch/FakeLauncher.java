@@ -21,6 +21,10 @@ final class FakeLauncher implements Launcher {
     /** When set, launches block until interrupted (a sandbox still booting), then fail as the real launcher does. */
     volatile CountDownLatch hangUntilInterrupted;
     final AtomicInteger interruptedLaunches = new AtomicInteger();
+    /** When set, launches wait for it to open (a slow sandbox); {@link #maxLaunching} counts how many at once. */
+    volatile CountDownLatch gate;
+    final AtomicInteger launching = new AtomicInteger();
+    final AtomicInteger maxLaunching = new AtomicInteger();
 
     @Override
     public String backend(DeployedFunction function) {
@@ -32,6 +36,18 @@ final class FakeLauncher implements Launcher {
         if (failNext) {
             failNext = false;
             throw new StartFailedException("fn=" + function.name() + ": boom");
+        }
+        CountDownLatch slow = gate;
+        if (slow != null) {
+            maxLaunching.accumulateAndGet(launching.incrementAndGet(), Math::max);
+            try {
+                slow.await();
+            } catch (InterruptedException e) {
+                interruptedLaunches.incrementAndGet();
+                throw new StartFailedException("fn=" + function.name() + ": interrupted while starting");
+            } finally {
+                launching.decrementAndGet();
+            }
         }
         if (hangUntilInterrupted != null) {
             hangUntilInterrupted.countDown();

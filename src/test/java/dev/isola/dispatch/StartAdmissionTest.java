@@ -82,6 +82,36 @@ class StartAdmissionTest {
         assertThat(admitted).containsExactly("second");
     }
 
+    /**
+     * A burst that arrives at once on an idle host: beyond the cores, one start per reading of the pressure, each
+     * reading of a window after the last admission (before, the one idle reading let the whole burst in).
+     */
+    @Test
+    void aBurstArrivingAtOnce_isAdmittedOneStartPerFreshReadingBeyondTheCores() throws InterruptedException {
+        StartAdmission admission = admission(1);
+        window(false);
+        List<String> admitted = new CopyOnWriteArrayList<>();
+        admission.admit(); // the core's own
+        List<Thread> burst = List.of(admitting(admission, "a", admitted), admitting(admission, "b", admitted),
+                admitting(admission, "c", admitted));
+
+        Await.until(WAIT, () -> admitted.size() == 1 && admission.waiting() == 2, "one admitted on the idle reading");
+        Thread.sleep(StartAdmission.WINDOW_MILLIS * 5); // several re-checks within the same window
+        assertThat(admitted).hasSize(1);
+
+        window(false);
+        Await.until(WAIT, () -> admitted.size() == 2, "the next one, on the next idle window");
+        window(true);
+        Thread.sleep(StartAdmission.WINDOW_MILLIS * 5);
+        assertThat(admitted).as("not while the CPU is saturated").hasSize(2);
+
+        window(false);
+        for (Thread t : burst) {
+            t.join(5_000);
+        }
+        assertThat(admitted).hasSize(3);
+    }
+
     @Test
     void theFirstWaiting_isAdmittedWhenThePressureDrops() throws InterruptedException {
         StartAdmission admission = admission(1);

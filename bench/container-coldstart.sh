@@ -7,9 +7,12 @@
 # side removes its container before the next one, and Isola's single-use instance must be gone and its spare
 # network remade (isola_quiet) - teardown that neither figure should carry nor push onto the other side's next run.
 #
+# With SECCOMP_BASELINE=1 a third method joins the rotation: the same by-hand start without Isola's seccomp filter,
+# which prices the filter (hand / hand without seccomp).
+#
 # Usage: RUNTIME=runc|crun|runsc bench/container-coldstart.sh    (root; needs go, node, curl, ip, the runtime,
 #        python3)
-# Env:   R=30  WARMUP=5  PAUSE=0.1  LANGS="go node"  RESULTS_DIR=...  KEEP_TMP=1
+# Env:   R=30  WARMUP=5  PAUSE=0.1  LANGS="go node"  SECCOMP_BASELINE=0  RESULTS_DIR=...  KEEP_TMP=1
 # Target (issue 3): Isola/hand p50 and p95 <= 1.2.
 set -euo pipefail
 
@@ -22,6 +25,8 @@ R="${R:-30}"
 WARMUP="${WARMUP:-5}"
 PAUSE="${PAUSE:-0.1}"
 LANGS="${LANGS:-go node}"
+SECCOMP_BASELINE="${SECCOMP_BASELINE:-0}"
+[[ "$RUNTIME" != runsc || "$SECCOMP_BASELINE" == 0 ]] || die "runsc takes no seccomp filter from the bundle"
 need go; need curl; need tar; need ip; need python3; need "$RUNTIME"
 [[ "$(id -u)" == 0 ]] || die "needs root (namespaces, veths, cgroups)"
 
@@ -66,7 +71,9 @@ for lang in $LANGS; do
   isola_bundle_config "hello-template-$lang" "$BENCH_TMP/template-$lang" "$(fn_dir "$lang")" \
     "runtime: $lang\nentry: $(fn_entry "$lang")"
   python3 bench/oci-bundle.py "$BENCH_TMP/template-$lang" "$BENCH_TMP/bundle-$lang" "$HAND_NS" /isola-bench/hand
-  # The timed command: namespace + veth, then the runtime in the foreground.
+  python3 bench/oci-bundle.py "$BENCH_TMP/template-$lang" "$BENCH_TMP/bundle-noseccomp-$lang" "$HAND_NS" \
+    /isola-bench/hand --without-seccomp
+  # The timed command: namespace + veth, then the runtime in the foreground (bundle $1, default with seccomp).
   cat >"$BENCH_TMP/hand-$lang.sh" <<EOF
 #!/bin/sh
 ip -batch - <<IP || exit 1
@@ -82,17 +89,18 @@ link set lo up
 IP
 # The probe polls from t0, before eth0 exists: forget the failed ARP lookup instead of waiting 1 s to retry.
 ip neigh flush dev $HAND_HOST
-exec ${runtime_cmd[*]@Q} run --bundle $BENCH_TMP/bundle-$lang $HAND_ID
+exec ${runtime_cmd[*]@Q} run --bundle "\${1:-$BENCH_TMP/bundle-$lang}" $HAND_ID
 EOF
   chmod +x "$BENCH_TMP/hand-$lang.sh"
 done
 
-# by_hand LANG : one start by hand, its time to the first 200 in ms.
+# by_hand LANG [BUNDLE] : one start by hand, its time to the first 200 in ms.
 by_hand() {
   local us
   hand_cleanup || die "the last by-hand container could not be deleted"
   us="$("$BENCH_TMP/coldstart-probe" -url http://10.201.0.2:8080/ -interval 1ms -timeout 20s -- \
-    "$BENCH_TMP/hand-$1.sh" 2>>"$BENCH_TMP/probe.log")" || die "hand start failed: $(tail -n 3 "$BENCH_TMP/probe.log")"
+    "$BENCH_TMP/hand-$1.sh" "${@:2}" 2>>"$BENCH_TMP/probe.log")" ||
+    die "hand start failed: $(tail -n 3 "$BENCH_TMP/probe.log")"
   hand_cleanup || die "the by-hand container could not be deleted"
   settle
   awk -v us="$us" 'BEGIN { printf "%.3f", us / 1000 }'
@@ -108,7 +116,8 @@ through_isola() {
 
 {
   echo "date: $(date -u +%FT%TZ)"; echo "host: $(uname -srm), $(nproc) CPUs"
-  echo "runtime: $("$RUNTIME" --version 2>&1 | head -n 1)"; echo "R=$R WARMUP=$WARMUP PAUSE=$PAUSE LANGS=$LANGS"
+  echo "runtime: $("$RUNTIME" --version 2>&1 | head -n 1)"
+  echo "R=$R WARMUP=$WARMUP PAUSE=$PAUSE LANGS=$LANGS SECCOMP_BASELINE=$SECCOMP_BASELINE"
 } >"$results/container-coldstart-$RUNTIME-meta.txt"
 
 echo "language,repetition,method,elapsed_ms" >"$csv"
@@ -116,9 +125,16 @@ for lang in $LANGS; do
   for ((w = 1; w <= WARMUP; w++)); do by_hand "$lang" >/dev/null; through_isola "$lang" >/dev/null; done
   for ((r = 1; r <= R; r++)); do
     order=(hand isola); ((r % 2)) || order=(isola hand)
+    if [[ "$SECCOMP_BASELINE" == 1 ]]; then
+      order=(hand isola hand-noseccomp); ((r % 2)) || order=(hand-noseccomp isola hand)
+    fi
     line=""
     for m in "${order[@]}"; do
-      if [[ "$m" == hand ]]; then ms="$(by_hand "$lang")"; else ms="$(through_isola "$lang")"; fi
+      case "$m" in
+        hand) ms="$(by_hand "$lang")" ;;
+        hand-noseccomp) ms="$(by_hand "$lang" "$BENCH_TMP/bundle-noseccomp-$lang")" ;;
+        isola) ms="$(through_isola "$lang")" ;;
+      esac
       echo "$lang,$r,$m,$ms" >>"$csv"
       line+="$m $ms ms  "
       sleep "$PAUSE"
@@ -141,6 +157,15 @@ done
       "$(awk -v a="$ip50" -v b="$hp50" 'BEGIN { print a / b }')" \
       "$(awk -v a="$ip95" -v b="$hp95" 'BEGIN { print a / b }')" \
       "$(awk -v a="$imean" -v b="$hmean" 'BEGIN { print a / b }')"
+    if [[ "$SECCOMP_BASELINE" == 1 ]]; then
+      read -r sn sp50 sp95 smean <<<"$(awk -F, -v l="$lang" '$1 == l && $3 == "hand-noseccomp" { print $4 }' "$csv" |
+        stats)"
+      printf '%-6s %-34s %5s %9.3f %9.3f %9.3f\n' "$lang" "by hand without seccomp" "$sn" "$sp50" "$sp95" "$smean"
+      printf '%-6s ratio hand/without seccomp: p50 %.2f  p95 %.2f  mean %.2f   (the filter'"'"'s cost)\n' "$lang" \
+        "$(awk -v a="$hp50" -v b="$sp50" 'BEGIN { print a / b }')" \
+        "$(awk -v a="$hp95" -v b="$sp95" 'BEGIN { print a / b }')" \
+        "$(awk -v a="$hmean" -v b="$smean" 'BEGIN { print a / b }')"
+    fi
   done
 } | tee "$results/container-coldstart-$RUNTIME-summary.txt"
 log "results in $results"

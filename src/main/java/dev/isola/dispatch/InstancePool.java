@@ -49,9 +49,9 @@ final class InstancePool {
     private static final System.Logger LOG = System.getLogger(InstancePool.class.getName());
 
     private static final Attempt DRAINED = new Attempt.Drained();
-    /** How often a call waiting for room in the node's budget looks again. */
     /** Pre-warm starts ({@code minInstances}) in flight per pool at most: one per core, see {@link #prewarm}. */
     static final int PREWARM_PARALLELISM = Runtime.getRuntime().availableProcessors();
+    /** How often a call waiting for room in the node's budget looks again. */
     private static final long BUDGET_RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final DeployedFunction function;
@@ -554,10 +554,10 @@ final class InstancePool {
 
     /**
      * Starts queued pre-warm slots one after the other until none is left. At most one such thread per core runs per
-     * pool ({@link #PREWARM_PARALLELISM}): {@code minInstances} heavy instances started all at once on a small host shared its cores until
-     * every one passed its start deadline, was replaced, and the next ones did the same (ten Node.js microVMs under
-     * TCG on two cores, each needing about 15 s of CPU); one start per core finishes each in its own time. A call's
-     * start does not wait for these.
+     * pool ({@link #PREWARM_PARALLELISM}): {@code minInstances} heavy instances started all at once on a small host
+     * shared its cores until every one passed its start deadline, was replaced, and the next ones did the same (ten
+     * Node.js microVMs under TCG on two cores, each needing about 15 s of CPU); one start per core finishes each in
+     * its own time. A call's start does not wait for these.
      */
     private void prewarm() {
         while (true) {

@@ -67,8 +67,8 @@ public final class Gateway implements AutoCloseable {
         }
         AtomicBoolean draining = new AtomicBoolean();
         EdgeRouter router = new EdgeRouter(new InvocationTarget.Services(parts.dispatcher(), parts.metrics(),
-                parts.invocations(), parts.failures(), parts.ticker(), parts.wallClock()), parts.async(), parts.readiness(), draining::get,
-                parts.maxBodyBytes());
+                parts.invocations(), parts.failures(), parts.ticker(), parts.wallClock()), parts.async(),
+                parts.readiness(), draining::get, parts.maxBodyBytes());
         FrontHandler.Router routes = router::route;
         ClientLimits clients = parts.clients();
         warnIfFewDescriptors(clients.maxConnections());

@@ -31,6 +31,9 @@ type config struct {
 	Port    int      `json:"port"`
 	UID     int      `json:"uid"`
 	Modules []string `json:"modules"`
+	// OpenFiles is the function's RLIMIT_NOFILE, soft and hard: room for the connections it serves at once (the
+	// kernel's default, 1024, would refuse a busy function's clients).
+	OpenFiles uint64 `json:"openFiles"`
 }
 
 const rootfs = "/rootfs"
@@ -162,6 +165,13 @@ func mountRoot() error {
 
 func startFunction(cfg config) (int, error) {
 	uid := uint32(cfg.UID)
+	if cfg.OpenFiles > 0 {
+		// Set in PID 1, which may raise the hard limit, and inherited by the function across the fork.
+		limit := syscall.Rlimit{Cur: cfg.OpenFiles, Max: cfg.OpenFiles}
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &limit); err != nil {
+			return 0, fmt.Errorf("open-file limit %d: %w", cfg.OpenFiles, err)
+		}
+	}
 	return syscall.ForkExec(cfg.Argv[0], cfg.Argv, &syscall.ProcAttr{
 		Dir:   cfg.Dir,
 		Env:   cfg.Env,

@@ -219,6 +219,15 @@ func main() {
 	mux.HandleFunc("/uid", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, os.Getuid())
 	})
+	mux.HandleFunc("/nofile", func(w http.ResponseWriter, r *http.Request) {
+		// The open-file limit, soft and hard (Go raises its soft limit to the hard one as it starts).
+		var limit syscall.Rlimit
+		if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &limit); err != nil {
+			fmt.Fprint(w, "failed: ", err)
+			return
+		}
+		fmt.Fprintf(w, "%d %d", limit.Cur, limit.Max)
+	})
 	mux.HandleFunc("/read", func(w http.ResponseWriter, r *http.Request) {
 		// Reports whether the function can read the file at ?path= (Isola's state, the host's secrets must not be).
 		b, err := os.ReadFile(r.URL.Query().Get("path"))

@@ -3,6 +3,7 @@ package dev.isola.dispatch;
 import dev.isola.Ticker;
 import dev.isola.function.DeployedFunction;
 import dev.isola.host.FileTrees;
+import dev.isola.host.OpenFileLimit;
 import dev.isola.logs.FunctionLogs;
 import dev.isola.metrics.Metrics;
 import dev.isola.sandbox.spi.Console;
@@ -231,7 +232,8 @@ public final class SandboxLauncher implements Launcher {
         env.put("ISOLA_INSTANCE", instanceId);
         return new InstanceSpec(instanceId, function.name(), function.version(), function.artifact(),
                 function.manifest().limits(), env, readyUrl, workspace.workDir(), workspace.console(),
-                function.manifest().kernel(), function.manifest().egress(), function.manifest().scaling().clones());
+                function.manifest().kernel(), function.manifest().egress(), function.manifest().scaling().clones(),
+                OpenFileLimit.forConcurrency(function.manifest().scaling().concurrency()));
     }
 
     /** Waits until {@code instance} serves; then its start-failure lines are no longer kept. */

@@ -1,10 +1,8 @@
 package dev.isola.server;
 
+import dev.isola.host.OpenFileLimit;
 import dev.isola.net.InstanceNetwork;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Optional;
 
 /**
@@ -19,13 +17,12 @@ final class OpenFiles {
     static final int PER_INSTANCE = 5;
     /** The listeners, the database, the JVM's own jars and the edge's clients before any instance. */
     static final int PLATFORM_RESERVE = 1024;
-    private static final Path LIMITS = Path.of("/proc/self/limits");
 
     private OpenFiles() {
     }
 
     static Optional<String> describeRoom() {
-        return softLimit().map(limit -> {
+        return OpenFileLimit.soft().map(limit -> {
             long room = Math.max(0, (limit - PLATFORM_RESERVE) / PER_INSTANCE);
             return "open-file limit " + limit + ": room for about " + room + " live instances"
                     + (room < 5000 ? " (raise it for more: LimitNOFILE in the service unit, ulimit -n)" : "")
@@ -33,16 +30,5 @@ final class OpenFiles {
                     + " ports each (" + InstanceNetwork.BRIDGE + ", isola1, …, at most "
                     + InstanceNetwork.MAX_BRIDGES + ")";
         });
-    }
-
-    /** The soft {@code RLIMIT_NOFILE} as {@code /proc/self/limits} gives it; empty where it cannot be read. */
-    static Optional<Long> softLimit() {
-        try {
-            return Files.readAllLines(LIMITS).stream().filter(l -> l.startsWith("Max open files"))
-                    .map(l -> l.substring("Max open files".length()).trim().split("\\s+")[0])
-                    .filter(v -> v.chars().allMatch(Character::isDigit)).map(Long::parseLong).findFirst();
-        } catch (IOException e) {
-            return Optional.empty();
-        }
     }
 }

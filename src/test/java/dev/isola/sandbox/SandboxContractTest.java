@@ -1,6 +1,7 @@
 package dev.isola.sandbox;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.isola.host.OpenFileLimit;
 import dev.isola.testing.Await;
 import dev.isola.testing.IsolaServerExtension;
 import dev.isola.testing.TestIsola;
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The behaviour every sandbox backend must show, through the real server and real functions (Go and Node.js).
@@ -208,6 +210,19 @@ public abstract class SandboxContractTest implements IsolaServerExtension.PerBac
         assertThat(isola.get("/function/c-oomscore/").statusCode()).isEqualTo(200);
 
         assertThat(hostOomScoreAdj("c-oomscore", instances("c-oomscore").getFirst())).isEqualTo("500");
+    }
+
+    @Test
+    void openFileLimit_leavesRoomForTheFunctionsConcurrency() {
+        deployProbe("c-nofile", "go", "{maxInstances: 1, concurrency: 6000}");
+        HttpResponse<String> r = isola.get("/function/c-nofile/nofile");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+
+        int wanted = OpenFileLimit.forConcurrency(6000);
+        assumeTrue(wanted > OpenFileLimit.FLOOR, "this host's own open-file hard limit (" + OpenFileLimit.hard()
+                + ") leaves no room above the floor every sandbox gets");
+        assertThat(r.body().split(" ")).as(r.body()).hasSize(2)
+                .allSatisfy(limit -> assertThat(Long.parseLong(limit)).isGreaterThanOrEqualTo(wanted));
     }
 
     @Test

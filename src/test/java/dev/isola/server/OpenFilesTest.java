@@ -1,5 +1,6 @@
 package dev.isola.server;
 
+import dev.isola.host.OpenFileLimit;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -7,7 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class OpenFilesTest {
     @Test
     void theLimitOfThisProcess_isReadAndTurnedIntoRoomForInstances() {
-        long limit = OpenFiles.softLimit().orElseThrow();
+        long limit = OpenFileLimit.soft().orElseThrow();
 
         assertThat(limit).isPositive();
         assertThat(OpenFiles.describeRoom()).hasValueSatisfying(s -> assertThat(s)

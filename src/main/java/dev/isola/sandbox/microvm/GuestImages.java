@@ -33,7 +33,8 @@ import java.util.stream.Stream;
  *   and exactly its shared libraries at their host paths. Every instance of the version opens the same file
  *   read-only through virtio-blk, so the page cache holds Node.js once for all VMs instead of once per VM's
  *   memory, as an initramfs would. Built with {@code mke2fs -d}: no mount, no loop device, no root needed.</li>
- *   <li>{@code initrd-<kernel>.cpio}: the init, its configuration (argv, env, port) and the generic kernel's
+ *   <li>{@code initrd-<kernel>-<init>-<open files>.cpio}: the init, its configuration (argv, env, port, the
+ *   function's open-file limit) and the generic kernel's
  *   modules, written as an uncompressed newc cpio from Java (the kernel unpacks it faster than a compressed one
  *   under emulation; it is about 2 MB).</li>
  * </ul>
@@ -55,7 +56,8 @@ final class GuestImages {
         this.hostRuntime = new HostRuntimeFiles(runner);
     }
 
-    Images ensure(Artifact artifact, GuestKernel kernel, Path init, Map<String, String> env, boolean egress) {
+    Images ensure(Artifact artifact, GuestKernel kernel, Path init, Map<String, String> env, boolean egress,
+                  int openFiles) {
         Path dir = artifact.root().resolveSibling(artifact.root().getFileName() + ".microvm");
         synchronized (locks.computeIfAbsent(dir, d -> new Object())) {
             try {
@@ -65,9 +67,11 @@ final class GuestImages {
                 if (!Files.exists(disk)) {
                     buildRootDisk(artifact, disk, egress);
                 }
-                Path initramfs = dir.resolve("initrd-" + kernel.name() + "-" + init.getParent().getFileName() + ".cpio");
+                // The open-file limit follows the host's own, which may change between runs of the same version.
+                Path initramfs = dir.resolve("initrd-" + kernel.name() + "-" + init.getParent().getFileName() + "-"
+                        + openFiles + ".cpio");
                 if (!Files.exists(initramfs)) {
-                    buildInitramfs(initramfs, kernel, init, argv, env);
+                    buildInitramfs(initramfs, kernel, init, argv, env, openFiles);
                 }
                 return new Images(disk, initramfs);
             } catch (IOException e) {
@@ -123,7 +127,7 @@ final class GuestImages {
     }
 
     private void buildInitramfs(Path initramfs, GuestKernel kernel, Path init, List<String> argv,
-                                       Map<String, String> env) throws IOException {
+                                Map<String, String> env, int openFiles) throws IOException {
         List<String> guestEnv = new ArrayList<>(List.of("PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp",
                 "TMPDIR=/tmp", "PORT=" + FUNCTION_PORT, "HOST=0.0.0.0"));
         // Per-instance values come on the kernel command line; the init signals readiness itself.
@@ -143,6 +147,7 @@ final class GuestImages {
         config.put("port", FUNCTION_PORT);
         config.put("uid", FUNCTION_UID);
         config.put("modules", modules);
+        config.put("openFiles", openFiles);
 
         Path tmp = initramfs.resolveSibling(initramfs.getFileName() + ".tmp");
         try (OutputStream file = PrivateFiles.output(tmp); // the function's env

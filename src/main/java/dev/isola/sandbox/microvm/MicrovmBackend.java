@@ -192,7 +192,8 @@ final class MicrovmBackend implements SandboxBackend {
         started = true;
         GuestKernel kernel = kernel(spec.kernel().orElse(GuestKernel.MINIMAL));
         Path init = GoProgram.GUEST_INIT.ensureBuilt(runner, cacheDir);
-        GuestImages.Images built = images.ensure(spec.artifact(), kernel, init, spec.env(), spec.egress());
+        GuestImages.Images built = images.ensure(spec.artifact(), kernel, init, spec.env(), spec.egress(),
+                spec.openFiles());
         VmTemplates.Key key = new VmTemplates.Key(built, kernel, init, Math.max(64, spec.limits().memoryBytes() >> 20),
                 accelerator().accelerator());
         if (templates.isPresent() && spec.clones()) {

@@ -406,7 +406,7 @@ final class OciBackend implements SandboxBackend {
         int uid = uids.map(range -> holdUid(spec.id(), range)).orElse(OciSpec.NOBODY);
         Map<String, Object> config = OciSpec.create(rootfs.toAbsolutePath(),
                 spec.artifact().root().toAbsolutePath(), args, environment(spec), hostFiles, net.netnsPath(),
-                "/isola/" + spec.id(), spec.limits(), traits.seccompProfile(), uid);
+                "/isola/" + spec.id(), spec.limits(), traits.seccompProfile(), uid, spec.openFiles());
         try (OutputStream file = PrivateFiles.output(spec.workDir().resolve("config.json"))) { // the function's env
             file.write(JSON.writeValueAsBytes(config));
         }

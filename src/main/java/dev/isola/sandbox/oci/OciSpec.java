@@ -22,10 +22,13 @@ final class OciSpec {
     private OciSpec() {
     }
 
-    /** @param uid the host uid and gid the function runs as (its own per instance, or {@link #NOBODY}) */
+    /**
+     * @param uid       the host uid and gid the function runs as (its own per instance, or {@link #NOBODY})
+     * @param openFiles its open-file limit ({@link dev.isola.sandbox.spi.InstanceSpec#openFiles()})
+     */
     static Map<String, Object> create(Path rootfs, Path artifact, List<String> args, List<String> env,
                                       List<Path> hostFiles, String netnsPath, String cgroupsPath, Limits limits,
-                                      boolean seccomp, int uid) {
+                                      boolean seccomp, int uid, int openFiles) {
         Map<String, Object> spec = new LinkedHashMap<>();
         spec.put("ociVersion", "1.0.2");
         Map<String, Object> process = new LinkedHashMap<>();
@@ -37,9 +40,7 @@ final class OciSpec {
         List<String> none = List.of();
         process.put("capabilities", Map.of("bounding", none, "effective", none, "permitted", none,
                 "inheritable", none, "ambient", none));
-        // 4096 open files: enough for thousands of keep-alive clients, and below the hard limit of typical hosts
-        // (raising past the runtime's own hard limit fails the start with EPERM).
-        process.put("rlimits", List.of(Map.of("type", "RLIMIT_NOFILE", "hard", 4096, "soft", 4096)));
+        process.put("rlimits", List.of(Map.of("type", "RLIMIT_NOFILE", "hard", openFiles, "soft", openFiles)));
         process.put("noNewPrivileges", true);
         process.put("oomScoreAdj", OomScore.SANDBOX);
         spec.put("process", process);

@@ -104,7 +104,7 @@ final class ProcessBackend implements SandboxBackend {
             env.putAll(spec.env());
             env.put("PORT", Integer.toString(port));
             env.put("HOST", "127.0.0.1");
-            process = context.runner().startWatched(Command.of(run != null ? run.command(argv) : argv).in(root)
+            process = context.runner().startWatched(Command.of(run != null ? run.command(argv, spec.openFiles()) : argv).in(root)
                     .withEnvironment(env), spec.console().file(), exits);
         } catch (IOException | RuntimeException e) {
             ports.release(port);

@@ -23,7 +23,8 @@ import java.util.stream.Stream;
 /**
  * How the process backend runs functions when Isola runs as root: each instance as its own unprivileged uid and gid
  * ({@link SandboxUids}, {@code sandbox.process.uidBase}), with no supplementary groups, no capabilities, no new
- * privileges and at most {@value #MAX_PROCESSES} processes ({@code prlimit} then {@code setpriv}, both util-linux).
+ * privileges, at most {@value #MAX_PROCESSES} processes and the instance's open-file limit ({@code prlimit} then
+ * {@code setpriv}, both util-linux).
  * It is still no sandbox (same network, same view of the host's files), but a function can no longer read Isola's
  * state, write the host's files, signal or trace other instances, or leave processes behind: every process of the
  * instance's uid is killed when it stops.
@@ -45,10 +46,10 @@ final class Unprivileged {
 
     /** An instance's share: its uid, the artefact it runs from and its scratch directory. */
     record Run(int uid, Path root, Path tmp) {
-        /** {@code argv} run as {@link #uid}, limited. */
-        List<String> command(List<String> argv) {
+        /** {@code argv} run as {@link #uid}, limited (to {@code openFiles} open files among the rest). */
+        List<String> command(List<String> argv, int openFiles) {
             List<String> command = new ArrayList<>(List.of("prlimit", "--nproc=" + MAX_PROCESSES + ":" + MAX_PROCESSES,
-                    "--", "setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups", "--no-new-privs",
+                    "--nofile=" + openFiles + ":" + openFiles, "--", "setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups", "--no-new-privs",
                     "--inh-caps=-all", "--bounding-set=-all", "--"));
             command.addAll(argv);
             return command;

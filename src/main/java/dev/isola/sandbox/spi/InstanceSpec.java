@@ -22,10 +22,12 @@ import java.util.Optional;
  *                 default. Only virtual-machine backends use it.
  * @param egress   whether the instance may open connections beyond the host; isolating backends enforce it
  * @param clones   whether the instance may be a clone of its version's saved template (backends that make them)
+ * @param openFiles the function's open-file limit, soft and hard: room for the connections of its concurrency
+ *                 ({@link dev.isola.host.OpenFileLimit#forConcurrency})
  */
 public record InstanceSpec(String id, FunctionName function, int version, Artifact artifact, Limits limits,
                            Map<String, String> env, URI readyUrl, Path workDir, Console console,
-                           Optional<String> kernel, boolean egress, boolean clones) {
+                           Optional<String> kernel, boolean egress, boolean clones, int openFiles) {
     public InstanceSpec {
         env = Map.copyOf(env);
     }

@@ -37,7 +37,7 @@ class GuestImagesTest {
                 "ISOLA_INSTANCE", "fn.0123456789", "ISOLA_FUNCTION", "fn");
 
         GuestImages.Images images = builder.ensure(new Artifact(Runtime.BINARY, version, List.of("./fn", "-v")),
-                kernel, init, env, false);
+                kernel, init, env, false, 7024);
 
         assertThat(images.rootDisk()).isEqualTo(dir.resolve("functions/fn/v1.microvm/root.ext4")).isRegularFile();
         assertThat(Files.size(images.rootDisk())).isGreaterThanOrEqualTo(16L << 20);
@@ -61,12 +61,13 @@ class GuestImagesTest {
         assertThat(config.get("argv").toString()).isEqualTo("[\"/fn/fn\",\"-v\"]");
         assertThat(config.get("uid").asInt()).as("nobody").isEqualTo(65534);
         assertThat(config.get("modules").toString()).isEqualTo("[\"/lib/modules/virtio_net.ko\"]");
+        assertThat(config.get("openFiles").asInt()).isEqualTo(7024);
         assertThat(config.get("env").toString()).contains("GREETING=hi", "ISOLA_FUNCTION=fn", "PORT=8080")
                 .as("per-instance values travel on the kernel command line").doesNotContain("ISOLA_READY_URL")
                 .doesNotContain("ISOLA_INSTANCE");
 
         long built = Files.getLastModifiedTime(images.rootDisk()).toMillis();
-        builder.ensure(new Artifact(Runtime.BINARY, version, List.of("./fn", "-v")), kernel, init, env, false);
+        builder.ensure(new Artifact(Runtime.BINARY, version, List.of("./fn", "-v")), kernel, init, env, false, 7024);
         assertThat(Files.getLastModifiedTime(images.rootDisk()).toMillis()).as("cached").isEqualTo(built);
     }
 }

@@ -5,6 +5,7 @@ import dev.isola.function.FunctionName;
 import dev.isola.host.PrivateFiles;
 import dev.isola.sandbox.spi.OutputSink;
 
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -65,27 +66,42 @@ public final class FunctionLogs implements AutoCloseable {
     /**
      * The last {@code lines} lines written at or after {@code since} (all of them when empty), oldest first. Lines
      * without a time (written by an Isola before lines had one) count as older than any {@code since}.
+     *
+     * <p>Only the opening of the two files holds the log's lock: reading megabytes under it stalled every writer of
+     * the function's log for as long, an event loop noting a failed call among them. A rotation while reading is
+     * harmless: the open files are read to their end, whatever their names have become.
      */
     public List<String> tail(FunctionName function, int lines, Optional<Instant> since) {
         Log log = logs.computeIfAbsent(function, f -> new Log(dir.resolve(f.value() + ".log")));
-        synchronized (log) {
-            Deque<String> last = new ArrayDeque<>(lines);
-            for (Path p : List.of(log.rotated(), log.file)) {
-                if (!Files.exists(p)) {
-                    continue;
-                }
-                try (var stream = Files.lines(p, StandardCharsets.UTF_8)) {
-                    stream.filter(l -> since.isEmpty() || writtenAtOrAfter(l, since.get())).forEach(l -> {
-                        if (last.size() == lines) {
-                            last.removeFirst();
-                        }
-                        last.addLast(l);
-                    });
-                } catch (IOException | UncheckedIOException e) {
-                    throw new IsolaException("Failed to read logs of function " + function + ": " + e.getMessage(), e);
+        List<BufferedReader> readers = new ArrayList<>(2);
+        try {
+            synchronized (log) {
+                for (Path p : List.of(log.rotated(), log.file)) {
+                    if (Files.exists(p)) {
+                        readers.add(Files.newBufferedReader(p, StandardCharsets.UTF_8));
+                    }
                 }
             }
+            Deque<String> last = new ArrayDeque<>(lines);
+            for (BufferedReader reader : readers) {
+                reader.lines().filter(l -> since.isEmpty() || writtenAtOrAfter(l, since.get())).forEach(l -> {
+                    if (last.size() == lines) {
+                        last.removeFirst();
+                    }
+                    last.addLast(l);
+                });
+            }
             return new ArrayList<>(last);
+        } catch (IOException | UncheckedIOException e) {
+            throw new IsolaException("Failed to read logs of function " + function + ": " + e.getMessage(), e);
+        } finally {
+            for (BufferedReader reader : readers) {
+                try {
+                    reader.close();
+                } catch (IOException e) {
+                    // read-only: nothing to lose
+                }
+            }
         }
     }
 

@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The host's IPv4 neighbour (ARP) table, written over one rtnetlink socket instead of by {@code ip neigh}: before
+ * The host's IPv4 neighbour (ARP) table, and its bridges' forwarding entries for their ports
+ * ({@link #replaceBridgeEntry}), written over one rtnetlink socket instead of by {@code ip neigh}: before
  * it changes one entry, {@code ip neigh} lists every link of the host ({@code ll_init_map}), and for each veth whose
  * peer lives in another namespace the kernel looks that namespace's id up in a list of all of them, so each run
  * costs links × namespaces. With 3,900 containers that was 0.7 s of kernel time per run, two runs per container's
@@ -34,7 +35,11 @@ public final class NeighbourTable implements AutoCloseable {
     private static final short NLM_F_REPLACE = 0x100;
     private static final short NLM_F_CREATE = 0x400;
     private static final byte AF_INET = 2;
+    private static final byte AF_BRIDGE = 7;
+    private static final short NUD_NOARP = 0x40;
     private static final short NUD_PERMANENT = 0x80;
+    private static final byte NTF_MASTER = 0x04;
+    private static final byte NTF_STICKY = 0x40;
     private static final short NDA_DST = 1;
     private static final short NDA_LLADDR = 2;
     private static final int ENOENT = 2;
@@ -71,6 +76,24 @@ public final class NeighbourTable implements AutoCloseable {
         }
     }
 
+    /**
+     * A static forwarding entry of {@code port}'s bridge: frames to {@code mac} leave by {@code port}, whether or not
+     * the bridge has heard from it lately ({@code bridge fdb replace MAC dev PORT master static sticky}). A
+     * learnt entry ages out after five minutes without a frame from the instance, and the bridge then floods each
+     * frame to it to every port; past about 1,000 ports the flood overflows the kernel's backlog
+     * ({@code net.core.netdev_max_backlog}), and the copies for the oldest ports, an idle instance's among them, are
+     * always the ones dropped: new connections to it never arrived. Sticky: a frame from another port with that
+     * source (which the firewall drops anyway) cannot move it. The entry goes with the port.
+     */
+    public void replaceBridgeEntry(String port, byte[] mac) {
+        int index = interfaceIndex(port);
+        int error = send(bridgeMessage(index, mac));
+        if (error != 0) {
+            throw new HostException("Failed to set the bridge's forwarding entry of " + port
+                    + ": the kernel answered errno " + error);
+        }
+    }
+
     /** Removes the entry of {@code address} on {@code device}; an entry or device already gone is no error. */
     public void delete(String device, InetAddress address) {
         try {
@@ -81,15 +104,19 @@ public final class NeighbourTable implements AutoCloseable {
     }
 
     private int call(short type, short flags, String device, InetAddress address, byte[] mac) {
-        int index = interfaceIndex(device);
-        Future<Integer> reply = thread.submit(() -> exchange(message(type, flags, index, address, mac)));
+        int error = send(message(type, flags, interfaceIndex(device), address, mac));
+        return error == ENOENT && type == RTM_DELNEIGH ? 0 : error;
+    }
+
+    /** Sends {@code message} from the table's thread; its acknowledgement's error (0 or a positive errno). */
+    private int send(ByteBuffer message) {
+        Future<Integer> reply = thread.submit(() -> exchange(message));
         long deadline = System.nanoTime() + ANSWER_TIMEOUT.toNanos();
         boolean interrupted = false;
         try {
             while (true) {
                 try {
-                    int error = reply.get(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
-                    return error == -ENOENT && type == RTM_DELNEIGH ? 0 : -error;
+                    return -reply.get(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
                 } catch (InterruptedException e) {
                     interrupted = true; // the message is on its way: its answer says what became of it
                 }
@@ -141,6 +168,21 @@ public final class NeighbourTable implements AutoCloseable {
         if (mac != null) {
             m.putShort((short) (4 + mac.length)).putShort(NDA_LLADDR).put(mac).put(new byte[12 - 4 - mac.length]);
         }
+        return m.flip();
+    }
+
+    /** {@code nlmsghdr}, {@code ndmsg} of the bridge family for the port's master, then {@code NDA_LLADDR}. */
+    static ByteBuffer bridgeMessage(int portIndex, byte[] mac) {
+        if (mac.length != 6) {
+            throw new IllegalArgumentException("a 6-byte MAC");
+        }
+        int length = NLMSG_HEADER + 12 + 12;
+        ByteBuffer m = ByteBuffer.allocate(length).order(ByteOrder.nativeOrder());
+        m.putInt(length).putShort(RTM_NEWNEIGH).putShort((short) (NLM_F_REQUEST | NLM_F_ACK | NLM_F_REPLACE
+                | NLM_F_CREATE)).putInt(0).putInt(0);
+        m.put(AF_BRIDGE).put((byte) 0).putShort((short) 0).putInt(portIndex).putShort(NUD_NOARP)
+                .put((byte) (NTF_MASTER | NTF_STICKY)).put((byte) 0);
+        m.putShort((short) (4 + mac.length)).putShort(NDA_LLADDR).put(mac).put(new byte[2]);
         return m.flip();
     }
 

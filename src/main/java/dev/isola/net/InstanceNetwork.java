@@ -38,9 +38,10 @@ import java.util.stream.Stream;
  * An instance on any bridge thus reaches the gateway and the relay at the address it always had, and the host sends
  * each instance's packets to its bridge. Instances on two bridges are no closer than on one: separate broadcast
  * domains, and the same firewall.
- * Either way the instance's MAC is derived from its address ({@link #macOf}), and the host has a permanent neighbour
- * entry for it: the first packets to a new instance do not wait for ARP, and nothing an instance sends can change
- * where the host sends another's packets. Every host port is an isolated bridge port (no instance-to-instance
+ * Either way the instance's MAC is derived from its address ({@link #macOf}), the host has a permanent neighbour
+ * entry for it and its bridge a static forwarding entry to its port ({@link NeighbourTable#replaceBridgeEntry}): the
+ * first packets to a new instance do not wait for ARP, frames to an idle one are never flooded to every port (which
+ * lost them on a full bridge), and nothing an instance sends can change where the host sends another's packets. Every host port is an isolated bridge port (no instance-to-instance
  * traffic), and is bound to its MAC and address by the firewall ({@link Firewall}, {@link FirewallRules}), which
  * also drops connections from the bridge to the host, except from live VMs to the {@link ReadyRelay} that carries
  * readiness callbacks. Container attachments usually come ready-made from {@link SpareAttachments}.
@@ -357,6 +358,7 @@ public final class InstanceNetwork implements AutoCloseable {
                     + "link set " + host + " up\n"
                     + hostRoute(attachment))));
             neighbours.replacePermanent(attachment.bridge(), attachment.address(), attachment.macBytes());
+            neighbours.replaceBridgeEntry(host, attachment.macBytes());
             ip(priority(background, Command.of("ip", "-n", netns, "-batch", "-").withStdin("addr add "
                     + attachment.address().getHostAddress() + "/" + addresses.prefixLength() + " dev eth0\n"
                     + "link set eth0 up\nlink set lo up\n"
@@ -493,6 +495,7 @@ public final class InstanceNetwork implements AutoCloseable {
                     + "link set " + tap + " up\n"
                     + hostRoute(attachment)));
             neighbours.replacePermanent(attachment.bridge(), attachment.address(), attachment.macBytes());
+            neighbours.replaceBridgeEntry(tap, attachment.macBytes());
             List<FirewallElement> elements = new ArrayList<>(FirewallElement.binding(tap, attachment.mac(), address));
             elements.add(FirewallElement.vm(address));
             attachment.addToFirewall(elements, false);

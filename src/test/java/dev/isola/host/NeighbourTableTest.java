@@ -33,6 +33,44 @@ class NeighbourTableTest {
     }
 
     @Test
+    void aBridgeEntry_isOneMessage_ofTheBridgeFamily_staticAndSticky() {
+        ByteBuffer m = NeighbourTable.bridgeMessage(42, MAC);
+
+        assertThat(m.limit()).isEqualTo(40).isEqualTo(m.order(ByteOrder.nativeOrder()).getInt(0));
+        assertThat(m.getShort(4)).as("RTM_NEWNEIGH").isEqualTo((short) 28);
+        assertThat(m.get(16)).as("AF_BRIDGE").isEqualTo((byte) 7);
+        assertThat(m.getInt(20)).as("the port's index").isEqualTo(42);
+        assertThat(m.getShort(24)).as("NUD_NOARP: static").isEqualTo((short) 0x40);
+        assertThat(m.get(26)).as("NTF_MASTER | NTF_STICKY").isEqualTo((byte) 0x44);
+        assertThat(m.getShort(30)).as("NDA_LLADDR").isEqualTo((short) 2);
+        assertThat(m.get(32)).isEqualTo((byte) 0x52);
+    }
+
+    /** On a bridge of its own: the entry is on the port, static and sticky, as {@code bridge fdb} shows it. */
+    @Test
+    void aBridgeEntry_isSetOnThePort_asBridgeFdbShowsIt() {
+        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "needs root (a bridge)");
+        ProcessRunner runner = TestHost.runner();
+        String bridge = "nbt" + ProcessHandle.current().pid() % 100_000;
+        runner.run(Command.of("ip", "link", "add", bridge, "type", "bridge"));
+        try (NeighbourTable table = NeighbourTable.open()) {
+            runner.run(Command.of("ip", "link", "add", bridge + "p", "master", bridge, "type", "veth", "peer", "name",
+                    bridge + "q"));
+            table.replaceBridgeEntry(bridge + "p", MAC);
+            table.replaceBridgeEntry(bridge + "p", MAC); // replaced: no error
+
+            assertThat(runner.run(Command.of("bridge", "fdb", "show", "dev", bridge + "p")))
+                    .contains("52:54:0a:fe:07:09 sticky master " + bridge + " static");
+            assertThatThrownBy(() -> table.replaceBridgeEntry("nbt-none", MAC))
+                    .isInstanceOf(HostException.class).hasMessageContaining("nbt-none");
+        } finally {
+            runner.quietly(Command.of("ip", "link", "del", bridge + "p"));
+            runner.quietly(Command.of("ip", "link", "del", bridge));
+        }
+        assertThat(Files.exists(Path.of("/sys/class/net", bridge + "p"))).isFalse();
+    }
+
+    @Test
     void onlyIpv4_withASixByteMac() {
         assertThatThrownBy(() -> NeighbourTable.message((short) 28, (short) 0, 1, InetAddress.getByName("::1"), MAC))
                 .isInstanceOf(IllegalArgumentException.class);

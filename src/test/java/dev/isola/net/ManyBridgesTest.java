@@ -67,6 +67,12 @@ class ManyBridgesTest {
                     .as("the gateway's neighbour entry in " + key + "'s namespace")
                     .contains("lladdr " + InstanceNetwork.macOf(network.gateway()), "PERMANENT");
         }
+        for (InstanceNetwork.Attachment attachment : List.of(a, b, c, d)) {
+            // Never aged out, so frames to an idle instance are never flooded (and lost on a full bridge).
+            assertThat(TestHost.runner().run(List.of("bridge", "fdb", "show", "dev", attachment.device())))
+                    .as("the forwarding entry of " + attachment.device())
+                    .contains(attachment.mac() + " sticky master " + attachment.bridge() + " static");
+        }
         assertThat(TestHost.runner().run(List.of("ip", "route", "show", c.address().getHostAddress())))
                 .contains("dev isola1");
 

@@ -34,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.PriorityQueue;
 import java.util.function.Consumer;
 
 /**
@@ -48,6 +49,7 @@ final class AdminApi {
     private static final int DEFAULT_INVOCATIONS = 100;
     private static final Duration FOLLOW_PING = Duration.ofSeconds(15);
     private static final int MAX_PAGE = 10_000;
+    private static final Comparator<InstanceView> BY_ID = Comparator.comparing(InstanceView::id);
 
     private final Deployments deployments;
     private final Store store;
@@ -267,12 +269,21 @@ final class AdminApi {
         }
         String after = req.query().first("after").orElse("");
         Optional<String> function = req.query().first("function").asOptional();
-        List<InstanceView> matching = deployments.dispatcher().instances().stream()
-                .filter(v -> function.isEmpty() || function.get().equals(v.function()))
-                .filter(v -> v.id().compareTo(after) > 0)
-                .sorted(Comparator.comparing(InstanceView::id)).toList();
-        List<InstanceView> page = matching.subList(0, Math.min(limit.get(), matching.size()));
-        if (page.size() < matching.size()) {
+        // The page's instances alone are kept and sorted: a full sort of thousands took the admin API's median
+        // at 5,000 live instances to six times its idle one (bench/density.sh).
+        PriorityQueue<InstanceView> firstIds = new PriorityQueue<>(BY_ID.reversed());
+        int matching = 0;
+        for (InstanceView v : deployments.dispatcher().instances()) {
+            if ((function.isEmpty() || function.get().equals(v.function())) && v.id().compareTo(after) > 0) {
+                matching++;
+                firstIds.add(v);
+                if (firstIds.size() > limit.get()) {
+                    firstIds.poll();
+                }
+            }
+        }
+        List<InstanceView> page = firstIds.stream().sorted(BY_ID).toList();
+        if (page.size() < matching) {
             res.header(HeaderNames.LINK, "</system/instances?limit=" + limit.get() + "&after=" + page.getLast().id()
                     + function.map(f -> "&function=" + f).orElse("") + ">; rel=\"next\"");
         }

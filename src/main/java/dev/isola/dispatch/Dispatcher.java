@@ -51,7 +51,7 @@ public interface Dispatcher extends AutoCloseable {
     /** The backend the function's instances run on, if it is deployed. */
     Optional<String> backend(FunctionName name);
 
-    /** Every instance, by function and start time. */
+    /** Every instance, in no particular order (a node holds thousands: callers sort what they show). */
     List<InstanceView> instances();
 
     List<InstanceView> instances(FunctionName name);

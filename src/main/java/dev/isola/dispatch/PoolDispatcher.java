@@ -9,7 +9,6 @@ import dev.isola.sandbox.spi.Instance;
 
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -154,7 +153,6 @@ final class PoolDispatcher implements Dispatcher {
     public List<InstanceView> instances() {
         List<InstanceView> all = new ArrayList<>();
         allPools().forEach(p -> all.addAll(p.snapshot()));
-        all.sort(Comparator.comparing(InstanceView::function).thenComparing(InstanceView::startedAt));
         return all;
     }
 

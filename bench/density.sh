@@ -79,10 +79,11 @@ fds() { find "/proc/$jvm/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 timed() { curl -sS -o /dev/null -w '%{time_total}' --max-time 30 "$@" || echo 30; }
 worst() { sort -g | tail -n 1; }
 since() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
-# reading PHASE : one line "PHASE healthz admin warm", each curl's total in seconds
+# reading PHASE : one line "PHASE healthz admin warm time", each curl's total in seconds, then the reading's epoch
+# time (KEEP_TMP=1 keeps the lines in lat-N.txt: a slow reading is matched with the server's log or a GC log)
 reading() {
   echo "$1 $(timed "$ISOLA_URL/healthz") $(timed -H "Authorization: Bearer $ISOLA_TOKEN_VALUE" \
-    "$ISOLA_ADMIN_URL/system/instances?limit=1") $(timed "$ISOLA_URL/function/other/")"
+    "$ISOLA_ADMIN_URL/system/instances?limit=1") $(timed "$ISOLA_URL/function/other/") $(date +%s.%N)"
 }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }

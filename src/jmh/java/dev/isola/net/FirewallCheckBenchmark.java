@@ -37,7 +37,8 @@ public class FirewallCheckBenchmark {
     @Setup
     public void setUp() {
         firewall = new Firewall(ProcessRunner.create(Executables.fromPath(Optional.empty())), Ticker.SYSTEM,
-                Duration.ofHours(1), InstanceNetwork.BRIDGE_PREFIX + "*", "10.200.0.1");
+                Duration.ofHours(1), new FirewallRules.Site(InstanceNetwork.BRIDGE_PREFIX + "*", "10.200.0.1",
+                FirewallRules.PRIVATE_RANGES));
         firewall.markVerified();
     }
 

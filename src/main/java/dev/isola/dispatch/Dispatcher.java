@@ -51,8 +51,14 @@ public interface Dispatcher extends AutoCloseable {
     /** The backend the function's instances run on, if it is deployed. */
     Optional<String> backend(FunctionName name);
 
-    /** Every instance, in no particular order (a node holds thousands: callers sort what they show). */
+    /** Every instance, in no particular order (a node holds thousands: a listing asks for a {@link #page}). */
     List<InstanceView> instances();
+
+    /**
+     * The instances with ids after {@code after} ("" from the first), ordered by id, at most {@code limit}, of one
+     * function or of all; its cost grows with the page, and by a comparison only with the instances not on it.
+     */
+    InstancePage page(Optional<FunctionName> function, String after, int limit);
 
     List<InstanceView> instances(FunctionName name);
 

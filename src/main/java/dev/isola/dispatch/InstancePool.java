@@ -13,7 +13,9 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
@@ -51,6 +53,8 @@ final class InstancePool {
     private static final Attempt DRAINED = new Attempt.Drained();
     /** Pre-warm starts ({@code minInstances}) in flight per pool at most: one per core, see {@link #prewarm}. */
     static final int PREWARM_PARALLELISM = Runtime.getRuntime().availableProcessors();
+    /** How many idle instances a housekeeping round checks for liveness ({@link #deadAmongIdle}). */
+    static final int LIVENESS_BATCH = 256;
     /** How often a call waiting for room in the node's budget looks again. */
     private static final long BUDGET_RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
@@ -73,7 +77,7 @@ final class InstancePool {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     /** Every live slot; each holds room in the node's budget until it leaves. */
-    private final List<Slot> slots;
+    private final PoolSlots slots;
     private final NodeBudget budget;
     private final long memoryBytes;
     /** Stops an idle instance of another function to make room in the node's budget; whether it did. */
@@ -82,6 +86,8 @@ final class InstancePool {
     private boolean draining;
     /** Reserved slots that housekeeping started no thread for yet, and the threads starting them. */
     private final ArrayDeque<Slot> prewarmQueue = new ArrayDeque<>();
+    /** Where the next housekeeping round's liveness checks begin in {@link #slots} ({@link #deadAmongIdle}). */
+    private int livenessCursor;
     private int prewarmers;
 
     InstancePool(DeployedFunction function, Dispatcher.Parts parts, Consumer<Instance> retire,
@@ -89,7 +95,7 @@ final class InstancePool {
         this.function = function;
         this.budget = parts.budget();
         this.memoryBytes = function.manifest().limits().memoryBytes();
-        this.slots = new BudgetedSlots(budget, memoryBytes);
+        this.slots = new PoolSlots(budget, memoryBytes);
         this.makeRoom = makeRoom;
         this.scaling = function.manifest().scaling();
         this.timeout = function.manifest().limits().timeout();
@@ -240,7 +246,9 @@ final class InstancePool {
         if (free == null) {
             return null;
         }
-        free.inFlight++;
+        if (free.inFlight++ == 0) {
+            slots.nowBusy(free);
+        }
         return new Attempt.Done(new Acquisition.Acquired(new PoolLease(this, free, false, 0)));
     }
 
@@ -320,6 +328,8 @@ final class InstancePool {
                 slot.state = InstanceState.READY;
                 if (forCaller) {
                     slot.inFlight = 1;
+                } else {
+                    slots.nowIdle(slot);
                 }
             }
             changed.signalAll();
@@ -387,13 +397,8 @@ final class InstancePool {
         Slot victim = null;
         lock.lock();
         try {
-            if (slots.size() > scaling.minInstances()) {
-                for (Slot s : slots) {
-                    if (s.state == InstanceState.READY && s.inFlight == 0
-                            && (victim == null || s.lastUsedNanos < victim.lastUsedNanos)) {
-                        victim = s;
-                    }
-                }
+            if (slots.size() > scaling.minInstances() && !slots.idle().isEmpty()) {
+                victim = slots.idle().getFirst();
             }
             if (victim != null) {
                 slots.remove(victim);
@@ -419,8 +424,7 @@ final class InstancePool {
             if (slots.size() <= scaling.minInstances()) {
                 return OptionalLong.empty();
             }
-            return slots.stream().filter(s -> s.state == InstanceState.READY && s.inFlight == 0)
-                    .mapToLong(s -> s.lastUsedNanos).min();
+            return slots.idle().isEmpty() ? OptionalLong.empty() : OptionalLong.of(slots.idle().getFirst().lastUsedNanos);
         } finally {
             lock.unlock();
         }
@@ -447,29 +451,37 @@ final class InstancePool {
     }
 
     /**
-     * The ready instance with the most requests that still has room. Idle instances found dead on the way are taken
-     * out of {@code slots} into {@code dead} (the caller stops them after unlocking), so a crash between requests
-     * frees its slot at once instead of at the next housekeeping round.
+     * The ready instance with the most requests that still has room, else the one idle the shortest (the others may
+     * reach their idle timeout; its caches are the warmest). Its liveness is checked before it is chosen (one system
+     * call, not one per instance): one found dead is taken out of {@code slots} into {@code dead} if idle (the caller
+     * stops it after unlocking; a crash between requests frees its slot at once, not at the next housekeeping round),
+     * or marked broken if it still has requests (they fail, and the last one's release removes it), and the choice
+     * is made again.
      */
     private Slot busiestWithRoom(List<Slot> dead) {
-        Slot best = null;
-        for (var it = slots.iterator(); it.hasNext(); ) {
-            Slot s = it.next();
-            if (s.state != InstanceState.READY || s.broken || s.inFlight >= scaling.concurrency()) {
-                continue;
-            }
-            if (!s.instance.isAlive()) {
-                if (s.inFlight == 0) {
-                    it.remove();
-                    dead.add(s);
+        while (true) {
+            Slot best = null;
+            if (scaling.concurrency() > 1) {
+                for (Slot s : slots) {
+                    if (s.state == InstanceState.READY && !s.broken && s.inFlight > 0
+                            && s.inFlight < scaling.concurrency() && (best == null || s.inFlight > best.inFlight)) {
+                        best = s;
+                    }
                 }
-                continue;
             }
-            if (best == null || s.inFlight > best.inFlight) {
-                best = s;
+            if (best == null && !slots.idle().isEmpty()) {
+                best = slots.idle().getLast();
+            }
+            if (best == null || best.instance.isAlive()) {
+                return best;
+            }
+            if (best.inFlight == 0) {
+                slots.remove(best);
+                dead.add(best);
+            } else {
+                best.broken = true;
             }
         }
-        return best;
     }
 
     void release(Slot slot, boolean healthy) {
@@ -484,6 +496,8 @@ final class InstancePool {
             remove = scaling.singleUse() || ((slot.broken || draining) && slot.inFlight == 0);
             if (remove) {
                 remove = slots.remove(slot);
+            } else if (slot.inFlight == 0 && !slot.broken) {
+                slots.nowIdle(slot);
             }
             if (waiting > 0 || draining) {
                 changed.signalAll();
@@ -514,18 +528,18 @@ final class InstancePool {
         try {
             long now = ticker.nanos();
             long idleNanos = scaling.idleTimeout().toNanos();
-            for (var it = slots.iterator(); it.hasNext(); ) {
-                Slot s = it.next();
-                if (s.state != InstanceState.READY || s.inFlight > 0) {
-                    continue;
+            removed.addAll(deadAmongIdle());
+            removed.forEach(slots::remove);
+            // Idle the longest first: the first one within its timeout ends the scan.
+            List<Slot> expired = new ArrayList<>();
+            for (Slot s : slots.idle()) {
+                if (now - s.lastUsedNanos < idleNanos || slots.size() - expired.size() <= scaling.minInstances()) {
+                    break;
                 }
-                boolean dead = s.broken || !s.instance.isAlive();
-                boolean idle = now - s.lastUsedNanos >= idleNanos && slots.size() > scaling.minInstances();
-                if (dead || idle) {
-                    it.remove();
-                    removed.add(s);
-                }
+                expired.add(s);
             }
+            expired.forEach(slots::remove);
+            removed.addAll(expired);
             toStart = draining ? 0 : scaling.minInstances() - slots.size();
             for (int i = 0; i < toStart; i++) {
                 Optional<Slot> slot = reserveSlot();
@@ -550,6 +564,25 @@ final class InstancePool {
         for (int i = 0; i < newPrewarmers; i++) {
             Thread.ofVirtual().name("prewarm-" + function.name()).start(this::prewarm);
         }
+    }
+
+    /**
+     * Idle instances found dead among the next {@link #LIVENESS_BATCH} slots in turn (one system call each): a
+     * round costs a bounded number of checks however many instances the pool holds (a sweep of all took 5,000 calls
+     * a second under the pool's lock at 5,000 live instances), and every idle instance is checked within
+     * {@code size / LIVENESS_BATCH} rounds. A warm call checks the one it takes itself. Under the lock.
+     */
+    private List<Slot> deadAmongIdle() {
+        List<Slot> dead = new ArrayList<>();
+        int checks = Math.min(LIVENESS_BATCH, slots.size());
+        for (int i = 0; i < checks; i++) {
+            livenessCursor = livenessCursor + 1 < slots.size() ? livenessCursor + 1 : 0;
+            Slot s = slots.get(livenessCursor);
+            if (slots.idle().contains(s) && !s.instance.isAlive()) {
+                dead.add(s);
+            }
+        }
+        return dead;
     }
 
     /**
@@ -682,17 +715,58 @@ final class InstancePool {
         try {
             List<InstanceView> views = new ArrayList<>(slots.size());
             for (Slot s : slots) {
-                InstanceState state = draining && s.state == InstanceState.READY ? InstanceState.DRAINING : s.state;
-                String endpoint = s.instance == null ? "" : hostAndPort(s.instance.endpoint());
-                views.add(new InstanceView(s.id, function.name().value(), function.version(), backend, state, endpoint,
-                        s.startedAt, s.inFlight, s.served, s.coldStartNanos / 1e6, s.startKind.wireName(),
-                        s.instance == null ? OptionalLong.empty() : s.instance.pid()));
+                views.add(view(s));
             }
             views.addAll(standby.views(backend));
             return views;
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Offers this pool's instances, standby sandboxes included, to a page being gathered. */
+    void collect(InstancePage.Collector page) {
+        lock.lock();
+        try {
+            for (Slot s : slots.byId().tailMap(page.after(), false).values()) {
+                if (!page.wants(s.id)) {
+                    break; // the page is full of smaller ids, and the ones that follow are larger
+                }
+                page.add(view(s));
+            }
+        } finally {
+            lock.unlock();
+        }
+        standby.collect(page, backend);
+    }
+
+    /** How many instances this pool has in each state, standby sandboxes included, without a view of each. */
+    Map<InstanceState, Integer> census() {
+        Map<InstanceState, Integer> counts = new EnumMap<>(InstanceState.class);
+        lock.lock();
+        try {
+            for (Slot s : slots) {
+                counts.merge(shownState(s), 1, Integer::sum);
+            }
+        } finally {
+            lock.unlock();
+        }
+        int standbys = standby.size();
+        if (standbys > 0) {
+            counts.merge(InstanceState.STANDBY, standbys, Integer::sum);
+        }
+        return counts;
+    }
+
+    private InstanceView view(Slot s) {
+        String endpoint = s.instance == null ? "" : hostAndPort(s.instance.endpoint());
+        return new InstanceView(s.id, function.name().value(), function.version(), backend, shownState(s), endpoint,
+                s.startedAt, s.inFlight, s.served, s.coldStartNanos / 1e6, s.startKind.wireName(),
+                s.instance == null ? OptionalLong.empty() : s.instance.pid());
+    }
+
+    private InstanceState shownState(Slot s) {
+        return draining && s.state == InstanceState.READY ? InstanceState.DRAINING : s.state;
     }
 
     private static String hostAndPort(InetSocketAddress address) {

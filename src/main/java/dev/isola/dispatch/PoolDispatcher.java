@@ -157,6 +157,15 @@ final class PoolDispatcher implements Dispatcher {
     }
 
     @Override
+    public InstancePage page(Optional<FunctionName> function, String after, int limit) {
+        InstancePage.Collector page = new InstancePage.Collector(after, limit);
+        List<InstancePool> pools = function.map(name -> Optional.ofNullable(routes.get(name))
+                .map(Routes::pools).orElse(List.of())).orElseGet(this::allPools);
+        pools.forEach(p -> p.collect(page));
+        return page.page();
+    }
+
+    @Override
     public List<InstanceView> instances(FunctionName name) {
         Routes current = routes.get(name);
         return current == null ? List.of() : current.pools().stream().flatMap(p -> p.snapshot().stream()).toList();
@@ -205,8 +214,9 @@ final class PoolDispatcher implements Dispatcher {
         record Key(String function, String backend, String state) {
         }
         Map<Key, Integer> counts = new HashMap<>();
-        for (InstanceView v : instances()) {
-            counts.merge(new Key(v.function(), v.backend(), v.state().wireName()), 1, Integer::sum);
+        for (InstancePool pool : allPools()) {
+            pool.census().forEach((state, n) -> counts.merge(
+                    new Key(pool.function().name().value(), pool.backend(), state.wireName()), n, Integer::sum));
         }
         return counts.entrySet().stream().map(e -> new Metrics.InstanceGroup(e.getKey().function(),
                 e.getKey().backend(), e.getKey().state(), e.getValue())).toList();

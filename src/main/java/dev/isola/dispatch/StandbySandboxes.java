@@ -124,8 +124,24 @@ final class StandbySandboxes {
 
     /** The ready standby sandboxes as instances in state {@link InstanceState#STANDBY}. */
     synchronized List<InstanceView> views(String backend) {
-        return ready.stream().map(e -> new InstanceView(e.prepared().id(), function.name().value(),
-                function.version(), backend, InstanceState.STANDBY, "", e.createdAt(), 0, 0, 0, StartKind.STANDBY.wireName(),
-                e.prepared().pid())).toList();
+        return ready.stream().map(e -> view(e, backend)).toList();
+    }
+
+    /** Offers the ready standby sandboxes to a page being gathered. */
+    synchronized void collect(InstancePage.Collector page, String backend) {
+        for (Entry e : ready) {
+            if (page.wants(e.prepared().id())) {
+                page.add(view(e, backend));
+            }
+        }
+    }
+
+    synchronized int size() {
+        return ready.size();
+    }
+
+    private InstanceView view(Entry e, String backend) {
+        return new InstanceView(e.prepared().id(), function.name().value(), function.version(), backend,
+                InstanceState.STANDBY, "", e.createdAt(), 0, 0, 0, StartKind.STANDBY.wireName(), e.prepared().pid());
     }
 }

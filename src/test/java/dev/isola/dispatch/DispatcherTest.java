@@ -10,8 +10,10 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -104,6 +106,41 @@ class DispatcherTest {
         assertThat(lease.coldStart()).isTrue();
         assertThat(launcher.started).hasSize(1);
         lease.release(true);
+    }
+
+    /**
+     * Pages walk every instance once, in id order, across functions and pools, standby sandboxes included, with or
+     * without a function's filter; the last page says no more follow.
+     */
+    @Test
+    void page_walksEveryInstanceOnceInIdOrder() {
+        FunctionName other = FunctionName.of("other");
+        launcher.offersStandby = true;
+        dispatcher.deploy(Functions.withScaling("hello", 1, 0, 5, Duration.ofMinutes(1), false));
+        dispatcher.deploy(Functions.withStandby("other", 1, 2, false));
+        List<Lease> leases = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            leases.add(acquired(call()));
+        }
+        leases.add(acquired(dispatcher.acquire(other, EndpointProbe.CONNECT).settled()));
+        Await.until(WAIT, () -> dispatcher.instances().size() == 8, "five of hello, one of other and its two standbys");
+
+        for (Optional<FunctionName> function : List.of(Optional.<FunctionName>empty(), Optional.of(HELLO),
+                Optional.of(other))) {
+            List<String> expected = dispatcher.instances().stream().map(InstanceView::id)
+                    .filter(id -> function.isEmpty() || id.startsWith(function.get().value() + ".")).sorted().toList();
+            List<String> walked = new ArrayList<>();
+            InstancePage page;
+            do {
+                page = dispatcher.page(function, walked.isEmpty() ? "" : walked.getLast(), 2);
+                assertThat(page.instances()).hasSizeLessThanOrEqualTo(2);
+                page.instances().forEach(v -> walked.add(v.id()));
+            } while (page.more());
+            assertThat(walked).as("pages of %s", function).isEqualTo(expected);
+        }
+        assertThat(dispatcher.page(Optional.of(FunctionName.of("absent")), "", 10)).isEqualTo(
+                new InstancePage(List.of(), false));
+        leases.forEach(l -> l.release(true));
     }
 
     @Test
@@ -251,6 +288,78 @@ class DispatcherTest {
         now.addAndGet(Duration.ofSeconds(2).toNanos());
         dispatcher.maintain();
         assertThat(dispatcher.instances(HELLO)).isEmpty();
+    }
+
+    @Test
+    void maintain_stopsTheInstancesIdlePastTheTimeout_andKeepsTheOthers() {
+        dispatcher.deploy(Functions.withScaling("hello", 1, 0, 3, Duration.ofSeconds(30), false));
+        Lease a = acquired(call());
+        Lease b = acquired(call());
+        Lease c = acquired(call());
+        a.release(true);
+        now.addAndGet(Duration.ofSeconds(10).toNanos());
+        c.release(true);
+        now.addAndGet(Duration.ofSeconds(10).toNanos());
+        b.release(true);
+
+        now.addAndGet(Duration.ofSeconds(15).toNanos()); // a idle 35 s, c 25 s, b 15 s
+        dispatcher.maintain();
+        assertThat(dispatcher.instances(HELLO)).extracting(InstanceView::id)
+                .containsExactlyInAnyOrder(b.instanceId(), c.instanceId());
+        now.addAndGet(Duration.ofSeconds(10).toNanos());
+        dispatcher.maintain();
+        assertThat(dispatcher.instances(HELLO)).extracting(InstanceView::id).containsExactly(b.instanceId());
+    }
+
+    /**
+     * A warm call takes the instance idle the shortest (the others may time out) and asks only that one whether it
+     * is alive: asking each idle instance made every warm call of a function with a thousand idle instances a
+     * thousand system calls under the pool's lock.
+     */
+    @Test
+    void warmCall_takesTheInstanceIdleTheShortest_andChecksOnlyIt() {
+        dispatcher.deploy(Functions.withScaling("hello", 1, 0, 50, Duration.ofMinutes(1), false));
+        List<Lease> leases = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            leases.add(acquired(call()));
+        }
+        leases.forEach(l -> l.release(true));
+        launcher.livenessChecks.set(0);
+
+        Lease warm = acquired(call());
+
+        assertThat(warm.coldStart()).isFalse();
+        assertThat(warm.instanceId()).isEqualTo(leases.getLast().instanceId());
+        assertThat(launcher.livenessChecks.get()).isEqualTo(1);
+        warm.release(true);
+    }
+
+    /**
+     * Housekeeping asks a bounded number of idle instances per round whether they are alive, in turn, so that a
+     * round costs the same at 600 instances as at 6,000, and still finds every instance that died while idle.
+     */
+    @Test
+    void maintain_findsEveryInstanceThatDiedIdle_withBoundedChecksPerRound() {
+        int n = 600;
+        dispatcher.deploy(Functions.withScaling("hello", 1, 0, n, Duration.ofHours(1), false));
+        List<Lease> leases = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            leases.add(acquired(call()));
+        }
+        leases.forEach(l -> l.release(true));
+        for (int i : new int[] {7, 300, 599}) {
+            launcher.started.get(i).crashed = true;
+        }
+
+        int rounds = (n + InstancePool.LIVENESS_BATCH - 1) / InstancePool.LIVENESS_BATCH;
+        for (int round = 0; round < rounds; round++) {
+            launcher.livenessChecks.set(0);
+            dispatcher.maintain();
+            assertThat(launcher.livenessChecks.get()).isLessThanOrEqualTo(InstancePool.LIVENESS_BATCH);
+        }
+
+        assertThat(dispatcher.instances(HELLO)).hasSize(n - 3);
+        Await.until(WAIT, () -> launcher.alive.get() == n - 3, "the three dead instances stopped");
     }
 
     @Test

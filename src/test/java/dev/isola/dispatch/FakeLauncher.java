@@ -16,6 +16,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class FakeLauncher implements Launcher {
     final List<FakeInstance> started = new CopyOnWriteArrayList<>();
     final AtomicInteger alive = new AtomicInteger();
+    /** How often any instance was asked whether it is alive (each one a system call in a real sandbox). */
+    final AtomicInteger livenessChecks = new AtomicInteger();
     final AtomicInteger maxAlive = new AtomicInteger();
     volatile boolean failNext;
     /** When set, launches block until interrupted (a sandbox still booting), then fail as the real launcher does. */
@@ -153,6 +155,7 @@ final class FakeLauncher implements Launcher {
 
         @Override
         public boolean isAlive() {
+            livenessChecks.incrementAndGet();
             return !crashed && !closed.get();
         }
 

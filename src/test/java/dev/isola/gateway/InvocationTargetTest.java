@@ -3,6 +3,7 @@ package dev.isola.gateway;
 import dev.isola.dispatch.Acquisition;
 import dev.isola.dispatch.Dispatcher;
 import dev.isola.dispatch.EndpointProbe;
+import dev.isola.dispatch.InstancePage;
 import dev.isola.dispatch.InstanceView;
 import dev.isola.dispatch.Lease;
 import dev.isola.dispatch.Readiness;
@@ -228,6 +229,11 @@ class InvocationTargetTest {
         @Override
         public List<InstanceView> instances() {
             return List.of();
+        }
+
+        @Override
+        public InstancePage page(Optional<FunctionName> function, String after, int limit) {
+            return new InstancePage(List.of(), false);
         }
 
         @Override

@@ -1,0 +1,136 @@
+package dev.isola.dispatch;
+
+import dev.isola.Ticker;
+import dev.isola.function.Artifact;
+import dev.isola.function.DeployedFunction;
+import dev.isola.function.FunctionName;
+import dev.isola.function.Limits;
+import dev.isola.function.Manifest;
+import dev.isola.function.Runtime;
+import dev.isola.function.Scaling;
+import dev.isola.metrics.Metrics;
+import dev.isola.sandbox.spi.Instance;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The first page of {@code GET /system/instances?limit=1} on a node holding thousands of idle instances (issue 21:
+ * the admin API within 2x of its idle latency while they are held). The baseline is what the listing did before it
+ * asked the dispatcher for a page: a view of every instance, from which the page was picked.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class InstanceListingBenchmark {
+    private static final FunctionName NAME = FunctionName.of("held");
+
+    @Param({"5000"})
+    public int instances;
+
+    private Dispatcher dispatcher;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        Launcher launcher = new Launcher() {
+            private int next;
+
+            @Override
+            public String backend(DeployedFunction function) {
+                return "bench";
+            }
+
+            @Override
+            public synchronized Instance launch(DeployedFunction function, String instanceId, EndpointProbe probe) {
+                return new IdleInstance(instanceId, address(next++));
+            }
+        };
+        dispatcher = Dispatcher.create(new Dispatcher.Parts(launcher, Ticker.SYSTEM, InstantSource.system(),
+                Metrics.NOOP, instances, Duration.ZERO, InstanceEvents.NONE, EndpointProbe.CONNECT,
+                Duration.ofSeconds(5), NodeBudget.unlimited()));
+        Manifest manifest = new Manifest(NAME, Runtime.GO, ".", Map.of(), Optional.empty(), Optional.empty(), false,
+                Limits.DEFAULT, new Scaling(1, 0, instances, Duration.ofHours(1), false, 0, false));
+        dispatcher.deploy(new DeployedFunction(manifest, 1, new Artifact(Runtime.GO, Path.of("/"), List.of("./fn")),
+                "sha", Instant.EPOCH));
+        List<Lease> held = new ArrayList<>();
+        for (int i = 0; i < instances; i++) {
+            if (!(dispatcher.acquire(NAME, EndpointProbe.CONNECT).settled() instanceof Acquisition.Acquired a)) {
+                throw new IllegalStateException("instance " + i + " did not start");
+            }
+            held.add(a.lease());
+        }
+        held.forEach(l -> l.release(true));
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        dispatcher.close();
+    }
+
+    /** The listing before: a view of each instance, and the smallest id among them. */
+    @Benchmark
+    public InstanceView baselineEveryView() {
+        InstanceView first = null;
+        for (InstanceView v : dispatcher.instances()) {
+            if (first == null || v.id().compareTo(first.id()) < 0) {
+                first = v;
+            }
+        }
+        return first;
+    }
+
+    @Benchmark
+    public InstancePage firstPage() {
+        return dispatcher.page(Optional.empty(), "", 1);
+    }
+
+    private static InetSocketAddress address(int i) {
+        try {
+            return new InetSocketAddress(InetAddress.getByAddress(new byte[] {10, 88, (byte) (i >> 8), (byte) i}), 8080);
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private record IdleInstance(String id, InetSocketAddress endpoint) implements Instance {
+        @Override
+        public boolean isAlive() {
+            return true;
+        }
+
+        @Override
+        public Optional<String> exitReason() {
+            return Optional.empty();
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+}

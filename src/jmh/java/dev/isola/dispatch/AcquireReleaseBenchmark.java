@@ -72,8 +72,8 @@ public class AcquireReleaseBenchmark {
         dispatcher = Dispatcher.create(new Dispatcher.Parts(launcher, Ticker.SYSTEM, InstantSource.system(),
                 Metrics.NOOP, 1024, Duration.ZERO, InstanceEvents.NONE, EndpointProbe.CONNECT, DRAIN,
                 NodeBudget.unlimited()));
-        Manifest manifest = new Manifest(NAME, Runtime.GO, ".", Map.of(), Optional.empty(), Optional.empty(), false, Limits.DEFAULT,
-                new Scaling(1000, 0, 1, Duration.ofHours(1), false, 0, false));
+        Manifest manifest = new Manifest(NAME, Runtime.GO, ".", Map.of(), Optional.empty(), Optional.empty(), false,
+                Limits.DEFAULT, new Scaling(1000, 0, 1, Duration.ofHours(1), false, 0, false));
         dispatcher.deploy(new DeployedFunction(manifest, 1, new Artifact(Runtime.GO, Path.of("/"), List.of("./fn")),
                 "sha", Instant.EPOCH));
         release(dispatcher.acquire(NAME, EndpointProbe.CONNECT).settled());

@@ -112,7 +112,8 @@ public class InstanceListingBenchmark {
 
     private static InetSocketAddress address(int i) {
         try {
-            return new InetSocketAddress(InetAddress.getByAddress(new byte[] {10, 88, (byte) (i >> 8), (byte) i}), 8080);
+            byte[] ip = {10, 88, (byte) (i >> 8), (byte) i};
+            return new InetSocketAddress(InetAddress.getByAddress(ip), 8080);
         } catch (UnknownHostException e) {
             throw new IllegalStateException(e);
         }

@@ -383,7 +383,7 @@ final class AdminApi {
         m.put("runtime", fn.manifest().runtime().wireName());
         m.put("backend", deployments.dispatcher().backend(fn.name()).orElse(fn.manifest().backend().orElse("")));
         m.put("deployedAt", fn.deployedAt().toString());
-        m.put("instances", deployments.dispatcher().instances(fn.name()).size());
+        m.put("instances", deployments.dispatcher().instanceCount(fn.name()));
         return m;
     }
 

@@ -62,6 +62,9 @@ public interface Dispatcher extends AutoCloseable {
 
     List<InstanceView> instances(FunctionName name);
 
+    /** How many instances {@code name} has, standby sandboxes included, without a view of each. */
+    int instanceCount(FunctionName name);
+
     /** Runs one round of housekeeping (idle timeouts, dead instances, {@code minInstances}) now. */
     void maintain();
 

@@ -424,7 +424,8 @@ final class InstancePool {
             if (slots.size() <= scaling.minInstances()) {
                 return OptionalLong.empty();
             }
-            return slots.idle().isEmpty() ? OptionalLong.empty() : OptionalLong.of(slots.idle().getFirst().lastUsedNanos);
+            return slots.idle().isEmpty() ? OptionalLong.empty()
+                    : OptionalLong.of(slots.idle().getFirst().lastUsedNanos);
         } finally {
             lock.unlock();
         }
@@ -738,6 +739,16 @@ final class InstancePool {
             lock.unlock();
         }
         standby.collect(page, backend);
+    }
+
+    /** How many instances this pool has, standby sandboxes included. */
+    int size() {
+        lock.lock();
+        try {
+            return slots.size() + standby.size();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** How many instances this pool has in each state, standby sandboxes included, without a view of each. */

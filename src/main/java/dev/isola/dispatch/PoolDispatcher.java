@@ -171,6 +171,12 @@ final class PoolDispatcher implements Dispatcher {
         return current == null ? List.of() : current.pools().stream().flatMap(p -> p.snapshot().stream()).toList();
     }
 
+    @Override
+    public int instanceCount(FunctionName name) {
+        Routes current = routes.get(name);
+        return current == null ? 0 : current.pools().stream().mapToInt(InstancePool::size).sum();
+    }
+
     /** Calls of {@code name} waiting for a slot now (for tests that must know a call is queued). */
     int waiting(FunctionName name) {
         Routes current = routes.get(name);

@@ -124,6 +124,8 @@ class DispatcherTest {
         }
         leases.add(acquired(dispatcher.acquire(other, EndpointProbe.CONNECT).settled()));
         Await.until(WAIT, () -> dispatcher.instances().size() == 8, "five of hello, one of other and its two standbys");
+        assertThat(dispatcher.instanceCount(HELLO)).isEqualTo(5);
+        assertThat(dispatcher.instanceCount(other)).isEqualTo(3);
 
         for (Optional<FunctionName> function : List.of(Optional.<FunctionName>empty(), Optional.of(HELLO),
                 Optional.of(other))) {

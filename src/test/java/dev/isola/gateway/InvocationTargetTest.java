@@ -242,6 +242,11 @@ class InvocationTargetTest {
         }
 
         @Override
+        public int instanceCount(FunctionName name) {
+            return 0;
+        }
+
+        @Override
         public void maintain() {
         }
 

@@ -1,12 +1,8 @@
 package dev.isola.dispatch;
 
 import dev.isola.Ticker;
-import dev.isola.function.Artifact;
 import dev.isola.function.DeployedFunction;
 import dev.isola.function.FunctionName;
-import dev.isola.function.Limits;
-import dev.isola.function.Manifest;
-import dev.isola.function.Runtime;
 import dev.isola.function.Scaling;
 import dev.isola.metrics.Metrics;
 import dev.isola.sandbox.spi.Instance;
@@ -25,13 +21,8 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.InstantSource;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -66,16 +57,14 @@ public class AcquireReleaseBenchmark {
 
             @Override
             public Instance launch(DeployedFunction function, String instanceId, EndpointProbe probe) {
-                return new IdleInstance(instanceId);
+                return new IdleInstance(instanceId, InetSocketAddress.createUnresolved("bench", 1));
             }
         };
         dispatcher = Dispatcher.create(new Dispatcher.Parts(launcher, Ticker.SYSTEM, InstantSource.system(),
                 Metrics.NOOP, 1024, Duration.ZERO, InstanceEvents.NONE, EndpointProbe.CONNECT, DRAIN,
                 NodeBudget.unlimited()));
-        Manifest manifest = new Manifest(NAME, Runtime.GO, ".", Map.of(), Optional.empty(), Optional.empty(), false,
-                Limits.DEFAULT, new Scaling(1000, 0, 1, Duration.ofHours(1), false, 0, false));
-        dispatcher.deploy(new DeployedFunction(manifest, 1, new Artifact(Runtime.GO, Path.of("/"), List.of("./fn")),
-                "sha", Instant.EPOCH));
+        dispatcher.deploy(IdleInstance.function(NAME,
+                new Scaling(1000, 0, 1, Duration.ofHours(1), false, 0, false)));
         release(dispatcher.acquire(NAME, EndpointProbe.CONNECT).settled());
     }
 
@@ -108,24 +97,4 @@ public class AcquireReleaseBenchmark {
         return acquired.lease().instanceId();
     }
 
-    private record IdleInstance(String id) implements Instance {
-        @Override
-        public InetSocketAddress endpoint() {
-            return InetSocketAddress.createUnresolved("bench", 1);
-        }
-
-        @Override
-        public boolean isAlive() {
-            return true;
-        }
-
-        @Override
-        public Optional<String> exitReason() {
-            return Optional.empty();
-        }
-
-        @Override
-        public void close() {
-        }
-    }
 }

@@ -1,12 +1,8 @@
 package dev.isola.dispatch;
 
 import dev.isola.Ticker;
-import dev.isola.function.Artifact;
 import dev.isola.function.DeployedFunction;
 import dev.isola.function.FunctionName;
-import dev.isola.function.Limits;
-import dev.isola.function.Manifest;
-import dev.isola.function.Runtime;
 import dev.isola.function.Scaling;
 import dev.isola.metrics.Metrics;
 import dev.isola.sandbox.spi.Instance;
@@ -27,13 +23,10 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -74,10 +67,8 @@ public class InstanceListingBenchmark {
         dispatcher = Dispatcher.create(new Dispatcher.Parts(launcher, Ticker.SYSTEM, InstantSource.system(),
                 Metrics.NOOP, instances, Duration.ZERO, InstanceEvents.NONE, EndpointProbe.CONNECT,
                 Duration.ofSeconds(5), NodeBudget.unlimited()));
-        Manifest manifest = new Manifest(NAME, Runtime.GO, ".", Map.of(), Optional.empty(), Optional.empty(), false,
-                Limits.DEFAULT, new Scaling(1, 0, instances, Duration.ofHours(1), false, 0, false));
-        dispatcher.deploy(new DeployedFunction(manifest, 1, new Artifact(Runtime.GO, Path.of("/"), List.of("./fn")),
-                "sha", Instant.EPOCH));
+        dispatcher.deploy(IdleInstance.function(NAME,
+                new Scaling(1, 0, instances, Duration.ofHours(1), false, 0, false)));
         List<Lease> held = new ArrayList<>();
         for (int i = 0; i < instances; i++) {
             if (!(dispatcher.acquire(NAME, EndpointProbe.CONNECT).settled() instanceof Acquisition.Acquired a)) {
@@ -116,22 +107,6 @@ public class InstanceListingBenchmark {
             return new InetSocketAddress(InetAddress.getByAddress(ip), 8080);
         } catch (UnknownHostException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    private record IdleInstance(String id, InetSocketAddress endpoint) implements Instance {
-        @Override
-        public boolean isAlive() {
-            return true;
-        }
-
-        @Override
-        public Optional<String> exitReason() {
-            return Optional.empty();
-        }
-
-        @Override
-        public void close() {
         }
     }
 }

@@ -36,6 +36,12 @@ export BENCH_STOP_GRACE="${BENCH_STOP_GRACE:-300}" # the server stops every sand
 max_n="$(tr ' ' '\n' <<<"$NS" | sort -n | tail -n 1)"
 export ISOLA_NODE_MEMORY="${ISOLA_NODE_MEMORY:-$((max_n * 64 + 1024))Mi}"
 export ISOLA_NODE_MAX_INSTANCES="${ISOLA_NODE_MAX_INSTANCES:-$((max_n + 16))}"
+# Each Go instance runs about six threads, and every thread takes a pid: at thousands the kernel's default
+# pid_max (32,768) runs out first, and starts then fail with EAGAIN from clone, not for any reason of Isola's.
+pids_needed=$((max_n * 7 + 4096))
+pid_max="$(cat /proc/sys/kernel/pid_max)"
+((pid_max >= pids_needed)) || die "N=$max_n needs kernel.pid_max >= $pids_needed (now $pid_max): raise it for the run" \
+  "(sysctl -w kernel.pid_max=$pids_needed) and set it back afterwards"
 # Each call holds HOLD_MS after its instance started; the burst that starts N takes minutes at N = 1000.
 # CALL_MARGIN_S: more at thousands, where the last starts come many minutes after the first.
 call_timeout_s=$((HOLD_MS / 1000 + ${CALL_MARGIN_S:-300}))

@@ -48,6 +48,8 @@ final class AdminApi {
     private static final int DEFAULT_INVOCATIONS = 100;
     private static final Duration FOLLOW_PING = Duration.ofSeconds(15);
     private static final int MAX_PAGE = 10_000;
+    /** How many of a function's instances its detail lists; {@code /system/instances?function=} lists them all. */
+    static final int DETAIL_INSTANCES = 100;
 
     private final Deployments deployments;
     private final Store store;
@@ -391,7 +393,10 @@ final class AdminApi {
         Map<String, Object> m = summary(fn);
         m.put("manifest", ManifestParser.toWire(fn.manifest()));
         m.put("versions", versionsOf(fn.name()));
-        m.put("instances", deployments.dispatcher().instances(fn.name()).stream().map(AdminApi::instance).toList());
+        // The first instances by id, not all: a function may hold thousands; the listing pages through the rest.
+        m.put("instances", deployments.dispatcher().page(Optional.of(fn.name()), "", DETAIL_INSTANCES).instances()
+                .stream().map(AdminApi::instance).toList());
+        m.put("instanceCount", deployments.dispatcher().instanceCount(fn.name()));
         m.put("invocations", store.invocationCount(fn.name()));
         return m;
     }

@@ -67,7 +67,11 @@ final class DescribeCommand extends ClientCommand {
             out.println("Instances: none (the first call starts one)");
             return;
         }
-        out.println("Instances:");
+        int count = f.path("instanceCount").asInt(f.path("instances").size());
+        out.println(count > f.path("instances").size()
+                ? "Instances (the first " + f.path("instances").size() + " of " + count
+                        + "; GET /system/instances?function=" + f.path("name").asText() + " lists all):"
+                : "Instances:");
         TextTable instances = new TextTable("ID", "STATE", "ENDPOINT", "VERSION", "IN FLIGHT", "SERVED", "COLD START",
                 "STARTED");
         for (JsonNode i : f.path("instances")) {

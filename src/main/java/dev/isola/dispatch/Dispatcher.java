@@ -60,6 +60,7 @@ public interface Dispatcher extends AutoCloseable {
      */
     InstancePage page(Optional<FunctionName> function, String after, int limit);
 
+    /** Every instance of {@code name}, a view of each (a function may hold thousands: a listing asks for a page). */
     List<InstanceView> instances(FunctionName name);
 
     /** How many instances {@code name} has, standby sandboxes included, without a view of each. */

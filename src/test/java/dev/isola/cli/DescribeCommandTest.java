@@ -43,6 +43,18 @@ class DescribeCommandTest {
     }
 
     @Test
+    void describe_manyInstances_saysHowManyTheDetailLeftOut() {
+        server.on("GET", "/system/functions/hello", 200,
+                ApiExamples.json("FunctionDetail").replace("\"instanceCount\":1", "\"instanceCount\":5000"));
+
+        IsolaCli.Result result = IsolaCli.run("describe", "hello", "--admin-url", server.url(), "--token", "t");
+
+        assertThat(result.exitCode()).isZero();
+        assertThat(result.out()).contains(
+                "Instances (the first 1 of 5000; GET /system/instances?function=hello lists all):");
+    }
+
+    @Test
     void describe_json_printsServerJson() {
         server.on("GET", "/system/functions/hello", 200, ApiExamples.json("FunctionDetail"));
 

@@ -184,6 +184,9 @@ class AdminApiTest {
 
         assertThat(pages).isEqualTo(2);
         assertThat(ids).hasSize(3).isSorted().doesNotHaveDuplicates().allMatch(id -> id.startsWith("pager."));
+        JsonNode detail = TestIsola.json(isola.admin(HttpRequest.newBuilder(isola.uri("/system/functions/pager"))));
+        assertThat(detail.get("instanceCount").asInt()).isEqualTo(3);
+        assertThat(detail.get("instances").findValuesAsText("id")).isEqualTo(ids);
         assertError(isola.admin(HttpRequest.newBuilder(isola.uri("/system/instances?limit=0"))), 400,
                 "invalid_parameter");
         held.forEach(CompletableFuture::join);

@@ -3,10 +3,12 @@ package dev.isola.admin;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import dev.isola.IsolaException;
 import dev.isola.api.ErrorCode;
 import dev.isola.api.Route;
 import dev.isola.dispatch.InstancePage;
+import dev.isola.dispatch.InstanceState;
 import dev.isola.dispatch.InstanceView;
 import dev.isola.function.DeployResult;
 import dev.isola.function.DeployedFunction;
@@ -140,11 +142,16 @@ final class AdminApi {
             OptionalInt version;
             try {
                 JsonNode body = req.content().hasEntity() ? JSON.readTree(req.content().as(byte[].class)) : null;
-                JsonNode field = body == null ? null : body.get("version");
-                if (field != null && !field.canConvertToInt()) {
-                    throw new IOException("not a whole number");
+                body = body == null ? MissingNode.getInstance() : body; // no body, or an empty one
+                // A typo ({"versoin": 3}) must not roll back to the previous version unasked.
+                if (!body.isMissingNode() && (!body.isObject() || body.size() > (body.has("version") ? 1 : 0))) {
+                    throw new IOException("unknown fields or not an object");
                 }
-                version = field == null ? OptionalInt.empty() : OptionalInt.of(field.intValue());
+                JsonNode field = body.path("version");
+                if (!field.isMissingNode() && !wholeNumber(field)) {
+                    throw new IOException("version is not a whole number");
+                }
+                version = field.isMissingNode() ? OptionalInt.empty() : OptionalInt.of(field.intValue());
             } catch (IOException e) {
                 HttpErrors.send(res, ErrorCode.INVALID_PARAMETER, "The body must be empty or {\"version\": N}: "
                         + e.getMessage());
@@ -174,7 +181,7 @@ final class AdminApi {
                     throw new IOException("no weights");
                 }
                 for (var e : given.properties()) {
-                    if (!e.getValue().canConvertToInt() || !e.getKey().matches("[1-9][0-9]{0,8}")) {
+                    if (!wholeNumber(e.getValue()) || !e.getKey().matches("[1-9][0-9]{0,8}")) {
                         throw new IOException("'" + e.getKey() + "' is not a version with a whole-number weight");
                     }
                     weights.put(Integer.parseInt(e.getKey()), e.getValue().intValue());
@@ -194,6 +201,11 @@ final class AdminApi {
                 HttpErrors.send(res, code(e), e.getMessage());
             }
         });
+    }
+
+    /** An int as JSON writes it: {@code canConvertToInt} alone takes 2.7 (and cuts it to 2). */
+    private static boolean wholeNumber(JsonNode n) {
+        return n.isIntegralNumber() && n.canConvertToInt();
     }
 
     private void describe(ServerRequest req, ServerResponse res) {
@@ -227,7 +239,12 @@ final class AdminApi {
                         + "2026-12-04T19:00:00Z or an age such as 30s, 10m or 2h");
                 return;
             }
-            if (req.query().first("follow").asOptional().filter("true"::equals).isPresent()) {
+            Optional<String> follow = req.query().first("follow").asOptional();
+            if (follow.isPresent() && !follow.get().equals("true") && !follow.get().equals("false")) {
+                HttpErrors.send(res, ErrorCode.INVALID_PARAMETER, "follow must be true or false");
+                return;
+            }
+            if (follow.equals(Optional.of("true"))) {
                 follow(fn, since.map(t -> tail.get()), since, res);
                 return;
             }
@@ -434,7 +451,9 @@ final class AdminApi {
         m.put("startedAt", v.startedAt().toString());
         m.put("inFlight", v.inFlight());
         m.put("served", v.served());
-        m.put("coldStartMillis", Math.round(v.coldStartMillis() * 100) / 100.0);
+        if (v.state() != InstanceState.STARTING && v.state() != InstanceState.STANDBY) {
+            m.put("coldStartMillis", Math.round(v.coldStartMillis() * 100) / 100.0); // none until it is ready
+        }
         v.pid().ifPresent(pid -> m.put("pid", pid));
         return m;
     }

@@ -146,8 +146,17 @@ final class InstancePool {
         try {
             return acquire(deadlineNanos, probe, dead);
         } finally {
-            dead.forEach(s -> retire.accept(s.instance));
+            retireAll(dead);
         }
+    }
+
+    /**
+     * Stops instances found dead under the lock, after unlocking: at once, not after the start or the wait of the
+     * call that found them (a shutdown must find them retiring).
+     */
+    private void retireAll(List<Slot> dead) {
+        dead.forEach(s -> retire.accept(s.instance));
+        dead.clear();
     }
 
     /**
@@ -173,7 +182,7 @@ final class InstancePool {
             }
         } finally {
             lock.unlock();
-            dead.forEach(s -> retire.accept(s.instance));
+            retireAll(dead);
         }
         Slot slot = reserved;
         // Read the clock only here, off the warm path: the call's deadline counts from its arrival.
@@ -216,6 +225,15 @@ final class InstancePool {
                 if (nodeFull && makeRoomUnlocked()) {
                     continue;
                 }
+                if (!dead.isEmpty()) {
+                    lock.unlock();
+                    try {
+                        retireAll(dead);
+                    } finally {
+                        lock.lock();
+                    }
+                    continue;
+                }
                 waiting++;
                 try {
                     // Room in the budget is freed by other pools, which do not signal this one: look again soon.
@@ -231,6 +249,7 @@ final class InstancePool {
         } finally {
             lock.unlock();
         }
+        retireAll(dead);
         return startInto(started, true, probe);
     }
 
@@ -735,10 +754,12 @@ final class InstancePool {
                 }
                 page.add(view(s));
             }
+            // Under the pool's lock, as a call's reservation moves a standby sandbox into the slots: read apart,
+            // a sandbox moved in between would be on no page.
+            standby.collect(page, backend);
         } finally {
             lock.unlock();
         }
-        standby.collect(page, backend);
     }
 
     /** How many instances this pool has, standby sandboxes included. */
@@ -759,12 +780,12 @@ final class InstancePool {
             for (Slot s : slots) {
                 counts.merge(shownState(s), 1, Integer::sum);
             }
+            int standbys = standby.size(); // under the lock, as in collect
+            if (standbys > 0) {
+                counts.merge(InstanceState.STANDBY, standbys, Integer::sum);
+            }
         } finally {
             lock.unlock();
-        }
-        int standbys = standby.size();
-        if (standbys > 0) {
-            counts.merge(InstanceState.STANDBY, standbys, Integer::sum);
         }
         return counts;
     }

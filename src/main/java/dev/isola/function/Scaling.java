@@ -23,6 +23,11 @@ public record Scaling(int concurrency, int minInstances, int maxInstances, Durat
      * default) is what bounds all functions' instances together.
      */
     public static final int MAX_INSTANCES = 65_536;
+    /**
+     * "Never" in practice; the housekeeper counts idleness in nanoseconds, which hold about 292 years. Declared
+     * before {@link #DEFAULT}, whose construction checks it.
+     */
+    public static final Duration MAX_IDLE_TIMEOUT = Duration.ofDays(365);
     public static final Scaling DEFAULT = new Scaling(100, 0, 8, Duration.ofMinutes(5), false, 0, true);
     /** Standby sandboxes hold a network namespace, a veth and a cgroup each: a bound per function version. */
     public static final int MAX_STANDBY = 64;
@@ -38,8 +43,9 @@ public record Scaling(int concurrency, int minInstances, int maxInstances, Durat
         if (minInstances < 0 || minInstances > maxInstances) {
             throw new InvalidFunctionException("invalid_manifest", "scaling.minInstances must be between 0 and maxInstances");
         }
-        if (idleTimeout.isNegative() || idleTimeout.isZero()) {
-            throw new InvalidFunctionException("invalid_manifest", "scaling.idleTimeout must be positive");
+        if (idleTimeout.isNegative() || idleTimeout.isZero() || idleTimeout.compareTo(MAX_IDLE_TIMEOUT) > 0) {
+            throw new InvalidFunctionException("invalid_manifest", "scaling.idleTimeout must be positive and at most "
+                    + MAX_IDLE_TIMEOUT.toHours() + "h");
         }
         if (standby < 0 || standby > Math.min(maxInstances, MAX_STANDBY)) {
             throw new InvalidFunctionException("invalid_manifest", "scaling.standby must be between 0 and maxInstances"

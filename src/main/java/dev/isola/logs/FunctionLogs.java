@@ -131,8 +131,14 @@ public final class FunctionLogs implements AutoCloseable {
         }
     }
 
+    /**
+     * One line of the log, at most {@link #MAX_LINE_CHARS}, with each carriage return (a progress bar's) a space: the
+     * log file is read back and followed as lines, and both a reader and server-sent events end a line at a CR,
+     * which would split one line into pieces without a time.
+     */
     private static String truncate(String line) {
-        return line.length() <= MAX_LINE_CHARS ? line : line.substring(0, MAX_LINE_CHARS) + "...";
+        String one = line.replace('\r', ' ');
+        return one.length() <= MAX_LINE_CHARS ? one : one.substring(0, MAX_LINE_CHARS) + "...";
     }
 
     /** Closes the log files kept open; a line written later opens its file again. */

@@ -241,6 +241,34 @@ class DispatcherTest {
         assertThat(launcher.started).hasSize(1);
     }
 
+    /** Found dead by a waiting call, an instance is stopped at once, not once that call's own start has ended. */
+    @Test
+    void aWaiterFindingTheFreedInstanceDead_stopsItBeforeItsOwnStartEnds() throws Exception {
+        dispatcher.deploy(Functions.withScaling("hello", 1, 0, 1, Duration.ofMinutes(1), false));
+        Lease busy = acquired(call());
+        Acquisition.Pending waiting = pending(arrive());
+        CompletableFuture<Acquisition> waiter = CompletableFuture.supplyAsync(waiting::await,
+                r -> Thread.ofVirtual().start(r));
+        Await.until(WAIT, () -> ((PoolDispatcher) dispatcher).waiting(HELLO) == 1, "the call to wait in the queue");
+        CountDownLatch slow = new CountDownLatch(1);
+        launcher.gate = slow;
+        Acquisition settled;
+        try {
+            launcher.started.getFirst().crashed = true; // died as its last request ended
+            busy.release(true);
+
+            Await.until(WAIT, () -> launcher.launching.get() == 1, "the waiter to start a new instance");
+            Await.until(WAIT, () -> launcher.started.getFirst().closed.get(), "the dead instance to be stopped");
+        } finally {
+            slow.countDown();
+            settled = waiter.get(5, TimeUnit.SECONDS);
+            if (settled instanceof Acquisition.Acquired got) {
+                got.lease().release(true); // also after a failure above: close() waits for calls in flight
+            }
+        }
+        assertThat(acquired(settled).coldStart()).isTrue();
+    }
+
     @Test
     void arrive_versionReplacedBeforeTheReservedStartRuns_stillStartsOne_andNothingIsLeft() {
         dispatcher.deploy(Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), false));

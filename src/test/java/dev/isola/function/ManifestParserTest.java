@@ -217,6 +217,7 @@ class ManifestParserTest {
             singleUse not boolean   | name: a\\nruntime: go\\nscaling: {singleUse: [x]}   | scaling.singleUse: expected true or false
             max above the bridges'  | name: a\\nruntime: go\\nscaling: {maxInstances: 65537} | scaling.maxInstances must be between 1 and 65536
             min above max           | name: a\\nruntime: go\\nscaling: {minInstances: 9}  | scaling.minInstances must be between 0 and maxInstances
+            idle timeout for ever   | name: a\\nruntime: go\\nscaling: {idleTimeout: 999999999999h} | scaling.idleTimeout must be positive and at most 8760h
             standby above max       | name: a\\nruntime: go\\nscaling: {standby: 9}       | scaling.standby must be between 0 and maxInstances
             negative standby        | name: a\\nruntime: go\\nscaling: {standby: -1}      | scaling.standby must be between 0 and maxInstances
             async attempts zero     | name: a\\nruntime: go\\nasync: {maxAttempts: 0}     | async.maxAttempts must be between 1 and 20

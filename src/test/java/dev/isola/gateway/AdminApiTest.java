@@ -149,6 +149,8 @@ class AdminApiTest {
         assertThat(r.body()).contains("probe listening on");
         assertError(isola.admin(HttpRequest.newBuilder(isola.uri("/system/functions/keeper/logs?tail=x"))), 400,
                 "invalid_parameter");
+        assertError(isola.admin(HttpRequest.newBuilder(isola.uri("/system/functions/keeper/logs?follow=yes"))), 400,
+                "invalid_parameter");
     }
 
     @Test

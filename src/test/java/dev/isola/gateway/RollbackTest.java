@@ -100,6 +100,12 @@ class RollbackTest {
         assertError(rollback("rb-bad", "{\"version\": 99}"), 404, "version_not_found");
         assertError(rollback("rb-bad", "{\"version\": \"x\"}"), 400, "invalid_parameter");
         assertError(rollback("rb-bad", "not json"), 400, "invalid_parameter");
+        assertError(rollback("rb-bad", "{\"versoin\": 1}"), 400, "invalid_parameter");
+        assertError(rollback("rb-bad", "[1]"), 400, "invalid_parameter");
+        assertError(rollback("rb-bad", "{\"version\": 1.5}"), 400, "invalid_parameter");
+        assertError(isola.admin(HttpRequest.newBuilder(isola.uri("/system/functions/rb-bad/traffic"))
+                .header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString("{\"weights\": {\"1\": 99.5}}"))), 400, "invalid_parameter");
         assertError(rollback("nobody", ""), 404, "function_not_found");
         assertError(isola.admin(HttpRequest.newBuilder(isola.uri("/system/functions/rb-bad?activate=maybe"))
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(TestIsola.zip(PROBE, "name: rb-bad\nruntime: go\n")))),

@@ -39,6 +39,19 @@ class FunctionLogsTest {
     }
 
     @Test
+    void aLineWithCarriageReturns_staysOneLine_readAndFollowed() throws Exception {
+        FunctionLogs logs = FunctionLogs.create(dir, 1 << 20);
+        OutputSink sink = logs.sink(HELLO, "hello.1");
+        try (LogFollower follower = logs.follow(HELLO)) {
+            sink.line("10%\r20%\r30%");
+
+            assertThat(follower.next(Duration.ofSeconds(5))).hasValueSatisfying(l -> assertThat(l)
+                    .endsWith(" hello.1 10% 20% 30%").doesNotContain("\r"));
+        }
+        assertThat(logs.tail(HELLO, 10)).singleElement().asString().endsWith(" hello.1 10% 20% 30%");
+    }
+
+    @Test
     void tail_since_keepsOnlyLinesWrittenThen_andOlderUntimedLinesAsOlder() throws Exception {
         java.nio.file.Files.writeString(dir.resolve("hello.log"), "hello.0 from an older Isola\n");
         FunctionLogs logs = FunctionLogs.create(dir, 1 << 20);

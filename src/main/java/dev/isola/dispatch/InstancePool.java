@@ -504,6 +504,16 @@ final class InstancePool {
         }
     }
 
+    /** How many requests {@code slot}'s instance serves now. */
+    int inFlight(Slot slot) {
+        lock.lock();
+        try {
+            return slot.inFlight;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     void release(Slot slot, boolean healthy) {
         boolean remove;
         lock.lock();

@@ -28,6 +28,12 @@ public interface Lease {
     boolean instanceAlive();
 
     /**
+     * Whether the instance is serving other requests than this one right now: a connection it did not accept in time
+     * then means it is busy (its accept queue full), not that it is broken.
+     */
+    boolean servingOthers();
+
+    /**
      * Why the instance stopped, if it did: called after an exchange failed, it waits briefly for the sandbox to be
      * reaped so the caller can say "out of memory" instead of "connection closed". May block.
      */

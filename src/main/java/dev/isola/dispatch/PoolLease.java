@@ -66,6 +66,11 @@ final class PoolLease implements Lease {
     }
 
     @Override
+    public boolean servingOthers() {
+        return pool.inFlight(slot) > 1;
+    }
+
+    @Override
     public Optional<String> exitReason() {
         long deadline = pool.ticker().nanos() + EXIT_WAIT_NANOS;
         while (slot.instance.isAlive() && pool.ticker().nanos() - deadline < 0

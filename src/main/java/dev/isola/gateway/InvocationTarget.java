@@ -121,7 +121,8 @@ final class InvocationTarget implements ProxyTarget {
     /**
      * Once per call, and not for an instance started for this call: one that refused for a second after it said it
      * was ready ({@link UpstreamConnect}) is a function that does not listen, and another start would only double the
-     * cost of finding that out. The instance takes no more calls and is replaced. Said at WARNING: an instance that
+     * cost of finding that out. The instance takes no more calls and is replaced, unless it was only too busy to
+     * accept ({@link #busyNotBroken}). Said at WARNING: an instance that
      * still runs but takes no connection is a fault the operator should see, though the caller did not.
      */
     @Override
@@ -130,14 +131,27 @@ final class InvocationTarget implements ProxyTarget {
             return false;
         }
         retried = true;
+        boolean busy = busyNotBroken(cause);
         LOG.log(System.Logger.Level.WARNING, label() + " at " + lease.endpoint() + ": no connection (" + cause
-                + ") while its sandbox " + (lease.instanceAlive() ? "still runs" : "has exited")
-                + "; the call goes to another instance, and this one is replaced");
-        lease.release(false);
+                + ") while its sandbox " + (busy ? "serves other requests; the call goes to another instance (or "
+                + "tries this one again), and this one stays: busy, not broken"
+                : (lease.instanceAlive() ? "still runs" : "has exited")
+                + "; the call goes to another instance, and this one is replaced"));
+        lease.release(busy);
         metrics.inFlight(-1);
         lease = null;
         metrics = null;
         return true;
+    }
+
+    /**
+     * A connection not accepted in time by an instance that runs and answers other requests: its accept queue is
+     * full (thousands of clients at once), which replacing it would only make worse. An idle instance that takes no
+     * connection is unreachable and is replaced.
+     */
+    @Override
+    public boolean busyNotBroken(String cause) {
+        return cause.startsWith(UpstreamConnect.TIMED_OUT) && lease.instanceAlive() && lease.servingOthers();
     }
 
     @Override

@@ -436,13 +436,14 @@ final class ProxyExchange implements FrontHandler.Exchange {
         // Finding out why may wait for the sandbox to be reaped: not on the loop.
         offLoop.execute(() -> {
             String message = target.describeFailure(cause);
+            boolean healthy = target.busyNotBroken(cause);
             try {
                 loop().execute(() -> {
-                    target.finish(502, false);
+                    target.finish(502, healthy);
                     front.reply(this, failedCall(502, "instance_failed", message), keepClient());
                 });
             } catch (RejectedExecutionException e) { // the gateway is shutting down
-                target.finish(502, false);
+                target.finish(502, healthy);
             }
         });
     }

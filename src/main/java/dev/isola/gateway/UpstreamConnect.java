@@ -22,6 +22,8 @@ final class UpstreamConnect implements ChannelFutureListener {
     private static final System.Logger LOG = System.getLogger(ProxyExchange.class.getName());
     private static final long RETRY_MILLIS = 10;
     private static final long RETRY_WINDOW_MILLIS = 1_000;
+    /** How a connection that was not accepted in time is described (the rest says how long it waited). */
+    static final String TIMED_OUT = "no connection within ";
 
     private final ProxyExchange exchange;
     private final ProxyTarget target;
@@ -61,7 +63,7 @@ final class UpstreamConnect implements ChannelFutureListener {
         if (refused(cause)) {
             return "connection refused";
         }
-        return cause instanceof ConnectTimeoutException ? "no connection within " + UpstreamPool.CONNECT_TIMEOUT_MILLIS
+        return cause instanceof ConnectTimeoutException ? TIMED_OUT + UpstreamPool.CONNECT_TIMEOUT_MILLIS
                 + " ms" : "no connection: " + ProxyExchange.describe(cause);
     }
 

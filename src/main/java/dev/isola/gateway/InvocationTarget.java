@@ -132,8 +132,10 @@ final class InvocationTarget implements ProxyTarget {
         }
         retried = true;
         boolean busy = busyNotBroken(cause);
-        LOG.log(System.Logger.Level.WARNING, label() + " at " + lease.endpoint() + ": no connection (" + cause
-                + ") while its sandbox " + (busy ? "serves other requests; the call goes to another instance (or "
+        // Busy: a thousand lines a minute under such a load, and no fault; the metrics show the load.
+        LOG.log(busy ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING, label() + " at " + lease.endpoint()
+                + ": no connection (" + cause + ") while its sandbox " + (busy
+                ? "serves other requests; the call goes to another instance (or "
                 + "tries this one again), and this one stays: busy, not broken"
                 : (lease.instanceAlive() ? "still runs" : "has exited")
                 + "; the call goes to another instance, and this one is replaced"));

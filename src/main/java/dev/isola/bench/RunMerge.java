@@ -21,6 +21,11 @@ import java.util.stream.Stream;
  * made in parts (one or two backends a day) and merged. Each experiment's rows of a backend must come from one part
  * only, so that no repetition is counted twice or two hosts' figures mix in one bar. The merged {@code metadata.json}
  * keeps every part's metadata whole, in order, under {@code parts}; it is interrupted or quick if any part was.
+ *
+ * <p>A series measured again (after a fix, say) replaces the earlier one only when asked ({@code replace}): then the
+ * later part's rows of that experiment and backend stand, the earlier part's are dropped whole, and
+ * {@code metadata.json} lists each replacement under {@code replaced}, so a reader knows which part's metadata
+ * describes which figure.
  */
 public final class RunMerge {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -30,25 +35,41 @@ public final class RunMerge {
 
     /** Writes the merge of {@code parts} into {@code out} (new or empty): raw CSVs and metadata, no report yet. */
     public static void merge(List<Path> parts, Path out) {
+        merge(parts, out, false);
+    }
+
+    /**
+     * As {@link #merge(List, Path)}; with {@code replace}, a later part's experiment on a backend replaces an earlier
+     * part's instead of being refused.
+     */
+    public static void merge(List<Path> parts, Path out, boolean replace) {
         if (parts.size() < 2) {
             throw new BenchException("Failed to merge: give at least two run directories");
         }
         Map<String, List<Sample>> byExperiment = new TreeMap<>();
         Map<String, Path> origin = new LinkedHashMap<>(); // "experiment backend" -> the part it came from
         List<Map<String, Object>> metadata = new ArrayList<>();
+        List<Map<String, String>> replaced = new ArrayList<>();
         for (Path part : parts) {
             RunDirectory.requireRun(part);
             for (Path csv : csvs(part)) {
                 String experiment = csv.getFileName().toString().replaceFirst("\\.csv$", "");
                 List<Sample> samples = read(csv);
+                List<Sample> rows = byExperiment.computeIfAbsent(experiment, e -> new ArrayList<>());
                 for (String backend : samples.stream().map(s -> s.key().backend()).distinct().toList()) {
-                    Path earlier = origin.putIfAbsent(experiment + " " + backend, part);
-                    if (earlier != null) {
-                        throw new BenchException("Failed to merge: " + earlier + " and " + part + " both hold "
-                                + experiment + " on " + backend + "; merge runs of different backends");
+                    Path earlier = origin.put(experiment + " " + backend, part);
+                    if (earlier == null) {
+                        continue;
                     }
+                    if (!replace) {
+                        throw new BenchException("Failed to merge: " + earlier + " and " + part + " both hold "
+                                + experiment + " on " + backend + "; merge runs of different backends, or give "
+                                + "--replace to keep the later one");
+                    }
+                    rows.removeIf(s -> s.key().backend().equals(backend));
+                    replaced.add(replacement(experiment, backend, earlier, part));
                 }
-                byExperiment.computeIfAbsent(experiment, e -> new ArrayList<>()).addAll(samples);
+                rows.addAll(samples);
             }
             metadata.add(metadata(part));
         }
@@ -59,8 +80,20 @@ public final class RunMerge {
         merged.put("interrupted", metadata.stream().anyMatch(m -> Boolean.TRUE.equals(m.get("interrupted"))));
         merged.put("quick", metadata.stream().anyMatch(m -> m.get("bench") instanceof Map<?, ?> b
                 && Boolean.TRUE.equals(b.get("quick"))));
+        if (!replaced.isEmpty()) {
+            merged.put("replaced", replaced);
+        }
         merged.put("parts", metadata);
         RunDirectory.writeMetadata(out, merged);
+    }
+
+    private static Map<String, String> replacement(String experiment, String backend, Path dropped, Path kept) {
+        Map<String, String> entry = new LinkedHashMap<>(); // in this order in metadata.json and the report
+        entry.put("experiment", experiment);
+        entry.put("backend", backend);
+        entry.put("dropped", dropped.getFileName().toString());
+        entry.put("kept", kept.getFileName().toString());
+        return entry;
     }
 
     private static List<Path> csvs(Path run) {

@@ -205,7 +205,8 @@ final class BenchCommand implements Callable<Integer> {
     /** {@code isola bench merge --out DIR RUN...}: runs of different backends made one run, and its report. */
     @Command(name = "merge", mixinStandardHelpOptions = true,
             description = {"Merge runs of different backends (a full profile made in parts) into one run, and render "
-                    + "its report.", "Each experiment's rows of a backend must come from one run only."})
+                    + "its report.", "Each experiment's rows of a backend must come from one run only, unless "
+                    + "--replace is given."})
     static final class Merge implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -216,10 +217,14 @@ final class BenchCommand implements Callable<Integer> {
         @Parameters(arity = "2..*", paramLabel = "RUN", description = "Run directories, each holding raw/.")
         List<Path> runs;
 
+        @Option(names = "--replace", description = "A later RUN's experiment on a backend replaces an earlier RUN's "
+                + "(a series measured again); metadata.json lists what was replaced.")
+        boolean replace;
+
         @Override
         public Integer call() {
             try {
-                RunMerge.merge(runs, out);
+                RunMerge.merge(runs, out, replace);
             } catch (BenchException e) {
                 spec.commandLine().getErr().println("Error: " + e.getMessage());
                 return 1;

@@ -47,11 +47,32 @@ class RunMergeTest {
         Path second = run("second", "runc", false, 81, 91);
 
         assertThatThrownBy(() -> RunMerge.merge(List.of(first, second), dir.resolve("merged")))
-                .isInstanceOf(BenchException.class).hasMessageContaining("both hold cold-start on runc");
+                .isInstanceOf(BenchException.class).hasMessageContaining("both hold cold-start on runc")
+                .hasMessageContaining("--replace");
         assertThat(dir.resolve("merged")).as("nothing written").doesNotExist();
         Path other = run("other", "crun", false, 70, 75);
         assertThatThrownBy(() -> RunMerge.merge(List.of(first, other), first))
                 .isInstanceOf(BenchException.class).hasMessageContaining("not empty");
+    }
+
+    @Test
+    void merge_withReplace_keepsTheLaterPartsSeries_dropsTheEarlierWhole_andSaysSo() throws IOException {
+        Path first = run("first", "runc", false, 80, 90, 100);
+        Path other = run("other", "crun", false, 70, 75);
+        Path again = run("again", "runc", false, 81, 91);
+        Path merged = dir.resolve("merged");
+
+        RunMerge.merge(List.of(first, other, again), merged, true);
+
+        List<Sample> rows = SampleCsv.read(merged.resolve("raw/cold-start.csv"));
+        assertThat(rows).extracting(s -> s.key().backend() + " " + s.value().orElseThrow())
+                .containsExactlyInAnyOrder("crun 70.0", "crun 75.0", "runc 81.0", "runc 91.0");
+        JsonNode meta = new ObjectMapper().readTree(merged.resolve("metadata.json").toFile());
+        assertThat(meta.get("replaced")).hasSize(1);
+        assertThat(meta.at("/replaced/0").toString())
+                .isEqualTo("{\"experiment\":\"cold-start\",\"backend\":\"runc\",\"dropped\":\"first\","
+                        + "\"kept\":\"again\"}");
+        assertThat(meta.get("parts")).as("every part's metadata is kept").hasSize(3);
     }
 
     private Path run(String name, String backend, boolean interrupted, double... values) throws IOException {

@@ -36,6 +36,9 @@ public final class Fifo {
                     return false; // the writer died without sending
                 }
                 checkDeadline(deadline);
+                // A native wait pins a virtual thread's carrier: between waits, other virtual threads go first, or a
+                // writer that never sends (a stopped init) would hold the carrier until the deadline.
+                Thread.yield();
             }
         } finally {
             LinuxCalls.close(fd);

@@ -7,6 +7,10 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -52,6 +56,41 @@ class FifoTest {
             assertThatThrownBy(() -> Fifo.receive(fifo, pidfd, Duration.ofMillis(100)))
                     .isInstanceOf(HostException.class).hasMessageContaining("in time");
         } finally {
+            silent.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
+    void receive_onEveryCarrier_letsOtherVirtualThreadsRunMeanwhile() throws Exception {
+        int carriers = Runtime.getRuntime().availableProcessors(); // the default scheduler's parallelism
+        Process silent = shell("sleep 60");
+        List<Thread> receivers = new ArrayList<>();
+        CountDownLatch waiting = new CountDownLatch(carriers);
+        try (Pidfd pidfd = Pidfd.open(silent.pid())) {
+            for (int i = 0; i < carriers; i++) {
+                Path own = dir.resolve("silent-" + i);
+                assertThat(new ProcessBuilder("mkfifo", own.toString()).start().waitFor()).isZero();
+                receivers.add(Thread.ofVirtual().start(() -> {
+                    waiting.countDown();
+                    try {
+                        Fifo.receive(own, pidfd, Duration.ofSeconds(3));
+                    } catch (HostException | InterruptedException e) {
+                        // the deadline, or the interrupt that ends the test
+                    }
+                }));
+            }
+            assertThat(waiting.await(5, TimeUnit.SECONDS)).isTrue();
+            long begun = System.nanoTime();
+            Thread other = Thread.ofVirtual().start(() -> { });
+            other.join(Duration.ofSeconds(2));
+            assertThat(other.isAlive()).as("another virtual thread got a carrier while every receiver waited")
+                    .isFalse();
+            assertThat(Duration.ofNanos(System.nanoTime() - begun)).isLessThan(Duration.ofSeconds(1));
+        } finally {
+            receivers.forEach(Thread::interrupt);
+            for (Thread t : receivers) {
+                t.join();
+            }
             silent.destroyForcibly().waitFor();
         }
     }

@@ -76,6 +76,14 @@ func main() {
 		time.Sleep(time.Duration(ms) * time.Millisecond)
 		fmt.Fprint(w, "slept")
 	})
+	mux.HandleFunc("/trickle", func(w http.ResponseWriter, r *http.Request) {
+		// The head at once, the body ?ms= later (an answer that comes slowly).
+		w.Write([]byte("started "))
+		w.(http.Flusher).Flush()
+		ms, _ := strconv.Atoi(r.URL.Query().Get("ms"))
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+		fmt.Fprint(w, "done")
+	})
 	mux.HandleFunc("/status", func(w http.ResponseWriter, r *http.Request) {
 		// Answers ?code= (retries of asynchronous calls).
 		code, _ := strconv.Atoi(r.URL.Query().Get("code"))

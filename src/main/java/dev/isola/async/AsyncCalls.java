@@ -40,6 +40,12 @@ public interface AsyncCalls extends AutoCloseable {
     CompletableFuture<Submission> submit(FunctionName function, CallRequest request, Optional<String> callbackUrl,
                                          Optional<String> idempotencyKey);
 
+    /** The largest request body a call may carry ({@code asyncMaxBodyBytes}). */
+    long maxBodyBytes();
+
+    /** The memory the edge may hold bodies in while it reads them ({@code asyncBufferBytes}). */
+    BodyBuffer bodies();
+
     Optional<AsyncCall> find(CallId id);
 
     /** A function's calls, newest first; {@code state} {@code failed} lists its dead letters. */

@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
@@ -26,12 +27,14 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class AsyncService implements AsyncCalls {
     private static final System.Logger LOG = System.getLogger(AsyncService.class.getName());
+    static final int MAX_DELIVERIES = 32;
 
     private final Parts parts;
     private final CallStore store;
     private final CallbackTargets targets;
     private final CallIntake intake;
     private final CallScheduler scheduler;
+    private final BodyBuffer bodies;
     /** Made by {@link #run()}: the client's selector thread is the service's to close. */
     private volatile HttpClient client;
     private volatile CallRunner runner;
@@ -39,6 +42,11 @@ final class AsyncService implements AsyncCalls {
     /** Calls accepted and not finished, those in the intake included: what {@code asyncQueueLimit} bounds. */
     private final AtomicLong unfinished = new AtomicLong();
     private final Set<Thread> deliveries = ConcurrentHashMap.newKeySet();
+    /**
+     * Deliveries under way at once: each may hold a connection for its timeouts, and thousands of calls can end
+     * together (a deleted function's, a restart's undelivered ones); the others wait their turn, holding nothing.
+     */
+    private final Semaphore delivering = new Semaphore(MAX_DELIVERIES);
     private final ExecutorService lookups = Executors.newVirtualThreadPerTaskExecutor();
     private volatile boolean closing;
     private volatile boolean cutShort;
@@ -48,7 +56,8 @@ final class AsyncService implements AsyncCalls {
         this.store = parts.store();
         this.targets = new CallbackTargets(parts.config().callbackHosts(), parts.admin());
         this.scheduler = new CallScheduler(parts.clock(), this::concurrency, this::attempt);
-        this.intake = new CallIntake(store, parts.clock(), parts.config().retention(),
+        this.bodies = new BodyBuffer(parts.config().bufferBytes());
+        this.intake = new CallIntake(store, parts.clock(), parts.config().retention(), parts.config().queueLimit(),
                 call -> scheduler.add(call.id(), call.function(), call.submitted(), call.submitted()),
                 call -> unfinished.decrementAndGet());
     }
@@ -199,7 +208,12 @@ final class AsyncService implements AsyncCalls {
     private void deliverLater(CallId id) {
         Thread t = Thread.ofVirtual().name("isola-async-callback").unstarted(() -> {
             try {
-                callbacks.deliver(id);
+                delivering.acquire();
+                try {
+                    callbacks.deliver(id);
+                } finally {
+                    delivering.release();
+                }
             } catch (InterruptedException e) {
                 // Stopping: the delivery has no outcome, so the next start tries it again.
             } catch (RuntimeException e) {
@@ -216,6 +230,16 @@ final class AsyncService implements AsyncCalls {
         Instant now = parts.clock().instant();
         return scheduler.depths().stream().map(d -> new Metrics.AsyncQueue(d.function().value(), d.queued(),
                 Math.max(0, Duration.between(d.oldestSubmitted(), now).toMillis() / 1000.0))).toList();
+    }
+
+    @Override
+    public long maxBodyBytes() {
+        return parts.config().maxBodyBytes();
+    }
+
+    @Override
+    public BodyBuffer bodies() {
+        return bodies;
     }
 
     @Override
@@ -240,8 +264,15 @@ final class AsyncService implements AsyncCalls {
     @Override
     public void removed(FunctionName function) {
         scheduler.forget(function);
-        int ended = store.failQueued(function, "function " + function + " was deleted", parts.clock().instant());
-        unfinished.addAndGet(-ended);
+        List<CallStore.Ended> ended = store.failQueued(function, "function " + function + " was deleted",
+                parts.clock().instant());
+        unfinished.addAndGet(-ended.size());
+        for (CallStore.Ended call : ended) {
+            parts.metrics().asyncFinished(function.value(), CallState.FAILED.wireName());
+            if (call.callback()) {
+                deliverLater(call.id());
+            }
+        }
     }
 
     @Override

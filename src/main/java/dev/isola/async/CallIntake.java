@@ -29,6 +29,8 @@ final class CallIntake implements AutoCloseable {
     private final CallStore store;
     private final InstantSource clock;
     private final Duration retention;
+    /** Finished calls kept at most, the oldest pruned first: a bound on their results' disk whatever the rate. */
+    private final long keepFinished;
     /** Told of each call that was stored (not of a repeated idempotency key, which named an earlier call). */
     private final Consumer<NewCall> stored;
     /** Told of each call that was not stored: a repeat, or a failed transaction. */
@@ -37,11 +39,12 @@ final class CallIntake implements AutoCloseable {
     private Thread thread;
     private volatile boolean closed;
 
-    CallIntake(CallStore store, InstantSource clock, Duration retention, Consumer<NewCall> stored,
+    CallIntake(CallStore store, InstantSource clock, Duration retention, long keepFinished, Consumer<NewCall> stored,
                Consumer<NewCall> dropped) {
         this.store = store;
         this.clock = clock;
         this.retention = retention;
+        this.keepFinished = keepFinished;
         this.stored = stored;
         this.dropped = dropped;
     }
@@ -113,7 +116,7 @@ final class CallIntake implements AutoCloseable {
     }
 
     private void prune() {
-        int pruned = store.pruneFinished(clock.instant().minus(retention));
+        int pruned = store.pruneFinished(clock.instant().minus(retention), keepFinished);
         if (pruned > 0) {
             LOG.log(System.Logger.Level.DEBUG, "async: pruned " + pruned + " finished calls");
         }

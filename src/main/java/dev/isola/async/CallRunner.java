@@ -64,12 +64,17 @@ final class CallRunner {
         }
         request.header("X-Call-Id", attempt.id().value());
         request.header("X-Isola-Attempt", Integer.toString(attempt.number()));
+        long deadline = System.nanoTime() + timeout.toNanos();
         try {
+            // The request's timeout ends at the answer's head; the deadline covers the body too.
             HttpResponse<InputStream> response = client.send(request.build(),
                     HttpResponse.BodyHandlers.ofInputStream());
             byte[] body;
-            try (InputStream in = response.body()) {
-                body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, resultMaxBytes + 1));
+            try (InputStream in = response.body(); Deadline cut = Deadline.at(deadline)) {
+                body = readBody(in, cut);
+            }
+            if (body == null) {
+                return timedOut(timeout);
             }
             boolean truncated = body.length > resultMaxBytes;
             if (truncated) {
@@ -77,10 +82,32 @@ final class CallRunner {
             }
             return new Outcome.Answered(new CallResult(response.statusCode(), headers(response), body, truncated));
         } catch (HttpTimeoutException e) {
-            return new Outcome.NoAnswer("no answer within " + timeout.toMillis() + " ms (async.timeout)");
+            return timedOut(timeout);
         } catch (IOException e) {
+            if (Thread.currentThread().isInterrupted() || e.getCause() instanceof InterruptedException) {
+                // The server stops: the JDK's client reports an interrupt as an IOException, and an attempt cut
+                // short by a stop must not count as failed (its call goes back to the queue).
+                Thread.interrupted();
+                throw new InterruptedException("the attempt was interrupted: " + e.getMessage());
+            }
             return new Outcome.NoAnswer("the call failed: " + e.getMessage());
         }
+    }
+
+    /** The answer's body, at most one byte past the limit; null when the deadline passed while it came. */
+    private byte[] readBody(InputStream in, Deadline cut) throws IOException {
+        try {
+            return in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, resultMaxBytes + 1));
+        } catch (IOException e) {
+            if (cut.passed()) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    private static Outcome timedOut(Duration timeout) {
+        return new Outcome.NoAnswer("no answer within " + timeout.toMillis() + " ms (async.timeout)");
     }
 
     private static List<Header> headers(HttpResponse<?> response) {

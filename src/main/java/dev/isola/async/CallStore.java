@@ -50,11 +50,18 @@ public interface CallStore {
      */
     Optional<CallState> cancel(CallId id);
 
-    /** Ends the queued calls of a function that was deleted as {@code failed}; the number ended. */
-    int failQueued(FunctionName function, String error, Instant at);
+    /** Ends the queued calls of a function that was deleted as {@code failed}; the calls ended. */
+    List<Ended> failQueued(FunctionName function, String error, Instant at);
 
-    /** Deletes finished calls that finished before {@code before}; the number deleted. */
-    int pruneFinished(Instant before);
+    /** A call ended without an attempt, and whether it has a callback to tell. */
+    record Ended(CallId id, boolean callback) {
+    }
+
+    /**
+     * Deletes finished calls that finished before {@code before}, and the oldest beyond the newest {@code keep}; the
+     * number deleted.
+     */
+    int pruneFinished(Instant before, long keep);
 
     /** Calls queued or running: the queue's depth. */
     long unfinished();

@@ -5,7 +5,8 @@ import java.util.List;
 
 /**
  * Asynchronous calls ({@code /async-function/{name}}): the keys {@code asyncQueueLimit}, {@code asyncRetryBackoff},
- * {@code asyncCallbackHosts}, {@code asyncResultMaxBytes} and {@code asyncRetention}.
+ * {@code asyncCallbackHosts}, {@code asyncResultMaxBytes}, {@code asyncRetention}, {@code asyncMaxBodyBytes} and
+ * {@code asyncBufferBytes}.
  *
  * @param queueLimit     calls queued or running at once, all functions together; the next one is refused 429
  * @param retryBackoff   the wait before a call's second attempt; it doubles for each further one (with jitter), up
@@ -14,9 +15,13 @@ import java.util.List;
  *                       no callbacks at all. Never the admin listener, whatever this says.
  * @param resultMaxBytes how much of a function's answer is stored with the call (the rest is cut, and marked so)
  * @param retention      how long finished calls are kept, and how long an {@code Idempotency-Key} names its call
+ * @param maxBodyBytes   the largest request body an asynchronous call may carry (stored with the call until it
+ *                       ends; {@code maxBodyBytes} applies too, whichever is lower)
+ * @param bufferBytes    how many bytes of asynchronous request bodies the edge holds in memory at once, all
+ *                       connections together (read, not yet stored); a call that would pass it is refused 429
  */
 public record AsyncConfig(long queueLimit, Duration retryBackoff, List<String> callbackHosts, long resultMaxBytes,
-                          Duration retention) {
+                          Duration retention, long maxBodyBytes, long bufferBytes) {
     public static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
 
     public AsyncConfig {
@@ -31,15 +36,23 @@ public record AsyncConfig(long queueLimit, Duration retryBackoff, List<String> c
                 "must be between 0 and 67108864");
         IsolaConfig.require(retention != null && retention.compareTo(Duration.ofMinutes(1)) >= 0
                 && retention.compareTo(Duration.ofDays(366)) <= 0, "asyncRetention", "must be between 1m and 366 days");
+        IsolaConfig.require(maxBodyBytes >= 0 && maxBodyBytes <= 64L << 20, "asyncMaxBodyBytes",
+                "must be between 0 and 67108864");
+        IsolaConfig.require(bufferBytes >= maxBodyBytes && bufferBytes <= 1L << 40, "asyncBufferBytes",
+                "must be at least asyncMaxBodyBytes (" + maxBodyBytes + ") and at most 1 TiB");
     }
 
     /**
      * 100,000 queued calls: a few hundred MiB of disk at most for small bodies, hours of work for one function. 1 s
      * first backoff, as AWS Lambda's and OpenFaaS's retries start around it. No callback hosts: the operator names
      * them, since a callback is a request the server makes on a caller's behalf. 1 MiB of result. Seven days, as the
-     * invocation records.
+     * invocation records. 1 MiB of request body, as AWS Lambda's asynchronous payloads and OpenFaaS's queue (NATS's
+     * default message size): a queued body is kept on disk until its call ends, where a synchronous one only
+     * streams through. 64 MiB of bodies in memory: 64 full-size calls being read at once, a small share of a
+     * small node's heap.
      */
     public static AsyncConfig defaults() {
-        return new AsyncConfig(100_000, Duration.ofSeconds(1), List.of(), 1L << 20, Duration.ofDays(7));
+        return new AsyncConfig(100_000, Duration.ofSeconds(1), List.of(), 1L << 20, Duration.ofDays(7), 1L << 20,
+                64L << 20);
     }
 }

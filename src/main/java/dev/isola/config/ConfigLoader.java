@@ -72,10 +72,12 @@ public final class ConfigLoader {
                       @JsonProperty("asyncCallbackHosts") List<String> asyncCallbackHosts,
                       @JsonProperty("asyncResultMaxBytes") Long asyncResultMaxBytes,
                       @JsonProperty("asyncRetention") String asyncRetention,
+                      @JsonProperty("asyncMaxBodyBytes") Long asyncMaxBodyBytes,
+                      @JsonProperty("asyncBufferBytes") Long asyncBufferBytes,
                       @JsonProperty("sandbox") Map<String, Map<String, Object>> sandbox) {
         static final FileConfig EMPTY = new FileConfig(null, null, null, null, null, null, null, null, null, null,
                 null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null);
     }
 
     /** One variable of the platform's environment, if set and not blank. */
@@ -167,7 +169,11 @@ public final class ConfigLoader {
                 pick(env, "ISOLA_ASYNC_CALLBACK_HOSTS", f.asyncCallbackHosts(), d.callbackHosts(), ConfigLoader::list),
                 pick(env, "ISOLA_ASYNC_RESULT_MAX_BYTES", f.asyncResultMaxBytes(), d.resultMaxBytes(),
                         s -> parse("asyncResultMaxBytes", s, Long::parseLong)),
-                pickDuration(env, "ISOLA_ASYNC_RETENTION", "asyncRetention", f.asyncRetention(), d.retention()));
+                pickDuration(env, "ISOLA_ASYNC_RETENTION", "asyncRetention", f.asyncRetention(), d.retention()),
+                pick(env, "ISOLA_ASYNC_MAX_BODY_BYTES", f.asyncMaxBodyBytes(), d.maxBodyBytes(),
+                        s -> parse("asyncMaxBodyBytes", s, Long::parseLong)),
+                pick(env, "ISOLA_ASYNC_BUFFER_BYTES", f.asyncBufferBytes(), d.bufferBytes(),
+                        s -> parse("asyncBufferBytes", s, Long::parseLong)));
     }
 
     /** A comma-separated list, blanks dropped. */

@@ -2,6 +2,7 @@ package dev.isola.gateway;
 
 import dev.isola.api.ErrorCode;
 import dev.isola.async.AsyncCalls;
+import dev.isola.async.BodyBuffer;
 import dev.isola.async.CallRequest;
 import dev.isola.async.Header;
 import dev.isola.async.Submission;
@@ -26,9 +27,13 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * A call to {@code /async-function/{name}[/rest]}: the body is read whole (up to {@code maxBodyBytes}), the call is
- * handed to the queue, and the answer — 202 with {@code X-Call-Id} once the call is on the disk — goes out when the
+ * A call to {@code /async-function/{name}[/rest]}: the body is read whole (up to {@code asyncMaxBodyBytes}), the call
+ * is handed to the queue, and the answer — 202 with {@code X-Call-Id} once the call is on the disk — goes out when the
  * queue's group commit says so, back on the connection's event loop. The loop never waits for the disk.
+ *
+ * <p>The body's bytes are held in the queue's {@link BodyBuffer} as they arrive, until the call is stored or
+ * refused; a piece the buffer cannot take ends the submission with 429 and the connection, so that many callers
+ * sending large bodies at once are refused rather than fill the heap.
  */
 final class AsyncSubmission implements FrontHandler.Exchange {
     static final String CALLBACK_URL = "x-callback-url";
@@ -43,18 +48,20 @@ final class AsyncSubmission implements FrontHandler.Exchange {
     private final FunctionName function;
     private final String target;
     private final AsyncCalls calls;
-    private final long maxBodyBytes;
+    private final BodyLimit limit;
     private final ByteArrayOutputStream body;
     private boolean done;
+    /** Bytes of the body held in the queue's buffer; once submitted, the submission's completion frees them. */
+    private long held;
 
     AsyncSubmission(FrontHandler front, HttpRequest request, FunctionName function, String target, AsyncCalls calls,
-                    long maxBodyBytes) {
+                    BodyLimit limit) {
         this.front = front;
         this.request = request;
         this.function = function;
         this.target = target;
         this.calls = calls;
-        this.maxBodyBytes = maxBodyBytes;
+        this.limit = limit;
         long declared = HttpUtil.getContentLength(request, 0L);
         this.body = new ByteArrayOutputStream((int) Math.min(declared, 64 * 1024));
     }
@@ -71,13 +78,21 @@ final class AsyncSubmission implements FrontHandler.Exchange {
             if (done) {
                 return;
             }
-            if (body.size() + (long) bytes.readableBytes() > maxBodyBytes) {
-                done = true; // a chunked body that grew past the limit: refused, and the rest not read
-                front.reply(this, ApiError.response(ErrorCode.BODY_TOO_LARGE, "Request body exceeds the limit of "
-                        + maxBodyBytes + " bytes (maxBodyBytes)"), false);
+            int size = bytes.readableBytes();
+            if (body.size() + (long) size > limit.bytes()) {
+                end(); // a chunked body that grew past the limit: refused, and the rest not read
+                front.reply(this, ApiError.response(ErrorCode.BODY_TOO_LARGE, limit.exceeded()), false);
                 return;
             }
-            bytes.readBytes(body, bytes.readableBytes());
+            if (!calls.bodies().hold(size)) {
+                end();
+                front.reply(this, ApiError.response(ErrorCode.SATURATED, "Isola holds "
+                        + calls.bodies().capacity() + " bytes of asynchronous request bodies being read already "
+                        + "(asyncBufferBytes); try again later"), false);
+                return;
+            }
+            held += size;
+            bytes.readBytes(body, size);
         } catch (java.io.IOException e) {
             throw new IllegalStateException("a byte array stream does not fail", e);
         } finally {
@@ -90,8 +105,20 @@ final class AsyncSubmission implements FrontHandler.Exchange {
 
     private void submit() {
         CallRequest call = new CallRequest(request.method().name(), target, headers(), body.toByteArray());
+        long stored = held;
+        held = 0; // from here the submission's completion frees them: the body waits in the queue until stored
         calls.submit(function, call, header(CALLBACK_URL), header(IDEMPOTENCY_KEY))
-                .thenAccept(outcome -> front.loop().execute(() -> answer(outcome)));
+                .thenAccept(outcome -> {
+                    calls.bodies().free(stored);
+                    front.loop().execute(() -> answer(outcome));
+                });
+    }
+
+    /** Ends the submission before it was handed to the queue: what the body held is freed. */
+    private void end() {
+        done = true;
+        calls.bodies().free(held);
+        held = 0;
     }
 
     private List<Header> headers() {
@@ -139,7 +166,7 @@ final class AsyncSubmission implements FrontHandler.Exchange {
 
     @Override
     public void clientClosed() {
-        done = true;
+        end();
     }
 
     @Override
@@ -147,7 +174,7 @@ final class AsyncSubmission implements FrontHandler.Exchange {
         if (done) {
             return false;
         }
-        done = true;
+        end();
         return true;
     }
 }

@@ -125,7 +125,8 @@ final class EdgeRouter {
 
     private FrontHandler.Exchange invocation(FrontHandler front, HttpRequest request, String uri, int nameAt) {
         Called called = Called.parse(uri, nameAt);
-        Optional<FrontHandler.Exchange> refused = refuseHead(front, request, called);
+        Optional<FrontHandler.Exchange> refused = refuseHead(front, request, called,
+                new BodyLimit(maxBodyBytes, "maxBodyBytes"));
         if (refused.isPresent()) {
             return refused.get();
         }
@@ -139,7 +140,9 @@ final class EdgeRouter {
      */
     private FrontHandler.Exchange asyncCall(FrontHandler front, HttpRequest request, String uri) {
         Called called = Called.parse(uri, ASYNC.length());
-        Optional<FrontHandler.Exchange> refused = refuseHead(front, request, called);
+        BodyLimit limit = BodyLimit.lower(new BodyLimit(maxBodyBytes, "maxBodyBytes"),
+                new BodyLimit(async.maxBodyBytes(), "asyncMaxBodyBytes"));
+        Optional<FrontHandler.Exchange> refused = refuseHead(front, request, called, limit);
         if (refused.isPresent()) {
             return refused.get();
         }
@@ -153,7 +156,7 @@ final class EdgeRouter {
         if (refusal.isPresent()) {
             return LocalReply.of(front, request, AsyncSubmission.response(name, refusal.get()));
         }
-        return new AsyncSubmission(front, request, name, called.rest(), async, maxBodyBytes);
+        return new AsyncSubmission(front, request, name, called.rest(), async, limit);
     }
 
     /** A stored call is replayed later by a client that parses its target strictly. */
@@ -167,16 +170,16 @@ final class EdgeRouter {
     }
 
     /** What is wrong with a call's head whatever serves it: a name that is no function's, a body declared too large. */
-    private Optional<FrontHandler.Exchange> refuseHead(FrontHandler front, HttpRequest request, Called called) {
+    private Optional<FrontHandler.Exchange> refuseHead(FrontHandler front, HttpRequest request, Called called,
+                                                       BodyLimit limit) {
         if (called.name().isEmpty()) {
             return Optional.of(LocalReply.of(front, request, ApiError.response(ErrorCode.FUNCTION_NOT_FOUND,
                     "Function '" + called.rawName() + "' is not deployed")));
         }
         long declared = HttpUtil.getContentLength(request, -1L);
-        if (declared > maxBodyBytes) {
+        if (declared > limit.bytes()) {
             return Optional.of(LocalReply.rejecting(front, request, ApiError.response(ErrorCode.BODY_TOO_LARGE,
-                    "Request body of " + declared + " bytes exceeds the limit of " + maxBodyBytes
-                            + " bytes (maxBodyBytes)")));
+                    limit.declaredOver(declared))));
         }
         return Optional.empty();
     }

@@ -247,6 +247,11 @@ public final class IsolaServer implements AutoCloseable {
     }
 
     /** For tests and tools that look inside; the API is the public way. */
+    public AsyncCalls async() {
+        return async;
+    }
+
+    /** For tests and tools that look inside; the API is the public way. */
     public Dispatcher dispatcher() {
         return dispatcher;
     }

@@ -150,7 +150,8 @@ final class SqliteCallStore implements CallStore, AutoCloseable {
     public void finish(CallId id, CallState state, Instant at, Optional<CallResult> result, Optional<String> error) {
         update("finish call " + id, """
                 UPDATE async_call SET state = ?, finished_micros = ?, next_micros = NULL, result_status = ?,
-                    result_headers_json = ?, result_body = ?, result_truncated = ?, error = ? WHERE id = ?""", st -> {
+                    result_headers_json = ?, result_body = ?, result_truncated = ?, error = ?, body = zeroblob(0),
+                    headers_json = '[]' WHERE id = ?""", st -> {
             st.setString(1, state.wireName());
             st.setLong(2, micros(at));
             bindResult(st, 3, result, error);
@@ -252,26 +253,40 @@ final class SqliteCallStore implements CallStore, AutoCloseable {
     }
 
     @Override
-    public int failQueued(FunctionName function, String error, Instant at) {
+    public List<Ended> failQueued(FunctionName function, String error, Instant at) {
         return with("end the queued calls of " + function, c -> {
             try (PreparedStatement st = c.prepareStatement("""
-                    UPDATE async_call SET state = 'failed', finished_micros = ?, next_micros = NULL, error = ?
-                    WHERE function = ? AND state = 'queued'""")) {
+                    UPDATE async_call SET state = 'failed', finished_micros = ?, next_micros = NULL, error = ?,
+                        body = zeroblob(0), headers_json = '[]' WHERE function = ? AND state = 'queued'
+                    RETURNING id, callback_url IS NOT NULL""")) {
                 st.setLong(1, micros(at));
                 st.setString(2, error);
                 st.setString(3, function.value());
-                return st.executeUpdate();
+                List<Ended> ended = new ArrayList<>();
+                try (ResultSet rs = st.executeQuery()) {
+                    while (rs.next()) {
+                        ended.add(new Ended(new CallId(rs.getString(1)), rs.getBoolean(2)));
+                    }
+                }
+                return ended;
             }
         });
     }
 
     @Override
-    public int pruneFinished(Instant before) {
+    public int pruneFinished(Instant before, long keep) {
         return with("prune finished calls", c -> {
+            int pruned;
             try (PreparedStatement st = c.prepareStatement("""
                     DELETE FROM async_call WHERE state IN ('succeeded', 'failed') AND finished_micros < ?""")) {
                 st.setLong(1, micros(before));
-                return st.executeUpdate();
+                pruned = st.executeUpdate();
+            }
+            try (PreparedStatement st = c.prepareStatement("""
+                    DELETE FROM async_call WHERE rowid IN (SELECT rowid FROM async_call
+                        WHERE finished_micros IS NOT NULL ORDER BY finished_micros DESC LIMIT -1 OFFSET ?)""")) {
+                st.setLong(1, keep);
+                return pruned + st.executeUpdate();
             }
         });
     }

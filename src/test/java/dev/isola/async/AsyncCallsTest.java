@@ -42,7 +42,7 @@ class AsyncCallsTest {
     @RegisterExtension
     static final IsolaServerExtension SERVER = IsolaServerExtension.onBackend("process")
             .withConfig(c -> c.withAsync(new AsyncConfig(100_000, Duration.ofMillis(50), List.of("127.0.0.1"),
-                    1 << 20, Duration.ofDays(7))));
+                    1 << 20, Duration.ofDays(7), 1 << 20, 3 << 20)));
 
     private TestIsola isola;
     private HttpServer receiver;
@@ -151,6 +151,16 @@ class AsyncCallsTest {
     }
 
     @Test
+    void asyncTimeout_boundsTheWholeAnswer_notOnlyItsHead() {
+        deploy("asy-slow", "async: {maxAttempts: 1, timeout: 1s}");
+        long begun = System.nanoTime();
+        JsonNode call = awaitState(accepted("asy-slow", "/trickle?ms=20000"), "failed");
+        assertThat(call.get("error").asText()).contains("no answer within 1000 ms", "async.timeout");
+        assertThat(Duration.ofNanos(System.nanoTime() - begun)).as("long before the answer would have ended")
+                .isLessThan(Duration.ofSeconds(15));
+    }
+
+    @Test
     void clientError_isNotRetried() {
         JsonNode call = awaitState(accepted("asy", "/status?code=400"), "failed");
         assertThat(call.get("attempts").asInt()).isEqualTo(1);
@@ -173,9 +183,8 @@ class AsyncCallsTest {
     void callback_getsTheResult_fromAnAllowedHost() throws InterruptedException {
         String url = "http://127.0.0.1:" + receiver.getAddress().getPort() + "/cb";
         String id = accepted("asy", "/echo", "X-Callback-Url", url);
-        Map<String, String> delivered = callbacks.poll(60, TimeUnit.SECONDS);
-        assertThat(delivered).isNotNull();
-        assertThat(delivered).containsEntry("id", id).containsEntry("status", "201")
+        Map<String, String> delivered = callbackOf(id);
+        assertThat(delivered).containsEntry("status", "201")
                 .containsEntry("state", "succeeded").containsEntry("body", "echo");
         JsonNode call = Await.until(Duration.ofSeconds(10), () -> TestIsola.json(callResponse(id)),
                 c -> c.has("callbackOutcome"), "the callback's outcome");
@@ -231,10 +240,11 @@ class AsyncCallsTest {
     }
 
     @Test
-    void deletingTheFunction_endsItsQueuedCalls() {
+    void deletingTheFunction_endsItsQueuedCalls_andTellsTheirCallbacks() throws InterruptedException {
         deploy("asy-gone", "async: {concurrency: 1}");
         String running = accepted("asy-gone", "/sleep?ms=1500");
-        String queued = accepted("asy-gone", "/echo");
+        String queued = accepted("asy-gone", "/echo", "X-Callback-Url",
+                "http://127.0.0.1:" + receiver.getAddress().getPort() + "/cb");
         // Running in the queue's sense is not enough: the call must be in an instance, which a delete waits for.
         Await.until(Duration.ofSeconds(60), () -> isola.instances().stream()
                 .anyMatch(i -> i.get("function").asText().equals("asy-gone") && i.get("inFlight").asInt() > 0),
@@ -244,7 +254,52 @@ class AsyncCallsTest {
         assertThat(r.statusCode()).isEqualTo(204);
         JsonNode call = awaitState(queued, "failed");
         assertThat(call.get("error").asText()).contains("deleted");
+        assertThat(callbackOf(queued)).containsEntry("state", "failed");
         awaitState(running, "succeeded"); // a delete lets the calls in flight finish
+    }
+
+    /** The callback delivered for call {@code id} (others' are dropped: each test waits for its own). */
+    private Map<String, String> callbackOf(String id) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < end) {
+            Map<String, String> told = callbacks.poll(1, TimeUnit.SECONDS);
+            if (told != null && told.get("id").equals(id)) {
+                return told;
+            }
+        }
+        throw new AssertionError("no callback for call " + id + " within 60 s");
+    }
+
+    @Test
+    void bodies_overAsyncMaxBodyBytes_are413_andBodiesPastAsyncBufferBytes_429_untilTheirCallersLeave()
+            throws IOException {
+        assertThat(rawHead("POST /async-function/asy/ HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n"))
+                .as("over asyncMaxBodyBytes (1 MiB), under maxBodyBytes").startsWith("HTTP/1.1 413");
+        List<Socket> stalled = new ArrayList<>();
+        BodyBuffer buffer = isola.server().async().bodies();
+        try {
+            for (int i = 0; i < 3; i++) { // each holds 1 MiB less a byte of the 3 MiB buffer, and stops there
+                Socket socket = new Socket("127.0.0.1", isola.server().port());
+                stalled.add(socket);
+                OutputStream out = socket.getOutputStream();
+                out.write(("POST /async-function/asy/ HTTP/1.1\r\nHost: x\r\nContent-Length: " + (1 << 20)
+                        + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(new byte[(1 << 20) - 1]);
+                out.flush();
+            }
+            Await.until(Duration.ofSeconds(30), buffer::held, held -> held == 3L * ((1 << 20) - 1),
+                    "the stalled bodies to be read");
+            HttpResponse<String> refused = submit("asy", "/");
+            assertThat(refused.statusCode()).as(refused.body()).isEqualTo(429);
+            assertThat(refused.body()).contains("saturated", "asyncBufferBytes");
+        } finally {
+            for (Socket socket : stalled) {
+                socket.close();
+            }
+        }
+        Await.until(Duration.ofSeconds(30), buffer::held, held -> held == 0,
+                "the buffer to be freed once the stalled callers left");
+        assertThat(submit("asy", "/").statusCode()).isEqualTo(202);
     }
 
     @Test

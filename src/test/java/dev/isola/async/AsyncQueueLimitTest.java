@@ -19,7 +19,7 @@ class AsyncQueueLimitTest {
     @RegisterExtension
     static final IsolaServerExtension SERVER = IsolaServerExtension.onBackend("process")
             .withConfig(c -> c.withAsync(new AsyncConfig(2, Duration.ofMillis(50), List.of(), 1 << 20,
-                    Duration.ofDays(1))));
+                    Duration.ofDays(1), 1 << 20, 64 << 20)));
 
     @Test
     void fullQueue_refusesWith429_untilCallsFinish() {

@@ -110,13 +110,15 @@ class ConfigLoaderTest {
         Path file = Files.createTempFile("isola-config", ".yaml");
         try {
             Files.writeString(file, "nodeMemory: 20Gi\nasyncCallbackHosts: [hooks.local, '10.0.0.5:8443']\n"
-                    + "adminTlsCert: /etc/isola/cert.pem\nadminTlsKey: /etc/isola/key.pem\n");
+                    + "adminTlsCert: /etc/isola/cert.pem\nadminTlsKey: /etc/isola/key.pem\nasyncBufferBytes: 8388608\n");
             IsolaConfig c = ConfigLoader.load(Optional.of(file), Map.of("ISOLA_NODE_MAX_INSTANCES", "300",
                     "ISOLA_ASYNC_RETRY_BACKOFF", "250ms", "ISOLA_ASYNC_RETENTION", "24h"));
             assertThat(c.node()).isEqualTo(new NodeConfig(300, 20L << 30));
             assertThat(c.async().callbackHosts()).containsExactly("hooks.local", "10.0.0.5:8443");
             assertThat(c.async().retryBackoff()).isEqualTo(Duration.ofMillis(250));
             assertThat(c.async().retention()).isEqualTo(Duration.ofHours(24));
+            assertThat(c.async().maxBodyBytes()).as("the default").isEqualTo(1L << 20);
+            assertThat(c.async().bufferBytes()).isEqualTo(8L << 20);
             assertThat(c.admin().tls()).contains(new AdminListener.Tls(Path.of("/etc/isola/cert.pem"),
                     Path.of("/etc/isola/key.pem")));
         } finally {
@@ -127,6 +129,9 @@ class ConfigLoaderTest {
                 .isInstanceOf(ConfigException.class).hasMessageContaining("'nodeMemory'");
         assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), Map.of("ISOLA_ASYNC_QUEUE_LIMIT", "0")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("'asyncQueueLimit'");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), Map.of("ISOLA_ASYNC_MAX_BODY_BYTES", "4096",
+                "ISOLA_ASYNC_BUFFER_BYTES", "1024"))).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'asyncBufferBytes'").hasMessageContaining("at least asyncMaxBodyBytes");
         assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), Map.of("ISOLA_ADMIN_TLS_CERT", "/x.pem")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("'adminTlsKey'");
     }

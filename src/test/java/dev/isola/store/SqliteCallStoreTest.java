@@ -80,8 +80,42 @@ class SqliteCallStoreTest {
             assertThat(calls.undeliveredCallbacks()).isEmpty();
             assertThat(calls.cancel(c.id())).contains(CallState.SUCCEEDED);
             assertThat(calls.find(c.id())).as("a finished call is not cancelled").isPresent();
-            assertThat(calls.pruneFinished(T0.plusSeconds(7))).isEqualTo(1);
+            assertThat(calls.pruneFinished(T0.plusSeconds(7), 100)).isEqualTo(1);
             assertThat(calls.find(c.id())).isEmpty();
+        }
+    }
+
+    @Test
+    void aFinishedCall_keepsNoRequestBody_andPruningKeepsTheNewestFinished() throws Exception {
+        Path db = dir.resolve("isola.db");
+        try (Store store = Store.open(db)) {
+            CallStore calls = store.calls();
+            List<NewCall> made = List.of(call(null, T0), call(null, T0), call(null, T0), call(null, T0));
+            calls.insert(made, T0);
+            for (int i = 0; i < 3; i++) {
+                calls.start(made.get(i).id(), T0);
+                calls.finish(made.get(i).id(), CallState.FAILED, T0.plusSeconds(i), Optional.empty(),
+                        Optional.of("no"));
+            }
+            assertThat(requestBytes(db)).as("only the queued call's body and headers are kept")
+                    .isEqualTo(3 + "[[\"X-A\",\"1\"]]".length() + 3 * "[]".length());
+
+            assertThat(calls.pruneFinished(T0.minusSeconds(60), 2)).as("the oldest beyond 2 finished").isEqualTo(1);
+            assertThat(calls.find(made.get(0).id())).isEmpty();
+            assertThat(calls.find(made.get(1).id())).isPresent();
+            assertThat(calls.find(made.get(3).id())).as("queued calls are never pruned").isPresent();
+            assertThat(calls.failQueued(FN, "deleted", T0.plusSeconds(9)))
+                    .containsExactly(new CallStore.Ended(made.get(3).id(), true));
+            assertThat(requestBytes(db)).isEqualTo(3 * "[]".length());
+        }
+    }
+
+    /** Bytes of request bodies and headers the table holds. */
+    private static long requestBytes(Path db) throws Exception {
+        try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db);
+             var rs = c.createStatement().executeQuery(
+                     "SELECT SUM(length(body) + length(headers_json)) FROM async_call")) {
+            return rs.getLong(1);
         }
     }
 
@@ -100,7 +134,7 @@ class SqliteCallStoreTest {
             assertThat(reopened.calls().find(running.id()).orElseThrow().attempts()).isZero();
             assertThat(reopened.calls().cancel(queued.id())).contains(CallState.QUEUED);
             assertThat(reopened.calls().find(queued.id())).isEmpty();
-            assertThat(reopened.calls().failQueued(FN, "deleted", T0.plus(Duration.ofMinutes(1)))).isEqualTo(1);
+            assertThat(reopened.calls().failQueued(FN, "deleted", T0.plus(Duration.ofMinutes(1)))).hasSize(1);
             assertThat(reopened.calls().find(running.id()).orElseThrow().state()).isEqualTo(CallState.FAILED);
         }
     }

@@ -178,6 +178,15 @@ func main() {
 		}
 		fmt.Fprint(w, "ok")
 	})
+	mux.HandleFunc("/fallocate", func(w http.ResponseWriter, r *http.Request) {
+		// fallocate(stdout, FALLOC_FL_KEEP_SIZE, 0, 1 MiB): disk for the console file that its size does not show.
+		const keepSize = 1
+		if err := syscall.Fallocate(1, keepSize, 0, 1<<20); err != nil {
+			fmt.Fprint(w, "failed: ", err.Error())
+			return
+		}
+		fmt.Fprint(w, "ok")
+	})
 	mux.HandleFunc("/newns", func(w http.ResponseWriter, r *http.Request) {
 		// Starts a child in a new user and network namespace (clone with CLONE_NEWUSER|CLONE_NEWNET), which any
 		// unprivileged process may do unless a seccomp filter denies it: inside, it would hold CAP_NET_ADMIN.

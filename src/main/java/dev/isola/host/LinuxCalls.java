@@ -40,6 +40,11 @@ final class LinuxCalls {
     private static final MethodHandle CLOSE = call("close", FunctionDescriptor.of(INT, INT));
     private static final MethodHandle FALLOCATE = call("fallocate",
             FunctionDescriptor.of(INT, INT, INT, LONG, LONG));
+    private static final MethodHandle FSTAT = call("fstat", FunctionDescriptor.of(INT, INT, ValueLayout.ADDRESS));
+    private static final MethodHandle FTRUNCATE = call("ftruncate", FunctionDescriptor.of(INT, INT, LONG));
+    /** {@code struct stat}: 144 bytes with {@code st_blocks} (512-byte units) at 64, on x86-64 and arm64 alike. */
+    private static final long STAT_BYTES = 144;
+    private static final long STAT_BLOCKS_AT = 64;
     private static final MethodHandle SOCKET = call("socket", FunctionDescriptor.of(INT, INT, INT, INT));
     private static final MethodHandle SENDTO = call("sendto",
             FunctionDescriptor.of(LONG, INT, ValueLayout.ADDRESS, LONG, INT, ValueLayout.ADDRESS, INT));
@@ -141,6 +146,28 @@ final class LinuxCalls {
     static boolean punchHole(int fd, long offset, long length) {
         try {
             return (int) FALLOCATE.invokeExact(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length) == 0;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** The disk space the file takes, its blocks (not its size); -1 on failure. */
+    static long allocatedBytes(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment stat = arena.allocate(STAT_BYTES, 8);
+            if ((int) FSTAT.invokeExact(fd, stat) != 0) {
+                return -1;
+            }
+            return stat.get(LONG, STAT_BLOCKS_AT) * 512;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Sets the file's size; false on failure. */
+    static boolean truncate(int fd, long size) {
+        try {
+            return (int) FTRUNCATE.invokeExact(fd, size) == 0;
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }

@@ -39,6 +39,9 @@ abstract class IsolationContractTest extends SandboxContractTest {
         HttpResponse<String> ns = isola.get("/function/c-seccomp/newns");
         assertThat(ns.body()).as("a user and network namespace of its own: %s", ns)
                 .isEqualTo("failed: fork/exec /proc/self/exe: operation not permitted");
+        HttpResponse<String> fallocate = isola.get("/function/c-seccomp/fallocate");
+        assertThat(fallocate.body()).as("disk for its console that the size does not show: %s", fallocate)
+                .isEqualTo("failed: operation not supported");
     }
 
     /**

@@ -21,6 +21,10 @@ import java.util.Map;
  * ENOSYS (its flags are in memory, out of a filter's sight; libcs and Go's runtime fall back to {@code clone} on
  * ENOSYS), and io_uring, whose operations bypass system-call filtering, is denied as a whole.
  *
+ * <p>{@code fallocate} fails with EOPNOTSUPP: on the console file the function's stdout is, it could take disk
+ * without moving the size the console reader watches ({@code spi/Console#reclaim} gives such disk back, but a single
+ * call can take the whole disk at once).
+ *
  * <p>runsc is not given this filter: gVisor implements the system calls itself, in a sandbox that the host
  * filters with its own seccomp profile.
  */
@@ -43,6 +47,7 @@ final class SeccompProfile {
             0x10000000L, 0x20000000L, 0x40000000L);
     private static final int EPERM = 1;
     private static final int ENOSYS = 38;
+    private static final int EOPNOTSUPP = 95;
 
     private SeccompProfile() {
     }
@@ -51,6 +56,8 @@ final class SeccompProfile {
         List<Map<String, Object>> rules = new ArrayList<>();
         rules.add(Map.of("names", DENIED, "action", "SCMP_ACT_ERRNO", "errnoRet", EPERM));
         rules.add(Map.of("names", List.of("clone3"), "action", "SCMP_ACT_ERRNO", "errnoRet", ENOSYS));
+        // As a file system without it: glibc's posix_fallocate then writes the zeros itself, which moves the size.
+        rules.add(Map.of("names", List.of("fallocate"), "action", "SCMP_ACT_ERRNO", "errnoRet", EOPNOTSUPP));
         for (long flag : NAMESPACE_FLAGS) {
             // x86-64 and i386 both pass clone's flags first.
             rules.add(Map.of("names", List.of("clone"), "action", "SCMP_ACT_ERRNO", "errnoRet", EPERM,

@@ -23,6 +23,8 @@ public final class Console implements AutoCloseable {
     static final long FREE_AT_BYTES = 256 * 1024;
     static final long MAX_BACKLOG_BYTES = 4 * 1024 * 1024;
     private static final int READ_CHUNK_BYTES = 64 * 1024;
+    /** Blocks past what the console should hold, by more than this, are taken back ({@link #reclaim}). */
+    static final long RECLAIM_SLACK_BYTES = 1024 * 1024;
     /** Read per poll at most: one chatty instance does not hold the reader from the others. */
     private static final int MAX_BYTES_PER_POLL = 1024 * 1024;
 
@@ -138,6 +140,39 @@ public final class Console implements AutoCloseable {
             position = 0;
             freedUpTo = 0;
         }
+    }
+
+    /**
+     * Gives back the disk the sandbox took outside the end of its output; the bytes given back. The file should only
+     * hold blocks not yet freed ({@code size - freedUpTo}), but the sandbox has it open for writing: it may clear
+     * O_APPEND and write into what was read and freed, or allocate past the end ({@code fallocate} with
+     * {@code FALLOC_FL_KEEP_SIZE}). Neither moves the size the reader watches, so either would fill the state disk
+     * unseen. Both are freed here (the second by setting the size it has, which loses what is appended in that
+     * instant: only a sandbox that misbehaves pays that), and the log says so.
+     */
+    synchronized long reclaim() {
+        if (closed) {
+            return 0;
+        }
+        long allocated = FileHoles.allocatedBytes(file);
+        long size;
+        try {
+            size = channel.size();
+        } catch (IOException e) {
+            return 0; // gone with its work directory
+        }
+        long allowed = size - freedUpTo + RECLAIM_SLACK_BYTES;
+        if (allocated <= allowed) {
+            return 0;
+        }
+        FileHoles.punch(file, 0, freedUpTo);
+        if (FileHoles.allocatedBytes(file) > allowed) {
+            FileHoles.freePastEnd(file, size);
+        }
+        long freed = allocated - Math.max(0, FileHoles.allocatedBytes(file));
+        out.line("[isola: the instance wrote " + (freed >> 20) + " MiB to its console outside the end of its "
+                + "output (never read as lines); that disk was given back]");
+        return freed;
     }
 
     /** Delivers the last output, then stops reading; the file goes with the instance's work directory. */

@@ -9,6 +9,9 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -119,6 +122,38 @@ class ConsoleTest {
         assertThat(lines).hasSize(2);
         assertThat(lines.getFirst()).startsWith("[isola: 5 MiB of output dropped");
         assertThat(lines.getLast()).isEqualTo("fresh");
+    }
+
+    @Test
+    void diskTakenOutsideTheOutput_isGivenBack_andLaterLinesStillArrive() throws Exception {
+        Path file = dir.resolve("c");
+        try (Console console = reader.open(file, lines::add);
+             FileOutputStream out = appending(console)) {
+            byte[] line = ("z".repeat(1023) + "\n").getBytes(StandardCharsets.UTF_8);
+            for (int i = 0; i < 2048; i++) { // 2 MiB, read and freed
+                out.write(line);
+            }
+            console.drain();
+            long size = Files.size(file);
+            // What a sandbox holding its stdout can do without moving the size: write over what was read (after
+            // clearing O_APPEND), and allocate past the end.
+            try (FileChannel over = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                over.write(ByteBuffer.wrap(new byte[(int) size - 4096]), 0);
+            }
+            Process fallocate = new ProcessBuilder("fallocate", "--keep-size", "--offset", Long.toString(size),
+                    "--length", Long.toString(16L << 20), file.toString()).start();
+            assertThat(fallocate.waitFor()).isZero();
+            assertThat(allocatedBytes(file)).isGreaterThan(16L << 20);
+            assertThat(Files.size(file)).isEqualTo(size);
+
+            assertThat(console.reclaim()).isGreaterThan(16L << 20);
+            assertThat(allocatedBytes(file)).isLessThanOrEqualTo(Console.RECLAIM_SLACK_BYTES);
+            assertThat(console.reclaim()).as("nothing more to give back").isZero();
+            out.write("later\n".getBytes(StandardCharsets.UTF_8));
+            console.drain();
+        }
+        assertThat(lines).anyMatch(l -> l.startsWith("[isola: the instance wrote 17 MiB to its console outside"));
+        assertThat(lines.getLast()).isEqualTo("later");
     }
 
     @Test

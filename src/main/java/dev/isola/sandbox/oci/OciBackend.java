@@ -216,6 +216,25 @@ final class OciBackend implements SandboxBackend {
     }
 
     /**
+     * Where this state directory's bundles lie, as written and with its symbolic links resolved: the runtime records
+     * the bundle it changed into, a physical path, so a state directory reached through a link (say, on a data disk)
+     * is matched by its real path.
+     */
+    static List<String> bundlePrefixes(Path runDir) {
+        Path written = runDir.toAbsolutePath().normalize();
+        List<String> prefixes = new ArrayList<>(List.of(written + "/"));
+        try {
+            String real = written.toRealPath() + "/";
+            if (!prefixes.contains(real)) {
+                prefixes.add(real);
+            }
+        } catch (IOException e) {
+            // no run/ yet: nothing of an earlier run lies there
+        }
+        return prefixes;
+    }
+
+    /**
      * Reaps the containers (and their namespaces and cgroups) of this state directory's earlier run: those with a
      * work directory left, and those whose bundle lies in this state directory's {@code run/} although their work
      * directory is gone (a start that raced a stop or a crash). Another Isola's containers have their bundles
@@ -229,10 +248,11 @@ final class OciBackend implements SandboxBackend {
         skeletons.removeUnfinished();
         Set<String> ids = new TreeSet<>(context.leftoverInstanceIds());
         if (probe().runs()) {
-            String ourBundles = context.runDir().toAbsolutePath().normalize() + "/";
+            List<String> ourBundles = bundlePrefixes(context.runDir());
             for (JsonNode container : containers()) {
                 String id = container.path("id").asText();
-                if (ids.contains(id) || container.path("bundle").asText().startsWith(ourBundles)) {
+                String bundle = container.path("bundle").asText();
+                if (ids.contains(id) || ourBundles.stream().anyMatch(bundle::startsWith)) {
                     deleteQuietly(id);
                     ids.add(id);
                 }
@@ -488,12 +508,13 @@ final class OciBackend implements SandboxBackend {
 
     /**
      * A host uid of its own for container {@code id}: no other live container runs as it, so none shares its
-     * per-user kernel limits (processes, inotify instances, message queues) or could signal it after an escape.
+     * per-user kernel limits (processes, inotify instances, message queues) or could signal it after an escape. An
+     * id that holds one already keeps it: its earlier container's delete failed (a standby's, before a cold start
+     * under the same id), its processes may still run as that uid, and a second uid would leave the first held for
+     * good.
      */
     private int holdUid(String id, SandboxUids range) {
-        int uid = range.acquire(id);
-        heldUids.put(id, uid);
-        return uid;
+        return heldUids.computeIfAbsent(id, range::acquire);
     }
 
     private void releaseUid(String id) {

@@ -80,7 +80,20 @@ final class SpawnedProcess extends Process {
             }
         }
         // The child is ours until it is reaped, so its pid cannot have been recycled yet.
-        Pidfd pidfd = Pidfd.open(pid);
+        Pidfd pidfd;
+        try {
+            pidfd = Pidfd.open(pid);
+        } catch (RuntimeException e) {
+            // No descriptor for it (the process is out of them, say): a child nobody watches must not run on, nor
+            // its pipes stay open. Still ours and unreaped, its pid is safe to signal.
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            PosixSpawn.waitpid(pid);
+            if (in != null) {
+                LinuxCalls.close(in[1]);
+                LinuxCalls.close(out[0]);
+            }
+            throw e;
+        }
         return new SpawnedProcess(pid, pidfd,
                 in == null ? OutputStream.nullOutputStream() : new DescriptorOutput(in[1]),
                 out == null ? InputStream.nullInputStream() : new DescriptorInput(out[0]));

@@ -28,6 +28,9 @@ import java.util.concurrent.atomic.AtomicLong;
 final class AsyncService implements AsyncCalls {
     private static final System.Logger LOG = System.getLogger(AsyncService.class.getName());
     static final int MAX_DELIVERIES = 32;
+    /** The wait before a store write that failed (busy, disk full) is tried again; the n-th waits n times this. */
+    static final Duration STORE_RETRY = Duration.ofSeconds(1);
+    static final int STORE_TRIES = 5;
 
     private final Parts parts;
     private final CallStore store;
@@ -139,7 +142,17 @@ final class AsyncService implements AsyncCalls {
     /** One attempt of a due call, on its own virtual thread. */
     private void attempt(CallScheduler.Due due) {
         Instant now = parts.clock().instant();
-        Optional<CallStore.Attempt> started = store.start(due.id(), now);
+        Optional<CallStore.Attempt> started;
+        try {
+            started = store.start(due.id(), now);
+        } catch (RuntimeException e) {
+            // The database is busy or full: the call is still queued there, so it is tried again later, not lost
+            // from the scheduler until the next start.
+            LOG.log(System.Logger.Level.WARNING, "call=" + due.id() + " async: could not start its attempt ("
+                    + e.getMessage() + "); tried again in " + STORE_RETRY.toSeconds() + " s");
+            scheduler.add(due.id(), due.function(), due.submitted(), now.plus(STORE_RETRY));
+            return;
+        }
         if (started.isEmpty()) {
             return; // cancelled while it waited
         }
@@ -156,6 +169,7 @@ final class AsyncService implements AsyncCalls {
             outcome = runner.send(attempt, policy.get().timeout());
         } catch (InterruptedException e) {
             // The server stops and cannot wait for this attempt: it did not count, the next start runs it again.
+            // (If even this write fails, the call stays running, which the next start also queues again.)
             store.requeue(attempt.id(), parts.clock().instant());
             return;
         } catch (IllegalArgumentException e) {
@@ -174,7 +188,7 @@ final class AsyncService implements AsyncCalls {
             end(attempt, CallState.FAILED, result, error); // a client error: another attempt would get the same
         } else if (attempt.number() < policy.get().maxAttempts()) {
             Instant next = parts.clock().instant().plus(backoff(attempt.number()));
-            store.retry(attempt.id(), next, result, error);
+            persist(attempt.id(), "its retry", () -> store.retry(attempt.id(), next, result, error));
             scheduler.add(attempt.id(), attempt.function(), due.submitted(), next);
         } else {
             end(attempt, CallState.FAILED, result, error);
@@ -196,8 +210,36 @@ final class AsyncService implements AsyncCalls {
         return Duration.ofNanos((long) (exact.toNanos() * ThreadLocalRandom.current().nextDouble(0.8, 1.2)));
     }
 
+    /**
+     * Writes what an attempt came to, trying again while the database is busy or full: the attempt ran, and its
+     * outcome must not be lost. If it still fails (or the server stops meanwhile) the call stays {@code running},
+     * and the next start queues it again.
+     */
+    private void persist(CallId id, String what, Runnable write) {
+        for (int tries = 1; ; tries++) {
+            try {
+                write.run();
+                return;
+            } catch (RuntimeException e) {
+                if (tries == STORE_TRIES) {
+                    throw e;
+                }
+                LOG.log(System.Logger.Level.WARNING, "call=" + id + " async: could not store " + what + " ("
+                        + e.getMessage() + "); trying again");
+            }
+            try {
+                Thread.sleep(STORE_RETRY.multipliedBy(tries));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("stopped before " + what + " could be stored; the call runs again "
+                        + "at the next start", e);
+            }
+        }
+    }
+
     private void end(CallStore.Attempt attempt, CallState state, Optional<CallResult> result, Optional<String> error) {
-        store.finish(attempt.id(), state, parts.clock().instant(), result, error);
+        persist(attempt.id(), "its end", () -> store.finish(attempt.id(), state, parts.clock().instant(), result,
+                error));
         unfinished.decrementAndGet();
         parts.metrics().asyncFinished(attempt.function().value(), state.wireName());
         if (attempt.callback().isPresent()) {

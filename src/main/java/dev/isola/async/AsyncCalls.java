@@ -31,7 +31,7 @@ public interface AsyncCalls extends AutoCloseable {
      * Why a call to {@code function} must be refused before its body is read: the function is not deployed, the
      * callback is not allowed, the queue is full, the server is stopping. Empty: read the body and submit it.
      */
-    Optional<Submission> refusal(FunctionName function, Optional<String> callbackUrl);
+    Optional<Submission> refusal(FunctionName function, Optional<String> callbackUrl, boolean keyed);
 
     /**
      * Stores the call durably and queues it. Completes, never exceptionally, once the answer may go: {@code Accepted}

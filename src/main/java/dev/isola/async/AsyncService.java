@@ -91,7 +91,7 @@ final class AsyncService implements AsyncCalls {
     }
 
     @Override
-    public Optional<Submission> refusal(FunctionName function, Optional<String> callbackUrl) {
+    public Optional<Submission> refusal(FunctionName function, Optional<String> callbackUrl, boolean keyed) {
         if (closing) {
             return Optional.of(new Submission.Unavailable("Isola is shutting down and takes no new calls"));
         }
@@ -102,7 +102,8 @@ final class AsyncService implements AsyncCalls {
         if (refused.isPresent()) {
             return Optional.of(new Submission.CallbackRefused(refused.get()));
         }
-        if (unfinished.get() >= parts.config().queueLimit()) {
+        if (!keyed && unfinished.get() >= parts.config().queueLimit()) {
+            // A keyed call may repeat one accepted before: submit() looks its key up before it refuses.
             return Optional.of(new Submission.QueueFull(parts.config().queueLimit()));
         }
         return Optional.empty();
@@ -111,13 +112,14 @@ final class AsyncService implements AsyncCalls {
     @Override
     public CompletableFuture<Submission> submit(FunctionName function, CallRequest request,
                                                 Optional<String> callbackUrl, Optional<String> idempotencyKey) {
-        Optional<Submission> refused = refusal(function, callbackUrl);
+        Optional<Submission> refused = refusal(function, callbackUrl, idempotencyKey.isPresent());
         if (refused.isPresent()) {
             return CompletableFuture.completedFuture(refused.get());
         }
         if (unfinished.incrementAndGet() > parts.config().queueLimit()) {
             unfinished.decrementAndGet();
-            return CompletableFuture.completedFuture(new Submission.QueueFull(parts.config().queueLimit()));
+            return idempotencyKey.isEmpty() ? CompletableFuture.completedFuture(full())
+                    : repeatedOrFull(function, idempotencyKey.get());
         }
         NewCall call = new NewCall(CallId.random(), function, request, callbackUrl.map(URI::create), idempotencyKey,
                 parts.clock().instant());
@@ -133,6 +135,22 @@ final class AsyncService implements AsyncCalls {
                     }
                     return intake.submit(call);
                 });
+    }
+
+    private Submission.QueueFull full() {
+        return new Submission.QueueFull(parts.config().queueLimit());
+    }
+
+    /**
+     * A full queue and a keyed call: a client that repeats a call accepted before (the reason to send a key) gets
+     * that call's id, as it would with room in the queue; any other call is refused. The lookup reads the database,
+     * so not on the caller's thread (an event loop).
+     */
+    private CompletableFuture<Submission> repeatedOrFull(FunctionName function, String key) {
+        Instant since = parts.clock().instant().minus(parts.config().retention());
+        return CompletableFuture.supplyAsync(() -> store.findByKey(function, key, since), lookups)
+                .handle((found, failed) -> found != null && found.isPresent()
+                        ? new Submission.Accepted(found.get(), true) : full());
     }
 
     private int concurrency(FunctionName function) {

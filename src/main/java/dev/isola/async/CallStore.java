@@ -20,6 +20,9 @@ public interface CallStore {
      */
     List<CallId> insert(List<NewCall> calls, Instant keysSince);
 
+    /** The first call of {@code function} submitted at or after {@code since} with idempotency key {@code key}. */
+    Optional<CallId> findByKey(FunctionName function, String key, Instant since);
+
     /** A queued call's attempt begins: it is {@code running}, its attempts one more. Empty if it is not queued. */
     Optional<Attempt> start(CallId id, Instant now);
 

@@ -47,6 +47,13 @@ public final class ArchiveExtractor {
      */
     private static final Set<String> VCS_DIRECTORIES = Set.of(".git", ".hg", ".svn", ".bzr");
     private static final int MAX_SEGMENT_BYTES = 255;
+    /**
+     * A member's whole name and depth. Without them an archive of a few thousand small entries with deep names makes
+     * millions of parent directories (each name's missing parents are made, uncounted): inodes and disk out of all
+     * proportion to its size. Real trees (node_modules, vendor/) stay far below both.
+     */
+    static final int MAX_NAME_BYTES = 1024;
+    static final int MAX_DEPTH = 64;
     private static final Set<PosixFilePermission> DIRECTORY_MODE = PosixFilePermissions.fromString("rwxr-xr-x");
     private static final Set<PosixFilePermission> EXECUTABLE_MODE = PosixFilePermissions.fromString("rwxr-xr-x");
     private static final Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-r--r--");
@@ -110,6 +117,8 @@ public final class ArchiveExtractor {
             int entries;
             long declaredTotal;
             final Set<String> topLevel = new HashSet<>();
+            /** Every directory the archive makes, listed or implied by a member's name. */
+            final Set<String> directories = new HashSet<>();
             boolean topLevelNonDirectory;
         };
         reader.forEach((member, content) -> {
@@ -137,6 +146,15 @@ public final class ArchiveExtractor {
                 }
                 case DIRECTORY, SYMLINK -> {
                 }
+            }
+            StringBuilder parent = new StringBuilder();
+            int depth = member.kind() == ArchiveMember.Kind.DIRECTORY ? segments.size() : segments.size() - 1;
+            for (int i = 0; i < depth; i++) {
+                parent.append(segments.get(i)).append('/');
+                state.directories.add(parent.toString());
+            }
+            if (state.directories.size() > limits.maxEntries()) {
+                throw tooLarge("archive makes more than " + limits.maxEntries() + " directories");
             }
             state.topLevel.add(segments.getFirst());
             if (segments.size() == 1 && member.kind() != ArchiveMember.Kind.DIRECTORY) {
@@ -272,6 +290,10 @@ public final class ArchiveExtractor {
         if (name.indexOf('\\') >= 0) {
             throw invalid("entry '" + name + "' contains a backslash; archive paths use '/'");
         }
+        if (name.getBytes(StandardCharsets.UTF_8).length > MAX_NAME_BYTES) {
+            throw invalid("entry '" + name.substring(0, 64) + "...' has a name longer than " + MAX_NAME_BYTES
+                    + " bytes");
+        }
         List<String> segments = new ArrayList<>();
         for (String segment : name.split("/")) {
             if (segment.equals("..")) {
@@ -283,6 +305,10 @@ public final class ArchiveExtractor {
             if (!segment.isEmpty() && !segment.equals(".")) {
                 segments.add(segment);
             }
+        }
+        if (segments.size() > MAX_DEPTH) {
+            throw invalid("entry '" + name.substring(0, Math.min(name.length(), 64)) + "...' is nested more than "
+                    + MAX_DEPTH + " directories deep");
         }
         return segments;
     }

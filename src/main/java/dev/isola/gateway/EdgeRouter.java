@@ -152,7 +152,8 @@ final class EdgeRouter {
                     + "function's name is not a valid URI reference"));
         }
         Optional<String> callback = Optional.ofNullable(request.headers().get(AsyncSubmission.CALLBACK_URL));
-        Optional<Submission> refusal = async.refusal(name, callback);
+        Optional<Submission> refusal = async.refusal(name, callback,
+                request.headers().contains(AsyncSubmission.IDEMPOTENCY_KEY));
         if (refusal.isPresent()) {
             return LocalReply.of(front, request, AsyncSubmission.response(name, refusal.get()));
         }

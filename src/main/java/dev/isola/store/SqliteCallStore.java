@@ -99,6 +99,22 @@ final class SqliteCallStore implements CallStore, AutoCloseable {
         insert.setLong(10, micros(call.submitted()));
     }
 
+    @Override
+    public Optional<CallId> findByKey(FunctionName function, String key, Instant since) {
+        return with("look up an idempotency key of " + function, c -> {
+            try (PreparedStatement byKey = c.prepareStatement("""
+                    SELECT id FROM async_call WHERE function = ? AND idempotency_key = ? AND submitted_micros >= ?
+                    ORDER BY submitted_micros LIMIT 1""")) {
+                byKey.setString(1, function.value());
+                byKey.setString(2, key);
+                byKey.setLong(3, micros(since));
+                try (ResultSet rs = byKey.executeQuery()) {
+                    return rs.next() ? Optional.of(new CallId(rs.getString(1))) : Optional.empty();
+                }
+            }
+        });
+    }
+
     private static Optional<CallId> firstWithKey(PreparedStatement byKey, NewCall call, Instant since) {
         try {
             byKey.setString(1, call.function().value());

@@ -14,7 +14,10 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** {@code asyncQueueLimit}: a full queue refuses new calls with 429, and takes them again once it has room. */
+/**
+ * {@code asyncQueueLimit}: a full queue refuses new calls with 429 (a repeat of an accepted call gets its id all the
+ * same), and takes them again once it has room.
+ */
 class AsyncQueueLimitTest {
     @RegisterExtension
     static final IsolaServerExtension SERVER = IsolaServerExtension.onBackend("process")
@@ -27,16 +30,26 @@ class AsyncQueueLimitTest {
         HttpResponse<String> deployed = isola.deploy("lim", TestIsola.FUNCTIONS.resolve("probe"),
                 "name: lim\nruntime: go\nasync: {concurrency: 1}\n");
         assertThat(deployed.statusCode()).as(deployed.body()).isEqualTo(201);
-        assertThat(submit(isola).statusCode()).isEqualTo(202);
+        HttpResponse<String> keyed = submit(isola, "first");
+        assertThat(keyed.statusCode()).isEqualTo(202);
         assertThat(submit(isola).statusCode()).isEqualTo(202);
         HttpResponse<String> full = submit(isola);
         assertThat(full.statusCode()).isEqualTo(429);
         assertThat(full.body()).contains("saturated", "asyncQueueLimit");
+        HttpResponse<String> repeated = submit(isola, "first");
+        assertThat(repeated.statusCode()).as("a repeat names the call accepted before").isEqualTo(202);
+        assertThat(repeated.headers().firstValue("X-Call-Id")).isEqualTo(keyed.headers().firstValue("X-Call-Id"));
+        assertThat(submit(isola, "another").statusCode()).as("a new key is a new call").isEqualTo(429);
         Await.until(Duration.ofSeconds(60), () -> submit(isola).statusCode() == 202, "room in the queue again");
     }
 
     private static HttpResponse<String> submit(TestIsola isola) {
         return isola.send(HttpRequest.newBuilder(isola.publicUri("/async-function/lim/sleep?ms=500"))
                 .POST(HttpRequest.BodyPublishers.noBody()));
+    }
+
+    private static HttpResponse<String> submit(TestIsola isola, String idempotencyKey) {
+        return isola.send(HttpRequest.newBuilder(isola.publicUri("/async-function/lim/sleep?ms=500"))
+                .header("Idempotency-Key", idempotencyKey).POST(HttpRequest.BodyPublishers.noBody()));
     }
 }

@@ -94,6 +94,11 @@ class AsyncStoreFaultTest {
         }
 
         @Override
+        public Optional<CallId> findByKey(FunctionName function, String key, Instant since) {
+            return store.findByKey(function, key, since);
+        }
+
+        @Override
         public List<CallId> insert(List<NewCall> calls, Instant keysSince) {
             return store.insert(calls, keysSince);
         }

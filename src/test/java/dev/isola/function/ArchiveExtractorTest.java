@@ -189,6 +189,25 @@ class ArchiveExtractorTest {
     }
 
     @Test
+    void extract_namesThatMakeMoreDirectoriesThanEntries_areRefusedBeforeAnyIsMade() {
+        TestArchives deep = TestArchives.tarGz();
+        for (int i = 0; i < 10; i++) { // 10 entries, 10 x 30 directories implied by their names
+            deep.file("d" + i + "/" + "a/".repeat(29) + "f", "x");
+        }
+        assertThatThrownBy(() -> extract(deep.bytes(), SMALL))
+                .isInstanceOfSatisfying(InvalidFunctionException.class,
+                        e -> assertThat(e.code()).isEqualTo("archive_too_large"))
+                .hasMessageContaining("more than 50 directories");
+        assertThat(target()).as("nothing extracted").satisfiesAnyOf(p -> assertThat(p).doesNotExist(),
+                p -> assertThat(p).isEmptyDirectory());
+
+        assertThatThrownBy(() -> extract(TestArchives.tarGz().file("a/".repeat(ArchiveExtractor.MAX_DEPTH) + "f",
+                "x").bytes())).isInstanceOf(InvalidFunctionException.class).hasMessageContaining("nested more than 64");
+        assertThatThrownBy(() -> extract(TestArchives.tarGz().file("abcdefgh/".repeat(120) + "f", "x").bytes()))
+                .isInstanceOf(InvalidFunctionException.class).hasMessageContaining("longer than 1024 bytes");
+    }
+
+    @Test
     void extract_zipBombWithLyingSizes_stopsAtBytesWritten() {
         byte[] zeros = new byte[8 << 20];
         byte[] bomb = TestArchives.zip().file("bomb.bin", zeros, 0644).bytes();

@@ -45,7 +45,8 @@ final class ProcessBackend implements SandboxBackend {
     ProcessBackend(SandboxContext context, SandboxUids uids) {
         this.context = context;
         this.unprivileged = "root".equals(System.getProperty("user.name"))
-                ? Optional.of(new Unprivileged(uids, context.stateDir())) : Optional.empty();
+                ? Optional.of(new Unprivileged(uids, context.stateDir(), context.runner().executables()))
+                : Optional.empty();
     }
 
     @Override
@@ -100,12 +101,18 @@ final class ProcessBackend implements SandboxBackend {
             Path root = run != null ? run.root() : spec.artifact().root();
             Path tmp = run != null ? run.tmp() : Files.createDirectories(spec.workDir().resolve("tmp"));
             List<String> argv = command(spec.artifact().argv(), root);
-            Map<String, String> env = baseEnvironment(tmp);
-            env.putAll(spec.env());
-            env.put("PORT", Integer.toString(port));
-            env.put("HOST", "127.0.0.1");
-            process = context.runner().startWatched(Command.of(run != null ? run.command(argv, spec.openFiles()) : argv).in(root)
-                    .withEnvironment(env), spec.console().file(), exits);
+            Map<String, String> platform = baseEnvironment(tmp);
+            platform.put("PORT", Integer.toString(port));
+            platform.put("HOST", "127.0.0.1");
+            Command command;
+            if (run != null) {
+                command = unprivileged.orElseThrow().command(run, argv, spec.openFiles(), platform, spec.env());
+            } else {
+                Map<String, String> env = new HashMap<>(spec.env());
+                env.putAll(platform);
+                command = Command.of(argv).withEnvironment(env);
+            }
+            process = context.runner().startWatched(command.in(root), spec.console().file(), exits);
         } catch (IOException | RuntimeException e) {
             ports.release(port);
             if (run != null) {

@@ -1,6 +1,8 @@
 package dev.isola.sandbox.process;
 
 import dev.isola.function.Artifact;
+import dev.isola.host.Command;
+import dev.isola.host.Executables;
 import dev.isola.host.FileTrees;
 import dev.isola.sandbox.spi.SandboxException;
 import dev.isola.sandbox.spi.SandboxUids;
@@ -13,10 +15,13 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
@@ -44,25 +49,61 @@ final class Unprivileged {
     private final Map<Path, Path> copies = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
 
+    /**
+     * Variables that change what a dynamically linked program loads or finds: the loader ignores them in setuid
+     * programs, but prlimit and setpriv run as root without that secure mode, so from a manifest they would run the
+     * archive's code as root ({@code LD_PRELOAD=./x.so}, or a {@code PATH} in which prlimit finds the archive's
+     * {@code setpriv}). glibc's list of such variables, and {@code PATH}.
+     */
+    private static final Set<String> LOADER_VARIABLES = Set.of("PATH", "GCONV_PATH", "GETCONF_DIR", "HOSTALIASES",
+            "LOCALDOMAIN", "LOCPATH", "NIS_PATH", "NLSPATH", "RESOLV_HOST_CONF", "RES_OPTIONS", "TMPDIR", "TZDIR");
+
+    private final Executables executables;
+
     /** An instance's share: its uid, the artefact it runs from and its scratch directory. */
     record Run(int uid, Path root, Path tmp) {
-        /** {@code argv} run as {@link #uid}, limited (to {@code openFiles} open files among the rest). */
-        List<String> command(List<String> argv, int openFiles) {
-            List<String> command = new ArrayList<>(List.of("prlimit", "--nproc=" + MAX_PROCESSES + ":" + MAX_PROCESSES,
-                    "--nofile=" + openFiles + ":" + openFiles, "--", "setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups", "--no-new-privs",
-                    "--inh-caps=-all", "--bounding-set=-all", "--"));
-            command.addAll(argv);
-            return command;
-        }
     }
 
-    Unprivileged(SandboxUids uids, Path stateDir) {
+    Unprivileged(SandboxUids uids, Path stateDir, Executables executables) {
         this.uids = uids;
+        this.executables = executables;
         this.dir = stateDir.toAbsolutePath().resolveSibling(stateDir.getFileName() + ".process");
     }
 
     Path dir() {
         return dir;
+    }
+
+    /**
+     * {@code argv} run as the instance's uid, limited (to {@code openFiles} open files among the rest), with the
+     * platform's variables and the function's. The root helpers run from absolute paths and never see a variable of
+     * the function's that changes how a program loads ({@link #LOADER_VARIABLES}, {@code LD_*}, {@code MALLOC_*}):
+     * those are set after the drop, by {@code env}, for the function alone.
+     */
+    Command command(Run run, List<String> argv, int openFiles, Map<String, String> platform,
+                    Map<String, String> function) {
+        Map<String, String> helpers = new HashMap<>();
+        Map<String, String> afterDrop = new TreeMap<>();
+        function.forEach((key, value) -> (loaderVariable(key) ? afterDrop : helpers).put(key, value));
+        helpers.putAll(platform);
+        List<String> command = new ArrayList<>(List.of(executables.require("prlimit").toString(),
+                "--nproc=" + MAX_PROCESSES + ":" + MAX_PROCESSES, "--nofile=" + openFiles + ":" + openFiles, "--",
+                executables.require("setpriv").toString(), "--reuid=" + run.uid(), "--regid=" + run.uid(),
+                "--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--"));
+        if (!afterDrop.isEmpty()) {
+            if (argv.getFirst().contains("=")) { // env would read it as one more variable
+                throw new SandboxException("Failed to run '" + argv.getFirst() + "' with its own " + afterDrop.keySet()
+                        + ": its path contains '='");
+            }
+            command.add(executables.require("env").toString());
+            afterDrop.forEach((key, value) -> command.add(key + "=" + value));
+        }
+        command.addAll(argv);
+        return Command.of(command).withEnvironment(helpers);
+    }
+
+    static boolean loaderVariable(String key) {
+        return key.startsWith("LD_") || key.startsWith("MALLOC_") || LOADER_VARIABLES.contains(key);
     }
 
     /**

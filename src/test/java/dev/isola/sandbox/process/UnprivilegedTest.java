@@ -1,5 +1,7 @@
 package dev.isola.sandbox.process;
 
+import dev.isola.host.Command;
+import dev.isola.host.Executables;
 import dev.isola.sandbox.spi.SandboxUids;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -7,6 +9,9 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -40,7 +45,29 @@ class UnprivilegedTest {
         assertThat(unprivileged(state).closedAncestor()).isEmpty();
     }
 
+    @Test
+    void command_keepsTheFunctionsLoaderVariablesFromTheRootHelpers_andSetsThemAfterTheDrop() {
+        Unprivileged.Run run = new Unprivileged.Run(900_003, tmp, tmp);
+        Command command = unprivileged(tmp.resolve("state")).command(run, List.of("/srv/fn/app", "-v"), 1024,
+                Map.of("PATH", "/usr/bin:/bin", "PORT", "8080"),
+                Map.of("LD_PRELOAD", "./x.so", "PATH", ".:/usr/bin", "MALLOC_CHECK_", "3", "GREETING", "hi"));
+
+        assertThat(command.environment().orElseThrow()).as("what prlimit and setpriv, as root, see")
+                .containsEntry("PATH", "/usr/bin:/bin").containsEntry("GREETING", "hi").containsEntry("PORT", "8080")
+                .doesNotContainKeys("LD_PRELOAD", "MALLOC_CHECK_");
+        List<String> argv = command.argv();
+        assertThat(Path.of(argv.getFirst())).as("found by the platform, not by a PATH").isAbsolute()
+                .hasFileName("prlimit");
+        int drop = argv.lastIndexOf("--");
+        assertThat(argv.subList(drop + 1, argv.size())).as("after setpriv: the function's own, then its program")
+                .containsExactly(Executables.fromPath(Optional.empty()).require("env").toString(), "LD_PRELOAD=./x.so",
+                        "MALLOC_CHECK_=3", "PATH=.:/usr/bin", "/srv/fn/app", "-v");
+        assertThat(unprivileged(tmp.resolve("state")).command(run, List.of("/srv/fn/app"), 1024, Map.of(),
+                Map.of("GREETING", "hi")).argv()).as("no env when nothing waits for the drop").endsWith("--",
+                "/srv/fn/app");
+    }
+
     private static Unprivileged unprivileged(Path state) {
-        return new Unprivileged(new SandboxUids(900_000, 16, "test"), state);
+        return new Unprivileged(new SandboxUids(900_000, 16, "test"), state, Executables.fromPath(Optional.empty()));
     }
 }

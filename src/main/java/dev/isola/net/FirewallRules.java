@@ -68,6 +68,11 @@ final class FirewallRules {
             String outward = "    iifname \"" + bridge + "\" oifname != \"" + bridge + "\" ip saddr @" + EGRESS_SET;
             String allowedPrivate = site.egressPrivateRanges().isEmpty() ? ""
                     : outward + " ip daddr { " + String.join(", ", site.egressPrivateRanges()) + " } accept\n";
+            // Frames to the IEEE link-local groups (01:80:c2:00:00:0X) skip the bridge's prerouting: the bridge hands
+            // them to the host as received on the port itself, where the rules on the bridge's name do not apply.
+            // Nothing of an instance's reaches the host but through the bridge.
+            String fromPorts = "    iifname \"" + InstanceNetwork.VETH_PREFIX + "*\" drop\n"
+                    + "    iifname \"" + InstanceNetwork.TAP_PREFIX + "*\" drop\n";
             return switch (this) {
                 case INET -> "table inet " + TABLE + " {\n"
                         + "  set " + EGRESS_SET + " { type ipv4_addr; }\n"
@@ -75,6 +80,7 @@ final class FirewallRules {
                         + "  set " + RELAYS_SET + " { type inet_service; }\n"
                         + "  chain input {\n"
                         + "    type filter hook input priority 0; policy accept;\n"
+                        + fromPorts
                         + "    iifname \"" + bridge + "\" ct state established,related accept\n"
                         + "    iifname \"" + bridge + "\" ip saddr @" + VMS_SET + " ip daddr " + gateway
                         + " tcp dport @" + RELAYS_SET + " accept\n"
@@ -82,6 +88,7 @@ final class FirewallRules {
                         + "  }\n"
                         + "  chain forward {\n"
                         + "    type filter hook forward priority 0; policy accept;\n"
+                        + fromPorts
                         + allowedPrivate
                         + "    iifname \"" + bridge + "\" ip daddr { " + String.join(", ", PRIVATE_RANGES)
                         + " } drop\n"
@@ -100,6 +107,12 @@ final class FirewallRules {
                         + "  set " + ADDRESSES_SET + " { type ifname . ipv4_addr; }\n"
                         + "  chain prerouting {\n"
                         + "    type filter hook prerouting priority filter; policy accept;\n"
+                        + "    iifname \"" + InstanceNetwork.VETH_PREFIX + "*\" jump port\n"
+                        + "    iifname \"" + InstanceNetwork.TAP_PREFIX + "*\" jump port\n"
+                        + "  }\n"
+                        // The link-local groups' way to the host (see the inet table): the same checks.
+                        + "  chain input {\n"
+                        + "    type filter hook input priority filter; policy accept;\n"
                         + "    iifname \"" + InstanceNetwork.VETH_PREFIX + "*\" jump port\n"
                         + "    iifname \"" + InstanceNetwork.TAP_PREFIX + "*\" jump port\n"
                         + "  }\n"

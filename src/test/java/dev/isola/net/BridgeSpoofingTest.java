@@ -11,8 +11,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,6 +27,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Real runc instances on the real bridge. An instance's namespace is changed from the host (a function has no
@@ -71,6 +77,46 @@ class BridgeSpoofingTest {
         assertThat(other.statusCode()).isEqualTo(200);
         assertThat(other.headers().firstValue("X-Isola-Instance")).hasValue(b.id());
     }
+
+    /**
+     * Frames to the IEEE link-local group addresses (01:80:c2:00:00:0X) skip the bridge's prerouting hook: the bridge
+     * hands them to the host as received on the instance's own port. A UDP datagram to the host inside one must not
+     * reach a host service bound to every address.
+     */
+    @Test
+    void datagramToTheHost_inALinkLocalGroupFrame_doesNotReachIt(TestIsola isola) throws Exception {
+        Instance a = start(isola, "linklocal-a");
+        try (DatagramSocket host = new DatagramSocket(new InetSocketAddress("0.0.0.0", 0))) {
+            host.setSoTimeout(1500);
+            for (String group : List.of("0180c2000002", "0180c2000003", "0180c200000e")) {
+                run("ip", "netns", "exec", a.netns(), "python3", "-c", RAW_UDP, "eth0", group,
+                        InstanceNetwork.macOf(a.address()).replace(":", ""), a.address().getHostAddress(), GATEWAY,
+                        Integer.toString(host.getLocalPort()));
+            }
+            DatagramPacket got = new DatagramPacket(new byte[64], 64);
+            assertThatThrownBy(() -> host.receive(got)).as("the host received: %s",
+                    new String(got.getData(), 0, got.getLength(), StandardCharsets.US_ASCII))
+                    .isInstanceOf(SocketTimeoutException.class);
+        }
+    }
+
+    /** Sends one IPv4 UDP datagram in an Ethernet frame: argv interface, destination MAC, source MAC, IPs, port. */
+    private static final String RAW_UDP = """
+            import socket, struct, sys
+            dev, dst, src, sip, dip, port = sys.argv[1:7]
+            payload = b"spoofed"
+            udp = struct.pack("!HHHH", 40000, int(port), 8 + len(payload), 0) + payload
+            def checksum(b):
+                s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+                s = (s >> 16) + (s & 0xffff)
+                return ~(s + (s >> 16)) & 0xffff
+            head = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
+                               socket.inet_aton(sip), socket.inet_aton(dip))
+            head = head[:10] + struct.pack("!H", checksum(head)) + head[12:]
+            s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+            s.bind((dev, 0))
+            s.send(bytes.fromhex(dst) + bytes.fromhex(src) + b"\\x08\\x00" + head + udp)
+            """;
 
     @Test
     void firewallDeletedFromOutside_isRestoredAndCounted(TestIsola isola) throws Exception {

@@ -102,6 +102,9 @@ class MicrovmContractTest extends IsolationContractTest {
             assertThat(field(status, "Seccomp:")).as("a seccomp filter").isEqualTo("2");
             List<String> argv = List.of(Files.readString(Path.of("/proc/" + pid + "/cmdline")).split("\0"));
             assertThat(argv).containsSequence("-sandbox", "on,obsolete=deny,spawn=deny,resourcecontrol=deny");
+            List<String> environ = List.of(Files.readString(Path.of("/proc/" + pid + "/environ")).split("\0"));
+            assertThat(environ).as("nothing of Isola's environment").allMatch(v -> v.startsWith("PATH=")
+                    || v.startsWith("PWD=") || v.startsWith("ISOLA_CGROUP_PROCS=") || v.startsWith("ISOLA_VM_STATE="));
             assertThat(Files.readSymbolicLink(Path.of("/proc/" + pid + "/root")))
                     .isEqualTo(work.resolve("jail").toAbsolutePath());
             uids.add(uid.split("\\s+")[0]);

@@ -59,6 +59,9 @@ final class VmProcess {
         argv.addAll(jail.qemuArgs());
         ProcessBuilder pb = new ProcessBuilder(argv).redirectError(ProcessBuilder.Redirect.appendTo(console.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        // Nothing of Isola's own environment (an admin token, a cloud's credentials) for a process that runs a guest.
+        pb.environment().clear();
+        pb.environment().put("PATH", runner.executables().pathVariable());
         pb.environment().put("ISOLA_CGROUP_PROCS", String.join(" ",
                 cgroup.procsFiles().stream().map(Path::toString).toList()));
         state.ifPresent(file -> pb.environment().put("ISOLA_VM_STATE", file.toAbsolutePath().toString()));

@@ -264,7 +264,9 @@ public final class InstanceNetwork implements AutoCloseable {
      * gives a bridge the lowest MAC of its ports, which changes as instances come and go, and every instance that
      * had cached the old one for its gateway sent its replies into the void until its ARP entry expired — single
      * requests stalled for 13, 51 or 102 s (TCP's retransmission totals) in bursts of cold starts. A bridge found
-     * already there (another Isola's, or a crashed run's) gets its firewall verified now.
+     * already there (another Isola's, or a crashed run's) gets its firewall verified now; if no instance of any Isola
+     * is on it (a crashed run's), its tables are made anew: a crashed run's elements stay in them, and one left in
+     * {@code egress} would give egress to the next instance that gets its address, whatever its manifest says.
      */
     public void ensureBridge() {
         if (!bridgeReady || !Files.exists(Path.of("/sys/class/net", BRIDGE))) {
@@ -279,6 +281,8 @@ public final class InstanceNetwork implements AutoCloseable {
             makeBridge(BRIDGE, "/" + addresses.prefixLength());
             closeRelay();
             firewall.install();
+        } else if (first && !hasPorts(BRIDGE)) {
+            firewall.install(); // another Isola's relay port, if it has one, comes back with its next verification
         } else if (first) {
             firewall.verify();
         }

@@ -67,6 +67,11 @@ final class BuildJail {
             for hide in "$hide1" "$hide2"; do
               if [ -d "$hide" ]; then mount -t tmpfs -o size=1m,mode=0700 isola-hidden "$hide"; fi
             done
+            # The host's shared scratch directories: what a build (or a handler's top level, loaded to check it)
+            # writes there would outlive it, on the host's disk or in its memory. Small ones of its own instead.
+            for shared in /tmp /var/tmp /dev/shm /run/lock; do
+              if [ -d "$shared" ]; then mount -t tmpfs -o size=64m,mode=1777 isola-build-scratch "$shared"; fi
+            done
             cd /mnt/src
             exec setpriv --reuid="$uid" --regid="$uid" --clear-groups --no-new-privs --inh-caps=-all \\
               --bounding-set=-all -- "$@"

@@ -68,6 +68,20 @@ class BuildJailTest {
         assertThat(Files.getAttribute(out.resolve("fn"), "unix:uid")).as("handed back").isEqualTo(0);
     }
 
+    @Test
+    void whatABuildWritesToTheHostsScratchDirectories_goesWithIt() throws Exception {
+        String name = "isola-build-leftover-" + ProcessHandle.current().pid();
+        List<Path> shared = List.of(Path.of("/tmp"), Path.of("/var/tmp"), Path.of("/dev/shm"));
+        CommandResult r = jail.run(src, out, Map.of("PATH", "/usr/bin:/bin"), List.of("bash", "-c",
+                        shared.stream().map(d -> "echo x > " + d.resolve(name)).reduce((a, b) -> a + " && " + b)
+                                .orElseThrow() + " && echo written"),
+                Duration.ofMinutes(1), 64 * 1024);
+
+        assertThat(r.exitCode()).as(r.output()).isZero();
+        assertThat(r.output()).contains("written");
+        assertThat(shared).allSatisfy(d -> assertThat(d.resolve(name)).doesNotExist());
+    }
+
     /** The default layout, {@code buildCache} = {@code <stateDir>/cache}: hiding the state hides the cache too. */
     @Test
     void aBuild_withTheCacheInsideTheStateDirectory_runsAndSeesNeither() throws Exception {

@@ -50,7 +50,19 @@ final class ArchiveHeaders {
         }
     }
 
-    /** Fails if the zip's end-of-central-directory record lists more than {@code maxEntries} entries. */
+    /**
+     * Bytes of central directory an entry may take on average (a record is 46 bytes and its name, extra field and
+     * comment; real ones take about a hundred): the bound on the directory as it lies in the file, which the parser
+     * reads record by record whatever the end record says it holds.
+     */
+    static final int MAX_DIRECTORY_BYTES_PER_ENTRY = 512;
+
+    /**
+     * Fails if the zip's end-of-central-directory record lists more than {@code maxEntries} entries, or if its
+     * central directory, as it lies in the file (from where the end record says it starts to the end record), is
+     * larger than that many entries need: the parser makes an object of every record there before any count
+     * applies, and a lying count of 1 in front of millions of records would fill the heap.
+     */
     static void checkZip(Path spool, int maxEntries) throws IOException {
         try (RandomAccessFile file = new RandomAccessFile(spool.toFile(), "r")) {
             long length = file.length();
@@ -65,6 +77,12 @@ final class ArchiveHeaders {
                     if (entries > maxEntries) {
                         throw new InvalidFunctionException("archive_too_large",
                                 "archive has more than " + maxEntries + " entries");
+                    }
+                    long start = le32(tail, at + 16) & 0xFFFFFFFFL; // 0xFFFFFFFF: in the zip64 record instead
+                    long directory = length - window + at - start;
+                    if (start != 0xFFFFFFFFL && directory > (long) maxEntries * MAX_DIRECTORY_BYTES_PER_ENTRY) {
+                        throw new InvalidFunctionException("archive_too_large", "archive's central directory of "
+                                + directory + " bytes is larger than " + maxEntries + " entries need");
                     }
                     return;
                 }

@@ -299,6 +299,25 @@ class ArchiveExtractorTest {
     }
 
     @Test
+    void extract_zipWhoseDirectoryHoldsMoreRecordsThanItsCountSays_isRefusedBeforeItIsRead() {
+        TestArchives many = TestArchives.zip();
+        for (int i = 0; i < 600; i++) { // about 51 KB of central directory, past 50 entries x 512 bytes
+            many.file("file-with-a-name-of-some-length-" + i, "x");
+        }
+        byte[] zip = many.bytes();
+        int eocd = zip.length - 22;
+        zip[eocd + 8] = 1; // entries on this disk, and in all: 1
+        zip[eocd + 9] = 0;
+        zip[eocd + 10] = 1;
+        zip[eocd + 11] = 0;
+
+        assertThatThrownBy(() -> extract(zip, SMALL))
+                .isInstanceOfSatisfying(InvalidFunctionException.class,
+                        e -> assertThat(e.code()).isEqualTo("archive_too_large"))
+                .hasMessageContaining("central directory");
+    }
+
+    @Test
     void extract_uploadLargerThanSpoolBound_isTooLarge() {
         byte[] big = new byte[(int) (SMALL.maxTotalBytes() + 2048L * SMALL.maxEntries() + 1)];
 

@@ -15,8 +15,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -27,6 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class AsyncService implements AsyncCalls {
     private static final System.Logger LOG = System.getLogger(AsyncService.class.getName());
+    /** Callback deliveries under way at once. */
     static final int MAX_DELIVERIES = 32;
     /** The wait before a store write that failed (busy, disk full) is tried again; the n-th waits n times this. */
     static final Duration STORE_RETRY = Duration.ofSeconds(1);

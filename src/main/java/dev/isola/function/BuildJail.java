@@ -1,5 +1,6 @@
 package dev.isola.function;
 
+import dev.isola.host.BoundedCgroup;
 import dev.isola.host.Command;
 import dev.isola.host.CommandResult;
 import dev.isola.host.FileTrees;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Where a build of uploaded code runs: never as the platform itself. As root, each build gets namespaces of its own
@@ -37,6 +39,13 @@ final class BuildJail {
     static final int BUILD_ID = 2_147_000_000;
     static final int CONCURRENT_BUILDS = 2;
     static final int MAX_PROCESSES = 512;
+    /**
+     * Where each build's cgroup goes: apart from the instances' {@code isola/}, which a server makes and removes
+     * with its sandboxes, since builds also run (and end) without one. Start-up removes a crashed run's.
+     */
+    static final String CGROUP_PARENT = "isola-build";
+    /** The build user's processes and the jail's own (root's) together. */
+    private static final int CGROUP_MAX_PROCESSES = MAX_PROCESSES + 64;
     /** The standard packages functions import most; others compile in each build's own layer (a few seconds). */
     private static final List<String> WARM_PACKAGES = List.of("net/http", "encoding/json", "os/exec", "crypto/sha256",
             "crypto/tls", "compress/gzip", "html/template", "text/template", "image/png", "image/jpeg", "math/big",
@@ -83,6 +92,8 @@ final class BuildJail {
     private final Path cacheDir;
     private final List<Path> hidden;
     private final Semaphore slots = new Semaphore(CONCURRENT_BUILDS, true);
+    private final long memoryBytes;
+    private final AtomicLong builds = new AtomicLong();
 
     /**
      * @param go       the Go toolchain that compiles the shared standard packages, if installed
@@ -91,6 +102,16 @@ final class BuildJail {
      *                 hidden too)
      */
     BuildJail(ProcessRunner runner, Optional<Path> go, boolean jailed, Path cacheDir, Path hidden) {
+        this(runner, go, jailed, cacheDir, hidden, defaultMemoryBytes());
+    }
+
+    /** @param memoryBytes the memory each build may take, all its processes and scratch files together */
+    BuildJail(ProcessRunner runner, Optional<Path> go, boolean jailed, Path cacheDir, Path hidden, long memoryBytes) {
+        this.memoryBytes = memoryBytes;
+        if (jailed) {
+            BoundedCgroup.removeLeftovers(CGROUP_PARENT, BuildJail::ofAnEndedRun);
+            BoundedCgroup.removeParentIfEmpty(CGROUP_PARENT);
+        }
         this.runner = runner;
         this.go = go;
         this.jailed = jailed;
@@ -118,8 +139,7 @@ final class BuildJail {
             FileTrees.chown(src, BUILD_ID, false);
             FileTrees.chown(out, BUILD_ID, false);
             try {
-                return runner.result(Command.of(jail(src, out, BUILD_ID, environment, argv)).withTimeout(timeout)
-                        .withOutputLimit(outputLimit));
+                return jailed(jail(src, out, BUILD_ID, environment, argv), timeout, outputLimit);
             } finally {
                 FileTrees.chown(out, 0, false);
             }
@@ -143,8 +163,7 @@ final class BuildJail {
             }
             Path scratch = Files.createTempDirectory(dir.toAbsolutePath().getParent(), "check-");
             try {
-                return runner.result(Command.of(jail(dir, scratch, BUILD_ID, environment, argv)).withTimeout(timeout)
-                        .withOutputLimit(outputLimit));
+                return jailed(jail(dir, scratch, BUILD_ID, environment, argv), timeout, outputLimit);
             } finally {
                 FileTrees.deleteQuietly(scratch);
             }
@@ -204,8 +223,8 @@ final class BuildJail {
         try {
             List<String> argv = new ArrayList<>(List.of(go.get().toString(), "build", "-trimpath"));
             argv.addAll(WARM_PACKAGES);
-            CommandResult result = runner.result(Command.of(jail(empty, unused, 0, goEnvironment(), argv))
-                    .withTimeout(WARM_UP_TIMEOUT));
+            CommandResult result = jailed(jail(empty, unused, 0, goEnvironment(), argv), WARM_UP_TIMEOUT,
+                    Command.DEFAULT_OUTPUT_LIMIT);
             if (!result.succeeded()) {
                 throw new BuildFailedException("Failed to compile Go's standard library for builds"
                         + (result.timedOut() ? " (timed out)" : " (exit " + result.exitCode() + ")") + ": "
@@ -221,6 +240,60 @@ final class BuildJail {
 
     private Path lowerLayer() throws IOException {
         return Files.createDirectories(cacheDir.resolve("go-std"));
+    }
+
+    /**
+     * Runs a jail command in a cgroup of its own, which bounds the memory and processes of the build as a whole:
+     * the per-process limits do not see many processes together, shared memory or the scratch tmpfs. The launch
+     * shell joins the cgroup before it becomes {@code unshare}, so everything of the build is inside. A build that
+     * takes more is killed by the kernel's OOM killer, inside its cgroup, and fails.
+     */
+    private CommandResult jailed(List<String> jail, Duration timeout, int outputLimit) throws IOException {
+        try (BoundedCgroup cgroup = BoundedCgroup.create(CGROUP_PARENT, "b" + builds.incrementAndGet() + "-"
+                + ProcessHandle.current().pid(), memoryBytes, CGROUP_MAX_PROCESSES)) {
+            List<String> argv = new ArrayList<>(List.of("sh", "-c",
+                    "while [ \"$1\" != -- ]; do echo $$ > \"$1\" || exit 125; shift; done; shift; exec \"$@\"",
+                    "isola-build-cgroup"));
+            cgroup.procsFiles().forEach(f -> argv.add(f.toString()));
+            argv.add("--");
+            argv.addAll(jail);
+            CommandResult result = runner.result(Command.of(argv).withTimeout(timeout).withOutputLimit(outputLimit));
+            cgroup.close();
+            BoundedCgroup.removeParentIfEmpty(CGROUP_PARENT);
+            if (result.exitCode() == 137 && !result.timedOut()) {
+                return new CommandResult(result.exitCode(), false, result.output() + "\n[isola: the build was "
+                        + "killed: it took more than its " + (memoryBytes >> 20) + " MiB of memory, or was signalled]");
+            }
+            return result;
+        }
+    }
+
+    /**
+     * Whether build cgroup {@code name} ({@code b<n>-<pid>}) is a crashed run's: the run that made it is gone.
+     * Another Isola's builds, under way on this host, are left alone.
+     */
+    static boolean ofAnEndedRun(String name) {
+        int dash = name.lastIndexOf('-');
+        try {
+            return dash > 0 && ProcessHandle.of(Long.parseLong(name.substring(dash + 1))).isEmpty();
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    /** A quarter of the host's memory, at most 4 GiB: two builds at once leave the node half of it. */
+    static long defaultMemoryBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemTotal:")) {
+                    long kib = Long.parseLong(line.replaceAll("[^0-9]", ""));
+                    return Math.min(4L << 30, kib * 1024 / 4);
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // fall through
+        }
+        return 1L << 30;
     }
 
     private List<String> jail(Path src, Path out, int uid, Map<String, String> environment, List<String> argv)

@@ -45,9 +45,14 @@ record FirewallElement(String family, String set, String nft, String listed) {
         return pair(FirewallRules.ADDRESSES_SET, device, address.getHostAddress());
     }
 
-    /** The elements that tie a bridge port to its instance's MAC and address. */
+    /** A bridge port: nothing that arrives on it (rather than through the bridge) reaches the host. */
+    static FirewallElement port(String device) {
+        return new FirewallElement("inet", FirewallRules.PORTS_SET, "\"" + device + "\"", device);
+    }
+
+    /** The elements that tie a bridge port to its instance's MAC and address, and mark it a port. */
     static List<FirewallElement> binding(String device, String mac, InetAddress address) {
-        return List.of(deviceMac(device, mac), deviceAddress(device, address));
+        return List.of(deviceMac(device, mac), deviceAddress(device, address), port(device));
     }
 
     private static FirewallElement single(String family, String set, String value) {

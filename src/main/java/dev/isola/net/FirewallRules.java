@@ -26,6 +26,7 @@ final class FirewallRules {
     static final String EGRESS_SET = "egress";
     static final String VMS_SET = "vms";
     static final String RELAYS_SET = "relays";
+    static final String PORTS_SET = "ports";
     static final String MACS_SET = "macs";
     static final String ADDRESSES_SET = "addrs";
 
@@ -70,14 +71,15 @@ final class FirewallRules {
                     : outward + " ip daddr { " + String.join(", ", site.egressPrivateRanges()) + " } accept\n";
             // Frames to the IEEE link-local groups (01:80:c2:00:00:0X) skip the bridge's prerouting: the bridge hands
             // them to the host as received on the port itself, where the rules on the bridge's name do not apply.
-            // Nothing of an instance's reaches the host but through the bridge.
-            String fromPorts = "    iifname \"" + InstanceNetwork.VETH_PREFIX + "*\" drop\n"
-                    + "    iifname \"" + InstanceNetwork.TAP_PREFIX + "*\" drop\n";
+            // Nothing of an instance's reaches the host but through the bridge. By the ports' names as bound (set
+            // ports), not by prefix: the host's other interfaces may begin as they like.
+            String fromPorts = "    iifname @" + PORTS_SET + " drop\n";
             return switch (this) {
                 case INET -> "table inet " + TABLE + " {\n"
                         + "  set " + EGRESS_SET + " { type ipv4_addr; }\n"
                         + "  set " + VMS_SET + " { type ipv4_addr; }\n"
                         + "  set " + RELAYS_SET + " { type inet_service; }\n"
+                        + "  set " + PORTS_SET + " { type ifname; }\n"
                         + "  chain input {\n"
                         + "    type filter hook input priority 0; policy accept;\n"
                         + fromPorts

@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -80,6 +81,26 @@ class BuildJailTest {
         assertThat(r.exitCode()).as(r.output()).isZero();
         assertThat(r.output()).contains("written");
         assertThat(shared).allSatisfy(d -> assertThat(d.resolve(name)).doesNotExist());
+    }
+
+    @Test
+    void aBuildTakingMoreMemoryThanItsCgroupAllows_isKilled_andItsCgroupGoesWithIt() throws Exception {
+        BuildJail small = new BuildJail(TestHost.runner(), Optional.empty(), true, cache, state, 128L << 20);
+        CommandResult r = small.run(src, out, Map.of("PATH", "/usr/bin:/bin"), List.of("bash", "-c",
+                        "head -c 400M /dev/zero | tail -c 300M > /dev/null && echo survived"),
+                Duration.ofMinutes(1), 64 * 1024);
+
+        assertThat(r.succeeded()).as(r.output()).isFalse();
+        assertThat(r.output()).doesNotContain("survived");
+        for (Path hierarchy : List.of(Path.of("/sys/fs/cgroup"), Path.of("/sys/fs/cgroup/memory"),
+                Path.of("/sys/fs/cgroup/pids"))) {
+            Path builds = hierarchy.resolve(BuildJail.CGROUP_PARENT);
+            if (Files.isDirectory(builds)) {
+                try (Stream<Path> left = Files.list(builds)) {
+                    assertThat(left.filter(Files::isDirectory)).as("cgroups left in " + builds).isEmpty();
+                }
+            }
+        }
     }
 
     /** The default layout, {@code buildCache} = {@code <stateDir>/cache}: hiding the state hides the cache too. */

@@ -41,8 +41,11 @@ public final class Leaks {
     private static final Pattern BRIDGE = Pattern.compile("isola\\d+");
     private static final Set<String> FIREWALL_TABLES = Set.of("table inet isola", "table bridge isola");
     private static final List<String> RUNTIMES = List.of("runc", "crun", "runsc");
-    /** Parent cgroups: the container runtimes' ({@code cgroupsPath /isola/<id>}) and QEMU's ({@code isola/vm/<id>}). */
-    private static final List<String> PARENT_CGROUPS = List.of("isola", "isola/vm");
+    /**
+     * Parent cgroups: the container runtimes' ({@code cgroupsPath /isola/<id>}), QEMU's ({@code isola/vm/<id>}) and
+     * the builds' ({@code isola-build/<n>}, removed with the last build).
+     */
+    private static final List<String> PARENT_CGROUPS = List.of("isola", "isola/vm", "isola-build");
     /** Host leftovers found before this test run began: a crashed earlier run's or another Isola's, not this run's. */
     private static volatile Set<String> preExisting = Set.of();
 

@@ -256,6 +256,9 @@ final class MicrovmBackend implements SandboxBackend {
                     cgroup, template.isPresent() ? StartKind.CLONE : StartKind.COLD);
         } catch (RuntimeException | IOException e) {
             if (process == null) {
+                if (cgroup != null) {
+                    cgroup.killAll(); // a QEMU forked as the launch timed out runs as the uid: gone first
+                }
                 uids.release(uid);
             } else {
                 process.kill();

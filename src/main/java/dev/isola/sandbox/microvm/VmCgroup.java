@@ -114,6 +114,31 @@ final class VmCgroup implements AutoCloseable {
         return -1;
     }
 
+    /**
+     * Kills whatever is in it and waits, a few seconds at most, until nothing is: after a launch that failed late, a
+     * QEMU may have been forked that no process handle knows (only the cgroup it joined does). Only Isola's launch
+     * joins a VM cgroup.
+     */
+    void killAll() {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            List<Long> members = new ArrayList<>();
+            try {
+                for (String line : Files.readAllLines(procsFiles().getFirst())) {
+                    if (!line.isBlank()) {
+                        members.add(Long.parseLong(line.strip()));
+                    }
+                }
+            } catch (IOException | NumberFormatException e) {
+                return; // gone
+            }
+            if (members.isEmpty()) {
+                return;
+            }
+            members.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+            sleepQuietly();
+        }
+    }
+
     /** Removes the directories; only an empty cgroup can be removed, so call it after QEMU has exited. */
     @Override
     public void close() {

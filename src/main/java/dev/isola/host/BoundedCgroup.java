@@ -120,25 +120,13 @@ public final class BoundedCgroup implements AutoCloseable {
     public void close() {
         for (Path dir : dirs.reversed()) {
             for (int attempt = 0; attempt < 50 && Files.exists(dir); attempt++) {
-                killMembers(dir);
+                CgroupTree.killMembers(dir);
                 try {
                     Files.deleteIfExists(dir);
                 } catch (IOException e) {
                     LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
                 }
             }
-        }
-    }
-
-    private static void killMembers(Path dir) {
-        try {
-            for (String line : Files.readAllLines(dir.resolve("cgroup.procs"))) {
-                if (!line.isBlank()) {
-                    ProcessHandle.of(Long.parseLong(line.strip())).ifPresent(ProcessHandle::destroyForcibly);
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            // gone, or nothing to kill
         }
     }
 }

@@ -38,6 +38,25 @@ public final class CgroupTree {
         return unified() ? ROOT.resolve(relative) : ROOT.resolve("memory").resolve(relative);
     }
 
+    /**
+     * Kills (SIGKILL) every process in cgroup {@code dir} itself; whether there was any. Only for cgroups that
+     * nothing but Isola's own processes join.
+     */
+    public static boolean killMembers(Path dir) {
+        boolean any = false;
+        try {
+            for (String line : Files.readAllLines(dir.resolve("cgroup.procs"))) {
+                if (!line.isBlank()) {
+                    any = true;
+                    ProcessHandle.of(Long.parseLong(line.strip())).ifPresent(ProcessHandle::destroyForcibly);
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // gone, or nothing to kill
+        }
+        return any;
+    }
+
     /** Whether no process is in cgroup {@code dir} itself (its children are not looked at); false if unreadable. */
     public static boolean withoutProcesses(Path dir) {
         try {

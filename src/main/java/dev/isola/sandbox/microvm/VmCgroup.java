@@ -120,21 +120,7 @@ final class VmCgroup implements AutoCloseable {
      * joins a VM cgroup.
      */
     void killAll() {
-        for (int attempt = 0; attempt < 100; attempt++) {
-            List<Long> members = new ArrayList<>();
-            try {
-                for (String line : Files.readAllLines(procsFiles().getFirst())) {
-                    if (!line.isBlank()) {
-                        members.add(Long.parseLong(line.strip()));
-                    }
-                }
-            } catch (IOException | NumberFormatException e) {
-                return; // gone
-            }
-            if (members.isEmpty()) {
-                return;
-            }
-            members.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+        for (int attempt = 0; attempt < 100 && CgroupTree.killMembers(dirs.getFirst()); attempt++) {
             sleepQuietly();
         }
     }

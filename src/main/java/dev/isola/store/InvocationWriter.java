@@ -27,14 +27,18 @@ import java.util.function.Consumer;
  * (counted as dropped, logged) but never stops the thread, so flush and close cannot hang on a fault.
  */
 final class InvocationWriter implements AutoCloseable {
-    /** Records per transaction; past a few hundred the commit cost is already amortised. */
-    static final int BATCH_SIZE = 256;
     /**
-     * How stale a record may get before it is written. Short, so each write is short: the writer shares the cores
-     * with the gateway, and at 200 ms its batches of ~2,000 records at 10k req/s took a core for milliseconds at a
-     * time and showed as 2-3 ms in the gateway's p99 at c=1 (0.9-2 ms at 20 ms; wrk, two servers alternated).
+     * Records per transaction. A transaction writes a row per function ({@link InvocationBatches}), so this bounds
+     * how much text one row holds (about 200 KiB) and how much a read of the newest records decodes.
      */
-    static final Duration MAX_DELAY = Duration.ofMillis(20);
+    static final int BATCH_SIZE = 4096;
+    /**
+     * How stale a record may get before it is written. A write cycle has a fixed cost (a transaction, its commit, the
+     * WAL) of about 0.25 ms, which every 20 ms came to 2 µs per call at 7,000 calls/s; every 250 ms the writer takes
+     * under 0.5 µs per call (the thread's run time, {@code bench/gateway-latency.sh}'s c=1 load), in a burst of about
+     * a millisecond. Records show in {@code isola describe} within a quarter of a second.
+     */
+    static final Duration MAX_DELAY = Duration.ofMillis(250);
     /** About 64k records (a few MiB): several seconds of a busy node's traffic if the disk stalls. */
     static final int DEFAULT_CAPACITY = 65_536;
 

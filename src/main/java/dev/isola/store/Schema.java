@@ -86,7 +86,26 @@ final class Schema {
                     CREATE INDEX async_call_by_key ON async_call (function, idempotency_key, submitted_micros)
                         WHERE idempotency_key IS NOT NULL""",
                     "CREATE INDEX async_call_unfinished ON async_call (state) WHERE state IN ('queued', 'running')",
-                    "CREATE INDEX async_call_finished ON async_call (finished_micros) WHERE finished_micros IS NOT NULL"));
+                    "CREATE INDEX async_call_finished ON async_call (finished_micros) WHERE finished_micros IS NOT NULL"),
+            // Invocation records a batch per row instead of a record per row ({@link InvocationBatches}): the
+            // existing ones move over in groups of up to 256 per function, in the order they were written.
+            List.of("""
+                    CREATE TABLE invocation_batch (
+                        id             INTEGER PRIMARY KEY,
+                        function       TEXT    NOT NULL,
+                        first_micros   INTEGER NOT NULL,
+                        last_micros    INTEGER NOT NULL,
+                        records        INTEGER NOT NULL,
+                        lines          TEXT    NOT NULL
+                    )""", """
+                    INSERT INTO invocation_batch (function, first_micros, last_micros, records, lines)
+                        SELECT function, MIN(start_micros), MAX(start_micros), COUNT(*),
+                               group_concat(start_micros || ' ' || duration_micros || ' ' || cold_start || ' '
+                                            || status || ' ' || replace(backend, ' ', '_') || ' '
+                                            || replace(instance_id, char(10), ' '), char(10) ORDER BY id)
+                        FROM invocation GROUP BY function, id / 256 ORDER BY MIN(id)""",
+                    "DROP TABLE invocation",
+                    "CREATE INDEX invocation_batch_by_function ON invocation_batch (function, last_micros)"));
 
     static final int CURRENT = MIGRATIONS.size();
 

@@ -255,10 +255,7 @@ final class SqliteStore implements Store {
                     st.executeUpdate();
                 }
             }
-            try (PreparedStatement st = c.prepareStatement("DELETE FROM invocation WHERE function = ?")) {
-                st.setString(1, name.value());
-                st.executeUpdate();
-            }
+            InvocationBatches.delete(c, name);
             return existed;
         });
     }
@@ -289,20 +286,10 @@ final class SqliteStore implements Store {
     /** Deletes invocation records past the retention; the number deleted. */
     long pruneInvocations() {
         long oldest = ChronoUnit.MICROS.between(Instant.EPOCH, clock.instant().minus(retention.maxAge()));
-        return withConnection("prune invocation records", c -> {
-            long deleted;
-            try (PreparedStatement st = c.prepareStatement("DELETE FROM invocation WHERE start_micros < ?")) {
-                st.setLong(1, oldest);
-                deleted = st.executeUpdate();
-            }
-            // ids grow with insertion: everything below the maxRows-th newest goes.
-            try (PreparedStatement st = c.prepareStatement("DELETE FROM invocation WHERE id < "
-                    + "(SELECT id FROM invocation ORDER BY id DESC LIMIT 1 OFFSET ?)")) {
-                st.setLong(1, retention.maxRows() - 1);
-                deleted += st.executeUpdate();
-            }
-            return deleted;
-        });
+        long[] deleted = new long[1];
+        withConnection("prune invocation records", c -> LockedConnection.inTransaction(c,
+                () -> deleted[0] = InvocationBatches.prune(c, oldest, retention.maxRows())));
+        return deleted[0];
     }
 
     @Override
@@ -322,34 +309,12 @@ final class SqliteStore implements Store {
 
     @Override
     public List<InvocationRecord> recentInvocations(FunctionName function, int limit) {
-        return withConnection("read invocations of " + function, c -> {
-            try (PreparedStatement st = c.prepareStatement("""
-                    SELECT start_micros, duration_micros, cold_start, status, backend, instance_id FROM invocation
-                    WHERE function = ? ORDER BY start_micros DESC, id DESC LIMIT ?""")) {
-                st.setString(1, function.value());
-                st.setInt(2, Math.max(0, limit));
-                List<InvocationRecord> records = new ArrayList<>();
-                try (ResultSet rs = st.executeQuery()) {
-                    while (rs.next()) {
-                        records.add(new InvocationRecord(function, Instant.EPOCH.plus(rs.getLong(1), ChronoUnit.MICROS),
-                                rs.getLong(2), rs.getInt(3) != 0, rs.getInt(4), rs.getString(5), rs.getString(6)));
-                    }
-                }
-                return List.copyOf(records);
-            }
-        });
+        return withConnection("read invocations of " + function, c -> InvocationBatches.recent(c, function, limit));
     }
 
     @Override
     public long invocationCount(FunctionName function) {
-        return withConnection("count invocations of " + function, c -> {
-            try (PreparedStatement st = c.prepareStatement("SELECT COUNT(*) FROM invocation WHERE function = ?")) {
-                st.setString(1, function.value());
-                try (ResultSet rs = st.executeQuery()) {
-                    return rs.next() ? rs.getLong(1) : 0L;
-                }
-            }
-        });
+        return withConnection("count invocations of " + function, c -> InvocationBatches.count(c, function));
     }
 
     @Override
@@ -368,30 +333,15 @@ final class SqliteStore implements Store {
         db.close();
     }
 
-    /** The writer thread's sink: one batch, one transaction. */
+    /** The writer thread's sink: one batch, one transaction, a row per function ({@link InvocationBatches}). */
     private void insertInvocations(List<InvocationRecord> batch) {
         Instant now = clock.instant();
         if (lastPrune.equals(Instant.MIN) || Duration.between(lastPrune, now).compareTo(PRUNE_EVERY) >= 0) {
             lastPrune = now;
             pruneInvocations();
         }
-        withConnection("write " + batch.size() + " invocation records", c -> LockedConnection.inTransaction(c, () -> {
-            try (PreparedStatement st = c.prepareStatement("""
-                    INSERT INTO invocation (function, start_micros, duration_micros, cold_start, status, backend,
-                                            instance_id) VALUES (?, ?, ?, ?, ?, ?, ?)""")) {
-                for (InvocationRecord r : batch) {
-                    st.setString(1, r.function().value());
-                    st.setLong(2, ChronoUnit.MICROS.between(Instant.EPOCH, r.start()));
-                    st.setLong(3, r.durationMicros());
-                    st.setInt(4, r.coldStart() ? 1 : 0);
-                    st.setInt(5, r.status());
-                    st.setString(6, r.backend());
-                    st.setString(7, r.instanceId());
-                    st.addBatch();
-                }
-                st.executeBatch();
-            }
-        }));
+        withConnection("write " + batch.size() + " invocation records",
+                c -> LockedConnection.inTransaction(c, () -> InvocationBatches.insert(c, batch)));
     }
 
     private List<FunctionVersion> queryVersions(String what, String sql, String... parameters) {

@@ -9,13 +9,15 @@
 # (1 µs resolution) and the c=1 latency targets are judged on wrk's figures.
 #
 # Usage: bench/gateway-latency.sh   (from anywhere; needs ./isola built, hey, nginx, curl, tar, jq|python3)
-# The gateway is a long-running JVM: before the rounds, every target gets JIT_WARMUP of c=64 load, so the rounds
-# measure the proxy path compiled, as in a gateway that has served for a while (nginx and the function get the
-# same load, which changes nothing for them).
+# The gateway is a long-running JVM: before the rounds, every target gets JIT_WARMUP of c=64 load and then of c=1
+# load, so the rounds measure the proxy path compiled for both, as in a gateway that has served for a while (nginx
+# and the function get the same load, which changes nothing for them). Without the c=1 part the JIT recompiled the
+# path the single connection takes during the first c=1 rounds (a quarter of a core in C2 over a 5 s run).
 #
 # Env:   ISOLA=./isola  N1=20000  N64=100000  WARMUP=2000  JIT_WARMUP=10s  ROUNDS=3  WRK=auto|0|1  WRK_DURATION=5s
 #        WRK_THREADS=2  NGINX=nginx  RESULTS_DIR=bench/results/<utc>  KEEP_TMP=1 (keep logs)
-# Targets: gateway added p50 at c=1 <= 0.1 ms; gateway/nginx throughput at c=64 >= 0.9.
+# Targets: gateway added p50 at c=1 <= 0.1 ms; added p99 at c=1 <= nginx's; gateway/nginx throughput at c=64
+# >= 1.0 with every tool.
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -32,7 +34,7 @@ WRK_DURATION="${WRK_DURATION:-5s}"
 WRK_THREADS="${WRK_THREADS:-2}"
 NGINX="${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}"
 TARGET_ADDED_P50_MS=0.1
-TARGET_RPS_RATIO=0.9
+TARGET_RPS_RATIO=1.0
 
 need hey; need curl; need tar
 [[ -x "$NGINX" ]] || die "nginx not found (set NGINX=/path/to/nginx)"
@@ -163,8 +165,9 @@ measure() {
 }
 
 for target in "${targets[@]}"; do
-  log "JIT warm-up: $JIT_WARMUP of c=64 load on $target"
+  log "JIT warm-up: $JIT_WARMUP of c=64 load, then of c=1, on $target"
   bench_fg hey -z "$JIT_WARMUP" -c 64 "${url[$target]}" >/dev/null
+  bench_fg hey -z "$JIT_WARMUP" -c 1 "${url[$target]}" >/dev/null
 done
 
 echo "tool,target,concurrency,round,requests,rps,p50_ms,p99_ms,errors" >"$csv"
@@ -226,16 +229,22 @@ verdict() { awk -v v="$1" -v t="$3" "BEGIN { print (v $2 t) ? \"MET\" : \"MISSED
       "$(calc "${med[$tool.gateway.64.6]} / ${med[$tool.direct.64.6]}")" \
       "$(calc "${med[$tool.nginx.64.6]} / ${med[$tool.direct.64.6]}")"
   done
-  # The latency target is judged on the finest tool run; the throughput target on hey, as specified.
+  # The latency targets are judged on the finest tool run; the throughput target on every tool.
   lt="${tools[-1]}"
   added="$(calc "${med[$lt.gateway.1.7]} - ${med[$lt.direct.1.7]}")"
-  ratio="$(calc "${med[hey.gateway.64.6]} / ${med[hey.nginx.64.6]}")"
+  added99="$(calc "${med[$lt.gateway.1.8]} - ${med[$lt.direct.1.8]}")"
+  nginx99="$(calc "${med[$lt.nginx.1.8]} - ${med[$lt.direct.1.8]}")"
   echo
   echo "Targets:"
   printf '  gateway added p50 at c=1 (%s)   %+.3f ms  target <= %s ms  %s\n' "$lt" "$added" \
     "$TARGET_ADDED_P50_MS" "$(verdict "$added" '<=' "$TARGET_ADDED_P50_MS")"
-  printf '  gateway/nginx throughput at c=64 (hey) %.3f     target >= %s     %s\n' "$ratio" \
-    "$TARGET_RPS_RATIO" "$(verdict "$ratio" '>=' "$TARGET_RPS_RATIO")"
+  printf '  gateway added p99 at c=1 (%s)   %+.3f ms  target <= nginx %+.3f ms  %s\n' "$lt" "$added99" \
+    "$nginx99" "$(verdict "$added99" '<=' "$nginx99")"
+  for tool in "${tools[@]}"; do
+    ratio="$(calc "${med[$tool.gateway.64.6]} / ${med[$tool.nginx.64.6]}")"
+    printf '  gateway/nginx throughput at c=64 (%s) %.3f     target >= %s     %s\n' "$tool" "$ratio" \
+      "$TARGET_RPS_RATIO" "$(verdict "$ratio" '>=' "$TARGET_RPS_RATIO")"
+  done
   errs="$(awk -F, 'NR > 1 { s += $9 } END { print s + 0 }' "$csv")"
   [[ "$errs" == 0 ]] || echo "  WARNING: $errs failed requests in total; see $csv"
 } | tee "$results/gateway-latency-summary.txt"

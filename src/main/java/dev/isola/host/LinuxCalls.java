@@ -41,6 +41,9 @@ final class LinuxCalls {
     private static final MethodHandle FALLOCATE = call("fallocate",
             FunctionDescriptor.of(INT, INT, INT, LONG, LONG));
     private static final MethodHandle FSTAT = call("fstat", FunctionDescriptor.of(INT, INT, ValueLayout.ADDRESS));
+    private static final MethodHandle SCHED_SETSCHEDULER = call("sched_setscheduler",
+            FunctionDescriptor.of(INT, INT, INT, ValueLayout.ADDRESS));
+    private static final int SCHED_IDLE = 5;
     private static final MethodHandle FTRUNCATE = call("ftruncate", FunctionDescriptor.of(INT, INT, LONG));
     /** {@code struct stat}: 144 bytes with {@code st_blocks} (512-byte units) at 64, on x86-64 and arm64 alike. */
     private static final long STAT_BYTES = 144;
@@ -204,6 +207,16 @@ final class LinuxCalls {
                 MemorySegment.copy(data, ValueLayout.JAVA_BYTE, 0, buffer, 0, n);
             }
             return n;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Puts the calling thread (pid 0: the caller, a thread to Linux) under SCHED_IDLE; false when refused. */
+    static boolean schedIdle() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment param = arena.allocate(INT); // struct sched_param { int sched_priority = 0; }
+            return (int) SCHED_SETSCHEDULER.invokeExact(0, SCHED_IDLE, param) == 0;
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }

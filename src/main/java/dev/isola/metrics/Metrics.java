@@ -28,6 +28,9 @@ public interface Metrics {
     /** Reports, whenever metrics are read, how many times the firewall was found missing or altered and restored. */
     void watchFirewallRestores(LongSupplier restores);
 
+    /** Reports, whenever metrics are read, how many invocation records the store dropped (queue full, write failed). */
+    void watchDroppedInvocationRecords(LongSupplier dropped);
+
     /** A client connection was refused: {@code maxClientConnections} were open. Called on an event loop. */
     void clientConnectionRefused();
 
@@ -105,6 +108,10 @@ public interface Metrics {
 
         @Override
         public void watchFirewallRestores(LongSupplier restores) {
+        }
+
+        @Override
+        public void watchDroppedInvocationRecords(LongSupplier dropped) {
         }
 
         @Override

@@ -136,6 +136,14 @@ public final class PrometheusMetrics implements Metrics {
                 .callback(cb -> cb.call(restores.getAsLong())).register(registry);
     }
 
+    /** Exports {@code dropped} as {@code isola_invocation_records_dropped_total}: calls missing from the records. */
+    @Override
+    public void watchDroppedInvocationRecords(LongSupplier dropped) {
+        CounterWithCallback.builder().name("isola_invocation_records_dropped_total")
+                .help("Invocation records not kept: the store's queue was full or a write failed")
+                .callback(cb -> cb.call(dropped.getAsLong())).register(registry);
+    }
+
     @Override
     public void clientConnectionRefused() {
         connectionsRefused.inc();

@@ -131,6 +131,7 @@ public final class IsolaServer implements AutoCloseable {
             AtomicReference<URI> callbackBase = new AtomicReference<>();
             PrometheusMetrics metrics = new PrometheusMetrics();
             metrics.watchFirewallRestores(network::firewallRestores);
+            metrics.watchDroppedInvocationRecords(store::droppedInvocations);
             ConsoleReader consoles = ConsoleReader.start();
             owned.add(consoles); // closed after the dispatcher, which stops the instances writing to them
             SandboxLauncher launcher = new SandboxLauncher(new SandboxLauncher.Parts(serving, backend, readiness,

@@ -139,7 +139,8 @@ class GatewayTest {
         String metrics = isola.get("/metrics").body();
         assertThat(metrics).contains("isola_invocations_total{", "isola_cold_starts_total{",
                 "isola_cold_start_seconds_bucket{", "isola_invocation_duration_seconds_bucket{",
-                "isola_in_flight_requests{", "isola_instances{", "isola_starts_waiting 0", "function=\"probe\"",
+                "isola_in_flight_requests{", "isola_instances{", "isola_starts_waiting 0",
+                "isola_invocation_records_dropped_total 0", "function=\"probe\"",
                 "backend=\"process\"");
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.isola.function.FunctionName;
 import dev.isola.testing.Await;
+import dev.isola.testing.SchedulingPolicy;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -34,6 +35,16 @@ class InvocationWriterTest {
             assertThat(batches).allSatisfy(b -> assertThat(b).hasSizeBetween(1, InvocationWriter.BATCH_SIZE));
             assertThat(batches.stream().flatMap(List::stream)).hasSize(1_000).startsWith(record(0)).endsWith(record(999));
         }
+    }
+
+    @Test
+    void theWriter_runsUnderSchedIdle_outOfTheRequestPathsWay() {
+        List<Integer> policies = new CopyOnWriteArrayList<>();
+        try (InvocationWriter writer = new InvocationWriter(b -> policies.add(SchedulingPolicy.ofCurrentThread()), 10)) {
+            writer.submit(record(1));
+            writer.flush();
+        }
+        assertThat(policies).containsExactly(SchedulingPolicy.SCHED_IDLE);
     }
 
     @Test

@@ -19,6 +19,11 @@ import java.util.concurrent.locks.LockSupport;
  * reader sees it and drops the backlog: a function writing 3 GiB without a newline (2.4 GB/s here) had its console
  * file at 1.7 GiB before its backlog was dropped with a back-off of 50 ticks, at 589 MiB with 20 ({@code bench/faults.sh}). What a dying instance printed last is read at once by
  * {@link Console#drain()}, not left to the next poll.
+ *
+ * <p>The thread sleeps until the next console is due, not a tick at a time: at a tick of 10 ms a quiet node woke it a
+ * hundred times a second, and each wake-up could land on the core a call's next hop was about to run on (at c=1 the
+ * reader was the JVM's busiest thread after the gateway's, 125 wake-ups a second). Quiet consoles wake it five times
+ * a second, and no console not at all.
  */
 public final class ConsoleReader implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ConsoleReader.class.getName());
@@ -49,6 +54,7 @@ public final class ConsoleReader implements AutoCloseable {
     public Console open(Path file, OutputSink sink) throws IOException {
         Console console = Console.create(file, sink, this);
         consoles.put(console, new Pace());
+        LockSupport.unpark(thread); // read from the next tick on, whatever the reader was sleeping for
         return console;
     }
 
@@ -62,15 +68,25 @@ public final class ConsoleReader implements AutoCloseable {
     }
 
     private void run() {
+        long tick = TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS);
+        long last = System.nanoTime();
         while (running) {
+            long now = System.nanoTime();
+            int elapsed = (int) Math.clamp((now - last) / tick, 1, RECLAIM_EVERY_TICKS);
+            last = now;
+            int[] due = {MAX_PERIOD_TICKS};
             consoles.forEach((console, pace) -> {
                 try {
-                    pace.poll(console);
+                    due[0] = Math.min(due[0], pace.poll(console, elapsed));
                 } catch (Throwable t) { // a failing log sink must not end the reading of every other instance
                     LOG.log(Level.WARNING, "Failed to read an instance's console: " + t);
                 }
             });
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS));
+            if (consoles.isEmpty()) {
+                LockSupport.park(); // until open() or close(), whose unpark is kept if it came first
+            } else {
+                LockSupport.parkNanos(due[0] * tick);
+            }
         }
     }
 
@@ -92,16 +108,19 @@ public final class ConsoleReader implements AutoCloseable {
         private int wait = 1;
         private int untilReclaim = RECLAIM_EVERY_TICKS;
 
-        void poll(Console console) {
-            if (--untilReclaim == 0) {
+        /** Reads {@code console} if it is due {@code elapsed} ticks after the last call; ticks until it is next due. */
+        int poll(Console console, int elapsed) {
+            untilReclaim -= elapsed;
+            if (untilReclaim <= 0) {
                 untilReclaim = RECLAIM_EVERY_TICKS;
                 console.reclaim();
             }
-            if (--wait > 0) {
-                return;
+            wait -= elapsed;
+            if (wait <= 0) {
+                period = console.poll() > 0 ? 1 : Math.min(period * 2, MAX_PERIOD_TICKS);
+                wait = period;
             }
-            period = console.poll() > 0 ? 1 : Math.min(period * 2, MAX_PERIOD_TICKS);
-            wait = period;
+            return Math.min(wait, untilReclaim);
         }
     }
 }

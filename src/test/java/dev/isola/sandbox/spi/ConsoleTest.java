@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -51,6 +52,41 @@ class ConsoleTest {
             console.drain();
         }
         assertThat(lines).containsExactly("one", "two", "no newline");
+    }
+
+    @Test
+    void quietConsoles_letTheReaderSleep_andANewLineStillArrives() throws Exception {
+        AtomicReference<Path> readerThread = new AtomicReference<>();
+        try (Console console = reader.open(dir.resolve("c"), line -> {
+                 lines.add(line);
+                 readerThread.compareAndSet(null, selfTask());
+             });
+             Console quiet = reader.open(dir.resolve("q"), lines::add);
+             FileOutputStream out = appending(console)) {
+            out.write("hello\n".getBytes(StandardCharsets.UTF_8));
+            Await.until(Duration.ofSeconds(5), () -> readerThread.get() != null, "the reader to deliver a line");
+            long before = contextSwitches(readerThread.get());
+            Thread.sleep(1_000); // a window to count the reader's wake-ups in, not a wait for a state
+            long woke = contextSwitches(readerThread.get()) - before;
+
+            // A tick at a time it woke a hundred times a second; backed off, both consoles are due five times.
+            assertThat(woke).isLessThan(40);
+            out.write("later\n".getBytes(StandardCharsets.UTF_8));
+            Await.until(Duration.ofSeconds(5), () -> lines.contains("later"), "a line after the quiet second");
+        }
+    }
+
+    private static Path selfTask() {
+        try {
+            return Path.of("/proc/thread-self").toRealPath();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static long contextSwitches(Path task) throws IOException {
+        return Files.readAllLines(task.resolve("status")).stream().filter(l -> l.contains("ctxt_switches"))
+                .mapToLong(l -> Long.parseLong(l.replaceAll("\\D", ""))).sum();
     }
 
     @Test

@@ -48,6 +48,8 @@ final class AdminApi {
     private static final int MAX_TAIL = 10_000;
     private static final int DEFAULT_PAGE = 1_000;
     private static final int DEFAULT_INVOCATIONS = 100;
+    /** How long an invocation listing waits for records still queued: a saturated CPU gives their writer little time. */
+    private static final Duration LISTING_FLUSH = Duration.ofSeconds(2);
     private static final Duration FOLLOW_PING = Duration.ofSeconds(15);
     private static final int MAX_PAGE = 10_000;
     /** How many of a function's instances its detail lists; {@code /system/instances?function=} lists them all. */
@@ -352,7 +354,8 @@ final class AdminApi {
                 HttpErrors.send(res, ErrorCode.INVALID_PARAMETER, "limit must be a number between 1 and " + MAX_PAGE);
                 return;
             }
-            store.flush(); // what was answered before this request is listed
+            // What was answered before this request is listed, unless the writer is far behind (a saturated CPU).
+            store.flush(LISTING_FLUSH);
             json(res, 200, store.recentInvocations(fn.name(), limit.get()).stream().map(r -> {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("start", r.start().toString());

@@ -50,6 +50,7 @@ final class InvocationWriter implements AutoCloseable {
     static final Duration MAX_DELAY = Duration.ofMillis(250);
     /** About 64k records (a few MiB): several seconds of a busy node's traffic if the disk stalls. */
     static final int DEFAULT_CAPACITY = 65_536;
+    private static final Duration FOREVER = Duration.ofDays(365);
 
     private static final System.Logger LOG = System.getLogger(InvocationWriter.class.getName());
 
@@ -95,22 +96,39 @@ final class InvocationWriter implements AutoCloseable {
     }
 
     void flush() {
+        flush(FOREVER);
+    }
+
+    /**
+     * Waits until every record queued before this call is written, at most {@code within}; false when that passed
+     * first. A saturated CPU gives the writer little time ({@link IdlePriority}), so a caller that answers someone
+     * bounds the wait.
+     */
+    boolean flush(Duration within) {
         if (closed) {
-            return;
+            return true;
         }
+        long deadline = System.nanoTime() + within.toNanos();
         Barrier barrier = new Barrier(new CompletableFuture<>());
         try {
-            queue.put(barrier);
+            if (!queue.offer(barrier, within.toNanos(), TimeUnit.NANOSECONDS)) {
+                return false;
+            }
             urgent = true;
             LockSupport.unpark(thread);
-            // Bounded wait: if close() won the race the thread may be gone and nobody completes this barrier.
+            // Checked again and again: if close() won the race the thread may be gone and nobody completes this barrier.
             while (!barrier.done().isDone() && thread.isAlive()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
                 try {
-                    barrier.done().get(100, TimeUnit.MILLISECONDS);
+                    barrier.done().get(Math.min(left, TimeUnit.MILLISECONDS.toNanos(100)), TimeUnit.NANOSECONDS);
                 } catch (TimeoutException e) {
-                    // check the thread again
+                    // check the thread and the deadline again
                 }
             }
+            return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StoreException("Failed to flush invocation records: interrupted", e);

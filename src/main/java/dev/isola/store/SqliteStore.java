@@ -308,6 +308,11 @@ final class SqliteStore implements Store {
     }
 
     @Override
+    public boolean flush(Duration within) {
+        return writer.flush(within);
+    }
+
+    @Override
     public List<InvocationRecord> recentInvocations(FunctionName function, int limit) {
         return withConnection("read invocations of " + function, c -> InvocationBatches.recent(c, function, limit));
     }

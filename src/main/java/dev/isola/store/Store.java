@@ -4,6 +4,7 @@ import dev.isola.async.CallStore;
 import dev.isola.function.FunctionName;
 import dev.isola.function.FunctionStore;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
 
@@ -36,6 +37,9 @@ public interface Store extends FunctionStore, InvocationLog, AutoCloseable {
 
     /** Blocks until every record queued before this call has been written (or dropped on a write fault). */
     void flush();
+
+    /** As {@link #flush()}, waiting at most {@code within}; false when that passed first (the writer is behind). */
+    boolean flush(Duration within);
 
     /** The newest {@code limit} invocations of {@code function}, newest first. */
     List<InvocationRecord> recentInvocations(FunctionName function, int limit);

@@ -105,6 +105,32 @@ class InvocationWriterTest {
     }
 
     @Test
+    void aBoundedFlush_givesUpOnAWriterThatIsBehind_andTheRecordsStillGoIn() throws Exception {
+        CountDownLatch inSink = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        List<InvocationRecord> written = new CopyOnWriteArrayList<>();
+        try (InvocationWriter writer = new InvocationWriter(batch -> {
+            inSink.countDown();
+            awaitQuietly(release);
+            written.addAll(batch);
+        }, 4)) {
+            writer.submit(record(0));
+            Thread flusher = Thread.ofVirtual().start(writer::flush);
+            inSink.await(); // the writer is stuck in a write, as one starved of CPU would be
+            writer.submit(record(1));
+
+            long began = System.nanoTime();
+            assertThat(writer.flush(Duration.ofMillis(300))).isFalse();
+            assertThat(Duration.ofNanos(System.nanoTime() - began)).isLessThan(Duration.ofSeconds(3));
+
+            release.countDown();
+            flusher.join();
+            assertThat(writer.flush(Duration.ofSeconds(30))).isTrue();
+            assertThat(written).containsExactly(record(0), record(1));
+        }
+    }
+
+    @Test
     void write_sinkFails_countsBatchAsDroppedAndKeepsWriting() {
         AtomicBoolean fail = new AtomicBoolean(true);
         List<InvocationRecord> written = new CopyOnWriteArrayList<>();

@@ -24,6 +24,10 @@ import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
 /**
  * {@link Metrics} in the Prometheus client library, exported in the text format at {@code /metrics}. Names follow
  * Prometheus conventions (base units, {@code _total} counters) and OpenWhisk's split of cold and warm.
+ *
+ * <p>Every series is built {@code withoutExemplars()}: with no tracer an exemplar holds nothing, and sampling them
+ * (the in-flight gauge had not been told) kept the library's timer thread waking about 30 times a second under load,
+ * each wake-up a chance to take the core a call's next hop was woken onto.
  */
 public final class PrometheusMetrics implements Metrics {
     /** Cold starts span 1 ms (process) to 10 s (microVM under emulation). */
@@ -49,7 +53,8 @@ public final class PrometheusMetrics implements Metrics {
                 .help("Invocations answered, by function, backend, cold/warm and HTTP status")
                 .labelNames("function", "backend", "cold_start", "status").withoutExemplars().register(registry);
         coldStarts = Counter.builder().name("isola_cold_starts_total")
-                .help("Instances started and ready").labelNames("function", "backend").register(registry);
+                .help("Instances started and ready").labelNames("function", "backend").withoutExemplars()
+                .register(registry);
         coldStartSeconds = Histogram.builder().name("isola_cold_start_seconds")
                 .help("Time from launch to ready of new instances").classicOnly()
                 .classicUpperBounds(COLD_START_BUCKETS).labelNames("function", "backend", "start").withoutExemplars()
@@ -59,7 +64,8 @@ public final class PrometheusMetrics implements Metrics {
                 .classicUpperBounds(INVOCATION_BUCKETS).labelNames("function", "backend", "cold_start")
                 .withoutExemplars().register(registry);
         inFlight = Gauge.builder().name("isola_in_flight_requests")
-                .help("Requests being served by instances").labelNames("function", "backend").register(registry);
+                .help("Requests being served by instances").labelNames("function", "backend").withoutExemplars()
+                .register(registry);
         connectionsRefused = Counter.builder().name("isola_client_connections_refused_total")
                 .help("Client connections answered 503 and closed because maxClientConnections were open")
                 .withoutExemplars().register(registry).labelValues();

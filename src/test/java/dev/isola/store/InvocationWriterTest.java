@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
@@ -80,53 +81,41 @@ class InvocationWriterTest {
 
     @Test
     void submit_queueFull_dropsAndCounts() throws Exception {
-        CountDownLatch inSink = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        List<InvocationRecord> written = new CopyOnWriteArrayList<>();
-        try (InvocationWriter writer = new InvocationWriter(batch -> {
-            inSink.countDown();
-            awaitQuietly(release);
-            written.addAll(batch);
-        }, 4)) {
+        HeldSink sink = new HeldSink();
+        try (InvocationWriter writer = new InvocationWriter(sink, 4)) {
             writer.submit(record(0));
             Thread flusher = Thread.ofVirtual().start(writer::flush); // makes the writer enter the sink now
-            inSink.await();
+            sink.entered.await();
 
             for (int i = 1; i <= 10; i++) {
                 writer.submit(record(i));
             }
 
             assertThat(writer.dropped()).isEqualTo(6);
-            release.countDown();
+            sink.release.countDown();
             flusher.join();
             writer.flush();
-            assertThat(written).containsExactly(record(0), record(1), record(2), record(3), record(4));
+            assertThat(sink.written).containsExactly(record(0), record(1), record(2), record(3), record(4));
         }
     }
 
     @Test
     void aBoundedFlush_givesUpOnAWriterThatIsBehind_andTheRecordsStillGoIn() throws Exception {
-        CountDownLatch inSink = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        List<InvocationRecord> written = new CopyOnWriteArrayList<>();
-        try (InvocationWriter writer = new InvocationWriter(batch -> {
-            inSink.countDown();
-            awaitQuietly(release);
-            written.addAll(batch);
-        }, 4)) {
+        HeldSink sink = new HeldSink();
+        try (InvocationWriter writer = new InvocationWriter(sink, 4)) {
             writer.submit(record(0));
             Thread flusher = Thread.ofVirtual().start(writer::flush);
-            inSink.await(); // the writer is stuck in a write, as one starved of CPU would be
+            sink.entered.await(); // the writer is stuck in a write, as one starved of CPU would be
             writer.submit(record(1));
 
             long began = System.nanoTime();
             assertThat(writer.flush(Duration.ofMillis(300))).isFalse();
             assertThat(Duration.ofNanos(System.nanoTime() - began)).isLessThan(Duration.ofSeconds(3));
 
-            release.countDown();
+            sink.release.countDown();
             flusher.join();
             assertThat(writer.flush(Duration.ofSeconds(30))).isTrue();
-            assertThat(written).containsExactly(record(0), record(1));
+            assertThat(sink.written).containsExactly(record(0), record(1));
         }
     }
 
@@ -163,6 +152,20 @@ class InvocationWriterTest {
 
         assertThat(written).containsExactly(record(1));
         assertThat(writer.dropped()).isEqualTo(1);
+    }
+
+    /** Holds the writer in its first write until released, as a writer starved of CPU would be held. */
+    private static final class HeldSink implements Consumer<List<InvocationRecord>> {
+        final CountDownLatch entered = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        final List<InvocationRecord> written = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void accept(List<InvocationRecord> batch) {
+            entered.countDown();
+            awaitQuietly(release);
+            written.addAll(batch);
+        }
     }
 
     private static void awaitQuietly(CountDownLatch latch) {

@@ -1,6 +1,8 @@
 package dev.isola.host;
 
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -17,6 +19,10 @@ public final class Pidfd implements AutoCloseable {
 
     private final long pid;
     private int fd;
+    /** Once {@link PidfdExits} watches it: completed on its exit or on {@link #close}, whichever comes first. */
+    private CompletableFuture<Void> exited;
+    private PidfdExits watcher;
+    private long watchToken;
 
     private Pidfd(long pid, int fd) {
         this.pid = pid;
@@ -72,11 +78,36 @@ public final class Pidfd implements AutoCloseable {
         return true;
     }
 
+    /** What {@link PidfdExits#onExit} returns: the first watcher's stage, the same on every call. */
+    synchronized CompletionStage<Void> exitSeenBy(PidfdExits exits) {
+        if (exited == null) {
+            exited = new CompletableFuture<>();
+            if (fd < 0) {
+                exited.complete(null);
+            } else {
+                watcher = exits;
+                watchToken = exits.watch(fd, exited);
+            }
+        }
+        return exited;
+    }
+
     @Override
-    public synchronized void close() {
-        if (fd >= 0) {
-            LinuxCalls.close(fd);
+    public void close() {
+        CompletableFuture<Void> ended;
+        synchronized (this) {
+            if (fd < 0) {
+                return;
+            }
+            LinuxCalls.close(fd); // which also ends its epoll registration
             fd = -1;
+            if (watcher != null) {
+                watcher.forget(watchToken);
+            }
+            ended = exited;
+        }
+        if (ended != null) {
+            ended.complete(null); // outside the lock: what depends on it runs here, and may call back
         }
     }
 

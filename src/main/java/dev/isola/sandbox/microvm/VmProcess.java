@@ -112,7 +112,7 @@ final class VmProcess {
         return pidfd.isAlive();
     }
 
-    /** Completes once QEMU has exited (at most a tick of {@link PidfdExits} late). */
+    /** Completes once QEMU has exited. */
     CompletionStage<Void> onExit() {
         return exits.onExit(pidfd);
     }

@@ -26,7 +26,7 @@ public final class Console implements AutoCloseable {
     /** Blocks past what the console should hold, by more than this, are taken back ({@link #reclaim}). */
     static final long RECLAIM_SLACK_BYTES = 1024 * 1024;
     /** Read per poll at most: one chatty instance does not hold the reader from the others. */
-    private static final int MAX_BYTES_PER_POLL = 1024 * 1024;
+    static final int MAX_BYTES_PER_POLL = 1024 * 1024;
 
     private final Path file;
     private final FileChannel channel;

@@ -69,10 +69,35 @@ class ConsoleTest {
             Thread.sleep(1_000); // a window to count the reader's wake-ups in, not a wait for a state
             long woke = contextSwitches(readerThread.get()) - before;
 
-            // A tick at a time it woke a hundred times a second; backed off, both consoles are due five times.
-            assertThat(woke).isLessThan(40);
+            // A tick at a time it woke a hundred times a second; polled with back-off, five times; told, not once.
+            assertThat(woke).isLessThan(3);
             out.write("later\n".getBytes(StandardCharsets.UTF_8));
             Await.until(Duration.ofSeconds(5), () -> lines.contains("later"), "a line after the quiet second");
+        }
+    }
+
+    @Test
+    void diskAllocatedPastTheEnd_isGivenBackByTheReader_withinSecondsOfTheWrite() throws Exception {
+        Path file = dir.resolve("c");
+        try (Console console = reader.open(file, lines::add)) {
+            Process fallocate = new ProcessBuilder("fallocate", "--keep-size", "--length",
+                    Long.toString(16L << 20), file.toString()).start();
+            assertThat(fallocate.waitFor()).isZero();
+
+            // Never the 30 s sweep: the write is seen, and the disk is checked once its 2 s are due.
+            Await.until(Duration.ofSeconds(10), () -> lines.stream().anyMatch(l -> l.contains("outside the end")),
+                    "the reader to give the disk back");
+            assertThat(allocatedBytes(file)).isLessThanOrEqualTo(Console.RECLAIM_SLACK_BYTES);
+        }
+    }
+
+    @Test
+    void consolesTheKernelDoesNotWatch_arePolled() throws Exception {
+        try (ConsoleReader polling = ConsoleReader.start(false);
+             Console console = polling.open(dir.resolve("c"), lines::add);
+             FileOutputStream out = appending(console)) {
+            out.write("polled\n".getBytes(StandardCharsets.UTF_8));
+            Await.until(Duration.ofSeconds(5), () -> lines.contains("polled"), "the line without an event");
         }
     }
 

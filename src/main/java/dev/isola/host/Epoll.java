@@ -2,7 +2,6 @@ package dev.isola.host;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -25,12 +24,12 @@ final class Epoll {
     private static final long DATA_AT = PACKED ? 4 : 8;
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
 
-    private static final MethodHandle CREATE = call("epoll_create1", FunctionDescriptor.of(INT, INT));
-    private static final MethodHandle CTL = call("epoll_ctl",
+    private static final MethodHandle CREATE = LinuxCalls.call("epoll_create1", FunctionDescriptor.of(INT, INT));
+    private static final MethodHandle CTL = LinuxCalls.call("epoll_ctl",
             FunctionDescriptor.of(INT, INT, INT, INT, ValueLayout.ADDRESS));
-    private static final MethodHandle WAIT = call("epoll_wait",
+    private static final MethodHandle WAIT = LinuxCalls.call("epoll_wait",
             FunctionDescriptor.of(INT, INT, ValueLayout.ADDRESS, INT, INT));
-    private static final MethodHandle EVENTFD = call("eventfd", FunctionDescriptor.of(INT, INT, INT));
+    private static final MethodHandle EVENTFD = LinuxCalls.call("eventfd", FunctionDescriptor.of(INT, INT, INT));
 
     private Epoll() {
     }
@@ -100,10 +99,5 @@ final class Epoll {
             one.set(ValueLayout.JAVA_LONG, 0, 1);
             LinuxCalls.write(eventFd, one, 8);
         }
-    }
-
-    private static MethodHandle call(String name, FunctionDescriptor descriptor) {
-        Linker linker = Linker.nativeLinker();
-        return linker.downcallHandle(linker.defaultLookup().find(name).orElseThrow(), descriptor);
     }
 }

@@ -2,7 +2,6 @@ package dev.isola.host;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -32,10 +31,11 @@ public final class FileChanges implements AutoCloseable {
     private static final int BUFFER_BYTES = 64 * 1024;
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
 
-    private static final MethodHandle INIT = call("inotify_init1", FunctionDescriptor.of(INT, INT));
-    private static final MethodHandle ADD_WATCH = call("inotify_add_watch",
+    private static final MethodHandle INIT = LinuxCalls.call("inotify_init1", FunctionDescriptor.of(INT, INT));
+    private static final MethodHandle ADD_WATCH = LinuxCalls.call("inotify_add_watch",
             FunctionDescriptor.of(INT, INT, ValueLayout.ADDRESS, INT));
-    private static final MethodHandle RM_WATCH = call("inotify_rm_watch", FunctionDescriptor.of(INT, INT, INT));
+    private static final MethodHandle RM_WATCH = LinuxCalls.call("inotify_rm_watch",
+            FunctionDescriptor.of(INT, INT, INT));
 
     private final int inotify;
     private final int wakeFd;
@@ -146,10 +146,5 @@ public final class FileChanges implements AutoCloseable {
             LinuxCalls.close(wakeFd);
             arena.close();
         }
-    }
-
-    private static MethodHandle call(String name, FunctionDescriptor descriptor) {
-        Linker linker = Linker.nativeLinker();
-        return linker.downcallHandle(linker.defaultLookup().find(name).orElseThrow(), descriptor);
     }
 }

@@ -230,7 +230,8 @@ final class LinuxCalls {
         }
     }
 
-    private static MethodHandle call(String name, FunctionDescriptor descriptor) {
+    /** A downcall to libc's {@code name}; {@link Epoll} and {@link FileChanges} make theirs here too. */
+    static MethodHandle call(String name, FunctionDescriptor descriptor) {
         Linker linker = Linker.nativeLinker();
         return linker.downcallHandle(libc().find(name).orElseThrow(), descriptor);
     }

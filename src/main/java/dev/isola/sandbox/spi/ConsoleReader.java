@@ -31,8 +31,8 @@ import java.util.concurrent.locks.LockSupport;
  * writing 3 GiB without a newline (2.4 GB/s here) had its console file at 1.7 GiB before its backlog was dropped
  * with a back-off of 50 ticks, at 589 MiB with 20 ({@code bench/faults.sh}). Disk a sandbox takes outside its output
  * ({@link Console#reclaim}) is looked for within {@value #RECLAIM_EVERY_TICKS} ticks of a write, at most that often
- * per console, and at each sweep. What a dying instance printed last is read at once by {@link Console#drain()}, not left
- * to the next read.
+ * per console, and at each sweep. What a dying instance printed last is read at once by {@link Console#drain()},
+ * not left to the next read.
  */
 public final class ConsoleReader implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ConsoleReader.class.getName());

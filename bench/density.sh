@@ -85,6 +85,16 @@ fds() { find "/proc/$jvm/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 timed() { curl -sS -o /dev/null -w '%{time_total}' --max-time 30 "$@" || echo 30; }
 worst() { sort -g | tail -n 1; }
 since() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
+# Host-wide kernel counters that explain lost calls: packets dropped at the per-CPU backlog (loopback and veth
+# traffic queue there; a broadcast flooded to a thousand bridge ports is a thousand packets at once), TCP connections
+# aborted on a timeout (retransmissions or keepalives unanswered), listen queue overflows, retransmission timeouts.
+kernel_counters() {
+  local drops=0 d
+  while read -r _ d _; do drops=$((drops + 16#$d)); done </proc/net/softnet_stat
+  awk -v drops="$drops" '$1 == "TcpExt:" && !names { for (i = 2; i <= NF; i++) name[i] = $i; names = 1; next }
+    $1 == "TcpExt:" { for (i = 2; i <= NF; i++) v[name[i]] = $i }
+    END { print drops, v["TCPAbortOnTimeout"], v["ListenOverflows"], v["TCPTimeouts"] }' /proc/net/netstat
+}
 # reading PHASE : one line "PHASE healthz admin warm time", each curl's total in seconds, then the reading's epoch
 # time (KEEP_TMP=1 keeps the lines in lat-N.txt: a slow reading is matched with the server's log or a GC log)
 reading() {
@@ -176,6 +186,7 @@ for n in $NS; do
   mem0="$(mem_settled_kib)"; threads0="$(threads)"; fds0="$(fds)"
   log "N=$n: $n calls of ${HOLD_MS} ms on $BACKEND"
   start="$(date +%s.%N)"
+  read -r drops0 aborts0 overflows0 rto0 <<<"$(kernel_counters)"
   hey -n "$n" -c "$n" -t "$call_timeout_s" "$ISOLA_URL/function/held/sleep?ms=$HOLD_MS" >"$BENCH_TMP/hey-$n.txt" 2>&1 &
   heypid=$!
   reached="" started="" most=0
@@ -204,7 +215,15 @@ for n in $NS; do
   wait "$heypid" || true
   heypid=""
   ok="$(awk '/\[200\]/ {print $2}' "$BENCH_TMP/hey-$n.txt")"
-  log "N=$n: answers $(grep -E '^\s+\[[0-9]+\]' "$BENCH_TMP/hey-$n.txt" | tr -s ' ' | tr '\n' ' ')"
+  # Status codes as hey gives them ("[200] 4998 responses"); errors counted by kind, without the client port each
+  # names (hey lists every failed call on a line of its own).
+  log "N=$n: answers $(grep -E '^\s+\[[0-9]+\]' "$BENCH_TMP/hey-$n.txt" | sed -E 's/[0-9.]+:[0-9]+->/*->/' |
+    awk '{ $1 = $1 } / responses$/ { printf "%s; ", $0; next }
+      { k = $0; sub(/^\[[0-9]+\] */, "", k); c[k] += substr($1, 2, length($1) - 2) }
+      END { for (k in c) printf "%d x %s; ", c[k], k }')"
+  read -r drops1 aborts1 overflows1 rto1 <<<"$(kernel_counters)"
+  log "N=$n: kernel during the calls: $((drops1 - drops0)) packets dropped at the backlog, $((aborts1 - aborts0))" \
+    "TCP aborts on timeout, $((overflows1 - overflows0)) listen overflows, $((rto1 - rto0)) retransmission timeouts"
   sleep 2
   now_live="$(live)"
   mem_n="$(mem_settled_kib)"

@@ -81,13 +81,14 @@ public final class Pidfd implements AutoCloseable {
     /** What {@link PidfdExits#onExit} returns: the first watcher's stage, the same on every call. */
     synchronized CompletionStage<Void> exitSeenBy(PidfdExits exits) {
         if (exited == null) {
-            exited = new CompletableFuture<>();
+            CompletableFuture<Void> stage = new CompletableFuture<>();
             if (fd < 0) {
-                exited.complete(null);
+                stage.complete(null);
             } else {
+                watchToken = exits.watch(fd, stage); // throws when refused: nothing kept, a later call tries again
                 watcher = exits;
-                watchToken = exits.watch(fd, exited);
             }
+            exited = stage;
         }
         return exited;
     }

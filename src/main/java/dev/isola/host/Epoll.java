@@ -36,17 +36,13 @@ final class Epoll {
 
     /** A new epoll instance; throws when the kernel refuses one. */
     static int create() {
+        int epoll;
         try {
-            int epoll = (int) CREATE.invokeExact(EPOLL_CLOEXEC);
-            if (epoll < 0) {
-                throw new HostException("Failed to create an epoll instance (out of file descriptors?)");
-            }
-            return epoll;
-        } catch (HostException e) {
-            throw e;
+            epoll = (int) CREATE.invokeExact(EPOLL_CLOEXEC);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
+        return opened(epoll, "Failed to create an epoll instance (out of file descriptors?)");
     }
 
     /** Watches {@code fd} for {@code events}, reported with {@code token}; false when refused. */
@@ -80,17 +76,20 @@ final class Epoll {
 
     /** A non-blocking eventfd: readable once {@link #signal}led, to wake a thread in {@link #await}. */
     static int eventFd() {
+        int fd;
         try {
-            int fd = (int) EVENTFD.invokeExact(0, EFD_CLOEXEC | EFD_NONBLOCK);
-            if (fd < 0) {
-                throw new HostException("Failed to create an eventfd (out of file descriptors?)");
-            }
-            return fd;
-        } catch (HostException e) {
-            throw e;
+            fd = (int) EVENTFD.invokeExact(0, EFD_CLOEXEC | EFD_NONBLOCK);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
+        return opened(fd, "Failed to create an eventfd (out of file descriptors?)");
+    }
+
+    private static int opened(int fd, String failure) {
+        if (fd < 0) {
+            throw new HostException(failure);
+        }
+        return fd;
     }
 
     static void signal(int eventFd) {

@@ -1,10 +1,10 @@
 package dev.isola.host;
 
 import dev.isola.testing.Await;
+import dev.isola.testing.ThreadTask;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -74,15 +74,15 @@ class PidfdExitsTest {
                 held.add(Pidfd.open(sleeper.pid()));
                 exits.onExit(held.getLast());
             }
-            AtomicReference<Path> waiter = new AtomicReference<>();
+            AtomicReference<ThreadTask> waiter = new AtomicReference<>();
             Process first = sleepers.getFirst();
-            exits.onExit(held.getFirst()).thenRun(() -> waiter.set(selfTask()));
+            exits.onExit(held.getFirst()).thenRun(() -> waiter.set(ThreadTask.current()));
             first.destroyForcibly();
             Await.until(Duration.ofSeconds(5), () -> waiter.get() != null, "the waiter to see the first exit");
 
-            long before = contextSwitches(waiter.get());
+            long before = waiter.get().contextSwitches();
             Thread.sleep(1_000); // a window to count the waiter's wake-ups in, not a wait for a state
-            long woke = contextSwitches(waiter.get()) - before;
+            long woke = waiter.get().contextSwitches() - before;
 
             assertThat(woke).as("a tick every 100 ms woke it ten times a second").isLessThan(3);
             for (int i = 1; i < sleepers.size(); i++) {
@@ -129,16 +129,5 @@ class PidfdExitsTest {
         }
     }
 
-    private static Path selfTask() {
-        try {
-            return Path.of("/proc/thread-self").toRealPath();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 
-    private static long contextSwitches(Path task) throws IOException {
-        return Files.readAllLines(task.resolve("status")).stream().filter(l -> l.contains("ctxt_switches"))
-                .mapToLong(l -> Long.parseLong(l.replaceAll("\\D", ""))).sum();
-    }
 }

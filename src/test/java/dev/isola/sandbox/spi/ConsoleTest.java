@@ -1,6 +1,7 @@
 package dev.isola.sandbox.spi;
 
 import dev.isola.testing.Await;
+import dev.isola.testing.ThreadTask;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -56,18 +57,18 @@ class ConsoleTest {
 
     @Test
     void quietConsoles_letTheReaderSleep_andANewLineStillArrives() throws Exception {
-        AtomicReference<Path> readerThread = new AtomicReference<>();
+        AtomicReference<ThreadTask> readerThread = new AtomicReference<>();
         try (Console console = reader.open(dir.resolve("c"), line -> {
                  lines.add(line);
-                 readerThread.compareAndSet(null, selfTask());
+                 readerThread.compareAndSet(null, ThreadTask.current());
              });
              Console quiet = reader.open(dir.resolve("q"), lines::add);
              FileOutputStream out = appending(console)) {
             out.write("hello\n".getBytes(StandardCharsets.UTF_8));
             Await.until(Duration.ofSeconds(5), () -> readerThread.get() != null, "the reader to deliver a line");
-            long before = contextSwitches(readerThread.get());
+            long before = readerThread.get().contextSwitches();
             Thread.sleep(1_000); // a window to count the reader's wake-ups in, not a wait for a state
-            long woke = contextSwitches(readerThread.get()) - before;
+            long woke = readerThread.get().contextSwitches() - before;
 
             // A tick at a time it woke a hundred times a second; polled with back-off, five times; told, not once.
             assertThat(woke).isLessThan(3);
@@ -101,18 +102,7 @@ class ConsoleTest {
         }
     }
 
-    private static Path selfTask() {
-        try {
-            return Path.of("/proc/thread-self").toRealPath();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 
-    private static long contextSwitches(Path task) throws IOException {
-        return Files.readAllLines(task.resolve("status")).stream().filter(l -> l.contains("ctxt_switches"))
-                .mapToLong(l -> Long.parseLong(l.replaceAll("\\D", ""))).sum();
-    }
 
     @Test
     void overlongLine_isCutAtTheCap_andTheNextLineIsWhole() throws IOException {

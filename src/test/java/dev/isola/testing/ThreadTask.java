@@ -1,0 +1,37 @@
+package dev.isola.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A thread as Linux sees it, its {@code /proc} task directory: to count how often a background thread of ours wakes
+ * (its context switches) over a window in which it should sleep.
+ */
+public final class ThreadTask {
+    private final Path task;
+
+    private ThreadTask(Path task) {
+        this.task = task;
+    }
+
+    /** The calling (platform) thread's task; valid after the call, from any thread. */
+    public static ThreadTask current() {
+        try {
+            return new ThreadTask(Path.of("/proc/thread-self").toRealPath());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Voluntary and involuntary context switches so far: how often it left the CPU. */
+    public long contextSwitches() {
+        try {
+            return Files.readAllLines(task.resolve("status")).stream().filter(l -> l.contains("ctxt_switches"))
+                    .mapToLong(l -> Long.parseLong(l.replaceAll("\\D", ""))).sum();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -98,8 +98,7 @@ public final class FileChanges implements AutoCloseable {
     /**
      * Waits up to {@code timeoutMillis} (-1: for as long as it takes) for writes to watched files or a
      * {@link #wake}; the watches written to (one may appear more than once), with {@link #OVERFLOW} among them if
-     * events were lost.
-     * Blocks in the kernel: for a platform thread only (a virtual one would pin its carrier).
+     * events were lost. Blocks in the kernel: for a platform thread only (a virtual one would pin its carrier).
      */
     public int[] await(int timeoutMillis) { // poll(2) ignores a negative descriptor: no inotify, only the wake
         short[] ready = LinuxCalls.poll(timeoutMillis, inotify, wakeFd);
@@ -124,7 +123,7 @@ public final class FileChanges implements AutoCloseable {
             for (long at = 0; at < n; at += EVENT_HEADER_BYTES + buffer.get(INT, at + 12)) {
                 int mask = buffer.get(INT, at + 4);
                 int watch = (mask & IN_Q_OVERFLOW) != 0 ? OVERFLOW : buffer.get(INT, at);
-                if ((mask & IN_IGNORED) == 0) { // the watch ended: its file was deleted, or unwatch()
+                if ((mask & IN_IGNORED) == 0) { // IN_IGNORED: the watch ended (file deleted, or unwatch())
                     if (count == watches.length) {
                         watches = Arrays.copyOf(watches, count * 2);
                     }

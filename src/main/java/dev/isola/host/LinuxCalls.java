@@ -43,7 +43,9 @@ final class LinuxCalls {
     private static final MethodHandle FSTAT = call("fstat", FunctionDescriptor.of(INT, INT, ValueLayout.ADDRESS));
     private static final MethodHandle SCHED_SETSCHEDULER = call("sched_setscheduler",
             FunctionDescriptor.of(INT, INT, INT, ValueLayout.ADDRESS));
-    private static final int SCHED_IDLE = 5;
+    private static final MethodHandle SCHED_GETSCHEDULER = call("sched_getscheduler", FunctionDescriptor.of(INT, INT));
+    static final int SCHED_OTHER = 0;
+    static final int SCHED_IDLE = 5;
     private static final MethodHandle FTRUNCATE = call("ftruncate", FunctionDescriptor.of(INT, INT, LONG));
     /** {@code struct stat}: 144 bytes with {@code st_blocks} (512-byte units) at 64, on x86-64 and arm64 alike. */
     private static final long STAT_BYTES = 144;
@@ -212,11 +214,23 @@ final class LinuxCalls {
         }
     }
 
-    /** Puts the calling thread (pid 0: the caller, a thread to Linux) under SCHED_IDLE; false when refused. */
-    static boolean schedIdle() {
+    /**
+     * Puts the calling thread (pid 0: the caller, a thread to Linux) under {@code policy}, {@link #SCHED_IDLE} or
+     * {@link #SCHED_OTHER}; false when refused.
+     */
+    static boolean schedule(int policy) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment param = arena.allocate(INT); // struct sched_param { int sched_priority = 0; }
-            return (int) SCHED_SETSCHEDULER.invokeExact(0, SCHED_IDLE, param) == 0;
+            return (int) SCHED_SETSCHEDULER.invokeExact(0, policy, param) == 0;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** The calling thread's scheduling policy, or -1 where the call failed. */
+    static int schedulingPolicy() {
+        try {
+            return (int) SCHED_GETSCHEDULER.invokeExact(0);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }

@@ -32,17 +32,26 @@ final class InvocationBatches {
     private InvocationBatches() {
     }
 
-    /** Writes {@code records}, one row per function. */
-    static void insert(Connection c, List<InvocationRecord> records) throws SQLException {
+    /**
+     * {@code records} as the rows {@link #insert} writes, one per function. Made before the store's lock is taken:
+     * encoding is most of a batch's cost, and the writer holds the lock at normal priority.
+     */
+    static List<Encoded> encodeByFunction(List<InvocationRecord> records) {
         Map<FunctionName, List<InvocationRecord>> byFunction = new LinkedHashMap<>();
         for (InvocationRecord r : records) {
             byFunction.computeIfAbsent(r.function(), f -> new ArrayList<>()).add(r);
         }
+        List<Encoded> rows = new ArrayList<>(byFunction.size());
+        byFunction.values().forEach(its -> rows.add(Encoded.of(its)));
+        return rows;
+    }
+
+    static void insert(Connection c, List<Encoded> rows) throws SQLException {
         try (PreparedStatement st = c.prepareStatement(
                 "INSERT INTO invocation_batch (function, " + COLUMNS + ") VALUES (?, ?, ?, ?, ?)")) {
-            for (Map.Entry<FunctionName, List<InvocationRecord>> e : byFunction.entrySet()) {
-                st.setString(1, e.getKey().value());
-                bindBatch(st, 2, e.getValue());
+            for (Encoded row : rows) {
+                st.setString(1, row.function().value());
+                row.bind(st, 2);
                 st.addBatch();
             }
             st.executeBatch();
@@ -171,7 +180,7 @@ final class InvocationBatches {
     private static void rewrite(Connection c, long id, List<InvocationRecord> records) throws SQLException {
         try (PreparedStatement st = c.prepareStatement("UPDATE invocation_batch SET first_micros = ?, "
                 + "last_micros = ?, records = ?, lines = ? WHERE id = ?")) {
-            bindBatch(st, 1, records);
+            Encoded.of(records).bind(st, 1);
             st.setLong(5, id);
             st.executeUpdate();
         }
@@ -195,18 +204,26 @@ final class InvocationBatches {
         }
     }
 
-    /** Binds first_micros, last_micros, records and lines from parameter {@code at} on. */
-    private static void bindBatch(PreparedStatement st, int at, List<InvocationRecord> records) throws SQLException {
-        long first = Long.MAX_VALUE;
-        long last = Long.MIN_VALUE;
-        for (InvocationRecord r : records) {
-            first = Math.min(first, micros(r.start()));
-            last = Math.max(last, micros(r.start()));
+    /** One row's values: a function's records of a batch, their first and last start, and their lines. */
+    record Encoded(FunctionName function, long firstMicros, long lastMicros, int records, String lines) {
+        /** {@code records}: one function's, at least one. */
+        static Encoded of(List<InvocationRecord> records) {
+            long first = Long.MAX_VALUE;
+            long last = Long.MIN_VALUE;
+            for (InvocationRecord r : records) {
+                first = Math.min(first, micros(r.start()));
+                last = Math.max(last, micros(r.start()));
+            }
+            return new Encoded(records.getFirst().function(), first, last, records.size(), encode(records));
         }
-        st.setLong(at, first);
-        st.setLong(at + 1, last);
-        st.setInt(at + 2, records.size());
-        st.setString(at + 3, encode(records));
+
+        /** Binds first_micros, last_micros, records and lines from parameter {@code at} on. */
+        void bind(PreparedStatement st, int at) throws SQLException {
+            st.setLong(at, firstMicros);
+            st.setLong(at + 1, lastMicros);
+            st.setInt(at + 2, records);
+            st.setString(at + 3, lines);
+        }
     }
 
     /**

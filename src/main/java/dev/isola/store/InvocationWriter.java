@@ -27,7 +27,8 @@ import java.util.function.Consumer;
  * <p>The thread runs under {@link IdlePriority}: what it costs per call is small (under 0.5 µs), but at normal
  * priority each burst held a core that the gateway's next hop was woken onto, and those few delayed calls were the
  * gateway's added p99 at c=1: a p99 of 463–799 µs (median 572) against 335–556 (median 424) under {@code SCHED_IDLE},
- * in six alternated rounds on one server ({@code bench/gateway-latency.sh}'s load; nginx 271–393). Saturated by wrk
+ * in six alternated rounds on one server ({@code bench/gateway-latency.sh}'s load; nginx 271–393). While it holds
+ * the store's lock it works at normal priority ({@link LockedConnection#with}). Saturated by wrk
  * at c=64 (37,000 calls/s on two cores) it still kept up: 14,000 records behind when the load stopped, none a second
  * later, none dropped.
  *

@@ -1,5 +1,6 @@
 package dev.isola.store;
 
+import dev.isola.host.IdlePriority;
 import dev.isola.host.PrivateFiles;
 
 import java.io.IOException;
@@ -63,7 +64,16 @@ final class LockedConnection implements AutoCloseable {
         return new LockedConnection(file, config.createConnection("jdbc:sqlite:" + file));
     }
 
+    /**
+     * Runs {@code work} on the connection under the lock. The invocation writer, under {@link IdlePriority}, holds it
+     * at normal priority ({@link IdlePriority#raisedWhile}): an admin read or a deploy waiting for that lock would
+     * otherwise wait as long as the CPUs stay busy.
+     */
     <T> T with(String what, SqlWork<T> work) {
+        return IdlePriority.raisedWhile(() -> locked(what, work));
+    }
+
+    private <T> T locked(String what, SqlWork<T> work) {
         lock.lock();
         try {
             if (closed) {

@@ -345,8 +345,9 @@ final class SqliteStore implements Store {
             lastPrune = now;
             pruneInvocations();
         }
+        List<InvocationBatches.Encoded> rows = InvocationBatches.encodeByFunction(batch);
         withConnection("write " + batch.size() + " invocation records",
-                c -> LockedConnection.inTransaction(c, () -> InvocationBatches.insert(c, batch)));
+                c -> LockedConnection.inTransaction(c, () -> InvocationBatches.insert(c, rows)));
     }
 
     private List<FunctionVersion> queryVersions(String what, String sql, String... parameters) {

@@ -24,6 +24,27 @@ class IdlePriorityTest {
     }
 
     @Test
+    void raisedWhile_runsAnIdleThreadAtNormalPriority_thenPutsItBack() throws Exception {
+        CompletableFuture<int[]> policies = new CompletableFuture<>();
+        Thread.ofPlatform().start(() -> {
+            IdlePriority.applyToCurrentThread();
+            int inside = IdlePriority.raisedWhile(SchedulingPolicy::ofCurrentThread);
+            policies.complete(new int[]{inside, SchedulingPolicy.ofCurrentThread()});
+        }).join();
+
+        assertThat(policies.get()).containsExactly(SchedulingPolicy.SCHED_OTHER, SchedulingPolicy.SCHED_IDLE);
+    }
+
+    @Test
+    void raisedWhile_leavesANormalThreadNormal_evenWhenTheWorkThrows() {
+        assertThatThrownBy(() -> IdlePriority.raisedWhile(() -> {
+            throw new java.io.IOException("boom");
+        })).hasMessage("boom");
+        assertThat(IdlePriority.raisedWhile(SchedulingPolicy::ofCurrentThread)).isEqualTo(SchedulingPolicy.SCHED_OTHER);
+        assertThat(SchedulingPolicy.ofCurrentThread()).isEqualTo(SchedulingPolicy.SCHED_OTHER);
+    }
+
+    @Test
     void aVirtualThread_isRefused() throws Exception {
         CompletableFuture<Throwable> thrown = new CompletableFuture<>();
         Thread.ofVirtual().start(() -> {

@@ -44,6 +44,8 @@ import java.util.function.Consumer;
  */
 final class AdminApi {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** A rollback's or a traffic split's body: a few dozen bytes; the admin server itself takes archives of any size. */
+    private static final int MAX_JSON_BODY = 64 << 10;
     private static final int DEFAULT_TAIL = 200;
     private static final int MAX_TAIL = 10_000;
     private static final int DEFAULT_PAGE = 1_000;
@@ -143,8 +145,7 @@ final class AdminApi {
         withFunction(req, res, fn -> {
             OptionalInt version;
             try {
-                JsonNode body = req.content().hasEntity() ? JSON.readTree(req.content().as(byte[].class)) : null;
-                body = body == null ? MissingNode.getInstance() : body; // no body, or an empty one
+                JsonNode body = jsonBody(req);
                 // A typo ({"versoin": 3}) must not roll back to the previous version unasked.
                 if (!body.isMissingNode() && (!body.isObject() || body.size() > (body.has("version") ? 1 : 0))) {
                     throw new IOException("unknown fields or not an object");
@@ -154,6 +155,9 @@ final class AdminApi {
                     throw new IOException("version is not a whole number");
                 }
                 version = field.isMissingNode() ? OptionalInt.empty() : OptionalInt.of(field.intValue());
+            } catch (LimitedInputStream.LimitExceededException e) {
+                tooLarge(res);
+                return;
             } catch (IOException e) {
                 HttpErrors.send(res, ErrorCode.INVALID_PARAMETER, "The body must be empty or {\"version\": N}: "
                         + e.getMessage());
@@ -177,9 +181,8 @@ final class AdminApi {
         withFunction(req, res, fn -> {
             Map<Integer, Integer> weights = new LinkedHashMap<>();
             try {
-                JsonNode given = req.content().hasEntity()
-                        ? JSON.readTree(req.content().as(byte[].class)).path("weights") : null;
-                if (given == null || !given.isObject() || given.isEmpty()) {
+                JsonNode given = jsonBody(req).path("weights");
+                if (!given.isObject() || given.isEmpty()) {
                     throw new IOException("no weights");
                 }
                 for (var e : given.properties()) {
@@ -188,6 +191,9 @@ final class AdminApi {
                     }
                     weights.put(Integer.parseInt(e.getKey()), e.getValue().intValue());
                 }
+            } catch (LimitedInputStream.LimitExceededException e) {
+                tooLarge(res);
+                return;
             } catch (IOException e) {
                 HttpErrors.send(res, ErrorCode.INVALID_PARAMETER, "The body must be {\"weights\": {\"<version>\": "
                         + "<percent>, ...}}: " + e.getMessage());
@@ -203,6 +209,21 @@ final class AdminApi {
                 HttpErrors.send(res, code(e), e.getMessage());
             }
         });
+    }
+
+    /** A small JSON body, read to at most {@link #MAX_JSON_BODY} bytes; a missing node when there is none. */
+    private static JsonNode jsonBody(ServerRequest req) throws IOException {
+        if (!req.content().hasEntity()) {
+            return MissingNode.getInstance();
+        }
+        try (InputStream in = new LimitedInputStream(req.content().inputStream(), MAX_JSON_BODY)) {
+            JsonNode body = JSON.readTree(in);
+            return body == null ? MissingNode.getInstance() : body; // an empty body
+        }
+    }
+
+    private static void tooLarge(ServerResponse res) {
+        HttpErrors.send(res, ErrorCode.BODY_TOO_LARGE, "The body exceeds " + MAX_JSON_BODY + " bytes");
     }
 
     /** An int as JSON writes it: {@code canConvertToInt} alone takes 2.7 (and cuts it to 2). */

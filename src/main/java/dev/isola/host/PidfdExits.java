@@ -58,11 +58,24 @@ public final class PidfdExits implements AutoCloseable {
         watched.remove(token);
     }
 
+    /** Opens the epoll instance and its wake-up, or neither (out of descriptors: the next watch tries again). */
     private void start() {
-        epoll = Epoll.create();
-        wake = Epoll.eventFd();
-        Epoll.add(epoll, wake, Epoll.EPOLLIN, WAKE_TOKEN);
-        int from = epoll;
+        int from = Epoll.create();
+        int wakeUp = -1;
+        try {
+            wakeUp = Epoll.eventFd();
+            if (!Epoll.add(from, wakeUp, Epoll.EPOLLIN, WAKE_TOKEN)) {
+                throw new HostException("Failed to watch the exit waiter's wake-up (out of memory?)");
+            }
+        } catch (RuntimeException e) {
+            LinuxCalls.close(from);
+            if (wakeUp >= 0) {
+                LinuxCalls.close(wakeUp);
+            }
+            throw e;
+        }
+        epoll = from;
+        wake = wakeUp;
         waiter = Thread.ofPlatform().daemon().name("isola-pidfd-exits").start(() -> await(from));
     }
 

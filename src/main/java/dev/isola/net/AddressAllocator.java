@@ -56,6 +56,12 @@ public final class AddressAllocator {
         }
     }
 
+    /** Whether {@code address} is allocated now. */
+    synchronized boolean isAllocated(InetAddress address) {
+        int i = toInt(address.getHostAddress()) - base;
+        return i >= 0 && i < size && used.get(i);
+    }
+
     public InetAddress gateway() {
         return toAddress(base + 1);
     }

@@ -13,8 +13,10 @@ import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReadWriteLock;
@@ -30,7 +32,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * reference: what this nft prints for {@link FirewallRules}' definitions installed in an empty network namespace
  * (computed once). The fixed part must be equal; the sets must hold every element this run added and has not
  * removed ({@link #add}, {@link #remove}); other elements (another Isola's on this host) are left alone. A table
- * whose fixed part differs is replaced, with this run's elements; missing elements are added back.
+ * whose fixed part differs is replaced, with this run's elements; missing elements are added back. Removals that
+ * failed are retried then.
  *
  * <p>The start path ({@link #ensureVerified}) costs one volatile read and a clock read: it verifies on the spot only
  * when the last successful verification is older than two intervals (the periodic one failed or is stuck), and fails
@@ -56,6 +59,7 @@ final class Firewall implements AutoCloseable {
     private final Duration interval;
     private final FirewallRules.Site site;
     private final Set<FirewallElement> ours = ConcurrentHashMap.newKeySet();
+    private final Queue<Removal> unremoved = new ConcurrentLinkedQueue<>();
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
     private final AtomicLong restores = new AtomicLong();
     private Map<FirewallRules.Table, FirewallListing> reference;
@@ -133,17 +137,74 @@ final class Firewall implements AutoCloseable {
         }
     }
 
-    /** Removes {@code elements}; never throws (a table that is gone has nothing to remove). */
+    /** Removes {@code elements}; never throws. */
     void remove(Collection<FirewallElement> elements) {
-        StringBuilder batch = new StringBuilder();
-        elements.forEach(e -> batch.append(e.remove()));
+        remove(elements, () -> { });
+    }
+
+    /**
+     * Removes {@code elements}, then runs {@code whenGone} (which frees what they name, an instance's address); never
+     * throws. When nft fails (its deadline on a saturated host, say), the elements may still be in the sets: one in
+     * {@code egress} would give the address's next holder egress whatever its manifest says. So the removal is
+     * retried at each verification, and {@code whenGone} waits for its success.
+     */
+    void remove(Collection<FirewallElement> elements, Runnable whenGone) {
+        if (elements.isEmpty()) {
+            whenGone.run();
+            return;
+        }
+        Removal removal = new Removal(List.copyOf(elements), whenGone);
         lock.readLock().lock();
         try {
             ours.removeAll(elements);
-            runner.quietly(Command.of("nft", "-f", "-").withStdin(batch.toString()).withTimeout(NFT_TIMEOUT));
+            String failure = removeNow(removal);
+            if (failure != null) {
+                unremoved.add(removal);
+                LOG.log(System.Logger.Level.WARNING, "net: failed to remove " + elements.size() + " firewall "
+                        + "element(s), retried at the next verification (what they name stays out of use until "
+                        + "then): " + failure);
+                return;
+            }
         } finally {
             lock.readLock().unlock();
         }
+        whenGone.run();
+    }
+
+    /** Retries the removals that failed; each one's {@code whenGone} runs once it succeeds. */
+    private void retryRemovals() {
+        for (Removal removal : unremoved) {
+            String failure;
+            lock.readLock().lock();
+            try {
+                failure = removeNow(removal);
+            } finally {
+                lock.readLock().unlock();
+            }
+            if (failure == null && unremoved.remove(removal)) {
+                removal.whenGone().run();
+            }
+        }
+    }
+
+    /** Null when nft removed the elements (or they were not there), else why it failed. */
+    private String removeNow(Removal removal) {
+        StringBuilder batch = new StringBuilder();
+        removal.elements().forEach(e -> batch.append(e.remove()));
+        try {
+            runner.run(Command.of("nft", "-f", "-").withStdin(batch.toString()).withTimeout(NFT_TIMEOUT));
+            return null;
+        } catch (HostException e) {
+            return e.getMessage();
+        }
+    }
+
+    /** Removals nft failed, waiting for a retry. */
+    int unremoved() {
+        return unremoved.size();
+    }
+
+    private record Removal(List<FirewallElement> elements, Runnable whenGone) {
     }
 
     /** How many times the firewall was found missing or altered and restored. */
@@ -156,6 +217,11 @@ final class Firewall implements AutoCloseable {
      * cannot list or restore them.
      */
     void verify() {
+        verifyTables();
+        retryRemovals(); // after a restore: a removal that failed for want of its table now finds one
+    }
+
+    private void verifyTables() {
         Map<FirewallRules.Table, FirewallListing> expected = reference();
         Set<FirewallElement> before = Set.copyOf(ours);
         if (drift(expected, list(), before).isEmpty()) {

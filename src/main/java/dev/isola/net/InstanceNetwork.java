@@ -148,6 +148,11 @@ public final class InstanceNetwork implements AutoCloseable {
         return firewall.restores();
     }
 
+    /** Firewall removals that failed and wait for a retry at the next verification. */
+    int unremovedFirewallElements() {
+        return firewall.unremoved();
+    }
+
     /** For tests: verifies the firewall now, as the periodic check does. */
     void verifyFirewall() {
         firewall.verify();
@@ -243,10 +248,9 @@ public final class InstanceNetwork implements AutoCloseable {
                     + "route del " + address.getHostAddress() + "/32 dev " + bridge() + "\n";
             ipQuietly(Command.of("ip", "-force", "-batch", "-").withStdin(batch));
             forgetNeighbour(bridge(), address);
-            if (!elements.isEmpty()) {
-                firewall.remove(elements); // before the address is free again, so that no successor loses its own
-            }
-            addresses.release(address);
+            // The address is free again only once its elements are gone: a successor must neither lose its own
+            // elements to this removal nor find this instance's (its egress) still there.
+            firewall.remove(elements, () -> addresses.release(address));
             releaseBridgePort(bridge);
             afterClose.run();
         }

@@ -106,6 +106,11 @@ class RollbackTest {
         assertError(isola.admin(HttpRequest.newBuilder(isola.uri("/system/functions/rb-bad/traffic"))
                 .header("Content-Type", "application/json")
                 .PUT(HttpRequest.BodyPublishers.ofString("{\"weights\": {\"1\": 99.5}}"))), 400, "invalid_parameter");
+        String huge = // past the 64 KiB a rollback or a split may send
+                "{\"version\": 1, \"pad\": \"" + "x".repeat(70_000) + "\"}";
+        assertError(rollback("rb-bad", huge), 413, "body_too_large");
+        assertError(isola.admin(HttpRequest.newBuilder(isola.uri("/system/functions/rb-bad/traffic"))
+                .PUT(HttpRequest.BodyPublishers.ofString(huge))), 413, "body_too_large");
         assertError(rollback("nobody", ""), 404, "function_not_found");
         assertError(isola.admin(HttpRequest.newBuilder(isola.uri("/system/functions/rb-bad?activate=maybe"))
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(TestIsola.zip(PROBE, "name: rb-bad\nruntime: go\n")))),

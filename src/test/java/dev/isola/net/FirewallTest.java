@@ -97,6 +97,35 @@ class FirewallTest {
         }
     }
 
+    /**
+     * An instance whose elements nft failed to remove (here its table was gone) must not hand its address on while
+     * its egress element may still be there: the address stays out of use until a verification's retry succeeds.
+     */
+    @Test
+    void aRemovalThatFailed_isRetried_andKeepsTheAddressOutOfUseUntilThen() {
+        AddressAllocator addresses = new AddressAllocator(InstanceNetwork.SUBNET);
+        network.close();
+        network = InstanceNetwork.create(addresses, TestHost.runner(), Ticker.SYSTEM, state, 0, Duration.ofHours(1),
+                List.of()); // no periodic check to restore the table between the deletion and the close
+        InstanceNetwork.Attachment container = network.attach("fwtest0005");
+        container.allowEgress();
+        nft("delete", "table", "inet", "isola");
+
+        container.close();
+
+        assertThat(network.unremovedFirewallElements()).isEqualTo(1);
+        assertThat(addresses.isAllocated(container.address())).as("its address, while its elements may be there")
+                .isTrue();
+        assertThat(table("bridge")).contains(container.device());
+
+        network.verifyFirewall(); // restores the table, then retries the removal
+
+        assertThat(network.unremovedFirewallElements()).isZero();
+        assertThat(addresses.isAllocated(container.address())).isFalse();
+        assertThat(table("bridge")).doesNotContain(container.device());
+        assertThat(table("inet")).doesNotContain(container.address().getHostAddress());
+    }
+
     @Test
     void ipForwarding_isOffAgainAfterShutdown_whenIsolaTurnedItOn() throws IOException {
         String before = Files.readString(IP_FORWARD).trim();

@@ -127,7 +127,7 @@ final class AsyncService implements AsyncCalls {
         if (call.callback().isEmpty()) {
             return intake.submit(call);
         }
-        // Resolving the callback's host may block: not on the caller's thread (an event loop).
+        // The check lists the host's network interfaces: not on the caller's thread (an event loop).
         return CompletableFuture.supplyAsync(() -> targets.refusalOnSend(call.callback().get()), lookups)
                 .thenCompose(refusal -> {
                     if (refusal.isPresent()) {

@@ -6,7 +6,6 @@ import java.net.NetworkInterface;
 import java.net.SocketException;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -15,8 +14,7 @@ import java.util.function.Supplier;
 /**
  * Where results may be delivered: only to hosts the operator named ({@code asyncCallbackHosts}), and never to the
  * admin listener, whose token a callback must not get near. A callback is a request the server makes for a caller
- * the server does not trust, so the check runs twice: on the URL when the call comes, and on the addresses its host
- * resolves to when the result goes (a name may point elsewhere by then).
+ * the server does not trust, so the check runs twice: on the URL when the call comes, and when the result goes.
  */
 final class CallbackTargets {
     private final List<String> allowed;
@@ -53,24 +51,32 @@ final class CallbackTargets {
         return Optional.empty();
     }
 
-    /** Why the result may not go to {@code uri} now: it resolves to the admin listener. */
+    /**
+     * Why the result may not go to {@code uri}: it is the admin listener. On the admin listener's port the host must
+     * be an address, not a name: a name resolved for this check is resolved again by the HTTP client when the result
+     * goes, and may then point at the admin listener (DNS rebinding).
+     */
     Optional<String> refusalOnSend(URI uri) {
         int port = port(uri);
         InetSocketAddress admin = this.admin.get();
         if (port != admin.getPort()) {
             return Optional.empty();
         }
+        String host = uri.getHost().startsWith("[") ? uri.getHost().substring(1, uri.getHost().length() - 1)
+                : uri.getHost();
+        InetAddress address;
         try {
-            for (InetAddress address : InetAddress.getAllByName(uri.getHost())) {
-                if (address.isAnyLocalAddress() || address.isLoopbackAddress()
-                        || NetworkInterface.getByInetAddress(address) != null
-                        || address.equals(admin.getAddress())) {
-                    return Optional.of("the callback " + uri.getHost() + ":" + port + " is Isola's admin listener");
-                }
+            address = InetAddress.ofLiteral(host);
+        } catch (IllegalArgumentException e) {
+            return Optional.of("the callback " + uri.getHost() + ":" + port + " is on the admin listener's port, "
+                    + "where a callback must name its host by address (a name may resolve to the admin listener)");
+        }
+        try {
+            if (address.isAnyLocalAddress() || address.isLoopbackAddress()
+                    || NetworkInterface.getByInetAddress(address) != null || address.equals(admin.getAddress())) {
+                return Optional.of("the callback " + uri.getHost() + ":" + port + " is Isola's admin listener");
             }
             return Optional.empty();
-        } catch (UnknownHostException e) {
-            return Optional.of("the callback host " + uri.getHost() + " does not resolve");
         } catch (SocketException e) {
             return Optional.of("the callback host " + uri.getHost() + " cannot be checked: " + e.getMessage());
         }

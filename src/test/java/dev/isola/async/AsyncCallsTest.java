@@ -41,7 +41,7 @@ class AsyncCallsTest {
     private static final Path PROBE = TestIsola.FUNCTIONS.resolve("probe");
     @RegisterExtension
     static final IsolaServerExtension SERVER = IsolaServerExtension.onBackend("process")
-            .withConfig(c -> c.withAsync(new AsyncConfig(100_000, Duration.ofMillis(50), List.of("127.0.0.1"),
+            .withConfig(c -> c.withAsync(new AsyncConfig(100_000, Duration.ofMillis(50), List.of("127.0.0.1", "localhost"),
                     1 << 20, Duration.ofDays(7), 1 << 20, 3 << 20)));
 
     private TestIsola isola;
@@ -200,6 +200,11 @@ class AsyncCallsTest {
         HttpResponse<String> toAdmin = submit("asy", "/", "X-Callback-Url", admin);
         assertThat(toAdmin.statusCode()).as(toAdmin.body()).isEqualTo(400);
         assertThat(toAdmin.body()).contains("callback_not_allowed", "admin listener");
+        // A name could resolve elsewhere when checked and to the admin listener when the result goes.
+        HttpResponse<String> byName = submit("asy", "/", "X-Callback-Url",
+                "http://localhost:" + isola.uri("/system/functions").getPort() + "/cb");
+        assertThat(byName.statusCode()).as(byName.body()).isEqualTo(400);
+        assertThat(byName.body()).contains("callback_not_allowed", "by address");
         HttpResponse<String> notUrl = submit("asy", "/", "X-Callback-Url", "ftp://127.0.0.1/x");
         assertThat(notUrl.statusCode()).isEqualTo(400);
     }

@@ -84,6 +84,8 @@ final class InstancePool {
     private final Predicate<InstancePool> makeRoom;
     private int waiting;
     private boolean draining;
+    /** Guarded by the lock. */
+    private DrainLimit drainLimit = DrainLimit.NONE;
     /** Reserved slots that housekeeping started no thread for yet, and the threads starting them. */
     private final ArrayDeque<Slot> prewarmQueue = new ArrayDeque<>();
     /** Where the next housekeeping round's liveness checks begin in {@link #slots} ({@link #deadAmongIdle}). */
@@ -208,6 +210,12 @@ final class InstancePool {
                         break;
                     }
                     nodeFull = true;
+                }
+                if (nodeFull && memoryBytes > budget.use().maxMemoryBytes()) {
+                    // Never fits: stopping other functions' idle instances for it would only empty the node.
+                    return new Attempt.Done(new Acquisition.StartFailed("fn=" + function.name() + ": its memory "
+                            + "limit of " + (memoryBytes >> 20) + " MiB is more than the node's budget holds ("
+                            + (budget.use().maxMemoryBytes() >> 20) + " MiB, nodeMemory)", backend));
                 }
                 if (waiting >= queueLimit) {
                     return new Attempt.Done(new Acquisition.Saturated("fn=" + function.name() + ": "
@@ -650,6 +658,7 @@ final class InstancePool {
         standby.close();
         List<Slot> idle = new ArrayList<>();
         List<Launcher.Prepared> unstarted = new ArrayList<>();
+        boolean interrupted = false;
         lock.lock();
         try {
             draining = true;
@@ -657,13 +666,18 @@ final class InstancePool {
             long deadline = ticker.nanos() + graceNanos;
             while (slots.stream().anyMatch(s -> (s.state == InstanceState.STARTING && s.starter != null)
                     || s.inFlight > 0)) {
-                long remaining = deadline - ticker.nanos();
+                long remaining = Math.min(deadline - ticker.nanos(), drainLimit.remainingNanos(ticker));
                 if (remaining <= 0) {
                     break;
                 }
-                changed.awaitNanos(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(50)));
+                try {
+                    changed.awaitNanos(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(50)));
+                } catch (InterruptedException e) {
+                    interrupted = true; // ends the grace, never what follows: the instances must go
+                    break;
+                }
             }
-            abortStarts(unstarted);
+            interrupted |= abortStarts(unstarted);
             for (var it = slots.iterator(); it.hasNext(); ) {
                 Slot s = it.next();
                 if (s.state == InstanceState.READY) {
@@ -671,20 +685,48 @@ final class InstancePool {
                     idle.add(s);
                 }
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         } finally {
             lock.unlock();
         }
         idle.forEach(s -> retire.accept(s.instance));
         unstarted.forEach(Launcher.Prepared::close);
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Ends a drain's grace period by {@code deadlineNanos}, or at once when {@code cutShort} says so (checked every
+     * 50 ms): a stopping platform gives the calls of a replaced version the same time as its current ones.
+     */
+    void endDrainBy(long deadlineNanos, BooleanSupplier cutShort) {
+        lock.lock();
+        try {
+            drainLimit = new DrainLimit(deadlineNanos, cutShort);
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Where a drain's grace ends at the latest, besides its own period; none until {@link #endDrainBy}. */
+    private record DrainLimit(long deadlineNanos, BooleanSupplier cutShort) {
+        static final DrainLimit NONE = new DrainLimit(0, () -> false);
+
+        long remainingNanos(Ticker ticker) {
+            if (this == NONE) {
+                return Long.MAX_VALUE;
+            }
+            return cutShort.getAsBoolean() ? 0 : deadlineNanos - ticker.nanos();
+        }
     }
 
     /**
      * Interrupts the starts still running and waits until they have ended; the standby sandboxes of starts dropped
-     * before they began go to {@code unstarted}, for the caller to remove once unlocked. Under the lock.
+     * before they began go to {@code unstarted}, for the caller to remove once unlocked. Under the lock. An interrupt
+     * does not end the wait (nothing may still be starting when a drain returns); whether one came.
      */
-    private void abortStarts(List<Launcher.Prepared> unstarted) throws InterruptedException {
+    private boolean abortStarts(List<Launcher.Prepared> unstarted) {
         // A start reserved for a call whose thread has not begun it yet is dropped: when that thread comes, it finds
         // the pool draining and the call goes to the current version.
         slots.removeIf(s -> {
@@ -700,9 +742,15 @@ final class InstancePool {
                 s.starter.interrupt();
             }
         }
+        boolean interrupted = false;
         while (slots.stream().anyMatch(s -> s.state == InstanceState.STARTING)) {
-            changed.await(50, TimeUnit.MILLISECONDS);
+            try {
+                changed.await(50, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
         }
+        return interrupted;
     }
 
     /**

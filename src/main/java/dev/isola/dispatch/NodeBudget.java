@@ -1,5 +1,8 @@
 package dev.isola.dispatch;
 
+import dev.isola.function.DeployPolicy;
+import dev.isola.function.InvalidFunctionException;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,6 +76,21 @@ public final class NodeBudget {
     synchronized void release(long bytes) {
         instances--;
         memoryBytes -= bytes;
+    }
+
+    /**
+     * Refuses a manifest no instance of which could ever start here: its memory limit alone is more than the budget.
+     * Such a start would wait until its timeout for room that never comes.
+     */
+    public DeployPolicy fitsOneInstance() {
+        return manifest -> {
+            long bytes = manifest.limits().memoryBytes();
+            if (bytes > maxMemoryBytes) {
+                throw new InvalidFunctionException("invalid_manifest", "limits.memory of " + (bytes >> 20) + " MiB is "
+                        + "more than this node's budget for instances' memory limits (" + (maxMemoryBytes >> 20)
+                        + " MiB, nodeMemory): no instance of it could start");
+            }
+        };
     }
 
     public synchronized Use use() {

@@ -34,6 +34,8 @@ final class PoolDispatcher implements Dispatcher {
     private final Ticker ticker;
     private final Map<FunctionName, Routes> routes = new ConcurrentHashMap<>();
     private final Set<Thread> retiring = ConcurrentHashMap.newKeySet();
+    /** Pools of replaced or removed versions, until their drain ends: listed, counted, and hurried by close(). */
+    private final Set<InstancePool> draining = ConcurrentHashMap.newKeySet();
     private final Thread housekeeper;
     private volatile boolean closed;
     private volatile boolean drainCut;
@@ -103,6 +105,9 @@ final class PoolDispatcher implements Dispatcher {
      */
     @Override
     public synchronized void split(List<TrafficShare> shares) {
+        if (closed) {
+            throw new IllegalStateException("Isola is shutting down: the dispatcher takes no new versions");
+        }
         FunctionName name = shares.getFirst().function().name();
         if (shares.stream().anyMatch(s -> !s.function().name().equals(name))) {
             throw new IllegalArgumentException("a split routes the versions of one function");
@@ -118,8 +123,7 @@ final class PoolDispatcher implements Dispatcher {
         if (old != null) {
             for (InstancePool pool : old.pools()) {
                 if (!pools.contains(pool)) {
-                    // Tracked like a retirement: close() waits for it, so no instance is stopped after close returns.
-                    track("drain-" + name, () -> pool.drain(drainGrace(pool)));
+                    drainTracked(name, pool);
                 }
             }
         }
@@ -135,8 +139,23 @@ final class PoolDispatcher implements Dispatcher {
         if (old == null) {
             return false;
         }
-        old.pools().forEach(pool -> pool.drain(drainGrace(pool)));
+        old.pools().stream().map(pool -> drainTracked(name, pool)).toList().forEach(PoolDispatcher::joinQuietly);
         return true;
+    }
+
+    /**
+     * Drains {@code pool} on a thread tracked like a retirement: close() hurries it and waits for it, so no instance
+     * is stopped after close returns.
+     */
+    private Thread drainTracked(FunctionName name, InstancePool pool) {
+        draining.add(pool);
+        return track("drain-" + name, () -> {
+            try {
+                pool.drain(drainGrace(pool));
+            } finally {
+                draining.remove(pool);
+            }
+        });
     }
 
     @Override
@@ -152,29 +171,36 @@ final class PoolDispatcher implements Dispatcher {
     @Override
     public List<InstanceView> instances() {
         List<InstanceView> all = new ArrayList<>();
-        allPools().forEach(p -> all.addAll(p.snapshot()));
+        listed().forEach(p -> all.addAll(p.snapshot()));
         return all;
     }
 
     @Override
     public InstancePage page(Optional<FunctionName> function, String after, int limit) {
         InstancePage.Collector page = new InstancePage.Collector(after, limit);
-        List<InstancePool> pools = function.map(name -> Optional.ofNullable(routes.get(name))
-                .map(Routes::pools).orElse(List.of())).orElseGet(this::allPools);
-        pools.forEach(p -> p.collect(page));
+        function.map(this::listed).orElseGet(this::listed).forEach(p -> p.collect(page));
         return page.page();
     }
 
     @Override
     public List<InstanceView> instances(FunctionName name) {
-        Routes current = routes.get(name);
-        return current == null ? List.of() : current.pools().stream().flatMap(p -> p.snapshot().stream()).toList();
+        return listed(name).stream().flatMap(p -> p.snapshot().stream()).toList();
     }
 
     @Override
     public int instanceCount(FunctionName name) {
-        Routes current = routes.get(name);
-        return current == null ? 0 : current.pools().stream().mapToInt(InstancePool::size).sum();
+        return listed(name).stream().mapToInt(InstancePool::size).sum();
+    }
+
+    /** The pools whose instances are shown: those routed, and those of replaced versions still draining. */
+    private List<InstancePool> listed() {
+        List<InstancePool> pools = new ArrayList<>(allPools());
+        draining.stream().filter(p -> !pools.contains(p)).forEach(pools::add);
+        return pools;
+    }
+
+    private List<InstancePool> listed(FunctionName name) {
+        return listed().stream().filter(p -> p.function().name().equals(name)).toList();
     }
 
     /** Calls of {@code name} waiting for a slot now (for tests that must know a call is queued). */
@@ -220,7 +246,7 @@ final class PoolDispatcher implements Dispatcher {
         record Key(String function, String backend, String state) {
         }
         Map<Key, Integer> counts = new HashMap<>();
-        for (InstancePool pool : allPools()) {
+        for (InstancePool pool : listed()) {
             pool.census().forEach((state, n) -> counts.merge(
                     new Key(pool.function().name().value(), pool.backend(), state.wireName()), n, Integer::sum));
         }
@@ -256,7 +282,7 @@ final class PoolDispatcher implements Dispatcher {
     }
 
     /** Runs {@code work} on a virtual thread kept in {@link #retiring} until it ends, for {@link #close()}. */
-    private void track(String name, Runnable work) {
+    private Thread track(String name, Runnable work) {
         Thread tracked = Thread.ofVirtual().name(name).unstarted(() -> {
             try {
                 work.run();
@@ -266,6 +292,7 @@ final class PoolDispatcher implements Dispatcher {
         });
         retiring.add(tracked);
         tracked.start();
+        return tracked;
     }
 
     private static long drainGrace(InstancePool pool) {
@@ -274,20 +301,46 @@ final class PoolDispatcher implements Dispatcher {
 
     @Override
     public void close() {
-        closed = true;
+        List<InstancePool> all;
+        synchronized (this) { // after a split under way, before any other: no pool is made that nothing drains
+            closed = true;
+            all = allPools();
+        }
         if (housekeeper != null) {
             housekeeper.interrupt();
         }
         // New calls are answered Unavailable from now on; those in flight and queued finish first, up to the drain
         // deadline, and only then go the instances (a shutdown that stopped them at once failed every call in flight).
+        // Replaced versions get the same deadline, not their own (up to the invocation timeout, an hour at most).
         long deadline = ticker.nanos() + parts.drainTimeout().toNanos();
-        List<InstancePool> all = allPools();
+        draining.forEach(p -> p.endDrainBy(deadline, () -> drainCut));
         all.forEach(p -> p.awaitQuiet(deadline, () -> drainCut));
         routes.clear();
         List<Thread> drains = all.stream().map(p -> Thread.ofVirtual().start(() -> p.drain(0))).toList();
-        drains.forEach(PoolDispatcher::joinQuietly);
+        boolean interrupted = false;
+        for (Thread drain : drains) {
+            interrupted |= joinUninterruptibly(drain);
+        }
         while (!retiring.isEmpty()) {
-            retiring.forEach(PoolDispatcher::joinQuietly);
+            for (Thread thread : retiring) {
+                interrupted |= joinUninterruptibly(thread);
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Waits for {@code thread} to end, whatever interrupts come meanwhile; whether one came. */
+    private static boolean joinUninterruptibly(Thread thread) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                thread.join();
+                return interrupted;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
         }
     }
 

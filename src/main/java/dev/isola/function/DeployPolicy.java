@@ -11,4 +11,12 @@ public interface DeployPolicy {
 
     /** Throws {@link InvalidFunctionException} with code {@code not_permitted} and a reason if not allowed. */
     void check(Manifest manifest);
+
+    /** This policy, then {@code next}. */
+    default DeployPolicy and(DeployPolicy next) {
+        return manifest -> {
+            check(manifest);
+            next.check(manifest);
+        };
+    }
 }

@@ -124,7 +124,7 @@ public final class IsolaServer implements AutoCloseable {
             owned.add(store);
             FunctionService functions = FunctionService.create(state, store,
                     FunctionBuilder.create(runner, config.cacheDir(), state, TrustPolicy.runningAsRoot()), ArchiveLimits.DEFAULT,
-                    new IsolationFloor(config.trust(), sandboxes, backend));
+                    new IsolationFloor(config.trust(), sandboxes, backend).and(budget.fitsOneInstance()));
             FunctionLogs logs = FunctionLogs.create(state.resolve("logs"), config.logMaxBytes());
             owned.add(logs); // closed after the dispatcher, whose instances write to it
             Readiness readiness = new Readiness();

@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class DispatcherTest {
     /** How long close() lets calls finish (of the fake clock in the tests). */
@@ -515,6 +516,78 @@ class DispatcherTest {
         assertThat(launcher.interruptedLaunches.get()).isEqualTo(1);
         assertThat(caller.get(5, TimeUnit.SECONDS))
                 .isInstanceOf(Acquisition.StartFailed.class);
+    }
+
+    /**
+     * An admin's removal interrupted (a stopping server interrupts its handler threads) returns early, but the drain
+     * goes on: it once skipped its clean-up, and an idle instance stayed running, out of every pool.
+     */
+    @Test
+    void remove_interrupted_stillStopsEveryInstance() throws Exception {
+        dispatcher.deploy(Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), false));
+        Lease busy = acquired(call());
+        acquired(call()).release(true); // one idle beside the busy one
+        Thread remover = Thread.ofPlatform().start(() -> dispatcher.remove(HELLO));
+        Await.until(WAIT, () -> remover.getState() == Thread.State.WAITING
+                || remover.getState() == Thread.State.TIMED_WAITING, "the removal to wait for the busy call");
+
+        remover.interrupt();
+        remover.join(WAIT.toMillis());
+        busy.release(true);
+
+        assertThat(remover.isAlive()).isFalse();
+        Await.until(WAIT, () -> launcher.alive.get() == 0, "both instances stopped");
+    }
+
+    /** A replaced version's calls get the shutdown's drain period, not their own timeout (up to an hour). */
+    @Test
+    void close_hurriesTheDrainOfAReplacedVersion() throws Exception {
+        DeployedFunction v1 = Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), false,
+                Duration.ofHours(1));
+        dispatcher.deploy(v1);
+        Lease old = acquired(call());
+        dispatcher.deploy(Functions.nextVersion(v1));
+
+        Thread closer = Thread.ofPlatform().start(dispatcher::close);
+        try {
+            long realDeadline = System.nanoTime() + WAIT.toNanos();
+            while (closer.isAlive() && System.nanoTime() < realDeadline) {
+                now.addAndGet(Duration.ofSeconds(1).toNanos()); // the drain period of close() passes
+                closer.join(Duration.ofMillis(10));
+            }
+            assertThat(closer.isAlive()).as("close still waiting for the old version's call").isFalse();
+        } finally {
+            old.release(true); // lets a close that failed to hurry end too
+        }
+    }
+
+    @Test
+    void aNewVersionAfterClose_isRefused() {
+        DeployedFunction v1 = Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), false);
+        dispatcher.deploy(v1);
+        dispatcher.close();
+        assertThatThrownBy(() -> dispatcher.deploy(Functions.nextVersion(v1)))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("shutting down");
+        assertThat(launcher.started).isEmpty();
+    }
+
+    /** A replaced version's instances still serving show as draining, in the listing and the function's count. */
+    @Test
+    void aReplacedVersionsInstances_areListedAsDraining_untilTheyStop() {
+        DeployedFunction v1 = Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), false);
+        dispatcher.deploy(v1);
+        Lease old = acquired(call());
+        dispatcher.deploy(Functions.nextVersion(v1));
+
+        assertThat(dispatcher.instances(HELLO)).singleElement().satisfies(v -> {
+            assertThat(v.version()).isEqualTo(1);
+            assertThat(v.state()).isEqualTo(InstanceState.DRAINING);
+        });
+        assertThat(dispatcher.instanceCount(HELLO)).isEqualTo(1);
+        assertThat(dispatcher.page(Optional.empty(), "", 10).instances()).hasSize(1);
+
+        old.release(true);
+        Await.until(WAIT, () -> dispatcher.instances().isEmpty(), "the drained instance gone from the listing");
     }
 
     private void awaitInstances(int n) {

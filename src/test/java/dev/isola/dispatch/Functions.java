@@ -33,6 +33,12 @@ final class Functions {
                 new Scaling(concurrency, min, max, idle, singleUse, 0, true));
     }
 
+    /** A function with {@code concurrency: 1} whose instances may take {@code memoryBytes} each. */
+    static DeployedFunction withMemory(String name, long memoryBytes) {
+        return deployed(name, 1, new Limits(memoryBytes, 1, TIMEOUT),
+                new Scaling(1, 0, 4, Duration.ofMinutes(1), false, 0, true));
+    }
+
     /** Version {@code version} of a function with {@code concurrency: 1} that keeps {@code standby} sandboxes. */
     static DeployedFunction withStandby(String name, int version, int standby, boolean singleUse) {
         return deployed(name, version, new Limits(Limits.DEFAULT_MEMORY, 1, TIMEOUT),

@@ -1,6 +1,7 @@
 package dev.isola.dispatch;
 
 import dev.isola.function.FunctionName;
+import dev.isola.function.InvalidFunctionException;
 import dev.isola.function.Limits;
 import dev.isola.metrics.Metrics;
 import dev.isola.testing.Await;
@@ -14,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The node's budget across functions: a start past it waits (or is refused when the queue is full), idle instances
@@ -95,6 +97,25 @@ class NodeBudgetTest {
                 s -> assertThat(s.toString()).contains("node's budget is full"));
         b1.release(true);
         b2.release(true);
+    }
+
+    /** Stopping other functions' idle instances could never make room for it: they stay, the call fails at once. */
+    @Test
+    void aStartWhoseLimitNeverFits_failsAtOnce_andStopsNothingElse() {
+        dispatcher.deploy(Functions.withScaling("a", 1, 0, 4, Duration.ofMinutes(1), false));
+        acquired(call(A)).release(true);
+        dispatcher.deploy(Functions.withMemory("b", 11 * MEMORY));
+
+        assertThat(call(B)).isInstanceOfSatisfying(Acquisition.StartFailed.class,
+                f -> assertThat(f.toString()).contains("more than the node's budget holds"));
+        assertThat(launcher.closedCount()).as("a's idle instance kept").isZero();
+    }
+
+    @Test
+    void aManifestWhoseLimitNeverFits_isRefusedAtDeploy() {
+        budget.fitsOneInstance().check(Functions.withMemory("fits", 10 * MEMORY).manifest());
+        assertThatThrownBy(() -> budget.fitsOneInstance().check(Functions.withMemory("big", 11 * MEMORY).manifest()))
+                .isInstanceOf(InvalidFunctionException.class).hasMessageContaining("nodeMemory");
     }
 
     @Test

@@ -323,7 +323,9 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         while (!pipelined.isEmpty() && (current == null || !currentRequestDone) && ctx.channel().isActive()) {
             channelRead(ctx, pipelined.poll());
         }
-        if (current == null && pipelined.isEmpty()) {
+        // Reads on when every queued message is in, unless the current request is whole and waits for its answer:
+        // the next request, or the rest of this one's body (an exchange that cannot take it yet pauses again).
+        if (pipelined.isEmpty() && (current == null || !currentRequestDone)) {
             resumeReading();
         }
     }

@@ -99,6 +99,25 @@ class InvocationTargetTest {
         }
     }
 
+    /**
+     * A pipelined request whose body had not all come when its turn came: the edge reads on, or the connection
+     * stalled for ever with every client deadline off (reading paused) and the request never answered.
+     */
+    @Test
+    void aPipelinedRequest_whoseBodyIsStillComing_isReadOn_andAnswered() {
+        dispatcher.outcome = new Acquisition.Acquired(new StubLease());
+        try (EmbeddedEdge edge = edge()) {
+            edge.send(GET + "POST /nowhere HTTP/1.1\r\nHost: edge\r\nContent-Length: 10\r\n\r\nhello");
+            edge.instance().answer("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
+
+            assertThat(edge.received()).startsWith("HTTP/1.1 200").doesNotContain("404");
+            assertThat(edge.readingClient()).as("the rest of the pipelined body may come").isTrue();
+            edge.send("world");
+            assertThat(edge.received()).contains("HTTP/1.1 404");
+            assertThat(edge.clientOpen()).isTrue();
+        }
+    }
+
     private static String message(Acquisition outcome) {
         return switch (outcome) {
             case Acquisition.StartFailed f -> f.message();

@@ -6,6 +6,7 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -16,8 +17,10 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -70,6 +73,9 @@ final class ProxyExchange implements FrontHandler.Exchange {
     /** Status recorded when the client went away before its answer: nginx's "client closed request". */
     static final int CLIENT_CLOSED = 499;
     /** Where work that may block runs: finding out why an instance failed waits for its sandbox to be reaped. */
+    private static final Set<HttpMethod> REPLAYABLE = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
+            HttpMethod.TRACE, HttpMethod.PUT, HttpMethod.DELETE);
+    private static final AsciiString IDEMPOTENCY_KEY = AsciiString.cached("idempotency-key");
     private static final Executor OFF_LOOP = task -> Thread.ofVirtual().name("proxy-failure").start(task);
 
     private final FrontHandler front;
@@ -351,8 +357,10 @@ final class ProxyExchange implements FrontHandler.Exchange {
             // Part of the answer went out already: the client can only learn of the failure by its connection ending.
             end(502, false);
             front.channel().close();
-        } else if (reused && bodyBytes == 0 && requestDone && target.alive()) {
-            // The instance closed this idle connection; nothing of the request was consumed: send it again.
+        } else if (reused && (cause == null || cause instanceof IOException) && bodyBytes == 0 && requestDone
+                && replayable() && target.alive()) {
+            // The instance closed this idle connection as the request went out: send it again, if it may run twice
+            // (the instance may have read it, even crashed on it). Not when what came back was malformed.
             reused = false;
             moveTo(RECONNECTING);
             closeUpstream();
@@ -361,6 +369,12 @@ final class ProxyExchange implements FrontHandler.Exchange {
             fail(cause == null ? "it closed the connection; it may have crashed or run out of memory"
                     : describe(cause));
         }
+    }
+
+    /** RFC 9110's idempotent methods, or a request that says it may go twice ({@code Idempotency-Key}). */
+    private boolean replayable() {
+        HttpMethod method = request.method();
+        return REPLAYABLE.contains(method) || request.headers().contains(IDEMPOTENCY_KEY);
     }
 
     // --- endings -------------------------------------------------------------------------------------------------

@@ -227,13 +227,42 @@ class ProxyExchangeFailureTest {
     @Test
     void staleIdleConnection_chunkedRequestWithoutBody_isRetriedWhole() {
         Instance stale = edge.pooledConnection();
-        edge.send("POST /hello HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+        edge.send("PUT /hello HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
         assertThat(stale.received()).endsWith("\r\n\r\n0\r\n\r\n");
         stale.hangUp();
 
         assertThat(edge.instance().received()).isEqualTo(stale.received());
         edge.instance().answer(OK_HELLO);
         assertThat(edge.target().finished).containsExactly("200 healthy");
+    }
+
+    /** A POST may not run twice: the instance may have read it before it closed the connection, or crashed on it. */
+    @Test
+    void staleIdleConnection_postWithoutBody_is502_unlessItHasAnIdempotencyKey() {
+        Instance stale = edge.pooledConnection();
+        edge.send("POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+        stale.hangUp();
+
+        assertThat(edge.connections()).hasSize(1);
+        assertError(502, "instance_failed", "(" + CLOSED + ")");
+
+        Instance again = edge.pooledConnection();
+        edge.send("POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nIdempotency-Key: k1\r\n\r\n");
+        again.hangUp();
+        edge.instance().answer(OK_HELLO);
+        assertThat(edge.received()).endsWith("hello");
+    }
+
+    /** A malformed answer on a pooled connection is the instance's: a 502, not the request sent again. */
+    @Test
+    void pooledConnection_malformedAnswer_is502_notRetried() {
+        Instance pooled = edge.pooledConnection();
+        edge.send(GET);
+        int before = edge.connections().size();
+        pooled.answer("HTTP/1.1 abc nonsense\r\n\r\n");
+
+        assertThat(edge.connections()).hasSize(before);
+        assertThat(edge.received()).startsWith("HTTP/1.1 502");
     }
 
     @Test

@@ -9,6 +9,7 @@ import dev.isola.function.FunctionName;
 import dev.isola.function.InvalidFunctionException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -18,6 +19,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
@@ -62,6 +64,12 @@ final class EdgeRouter {
                     + request.method() + " " + path + " on the public port, which serves /function/, /invoke/ and "
                     + "/healthz"));
         }
+        if (unsupportedFraming(request)) {
+            // Netty refuses a final coding other than chunked; one before it (gzip, chunked) it would drop silently,
+            // and the instance would take the coded body for the body itself.
+            return LocalReply.rejecting(front, request, ApiError.response(ErrorCode.BAD_REQUEST, "Transfer-Encoding "
+                    + request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING) + " is not supported: only chunked"));
+        }
         if (draining.getAsBoolean() && edge.get() != Route.HEALTH && edge.get() != Route.READY) {
             // Checked here too, not only by the dispatcher: between the listener closing and the dispatcher
             // draining, a kept-alive connection's new call would otherwise still be served.
@@ -79,6 +87,12 @@ final class EdgeRouter {
             case READY -> LocalReply.of(front, request, ready(path.substring(READY.length())));
             default -> throw new IllegalStateException(edge.get() + " is not an edge route");
         };
+    }
+
+    /** A Transfer-Encoding other than one plain {@code chunked}, which is all the edge decodes. */
+    private static boolean unsupportedFraming(HttpRequest request) {
+        List<String> codings = request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING);
+        return !codings.isEmpty() && !(codings.size() == 1 && codings.getFirst().strip().equalsIgnoreCase("chunked"));
     }
 
     /**

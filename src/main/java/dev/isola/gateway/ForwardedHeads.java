@@ -52,12 +52,16 @@ final class ForwardedHeads {
 
     /**
      * The upstream's head made the client's. A close-delimited answer is re-framed as chunked ({@code rechunk}),
-     * except to an HTTP/1.0 client, whose connection ends with the answer instead ({@code keepAlive} false).
+     * except to an HTTP/1.0 client, whose connection ends with the answer instead ({@code keepAlive} false); so
+     * does a chunked one, unframed, since such a client knows no chunks.
      */
     static void toClient(HttpResponse response, ProxyTarget target, boolean rechunk, HttpVersion clientVersion,
                          boolean keepAlive) {
         HttpHeaders headers = response.headers();
         HopByHop.removeFrom(headers);
+        if (clientVersion == HttpVersion.HTTP_1_0) {
+            headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
+        }
         if (rechunk) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }

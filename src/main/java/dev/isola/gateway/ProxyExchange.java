@@ -387,7 +387,9 @@ final class ProxyExchange implements FrontHandler.Exchange {
         boolean closeDelimited = ForwardedHeads.closeDelimited(response, request.method());
         upstreamKeepAlive = HttpUtil.isKeepAlive(response) && !closeDelimited;
         boolean http10 = clientVersion == HttpVersion.HTTP_1_0;
-        responseKeepAlive = clientKeepAlive && !(closeDelimited && http10);
+        // An HTTP/1.0 client knows no chunks either: a chunked answer reaches it unframed, ended by the close.
+        boolean endsWithClose = http10 && (closeDelimited || HttpUtil.isTransferEncodingChunked(response));
+        responseKeepAlive = clientKeepAlive && !endsWithClose;
         ForwardedHeads.toClient(response, target, closeDelimited && !http10, clientVersion, responseKeepAlive);
         front.channel().write(response);
     }

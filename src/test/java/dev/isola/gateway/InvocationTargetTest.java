@@ -118,6 +118,24 @@ class InvocationTargetTest {
         }
     }
 
+    /**
+     * A transfer coding the edge does not decode is refused: passed on as plain chunks, the instance would take a
+     * gzip-coded body for the body itself.
+     */
+    @Test
+    void aTransferCodingOtherThanChunked_isRefused_andNothingReachesTheInstance() {
+        dispatcher.outcome = new Acquisition.Acquired(new StubLease());
+        try (EmbeddedEdge edge = edge()) {
+            // Netty refuses a final coding other than chunked itself; this one it decodes as plain chunks.
+            edge.send("POST /function/hello HTTP/1.1\r\nHost: edge\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+                    + "5\r\nhello\r\n0\r\n\r\n");
+
+            assertThat(edge.received()).startsWith("HTTP/1.1 400").contains("bad_request", "only chunked");
+            assertThat(edge.connections()).isEmpty();
+            assertThat(edge.clientOpen()).isFalse();
+        }
+    }
+
     private static String message(Acquisition outcome) {
         return switch (outcome) {
             case Acquisition.StartFailed f -> f.message();

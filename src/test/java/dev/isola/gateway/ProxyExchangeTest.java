@@ -143,6 +143,19 @@ class ProxyExchangeTest {
         assertThat(edge.target().finished).containsExactly("200 healthy");
     }
 
+    /** An HTTP/1.0 client knows no chunks: the answer reaches it unframed, and its end is the close. */
+    @Test
+    void chunkedResponse_toAnHttp10Client_isUnframed_andEndsByClosing() {
+        edge.send("GET /stream HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n");
+        edge.instance().answer("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+
+        String received = edge.received();
+        assertThat(received).startsWith("HTTP/1.1 200 OK\r\n").endsWith("\r\n\r\nhello")
+                .doesNotContainIgnoringCase("transfer-encoding").doesNotContainIgnoringCase("keep-alive");
+        assertThat(edge.clientOpen()).as("the close ends the answer").isFalse();
+        assertThat(edge.target().finished).containsExactly("200 healthy");
+    }
+
     @Test
     void keepAliveHttp10Client_withALengthAnswer_keepsItsConnection() {
         edge.send("GET /a HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n");

@@ -14,10 +14,23 @@ public sealed interface Acquisition {
      * The call must wait for a slot or for an instance started for it; whether it starts one was decided already.
      * {@link #await()} does the waiting (or the start) and must run on a thread that may block.
      */
-    record Pending(Supplier<Acquisition> rest) implements Acquisition {
+    record Pending(Supplier<Acquisition> rest, Runnable onAbandon) implements Acquisition {
+        /** A call that cannot be abandoned. */
+        public Pending(Supplier<Acquisition> rest) {
+            this(rest, () -> { });
+        }
+
         /** Blocks until the call has its outcome, which is never {@code Pending}. */
         public Acquisition await() {
             return rest.get();
+        }
+
+        /**
+         * The caller went away: a wait for a slot ends at once ({@link Unavailable}), its place in the queue free;
+         * a start already begun for the call goes on.
+         */
+        public void abandon() {
+            onAbandon.run();
         }
     }
 

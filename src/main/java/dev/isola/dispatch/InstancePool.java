@@ -142,13 +142,23 @@ final class InstancePool {
         return backend;
     }
 
-    /** Blocks until the call has a slot (or a final answer), or the pool drains. */
-    Attempt acquire(long deadlineNanos, EndpointProbe probe) {
+    /** Blocks until the call has a slot (or a final answer), the pool drains, or {@code ticket} is abandoned. */
+    Attempt acquire(long deadlineNanos, EndpointProbe probe, CallTicket ticket) {
         List<Slot> dead = new ArrayList<>();
         try {
-            return acquire(deadlineNanos, probe, dead);
+            return acquire(deadlineNanos, probe, ticket, dead);
         } finally {
             retireAll(dead);
+        }
+    }
+
+    /** Wakes the calls waiting here: one of them was abandoned ({@link CallTicket}). */
+    void wakeWaiters() {
+        lock.lock();
+        try {
+            changed.signalAll();
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -189,15 +199,21 @@ final class InstancePool {
         Slot slot = reserved;
         // Read the clock only here, off the warm path: the call's deadline counts from its arrival.
         long deadline = ticker.nanos() + timeout.toNanos();
-        return new Attempt.Later(slot != null ? () -> startInto(slot, true, probe) : () -> acquire(deadline, probe),
-                deadline);
+        CallTicket ticket = new CallTicket();
+        return new Attempt.Later(slot != null ? () -> startInto(slot, true, probe)
+                : () -> acquire(deadline, probe, ticket), deadline, ticket);
     }
 
-    private Attempt acquire(long deadlineNanos, EndpointProbe probe, List<Slot> dead) {
+    private Attempt acquire(long deadlineNanos, EndpointProbe probe, CallTicket ticket, List<Slot> dead) {
         Slot started;
         lock.lock();
         try {
+            ticket.waitsIn(this);
             while (true) {
+                if (ticket.abandoned()) {
+                    return new Attempt.Done(new Acquisition.Unavailable("fn=" + function.name() + ": the caller "
+                            + "went away while the call waited"));
+                }
                 Attempt now = drainedOrWarm(dead);
                 if (now != null) {
                     return now;

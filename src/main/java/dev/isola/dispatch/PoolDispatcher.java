@@ -61,20 +61,22 @@ final class PoolDispatcher implements Dispatcher {
         return switch (pool.begin(probe)) {
             case Attempt.Done done -> done.acquisition();
             case Attempt.Later later -> new Acquisition.Pending(() -> settle(name, later.rest().get(),
-                    later.deadlineNanos(), probe));
+                    later.deadlineNanos(), probe, later.ticket()), later.ticket()::abandon);
             case Attempt.Drained drained -> {
                 long deadline = ticker.nanos() + pool.timeout().toNanos();
-                yield new Acquisition.Pending(() -> acquireCurrent(name, deadline, probe));
+                CallTicket ticket = new CallTicket();
+                yield new Acquisition.Pending(() -> acquireCurrent(name, deadline, probe, ticket), ticket::abandon);
             }
         };
     }
 
-    private Acquisition settle(FunctionName name, Attempt attempt, long deadline, EndpointProbe probe) {
+    private Acquisition settle(FunctionName name, Attempt attempt, long deadline, EndpointProbe probe,
+                               CallTicket ticket) {
         return switch (attempt) {
             case Attempt.Done done -> done.acquisition();
-            case Attempt.Later later -> settle(name, later.rest().get(), later.deadlineNanos(), probe);
+            case Attempt.Later later -> settle(name, later.rest().get(), later.deadlineNanos(), probe, ticket);
             // The version was replaced before the call's start or wait ended: the current one serves the call.
-            case Attempt.Drained drained -> acquireCurrent(name, deadline, probe);
+            case Attempt.Drained drained -> acquireCurrent(name, deadline, probe, ticket);
         };
     }
 
@@ -82,14 +84,14 @@ final class PoolDispatcher implements Dispatcher {
      * Blocks for a slot of the function's current version, following version swaps until the call's deadline
      * (rollbacks may swap versions several times while one call waits): NotFound only once the function is gone.
      */
-    private Acquisition acquireCurrent(FunctionName name, long deadline, EndpointProbe probe) {
+    private Acquisition acquireCurrent(FunctionName name, long deadline, EndpointProbe probe, CallTicket ticket) {
         while (true) {
             Routes current = routes.get(name);
             if (current == null) {
                 return new Acquisition.NotFound(name);
             }
             InstancePool pool = current.pick();
-            if (pool.acquire(deadline, probe) instanceof Attempt.Done done) {
+            if (pool.acquire(deadline, probe, ticket) instanceof Attempt.Done done) {
                 return done.acquisition();
             }
             if (ticker.nanos() - deadline >= 0) {

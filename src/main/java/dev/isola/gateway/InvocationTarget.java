@@ -48,6 +48,8 @@ final class InvocationTarget implements ProxyTarget {
     private Lease lease;
     private Metrics.FunctionMetrics metrics;
     private boolean retried;
+    /** The call's wait, until it settles: the one to abandon. */
+    private Acquisition.Pending pending;
 
     InvocationTarget(Services services, FunctionName name) {
         this.services = services;
@@ -60,12 +62,13 @@ final class InvocationTarget implements ProxyTarget {
     public void open(ProxyExchange exchange) {
         EventLoop loop = exchange.loop();
         Acquisition now = services.dispatcher().acquire(name, exchange.upstreams().probeForCalls());
-        if (!(now instanceof Acquisition.Pending pending)) {
+        if (!(now instanceof Acquisition.Pending waiting)) {
             acquired(exchange, now);
             return;
         }
+        pending = waiting;
         Thread.ofVirtual().name("acquire-" + name).start(() -> {
-            Acquisition later = pending.await();
+            Acquisition later = waiting.await();
             try {
                 loop.execute(() -> acquired(exchange, later));
             } catch (RejectedExecutionException e) { // the gateway is shutting down
@@ -76,7 +79,15 @@ final class InvocationTarget implements ProxyTarget {
         });
     }
 
+    @Override
+    public void abandon() {
+        if (pending != null) {
+            pending.abandon();
+        }
+    }
+
     private void acquired(ProxyExchange exchange, Acquisition acquisition) {
+        pending = null;
         switch (acquisition) {
             case Acquisition.Acquired a -> {
                 lease = a.lease();

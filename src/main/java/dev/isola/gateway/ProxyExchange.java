@@ -259,6 +259,9 @@ final class ProxyExchange implements FrontHandler.Exchange {
         if (state == DONE) {
             return false;
         }
+        if (state == AWAITING_TARGET) {
+            target.abandon();
+        }
         boolean answering = state == STREAMING_RESPONSE;
         end(finalStatus, true);
         releaseEarlyBody();

@@ -13,6 +13,13 @@ interface ProxyTarget {
      */
     void open(ProxyExchange exchange);
 
+    /**
+     * The exchange ended before {@link #open} answered (the client went away, or sent its body too slowly): a call
+     * waiting for a slot gives up its place in the function's queue.
+     */
+    default void abandon() {
+    }
+
     /** Adds the platform's own response headers. */
     void decorate(HttpHeaders headers);
 

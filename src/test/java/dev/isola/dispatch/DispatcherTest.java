@@ -288,6 +288,35 @@ class DispatcherTest {
         // closeAndCheckNothingLeft: the old version's drain is waited for, and it stops what it had.
     }
 
+    /**
+     * A call whose caller went away leaves the queue at once: queued callers that hung up held their places until
+     * the function's timeout, and honest calls got 429 meanwhile.
+     */
+    @Test
+    void aWaitingCallAbandoned_leavesTheQueueAtOnce_andStartsNothing() throws Exception {
+        dispatcher.close();
+        dispatcher = create(1);
+        dispatcher.deploy(Functions.withScaling("hello", 1, 0, 1, Duration.ofMinutes(1), false));
+        Lease busy = acquired(call());
+        Acquisition.Pending waiting = pending(arrive());
+        CompletableFuture<Acquisition> outcome = CompletableFuture.supplyAsync(waiting::await,
+                r -> Thread.ofVirtual().start(r));
+        Await.until(WAIT, () -> ((PoolDispatcher) dispatcher).waiting(HELLO) == 1, "the call to queue");
+
+        waiting.abandon();
+
+        assertThat(outcome.get(5, TimeUnit.SECONDS)).isInstanceOf(Acquisition.Unavailable.class);
+        assertThat(((PoolDispatcher) dispatcher).waiting(HELLO)).isZero();
+        Acquisition.Pending next = pending(arrive());
+        CompletableFuture<Acquisition> served = CompletableFuture.supplyAsync(next::await,
+                r -> Thread.ofVirtual().start(r));
+        Await.until(WAIT, () -> ((PoolDispatcher) dispatcher).waiting(HELLO) == 1 || served.isDone(),
+                "the next call to queue in the place freed (not 429)");
+        busy.release(true);
+        acquired(served.get(5, TimeUnit.SECONDS)).release(true);
+        assertThat(launcher.started).hasSize(1);
+    }
+
     @Test
     void acquire_allBusyPastTheFunctionsTimeout_timesOut() {
         dispatcher.deploy(Functions.withScaling("hello", 1, 0, 1, Duration.ofMinutes(1), false));

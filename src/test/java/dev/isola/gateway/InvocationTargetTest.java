@@ -29,6 +29,8 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -155,6 +157,28 @@ class InvocationTargetTest {
             }, "the start's failure to be answered");
 
             assertThat(edge.received()).contains("\"error\":\"start_failed\"");
+        }
+    }
+
+    /** A client that hangs up while its call waits gives up its place in the queue at once, not at the timeout. */
+    @Test
+    void aClientHangingUpWhileItsCallWaits_abandonsTheWait() throws Exception {
+        CountDownLatch abandoned = new CountDownLatch(1);
+        dispatcher.outcome = new Acquisition.Pending(() -> {
+            try {
+                abandoned.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return new Acquisition.Unavailable("the caller went away");
+        }, abandoned::countDown);
+        try (EmbeddedEdge edge = edge()) {
+            edge.send(GET);
+            assertThat(abandoned.getCount()).isEqualTo(1);
+
+            edge.clientHangsUp();
+
+            assertThat(abandoned.await(5, TimeUnit.SECONDS)).as("the wait abandoned").isTrue();
         }
     }
 

@@ -335,7 +335,7 @@ final class InstancePool {
                 instance = started.instance();
                 kind = started.kind();
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             lock.lock();
             try {
                 slots.remove(slot);
@@ -343,6 +343,9 @@ final class InstancePool {
                 changed.signalAll();
             } finally {
                 lock.unlock();
+            }
+            if (e instanceof Error error) {
+                throw error; // out of memory, say: the slot is free again, and the JVM's fault is not a start's
             }
             String message = e instanceof StartFailedException ? e.getMessage()
                     : "fn=" + function.name() + " inst=" + slot.id + ": failed to start: " + e;
@@ -660,7 +663,17 @@ final class InstancePool {
                 lock.unlock();
             }
             Thread.interrupted(); // an abort of the last start (a drain) is not one of the next: it finds draining
-            startInto(next, false, prewarmProbe);
+            try {
+                startInto(next, false, prewarmProbe);
+            } catch (Error e) {
+                lock.lock();
+                try {
+                    prewarmers--; // the next round's pre-warmer takes the queue on
+                } finally {
+                    lock.unlock();
+                }
+                throw e;
+            }
         }
     }
 

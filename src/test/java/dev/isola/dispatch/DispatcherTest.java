@@ -476,6 +476,18 @@ class DispatcherTest {
         acquired(call()).release(true);
     }
 
+    /** An Error in a start (out of memory) reaches the caller, and the slot does not stay reserved for ever. */
+    @Test
+    void anErrorInAStart_freesTheSlot() {
+        dispatcher.deploy(Functions.withScaling("hello", 1, 0, 1, Duration.ofMinutes(1), false));
+        launcher.errorNext = new OutOfMemoryError("simulated");
+
+        assertThatThrownBy(this::call).isInstanceOf(OutOfMemoryError.class);
+
+        assertThat(dispatcher.instances(HELLO)).isEmpty();
+        acquired(call()).release(true);
+    }
+
     @Test
     void remove_stopsInstancesAndForgetsFunction() {
         dispatcher.deploy(Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), false));

@@ -20,6 +20,8 @@ final class FakeLauncher implements Launcher {
     final AtomicInteger livenessChecks = new AtomicInteger();
     final AtomicInteger maxAlive = new AtomicInteger();
     volatile boolean failNext;
+    /** When set, the next launch throws it (an Error: out of memory, say), not a start failure. */
+    volatile Error errorNext;
     /** When set, launches block until interrupted (a sandbox still booting), then fail as the real launcher does. */
     volatile CountDownLatch hangUntilInterrupted;
     final AtomicInteger interruptedLaunches = new AtomicInteger();
@@ -38,6 +40,11 @@ final class FakeLauncher implements Launcher {
         if (failNext) {
             failNext = false;
             throw new StartFailedException("fn=" + function.name() + ": boom");
+        }
+        Error error = errorNext;
+        if (error != null) {
+            errorNext = null;
+            throw error;
         }
         CountDownLatch slow = gate;
         if (slow != null) {

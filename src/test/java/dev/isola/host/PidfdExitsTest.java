@@ -51,9 +51,12 @@ class PidfdExitsTest {
             try (Pidfd later = Pidfd.open(reusing.pid())) { // most likely the number just freed
                 CompletableFuture<Void> laterExited = exits.onExit(later).toCompletableFuture();
                 closedEarly.destroyForcibly().waitFor();
-                Process witness = new ProcessBuilder("true").start();
+                // A witness that lives until killed: one that ends by itself may be reaped before its pidfd opens.
+                Process witness = new ProcessBuilder("sleep", "60").start();
                 try (Pidfd w = Pidfd.open(witness.pid())) {
-                    exits.onExit(w).toCompletableFuture().get(5, TimeUnit.SECONDS); // the waiter has caught up
+                    CompletableFuture<Void> witnessed = exits.onExit(w).toCompletableFuture();
+                    witness.destroyForcibly().waitFor();
+                    witnessed.get(5, TimeUnit.SECONDS); // the waiter has caught up
                 }
                 assertThat(laterExited).isNotDone();
             }

@@ -202,7 +202,10 @@ final class PoolDispatcher implements Dispatcher {
     }
 
     private List<InstancePool> listed(FunctionName name) {
-        return listed().stream().filter(p -> p.function().name().equals(name)).toList();
+        Routes current = routes.get(name);
+        List<InstancePool> pools = new ArrayList<>(current == null ? List.of() : current.pools());
+        draining.stream().filter(p -> p.function().name().equals(name) && !pools.contains(p)).forEach(pools::add);
+        return pools;
     }
 
     /** Calls of {@code name} waiting for a slot now (for tests that must know a call is queued). */

@@ -91,6 +91,9 @@ final class EdgeRouter {
 
     /** A Transfer-Encoding other than one plain {@code chunked}, which is all the edge decodes. */
     private static boolean unsupportedFraming(HttpRequest request) {
+        if (!request.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+            return false; // nearly every request: no list made
+        }
         List<String> codings = request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING);
         return !codings.isEmpty() && !(codings.size() == 1 && codings.getFirst().strip().equalsIgnoreCase("chunked"));
     }

@@ -29,6 +29,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class PoolDispatcher implements Dispatcher {
     private static final System.Logger LOG = System.getLogger(PoolDispatcher.class.getName());
+    private static final Acquisition SHUTTING_DOWN = new Acquisition.Unavailable(
+            "Isola is shutting down and takes no new calls");
 
     private final Parts parts;
     private final Ticker ticker;
@@ -51,7 +53,7 @@ final class PoolDispatcher implements Dispatcher {
     @Override
     public Acquisition acquire(FunctionName name, EndpointProbe probe) {
         if (closed) {
-            return new Acquisition.Unavailable("Isola is shutting down and takes no new calls");
+            return SHUTTING_DOWN;
         }
         Routes current = routes.get(name);
         if (current == null) {
@@ -88,7 +90,9 @@ final class PoolDispatcher implements Dispatcher {
         while (true) {
             Routes current = routes.get(name);
             if (current == null) {
-                return new Acquisition.NotFound(name);
+                // Once close() cleared the routes, the function is not gone: the server is (the client may retry
+                // elsewhere), as for a call that arrives now.
+                return closed ? SHUTTING_DOWN : new Acquisition.NotFound(name);
             }
             InstancePool pool = current.pick();
             if (pool.acquire(deadline, probe, ticket) instanceof Attempt.Done done) {

@@ -202,7 +202,8 @@ class DispatcherTest {
         dispatcher.deploy(Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), false));
         Acquisition.Pending late = pending(arrive());
         dispatcher.close(); // the fake clock never moves: a drain that waited for this start would never end
-        assertThat(late.await()).as("the call finds no version left").isInstanceOf(Acquisition.NotFound.class);
+        assertThat(late.await()).as("a stopping server, not a function that is gone (503, not 404)")
+                .isInstanceOf(Acquisition.Unavailable.class);
         assertThat(launcher.started).isEmpty();
     }
 

@@ -39,8 +39,16 @@ class DispatcherTest {
     }
 
     @AfterEach
-    void closeAndCheckNothingLeft() {
-        dispatcher.close();
+    void closeAndCheckNothingLeft() throws InterruptedException {
+        // The clock moves while close() waits: after a test that failed with a call still in flight on a replaced
+        // version, a frozen clock would hold that version's drain, and this close, for ever.
+        Thread closer = Thread.ofPlatform().start(dispatcher::close);
+        long realDeadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (closer.isAlive() && System.nanoTime() < realDeadline) {
+            now.addAndGet(Duration.ofSeconds(1).toNanos());
+            closer.join(Duration.ofMillis(10));
+        }
+        assertThat(closer.isAlive()).as("close still waiting").isFalse();
         assertThat(launcher.alive.get()).as("instances still running after close").isZero();
     }
 
@@ -570,12 +578,14 @@ class DispatcherTest {
         Lease busy = acquired(call());
         acquired(call()).release(true); // one idle beside the busy one
         Thread remover = Thread.ofPlatform().start(() -> dispatcher.remove(HELLO));
-        Await.until(WAIT, () -> remover.getState() == Thread.State.WAITING
-                || remover.getState() == Thread.State.TIMED_WAITING, "the removal to wait for the busy call");
-
-        remover.interrupt();
-        remover.join(WAIT.toMillis());
-        busy.release(true);
+        try {
+            Await.until(WAIT, () -> remover.getState() == Thread.State.WAITING
+                    || remover.getState() == Thread.State.TIMED_WAITING, "the removal to wait for the busy call");
+            remover.interrupt();
+            remover.join(WAIT.toMillis());
+        } finally {
+            busy.release(true);
+        }
 
         assertThat(remover.isAlive()).isFalse();
         Await.until(WAIT, () -> launcher.alive.get() == 0, "both instances stopped");
@@ -620,15 +630,19 @@ class DispatcherTest {
         dispatcher.deploy(v1);
         Lease old = acquired(call());
         dispatcher.deploy(Functions.nextVersion(v1));
-
-        assertThat(dispatcher.instances(HELLO)).singleElement().satisfies(v -> {
-            assertThat(v.version()).isEqualTo(1);
-            assertThat(v.state()).isEqualTo(InstanceState.DRAINING);
-        });
-        assertThat(dispatcher.instanceCount(HELLO)).isEqualTo(1);
-        assertThat(dispatcher.page(Optional.empty(), "", 10).instances()).hasSize(1);
-
-        old.release(true);
+        try {
+            // Listed at once; draining once its drain, on a thread of its own, has begun.
+            Await.until(WAIT, () -> dispatcher.instances(HELLO).stream().anyMatch(
+                    v -> v.state() == InstanceState.DRAINING), "the old version's instance to show as draining");
+            assertThat(dispatcher.instances(HELLO)).singleElement().satisfies(v -> {
+                assertThat(v.version()).isEqualTo(1);
+                assertThat(v.state()).isEqualTo(InstanceState.DRAINING);
+            });
+            assertThat(dispatcher.instanceCount(HELLO)).isEqualTo(1);
+            assertThat(dispatcher.page(Optional.empty(), "", 10).instances()).hasSize(1);
+        } finally {
+            old.release(true);
+        }
         Await.until(WAIT, () -> dispatcher.instances().isEmpty(), "the drained instance gone from the listing");
     }
 

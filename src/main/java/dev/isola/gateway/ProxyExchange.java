@@ -66,8 +66,9 @@ import static dev.isola.gateway.ProxyState.STREAMING_RESPONSE;
  * too, or a connection ends with no response) the lease ends as unhealthy (the dispatcher checks whether the instance
  * died and replaces it) and the caller gets a 502 that says what happened. No whole answer within the function's
  * timeout is a 504: an absolute deadline from the request's head (less the wait for an instance started for it),
- * which no trickle of body or answer moves, so a slow client holds a slot for the timeout at most. Once response
- * bytes went out, the only honest signal left is to abort the client connection.
+ * which no trickle of body or answer moves, so a slow client holds a slot for the timeout at most. An instance that
+ * had the whole request and sent nothing is retired (see {@link #hungOnWholeRequest}). Once response bytes went
+ * out, the only honest signal left is to abort the client connection.
  */
 final class ProxyExchange implements FrontHandler.Exchange {
     /** Status recorded when the client went away before its answer: nginx's "client closed request". */
@@ -227,7 +228,7 @@ final class ProxyExchange implements FrontHandler.Exchange {
             piece.release();
             releaseEarlyBody();
             endWithError(413, "body_too_large", "Request body exceeds the limit of " + maxBodyBytes
-                    + " bytes (maxBodyBytes)", false);
+                    + " bytes (maxBodyBytes)", false, true);
             return;
         }
         if (upstream == null) {
@@ -414,9 +415,10 @@ final class ProxyExchange implements FrontHandler.Exchange {
      * Ends with an error: answered with {@code finalStatus} if none of the answer went out yet, else the client
      * connection is aborted, the only honest signal left.
      */
-    private void endWithError(int finalStatus, String error, String message, boolean keepAlive) {
+    private void endWithError(int finalStatus, String error, String message, boolean keepAlive,
+            boolean healthy) {
         boolean answering = state == STREAMING_RESPONSE;
-        end(finalStatus, true);
+        end(finalStatus, healthy);
         if (answering) {
             front.channel().close();
         } else {
@@ -476,8 +478,19 @@ final class ProxyExchange implements FrontHandler.Exchange {
             return deadlineNanos;
         }
         endWithError(504, "timeout", target.label() + ": no response within the function's timeout of "
-                + timeoutMillis + " ms", keepClient());
+                + timeoutMillis + " ms", keepClient(), !hungOnWholeRequest());
         return ClientDeadlines.NEVER;
+    }
+
+    /**
+     * Whether, at the deadline, the instance had the whole request and had not begun to answer: its work goes on,
+     * uncounted, once the call ends, so the instance must not take another (a concurrency-1 function would get a
+     * second call beside the first, and a handler stuck in a loop would time out every later call too). A body still
+     * arriving is the client's slowness, and an answer under way may be held back by a slow reader: neither is the
+     * instance's fault.
+     */
+    private boolean hungOnWholeRequest() {
+        return requestDone && (state == AWAITING_HEAD || state == SKIPPING_INTERIM);
     }
 
     /** Marks the exchange over, closes the upstream connection if it still holds one, ends the target's hold. */

@@ -458,7 +458,7 @@ class ProxyExchangeFailureTest {
     // --- the function's timeout ----------------------------------------------------------------------------------
 
     @Test
-    void functionTimeout_beforeTheHead_is504Json() {
+    void functionTimeout_beforeTheHead_is504Json_andRetiresTheInstance() {
         edge.timeoutMillis = 1_000;
         edge.send(GET);
         edge.advance(999);
@@ -466,7 +466,8 @@ class ProxyExchangeFailureTest {
         edge.advance(1);
 
         assertError(504, "timeout", "fn=hello inst=hello-1: no response within the function's timeout of 1000 ms");
-        assertThat(edge.target().finished).containsExactly("504 healthy");
+        assertThat(edge.target().finished).as("it had the whole request: its work goes on, uncounted")
+                .containsExactly("504 unhealthy");
         assertThat(edge.instance().open()).isFalse();
         assertThat(edge.clientOpen()).isTrue();
     }
@@ -481,7 +482,7 @@ class ProxyExchangeFailureTest {
         assertThat(edge.received()).startsWith("HTTP/1.1 200 OK\r\n").endsWith("hello");
         assertThat(edge.clientOpen()).isFalse();
         assertThat(edge.instance().open()).isFalse();
-        assertThat(edge.target().finished).containsExactly("504 healthy");
+        assertThat(edge.target().finished).as("a slow reader may hold the answer back").containsExactly("504 healthy");
     }
 
     @Test
@@ -512,7 +513,7 @@ class ProxyExchangeFailureTest {
         edge.advance(1);
 
         assertError(504, "timeout", "fn=hello inst=hello-1: no response within the function's timeout of 3000 ms");
-        assertThat(edge.target().finished).containsExactly("504 healthy");
+        assertThat(edge.target().finished).as("the client was slow, not the instance").containsExactly("504 healthy");
         assertThat(edge.instance().open()).as("the half-sent request goes with its connection").isFalse();
         assertThat(edge.clientOpen()).as("the rest of the body is not read").isFalse();
     }
@@ -530,7 +531,7 @@ class ProxyExchangeFailureTest {
         edge.advance(1);
 
         assertThat(edge.received()).contains("\"error\":\"timeout\"");
-        assertThat(edge.target().finished).containsExactly("504 healthy");
+        assertThat(edge.target().finished).containsExactly("504 unhealthy");
     }
 
     @Test
@@ -543,7 +544,7 @@ class ProxyExchangeFailureTest {
         edge.advance(100);
 
         assertThat(edge.received()).contains("\"error\":\"timeout\"");
-        assertThat(edge.target().finished).containsExactly("504 healthy");
+        assertThat(edge.target().finished).containsExactly("504 unhealthy");
     }
 
     @Test
@@ -556,7 +557,7 @@ class ProxyExchangeFailureTest {
         edge.advance(1_000);
 
         assertThat(edge.received()).contains("\"error\":\"timeout\"");
-        assertThat(edge.targets().getLast().finished).containsExactly("504 healthy");
+        assertThat(edge.targets().getLast().finished).containsExactly("504 unhealthy");
     }
 
     @Test

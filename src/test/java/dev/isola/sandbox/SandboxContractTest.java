@@ -239,14 +239,20 @@ public abstract class SandboxContractTest implements IsolaServerExtension.PerBac
     }
 
     @Test
-    void slowFunction_pastTimeout_is504AndPlatformKeepsServing() {
+    void slowFunction_pastTimeout_is504_itsInstanceIsReplaced_andPlatformKeepsServing() {
         HttpResponse<String> r = isola.deploy("c-slow", TestIsola.FUNCTIONS.resolve("probe"),
-                "name: c-slow\nruntime: go\nlimits: {timeout: 1s}\n" + extraManifest());
+                "name: c-slow\nruntime: go\nlimits: {timeout: 1s}\nscaling: {maxInstances: 1}\n" + extraManifest());
         assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        String hung = isola.get("/function/c-slow/").headers().firstValue("X-Isola-Instance").orElseThrow();
         HttpResponse<String> call = isola.get("/function/c-slow/sleep?ms=3000");
         assertThat(call.statusCode()).isEqualTo(504);
         assertThat(TestIsola.json(call).get("error").asText()).isEqualTo("timeout");
-        assertThat(isola.get("/function/c-slow/").statusCode()).isEqualTo(200);
+        HttpResponse<String> next = isola.get("/function/c-slow/");
+        assertThat(next.statusCode()).isEqualTo(200);
+        assertThat(next.headers().firstValue("X-Isola-Instance")).as("the one still busy with the timed-out call")
+                .isPresent().get().isNotEqualTo(hung);
+        Await.until(Duration.ofSeconds(30), () -> isola.server().dispatcher().instances(),
+                views -> views.stream().noneMatch(v -> v.id().equals(hung)), "the timed-out instance stopped");
     }
 
     @Test

@@ -91,6 +91,8 @@ final class InstancePool {
     /** Where the next housekeeping round's liveness checks begin in {@link #slots} ({@link #deadAmongIdle}). */
     private int livenessCursor;
     private int prewarmers;
+    /** When housekeeping may start {@code minInstances} again after one failed to start. Guarded by the lock. */
+    private final RetryBackoff prewarmBackoff = new RetryBackoff();
 
     InstancePool(DeployedFunction function, Dispatcher.Parts parts, Consumer<Instance> retire,
                  Predicate<InstancePool> makeRoom) {
@@ -336,20 +338,28 @@ final class InstancePool {
                 kind = started.kind();
             }
         } catch (RuntimeException | Error e) {
+            List<Launcher.Prepared> dropped = new ArrayList<>();
+            Duration pause = null;
             lock.lock();
             try {
                 slots.remove(slot);
                 forgetAbort(slot);
+                if (!forCaller && !(e instanceof Error)) {
+                    pause = prewarmBackoff.failed(ticker.nanos());
+                    dropQueuedPrewarms(dropped);
+                }
                 changed.signalAll();
             } finally {
                 lock.unlock();
             }
+            dropped.forEach(Launcher.Prepared::close);
             if (e instanceof Error error) {
                 throw error; // out of memory, say: the slot is free again, and the JVM's fault is not a start's
             }
             String message = e instanceof StartFailedException ? e.getMessage()
                     : "fn=" + function.name() + " inst=" + slot.id + ": failed to start: " + e;
-            LOG.log(Level.WARNING, message);
+            LOG.log(Level.WARNING, pause == null ? message
+                    : message + " (minInstances: the next start in " + pause.toSeconds() + " s)");
             String caller = e instanceof StartFailedException f ? f.publicMessage()
                     : "fn=" + function.name() + " inst=" + slot.id + ": failed to start (the server log says why)";
             return new Attempt.Done(new Acquisition.StartFailed(caller, backend));
@@ -366,6 +376,7 @@ final class InstancePool {
             slot.coldStartNanos = took;
             slot.startKind = kind;
             slot.lastUsedNanos = ticker.nanos();
+            prewarmBackoff.succeeded();
             forgetAbort(slot);
             retireNow = draining;
             if (retireNow) {
@@ -597,7 +608,7 @@ final class InstancePool {
             }
             expired.forEach(slots::remove);
             removed.addAll(expired);
-            toStart = draining ? 0 : scaling.minInstances() - slots.size();
+            toStart = draining || !prewarmBackoff.due(now) ? 0 : scaling.minInstances() - slots.size();
             for (int i = 0; i < toStart; i++) {
                 Optional<Slot> slot = reserveSlot();
                 if (slot.isEmpty()) {
@@ -620,6 +631,19 @@ final class InstancePool {
         }
         for (int i = 0; i < newPrewarmers; i++) {
             Thread.ofVirtual().name("prewarm-" + function.name()).start(this::prewarm);
+        }
+    }
+
+    /**
+     * Gives back the slots reserved for pre-warm starts that no thread took yet; their standby sandboxes, if any, go
+     * into {@code prepared} for the caller to close after unlocking. Under the lock.
+     */
+    private void dropQueuedPrewarms(List<Launcher.Prepared> prepared) {
+        for (Slot queued; (queued = prewarmQueue.poll()) != null; ) {
+            slots.remove(queued);
+            if (queued.prepared != null) {
+                prepared.add(queued.prepared);
+            }
         }
     }
 

@@ -20,11 +20,10 @@ import java.util.function.Supplier;
  * by one background thread and only while no start is in flight ({@link Launcher#standby}); taken by the starts of
  * new instances, each replaced once the start that took it has ended ({@link #refill()}: a replacement made while
  * that start ran cost it about 10 ms of CPU on 2 cores, bench/standby-start.sh); all removed when the version
- * drains. A creation that fails is retried after {@value #RETRY_SECONDS} s, by the housekeeping round.
+ * drains. A creation that fails is tried again by a later housekeeping round, after a {@link RetryBackoff}.
  */
 final class StandbySandboxes {
     private static final System.Logger LOG = System.getLogger(StandbySandboxes.class.getName());
-    private static final long RETRY_SECONDS = 30;
 
     private record Entry(Launcher.Prepared prepared, Instant createdAt) {
     }
@@ -38,7 +37,7 @@ final class StandbySandboxes {
     private final Deque<Entry> ready = new ArrayDeque<>();
     private Thread filler;
     private boolean closed;
-    private long retryAfterNanos;
+    private final RetryBackoff backoff = new RetryBackoff();
 
     /** {@code target} 0 keeps none (a function without standby, or a backend that offers none). */
     StandbySandboxes(DeployedFunction function, Launcher launcher, int target, Supplier<String> ids, Ticker ticker,
@@ -49,7 +48,6 @@ final class StandbySandboxes {
         this.ids = ids;
         this.ticker = ticker;
         this.wallClock = wallClock;
-        this.retryAfterNanos = ticker.nanos();
     }
 
     /** A standby sandbox for a start, if one is ready; the caller calls {@link #refill()} once the start ended. */
@@ -59,7 +57,7 @@ final class StandbySandboxes {
 
     /** Starts making sandboxes in the background if fewer than the target are ready and none is being made. */
     synchronized void refill() {
-        if (closed || filler != null || ready.size() >= target || ticker.nanos() - retryAfterNanos < 0) {
+        if (closed || filler != null || ready.size() >= target || !backoff.due(ticker.nanos())) {
             return;
         }
         filler = Thread.ofVirtual().name("standby-" + function.name()).start(this::fill);
@@ -77,19 +75,21 @@ final class StandbySandboxes {
             try {
                 prepared = launcher.standby(function, ids.get());
             } catch (StartFailedException e) {
+                Duration wait;
                 synchronized (this) {
                     filler = null;
-                    retryAfterNanos = ticker.nanos() + Duration.ofSeconds(RETRY_SECONDS).toNanos();
+                    wait = backoff.failed(ticker.nanos());
                     if (closed) {
                         return;
                     }
                 }
                 LOG.log(Level.WARNING, "fn=" + function.name() + ": could not make a standby sandbox (retrying in "
-                        + RETRY_SECONDS + " s): " + e.getMessage());
+                        + wait.toSeconds() + " s): " + e.getMessage());
                 return;
             }
             boolean keep;
             synchronized (this) {
+                backoff.succeeded();
                 keep = !closed;
                 if (keep) {
                     ready.addLast(new Entry(prepared, wallClock.instant()));

@@ -83,6 +83,45 @@ class DispatcherTest {
         }
     }
 
+    /**
+     * A function whose {@code minInstances} cannot start is not started again at every housekeeping round: the
+     * rounds wait 2 s, then 4 s, 8 s…, and a start that works (a call's) ends the wait.
+     */
+    @Test
+    void minInstancesThatFailToStart_areTriedAgainAfterAGrowingPause() {
+        int min = InstancePool.PREWARM_PARALLELISM + 1;
+        launcher.failEvery = true;
+        dispatcher.deploy(Functions.withScaling("hello", 1, min, min + 1, Duration.ofMinutes(1), false));
+        dispatcher.maintain();
+        Await.until(WAIT, () -> launcher.failed.get() > 0 && dispatcher.instances().isEmpty(),
+                "the round's starts to fail");
+        assertThat(launcher.failed.get()).as("the start queued behind those in flight is given up")
+                .isLessThanOrEqualTo(InstancePool.PREWARM_PARALLELISM);
+
+        for (int pause : new int[] {2, 4, 8}) {
+            int before = launcher.failed.get();
+            housekeepFor(Duration.ofSeconds(pause).minusMillis(500));
+            assertThat(launcher.failed.get()).as("no start within the pause of %d s", pause).isEqualTo(before);
+            housekeepFor(Duration.ofMillis(500));
+            assertThat(launcher.failed.get()).as("a start once the pause of %d s is over", pause).isGreaterThan(before);
+        }
+
+        launcher.failEvery = false;
+        acquired(call()).release(true);
+        dispatcher.maintain();
+        Await.until(WAIT, () -> launcher.started.size() == min, "minInstances started once a start worked");
+    }
+
+    /** Housekeeping rounds every 250 ms of the fake clock, for {@code span}; each round's starts settle first. */
+    private void housekeepFor(Duration span) {
+        for (long t = 0; t < span.toMillis(); t += 250) {
+            now.addAndGet(Duration.ofMillis(250).toNanos());
+            dispatcher.maintain();
+            Await.until(WAIT, () -> dispatcher.instances().stream()
+                    .noneMatch(v -> v.state() == InstanceState.STARTING), "the round's starts to end");
+        }
+    }
+
     /** The call's outcome decided on arrival, as the gateway's event loop sees it. */
     private Acquisition arrive() {
         return dispatcher.acquire(HELLO, EndpointProbe.CONNECT);

@@ -20,6 +20,9 @@ final class FakeLauncher implements Launcher {
     final AtomicInteger livenessChecks = new AtomicInteger();
     final AtomicInteger maxAlive = new AtomicInteger();
     volatile boolean failNext;
+    /** While set, every launch fails (a function whose code exits at start); each such launch is counted. */
+    volatile boolean failEvery;
+    final AtomicInteger failed = new AtomicInteger();
     /** When set, the next launch throws it (an Error: out of memory, say), not a start failure. */
     volatile Error errorNext;
     /** When set, launches block until interrupted (a sandbox still booting), then fail as the real launcher does. */
@@ -37,8 +40,9 @@ final class FakeLauncher implements Launcher {
 
     @Override
     public Instance launch(DeployedFunction function, String instanceId, EndpointProbe probe) {
-        if (failNext) {
+        if (failNext || failEvery) {
             failNext = false;
+            failed.incrementAndGet();
             throw new StartFailedException("fn=" + function.name() + ": boom");
         }
         Error error = errorNext;

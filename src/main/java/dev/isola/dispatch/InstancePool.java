@@ -22,7 +22,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
@@ -48,6 +47,17 @@ import java.util.function.Predicate;
  * finish.
  */
 final class InstancePool {
+    /** How the pool's instances stop: off the caller's thread, which is often an event loop. */
+    @FunctionalInterface
+    interface Retirement {
+        /** Stops {@code instance} in the background, running {@code first} there before it. */
+        void retire(Instance instance, Runnable first);
+
+        default void retire(Instance instance) {
+            retire(instance, () -> { });
+        }
+    }
+
     private static final System.Logger LOG = System.getLogger(InstancePool.class.getName());
 
     private static final Attempt DRAINED = new Attempt.Drained();
@@ -67,7 +77,7 @@ final class InstancePool {
     private final InstantSource wallClock;
     private final Metrics metrics;
     private final int queueLimit;
-    private final Consumer<Instance> retire;
+    private final Retirement retirement;
     private final InstanceEvents events;
     private final EndpointProbe prewarmProbe;
     private final InstanceIds ids;
@@ -94,7 +104,7 @@ final class InstancePool {
     /** When housekeeping may start {@code minInstances} again after one failed to start. Guarded by the lock. */
     private final RetryBackoff prewarmBackoff = new RetryBackoff();
 
-    InstancePool(DeployedFunction function, Dispatcher.Parts parts, Consumer<Instance> retire,
+    InstancePool(DeployedFunction function, Dispatcher.Parts parts, Retirement retirement,
                  Predicate<InstancePool> makeRoom) {
         this.function = function;
         this.budget = parts.budget();
@@ -109,7 +119,7 @@ final class InstancePool {
         this.wallClock = parts.wallClock();
         this.metrics = parts.metrics();
         this.queueLimit = parts.queueLimit();
-        this.retire = retire;
+        this.retirement = retirement;
         this.events = parts.events();
         this.prewarmProbe = parts.probe();
         this.ids = new InstanceIds(function.name());
@@ -169,7 +179,7 @@ final class InstancePool {
      * call that found them (a shutdown must find them retiring).
      */
     private void retireAll(List<Slot> dead) {
-        dead.forEach(s -> retire.accept(s.instance));
+        dead.forEach(s -> retirement.retire(s.instance));
         dead.clear();
     }
 
@@ -394,7 +404,7 @@ final class InstancePool {
             lock.unlock();
         }
         if (retireNow) {
-            retire.accept(instance);
+            retirement.retire(instance);
             return DRAINED;
         }
         return forCaller ? new Attempt.Done(new Acquisition.Acquired(new PoolLease(this, slot, true, took))) : null;
@@ -470,7 +480,7 @@ final class InstancePool {
         String id = victim.id;
         LOG.log(Level.DEBUG, () -> "fn=" + function.name() + " inst=" + id + " stopped: idle, its room in the "
                 + "node's budget wanted by another function");
-        retire.accept(victim.instance);
+        retirement.retire(victim.instance);
         return true;
     }
 
@@ -573,12 +583,13 @@ final class InstancePool {
         } finally {
             lock.unlock();
         }
-        if (remove) {
-            if (slot.broken) {
-                LOG.log(Level.WARNING, "fn=" + function.name() + " inst=" + slot.id + " failed a request ("
-                        + slot.instance.exitReason().orElse("it did not answer") + "); replacing it");
-            }
-            retire.accept(slot.instance);
+        if (remove && slot.broken) {
+            // Its exit reason may take reading a file (the cgroup's OOM count, the VM's console): not on the loop.
+            retirement.retire(slot.instance, () -> LOG.log(Level.WARNING, "fn=" + function.name() + " inst="
+                    + slot.id + " failed a request (" + slot.instance.exitReason().orElse("it did not answer")
+                    + "); replacing it"));
+        } else if (remove) {
+            retirement.retire(slot.instance);
         }
     }
 
@@ -627,7 +638,7 @@ final class InstancePool {
         for (Slot s : removed) {
             LOG.log(Level.DEBUG, () -> "fn=" + function.name() + " inst=" + s.id + " stopped: "
                     + s.instance.exitReason().map(r -> "died, " + r).orElse("idle"));
-            retire.accept(s.instance);
+            retirement.retire(s.instance);
         }
         for (int i = 0; i < newPrewarmers; i++) {
             Thread.ofVirtual().name("prewarm-" + function.name()).start(this::prewarm);
@@ -741,7 +752,7 @@ final class InstancePool {
         } finally {
             lock.unlock();
         }
-        idle.forEach(s -> retire.accept(s.instance));
+        idle.forEach(s -> retirement.retire(s.instance));
         unstarted.forEach(Launcher.Prepared::close);
         if (interrupted) {
             Thread.currentThread().interrupt();

@@ -285,9 +285,15 @@ final class PoolDispatcher implements Dispatcher {
         }
     }
 
-    private void retire(Instance instance) {
+    private void retire(Instance instance, Runnable first) {
         parts.events().retired(instance.id());
-        track("stop-" + instance.id(), instance::close);
+        track("stop-" + instance.id(), () -> {
+            try {
+                first.run();
+            } finally {
+                instance.close();
+            }
+        });
     }
 
     /** Runs {@code work} on a virtual thread kept in {@link #retiring} until it ends, for {@link #close()}. */

@@ -6,10 +6,13 @@ import dev.isola.host.ProcessRunner;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * The {@code hey} HTTP load generator, as the paper's network experiments used it: {@code hey -n N -c C URL}, summary
@@ -20,6 +23,8 @@ final class Hey {
     private static final Pattern TOTAL = Pattern.compile("Total:\\s+([0-9.]+) secs");
     private static final Pattern RPS = Pattern.compile("Requests/sec:\\s+([0-9.]+)");
     private static final Pattern STATUS = Pattern.compile("\\[(\\d{3})]\\s+(\\d+) responses");
+    /** A line of hey's error distribution: {@code [count]<tab>message}, one per distinct message. */
+    private static final Pattern ERROR = Pattern.compile("^\\s*\\[(\\d+)]\\s+(.+)$", Pattern.MULTILINE);
     private static final String FALLBACK = "/usr/bin/hey";
     /**
      * What of hey's output is kept. The summary, histograms and status counts come first and take a few KiB; only
@@ -33,8 +38,10 @@ final class Hey {
      * @param requestsPerSecond hey's figure (all responses, failed ones included, over the wall time)
      * @param ok2xx responses with a 2xx status
      * @param errors requests that got no 2xx answer (other statuses, connection errors, timeouts)
+     * @param errorKinds how many of the errors were of each kind, most first ({@link #kind}), e.g.
+     *                   {@code "timeout 1850, status 502 3"}; empty when there were none
      */
-    record Outcome(double totalSeconds, double requestsPerSecond, long ok2xx, long errors) {
+    record Outcome(double totalSeconds, double requestsPerSecond, long ok2xx, long errors, String errorKinds) {
     }
 
     private final ProcessRunner runner;
@@ -72,13 +79,54 @@ final class Hey {
         double total = number(TOTAL, text);
         double rps = number(RPS, text);
         long ok = 0;
+        Map<String, Long> kinds = new HashMap<>();
         Matcher m = STATUS.matcher(text);
         while (m.find()) {
+            long n = Long.parseLong(m.group(2));
             if (m.group(1).startsWith("2")) {
-                ok += Long.parseLong(m.group(2));
+                ok += n;
+            } else {
+                kinds.merge("status " + m.group(1), n, Long::sum);
             }
         }
-        return new Outcome(total, rps, ok, Math.max(0, requests - ok));
+        int distribution = text.indexOf("Error distribution:");
+        if (distribution >= 0) {
+            Matcher e = ERROR.matcher(text).region(distribution, text.length());
+            while (e.find()) {
+                kinds.merge(kind(e.group(2)), Long.parseLong(e.group(1)), Long::sum);
+            }
+        }
+        long errors = Math.max(0, requests - ok);
+        long unread = errors - kinds.values().stream().mapToLong(Long::longValue).sum();
+        if (unread > 0) {
+            kinds.merge("unknown", unread, Long::sum); // the distribution was cut at the output limit
+        }
+        String summary = kinds.entrySet().stream()
+                .sorted(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))
+                .map(k -> k.getKey() + " " + k.getValue()).collect(Collectors.joining(", "));
+        return new Outcome(total, rps, ok, errors, summary);
+    }
+
+    /**
+     * One of hey's error messages (Go's net/http client errors) as a kind: what the report of lost calls needs to
+     * tell a platform that refused or reset them from a client or network that gave up.
+     */
+    static String kind(String message) {
+        String m = message.toLowerCase(Locale.ROOT);
+        if (m.contains("timeout") || m.contains("timed out")) {
+            return "timeout";
+        } else if (m.contains("connection refused")) {
+            return "refused";
+        } else if (m.contains("connection reset")) {
+            return "reset";
+        } else if (m.contains("cannot assign requested address")) {
+            return "no local port";
+        } else if (m.contains("too many open files")) {
+            return "no file descriptor";
+        } else if (m.contains("eof") || m.contains("server closed")) {
+            return "closed";
+        }
+        return "other";
     }
 
     private static double number(Pattern p, String text) {

@@ -11,7 +11,9 @@ import java.util.List;
  * bypassing the platform; variant {@code gateway} goes through Isola's gateway as users do. The function accepts up
  * to 10,000 concurrent requests on its single instance, so the gateway neither queues nor starts more instances.
  * Values per run: {@code requests_per_s} (hey's figure, which counts failed requests too, as the paper plotted it;
- * a run in which every request failed is an error row instead) and {@code errors} (requests without a 2xx answer).
+ * a run in which every request failed is an error row instead) and {@code errors} (requests without a 2xx answer;
+ * its error column says of which kinds, {@link Hey#kind}: a refusal or a reset is the platform's, a timeout often
+ * the client's own).
  */
 final class NetworkConcurrencyExperiment implements Experiment {
     private static final int MAX_CONCURRENCY = 10_000;
@@ -43,7 +45,11 @@ final class NetworkConcurrencyExperiment implements Experiment {
                         } else {
                             t.ok(target[0], x, rep, "requests_per_s", r.requestsPerSecond(), "req/s");
                         }
-                        t.ok(target[0], x, rep, "errors", r.errors(), "count");
+                        t.ok(target[0], x, rep, "errors", r.errors(), "count", r.errorKinds());
+                        if (r.errors() > 0) {
+                            t.note(target[0] + " at " + x + " clients: " + r.errors() + " of "
+                                    + t.profile().heyRequests() + " requests failed (" + r.errorKinds() + ")");
+                        }
                     } catch (BenchException e) {
                         t.failed(target[0], x, rep, "requests_per_s", "req/s", Sample.Status.ERROR, e.getMessage());
                         t.failed(target[0], x, rep, "errors", "count", Sample.Status.ERROR, e.getMessage());

@@ -134,7 +134,12 @@ final class Trial {
     }
 
     void ok(String variant, String x, int rep, String metric, double value, String unit) {
-        results.append(Sample.ok(experimentId, backend, runtime, variant, x, rep, metric, value, unit));
+        ok(variant, x, rep, metric, value, unit, "");
+    }
+
+    /** As {@link #ok(String, String, int, String, double, String)}, with a remark kept in the raw results. */
+    void ok(String variant, String x, int rep, String metric, double value, String unit, String remark) {
+        results.append(Sample.ok(experimentId, backend, runtime, variant, x, rep, metric, value, unit, remark));
     }
 
     /**

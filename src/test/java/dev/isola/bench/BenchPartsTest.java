@@ -50,6 +50,31 @@ class BenchPartsTest {
         assertThat(r.requestsPerSecond()).isEqualTo(26544.1234);
         assertThat(r.ok2xx()).isEqualTo(32_000);
         assertThat(r.errors()).isEqualTo(768);
+        assertThat(r.errorKinds()).isEqualTo("status 502 700, refused 68");
+    }
+
+    @Test
+    void hey_parse_namesEachErrorsKind_andCountsWhatItsCutOutputLeftUnsaid() {
+        String text = """
+                  Total:\t9.0 secs
+                  Requests/sec:\t100.0
+                Status code distribution:
+                  [200]\t900 responses
+                Error distribution:
+                  [50]\tGet "http://127.0.0.1:8080/": context deadline exceeded (Client.Timeout exceeded while awaiting headers)
+                  [20]\tGet "http://127.0.0.1:8080/": read tcp 127.0.0.1:1->127.0.0.1:8080: read: connection reset by peer
+                  [10]\tGet "http://127.0.0.1:8080/": EOF
+                """;
+
+        Hey.Outcome r = Hey.parse(text, 1_000);
+
+        assertThat(r.errors()).isEqualTo(100);
+        assertThat(r.errorKinds()).isEqualTo("timeout 50, reset 20, unknown 20, closed 10");
+    }
+
+    @Test
+    void hey_parse_withoutErrors_hasNoKinds() {
+        assertThat(Hey.parse("Total:\t1 secs\nRequests/sec:\t5\n  [200]\t5 responses\n", 5).errorKinds()).isEmpty();
     }
 
     @ParameterizedTest

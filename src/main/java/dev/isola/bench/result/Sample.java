@@ -45,8 +45,14 @@ public record Sample(GroupKey key, int rep, OptionalDouble value, String unit, S
 
     public static Sample ok(String experiment, String backend, String runtime, String variant, String x, int rep,
                             String metric, double value, String unit) {
+        return ok(experiment, backend, runtime, variant, x, rep, metric, value, unit, "");
+    }
+
+    /** A measured value with a remark in the error column: what a count of failed requests was made of. */
+    public static Sample ok(String experiment, String backend, String runtime, String variant, String x, int rep,
+                            String metric, double value, String unit, String remark) {
         return new Sample(new GroupKey(experiment, backend, runtime, variant, x, metric), rep,
-                OptionalDouble.of(value), unit, Status.OK, "");
+                OptionalDouble.of(value), unit, Status.OK, remark);
     }
 
     public static Sample failed(String experiment, String backend, String runtime, String variant, String x,

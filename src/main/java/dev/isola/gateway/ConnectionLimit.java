@@ -20,15 +20,24 @@ import java.util.concurrent.atomic.AtomicInteger;
  * save), as servers do with an unsolicited 408, and the connection ends with a {@link LingeringClose}, so that the
  * request left unread does not turn the close into a reset that destroys the 503 before the client reads it.
  *
+ * <p>A refused connection lingers up to a second, so at a thousand refusals a second they would hold a thousand
+ * descriptors beyond the cap, uncounted. At most {@link #MAX_LINGERING} linger at once; past that a refused
+ * connection is closed at once, unanswered: a flood that large is no client worth a 503, and the cap's point is
+ * that the node keeps its descriptors.
+ *
  * <p>Costs one atomic increment per accepted connection and a decrement when it closes; nothing per request.
  */
 final class ConnectionLimit {
     private static final System.Logger LOG = System.getLogger(ConnectionLimit.class.getName());
 
+    /** Refused connections answered and lingering at once, at most; their descriptors are beyond the cap. */
+    static final int MAX_LINGERING = 1024;
+
     private final int max;
     private final Runnable refused;
     private final byte[] refusal;
     private final AtomicInteger open = new AtomicInteger();
+    private final AtomicInteger lingering = new AtomicInteger();
 
     /** {@code refused}: told of each refusal (the metric); runs on an event loop, must not block. */
     ConnectionLimit(int max, Runnable refused) {
@@ -49,6 +58,11 @@ final class ConnectionLimit {
         return open.get();
     }
 
+    /** Refused connections still open (answered, lingering). */
+    int lingering() {
+        return lingering.get();
+    }
+
     /**
      * Takes a place for {@code channel}, given back when it closes; or, with none left, refuses it (its pipeline
      * answers 503 and closes it). Returns whether it was admitted.
@@ -59,6 +73,12 @@ final class ConnectionLimit {
             refused.run();
             LOG.log(System.Logger.Level.DEBUG, () -> "client connection from " + channel.remoteAddress()
                     + " refused: " + max + " open (maxClientConnections)");
+            if (lingering.incrementAndGet() > MAX_LINGERING) {
+                lingering.decrementAndGet();
+                channel.close();
+                return false;
+            }
+            channel.closeFuture().addListener(f -> lingering.decrementAndGet());
             channel.pipeline().addLast(new Refusal());
             return false;
         }

@@ -111,10 +111,11 @@ public final class Gateway implements AutoCloseable {
      */
     private static void warnIfFewDescriptors(int maxConnections) {
         if (ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix
-                && unix.getMaxFileDescriptorCount() < maxConnections + RESERVED_FDS) {
+                && unix.getMaxFileDescriptorCount() < maxConnections + ConnectionLimit.MAX_LINGERING + RESERVED_FDS) {
             LOG.log(System.Logger.Level.WARNING, "gateway: maxClientConnections is " + maxConnections + " but the "
                     + "process may open only " + unix.getMaxFileDescriptorCount() + " files; raise the limit (ulimit "
-                    + "-n, LimitNOFILE=) or lower maxClientConnections below it by " + RESERVED_FDS);
+                    + "-n, LimitNOFILE=) or lower maxClientConnections below it by "
+                    + (ConnectionLimit.MAX_LINGERING + RESERVED_FDS));
         }
     }
 

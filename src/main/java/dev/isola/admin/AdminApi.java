@@ -117,13 +117,22 @@ final class AdminApi {
         try (InputStream body = new LimitedInputStream(req.content().inputStream(), maxArchiveBytes)) {
             DeployResult result = deployments.deploy(name, body, !activate.equals(Optional.of("false")));
             json(res, result.created() ? 201 : 200, detail(result.function()));
-        } catch (LimitedInputStream.LimitExceededException e) {
-            HttpErrors.send(res, ErrorCode.BODY_TOO_LARGE, "Archive exceeds the limit of " + maxArchiveBytes
-                    + " bytes (maxArchiveBytes)");
+        } catch (UncheckedIOException e) { // reading the upload failed: the limit, or the client
+            archiveUnread(res, e.getCause());
         } catch (InvalidFunctionException e) {
             HttpErrors.send(res, code(e), e.getMessage());
         } catch (IOException e) {
-            HttpErrors.send(res, ErrorCode.INVALID_ARCHIVE, "Failed to read the archive: " + e.getMessage());
+            archiveUnread(res, e);
+        }
+    }
+
+    private void archiveUnread(ServerResponse res, IOException cause) {
+        if (cause instanceof LimitedInputStream.LimitExceededException) {
+            // A chunked upload: no Content-Length to refuse up front.
+            HttpErrors.send(res, ErrorCode.BODY_TOO_LARGE, "Archive exceeds the limit of " + maxArchiveBytes
+                    + " bytes (maxArchiveBytes)");
+        } else {
+            HttpErrors.send(res, ErrorCode.INVALID_ARCHIVE, "Failed to read the archive: " + cause.getMessage());
         }
     }
 

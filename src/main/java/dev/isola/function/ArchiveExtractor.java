@@ -4,6 +4,7 @@ import dev.isola.IsolaException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -67,7 +68,11 @@ public final class ArchiveExtractor {
         this.limits = limits;
     }
 
-    /** Reads {@code in} to its end and unpacks it into {@code targetDir}, which is created if missing. */
+    /**
+     * Reads {@code in} to its end and unpacks it into {@code targetDir}, which is created if missing.
+     *
+     * @throws UncheckedIOException if reading {@code in} failed, with that failure as its cause
+     */
     public static void extract(InputStream in, Path targetDir, ArchiveLimits limits) {
         Path root = targetDir.toAbsolutePath().normalize();
         Path spool;
@@ -99,7 +104,7 @@ public final class ArchiveExtractor {
         byte[] buffer = new byte[64 * 1024];
         long size = 0;
         try (OutputStream out = Files.newOutputStream(spool)) {
-            for (int n; (n = in.read(buffer)) != -1; ) {
+            for (int n; (n = read(in, buffer)) != -1; ) {
                 size += n;
                 if (size > max) {
                     throw tooLarge("archive is larger than " + max + " bytes");
@@ -108,6 +113,19 @@ public final class ArchiveExtractor {
             }
         } catch (IOException e) {
             throw new IsolaException("Failed to receive archive: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A read of the upload. Its failure is the client's (gone, too slow, over the caller's own size limit), not the
+     * host's: it leaves as an {@link UncheckedIOException} the caller answers as such, where a failed write of the
+     * spool is the host's ({@link IsolaException}, a 500).
+     */
+    private static int read(InputStream in, byte[] buffer) {
+        try {
+            return in.read(buffer);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

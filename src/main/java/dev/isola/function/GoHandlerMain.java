@@ -36,7 +36,10 @@ final class GoHandlerMain {
     private static final int HEAD_BYTES = 64 * 1024;
     /** Import paths the generated source can quote as they are (Go's own rules are a subset of these). */
     private static final Pattern IMPORT_PATH = Pattern.compile("[A-Za-z0-9._~+-]+(/[A-Za-z0-9._~+-]+)*");
-    private static final Pattern MODULE_LINE = Pattern.compile("(?m)^\\s*module\\s+\"?([^\"\\s/]\\S*?)\"?\\s*(//.*)?$");
+    /** One line of go.mod, matched whole: a pattern over the whole file went quadratic on a file of blank lines. */
+    private static final Pattern MODULE_LINE = Pattern.compile("\\s*module\\s+\"?([^\"\\s/]\\S*?)\"?\\s*(//.*)?");
+    /** go.mod files are a few hundred bytes; this one is read on the control plane, outside the build's jail. */
+    static final int MAX_GO_MOD_BYTES = 64 * 1024;
     private static final Pattern GENERATED_ERROR = Pattern.compile("(?m)^" + DIR + "/main\\.go:\\d+:\\d+: (.*)$");
 
     private GoHandlerMain() {
@@ -145,13 +148,27 @@ final class GoHandlerMain {
         return name.endsWith(".go") && !name.endsWith("_test.go") && !name.startsWith(".") && !name.startsWith("_");
     }
 
-    private static String modulePath(Path goMod) throws IOException {
-        Matcher m = MODULE_LINE.matcher(Files.readString(goMod, StandardCharsets.ISO_8859_1));
-        if (!m.find()) {
-            throw new BuildFailedException("go.mod has no module line; handler mode imports the handler's package "
-                    + "through it");
+    static String modulePath(Path goMod) throws IOException {
+        if (!Files.isRegularFile(goMod, LinkOption.NOFOLLOW_LINKS)) {
+            throw new BuildFailedException("go.mod is not a regular file; handler mode imports the handler's package "
+                    + "through its module line");
         }
-        return m.group(1);
+        String text;
+        try (InputStream in = Files.newInputStream(goMod, LinkOption.NOFOLLOW_LINKS)) {
+            byte[] bytes = in.readNBytes(MAX_GO_MOD_BYTES + 1);
+            if (bytes.length > MAX_GO_MOD_BYTES) {
+                throw new BuildFailedException("go.mod is larger than " + MAX_GO_MOD_BYTES + " bytes");
+            }
+            text = new String(bytes, StandardCharsets.ISO_8859_1);
+        }
+        for (String line : text.split("\\r?\\n", -1)) {
+            Matcher m = MODULE_LINE.matcher(line);
+            if (m.matches()) {
+                return m.group(1);
+            }
+        }
+        throw new BuildFailedException("go.mod has no module line; handler mode imports the handler's package "
+                + "through it");
     }
 
     private static String template() {

@@ -112,6 +112,14 @@ class AdminApiTest {
     }
 
     @Test
+    void deploy_chunkedArchiveOverLimit_is413_notAServerError() {
+        byte[] big = new byte[(int) isola.server().config().maxArchiveBytes() + 10];
+        HttpResponse<String> r = isola.admin(HttpRequest.newBuilder(isola.uri("/system/functions/big"))
+                .PUT(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(big))));
+        assertError(r, 413, "body_too_large");
+    }
+
+    @Test
     void deploy_compileError_is422WithCompilerOutput(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
         Files.writeString(dir.resolve("main.go"), "package main\n\nfunc main() { undefinedThing() }\n");
         HttpResponse<String> r = isola.deploy("broken", dir, "name: broken\nruntime: go\n");

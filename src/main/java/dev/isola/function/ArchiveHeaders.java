@@ -19,6 +19,10 @@ final class ArchiveHeaders {
     private static final int EOCD_SIGNATURE = 0x06054b50;
     private static final int EOCD_LENGTH = 22;
     private static final int MAX_COMMENT = 65_535;
+    private static final int ZIP64_LOCATOR = 0x07064b50;
+    private static final int ZIP64_LOCATOR_LENGTH = 20;
+    private static final int ZIP64_RECORD = 0x06064b50;
+    private static final int ZIP64_RECORD_LENGTH = 56;
 
     private ArchiveHeaders() {
     }
@@ -72,22 +76,57 @@ final class ArchiveHeaders {
             file.readFully(tail);
             for (int at = window - EOCD_LENGTH; at >= 0; at--) {
                 if (le32(tail, at) == EOCD_SIGNATURE) {
-                    // 0xFFFF means "see the zip64 record": at least that many entries either way.
-                    int entries = le16(tail, at + 10);
-                    if (entries > maxEntries) {
-                        throw new InvalidFunctionException("archive_too_large",
-                                "archive has more than " + maxEntries + " entries");
+                    long end = length - window + at;
+                    if (end >= ZIP64_LOCATOR_LENGTH && readLe32(file, end - ZIP64_LOCATOR_LENGTH) == ZIP64_LOCATOR) {
+                        checkZip64(file, end - ZIP64_LOCATOR_LENGTH, maxEntries);
+                        return;
                     }
-                    long start = le32(tail, at + 16) & 0xFFFFFFFFL; // 0xFFFFFFFF: in the zip64 record instead
-                    long directory = length - window + at - start;
-                    if (start != 0xFFFFFFFFL && directory > (long) maxEntries * MAX_DIRECTORY_BYTES_PER_ENTRY) {
-                        throw new InvalidFunctionException("archive_too_large", "archive's central directory of "
-                                + directory + " bytes is larger than " + maxEntries + " entries need");
-                    }
+                    checkDirectory(le16(tail, at + 10), end - (le32(tail, at + 16) & 0xFFFFFFFFL), maxEntries);
                     return;
                 }
             }
         }
+    }
+
+    /**
+     * A zip64 archive: the parser takes the count and the directory's start from the zip64 record the locator (just
+     * before the end record) points at, whatever the end record says, so the same bounds apply there. The directory
+     * runs from its start as far as records follow one another, so it is bounded by the end of the file.
+     */
+    private static void checkZip64(RandomAccessFile file, long locator, int maxEntries) throws IOException {
+        long record = readLe64(file, locator + 8);
+        if (record < 0 || record > locator - ZIP64_RECORD_LENGTH || readLe32(file, record) != ZIP64_RECORD) {
+            throw invalid("a zip64 end record that is not where its locator says");
+        }
+        long entries = readLe64(file, record + 32);
+        long start = readLe64(file, record + 48);
+        if (start < 0 || start > record) {
+            throw invalid("a zip64 central directory that starts outside the archive");
+        }
+        checkDirectory(entries < 0 ? Long.MAX_VALUE : entries, file.length() - start, maxEntries);
+    }
+
+    private static void checkDirectory(long entries, long directoryBytes, int maxEntries) {
+        // 0xFFFF in the end record means "see the zip64 record": at least that many entries either way.
+        if (entries > maxEntries) {
+            throw new InvalidFunctionException("archive_too_large", "archive has more than " + maxEntries
+                    + " entries");
+        }
+        if (directoryBytes > (long) maxEntries * MAX_DIRECTORY_BYTES_PER_ENTRY) {
+            throw new InvalidFunctionException("archive_too_large", "archive's central directory of "
+                    + directoryBytes + " bytes is larger than " + maxEntries + " entries need");
+        }
+    }
+
+    private static int readLe32(RandomAccessFile file, long at) throws IOException {
+        byte[] b = new byte[4];
+        file.seek(at);
+        file.readFully(b);
+        return le32(b, 0);
+    }
+
+    private static long readLe64(RandomAccessFile file, long at) throws IOException {
+        return (readLe32(file, at) & 0xFFFFFFFFL) | (long) readLe32(file, at + 4) << 32;
     }
 
     /** The size field: octal digits, or base-256 when the first byte's high bit is set (-1 if beyond a long). */

@@ -318,6 +318,44 @@ class ArchiveExtractorTest {
     }
 
     @Test
+    void extract_zip64Archive_isExtracted() throws IOException {
+        extract(TestArchives.zip().zip64().file("function.yaml", "name: f\n").file("a/b.txt", "b").bytes(), SMALL);
+
+        assertThat(target().resolve("a/b.txt")).hasContent("b");
+    }
+
+    @Test
+    void extract_zip64WhoseRecordUndercountsItsDirectory_isRefusedBeforeItIsRead() {
+        TestArchives many = TestArchives.zip().zip64();
+        for (int i = 0; i < 600; i++) {
+            many.file("file-with-a-name-of-some-length-" + i, "x");
+        }
+        byte[] zip = many.bytes();
+        int eocd = zip.length - 22;
+        int locator = eocd - 20;
+        assertThat(le32(zip, locator)).as("zip64 locator").isEqualTo(0x07064b50);
+        int record = le32(zip, locator + 8);
+        assertThat(le32(zip, record)).as("zip64 end record").isEqualTo(0x06064b50);
+        for (int field : new int[] {record + 24, record + 32}) { // entries on this disk, and in all: 1
+            zip[field] = 1;
+            java.util.Arrays.fill(zip, field + 1, field + 8, (byte) 0);
+        }
+        zip[eocd + 8] = 1; // and in the end record, which the parser ignores once it finds the locator
+        zip[eocd + 9] = 0;
+        zip[eocd + 10] = 1;
+        zip[eocd + 11] = 0;
+
+        assertThatThrownBy(() -> extract(zip, SMALL))
+                .isInstanceOfSatisfying(InvalidFunctionException.class,
+                        e -> assertThat(e.code()).isEqualTo("archive_too_large"))
+                .hasMessageContaining("central directory");
+    }
+
+    private static int le32(byte[] b, int at) {
+        return (b[at] & 0xff) | (b[at + 1] & 0xff) << 8 | (b[at + 2] & 0xff) << 16 | (b[at + 3] & 0xff) << 24;
+    }
+
+    @Test
     void extract_uploadLargerThanSpoolBound_isTooLarge() {
         byte[] big = new byte[(int) (SMALL.maxTotalBytes() + 2048L * SMALL.maxEntries() + 1)];
 

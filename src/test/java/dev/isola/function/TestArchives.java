@@ -12,6 +12,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
 import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
 import org.apache.commons.compress.archivers.zip.ZipArchiveOutputStream;
+import org.apache.commons.compress.archivers.zip.Zip64Mode;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
 
 /** Builds real zip, tar and tar.gz archives in memory, including ones no honest tool would write. */
@@ -25,6 +26,7 @@ final class TestArchives {
 
     private final Format format;
     private final List<Member> members = new ArrayList<>();
+    private boolean zip64;
 
     private TestArchives(Format format) {
         this.format = format;
@@ -40,6 +42,12 @@ final class TestArchives {
 
     static TestArchives tarGz() {
         return of(Format.TAR_GZ);
+    }
+
+    /** Zip only: zip64 records for every entry and the end, as streaming zip writers make them. */
+    TestArchives zip64() {
+        zip64 = true;
+        return this;
     }
 
     TestArchives file(String name, String content) {
@@ -96,6 +104,9 @@ final class TestArchives {
 
     private void writeZip(OutputStream out) throws IOException {
         try (ZipArchiveOutputStream zip = new ZipArchiveOutputStream(out)) {
+            if (zip64) {
+                zip.setUseZip64(Zip64Mode.Always);
+            }
             for (Member m : members) {
                 ZipArchiveEntry entry = new ZipArchiveEntry(m.name());
                 byte[] content = m.content();

@@ -1,21 +1,15 @@
 package dev.isola.function;
 
-import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.RandomAccessFile;
 import java.nio.file.Path;
 
 /**
- * Bounds that must hold before an archive library parses anything, because the parsers buffer what the archive
- * declares: a tar's GNU long-name or long-link record ({@code L}, {@code K}) and pax header ({@code x}, {@code g})
- * are read whole into memory whatever size their header claims (a small gzip can claim gigabytes), and a zip's
- * central directory becomes one object per entry it lists. Read here from the raw headers, in constant memory.
+ * Bounds that must hold before the zip library parses anything, because it makes an object of every central
+ * directory record before any count applies, however many the end record says there are. Read here from the raw
+ * end records, in constant memory. (Tar needs no such check: {@link TarStream} checks as it reads.)
  */
 final class ArchiveHeaders {
-    /** A path is at most 4 KiB; a pax header holds a few of them and some attributes. */
-    static final int MAX_METADATA_BYTES = 64 * 1024;
-    private static final int BLOCK = 512;
     private static final int EOCD_SIGNATURE = 0x06054b50;
     private static final int EOCD_LENGTH = 22;
     private static final int MAX_COMMENT = 65_535;
@@ -25,33 +19,6 @@ final class ArchiveHeaders {
     private static final int ZIP64_RECORD_LENGTH = 56;
 
     private ArchiveHeaders() {
-    }
-
-    /**
-     * Walks the tar headers of {@code tar}: fails on an oversized metadata record; stops at the end, or once the
-     * declared sizes pass {@code maxTotalBytes} (the extractor refuses such an archive itself), so this reads no
-     * more than extraction would.
-     */
-    static void checkTar(InputStream tar, long maxTotalBytes) throws IOException {
-        byte[] header = new byte[BLOCK];
-        long declared = 0;
-        try {
-            while (tar.readNBytes(header, 0, BLOCK) == BLOCK && !zero(header)) {
-                long size = size(header);
-                char type = (char) header[156];
-                if ((type == 'L' || type == 'K' || type == 'x' || type == 'g') && size > MAX_METADATA_BYTES) {
-                    throw invalid("a tar " + (type == 'x' || type == 'g' ? "pax header" : "long-name record")
-                            + " of " + size + " bytes (at most " + MAX_METADATA_BYTES + ")");
-                }
-                declared += Math.max(size, 0);
-                if (size < 0 || declared > maxTotalBytes) {
-                    return;
-                }
-                tar.skipNBytes((size + BLOCK - 1) / BLOCK * BLOCK);
-            }
-        } catch (EOFException e) {
-            // A truncated archive: the parser says so in its own words.
-        }
     }
 
     /**
@@ -127,39 +94,6 @@ final class ArchiveHeaders {
 
     private static long readLe64(RandomAccessFile file, long at) throws IOException {
         return (readLe32(file, at) & 0xFFFFFFFFL) | (long) readLe32(file, at + 4) << 32;
-    }
-
-    /** The size field: octal digits, or base-256 when the first byte's high bit is set (-1 if beyond a long). */
-    private static long size(byte[] header) {
-        if ((header[124] & 0x80) != 0) {
-            long value = 0;
-            for (int i = 125; i < 136; i++) {
-                if (value > (Long.MAX_VALUE >> 8)) {
-                    return -1;
-                }
-                value = (value << 8) | (header[i] & 0xff);
-            }
-            return value;
-        }
-        long value = 0;
-        for (int i = 124; i < 136; i++) {
-            int c = header[i];
-            if (c >= '0' && c <= '7') {
-                value = value * 8 + (c - '0');
-            } else if (c != ' ' && c != 0) {
-                return -1;
-            }
-        }
-        return value;
-    }
-
-    private static boolean zero(byte[] block) {
-        for (byte b : block) {
-            if (b != 0) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static int le16(byte[] b, int at) {

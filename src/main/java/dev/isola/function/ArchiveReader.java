@@ -8,10 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Enumeration;
+import java.util.Optional;
 import org.apache.commons.compress.archivers.ArchiveException;
 import org.apache.commons.compress.archivers.ArchiveStreamFactory;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
 import org.apache.commons.compress.archivers.zip.ZipFile;
 import org.apache.commons.compress.compressors.CompressorException;
@@ -36,8 +35,8 @@ sealed interface ArchiveReader {
     void forEach(Visitor visitor) throws IOException;
 
     /**
-     * Picks the format from magic bytes; only zip, tar and tar.gz are accepted. Checks first what the parsers would
-     * buffer ({@link ArchiveHeaders}).
+     * Picks the format from magic bytes; only zip, tar and tar.gz are accepted. Checks first what the zip parser
+     * would buffer ({@link ArchiveHeaders}).
      */
     static ArchiveReader detect(Path spool, ArchiveLimits limits) throws IOException {
         try (InputStream in = new BufferedInputStream(Files.newInputStream(spool))) {
@@ -47,7 +46,6 @@ sealed interface ArchiveReader {
                     if (!archiveFormat(tar).equals(ArchiveStreamFactory.TAR)) {
                         throw unsupported("gzip data that is not a tar archive");
                     }
-                    ArchiveHeaders.checkTar(tar, limits.maxTotalBytes());
                 }
                 return new Tar(spool, true);
             }
@@ -55,10 +53,8 @@ sealed interface ArchiveReader {
                 throw unsupported("compression '" + compression + "'");
             }
             String format = archiveFormat(in);
-            switch (format) {
-                case ArchiveStreamFactory.ZIP -> ArchiveHeaders.checkZip(spool, limits.maxEntries());
-                case ArchiveStreamFactory.TAR -> ArchiveHeaders.checkTar(in, limits.maxTotalBytes());
-                default -> { }
+            if (format.equals(ArchiveStreamFactory.ZIP)) {
+                ArchiveHeaders.checkZip(spool, limits.maxEntries());
             }
             return switch (format) {
                 case ArchiveStreamFactory.ZIP -> new Zip(spool);
@@ -148,38 +144,24 @@ sealed interface ArchiveReader {
         @Override
         public void forEach(Visitor visitor) throws IOException {
             try (InputStream file = new BufferedInputStream(Files.newInputStream(spool));
-                 InputStream raw = gzipped ? new GzipCompressorInputStream(file) : file;
-                 TarArchiveInputStream tar = new TarArchiveInputStream(raw)) {
-                for (TarArchiveEntry entry; (entry = nextEntry(tar)) != null; ) {
-                    visitor.visit(member(entry), tar);
+                 InputStream raw = gzipped ? new BufferedInputStream(new GzipCompressorInputStream(file)) : file) {
+                TarStream tar = new TarStream(raw);
+                for (Optional<TarStream.Entry> entry; (entry = tar.next()).isPresent(); ) {
+                    visitor.visit(member(entry.get()), tar.content());
                 }
             }
         }
 
-        private static TarArchiveEntry nextEntry(TarArchiveInputStream tar) throws IOException {
-            try {
-                return tar.getNextEntry();
-            } catch (IllegalArgumentException e) {
-                // commons-compress reports some malformed header fields this way rather than as IOException.
-                throw new IOException(e.getMessage(), e);
-            }
-        }
-
-        private static ArchiveMember member(TarArchiveEntry e) {
-            ArchiveMember.Kind kind;
-            if (e.isDirectory()) {
-                kind = ArchiveMember.Kind.DIRECTORY;
-            } else if (e.isSymbolicLink()) {
-                kind = ArchiveMember.Kind.SYMLINK;
-            } else if (e.isLink()) {
-                kind = ArchiveMember.Kind.HARDLINK;
-            } else if (e.isCharacterDevice() || e.isBlockDevice() || e.isFIFO() || !e.isFile()) {
-                kind = ArchiveMember.Kind.SPECIAL;
-            } else {
-                kind = ArchiveMember.Kind.FILE;
-            }
-            String target = kind == ArchiveMember.Kind.SYMLINK || kind == ArchiveMember.Kind.HARDLINK ? e.getLinkName() : "";
-            return new ArchiveMember(e.getName(), kind, e.getMode(), target, e.getSize());
+        private static ArchiveMember member(TarStream.Entry e) {
+            ArchiveMember.Kind kind = switch (e.type()) {
+                case '5' -> ArchiveMember.Kind.DIRECTORY;
+                case '2' -> ArchiveMember.Kind.SYMLINK;
+                case '1' -> ArchiveMember.Kind.HARDLINK;
+                case '0', '7' -> ArchiveMember.Kind.FILE;
+                default -> ArchiveMember.Kind.SPECIAL;
+            };
+            String target = kind == ArchiveMember.Kind.SYMLINK || kind == ArchiveMember.Kind.HARDLINK ? e.linkName() : "";
+            return new ArchiveMember(e.name(), kind, e.mode(), target, e.size());
         }
     }
 }

@@ -50,7 +50,7 @@ final class AsyncService implements AsyncCalls {
      * Deliveries under way at once: each may hold a connection for its timeouts, and thousands of calls can end
      * together (a deleted function's, a restart's undelivered ones); the others wait their turn, holding nothing.
      */
-    private final Semaphore delivering = new Semaphore(MAX_DELIVERIES);
+    private final Semaphore delivering = new Semaphore(MAX_DELIVERIES, true);
     private final ExecutorService lookups = Executors.newVirtualThreadPerTaskExecutor();
     private volatile boolean closing;
     private volatile boolean cutShort;
@@ -79,7 +79,8 @@ final class AsyncService implements AsyncCalls {
                 .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(5))
                 .executor(Executors.newVirtualThreadPerTaskExecutor()).build();
         runner = new CallRunner(client, parts.gateway().get(), parts.config().resultMaxBytes());
-        callbacks = new CallbackDelivery(client, targets, store, parts.config().retryBackoff());
+        callbacks = new CallbackDelivery(client, targets, store, parts.config().retryBackoff(),
+                CallbackDelivery.TIMEOUT);
         List<CallStore.Pending> pending = store.recover();
         unfinished.addAndGet(pending.size());
         pending.forEach(p -> scheduler.add(p.id(), p.function(), p.submitted(), p.due()));

@@ -14,7 +14,8 @@ import java.util.function.Supplier;
 /**
  * Where results may be delivered: only to hosts the operator named ({@code asyncCallbackHosts}), and never to the
  * admin listener, whose token a callback must not get near. A callback is a request the server makes for a caller
- * the server does not trust, so the check runs twice: on the URL when the call comes, and when the result goes.
+ * the server does not trust, so the check runs twice: on the URL when the call comes, and when the result goes
+ * (both checks then: the operator may have changed {@code asyncCallbackHosts} between the two).
  */
 final class CallbackTargets {
     private final List<String> allowed;

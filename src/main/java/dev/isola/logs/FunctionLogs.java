@@ -134,11 +134,36 @@ public final class FunctionLogs implements AutoCloseable {
     /**
      * One line of the log, at most {@link #MAX_LINE_CHARS}, with each carriage return (a progress bar's) a space: the
      * log file is read back and followed as lines, and both a reader and server-sent events end a line at a CR,
-     * which would split one line into pieces without a time.
+     * which would split one line into pieces without a time. Every other control character but a tab is written
+     * as {@code \xNN}: the function's output reaches the operator's terminal ({@code isola logs -f}), where an
+     * escape sequence could erase lines, forge Isola's own, or set the clipboard.
      */
     private static String truncate(String line) {
-        String one = line.replace('\r', ' ');
-        return one.length() <= MAX_LINE_CHARS ? one : one.substring(0, MAX_LINE_CHARS) + "...";
+        String cut = line.length() <= MAX_LINE_CHARS ? line : line.substring(0, MAX_LINE_CHARS) + "...";
+        int first = 0;
+        while (first < cut.length() && !isControl(cut.charAt(first))) {
+            first++;
+        }
+        if (first == cut.length()) {
+            return cut; // the usual line: no copy
+        }
+        StringBuilder out = new StringBuilder(cut.length() + 16).append(cut, 0, first);
+        for (int i = first; i < cut.length(); i++) {
+            char c = cut.charAt(i);
+            if (c == '\r') {
+                out.append(' ');
+            } else if (isControl(c)) {
+                out.append(String.format("\\x%02x", (int) c));
+            } else {
+                out.append(c);
+            }
+        }
+        return out.toString();
+    }
+
+    /** C0 but a tab, DEL, and C1 (U+0080 to U+009F, which terminals also read as controls). */
+    private static boolean isControl(char c) {
+        return (c < 0x20 && c != '\t') || (c >= 0x7f && c <= 0x9f);
     }
 
     /** Closes the log files kept open; a line written later opens its file again. */

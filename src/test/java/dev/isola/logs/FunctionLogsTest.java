@@ -52,6 +52,16 @@ class FunctionLogsTest {
     }
 
     @Test
+    void escapeSequencesInAFunctionsOutput_areWrittenAsText_notPassedToTheOperatorsTerminal() {
+        FunctionLogs logs = FunctionLogs.create(dir, 1 << 20);
+        logs.sink(HELLO, "hello.1").line("ok\u001b[2K\u001b[1G2026-01-01T00:00:00Z other.1 forged\u009b\u0007\tend");
+
+        assertThat(logs.tail(HELLO, 10)).singleElement().asString()
+                .endsWith(" hello.1 ok\\x1b[2K\\x1b[1G2026-01-01T00:00:00Z other.1 forged\\x9b\\x07\tend")
+                .doesNotContain("\u001b");
+    }
+
+    @Test
     void tail_since_keepsOnlyLinesWrittenThen_andOlderUntimedLinesAsOlder() throws Exception {
         java.nio.file.Files.writeString(dir.resolve("hello.log"), "hello.0 from an older Isola\n");
         FunctionLogs logs = FunctionLogs.create(dir, 1 << 20);

@@ -64,6 +64,7 @@ func main() {
 		w.Header().Set("X-Echo-Uri", r.RequestURI)
 		w.Header().Set("X-Echo-Headers", strings.Join(names, ","))
 		w.Header().Set("X-Echo-Test", r.Header.Get("X-Test"))
+		w.Header().Set("X-Echo-Call-Id", strings.Join(r.Header.Values("X-Call-Id"), ","))
 		w.Header().Set("X-Echo-Body-Sha256", hex.EncodeToString(h.Sum(nil)))
 		w.Header().Set("X-Echo-Body-Length", strconv.FormatInt(n, 10))
 		w.WriteHeader(201)

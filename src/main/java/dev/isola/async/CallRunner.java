@@ -21,8 +21,10 @@ import java.util.Set;
  */
 final class CallRunner {
     /** Headers the JDK's client sets itself, or that describe the connection, not the call. */
+    /** Hop-by-hop headers, and the two the runner sets itself: a caller's own would reach the function beside them. */
     private static final Set<String> NOT_FORWARDED = Set.of("connection", "content-length", "expect", "host",
-            "upgrade", "transfer-encoding", "keep-alive", "te", "trailer", "proxy-connection", "http2-settings");
+            "upgrade", "transfer-encoding", "keep-alive", "te", "trailer", "proxy-connection", "http2-settings",
+            "x-call-id", "x-isola-attempt");
 
     /** What an attempt came to. */
     sealed interface Outcome {

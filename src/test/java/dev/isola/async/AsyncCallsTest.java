@@ -106,7 +106,7 @@ class AsyncCallsTest {
 
     @Test
     void acceptedCall_runsOnce_withTheRequestAsSent_andKeepsTheResult() {
-        String id = accepted("asy", "/echo/a?x=1", "X-Test", "t1");
+        String id = accepted("asy", "/echo/a?x=1", "X-Test", "t1", "X-Call-Id", "forged-by-the-caller");
         JsonNode call = awaitState(id, "succeeded");
         assertThat(call.get("attempts").asInt()).isEqualTo(1);
         assertThat(call.get("method").asText()).isEqualTo("POST");
@@ -119,6 +119,8 @@ class AsyncCallsTest {
         assertThat(headers.get("x-echo-test").get(0).asText()).isEqualTo("t1");
         assertThat(headers.get("x-echo-body-length").get(0).asText()).isEqualTo("5");
         assertThat(headers.get("x-echo-headers").get(0).asText()).contains("X-Call-Id", "X-Isola-Attempt");
+        assertThat(headers.get("x-echo-call-id").get(0).asText()).as("the runner's, not beside the caller's")
+                .isEqualTo(id);
         assertThat(call.get("finishedAt").asText()).isNotEmpty();
 
         HttpResponse<String> listed = isola.admin(HttpRequest.newBuilder(isola.uri(

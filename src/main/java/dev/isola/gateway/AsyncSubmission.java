@@ -38,6 +38,8 @@ import java.util.Set;
 final class AsyncSubmission implements FrontHandler.Exchange {
     static final String CALLBACK_URL = "x-callback-url";
     static final String IDEMPOTENCY_KEY = "idempotency-key";
+    /** What a body's buffer starts with; it grows as bytes come, each counted in the node's buffer first. */
+    private static final int INITIAL_BUFFER = 1024;
     /** Not part of the call: they describe this connection, or are meant for Isola. */
     private static final Set<String> NOT_STORED = Set.of("connection", "keep-alive", "proxy-authenticate",
             "proxy-authorization", "proxy-connection", "te", "trailer", "upgrade", "host", "content-length",
@@ -62,8 +64,10 @@ final class AsyncSubmission implements FrontHandler.Exchange {
         this.target = target;
         this.calls = calls;
         this.limit = limit;
+        // Small, and grown as bytes arrive and are counted against the node's buffer: sized by the declared length,
+        // 10,000 connections each declaring 1 MiB and sending nothing held 64 KiB apiece that no count saw.
         long declared = HttpUtil.getContentLength(request, 0L);
-        this.body = new ByteArrayOutputStream((int) Math.min(declared, 64 * 1024));
+        this.body = new ByteArrayOutputStream((int) Math.min(declared, INITIAL_BUFFER));
     }
 
     @Override

@@ -169,7 +169,8 @@ final class AsyncService implements AsyncCalls {
             // The database is busy or full: the call is still queued there, so it is tried again later, not lost
             // from the scheduler until the next start.
             LOG.log(System.Logger.Level.WARNING, "call=" + due.id() + " async: could not start its attempt ("
-                    + e.getMessage() + "); tried again in " + STORE_RETRY.toSeconds() + " s");
+                    + e.getMessage() + "); no attempt starts for " + STORE_RETRY.toSeconds() + " s");
+            scheduler.pauseUntil(now.plus(STORE_RETRY));
             scheduler.add(due.id(), due.function(), due.submitted(), now.plus(STORE_RETRY));
             return;
         }

@@ -51,6 +51,8 @@ final class CallScheduler implements AutoCloseable {
     private Thread thread;
     private long order;
     private boolean stopped;
+    /** No attempt starts before this: the store failed to start one, and would fail the others as fast. */
+    private Instant pausedUntil = Instant.MIN;
 
     /**
      * @param concurrency how many attempts of a function may run at once (read when one is due: a redeploy takes
@@ -78,16 +80,33 @@ final class CallScheduler implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts no attempt before {@code until}: the store could not start one (its disk is full, say), and every due
+     * call would fail the same way at once, a backlog of 100,000 cycling through failed writes and warnings each
+     * second. Those already started end as they do.
+     */
+    void pauseUntil(Instant until) {
+        lock.lock();
+        try {
+            if (until.isAfter(pausedUntil)) {
+                pausedUntil = until;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private void run() {
         lock.lock();
         try {
             while (!stopped) {
                 Due next = due.peek();
                 Instant now = clock.instant();
-                if (next == null || next.at().isAfter(now)) {
+                Instant startAt = next == null ? null : next.at().isAfter(pausedUntil) ? next.at() : pausedUntil;
+                if (next == null || startAt.isAfter(now)) {
                     // At most a second: a clock that jumps is caught up with soon.
                     changed.awaitNanos(next == null ? TimeUnit.SECONDS.toNanos(1)
-                            : Math.min(Duration.between(now, next.at()).toNanos(), TimeUnit.SECONDS.toNanos(1)));
+                            : Math.min(Duration.between(now, startAt).toNanos(), TimeUnit.SECONDS.toNanos(1)));
                     continue;
                 }
                 due.poll();

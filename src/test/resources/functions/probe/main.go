@@ -86,8 +86,10 @@ func main() {
 		fmt.Fprint(w, "done")
 	})
 	mux.HandleFunc("/status", func(w http.ResponseWriter, r *http.Request) {
-		// Answers ?code= (retries of asynchronous calls).
+		// Answers ?code= (retries of asynchronous calls), after ?ms= if given.
 		code, _ := strconv.Atoi(r.URL.Query().Get("code"))
+		ms, _ := strconv.Atoi(r.URL.Query().Get("ms"))
+		time.Sleep(time.Duration(ms) * time.Millisecond)
 		w.WriteHeader(code)
 		fmt.Fprintf(w, "status %d", code)
 	})

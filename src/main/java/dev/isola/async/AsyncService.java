@@ -10,6 +10,7 @@ import java.net.http.HttpClient;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -46,6 +47,8 @@ final class AsyncService implements AsyncCalls {
     /** Calls accepted and not finished, those in the intake included: what {@code asyncQueueLimit} bounds. */
     private final AtomicLong unfinished = new AtomicLong();
     private final Set<Thread> deliveries = ConcurrentHashMap.newKeySet();
+    /** How often each function was deleted: an attempt that sees the count change as it runs is not retried. */
+    private final Map<FunctionName, Long> deletions = new ConcurrentHashMap<>();
     /**
      * Deliveries under way at once: each may hold a connection for its timeouts, and thousands of calls can end
      * together (a deleted function's, a restart's undelivered ones); the others wait their turn, holding nothing.
@@ -178,6 +181,7 @@ final class AsyncService implements AsyncCalls {
             return; // cancelled while it waited
         }
         CallStore.Attempt attempt = started.get();
+        long deletionsAtStart = deletions.getOrDefault(attempt.function(), 0L);
         Optional<AsyncPolicy> policy = parts.policies().apply(attempt.function());
         if (policy.isEmpty()) {
             end(attempt, CallState.FAILED, Optional.empty(),
@@ -207,6 +211,11 @@ final class AsyncService implements AsyncCalls {
             end(attempt, CallState.SUCCEEDED, result, error);
         } else if (result.isPresent() && !retryable(status)) {
             end(attempt, CallState.FAILED, result, error); // a client error: another attempt would get the same
+        } else if (deletions.getOrDefault(attempt.function(), 0L) != deletionsAtStart) {
+            // Deleted while this attempt ran (its queued calls ended failed then): a retry would run on a function
+            // of the same name deployed later, which is not the one it was sent to.
+            end(attempt, CallState.FAILED, result, Optional.of("function " + attempt.function()
+                    + " was deleted while the call ran" + error.map(e -> " (" + e + ")").orElse("")));
         } else if (attempt.number() < policy.get().maxAttempts()) {
             Instant next = parts.clock().instant().plus(backoff(attempt.number()));
             persist(attempt.id(), "its retry", () -> store.retry(attempt.id(), next, result, error));
@@ -326,6 +335,7 @@ final class AsyncService implements AsyncCalls {
 
     @Override
     public void removed(FunctionName function) {
+        deletions.merge(function, 1L, Long::sum);
         scheduler.forget(function);
         List<CallStore.Ended> ended = store.failQueued(function, "function " + function + " was deleted",
                 parts.clock().instant());

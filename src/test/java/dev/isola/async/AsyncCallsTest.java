@@ -265,6 +265,22 @@ class AsyncCallsTest {
         awaitState(running, "succeeded"); // a delete lets the calls in flight finish
     }
 
+    @Test
+    void aCallRunningAsItsFunctionIsDeleted_isNotRetriedOnAFunctionOfTheSameNameDeployedAfter() {
+        deploy("asy-again", "async: {concurrency: 1, maxAttempts: 5}");
+        String running = accepted("asy-again", "/status?code=503&ms=1500");
+        Await.until(Duration.ofSeconds(60), () -> isola.instances().stream()
+                .anyMatch(i -> i.get("function").asText().equals("asy-again") && i.get("inFlight").asInt() > 0),
+                "the call to be served");
+        assertThat(isola.admin(HttpRequest.newBuilder(isola.uri("/system/functions/asy-again")).DELETE())
+                .statusCode()).isEqualTo(204);
+        deploy("asy-again", "async: {concurrency: 1, maxAttempts: 5}");
+
+        JsonNode call = awaitState(running, "failed");
+        assertThat(call.get("attempts").asInt()).isEqualTo(1);
+        assertThat(call.get("error").asText()).contains("was deleted while the call ran");
+    }
+
     /** The callback delivered for call {@code id} (others' are dropped: each test waits for its own). */
     private Map<String, String> callbackOf(String id) throws InterruptedException {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);

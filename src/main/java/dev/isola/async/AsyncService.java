@@ -46,6 +46,8 @@ final class AsyncService implements AsyncCalls {
     private volatile CallbackDelivery callbacks;
     /** Calls accepted and not finished, those in the intake included: what {@code asyncQueueLimit} bounds. */
     private final AtomicLong unfinished = new AtomicLong();
+    /** Bytes of body those calls keep on disk, counted as calls come and end: what {@code asyncQueueBytes} bounds. */
+    private final AtomicLong queuedBytes = new AtomicLong();
     private final Set<Thread> deliveries = ConcurrentHashMap.newKeySet();
     /** How often each function was deleted: an attempt that sees the count change as it runs is not retried. */
     private final Map<FunctionName, Long> deletions = new ConcurrentHashMap<>();
@@ -66,7 +68,10 @@ final class AsyncService implements AsyncCalls {
         this.bodies = new BodyBuffer(parts.config().bufferBytes());
         this.intake = new CallIntake(store, parts.clock(), parts.config().retention(), parts.config().queueLimit(),
                 call -> scheduler.add(call.id(), call.function(), call.submitted(), call.submitted()),
-                call -> unfinished.decrementAndGet());
+                call -> {
+                    unfinished.decrementAndGet();
+                    queuedBytes.addAndGet(-call.request().body().length);
+                });
     }
 
     /** Makes no thread: that waits for {@link #run()}. */
@@ -86,6 +91,7 @@ final class AsyncService implements AsyncCalls {
                 CallbackDelivery.TIMEOUT);
         List<CallStore.Pending> pending = store.recover();
         unfinished.addAndGet(pending.size());
+        queuedBytes.addAndGet(store.unfinishedBodyBytes());
         pending.forEach(p -> scheduler.add(p.id(), p.function(), p.submitted(), p.due()));
         store.undeliveredCallbacks().forEach(this::deliverLater);
         if (!pending.isEmpty()) {
@@ -109,7 +115,7 @@ final class AsyncService implements AsyncCalls {
         }
         if (!keyed && unfinished.get() >= parts.config().queueLimit()) {
             // A keyed call may repeat one accepted before: submit() looks its key up before it refuses.
-            return Optional.of(new Submission.QueueFull(parts.config().queueLimit()));
+            return Optional.of(fullByCount());
         }
         return Optional.empty();
     }
@@ -123,8 +129,17 @@ final class AsyncService implements AsyncCalls {
         }
         if (unfinished.incrementAndGet() > parts.config().queueLimit()) {
             unfinished.decrementAndGet();
-            return idempotencyKey.isEmpty() ? CompletableFuture.completedFuture(full())
-                    : repeatedOrFull(function, idempotencyKey.get());
+            return idempotencyKey.isEmpty() ? CompletableFuture.completedFuture(fullByCount())
+                    : repeatedOrFull(function, idempotencyKey.get(), fullByCount());
+        }
+        long bytes = request.body().length;
+        if (queuedBytes.addAndGet(bytes) > parts.config().queueBytes()) {
+            queuedBytes.addAndGet(-bytes);
+            unfinished.decrementAndGet();
+            Submission.QueueFull full = new Submission.QueueFull(parts.config().queueBytes() / (1 << 20)
+                    + " MiB of request bodies", "asyncQueueBytes");
+            return idempotencyKey.isEmpty() ? CompletableFuture.completedFuture(full)
+                    : repeatedOrFull(function, idempotencyKey.get(), full);
         }
         NewCall call = new NewCall(CallId.random(), function, request, callbackUrl.map(URI::create), idempotencyKey,
                 parts.clock().instant());
@@ -136,14 +151,15 @@ final class AsyncService implements AsyncCalls {
                 .thenCompose(refusal -> {
                     if (refusal.isPresent()) {
                         unfinished.decrementAndGet();
+                        queuedBytes.addAndGet(-bytes);
                         return CompletableFuture.completedFuture(new Submission.CallbackRefused(refusal.get()));
                     }
                     return intake.submit(call);
                 });
     }
 
-    private Submission.QueueFull full() {
-        return new Submission.QueueFull(parts.config().queueLimit());
+    private Submission.QueueFull fullByCount() {
+        return new Submission.QueueFull(parts.config().queueLimit() + " calls", "asyncQueueLimit");
     }
 
     /**
@@ -151,11 +167,12 @@ final class AsyncService implements AsyncCalls {
      * that call's id, as it would with room in the queue; any other call is refused. The lookup reads the database,
      * so not on the caller's thread (an event loop).
      */
-    private CompletableFuture<Submission> repeatedOrFull(FunctionName function, String key) {
+    private CompletableFuture<Submission> repeatedOrFull(FunctionName function, String key,
+                                                         Submission.QueueFull full) {
         Instant since = parts.clock().instant().minus(parts.config().retention());
         return CompletableFuture.supplyAsync(() -> store.findByKey(function, key, since), lookups)
                 .handle((found, failed) -> found != null && found.isPresent()
-                        ? new Submission.Accepted(found.get(), true) : full());
+                        ? new Submission.Accepted(found.get(), true) : full);
     }
 
     private int concurrency(FunctionName function) {
@@ -271,6 +288,7 @@ final class AsyncService implements AsyncCalls {
         persist(attempt.id(), "its end", () -> store.finish(attempt.id(), state, parts.clock().instant(), result,
                 error));
         unfinished.decrementAndGet();
+        queuedBytes.addAndGet(-attempt.request().body().length);
         parts.metrics().asyncFinished(attempt.function().value(), state.wireName());
         if (attempt.callback().isPresent()) {
             deliverLater(attempt.id());
@@ -326,11 +344,12 @@ final class AsyncService implements AsyncCalls {
 
     @Override
     public Optional<CallState> cancel(CallId id) {
-        Optional<CallState> was = store.cancel(id);
-        if (was.equals(Optional.of(CallState.QUEUED))) {
+        Optional<CallStore.Cancel> was = store.cancel(id);
+        if (was.isPresent() && was.get().state() == CallState.QUEUED) {
             unfinished.decrementAndGet(); // the scheduler finds it gone when it comes due
+            queuedBytes.addAndGet(-was.get().bodyBytes());
         }
-        return was;
+        return was.map(CallStore.Cancel::state);
     }
 
     @Override
@@ -340,6 +359,7 @@ final class AsyncService implements AsyncCalls {
         List<CallStore.Ended> ended = store.failQueued(function, "function " + function + " was deleted",
                 parts.clock().instant());
         unfinished.addAndGet(-ended.size());
+        queuedBytes.addAndGet(-ended.stream().mapToLong(CallStore.Ended::bodyBytes).sum());
         for (CallStore.Ended call : ended) {
             parts.metrics().asyncFinished(function.value(), CallState.FAILED.wireName());
             if (call.callback()) {

@@ -51,13 +51,17 @@ public interface CallStore {
      * Cancels a call that has not run (a queued one: it is deleted). Returns the state the call was in, or empty
      * when there is no such call; only a {@code QUEUED} answer means it was cancelled.
      */
-    Optional<CallState> cancel(CallId id);
+    Optional<Cancel> cancel(CallId id);
+
+    /** What a cancel found: the call's state, and the bytes of body it kept if it was cancelled. */
+    record Cancel(CallState state, long bodyBytes) {
+    }
 
     /** Ends the queued calls of a function that was deleted as {@code failed}; the calls ended. */
     List<Ended> failQueued(FunctionName function, String error, Instant at);
 
-    /** A call ended without an attempt, and whether it has a callback to tell. */
-    record Ended(CallId id, boolean callback) {
+    /** A call ended without an attempt, whether it has a callback to tell, and the bytes of body it kept. */
+    record Ended(CallId id, boolean callback, long bodyBytes) {
     }
 
     /**
@@ -68,6 +72,9 @@ public interface CallStore {
 
     /** Calls queued or running: the queue's depth. */
     long unfinished();
+
+    /** Bytes of request body the calls queued or running keep. */
+    long unfinishedBodyBytes();
 
     /** Finished calls with a callback whose delivery has no outcome yet (the server stopped before it). */
     List<CallId> undeliveredCallbacks();

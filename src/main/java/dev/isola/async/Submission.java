@@ -14,8 +14,8 @@ public sealed interface Submission {
     record CallbackRefused(String reason) implements Submission {
     }
 
-    /** As many calls as {@code asyncQueueLimit} wait already: 429. */
-    record QueueFull(long limit) implements Submission {
+    /** The queue is full (by {@code asyncQueueLimit} or {@code asyncQueueBytes}): 429. */
+    record QueueFull(String what, String setting) implements Submission {
     }
 
     /** The server is stopping, or the store failed: 503, nothing stored. */

@@ -6,7 +6,7 @@ import java.util.List;
 /**
  * Asynchronous calls ({@code /async-function/{name}}): the keys {@code asyncQueueLimit}, {@code asyncRetryBackoff},
  * {@code asyncCallbackHosts}, {@code asyncResultMaxBytes}, {@code asyncRetention}, {@code asyncMaxBodyBytes} and
- * {@code asyncBufferBytes}.
+ * {@code asyncBufferBytes} and {@code asyncQueueBytes}.
  *
  * @param queueLimit     calls queued or running at once, all functions together; the next one is refused 429
  * @param retryBackoff   the wait before a call's second attempt; it doubles for each further one (with jitter), up
@@ -19,9 +19,12 @@ import java.util.List;
  *                       ends; {@code maxBodyBytes} applies too, whichever is lower)
  * @param bufferBytes    how many bytes of asynchronous request bodies the edge holds in memory at once, all
  *                       connections together (read, not yet stored); a call that would pass it is refused 429
+ * @param queueBytes     how many bytes of request bodies the unfinished calls keep on disk, all functions together;
+ *                       a call that would pass it is refused 429 (the count of calls alone let 100,000 bodies of
+ *                       1 MiB fill the state disk)
  */
 public record AsyncConfig(long queueLimit, Duration retryBackoff, List<String> callbackHosts, long resultMaxBytes,
-                          Duration retention, long maxBodyBytes, long bufferBytes) {
+                          Duration retention, long maxBodyBytes, long bufferBytes, long queueBytes) {
     public static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
 
     public AsyncConfig {
@@ -40,6 +43,8 @@ public record AsyncConfig(long queueLimit, Duration retryBackoff, List<String> c
                 "must be between 0 and 67108864");
         IsolaConfig.require(bufferBytes >= maxBodyBytes && bufferBytes <= 1L << 40, "asyncBufferBytes",
                 "must be at least asyncMaxBodyBytes (" + maxBodyBytes + ") and at most 1 TiB");
+        IsolaConfig.require(queueBytes >= maxBodyBytes && queueBytes <= 1L << 50, "asyncQueueBytes",
+                "must be at least asyncMaxBodyBytes (" + maxBodyBytes + ") and at most 1 PiB");
     }
 
     /**
@@ -49,10 +54,11 @@ public record AsyncConfig(long queueLimit, Duration retryBackoff, List<String> c
      * invocation records. 1 MiB of request body, as AWS Lambda's asynchronous payloads and OpenFaaS's queue (NATS's
      * default message size): a queued body is kept on disk until its call ends, where a synchronous one only
      * streams through. 64 MiB of bodies in memory: 64 full-size calls being read at once, a small share of a
-     * small node's heap.
+     * small node's heap. 1 GiB of queued bodies on disk: a thousand full-size calls, or the whole queue of
+     * bodies of 10 KiB, on a node whose state disk also holds its functions.
      */
     public static AsyncConfig defaults() {
         return new AsyncConfig(100_000, Duration.ofSeconds(1), List.of(), 1L << 20, Duration.ofDays(7), 1L << 20,
-                64L << 20);
+                64L << 20, 1L << 30);
     }
 }

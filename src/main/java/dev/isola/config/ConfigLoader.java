@@ -74,10 +74,11 @@ public final class ConfigLoader {
                       @JsonProperty("asyncRetention") String asyncRetention,
                       @JsonProperty("asyncMaxBodyBytes") Long asyncMaxBodyBytes,
                       @JsonProperty("asyncBufferBytes") Long asyncBufferBytes,
+                      @JsonProperty("asyncQueueBytes") Long asyncQueueBytes,
                       @JsonProperty("sandbox") Map<String, Map<String, Object>> sandbox) {
         static final FileConfig EMPTY = new FileConfig(null, null, null, null, null, null, null, null, null, null,
                 null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** One variable of the platform's environment, if set and not blank. */
@@ -173,7 +174,9 @@ public final class ConfigLoader {
                 pick(env, "ISOLA_ASYNC_MAX_BODY_BYTES", f.asyncMaxBodyBytes(), d.maxBodyBytes(),
                         s -> parse("asyncMaxBodyBytes", s, Long::parseLong)),
                 pick(env, "ISOLA_ASYNC_BUFFER_BYTES", f.asyncBufferBytes(), d.bufferBytes(),
-                        s -> parse("asyncBufferBytes", s, Long::parseLong)));
+                        s -> parse("asyncBufferBytes", s, Long::parseLong)),
+                pick(env, "ISOLA_ASYNC_QUEUE_BYTES", f.asyncQueueBytes(), d.queueBytes(),
+                        s -> parse("asyncQueueBytes", s, Long::parseLong)));
     }
 
     /** A comma-separated list, blanks dropped. */

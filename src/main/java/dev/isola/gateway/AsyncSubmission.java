@@ -162,7 +162,7 @@ final class AsyncSubmission implements FrontHandler.Exchange {
             case Submission.CallbackRefused refused -> ApiError.response(ErrorCode.CALLBACK_NOT_ALLOWED,
                     refused.reason());
             case Submission.QueueFull full -> ApiError.response(ErrorCode.SATURATED, "The asynchronous queue holds "
-                    + full.limit() + " calls already (asyncQueueLimit); try again later");
+                    + full.what() + " already (" + full.setting() + "); try again later");
             case Submission.Unavailable unavailable -> ApiError.response(ErrorCode.UNAVAILABLE,
                     unavailable.reason());
         };

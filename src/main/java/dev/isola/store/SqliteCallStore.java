@@ -248,13 +248,16 @@ final class SqliteCallStore implements CallStore, AutoCloseable {
     }
 
     @Override
-    public Optional<CallState> cancel(CallId id) {
+    public Optional<Cancel> cancel(CallId id) {
         return with("cancel call " + id, c -> {
             Optional<CallState> state;
-            try (PreparedStatement st = c.prepareStatement("SELECT state FROM async_call WHERE id = ?")) {
+            long bytes;
+            try (PreparedStatement st = c.prepareStatement("SELECT state, LENGTH(body) FROM async_call WHERE id = ?")) {
                 st.setString(1, id.value());
                 try (ResultSet rs = st.executeQuery()) {
-                    state = rs.next() ? CallState.fromWire(rs.getString(1)) : Optional.empty();
+                    boolean found = rs.next();
+                    state = found ? CallState.fromWire(rs.getString(1)) : Optional.empty();
+                    bytes = found ? rs.getLong(2) : 0;
                 }
             }
             if (state.equals(Optional.of(CallState.QUEUED))) {
@@ -264,13 +267,24 @@ final class SqliteCallStore implements CallStore, AutoCloseable {
                     st.executeUpdate();
                 }
             }
-            return state;
+            return state.map(s -> new Cancel(s, s == CallState.QUEUED ? bytes : 0));
         });
     }
 
     @Override
     public List<Ended> failQueued(FunctionName function, String error, Instant at) {
         return with("end the queued calls of " + function, c -> {
+            // The sizes first: RETURNING gives the row as updated, its body already dropped. One connection, held.
+            Map<String, Long> bytes = new HashMap<>();
+            try (PreparedStatement st = c.prepareStatement(
+                    "SELECT id, LENGTH(body) FROM async_call WHERE function = ? AND state = 'queued'")) {
+                st.setString(1, function.value());
+                try (ResultSet rs = st.executeQuery()) {
+                    while (rs.next()) {
+                        bytes.put(rs.getString(1), rs.getLong(2));
+                    }
+                }
+            }
             try (PreparedStatement st = c.prepareStatement("""
                     UPDATE async_call SET state = 'failed', finished_micros = ?, next_micros = NULL, error = ?,
                         body = zeroblob(0), headers_json = '[]' WHERE function = ? AND state = 'queued'
@@ -281,7 +295,8 @@ final class SqliteCallStore implements CallStore, AutoCloseable {
                 List<Ended> ended = new ArrayList<>();
                 try (ResultSet rs = st.executeQuery()) {
                     while (rs.next()) {
-                        ended.add(new Ended(new CallId(rs.getString(1)), rs.getBoolean(2)));
+                        String id = rs.getString(1);
+                        ended.add(new Ended(new CallId(id), rs.getBoolean(2), bytes.getOrDefault(id, 0L)));
                     }
                 }
                 return ended;
@@ -313,6 +328,17 @@ final class SqliteCallStore implements CallStore, AutoCloseable {
             try (Statement st = c.createStatement();
                  ResultSet rs = st.executeQuery(
                          "SELECT COUNT(*) FROM async_call WHERE state IN ('queued', 'running')")) {
+                return rs.next() ? rs.getLong(1) : 0L;
+            }
+        });
+    }
+
+    @Override
+    public long unfinishedBodyBytes() {
+        return with("count the bytes of unfinished calls", c -> {
+            try (Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT COALESCE(SUM(LENGTH(body)), 0) FROM async_call "
+                         + "WHERE state IN ('queued', 'running')")) {
                 return rs.next() ? rs.getLong(1) : 0L;
             }
         });

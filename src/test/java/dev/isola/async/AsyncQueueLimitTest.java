@@ -15,14 +15,14 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * {@code asyncQueueLimit}: a full queue refuses new calls with 429 (a repeat of an accepted call gets its id all the
- * same), and takes them again once it has room.
+ * {@code asyncQueueLimit} and {@code asyncQueueBytes}: a full queue refuses new calls with 429 (a repeat of an
+ * accepted call gets its id all the same), and takes them again once it has room.
  */
 class AsyncQueueLimitTest {
     @RegisterExtension
     static final IsolaServerExtension SERVER = IsolaServerExtension.onBackend("process")
             .withConfig(c -> c.withAsync(new AsyncConfig(2, Duration.ofMillis(50), List.of(), 1 << 20,
-                    Duration.ofDays(1), 1 << 20, 64 << 20)));
+                    Duration.ofDays(1), 1 << 20, 64 << 20, 1 << 20)));
 
     @Test
     void fullQueue_refusesWith429_untilCallsFinish() {
@@ -41,6 +41,27 @@ class AsyncQueueLimitTest {
         assertThat(repeated.headers().firstValue("X-Call-Id")).isEqualTo(keyed.headers().firstValue("X-Call-Id"));
         assertThat(submit(isola, "another").statusCode()).as("a new key is a new call").isEqualTo(429);
         Await.until(Duration.ofSeconds(60), () -> submit(isola).statusCode() == 202, "room in the queue again");
+    }
+
+    @Test
+    void queueHoldingAsManyBodyBytesAsAllowed_refusesWith429_untilCallsFinish() {
+        TestIsola isola = SERVER.isola();
+        HttpResponse<String> deployed = isola.deploy("lim-bytes", TestIsola.FUNCTIONS.resolve("probe"),
+                "name: lim-bytes\nruntime: go\nasync: {concurrency: 1}\n");
+        assertThat(deployed.statusCode()).as(deployed.body()).isEqualTo(201);
+        byte[] body = new byte[700 * 1024];
+        Await.until(Duration.ofSeconds(60), () -> submitBody(isola, body).statusCode() == 202,
+                "a first call of 700 KiB accepted");
+        HttpResponse<String> full = submitBody(isola, body);
+        assertThat(full.statusCode()).as("the two together pass 1 MiB").isEqualTo(429);
+        assertThat(full.body()).contains("saturated", "1 MiB of request bodies", "asyncQueueBytes");
+        Await.until(Duration.ofSeconds(60), () -> submitBody(isola, body).statusCode() == 202,
+                "room again once the first ended (its body dropped)");
+    }
+
+    private static HttpResponse<String> submitBody(TestIsola isola, byte[] body) {
+        return isola.send(HttpRequest.newBuilder(isola.publicUri("/async-function/lim-bytes/sleep?ms=1000"))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)));
     }
 
     private static HttpResponse<String> submit(TestIsola isola) {

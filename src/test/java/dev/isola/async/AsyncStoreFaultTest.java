@@ -134,7 +134,7 @@ class AsyncStoreFaultTest {
         }
 
         @Override
-        public Optional<CallState> cancel(CallId id) {
+        public Optional<Cancel> cancel(CallId id) {
             return store.cancel(id);
         }
 
@@ -151,6 +151,11 @@ class AsyncStoreFaultTest {
         @Override
         public long unfinished() {
             return store.unfinished();
+        }
+
+        @Override
+        public long unfinishedBodyBytes() {
+            return store.unfinishedBodyBytes();
         }
 
         @Override

@@ -78,7 +78,7 @@ class SqliteCallStoreTest {
             assertThat(calls.undeliveredCallbacks()).containsExactly(c.id());
             calls.callbackOutcome(c.id(), "delivered (200)");
             assertThat(calls.undeliveredCallbacks()).isEmpty();
-            assertThat(calls.cancel(c.id())).contains(CallState.SUCCEEDED);
+            assertThat(calls.cancel(c.id())).contains(new CallStore.Cancel(CallState.SUCCEEDED, 0));
             assertThat(calls.find(c.id())).as("a finished call is not cancelled").isPresent();
             assertThat(calls.pruneFinished(T0.plusSeconds(7), 100)).isEqualTo(1);
             assertThat(calls.find(c.id())).isEmpty();
@@ -105,7 +105,7 @@ class SqliteCallStoreTest {
             assertThat(calls.find(made.get(1).id())).isPresent();
             assertThat(calls.find(made.get(3).id())).as("queued calls are never pruned").isPresent();
             assertThat(calls.failQueued(FN, "deleted", T0.plusSeconds(9)))
-                    .containsExactly(new CallStore.Ended(made.get(3).id(), true));
+                    .containsExactly(new CallStore.Ended(made.get(3).id(), true, 3));
             assertThat(requestBytes(db)).isEqualTo(3 * "[]".length());
         }
     }
@@ -132,9 +132,10 @@ class SqliteCallStoreTest {
             List<CallStore.Pending> pending = reopened.calls().recover();
             assertThat(pending).extracting(CallStore.Pending::id).containsExactly(running.id(), queued.id());
             assertThat(reopened.calls().find(running.id()).orElseThrow().attempts()).isZero();
-            assertThat(reopened.calls().cancel(queued.id())).contains(CallState.QUEUED);
+            assertThat(reopened.calls().cancel(queued.id())).contains(new CallStore.Cancel(CallState.QUEUED, 3));
             assertThat(reopened.calls().find(queued.id())).isEmpty();
-            assertThat(reopened.calls().failQueued(FN, "deleted", T0.plus(Duration.ofMinutes(1)))).hasSize(1);
+            assertThat(reopened.calls().failQueued(FN, "deleted", T0.plus(Duration.ofMinutes(1))))
+                    .extracting(CallStore.Ended::bodyBytes).containsExactly(3L);
             assertThat(reopened.calls().find(running.id()).orElseThrow().state()).isEqualTo(CallState.FAILED);
         }
     }

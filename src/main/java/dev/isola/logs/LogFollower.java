@@ -14,8 +14,14 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class LogFollower implements AutoCloseable {
     static final int CAPACITY = 1024;
+    /**
+     * Characters held at most, whatever the count of lines: 1,024 lines of 8,192 characters outside Latin-1 held
+     * 16 MiB per follower, and a function may have 16 followers.
+     */
+    static final int MAX_CHARS = 256 * 1024;
 
     private final BlockingQueue<String> lines = new ArrayBlockingQueue<>(CAPACITY);
+    private final AtomicLong held = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private final Runnable unsubscribe;
 
@@ -25,7 +31,11 @@ public final class LogFollower implements AutoCloseable {
 
     /** Called by the log as it appends a line (with its time): never blocks the instance's console reader. */
     void offer(String line) {
-        if (!lines.offer(line)) {
+        if (held.addAndGet(line.length()) > MAX_CHARS) {
+            held.addAndGet(-line.length());
+            dropped.incrementAndGet();
+        } else if (!lines.offer(line)) {
+            held.addAndGet(-line.length());
             dropped.incrementAndGet();
         }
     }
@@ -37,7 +47,11 @@ public final class LogFollower implements AutoCloseable {
             return Optional.of("[isola: " + lost + " lines dropped: the follower reads slower than the function "
                     + "prints]");
         }
-        return Optional.ofNullable(lines.poll(wait.toNanos(), TimeUnit.NANOSECONDS));
+        String line = lines.poll(wait.toNanos(), TimeUnit.NANOSECONDS);
+        if (line != null) {
+            held.addAndGet(-line.length());
+        }
+        return Optional.ofNullable(line);
     }
 
     @Override

@@ -107,6 +107,26 @@ class FunctionLogsTest {
     }
 
     @Test
+    void aSlowFollower_ofLongLines_holdsABoundedNumberOfCharacters() throws Exception {
+        FunctionLogs logs = FunctionLogs.create(dir, 1 << 20);
+        OutputSink sink = logs.sink(HELLO, "hello.1");
+        String longLine = "\u00e9".repeat(10_000); // outside Latin-1's one byte a character, too
+        try (LogFollower follower = logs.follow(HELLO)) {
+            for (int i = 0; i < 100; i++) {
+                sink.line(longLine);
+            }
+            int kept = LogFollower.MAX_CHARS / 10_000;
+            assertThat(follower.next(NOW)).hasValueSatisfying(l -> assertThat(l).startsWith("[isola: ")
+                    .contains("lines dropped"));
+            int read = 0;
+            while (follower.next(Duration.ZERO).isPresent()) {
+                read++;
+            }
+            assertThat(read).isLessThanOrEqualTo(kept).isGreaterThan(kept - 5);
+        }
+    }
+
+    @Test
     void followers_areBoundedPerFunction() {
         FunctionLogs logs = FunctionLogs.create(dir, 1 << 20);
         List<LogFollower> open = new ArrayList<>();

@@ -300,16 +300,8 @@ class ArchiveExtractorTest {
 
     @Test
     void extract_zipWhoseDirectoryHoldsMoreRecordsThanItsCountSays_isRefusedBeforeItIsRead() {
-        TestArchives many = TestArchives.zip();
-        for (int i = 0; i < 600; i++) { // about 51 KB of central directory, past 50 entries x 512 bytes
-            many.file("file-with-a-name-of-some-length-" + i, "x");
-        }
-        byte[] zip = many.bytes();
-        int eocd = zip.length - 22;
-        zip[eocd + 8] = 1; // entries on this disk, and in all: 1
-        zip[eocd + 9] = 0;
-        zip[eocd + 10] = 1;
-        zip[eocd + 11] = 0;
+        byte[] zip = manyEntries(TestArchives.zip()); // about 51 KB of central directory, past 50 entries x 512 bytes
+        endRecordCountsOne(zip);
 
         assertThatThrownBy(() -> extract(zip, SMALL))
                 .isInstanceOfSatisfying(InvalidFunctionException.class,
@@ -326,13 +318,8 @@ class ArchiveExtractorTest {
 
     @Test
     void extract_zip64WhoseRecordUndercountsItsDirectory_isRefusedBeforeItIsRead() {
-        TestArchives many = TestArchives.zip().zip64();
-        for (int i = 0; i < 600; i++) {
-            many.file("file-with-a-name-of-some-length-" + i, "x");
-        }
-        byte[] zip = many.bytes();
-        int eocd = zip.length - 22;
-        int locator = eocd - 20;
+        byte[] zip = manyEntries(TestArchives.zip().zip64());
+        int locator = zip.length - 22 - 20;
         assertThat(le32(zip, locator)).as("zip64 locator").isEqualTo(0x07064b50);
         int record = le32(zip, locator + 8);
         assertThat(le32(zip, record)).as("zip64 end record").isEqualTo(0x06064b50);
@@ -340,15 +327,28 @@ class ArchiveExtractorTest {
             zip[field] = 1;
             java.util.Arrays.fill(zip, field + 1, field + 8, (byte) 0);
         }
-        zip[eocd + 8] = 1; // and in the end record, which the parser ignores once it finds the locator
-        zip[eocd + 9] = 0;
-        zip[eocd + 10] = 1;
-        zip[eocd + 11] = 0;
+        endRecordCountsOne(zip); // which the parser ignores once it finds the locator
 
         assertThatThrownBy(() -> extract(zip, SMALL))
                 .isInstanceOfSatisfying(InvalidFunctionException.class,
                         e -> assertThat(e.code()).isEqualTo("archive_too_large"))
                 .hasMessageContaining("central directory");
+    }
+
+    private static byte[] manyEntries(TestArchives zip) {
+        for (int i = 0; i < 600; i++) {
+            zip.file("file-with-a-name-of-some-length-" + i, "x");
+        }
+        return zip.bytes();
+    }
+
+    /** Entries on this disk, and in all, in the end record (the last 22 bytes: no comment): 1. */
+    private static void endRecordCountsOne(byte[] zip) {
+        int eocd = zip.length - 22;
+        zip[eocd + 8] = 1;
+        zip[eocd + 9] = 0;
+        zip[eocd + 10] = 1;
+        zip[eocd + 11] = 0;
     }
 
     private static int le32(byte[] b, int at) {

@@ -84,6 +84,7 @@ public final class SandboxLauncher implements Launcher {
     private final ConsoleReader consoles;
     private final Duration startTimeout;
     private final Ticker ticker;
+    private final boolean allowEgress;
     private final AtomicInteger startsInFlight = new AtomicInteger();
     /** Starts from their beginning to their end (admission, sandbox, readiness): standby creation waits for 0. */
     private final AtomicInteger launching = new AtomicInteger();
@@ -98,9 +99,10 @@ public final class SandboxLauncher implements Launcher {
      * @param consoles       reads what the instances print into their functions' logs
      * @param startAdmission {@code cpu-pressure} or {@code off} ({@link StartAdmission})
      */
+    /** {@code allowEgress}: the operator's, applied at each start too, so a function stored before it went off. */
     public record Parts(Sandboxes sandboxes, String defaultBackend, Readiness readiness, Supplier<URI> callbackBase,
                         Path runDir, FunctionLogs logs, ConsoleReader consoles, Duration startTimeout,
-                        String startAdmission, Ticker ticker, Metrics metrics) {
+                        String startAdmission, Ticker ticker, Metrics metrics, boolean allowEgress) {
     }
 
     public SandboxLauncher(Parts parts) {
@@ -113,6 +115,7 @@ public final class SandboxLauncher implements Launcher {
         this.consoles = parts.consoles();
         this.startTimeout = parts.startTimeout();
         this.ticker = parts.ticker();
+        this.allowEgress = parts.allowEgress();
         this.lastLaunchEnded = ticker.nanos() - QUIET_NANOS;
         this.admission = StartAdmission.forHost(parts.startAdmission(), parts.ticker());
         parts.metrics().watchStartsWaiting(admission::waiting);
@@ -198,6 +201,11 @@ public final class SandboxLauncher implements Launcher {
     }
 
     private SandboxBackend provider(DeployedFunction function) {
+        if (function.manifest().egress() && !allowEgress) {
+            // Checked at deploy too; a version stored while egress was allowed (restored, rolled back to) is not.
+            throw new StartFailedException("fn=" + function.name() + ": egress: true is not allowed on this Isola "
+                    + "(the operator turned allowEgress off); deploy it without egress");
+        }
         String backend = backend(function);
         return sandboxes.find(backend).orElseThrow(() -> new StartFailedException(
                 "fn=" + function.name() + ": backend '" + backend + "' is not installed in this Isola"));

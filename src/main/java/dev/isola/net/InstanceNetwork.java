@@ -88,6 +88,8 @@ public final class InstanceNetwork implements AutoCloseable {
     private ReadyRelay relay;
     /** Whether this run has attached anything to the bridge (and so may have made it). */
     private boolean usedBridge;
+    /** Whether this run has checked the bridge's firewall (made its tables anew, or verified them) yet. */
+    private boolean bridgeChecked;
     private final int portsPerBridge;
     /**
      * This run's live attachments on each bridge, by number. Lock-free: stops release ports while starts wait on this
@@ -180,10 +182,15 @@ public final class InstanceNetwork implements AutoCloseable {
             this.bridge = bridge;
         }
 
-        /** Adds {@code added} to the firewall, to be removed with this attachment. */
+        /**
+         * Adds {@code added} to the firewall, to be removed with this attachment: noted first, since an nft that
+         * committed and then failed (its deadline on a saturated host) leaves them in the sets though this throws,
+         * and an {@code egress} element left there would give the address's next holder egress. Removing one that
+         * never went in is harmless.
+         */
         synchronized void addToFirewall(List<FirewallElement> added, boolean background) {
-            firewall.add(added, background);
             elements.addAll(added);
+            firewall.add(added, background);
         }
 
         /**
@@ -279,7 +286,10 @@ public final class InstanceNetwork implements AutoCloseable {
     }
 
     private synchronized void ensureBridgeLocked() {
-        boolean first = !usedBridge;
+        // Not usedBridge: reaping a crashed run's devices sets that before any bridge is checked, and the check
+        // (tables made anew, the crashed run's elements gone) was skipped in exactly that case.
+        boolean first = !bridgeChecked;
+        bridgeChecked = true;
         usedBridge = true;
         if (!Files.exists(Path.of("/sys/class/net", BRIDGE))) {
             makeBridge(BRIDGE, "/" + addresses.prefixLength());

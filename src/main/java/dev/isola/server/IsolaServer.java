@@ -136,7 +136,7 @@ public final class IsolaServer implements AutoCloseable {
             owned.add(consoles); // closed after the dispatcher, which stops the instances writing to them
             SandboxLauncher launcher = new SandboxLauncher(new SandboxLauncher.Parts(serving, backend, readiness,
                     callbackBase::get, runDir, logs, consoles, config.startTimeout(), config.startAdmission(), ticker,
-                    metrics));
+                    metrics, config.trust().allowEgress()));
             EdgeLoops loops = EdgeLoops.create(config.gatewayThreads(), config.gatewaySpinMicros(), ticker);
             owned.add(loops);
             metrics.watchNodeBudget(() -> {

@@ -27,22 +27,11 @@ class StaleFirewallElementsTest {
 
     @Test
     void aBridgeWithoutInstances_getsItsTablesMadeAnew_droppingACrashedRunsElements() throws Exception {
-        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "needs root (bridge, nftables)");
-        Assumptions.assumeTrue(TestHost.runner().executables().find("runc").isPresent(), "runc is not installed");
+        assumeHost();
         Path first = Files.createTempDirectory("isola-test-first-");
         Path second = Files.createTempDirectory("isola-test-second-");
         try {
-            // A run whose bridge and tables outlive it, elements and all, as a crash leaves them: a port of nobody's
-            // (a veth of the test's) keeps its stop from removing them, then goes.
-            try (TestIsola earlier = TestIsola.startOn(first, "runc")) {
-                call(earlier, "stale-a");
-                nft("add element inet isola egress { " + STALE + " }");
-                run("ip link add " + KEEPER + " type veth peer name " + KEEPER + "p && ip link set " + KEEPER
-                        + " master " + InstanceNetwork.BRIDGE);
-            }
-            run("ip link del " + KEEPER);
-            assertThat(nft("list set inet isola egress")).contains(STALE);
-
+            leaveBridgeAndElementsBehind(first);
             try (TestIsola next = TestIsola.startOn(second, "runc")) {
                 call(next, "stale-b");
                 assertThat(nft("list set inet isola egress")).as("the crashed run's element").doesNotContain(STALE);
@@ -52,6 +41,49 @@ class StaleFirewallElementsTest {
             FileTrees.deleteRecursively(first);
             FileTrees.deleteRecursively(second);
         }
+    }
+
+    /**
+     * The usual crash: the next run is on the same state directory, where the crashed one left devices to reap (a
+     * spare attachment's marker here). Reaping marked the bridge as this run's before its firewall was checked,
+     * and the check was skipped.
+     */
+    @Test
+    void theNextRunOnTheCrashedRunsStateDirectory_reapsItsDevices_andStillMakesTheTablesAnew() throws Exception {
+        assumeHost();
+        Path state = Files.createTempDirectory("isola-test-crashed-");
+        try {
+            leaveBridgeAndElementsBehind(state);
+            Files.createDirectories(state.resolve("spare-networks"));
+            Files.writeString(state.resolve("spare-networks/0badc0de"), "");
+            try (TestIsola next = TestIsola.startOn(state, "runc")) {
+                call(next, "stale-c");
+                assertThat(nft("list set inet isola egress")).as("the crashed run's element").doesNotContain(STALE);
+            }
+        } finally {
+            quietly("ip link del " + KEEPER);
+            FileTrees.deleteRecursively(state);
+        }
+    }
+
+    private static void assumeHost() {
+        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "needs root (bridge, nftables)");
+        Assumptions.assumeTrue(TestHost.runner().executables().find("runc").isPresent(), "runc is not installed");
+    }
+
+    /**
+     * A run whose bridge and tables outlive it, elements and all, as a crash leaves them: a port of nobody's (a veth
+     * of the test's) keeps its stop from removing them, then goes.
+     */
+    private static void leaveBridgeAndElementsBehind(Path state) throws Exception {
+        try (TestIsola earlier = TestIsola.startOn(state, "runc")) {
+            call(earlier, "stale-a");
+            nft("add element inet isola egress { " + STALE + " }");
+            run("ip link add " + KEEPER + " type veth peer name " + KEEPER + "p && ip link set " + KEEPER
+                    + " master " + InstanceNetwork.BRIDGE);
+        }
+        run("ip link del " + KEEPER);
+        assertThat(nft("list set inet isola egress")).contains(STALE);
     }
 
     private static void call(TestIsola isola, String name) {

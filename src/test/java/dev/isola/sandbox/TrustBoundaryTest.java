@@ -76,6 +76,26 @@ class TrustBoundaryTest {
     }
 
     @Test
+    void aFunctionStoredWithEgress_doesNotStart_onceTheOperatorTurnsEgressOff() throws Exception {
+        Path state = Files.createTempDirectory("isola-test-egress-off-");
+        try {
+            try (TestIsola allowing = TestIsola.startOn(state, "runc")) { // the tests' operator allows egress
+                HttpResponse<String> stored = allowing.deploy("t-stored", TestIsola.FUNCTIONS.resolve("probe"),
+                        "name: t-stored\nruntime: go\negress: true\nscaling: {maxInstances: 1}\n");
+                assertThat(stored.statusCode()).as(stored.body()).isEqualTo(201);
+            }
+            try (TestIsola strict = TestIsola.startOn(state, "runc", c -> c.withTrust(ROOT_DEFAULT))) {
+                HttpResponse<String> call = strict.get("/function/t-stored/");
+                assertThat(call.statusCode()).as(call.body()).isEqualTo(502);
+                assertThat(TestIsola.json(call).get("message").asText()).contains("allowEgress");
+                assertThat(strict.instances()).as("no instance with egress").isEmpty();
+            }
+        } finally {
+            dev.isola.host.FileTrees.deleteRecursively(state);
+        }
+    }
+
+    @Test
     void aServerCannotDefaultToABackendBelowItsFloor() {
         assertThatThrownBy(() -> TestIsola.start("process", c -> c.withTrust(ROOT_DEFAULT)).close())
                 .isInstanceOf(IsolaException.class).hasMessageContaining("isolation floor 'container'");

@@ -101,9 +101,14 @@ public final class TestIsola implements AutoCloseable {
 
     /** A server on an existing state directory (one a test prepared, say with leftovers of a "crashed" run). */
     public static TestIsola startOn(Path state, String backend) {
+        return startOn(state, backend, UnaryOperator.identity());
+    }
+
+    /** As {@link #startOn(Path, String)}, the configuration changed by {@code tweak} (the operator's, say). */
+    public static TestIsola startOn(Path state, String backend, UnaryOperator<IsolaConfig> tweak) {
         try {
             Files.createDirectories(SHARED_BUILD_CACHE);
-            return new TestIsola(state, IsolaServer.start(config(state, backend)), UnaryOperator.identity());
+            return new TestIsola(state, IsolaServer.start(tweak.apply(config(state, backend))), tweak);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -10,6 +10,7 @@ import dev.isola.sandbox.spi.SandboxUids;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.RandomAccessFile;
 import java.net.InetAddress;
 import java.net.StandardProtocolFamily;
 import java.net.URI;
@@ -72,6 +73,13 @@ final class VmTemplates {
     private static final System.Logger LOG = System.getLogger(VmTemplates.class.getName());
     /** A template boot under TCG with the generic kernel on a loaded host takes tens of seconds. */
     private static final Duration MAKE_TIMEOUT = Duration.ofMinutes(3);
+    /**
+     * What the template VM may print before it is saved. Its console is a plain file, not a booted VM's bounded one
+     * (nothing reads it as it grows): a function printing in a loop would fill the state disk for three minutes.
+     */
+    static final long MAX_CONSOLE_BYTES = 16L << 20;
+    /** What of the console's end a failure reads to say what the template last printed. */
+    private static final int CONSOLE_TAIL_BYTES = 4096;
     private static final Duration RESUME_TIMEOUT = Duration.ofSeconds(30);
     /** Addresses a template's guest configures, never reachable: it has no network (RFC 5737's TEST-NET-1). */
     private static final List<String> TEMPLATE_NETWORK = List.of("isola.ip=192.0.2.2", "isola.prefix=24",
@@ -296,6 +304,19 @@ final class VmTemplates {
                     closeQuietly(saved);
                 }
             });
+            Thread.ofVirtual().name("template-console-" + id).start(() -> {
+                while (!done.get() && vm.isAlive()) {
+                    if (console.toFile().length() > MAX_CONSOLE_BYTES) {
+                        LOG.log(System.Logger.Level.WARNING, "microvm: template " + key.dir().getFileName()
+                                + " printed more than " + (MAX_CONSOLE_BYTES >> 20) + " MiB before it was saved; "
+                                + "stopped");
+                        vm.killNow();
+                        closeQuietly(saved);
+                        return;
+                    }
+                    LockSupport.parkNanos(Duration.ofMillis(250).toNanos());
+                }
+            });
             awaitReady(QemuCommand.identitySocket(workDir), process, console);
             try (Qmp.Session qmp = Qmp.Session.open(QemuCommand.qmpSocket(workDir), MAKE_TIMEOUT)) {
                 qmp.execute("migrate-set-capabilities", IGNORE_SHARED);
@@ -379,10 +400,14 @@ final class VmTemplates {
         }
     }
 
+    /** The console's last line, from its last {@value #CONSOLE_TAIL_BYTES} bytes: the guest decides its size. */
     private static String lastLine(Path console) {
-        try {
-            List<String> lines = Files.readAllLines(console);
-            return lines.isEmpty() ? "no console output" : "console: " + lines.getLast();
+        try (RandomAccessFile file = new RandomAccessFile(console.toFile(), "r")) {
+            byte[] tail = new byte[(int) Math.min(file.length(), CONSOLE_TAIL_BYTES)];
+            file.seek(file.length() - tail.length);
+            file.readFully(tail);
+            List<String> lines = new String(tail, StandardCharsets.UTF_8).lines().filter(l -> !l.isBlank()).toList();
+            return lines.isEmpty() ? "no console output" : "console: " + lines.getLast().strip();
         } catch (IOException e) {
             return "no console";
         }

@@ -257,6 +257,26 @@ func main() {
 		}
 		fmt.Fprintf(w, "read %d bytes", len(b))
 	})
+	mux.HandleFunc("/corelimit", func(w http.ResponseWriter, r *http.Request) {
+		// The core dump size limit, soft and hard.
+		var limit syscall.Rlimit
+		if err := syscall.Getrlimit(syscall.RLIMIT_CORE, &limit); err != nil {
+			fmt.Fprint(w, "failed: ", err)
+			return
+		}
+		fmt.Fprintf(w, "%d %d", limit.Cur, limit.Max)
+	})
+	mux.HandleFunc("/reopen-stdout", func(w http.ResponseWriter, r *http.Request) {
+		// Reports whether the function can open its own stdout anew for reading and writing: a console file the
+		// function owned could be mapped and written past what the host's reader bounds.
+		f, err := os.OpenFile("/proc/self/fd/1", os.O_RDWR, 0)
+		if err != nil {
+			fmt.Fprint(w, "failed: ", err)
+			return
+		}
+		f.Close()
+		fmt.Fprint(w, "opened")
+	})
 	// /connections: how many connections the server has accepted, so that tests can tell whether the platform
 	// sent its first request on the connection its readiness probe opened.
 	var accepted atomic.Int64

@@ -38,6 +38,11 @@ public final class CgroupTree {
         return unified() ? ROOT.resolve(relative) : ROOT.resolve("memory").resolve(relative);
     }
 
+    /** The directory of {@code relative} in the hierarchy that controls the number of tasks. */
+    public static Path pids(String relative) {
+        return unified() ? ROOT.resolve(relative) : ROOT.resolve("pids").resolve(relative);
+    }
+
     /**
      * Kills (SIGKILL) every process in cgroup {@code dir} itself; whether there was any. Only for cgroups that
      * nothing but Isola's own processes join.

@@ -88,6 +88,26 @@ abstract class IsolationContractTest extends SandboxContractTest {
      * network isolation as any instance; a replacement is made; removing the function removes it (and the leak checks
      * after the test find nothing beyond what the server lists).
      */
+    /**
+     * runc and crun give a container's stdio files to its uid as they create it: the console, in Isola's state
+     * directory, would be the function's to reopen, map and write past what the host's reader bounds. And the
+     * function may not dump core.
+     */
+    @Test
+    void console_staysTheHosts_theFunctionCannotReopenIt_norDumpCore() throws IOException {
+        Assumptions.assumeTrue(ownHostUidPerInstance(), () -> backend() + " has no host uid per instance");
+        deployProbe("c-console", "go", "{maxInstances: 1}");
+        HttpResponse<String> reopen = isola.get("/function/c-console/reopen-stdout");
+        assertThat(reopen.body()).as("%s", reopen).startsWith("failed: ").contains("permission denied");
+        String id = isola.instances().stream().filter(i -> i.get("function").asText().equals("c-console"))
+                .findFirst().orElseThrow().get("id").asText();
+        Path console = isola.stateDir().resolve("run").resolve(id).resolve("console");
+        assertThat(Files.getAttribute(console, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS)).isEqualTo(0);
+        assertThat(isola.get("/function/c-console/corelimit").body())
+                .as("no core dumps: a piped core_pattern runs the host's helper, as root, for each crash")
+                .isEqualTo("0 0");
+    }
+
     @Test
     void standby_aStartTakesACreatedSandbox_isolatedAsAnyOther_andIsReplaced() throws Exception {
         Assumptions.assumeTrue(offersStandby(), () -> backend() + " keeps no sandboxes on standby");

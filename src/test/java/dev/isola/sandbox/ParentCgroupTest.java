@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.isola.config.NodeConfig;
 import dev.isola.dispatch.NodeBudget;
 import dev.isola.host.CgroupTree;
+import dev.isola.sandbox.spi.ParentCgroup;
 import dev.isola.testing.NoLeaks;
 import dev.isola.testing.TestHost;
 import dev.isola.testing.TestIsola;
@@ -32,6 +33,7 @@ class ParentCgroupTest {
         Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "needs root (cgroups)");
         // One left by someone else is theirs: the test could not tell its removal from a leftover.
         Assumptions.assumeFalse(Files.exists(PARENT), PARENT + " exists already (another Isola's, or the operator's)");
+        Assumptions.assumeFalse(Files.exists(CgroupTree.pids("isola")), "the pids hierarchy's isola exists already");
     }
 
     @Test
@@ -41,6 +43,8 @@ class ParentCgroupTest {
         try (TestIsola isola = TestIsola.start("runc",
                 c -> c.withNode(new NodeConfig(NodeConfig.defaults().maxInstances(), nodeMemory)))) {
             assertThat(limit()).isEqualTo(nodeMemory);
+            assertThat(Files.readString(CgroupTree.pids("isola").resolve("pids.max")).strip())
+                    .as("the tasks of all sandboxes together").isEqualTo(Long.toString(ParentCgroup.sandboxTasks()));
 
             HttpResponse<String> deployed = isola.deploy("hello", Path.of("functions/go/hello"),
                     "name: hello\nruntime: go\nhandler: Handle\n");
@@ -52,6 +56,7 @@ class ParentCgroupTest {
             assertThat(memoryCgroupOf(instance.get("pid").asLong())).isEqualTo("/isola/" + id);
         }
         assertThat(PARENT).as("removed at stop: the server made it").doesNotExist();
+        assertThat(CgroupTree.pids("isola")).doesNotExist();
     }
 
     @Test
@@ -62,6 +67,7 @@ class ParentCgroupTest {
             assertThat(limit()).isLessThanOrEqualTo(nodeMemory).isGreaterThan(nodeMemory - (64 << 10));
         }
         assertThat(PARENT).doesNotExist();
+        assertThat(CgroupTree.pids("isola")).as("made at start beside it, removed with it").doesNotExist();
     }
 
     /** The parent's memory limit, as the kernel keeps it. */

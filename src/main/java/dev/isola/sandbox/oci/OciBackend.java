@@ -27,6 +27,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -454,11 +455,27 @@ final class OciBackend implements SandboxBackend {
                     ? "did not finish within " + CREATE_TIMEOUT.toSeconds() + " s"
                     : "failed with exit status " + created.exitCode()) + "; what it printed is in the logs");
         }
+        reclaimConsole(spec);
         try {
             return Pidfd.open(Long.parseLong(Files.readString(pidFile).trim()));
         } catch (IOException | RuntimeException e) {
             deleteQuietly(id);
             throw new SandboxException("no init process after create: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Gives the console file back to root. runc and crun hand a container's stdio files to its uid during create
+     * (before the function runs); the function could then open its console anew through {@code /proc/self/fd/1},
+     * map it and write through the mapping, which the console reader does not see, filling the state disk.
+     */
+    private void reclaimConsole(InstanceSpec spec) {
+        try {
+            Files.setAttribute(spec.console().file(), "unix:uid", 0, LinkOption.NOFOLLOW_LINKS);
+            Files.setAttribute(spec.console().file(), "unix:gid", 0, LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException | UnsupportedOperationException e) {
+            deleteQuietly(spec.id());
+            throw new SandboxException("could not take the console back from the container: " + e.getMessage(), e);
         }
     }
 

@@ -40,7 +40,10 @@ final class OciSpec {
         List<String> none = List.of();
         process.put("capabilities", Map.of("bounding", none, "effective", none, "permitted", none,
                 "inheritable", none, "ambient", none));
-        process.put("rlimits", List.of(Map.of("type", "RLIMIT_NOFILE", "hard", openFiles, "soft", openFiles)));
+        // No core dumps: with a piped core_pattern each crash runs the host's root helper outside the sandbox,
+        // reading the crashed process and writing host disk; the limit would otherwise be Isola's own.
+        process.put("rlimits", List.of(Map.of("type", "RLIMIT_NOFILE", "hard", openFiles, "soft", openFiles),
+                Map.of("type", "RLIMIT_CORE", "hard", 0, "soft", 0)));
         process.put("noNewPrivileges", true);
         process.put("oomScoreAdj", OomScore.SANDBOX);
         spec.put("process", process);

@@ -15,6 +15,11 @@ import java.time.Duration;
  * together, whatever a runtime or QEMU costs beyond what a limit counts. Containers are {@code isola/<id>} (their
  * runtime's {@code cgroupsPath}), VMs {@code isola/vm/<id>}; the process backend has no cgroup.
  *
+ * <p>It also bounds the tasks (processes and threads) of all sandboxes together, to three quarters of what the
+ * kernel allows ({@code kernel.pid_max}, {@code kernel.threads-max}, read at start): each container may have 1,024,
+ * and 32 of them on a host with the usual {@code pid_max} of 32,768 took every pid, after which Isola could start
+ * neither a runtime nor a thread, and the host's own services failed to fork.
+ *
  * <p>The limit sits in the hierarchy that controls memory: {@code memory/isola} on v1 and hybrid hosts (its
  * {@code memory.limit_in_bytes}), {@code isola} on v2 hosts ({@code memory.max}). It is set at every start, after
  * the sandboxes of a crashed run were reaped (on v1 a limit below what is in use fails). The other v1 controllers'
@@ -59,7 +64,7 @@ public final class ParentCgroup implements AutoCloseable {
                 Files.writeString(MADE_BY_ISOLA, dir + "\n"); // before the cgroup: a crash in between leaves a note only
                 if (CgroupTree.unified()) {
                     // The root delegates memory to its children (systemd usually has): else there is no memory.max.
-                    Files.writeString(CgroupTree.ROOT.resolve("cgroup.subtree_control"), "+memory");
+                    Files.writeString(CgroupTree.ROOT.resolve("cgroup.subtree_control"), "+memory +pids");
                 }
                 Files.createDirectories(dir);
             } else if (!Files.exists(MADE_BY_ISOLA)) {
@@ -75,7 +80,36 @@ public final class ParentCgroup implements AutoCloseable {
             LOG.log(Level.WARNING, "Failed to set the memory limit of parent cgroup " + dir + ": " + e
                     + "; sandboxes' memory is bounded by the node budget's count of their limits only");
         }
+        limitTasks();
         return new ParentCgroup(dir);
+    }
+
+    /** Sets the tasks limit on {@value #NAME} where pids are controlled; see the class comment. Never throws. */
+    private static void limitTasks() {
+        Path dir = CgroupTree.pids(NAME);
+        long max = sandboxTasks();
+        try {
+            // On v1 the runtimes would make it on demand; made here, they find it with its limit.
+            Files.createDirectories(dir);
+            Files.writeString(dir.resolve("pids.max"), Long.toString(max));
+            LOG.log(Level.INFO, "sandboxes may run " + max + " tasks together (cgroup " + dir + ")");
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "Failed to limit the tasks of all sandboxes in " + dir + ": " + e
+                    + "; each sandbox is still limited on its own");
+        }
+    }
+
+    /** Three quarters of the tasks the kernel allows: the rest keeps Isola and the host able to fork. */
+    public static long sandboxTasks() {
+        return Math.min(kernelLimit("pid_max"), kernelLimit("threads-max")) / 4 * 3;
+    }
+
+    private static long kernelLimit(String name) {
+        try {
+            return Long.parseLong(Files.readString(Path.of("/proc/sys/kernel", name)).strip());
+        } catch (IOException | NumberFormatException e) {
+            return 32_768; // the kernel's usual pid_max
+        }
     }
 
     /** Where the limit is: {@code memory/isola} on v1 and hybrid hosts, {@code isola} on v2 hosts. */
@@ -107,6 +141,7 @@ public final class ParentCgroup implements AutoCloseable {
             return; // the operator's, or never made
         }
         if (removeWhenEmpty()) {
+            removeUnlimitedIfEmpty(); // the pids one this made (v1): the process backend has no shutdown that would
             try {
                 Files.deleteIfExists(MADE_BY_ISOLA); // the note goes last, once what it records is gone
             } catch (IOException e) {

@@ -76,22 +76,17 @@ class TrustBoundaryTest {
     }
 
     @Test
-    void aFunctionStoredWithEgress_doesNotStart_onceTheOperatorTurnsEgressOff() throws Exception {
-        Path state = Files.createTempDirectory("isola-test-egress-off-");
-        try {
-            try (TestIsola allowing = TestIsola.startOn(state, "runc")) { // the tests' operator allows egress
-                HttpResponse<String> stored = allowing.deploy("t-stored", TestIsola.FUNCTIONS.resolve("probe"),
-                        "name: t-stored\nruntime: go\negress: true\nscaling: {maxInstances: 1}\n");
-                assertThat(stored.statusCode()).as(stored.body()).isEqualTo(201);
-            }
-            try (TestIsola strict = TestIsola.startOn(state, "runc", c -> c.withTrust(ROOT_DEFAULT))) {
-                HttpResponse<String> call = strict.get("/function/t-stored/");
-                assertThat(call.statusCode()).as(call.body()).isEqualTo(502);
-                assertThat(TestIsola.json(call).get("message").asText()).contains("allowEgress");
-                assertThat(strict.instances()).as("no instance with egress").isEmpty();
-            }
-        } finally {
-            dev.isola.host.FileTrees.deleteRecursively(state);
+    void aFunctionStoredWithEgress_doesNotStart_onceTheOperatorTurnsEgressOff() {
+        try (TestIsola isola = TestIsola.start("runc")) { // the tests' operator allows egress
+            HttpResponse<String> stored = isola.deploy("t-stored", TestIsola.FUNCTIONS.resolve("probe"),
+                    "name: t-stored\nruntime: go\negress: true\nscaling: {maxInstances: 1}\n");
+            assertThat(stored.statusCode()).as(stored.body()).isEqualTo(201);
+
+            isola.restartWith(c -> c.withTrust(ROOT_DEFAULT));
+            HttpResponse<String> call = isola.get("/function/t-stored/");
+            assertThat(call.statusCode()).as(call.body()).isEqualTo(502);
+            assertThat(TestIsola.json(call).get("message").asText()).contains("allowEgress");
+            assertThat(isola.instances()).as("no instance with egress").isEmpty();
         }
     }
 

@@ -39,7 +39,7 @@ public final class TestIsola implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path stateDir;
-    private final UnaryOperator<IsolaConfig> tweak;
+    private UnaryOperator<IsolaConfig> tweak;
     private IsolaServer server;
     private boolean stopped;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -101,14 +101,9 @@ public final class TestIsola implements AutoCloseable {
 
     /** A server on an existing state directory (one a test prepared, say with leftovers of a "crashed" run). */
     public static TestIsola startOn(Path state, String backend) {
-        return startOn(state, backend, UnaryOperator.identity());
-    }
-
-    /** As {@link #startOn(Path, String)}, the configuration changed by {@code tweak} (the operator's, say). */
-    public static TestIsola startOn(Path state, String backend, UnaryOperator<IsolaConfig> tweak) {
         try {
             Files.createDirectories(SHARED_BUILD_CACHE);
-            return new TestIsola(state, IsolaServer.start(tweak.apply(config(state, backend))), tweak);
+            return new TestIsola(state, IsolaServer.start(config(state, backend)), UnaryOperator.identity());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -123,8 +118,14 @@ public final class TestIsola implements AutoCloseable {
 
     /** Stops the server and starts a new one on the same state directory, as after a reboot. */
     public void restart() {
+        restartWith(tweak);
+    }
+
+    /** As {@link #restart()}, the new server's configuration changed by {@code newTweak} (the operator's, say). */
+    public void restartWith(UnaryOperator<IsolaConfig> newTweak) {
         String backend = server.defaultBackend();
         server.close();
+        tweak = newTweak;
         server = IsolaServer.start(tweak.apply(config(stateDir, backend)));
         stopped = false;
     }

@@ -106,8 +106,9 @@ public final class ParentCgroup implements AutoCloseable {
 
     private static long kernelLimit(String name) {
         try {
-            return Long.parseLong(Files.readString(Path.of("/proc/sys/kernel", name)).strip());
-        } catch (IOException | NumberFormatException e) {
+            // Not Files.readString: it trusts the size a proc file reports and returned "3" of "32768" here.
+            return Long.parseLong(Files.readAllLines(Path.of("/proc/sys/kernel", name)).getFirst().strip());
+        } catch (IOException | RuntimeException e) {
             return 32_768; // the kernel's usual pid_max
         }
     }

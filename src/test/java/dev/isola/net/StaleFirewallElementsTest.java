@@ -32,10 +32,7 @@ class StaleFirewallElementsTest {
         Path second = Files.createTempDirectory("isola-test-second-");
         try {
             leaveBridgeAndElementsBehind(first);
-            try (TestIsola next = TestIsola.startOn(second, "runc")) {
-                call(next, "stale-b");
-                assertThat(nft("list set inet isola egress")).as("the crashed run's element").doesNotContain(STALE);
-            }
+            assertTheNextRunDropsTheElement(second);
         } finally {
             quietly("ip link del " + KEEPER);
             FileTrees.deleteRecursively(first);
@@ -56,13 +53,17 @@ class StaleFirewallElementsTest {
             leaveBridgeAndElementsBehind(state);
             Files.createDirectories(state.resolve("spare-networks"));
             Files.writeString(state.resolve("spare-networks/0badc0de"), "");
-            try (TestIsola next = TestIsola.startOn(state, "runc")) {
-                call(next, "stale-c");
-                assertThat(nft("list set inet isola egress")).as("the crashed run's element").doesNotContain(STALE);
-            }
+            assertTheNextRunDropsTheElement(state);
         } finally {
             quietly("ip link del " + KEEPER);
             FileTrees.deleteRecursively(state);
+        }
+    }
+
+    private static void assertTheNextRunDropsTheElement(Path state) throws Exception {
+        try (TestIsola next = TestIsola.startOn(state, "runc")) {
+            call(next, "stale-b");
+            assertThat(nft("list set inet isola egress")).as("the crashed run's element").doesNotContain(STALE);
         }
     }
 

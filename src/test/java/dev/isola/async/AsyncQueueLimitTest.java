@@ -4,6 +4,7 @@ import dev.isola.config.AsyncConfig;
 import dev.isola.testing.Await;
 import dev.isola.testing.IsolaServerExtension;
 import dev.isola.testing.TestIsola;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -11,6 +12,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -23,6 +25,18 @@ class AsyncQueueLimitTest {
     static final IsolaServerExtension SERVER = IsolaServerExtension.onBackend("process")
             .withConfig(c -> c.withAsync(new AsyncConfig(2, Duration.ofMillis(50), List.of(), 1 << 20,
                     Duration.ofDays(1), 1 << 20, 64 << 20, 1 << 20)));
+
+    /** The tests share the server's small queue: each leaves it empty for the next. */
+    @AfterEach
+    void awaitAnEmptyQueue() {
+        TestIsola isola = SERVER.isola();
+        Await.until(Duration.ofSeconds(60), () -> Stream.of("lim", "lim-bytes").allMatch(fn -> Stream.of("queued",
+                "running").allMatch(state -> {
+                    HttpResponse<String> calls = isola.admin(HttpRequest.newBuilder(isola.uri(
+                            "/system/functions/" + fn + "/calls?state=" + state)));
+                    return calls.statusCode() == 404 || TestIsola.json(calls).isEmpty();
+                })), "the queue to empty");
+    }
 
     @Test
     void fullQueue_refusesWith429_untilCallsFinish() {

@@ -49,7 +49,11 @@ final class TarStream {
         String longLink = null;
         Pax pax = Pax.NONE;
         for (int metadata = 0; ; metadata++) {
-            if (in.readNBytes(header, 0, BLOCK) < BLOCK) {
+            int read = in.readNBytes(header, 0, BLOCK);
+            if (read == 0 && metadata == 0) {
+                return Optional.empty(); // no end-of-archive marker, as a writer not closed leaves it: the end all the same
+            }
+            if (read < BLOCK) {
                 throw new EOFException("the archive ends inside a header");
             }
             if (zero(header)) {

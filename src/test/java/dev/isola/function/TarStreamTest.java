@@ -130,6 +130,13 @@ class TarStreamTest {
         assertThat(names).containsExactly("a", "b");
     }
 
+    @Test
+    void anArchiveWithoutItsEndMarker_endsAtAnEntrysEnd_butNotInsideAHeader() {
+        byte[] entry = concat(header("a", '0', 1), padded(new byte[] {'x'}));
+        assertThat(read(entry)).containsExactly("0 a = x");
+        assertThatThrownBy(() -> read(concat(entry, new byte[100]))).hasRootCauseInstanceOf(java.io.EOFException.class);
+    }
+
     /** Each entry as "type name", with " = content" for files and " -> target" for symlinks. */
     private static List<String> read(byte[] tar) {
         List<String> seen = new ArrayList<>();

@@ -142,7 +142,7 @@ final class InvocationTarget implements ProxyTarget {
             return false;
         }
         retried = true;
-        boolean busy = busyNotBroken(cause);
+        boolean busy = busyNotBroken(cause, false);
         // Busy: a thousand lines a minute under such a load, and no fault; the metrics show the load.
         LOG.log(busy ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING, label() + " at " + lease.endpoint()
                 + ": no connection (" + cause + ") while its sandbox " + (busy
@@ -158,13 +158,16 @@ final class InvocationTarget implements ProxyTarget {
     }
 
     /**
-     * A connection not accepted in time by an instance that runs and answers other requests: its accept queue is
-     * full (thousands of clients at once), which replacing it would only make worse. An idle instance that takes no
-     * connection is unreachable and is replaced.
+     * A connection not accepted in time, or reset or closed with the request in it, by an instance that runs and
+     * answers other requests: it is overloaded (thousands of clients at once; a guest under TCG resets what it cannot
+     * take), which replacing it would only make worse. An instance whose sandbox exited, one that refuses or cannot
+     * be reached, and an idle one that fails are broken and replaced. Called after {@link #describeFailure}, which
+     * waits for a dying sandbox's exit, so a crash that closed the connection is not taken for load.
      */
     @Override
-    public boolean busyNotBroken(String cause) {
-        return cause.startsWith(UpstreamConnect.TIMED_OUT) && lease.instanceAlive() && lease.servingOthers();
+    public boolean busyNotBroken(String cause, boolean connected) {
+        return (connected || cause.startsWith(UpstreamConnect.TIMED_OUT)) && lease.instanceAlive()
+                && lease.servingOthers();
     }
 
     @Override

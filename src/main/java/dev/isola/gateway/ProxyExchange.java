@@ -64,7 +64,8 @@ import static dev.isola.gateway.ProxyState.STREAMING_RESPONSE;
  * connection is tried again for up to a second ({@link UpstreamConnect}). A connection that cannot be made at all
  * reached no instance, so the call goes to another one, once ({@link #connectFailed}). Otherwise (that one fails
  * too, or a connection ends with no response) the lease ends as unhealthy (the dispatcher checks whether the instance
- * died and replaces it) and the caller gets a 502 that says what happened. No whole answer within the function's
+ * died and replaces it), unless the instance still runs and serves other requests (overloaded, not broken), and the
+ * caller gets a 502 that says what happened. No whole answer within the function's
  * timeout is a 504: an absolute deadline from the request's head (less the wait for an instance started for it),
  * which no trickle of body or answer moves, so a slow client holds a slot for the timeout at most. An instance that
  * had the whole request and sent nothing is retired (see {@link #hungOnWholeRequest}). Once response bytes went
@@ -371,7 +372,7 @@ final class ProxyExchange implements FrontHandler.Exchange {
             new UpstreamConnect(this, target, poolKey, endpoint).start();
         } else {
             fail(cause == null ? "it closed the connection; it may have crashed or run out of memory"
-                    : describe(cause));
+                    : describe(cause), true);
         }
     }
 
@@ -439,7 +440,7 @@ final class ProxyExchange implements FrontHandler.Exchange {
      */
     void connectFailed(String cause) {
         if (!target.retryElsewhere(cause)) {
-            fail(cause);
+            fail(cause, false);
             return;
         }
         moveTo(AWAITING_TARGET);
@@ -448,8 +449,11 @@ final class ProxyExchange implements FrontHandler.Exchange {
         target.open(this);
     }
 
-    /** The upstream failed before any of the answer went out: a 502 that says why, the lease ends unhealthy. */
-    void fail(String cause) {
+    /**
+     * The upstream failed before any of the answer went out: a 502 that says why; the lease ends unhealthy unless the
+     * instance was only too busy ({@link ProxyTarget#busyNotBroken}). {@code connected}: the request had gone out.
+     */
+    void fail(String cause, boolean connected) {
         moveTo(DONE);
         status = 502;
         closeUpstream();
@@ -457,7 +461,7 @@ final class ProxyExchange implements FrontHandler.Exchange {
         // Finding out why may wait for the sandbox to be reaped: not on the loop.
         offLoop.execute(() -> {
             String message = target.describeFailure(cause);
-            boolean healthy = target.busyNotBroken(cause);
+            boolean healthy = target.busyNotBroken(cause, connected);
             try {
                 loop().execute(() -> {
                     target.finish(502, healthy);

@@ -31,19 +31,19 @@ interface ProxyTarget {
 
     /**
      * No connection to the upstream could be made, so none of the request reached it: ends the hold on it as
-     * unhealthy (unless {@link #busyNotBroken}) and answers whether the exchange may {@link #open} once more to find another upstream (what nginx's
-     * {@code proxy_next_upstream error} does). When it answers true, the call is not over, so nothing is recorded.
+     * unhealthy (unless {@link #busyNotBroken}) and answers whether the exchange may {@link #open} once more to find
+     * another upstream (what nginx's {@code proxy_next_upstream error} does). When it answers true, the call is not over, so nothing is recorded.
      */
     default boolean retryElsewhere(String cause) {
         return false;
     }
 
     /**
-     * Whether a connection that failed with {@code cause} leaves the upstream healthy all the same (it was busy, not
-     * broken), so that ending the hold after a failed retry does not replace it. Takes the pool's lock briefly, as
-     * an acquisition does.
+     * Whether a request that failed with {@code cause} leaves the upstream healthy all the same (it was busy, not
+     * broken), so that ending the hold does not replace it. {@code connected}: the connection was made, so the
+     * request went out (in part at least) before it failed. Takes the pool's lock briefly, as an acquisition does.
      */
-    default boolean busyNotBroken(String cause) {
+    default boolean busyNotBroken(String cause, boolean connected) {
         return false;
     }
 

@@ -271,6 +271,38 @@ class InvocationTargetTest {
         }
     }
 
+    /**
+     * A guest under TCG given a thousand clients resets connections it has read requests from: while it runs and
+     * answers others, the caller gets a 502 and the instance stays (replacing it added a boot to the overload). An
+     * idle instance, or one whose sandbox exited, that ends a connection with no answer is replaced.
+     */
+    @ParameterizedTest(name = "alive {0}, serving others {1} -> kept {2}")
+    @MethodSource("connectionsEndedWithTheRequestIn")
+    void anInstanceThatEndsTheConnectionWithTheRequestIn_isKeptOnlyIfItRunsAndServesOthers(
+            boolean alive, boolean servingOthers, boolean kept) {
+        StubLease lease = new StubLease(false);
+        lease.alive = alive;
+        lease.servingOthers = servingOthers;
+        dispatcher.outcome = new Acquisition.Acquired(lease);
+        try (EmbeddedEdge edge = edge()) {
+            edge.send(GET);
+            assertThat(edge.instance().received()).startsWith("GET /x HTTP/1.1");
+            edge.instance().hangUp();
+            Await.until(Duration.ofSeconds(5), () -> {
+                edge.settle();
+                return edge.received().startsWith("HTTP/1.1 502");
+            }, "the 502");
+
+            assertThat(edge.received()).contains("\"error\":\"instance_failed\"", "it closed the connection");
+            assertThat(lease.released).containsExactly(kept);
+        }
+    }
+
+    static Stream<Arguments> connectionsEndedWithTheRequestIn() {
+        return Stream.of(Arguments.of(true, true, true), Arguments.of(true, false, false),
+                Arguments.of(false, true, false));
+    }
+
     @Test
     void anInstanceStartedForTheCall_thatRefusesForASecond_is502_withoutAnotherStart() {
         StubLease fresh = new StubLease(true);
@@ -369,6 +401,8 @@ class InvocationTargetTest {
         private final boolean cold;
         /** Other requests in flight on the instance. */
         volatile boolean servingOthers;
+        /** Whether its sandbox still runs. */
+        volatile boolean alive = true;
 
         StubLease() {
             this(true);
@@ -415,7 +449,7 @@ class InvocationTargetTest {
 
         @Override
         public boolean instanceAlive() {
-            return true;
+            return alive;
         }
 
         @Override

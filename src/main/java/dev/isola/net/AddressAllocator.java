@@ -12,18 +12,24 @@ import java.util.BitSet;
  * late as possible). The first host address is the bridge's (the instances' gateway). Each allocator starts at a
  * random place in the subnet: a platform restarted on the same host (tests, benchmarks, upgrades) then does not
  * hand out the very addresses the previous run used seconds ago, whose connection-tracking entries (TIME_WAIT,
- * 120 s) and neighbour entries elsewhere may still stand. State is in memory: after a crash the platform deletes
- * every namespace of the earlier run before it starts instances, so no address can still be in use.
+ * 120 s) and neighbour entries elsewhere may still stand. Every address handed out is also claimed host-wide
+ * ({@link AddressClaims}), so that another Isola on this host, which shares the bridges and the subnet, never has
+ * it at the same time; a crashed run's claims go with its process.
  */
-public final class AddressAllocator {
+public final class AddressAllocator implements AutoCloseable {
     private final int base;
     private final int size;
     private final BitSet used = new BitSet();
+    private final AddressClaims claims;
     private static final SecureRandom RANDOM = new SecureRandom();
     private int next;
 
-    /** {@code cidr} like {@code 10.200.0.0/16}. */
+    /** {@code cidr} like {@code 10.200.0.0/16}; its addresses claimed against every other Isola on this host. */
     public AddressAllocator(String cidr) {
+        this(cidr, AddressClaims.hostWide(cidr));
+    }
+
+    AddressAllocator(String cidr, AddressClaims claims) {
         String[] parts = cidr.split("/");
         int prefix = Integer.parseInt(parts[1]);
         if (prefix < 8 || prefix > 30) {
@@ -31,29 +37,44 @@ public final class AddressAllocator {
         }
         this.base = toInt(parts[0]) & (-1 << (32 - prefix));
         this.size = 1 << (32 - prefix);
+        this.claims = claims;
         used.set(0, 2);          // network address and the bridge
         used.set(size - 1);      // broadcast
         next = 2 + RANDOM.nextInt(size - 3);
     }
 
+    /** The first address from where the last one went that is free here and not claimed by another run. */
     public synchronized InetAddress allocate() {
-        int i = used.nextClearBit(next);
-        if (i >= size - 1) {
-            i = used.nextClearBit(2);
+        int hosts = size - 3;
+        int elsewhere = 0;
+        for (int k = 0; k < hosts; k++) {
+            int i = 2 + Math.floorMod(next - 2 + k, hosts);
+            if (used.get(i)) {
+                continue;
+            }
+            if (claims.tryClaim(i)) {
+                used.set(i);
+                next = i + 1;
+                return toAddress(base + i);
+            }
+            elsewhere++;
         }
-        if (i >= size - 1) {
-            throw new NetworkException("Failed to allocate an instance address: all " + (size - 3) + " are in use");
-        }
-        used.set(i);
-        next = i + 1;
-        return toAddress(base + i);
+        throw new NetworkException("Failed to allocate an instance address: all " + hosts + " are in use"
+                + (elsewhere == 0 ? "" : " (" + elsewhere + " by another Isola on this host)"));
     }
 
     public synchronized void release(InetAddress address) {
         int i = toInt(address.getHostAddress()) - base;
         if (i >= 2 && i < size - 1) {
             used.clear(i);
+            claims.release(i);
         }
+    }
+
+    /** Gives up the claims on the addresses still handed out (at shutdown, when their instances are gone). */
+    @Override
+    public void close() {
+        claims.close();
     }
 
     /** Whether {@code address} is allocated now. */

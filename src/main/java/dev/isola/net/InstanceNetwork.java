@@ -571,7 +571,7 @@ public final class InstanceNetwork implements AutoCloseable {
     /**
      * At shutdown, when this platform's instances are gone: removes the spares, stops verifying the firewall, closes
      * the relay, and — unless another Isola on this host still has instances on the bridge — removes the bridge and
-     * the firewall tables and turns IPv4 forwarding off again if Isola turned it on.
+     * the firewall tables and turns IPv4 forwarding off again if Isola turned it on; gives up its address claims.
      */
     @Override
     public void close() {
@@ -579,6 +579,7 @@ public final class InstanceNetwork implements AutoCloseable {
         firewall.close();
         removeBridge();
         neighbours.close();
+        addresses.close();
     }
 
     /** Never throws: a stop must go on whatever the table says. */

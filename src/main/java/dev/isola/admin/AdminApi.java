@@ -31,12 +31,16 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The admin API under {@code /system}: deploy, list, describe, delete functions, their logs and all instances. Every
@@ -48,6 +52,8 @@ final class AdminApi {
     private static final int MAX_JSON_BODY = 64 << 10;
     private static final int DEFAULT_TAIL = 200;
     private static final int MAX_TAIL = 10_000;
+    /** An age before now in {@code since}: {@code 30s}, {@code 10m}, {@code 2h}. */
+    private static final Pattern AGE = Pattern.compile("(\\d{1,9})([smh])");
     private static final int DEFAULT_PAGE = 1_000;
     private static final int DEFAULT_INVOCATIONS = 100;
     /** How long an invocation listing waits for records still queued: a saturated CPU gives their writer little time. */
@@ -291,7 +297,7 @@ final class AdminApi {
         try {
             return Optional.of(Instant.parse(text));
         } catch (DateTimeParseException e) {
-            java.util.regex.Matcher age = java.util.regex.Pattern.compile("(\\d{1,9})([smh])").matcher(text);
+            Matcher age = AGE.matcher(text);
             if (!age.matches()) {
                 return Optional.empty();
             }
@@ -354,7 +360,7 @@ final class AdminApi {
         res.header(HeaderNames.CACHE_CONTROL, "no-cache");
         try (follower; OutputStream out = res.outputStream()) {
             out.write(": following\n\n".getBytes(StandardCharsets.UTF_8));
-            java.util.Set<String> replayed = new java.util.HashSet<>();
+            Set<String> replayed = new HashSet<>();
             for (String line : replay.map(n -> deployments.logs().tail(fn.name(), n, since)).orElse(List.of())) {
                 replayed.add(line);
                 out.write(("data: " + line + "\n\n").getBytes(StandardCharsets.UTF_8));

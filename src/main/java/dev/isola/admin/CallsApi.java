@@ -25,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * The admin API of asynchronous calls: one call with its result ({@code GET /system/calls/{id}}), a function's calls
@@ -109,7 +110,7 @@ final class CallsApi {
         AdminApi.json(res, 200, calls.list(name, state, limit).stream().map(c -> view(c, false)).toList());
     }
 
-    private static void withCall(ServerRequest req, ServerResponse res, java.util.function.Consumer<CallId> then) {
+    private static void withCall(ServerRequest req, ServerResponse res, Consumer<CallId> then) {
         String raw = req.path().pathParameters().get("id");
         Optional<CallId> id = CallId.parse(raw);
         if (id.isEmpty()) {

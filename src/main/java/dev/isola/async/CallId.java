@@ -1,6 +1,7 @@
 package dev.isola.async;
 
 import java.util.Locale;
+import java.util.Optional;
 import java.util.UUID;
 
 /** The id of an asynchronous call, as {@code X-Call-Id} carries it: a random UUID, lower-case. */
@@ -16,8 +17,8 @@ public record CallId(String value) {
     }
 
     /** A call id from a URL or a header, if it is one. */
-    public static java.util.Optional<CallId> parse(String text) {
-        return isCanonical(text) ? java.util.Optional.of(new CallId(text)) : java.util.Optional.empty();
+    public static Optional<CallId> parse(String text) {
+        return isCanonical(text) ? Optional.of(new CallId(text)) : Optional.empty();
     }
 
     private static boolean isCanonical(String text) {

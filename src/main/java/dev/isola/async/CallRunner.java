@@ -9,6 +9,7 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -80,7 +81,7 @@ final class CallRunner {
             }
             boolean truncated = body.length > resultMaxBytes;
             if (truncated) {
-                body = java.util.Arrays.copyOf(body, (int) resultMaxBytes);
+                body = Arrays.copyOf(body, (int) resultMaxBytes);
             }
             return new Outcome.Answered(new CallResult(response.statusCode(), headers(response), body, truncated));
         } catch (HttpTimeoutException e) {

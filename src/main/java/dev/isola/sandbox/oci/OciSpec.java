@@ -58,8 +58,10 @@ final class OciSpec {
                 "memory", Map.of("limit", limits.memoryBytes(), "swap", limits.memoryBytes()),
                 "cpu", Map.of("quota", Math.round(limits.cpus() * CPU_PERIOD), "period", CPU_PERIOD),
                 "pids", Map.of("limit", PIDS_LIMIT)));
-        linux.put("maskedPaths", List.of("/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-                "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware"));
+        // Docker's list: host details and side channels (powercap's energy counters tell what other tenants compute).
+        linux.put("maskedPaths", List.of("/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys",
+                "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+                "/sys/firmware", "/sys/devices/virtual/powercap"));
         linux.put("readonlyPaths", List.of("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"));
         if (seccomp) {
             linux.put("seccomp", SeccompProfile.spec());

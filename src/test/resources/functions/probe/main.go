@@ -236,6 +236,16 @@ func main() {
 		}
 		fmt.Fprintf(w, "%s %d", hex.EncodeToString(b), time.Now().UnixMilli())
 	})
+	mux.HandleFunc("/forkloop", func(w http.ResponseWriter, r *http.Request) {
+		// A detached shell that forks for ever (each child lives a minute): what a stop must not let outlive it.
+		cmd := exec.Command("/bin/sh", "-c", "while :; do sleep 60 & done")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		if err := cmd.Start(); err != nil {
+			fmt.Fprint(w, "failed: ", err)
+			return
+		}
+		fmt.Fprint(w, "started")
+	})
 	mux.HandleFunc("/uid", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, os.Getuid())
 	})

@@ -41,6 +41,11 @@ final class PosixSpawn {
     private static final short POSIX_SPAWN_SETSIGMASK = 0x08;
     /** Signals 1 to 31 in a {@code sigset_t}'s first word: their dispositions go back to the default in the child. */
     private static final long STANDARD_SIGNALS = 0x7fffffffL;
+    /** {@code waitid}'s arguments: wait for one pid, for its exit, and leave it unreaped. */
+    private static final int P_PID = 1;
+    private static final int WEXITED = 4;
+    private static final int WNOWAIT = 0x01000000;
+    private static final long SIGINFO_BYTES = 128;
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
     private static final AddressLayout ADDRESS = ValueLayout.ADDRESS;
 
@@ -155,6 +160,26 @@ final class PosixSpawn {
         }
     }
 
+    /**
+     * Waits for child {@code pid} to exit without reaping it ({@code waitid} with {@code WNOWAIT}): until it is
+     * reaped, its pid cannot name another process. Blocks: only on a platform thread.
+     */
+    static void awaitExit(long pid) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment info = arena.allocate(SIGINFO_BYTES);
+            MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
+            while ((int) FUNCTIONS.waitid.invokeExact(state, P_PID, (int) pid, info, WEXITED | WNOWAIT) != 0) {
+                if ((int) ERRNO.get(state, 0L) != EINTR) {
+                    throw new HostException("Failed to wait for process " + pid + ": errno " + ERRNO.get(state, 0L));
+                }
+            }
+        } catch (HostException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
     /** A NULL-terminated array of C strings. */
     private static MemorySegment strings(Arena arena, List<String> values) {
         MemorySegment array = arena.allocate(ADDRESS, values.size() + 1L);
@@ -191,7 +216,8 @@ final class PosixSpawn {
                              MethodHandle addOpen, MethodHandle addChdir, MethodHandle addCloseFrom,
                              MethodHandle attrInit, MethodHandle attrDestroy, MethodHandle setFlags,
                              MethodHandle setSigMask, MethodHandle setSigDefault, MethodHandle spawnp,
-                             MethodHandle pipe2, MethodHandle waitpid, MemorySegment environSymbol) {
+                             MethodHandle pipe2, MethodHandle waitpid, MethodHandle waitid,
+                             MemorySegment environSymbol) {
         static Optional<Functions> load() {
             try {
                 Linker linker = Linker.nativeLinker();
@@ -218,6 +244,9 @@ final class PosixSpawn {
                         handle(libc, "pipe2", FunctionDescriptor.of(INT, ADDRESS, INT)),
                         linker.downcallHandle(libc.find("waitpid").orElseThrow(),
                                 FunctionDescriptor.of(INT, INT, ADDRESS, INT), Linker.Option.captureCallState("errno")),
+                        linker.downcallHandle(libc.find("waitid").orElseThrow(),
+                                FunctionDescriptor.of(INT, INT, INT, ADDRESS, INT),
+                                Linker.Option.captureCallState("errno")),
                         libc.find("environ").orElseThrow().reinterpret(ADDRESS.byteSize())));
             } catch (RuntimeException | LinkageError e) {
                 return Optional.empty();

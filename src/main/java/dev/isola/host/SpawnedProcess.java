@@ -7,6 +7,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -18,9 +19,14 @@ import java.util.stream.Stream;
 /**
  * A tool run by {@link ProcessRunner}, started with {@link PosixSpawn} instead of {@link ProcessBuilder} (see there
  * why), behind the {@link Process} interface so that the runner treats both alike. Held by a {@link Pidfd} until it
- * is reaped, so a signal never reaches a recycled pid; reaped by a blocking {@code waitpid} on a platform thread, as
- * the JDK reaps its own children, or, for a long-lived child, once a shared {@link PidfdExits} has seen it end. Its
- * pipes are read and written on platform threads too (the runner's pipe pool).
+ * is reaped, so a signal never reaches a recycled pid; its end awaited by a blocking wait on a platform thread, as
+ * the JDK reaps its own children, or, for a long-lived child, by a shared {@link PidfdExits}. Its pipes are read and
+ * written on platform threads too (the runner's pipe pool).
+ *
+ * <p>Reaping frees the pid for the next process the host starts, so whatever names the child by its pid (its
+ * descendants, a {@link ProcessHandle}) does so under {@link #unreaped}, which the reaping takes too: the exit is
+ * first awaited without reaping ({@code WNOWAIT}), then reaped under the lock. Listed after a reaping, the
+ * "descendants" of a recycled pid were another process's children, and a stop then killed them.
  */
 final class SpawnedProcess extends Process {
     private final long pid;
@@ -28,6 +34,8 @@ final class SpawnedProcess extends Process {
     private final OutputStream stdin;
     private final InputStream output;
     private final CompletableFuture<Integer> exit = new CompletableFuture<>();
+    /** Held while the pid is used as a name, and to reap: see the class comment. */
+    private final Object unreaped = new Object();
 
     private SpawnedProcess(long pid, Pidfd pidfd, OutputStream stdin, InputStream output) {
         this.pid = pid;
@@ -99,9 +107,13 @@ final class SpawnedProcess extends Process {
                 out == null ? InputStream.nullInputStream() : new DescriptorInput(out[0]));
     }
 
+    /** Waits for the exit (at once, for a child seen ended), then reaps under {@link #unreaped}. */
     private void reap() {
         try {
-            exit.complete(PosixSpawn.waitpid(pid));
+            PosixSpawn.awaitExit(pid);
+            synchronized (unreaped) {
+                exit.complete(PosixSpawn.waitpid(pid));
+            }
         } catch (RuntimeException e) {
             exit.completeExceptionally(e);
         } finally {
@@ -174,15 +186,25 @@ final class SpawnedProcess extends Process {
         return pid;
     }
 
+    /**
+     * A handle that pins the child's start time, so it can never act on another process; thrown
+     * {@link UnsupportedOperationException} once the child is reaped.
+     */
     @Override
     public ProcessHandle toHandle() {
-        return ProcessHandle.of(pid).orElseThrow(() -> new UnsupportedOperationException("process " + pid
-                + " has exited"));
+        synchronized (unreaped) {
+            return ProcessHandle.of(pid).filter(h -> !exit.isDone()).orElseThrow(() ->
+                    new UnsupportedOperationException("process " + pid + " has exited"));
+        }
     }
 
+    /** Its descendants now; none once it is reaped (they were given to another parent when it exited anyway). */
     @Override
     public Stream<ProcessHandle> descendants() {
-        return ProcessHandle.of(pid).map(ProcessHandle::descendants).orElseGet(Stream::empty);
+        synchronized (unreaped) {
+            return exit.isDone() ? Stream.empty()
+                    : ProcessHandle.of(pid).map(h -> h.descendants().toList()).orElse(List.of()).stream();
+        }
     }
 
     @Override

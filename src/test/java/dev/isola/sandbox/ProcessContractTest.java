@@ -54,6 +54,26 @@ class ProcessContractTest extends SandboxContractTest {
                 names -> names.stream().noneMatch(name -> name.startsWith("c-uid.")), "its scratch directory to go");
     }
 
+    /**
+     * A function that forks for ever, detached: killing each process listed left those forked after the listing
+     * running past the stop; a kill made as the uid ends them all at once.
+     */
+    @Test
+    void asRoot_aFunctionThatForksForEver_leavesNoProcessWhenRemoved() throws Exception {
+        Assumptions.assumeTrue(TrustPolicy.runningAsRoot(), "the process backend drops privileges only as root");
+        deployProbe("c-fork", "go", "{maxInstances: 1}");
+        int uid = Integer.parseInt(isola.get("/function/c-fork/uid").body());
+        assertThat(isola.get("/function/c-fork/forkloop").body()).isEqualTo("started");
+        Await.until(Duration.ofSeconds(10), () -> processesOf(uid), p -> p.size() >= 50,
+                "the function's processes to multiply");
+
+        assertThat(isola.admin(HttpRequest.newBuilder(isola.uri("/system/functions/c-fork")).DELETE())
+                .statusCode()).isEqualTo(204);
+
+        Await.until(Duration.ofSeconds(10), () -> processesOf(uid), List::isEmpty,
+                "no process of the instance's uid " + uid + " to be left");
+    }
+
     private static List<String> scratchDirectories(Path dir) throws java.io.IOException {
         try (var left = Files.list(dir)) {
             return left.map(p -> p.getFileName().toString()).toList();

@@ -45,7 +45,7 @@ final class ProcessBackend implements SandboxBackend {
     ProcessBackend(SandboxContext context, SandboxUids uids) {
         this.context = context;
         this.unprivileged = "root".equals(System.getProperty("user.name"))
-                ? Optional.of(new Unprivileged(uids, context.stateDir(), context.runner().executables()))
+                ? Optional.of(new Unprivileged(uids, context.stateDir(), context.runner()))
                 : Optional.empty();
     }
 
@@ -67,9 +67,10 @@ final class ProcessBackend implements SandboxBackend {
                     + "uids cannot reach their code in " + unprivileged.get().dir() + "; put the state directory "
                     + "where every parent allows it (chmod o+x), e.g. /var/lib/isola");
         }
-        for (String tool : List.of("prlimit", "setpriv")) {
+        for (String tool : List.of("prlimit", "setpriv", "kill")) {
             if (!context.runner().executables().has(tool)) {
-                return new Availability.Unavailable(tool + " is not installed (util-linux)");
+                return new Availability.Unavailable(tool + " is not installed (" + (tool.equals("kill") ? "procps"
+                        : "util-linux") + ")");
             }
         }
         return new Availability.Ready("child processes on loopback ports, each as its own uid (" + uids.first()
@@ -79,7 +80,6 @@ final class ProcessBackend implements SandboxBackend {
     /** Stops the instances a crashed run on this state directory left running (see {@link ProcessRecord}). */
     @Override
     public void reapLeftovers() {
-        unprivileged.ifPresent(Unprivileged::reap);
         List<ProcessHandle> killed = new ArrayList<>();
         for (String id : context.leftoverInstanceIds()) {
             List<ProcessHandle> processes = ProcessRecord.killLeftover(context.runDir().resolve(id));
@@ -89,6 +89,8 @@ final class ProcessBackend implements SandboxBackend {
             }
         }
         ProcessRecord.awaitExit(killed);
+        // Only now: the leftovers could change their scratch directories under root's deletion.
+        unprivileged.ifPresent(Unprivileged::reap);
     }
 
     @Override
@@ -128,8 +130,11 @@ final class ProcessBackend implements SandboxBackend {
             }
         };
         try {
-            ProcessRecord.write(spec.workDir(), process.toHandle());
-            OomScore.raise(process.pid()); // our child, not yet reaped: the pid is its own
+            Optional<ProcessHandle> handle = handleWhileRunning(process);
+            if (handle.isPresent()) { // else it exited at once: the launcher reports how, with its last lines
+                ProcessRecord.write(spec.workDir(), handle.get());
+                OomScore.raise(handle.get());
+            }
         } catch (IOException e) {
             process.destroyForcibly(); // our own child: the signal cannot reach another process
             // Bounded: a child stuck in the kernel past SIGKILL must not hold this start for ever (as root, the
@@ -141,6 +146,15 @@ final class ProcessBackend implements SandboxBackend {
         }
         return new ProcessInstance(spec.id(), process, new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
                 spec.console(), afterExit);
+    }
+
+    /** A handle on {@code process} (it pins the start time), unless it has exited and been reaped already. */
+    private static Optional<ProcessHandle> handleWhileRunning(Process process) {
+        try {
+            return Optional.of(process.toHandle());
+        } catch (UnsupportedOperationException e) {
+            return Optional.empty();
+        }
     }
 
     @Override

@@ -4,6 +4,8 @@ import dev.isola.function.Artifact;
 import dev.isola.host.Command;
 import dev.isola.host.Executables;
 import dev.isola.host.FileTrees;
+import dev.isola.host.ProcessRunner;
+import dev.isola.host.Uninterrupted;
 import dev.isola.sandbox.spi.SandboxException;
 import dev.isola.sandbox.spi.SandboxUids;
 
@@ -58,15 +60,17 @@ final class Unprivileged {
     private static final Set<String> LOADER_VARIABLES = Set.of("PATH", "GCONV_PATH", "GETCONF_DIR", "HOSTALIASES",
             "LOCALDOMAIN", "LOCPATH", "NIS_PATH", "NLSPATH", "RESOLV_HOST_CONF", "RES_OPTIONS", "TMPDIR", "TZDIR");
 
+    private final ProcessRunner runner;
     private final Executables executables;
 
     /** An instance's share: its uid, the artefact it runs from and its scratch directory. */
     record Run(int uid, Path root, Path tmp) {
     }
 
-    Unprivileged(SandboxUids uids, Path stateDir, Executables executables) {
+    Unprivileged(SandboxUids uids, Path stateDir, ProcessRunner runner) {
         this.uids = uids;
-        this.executables = executables;
+        this.runner = runner;
+        this.executables = runner.executables();
         this.dir = stateDir.toAbsolutePath().resolveSibling(stateDir.getFileName() + ".process");
     }
 
@@ -145,16 +149,31 @@ final class Unprivileged {
 
     /**
      * After the instance's process has exited: kills whatever else still runs as its uid (a daemon it started),
-     * removes its scratch directory and gives the uid back.
+     * then removes its scratch directory and gives the uid back. Runs to its end on an interrupted thread too (a
+     * drain aborting a start): else it would not wait for the kill, and delete while the function still ran.
+     *
+     * <p>The kill is {@code kill(-1)} made as the uid itself: the kernel signals every process of the uid at once,
+     * and a process with SIGKILL pending cannot fork, so a function that forks in a loop cannot outrun it as it
+     * outran a kill of each process listed (the children forked after the listing lived on). What still runs after
+     * the wait (a process stuck in the kernel) keeps its directory and its uid: root deleting a directory that a
+     * live function can change under it could be led (a directory swapped for a symlink) to delete elsewhere, and
+     * two instances must never share a uid.
      */
     void finish(Run run) {
-        List<ProcessHandle> left = processesOf(run.uid());
-        left.forEach(ProcessHandle::destroyForcibly);
-        ProcessRecord.awaitExit(left);
-        FileTrees.deleteQuietly(run.tmp());
-        if (processesOf(run.uid()).isEmpty()) {
-            uids.release(run.uid());
-        } // else the uid stays taken: better one id fewer than two instances sharing one
+        Uninterrupted.run(() -> {
+            killAll(run.uid());
+            ProcessRecord.awaitExit(processesOf(run.uid()));
+            if (processesOf(run.uid()).isEmpty()) {
+                FileTrees.deleteQuietly(run.tmp());
+                uids.release(run.uid());
+            }
+        });
+    }
+
+    /** SIGKILL to every process of {@code uid}, sent as that uid; no process left is fine. */
+    private void killAll(int uid) {
+        runner.result(Command.of(executables.require("setpriv").toString(), "--reuid=" + uid, "--regid=" + uid,
+                "--clear-groups", "--", executables.require("kill").toString(), "-s", "KILL", "--", "-1"));
     }
 
     /**

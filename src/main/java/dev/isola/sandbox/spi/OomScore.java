@@ -1,15 +1,19 @@
 package dev.isola.sandbox.spi;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 
 /**
  * Whom the host's OOM killer takes first when memory runs out: a sandbox, never the platform that serves every
  * function. Sandboxes run with {@code oom_score_adj} {@value #SANDBOX}; Isola's JVM with {@value #PLATFORM} (and
  * with it the runtimes it starts, which inherit it), set by the service unit ({@code OOMScoreAdjust}) or, when
  * started otherwise, by {@link #lowerPlatform()}. Each backend raises its sandboxes its own way: the OCI spec's
- * {@code process.oomScoreAdj}, the VM's launcher script, {@link #raise(long)} for a plain child.
+ * {@code process.oomScoreAdj}, the VM's launcher script, {@link #raise(ProcessHandle)} for a plain child.
  */
 public final class OomScore {
     public static final int SANDBOX = 500;
@@ -36,10 +40,17 @@ public final class OomScore {
     }
 
     /**
-     * Raises process {@code pid} (a child just started, so its pid is still its own) to {@link #SANDBOX}; what it
-     * starts later inherits that. Root may; anyone else gets the IOException.
+     * Raises {@code process} (a child just started; what it starts later inherits the score) to {@link #SANDBOX}.
+     * The file is opened first and written only if the process is still alive: the handle pins its start time, and
+     * a file of {@code /proc/<pid>} opened while the process lived stays its own, so the score never goes to a process
+     * that took over the pid. Root may; anyone else gets the IOException.
      */
-    public static void raise(long pid) throws IOException {
-        Files.writeString(Path.of("/proc", Long.toString(pid), "oom_score_adj"), Integer.toString(SANDBOX));
+    public static void raise(ProcessHandle process) throws IOException {
+        try (FileChannel score = FileChannel.open(Path.of("/proc", Long.toString(process.pid()), "oom_score_adj"),
+                StandardOpenOption.WRITE)) {
+            if (process.isAlive()) { // else it exited meanwhile: nothing to raise, and its exit is reported
+                score.write(ByteBuffer.wrap(Integer.toString(SANDBOX).getBytes(StandardCharsets.US_ASCII)));
+            }
+        }
     }
 }

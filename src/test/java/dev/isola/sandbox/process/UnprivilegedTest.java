@@ -3,6 +3,7 @@ package dev.isola.sandbox.process;
 import dev.isola.host.Command;
 import dev.isola.host.Executables;
 import dev.isola.sandbox.spi.SandboxUids;
+import dev.isola.testing.TestHost;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -68,6 +69,6 @@ class UnprivilegedTest {
     }
 
     private static Unprivileged unprivileged(Path state) {
-        return new Unprivileged(new SandboxUids(900_000, 16, "test"), state, Executables.fromPath(Optional.empty()));
+        return new Unprivileged(new SandboxUids(900_000, 16, "test"), state, TestHost.runner());
     }
 }

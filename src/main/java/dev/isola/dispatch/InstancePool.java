@@ -35,8 +35,9 @@ import java.util.function.Predicate;
  * a thread that may block ({@link Attempt.Later}); {@link #acquire} is the blocking whole. In single-use mode every
  * acquire launches a fresh instance and release retires it.
  *
- * <p>Invariants, all guarded by {@link #lock}: {@code slots} holds every live instance including starting ones, so
- * {@code slots.size() <= maxInstances}; {@code 0 <= inFlight <= concurrency} per slot; a slot leaves {@code slots}
+ * <p>Invariants, all guarded by {@link #lock}: {@code slots} holds every live instance including starting ones, and
+ * counts those still stopping ({@link PoolSlots#stopping}), so {@code slots.size() + stopping <= maxInstances};
+ * {@code 0 <= inFlight <= concurrency} per slot; a slot leaves {@code slots}
  * exactly once and its instance is closed exactly once, outside the lock. No sandbox call (start, stop, liveness of a
  * starting instance) ever runs while the lock is held.
  *
@@ -50,13 +51,11 @@ final class InstancePool {
     /** How the pool's instances stop: off the caller's thread, which is often an event loop. */
     @FunctionalInterface
     interface Retirement {
-        /** Stops {@code instance} in the background, running {@code first} there before it. */
-        void retire(Instance instance, Runnable first);
-
-        default void retire(Instance instance) {
-            retire(instance, () -> { });
-        }
+        /** Stops {@code instance} in the background, running {@code first} there before it and {@code after} after. */
+        void retire(Instance instance, Runnable first, Runnable after);
     }
+
+    private static final Runnable NOTHING = () -> { };
 
     private static final System.Logger LOG = System.getLogger(InstancePool.class.getName());
 
@@ -179,8 +178,30 @@ final class InstancePool {
      * call that found them (a shutdown must find them retiring).
      */
     private void retireAll(List<Slot> dead) {
-        dead.forEach(s -> retirement.retire(s.instance));
+        dead.forEach(this::stop);
         dead.clear();
+    }
+
+    private void stop(Slot slot) {
+        stop(slot, NOTHING);
+    }
+
+    /**
+     * Stops the sandbox of {@code slot}, which left {@link #slots} with it, running {@code first} before; its room
+     * (under {@code maxInstances}, in the node's budget) is given back once it has stopped.
+     */
+    private void stop(Slot slot, Runnable first) {
+        retirement.retire(slot.instance, first, this::sandboxStopped);
+    }
+
+    private void sandboxStopped() {
+        lock.lock();
+        try {
+            slots.stopped();
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -201,7 +222,7 @@ final class InstancePool {
             if (now != null) {
                 return now;
             }
-            if (slots.size() < scaling.maxInstances()) {
+            if (slots.size() + slots.stopping() < scaling.maxInstances()) {
                 reserved = reserveSlot().orElse(null);
             }
         } finally {
@@ -231,7 +252,7 @@ final class InstancePool {
                     return now;
                 }
                 boolean nodeFull = false;
-                if (slots.size() < scaling.maxInstances()) {
+                if (slots.size() + slots.stopping() < scaling.maxInstances()) {
                     Optional<Slot> reserved = reserveSlot();
                     if (reserved.isPresent()) {
                         started = reserved.get();
@@ -380,6 +401,7 @@ final class InstancePool {
         LOG.log(Level.DEBUG, () -> "fn=" + function.name() + " inst=" + slot.id + " started in "
                 + TimeUnit.NANOSECONDS.toMillis(took) + " ms via " + backend);
         boolean retireNow;
+        boolean counted = false;
         lock.lock();
         try {
             slot.instance = instance;
@@ -390,7 +412,7 @@ final class InstancePool {
             forgetAbort(slot);
             retireNow = draining;
             if (retireNow) {
-                slots.remove(slot);
+                counted = slots.remove(slot); // else it left before it had an instance, its room given back then
             } else {
                 slot.state = InstanceState.READY;
                 if (forCaller) {
@@ -404,7 +426,11 @@ final class InstancePool {
             lock.unlock();
         }
         if (retireNow) {
-            retirement.retire(instance);
+            if (counted) {
+                stop(slot);
+            } else {
+                retirement.retire(instance, NOTHING, NOTHING);
+            }
             return DRAINED;
         }
         return forCaller ? new Attempt.Done(new Acquisition.Acquired(new PoolLease(this, slot, true, took))) : null;
@@ -480,7 +506,7 @@ final class InstancePool {
         String id = victim.id;
         LOG.log(Level.DEBUG, () -> "fn=" + function.name() + " inst=" + id + " stopped: idle, its room in the "
                 + "node's budget wanted by another function");
-        retirement.retire(victim.instance);
+        stop(victim);
         return true;
     }
 
@@ -585,11 +611,11 @@ final class InstancePool {
         }
         if (remove && slot.broken) {
             // Its exit reason may take reading a file (the cgroup's OOM count, the VM's console): not on the loop.
-            retirement.retire(slot.instance, () -> LOG.log(Level.WARNING, "fn=" + function.name() + " inst="
-                    + slot.id + " failed a request (" + slot.instance.exitReason().orElse("it did not answer")
+            stop(slot, () -> LOG.log(Level.WARNING, "fn=" + function.name() + " inst=" + slot.id
+                    + " failed a request (" + slot.instance.exitReason().orElse("it did not answer")
                     + "); replacing it"));
         } else if (remove) {
-            retirement.retire(slot.instance);
+            stop(slot);
         }
     }
 
@@ -638,7 +664,7 @@ final class InstancePool {
         for (Slot s : removed) {
             LOG.log(Level.DEBUG, () -> "fn=" + function.name() + " inst=" + s.id + " stopped: "
                     + s.instance.exitReason().map(r -> "died, " + r).orElse("idle"));
-            retirement.retire(s.instance);
+            stop(s);
         }
         for (int i = 0; i < newPrewarmers; i++) {
             Thread.ofVirtual().name("prewarm-" + function.name()).start(this::prewarm);
@@ -752,7 +778,7 @@ final class InstancePool {
         } finally {
             lock.unlock();
         }
-        idle.forEach(s -> retirement.retire(s.instance));
+        idle.forEach(this::stop);
         unstarted.forEach(Launcher.Prepared::close);
         if (interrupted) {
             Thread.currentThread().interrupt();

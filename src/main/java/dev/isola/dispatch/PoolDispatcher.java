@@ -285,13 +285,17 @@ final class PoolDispatcher implements Dispatcher {
         }
     }
 
-    private void retire(Instance instance, Runnable first) {
+    private void retire(Instance instance, Runnable first, Runnable after) {
         parts.events().retired(instance.id());
         track("stop-" + instance.id(), () -> {
             try {
                 first.run();
             } finally {
-                instance.close();
+                try {
+                    instance.close();
+                } finally {
+                    after.run();
+                }
             }
         });
     }
@@ -321,8 +325,12 @@ final class PoolDispatcher implements Dispatcher {
             closed = true;
             all = allPools();
         }
+        boolean interrupted = false;
         if (housekeeper != null) {
             housekeeper.interrupt();
+            // Its round may have taken instances out of a pool and not retired them yet: they must be retiring
+            // (tracked) before the wait for retirements below, or they would stop after close() returned.
+            interrupted = joinUninterruptibly(housekeeper);
         }
         // New calls are answered Unavailable from now on; those in flight and queued finish first, up to the drain
         // deadline, and only then go the instances (a shutdown that stopped them at once failed every call in flight).
@@ -332,7 +340,6 @@ final class PoolDispatcher implements Dispatcher {
         all.forEach(p -> p.awaitQuiet(deadline, () -> drainCut));
         routes.clear();
         List<Thread> drains = all.stream().map(p -> Thread.ofVirtual().start(() -> p.drain(0))).toList();
-        boolean interrupted = false;
         for (Thread drain : drains) {
             interrupted |= joinUninterruptibly(drain);
         }

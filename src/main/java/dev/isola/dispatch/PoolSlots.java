@@ -11,7 +11,11 @@ import java.util.function.Predicate;
  * A pool's slots, with what must follow every slot that leaves, whichever way it leaves (a failed start, an idle
  * timeout, a crash, a drain, an eviction), so that no path of the pool can forget it:
  * <ul>
- *   <li>its room in the {@link NodeBudget} is given back (taken when the slot was reserved, {@link InstancePool});
+ *   <li>its room in the {@link NodeBudget} is given back (taken when the slot was reserved, {@link InstancePool}):
+ *       at once if it has no sandbox (a start that failed, or never began), else once its sandbox has stopped
+ *       ({@link #stopped}); until then it counts as {@link #stopping}, against {@code maxInstances} too. A sandbox
+ *       that ignores SIGTERM takes seconds to stop, and a single-use function called in a burst otherwise had
+ *       {@code maxInstances} live sandboxes plus every one still stopping, none of them in the budget;
  *   <li>it leaves the index by id, through which a page of the instance listing is found without touching every slot
  *       of a pool that holds thousands (each slot a few cache misses: at 5,000 that walk was most of the listing);
  *   <li>it leaves the idle order: the ready slots without a request, in the order they became idle, so that the
@@ -24,10 +28,22 @@ final class PoolSlots extends ArrayList<Slot> {
     private final long memoryBytes;
     private final transient NavigableMap<String, Slot> byId = new TreeMap<>();
     private final transient SequencedSet<Slot> idle = new LinkedHashSet<>();
+    private int stopping;
 
     PoolSlots(NodeBudget budget, long memoryBytes) {
         this.budget = budget;
         this.memoryBytes = memoryBytes;
+    }
+
+    /** Slots that left with a sandbox that has not stopped yet. */
+    int stopping() {
+        return stopping;
+    }
+
+    /** A sandbox of a slot that left has stopped: its room is given back. */
+    void stopped() {
+        stopping--;
+        budget.release(memoryBytes);
     }
 
     /** The slots in id order. */
@@ -97,6 +113,10 @@ final class PoolSlots extends ArrayList<Slot> {
     private void left(Slot slot) {
         byId.remove(slot.id);
         idle.remove(slot);
-        budget.release(memoryBytes);
+        if (slot.instance == null) {
+            budget.release(memoryBytes);
+        } else {
+            stopping++;
+        }
     }
 }

@@ -30,6 +30,8 @@ final class FakeLauncher implements Launcher {
     final AtomicInteger interruptedLaunches = new AtomicInteger();
     /** When set, launches wait for it to open (a slow sandbox); {@link #maxLaunching} counts how many at once. */
     volatile CountDownLatch gate;
+    /** When set, stops wait for it to open (a sandbox that ignores SIGTERM, stopped seconds later). */
+    volatile CountDownLatch stopGate;
     final AtomicInteger launching = new AtomicInteger();
     final AtomicInteger maxLaunching = new AtomicInteger();
 
@@ -179,6 +181,14 @@ final class FakeLauncher implements Launcher {
         public void close() {
             if (!closed.compareAndSet(false, true)) {
                 throw new AssertionError("instance " + id + " closed twice");
+            }
+            CountDownLatch slow = stopGate;
+            if (slow != null) {
+                try {
+                    slow.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
             alive.decrementAndGet();
         }

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -74,6 +75,29 @@ class NodeBudgetTest {
         assertThat(budget.use().instances()).isEqualTo(2);
         b1.release(true);
         a2.release(true);
+    }
+
+    /**
+     * A sandbox slow to stop (one that ignores SIGTERM takes seconds) still holds its room: a single-use function
+     * called in a burst had maxInstances live sandboxes plus every one still stopping, none in the budget.
+     */
+    @Test
+    void aSandboxStillStopping_holdsItsRoom_untilItHasStopped() throws Exception {
+        dispatcher.deploy(Functions.withScaling("a", 1, 0, 2, Duration.ofMinutes(1), true));
+        CountDownLatch stops = new CountDownLatch(1);
+        launcher.stopGate = stops;
+        acquired(call(A)).release(true);
+        acquired(call(A)).release(true);
+        assertThat(budget.use().instances()).as("two sandboxes still stopping").isEqualTo(2);
+
+        CompletableFuture<Acquisition> third = CompletableFuture.supplyAsync(() -> call(A));
+        Await.until(Duration.ofSeconds(5), () -> ((PoolDispatcher) dispatcher).waiting(A) == 1,
+                "the third call to wait for room");
+        assertThat(launcher.started).as("no start while maxInstances sandboxes still run").hasSize(2);
+
+        stops.countDown();
+        acquired(third.get(10, TimeUnit.SECONDS)).release(true);
+        assertThat(launcher.maxAlive.get()).isEqualTo(2);
     }
 
     @Test

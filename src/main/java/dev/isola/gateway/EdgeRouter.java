@@ -70,6 +70,13 @@ final class EdgeRouter {
             return LocalReply.rejecting(front, request, ApiError.response(ErrorCode.BAD_REQUEST, "Transfer-Encoding "
                     + request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING) + " is not supported: only chunked"));
         }
+        if (request.method() == HttpMethod.CONNECT) {
+            // Answered 2xx by a function, a CONNECT turns the pooled connection's codec into a tunnel for good: the
+            // next call lent that connection got its answer as raw bytes (run twice, or failed and its instance
+            // replaced).
+            return LocalReply.rejecting(front, request, ApiError.response(ErrorCode.METHOD_NOT_ALLOWED,
+                    "CONNECT is not proxied: functions are called with requests, not tunnels"));
+        }
         if (draining.getAsBoolean() && edge.get() != Route.HEALTH && edge.get() != Route.READY) {
             // Checked here too, not only by the dispatcher: between the listener closing and the dispatcher
             // draining, a kept-alive connection's new call would otherwise still be served.

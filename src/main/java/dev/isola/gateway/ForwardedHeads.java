@@ -18,11 +18,20 @@ import io.netty.util.AsciiString;
 final class ForwardedHeads {
     private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("X-Forwarded-For");
     private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("X-Forwarded-Host");
+    private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("X-Forwarded-Proto");
+    private static final AsciiString X_REAL_IP = AsciiString.cached("X-Real-IP");
+    private static final AsciiString FORWARDED = AsciiString.cached("Forwarded");
+    private static final AsciiString HTTP = AsciiString.cached("http");
 
     private ForwardedHeads() {
     }
 
-    /** The client's head made the upstream's: {@code host} is the instance's address, {@code client} the caller's. */
+    /**
+     * The client's head made the upstream's: {@code host} is the instance's address, {@code client} the caller's. The
+     * edge is where the platform begins, so the forwarding headers say what it saw and replace the caller's own: added
+     * after them, a forged {@code X-Forwarded-Host} or {@code -For} came first, and Go's {@code Header.Get} and
+     * Express's {@code req.hostname} read the first.
+     */
     static HttpRequest toUpstream(HttpRequest request, String pathAndQuery, AsciiString host, AsciiString client) {
         HttpHeaders headers = request.headers();
         String clientHost = headers.get(HttpHeaderNames.HOST);
@@ -34,9 +43,14 @@ final class ForwardedHeads {
             headers.remove(HttpHeaderNames.CONTENT_LENGTH);
         }
         headers.set(HttpHeaderNames.HOST, host);
-        headers.add(X_FORWARDED_FOR, client);
+        headers.set(X_FORWARDED_FOR, client);
+        headers.set(X_FORWARDED_PROTO, HTTP);
+        headers.remove(FORWARDED);
+        headers.remove(X_REAL_IP);
         if (clientHost != null && !clientHost.isEmpty()) {
-            headers.add(X_FORWARDED_HOST, clientHost);
+            headers.set(X_FORWARDED_HOST, clientHost);
+        } else {
+            headers.remove(X_FORWARDED_HOST);
         }
         request.setUri(pathAndQuery);
         request.setProtocolVersion(HttpVersion.HTTP_1_1);

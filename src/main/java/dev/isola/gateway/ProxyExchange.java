@@ -503,6 +503,7 @@ final class ProxyExchange implements FrontHandler.Exchange {
         moveTo(DONE);
         status = finalStatus;
         closeUpstream();
+        releaseEarlyBody(); // a timeout while connecting: the body held for the connection never goes
         if (opened) {
             target.finish(finalStatus, healthy);
         }

@@ -303,6 +303,18 @@ class InvocationTargetTest {
                 Arguments.of(false, true, false));
     }
 
+    /** A CONNECT answered 2xx made the pooled connection a tunnel for the next call lent it: never proxied. */
+    @Test
+    void aConnect_isRefused_andReachesNoInstance() {
+        try (EmbeddedEdge edge = edge()) {
+            edge.send("CONNECT /function/hello HTTP/1.1\r\nHost: edge\r\n\r\n");
+
+            assertThat(edge.received()).startsWith("HTTP/1.1 405 ").contains("\"error\":\"method_not_allowed\"");
+            assertThat(dispatcher.probes).as("no call reached the dispatcher").isEmpty();
+            assertThat(edge.connections()).isEmpty();
+        }
+    }
+
     @Test
     void anInstanceStartedForTheCall_thatRefusesForASecond_is502_withoutAnotherStart() {
         StubLease fresh = new StubLease(true);

@@ -220,6 +220,20 @@ class ProxyExchangeStateTest {
         assertThat(edge.instance().open()).isFalse();
     }
 
+    /** The body held while connecting is released by the timeout too (the edge checks every buffer on close). */
+    @Test
+    void connecting_timeoutPasses_withABodyHeld_releasesIt() {
+        edge.timeoutMillis = 1_000;
+        edge.connect = Connect.HOLD;
+        edge.send(CHUNKED_POST + "5\r\nhello\r\n");
+        assertThat(edge.state()).isEqualTo(CONNECTING);
+        edge.advance(1_000);
+
+        assertThat(edge.state()).isEqualTo(DONE);
+        assertThat(edge.target().finished).containsExactly("504 healthy");
+        edge.instance().accept();
+    }
+
     @Test
     void awaitingHead_bodyTooSlow_isDone_as408() {
         edge.send(CHUNKED_POST + "1\r\na\r\n");

@@ -46,6 +46,22 @@ class ProxyExchangeTest {
         assertThat(edge.readingClient()).isTrue();
     }
 
+    /** What the caller says of forwarding is replaced by what the edge saw: the function reads the first value. */
+    @Test
+    void forwardingHeadersFromTheCaller_areReplaced_notAddedTo() {
+        edge.send("GET /hello HTTP/1.1\r\nHost: edge.example\r\nX-Forwarded-For: 1.2.3.4\r\n"
+                + "X-Forwarded-Host: evil.example\r\nX-Forwarded-Proto: https\r\nForwarded: for=1.2.3.4\r\n"
+                + "X-Real-IP: 1.2.3.4\r\n\r\n");
+
+        String forwarded = edge.instance().received();
+        assertThat(forwarded).containsIgnoringCase("x-forwarded-for: -\r\n")
+                .containsIgnoringCase("x-forwarded-host: edge.example\r\n")
+                .containsIgnoringCase("x-forwarded-proto: http\r\n")
+                .doesNotContain("1.2.3.4").doesNotContain("evil.example").doesNotContain("https")
+                .doesNotContainIgnoringCase("forwarded: for").doesNotContainIgnoringCase("x-real-ip");
+        edge.instance().answer(OK_HELLO);
+    }
+
     @Test
     void get_afterAnAnswer_reusesThePooledConnection() {
         edge.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n");

@@ -67,6 +67,7 @@ final class AsyncService implements AsyncCalls {
         this.scheduler = new CallScheduler(parts.clock(), this::concurrency, this::attempt);
         this.bodies = new BodyBuffer(parts.config().bufferBytes());
         this.intake = new CallIntake(store, parts.clock(), parts.config().retention(), parts.config().queueLimit(),
+                parts.config().resultBytes(),
                 call -> scheduler.add(call.id(), call.function(), call.submitted(), call.submitted()),
                 call -> {
                     unfinished.decrementAndGet();

@@ -31,6 +31,8 @@ final class CallIntake implements AutoCloseable {
     private final Duration retention;
     /** Finished calls kept at most, the oldest pruned first: a bound on their results' disk whatever the rate. */
     private final long keepFinished;
+    /** Bytes of results the finished calls keep at most, the oldest pruned first ({@code asyncResultBytes}). */
+    private final long keepResultBytes;
     /** Told of each call that was stored (not of a repeated idempotency key, which named an earlier call). */
     private final Consumer<NewCall> stored;
     /** Told of each call that was not stored: a repeat, or a failed transaction. */
@@ -39,12 +41,13 @@ final class CallIntake implements AutoCloseable {
     private Thread thread;
     private volatile boolean closed;
 
-    CallIntake(CallStore store, InstantSource clock, Duration retention, long keepFinished, Consumer<NewCall> stored,
-               Consumer<NewCall> dropped) {
+    CallIntake(CallStore store, InstantSource clock, Duration retention, long keepFinished, long keepResultBytes,
+               Consumer<NewCall> stored, Consumer<NewCall> dropped) {
         this.store = store;
         this.clock = clock;
         this.retention = retention;
         this.keepFinished = keepFinished;
+        this.keepResultBytes = keepResultBytes;
         this.stored = stored;
         this.dropped = dropped;
     }
@@ -116,7 +119,7 @@ final class CallIntake implements AutoCloseable {
     }
 
     private void prune() {
-        int pruned = store.pruneFinished(clock.instant().minus(retention), keepFinished);
+        int pruned = store.pruneFinished(clock.instant().minus(retention), keepFinished, keepResultBytes);
         if (pruned > 0) {
             LOG.log(System.Logger.Level.DEBUG, "async: pruned " + pruned + " finished calls");
         }

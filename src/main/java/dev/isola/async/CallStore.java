@@ -38,7 +38,7 @@ public interface CallStore {
 
     Optional<AsyncCall> find(CallId id);
 
-    /** A function's calls, newest first, of one state or all. */
+    /** A function's calls, newest first, of one state or all; their results without headers or body. */
     List<AsyncCall> list(FunctionName function, Optional<CallState> state, int limit);
 
     /**
@@ -65,10 +65,10 @@ public interface CallStore {
     }
 
     /**
-     * Deletes finished calls that finished before {@code before}, and the oldest beyond the newest {@code keep}; the
-     * number deleted.
+     * Deletes finished calls that finished before {@code before}, the oldest beyond the newest {@code keep}, and the
+     * oldest whose results (body and headers) pass {@code keepBytes} counted from the newest; the number deleted.
      */
-    int pruneFinished(Instant before, long keep);
+    int pruneFinished(Instant before, long keep, long keepBytes);
 
     /** Calls queued or running: the queue's depth. */
     long unfinished();

@@ -6,7 +6,7 @@ import java.util.List;
 /**
  * Asynchronous calls ({@code /async-function/{name}}): the keys {@code asyncQueueLimit}, {@code asyncRetryBackoff},
  * {@code asyncCallbackHosts}, {@code asyncResultMaxBytes}, {@code asyncRetention}, {@code asyncMaxBodyBytes} and
- * {@code asyncBufferBytes} and {@code asyncQueueBytes}.
+ * {@code asyncBufferBytes}, {@code asyncQueueBytes} and {@code asyncResultBytes}.
  *
  * @param queueLimit     calls queued or running at once, all functions together; the next one is refused 429
  * @param retryBackoff   the wait before a call's second attempt; it doubles for each further one (with jitter), up
@@ -22,9 +22,12 @@ import java.util.List;
  * @param queueBytes     how many bytes of request bodies the unfinished calls keep on disk, all functions together;
  *                       a call that would pass it is refused 429 (the count of calls alone let 100,000 bodies of
  *                       1 MiB fill the state disk)
+ * @param resultBytes    how many bytes of results the finished calls keep on disk, all functions together; past it
+ *                       the oldest finished calls are pruned before their retention ends (checked every minute)
  */
 public record AsyncConfig(long queueLimit, Duration retryBackoff, List<String> callbackHosts, long resultMaxBytes,
-                          Duration retention, long maxBodyBytes, long bufferBytes, long queueBytes) {
+                          Duration retention, long maxBodyBytes, long bufferBytes, long queueBytes,
+                          long resultBytes) {
     public static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
 
     public AsyncConfig {
@@ -45,6 +48,8 @@ public record AsyncConfig(long queueLimit, Duration retryBackoff, List<String> c
                 "must be at least asyncMaxBodyBytes (" + maxBodyBytes + ") and at most 1 TiB");
         IsolaConfig.require(queueBytes >= maxBodyBytes && queueBytes <= 1L << 50, "asyncQueueBytes",
                 "must be at least asyncMaxBodyBytes (" + maxBodyBytes + ") and at most 1 PiB");
+        IsolaConfig.require(resultBytes >= resultMaxBytes && resultBytes <= 1L << 50, "asyncResultBytes",
+                "must be at least asyncResultMaxBytes (" + resultMaxBytes + ") and at most 1 PiB");
     }
 
     /**
@@ -55,10 +60,11 @@ public record AsyncConfig(long queueLimit, Duration retryBackoff, List<String> c
      * default message size): a queued body is kept on disk until its call ends, where a synchronous one only
      * streams through. 64 MiB of bodies in memory: 64 full-size calls being read at once, a small share of a
      * small node's heap. 1 GiB of queued bodies on disk: a thousand full-size calls, or the whole queue of
-     * bodies of 10 KiB, on a node whose state disk also holds its functions.
+     * bodies of 10 KiB, on a node whose state disk also holds its functions. 1 GiB of finished results likewise
+     * (100,000 kept results of 1 MiB were 100 GB).
      */
     public static AsyncConfig defaults() {
         return new AsyncConfig(100_000, Duration.ofSeconds(1), List.of(), 1L << 20, Duration.ofDays(7), 1L << 20,
-                64L << 20, 1L << 30);
+                64L << 20, 1L << 30, 1L << 30);
     }
 }

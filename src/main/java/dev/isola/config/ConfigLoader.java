@@ -75,8 +75,9 @@ public final class ConfigLoader {
                       @JsonProperty("asyncMaxBodyBytes") Long asyncMaxBodyBytes,
                       @JsonProperty("asyncBufferBytes") Long asyncBufferBytes,
                       @JsonProperty("asyncQueueBytes") Long asyncQueueBytes,
+                      @JsonProperty("asyncResultBytes") Long asyncResultBytes,
                       @JsonProperty("sandbox") Map<String, Map<String, Object>> sandbox) {
-        static final FileConfig EMPTY = new FileConfig(null, null, null, null, null, null, null, null, null, null,
+        static final FileConfig EMPTY = new FileConfig(null, null, null, null, null, null, null, null, null, null, null,
                 null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
                 null, null, null, null, null, null, null, null, null, null, null);
     }
@@ -176,7 +177,9 @@ public final class ConfigLoader {
                 pick(env, "ISOLA_ASYNC_BUFFER_BYTES", f.asyncBufferBytes(), d.bufferBytes(),
                         s -> parse("asyncBufferBytes", s, Long::parseLong)),
                 pick(env, "ISOLA_ASYNC_QUEUE_BYTES", f.asyncQueueBytes(), d.queueBytes(),
-                        s -> parse("asyncQueueBytes", s, Long::parseLong)));
+                        s -> parse("asyncQueueBytes", s, Long::parseLong)),
+                pick(env, "ISOLA_ASYNC_RESULT_BYTES", f.asyncResultBytes(), d.resultBytes(),
+                        s -> parse("asyncResultBytes", s, Long::parseLong)));
     }
 
     /** A comma-separated list, blanks dropped. */

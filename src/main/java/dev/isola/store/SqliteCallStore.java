@@ -40,6 +40,14 @@ final class SqliteCallStore implements CallStore, AutoCloseable {
             id, function, method, target, state, attempts, submitted_micros, started_micros, finished_micros,
             next_micros, result_status, result_headers_json, result_body, result_truncated, error, callback_url,
             callback_outcome""";
+    /**
+     * A listing's: the results without headers and body, which it does not show; read, 10,000 results of up to 64 MiB
+     * each filled the heap, under the lock the intake and the scheduler take.
+     */
+    private static final String LIST_COLUMNS = VIEW_COLUMNS.replace("result_headers_json, result_body",
+            "NULL, NULL");
+    /** The bytes a finished call's result keeps on disk. */
+    private static final String RESULT_BYTES = "COALESCE(LENGTH(result_body), 0) + COALESCE(LENGTH(result_headers_json), 0)";
 
     private final LockedConnection db;
 
@@ -208,7 +216,7 @@ final class SqliteCallStore implements CallStore, AutoCloseable {
     @Override
     public List<AsyncCall> list(FunctionName function, Optional<CallState> state, int limit) {
         return with("list calls of " + function, c -> {
-            try (PreparedStatement st = c.prepareStatement("SELECT " + VIEW_COLUMNS + """
+            try (PreparedStatement st = c.prepareStatement("SELECT " + LIST_COLUMNS + """
                      FROM async_call WHERE function = ? AND (? IS NULL OR state = ?)
                     ORDER BY submitted_micros DESC, rowid DESC LIMIT ?""")) {
                 st.setString(1, function.value());
@@ -305,7 +313,7 @@ final class SqliteCallStore implements CallStore, AutoCloseable {
     }
 
     @Override
-    public int pruneFinished(Instant before, long keep) {
+    public int pruneFinished(Instant before, long keep, long keepBytes) {
         return with("prune finished calls", c -> {
             int pruned;
             try (PreparedStatement st = c.prepareStatement("""
@@ -317,6 +325,13 @@ final class SqliteCallStore implements CallStore, AutoCloseable {
                     DELETE FROM async_call WHERE rowid IN (SELECT rowid FROM async_call
                         WHERE finished_micros IS NOT NULL ORDER BY finished_micros DESC LIMIT -1 OFFSET ?)""")) {
                 st.setLong(1, keep);
+                pruned += st.executeUpdate();
+            }
+            // length() of a blob column reads its size, not its content.
+            try (PreparedStatement st = c.prepareStatement("DELETE FROM async_call WHERE rowid IN (SELECT rowid FROM "
+                    + "(SELECT rowid, SUM(" + RESULT_BYTES + ") OVER (ORDER BY finished_micros DESC, rowid DESC) AS kept "
+                    + "FROM async_call WHERE finished_micros IS NOT NULL) WHERE kept > ?)")) {
+                st.setLong(1, keepBytes);
                 return pruned + st.executeUpdate();
             }
         });

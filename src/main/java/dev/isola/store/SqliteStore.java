@@ -243,20 +243,24 @@ final class SqliteStore implements Store {
 
     @Override
     public boolean deleteFunction(FunctionName name) {
+        // One durable transaction, as a deploy's: a power cut after the 204 brought the function back (its logs
+        // already gone), and a crash between statements left its active version or traffic split behind.
         return withConnection("delete function " + name, c -> {
-            boolean existed;
-            try (PreparedStatement st = c.prepareStatement("DELETE FROM function_version WHERE name = ?")) {
-                st.setString(1, name.value());
-                existed = st.executeUpdate() > 0;
-            }
-            for (String table : List.of("function_active", "function_traffic")) {
-                try (PreparedStatement st = c.prepareStatement("DELETE FROM " + table + " WHERE name = ?")) {
+            boolean[] existed = new boolean[1];
+            LockedConnection.durably(c, () -> {
+                try (PreparedStatement st = c.prepareStatement("DELETE FROM function_version WHERE name = ?")) {
                     st.setString(1, name.value());
-                    st.executeUpdate();
+                    existed[0] = st.executeUpdate() > 0;
                 }
-            }
-            InvocationBatches.delete(c, name);
-            return existed;
+                for (String table : List.of("function_active", "function_traffic")) {
+                    try (PreparedStatement st = c.prepareStatement("DELETE FROM " + table + " WHERE name = ?")) {
+                        st.setString(1, name.value());
+                        st.executeUpdate();
+                    }
+                }
+                InvocationBatches.delete(c, name);
+            });
+            return existed[0];
         });
     }
 

@@ -42,7 +42,7 @@ class AsyncCallsTest {
     @RegisterExtension
     static final IsolaServerExtension SERVER = IsolaServerExtension.onBackend("process")
             .withConfig(c -> c.withAsync(new AsyncConfig(100_000, Duration.ofMillis(50), List.of("127.0.0.1", "localhost"),
-                    1 << 20, Duration.ofDays(7), 1 << 20, 3 << 20, 1L << 30)));
+                    1 << 20, Duration.ofDays(7), 1 << 20, 3 << 20, 1L << 30, 1L << 30)));
 
     private TestIsola isola;
     private HttpServer receiver;

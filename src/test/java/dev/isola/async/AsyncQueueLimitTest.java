@@ -24,7 +24,7 @@ class AsyncQueueLimitTest {
     @RegisterExtension
     static final IsolaServerExtension SERVER = IsolaServerExtension.onBackend("process")
             .withConfig(c -> c.withAsync(new AsyncConfig(2, Duration.ofMillis(50), List.of(), 1 << 20,
-                    Duration.ofDays(1), 1 << 20, 64 << 20, 1 << 20)));
+                    Duration.ofDays(1), 1 << 20, 64 << 20, 1 << 20, 1 << 30)));
 
     /** The tests share the server's small queue: each leaves it empty for the next. */
     @AfterEach

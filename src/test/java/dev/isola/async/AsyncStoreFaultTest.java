@@ -144,8 +144,8 @@ class AsyncStoreFaultTest {
         }
 
         @Override
-        public int pruneFinished(Instant before, long keep) {
-            return store.pruneFinished(before, keep);
+        public int pruneFinished(Instant before, long keep, long keepBytes) {
+            return store.pruneFinished(before, keep, keepBytes);
         }
 
         @Override

@@ -80,8 +80,33 @@ class SqliteCallStoreTest {
             assertThat(calls.undeliveredCallbacks()).isEmpty();
             assertThat(calls.cancel(c.id())).contains(new CallStore.Cancel(CallState.SUCCEEDED, 0));
             assertThat(calls.find(c.id())).as("a finished call is not cancelled").isPresent();
-            assertThat(calls.pruneFinished(T0.plusSeconds(7), 100)).isEqualTo(1);
+            assertThat(calls.pruneFinished(T0.plusSeconds(7), 100, 1L << 30)).isEqualTo(1);
             assertThat(calls.find(c.id())).isEmpty();
+        }
+    }
+
+    /**
+     * Results are bounded in bytes as well as in count (100,000 kept results of 1 MiB were 100 GB): the oldest whose
+     * results pass the budget, counted from the newest, go; a listing reads no result body.
+     */
+    @Test
+    void pruning_keepsTheNewestResultsWithinTheByteBudget_andAListingReadsNoBody() throws Exception {
+        try (Store store = Store.open(dir.resolve("isola.db"))) {
+            CallStore calls = store.calls();
+            List<NewCall> made = List.of(call(null, T0), call(null, T0), call(null, T0));
+            calls.insert(made, T0);
+            for (int i = 0; i < 3; i++) {
+                calls.start(made.get(i).id(), T0);
+                calls.finish(made.get(i).id(), CallState.SUCCEEDED, T0.plusSeconds(i), Optional.of(new CallResult(200,
+                        List.of(), new byte[1000], false)), Optional.empty());
+            }
+            assertThat(calls.list(FN, Optional.empty(), 10)).hasSize(3).allSatisfy(c ->
+                    assertThat(c.result().orElseThrow().body()).as("no body in a listing").isEmpty());
+
+            assertThat(calls.pruneFinished(T0.minusSeconds(60), 100, 2_500)).as("the oldest, past 2,500 bytes")
+                    .isEqualTo(1);
+            assertThat(calls.find(made.get(0).id())).isEmpty();
+            assertThat(calls.find(made.get(2).id()).orElseThrow().result().orElseThrow().body()).hasSize(1000);
         }
     }
 
@@ -100,7 +125,8 @@ class SqliteCallStoreTest {
             assertThat(requestBytes(db)).as("only the queued call's body and headers are kept")
                     .isEqualTo(3 + "[[\"X-A\",\"1\"]]".length() + 3 * "[]".length());
 
-            assertThat(calls.pruneFinished(T0.minusSeconds(60), 2)).as("the oldest beyond 2 finished").isEqualTo(1);
+            assertThat(calls.pruneFinished(T0.minusSeconds(60), 2, 1L << 30)).as("the oldest beyond 2 finished")
+                    .isEqualTo(1);
             assertThat(calls.find(made.get(0).id())).isEmpty();
             assertThat(calls.find(made.get(1).id())).isPresent();
             assertThat(calls.find(made.get(3).id())).as("queued calls are never pruned").isPresent();

@@ -99,9 +99,12 @@ final class FunctionDirectory {
                 }
 
                 @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
                     // A symlink to a file contributes its target's content; links to directories are not followed.
                     if (!isGit(file) && Files.isRegularFile(file)) {
+                        if (attrs.isSymbolicLink()) {
+                            requireInside(file);
+                        }
                         files.add(file);
                     }
                     return FileVisitResult.CONTINUE;
@@ -111,6 +114,18 @@ final class FunctionDirectory {
             throw new CliException("Cannot list the files of " + dir + ": " + e.getMessage(), e);
         }
         return files.stream().sorted(Comparator.comparing(this::entryName)).toList();
+    }
+
+    /**
+     * A link whose target is outside the directory would upload a file of the operator's machine (an admin token, a
+     * key) to a function that may be anyone's code: refused, saying which.
+     */
+    private void requireInside(Path link) throws IOException {
+        Path target = link.toRealPath();
+        if (!target.startsWith(dir.toRealPath())) {
+            throw new CliException(link + " links to " + target + ", outside " + dir + ": Isola uploads only what "
+                    + "the function's directory holds; copy the file in, or remove the link.");
+        }
     }
 
     private boolean isGit(Path path) {

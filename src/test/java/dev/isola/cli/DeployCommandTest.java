@@ -96,6 +96,29 @@ class DeployCommandTest {
         assertThat(result.err()).isEqualTo("Error (HTTP " + status + " " + code + "): " + message + "\n");
     }
 
+    /** A link out of the directory would upload the operator's file (a token, a key) to the function. */
+    @Test
+    void deploy_aLinkOutOfTheDirectory_isRefused_andNothingSent_aLinkWithinIsFollowed() throws IOException {
+        writeFunction();
+        Path secret = Files.writeString(Files.createTempFile("isola-deploy-secret", ".txt"), "s3cret");
+        try {
+            Files.createSymbolicLink(dir.resolve("greeting.txt"), dir.resolve("main.go"));
+            server.on("PUT", "/system/functions/hello", 200, ApiExamples.json("FunctionDetail"));
+            IsolaCli.run("deploy", dir.toString(), "--admin-url", server.url(), "--token", "t");
+            assertThat(unzip(server.lastRequest().body())).containsKey("greeting.txt");
+
+            Files.createSymbolicLink(dir.resolve("token"), secret);
+            IsolaCli.Result result = IsolaCli.run("deploy", dir.toString(), "--admin-url", server.url(), "--token",
+                    "t");
+
+            assertThat(result.exitCode()).isEqualTo(1);
+            assertThat(result.err()).contains("token links to " + secret.toRealPath()).contains("outside " + dir);
+            assertThat(server.requests()).as("only the first deploy").hasSize(1);
+        } finally {
+            Files.delete(secret);
+        }
+    }
+
     @Test
     void deploy_directoryWithoutManifest_explainsAndSendsNothing() {
         IsolaCli.Result result = IsolaCli.run("deploy", dir.toString(), "--admin-url", server.url(), "--token", "t");

@@ -5,6 +5,7 @@ import dev.isola.Ticker;
 import dev.isola.admin.ControlPlane;
 import dev.isola.admin.Deployments;
 import dev.isola.async.AsyncCalls;
+import dev.isola.config.AdminListener;
 import dev.isola.config.ClientConfig;
 import dev.isola.config.IsolaConfig;
 import dev.isola.config.TrustPolicy;
@@ -35,8 +36,10 @@ import dev.isola.store.Store;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
@@ -167,6 +170,7 @@ public final class IsolaServer implements AutoCloseable {
             owned.add(controlPlane);
             adminAddress.set(new InetSocketAddress(config.admin().host(), controlPlane.port()));
             warnIfUnisolated(sandboxes, backend, config.trust());
+            warnIfAdminInClear(config.admin(), controlPlane.port());
             OpenFiles.describeRoom().ifPresent(room -> LOG.log(Level.INFO, room));
             LOG.log(Level.INFO, "isola listening on " + config.host() + ":" + gateway.port() + " (functions), "
                     + config.admin().host() + ":" + controlPlane.port() + " (admin API, /metrics), state in " + state
@@ -195,6 +199,26 @@ public final class IsolaServer implements AutoCloseable {
             LOG.log(Level.WARNING, "isolation floor 'none': a function's manifest may choose the process backend, "
                     + "which runs its code on the host" + (TrustPolicy.runningAsRoot() ? ""
                     : " (Isola is not running as root, where only the process backend works)"));
+        }
+    }
+
+    /**
+     * The admin API off loopback without TLS: every CLI command then sends the token across that network in clear,
+     * and anyone on it reads {@code /metrics}. Allowed (a private management network, a TLS proxy in front), said.
+     */
+    private static void warnIfAdminInClear(AdminListener admin, int port) {
+        if (admin.tls().isEmpty() && !loopback(admin.host())) {
+            LOG.log(Level.WARNING, "the admin API listens on " + admin.host() + ":" + port + " over plain HTTP: the "
+                    + "admin token crosses that network in clear; give it TLS (adminTlsCert, adminTlsKey) or keep it "
+                    + "on loopback (adminHost: 127.0.0.1)");
+        }
+    }
+
+    private static boolean loopback(String host) {
+        try {
+            return InetAddress.getByName(host).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
         }
     }
 

@@ -95,10 +95,14 @@ public final class ConfigLoader {
     public static IsolaConfig load(Optional<Path> file, Map<String, String> env) {
         IsolaConfig c = IsolaConfig.defaults();
         FileConfig f = file.map(ConfigLoader::read).orElse(FileConfig.EMPTY);
+        // A relative path in the file means beside the file, wherever the server starts (systemd starts it in /); in
+        // a variable, beside where it is set.
+        Path base = file.map(p -> p.toAbsolutePath().getParent()).orElse(Path.of("").toAbsolutePath());
+        Function<String, Path> fromFile = s -> base.resolve(s).normalize();
         String host = pick(env, "ISOLA_HOST", f.host(), c.host(), s -> s);
         int port = pick(env, "ISOLA_PORT", f.port(), c.port(), s -> parse("port", s, Integer::parseInt));
-        Path stateDir = pick(env, "ISOLA_STATE_DIR", f.stateDir() == null ? null : Path.of(f.stateDir()), c.stateDir(),
-                Path::of);
+        Path stateDir = pick(env, "ISOLA_STATE_DIR", f.stateDir() == null ? null : fromFile.apply(f.stateDir()),
+                c.stateDir(), ConfigLoader::absolute);
         String backend = pick(env, "ISOLA_DEFAULT_BACKEND", f.defaultBackend(), c.defaultBackend(), s -> s);
         long maxBody = pick(env, "ISOLA_MAX_BODY_BYTES", f.maxBodyBytes(), c.maxBodyBytes(),
                 s -> parse("maxBodyBytes", s, Long::parseLong));
@@ -130,15 +134,15 @@ public final class ConfigLoader {
                 pick(env, "ISOLA_MAX_CLIENT_CONNECTIONS", f.maxClientConnections(),
                         c.clients().maxClientConnections(), s -> parse("maxClientConnections", s, Integer::parseInt)));
         Optional<Path> buildCache = Optional.ofNullable(pick(env, "ISOLA_BUILD_CACHE",
-                f.buildCache() == null ? null : Path.of(f.buildCache()), null, Path::of));
+                f.buildCache() == null ? null : fromFile.apply(f.buildCache()), null, ConfigLoader::absolute));
         return new IsolaConfig(host, port, stateDir, backend, maxBody, maxArchive, queue, start, drain, logMax,
                 gatewayThreads, gatewaySpin, admission, spares, firewallCheck, clients, sandboxSections(f.sandbox(), env),
                 buildCache, Executables.fromPath(Optional.ofNullable(env.get("PATH"))), trust(f, env, c.trust()),
                 new AdminListener(pick(env, "ISOLA_ADMIN_HOST", f.adminHost(), c.admin().host(), s -> s),
                         pick(env, "ISOLA_ADMIN_PORT", f.adminPort(), c.admin().port(),
                                 s -> parse("adminPort", s, Integer::parseInt)),
-                        AdminListener.tls(path(env, "ISOLA_ADMIN_TLS_CERT", f.adminTlsCert()),
-                                path(env, "ISOLA_ADMIN_TLS_KEY", f.adminTlsKey()))), async(f, env, c.async()),
+                        AdminListener.tls(path(env, "ISOLA_ADMIN_TLS_CERT", f.adminTlsCert(), fromFile),
+                                path(env, "ISOLA_ADMIN_TLS_KEY", f.adminTlsKey(), fromFile))), async(f, env, c.async()),
                 new NodeConfig(pick(env, "ISOLA_NODE_MAX_INSTANCES", f.nodeMaxInstances(), c.node().maxInstances(),
                         s -> parse("nodeMaxInstances", s, Integer::parseInt)),
                         pick(env, "ISOLA_NODE_MEMORY", f.nodeMemory() == null ? null
@@ -158,8 +162,14 @@ public final class ConfigLoader {
         };
     }
 
-    private static Optional<Path> path(Map<String, String> env, String var, String fromFile) {
-        return Optional.ofNullable(pick(env, var, fromFile == null ? null : Path.of(fromFile), null, Path::of));
+    private static Optional<Path> path(Map<String, String> env, String var, String inFile,
+                                       Function<String, Path> fromFile) {
+        return Optional.ofNullable(pick(env, var, inFile == null ? null : fromFile.apply(inFile), null,
+                ConfigLoader::absolute));
+    }
+
+    private static Path absolute(String path) {
+        return Path.of(path).toAbsolutePath().normalize();
     }
 
     private static AsyncConfig async(FileConfig f, Map<String, String> env, AsyncConfig d) {

@@ -43,6 +43,11 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
                           Duration firewallCheckInterval, ClientConfig clients, Map<String, Section> sandbox, Optional<Path> buildCache,
                           Executables executables,
                           TrustPolicy trust, AdminListener admin, AsyncConfig async, NodeConfig node) {
+    /** Directories the host needs as they are: a state directory is made 0700, and its {@code run/} emptied. */
+    private static final Set<String> SYSTEM_DIRECTORIES = Set.of("/", "/bin", "/boot", "/dev", "/etc", "/home",
+            "/lib", "/lib64", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/usr/local",
+            "/var", "/var/lib", "/var/tmp");
+
     public static final Set<String> START_ADMISSIONS = Set.of("cpu-pressure", "off");
     /** The most network attachments the pool may be configured to keep ready. */
     public static final int MAX_SPARE_NETWORKS = 1024;
@@ -59,6 +64,9 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
         require(host != null && !host.isBlank(), "host", "must not be empty");
         require(port >= 0 && port <= 65535, "port", "must be between 0 and 65535");
         require(stateDir != null, "stateDir", "must be set");
+        require(!SYSTEM_DIRECTORIES.contains(stateDir.toAbsolutePath().normalize().toString()), "stateDir",
+                "must be a directory of Isola's own (e.g. /var/lib/isola), not " + stateDir + ": Isola makes it 0700 "
+                        + "and empties its run/");
         require(defaultBackend != null && defaultBackend.matches("[a-z0-9-]{1,32}"), "defaultBackend",
                 "must be a backend type such as process, runc or auto");
         require(maxBodyBytes >= 1024, "maxBodyBytes", "must be at least 1024");

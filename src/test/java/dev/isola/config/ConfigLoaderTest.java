@@ -41,6 +41,23 @@ class ConfigLoaderTest {
         assertThat(c.queueLimit()).isEqualTo(7);
     }
 
+    /** systemd starts the server in /, so a relative path in the file means beside the file, not beside the start. */
+    @Test
+    void relativePathsInTheFile_areBesideTheFile_andAStateDirOfTheHostsIsRefused() throws Exception {
+        Path file = Files.writeString(dir.resolve("isola.yaml"), "stateDir: state\nbuildCache: ../cache\n");
+        IsolaConfig c = ConfigLoader.load(Optional.of(file), Map.of());
+        assertThat(c.stateDir()).isEqualTo(dir.resolve("state"));
+        assertThat(c.cacheDir()).isEqualTo(dir.getParent().resolve("cache"));
+        assertThat(ConfigLoader.load(Optional.empty(), Map.of("ISOLA_STATE_DIR", "rel")).stateDir())
+                .isEqualTo(Path.of("rel").toAbsolutePath());
+
+        for (String system : List.of("/", "/run", "/var/lib/", "/etc/..")) {
+            assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), Map.of("ISOLA_STATE_DIR", system)))
+                    .as(system).isInstanceOf(ConfigException.class).hasMessageContaining("'stateDir' must be a "
+                            + "directory of Isola's own");
+        }
+    }
+
     @Test
     void anUnknownKey_isNamed() throws Exception {
         Path file = Files.writeString(dir.resolve("isola.yaml"), "gatewaySpin: 5\n");

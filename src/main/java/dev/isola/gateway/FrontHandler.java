@@ -41,6 +41,13 @@ import java.util.concurrent.TimeUnit;
  */
 final class FrontHandler extends ChannelInboundHandlerAdapter {
     private static final System.Logger LOG = System.getLogger(FrontHandler.class.getName());
+    /**
+     * Messages (a request is its head and at least one piece) queued behind the current request at most. Reading
+     * pauses at the first, but what one read brought is decoded whole: 64 KiB of minimal requests made about 3,000
+     * request objects, a few MiB of heap per connection. Past it the connection closes after the current answer,
+     * and the client sends the rest again, as it must be ready to (RFC 9112, 9.3.2).
+     */
+    static final int MAX_PIPELINED = 64;
 
     /** What serves one request: the proxy or a local answer. Receives the body and the client's state. */
     interface Exchange {
@@ -87,6 +94,8 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
     private Exchange current;
     private boolean currentRequestDone;
     private final ArrayDeque<Object> pipelined = new ArrayDeque<>();
+    /** Set when more was pipelined than {@link #MAX_PIPELINED}: nothing more is read, and the connection closes. */
+    private boolean pipelineCut;
     private ScheduledFuture<?> watchdog;
     private long watchdogAtNanos;
     private boolean readingPaused;
@@ -238,7 +247,18 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg); // read before the close took effect: nothing more is served
             return;
         }
+        if (pipelineCut) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
         if (current != null && currentRequestDone) {
+            if (pipelined.size() >= MAX_PIPELINED) {
+                pipelineCut = true;
+                ReferenceCountUtil.release(msg);
+                pipelined.forEach(ReferenceCountUtil::release);
+                pipelined.clear();
+                return;
+            }
             pipelined.add(msg); // the next request, sent before this one's answer: its turn comes
             pauseReading();
             return;
@@ -292,7 +312,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         current = null;
-        if (!keepAlive) {
+        if (!keepAlive || pipelineCut) {
             deadlines.closed();
             ChannelFuture flushed = ctx.channel().writeAndFlush(Unpooled.EMPTY_BUFFER);
             if (currentRequestDone) {

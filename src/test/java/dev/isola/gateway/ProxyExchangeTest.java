@@ -215,6 +215,19 @@ class ProxyExchangeTest {
         assertThat(edge.targets()).allSatisfy(t -> assertThat(t.finished).containsExactly("200 healthy"));
     }
 
+    /** A read of thousands of pipelined requests held them all as objects: past the cap, the connection closes. */
+    @Test
+    void tooManyPipelinedRequests_theCurrentIsAnswered_thenTheConnectionCloses() {
+        edge.send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n".repeat(FrontHandler.MAX_PIPELINED + 10));
+
+        edge.instance().answer(OK_HELLO);
+
+        assertThat(edge.received()).startsWith("HTTP/1.1 200 OK").endsWith("hello");
+        assertThat(edge.clientOpen()).isFalse();
+        assertThat(edge.connections()).hasSize(1);
+        assertThat(edge.targets()).hasSize(1);
+    }
+
     @Test
     void expectContinue_isAnsweredByTheEdge_andTheInstancesInterimSkipped() {
         edge.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");

@@ -62,6 +62,10 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         default void clientWritable() {
         }
 
+        /** The client's read under way has been handed over: pieces written since may go out together now. */
+        default void clientReadComplete() {
+        }
+
         /**
          * Called by the connection's watchdog: ends the exchange if its deadline has passed, else says when (ticker
          * nanos) to look again ({@link ClientDeadlines#NEVER}: it does not time out, or has ended).
@@ -303,6 +307,9 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             watchUntil(deadlines.headStarted(ticker.nanos()));
         }
         readMessage = false;
+        if (current != null) {
+            current.clientReadComplete();
+        }
         context.fireChannelReadComplete();
     }
 
@@ -342,6 +349,9 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
     private void replayPipelined() {
         while (!pipelined.isEmpty() && (current == null || !currentRequestDone) && ctx.channel().isActive()) {
             channelRead(ctx, pipelined.poll());
+        }
+        if (current != null) {
+            current.clientReadComplete(); // as after a read: what was queued goes out together
         }
         // Reads on when every queued message is in, unless the current request is whole and waits for its answer:
         // the next request, or the rest of this one's body (an exchange that cannot take it yet pauses again).

@@ -1,9 +1,12 @@
 package dev.isola.gateway;
 
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -213,6 +216,30 @@ class ProxyExchangeTest {
         assertThat(edge.connections()).hasSize(1);
         assertThat(edge.readingClient()).isTrue();
         assertThat(edge.targets()).allSatisfy(t -> assertThat(t.finished).containsExactly("200 healthy"));
+    }
+
+    /** One flush per read of the client, not per piece: a body of one-byte chunks made a system call per chunk. */
+    @Test
+    void aBodyOfTinyChunks_isFlushedOncePerRead() {
+        edge.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+        AtomicInteger flushes = new AtomicInteger();
+        edge.instance().channel.pipeline().addFirst(new ChannelOutboundHandlerAdapter() {
+            @Override
+            public void flush(ChannelHandlerContext ctx) {
+                flushes.incrementAndGet();
+                ctx.flush();
+            }
+        });
+
+        edge.send("1\r\na\r\n".repeat(1_000));
+        // Once per read, and once each time the pieces pending pass the connection's high-water mark (each piece
+        // counts its content and about 100 bytes of bookkeeping): a few, not one per chunk.
+        assertThat(flushes.get()).as("flushes for one read of 1,000 chunks").isBetween(1, 10);
+        edge.send("0\r\n\r\n");
+
+        assertThat(edge.instance().received()).endsWith("\r\n0\r\n\r\n");
+        edge.instance().answer(OK_HELLO);
+        assertThat(edge.received()).endsWith("hello");
     }
 
     /** A read of thousands of pipelined requests held them all as objects: past the cap, the connection closes. */

@@ -135,7 +135,11 @@ public final class SandboxLauncher implements Launcher {
         try {
             return startAndAwait(function, instanceId, workspace, ticket, probe, () -> {
                 InstanceSpec spec = spec(function, workspace, ticket);
-                admit(function);
+                if (!admit(function)) {
+                    throw new StartFailedException("fn=" + function.name() + " inst=" + instanceId + ": not started "
+                            + "within " + startTimeout.toSeconds() + " s: the host's CPU is saturated and "
+                            + admission.waiting() + " other starts wait their turn (startAdmission, startTimeout)");
+                }
                 admitted.set(true);
                 return provider.start(spec);
             });
@@ -306,9 +310,10 @@ public final class SandboxLauncher implements Launcher {
         }
     }
 
-    private void admit(DeployedFunction function) {
+    /** Waits its turn for at most the start timeout, which the sandbox's own start then has whole. */
+    private boolean admit(DeployedFunction function) {
         try {
-            admission.admit();
+            return admission.admit(startTimeout);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StartFailedException("fn=" + function.name() + ": interrupted while waiting to start");

@@ -5,6 +5,7 @@ import dev.isola.Ticker;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -30,6 +31,8 @@ import java.util.function.LongSupplier;
 final class StartAdmission {
     static final long WINDOW_MILLIS = 10;
     static final int SATURATED_PERCENT = 50;
+    /** How often a start that is not next looks at its deadline: a thousand waiting cost a thousand wake-ups a second. */
+    private static final long QUEUED_RECHECK_MILLIS = 1_000;
     private static final Path PRESSURE = Path.of("/proc/pressure/cpu");
 
     private final int alwaysAdmitted;
@@ -65,25 +68,33 @@ final class StartAdmission {
         return new StartAdmission(cores, Optional.of(() -> readStall().orElse(0L)), ticker);
     }
 
-    /** Blocks until the start may begin; every admission is followed by one {@link #finished()}. */
-    void admit() throws InterruptedException {
+    /**
+     * Blocks until the start may begin (true), or until {@code timeout} has passed (false: the start is not admitted
+     * and must not begin). Every admission is followed by one {@link #finished()}. Bounded: a burst of starts that
+     * each take long (gVisor, a microVM under TCG) queued the later ones for many times the start timeout, past
+     * their callers' patience, each holding its slot and its room in the node's budget.
+     */
+    boolean admit(Duration timeout) throws InterruptedException {
+        long deadline = ticker.nanos() + timeout.toNanos();
         lock.lock();
         try {
             if (waiting.isEmpty() && mayStart()) {
                 admitted();
-                return;
+                return true;
             }
             Condition turn = lock.newCondition();
             waiting.addLast(turn);
             try {
                 while (waiting.peekFirst() != turn || !mayStart()) {
-                    if (waiting.peekFirst() == turn) {
-                        turn.await(WINDOW_MILLIS, TimeUnit.MILLISECONDS); // the pressure may have dropped by then
-                    } else {
-                        turn.await();
+                    if (ticker.nanos() - deadline >= 0) {
+                        return false;
                     }
+                    // The head looks at the pressure each window; the others at their deadline now and then.
+                    turn.await(waiting.peekFirst() == turn ? WINDOW_MILLIS : QUEUED_RECHECK_MILLIS,
+                            TimeUnit.MILLISECONDS);
                 }
                 admitted();
+                return true;
             } finally {
                 waiting.remove(turn);
                 Condition next = waiting.peekFirst();

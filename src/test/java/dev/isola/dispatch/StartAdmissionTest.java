@@ -16,6 +16,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** Admission of starts by CPU pressure, with the clock and the kernel's stall counter moved by hand. */
 class StartAdmissionTest {
     private static final Duration WAIT = Duration.ofSeconds(5);
+    /** Longer than any test's clock moves. */
+    private static final Duration FOREVER = Duration.ofDays(1);
     private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
     private final AtomicLong stallMicros = new AtomicLong();
 
@@ -35,7 +37,7 @@ class StartAdmissionTest {
     private static Thread admitting(StartAdmission admission, String name, List<String> admitted) {
         return Thread.ofVirtual().start(() -> {
             try {
-                admission.admit();
+                admission.admit(FOREVER);
                 admitted.add(name);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -43,13 +45,37 @@ class StartAdmissionTest {
         });
     }
 
+    /** A start that waited its whole start timeout is not admitted, and leaves the queue to the next. */
+    @Test
+    void aStartNotAdmittedWithinItsTimeout_givesUp_andLeavesTheQueue() throws Exception {
+        StartAdmission admission = admission(1);
+        admission.admit(FOREVER); // the core's own, busy all along
+        window(true);
+        List<Boolean> outcome = new CopyOnWriteArrayList<>();
+        Thread waiter = Thread.ofVirtual().start(() -> {
+            try {
+                outcome.add(admission.admit(Duration.ofMillis(100)));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Await.until(WAIT, () -> admission.waiting() == 1, "the start to wait");
+        for (int i = 0; i < 10; i++) {
+            window(true); // 200 ms of a saturated CPU
+        }
+
+        waiter.join(WAIT);
+        assertThat(outcome).containsExactly(false);
+        assertThat(admission.waiting()).isZero();
+    }
+
     @Test
     void onePerCore_isAdmittedHoweverBusyTheCpu() throws InterruptedException {
         StartAdmission admission = admission(2);
         window(true);
 
-        admission.admit();
-        admission.admit();
+        admission.admit(FOREVER);
+        admission.admit(FOREVER);
 
         assertThat(admission.waiting()).isZero();
     }
@@ -57,10 +83,10 @@ class StartAdmissionTest {
     @Test
     void beyondThat_aStartIsAdmittedWhileTheCpuHasRoom() throws InterruptedException {
         StartAdmission admission = admission(1);
-        admission.admit();
+        admission.admit(FOREVER);
         window(false);
 
-        admission.admit();
+        admission.admit(FOREVER);
 
         assertThat(admission.waiting()).isZero();
     }
@@ -68,7 +94,7 @@ class StartAdmissionTest {
     @Test
     void whileTheCpuIsSaturated_aStartWaitsUntilAnotherIsReady() throws InterruptedException {
         StartAdmission admission = admission(1);
-        admission.admit();
+        admission.admit(FOREVER);
         window(true);
         List<String> admitted = new CopyOnWriteArrayList<>();
 
@@ -91,7 +117,7 @@ class StartAdmissionTest {
         StartAdmission admission = admission(1);
         window(false);
         List<String> admitted = new CopyOnWriteArrayList<>();
-        admission.admit(); // the core's own
+        admission.admit(FOREVER); // the core's own
         List<Thread> burst = List.of(admitting(admission, "a", admitted), admitting(admission, "b", admitted),
                 admitting(admission, "c", admitted));
 
@@ -115,7 +141,7 @@ class StartAdmissionTest {
     @Test
     void theFirstWaiting_isAdmittedWhenThePressureDrops() throws InterruptedException {
         StartAdmission admission = admission(1);
-        admission.admit();
+        admission.admit(FOREVER);
         window(true);
         List<String> admitted = new CopyOnWriteArrayList<>();
         Thread waiter = admitting(admission, "second", admitted);
@@ -130,7 +156,7 @@ class StartAdmissionTest {
     @Test
     void waitingStarts_areAdmittedInTheOrderTheyCame() throws InterruptedException {
         StartAdmission admission = admission(1);
-        admission.admit();
+        admission.admit(FOREVER);
         window(true);
         List<String> admitted = new CopyOnWriteArrayList<>();
         List<Thread> waiters = new java.util.ArrayList<>();
@@ -156,7 +182,7 @@ class StartAdmissionTest {
     void setting_offAdmitsEveryStart() throws InterruptedException {
         StartAdmission off = StartAdmission.forHost("off", nanos::get);
         for (int i = 0; i < 100; i++) {
-            off.admit();
+            off.admit(FOREVER);
         }
         assertThat(off.waiting()).isZero();
     }
@@ -166,7 +192,7 @@ class StartAdmissionTest {
         StartAdmission admission = new StartAdmission(1, Optional.empty(), nanos::get);
 
         for (int i = 0; i < 10; i++) {
-            admission.admit();
+            admission.admit(FOREVER);
         }
 
         assertThat(admission.waiting()).isZero();

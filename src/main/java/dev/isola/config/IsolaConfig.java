@@ -169,6 +169,12 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
                 interval, clients, sandbox, buildCache, executables, trust, admin, async, node);
     }
 
+    public IsolaConfig withStartTimeout(Duration timeout) {
+        return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
+                timeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks,
+                firewallCheckInterval, clients, sandbox, buildCache, executables, trust, admin, async, node);
+    }
+
     public IsolaConfig withDrainTimeout(Duration timeout) {
         return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
                 startTimeout, timeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks,

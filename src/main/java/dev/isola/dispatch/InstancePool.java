@@ -371,9 +371,11 @@ final class InstancePool {
         } catch (RuntimeException | Error e) {
             List<Launcher.Prepared> dropped = new ArrayList<>();
             Duration pause = null;
+            boolean aborted;
             lock.lock();
             try {
                 slots.remove(slot);
+                aborted = slot.aborted;
                 forgetAbort(slot);
                 if (!forCaller && !(e instanceof Error)) {
                     pause = prewarmBackoff.failed(ticker.nanos());
@@ -386,6 +388,11 @@ final class InstancePool {
             dropped.forEach(Launcher.Prepared::close);
             if (e instanceof Error error) {
                 throw error; // out of memory, say: the slot is free again, and the JVM's fault is not a start's
+            }
+            if (aborted && forCaller) {
+                // A drain stopped it (a new version, a removal, a shutdown): the call goes where new calls go, as a
+                // call that waited in the drained pool does, not to its caller as a failed start.
+                return DRAINED;
             }
             String message = e instanceof StartFailedException ? e.getMessage()
                     : "fn=" + function.name() + " inst=" + slot.id + ": failed to start: " + e;

@@ -18,6 +18,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -603,8 +604,34 @@ class DispatcherTest {
 
         assertThat(closer.isAlive()).as("close still waiting for a start").isFalse();
         assertThat(launcher.interruptedLaunches.get()).isEqualTo(1);
-        assertThat(caller.get(5, TimeUnit.SECONDS))
-                .isInstanceOf(Acquisition.StartFailed.class);
+        assertThat(caller.get(5, TimeUnit.SECONDS)).as("as a call that waited: the server is stopping")
+                .isInstanceOf(Acquisition.Unavailable.class);
+    }
+
+    /** A redeploy's drain that stops a caller's start sends the call to the new version, not back as a failure. */
+    @Test
+    void aRedeploy_thatAbortsACallersStart_sendsTheCallToTheNewVersion() throws Exception {
+        DeployedFunction v1 = Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), false);
+        dispatcher.deploy(v1);
+        launcher.hangUntilInterrupted = new CountDownLatch(1);
+        CompletableFuture<Acquisition> caller = CompletableFuture.supplyAsync(this::call);
+        assertThat(launcher.hangUntilInterrupted.await(5, TimeUnit.SECONDS)).isTrue();
+        launcher.hangUntilInterrupted = null;
+
+        dispatcher.deploy(Functions.nextVersion(v1));
+        long realDeadline = System.nanoTime() + WAIT.toNanos();
+        while (!caller.isDone() && System.nanoTime() < realDeadline) {
+            now.addAndGet(Duration.ofSeconds(1).toNanos()); // the drain's grace period passes
+            try {
+                caller.get(10, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                // not yet: the clock moves on
+            }
+        }
+
+        Lease lease = acquired(caller.get(5, TimeUnit.SECONDS));
+        assertThat(lease.version()).isEqualTo("2");
+        lease.release(true);
     }
 
     /**

@@ -62,15 +62,29 @@ final class SpawnedProcess extends Process {
      */
     static SpawnedProcess startWatched(Command command, Path appendTo, PidfdExits exits) {
         SpawnedProcess process = spawn(command, Optional.of(appendTo));
-        // Seen ended, it is a zombie: the wait returns at once. A closed pidfd counts as ended too, but only
-        // reap() closes it, after its wait.
-        exits.onExit(process.pidfd).thenRun(process::reap);
+        try {
+            // Seen ended, it is a zombie: the wait returns at once. A closed pidfd counts as ended too, but only
+            // reap() closes it, after its wait.
+            exits.onExit(process.pidfd).thenRun(process::reap);
+        } catch (RuntimeException e) {
+            // Not watched (epoll refused it): a child nobody would reap must not run on.
+            process.pidfd.signal(Pidfd.SIGKILL);
+            process.reap();
+            throw e;
+        }
         return process;
     }
 
     private static SpawnedProcess spawn(Command command, Optional<Path> appendTo) {
         int[] in = appendTo.isPresent() ? null : PosixSpawn.pipe();
-        int[] out = appendTo.isPresent() ? null : PosixSpawn.pipe();
+        int[] out;
+        try {
+            out = appendTo.isPresent() ? null : PosixSpawn.pipe();
+        } catch (RuntimeException e) {
+            LinuxCalls.close(in[0]); // out of descriptors: the first pipe must not add to that
+            LinuxCalls.close(in[1]);
+            throw e;
+        }
         long pid;
         try {
             pid = PosixSpawn.spawn(command.argv(), command.directory(), command.environment(),

@@ -481,6 +481,9 @@ final class InstancePool {
      * own): whether one was stopped. Under the lock, which it holds again on return.
      */
     private boolean makeRoomUnlocked() {
+        if (budget.fitsOnceStopped(0, 0, memoryBytes)) {
+            return false; // instances are stopping: their room is on its way, and no more need stop for it
+        }
         lock.unlock();
         try {
             return makeRoom.test(this);
@@ -515,6 +518,20 @@ final class InstancePool {
                 + "node's budget wanted by another function");
         stop(victim);
         return true;
+    }
+
+    long memoryBytes() {
+        return memoryBytes;
+    }
+
+    /** How many of this pool's instances an eviction could stop now: idle ones, beyond {@code minInstances}. */
+    int evictable() {
+        lock.lock();
+        try {
+            return Math.min(slots.idle().size(), Math.max(0, slots.size() - scaling.minInstances()));
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** When this pool's idlest instance was last used (ticker nanos), if one could be evicted. */

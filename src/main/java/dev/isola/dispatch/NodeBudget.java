@@ -24,6 +24,9 @@ public final class NodeBudget {
     private final long maxMemoryBytes;
     private int instances;
     private long memoryBytes;
+    /** Of those, the instances that left their pool and are stopping, and their memory: room on its way. */
+    private int stoppingInstances;
+    private long stoppingBytes;
 
     /** What the budget holds now, for metrics and messages. */
     public record Use(int instances, long memoryBytes, int maxInstances, long maxMemoryBytes) {
@@ -76,6 +79,30 @@ public final class NodeBudget {
     synchronized void release(long bytes) {
         instances--;
         memoryBytes -= bytes;
+    }
+
+    /** An instance holding {@code bytes} left its pool and is stopping: its room comes back with {@link #stopped}. */
+    synchronized void stopping(long bytes) {
+        stoppingInstances++;
+        stoppingBytes += bytes;
+    }
+
+    /** The instance of {@link #stopping} has stopped: its room is given back. */
+    synchronized void stopped(long bytes) {
+        stoppingInstances--;
+        stoppingBytes -= bytes;
+        release(bytes);
+    }
+
+    /**
+     * Whether {@code bytes} would fit once the instances stopping now, and {@code evictable} more instances holding
+     * {@code evictableBytes}, had stopped: an eviction that cannot make room, or is not needed because room is on its
+     * way, stops nothing. Else a call that does not fit stopped one idle instance after another for a room it never
+     * got, or, with the room of each stop coming back only seconds later, every idle instance of the node at once.
+     */
+    synchronized boolean fitsOnceStopped(int evictable, long evictableBytes, long bytes) {
+        return instances - stoppingInstances - evictable < maxInstances
+                && memoryBytes - stoppingBytes - evictableBytes + bytes <= maxMemoryBytes;
     }
 
     /**

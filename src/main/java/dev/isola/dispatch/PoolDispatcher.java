@@ -223,6 +223,18 @@ final class PoolDispatcher implements Dispatcher {
      * {@code requester} can start one within the node's budget; whether one was stopped.
      */
     private boolean makeRoom(InstancePool requester) {
+        int evictable = 0;
+        long evictableBytes = 0;
+        for (InstancePool pool : allPools()) {
+            if (pool != requester) {
+                int n = pool.evictable();
+                evictable += n;
+                evictableBytes += n * pool.memoryBytes();
+            }
+        }
+        if (!parts.budget().fitsOnceStopped(evictable, evictableBytes, requester.memoryBytes())) {
+            return false; // stopping every idle instance would not make room: stop none
+        }
         while (true) {
             InstancePool idlest = null;
             long since = Long.MAX_VALUE;

@@ -43,7 +43,7 @@ final class PoolSlots extends ArrayList<Slot> {
     /** A sandbox of a slot that left has stopped: its room is given back. */
     void stopped() {
         stopping--;
-        budget.release(memoryBytes);
+        budget.stopped(memoryBytes);
     }
 
     /** The slots in id order. */
@@ -117,6 +117,7 @@ final class PoolSlots extends ArrayList<Slot> {
             budget.release(memoryBytes);
         } else {
             stopping++;
+            budget.stopping(memoryBytes);
         }
     }
 }

@@ -135,6 +135,49 @@ class NodeBudgetTest {
         assertThat(launcher.closedCount()).as("a's idle instance kept").isZero();
     }
 
+    /** Busy instances hold the room: stopping the idle ones would still not fit the call, so none is stopped. */
+    @Test
+    void anEvictionThatCannotMakeRoom_stopsNothing() {
+        dispatcher.deploy(Functions.withScaling("a", 1, 0, 4, Duration.ofMinutes(1), false));
+        dispatcher.deploy(Functions.withScaling("c", 1, 0, 4, Duration.ofMinutes(1), false));
+        Lease busy = acquired(call(A));
+        acquired(call(FunctionName.of("c"))).release(true);
+        dispatcher.deploy(Functions.withMemory("b", 10 * MEMORY));
+
+        Acquisition.Pending b = (Acquisition.Pending) dispatcher.acquire(B, EndpointProbe.CONNECT);
+        now.addAndGet(Functions.TIMEOUT.toNanos());
+
+        assertThat(b.await()).isInstanceOf(Acquisition.TimedOut.class);
+        assertThat(launcher.closedCount()).as("c's idle instance kept: stopping it could not make room").isZero();
+        busy.release(true);
+    }
+
+    /**
+     * The room of an instance that was stopped comes back once it has stopped, seconds later for a sandbox that
+     * ignores SIGTERM: meanwhile the call waits for it, and stops no other idle instance.
+     */
+    @Test
+    void anEvictionUnderWay_isWaitedFor_notFollowedByMore() throws Exception {
+        dispatcher.deploy(Functions.withScaling("a", 1, 0, 4, Duration.ofMinutes(1), false));
+        Lease a1 = acquired(call(A));
+        Lease a2 = acquired(call(A));
+        a1.release(true);
+        a2.release(true);
+        dispatcher.deploy(Functions.withScaling("b", 1, 0, 4, Duration.ofMinutes(1), false));
+        CountDownLatch stops = new CountDownLatch(1);
+        launcher.stopGate = stops;
+
+        CompletableFuture<Acquisition> b = CompletableFuture.supplyAsync(() -> call(B));
+        Await.until(Duration.ofSeconds(5), () -> launcher.closedCount() == 1, "one of a's instances to be stopping");
+        Await.until(Duration.ofSeconds(5), () -> ((PoolDispatcher) dispatcher).waiting(B) == 1,
+                "b's call to wait for the room on its way");
+        assertThat(launcher.closedCount()).as("no second eviction meanwhile").isEqualTo(1);
+
+        stops.countDown();
+        acquired(b.get(10, TimeUnit.SECONDS)).release(true);
+        assertThat(dispatcher.instances(A)).hasSize(1);
+    }
+
     @Test
     void aManifestWhoseLimitNeverFits_isRefusedAtDeploy() {
         budget.fitsOneInstance().check(Functions.withMemory("fits", 10 * MEMORY).manifest());

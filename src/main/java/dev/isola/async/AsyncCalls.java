@@ -43,6 +43,9 @@ public interface AsyncCalls extends AutoCloseable {
     /** The largest request body a call may carry ({@code asyncMaxBodyBytes}). */
     long maxBodyBytes();
 
+    /** What marks this run's own attempts as they reach the edge. */
+    AttemptMark attemptMark();
+
     /** The memory the edge may hold bodies in while it reads them ({@code asyncBufferBytes}). */
     BodyBuffer bodies();
 

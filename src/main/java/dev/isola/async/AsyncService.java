@@ -40,6 +40,7 @@ final class AsyncService implements AsyncCalls {
     private final CallIntake intake;
     private final CallScheduler scheduler;
     private final BodyBuffer bodies;
+    private final AttemptMark attemptMark = AttemptMark.random();
     /** Made by {@link #run()}: the client's selector thread is the service's to close. */
     private volatile HttpClient client;
     private volatile CallRunner runner;
@@ -87,7 +88,7 @@ final class AsyncService implements AsyncCalls {
         client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(5))
                 .executor(Executors.newVirtualThreadPerTaskExecutor()).build();
-        runner = new CallRunner(client, parts.gateway().get(), parts.config().resultMaxBytes());
+        runner = new CallRunner(client, parts.gateway().get(), parts.config().resultMaxBytes(), attemptMark);
         callbacks = new CallbackDelivery(client, targets, store, parts.config().retryBackoff(),
                 CallbackDelivery.TIMEOUT);
         List<CallStore.Pending> pending = store.recover();
@@ -326,6 +327,11 @@ final class AsyncService implements AsyncCalls {
     @Override
     public long maxBodyBytes() {
         return parts.config().maxBodyBytes();
+    }
+
+    @Override
+    public AttemptMark attemptMark() {
+        return attemptMark;
     }
 
     @Override

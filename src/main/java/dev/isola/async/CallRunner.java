@@ -25,7 +25,7 @@ final class CallRunner {
     /** Hop-by-hop headers, and the two the runner sets itself: a caller's own would reach the function beside them. */
     private static final Set<String> NOT_FORWARDED = Set.of("connection", "content-length", "expect", "host",
             "upgrade", "transfer-encoding", "keep-alive", "te", "trailer", "proxy-connection", "http2-settings",
-            "x-call-id", "x-isola-attempt");
+            "x-call-id", "x-isola-attempt", "x-isola-attempt-mark");
 
     /** What an attempt came to. */
     sealed interface Outcome {
@@ -40,12 +40,14 @@ final class CallRunner {
 
     private final HttpClient client;
     private final URI gateway;
+    private final AttemptMark mark;
     private final long resultMaxBytes;
 
-    CallRunner(HttpClient client, URI gateway, long resultMaxBytes) {
+    CallRunner(HttpClient client, URI gateway, long resultMaxBytes, AttemptMark mark) {
         this.client = client;
         this.gateway = gateway;
         this.resultMaxBytes = resultMaxBytes;
+        this.mark = mark;
     }
 
     Outcome send(CallStore.Attempt attempt, Duration timeout) throws InterruptedException {
@@ -65,8 +67,9 @@ final class CallRunner {
                 }
             }
         }
-        request.header("X-Call-Id", attempt.id().value());
-        request.header("X-Isola-Attempt", Integer.toString(attempt.number()));
+        request.header(AttemptMark.CALL_ID, attempt.id().value());
+        request.header(AttemptMark.ATTEMPT, Integer.toString(attempt.number()));
+        request.header(AttemptMark.MARK, mark.value());
         long deadline = System.nanoTime() + timeout.toNanos();
         try {
             // The request's timeout ends at the answer's head; the deadline covers the body too.

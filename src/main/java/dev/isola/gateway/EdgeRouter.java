@@ -3,6 +3,7 @@ package dev.isola.gateway;
 import dev.isola.api.ErrorCode;
 import dev.isola.api.Route;
 import dev.isola.async.AsyncCalls;
+import dev.isola.async.AttemptMark;
 import dev.isola.async.Submission;
 import dev.isola.dispatch.Readiness;
 import dev.isola.function.FunctionName;
@@ -10,11 +11,13 @@ import dev.isola.function.InvalidFunctionException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
 
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -35,6 +38,9 @@ final class EdgeRouter {
     private static final String ASYNC = "/async-function/";
     private static final String INVOKE = "/invoke/";
     private static final String READY = "/_/ready/";
+    private static final AsciiString MARK = AsciiString.cached(AttemptMark.MARK);
+    private static final AsciiString CALL_ID = AsciiString.cached(AttemptMark.CALL_ID);
+    private static final AsciiString ATTEMPT = AsciiString.cached(AttemptMark.ATTEMPT);
     private static final byte[] HEALTHY = "{\"status\":\"ok\"}".getBytes(StandardCharsets.UTF_8);
 
     private final InvocationTarget.Services services;
@@ -154,8 +160,24 @@ final class EdgeRouter {
         if (refused.isPresent()) {
             return refused.get();
         }
+        dropForgedAttemptHeaders(request.headers());
         return new ProxyExchange(front, request, called.rest(), new InvocationTarget(services, called.name().get()),
                 maxBodyBytes);
+    }
+
+    /**
+     * An asynchronous call's attempt id and number reach the function only on the platform's own attempts (they
+     * carry its mark); on any other call they are a caller's forgery, and go. The mark never reaches a function.
+     */
+    private void dropForgedAttemptHeaders(HttpHeaders headers) {
+        if (!headers.contains(MARK) && !headers.contains(CALL_ID) && !headers.contains(ATTEMPT)) {
+            return; // nearly every call: three lookups, nothing made
+        }
+        if (!async.attemptMark().ours(headers.get(MARK))) {
+            headers.remove(CALL_ID);
+            headers.remove(ATTEMPT);
+        }
+        headers.remove(MARK);
     }
 
     /**

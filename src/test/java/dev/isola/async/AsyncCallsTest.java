@@ -118,7 +118,8 @@ class AsyncCallsTest {
         assertThat(headers.get("x-echo-uri").get(0).asText()).isEqualTo("/echo/a?x=1");
         assertThat(headers.get("x-echo-test").get(0).asText()).isEqualTo("t1");
         assertThat(headers.get("x-echo-body-length").get(0).asText()).isEqualTo("5");
-        assertThat(headers.get("x-echo-headers").get(0).asText()).contains("X-Call-Id", "X-Isola-Attempt");
+        assertThat(headers.get("x-echo-headers").get(0).asText()).contains("X-Call-Id", "X-Isola-Attempt")
+                .as("the mark stays at the edge").doesNotContain("Mark");
         assertThat(headers.get("x-echo-call-id").get(0).asText()).as("the runner's, not beside the caller's")
                 .isEqualTo(id);
         assertThat(call.get("finishedAt").asText()).isNotEmpty();
@@ -129,6 +130,17 @@ class AsyncCallsTest {
         List<String> ids = new ArrayList<>();
         TestIsola.json(listed).forEach(c -> ids.add(c.get("id").asText()));
         assertThat(ids).contains(id);
+    }
+
+    /** A synchronous caller cannot pass its call off as an attempt of the platform's: the headers are dropped. */
+    @Test
+    void aSynchronousCall_withAttemptHeaders_reachesTheFunctionWithoutThem() throws Exception {
+        HttpResponse<String> r = isola.send(HttpRequest.newBuilder(isola.uri("/function/asy/echo"))
+                .header("X-Call-Id", "forged").header("X-Isola-Attempt", "1")
+                .header("X-Isola-Attempt-Mark", "guessed"));
+        assertThat(r.statusCode()).isEqualTo(201);
+        assertThat(r.headers().firstValue("X-Echo-Headers").orElseThrow()).doesNotContain("X-Call-Id",
+                "X-Isola-Attempt");
     }
 
     @Test

@@ -142,21 +142,9 @@ final class PosixSpawn {
     static int waitpid(long pid) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment status = arena.allocate(INT);
-            MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
-            while (true) {
-                int reaped = (int) FUNCTIONS.waitpid.invokeExact(state, (int) pid, status, 0);
-                if (reaped == pid) {
-                    int s = status.get(INT, 0);
-                    return (s & 0x7f) == 0 ? (s >> 8) & 0xff : 0x80 + (s & 0x7f);
-                }
-                if ((int) ERRNO.get(state, 0L) != EINTR) {
-                    throw new HostException("Failed to wait for process " + pid + ": errno " + ERRNO.get(state, 0L));
-                }
-            }
-        } catch (HostException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
+            untilDone(arena, pid, state -> (int) FUNCTIONS.waitpid.invokeExact(state, (int) pid, status, 0) == pid);
+            int s = status.get(INT, 0);
+            return (s & 0x7f) == 0 ? (s >> 8) & 0xff : 0x80 + (s & 0x7f);
         }
     }
 
@@ -167,8 +155,22 @@ final class PosixSpawn {
     static void awaitExit(long pid) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment info = arena.allocate(SIGINFO_BYTES);
-            MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
-            while ((int) FUNCTIONS.waitid.invokeExact(state, P_PID, (int) pid, info, WEXITED | WNOWAIT) != 0) {
+            untilDone(arena, pid, state -> (int) FUNCTIONS.waitid.invokeExact(state, P_PID, (int) pid, info,
+                    WEXITED | WNOWAIT) == 0);
+        }
+    }
+
+    /** A wait for a child, made with the C library's {@code errno} captured into {@code state}; whether it is done. */
+    @FunctionalInterface
+    private interface Wait {
+        boolean done(MemorySegment state) throws Throwable;
+    }
+
+    /** Makes {@code wait} again after each signal that interrupts it, until it is done; any other error throws. */
+    private static void untilDone(Arena arena, long pid, Wait wait) {
+        MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
+        try {
+            while (!wait.done(state)) {
                 if ((int) ERRNO.get(state, 0L) != EINTR) {
                     throw new HostException("Failed to wait for process " + pid + ": errno " + ERRNO.get(state, 0L));
                 }

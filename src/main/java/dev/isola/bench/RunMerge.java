@@ -13,17 +13,20 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
  * Several runs made one: a full-profile run on every backend takes hours per backend on a small host, so it can be
- * made in parts (one or two backends a day) and merged. Each experiment's rows of a backend must come from one part
- * only, so that no repetition is counted twice or two hosts' figures mix in one bar. The merged {@code metadata.json}
- * keeps every part's metadata whole, in order, under {@code parts}; it is interrupted or quick if any part was.
+ * made in parts (one or two backends a day) and merged. Each point of a series (an experiment's rows of one backend,
+ * runtime and size) must come from one part only, so that no repetition is counted twice or two hosts' figures mix
+ * in one bar; parts may hold different runtimes or sizes of one series (the sizes a slow backend reached one day,
+ * the rest another). The merged {@code metadata.json} keeps every part's metadata whole, in order, under
+ * {@code parts}; it is interrupted or quick if any part was.
  *
  * <p>A series measured again (after a fix, say) replaces the earlier one only when asked ({@code replace}): then the
- * later part's rows of that experiment and backend stand, the earlier part's are dropped whole, and
+ * later part's rows of that experiment and backend stand, the earlier parts' are dropped whole, and
  * {@code metadata.json} lists each replacement under {@code replaced}, so a reader knows which part's metadata
  * describes which figure.
  */
@@ -47,7 +50,7 @@ public final class RunMerge {
             throw new BenchException("Failed to merge: give at least two run directories");
         }
         Map<String, List<Sample>> byExperiment = new TreeMap<>();
-        Map<String, Path> origin = new LinkedHashMap<>(); // "experiment backend" -> the part it came from
+        Map<String, Path> origin = new LinkedHashMap<>(); // a point of a series -> the part it came from
         List<Map<String, Object>> metadata = new ArrayList<>();
         List<Map<String, String>> replaced = new ArrayList<>();
         for (Path part : parts) {
@@ -57,18 +60,24 @@ public final class RunMerge {
                 List<Sample> samples = read(csv);
                 List<Sample> rows = byExperiment.computeIfAbsent(experiment, e -> new ArrayList<>());
                 for (String backend : samples.stream().map(s -> s.key().backend()).distinct().toList()) {
-                    Path earlier = origin.put(experiment + " " + backend, part);
-                    if (earlier == null) {
+                    Optional<Sample> twice = samples.stream().filter(s -> s.key().backend().equals(backend)
+                            && origin.containsKey(point(s))).findFirst();
+                    if (twice.isEmpty()) {
                         continue;
                     }
+                    Path earlier = origin.get(point(twice.get()));
                     if (!replace) {
                         throw new BenchException("Failed to merge: " + earlier + " and " + part + " both hold "
-                                + experiment + " on " + backend + "; merge runs of different backends, or give "
-                                + "--replace to keep the later one");
+                                + experiment + " on " + backend + " (" + twice.get().key().runtime()
+                                + (twice.get().key().x().isEmpty() ? "" : ", " + twice.get().key().x())
+                                + "); merge runs of different backends, runtimes or sizes, or give --replace to keep "
+                                + "the later one");
                     }
                     rows.removeIf(s -> s.key().backend().equals(backend));
+                    origin.keySet().removeIf(k -> k.startsWith(experiment + " " + backend + " "));
                     replaced.add(replacement(experiment, backend, earlier, part));
                 }
+                samples.forEach(s -> origin.put(point(s), part));
                 rows.addAll(samples);
             }
             metadata.add(metadata(part));
@@ -85,6 +94,11 @@ public final class RunMerge {
         }
         merged.put("parts", metadata);
         RunDirectory.writeMetadata(out, merged);
+    }
+
+    /** A point of a series: its experiment, backend, runtime and size. */
+    private static String point(Sample s) {
+        return s.key().experiment() + " " + s.key().backend() + " " + s.key().runtime() + " " + s.key().x();
     }
 
     private static Map<String, String> replacement(String experiment, String backend, Path dropped, Path kept) {

@@ -205,8 +205,9 @@ final class BenchCommand implements Callable<Integer> {
     /** {@code isola bench merge --out DIR RUN...}: runs of different backends made one run, and its report. */
     @Command(name = "merge", mixinStandardHelpOptions = true,
             description = {"Merge runs of different backends (a full profile made in parts) into one run, and render "
-                    + "its report.", "Each experiment's rows of a backend must come from one run only, unless "
-                    + "--replace is given."})
+                    + "its report.", "Each point of a series (an experiment's rows of one backend, runtime and size) "
+                    + "must come from one run only, unless --replace is given: then the later run's series of that "
+                    + "experiment and backend replaces the earlier ones whole."})
     static final class Merge implements Callable<Integer> {
         @Spec
         CommandSpec spec;

@@ -55,6 +55,23 @@ class RunMergeTest {
                 .isInstanceOf(BenchException.class).hasMessageContaining("not empty");
     }
 
+    /** A slow backend's series in parts: the sizes and runtimes one day reached, the rest another. */
+    @Test
+    void merge_partsOfOneSeries_withOtherRuntimesOrSizes_makeOneSeries() throws IOException {
+        Path small = series("small", "go", "10", "20");
+        Path node = series("node", "node", "10");
+        Path large = series("large", "go", "30");
+        Path merged = dir.resolve("merged");
+
+        RunMerge.merge(List.of(small, node, large), merged);
+
+        assertThat(SampleCsv.read(merged.resolve("raw/idle-memory.csv")))
+                .extracting(s -> s.key().runtime() + " " + s.key().x())
+                .containsExactly("go 10", "go 20", "node 10", "go 30");
+        assertThatThrownBy(() -> RunMerge.merge(List.of(small, series("again", "go", "20")), dir.resolve("m2")))
+                .isInstanceOf(BenchException.class).hasMessageContaining("both hold idle-memory on microvm (go, 20)");
+    }
+
     @Test
     void merge_withReplace_keepsTheLaterPartsSeries_dropsTheEarlierWhole_andSaysSo() throws IOException {
         Path first = run("first", "runc", false, 80, 90, 100);
@@ -73,6 +90,17 @@ class RunMergeTest {
                 .isEqualTo("{\"experiment\":\"cold-start\",\"backend\":\"runc\",\"dropped\":\"first\","
                         + "\"kept\":\"again\"}");
         assertThat(meta.get("parts")).as("every part's metadata is kept").hasSize(3);
+    }
+
+    private Path series(String name, String runtime, String... sizes) throws IOException {
+        Path run = Files.createDirectories(dir.resolve(name).resolve("raw"));
+        List<Sample> samples = new java.util.ArrayList<>();
+        for (String x : sizes) {
+            samples.add(Sample.ok("idle-memory", "microvm", runtime, "", x, 0, "pss_per_instance_mib", 80, "MiB"));
+        }
+        SampleCsv.write(run.resolve("idle-memory.csv"), samples);
+        Files.writeString(run.getParent().resolve("metadata.json"), "{\"interrupted\": false, \"host\": {}}");
+        return run.getParent();
     }
 
     private Path run(String name, String backend, boolean interrupted, double... values) throws IOException {

@@ -173,7 +173,8 @@ final class Unprivileged {
     /** SIGKILL to every process of {@code uid}, sent as that uid; no process left is fine. */
     private void killAll(int uid) {
         runner.result(Command.of(executables.require("setpriv").toString(), "--reuid=" + uid, "--regid=" + uid,
-                "--clear-groups", "--", executables.require("kill").toString(), "-s", "KILL", "--", "-1"));
+                // procps' kill takes "-1" after "--" or "-s KILL" for an option; after "-KILL" it is the pid -1.
+                "--clear-groups", "--", executables.require("kill").toString(), "-KILL", "-1"));
     }
 
     /**

@@ -34,8 +34,14 @@ final class MainTable {
         return new MainTable(paper, meta).render(summary);
     }
 
-    /** A headline cell: the group shown, the paper's value it is compared with. */
-    private record Cell(Group group, Optional<PaperValue> paper) {
+    /**
+     * A headline cell: the group shown, the paper's value it is compared with, and for a series whose larger sizes
+     * failed (a slow backend's bursts past the bench's timeout) the smallest size that failed after the one shown.
+     */
+    private record Cell(Group group, Optional<PaperValue> paper, Optional<String> failedFrom) {
+        Cell(Group group, Optional<PaperValue> paper) {
+            this(group, paper, Optional.empty());
+        }
     }
 
     private String render(Summary summary) {
@@ -113,6 +119,8 @@ final class MainTable {
         String x = g.key().x().isEmpty() || headline(g.key().experiment()) == Headline.ONLY ? "" : " @" + g.key().x();
         td.append(g.stats().map(s -> Html.text(Html.number(s.mean()) + (g.unit().isEmpty() ? "" : " " + g.unit())
                 + x)).orElse("failed"));
+        cell.failedFrom().ifPresent(from -> td.append("<div class=\"vs\">failed from @").append(Html.text(from))
+                .append("</div>"));
         String cause = "<sup>" + causeNumber(KnownCauses.of(g.key(), cell.paper(), meta)) + "</sup>";
         if (cell.paper().isPresent()) {
             PaperValue p = cell.paper().get();
@@ -152,6 +160,21 @@ final class MainTable {
         return causes.indexOf(cause) + 1;
     }
 
+    /**
+     * A series at its largest x that has a value; if larger ones failed, the first of those is said too, so that a
+     * series that answered up to 40 and failed from 50 reads so, not as "failed".
+     */
+    private Cell largestAnswered(List<Group> groups) {
+        int shown = groups.size() - 1;
+        while (shown > 0 && groups.get(shown).stats().isEmpty()) {
+            shown--;
+        }
+        Group group = groups.get(shown);
+        Optional<String> failedFrom = shown == groups.size() - 1 || group.stats().isEmpty() ? Optional.empty()
+                : Optional.of(groups.get(shown + 1).key().x());
+        return new Cell(group, paper.find(group.key()), failedFrom);
+    }
+
     /** One cell per series: bar groups as they are, line series at their largest x or their peak. */
     private List<Cell> headlines(Summary summary) {
         Map<GroupKey, List<Group>> series = new LinkedHashMap<>();
@@ -162,7 +185,7 @@ final class MainTable {
         series.forEach((seriesKey, groups) -> {
             switch (headline(seriesKey.experiment())) {
                 case ONLY -> groups.forEach(g -> cells.add(new Cell(g, paper.find(g.key()))));
-                case LARGEST_X -> cells.add(new Cell(groups.getLast(), paper.find(groups.getLast().key())));
+                case LARGEST_X -> cells.add(largestAnswered(groups));
                 case PEAK -> {
                     Group peak = groups.stream().filter(g -> g.stats().isPresent())
                             .max(Comparator.comparingDouble(g -> g.stats().get().mean())).orElse(groups.getLast());

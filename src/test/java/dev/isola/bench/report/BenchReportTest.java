@@ -109,6 +109,8 @@ class BenchReportTest {
                 .contains("<th class=\"n\">runsc</th>", "<th class=\"n paper\">nanos (paper)</th>",
                         "201 ms<div class=\"vs\"", "656 · 0.306×<sup>", "<ol class=\"legend\">",
                         "<li>" + Html.text(KnownCauses.DOCKER) + "</li>", "<li>" + Html.text(KnownCauses.QEMU) + "</li>");
+        assertThat(main).as("a series whose largest size failed: its largest answered, and where it failed from")
+                .contains("621 ms @20<div class=\"vs\">failed from @30</div>");
         assertThat(html).contains("<details><summary>Host, versions and configuration");
         assertThat(html).contains("<td class=\"n\">44793</td>"); // the paper's osv peak, in the appendix
         assertThat(html).doesNotContain("<script>").contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;");

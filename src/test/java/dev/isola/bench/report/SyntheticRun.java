@@ -111,9 +111,14 @@ final class SyntheticRun {
 
     private static void line(List<Sample> out, String experiment, String backend, String runtime, String variant,
                              int x, String metric, String unit, double base) {
+        // A slow backend's largest burst passes the bench's timeout, as microVMs under TCG do.
+        boolean burstTimesOut = experiment.equals("burst") && backend.equals("microvm") && runtime.equals("node")
+                && x == 30;
         for (int rep = 0; rep < REPS; rep++) {
-            out.add(Sample.ok(experiment, backend, runtime, variant, Integer.toString(x), rep, metric,
-                    base + rep, unit));
+            out.add(burstTimesOut ? Sample.failed(experiment, backend, runtime, variant, Integer.toString(x), rep,
+                    metric, unit, Sample.Status.TIMEOUT, "2 of 30 calls failed")
+                    : Sample.ok(experiment, backend, runtime, variant, Integer.toString(x), rep, metric, base + rep,
+                    unit));
         }
     }
 }

@@ -35,9 +35,8 @@ import java.util.function.Predicate;
  * a thread that may block ({@link Attempt.Later}); {@link #acquire} is the blocking whole. In single-use mode every
  * acquire launches a fresh instance and release retires it.
  *
- * <p>Invariants, all guarded by {@link #lock}: {@code slots} holds every live instance including starting ones, and
- * counts those still stopping ({@link PoolSlots#stopping}), so {@code slots.size() + stopping <= maxInstances};
- * {@code 0 <= inFlight <= concurrency} per slot; a slot leaves {@code slots}
+ * <p>Invariants, all guarded by {@link #lock}: {@code slots} holds every live instance including starting ones, so
+ * {@code slots.size() <= maxInstances}; {@code 0 <= inFlight <= concurrency} per slot; a slot leaves {@code slots}
  * exactly once and its instance is closed exactly once, outside the lock. No sandbox call (start, stop, liveness of a
  * starting instance) ever runs while the lock is held.
  *
@@ -187,8 +186,8 @@ final class InstancePool {
     }
 
     /**
-     * Stops the sandbox of {@code slot}, which left {@link #slots} with it, running {@code first} before; its room
-     * (under {@code maxInstances}, in the node's budget) is given back once it has stopped.
+     * Stops the sandbox of {@code slot}, which left {@link #slots} with it, running {@code first} before; its room in
+     * the node's budget is given back once it has stopped.
      */
     private void stop(Slot slot, Runnable first) {
         retirement.retire(slot.instance, first, this::sandboxStopped);
@@ -222,7 +221,7 @@ final class InstancePool {
             if (now != null) {
                 return now;
             }
-            if (slots.size() + slots.stopping() < scaling.maxInstances()) {
+            if (slots.size() < scaling.maxInstances()) {
                 reserved = reserveSlot().orElse(null);
             }
         } finally {
@@ -252,7 +251,7 @@ final class InstancePool {
                     return now;
                 }
                 boolean nodeFull = false;
-                if (slots.size() + slots.stopping() < scaling.maxInstances()) {
+                if (slots.size() < scaling.maxInstances()) {
                     Optional<Slot> reserved = reserveSlot();
                     if (reserved.isPresent()) {
                         started = reserved.get();

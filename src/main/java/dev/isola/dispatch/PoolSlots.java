@@ -13,9 +13,10 @@ import java.util.function.Predicate;
  * <ul>
  *   <li>its room in the {@link NodeBudget} is given back (taken when the slot was reserved, {@link InstancePool}):
  *       at once if it has no sandbox (a start that failed, or never began), else once its sandbox has stopped
- *       ({@link #stopped}); until then it counts as {@link #stopping}, against {@code maxInstances} too. A sandbox
- *       that ignores SIGTERM takes seconds to stop, and a single-use function called in a burst otherwise had
- *       {@code maxInstances} live sandboxes plus every one still stopping, none of them in the budget;
+ *       ({@link #stopped}): a sandbox that ignores SIGTERM takes seconds to stop, and a single-use function called
+ *       in a burst otherwise had its live sandboxes plus every one still stopping, none of them in the budget. Not
+ *       against {@code maxInstances}, which counts the instances that serve (as Kubernetes counts no terminating
+ *       pod among a deployment's replicas): a replacement for a hung instance does not wait for its stop;
  *   <li>it leaves the index by id, through which a page of the instance listing is found without touching every slot
  *       of a pool that holds thousands (each slot a few cache misses: at 5,000 that walk was most of the listing);
  *   <li>it leaves the idle order: the ready slots without a request, in the order they became idle, so that the
@@ -28,21 +29,14 @@ final class PoolSlots extends ArrayList<Slot> {
     private final long memoryBytes;
     private final transient NavigableMap<String, Slot> byId = new TreeMap<>();
     private final transient SequencedSet<Slot> idle = new LinkedHashSet<>();
-    private int stopping;
 
     PoolSlots(NodeBudget budget, long memoryBytes) {
         this.budget = budget;
         this.memoryBytes = memoryBytes;
     }
 
-    /** Slots that left with a sandbox that has not stopped yet. */
-    int stopping() {
-        return stopping;
-    }
-
     /** A sandbox of a slot that left has stopped: its room is given back. */
     void stopped() {
-        stopping--;
         budget.stopped(memoryBytes);
     }
 
@@ -116,7 +110,6 @@ final class PoolSlots extends ArrayList<Slot> {
         if (slot.instance == null) {
             budget.release(memoryBytes);
         } else {
-            stopping++;
             budget.stopping(memoryBytes);
         }
     }

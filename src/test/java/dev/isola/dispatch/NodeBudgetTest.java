@@ -78,8 +78,8 @@ class NodeBudgetTest {
     }
 
     /**
-     * A sandbox slow to stop (one that ignores SIGTERM takes seconds) still holds its room: a single-use function
-     * called in a burst had maxInstances live sandboxes plus every one still stopping, none in the budget.
+     * A sandbox slow to stop (one that ignores SIGTERM takes seconds) still holds its room in the node's budget: a
+     * single-use function called in a burst had its live sandboxes plus every one still stopping, none counted.
      */
     @Test
     void aSandboxStillStopping_holdsItsRoom_untilItHasStopped() throws Exception {

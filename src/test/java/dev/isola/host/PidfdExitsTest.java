@@ -118,7 +118,8 @@ class PidfdExitsTest {
         } finally {
             sleeper.destroyForcibly().waitFor();
         }
-        assertThat(openDescriptors()).isEqualTo(descriptorsBefore);
+        // At most as many: another test's clean-up in this JVM may close descriptors meanwhile (it did, 105 -> 101).
+        assertThat(openDescriptors()).isLessThanOrEqualTo(descriptorsBefore);
     }
 
     private static long waiterThreads() {

@@ -25,6 +25,9 @@ PAUSE="${PAUSE:-0.1}"
 LANGS="${LANGS:-go node}"
 BURST="${BURST:-20}"
 BURST_R="${BURST_R:-3}"
+# The server stops its BURST standby sandboxes before it exits: runsc's take about a second each, past lib.sh's 10 s,
+# and a server killed then left them, their namespaces and its bridge behind.
+export BENCH_STOP_GRACE="${BENCH_STOP_GRACE:-120}"
 need curl; need jq; need hey; need "$RUNTIME"
 [[ "$(id -u)" == 0 ]] || die "needs root (namespaces, veths, cgroups)"
 

@@ -13,23 +13,23 @@ import java.util.BitSet;
  * random place in the subnet: a platform restarted on the same host (tests, benchmarks, upgrades) then does not
  * hand out the very addresses the previous run used seconds ago, whose connection-tracking entries (TIME_WAIT,
  * 120 s) and neighbour entries elsewhere may still stand. Every address handed out is also claimed host-wide
- * ({@link AddressClaims}), so that another Isola on this host, which shares the bridges and the subnet, never has
+ * ({@link HostClaims}), so that another Isola on this host, which shares the bridges and the subnet, never has
  * it at the same time; a crashed run's claims go with its process.
  */
 public final class AddressAllocator implements AutoCloseable {
     private final int base;
     private final int size;
     private final BitSet used = new BitSet();
-    private final AddressClaims claims;
+    private final HostClaims claims;
     private static final SecureRandom RANDOM = new SecureRandom();
     private int next;
 
     /** {@code cidr} like {@code 10.200.0.0/16}; its addresses claimed against every other Isola on this host. */
     public AddressAllocator(String cidr) {
-        this(cidr, AddressClaims.hostWide(cidr));
+        this(cidr, HostClaims.addresses(cidr));
     }
 
-    AddressAllocator(String cidr, AddressClaims claims) {
+    AddressAllocator(String cidr, HostClaims claims) {
         String[] parts = cidr.split("/");
         int prefix = Integer.parseInt(parts[1]);
         if (prefix < 8 || prefix > 30) {

@@ -26,11 +26,13 @@ import java.util.stream.Stream;
  * Per-instance networking on the host bridges {@value #BRIDGE}, {@code isola1}, …, one set per platform run and shared
  * by every backend of it, so that one allocator hands out the addresses:
  * <ul>
- *   <li>containers get a network namespace {@code isola-<key>} with a veth pair, the host end {@code iv<key>} on a
+ *   <li>containers get a network namespace {@code isola-<tag>-<key>} with a veth pair, the host end {@code iv<key>} on a
  *   bridge, the other end {@code eth0} inside. Set up with two {@code ip -batch} runs (about 11 ms instead of 54 ms
  *   for ten separate {@code ip} calls). Deleting the namespace deletes both veth ends.</li>
  *   <li>virtual machines get a tap {@code it<key>} on a bridge.</li>
  * </ul>
+ * The tag names the state directory ({@link DeviceOwner}), also given to each host device as its alias: so start-up
+ * reaping finds what ended runs left even where no record of it is left.
  * A Linux bridge holds {@value #MAX_BRIDGE_PORTS} ports, so attachments fill {@value #BRIDGE} first, then
  * {@code isola1} and so on, each made when the one before is full (up to {@value #MAX_BRIDGES}, as many as the
  * subnet has addresses for). Every bridge has the gateway's address: {@value #BRIDGE} with the subnet's prefix, the
@@ -81,6 +83,7 @@ public final class InstanceNetwork implements AutoCloseable {
     private final ProcessRunner runner;
     private final Ticker ticker;
     private final SpareAttachments spares;
+    private final DeviceOwner owner;
     private final Firewall firewall;
     private final IpForwarding forwarding;
     /** Addresses of live VM attachments: the only peers the readiness relay serves. */
@@ -114,6 +117,7 @@ public final class InstanceNetwork implements AutoCloseable {
         this.runner = runner;
         this.ticker = ticker;
         this.spares = new SpareAttachments(this, stateDir.resolve(SPARE_MARKERS), spareTarget, ticker);
+        this.owner = DeviceOwner.of(stateDir);
         this.firewall = new Firewall(runner, ticker, firewallCheck, new FirewallRules.Site(BRIDGE_PREFIX + "*",
                 addresses.gateway().getHostAddress(), egressPrivateRanges));
         this.forwarding = new IpForwarding(IP_FORWARD, stateDir.resolve(FORWARDING_MARKER));
@@ -286,6 +290,7 @@ public final class InstanceNetwork implements AutoCloseable {
     }
 
     private synchronized void ensureBridgeLocked() {
+        owner.claim(); // before the first device: another Isola's reaping leaves a claimed tag's devices alone
         // Not usedBridge: reaping a crashed run's devices sets that before any bridge is checked, and the check
         // (tables made anew, the crashed run's elements gone) was skipped in exactly that case.
         boolean first = !bridgeChecked;
@@ -330,6 +335,11 @@ public final class InstanceNetwork implements AutoCloseable {
         return spares.take();
     }
 
+    /** The network namespace of the container attachment {@code key}. */
+    String netnsName(String key) {
+        return owner.netns(key);
+    }
+
     /** A container attachment made now. {@code key}: short, unique among live ones, [a-z0-9] (at most 12 chars). */
     public Attachment attach(String key) {
         return attach(key, false);
@@ -362,7 +372,7 @@ public final class InstanceNetwork implements AutoCloseable {
     /** {@code background}: runs the tools at the lowest CPU priority (nice 19), for attachments made ahead of need. */
     Attachment attach(String key, boolean background) {
         ensureBridge();
-        String netns = NETNS_PREFIX + key;
+        String netns = netnsName(key);
         String host = VETH_PREFIX + key;
         Attachment attachment = newAttachment(host, Optional.of(netns));
         try {
@@ -371,7 +381,7 @@ public final class InstanceNetwork implements AutoCloseable {
                     // (the kernel waits for an RCU grace period), creating it there about 2 ms.
                     + "link add " + host + " type veth peer name eth0 address " + attachment.mac() + " netns "
                     + netns + "\n"
-                    + "link set " + host + " master " + attachment.bridge() + "\n"
+                    + "link set " + host + " master " + attachment.bridge() + " alias " + owner.alias() + "\n"
                     + "link set dev " + host + " type bridge_slave isolated on\n"
                     + "link set " + host + " up\n"
                     + hostRoute(attachment))));
@@ -508,7 +518,7 @@ public final class InstanceNetwork implements AutoCloseable {
         InetAddress address = attachment.address();
         try {
             ip(Command.of("ip", "-batch", "-").withStdin("tuntap add dev " + tap + " mode tap\n"
-                    + "link set " + tap + " master " + attachment.bridge() + "\n"
+                    + "link set " + tap + " master " + attachment.bridge() + " alias " + owner.alias() + "\n"
                     + "link set dev " + tap + " type bridge_slave isolated on\n"
                     + "link set " + tap + " up\n"
                     + hostRoute(attachment)));
@@ -533,14 +543,28 @@ public final class InstanceNetwork implements AutoCloseable {
         return addresses.prefixLength();
     }
 
-    /** Deletes the spare attachments an earlier, crashed run on this state directory recorded. */
-    public void reapLeftoverSpares() {
+    /**
+     * Deletes the spare attachments an earlier, crashed run on this state directory recorded, and every device tagged
+     * as this state directory's or a run's that is gone ({@link DeviceOwner}). Once, at start-up, before the first
+     * attachment.
+     */
+    public void reapLeftovers() {
         spares.reapLeftovers();
+        synchronized (this) {
+            owner.claim();
+        }
+        owner.reapLeftovers(batch -> {
+            synchronized (this) {
+                usedBridge = true; // a run on this state directory had instances: the bridge is this one's to remove
+            }
+            ipQuietly(Command.of("ip", "-force", "-batch", "-").withStdin(batch));
+        });
     }
 
     /**
      * Deletes the namespaces and taps of the given instance keys: those an earlier, crashed run of this state
-     * directory left. Scoped by key so that another Isola on this host keeps its instances' devices.
+     * directory left (named as this version names them, or as earlier versions did). Scoped by key so that another
+     * Isola on this host keeps its instances' devices.
      */
     public void reapLeftovers(Collection<String> keys) {
         if (keys.isEmpty()) {
@@ -551,8 +575,10 @@ public final class InstanceNetwork implements AutoCloseable {
         }
         StringBuilder batch = new StringBuilder();
         for (String key : keys) {
-            if (Files.exists(Path.of("/var/run/netns", NETNS_PREFIX + key))) {
-                batch.append("netns del ").append(NETNS_PREFIX).append(key).append('\n');
+            for (String netns : List.of(netnsName(key), NETNS_PREFIX + key)) {
+                if (Files.exists(DeviceOwner.NETNS_DIR.resolve(netns))) {
+                    batch.append("netns del ").append(netns).append('\n');
+                }
             }
             if (Files.exists(Path.of("/sys/class/net", TAP_PREFIX + key))) {
                 batch.append("link del ").append(TAP_PREFIX).append(key).append('\n');
@@ -571,7 +597,7 @@ public final class InstanceNetwork implements AutoCloseable {
     /**
      * At shutdown, when this platform's instances are gone: removes the spares, stops verifying the firewall, closes
      * the relay, and — unless another Isola on this host still has instances on the bridge — removes the bridge and
-     * the firewall tables and turns IPv4 forwarding off again if Isola turned it on; gives up its address claims.
+     * the firewall tables and turns IPv4 forwarding off again if Isola turned it on; gives up its address and device-tag claims.
      */
     @Override
     public void close() {
@@ -580,6 +606,7 @@ public final class InstanceNetwork implements AutoCloseable {
         removeBridge();
         neighbours.close();
         addresses.close();
+        owner.close();
     }
 
     /** Never throws: a stop must go on whatever the table says. */

@@ -104,7 +104,7 @@ public final class IsolaServer implements AutoCloseable {
                     config.trust().egressPrivateRanges());
             owned.add(network);
             Sandboxes sandboxes = HostBackends.sandboxes(config, runner, network, ticker);
-            network.reapLeftoverSpares();
+            network.reapLeftovers();
             sandboxes.entries().forEach(e -> e.backend().reapLeftovers());
             NodeBudget budget = NodeBudget.forHost(config.node().maxInstances(), config.node().memoryBytes());
             LOG.log(Level.INFO, "node budget: " + budget.use().maxInstances() + " instances, "

@@ -31,7 +31,7 @@ class AddressAllocatorTest {
     }
 
     private AddressAllocator allocator(String cidr) {
-        AddressAllocator allocator = new AddressAllocator(cidr, AddressClaims.at(dir.resolve("claims")));
+        AddressAllocator allocator = new AddressAllocator(cidr, HostClaims.at(dir.resolve("claims")));
         allocators.add(allocator);
         return allocator;
     }

@@ -145,7 +145,7 @@ class BridgeSpoofingTest {
         InetAddress address = InetAddress.getByName(endpoint.substring(0, endpoint.lastIndexOf(':')));
         String netns = netnsWith(address);
         return new Instance(instance.get("id").asText(), address, netns,
-                InstanceNetwork.VETH_PREFIX + netns.substring(InstanceNetwork.NETNS_PREFIX.length()));
+                InstanceNetwork.VETH_PREFIX + netns.substring(netns.lastIndexOf('-') + 1));
     }
 
     /** The namespace whose eth0 has {@code address}: containers take spare attachments, named by keys of their own. */

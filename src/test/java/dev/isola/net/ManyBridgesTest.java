@@ -62,7 +62,7 @@ class ManyBridgesTest {
         assertThat(reachable(c)).as("and one on the second").isTrue();
         for (String key : List.of("mbtesta", "mbtestc")) {
             // Never learnt by ARP, so never lost when the host's one ARP table for all namespaces is full.
-            assertThat(TestHost.runner().run(List.of("ip", "-n", InstanceNetwork.NETNS_PREFIX + key, "neigh", "show",
+            assertThat(TestHost.runner().run(List.of("ip", "-n", network.netnsName(key), "neigh", "show",
                     network.gateway().getHostAddress())))
                     .as("the gateway's neighbour entry in " + key + "'s namespace")
                     .contains("lladdr " + InstanceNetwork.macOf(network.gateway()), "PERMANENT");
@@ -72,6 +72,9 @@ class ManyBridgesTest {
             assertThat(TestHost.runner().run(List.of("bridge", "fdb", "show", "dev", attachment.device())))
                     .as("the forwarding entry of " + attachment.device())
                     .contains(attachment.mac() + " sticky master " + attachment.bridge() + " static");
+            // What start-up reaping finds a device by when no record of it is left (DeviceOwner).
+            assertThat(Files.readString(Path.of("/sys/class/net", attachment.device(), "ifalias")).strip())
+                    .isEqualTo("isola:" + DeviceOwner.tagOf(state));
         }
         assertThat(TestHost.runner().run(List.of("ip", "route", "show", c.address().getHostAddress())))
                 .contains("dev isola1");

@@ -71,7 +71,7 @@ class SpareAttachmentsTest {
         assertThat(markerKeys()).as("only the taken ones stay, until their instances stop")
                 .containsExactlyInAnyOrder(key(first), key(second));
         for (String key : unused) {
-            assertThat(Path.of("/var/run/netns", InstanceNetwork.NETNS_PREFIX + key)).as("unused spare").doesNotExist();
+            assertThat(Path.of("/var/run/netns", network.netnsName(key))).as("unused spare").doesNotExist();
         }
 
         first.close();
@@ -117,7 +117,7 @@ class SpareAttachmentsTest {
 
             assertThat(markerKeys()).isEmpty();
             for (String key : recorded) {
-                assertThat(Path.of("/var/run/netns", InstanceNetwork.NETNS_PREFIX + key)).doesNotExist();
+                assertThat(Path.of("/var/run/netns", network.netnsName(key))).doesNotExist();
             }
             assertThat(netns(foreign)).as("another state directory's attachment").exists();
         } finally {
@@ -162,7 +162,7 @@ class SpareAttachmentsTest {
         List<String> keys = markerKeys();
         try (Stream<Path> list = Files.list(Path.of("/var/run/netns"))) {
             return list.map(p -> p.getFileName().toString())
-                    .filter(n -> keys.stream().anyMatch(k -> n.equals(InstanceNetwork.NETNS_PREFIX + k))).toList();
+                    .filter(n -> keys.stream().anyMatch(k -> n.equals(network.netnsName(k)))).toList();
         }
     }
 

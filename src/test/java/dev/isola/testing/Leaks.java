@@ -212,7 +212,8 @@ public final class Leaks {
             }
         }
         for (String netns : names(NETNS)) {
-            if (netns.startsWith("isola-") && !keys.contains(netns.substring("isola-".length()))) {
+            // isola-<tag>-<key>, or isola-<key> as earlier versions named them
+            if (netns.startsWith("isola-") && !keys.contains(netns.substring(netns.lastIndexOf('-') + 1))) {
                 left.add("network namespace " + netns);
             }
         }

@@ -14,49 +14,55 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Host-wide claims on instance addresses. Every Isola on a host puts its instances on the same bridges and subnet, and
- * each allocator alone knows only its own run's addresses: two runs could hand out the same one, and the host would
- * then send the calls of one run's instance to the other's. A claim is one byte of a file shared by every run,
- * locked (an fcntl record lock) while the address is in use; the kernel drops a process's record locks when it exits,
- * so the claims of a run that crashed go with it.
+ * Host-wide claims that every Isola on a host makes and checks: on instance addresses ({@link #addresses}; every run
+ * puts its instances on the same bridges and subnet, and each allocator alone knows only its own run's addresses, so
+ * two runs could hand out the same one and the host would send the calls of one run's instance to the other's), and
+ * on the tags that name each state directory's devices ({@link #owners}, see {@link DeviceOwner}). A claim is one
+ * byte of a file shared by every run, locked (an fcntl record lock) while it holds; the kernel drops a process's
+ * record locks when it exits, so the claims of a run that crashed go with it.
  *
  * <p>Record locks belong to the process, not to the descriptor, and closing any descriptor of the file drops all of
- * the process's locks on it: so a file is opened once per JVM and closed when no allocator of this JVM uses it any
- * more. Two allocators of one JVM meet in Java's own lock table ({@link OverlappingFileLockException}).
+ * the process's locks on it: so a file is opened once per JVM and closed when no claimer of this JVM uses it any
+ * more. Two claimers of one JVM meet in Java's own lock table ({@link OverlappingFileLockException}).
  */
-final class AddressClaims implements AutoCloseable {
+final class HostClaims implements AutoCloseable {
     /** Where host-wide claims live: beside the runtimes' state roots, on a tmpfs that a reboot empties. */
     static final Path HOST_DIR = Path.of("/run/isola");
     private static final Set<StandardOpenOption> OPEN_OPTIONS = Set.of(StandardOpenOption.CREATE,
             StandardOpenOption.READ, StandardOpenOption.WRITE);
-    /** Read and written by root alone: it says which addresses are live, nothing more. */
+    /** Read and written by root alone: it says which addresses and tags are live, nothing more. */
     private static final FileAttribute<?> OWNER_ONLY =
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
     private static final Map<Path, SharedFile> OPEN = new HashMap<>();
 
     private final Path file;
     private final Map<Integer, FileLock> held = new HashMap<>();
-    /** Opened at the first claim: a platform that never attaches an instance makes no file. */
+    /** Opened at the first claim: a platform that never claims anything makes no file. */
     private SharedFile shared;
     private boolean closed;
 
-    private AddressClaims(Path file) {
+    private HostClaims(Path file) {
         this.file = file;
     }
 
-    /** The claims every Isola on this host makes on {@code cidr}. */
-    static AddressClaims hostWide(String cidr) {
+    /** The claims every Isola on this host makes on the addresses of {@code cidr}: one byte per address. */
+    static HostClaims addresses(String cidr) {
         return at(HOST_DIR.resolve("addresses-" + cidr.replace('/', '-')));
     }
 
-    static AddressClaims at(Path file) {
-        return new AddressClaims(file.toAbsolutePath().normalize());
+    /** The claims every live Isola on this host holds on its state directory's device tag: one byte per tag. */
+    static HostClaims owners() {
+        return at(HOST_DIR.resolve("owners"));
     }
 
-    /** Claims address number {@code index} of the subnet; false if another run (or allocator) holds it. */
+    static HostClaims at(Path file) {
+        return new HostClaims(file.toAbsolutePath().normalize());
+    }
+
+    /** Claims number {@code index} (an address's, a tag's); false if another run (or a claimer of this JVM) holds it. */
     synchronized boolean tryClaim(int index) {
         if (closed) {
-            throw new NetworkException("the address allocator is closed");
+            throw new NetworkException("the host-wide claims on " + file + " are closed");
         }
         try {
             FileLock lock = channel().tryLock(index, 1, false);
@@ -66,9 +72,9 @@ final class AddressClaims implements AutoCloseable {
             held.put(index, lock);
             return true;
         } catch (OverlappingFileLockException e) {
-            return false; // another allocator of this JVM holds it
+            return false; // another claimer of this JVM holds it
         } catch (IOException e) {
-            throw new NetworkException("Failed to claim an instance address in " + file + ": " + e.getMessage(), e);
+            throw new NetworkException("Failed to claim " + index + " in " + file + ": " + e.getMessage(), e);
         }
     }
 
@@ -80,14 +86,14 @@ final class AddressClaims implements AutoCloseable {
         }
     }
 
-    /** Gives up every claim; the file is closed once no allocator of this JVM uses it. */
+    /** Gives up every claim; the file is closed once no claimer of this JVM uses it. */
     @Override
     public synchronized void close() {
         if (closed) {
             return;
         }
         closed = true;
-        held.values().forEach(AddressClaims::unlock);
+        held.values().forEach(HostClaims::unlock);
         held.clear();
         if (shared != null) {
             synchronized (OPEN) {

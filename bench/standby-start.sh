@@ -25,8 +25,8 @@ PAUSE="${PAUSE:-0.1}"
 LANGS="${LANGS:-go node}"
 BURST="${BURST:-20}"
 BURST_R="${BURST_R:-3}"
-# The server stops its BURST standby sandboxes before it exits: runsc's take about a second each, past lib.sh's 10 s,
-# and a server killed then left them, their namespaces and its bridge behind.
+# The server stops its BURST standby sandboxes before it exits, side by side (runsc's 20: about 5 s on 2 cores; one
+# after another they took 42 s), and a server killed before then leaves them to its state directory's next run.
 export BENCH_STOP_GRACE="${BENCH_STOP_GRACE:-120}"
 need curl; need jq; need hey; need "$RUNTIME"
 [[ "$(id -u)" == 0 ]] || die "needs root (namespaces, veths, cgroups)"

@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 
 /**
@@ -101,7 +103,7 @@ final class StandbySandboxes {
         }
     }
 
-    /** Removes every standby sandbox and makes no more; returns once the one being made, if any, is gone too. */
+    /** Removes every standby sandbox and makes no more; returns once they and the one being made, if any, are gone. */
     void close() {
         Thread making;
         List<Entry> removed;
@@ -119,7 +121,11 @@ final class StandbySandboxes {
                 Thread.currentThread().interrupt();
             }
         }
-        removed.forEach(e -> e.prepared().close());
+        // Side by side: runsc takes about a second to remove one, and a stopping server with 20 on standby took
+        // over 20 s one after the other. The executor's close waits for every removal.
+        try (ExecutorService removals = Executors.newVirtualThreadPerTaskExecutor()) {
+            removed.forEach(e -> removals.execute(e.prepared()::close));
+        }
     }
 
     /** The ready standby sandboxes as instances in state {@link InstanceState#STANDBY}. */

@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -87,6 +88,8 @@ final class FakeLauncher implements Launcher {
     volatile boolean offersStandby;
     volatile boolean failStandbyStart;
     final List<FakePrepared> prepared = new CopyOnWriteArrayList<>();
+    /** When set, each removal of a standby sandbox waits until this many have begun (or 5 s). */
+    volatile CountDownLatch removalGate;
 
     @Override
     public boolean offersStandby(DeployedFunction function) {
@@ -104,6 +107,8 @@ final class FakeLauncher implements Launcher {
         final String id;
         final AtomicBoolean used = new AtomicBoolean();
         volatile boolean ran;
+        /** Whether its removal ran while all of {@link #removalGate}'s were under way. */
+        volatile boolean removedBesideOthers;
 
         FakePrepared(String id) {
             this.id = id;
@@ -135,6 +140,15 @@ final class FakeLauncher implements Launcher {
         public void close() {
             if (!used.compareAndSet(false, true)) {
                 throw new AssertionError("standby " + id + " used twice");
+            }
+            CountDownLatch gate = removalGate;
+            if (gate != null) {
+                gate.countDown();
+                try {
+                    removedBesideOthers = gate.await(5, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
         }
 

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -72,6 +73,17 @@ class StandbyTest {
 
         assertThat(launcher.prepared).hasSize(3).allMatch(FakeLauncher.FakePrepared::removed);
         assertThat(dispatcher.instances()).isEmpty();
+    }
+
+    @Test
+    void standbySandboxes_areRemovedSideBySide() {
+        dispatcher.deploy(Functions.withStandby("hello", 1, 3, false));
+        awaitStandby(3);
+        launcher.removalGate = new CountDownLatch(3); // runsc takes about a second to remove one
+
+        dispatcher.remove(HELLO);
+
+        assertThat(launcher.prepared).hasSize(3).allMatch(p -> p.removedBesideOthers);
     }
 
     @Test

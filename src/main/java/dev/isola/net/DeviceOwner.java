@@ -140,21 +140,33 @@ final class DeviceOwner implements AutoCloseable {
         }
         List<String> reaped = new ArrayList<>();
         byTag.forEach((owner, batch) -> {
+            Runnable removal = () -> remove.accept(batch.toString());
             if (owner.equals(tag)) {
-                remove.accept(batch.toString());
+                removal.run();
                 reaped.add(owner);
-            } else if (claims.tryClaim(index(owner))) { // nobody holds it: the run that made these is gone
-                try {
-                    remove.accept(batch.toString());
-                    reaped.add(owner);
-                } finally {
-                    claims.release(index(owner));
-                }
+            } else if (whileUnclaimed(owner, removal)) { // nobody holds it: the run that made these is gone
+                reaped.add(owner);
             }
         });
         if (!reaped.isEmpty()) {
             LOG.log(System.Logger.Level.INFO, "removed the network devices that ended runs left (device tags "
                     + String.join(", ", reaped) + "; this state directory's: " + tag + ")");
+        }
+    }
+
+    /**
+     * Runs {@code action} holding {@code owner}'s claim if no live run holds it (the run that used that tag is gone,
+     * and none starts meanwhile); whether it ran.
+     */
+    boolean whileUnclaimed(String owner, Runnable action) {
+        if (owner.equals(tag) || !claims.tryClaim(index(owner))) {
+            return false;
+        }
+        try {
+            action.run();
+            return true;
+        } finally {
+            claims.release(index(owner));
         }
     }
 

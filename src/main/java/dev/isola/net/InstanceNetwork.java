@@ -562,6 +562,15 @@ public final class InstanceNetwork implements AutoCloseable {
     }
 
     /**
+     * Runs {@code reap} if {@code stateDir} no longer exists and no live run claims it: a state directory deleted
+     * after its server was killed (a benchmark's temporary one) has no run of its own to reap what it left. The claim
+     * is held while {@code reap} runs. Whether it ran.
+     */
+    public boolean whileAbandoned(Path stateDir, Runnable reap) {
+        return !Files.exists(stateDir) && owner.whileUnclaimed(DeviceOwner.tagOf(stateDir), reap);
+    }
+
+    /**
      * Deletes the namespaces and taps of the given instance keys: those an earlier, crashed run of this state
      * directory left (named as this version names them, or as earlier versions did). Scoped by key so that another
      * Isola on this host keeps its instances' devices.

@@ -131,7 +131,8 @@ class LeftoverReapingTest {
 
     /**
      * A container that a run of this state directory created but whose work directory is gone (a start that raced
-     * the stop or a crash) is still recognised as ours by its bundle path and deleted; another Isola's is not.
+     * the stop or a crash) is still recognised as ours by its bundle path and deleted; another Isola's is not, unless
+     * its state directory is gone and no live run claims it.
      */
     @Test
     void start_reapsContainersOfThisStateDir_whoseWorkDirectoryIsGone() throws Exception {
@@ -143,18 +144,26 @@ class LeftoverReapingTest {
         Files.copy(busybox, rootfs.resolve("busybox"));
         String ours = "fn.d3d3d3d3d3d3";
         String foreign = "fn.e4e4e4e4e4e4";
+        // Another Isola's, on a state directory that still exists (its own next run reaps it).
+        String foreignRun = "fn.c9c9c9c9c9c9";
+        // A run's whose state directory was deleted after its server was killed: nothing else would ever reap it.
+        String abandoned = "fn.b7b7b7b7b7b7";
+        Path gone = Files.createTempDirectory("isola-test-gone-");
         Path ourBundle = Files.createDirectories(state.resolve("run").resolve(ours));
         try {
             createContainer(ours, ourBundle, rootfs);
             createContainer(foreign, Files.createDirectories(elsewhere.resolve(foreign)), rootfs);
+            createContainer(foreignRun, Files.createDirectories(elsewhere.resolve("run").resolve(foreignRun)), rootfs);
+            createContainer(abandoned, Files.createDirectories(gone.resolve("run").resolve(abandoned)), rootfs);
             FileTrees.deleteRecursively(ourBundle);
+            FileTrees.deleteRecursively(gone);
 
             TestIsola.startOn(state, "runc").close();
 
-            assertThat(runcContainers()).as("containers under Isola's runc root").doesNotContain(ours)
-                    .contains(foreign);
+            assertThat(runcContainers()).as("containers under Isola's runc root").doesNotContain(ours, abandoned)
+                    .contains(foreign, foreignRun);
         } finally {
-            for (String id : List.of(ours, foreign)) {
+            for (String id : List.of(ours, foreign, foreignRun, abandoned)) {
                 quietly("runc", "--root", RUNC_ROOT, "delete", "--force", id);
             }
             FileTrees.deleteRecursively(elsewhere);

@@ -239,7 +239,8 @@ final class OciBackend implements SandboxBackend {
      * Reaps the containers (and their namespaces and cgroups) of this state directory's earlier run: those with a
      * work directory left, and those whose bundle lies in this state directory's {@code run/} although their work
      * directory is gone (a start that raced a stop or a crash). Another Isola's containers have their bundles
-     * elsewhere.
+     * elsewhere: they are left alone, unless that state directory is gone and no live run claims it (its server was
+     * killed and its directory deleted; nothing else would ever reap them).
      */
     @Override
     public void reapLeftovers() {
@@ -256,6 +257,8 @@ final class OciBackend implements SandboxBackend {
                 if (ids.contains(id) || ourBundles.stream().anyMatch(bundle::startsWith)) {
                     deleteQuietly(id);
                     ids.add(id);
+                } else {
+                    stateDirOf(id, bundle).ifPresent(gone -> network.whileAbandoned(gone, () -> deleteQuietly(id)));
                 }
             }
         }
@@ -269,6 +272,14 @@ final class OciBackend implements SandboxBackend {
         if (!ids.isEmpty()) {
             started = true; // the earlier run's containers made the shared parents: this run's stop removes them
         }
+    }
+
+    /** The state directory of an Isola container: its bundle is {@code <state>/run/<id>}. */
+    static Optional<Path> stateDirOf(String id, String bundle) {
+        Path path = Path.of(bundle);
+        return path.isAbsolute() && path.getNameCount() >= 3 && path.getFileName().toString().equals(id)
+                && path.getParent().getFileName().toString().equals("run")
+                ? Optional.of(path.getParent().getParent()) : Optional.empty();
     }
 
     /**

@@ -167,13 +167,15 @@ class LeftoverReapingTest {
                 quietly("runc", "--root", RUNC_ROOT, "delete", "--force", id);
             }
             FileTrees.deleteRecursively(elsewhere);
+            FileTrees.deleteRecursively(gone);
             FileTrees.deleteRecursively(state);
         }
     }
 
     /**
      * A VM of this state directory whose work directory is gone, pid file and all (removed by hand, or a start that
-     * raced the stop), is found by its VM cgroup and stopped; another Isola's VM in a VM cgroup is not.
+     * raced the stop), is found by its VM cgroup and stopped, as is one of a deleted state directory that no live run
+     * claims; another Isola's VM in a VM cgroup is not.
      */
     @Test
     void start_stopsVmsOfThisStateDir_whoseWorkDirectoryIsGone() throws Exception {
@@ -183,32 +185,41 @@ class LeftoverReapingTest {
         Path elsewhere = Files.createTempDirectory("isola-test-other-");
         String ours = "fn.f5f5f5f5f5";
         String foreign = "fn.a6a6a6a6a6";
+        String abandoned = "fn.b6b6b6b6b6"; // its state directory deleted after its server was killed
+        Path gone = Files.createTempDirectory("isola-test-gone-");
         Path ourWork = Files.createDirectories(state.resolve("run").resolve(ours));
         Process ourVm = leftoverVm(ourWork);
         Process foreignVm = leftoverVm(Files.createDirectories(elsewhere.resolve("run").resolve(foreign)));
+        Process abandonedVm = leftoverVm(Files.createDirectories(gone.resolve("run").resolve(abandoned)));
         Path ourCgroup = Files.createDirectories(vmCgroup(ours));
         Path foreignCgroup = Files.createDirectories(vmCgroup(foreign));
+        Path abandonedCgroup = Files.createDirectories(vmCgroup(abandoned));
         try {
             Files.writeString(ourCgroup.resolve("cgroup.procs"), Long.toString(ourVm.pid()));
             Files.writeString(foreignCgroup.resolve("cgroup.procs"), Long.toString(foreignVm.pid()));
+            Files.writeString(abandonedCgroup.resolve("cgroup.procs"), Long.toString(abandonedVm.pid()));
             FileTrees.deleteRecursively(ourWork);
+            FileTrees.deleteRecursively(gone);
 
             TestIsola.startOn(state, "process").close();
 
             assertThat(ourVm.waitFor(5, TimeUnit.SECONDS)).as("our VM, its work directory gone").isTrue();
             assertThat(ourCgroup).doesNotExist();
+            assertThat(abandonedVm.waitFor(5, TimeUnit.SECONDS)).as("a deleted state directory's VM").isTrue();
+            assertThat(abandonedCgroup).doesNotExist();
             assertThat(foreignVm.isAlive()).as("another Isola's VM").isTrue();
         } finally {
-            for (Process vm : List.of(ourVm, foreignVm)) {
+            for (Process vm : List.of(ourVm, foreignVm, abandonedVm)) {
                 vm.destroyForcibly();
                 vm.waitFor();
             }
-            for (Path cgroup : List.of(ourCgroup, foreignCgroup)) {
+            for (Path cgroup : List.of(ourCgroup, foreignCgroup, abandonedCgroup)) {
                 Await.until(Duration.ofSeconds(5), () -> removedOrGone(cgroup), Boolean::booleanValue,
                         "cgroup " + cgroup + " empty and removed");
             }
             removeParentsIfEmpty(ourCgroup);
             FileTrees.deleteRecursively(elsewhere);
+            FileTrees.deleteRecursively(gone);
             FileTrees.deleteRecursively(state);
         }
     }

@@ -27,6 +27,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The {@code microvm} backend: each instance is its own virtual machine, one QEMU {@code -M microvm} process
@@ -65,6 +67,8 @@ final class MicrovmBackend implements SandboxBackend {
     static final List<String> BASE_CMDLINE = List.of("console=ttyS0", "quiet", "reboot=t", "panic=-1",
             "no_timer_check");
     private static final System.Logger LOG = System.getLogger(MicrovmBackend.class.getName());
+    /** A VM's QMP socket argument ({@link QemuCommand#qmpSocket}), naming the state directory it belongs to. */
+    private static final Pattern QMP_UNDER_STATE = Pattern.compile("unix:(/.+)/run/[^/]+/qmp\\.sock(,.*)?");
 
     private final SandboxContext context;
     private final ProcessRunner runner;
@@ -360,9 +364,11 @@ final class MicrovmBackend implements SandboxBackend {
      * directory; one whose work directory is gone (removed by hand, or a start that raced the stop) is still in a
      * VM cgroup. Either way a process is signalled only if its command line names a path under this state
      * directory's run directory (its QMP socket and chroot are there), so a recycled pid that now belongs to another
-     * program, and another Isola's VMs, are never hit. Returns whether there were any.
+     * program, and another Isola's VMs, are never hit, unless that Isola's state directory is gone and no live run
+     * claims it (its server was killed and its directory deleted: nothing else would ever stop them). Returns whether
+     * there were any of this state directory's.
      */
-    private static boolean stopLeftoverVms(Path runDir) {
+    private boolean stopLeftoverVms(Path runDir) {
         Set<Long> candidates = new TreeSet<>(VmCgroup.processes());
         boolean pidFiles = false;
         if (Files.isDirectory(runDir)) {
@@ -383,10 +389,28 @@ final class MicrovmBackend implements SandboxBackend {
         List<ProcessHandle> leftovers = candidates.stream().flatMap(pid -> ProcessHandle.of(pid).stream())
                 .filter(h -> h.info().arguments().map(args -> Arrays.stream(args).anyMatch(a -> a.contains(ours)))
                         .orElse(false)).toList();
-        for (ProcessHandle vm : leftovers) {
-            vm.destroyForcibly();
-            vm.onExit().orTimeout(5, TimeUnit.SECONDS).exceptionally(t -> null).join();
+        leftovers.forEach(MicrovmBackend::stopNow);
+        for (Long pid : candidates) {
+            ProcessHandle.of(pid).filter(vm -> !leftovers.contains(vm)).ifPresent(vm -> vm.info().arguments()
+                    .flatMap(MicrovmBackend::stateDirOf)
+                    .ifPresent(gone -> network.whileAbandoned(gone, () -> stopNow(vm))));
         }
         return pidFiles || !leftovers.isEmpty();
+    }
+
+    private static void stopNow(ProcessHandle vm) {
+        vm.destroyForcibly();
+        vm.onExit().orTimeout(5, TimeUnit.SECONDS).exceptionally(t -> null).join();
+    }
+
+    /** The state directory a VM's command line names: its QMP socket is {@code <state>/run/<id>/qmp.sock}. */
+    static Optional<Path> stateDirOf(String[] arguments) {
+        for (String argument : arguments) {
+            Matcher m = QMP_UNDER_STATE.matcher(argument);
+            if (m.matches()) {
+                return Optional.of(Path.of(m.group(1)));
+            }
+        }
+        return Optional.empty();
     }
 }

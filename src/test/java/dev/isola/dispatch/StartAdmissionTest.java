@@ -1,5 +1,6 @@
 package dev.isola.dispatch;
 
+import dev.isola.function.Limits;
 import dev.isola.testing.Await;
 import org.junit.jupiter.api.Test;
 
@@ -196,5 +197,15 @@ class StartAdmissionTest {
         }
 
         assertThat(admission.waiting()).isZero();
+    }
+
+    /** A start waits for its turn as long as its function's calls may wait, and never less than the start timeout. */
+    @Test
+    void aStartsTurn_isWaitedForAsLongAsItsCallsMayWait() {
+        Duration startTimeout = Duration.ofSeconds(60);
+        assertThat(SandboxLauncher.admissionWait(startTimeout, new Limits(64 << 20, 1, Duration.ofMinutes(45))))
+                .isEqualTo(Duration.ofMinutes(45));
+        assertThat(SandboxLauncher.admissionWait(startTimeout, new Limits(64 << 20, 1, Duration.ofSeconds(30))))
+                .isEqualTo(startTimeout);
     }
 }

@@ -3,7 +3,6 @@ package dev.isola.net;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -35,7 +34,7 @@ final class DeviceOwner implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(DeviceOwner.class.getName());
     static final Path NETNS_DIR = Path.of("/var/run/netns");
     static final Path LINKS_DIR = Path.of("/sys/class/net");
-    /** {@code isola-} 8 hex digits {@code -} key: an earlier version's {@code isola-<key>} never has the second dash. */
+    /** {@code isola-}, 8 hex digits, {@code -}, key: an earlier version's {@code isola-<key>} has no second dash. */
     private static final Pattern TAGGED_NETNS = Pattern.compile(Pattern.quote(InstanceNetwork.NETNS_PREFIX)
             + "([0-9a-f]{8})-[a-z0-9]+");
     private static final Pattern TAGGED_ALIAS = Pattern.compile("isola:([0-9a-f]{8})");
@@ -54,11 +53,7 @@ final class DeviceOwner implements AutoCloseable {
         return new DeviceOwner(tagOf(stateDir), HostClaims.owners());
     }
 
-    static DeviceOwner of(Path stateDir, HostClaims claims) {
-        return new DeviceOwner(tagOf(stateDir), claims);
-    }
-
-    /** Eight hex digits of the SHA-256 of the state directory's real path: stable across runs, distinct between dirs. */
+    /** Eight hex digits of the SHA-256 of the state directory's real path: stable across runs, distinct per dir. */
     static String tagOf(Path stateDir) {
         Path path;
         try {
@@ -67,17 +62,14 @@ final class DeviceOwner implements AutoCloseable {
             path = stateDir.toAbsolutePath().normalize();
         }
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(path.toString().getBytes(StandardCharsets.UTF_8));
+            byte[] digest = MessageDigest.getInstance("SHA-256")
+                    .digest(path.toString().getBytes(StandardCharsets.UTF_8));
             // 31 bits: the claim is a byte at this offset of the owners' file, and offsets are taken as ints.
             digest[0] &= 0x7f;
             return HexFormat.of().formatHex(digest, 0, 4);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JVM has SHA-256", e);
         }
-    }
-
-    String tag() {
-        return tag;
     }
 
     /** The network namespace of an instance's attachment. */
@@ -177,10 +169,8 @@ final class DeviceOwner implements AutoCloseable {
     private static Optional<String> aliasOf(String link) {
         try {
             return Optional.of(Files.readString(LINKS_DIR.resolve(link).resolve("ifalias")).strip());
-        } catch (NoSuchFileException e) {
-            return Optional.empty(); // gone meanwhile
         } catch (IOException e) {
-            return Optional.empty();
+            return Optional.empty(); // gone meanwhile
         }
     }
 

@@ -59,7 +59,7 @@ final class HostClaims implements AutoCloseable {
         return new HostClaims(file.toAbsolutePath().normalize());
     }
 
-    /** Claims number {@code index} (an address's, a tag's); false if another run (or a claimer of this JVM) holds it. */
+    /** Claims number {@code index} (an address's, a tag's); false if another run (or claimer of this JVM) has it. */
     synchronized boolean tryClaim(int index) {
         if (closed) {
             throw new NetworkException("the host-wide claims on " + file + " are closed");

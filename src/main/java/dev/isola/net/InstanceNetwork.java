@@ -26,9 +26,9 @@ import java.util.stream.Stream;
  * Per-instance networking on the host bridges {@value #BRIDGE}, {@code isola1}, …, one set per platform run and shared
  * by every backend of it, so that one allocator hands out the addresses:
  * <ul>
- *   <li>containers get a network namespace {@code isola-<tag>-<key>} with a veth pair, the host end {@code iv<key>} on a
- *   bridge, the other end {@code eth0} inside. Set up with two {@code ip -batch} runs (about 11 ms instead of 54 ms
- *   for ten separate {@code ip} calls). Deleting the namespace deletes both veth ends.</li>
+ *   <li>containers get a network namespace {@code isola-<tag>-<key>} with a veth pair, the host end {@code iv<key>}
+ *   on a bridge, the other end {@code eth0} inside. Set up with two {@code ip -batch} runs (about 11 ms instead of
+ *   54 ms for ten separate {@code ip} calls). Deleting the namespace deletes both veth ends.</li>
  *   <li>virtual machines get a tap {@code it<key>} on a bridge.</li>
  * </ul>
  * The tag names the state directory ({@link DeviceOwner}), also given to each host device as its alias: so start-up
@@ -550,9 +550,7 @@ public final class InstanceNetwork implements AutoCloseable {
      */
     public void reapLeftovers() {
         spares.reapLeftovers();
-        synchronized (this) {
-            owner.claim();
-        }
+        owner.claim();
         owner.reapLeftovers(batch -> {
             synchronized (this) {
                 usedBridge = true; // a run on this state directory had instances: the bridge is this one's to remove
@@ -606,7 +604,8 @@ public final class InstanceNetwork implements AutoCloseable {
     /**
      * At shutdown, when this platform's instances are gone: removes the spares, stops verifying the firewall, closes
      * the relay, and — unless another Isola on this host still has instances on the bridge — removes the bridge and
-     * the firewall tables and turns IPv4 forwarding off again if Isola turned it on; gives up its address and device-tag claims.
+     * the firewall tables and turns IPv4 forwarding off again if Isola turned it on; gives up its address and
+     * device-tag claims.
      */
     @Override
     public void close() {

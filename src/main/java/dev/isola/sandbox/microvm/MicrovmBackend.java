@@ -404,7 +404,7 @@ final class MicrovmBackend implements SandboxBackend {
     }
 
     /** The state directory a VM's command line names: its QMP socket is {@code <state>/run/<id>/qmp.sock}. */
-    static Optional<Path> stateDirOf(String[] arguments) {
+    private static Optional<Path> stateDirOf(String[] arguments) {
         for (String argument : arguments) {
             Matcher m = QMP_UNDER_STATE.matcher(argument);
             if (m.matches()) {

@@ -275,7 +275,7 @@ final class OciBackend implements SandboxBackend {
     }
 
     /** The state directory of an Isola container: its bundle is {@code <state>/run/<id>}. */
-    static Optional<Path> stateDirOf(String id, String bundle) {
+    private static Optional<Path> stateDirOf(String id, String bundle) {
         Path path = Path.of(bundle);
         return path.isAbsolute() && path.getNameCount() >= 3 && path.getFileName().toString().equals(id)
                 && path.getParent().getFileName().toString().equals("run")

@@ -26,6 +26,12 @@ import java.util.Optional;
  * host's CPU during a burst. Here the child closes them all with one {@code close_range} and execs the program
  * directly. The descriptors Isola makes for a child are close-on-exec, so no other child inherits them.
  *
+ * <p>Each child leads a session of its own ({@code POSIX_SPAWN_SETSID}). In the server's process group, a Ctrl-C
+ * in the terminal of {@code isola serve} reached every function of the process backend and every {@code runc} run
+ * at once, under the calls the server was still draining. And the kernel's autogroup scheduling (one group per
+ * session) counted a function's threads into the server's own share of the CPU, so a busy function slowed the
+ * gateway more than the same function run by any other parent.
+ *
  * <p>Every call here returns at once except {@code posix_spawnp}, which waits until the child has exec'd (a
  * millisecond or so) and {@link #waitpid}, which its caller runs on a platform thread.
  */
@@ -39,6 +45,7 @@ final class PosixSpawn {
     private static final long SIGSET_BYTES = 128;
     private static final short POSIX_SPAWN_SETSIGDEF = 0x04;
     private static final short POSIX_SPAWN_SETSIGMASK = 0x08;
+    private static final short POSIX_SPAWN_SETSID = 0x80;
     /** Signals 1 to 31 in a {@code sigset_t}'s first word: their dispositions go back to the default in the child. */
     private static final long STANDARD_SIGNALS = 0x7fffffffL;
     /** {@code waitid}'s arguments: wait for one pid, for its exit, and leave it unreaped. */
@@ -100,8 +107,8 @@ final class PosixSpawn {
                 standardSignals.set(ValueLayout.JAVA_LONG, 0, STANDARD_SIGNALS);
                 check((int) f.setSigMask.invokeExact(attr, noSignals), "setsigmask");
                 check((int) f.setSigDefault.invokeExact(attr, standardSignals), "setsigdefault");
-                check((int) f.setFlags.invokeExact(attr, (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)),
-                        "setflags");
+                check((int) f.setFlags.invokeExact(attr,
+                        (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID)), "setflags");
                 MemorySegment pid = arena.allocate(INT);
                 int error = (int) f.spawnp.invokeExact(pid, arena.allocateFrom(argv.getFirst()), actions, attr,
                         strings(arena, argv), environment.map(env -> strings(arena, env.entrySet().stream()

@@ -125,6 +125,27 @@ class ProcessRunnerTest {
                 .hasMessageContaining("No such file or directory");
     }
 
+    /**
+     * A child leads a session of its own: a terminal's Ctrl-C reaches the server alone (which drains and then stops its
+     * sandboxes itself), and the kernel's per-session scheduling groups do not count a function's threads into the
+     * server's share of the CPU.
+     */
+    @Test
+    void aProgram_leadsASessionOfItsOwn(@TempDir Path dir) throws Exception {
+        String own = "cut -d' ' -f1,5,6 /proc/$$/stat"; // the shell's pid, process group and session
+        List<String> seen = new ArrayList<>(List.of(runner.run(Command.of("sh", "-c", own))));
+        try (PidfdExits exits = new PidfdExits()) {
+            Process watched = runner.startWatched(Command.of("sh", "-c", own), dir.resolve("out"), exits);
+            assertThat(watched.waitFor()).isZero();
+        }
+        seen.add(Files.readString(dir.resolve("out")).strip());
+
+        for (String line : seen) {
+            String[] ids = line.split(" ");
+            assertThat(ids).as(line).hasSize(3).containsOnly(ids[0]);
+        }
+    }
+
     /** The server's own descriptors (a file it reads, sockets, pidfds) never reach a tool it runs. */
     @Test
     void aProgram_inheritsNoDescriptorOfTheServer(@TempDir Path dir) throws Exception {

@@ -130,7 +130,22 @@ public final class ProcessRunner {
      * such as an OCI runtime's {@code create}, whose container's output is the runtime's. The result has no output.
      */
     public CommandResult resultTo(Command command, Path appendTo) {
-        Process process = launch(command, Optional.of(appendTo));
+        return awaitResult(launch(command, Optional.of(appendTo)), command);
+    }
+
+    /**
+     * As {@link #resultTo(Command, Path)}, with {@code stdin} as the program's standard input, which the program
+     * may hand on (a runtime's {@code create} to the sandbox it makes). Needs {@link StdinGate#available()}.
+     */
+    public CommandResult resultTo(Command command, Path appendTo, StdinGate stdin) {
+        if (!StdinGate.available()) {
+            throw new HostException("Failed to run " + command.describe() + ": this C library cannot pass it a pipe");
+        }
+        return awaitResult(spawn(command, Optional.of(appendTo),
+                () -> SpawnedProcess.start(command, Optional.of(appendTo), stdin, pipes)), command);
+    }
+
+    private static CommandResult awaitResult(Process process, Command command) {
         try {
             boolean exited = awaitOrKill(process, command.timeout());
             return new CommandResult(exited ? process.exitValue() : -1, !exited, "");

@@ -50,7 +50,12 @@ final class SpawnedProcess extends Process {
      * exit (a platform thread, blocked until then).
      */
     static SpawnedProcess start(Command command, Optional<Path> appendTo, Executor reaper) {
-        SpawnedProcess process = spawn(command, appendTo);
+        return start(command, appendTo, null, reaper);
+    }
+
+    /** As {@link #start(Command, Optional, Executor)}, its stdin from {@code gate} when not null. */
+    static SpawnedProcess start(Command command, Optional<Path> appendTo, StdinGate gate, Executor reaper) {
+        SpawnedProcess process = spawn(command, appendTo, gate);
         reaper.execute(process::reap);
         return process;
     }
@@ -61,7 +66,7 @@ final class SpawnedProcess extends Process {
      * thread in all.
      */
     static SpawnedProcess startWatched(Command command, Path appendTo, PidfdExits exits) {
-        SpawnedProcess process = spawn(command, Optional.of(appendTo));
+        SpawnedProcess process = spawn(command, Optional.of(appendTo), null);
         try {
             // Seen ended, it is a zombie: the wait returns at once. A closed pidfd counts as ended too, but only
             // reap() closes it, after its wait.
@@ -75,7 +80,7 @@ final class SpawnedProcess extends Process {
         return process;
     }
 
-    private static SpawnedProcess spawn(Command command, Optional<Path> appendTo) {
+    private static SpawnedProcess spawn(Command command, Optional<Path> appendTo, StdinGate gate) {
         int[] in = appendTo.isPresent() ? null : PosixSpawn.pipe();
         int[] out;
         try {
@@ -87,8 +92,9 @@ final class SpawnedProcess extends Process {
         }
         long pid;
         try {
+            int stdin = gate != null ? gate.readEnd() : in == null ? -1 : in[0];
             pid = PosixSpawn.spawn(command.argv(), command.directory(), command.environment(),
-                    in == null ? -1 : in[0], out == null ? -1 : out[1], appendTo.orElse(null));
+                    stdin, out == null ? -1 : out[1], appendTo.orElse(null));
         } catch (RuntimeException e) {
             if (in != null) {
                 LinuxCalls.close(in[1]);
@@ -96,6 +102,9 @@ final class SpawnedProcess extends Process {
             }
             throw e;
         } finally {
+            if (gate != null) {
+                gate.readEndGiven();
+            }
             if (in != null) { // the child's ends: it has its own copies now, or never will
                 LinuxCalls.close(in[0]);
                 LinuxCalls.close(out[1]);

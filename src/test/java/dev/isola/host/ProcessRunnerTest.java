@@ -4,6 +4,7 @@ import dev.isola.testing.Await;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -146,6 +147,46 @@ class ProcessRunnerTest {
         }
     }
 
+    /**
+     * A child held on a gate goes on once released and not before, also when it handed its stdin on to a process of
+     * its own (as {@code runsc create} hands it to its sandbox) and exited; an unreleased gate that closes ends it.
+     */
+    @Test
+    void aChildHeldOnAGate_goesOnOnlyOnceReleased_andEndsWhenTheGateCloses(@TempDir Path dir) throws Exception {
+        // The runner's child starts a reader on its stdin (kept as fd 3: an asynchronous list's own stdin is
+        // /dev/null) and exits; the reader notes its pid and waits for its line.
+        String held = "exec 3<&0; sh -c 'echo $$ >\"$0.pid\"; read -r _ && echo released >>\"$0\" || echo ended >>\"$0\"' \"$0\" <&3 3<&- &";
+        Path released = dir.resolve("released");
+        Path ended = dir.resolve("ended");
+        try (StdinGate first = StdinGate.open(); StdinGate second = StdinGate.open()) {
+            assertThat(runner.resultTo(Command.of("sh", "-c", held, released.toString()), dir.resolve("out"), first)
+                    .exitCode()).isZero();
+            assertThat(runner.resultTo(Command.of("sh", "-c", held, ended.toString()), dir.resolve("out"), second)
+                    .exitCode()).isZero();
+            for (Path reader : List.of(released, ended)) {
+                Path wchan = Path.of("/proc", Await.until(Duration.ofSeconds(10), () -> pidIn(reader),
+                        pid -> !pid.isEmpty(), "the reader's pid"), "wchan");
+                Await.until(Duration.ofSeconds(10), () -> Files.readString(wchan), w -> w.endsWith("pipe_read"),
+                        "the reader blocked on its gate");
+            }
+            assertThat(released).doesNotExist();
+
+            assertThat(first.release()).isTrue();
+            second.close();
+
+            Await.until(Duration.ofSeconds(10), () -> Files.exists(released) && Files.exists(ended),
+                    "both held children to go on");
+            assertThat(Files.readString(released)).isEqualTo("released\n");
+            assertThat(Files.readString(ended)).isEqualTo("ended\n");
+            assertThat(first.release()).as("a gate opens once").isFalse();
+        }
+    }
+
+    private static String pidIn(Path reader) throws IOException {
+        Path file = Path.of(reader + ".pid");
+        return Files.exists(file) ? Files.readString(file).strip() : "";
+    }
+
     /** The server's own descriptors (a file it reads, sockets, pidfds) never reach a tool it runs. */
     @Test
     void aProgram_inheritsNoDescriptorOfTheServer(@TempDir Path dir) throws Exception {
@@ -191,6 +232,9 @@ class ProcessRunnerTest {
             assertThat(childWaitingThreads() - before).as("threads waiting for a child").isLessThan(children / 2);
             Process crashing = runner.startWatched(Command.of("sh", "-c", "echo bye; exit 3"), console, exits);
             assertThat(crashing.waitFor()).isEqualTo(3);
+            // Each has said "up" before it is killed: a kill can come before a child's first line.
+            Await.until(Duration.ofSeconds(10), () -> Files.readAllLines(console).size() == children + 1,
+                    "every child's first line");
 
             started.forEach(Process::destroyForcibly);
             for (Process p : started) {

@@ -1,12 +1,14 @@
 package dev.isola.sandbox;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.isola.host.FileTrees;
 import dev.isola.testing.Await;
 import dev.isola.testing.NoLeaks;
 import dev.isola.testing.ServerProcess;
 import dev.isola.testing.TestHost;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -18,37 +20,46 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A server killed (SIGKILL) while runc containers wait on standby: they outlive it, and the next server on the same
- * state directory deletes them before it makes standby sandboxes of its own; its clean stop leaves nothing.
+ * A server killed (SIGKILL) while containers wait on standby: they outlive it, and the next server on the same state
+ * directory deletes them before it makes standby sandboxes of its own; its clean stop leaves nothing. gVisor's are
+ * started sandboxes whose program waits on the server's gate: with the server gone they end, the function unrun.
  */
 @NoLeaks
 class StandbyCrashTest {
-    private static final String RUNC_ROOT = "/run/isola/runc";
-
-    @Test
-    void standbySandboxesOfAKilledServer_areReapedByTheNextOne() throws Exception {
-        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "needs root (runc)");
-        Assumptions.assumeTrue(TestHost.runner().executables().find("runc").isPresent(), "runc is not installed");
+    @ParameterizedTest
+    @ValueSource(strings = {"runc", "runsc"})
+    void standbySandboxesOfAKilledServer_areReapedByTheNextOne(String runtime) throws Exception {
+        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "needs root (" + runtime + ")");
+        Assumptions.assumeTrue(TestHost.runner().executables().find(runtime).isPresent(),
+                runtime + " is not installed");
         Path state = Files.createTempDirectory("isola-test-standby-crash-");
         try {
             List<String> before;
-            try (ServerProcess first = ServerProcess.start(state, "runc")) {
+            try (ServerProcess first = ServerProcess.start(state, runtime)) {
                 HttpResponse<String> deployed = first.deploy("sb", Path.of("functions/go/hello"),
                         "name: sb\nruntime: go\nhandler: Handle\nscaling: {standby: 2}\n");
                 assertThat(deployed.statusCode()).as(deployed.body()).isEqualTo(201);
                 before = awaitStandby(first, List.of());
                 first.process().destroyForcibly().waitFor(); // SIGKILL: no clean-up at all
             }
-            assertThat(containers()).as("standby containers outlive their server").containsAll(before);
+            assertThat(containers(runtime)).as("standby containers outlive their server").containsAll(before);
+            if (runtime.equals("runsc")) {
+                for (String id : before) {
+                    Await.until(Duration.ofSeconds(30), () -> status(runtime, id), "stopped"::equals,
+                            "held sandbox " + id + " to end with its gate");
+                }
+                assertThat(Files.readString(state.resolve("run").resolve(before.getFirst()).resolve("console")))
+                        .as("the function never ran (it prints as it listens)").doesNotContain("listening");
+            }
 
-            try (ServerProcess second = ServerProcess.start(state, "runc")) {
-                assertThat(containers()).as("reaped at start-up").doesNotContainAnyElementsOf(before);
+            try (ServerProcess second = ServerProcess.start(state, runtime)) {
+                assertThat(containers(runtime)).as("reaped at start-up").doesNotContainAnyElementsOf(before);
                 awaitStandby(second, before);
                 second.process().destroy(); // SIGTERM: a clean stop
                 assertThat(second.process().waitFor(60, TimeUnit.SECONDS)).isTrue();
                 assertThat(second.process().exitValue()).isZero();
             }
-            assertThat(containers()).as("nothing after the clean stop").isEmpty();
+            assertThat(containers(runtime)).as("nothing after the clean stop").isEmpty();
         } finally {
             FileTrees.deleteRecursively(state);
         }
@@ -62,13 +73,20 @@ class StandbyCrashTest {
                 "two new standby sandboxes of sb");
     }
 
-    private static List<String> containers() throws Exception {
-        if (!Files.isDirectory(Path.of(RUNC_ROOT))) {
+    private static List<String> containers(String runtime) throws Exception {
+        if (!Files.isDirectory(Path.of(root(runtime)))) {
             return List.of();
         }
-        Process list = new ProcessBuilder("runc", "--root", RUNC_ROOT, "list", "--quiet").start();
-        String out = new String(list.getInputStream().readAllBytes());
-        assertThat(list.waitFor()).isZero();
+        String out = TestHost.runner().run(List.of(runtime, "--root", root(runtime), "list", "--quiet"));
         return out.lines().map(String::strip).filter(l -> !l.isEmpty() && l.startsWith("sb.")).toList();
+    }
+
+    private static String status(String runtime, String id) throws Exception {
+        return new ObjectMapper().readTree(TestHost.runner().run(List.of(runtime, "--root", root(runtime), "state",
+                id))).path("status").asText();
+    }
+
+    private static String root(String runtime) {
+        return "/run/isola/" + runtime;
     }
 }

@@ -11,6 +11,7 @@ import dev.isola.host.Pidfd;
 import dev.isola.host.PidfdExits;
 import dev.isola.host.PrivateFiles;
 import dev.isola.host.ProcessRunner;
+import dev.isola.host.StdinGate;
 import dev.isola.host.Uninterrupted;
 import dev.isola.net.InstanceNetwork;
 import dev.isola.sandbox.spi.Availability;
@@ -32,6 +33,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -55,6 +57,9 @@ import java.util.function.Supplier;
  * create} with the instance's console file as its output, which the container keeps, then the start (the hand-shake
  * through the container's exec FIFO, done by Isola itself for runc and crun; {@code runsc start} for gVisor); no
  * runtime process stays per instance, and the container's init (gVisor's sandbox process) is watched through a pidfd.
+ * gVisor has no such FIFO, and its {@code start} sets up the sandbox's network, about half of a start: its standby
+ * sandboxes are started whole when made, the function's program held back by the host's {@code sh} reading one line
+ * from a {@link StdinGate} (the container's stdin), which the call's start writes ({@link #heldStandby}).
  * Containers live under Isola's own state
  * root ({@value #STATE_ROOT}/&lt;runtime&gt;), so start-up reaping deletes exactly the containers of an earlier run
  * and never anyone else's. Cgroups: {@code /isola/<instance>} through the runtime's cgroupfs driver (v1, hybrid and
@@ -378,7 +383,7 @@ final class OciBackend implements SandboxBackend {
 
     @Override
     public Instance start(InstanceSpec spec) {
-        return create(spec).start();
+        return create(spec, false).start();
     }
 
     @Override
@@ -392,12 +397,34 @@ final class OciBackend implements SandboxBackend {
      */
     @Override
     public CreatedContainer create(InstanceSpec spec) {
+        return create(spec, heldStandby());
+    }
+
+    /**
+     * Whether sandboxes on standby are started whole, their program held on a {@link StdinGate}: for runtimes whose
+     * {@code start} is a runtime command rather than a FIFO (gVisor, whose {@code runsc start} takes 40-60 ms, most of
+     * it the sandbox's network), where the C library can pass a child a pipe.
+     */
+    boolean heldStandby() {
+        return traits.launch() == RuntimeTraits.Launch.CREATE_THEN_START && StdinGate.available();
+    }
+
+    /** With {@code held}, {@code runsc start} runs now and {@link CreatedContainer#start()} opens the gate. */
+    private CreatedContainer create(InstanceSpec spec, boolean held) {
         started = true;
         InstanceNetwork.Attachment net = network.attachContainer();
+        StdinGate gate = held ? StdinGate.open() : null;
         try {
-            writeBundle(spec, net);
-            return new CreatedContainer(spec, this, createContainer(spec), endpoint(net), net);
+            writeBundle(spec, net, held);
+            Pidfd init = createContainer(spec, gate);
+            if (held) {
+                startHeld(spec.id(), init);
+            }
+            return new CreatedContainer(spec, this, init, endpoint(net), net, gate);
         } catch (IOException | RuntimeException e) {
+            if (gate != null) {
+                gate.close();
+            }
             net.close();
             releaseUidIfDeleted(spec.id());
             throw failedToStart(spec, e);
@@ -414,7 +441,7 @@ final class OciBackend implements SandboxBackend {
     }
 
     /** The instance's work directory as its bundle: config.json, and a root shared with its peers. */
-    private void writeBundle(InstanceSpec spec, InstanceNetwork.Attachment net) throws IOException {
+    private void writeBundle(InstanceSpec spec, InstanceNetwork.Attachment net, boolean held) throws IOException {
         if (spec.egress()) {
             net.allowEgress();
         }
@@ -428,6 +455,14 @@ final class OciBackend implements SandboxBackend {
         if (onHost.isPresent()) {
             hostFiles = onHost.get().paths();
             args.set(0, onHost.get().program().toString());
+        }
+        if (held) {
+            // The program waits for its line (a closed gate, Isola gone, ends it unrun); exec keeps the pid.
+            HostRuntimeFiles.HostProgram sh = hostRuntime.shell();
+            args.addAll(0, List.of(sh.program().toString(), "-c", "read -r _ || exit 125; exec \"$@\"", "isola-held"));
+            Set<Path> files = new LinkedHashSet<>(hostFiles);
+            files.addAll(sh.paths());
+            hostFiles = List.copyOf(files);
         }
         if (spec.egress() && Files.isRegularFile(RESOLV_CONF)) {
             // Names resolve as on the host (useful when its resolver is reachable from the bridge).
@@ -448,14 +483,15 @@ final class OciBackend implements SandboxBackend {
      * {@code <runtime> create} with the console file as its output; returns the container's init, which then waits on
      * the exec FIFO. On failure the container is deleted before this throws.
      */
-    private Pidfd createContainer(InstanceSpec spec) {
+    private Pidfd createContainer(InstanceSpec spec, StdinGate gate) {
         String id = spec.id();
         Path pidFile = spec.workDir().resolve("init.pid").toAbsolutePath();
         CommandResult created;
         try {
-            created = runner.resultTo(Command.of(command("create", "--bundle",
-                    spec.workDir().toAbsolutePath().toString(), "--pid-file", pidFile.toString(), id))
-                    .withTimeout(CREATE_TIMEOUT), spec.console().file());
+            Command create = Command.of(command("create", "--bundle", spec.workDir().toAbsolutePath().toString(),
+                    "--pid-file", pidFile.toString(), id)).withTimeout(CREATE_TIMEOUT);
+            created = gate == null ? runner.resultTo(create, spec.console().file())
+                    : runner.resultTo(create, spec.console().file(), gate);
         } catch (HostException interrupted) { // the runtime was killed half-way: what it made of the container goes
             deleteQuietly(id);
             throw interrupted;
@@ -491,13 +527,16 @@ final class OciBackend implements SandboxBackend {
     }
 
     /**
-     * Starts created container {@code id} ({@link RuntimeTraits.Launch}): the hand-shake through its exec FIFO, or
-     * {@code runsc start}; false when its init died first.
+     * Starts created container {@code id} ({@link RuntimeTraits.Launch}): opens its {@code gate} when it has one (a
+     * held gVisor sandbox, started already), else the hand-shake through its exec FIFO, or {@code runsc start}; false
+     * when its init died first.
      */
-    boolean release(String id, Pidfd init) throws InterruptedException {
+    boolean release(String id, Pidfd init, StdinGate gate) throws InterruptedException {
+        if (gate != null) {
+            return gate.release() && init.isAlive();
+        }
         if (traits.launch() == RuntimeTraits.Launch.CREATE_THEN_START) {
-            CommandResult result = runner.result(Command.of(command("start", id)).withTimeout(RUNSC_START_TIMEOUT));
-            return result.succeeded() && init.isAlive();
+            return startRuntime(id, init);
         }
         Path fifo = Path.of(stateRoot(), id, "exec.fifo");
         boolean started = traits.launch() == RuntimeTraits.Launch.CREATE_THEN_READ_FIFO
@@ -508,6 +547,29 @@ final class OciBackend implements SandboxBackend {
             // The runtime then reports it as created rather than running; nothing Isola reads.
         }
         return started;
+    }
+
+    /** Starts a held sandbox ahead of need; if it does not run after, it is deleted and this throws. */
+    private void startHeld(String id, Pidfd init) {
+        boolean running = false;
+        try {
+            running = startRuntime(id, init);
+        } finally {
+            if (!running) {
+                init.close();
+                deleteQuietly(id);
+            }
+        }
+        if (!running) {
+            throw new SandboxException(traits.runtime() + " start of the held sandbox failed; what it printed is in "
+                    + "the logs");
+        }
+    }
+
+    /** {@code <runtime> start}: whether it succeeded and the container's init still runs. */
+    private boolean startRuntime(String id, Pidfd init) {
+        CommandResult result = runner.result(Command.of(command("start", id)).withTimeout(RUNSC_START_TIMEOUT));
+        return result.succeeded() && init.isAlive();
     }
 
     /**

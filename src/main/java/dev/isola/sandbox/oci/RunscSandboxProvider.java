@@ -20,8 +20,9 @@ import java.util.Set;
  * <p>runsc refuses netstack in what it takes for the host's root network namespace, and tells by whether
  * {@code /proc/sys/net/core/rmem_default} exists; recent kernels (6.18 here) expose that file in every namespace.
  * So runsc runs in a mount namespace of its own with an empty tmpfs over {@code /proc/sys/net}
- * ({@link RuntimeMountNamespace}). Containers run detached: {@code runsc create}, then {@code runsc start}; the
- * sandbox process passes a SIGTERM on to the function.
+ * ({@link RuntimeMountNamespace}). Containers run detached: {@code runsc create}, then {@code runsc start} (for a
+ * standby sandbox both ahead of need, its program held on a pipe until the call: {@link OciBackend#heldStandby()});
+ * the sandbox process passes a SIGTERM on to the function.
  */
 public final class RunscSandboxProvider implements SandboxProvider {
     static final Set<String> PLATFORMS = Set.of("ptrace", "systrap", "kvm");

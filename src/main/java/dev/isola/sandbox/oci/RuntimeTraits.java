@@ -27,7 +27,8 @@ record RuntimeTraits(String runtime, Isolation isolation, List<String> globalFla
      * {@code exec.fifo} in the container's state directory; the runtime's {@code start} is one byte through it, whose
      * direction differs: runc's init writes it (start reads), crun's reads it (start writes). Isola does that itself
      * instead of running {@code start}: one process fewer per start. gVisor's sandbox has no FIFO: {@code runsc start}
-     * sends it a message on its control socket, so Isola runs that command.
+     * sends it a message on its control socket, so Isola runs that command; its standby sandboxes are started when
+     * made, their program held on a {@link dev.isola.host.StdinGate} ({@link OciBackend#heldStandby()}).
      */
     enum Launch {
         CREATE_THEN_READ_FIFO, CREATE_THEN_WRITE_FIFO, CREATE_THEN_START

@@ -62,6 +62,16 @@ public final class HostRuntimeFiles {
         return Optional.empty();
     }
 
+    /** The host's {@code sh} (its real file, found on the server's {@code PATH}) and the libraries it loads. */
+    public HostProgram shell() {
+        try {
+            Path sh = runner.executables().require("sh").toRealPath();
+            return new HostProgram(sh, libraries.closure(sh));
+        } catch (IOException e) {
+            throw new SandboxException("Failed to find the host's sh: " + e.getMessage(), e);
+        }
+    }
+
     private HostProgram python(Path interpreter) {
         HostPython python = HostPython.at(runner, interpreter).orElseThrow(() -> new SandboxException("the Python "
                 + "this function was built with (" + interpreter + ") does not run with waitress on this host any "

@@ -11,9 +11,12 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Arrays;
 import java.util.List;
+import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Invocation records kept a batch per row: reads in start order across batches, the move from a row per record. */
 class InvocationBatchesTest {
@@ -66,6 +69,44 @@ class InvocationBatchesTest {
                 "an id with spaces");
         assertThat(InvocationBatches.decode(HELLO, InvocationBatches.encode(List.of(odd, at(HELLO, 2, "x")))))
                 .containsExactly(odd, at(HELLO, 2, "x"));
+    }
+
+    @Test
+    void aBatchIsKeptDeflated_andRowsOfPlainTextByAnEarlierIsolaStillRead() throws Exception {
+        Path db = tmp.resolve("isola.db");
+        try (Store store = Store.open(db)) {
+            for (int i = 0; i < 1000; i++) {
+                store.record(at(HELLO, 10 + i, "hello.1-" + (i % 3)));
+            }
+            store.flush();
+        }
+        String text = InvocationBatches.encode(
+                IntStream.range(0, 1000).mapToObj(i -> at(HELLO, 10 + i, "hello.1-" + (i % 3))).toList());
+        assertThat(query(db, "SELECT COUNT(*) FROM invocation_batch WHERE typeof(lines) = 'blob'")).isEqualTo(1);
+        assertThat(query(db, "SELECT length(lines) FROM invocation_batch")).isLessThan(text.length() / 5);
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement st = c.createStatement()) {
+            st.execute("INSERT INTO invocation_batch (function, first_micros, last_micros, records, lines) VALUES "
+                    + "('hello', " + micros(at(HELLO, 1, "")) + ", " + micros(at(HELLO, 2, "")) + ", 2, '"
+                    + InvocationBatches.encode(List.of(at(HELLO, 1, "old-1"), at(HELLO, 2, "old-2"))) + "')");
+        }
+
+        try (Store store = Store.open(db)) {
+            List<InvocationRecord> all = store.recentInvocations(HELLO, 2000);
+            assertThat(all).hasSize(1002);
+            assertThat(all.getFirst()).isEqualTo(at(HELLO, 1009, "hello.1-0"));
+            assertThat(all.subList(1000, 1002)).containsExactly(at(HELLO, 2, "old-2"), at(HELLO, 1, "old-1"));
+            assertThat(store.invocationCount(HELLO)).isEqualTo(1002);
+        }
+    }
+
+    @Test
+    void deflatedLinesCutShort_areAStoreError_notWrongRecords() {
+        byte[] whole = InvocationBatches.deflate("1 2 0 200 runc a\n3 4 0 200 runc b");
+        assertThat(InvocationBatches.inflate(whole)).isEqualTo("1 2 0 200 runc a\n3 4 0 200 runc b");
+        assertThatThrownBy(() -> InvocationBatches.inflate(Arrays.copyOf(whole, whole.length / 2)))
+                .isInstanceOf(StoreException.class).hasMessageContaining("end early");
+        assertThatThrownBy(() -> InvocationBatches.inflate(new byte[] {1, 2, 3, 4}))
+                .isInstanceOf(StoreException.class).hasMessageContaining("Malformed invocation batch");
     }
 
     @Test

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -45,6 +46,8 @@ import java.util.stream.Stream;
 final class Unprivileged {
     static final int MAX_PROCESSES = 512;
     private static final String TMP = "tmp";
+    /** An artefact is at most {@code maxArchiveBytes} unpacked on a local disk; minutes mean a disk in trouble. */
+    private static final Duration COPY_TIMEOUT = Duration.ofMinutes(5);
 
     private final SandboxUids uids;
     private final Path dir;
@@ -207,7 +210,11 @@ final class Unprivileged {
             Path copy = dir.resolve(HexFormat.of().formatHex(token()));
             Path building = dir.resolve(".building-" + copy.getFileName());
             try {
-                FileTrees.copy(artefact, building, relative -> false);
+                // By cp, not in the JVM: a child that another thread spawns copies the JVM's descriptors and holds
+                // them until its exec, and a program file open for writing in any process cannot be run ("Text file
+                // busy"). Written by cp, the copy's files are open for writing in cp alone, and closed when it exits.
+                runner.run(Command.of(executables.require("cp").toString(), "-R", "-P", "--preserve=mode,timestamps",
+                        "--", artefact.toString(), building.toString()).withTimeout(COPY_TIMEOUT));
                 readableByAll(building);
                 Files.move(building, copy); // complete or absent: a start never runs from half a copy
             } finally {

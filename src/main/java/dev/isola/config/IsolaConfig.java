@@ -21,7 +21,7 @@ import java.util.Set;
  * @param drainTimeout   how long a stopping server lets calls in flight and queued calls finish before it stops the
  *                       instances under them
  * @param logMaxBytes    console output kept per function (twice this on disk at most)
- * @param gatewayThreads event loops of the gateway; 0 picks one per core
+ * @param gatewayThreads event loops of the gateway; 0 picks one per core, or one on hosts of two cores or fewer
  * @param gatewaySpinMicros how long a gateway event loop polls before it sleeps, while waits are short; 0 never
  *                       (the default on hosts of two cores or fewer, {@link #defaultSpinMicros})
  * @param startAdmission {@code cpu-pressure}: starts beyond one per core wait while the CPU is saturated; {@code off}
@@ -77,7 +77,7 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
         require(drainTimeout != null && !drainTimeout.isNegative(), "drainTimeout", "must not be negative");
         require(logMaxBytes >= 4096, "logMaxBytes", "must be at least 4096");
         require(gatewayThreads >= 0 && gatewayThreads <= 256, "gatewayThreads",
-                "must be between 0 (one per core) and 256");
+                "must be between 0 (one per core, one on two cores or fewer) and 256");
         require(gatewaySpinMicros >= 0 && gatewaySpinMicros <= 10_000, "gatewaySpinMicros",
                 "must be between 0 (never poll) and 10000");
         require(START_ADMISSIONS.contains(startAdmission), "startAdmission",

@@ -26,7 +26,7 @@ public final class EdgeLoops implements InstanceEvents, AutoCloseable {
     }
 
     /**
-     * @param threads    event loops; 0 picks one per core, as nginx's {@code worker_processes auto} does
+     * @param threads    event loops; 0 picks {@link EdgeTransport#defaultThreads(int)}
      * @param spinMicros how long a loop polls before it blocks, while waits are short (0: it never polls)
      */
     public static EdgeLoops create(int threads, int spinMicros, Ticker ticker) {

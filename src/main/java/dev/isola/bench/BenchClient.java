@@ -169,8 +169,43 @@ final class BenchClient {
 
     /** GET {@code /function/<name><pathAndQuery>} through the gateway; never throws for a failed call. */
     Call invoke(String name, String pathAndQuery, Duration timeout) throws InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(base.resolve("/function/" + name + pathAndQuery))
-                .timeout(timeout).GET().build();
+        return timed(HttpRequest.newBuilder(base.resolve("/function/" + name + pathAndQuery)).timeout(timeout).GET()
+                .build(), timeout);
+    }
+
+    /** GET {@code path} of the gateway (not a function: {@code /healthz}), timed like a call; never throws. */
+    Call getGateway(String path, Duration timeout) throws InterruptedException {
+        return timed(HttpRequest.newBuilder(base.resolve(path)).timeout(timeout).GET().build(), timeout);
+    }
+
+    /** GET {@code pathAndQuery} of the admin API with the token, timed like a call; never throws. */
+    Call getAdmin(String pathAndQuery, Duration timeout) throws InterruptedException {
+        return timed(HttpRequest.newBuilder(admin.resolve(pathAndQuery)).header("Authorization", "Bearer " + token)
+                .timeout(timeout).GET().build(), timeout);
+    }
+
+    /**
+     * How many instances of {@code function} are in {@code state} ("any" for all), from {@code /metrics}: at
+     * thousands of instances the listing's JSON would cost the server what the starts being measured need.
+     */
+    int instanceCount(String function, String state) throws InterruptedException {
+        return instanceCount(metrics(), function, state);
+    }
+
+    /** {@link #instanceCount(String, String)} read from a {@code /metrics} text. */
+    static int instanceCount(String metrics, String function, String state) {
+        String labelled = "function=\"" + function + "\"";
+        int count = 0;
+        for (String line : metrics.split("\n")) {
+            if (line.startsWith("isola_instances{") && line.contains(labelled)
+                    && (state.equals("any") || line.contains("state=\"" + state + "\""))) {
+                count += (int) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return count;
+    }
+
+    private Call timed(HttpRequest request, Duration timeout) throws InterruptedException {
         long start = System.nanoTime();
         try {
             HttpResponse<String> res = http.send(request, HttpResponse.BodyHandlers.ofString());

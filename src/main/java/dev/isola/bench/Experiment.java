@@ -15,6 +15,7 @@ interface Experiment {
         return switch (spec.id()) {
             case "cold-start" -> new ColdStartExperiment();
             case "fast-start" -> new FastStartExperiment();
+            case "density" -> new DensityExperiment();
             case "burst" -> new BurstExperiment();
             case "start-cost" -> new StartCostExperiment();
             case "idle-cpu" -> new IdleCpuExperiment();

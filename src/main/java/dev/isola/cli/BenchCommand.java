@@ -44,7 +44,8 @@ import java.util.regex.Pattern;
         description = {"Run the paper's experiments on this host and write raw results, metadata and a report.",
                 "EXPERIMENT is 'all' or any of: cold-start, burst, start-cost, idle-cpu, idle-memory, cpu, memory, "
                         + "network-concurrency, network-throughput, disk, and Isola's own fast-start (cold, standby "
-                        + "or clone, and warm starts beside the paper's cold starts)."})
+                        + "or clone, and warm starts beside the paper's cold starts) and density (live idle "
+                        + "instances per node)."})
 final class BenchCommand implements Callable<Integer> {
     private static final Duration STOP_WAIT = Duration.ofMinutes(2);
     private static final Pattern SIZE = Pattern.compile("([0-9]{1,9})(Mi|Gi)B?");
@@ -76,6 +77,11 @@ final class BenchCommand implements Callable<Integer> {
             description = "Instance counts of the burst and idle-memory experiments (default: 10,20,...,100 as the "
                     + "paper; 2,4 and 1,2 with --quick).")
     List<Integer> counts;
+
+    @Option(names = "--density-counts", split = ",", paramLabel = "N",
+            description = "Live idle instance counts of the density experiment, e.g. 500,1000,5000 (default: "
+                    + "100,1000; 3 with --quick). A count past the host's memory is not started.")
+    List<Integer> densityCounts;
 
     @Option(names = "--out", paramLabel = "DIR",
             description = "Run directory; must not exist or be empty (default: bench/results/<UTC timestamp>).")
@@ -167,6 +173,13 @@ final class BenchCommand implements Callable<Integer> {
                 throw new ParameterException(spec.commandLine(), "--counts must be at least 1 each, not " + counts);
             }
             profile = profile.withCounts(counts);
+        }
+        if (densityCounts != null) {
+            if (densityCounts.stream().anyMatch(n -> n < 1)) {
+                throw new ParameterException(spec.commandLine(), "--density-counts must be at least 1 each, not "
+                        + densityCounts);
+            }
+            profile = profile.withDensityCounts(densityCounts);
         }
         if (throughputTotal != null) {
             Matcher m = SIZE.matcher(throughputTotal.strip());

@@ -165,6 +165,39 @@ class BenchPartsTest {
     }
 
     @Test
+    void instanceCount_sumsTheFunctionsStates_fromMetrics() {
+        String metrics = """
+                # TYPE isola_instances gauge
+                isola_instances{backend="runc",function="bench-hello-go-density",state="ready"} 4998.0
+                isola_instances{backend="runc",function="bench-hello-go-density",state="starting"} 2.0
+                isola_instances{backend="runc",function="bench-hello-go-density-other",state="ready"} 1.0
+                isola_instances_total{backend="runc",function="bench-hello-go-density",state="ready"} 7.0
+                """;
+
+        assertThat(BenchClient.instanceCount(metrics, "bench-hello-go-density", "ready")).isEqualTo(4998);
+        assertThat(BenchClient.instanceCount(metrics, "bench-hello-go-density", "any")).isEqualTo(5000);
+        assertThat(BenchClient.instanceCount(metrics, "bench-hello-go-density-other", "any")).isEqualTo(1);
+        assertThat(BenchClient.instanceCount(metrics, "gone", "any")).isZero();
+    }
+
+    @Test
+    void density_aCountPastTheHostsMemory_isNotStarted_andSaysWhy() {
+        assertThat(DensityExperiment.fits(1000, 2.0, 10_000)).isEmpty();
+        assertThat(DensityExperiment.fits(5000, 0, 10)).as("the first count has no cost per instance yet").isEmpty();
+        assertThat(DensityExperiment.fits(5000, 2.0, 10_000))
+                .isEqualTo("not started: 5000 instances at 2.00 MiB each need 10000 MiB, more than 80 % of the "
+                        + "10000 MiB available");
+    }
+
+    @Test
+    void profile_densityCounts_areSortedAndPositive() {
+        assertThat(BenchProfile.quickProfile().withDensityCounts(List.of(1000, 100, 1000)).densityCounts())
+                .containsExactly(100, 1000);
+        assertThatThrownBy(() -> BenchProfile.quickProfile().withDensityCounts(List.of(0)))
+                .hasMessageContaining("density counts must be at least 1");
+    }
+
+    @Test
     void manifest_keepsRuntimeEntryAndEnv_andSetsBackendLimitsScaling() throws Exception {
         String example = """
                 name: node-hello

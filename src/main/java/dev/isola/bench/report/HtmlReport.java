@@ -95,7 +95,8 @@ final class HtmlReport {
     private static String experiment(ExperimentSpec spec, Summary summary, List<Figure> figures,
                                      ResultTables tables, PaperValues paper) {
         String numbers = spec.figureNumbers().stream().map(String::valueOf).collect(Collectors.joining(", "));
-        String title = "Fig. " + numbers + ": " + spec.title();
+        // Isola's own experiments have no figure in the paper: their heading is the title alone.
+        String title = (numbers.isEmpty() ? "" : "Fig. " + numbers + ": ") + spec.title();
         StringBuilder body = new StringBuilder();
         body.append("<p class=\"how\"><b>How measured:</b> ").append(Html.text(spec.howMeasured())).append("<br>")
                 .append(Html.text(spec.paperMethod())).append("</p>\n");

@@ -33,8 +33,9 @@ class BenchReportTest {
         BenchReport.render(run);
 
         JsonNode groups = new ObjectMapper().readTree(run.resolve("summary.json").toFile()).get("groups");
-        // per backend x runtime: 1 + 3 + 2 + 1 + 3 + 1 + 2 + 8 + 1 + 1 + 3 (fast-start: cold, fast, warm) groups
-        assertThat(groups).hasSize(6 * 26);
+        // per backend x runtime: 1 + 3 + 2 + 1 + 3 + 1 + 2 + 8 + 1 + 1 + 3 (fast-start: cold, fast, warm)
+        // + 4 (density: memory and start at two counts) groups
+        assertThat(groups).hasSize(6 * 30);
         JsonNode runcGo = find(groups, "cold-start", "runc", "go", "", "");
         assertThat(runcGo.get("n_ok").asInt()).isEqualTo(3);
         assertThat(runcGo.get("mean").asDouble()).isCloseTo(101, within(1e-9)); // 100, 101, 102
@@ -64,7 +65,7 @@ class BenchReportTest {
         assertThat(names).contains("fig03-cold-start.svg", "fig04-burst.svg", "fig05-start-cost-instructions.svg",
                 "fig05-start-cost-cpu-time.svg", "fig06-idle-cpu.svg", "fig07-idle-memory.svg", "fig08-cpu.svg",
                 "fig09-memory-matrix.svg", "fig10-memory-alloc.svg", "fig11-network-concurrency.svg",
-                "fig12-network-throughput.svg", "fig13-disk.svg");
+                "fig12-network-throughput.svg", "fig13-disk.svg", "fig-density.svg", "fig-density-start.svg");
         for (String name : names.stream().filter(n -> n.endsWith(".png")).toList()) {
             BufferedImage image = ImageIO.read(run.resolve("figures").resolve(name).toFile());
             assertThat(image).as(name).isNotNull();
@@ -100,6 +101,8 @@ class BenchReportTest {
             assertThat(html).contains("id=\"experiment-" + experiment + "\"");
         }
         assertThat(html).contains("<img src=\"figures/fig03-cold-start.svg\"");
+        assertThat(html).as("Isola's own experiments have no figure number of the paper's")
+                .contains(">Density: live idle instances<").doesNotContain("Fig. :");
         assertThat(html).contains("Test CPU &lt;8 cores&gt;", "kvm");
         assertThat(html).contains("656 ms (fig. 3)"); // the paper's runsc/go cold start beside ours
         assertThat(html.indexOf("id=\"results\"")).as("the answer first, the metadata last")

@@ -84,6 +84,12 @@ final class SyntheticRun {
                         bar(out, experiment, backend, runtime, "fast", "completion_ms", "ms", base / 4);
                         bar(out, experiment, backend, runtime, "warm", "completion_ms", "ms", 1);
                     }
+                    case "density" -> {
+                        for (int n : new int[] {100, 1000}) {
+                            line(out, experiment, backend, runtime, "", n, "mem_per_instance_mib", "MiB", base / 50);
+                            line(out, experiment, backend, runtime, "start", n, "start_s", "s", base * n / 1e4);
+                        }
+                    }
                     default -> throw new IllegalArgumentException(experiment);
                 }
             }

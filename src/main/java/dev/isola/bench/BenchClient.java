@@ -194,15 +194,27 @@ final class BenchClient {
 
     /** {@link #instanceCount(String, String)} read from a {@code /metrics} text. */
     static int instanceCount(String metrics, String function, String state) {
-        String labelled = "function=\"" + function + "\"";
-        int count = 0;
+        return (int) gauge(metrics, "isola_instances", "function=\"" + function + "\"",
+                state.equals("any") ? "" : "state=\"" + state + "\"");
+    }
+
+    /**
+     * The instances held against the node's budget: the live ones of every function and those still stopping (their
+     * room comes back once their sandbox has stopped).
+     */
+    int nodeInstances() throws InterruptedException {
+        return (int) gauge(metrics(), "isola_node_budget_instances", "kind=\"used\"", "");
+    }
+
+    /** The sum of the series of gauge {@code name} whose labels hold both label texts ("" matches any). */
+    private static double gauge(String metrics, String name, String label, String otherLabel) {
+        double sum = 0;
         for (String line : metrics.split("\n")) {
-            if (line.startsWith("isola_instances{") && line.contains(labelled)
-                    && (state.equals("any") || line.contains("state=\"" + state + "\""))) {
-                count += (int) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            if (line.startsWith(name + "{") && line.contains(label) && line.contains(otherLabel)) {
+                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
             }
         }
-        return count;
+        return sum;
     }
 
     private Call timed(HttpRequest request, Duration timeout) throws InterruptedException {

@@ -17,8 +17,9 @@ import java.util.stream.Stream;
  * Density (issue 21, not in the paper): how many live idle instances one node holds and what each costs. Per count n
  * (ascending): the latency of {@code /healthz}, the admin listing ({@code ?limit=1}) and a warm call to another
  * function, read idle; then n hello instances started at once, timed until all are ready; the same readings with the
- * n live; the MemAvailable drop per instance (page cache dropped) and the JVM's threads and open files; then the
- * time until DELETE has stopped all n.
+ * n live; the MemAvailable drop per instance (page cache dropped) and the JVM's threads and open files; then, after
+ * a rollback to the version that keeps none, the time until every one of their sandboxes has stopped (the node's
+ * budget counts an instance until then).
  *
  * <p>The n start without a build in the timing: the function's first version keeps no instance, a second with
  * {@code minInstances: n} is staged (built, not serving) and made to serve by rollback. Counts are read from
@@ -103,6 +104,7 @@ final class DensityExperiment implements Experiment {
         long threadsIdle = threads();
         long filesIdle = openFiles();
         long baseKib = settledAvailableKib(t);
+        int nodeIdle = t.client().nodeInstances();
 
         long begin = System.nanoTime();
         t.client().rollback(name, version);
@@ -122,7 +124,7 @@ final class DensityExperiment implements Experiment {
 
         begin = System.nanoTime();
         t.client().rollback(name, baseline);
-        awaitCount(t, name, "any", 0, stopTimeout(n));
+        awaitStopped(t, nodeIdle, stopTimeout(n));
         t.ok("stop", x, 0, "stop_s", seconds(begin), "s");
         return mibPerInstance;
     }
@@ -181,6 +183,19 @@ final class DensityExperiment implements Experiment {
             if (System.nanoTime() - deadline > 0) {
                 throw BenchException.timedOut("Failed to see " + n + " instances of " + name + " in state " + state
                         + " within " + timeout.toSeconds() + " s: " + now);
+            }
+            t.sleep(READING_PAUSE);
+        }
+    }
+
+    /** Until the node holds no more instances than {@code idle}: every sandbox of the count has stopped. */
+    private static void awaitStopped(Trial t, int idle, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int now;
+        while ((now = t.client().nodeInstances()) > idle) {
+            if (System.nanoTime() - deadline > 0) {
+                throw BenchException.timedOut("Failed to stop every instance within " + timeout.toSeconds()
+                        + " s: the node still holds " + (now - idle) + " of them");
             }
             t.sleep(READING_PAUSE);
         }

@@ -107,9 +107,9 @@ final class InstancePool {
         this.function = function;
         this.budget = parts.budget();
         this.memoryBytes = function.manifest().limits().memoryBytes();
-        this.slots = new PoolSlots(budget, memoryBytes);
-        this.makeRoom = makeRoom;
         this.scaling = function.manifest().scaling();
+        this.slots = new PoolSlots(budget, memoryBytes, scaling.concurrency());
+        this.makeRoom = makeRoom;
         this.timeout = function.manifest().limits().timeout();
         this.launcher = parts.launcher();
         this.backend = launcher.backend(function);
@@ -321,9 +321,7 @@ final class InstancePool {
         if (free == null) {
             return null;
         }
-        if (free.inFlight++ == 0) {
-            slots.nowBusy(free);
-        }
+        slots.took(free);
         return new Attempt.Done(new Acquisition.Acquired(new PoolLease(this, free, false, 0)));
     }
 
@@ -420,12 +418,7 @@ final class InstancePool {
             if (retireNow) {
                 counted = slots.remove(slot); // else it left before it had an instance, its room given back then
             } else {
-                slot.state = InstanceState.READY;
-                if (forCaller) {
-                    slot.inFlight = 1;
-                } else {
-                    slots.nowIdle(slot);
-                }
+                slots.ready(slot, forCaller);
             }
             changed.signalAll();
         } finally {
@@ -577,15 +570,7 @@ final class InstancePool {
      */
     private Slot busiestWithRoom(List<Slot> dead) {
         while (true) {
-            Slot best = null;
-            if (scaling.concurrency() > 1) {
-                for (Slot s : slots) {
-                    if (s.state == InstanceState.READY && !s.broken && s.inFlight > 0
-                            && s.inFlight < scaling.concurrency() && (best == null || s.inFlight > best.inFlight)) {
-                        best = s;
-                    }
-                }
-            }
+            Slot best = slots.busiestWithRoom();
             if (best == null && !slots.idle().isEmpty()) {
                 best = slots.idle().getLast();
             }
@@ -596,7 +581,7 @@ final class InstancePool {
                 slots.remove(best);
                 dead.add(best);
             } else {
-                best.broken = true;
+                slots.broke(best);
             }
         }
     }
@@ -615,16 +600,13 @@ final class InstancePool {
         boolean remove;
         lock.lock();
         try {
-            slot.inFlight--;
             slot.served++;
             slot.lastUsedNanos = ticker.nanos();
             // An instance that failed an exchange takes no new requests and goes once its others finish.
-            slot.broken |= !healthy;
+            slots.finished(slot, healthy);
             remove = scaling.singleUse() || ((slot.broken || draining) && slot.inFlight == 0);
             if (remove) {
                 remove = slots.remove(slot);
-            } else if (slot.inFlight == 0 && !slot.broken) {
-                slots.nowIdle(slot);
             }
             if (waiting > 0 || draining) {
                 changed.signalAll();

@@ -25,6 +25,10 @@ final class Slot {
     boolean aborted;
     /** The standby sandbox this slot's start takes, if one was ready when the slot was reserved. */
     Launcher.Prepared prepared;
+    /** Whether it is in its pool's list of slots with room at its load, and its neighbours there ({@link PoolSlots}). */
+    boolean hasRoom;
+    Slot prevWithRoom;
+    Slot nextWithRoom;
 
     Slot(String id, Instant startedAt) {
         this.id = id;

@@ -219,6 +219,39 @@ class DispatcherTest {
         c.release(true);
     }
 
+    /**
+     * A warm call goes to the busiest instance that still has room, so load packs onto few and the rest can idle out;
+     * a full one and one that failed an exchange are passed over. The pool finds it by its index of slots with room
+     * ({@link PoolSlots}), which every change of load must keep.
+     */
+    @Test
+    void acquire_concurrency_takesTheBusiestWithRoom_passingFullAndFailedOnes() {
+        dispatcher.deploy(Functions.withScaling("hello", 3, 0, 3, Duration.ofMinutes(1), false));
+        List<Lease> onA = List.of(acquired(call()), acquired(call()), acquired(call()));
+        String a = onA.getFirst().instanceId();
+        assertThat(onA).extracting(Lease::instanceId).as("packed onto the first").containsOnly(a);
+        List<Lease> onB = List.of(acquired(call()), acquired(call()), acquired(call()));
+        String b = onB.getFirst().instanceId();
+        assertThat(onB).extracting(Lease::instanceId).as("the first full: packed onto a second").containsOnly(b);
+        Lease onC = acquired(call());
+        String c = onC.instanceId();
+        assertThat(Set.of(a, b, c)).hasSize(3);
+
+        onA.getFirst().release(true); // a serves 2
+        onB.getFirst().release(true); // b serves 2, c 1
+        Lease busiest = acquired(call());
+        assertThat(busiest.instanceId()).as("of two serving 2 and one serving 1").isIn(a, b);
+        onB.get(1).release(false); // b failed an exchange: it takes no new request
+        Lease withRoom = acquired(call());
+        assertThat(withRoom.instanceId()).as("the other of a and b is full or failed").isEqualTo(
+                busiest.instanceId().equals(a) ? c : a);
+        assertThat(launcher.started).hasSize(3);
+
+        for (Lease lease : List.of(onA.get(1), onA.get(2), onB.get(2), onC, busiest, withRoom)) {
+            lease.release(true);
+        }
+    }
+
     @Test
     void arrive_takesAFreeSlotOfAReadyInstanceAtOnce_andLeavesStartsToTheWait() {
         dispatcher.deploy(Functions.withScaling("hello", 1, 0, 2, Duration.ofMinutes(1), false));

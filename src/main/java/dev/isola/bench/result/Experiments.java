@@ -71,18 +71,18 @@ public final class Experiments {
             new ExperimentSpec("density", "Density: live idle instances", "mem_per_instance_mib", "MiB",
                     Chart.LINE, Map.of(),
                     Map.of("", "Host memory per live instance", "start", "Time until all n are ready",
-                            "stop", "Time until DELETE stopped all n", "threads", "JVM threads",
+                            "stop", "Time until all n sandboxes stopped", "threads", "JVM threads",
                             "open-files", "Open files of the JVM", "healthz", "/healthz latency, n live / idle",
                             "admin", "Admin listing latency, n live / idle",
                             "warm-call", "Warm call to another function, n live / idle"),
                     "Live idle instances (n)", false, false, Headline.LARGEST_X,
                     "n idle hello instances started at once (a staged version with minInstances: n made to serve, "
-                            + "no build in the timing), held, then deleted: MemAvailable drop per instance (page "
-                            + "cache dropped), time until all are ready and until DELETE stopped them, the JVM's "
-                            + "threads and open files, and /healthz, the admin listing and a warm call to another "
-                            + "function read idle and with the n live (median and worst, as ratios). A count that "
-                            + "would not fit in the host's available memory is not started; the failures table "
-                            + "says so.",
+                            + "no build in the timing), held, then stopped by a rollback: MemAvailable drop per "
+                            + "instance (page cache dropped), time until all are ready and until all have stopped, "
+                            + "the JVM's threads and open files, and /healthz, the admin listing and a warm call to "
+                            + "another function read idle and with the n live (median and worst, as ratios). A "
+                            + "count that would not fit in the host's available memory is not started; the "
+                            + "failures table says so.",
                     "Not in the paper, which measured idle memory up to 100 instances (figure 7); SEUSS held "
                             + "50,000 cached instances on one node."));
 

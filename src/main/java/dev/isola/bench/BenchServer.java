@@ -43,8 +43,9 @@ final class BenchServer implements AutoCloseable {
                     // The study measures the process backend as its baseline: the operator running bench allows it.
                     .withTrust(TrustPolicy.permissive()).withAdmin(new AdminListener("127.0.0.1", 0))
                     // The study's bursts start 100 instances of its 512Mi functions at once, past what a node's memory
-                    // budget would let them have; they use a few MiB each.
-                    .withNode(new NodeConfig(NodeConfig.defaults().maxInstances(), UNBOUNDED_MEMORY))
+                    // budget would let them have; they use a few MiB each. The density experiment measures how many
+                    // the host holds, not where an operator's bound (nodeMaxInstances, 4,096 by default) would stop.
+                    .withNode(new NodeConfig(NodeConfig.MAX_INSTANCES, UNBOUNDED_MEMORY))
                     // A start may wait for its turn and boot as long as a bench call waits for its answer: the bench
                     // measures how long a burst takes on this host, not where an operator's limit would cut it.
                     .withStartTimeout(BenchProfile.paper(1).requestTimeout());

@@ -36,6 +36,8 @@ final class DensityExperiment implements Experiment {
     private static final Duration READING_PAUSE = Duration.ofMillis(250);
     private static final Duration READING_TIMEOUT = Duration.ofSeconds(30);
     private static final int WARM_UP_READINGS = 500;
+    /** How long a count of instances may stand still before a start or stop is given up as stuck. */
+    private static final Duration STALL = Duration.ofMinutes(3);
     private static final String OTHER_TAG = "density-other";
     private static final Path OPEN_FILES = Path.of("/proc/self/fd");
 
@@ -175,14 +177,26 @@ final class DensityExperiment implements Experiment {
         }
     }
 
+    /**
+     * Until {@code n} instances of {@code name} are in {@code state}; fails at {@code timeout}, or sooner once the
+     * count has not moved for {@link #STALL} (a bound of the node or the host reached, say: the count says where).
+     */
     private static void awaitCount(Trial t, String name, String state, int n, Duration timeout)
             throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long begin = System.nanoTime();
+        long lastMove = begin;
+        int last = -1;
         int now;
         while ((now = t.client().instanceCount(name, state)) != n) {
-            if (System.nanoTime() - deadline > 0) {
+            long at = System.nanoTime();
+            if (now != last) {
+                last = now;
+                lastMove = at;
+            }
+            if (at - begin > timeout.toNanos() || at - lastMove > STALL.toNanos()) {
                 throw BenchException.timedOut("Failed to see " + n + " instances of " + name + " in state " + state
-                        + " within " + timeout.toSeconds() + " s: " + now);
+                        + ": " + now + " after " + Duration.ofNanos(at - begin).toSeconds() + " s, none more for "
+                        + Duration.ofNanos(at - lastMove).toSeconds() + " s (the server's log says why)");
             }
             t.sleep(READING_PAUSE);
         }

@@ -1,31 +1,16 @@
 package dev.isola.dispatch;
 
-import dev.isola.Ticker;
-import dev.isola.function.DeployedFunction;
 import dev.isola.function.FunctionName;
 import dev.isola.function.Scaling;
-import dev.isola.metrics.Metrics;
-import dev.isola.sandbox.spi.Instance;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
-import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A warm call of a function with {@code concurrency > 1} whose pool holds thousands of instances, each serving a
@@ -51,22 +36,7 @@ public class CrowdedPoolBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        Launcher launcher = new Launcher() {
-            private int next;
-
-            @Override
-            public String backend(DeployedFunction function) {
-                return "bench";
-            }
-
-            @Override
-            public synchronized Instance launch(DeployedFunction function, String instanceId, EndpointProbe probe) {
-                return new IdleInstance(instanceId, InetSocketAddress.createUnresolved("bench", 1 + next++ % 65_000));
-            }
-        };
-        dispatcher = Dispatcher.create(new Dispatcher.Parts(launcher, Ticker.SYSTEM, InstantSource.system(),
-                Metrics.NOOP, instances * CONCURRENCY, Duration.ZERO, InstanceEvents.NONE, EndpointProbe.CONNECT,
-                Duration.ofSeconds(5), NodeBudget.unlimited()));
+        dispatcher = IdleInstance.dispatcher(instances * CONCURRENCY);
         serveOneEach(ONE, 1);
         serveOneEach(CROWDED, instances);
     }

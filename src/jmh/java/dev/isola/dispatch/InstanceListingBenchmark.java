@@ -1,34 +1,17 @@
 package dev.isola.dispatch;
 
-import dev.isola.Ticker;
-import dev.isola.function.DeployedFunction;
 import dev.isola.function.FunctionName;
 import dev.isola.function.Scaling;
-import dev.isola.metrics.Metrics;
-import dev.isola.sandbox.spi.Instance;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The first page of {@code GET /system/instances?limit=1} on a node holding thousands of idle instances (issue 21:
@@ -51,22 +34,7 @@ public class InstanceListingBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        Launcher launcher = new Launcher() {
-            private int next;
-
-            @Override
-            public String backend(DeployedFunction function) {
-                return "bench";
-            }
-
-            @Override
-            public synchronized Instance launch(DeployedFunction function, String instanceId, EndpointProbe probe) {
-                return new IdleInstance(instanceId, address(next++));
-            }
-        };
-        dispatcher = Dispatcher.create(new Dispatcher.Parts(launcher, Ticker.SYSTEM, InstantSource.system(),
-                Metrics.NOOP, instances, Duration.ZERO, InstanceEvents.NONE, EndpointProbe.CONNECT,
-                Duration.ofSeconds(5), NodeBudget.unlimited()));
+        dispatcher = IdleInstance.dispatcher(instances);
         dispatcher.deploy(IdleInstance.function(NAME,
                 new Scaling(1, 0, instances, Duration.ofHours(1), false, 0, false)));
         List<Lease> held = new ArrayList<>();
@@ -99,14 +67,5 @@ public class InstanceListingBenchmark {
     @Benchmark
     public InstancePage firstPage() {
         return dispatcher.page(Optional.empty(), "", 1);
-    }
-
-    private static InetSocketAddress address(int i) {
-        try {
-            byte[] ip = {10, 88, (byte) (i >> 8), (byte) i};
-            return new InetSocketAddress(InetAddress.getByAddress(ip), 8080);
-        } catch (UnknownHostException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -15,11 +15,12 @@ import java.util.stream.Stream;
 
 /**
  * Density (issue 21, not in the paper): how many live idle instances one node holds and what each costs. Per count n
- * (ascending): the latency of {@code /healthz}, the admin listing ({@code ?limit=1}) and a warm call to another
- * function, read idle; then n hello instances started at once, timed until all are ready; the same readings with the
- * n live; the MemAvailable drop per instance (page cache dropped) and the JVM's threads and open files; then, after
- * a rollback to the version that keeps none, the time until every one of their sandboxes has stopped (the node's
- * budget counts an instance until then).
+ * (ascending), once the host is idle again ({@link HostIdle}): the latency of {@code /healthz}, the admin listing
+ * ({@code ?limit=1}) and a warm call to another function, read idle; then n hello instances started at once, timed
+ * until all are ready; once the host is idle again, the same readings with the n live, the MemAvailable drop per
+ * instance (page cache dropped) and the JVM's threads and open files; then, after a rollback to the version that
+ * keeps none, the time until every one of their sandboxes has stopped (the node's budget counts an instance until
+ * then).
  *
  * <p>The n start without a build in the timing: the function's first version keeps no instance, a second with
  * {@code minInstances: n} is staged (built, not serving) and made to serve by rollback. Counts are read from
@@ -36,6 +37,8 @@ final class DensityExperiment implements Experiment {
     private static final Duration READING_PAUSE = Duration.ofMillis(250);
     private static final Duration READING_TIMEOUT = Duration.ofSeconds(30);
     private static final int WARM_UP_READINGS = 500;
+    /** How long a count waits for the host to be idle (the last count's teardown in the kernel) before it begins. */
+    private static final Duration SETTLE = Duration.ofMinutes(5);
     /** How long a count of instances may stand still before a start or stop is given up as stuck. */
     private static final Duration STALL = Duration.ofMinutes(3);
     private static final String OTHER_TAG = "density-other";
@@ -102,6 +105,7 @@ final class DensityExperiment implements Experiment {
             throws InterruptedException {
         String x = Integer.toString(n);
         int version = t.deployVersion(FunctionSpec.idle("hello", n).tagged("density"), false);
+        settle(t, n, "idle");
         List<double[]> idle = readings(t, other);
         long threadsIdle = threads();
         long filesIdle = openFiles();
@@ -113,6 +117,9 @@ final class DensityExperiment implements Experiment {
         awaitCount(t, name, "ready", n, startTimeout(n));
         t.ok("start", x, 0, "start_s", seconds(begin), "s");
 
+        // The n held, as a node holds them: after the burst's own aftermath (spare networks refilled, the kernel's
+        // share of the starts), which bench/density.sh reads as a phase of its own.
+        settle(t, n, "live");
         List<double[]> live = readings(t, other);
         long threadsLive = threads();
         long filesLive = openFiles();
@@ -163,6 +170,13 @@ final class DensityExperiment implements Experiment {
             t.sleep(READING_PAUSE);
         }
         return out;
+    }
+
+    private static void settle(Trial t, int n, String phase) throws InterruptedException {
+        if (!HostIdle.await(t, SETTLE)) {
+            t.note("density: the host was still busy after " + SETTLE.toMinutes() + " min; reading n = " + n + " "
+                    + phase + " anyway");
+        }
     }
 
     /**

@@ -16,6 +16,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -42,6 +43,7 @@ public final class ProcessRunner {
     /** How long the output may still take once the child has exited (a grandchild may hold the pipe). */
     private static final Duration DRAIN_GRACE = Duration.ofSeconds(2);
     private static final Duration KILL_GRACE = Duration.ofSeconds(5);
+    private static final Duration PIPE_THREAD_IDLE = Duration.ofSeconds(5);
 
     private final Executables executables;
     /** Enough that spawns never wait for each other on a host busy starting sandboxes; idle threads end. */
@@ -54,7 +56,10 @@ public final class ProcessRunner {
         this.spawner = new ThreadPoolExecutor(4 * cores, 4 * cores, 30, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(), Thread.ofPlatform().daemon().name("isola-spawn-", 0).factory());
         this.spawner.allowCoreThreadTimeOut(true);
-        this.pipes = Executors.newCachedThreadPool(Thread.ofPlatform().daemon().name("isola-pipe-", 0).factory());
+        // As many as commands run at once (a burst of thousands of stops ran ~240 at a time: ~500 threads); they end
+        // 5 s after the burst, not the cached pool's 60 s, so a node's thread count is back to its level soon after.
+        this.pipes = new ThreadPoolExecutor(0, Integer.MAX_VALUE, PIPE_THREAD_IDLE.toSeconds(), TimeUnit.SECONDS,
+                new SynchronousQueue<>(), Thread.ofPlatform().daemon().name("isola-pipe-", 0).factory());
     }
 
     public static ProcessRunner create(Executables executables) {
@@ -112,11 +117,13 @@ public final class ProcessRunner {
         Process process = launch(command, Optional.empty());
         Output output = new Output(command.outputLimit(), eachLine);
         Future<?> reading = pipes.submit(() -> output.drain(process.getInputStream()));
-        Future<?> writing = pipes.submit(() -> feed(process.getOutputStream(), command.stdin()));
+        pipes.execute(() -> feed(process.getOutputStream(), command.stdin()));
         try {
             boolean exited = awaitOrKill(process, command.timeout());
             awaitQuietly(reading, DRAIN_GRACE);
-            writing.cancel(true);
+            // The writer is left to end by itself (the child's exit ends a blocked write): cancelling it skipped
+            // feed() when its thread had not begun yet, on a busy host, and so never closed the stdin pipe. A burst
+            // of 5,000 starts and stops left ~600 such descriptors open (isola bench density).
             return new CommandResult(exited ? process.exitValue() : -1, !exited, output.text());
         } catch (InterruptedException e) {
             killAndAwait(process);

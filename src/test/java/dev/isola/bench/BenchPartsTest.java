@@ -190,6 +190,19 @@ class BenchPartsTest {
     }
 
     @Test
+    void hostIdle_isTheIdleShareOfAllCpuTime() {
+        long[] before = {100, 0, 50, 1000, 10, 0, 5, 0};
+        long[] busy = {180, 0, 90, 1060, 10, 0, 15, 0}; // 190 ticks, 60 idle
+        long[] quiet = {102, 0, 51, 1190, 10, 0, 5, 0}; // 193 ticks, 190 idle
+
+        assertThat(HostIdle.idleShare(before, busy)).isLessThan(HostIdle.IDLE_SHARE);
+        assertThat(HostIdle.idleShare(before, quiet)).isGreaterThan(HostIdle.IDLE_SHARE);
+        long[] now = HostIdle.cpuTimes();
+        assertThat(now).hasSize(8);
+        assertThat(Arrays.stream(now).min().orElseThrow()).isNotNegative();
+    }
+
+    @Test
     void profile_densityCounts_areSortedAndPositive() {
         assertThat(BenchProfile.quickProfile().withDensityCounts(List.of(1000, 100, 1000)).densityCounts())
                 .containsExactly(100, 1000);

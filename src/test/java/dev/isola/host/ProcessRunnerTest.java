@@ -26,6 +26,34 @@ class ProcessRunnerTest {
         assertThat(runner.run(Command.of("cat").withStdin("hello\n"))).isEqualTo("hello");
     }
 
+    /**
+     * Every run closes both ends of the child's pipes, however soon the child exits: a burst of thousands of quick
+     * commands on a busy host once left the stdin pipe of hundreds open, when the writer's thread had not begun
+     * before the run was over.
+     */
+    @Test
+    void result_manyQuickCommandsAtOnce_leaveNoPipeOpen() throws Exception {
+        long before = openPipes();
+        try (var threads = Executors.newFixedThreadPool(8)) {
+            for (int i = 0; i < 400; i++) {
+                threads.execute(() -> runner.result(Command.of("true")));
+            }
+        }
+        Await.until(Duration.ofSeconds(10), () -> openPipes() <= before, "every pipe of the runs closed");
+    }
+
+    private static long openPipes() throws IOException {
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString().startsWith("pipe:");
+                } catch (IOException e) {
+                    return false; // closed since it was listed
+                }
+            }).count();
+        }
+    }
+
     @Test
     void run_aFailingProgram_throwsWithItsStatusAndOutput() {
         assertThatThrownBy(() -> runner.run(List.of("sh", "-c", "echo broken >&2; exit 3")))

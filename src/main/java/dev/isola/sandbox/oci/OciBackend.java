@@ -39,11 +39,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /**
@@ -86,6 +82,8 @@ final class OciBackend implements SandboxBackend {
      * for the create timeout.
      */
     private static final Duration RELEASE_TIMEOUT = Duration.ofSeconds(5);
+    /** How long an instance's leftover cgroups may take to empty once their processes are killed. */
+    private static final Duration CGROUP_REMOVAL = Duration.ofSeconds(30);
     /** {@code runsc start}: a Go program's start and one message to the sandbox, slower on a loaded host. */
     private static final Duration RUNSC_START_TIMEOUT = Duration.ofSeconds(30);
 
@@ -313,25 +311,32 @@ final class OciBackend implements SandboxBackend {
 
     /**
      * The instance's cgroups ({@code isola/<id>} under every controller), which the runtime's delete leaves when the
-     * container's state is gone (a runtime killed half-way through a start). Any process still in them belonged
-     * to that instance.
+     * container's state is gone (a runtime killed half-way through a start) or when its processes had not exited yet
+     * (crun, thousands stopping at once). Any process still in them belonged to that instance: each is killed, and the
+     * cgroup removed once the kernel lets it go (rmdir fails while a process in it has not exited), for at most
+     * {@link #CGROUP_REMOVAL}. No thread waits per process: {@code ProcessHandle.onExit} of a process that is not our
+     * child takes a thread each, and gave up after 5 s in such a burst (24 cgroups of 5,000 left).
      */
     private static void removeInstanceCgroups(String id) {
+        long deadline = System.nanoTime() + CGROUP_REMOVAL.toNanos();
         for (Path dir : cgroupDirs("isola/" + id)) {
-            if (!Files.isDirectory(dir)) {
-                continue;
-            }
             try {
-                List<ProcessHandle> left = Files.readAllLines(dir.resolve("cgroup.procs")).stream()
-                        .map(pid -> ProcessHandle.of(Long.parseLong(pid.trim()))).flatMap(Optional::stream).toList();
-                left.forEach(ProcessHandle::destroyForcibly);
-                CompletableFuture.allOf(left.stream().map(ProcessHandle::onExit).toArray(CompletableFuture[]::new))
-                        .get(5, TimeUnit.SECONDS);
-                Files.deleteIfExists(dir);
+                while (Files.isDirectory(dir)) {
+                    Files.readAllLines(dir.resolve("cgroup.procs")).forEach(pid ->
+                            ProcessHandle.of(Long.parseLong(pid.trim())).ifPresent(ProcessHandle::destroyForcibly));
+                    try {
+                        Files.deleteIfExists(dir);
+                    } catch (IOException busy) {
+                        if (System.nanoTime() - deadline > 0) {
+                            throw busy;
+                        }
+                        Thread.sleep(50);
+                    }
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
-            } catch (IOException | RuntimeException | ExecutionException | TimeoutException e) {
+            } catch (IOException | RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "oci: could not remove leftover cgroup " + dir + ": " + e);
             }
         }

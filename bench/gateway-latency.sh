@@ -16,6 +16,10 @@
 #
 # Env:   ISOLA=./isola  N1=20000  N64=100000  WARMUP=2000  JIT_WARMUP=10s  ROUNDS=3  WRK=auto|0|1  WRK_DURATION=5s
 #        WRK_THREADS=2  NGINX=nginx  RESULTS_DIR=bench/results/<utc>  KEEP_TMP=1 (keep logs)
+#        COMPARE_ENV="VAR=value;VAR=value"  a second gateway ("gateway-b", its own hello instance) run with these
+#          environment variables added (e.g. "ISOLA_JAVA_OPTS=-XX:+UseParallelGC;ISOLA_GATEWAY_SPIN_MICROS=0"), measured
+#          in the same rounds: settings compared on one noisy host
+#        CONCURRENCY="1 64"  the concurrencies measured (the targets need both)
 # Targets: gateway added p50 at c=1 <= 0.1 ms; added p99 at c=1 <= nginx's; gateway/nginx throughput at c=64
 # >= 1.0 with every tool.
 set -euo pipefail
@@ -32,6 +36,7 @@ ROUNDS="${ROUNDS:-3}"
 WRK="${WRK:-auto}"
 WRK_DURATION="${WRK_DURATION:-5s}"
 WRK_THREADS="${WRK_THREADS:-2}"
+read -ra concurrencies <<<"${CONCURRENCY:-1 64}"
 NGINX="${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}"
 TARGET_ADDED_P50_MS=0.1
 TARGET_RPS_RATIO=1.0
@@ -60,6 +65,19 @@ code="$(curl -sS -o /dev/null -w '%{http_code}' --max-time 60 "$ISOLA_URL/functi
 read -r endpoint instance <<<"$(isola_ready_endpoint hello)" || true
 [[ -n "${endpoint:-}" ]] || die "no ready instance in: $(isola_describe hello)"
 log "instance $instance at $endpoint"
+
+if [[ -n "${COMPARE_ENV:-}" ]]; then
+  first=("$ISOLA_URL" "$ISOLA_ADMIN_URL" "$ISOLA_TOKEN_VALUE")
+  IFS=';' read -ra ISOLA_ENV <<<"$COMPARE_ENV"
+  isola_start state-b
+  ISOLA_ENV=()
+  isola_deploy hello functions/go/hello
+  code="$(curl -sS -o /dev/null -w '%{http_code}' --max-time 60 "$ISOLA_URL/function/hello")"
+  [[ "$code" == 200 ]] || die "warm-up call to gateway-b's /function/hello answered $code"
+  gateway_b_url="$ISOLA_URL/function/hello"
+  ISOLA_URL="${first[0]}" ISOLA_ADMIN_URL="${first[1]}" ISOLA_TOKEN_VALUE="${first[2]}"
+  log "gateway-b runs with $COMPARE_ENV"
+fi
 
 ngx="$BENCH_TMP/nginx"
 mkdir -p "$ngx"
@@ -109,6 +127,12 @@ declare -A url=(
   [nginx]="http://127.0.0.1:$nginx_port/"
 )
 targets=(direct gateway nginx)
+gateways=(gateway)
+if [[ -n "${gateway_b_url:-}" ]]; then
+  url[gateway-b]="$gateway_b_url"
+  targets+=(gateway-b)
+  gateways+=(gateway-b)
+fi
 
 {
   echo "date: $(date -u +%FT%TZ)"
@@ -116,6 +140,8 @@ targets=(direct gateway nginx)
   echo "nginx: $("$NGINX" -v 2>&1)"
   echo "tools: ${tools[*]}; N1=$N1 N64=$N64 WARMUP=$WARMUP JIT_WARMUP=$JIT_WARMUP ROUNDS=$ROUNDS WRK_DURATION=$WRK_DURATION"
   echo "instance: $instance $endpoint"
+  echo "gateway JVM options: ${ISOLA_JAVA_OPTS:-(default)}"
+  [[ -z "${gateway_b_url:-}" ]] || echo "gateway-b environment: $COMPARE_ENV"
 } >"$results/gateway-latency-meta.txt"
 
 # --- one measurement -----------------------------------------------------------------------------------
@@ -160,9 +186,11 @@ measure() {
   fi
   read -r n rps p50 p99 errors <<<"$row"
   echo "$tool,$target,$c,$round,$n,$rps,$p50,$p99,$errors" >>"$csv"
-  log "$(printf '%-4s %-8s c=%-3s round %s: %10.1f req/s  p50 %7.3f ms  p99 %7.3f ms  errors %s' \
+  log "$(printf '%-4s %-9s c=%-3s round %s: %10.1f req/s  p50 %7.3f ms  p99 %7.3f ms  errors %s' \
     "$tool" "$target" "$c" "$round" "$rps" "$p50" "$p99" "$errors")"
 }
+
+has_c() { [[ " ${concurrencies[*]} " == *" $1 "* ]]; }
 
 for target in "${targets[@]}"; do
   log "JIT warm-up: $JIT_WARMUP of c=64 load, then of c=1, on $target"
@@ -171,7 +199,7 @@ for target in "${targets[@]}"; do
 done
 
 echo "tool,target,concurrency,round,requests,rps,p50_ms,p99_ms,errors" >"$csv"
-for c in 1 64; do
+for c in "${concurrencies[@]}"; do
   for ((round = 1; round <= ROUNDS; round++)); do
     for ((i = 0; i < ${#targets[@]}; i++)); do
       target="${targets[(i + round - 1) % ${#targets[@]}]}" # rotate the order each round
@@ -200,12 +228,12 @@ verdict() { awk -v v="$1" -v t="$3" "BEGIN { print (v $2 t) ? \"MET\" : \"MISSED
 {
   echo
   echo "Warm Go hello, median of $ROUNDS interleaved rounds (hey: -n $N1 at c=1, -n $N64 at c=64)"
-  printf '%-5s %-8s %4s %12s %9s %9s %7s\n' tool target c rps "p50 ms" "p99 ms" errors
+  printf '%-5s %-9s %4s %12s %9s %9s %7s\n' tool target c rps "p50 ms" "p99 ms" errors
   for tool in "${tools[@]}"; do
-    for c in 1 64; do
+    for c in "${concurrencies[@]}"; do
       for target in "${targets[@]}"; do
         for k in 6 7 8 9; do med[$tool.$target.$c.$k]="$(col "$tool" "$target" "$c" "$k")"; done
-        printf '%-5s %-8s %4s %12.1f %9.3f %9.3f %7s\n' "$tool" "$target" "$c" "${med[$tool.$target.$c.6]}" \
+        printf '%-5s %-9s %4s %12.1f %9.3f %9.3f %7s\n' "$tool" "$target" "$c" "${med[$tool.$target.$c.6]}" \
           "${med[$tool.$target.$c.7]}" "${med[$tool.$target.$c.8]}" "${med[$tool.$target.$c.9]}"
       done
     done
@@ -214,33 +242,38 @@ verdict() { awk -v v="$1" -v t="$3" "BEGIN { print (v $2 t) ? \"MET\" : \"MISSED
   for tool in "${tools[@]}"; do
     res="0.001"; [[ "$tool" == hey ]] && res="0.1"
     echo "Derived ($tool; latency resolution $res ms):"
-    for t in gateway nginx; do
-      printf '  %-7s added latency vs direct at c=1:  p50 %+.3f ms   p99 %+.3f ms\n' "$t" \
+    has_c 1 && for t in "${gateways[@]}" nginx; do
+      printf '  %-9s added latency vs direct at c=1:  p50 %+.3f ms   p99 %+.3f ms\n' "$t" \
         "$(calc "${med[$tool.$t.1.7]} - ${med[$tool.direct.1.7]}")" "$(calc "${med[$tool.$t.1.8]} - ${med[$tool.direct.1.8]}")"
     done
-    if [[ "$tool" == hey ]]; then
+    if [[ "$tool" == hey ]] && has_c 1; then
       # At c=1, 1/rps is the mean latency with 1 µs resolution: a finer view than hey's percentiles.
       printf '  gateway added mean latency at c=1 (from 1/rps): %+.3f ms; nginx: %+.3f ms\n' \
         "$(calc "1000 / ${med[hey.gateway.1.6]} - 1000 / ${med[hey.direct.1.6]}")" \
         "$(calc "1000 / ${med[hey.nginx.1.6]} - 1000 / ${med[hey.direct.1.6]}")"
     fi
-    printf '  throughput at c=64: gateway/nginx %.3f   gateway/direct %.3f   nginx/direct %.3f\n' \
-      "$(calc "${med[$tool.gateway.64.6]} / ${med[$tool.nginx.64.6]}")" \
-      "$(calc "${med[$tool.gateway.64.6]} / ${med[$tool.direct.64.6]}")" \
-      "$(calc "${med[$tool.nginx.64.6]} / ${med[$tool.direct.64.6]}")"
+    has_c 64 || continue
+    for t in "${gateways[@]}"; do
+      printf '  throughput at c=64: %s/nginx %.3f   %s/direct %.3f\n' "$t" \
+        "$(calc "${med[$tool.$t.64.6]} / ${med[$tool.nginx.64.6]}")" "$t" \
+        "$(calc "${med[$tool.$t.64.6]} / ${med[$tool.direct.64.6]}")"
+    done
+    printf '  throughput at c=64: nginx/direct %.3f\n' "$(calc "${med[$tool.nginx.64.6]} / ${med[$tool.direct.64.6]}")"
   done
   # The latency targets are judged on the finest tool run; the throughput target on every tool.
   lt="${tools[-1]}"
-  added="$(calc "${med[$lt.gateway.1.7]} - ${med[$lt.direct.1.7]}")"
-  added99="$(calc "${med[$lt.gateway.1.8]} - ${med[$lt.direct.1.8]}")"
-  nginx99="$(calc "${med[$lt.nginx.1.8]} - ${med[$lt.direct.1.8]}")"
   echo
   echo "Targets:"
-  printf '  gateway added p50 at c=1 (%s)   %+.3f ms  target <= %s ms  %s\n' "$lt" "$added" \
-    "$TARGET_ADDED_P50_MS" "$(verdict "$added" '<=' "$TARGET_ADDED_P50_MS")"
-  printf '  gateway added p99 at c=1 (%s)   %+.3f ms  target <= nginx %+.3f ms  %s\n' "$lt" "$added99" \
-    "$nginx99" "$(verdict "$added99" '<=' "$nginx99")"
-  for tool in "${tools[@]}"; do
+  if has_c 1; then
+    added="$(calc "${med[$lt.gateway.1.7]} - ${med[$lt.direct.1.7]}")"
+    added99="$(calc "${med[$lt.gateway.1.8]} - ${med[$lt.direct.1.8]}")"
+    nginx99="$(calc "${med[$lt.nginx.1.8]} - ${med[$lt.direct.1.8]}")"
+    printf '  gateway added p50 at c=1 (%s)   %+.3f ms  target <= %s ms  %s\n' "$lt" "$added" \
+      "$TARGET_ADDED_P50_MS" "$(verdict "$added" '<=' "$TARGET_ADDED_P50_MS")"
+    printf '  gateway added p99 at c=1 (%s)   %+.3f ms  target <= nginx %+.3f ms  %s\n' "$lt" "$added99" \
+      "$nginx99" "$(verdict "$added99" '<=' "$nginx99")"
+  fi
+  has_c 64 && for tool in "${tools[@]}"; do
     ratio="$(calc "${med[$tool.gateway.64.6]} / ${med[$tool.nginx.64.6]}")"
     printf '  gateway/nginx throughput at c=64 (%s) %.3f     target >= %s     %s\n' "$tool" "$ratio" \
       "$TARGET_RPS_RATIO" "$(verdict "$ratio" '>=' "$TARGET_RPS_RATIO")"

@@ -122,22 +122,26 @@ ISOLA_URL=""
 ISOLA_ADMIN_URL=""
 ISOLA_TOKEN_VALUE=""
 
-# isola_start : runs `isola serve` on a free port with a temp state dir and backend $BACKEND (default
-# process); sets ISOLA_URL (functions), ISOLA_ADMIN_URL (admin API, /metrics), ISOLA_TOKEN_VALUE. The operator
-# running a benchmark allows the process backend (the study's baseline).
+# isola_start [NAME] : runs `isola serve` on a free port with a temp state dir ($BENCH_TMP/NAME, default "state";
+# its log NAME.log) and backend $BACKEND (default process); sets ISOLA_URL (functions), ISOLA_ADMIN_URL (admin API,
+# /metrics), ISOLA_TOKEN_VALUE. The operator running a benchmark allows the process backend (the study's baseline).
+# ISOLA_ENV: an array of VAR=value the server runs with (e.g. ISOLA_JAVA_OPTS=..., ISOLA_GATEWAY_SPIN_MICROS=0).
+ISOLA_ENV=()
 isola_start() {
-  local port admin_port state
+  local port admin_port state name="${1:-state}"
   port="$(bench_free_port)"
   admin_port="$(bench_free_port)"
   while [[ "$admin_port" == "$port" ]]; do admin_port="$(bench_free_port)"; done
-  state="$BENCH_TMP/state"
+  state="$BENCH_TMP/$name"
   mkdir -p "$state"
   # STATE_CACHE: a persistent build cache (Go builds, guest kernels) shared by runs instead of a cold one.
   [[ -z "${STATE_CACHE:-}" ]] || { mkdir -p "$STATE_CACHE"; ln -sfn "$(cd "$STATE_CACHE" && pwd)" "$state/cache"; }
   # Relative to the current directory, which the scripts set to the repo root (the launcher expects it).
   [[ -x "$ISOLA" ]] || command -v "$ISOLA" >/dev/null || die "$ISOLA not found or not executable (set ISOLA=...)"
   log "starting $ISOLA serve --port $port --state-dir $state --backend ${BACKEND:-process}"
-  bench_spawn "$BENCH_TMP/isola.log" "$ISOLA" serve --port "$port" --admin-port "$admin_port" --state-dir "$state" \
+  local logfile="$BENCH_TMP/isola.log"
+  [[ "$name" == state ]] || logfile="$BENCH_TMP/$name.log"
+  bench_spawn "$logfile" env "${ISOLA_ENV[@]}" "$ISOLA" serve --port "$port" --admin-port "$admin_port" --state-dir "$state" \
     --backend "${BACKEND:-process}" --isolation-floor none
   ISOLA_URL="http://127.0.0.1:$port"
   ISOLA_ADMIN_URL="http://127.0.0.1:$admin_port"

@@ -50,6 +50,7 @@ public final class ConfigLoader {
                       @JsonProperty("logMaxBytes") Long logMaxBytes,
                       @JsonProperty("gatewayThreads") Integer gatewayThreads,
                       @JsonProperty("gatewaySpinMicros") Integer gatewaySpinMicros,
+                      @JsonProperty("gatewayTransport") String gatewayTransport,
                       @JsonProperty("startAdmission") String startAdmission,
                       @JsonProperty("spareNetworks") Integer spareNetworks,
                       @JsonProperty("firewallCheckInterval") String firewallCheckInterval,
@@ -79,7 +80,7 @@ public final class ConfigLoader {
                       @JsonProperty("sandbox") Map<String, Map<String, Object>> sandbox) {
         static final FileConfig EMPTY = new FileConfig(null, null, null, null, null, null, null, null, null, null, null,
                 null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** One variable of the platform's environment, if set and not blank. */
@@ -118,6 +119,7 @@ public final class ConfigLoader {
                 s -> parse("gatewayThreads", s, Integer::parseInt));
         int gatewaySpin = pick(env, "ISOLA_GATEWAY_SPIN_MICROS", f.gatewaySpinMicros(), c.gatewaySpinMicros(),
                 s -> parse("gatewaySpinMicros", s, Integer::parseInt));
+        String transport = pick(env, "ISOLA_GATEWAY_TRANSPORT", f.gatewayTransport(), c.gatewayTransport(), s -> s);
         String admission = pick(env, "ISOLA_START_ADMISSION", f.startAdmission(), c.startAdmission(), s -> s);
         int spares = pick(env, "ISOLA_SPARE_NETWORKS", f.spareNetworks(), c.spareNetworks(),
                 s -> parse("spareNetworks", s, Integer::parseInt));
@@ -136,7 +138,7 @@ public final class ConfigLoader {
         Optional<Path> buildCache = Optional.ofNullable(pick(env, "ISOLA_BUILD_CACHE",
                 f.buildCache() == null ? null : fromFile.apply(f.buildCache()), null, ConfigLoader::absolute));
         return new IsolaConfig(host, port, stateDir, backend, maxBody, maxArchive, queue, start, drain, logMax,
-                gatewayThreads, gatewaySpin, admission, spares, firewallCheck, clients, sandboxSections(f.sandbox(), env),
+                gatewayThreads, gatewaySpin, transport, admission, spares, firewallCheck, clients, sandboxSections(f.sandbox(), env),
                 buildCache, Executables.fromPath(Optional.ofNullable(env.get("PATH"))), trust(f, env, c.trust()),
                 new AdminListener(pick(env, "ISOLA_ADMIN_HOST", f.adminHost(), c.admin().host(), s -> s),
                         pick(env, "ISOLA_ADMIN_PORT", f.adminPort(), c.admin().port(),

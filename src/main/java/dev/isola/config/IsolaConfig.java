@@ -24,6 +24,8 @@ import java.util.Set;
  * @param gatewayThreads event loops of the gateway; 0 picks one per core, or one on hosts of two cores or fewer
  * @param gatewaySpinMicros how long a gateway event loop polls before it sleeps, while waits are short; 0 never
  *                       (the default on hosts of two cores or fewer, {@link #defaultSpinMicros})
+ * @param gatewayTransport how the gateway's event loops do their I/O: {@code auto} (io_uring where the kernel offers
+ *                       it and the loops do not poll, else epoll), {@code io_uring}, {@code epoll} or {@code nio}
  * @param startAdmission {@code cpu-pressure}: starts beyond one per core wait while the CPU is saturated; {@code off}
  * @param spareNetworks  container network attachments kept ready for cold starts (0 turns the pool off)
  * @param firewallCheckInterval how often the firewall is verified, and restored if something removed or altered it
@@ -39,7 +41,8 @@ import java.util.Set;
  */
 public record IsolaConfig(String host, int port, Path stateDir, String defaultBackend, long maxBodyBytes,
                           long maxArchiveBytes, int queueLimit, Duration startTimeout, Duration drainTimeout, long logMaxBytes,
-                          int gatewayThreads, int gatewaySpinMicros, String startAdmission, int spareNetworks,
+                          int gatewayThreads, int gatewaySpinMicros, String gatewayTransport, String startAdmission,
+                          int spareNetworks,
                           Duration firewallCheckInterval, ClientConfig clients, Map<String, Section> sandbox, Optional<Path> buildCache,
                           Executables executables,
                           TrustPolicy trust, AdminListener admin, AsyncConfig async, NodeConfig node) {
@@ -49,6 +52,7 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
             "/var", "/var/lib", "/var/tmp");
 
     public static final Set<String> START_ADMISSIONS = Set.of("cpu-pressure", "off");
+    public static final Set<String> GATEWAY_TRANSPORTS = Set.of("auto", "io_uring", "epoll", "nio");
     /** The most network attachments the pool may be configured to keep ready. */
     public static final int MAX_SPARE_NETWORKS = 1024;
     /** Each check runs nft twice (a few ms); more often than this would cost CPU for little. */
@@ -80,6 +84,8 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
                 "must be between 0 (one per core, one on two cores or fewer) and 256");
         require(gatewaySpinMicros >= 0 && gatewaySpinMicros <= 10_000, "gatewaySpinMicros",
                 "must be between 0 (never poll) and 10000");
+        require(GATEWAY_TRANSPORTS.contains(gatewayTransport), "gatewayTransport",
+                "must be 'auto' (the default), 'io_uring', 'epoll' or 'nio'");
         require(START_ADMISSIONS.contains(startAdmission), "startAdmission",
                 "must be 'cpu-pressure' (the default) or 'off'");
         require(spareNetworks >= 0 && spareNetworks <= MAX_SPARE_NETWORKS, "spareNetworks",
@@ -107,7 +113,7 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
     public static IsolaConfig defaults() {
         return new IsolaConfig("0.0.0.0", 8080, StateDirs.defaultStateDir(), "auto", 64L << 20, 128L << 20, 1024,
                 Duration.ofSeconds(60), Duration.ofSeconds(30), 1L << 20, 0, defaultSpinMicros(Runtime.getRuntime().availableProcessors()),
-                "cpu-pressure", DEFAULT_SPARE_NETWORKS, DEFAULT_FIREWALL_CHECK, ClientConfig.defaults(), Map.of(),
+                "auto", "cpu-pressure", DEFAULT_SPARE_NETWORKS, DEFAULT_FIREWALL_CHECK, ClientConfig.defaults(), Map.of(),
                 Optional.empty(), Executables.fromPath(Optional.empty()), TrustPolicy.defaults(),
                 AdminListener.defaults(), AsyncConfig.defaults(), NodeConfig.defaults());
     }
@@ -135,80 +141,86 @@ public record IsolaConfig(String host, int port, Path stateDir, String defaultBa
 
     public IsolaConfig withPort(int newPort) {
         return new IsolaConfig(host, newPort, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, firewallCheckInterval, clients, sandbox,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, gatewayTransport, startAdmission, spareNetworks, firewallCheckInterval, clients, sandbox,
                 buildCache, executables, trust, admin, async, node);
     }
 
     public IsolaConfig withHost(String newHost) {
         return new IsolaConfig(newHost, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, firewallCheckInterval, clients, sandbox,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, gatewayTransport, startAdmission, spareNetworks, firewallCheckInterval, clients, sandbox,
                 buildCache, executables, trust, admin, async, node);
     }
 
     public IsolaConfig withStateDir(Path dir) {
         return new IsolaConfig(host, port, dir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, firewallCheckInterval, clients, sandbox,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, gatewayTransport, startAdmission, spareNetworks, firewallCheckInterval, clients, sandbox,
                 buildCache, executables, trust, admin, async, node);
     }
 
     public IsolaConfig withDefaultBackend(String backend) {
         return new IsolaConfig(host, port, stateDir, backend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, firewallCheckInterval, clients, sandbox,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, gatewayTransport, startAdmission, spareNetworks, firewallCheckInterval, clients, sandbox,
                 buildCache, executables, trust, admin, async, node);
     }
 
     public IsolaConfig withBuildCache(Path dir) {
         return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks, firewallCheckInterval, clients, sandbox,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, gatewayTransport, startAdmission, spareNetworks, firewallCheckInterval, clients, sandbox,
                 Optional.of(dir), executables, trust, admin, async, node);
     }
 
     public IsolaConfig withFirewallCheckInterval(Duration interval) {
         return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, gatewayTransport, startAdmission, spareNetworks,
                 interval, clients, sandbox, buildCache, executables, trust, admin, async, node);
     }
 
     public IsolaConfig withStartTimeout(Duration timeout) {
         return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                timeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks,
+                timeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, gatewayTransport, startAdmission, spareNetworks,
                 firewallCheckInterval, clients, sandbox, buildCache, executables, trust, admin, async, node);
     }
 
     public IsolaConfig withDrainTimeout(Duration timeout) {
         return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, timeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks,
+                startTimeout, timeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, gatewayTransport, startAdmission, spareNetworks,
                 firewallCheckInterval, clients, sandbox, buildCache, executables, trust, admin, async, node);
+    }
+
+    public IsolaConfig withGatewayTransport(String transport) {
+        return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, transport, startAdmission,
+                spareNetworks, firewallCheckInterval, clients, sandbox, buildCache, executables, trust, admin, async, node);
     }
 
     public IsolaConfig withTrust(TrustPolicy policy) {
         return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, gatewayTransport, startAdmission, spareNetworks,
                 firewallCheckInterval, clients, sandbox, buildCache, executables, policy, admin, async, node);
     }
 
     /** The same configuration with other client limits. */
     public IsolaConfig withClients(ClientConfig newClients) {
         return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, gatewayTransport, startAdmission, spareNetworks,
                 firewallCheckInterval, newClients, sandbox, buildCache, executables, trust, admin, async, node);
     }
 
     public IsolaConfig withAdmin(AdminListener listener) {
         return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, gatewayTransport, startAdmission, spareNetworks,
                 firewallCheckInterval, clients, sandbox, buildCache, executables, trust, listener, async, node);
     }
 
     public IsolaConfig withAsync(AsyncConfig newAsync) {
         return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, gatewayTransport, startAdmission, spareNetworks,
                 firewallCheckInterval, clients, sandbox, buildCache, executables, trust, admin, newAsync, node);
     }
 
     public IsolaConfig withNode(NodeConfig newNode) {
         return new IsolaConfig(host, port, stateDir, defaultBackend, maxBodyBytes, maxArchiveBytes, queueLimit,
-                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, startAdmission, spareNetworks,
+                startTimeout, drainTimeout, logMaxBytes, gatewayThreads, gatewaySpinMicros, gatewayTransport, startAdmission, spareNetworks,
                 firewallCheckInterval, clients, sandbox, buildCache, executables, trust, admin, async, newNode);
     }
 

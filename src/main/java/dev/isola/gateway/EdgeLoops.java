@@ -28,15 +28,24 @@ public final class EdgeLoops implements InstanceEvents, AutoCloseable {
     /**
      * @param threads    event loops; 0 picks {@link EdgeTransport#defaultThreads(int)}
      * @param spinMicros how long a loop polls before it blocks, while waits are short (0: it never polls)
+     * @param kind       {@code auto}, {@code io_uring}, {@code epoll} or {@code nio} ({@link EdgeTransport#create})
      */
-    public static EdgeLoops create(int threads, int spinMicros, Ticker ticker) {
-        EdgeTransport transport = EdgeTransport.create(threads > 0 ? threads : EdgeTransport.defaultThreads(),
-                TimeUnit.MICROSECONDS.toNanos(spinMicros));
+    public static EdgeLoops create(int threads, int spinMicros, String kind, Ticker ticker) {
+        int count = threads > 0 ? threads : EdgeTransport.defaultThreads();
+        EdgeTransport transport = EdgeTransport.create(kind, count, TimeUnit.MICROSECONDS.toNanos(spinMicros));
+        boolean polls = spinMicros > 0 && !transport.name().equals("io_uring");
+        LOG.log(System.Logger.Level.INFO, "gateway: " + count + " event loop(s) on "
+                + transport.name() + (polls ? ", polling up to " + spinMicros + " µs before they block" : ""));
         Map<EventLoop, UpstreamPool> pools = new HashMap<>();
         for (EventExecutor loop : transport.group()) {
             pools.put((EventLoop) loop, new UpstreamPool((EventLoop) loop, transport.socketChannel(), ticker));
         }
         return new EdgeLoops(transport, pools);
+    }
+
+    /** {@code io_uring}, {@code epoll} or {@code nio}: what the loops use. */
+    public String transportName() {
+        return transport.name();
     }
 
     EdgeTransport transport() {

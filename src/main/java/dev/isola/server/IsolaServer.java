@@ -140,7 +140,8 @@ public final class IsolaServer implements AutoCloseable {
             SandboxLauncher launcher = new SandboxLauncher(new SandboxLauncher.Parts(serving, backend, readiness,
                     callbackBase::get, runDir, logs, consoles, config.startTimeout(), config.startAdmission(), ticker,
                     metrics, config.trust().allowEgress()));
-            EdgeLoops loops = EdgeLoops.create(config.gatewayThreads(), config.gatewaySpinMicros(), ticker);
+            EdgeLoops loops = EdgeLoops.create(config.gatewayThreads(), config.gatewaySpinMicros(), config.gatewayTransport(),
+                    ticker);
             owned.add(loops);
             metrics.watchNodeBudget(() -> {
                 NodeBudget.Use u = budget.use();

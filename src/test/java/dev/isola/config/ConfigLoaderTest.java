@@ -33,9 +33,11 @@ class ConfigLoaderTest {
     @Test
     void theEnvironmentOverridesTheFile() throws Exception {
         Path file = Files.writeString(dir.resolve("isola.yaml"),
-                "port: 9000\ngatewaySpinMicros: 0\nstartTimeout: 250ms\nqueueLimit: 7\n");
-        IsolaConfig c = ConfigLoader.load(Optional.of(file), Map.of("ISOLA_PORT", "9100"));
+                "port: 9000\ngatewaySpinMicros: 0\nstartTimeout: 250ms\nqueueLimit: 7\ngatewayTransport: nio\n");
+        IsolaConfig c = ConfigLoader.load(Optional.of(file), Map.of("ISOLA_PORT", "9100",
+                "ISOLA_GATEWAY_TRANSPORT", "epoll"));
         assertThat(c.port()).isEqualTo(9100);
+        assertThat(c.gatewayTransport()).isEqualTo("epoll");
         assertThat(c.gatewaySpinMicros()).isZero();
         assertThat(c.startTimeout()).isEqualTo(Duration.ofMillis(250));
         assertThat(c.queueLimit()).isEqualTo(7);
@@ -71,6 +73,8 @@ class ConfigLoaderTest {
                 .isInstanceOf(ConfigException.class).hasMessageContaining("'gatewaySpinMicros' cannot be 'lots'");
         assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), Map.of("ISOLA_GATEWAY_SPIN_MICROS", "20000")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("'gatewaySpinMicros' must be between");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), Map.of("ISOLA_GATEWAY_TRANSPORT", "kqueue")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("'gatewayTransport' must be 'auto'");
     }
 
     @Test

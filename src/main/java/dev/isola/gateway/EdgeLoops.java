@@ -43,11 +43,6 @@ public final class EdgeLoops implements InstanceEvents, AutoCloseable {
         return new EdgeLoops(transport, pools);
     }
 
-    /** {@code io_uring}, {@code epoll} or {@code nio}: what the loops use. */
-    public String transportName() {
-        return transport.name();
-    }
-
     EdgeTransport transport() {
         return transport;
     }

@@ -203,7 +203,8 @@ settle() {
     read -ra before < /proc/stat; sleep 0.5; read -ra after < /proc/stat
     total=0
     for ((i = 1; i < ${#before[@]}; i++)); do total=$((total + after[i] - before[i])); done
-    ((total > 0 && (after[4] - before[4]) * 100 >= total * 90)) && return 0
+    # idle + iowait: both are a CPU with nothing to run (some guests account an idle CPU as iowait)
+    ((total > 0 && (after[4] - before[4] + after[5] - before[5]) * 100 >= total * 90)) && return 0
   done
   return 0
 }

@@ -8,7 +8,9 @@ import java.util.Arrays;
 
 /**
  * Waits until the host's CPUs are idle again (at least {@link #IDLE_SHARE} of their time idle over half a second),
- * as {@code bench/lib.sh}'s {@code settle} does. Removing thousands of containers goes on in the kernel (network
+ * as {@code bench/lib.sh}'s {@code settle} does. Idle is {@code idle} plus {@code iowait}: both are a CPU with nothing
+ * to run, and some guests account an idle CPU as waiting for I/O (one such host showed 50 % iowait with no task in
+ * uninterruptible sleep, and a density run that counted only {@code idle} waited out its settle time at every step). Removing thousands of containers goes on in the kernel (network
  * namespaces are torn down by a kernel worker, minutes after the last {@code runc delete} returned): a measurement
  * that began meanwhile shared the host with it, and read its idle baseline on a busy host.
  */
@@ -33,13 +35,13 @@ final class HostIdle {
         return false;
     }
 
-    /** The share of CPU time idle between two readings of the {@code cpu} line. */
+    /** The share of CPU time idle (idle and iowait) between two readings of the {@code cpu} line. */
     static double idleShare(long[] before, long[] after) {
         long total = 0;
         for (int i = 0; i < before.length; i++) {
             total += after[i] - before[i];
         }
-        return total <= 0 ? 1 : (double) (after[3] - before[3]) / total;
+        return total <= 0 ? 1 : (double) (after[3] - before[3] + after[4] - before[4]) / total;
     }
 
     /** The {@code cpu} line's first eight times: user, nice, system, idle, iowait, irq, softirq, steal. */

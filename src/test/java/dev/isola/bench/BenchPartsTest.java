@@ -190,13 +190,16 @@ class BenchPartsTest {
     }
 
     @Test
-    void hostIdle_isTheIdleShareOfAllCpuTime() {
+    void hostIdle_isTheIdleAndIowaitShareOfAllCpuTime() {
         long[] before = {100, 0, 50, 1000, 10, 0, 5, 0};
         long[] busy = {180, 0, 90, 1060, 10, 0, 15, 0}; // 190 ticks, 60 idle
         long[] quiet = {102, 0, 51, 1190, 10, 0, 5, 0}; // 193 ticks, 190 idle
 
         assertThat(HostIdle.idleShare(before, busy)).isLessThan(HostIdle.IDLE_SHARE);
         assertThat(HostIdle.idleShare(before, quiet)).isGreaterThan(HostIdle.IDLE_SHARE);
+        long[] idleAsIowait = {102, 0, 51, 1095, 105, 0, 5, 0}; // 193 ticks, 95 idle and 95 waiting for I/O
+        assertThat(HostIdle.idleShare(before, idleAsIowait)).as("a CPU waiting for I/O has nothing to run")
+                .isGreaterThan(HostIdle.IDLE_SHARE);
         long[] now = HostIdle.cpuTimes();
         assertThat(now).hasSize(8);
         assertThat(Arrays.stream(now).min().orElseThrow()).isNotNegative();

@@ -31,8 +31,8 @@ import java.nio.channels.spi.SelectorProvider;
  * to nginx: wrk at c=64 on two cores, gateway/nginx 1.07 on io_uring against 0.84 on epoll, hey 1.19 against 1.03
  * (five alternated rounds, one run; {@code bench/gateway-latency.sh} with {@code COMPARE_ENV}). Epoll stays where
  * the loops poll before they block ({@link SpinBeforeBlocking} is a select strategy, which io_uring's loop has not),
- * where io_uring is unavailable (a kernel before 5.14, or one that turned it off) and where the operator asks for it;
- * Java NIO where neither native library loads.
+ * where io_uring is unavailable (a kernel too old for Netty's io_uring, or one that turned it off) and where the
+ * operator asks for it; Java NIO where neither native library loads.
  */
 record EdgeTransport(EventLoopGroup group, Class<? extends ServerChannel> serverChannel,
                      Class<? extends SocketChannel> socketChannel, String name) {

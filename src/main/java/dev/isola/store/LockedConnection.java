@@ -61,7 +61,9 @@ final class LockedConnection implements AutoCloseable {
         config.setJournalMode(SQLiteConfig.JournalMode.WAL);
         config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
         config.setBusyTimeout(BUSY_TIMEOUT_MILLIS);
-        return new LockedConnection(file, config.createConnection("jdbc:sqlite:" + file));
+        Connection connection = config.createConnection("jdbc:sqlite:" + file);
+        ExtractedSqliteLibrary.unlinkOnce();
+        return new LockedConnection(file, connection);
     }
 
     /**

@@ -173,6 +173,39 @@ class LeftoverReapingTest {
     }
 
     /**
+     * A stop leaves no container of its state directory behind, even one whose own delete failed (a host so busy that
+     * thousands of deletes passed their timeout left 348 of 5,000): the backend's shutdown deletes what is still under
+     * the runtime's root with a bundle in this state directory, and only that.
+     */
+    @Test
+    void stop_deletesContainersOfThisStateDir_thatTheirStopLeft() throws Exception {
+        Assumptions.assumeTrue(TestHost.runner().executables().find("runc").isPresent(), "runc is not installed");
+        Path busybox = TestHost.runner().executables().require("busybox");
+        Path state = Files.createTempDirectory("isola-test-stopping-");
+        Path elsewhere = Files.createTempDirectory("isola-test-other-");
+        Path rootfs = Files.createDirectories(elsewhere.resolve("rootfs"));
+        Files.copy(busybox, rootfs.resolve("busybox"));
+        String left = "fn.f5f5f5f5f5f5";
+        String foreign = "fn.a6a6a6a6a6a6";
+        try {
+            TestIsola server = TestIsola.startOn(state, "runc");
+            createContainer(left, Files.createDirectories(state.resolve("run").resolve(left)), rootfs);
+            createContainer(foreign, Files.createDirectories(elsewhere.resolve("run").resolve(foreign)), rootfs);
+
+            server.close();
+
+            assertThat(runcContainers()).as("containers under Isola's runc root").doesNotContain(left)
+                    .contains(foreign);
+        } finally {
+            for (String id : List.of(left, foreign)) {
+                quietly("runc", "--root", RUNC_ROOT, "delete", "--force", id);
+            }
+            FileTrees.deleteRecursively(elsewhere);
+            FileTrees.deleteRecursively(state);
+        }
+    }
+
+    /**
      * A VM of this state directory whose work directory is gone, pid file and all (removed by hand, or a start that
      * raced the stop), is found by its VM cgroup and stopped, as is one of a deleted state directory that no live run
      * claims; another Isola's VM in a VM cgroup is not.

@@ -137,11 +137,9 @@ class LeftoverReapingTest {
     @Test
     void start_reapsContainersOfThisStateDir_whoseWorkDirectoryIsGone() throws Exception {
         Assumptions.assumeTrue(TestHost.runner().executables().find("runc").isPresent(), "runc is not installed");
-        Path busybox = TestHost.runner().executables().require("busybox");
         Path state = Files.createTempDirectory("isola-test-crashed-");
         Path elsewhere = Files.createTempDirectory("isola-test-other-");
-        Path rootfs = Files.createDirectories(elsewhere.resolve("rootfs"));
-        Files.copy(busybox, rootfs.resolve("busybox"));
+        Path rootfs = busyboxRootfs(elsewhere);
         String ours = "fn.d3d3d3d3d3d3";
         String foreign = "fn.e4e4e4e4e4e4";
         // Another Isola's, on a state directory that still exists (its own next run reaps it).
@@ -180,11 +178,9 @@ class LeftoverReapingTest {
     @Test
     void stop_deletesContainersOfThisStateDir_thatTheirStopLeft() throws Exception {
         Assumptions.assumeTrue(TestHost.runner().executables().find("runc").isPresent(), "runc is not installed");
-        Path busybox = TestHost.runner().executables().require("busybox");
         Path state = Files.createTempDirectory("isola-test-stopping-");
         Path elsewhere = Files.createTempDirectory("isola-test-other-");
-        Path rootfs = Files.createDirectories(elsewhere.resolve("rootfs"));
-        Files.copy(busybox, rootfs.resolve("busybox"));
+        Path rootfs = busyboxRootfs(elsewhere);
         String left = "fn.f5f5f5f5f5f5";
         String foreign = "fn.a6a6a6a6a6a6";
         try {
@@ -278,6 +274,13 @@ class LeftoverReapingTest {
     }
 
     /** A created (not started) container running busybox from {@code rootfs}, its bundle at {@code bundle}. */
+    /** {@code dir/rootfs} holding busybox alone: enough for a container that sleeps. */
+    private static Path busyboxRootfs(Path dir) throws IOException {
+        Path rootfs = Files.createDirectories(dir.resolve("rootfs"));
+        Files.copy(TestHost.runner().executables().require("busybox"), rootfs.resolve("busybox"));
+        return rootfs;
+    }
+
     private static void createContainer(String id, Path bundle, Path rootfs) throws Exception {
         Files.writeString(bundle.resolve("config.json"), """
                 {"ociVersion": "1.0.2", "root": {"path": "%s", "readonly": true},

@@ -10,9 +10,10 @@ import java.util.Arrays;
  * Waits until the host's CPUs are idle again (at least {@link #IDLE_SHARE} of their time idle over half a second),
  * as {@code bench/lib.sh}'s {@code settle} does. Idle is {@code idle} plus {@code iowait}: both are a CPU with nothing
  * to run, and some guests account an idle CPU as waiting for I/O (one such host showed 50 % iowait with no task in
- * uninterruptible sleep, and a density run that counted only {@code idle} waited out its settle time at every step). Removing thousands of containers goes on in the kernel (network
- * namespaces are torn down by a kernel worker, minutes after the last {@code runc delete} returned): a measurement
- * that began meanwhile shared the host with it, and read its idle baseline on a busy host.
+ * uninterruptible sleep, and a density run that counted only {@code idle} waited out its settle time at every step).
+ * Removing thousands of containers goes on in the kernel (network namespaces are torn down by a kernel worker, minutes
+ * after the last {@code runc delete} returned): a measurement that began meanwhile shared the host with it, and read
+ * its idle baseline on a busy host.
  */
 final class HostIdle {
     static final double IDLE_SHARE = 0.9;

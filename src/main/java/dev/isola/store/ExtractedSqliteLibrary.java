@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  */
 final class ExtractedSqliteLibrary {
     private static final System.Logger LOG = System.getLogger(ExtractedSqliteLibrary.class.getName());
-    /** The driver's name for an extracted copy; a library the operator installed ({@code org.sqlite.lib.path}) differs. */
+    /** The driver's name for an extracted copy; one the operator installed ({@code org.sqlite.lib.path}) differs. */
     private static final Pattern EXTRACTED = Pattern.compile("sqlite-[0-9.]+-[0-9a-f-]{36}-libsqlitejdbc\\.so");
     private static final Path MAPS = Path.of("/proc/self/maps");
     private static final AtomicBoolean DONE = new AtomicBoolean();

@@ -267,7 +267,7 @@ final class OciBackend implements SandboxBackend {
             for (JsonNode container : containers()) {
                 String id = container.path("id").asText();
                 String bundle = container.path("bundle").asText();
-                if (ids.contains(id) || ourBundles.stream().anyMatch(bundle::startsWith)) {
+                if (ids.contains(id) || inBundles(bundle, ourBundles)) {
                     deleteQuietly(id);
                     ids.add(id);
                 } else {
@@ -285,6 +285,11 @@ final class OciBackend implements SandboxBackend {
         if (!ids.isEmpty()) {
             started = true; // the earlier run's containers made the shared parents: this run's stop removes them
         }
+    }
+
+    /** Whether {@code bundle} lies under one of {@link #bundlePrefixes}: the container is this state directory's. */
+    private static boolean inBundles(String bundle, List<String> prefixes) {
+        return prefixes.stream().anyMatch(bundle::startsWith);
     }
 
     /** The state directory of an Isola container: its bundle is {@code <state>/run/<id>}. */
@@ -390,7 +395,7 @@ final class OciBackend implements SandboxBackend {
         }
         List<String> ourBundles = bundlePrefixes(context.runDir());
         for (JsonNode container : containers()) {
-            if (ourBundles.stream().anyMatch(container.path("bundle").asText()::startsWith)) {
+            if (inBundles(container.path("bundle").asText(), ourBundles)) {
                 String id = container.path("id").asText();
                 LOG.log(System.Logger.Level.WARNING, traits.runtime() + ": container " + id + " was still there "
                         + "after its instance had stopped; deleting it");
